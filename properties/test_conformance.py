@@ -1,0 +1,31 @@
+"""Every implementation against its reference, within its spec's a-priori bound."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, target
+from hypothesis import strategies as st
+
+from ssmspec import harness, registry
+from ssmspec.dtypes import dtype
+
+TARGETS = registry.targets()
+
+
+@pytest.mark.parametrize("t", TARGETS, ids=lambda t: t.id)
+@given(data=st.data())
+def test_within_bound(t: registry.Target, data):
+    case = data.draw(t.spec.strategy(t.dtype, t.method), label="case")
+    m = harness.evaluate(t.spec, t.impl.fn, case, t.method, t.device)
+    target(min(m.max_ratio, 1e6), label="err/bound")  # climb toward the inputs that come closest
+    assert m.passed, f"{t.id}\n{m.describe()}\ninput: {case.summary()}"
+
+
+@pytest.mark.parametrize("t", TARGETS, ids=lambda t: t.id)
+def test_output_dtype_and_device(t: registry.Target):
+    """No silent promotion: every output has the input's dtype, on the input's device."""
+    case = harness.sample(t.spec.strategy(t.dtype, t.method), 1)[0]
+    outs = harness.run(t.spec, t.impl.fn, case, t.method, t.device)
+    for name, out in outs.items():
+        assert out.dtype == dtype(t.dtype).torch, f"{name}: dtype {out.dtype}, input {t.dtype}"
+        assert out.device.type == t.device, f"{name}: on {out.device}, input on {t.device}"

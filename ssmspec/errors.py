@@ -1,0 +1,178 @@
+"""The error model (SPEC-NOTES §1): errors against a reference, a-priori bounds, err/bound, ulps.
+
+For an output y computed in a format with unit roundoff u, a primitive's spec states
+
+    |ŷ_i − y_i|  ≤  c · u · g_i · M_i  +  g_i · η                                   (elementwise)
+
+or, where only a norm-wise statement is true (dense matrix functions, FFT convolution),
+
+    ‖ŷ_k − y_k‖_F  ≤  c · u · g_k · M_k  +  g_k · η                              (per matrix k)
+
+where M is a magnitude the reference computes on absolute values, g the growth the algorithm
+admits, c a small documented constant and η the subnormal spacing of the format (Higham's
+underflow term: without it a result that underflows could never pass). `err/bound ≤ 1` passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import mpmath
+import numpy as np
+
+from ssmspec.dtypes import DType, dtype, ulp
+
+
+def to_float(y: np.ndarray) -> np.ndarray:
+    """A reference array (float, complex, or object array of mpmath numbers) as float64/complex128."""
+    y = np.asarray(y)
+    if y.dtype != object:
+        return y
+    flat = [complex(v) if isinstance(v, mpmath.mpc) or isinstance(v, complex) else float(v)
+            for v in y.ravel()]
+    is_c = any(isinstance(v, complex) for v in flat)
+    return np.array(flat, dtype=np.complex128 if is_c else np.float64).reshape(y.shape)
+
+
+def abs_error(y_hat: np.ndarray, y_ref: np.ndarray) -> np.ndarray:
+    """|ŷ − y| elementwise, as float64.
+
+    When the reference is an object array of mpmath numbers the difference is taken in mpmath, so
+    the reference's own rounding to float64 does not enter the measured error. Matching NaNs and
+    matching infinities count as no error; any other non-finite value is an infinite error.
+    """
+    y_hat = np.asarray(y_hat)
+    y_ref = np.asarray(y_ref)
+    if y_hat.shape != y_ref.shape:
+        raise ValueError(f"abs_error: shapes differ, {y_hat.shape} vs reference {y_ref.shape}")
+    if y_ref.dtype == object:
+        yr = to_float(y_ref)
+        err = np.array(
+            [float(abs(mpmath.mpmathify(complex(h) if np.iscomplexobj(y_hat) else float(h)) - r))
+             if np.isfinite(h) else np.inf
+             for h, r in zip(y_hat.ravel(), y_ref.ravel())],
+            dtype=np.float64,
+        ).reshape(y_hat.shape)
+    else:
+        yr = y_ref
+        with np.errstate(invalid="ignore", over="ignore"):
+            err = np.abs(y_hat.astype(np.complex128) - yr.astype(np.complex128)).astype(np.float64)
+    both_nan = np.isnan(y_hat) & np.isnan(yr)
+    same_inf = np.isinf(y_hat) & np.isinf(yr) & (y_hat == yr)
+    err = np.where(both_nan | same_inf, 0.0, err)
+    return np.where(np.isnan(err), np.inf, err)
+
+
+def higham_bound(c: float, d: DType | str, growth, magnitude) -> np.ndarray:
+    """c · u · g · M + g · η, broadcast over the output (see the module docstring)."""
+    d = dtype(d)
+    g = np.asarray(growth, dtype=np.float64)
+    m = np.asarray(magnitude, dtype=np.float64)
+    return c * d.u * g * m + g * d.eta
+
+
+def ratio(err: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """err/bound, with 0/0 = 0 and x/0 = inf for x > 0."""
+    err, bound = np.broadcast_arrays(np.asarray(err, float), np.asarray(bound, float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = err / bound
+    r = np.where(err == 0, 0.0, r)
+    return np.where(np.isnan(r), np.inf, r)
+
+
+@dataclass
+class OutputMeasurement:
+    """err/bound and ulps of one named output."""
+
+    name: str
+    max_ratio: float
+    max_ulps: float
+    index: tuple  # where max_ratio is attained (of the bound's shape)
+    err: float
+    bound: float
+    value: complex | float  # the reference value there (first entry, for a matrix norm)
+
+
+@dataclass
+class Measurement:
+    """The result of checking one call of an implementation against its reference."""
+
+    outputs: dict[str, OutputMeasurement] = field(default_factory=dict)
+    raised: str | None = None  # the implementation raised on a valid input: err/bound = inf
+
+    @property
+    def max_ratio(self) -> float:
+        if self.raised:
+            return float("inf")
+        return max((o.max_ratio for o in self.outputs.values()), default=0.0)
+
+    @property
+    def max_ulps(self) -> float:
+        if self.raised:
+            return float("inf")
+        return max((o.max_ulps for o in self.outputs.values()), default=0.0)
+
+    @property
+    def worst(self) -> OutputMeasurement | None:
+        return max(self.outputs.values(), key=lambda o: o.max_ratio, default=None)
+
+    @property
+    def passed(self) -> bool:
+        return self.max_ratio <= 1.0
+
+    def describe(self) -> str:
+        if self.raised:
+            return f"raised on a valid input: {self.raised}"
+        lines = [f"max err/bound = {self.max_ratio:.3g}, max ulps = {self.max_ulps:.3g}"]
+        for o in self.outputs.values():
+            lines.append(
+                f"  {o.name}: err/bound {o.max_ratio:.3g} at {o.index} "
+                f"(err {o.err:.3g}, bound {o.bound:.3g}, reference {o.value!r}), "
+                f"ulps {o.max_ulps:.3g}"
+            )
+        return "\n".join(lines)
+
+
+def measure(
+    got: Mapping[str, np.ndarray],
+    ref: Mapping[str, np.ndarray],
+    bounds: Mapping[str, np.ndarray],
+    d: DType | str,
+    norms: Mapping[str, str] | None = None,
+) -> Measurement:
+    """Compare each output with its reference against its bound.
+
+    `norms[name]` is `"elementwise"` (default) or `"fro"` (Frobenius norm over the last two axes,
+    one bound per matrix). ulps are elementwise in either case, in the format `d`.
+    """
+    d = dtype(d)
+    norms = norms or {}
+    out = Measurement()
+    for name, y_hat in got.items():
+        y_hat = np.asarray(y_hat)
+        err = abs_error(y_hat, ref[name])
+        y_ref = to_float(ref[name])
+        ulps = ratio(err, ulp(np.where(np.isfinite(y_ref), y_ref, 0), d))
+        if norms.get(name, "elementwise") == "fro":
+            with np.errstate(over="ignore", invalid="ignore"):
+                err_n = np.sqrt(np.sum(err**2, axis=(-2, -1)))
+            r = ratio(err_n, bounds[name])
+            err_at = err_n
+        else:
+            r = ratio(err, bounds[name])
+            err_at = np.broadcast_to(err, r.shape)
+        flat = int(np.argmax(r)) if r.size else 0
+        idx = np.unravel_index(flat, r.shape) if r.size else ()
+        b = np.broadcast_to(np.asarray(bounds[name], float), r.shape)
+        vflat = y_ref[idx] if y_ref.ndim == r.ndim else y_ref[idx].ravel()[0] if r.size else 0
+        out.outputs[name] = OutputMeasurement(
+            name=name,
+            max_ratio=float(r.max()) if r.size else 0.0,
+            max_ulps=float(ulps.max()) if ulps.size else 0.0,
+            index=tuple(int(i) for i in idx),
+            err=float(err_at[idx]) if r.size else 0.0,
+            bound=float(b[idx]) if r.size else 0.0,
+            value=complex(vflat) if np.iscomplexobj(y_ref) else float(vflat),
+        )
+    return out

@@ -1,0 +1,92 @@
+"""Running an implementation on a Case and measuring it: the one code path the properties, the
+report and `ssmspec check` share."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from hypothesis import HealthCheck, Phase, given, settings
+
+from ssmspec.errors import Measurement, measure
+from ssmspec.spec import Case, Spec
+
+
+def to_numpy(t: torch.Tensor) -> np.ndarray:
+    """A tensor as float64/complex128 numpy (exact for every format ssmspec measures)."""
+    wide = torch.complex128 if t.is_complex() else torch.float64
+    return t.detach().to(device="cpu", dtype=wide).numpy()
+
+
+def run(spec: Spec, fn: Callable, case: Case, method: str, device: str) -> dict[str, torch.Tensor]:
+    """Call `fn` on `case` through the spec's adapter; the outputs by name, as tensors."""
+    outs = spec.call(fn, case, method, device)
+    if isinstance(outs, torch.Tensor):
+        outs = (outs,)
+    if len(outs) != len(spec.outputs):
+        raise TypeError(
+            f"{spec.name}: expected {len(spec.outputs)} outputs {spec.outputs}, got {len(outs)}"
+        )
+    return dict(zip(spec.outputs, outs))
+
+
+def evaluate(
+    spec: Spec, fn: Callable, case: Case, method: str, device: str, tier: str | None = None
+) -> Measurement:
+    """err/bound and ulps of `fn` on `case` against the spec's reference (tier chosen by size).
+
+    An exception from the implementation on a valid input is a failure (err/bound = inf) that
+    names the exception, not an error of the harness.
+    """
+    try:
+        got = {k: to_numpy(v) for k, v in run(spec, fn, case, method, device).items()}
+    except Exception as exc:  # noqa: BLE001 - any exception on valid input is the finding
+        return Measurement(raised=f"{type(exc).__name__}: {exc}")
+    ref = spec.reference(case, method, tier)
+    return measure(got, ref, spec.bound(case, method), case.dtype, spec.bound.norms)
+
+
+def sample(strategy, n: int) -> list:
+    """`n` examples of a hypothesis strategy, the same ones on every call (derandomized)."""
+    found: list = []
+
+    @settings(
+        max_examples=n,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def collect(x):
+        found.append(x)
+
+    collect()
+    return found[:n]
+
+
+def _sync(device: str) -> None:
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def time_call(thunk: Callable[[], object], device: str, repeats: int = 7, min_time: float = 0.02):
+    """Seconds per call of `thunk`, one figure per repeat (each repeat loops until `min_time`)."""
+    thunk()  # warm-up: allocation, kernels' first launch
+    _sync(device)
+    t0 = time.perf_counter()
+    thunk()
+    _sync(device)
+    once = max(time.perf_counter() - t0, 1e-7)
+    inner = max(1, int(min_time / once))
+    out = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            thunk()
+        _sync(device)
+        out.append((time.perf_counter() - t0) / inner)
+    return out

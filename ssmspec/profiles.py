@@ -1,0 +1,37 @@
+"""Hypothesis profiles, chosen by the environment variable SSMSPEC_PROFILE.
+
+- `ci` (the default): derandomized, so every run of the default suite sees the same examples and a
+  failure reproduces; examples per property sized for the 15-minute budget on 2 cores.
+- `dev`: random, fewer examples, for quick local iteration; failures are saved to the local
+  hypothesis database.
+- `nightly`: random and heavy (many examples), for the tox env `nightly`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+PROFILES = ("ci", "dev", "nightly")
+_common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                      HealthCheck.data_too_large])
+
+settings.register_profile("ci", max_examples=30, derandomize=True, database=None,
+                          print_blob=True, **_common)
+settings.register_profile("dev", max_examples=15, print_blob=True, **_common)
+settings.register_profile("nightly", max_examples=500, print_blob=True, **_common)
+
+
+def load(name: str | None = None) -> str:
+    """Load the profile `name` (default: SSMSPEC_PROFILE, else `ci`) and return its name."""
+    name = name or os.environ.get("SSMSPEC_PROFILE", "ci")
+    if name not in PROFILES:
+        raise ValueError(f"SSMSPEC_PROFILE: expected one of {PROFILES}, got {name!r}")
+    settings.load_profile(name)
+    return name
+
+
+def scale() -> int:
+    """A size multiplier for sweeps: 1 for ci/dev, larger for nightly."""
+    return 4 if settings.default.max_examples >= 200 else 1

@@ -1,0 +1,152 @@
+"""name -> Spec; primitive -> implementations, mutants, laws, bad inputs.
+
+Built-in specs register themselves when `ssmspec.specs` is imported (`load()` does so once).
+Outside implementations are registered with `register_implementation` and appear in every generic
+property, the report and `ssmspec list` like the built-in ones.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+
+from ssmspec.spec import BadInput, Implementation, Law, Mutant, Spec
+
+_SPECS: dict[str, Spec] = {}
+_IMPLS: dict[str, dict[str, Implementation]] = {}
+_MUTANTS: list[Mutant] = []
+_LAWS: list[Law] = []
+_BAD: list[BadInput] = []
+_loaded = False
+
+
+def register_spec(spec: Spec) -> Spec:
+    if spec.name in _SPECS:
+        raise ValueError(f"register_spec: primitive {spec.name!r} is registered already")
+    _SPECS[spec.name] = spec
+    _IMPLS.setdefault(spec.name, {})
+    return spec
+
+
+def register_implementation(impl: Implementation) -> Implementation:
+    """Add (or replace, by the same name) an implementation of a registered primitive."""
+    load()
+    if impl.primitive not in _SPECS:
+        raise ValueError(
+            f"register_implementation: primitive {impl.primitive!r} is not one of {sorted(_SPECS)}"
+        )
+    _IMPLS[impl.primitive][impl.name] = impl
+    return impl
+
+
+def register_mutant(m: Mutant) -> Mutant:
+    _MUTANTS.append(m)
+    return m
+
+
+def register_law(law: Law) -> Law:
+    _LAWS.append(law)
+    return law
+
+
+def register_bad_input(b: BadInput) -> BadInput:
+    _BAD.append(b)
+    return b
+
+
+def load() -> None:
+    """Import the built-in specs (idempotent)."""
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        import ssmspec.specs  # noqa: F401  (registers on import)
+
+
+def specs() -> list[Spec]:
+    load()
+    return list(_SPECS.values())
+
+
+def spec(name: str) -> Spec:
+    load()
+    if name not in _SPECS:
+        raise ValueError(f"primitive: expected one of {sorted(_SPECS)}, got {name!r}")
+    return _SPECS[name]
+
+
+def implementations(primitive: str | None = None) -> list[Implementation]:
+    load()
+    names = [primitive] if primitive else list(_SPECS)
+    return [i for n in names for i in _IMPLS.get(n, {}).values()]
+
+
+def implementation(primitive: str, name: str) -> Implementation:
+    impls = {i.name: i for i in implementations(primitive)}
+    if name not in impls:
+        raise ValueError(f"implementation: {primitive} has {sorted(impls)}, got {name!r}")
+    return impls[name]
+
+
+def mutants(primitive: str | None = None) -> list[Mutant]:
+    load()
+    return [m for m in _MUTANTS if primitive in (None, m.primitive)]
+
+
+def laws(primitive: str | None = None) -> list[Law]:
+    load()
+    return [law for law in _LAWS if primitive in (None, law.primitive)]
+
+
+def bad_inputs(primitive: str | None = None) -> list[BadInput]:
+    load()
+    return [b for b in _BAD if primitive in (None, b.primitive)]
+
+
+def devices() -> list[str]:
+    """Devices to run on: `SSMSPEC_DEVICES` (comma-separated) or cpu plus cuda when present."""
+    env = os.environ.get("SSMSPEC_DEVICES")
+    if env:
+        return [d.strip() for d in env.split(",") if d.strip()]
+    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@dataclass(frozen=True)
+class Target:
+    """One (primitive, implementation, method, dtype, device) the suite measures."""
+
+    spec: Spec
+    impl: Implementation
+    method: str
+    dtype: str
+    device: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.spec.name}-{self.impl.name}-{self.method}-{self.dtype}-{self.device}"
+
+
+def targets(
+    primitives=None, impls=None, methods=None, dtypes=None, devs=None, available_only=True
+) -> list[Target]:
+    """Every target, filtered by the given collections of names (None: all)."""
+    out = []
+    for s in specs():
+        if primitives and s.name not in primitives:
+            continue
+        for impl in implementations(s.name):
+            if impls and impl.name not in impls:
+                continue
+            if available_only and not impl.available:
+                continue
+            for m in impl.methods or s.methods:
+                if methods and m not in methods:
+                    continue
+                for d in s.dtypes_for(m):
+                    if (impl.dtypes and d not in impl.dtypes) or (dtypes and d not in dtypes):
+                        continue
+                    for dev in devs or devices():
+                        if dev in impl.devices:
+                            out.append(Target(s, impl, m, d, dev))
+    return out

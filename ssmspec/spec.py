@@ -1,0 +1,184 @@
+"""A primitive's spec is data: everything the generic properties, the report and the CLI need.
+
+`Spec` (one per primitive) holds the methods and formats it covers, the hypothesis strategy of its
+inputs, its references by tier, its bound (constant, growth and reference magnitude per method),
+the adapter that calls an implementation on a `Case`, and its laws, mutants and bad inputs.
+Implementations, mutants and laws are registered separately (see `ssmspec.registry`) so outside
+ones plug in without touching a spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ssmspec.dtypes import DType, dtype
+from ssmspec.errors import higham_bound
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input of a primitive.
+
+    `arrays` hold float64/complex128 numpy arrays whose values are exactly representable in the
+    format `dtype` (or its real counterpart, for real arguments of a complex run); `params` hold
+    everything that is not an array (sizes, flags).
+    """
+
+    arrays: Mapping[str, np.ndarray]
+    dtype: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def tensor(self, name: str, device: str | torch.device = "cpu", real: bool = False):
+        """`arrays[name]` as a torch tensor of the case's format (its real part's, if `real`)."""
+        d = dtype(self.dtype)
+        a = np.asarray(self.arrays[name])
+        t = torch.from_numpy(np.array(a, order="C")).reshape(a.shape)
+        target = d.torch
+        if real or not np.iscomplexobj(a):
+            target = dtype(d.real).torch if d.is_complex else d.torch
+        return t.to(device=device, dtype=target)
+
+    def summary(self, values: int = 4) -> dict:
+        """Shapes and the first few values of each array, for reports and failure messages."""
+        out: dict[str, Any] = {"dtype": self.dtype, **dict(self.params)}
+        for k, a in self.arrays.items():
+            a = np.asarray(a)
+            flat = a.ravel()[:values]
+            out[k] = {
+                "shape": list(a.shape),
+                "values": [complex(v) if np.iscomplexobj(a) else float(v) for v in flat],
+            }
+            if np.iscomplexobj(a):
+                out[k]["values"] = [repr(v) for v in out[k]["values"]]
+        return out
+
+
+Outputs = dict[str, np.ndarray]
+
+
+@dataclass
+class Bound:
+    """`c[method] · u · growth · M + growth · η`, per output.
+
+    `magnitude(case, method)` and `growth(case, method)` return one array per output, computed by
+    the float64 reference; `c` is a documented constant per method; `norms` says per output
+    whether the bound is elementwise or per matrix (Frobenius norm over the last two axes).
+    """
+
+    c: Mapping[str, float]
+    magnitude: Callable[[Case, str], Outputs]
+    growth: Callable[[Case, str], Outputs]
+    norms: Mapping[str, str] = field(default_factory=dict)
+    reasoning: str = ""
+
+    def __call__(self, case: Case, method: str, d: DType | str | None = None) -> Outputs:
+        d = dtype(d or case.dtype)
+        m = self.magnitude(case, method)
+        g = self.growth(case, method)
+        return {k: higham_bound(self.c[method], d, g[k], m[k]) for k in m}
+
+
+@dataclass
+class Spec:
+    """One primitive: its contract, its references and its bound."""
+
+    name: str
+    family: str
+    summary: str
+    signature: str
+    methods: tuple[str, ...]
+    dtypes: tuple[str, ...]
+    outputs: tuple[str, ...]
+    strategy: Callable[[str, str], Any]  # (dtype, method) -> SearchStrategy[Case]
+    references: Mapping[str, Callable[[Case, str], Outputs]]  # tier -> reference
+    reference_tier: Callable[[Case], str]
+    bound: Bound
+    call: Callable[[Callable, Case, str, str], tuple]  # (fn, case, method, device) -> tensors
+    bench_case: Callable[[str], Case]  # dtype -> a benchmark-size case
+    bench_shape: str = ""
+    method_dtypes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def dtypes_for(self, method: str) -> tuple[str, ...]:
+        return self.method_dtypes.get(method, self.dtypes)
+
+    def reference(self, case: Case, method: str, tier: str | None = None) -> Outputs:
+        return self.references[tier or self.reference_tier(case)](case, method)
+
+
+@dataclass
+class Implementation:
+    """A callable that claims to implement a primitive (built-in, plug-in or mutant)."""
+
+    primitive: str
+    name: str
+    fn: Callable | None
+    methods: tuple[str, ...] | None = None  # None: all the spec's methods
+    dtypes: tuple[str, ...] | None = None  # None: all the spec's formats
+    devices: tuple[str, ...] = ("cpu", "cuda")
+    source: str = "builtin"
+    unavailable: str | None = None  # why it cannot run here (missing extra, no GPU, ...)
+
+    @property
+    def available(self) -> bool:
+        return self.fn is not None and self.unavailable is None
+
+
+@dataclass
+class Mutant:
+    """A known-bad variant of an implementation, which the bound must catch.
+
+    `witness(dtype)` returns a Case on which the bug shows; the self-tests assert err/bound > 1 on
+    it, and also that hypothesis finds a failing case from the spec's own strategy.
+    """
+
+    primitive: str
+    name: str
+    fn: Callable
+    method: str
+    dtypes: tuple[str, ...]
+    why: str
+    witness: Callable[[str], Case]
+    search: bool = True  # whether hypothesis alone is expected to find it from the strategy
+
+
+@dataclass
+class LawContext:
+    """What a law's check receives: the implementation under test and the means to draw inputs."""
+
+    impl: Implementation
+    dtype: str
+    device: str
+    draw: Callable  # hypothesis data.draw
+    impl_of: Callable[[str], Callable]  # primitive -> fn of the same implementation family
+
+    @property
+    def fn(self) -> Callable:
+        return self.impl.fn
+
+
+@dataclass
+class Law:
+    """A mathematical law an implementation must obey; `check` raises AssertionError if not."""
+
+    primitive: str
+    name: str
+    statement: str
+    check: Callable[[LawContext], None]
+    dtypes: tuple[str, ...]
+    needs: tuple[str, ...] = ()  # other primitives the law calls
+
+
+@dataclass
+class BadInput:
+    """A call with bad input that must raise `error` with `argument` named in the message."""
+
+    primitive: str
+    name: str
+    argument: str
+    error: type[Exception]
+    call: Callable[[Callable], Any]

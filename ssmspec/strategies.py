@@ -1,0 +1,62 @@
+"""Hypothesis strategies shared by the specs.
+
+Every strategy returns float64/complex128 numpy values already rounded to the format under test
+(`round_to`), so an implementation and its reference see the same numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from ssmspec.dtypes import dtype, real_of, round_to
+
+
+def log_uniform(lo: float, hi: float) -> st.SearchStrategy[float]:
+    """Floats whose log10 is uniform in [log10 lo, log10 hi] (Δ over many decades)."""
+    return st.floats(np.log10(lo), np.log10(hi)).map(lambda e: float(10.0**e))
+
+
+def batch_shapes(max_dims: int = 2, max_side: int = 3) -> st.SearchStrategy[tuple[int, ...]]:
+    """Leading batch shapes: (), (h,), (b, h), ... with small sides."""
+    return st.lists(st.integers(1, max_side), max_size=max_dims).map(tuple)
+
+
+def lengths(max_log2: int) -> st.SearchStrategy[int]:
+    """Sequence lengths at the boundaries that break tree and FFT code: 1, 2, 3, 2^k − 1, 2^k,
+    2^k + 1 (k ≤ max_log2), and anything in between."""
+    edges = sorted({1, 2, 3} | {2**k + j for k in range(2, max_log2 + 1) for j in (-1, 0, 1)})
+    return st.one_of(st.sampled_from(edges), st.integers(1, 2**max_log2))
+
+
+def representable(values, fmt) -> np.ndarray:
+    """`values` rounded to `fmt` (its real part's format for real values of a complex run)."""
+    a = np.asarray(values)
+    d = dtype(fmt)
+    return round_to(a, d if np.iscomplexobj(a) else real_of(d))
+
+
+def arrays(shape, elements: st.SearchStrategy) -> st.SearchStrategy[np.ndarray]:
+    """A float64 or complex128 array of `shape` with elements from `elements`."""
+    n = int(np.prod(shape)) if len(shape) else 1
+    return st.lists(elements, min_size=n, max_size=n).map(lambda v: np.array(v).reshape(shape))
+
+
+def stable_reals(max_mag: float, min_mag: float = 1e-12) -> st.SearchStrategy[float]:
+    """Real eigenvalues λ ≤ 0: exactly 0, tiny (~1e-12), log-uniform moderate and large."""
+    return st.one_of(
+        st.just(0.0),
+        log_uniform(min_mag, max_mag).map(lambda x: -x),
+    )
+
+
+def stable_complex(max_mag: float, min_mag: float = 1e-12) -> st.SearchStrategy[complex]:
+    """Complex eigenvalues with Re λ ≤ 0 and |Im λ| from tiny to large."""
+    im = st.one_of(st.just(0.0), log_uniform(min_mag, max_mag), log_uniform(min_mag, max_mag).map(
+        lambda x: -x))
+    return st.builds(lambda r, i: complex(r, i), stable_reals(max_mag, min_mag), im)
+
+
+def real_normals(scale: float = 1.0) -> st.SearchStrategy[float]:
+    """Moderate reals of either sign (entries of B, C)."""
+    return st.floats(-scale, scale, allow_nan=False, allow_infinity=False, allow_subnormal=False)
