@@ -196,9 +196,13 @@ def dense_vs_scipy(ctx: LawContext) -> None:
                     (A[i], B[i], np.eye(n), np.zeros((n, k))), float(dts[i]),
                     method=_SCIPY[method])
                 want = sysd[:2]
+            exact = DENSE.reference(Case({"A": A[i], "B": B[i], "dt": dts[i]}, "fp64"), method,
+                                    "mp")
             for name, g, w in (("Abar", got[0][i], want[0]), ("Bbar", got[1][i], want[1])):
-                # scipy's own result carries an error of the same size: twice the bound.
-                tol = 2 * np.asarray(bound[name])[i]
+                # scipy's result carries its own error, which for scipy.linalg.expm exceeds the
+                # bound (see tests/test_reference_discretization.py): allow what mpmath measures.
+                scipy_err = np.linalg.norm(abs_error(w, exact[name]))
+                tol = np.asarray(bound[name])[i] + scipy_err
                 diff = np.linalg.norm(g - w)
                 assert diff <= tol, f"{method} {name}: vs scipy {diff:.3g} > {tol:.3g}"
 

@@ -1,0 +1,210 @@
+"""The precision/speed report: every target measured on the spec's own inputs, written as
+`report.json` (schema `ssmspec.report/1`, see `ssmspec/schema/report-v1.json`) and `report.md`.
+
+For each (primitive, implementation, method, dtype, device):
+- precision: `examples` inputs drawn (derandomized, so two runs see the same inputs) from the
+  spec's strategy; the maximum err/bound and ulps over them, and the worst input;
+- speed: the spec's benchmark-size input, `repeats` timings (each the mean of enough calls to
+  last ≥ 20 ms), so a later comparison can tell a slowdown from noise.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ssmspec import __version__, harness, registry
+
+SCHEMA = "ssmspec.report/1"
+SCHEMA_FILE = Path(__file__).with_name("schema") / "report-v1.json"
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _device_name(device: str) -> str:
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.get_device_name(torch.device(device))
+    return platform.processor() or platform.machine()
+
+
+class Progress:
+    """A one-line progress bar on a terminal's stderr; silent elsewhere."""
+
+    def __init__(self, total: int, enabled: bool | None = None, stream=sys.stderr):
+        self.total, self.done, self.stream = total, 0, stream
+        self.enabled = stream.isatty() if enabled is None else enabled
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(width * self.done / max(self.total, 1))
+        bar = "#" * filled + "." * (width - filled)
+        self.stream.write(f"\r[{bar}] {self.done}/{self.total} {label:<55.55s}")
+        if self.done == self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def measure_target(t: registry.Target, examples: int, repeats: int, timing: bool = True) -> dict:
+    """One report entry (see the schema) for target `t`."""
+    cases = harness.sample(t.spec.strategy(t.dtype, t.method), examples)
+    worst_m, worst_c, max_ulps, tiers = None, None, 0.0, set()
+    for case in cases:
+        tiers.add(t.spec.reference_tier(case))
+        m = harness.evaluate(t.spec, t.impl.fn, case, t.method, t.device)
+        max_ulps = max(max_ulps, m.max_ulps)
+        if worst_m is None or m.max_ratio > worst_m.max_ratio:
+            worst_m, worst_c = m, case
+    entry = {
+        "primitive": t.spec.name,
+        "implementation": t.impl.name,
+        "method": t.method,
+        "dtype": t.dtype,
+        "device": t.device,
+        "reference": sorted(tiers),
+        "examples": len(cases),
+        "max_err_over_bound": _finite(worst_m.max_ratio),
+        "max_ulps": _finite(max_ulps),
+        "passed": bool(worst_m.passed),
+        "raised": worst_m.raised,
+        "worst": None,
+        "time": None,
+    }
+    w = worst_m.worst
+    if w is not None:
+        entry["worst"] = {
+            "output": w.name,
+            "index": list(w.index),
+            "err": _finite(w.err),
+            "bound": _finite(w.bound),
+            "reference_value": repr(w.value),
+            "input": worst_c.summary(),
+        }
+    elif worst_m.raised:
+        entry["worst"] = {"output": None, "index": [], "err": None, "bound": None,
+                          "reference_value": None, "input": worst_c.summary()}
+    if timing:
+        bench = t.spec.bench_case(t.dtype)
+        times = harness.time_call(lambda: t.spec.call(t.impl.fn, bench, t.method, t.device),
+                                  t.device, repeats=repeats)
+        entry["time"] = {
+            "shape": t.spec.bench_shape,
+            "repeats_s": times,
+            "median_s": statistics.median(times),
+            "min_s": min(times),
+        }
+    return entry
+
+
+def build(primitives=None, impls=None, methods=None, dtypes=None, device: str = "cpu",
+          examples: int = 20, repeats: int = 7, timing: bool = True,
+          progress: bool | None = None) -> dict:
+    """Measure every selected target on `device`; the report as a JSON-ready dict."""
+    targets = registry.targets(primitives, impls, methods, dtypes, [device])
+    bar = Progress(len(targets), progress)
+    entries = []
+    for t in targets:
+        entries.append(measure_target(t, examples, repeats, timing))
+        bar.step(f"{t.spec.name} {t.method} {t.dtype} {t.impl.name}")
+    return {
+        "schema": SCHEMA,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "environment": {
+            "ssmspec": __version__,
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "device": device,
+            "device_name": _device_name(device),
+            "threads": torch.get_num_threads(),
+            "profile": os.environ.get("SSMSPEC_PROFILE", "ci"),
+        },
+        "settings": {"examples": examples, "repeats": repeats, "timing": timing},
+        "entries": entries,
+        "summary": {
+            "entries": len(entries),
+            "passed": sum(e["passed"] for e in entries),
+            "failed": sum(not e["passed"] for e in entries),
+        },
+    }
+
+
+def _fmt(x, spec=".3g") -> str:
+    return "—" if x is None else format(x, spec)
+
+
+def _time(t: dict | None) -> str:
+    if not t:
+        return "—"
+    s = t["median_s"]
+    return f"{s * 1e6:.1f} µs" if s < 1e-3 else f"{s * 1e3:.2f} ms"
+
+
+def to_markdown(report: dict) -> str:
+    env = report["environment"]
+    s = report["summary"]
+    lines = [
+        "# ssmspec report",
+        "",
+        f"{report['created']} · ssmspec {env['ssmspec']} · torch {env['torch']} · "
+        f"{env['device']} ({env['device_name']}) · {report['settings']['examples']} inputs per "
+        f"entry · profile {env['profile']}",
+        "",
+        f"**{s['passed']} of {s['entries']} entries within their bounds**"
+        + (f", **{s['failed']} failing**" if s["failed"] else "") + ".",
+        "",
+        "err/bound ≤ 1 passes (the spec's a-priori bound c·u·g·M); ulps are in the output's "
+        "format; time is the median over repeats on the spec's benchmark input.",
+    ]
+    by_prim: dict[str, list] = {}
+    for e in report["entries"]:
+        by_prim.setdefault(e["primitive"], []).append(e)
+    for prim, rows in by_prim.items():
+        lines += ["", f"## {prim}", "",
+                  "| method | dtype | impl | max err/bound | max ulps | pass | time | bench |",
+                  "|---|---|---|---:|---:|:-:|---:|---|"]
+        for e in rows:
+            ok = "✓" if e["passed"] else ("✗ raised" if e["raised"] else "✗")
+            lines.append(
+                f"| {e['method']} | {e['dtype']} | {e['implementation']} | "
+                f"{_fmt(e['max_err_over_bound'])} | {_fmt(e['max_ulps'])} | {ok} | "
+                f"{_time(e['time'])} | {(e['time'] or {}).get('shape', '')} |"
+            )
+        bad = [e for e in rows if not e["passed"]]
+        for e in bad:
+            lines += ["", f"- worst input of {e['method']}/{e['dtype']}/{e['implementation']}: "
+                          f"`{json.dumps(e['worst'])}`" + (f" raised `{e['raised']}`"
+                                                          if e["raised"] else "")]
+    return "\n".join(lines) + "\n"
+
+
+def write(report: dict, out_dir: str | os.PathLike) -> tuple[Path, Path]:
+    """Write report.json and report.md into `out_dir` (created if missing)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    j, m = out / "report.json", out / "report.md"
+    j.write_text(json.dumps(report, indent=1, allow_nan=False) + "\n")
+    m.write_text(to_markdown(report))
+    return j, m
+
+
+def load(path: str | os.PathLike) -> dict:
+    """Read a report.json, checking its schema name."""
+    data = json.loads(Path(path).read_text())
+    if data.get("schema") != SCHEMA:
+        raise ValueError(f"report: expected schema {SCHEMA!r}, got {data.get('schema')!r}")
+    return data
