@@ -32,7 +32,9 @@ def same_dtype(name: str, x: torch.Tensor, ref_name: str, ref: torch.Tensor) -> 
 
 def same_device(name: str, x: torch.Tensor, ref_name: str, ref: torch.Tensor) -> None:
     if x.device != ref.device:
-        raise ValueError(f"{name}: expected device {ref.device} (that of {ref_name}), got {x.device}")
+        raise ValueError(
+            f"{name}: expected device {ref.device} (that of {ref_name}), got {x.device}"
+        )
 
 
 def shape(name: str, x: torch.Tensor, expected: tuple[int, ...], what: str = "") -> None:
@@ -66,7 +68,9 @@ def step(name: str, dt, like: torch.Tensor, shapes: dict[str, tuple[int, ...]]) 
     if dt.is_complex() or not dt.is_floating_point():
         raise TypeError(f"{name}: expected a real floating dtype ({rdt}), got {dt.dtype}")
     if dt.dtype != rdt:
-        raise TypeError(f"{name}: expected dtype {rdt} (the real dtype of the state), got {dt.dtype}")
+        raise TypeError(
+            f"{name}: expected dtype {rdt} (the real dtype of the state), got {dt.dtype}"
+        )
     same_device(name, dt, "the state", like)
     if tuple(dt.shape) not in set(shapes.values()):
         allowed = ", ".join(f"{k} {v}" for k, v in shapes.items())

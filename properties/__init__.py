@@ -1,3 +1,3 @@
 """Generic property tests, parametrized over every registered (primitive, implementation,
-method, dtype, device): run them from an installed ssmspec with `pytest --pyargs ssmspec.properties`.
+method, dtype, device). From an installed ssmspec: `pytest --pyargs ssmspec.properties`.
 """

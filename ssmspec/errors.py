@@ -25,7 +25,8 @@ from ssmspec.dtypes import DType, dtype, ulp
 
 
 def to_float(y: np.ndarray) -> np.ndarray:
-    """A reference array (float, complex, or object array of mpmath numbers) as float64/complex128."""
+    """A reference array (float, complex, or object array of mpmath numbers) as float64 or
+    complex128."""
     y = np.asarray(y)
     if y.dtype != object:
         return y

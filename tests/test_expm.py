@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import scipy.linalg
 import torch
-
 from ssmspec.impl.expm import expm
 
 

@@ -3,11 +3,11 @@
 import mpmath as mp
 import numpy as np
 import pytest
+from ssmspec.reference.mp import discretization as rmp
+from ssmspec.reference.np import discretization as rnp
 
 from ssmspec import harness, registry
 from ssmspec.errors import abs_error, ratio, to_float
-from ssmspec.reference.mp import discretization as rmp
-from ssmspec.reference.np import discretization as rnp
 
 METHODS = ("zoh", "zoh_approx", "bilinear", "euler", "backward_euler")
 
@@ -38,7 +38,7 @@ def test_zoh_bbar_is_the_integral_of_the_impulse_response():
         _, bbar = rmp.discretize_diag(np.array([lam]), np.array([1.0 + 0 * lam]), dt, "zoh")
         with mp.workdps(40):
             lm = mp.mpmathify(lam)
-            want = mp.quad(lambda s: mp.exp(lm * s), [0, dt / 2, dt])
+            want = mp.quad(lambda s, lm=lm: mp.exp(lm * s), [0, dt / 2, dt])
             assert abs(bbar[0] - want) <= mp.mpf(10) ** -35 * max(1, abs(want)), (lam, dt)
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import mpmath as mp
 import numpy as np
-
 from ssmspec.reference.mp import DPS
 
 

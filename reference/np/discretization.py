@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
-
 from ssmspec.reference.mp.discretization import expand_dt
 
 

@@ -1,0 +1,84 @@
+"""The `ssmspec` command: list, report (files, schema, exit status), help, errors."""
+
+import json
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+from ssmspec import cli, registry, report
+from ssmspec.spec import Implementation
+
+
+def test_list_names_every_primitive_method_and_implementation(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    for s in registry.specs():
+        assert s.name in out
+        for m in s.methods:
+            assert m in out
+    assert "torch (builtin; available" in out
+
+
+def _report(tmp_path, *extra):
+    return cli.main(["report", "--primitive", "discretize_diag", "--method", "zoh",
+                     "--dtype", "fp32", "c64", "--examples", "3", "--repeats", "2",
+                     "--no-progress", "--out", str(tmp_path), *extra])
+
+
+def test_report_writes_json_valid_against_the_schema_and_markdown(tmp_path, capsys):
+    assert _report(tmp_path) == 0
+    data = json.loads((tmp_path / "report.json").read_text())
+    jsonschema.validate(data, json.loads(report.SCHEMA_FILE.read_text()))
+    assert report.load(tmp_path / "report.json")["summary"] == {"entries": 2, "passed": 2,
+                                                                "failed": 0}
+    rows = {(e["dtype"], e["method"]) for e in data["entries"]}
+    assert rows == {("fp32", "zoh"), ("c64", "zoh")}
+    for e in data["entries"]:
+        assert 0 <= e["max_err_over_bound"] <= 1 and len(e["time"]["repeats_s"]) == 2
+    md = (tmp_path / "report.md").read_text()
+    assert "## discretize_diag" in md and "| zoh | fp32 | torch |" in md
+    assert "2 of 2 entries within their bounds" in capsys.readouterr().out
+
+
+def test_report_exits_nonzero_when_an_entry_exceeds_its_bound(tmp_path, monkeypatch, capsys):
+    from ssmspec.specs.discretization_laws import naive_phi1
+
+    bad = Implementation("discretize_diag", "naive", naive_phi1, methods=("zoh",),
+                         source="plugin")
+    monkeypatch.setitem(registry._IMPLS["discretize_diag"], "naive", bad)
+    assert _report(tmp_path, "--impl", "naive", "--examples", "30", "--no-timing") == 1
+    data = report.load(tmp_path / "report.json")
+    assert data["summary"]["failed"] >= 1
+    worst = [e for e in data["entries"] if not e["passed"]][0]["worst"]
+    assert worst["output"] == "Bbar" and "Lambda" in worst["input"]
+    assert "✗" in (tmp_path / "report.md").read_text()
+    jsonschema.validate(data, json.loads(report.SCHEMA_FILE.read_text()))
+
+
+def test_unknown_names_are_usage_errors(tmp_path):
+    with pytest.raises(SystemExit, match="--primitive: unknown"):
+        cli.main(["report", "--primitive", "nope", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        cli.main(["report", "--dtype", "fp8"])
+
+
+def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the error path does not apply")
+    with pytest.raises(SystemExit, match="no CUDA device"):
+        cli.main(["report", "--device", "cuda", "--out", str(tmp_path)])
+
+
+def test_help_tells_the_commands():
+    out = subprocess.run([sys.executable, "-m", "ssmspec.cli", "--help"], capture_output=True,
+                         text=True, check=True).stdout
+    assert "list" in out and "report" in out and "err/bound" in out
+
+
+def test_console_script_is_installed():
+    out = subprocess.run(["ssmspec", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("ssmspec ")
