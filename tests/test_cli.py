@@ -80,5 +80,8 @@ def test_help_tells_the_commands():
 
 
 def test_console_script_is_installed():
-    out = subprocess.run(["ssmspec", "--version"], capture_output=True, text=True, check=True)
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("ssmspec")  # beside the interpreter, not on PATH
+    out = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("ssmspec ")
