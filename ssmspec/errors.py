@@ -76,7 +76,7 @@ def higham_bound(c: float, d: DType | str, growth, magnitude) -> np.ndarray:
 def ratio(err: np.ndarray, bound: np.ndarray) -> np.ndarray:
     """err/bound, with 0/0 = 0 and x/0 = inf for x > 0."""
     err, bound = np.broadcast_arrays(np.asarray(err, float), np.asarray(bound, float))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         r = err / bound
     r = np.where(err == 0, 0.0, r)
     return np.where(np.isnan(r), np.inf, r)
