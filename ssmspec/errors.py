@@ -145,7 +145,8 @@ def measure(
     """Compare each output with its reference against its bound.
 
     `norms[name]` is `"elementwise"` (default) or `"fro"` (Frobenius norm over the last two axes,
-    one bound per matrix). ulps are elementwise in either case, in the format `d`.
+    one bound per matrix). ulps are elementwise in either case, in the format `d`, over the
+    entries whose reference is nonzero.
     """
     d = dtype(d)
     norms = norms or {}
@@ -154,7 +155,10 @@ def measure(
         y_hat = np.asarray(y_hat)
         err = abs_error(y_hat, ref[name])
         y_ref = to_float(ref[name])
-        ulps = ratio(err, ulp(np.where(np.isfinite(y_ref), y_ref, 0), d))
+        # ulps where the reference is nonzero: at an exact zero any error is "infinitely many"
+        # ulps of the subnormal spacing, which says nothing; err/bound judges those entries.
+        nonzero = np.isfinite(y_ref) & (y_ref != 0)
+        ulps = np.where(nonzero, ratio(err, ulp(np.where(nonzero, y_ref, 1.0), d)), 0.0)
         if norms.get(name, "elementwise") == "fro":
             with np.errstate(over="ignore", invalid="ignore"):
                 err_n = np.sqrt(np.sum(err**2, axis=(-2, -1)))

@@ -49,3 +49,10 @@ def test_measure_elementwise_and_frobenius():
     assert not measure(got, ref, bounds, "fp32", {"M": "fro"}).passed
     # ulps are in the output's format: 1e-6 at 2.0 is 1e-6 / 2^-22 ≈ 4.19 fp32 ulps
     assert m.outputs["y"].max_ulps == pytest.approx(1e-6 / 2.0**-22, rel=1e-6)
+
+
+def test_ulps_skip_exact_zeros_of_the_reference():
+    ref = {"y": np.array([0.0, 1.0])}
+    got = {"y": np.array([1e-20, 1.0 + 2.0**-52])}
+    m = measure(got, ref, {"y": np.array([1e-15, 1e-15])}, "fp64")
+    assert m.outputs["y"].max_ulps == pytest.approx(1.0)
