@@ -31,7 +31,3 @@ def load(name: str | None = None) -> str:
     settings.load_profile(name)
     return name
 
-
-def scale() -> int:
-    """A size multiplier for sweeps: 1 for ci/dev, larger for nightly."""
-    return 4 if settings.default.max_examples >= 200 else 1

@@ -143,7 +143,7 @@ def targets(
             for m in impl.methods or s.methods:
                 if methods and m not in methods:
                     continue
-                for d in s.dtypes_for(m):
+                for d in s.dtypes:
                     if (impl.dtypes and d not in impl.dtypes) or (dtypes and d not in dtypes):
                         continue
                     for dev in devs or devices():

@@ -112,10 +112,6 @@ class Spec:
     call: Callable[[Callable, Case, str, str], tuple]  # (fn, case, method, device) -> tensors
     bench_case: Callable[[str], Case]  # dtype -> a benchmark-size case
     bench_shape: str = ""
-    method_dtypes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-    def dtypes_for(self, method: str) -> tuple[str, ...]:
-        return self.method_dtypes.get(method, self.dtypes)
 
     def reference(self, case: Case, method: str, tier: str | None = None) -> Outputs:
         return self.references[tier or self.reference_tier(case)](case, method)

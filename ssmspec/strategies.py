@@ -22,13 +22,6 @@ def batch_shapes(max_dims: int = 2, max_side: int = 3) -> st.SearchStrategy[tupl
     return st.lists(st.integers(1, max_side), max_size=max_dims).map(tuple)
 
 
-def lengths(max_log2: int) -> st.SearchStrategy[int]:
-    """Sequence lengths at the boundaries that break tree and FFT code: 1, 2, 3, 2^k − 1, 2^k,
-    2^k + 1 (k ≤ max_log2), and anything in between."""
-    edges = sorted({1, 2, 3} | {2**k + j for k in range(2, max_log2 + 1) for j in (-1, 0, 1)})
-    return st.one_of(st.sampled_from(edges), st.integers(1, 2**max_log2))
-
-
 def representable(values, fmt) -> np.ndarray:
     """`values` rounded to `fmt` (its real part's format for real values of a complex run)."""
     a = np.asarray(values)
