@@ -19,8 +19,11 @@ _common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
 
 settings.register_profile("ci", max_examples=30, derandomize=True, database=None,
                           print_blob=True, **_common)
-settings.register_profile("dev", max_examples=15, print_blob=True, **_common)
-settings.register_profile("nightly", max_examples=500, print_blob=True, **_common)
+# derandomize=False explicitly: with CI set in the environment hypothesis's own default profile is
+# derandomized, and registered profiles inherit from it.
+settings.register_profile("dev", max_examples=15, derandomize=False, print_blob=True, **_common)
+settings.register_profile("nightly", max_examples=500, derandomize=False, print_blob=True,
+                          **_common)
 
 
 def load(name: str | None = None) -> str:
