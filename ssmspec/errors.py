@@ -73,6 +73,22 @@ def higham_bound(c: float, d: DType | str, growth, magnitude) -> np.ndarray:
     return c * d.u * g * m + g * d.eta
 
 
+NORMS = ("elementwise", "row", "fro")
+
+
+def norm_error(err: np.ndarray, kind: str = "elementwise") -> np.ndarray:
+    """Elementwise errors reduced as the bound is stated: `elementwise` (as they are), `row` (2-norm
+    over the last axis: one figure per signal) or `fro` (Frobenius norm over the last two axes:
+    one per matrix)."""
+    if kind == "elementwise":
+        return err
+    axes = {"row": (-1,), "fro": (-2, -1)}.get(kind)
+    if axes is None:
+        raise ValueError(f"norm: expected one of {NORMS}, got {kind!r}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.sqrt(np.sum(np.asarray(err, float) ** 2, axis=axes))
+
+
 def ratio(err: np.ndarray, bound: np.ndarray) -> np.ndarray:
     """err/bound, with 0/0 = 0 and x/0 = inf for x > 0."""
     err, bound = np.broadcast_arrays(np.asarray(err, float), np.asarray(bound, float))
@@ -144,9 +160,9 @@ def measure(
 ) -> Measurement:
     """Compare each output with its reference against its bound.
 
-    `norms[name]` is `"elementwise"` (default) or `"fro"` (Frobenius norm over the last two axes,
-    one bound per matrix). ulps are elementwise in either case, in the format `d`, over the
-    entries whose reference is nonzero.
+    `norms[name]` is `"elementwise"` (default), `"row"` (2-norm over the last axis, one bound per
+    signal) or `"fro"` (Frobenius norm over the last two axes, one bound per matrix). ulps are
+    elementwise in either case, in the format `d`, over the entries whose reference is nonzero.
     """
     d = dtype(d)
     norms = norms or {}
@@ -159,11 +175,10 @@ def measure(
         # ulps of the subnormal spacing, which says nothing; err/bound judges those entries.
         nonzero = np.isfinite(y_ref) & (y_ref != 0)
         ulps = np.where(nonzero, ratio(err, ulp(np.where(nonzero, y_ref, 1.0), d)), 0.0)
-        if norms.get(name, "elementwise") == "fro":
-            with np.errstate(over="ignore", invalid="ignore"):
-                err_n = np.sqrt(np.sum(err**2, axis=(-2, -1)))
-            r = ratio(err_n, bounds[name])
-            err_at = err_n
+        kind = norms.get(name, "elementwise")
+        if kind != "elementwise":
+            err_at = norm_error(err, kind)
+            r = ratio(err_at, bounds[name])
         else:
             r = ratio(err, bounds[name])
             err_at = np.broadcast_to(err, r.shape)

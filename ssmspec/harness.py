@@ -45,7 +45,14 @@ def evaluate(
     except Exception as exc:  # noqa: BLE001 - any exception on valid input is the finding
         return Measurement(raised=f"{type(exc).__name__}: {exc}")
     ref = spec.reference(case, method, tier)
-    return measure(got, ref, spec.bound(case, method), case.dtype, spec.bound.norms)
+    return measure(got, ref, spec.bound(case, method), case.dtype, spec.bound.norms_for(method))
+
+
+def certify(spec: Spec, case: Case, method: str, fmt: str) -> Measurement:
+    """The float64 reference against mpmath on `case`, within the spec's bound at the unit
+    roundoff of `fmt` (fp64 or c128): how a float64 tier earns its trust."""
+    return measure(spec.reference(case, method, "np"), spec.reference(case, method, "mp"),
+                   spec.bound(case, method, fmt), fmt, spec.bound.norms_for(method))
 
 
 def sample(strategy, n: int) -> list:

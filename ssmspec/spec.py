@@ -78,7 +78,8 @@ class Bound:
 
     `magnitude(case, method)` and `growth(case, method)` return one array per output, computed by
     the float64 reference; `c` is a documented constant per method; `norms` says per output
-    whether the bound is elementwise or per matrix (Frobenius norm over the last two axes).
+    whether the bound is elementwise, per signal (`row`) or per matrix (`fro`), and
+    `method_norms` overrides that for a method (an FFT's bound is norm-wise, a direct sum's not).
     """
 
     c: Mapping[str, float]
@@ -86,6 +87,11 @@ class Bound:
     growth: Callable[[Case, str], Outputs]
     norms: Mapping[str, str] = field(default_factory=dict)
     reasoning: str = ""
+    method_norms: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def norms_for(self, method: str) -> Mapping[str, str]:
+        """How each output's error is reduced for `method` (see `ssmspec.errors.norm_error`)."""
+        return {**self.norms, **self.method_norms.get(method, {})}
 
     def __call__(self, case: Case, method: str, d: DType | str | None = None) -> Outputs:
         d = dtype(d or case.dtype)
