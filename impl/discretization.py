@@ -15,6 +15,7 @@ at the end; complex inputs stay complex throughout.
 from __future__ import annotations
 
 import torch
+
 from ssmspec.impl import _validate as v
 from ssmspec.impl.expm import expm
 

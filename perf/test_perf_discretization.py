@@ -12,9 +12,9 @@ import statistics
 import numpy as np
 import pytest
 import scipy.signal
-from ssmspec.impl.discretization import discretize_diag
 
 from ssmspec import harness, registry
+from ssmspec.impl.discretization import discretize_diag
 
 FLOOR_VS_SCIPY_LOOP = 50.0
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 import torch
+
 from ssmspec.impl.expm import expm
 
 

@@ -3,11 +3,11 @@
 import mpmath as mp
 import numpy as np
 import pytest
-from ssmspec.reference.mp import discretization as rmp
-from ssmspec.reference.np import discretization as rnp
 
 from ssmspec import harness, registry
 from ssmspec.errors import to_float
+from ssmspec.reference.mp import discretization as rmp
+from ssmspec.reference.np import discretization as rnp
 
 METHODS = ("zoh", "zoh_approx", "bilinear", "euler", "backward_euler")
 

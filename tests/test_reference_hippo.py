@@ -4,13 +4,13 @@ import mpmath as mp
 import numpy as np
 import pytest
 import torch
-from ssmspec.impl import hippo as impl
-from ssmspec.reference.mp import hippo as rmp
-from ssmspec.reference.np import hippo as rnp
 
 from ssmspec import harness, registry
 from ssmspec.dtypes import dtype
 from ssmspec.errors import abs_error, to_float
+from ssmspec.impl import hippo as impl
+from ssmspec.reference.mp import hippo as rmp
+from ssmspec.reference.np import hippo as rnp
 from ssmspec.spec import Case
 
 WIDE = {"hippo": "fp64", "nplr": "c128", "diag_init": "c128"}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import mpmath as mp
 import numpy as np
+
 from ssmspec.reference.mp import DPS
 
 

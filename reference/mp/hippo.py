@@ -75,6 +75,7 @@ import functools
 
 import mpmath as mp
 import numpy as np
+
 from ssmspec.reference.mp import DPS
 from ssmspec.reference.np import hippo as _np
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
+
 from ssmspec.reference.mp.discretization import expand_dt
 
 
