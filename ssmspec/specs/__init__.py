@@ -1,3 +1,10 @@
 """The built-in specs, one module per primitive family; importing registers them."""
 
-from ssmspec.specs import discretization, discretization_laws, hippo, hippo_laws  # noqa: F401
+from ssmspec.specs import (  # noqa: F401
+    convolution,
+    convolution_laws,
+    discretization,
+    discretization_laws,
+    hippo,
+    hippo_laws,
+)
