@@ -7,4 +7,6 @@ from ssmspec.specs import (  # noqa: F401
     discretization_laws,
     hippo,
     hippo_laws,
+    kernels,
+    kernels_laws,
 )
