@@ -104,10 +104,13 @@ def _vandermonde(W: torch.Tensor, w: torch.Tensor, L: int, work: torch.dtype, ne
         inner = inner.to(torch.complex128) if not inner.is_complex() else inner
         # Re(Σ a·b) = Σ Re a·Re b − Im a·Im b: one real matmul with 2N inner terms
         a = torch.cat([anchor.real, -anchor.imag], dim=1).transpose(1, 2).to(real_work)
+        del anchor  # the float64 factors are done with: keep the peak memory to one copy
         b = torch.cat([inner.real, inner.imag], dim=1).to(real_work)
     else:
         a = anchor.transpose(1, 2).to(real_work)
+        del anchor
         b = inner.to(real_work)
+    del inner
     K = torch.bmm(a.contiguous(), b.contiguous())  # (H, nc, T)
     return K.reshape(H, nc * T)[:, :L]
 
