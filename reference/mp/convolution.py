@@ -21,43 +21,38 @@ def _lagged(k, j):
     return k[j] if 0 <= j < len(k) else 0
 
 
-def causal_conv(u: np.ndarray, K: np.ndarray, D: np.ndarray | None = None) -> np.ndarray:
-    """u (B, H, L), K (H, L_K), D (H,) or None → y (B, H, L)."""
-    Bn, H, L = u.shape
+def _each_output(u: np.ndarray, kernels, D, term) -> np.ndarray:
+    """y[b, h, t] = term(kernels of channel h, x = u[b, h], t) (+ D[h]·x[t]), in mpmath."""
     y = np.empty(u.shape, dtype=object)
     with mp.workdps(DPS):
-        for b in range(Bn):
-            for h in range(H):
-                k = [mp.mpf(float(v)) for v in K[h]]
-                x = [mp.mpf(float(v)) for v in u[b, h]]
-                for t in range(L):
-                    acc = mp.fsum(_lagged(k, t - s) * x[s] for s in range(t + 1))
-                    if D is not None:
-                        acc += mp.mpf(float(D[h])) * x[t]
-                    y[b, h, t] = +acc
+        for b, h in np.ndindex(u.shape[:2]):
+            ks = [[mp.mpf(float(v)) for v in K[h]] for K in kernels]
+            x = [mp.mpf(float(v)) for v in u[b, h]]
+            for t in range(len(x)):
+                acc = term(ks, x, t)
+                if D is not None:
+                    acc += mp.mpf(float(D[h])) * x[t]
+                y[b, h, t] = +acc
     return y
+
+
+def _forward(k, x, t):
+    return mp.fsum(_lagged(k, t - s) * x[s] for s in range(t + 1))
+
+
+def causal_conv(u: np.ndarray, K: np.ndarray, D: np.ndarray | None = None) -> np.ndarray:
+    """u (B, H, L), K (H, L_K), D (H,) or None → y (B, H, L)."""
+    return _each_output(u, [K], D, lambda ks, x, t: _forward(ks[0], x, t))
 
 
 def bidirectional_conv(u, K_fwd, K_bwd, D=None, convention: str = "mega") -> np.ndarray:
     """u (B, H, L), K_fwd and K_bwd (H, L_K), D (H,) or None → y (B, H, L), per the convention."""
     if convention not in CONVENTIONS:
         raise ValueError(f"convention: expected one of {CONVENTIONS}, got {convention!r}")
-    Bn, H, L = u.shape
-    y = np.empty(u.shape, dtype=object)
-    with mp.workdps(DPS):
-        for b in range(Bn):
-            for h in range(H):
-                kf = [mp.mpf(float(v)) for v in K_fwd[h]]
-                kb = [mp.mpf(float(v)) for v in K_bwd[h]]
-                x = [mp.mpf(float(v)) for v in u[b, h]]
-                for t in range(L):
-                    fwd = mp.fsum(_lagged(kf, t - s) * x[s] for s in range(t + 1))
-                    if convention == "mega":
-                        bwd = mp.fsum(_lagged(kb, s - t) * x[s] for s in range(t, L))
-                    else:
-                        bwd = mp.fsum(_lagged(kb, s - t - 1) * x[s] for s in range(t + 1, L))
-                    acc = fwd + bwd
-                    if D is not None:
-                        acc += mp.mpf(float(D[h])) * x[t]
-                    y[b, h, t] = +acc
-    return y
+    lag0 = 0 if convention == "mega" else 1  # s4: k_b[j] acts at lag −(j+1)
+
+    def term(ks, x, t):
+        bwd = mp.fsum(_lagged(ks[1], s - t - lag0) * x[s] for s in range(t + lag0, len(x)))
+        return _forward(ks[0], x, t) + bwd
+
+    return _each_output(u, [K_fwd, K_bwd], D, term)
