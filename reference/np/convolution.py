@@ -30,7 +30,7 @@ def causal_conv(u, K, D=None) -> np.ndarray:
     return y.astype(np.float64)
 
 
-def _backward_kernel(K_bwd: np.ndarray, convention: str) -> np.ndarray:
+def backward_kernel(K_bwd: np.ndarray, convention: str) -> np.ndarray:
     """The kernel that acts at lags −0, −1, …: Mega's as given; S4's shifted by one lag."""
     if convention == "mega":
         return K_bwd
@@ -41,7 +41,7 @@ def bidirectional_conv(u, K_fwd, K_bwd, D=None, convention: str = "mega") -> np.
     if convention not in CONVENTIONS:
         raise ValueError(f"convention: expected one of {CONVENTIONS}, got {convention!r}")
     u = np.asarray(u, np.float64)
-    kb = _backward_kernel(np.asarray(K_bwd, np.float64), convention)
+    kb = backward_kernel(np.asarray(K_bwd, np.float64), convention)
     y = _conv_rows(u, np.asarray(K_fwd, np.float64)) + _conv_rows(u[..., ::-1], kb)[..., ::-1]
     if D is not None:
         y += np.asarray(D, np.longdouble)[None, :, None] * u.astype(np.longdouble)
@@ -54,11 +54,6 @@ def bidirectional_conv(u, K_fwd, K_bwd, D=None, convention: str = "mega") -> np.
 def magnitude(u, K, D=None) -> np.ndarray:
     """M[b, h, t] = (|K| * |u|)[t] + |D[h]|·|u[b, h, t]|: the direct sum on absolute values."""
     return causal_conv(np.abs(u), np.abs(K), None if D is None else np.abs(D))
-
-
-def bidirectional_magnitude(u, K_fwd, K_bwd, D=None, convention="mega") -> np.ndarray:
-    return bidirectional_conv(np.abs(u), np.abs(K_fwd), np.abs(K_bwd),
-                              None if D is None else np.abs(D), convention)
 
 
 def fft_norm_magnitude(u, K, D=None) -> np.ndarray:
