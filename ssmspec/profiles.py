@@ -34,3 +34,13 @@ def load(name: str | None = None) -> str:
     settings.load_profile(name)
     return name
 
+
+
+def active() -> str:
+    """The profile a run uses: SSMSPEC_PROFILE, else `ci` (what `load()` loads)."""
+    return os.environ.get("SSMSPEC_PROFILE", "ci")
+
+
+def heavy() -> bool:
+    """Whether sweeps should reach their longest sizes (the `nightly` profile)."""
+    return active() == "nightly"

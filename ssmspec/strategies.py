@@ -53,3 +53,23 @@ def stable_complex(max_mag: float, min_mag: float = 1e-12) -> st.SearchStrategy[
 def real_normals(scale: float = 1.0) -> st.SearchStrategy[float]:
     """Moderate reals of either sign (entries of B, C)."""
     return st.floats(-scale, scale, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+
+
+def boundary_lengths(limit: int) -> tuple[int, ...]:
+    """{1, 2, 3, 2^k − 1, 2^k, 2^k + 1} up to `limit`: the lengths where tree scans, FFT sizes
+    and chunkings change shape."""
+    out = {1, 2, 3}
+    k = 2
+    while 2**k - 1 <= limit:
+        out |= {n for n in (2**k - 1, 2**k, 2**k + 1) if n <= limit}
+        k += 1
+    return tuple(sorted(out))
+
+
+def sequence_lengths(ci_limit: int, nightly_limit: int = 16384) -> st.SearchStrategy[int]:
+    """Boundary lengths up to `ci_limit`, or `nightly_limit` under the nightly profile; the short
+    ones (≤ 17) drawn half the time."""
+    from ssmspec.profiles import heavy
+
+    all_ = boundary_lengths(nightly_limit if heavy() else ci_limit)
+    return st.one_of(st.sampled_from([n for n in all_ if n <= 17]), st.sampled_from(all_))

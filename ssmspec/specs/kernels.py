@@ -28,12 +28,12 @@ c64 exp(l·ΔΛ) Vandermonde passes at L = 4096 and fails without the l·|ΔΛ| 
 What the bound does not admit, on purpose: raising a *rounded* Ā (or q = 1 − p·a) to the l-th
 power, whose error grows like l·u whatever |log Ā| is, and the cancellation of 1 − p·a as q → 0.
 
-Strategies: H ≤ 3 channels (D ≤ 3), N ≤ 8 states (ndim ≤ 8), L from {1, 2, 3, 2^k − 1, 2^k,
-2^k + 1} up to 1025; Δ log-uniform in [1e-4, 1] with the special values 1e-6 and 10; Λ: S4D-Lin
-−½ + iπn (n < 128: |Im Λ| up to ~400, N = 256's spectrum), S4D-Real −(n + 1), random stable with
-|Re Λ| ≤ 10, |Im Λ| ≤ 400, exactly 0; the EMA's δ, α moderate or special (−30: q → 1; 20, 40:
-p·a rounds to 1 in fp32/fp64; 800: q = 0 in float64). Reference tier: mpmath while
-H·N·L ≤ 512, float64 above (certified in tests/test_reference_kernels.py).
+Strategies: H ≤ 3 channels (D ≤ 3), N ≤ 8 states (ndim ≤ 8), L from {1, 2, 3, 2^k − 1, 2^k, 2^k +
+1} up to 1025 (16385 under the nightly profile); Δ log-uniform in [1e-4, 1] with the special values
+1e-6 and 10; Λ: S4D-Lin −½ + iπn (n < 128: |Im Λ| up to ~400, N = 256's spectrum), S4D-Real −(n +
+1), random stable with |Re Λ| ≤ 10, |Im Λ| ≤ 400, exactly 0; the EMA's δ, α moderate or special
+(−30: q → 1; 20, 40: p·a rounds to 1 in fp32/fp64; 800: q = 0 in float64). Reference tier: mpmath
+while H·N·L ≤ 512, float64 above (certified in tests/test_reference_kernels.py).
 """
 
 from __future__ import annotations
@@ -50,17 +50,25 @@ from ssmspec.impl import kernels as impl
 from ssmspec.reference.mp import kernels as ref_mp
 from ssmspec.reference.np import kernels as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
-from ssmspec.strategies import arrays, log_uniform, real_normals, representable
+from ssmspec.strategies import (
+    arrays,
+    boundary_lengths,
+    log_uniform,
+    real_normals,
+    representable,
+    sequence_lengths,
+)
 
 METHODS = impl.METHODS
 C_BOUND = 4.0
 MP_MAX = 512  # H·N·L up to which the mpmath tier is used
-LENGTHS = tuple(sorted({1, 2, 3} | {2**k + d for k in range(2, 11) for d in (-1, 0, 1)}))
+LENGTHS = boundary_lengths(1025)
 
 
 def lengths() -> st.SearchStrategy[int]:
-    """L from {1, 2, 3, 2^k − 1, 2^k, 2^k + 1}, k ≤ 10, small ones more often."""
-    return st.one_of(st.sampled_from(LENGTHS[:9]), st.sampled_from(LENGTHS))
+    """L from {1, 2, 3, 2^k − 1, 2^k, 2^k + 1} up to 1025 (16385 under the nightly profile),
+    small ones more often."""
+    return sequence_lengths(1025, 16385)
 
 
 def log_dts() -> st.SearchStrategy[float]:
