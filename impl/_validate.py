@@ -80,6 +80,15 @@ def step(name: str, dt, like: torch.Tensor, shapes: dict[str, tuple[int, ...]]) 
     return dt
 
 
+def positive_int(name: str, value) -> int:
+    """A size or length: a Python int (not a bool) >= 1; TypeError for another type."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name}: expected {name} >= 1, got {value}")
+    return value
+
+
 def method(name: str, value, allowed) -> str:
     if value not in allowed:
         raise ValueError(f"{name}: expected one of {sorted(allowed)}, got {value!r}")

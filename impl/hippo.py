@@ -33,6 +33,8 @@ import math
 
 import torch
 
+from ssmspec.impl import _validate as v
+
 MEASURES = ("legs", "legt", "lagt", "fout")
 INITS = ("s4d-legs", "s4d-lin", "s4d-inv", "s4d-real", "random")
 _REAL = (torch.float64, torch.float32)
@@ -40,8 +42,7 @@ _COMPLEX = (torch.complex128, torch.complex64)
 
 
 def _size(name: str, value, even: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
+    v.positive_int(name, value)
     if even and value % 2:
         raise ValueError(f"{name}: the conjugate-half form pairs states, so {name} must be even, "
                          f"got {value}")
@@ -202,9 +203,9 @@ def diag_init(name: str, N: int, H: int = 1, dt_min: float = 1e-3, dt_max: float
         raise ValueError(f"name: expected one of {list(INITS)}, got {name!r}")
     _size("N", N, even=True)
     _size("H", H)
-    for arg, v in (("dt_min", dt_min), ("dt_max", dt_max)):
-        if isinstance(v, bool) or not isinstance(v, int | float):
-            raise TypeError(f"{arg}: expected a float, got {type(v).__name__}")
+    for arg, x in (("dt_min", dt_min), ("dt_max", dt_max)):
+        if isinstance(x, bool) or not isinstance(x, int | float):
+            raise TypeError(f"{arg}: expected a float, got {type(x).__name__}")
     if not dt_min > 0:
         raise ValueError(f"dt_min: expected dt_min > 0, got {dt_min!r}")
     if not dt_max >= dt_min:

@@ -50,11 +50,7 @@ EMA_METHODS = ("mega",)
 
 
 def _length(L) -> int:
-    if isinstance(L, bool) or not isinstance(L, int):
-        raise TypeError(f"L: expected an int, got {type(L).__name__}")
-    if L < 1:
-        raise ValueError(f"L: expected L >= 1, got {L}")
-    return L
+    return v.positive_int("L", L)
 
 
 def _flag(name: str, x) -> bool:

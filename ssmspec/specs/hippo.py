@@ -262,7 +262,7 @@ registry.register_implementation(Implementation("diag_init", "torch", impl.diag_
 _HIPPO_BAD = [
     ("N = 0", "N", ValueError, lambda f: f("legs", 0)),
     ("N negative", "N", ValueError, lambda f: f("lagt", -3)),
-    ("N not an integer", "N", ValueError, lambda f: f("legs", 4.0)),
+    ("N not an integer", "N", TypeError, lambda f: f("legs", 4.0)),
     ("fout with odd N", "N", ValueError, lambda f: f("fout", 5)),
     ("unknown measure", "measure", ValueError, lambda f: f("chebyshev", 4)),
     ("integer dtype", "dtype", TypeError, lambda f: f("legs", 4, dtype=torch.int64)),
