@@ -74,7 +74,8 @@ def _powers(w: torch.Tensor, e: torch.Tensor, negative: torch.Tensor | None = No
     # a scalar fill: torch.where with a tensor of ones is much slower on large CPU tensors
     mag = torch.where(e == 0, 1.0, torch.exp(e * re))
     if w.is_complex():
-        return torch.polar(mag, e * w.imag)
+        # the phase of l = 0 is 0 too: a NaN or infinite Im w must not reach Ā^0 = 1
+        return torch.polar(mag, torch.where(e == 0, 0.0, e * w.imag))
     if negative is not None:
         odd = torch.remainder(e, 2) == 1
         mag = torch.where(negative[..., None] & odd, -mag, mag)

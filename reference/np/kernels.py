@@ -42,7 +42,7 @@ def _powers(w, e):
         re = np.real(w)
         mag = np.where(e == 0, 1.0, np.exp(e * re))
         if np.iscomplexobj(w):
-            return mag * np.exp(1j * (e * np.imag(w)))
+            return mag * np.exp(1j * np.where(e == 0, 0.0, e * np.imag(w)))
     return mag
 
 

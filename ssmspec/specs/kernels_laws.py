@@ -12,6 +12,10 @@ Laws (`ctx.fn` is the primitive's implementation, `ctx.impl_of` the same family'
 - ema_kernel/s4d_real: the EMA kernel is the real diagonal kernel with Δ = 1 (log_dt = 0),
   Λ = log q = log1p(−p·a), B = p·β, C = γ·√(1/ndim), method zoh_approx (Ā = e^Λ = q, B̄ = Δ·B),
   conj_half=False.
+- diag_kernel/nan_propagation, ema_kernel/nan_propagation: a NaN in one entry of one input reaches
+  exactly the outputs that depend on it: row h of K (a NaN in log_dt[h], B[h, n], C[h, n], or
+  Λ[h, n] under zoh/bilinear); for Λ under zoh_approx (B̄ = Δ·B does not involve Λ) and for the
+  EMA's α (q^0 = 1 whatever q is) K[h, 0] stays finite. No other row changes.
 Every comparison allows the sum of the bounds of the calls compared (plus the rounding of any
 input the law derives, and for impulse_response the float64 recurrence's own error).
 
@@ -179,7 +183,47 @@ def ema_s4d_real(ctx: LawContext) -> None:
     _check(k_ema, k_diag, tol, "EMA vs S4D-Real (zoh_approx, Δ = 1)")
 
 
+def _poisoned(ctx: LawContext, case: Case, names) -> tuple[Case, str, int]:
+    """`case` with one entry of one of `names` set to NaN: (case, the input, its channel)."""
+    name = ctx.draw(st.sampled_from(names))
+    x = np.array(case.arrays[name])
+    k = ctx.draw(st.integers(0, x.size - 1))
+    x.reshape(-1)[k] = np.nan
+    return _with(case, **{name: x}), name, int(np.unravel_index(k, x.shape)[0])
+
+
+def _check_nan_rows(K: np.ndarray, row: int, l0_finite: bool, what: str) -> None:
+    bad = np.isnan(K)
+    want = np.zeros_like(bad)
+    want[row] = True
+    if l0_finite:
+        want[row, 0] = False
+    assert np.array_equal(bad, want), (
+        f"{what}: NaN at {np.argwhere(bad).tolist()[:8]}, expected row {row}"
+        f"{' from l = 1' if l0_finite else ''}")
+
+
+def diag_nan_propagation(ctx: LawContext) -> None:
+    method = ctx.draw(st.sampled_from(METHODS))
+    case = ctx.draw(diag_cases(ctx.dtype, method, length=SHORT))
+    bad, name, row = _poisoned(ctx, case, ("Lambda", "B", "C", "log_dt"))
+    K = _k(ctx.fn, bad, method, ctx.device)
+    _check_nan_rows(K, row, name == "Lambda" and method == "zoh_approx",
+                    f"{method}, NaN in {name}")
+
+
+def ema_nan_propagation(ctx: LawContext) -> None:
+    case = ctx.draw(ema_cases(ctx.dtype, length=SHORT))
+    bad, name, row = _poisoned(ctx, case, ("delta", "alpha", "beta", "gamma"))
+    K = to_numpy(EMA.call(ctx.fn, bad, "mega", ctx.device)).astype(np.float64)
+    _check_nan_rows(K, row, name == "alpha", f"NaN in {name}")
+
+
 for _law in (
+    Law("diag_kernel", "nan_propagation", "a NaN in one input entry reaches exactly the row of K "
+        "that depends on it", diag_nan_propagation, DIAG_DTYPES),
+    Law("ema_kernel", "nan_propagation", "a NaN in one input entry reaches exactly the row of K "
+        "that depends on it", ema_nan_propagation, ("fp64", "fp32", "bf16")),
     Law("diag_kernel", "impulse_response", "K = impulse response of h_l = Ā h_{l−1} + B̄ δ_l",
         impulse_response, DIAG_DTYPES, needs=("discretize_diag",)),
     Law("diag_kernel", "conj_half_full", "half (conj_half) = full representation, both members "
