@@ -19,20 +19,37 @@ from __future__ import annotations
 import numpy as np
 import scipy.special
 
-from ssmspec.reference.np.discretization import discretize_diag
-
 CHUNK = 256
 
 
+LD, CLD = np.longdouble, np.clongdouble
+
+
 def _logpow(Lambda, log_dt, method):
-    """(z = ΔΛ, w = log Ā) per state; for bilinear w may carry iπ (real Ā < 0)."""
-    z = np.exp(np.asarray(log_dt, dtype=np.float64))[:, None] * np.asarray(Lambda)
+    """(Δ (H, 1), z = ΔΛ, w = log Ā) per state, long double; bilinear w may carry iπ (Ā < 0)."""
+    dt = np.exp(np.asarray(log_dt, dtype=LD))[:, None]
+    lam = np.asarray(Lambda)
+    z = dt * lam.astype(CLD if np.iscomplexobj(lam) else LD)
     if method == "bilinear":
         with np.errstate(divide="ignore", invalid="ignore"):
-            w = 2 * np.arctanh(z.astype(np.complex128) / 2)
-        w = np.where(z == -2, -np.inf + 0j, w)
-        return z, w
-    return z, z
+            w = 2 * np.arctanh(z.astype(CLD) / 2)
+        w = np.where(z == -2, CLD(-np.inf), w)
+        return dt, z, w
+    return dt, z, z
+
+
+def _bbar(dt, z, B, method):
+    """B̄ (§2) in long double: zoh Δ·expm1(z)/z·B (Δ·B at z = 0), bilinear Δ·B/(1 − z/2),
+    zoh_approx Δ·B."""
+    B = np.asarray(B).astype(z.dtype)
+    if method == "zoh":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            phi = np.where(z == 0, 1, np.expm1(z) / np.where(z == 0, 1, z))
+        return dt * phi * B
+    if method == "bilinear":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return dt * B / (1 - z / 2)
+    return dt * B
 
 
 def _powers(w, e):
@@ -40,23 +57,27 @@ def _powers(w, e):
     w = np.asarray(w)[..., None]
     with np.errstate(invalid="ignore", over="ignore"):
         re = np.real(w)
-        mag = np.where(e == 0, 1.0, np.exp(e * re))
+        mag = np.where(e == 0, 1, np.exp(e * re))
         if np.iscomplexobj(w):
             return mag * np.exp(1j * np.where(e == 0, 0.0, e * np.imag(w)))
     return mag
 
 
-def _kernel(W, w, L, factor, n_states, g0=0.0):
+def _kernel(W, w, L, factor, n_states, g0=0.0, kappa=1.0):
     """(K, M, G) of factor·Re Σ_n W_n exp(l·w_n); chunks of CHUNK over l; `g0` a per-state
-    growth added to N + 1 (zoh: |ΔΛ|, the rounding of z moving φ₁(z) in B̄)."""
+    growth added to N + 1 (zoh: |ΔΛ|, the rounding of z moving φ₁(z) in B̄), `kappa` a per-state
+    factor on l·|w| (the EMA's conditioning of w from its inputs). W and w long double;
+    K is summed in long double and rounded to float64 once."""
     H, N = W.shape
     K, M, G = (np.empty((H, L)) for _ in range(3))
-    aw = np.where(np.isfinite(np.abs(w)), np.abs(w), 0.0)
+    aw = np.where(np.isfinite(np.abs(w)), np.abs(w), 0.0).astype(np.float64) * kappa
+    g0 = np.asarray(g0, dtype=np.float64)
     for s in range(0, L, CHUNK):
-        e = np.arange(s, min(L, s + CHUNK), dtype=np.float64)
+        e = np.arange(s, min(L, s + CHUNK), dtype=LD)
         V = _powers(w, e)  # (H, N, k)
         K[:, s:s + len(e)] = factor * np.real(np.einsum("hn,hnk->hk", W, V))
-        terms = np.abs(W)[..., None] * np.abs(V)
+        e = e.astype(np.float64)
+        terms = (np.abs(W)[..., None] * np.abs(V)).astype(np.float64)
         m = np.sum(terms, axis=1)
         gm = np.sum((n_states + 1 + np.asarray(g0)[..., None] + e * aw[..., None]) * terms, axis=1)
         M[:, s:s + len(e)] = factor * m
@@ -68,11 +89,10 @@ def _kernel(W, w, L, factor, n_states, g0=0.0):
 def diag_kernel_with_bound(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
     """(K, M, G), each (H, L); see the module docstring."""
     Lambda, B, C = np.asarray(Lambda), np.asarray(B), np.asarray(C)
-    z, w = _logpow(Lambda, log_dt, method)
-    dt = np.exp(np.asarray(log_dt, dtype=np.float64))[:, None]
-    _, bbar = discretize_diag(Lambda, B, dt, method)
+    dt, z, w = _logpow(Lambda, log_dt, method)
+    W = C.astype(z.dtype) * _bbar(dt, z, B, method)
     g0 = np.abs(z) if method == "zoh" else np.zeros(z.shape)
-    return _kernel(C * bbar, w, L, 2.0 if conj_half else 1.0, Lambda.shape[-1], g0)
+    return _kernel(W, w, L, 2.0 if conj_half else 1.0, Lambda.shape[-1], g0)
 
 
 def diag_kernel(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
@@ -94,9 +114,26 @@ def ema_kernel_with_bound(delta, alpha, beta, gamma, L):
     """(K, M, G), each (D, L), for δ, α, β (D, ndim, 1), γ (D, ndim)."""
     delta, alpha = np.asarray(delta)[..., 0], np.asarray(alpha)[..., 0]
     beta, gamma = np.asarray(beta)[..., 0], np.asarray(gamma)
-    p, logq = ema_log_q(delta, alpha)
-    W = gamma * np.sqrt(1.0 / gamma.shape[1]) * p * beta
-    return _kernel(W, logq, L, 1.0, gamma.shape[1])
+    p, logq = ema_log_q(delta.astype(LD), alpha.astype(LD))
+    W = gamma * np.sqrt(LD(1) / gamma.shape[1]) * p * beta
+    return _kernel(W, logq, L, 1.0, gamma.shape[1], kappa=ema_log_q_condition(delta, alpha))
+
+
+def ema_log_q_condition(delta, alpha):
+    """1 + κ_n, the factor on the l·|w| growth of the EMA's w = log q.
+
+    w is computed from p·a, which carries a few u of relative error (two sigmoids, a product).
+    Where p·a < ½ (w = log1p(−p·a)) that becomes a relative error κ = p·a/((1 − p·a)·|w|) ≤ 1.45
+    times it in w; where p·a ≥ ½ (w = log q, q = σ(−δ) + σ(δ)σ(−α) formed without cancellation)
+    q's relative error is an absolute error of w, κ = 1/|w| ≤ 1/log 2. The `+ 1` is log's own
+    rounding."""
+    d, a = np.asarray(delta, dtype=np.float64), np.asarray(alpha, dtype=np.float64)
+    p, logq = ema_log_q(d, a)
+    pa = p * scipy.special.expit(a)
+    aw = np.abs(logq)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = np.where(pa < 0.5, pa / ((1 - pa) * aw), 1 / aw)
+    return 1.0 + np.where(np.isfinite(kappa) & (aw > 0), kappa, 1.0)
 
 
 def ema_kernel(delta, alpha, beta, gamma, L):

@@ -20,10 +20,14 @@ W_n·Ā_n^l is formed with a few roundings (Δ = exp(log_dt), z = ΔΛ, B̄, the
 over N states adds N more (the N + 1); zoh's B̄ = Δ·φ₁(z)·B moves by u|z| with the rounding of z
 (g0 = |z| for zoh, 0 otherwise, as discretize_diag's bound); a power computed as exp(l·w) from a
 w with relative error ~u moves by l·|w|·u (the honest growth `1 + l·|ΔΛ|` of SPEC-NOTES §5: the
-phase error of exp(l·ΔΛ) for complex Λ, the decay error for real Λ and the EMA). c = 4 for every
-method. Measured (20 strategy cases at L = 1025): the built-in at err/bound ≤ 0.15 in c64/fp32
-and ≤ 0.83 in c128/fp64, where the float64 reference's own error is of the same size; an S4-style
-c64 exp(l·ΔΛ) Vandermonde passes at L = 4096 and fails without the l·|ΔΛ| term
+phase error of exp(l·ΔΛ) for complex Λ, the decay error for real Λ and the EMA). The EMA's w
+is computed from p·a (two sigmoids and a product), so its l·|w| term carries the factor 1 + κ_n
+of `ema_log_q_condition` (κ ≤ 1.45: log1p's conditioning, or log q's absolute error). c = 4 for
+every method. Measured: on 20 strategy cases at L = 1025, the built-in at err/bound ≤ 0.15 in
+c64/fp32 and ≤ 0.83 in c128/fp64; on the benchmark inputs (diag H = 256, N = 64, L = 4096; EMA
+D = 256, ndim = 16, L = 8192) ≤ 0.04 in c64/fp32, 0.11–0.19 in c128, 0.33–0.41 in fp64, and
+0.44 for the fp64 EMA, against the long-double reference. An S4-style c64 exp(l·ΔΛ)
+Vandermonde passes at L = 4096 and fails without the l·|ΔΛ| term
 (tests/test_reference_kernels.py).
 What the bound does not admit, on purpose: raising a *rounded* Ā (or q = 1 − p·a) to the l-th
 power, whose error grows like l·u whatever |log Ā| is, and the cancellation of 1 − p·a as q → 0.
@@ -267,7 +271,8 @@ EMA = registry.register_spec(Spec(
         c={"mega": C_BOUND},
         magnitude=lambda case, method: {"K": ema_bound_terms(case, method)[0]},
         growth=lambda case, method: {"K": ema_bound_terms(case, method)[1]},
-        reasoning="elementwise; G·M = Σ_n (ndim + 1 + l·|log q_n|)·|γ_n √(1/ndim) p_n β_n| q_n^l",
+        reasoning="elementwise; G·M = Σ_n (ndim + 1 + (1 + κ_n)·l·|log q_n|)·"
+                  "|γ_n √(1/ndim) p_n β_n| q_n^l",
     ),
     call=call_ema,
     bench_case=_bench_ema,
