@@ -15,6 +15,15 @@ commands:
   report   measure every implementation against its high-precision reference within the
            primitive's a-priori error bound (err/bound, ulps) and time it; writes report.json
            and report.md; exits 1 if any entry exceeds its bound
+  check    check one implementation, e.g. your kernel `pkg.module:function`, against a
+           primitive's spec: a search for its worst input, the laws and the bad inputs;
+           prints the worst input found and how to reproduce it; exits 1 on a failure
+  compare  compare two report.json files: precision regressions and slowdowns (a slowdown
+           only where it exceeds the noise of the repeats); exits 1 past a threshold
+  selftest put each known-bad variant (mutant) in place of the implementation and run the
+           properties on it: the mutation score per primitive; exits 1 if one is missed
+
+Output: markdown on stdout; --json prints JSON instead; --quiet prints only the verdict.
 """
 
 
@@ -42,7 +51,66 @@ def _parser() -> argparse.ArgumentParser:
                    help="timings per entry (default: 7)")
     r.add_argument("--no-timing", action="store_true", help="skip the timings")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--selftest", action="store_true",
+                   help="also run the self-test and put the mutation scores in the report")
+    _output_flags(r)
+
+    c = sub.add_parser("check", help="check one implementation against a primitive's spec")
+    c.add_argument("primitive", help="the primitive (see `ssmspec list`)")
+    c.add_argument("function", help="pkg.module:function, or a registered implementation's name")
+    c.add_argument("--adapter", metavar="MOD:FN",
+                   help="adapter(fn) -> a function with the primitive's canonical signature")
+    c.add_argument("--method", nargs="+", metavar="NAME", help="methods (default: all)")
+    c.add_argument("--dtype", nargs="+", choices=sorted(dtypes.DTYPES), metavar="DTYPE",
+                   help="formats (default: all of the primitive's)")
+    c.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    c.add_argument("--profile", choices=("ci", "dev", "nightly"), default=None,
+                   help="how hard to search: ci 100 inputs per (method, dtype), dev 30, "
+                        "nightly 1000 (default: SSMSPEC_PROFILE, else ci)")
+    c.add_argument("--examples", type=int, default=None, metavar="K",
+                   help="inputs per (method, dtype), overriding the profile's")
+    c.add_argument("--seed", type=int, default=None,
+                   help="search randomly from this seed (default: derandomized under ci, a "
+                        "fresh seed, printed, under dev/nightly)")
+    c.add_argument("--xfail", metavar="FILE", help="TOML file of expected failures")
+    c.add_argument("--no-laws", action="store_true", help="skip the laws")
+    c.add_argument("--save-worst", metavar="DIR",
+                   help="save each failing search's worst input as .npz and .json in DIR")
+    _output_flags(c)
+
+    m = sub.add_parser("compare", help="compare two report.json files")
+    m.add_argument("base", help="BASE report.json")
+    m.add_argument("head", help="HEAD report.json")
+    m.add_argument("--max-precision-regression", type=float, default=2.0, metavar="R",
+                   help="flag an err/bound more than R times BASE's (default: 2)")
+    m.add_argument("--max-slowdown", type=float, default=1.25, metavar="S",
+                   help="flag a median time more than S times BASE's, when the repeats do not "
+                        "overlap (default: 1.25)")
+    _output_flags(m)
+
+    t = sub.add_parser("selftest", help="mutation score: every known-bad variant caught?")
+    t.add_argument("--primitive", nargs="+", metavar="NAME", help="primitives (default: all)")
+    t.add_argument("--examples", type=int, default=200, metavar="K",
+                   help="strategy inputs searched per mutant (default: 200)")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _output_flags(t)
     return p
+
+
+def _output_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true", help="print JSON on stdout (for CI)")
+    g.add_argument("--quiet", action="store_true", help="print only the one-line verdict")
+
+
+def _emit(a: argparse.Namespace, markdown: str, data, verdict: str) -> None:
+    import json
+
+    if a.json:
+        print(json.dumps(data, indent=2, default=str))
+    elif not a.quiet:
+        print(markdown)
+    print(verdict, file=sys.stderr)
 
 
 def _list() -> int:
@@ -87,13 +155,102 @@ def _report(a: argparse.Namespace) -> int:
     _validate_names("primitive", a.primitive, [s.name for s in specs])
     _validate_names("method", a.method, {m for s in specs for m in s.methods})
     _validate_names("impl", a.impl, {i.name for i in registry.implementations()})
+    progress = False if (a.no_progress or a.quiet or a.json) else None
     rep = report.build(a.primitive, a.impl, a.method, a.dtype, a.device, a.examples, a.repeats,
-                       timing=not a.no_timing, progress=False if a.no_progress else None)
+                       timing=not a.no_timing, progress=progress)
+    if a.selftest:
+        from ssmspec import selftest
+
+        rep["selftest"] = selftest.to_json(selftest.run(a.primitive))
     j, m = report.write(rep, a.out)
     s = rep["summary"]
-    print(report.to_markdown(rep))
-    print(f"wrote {j} and {m}: {s['passed']}/{s['entries']} within bound", file=sys.stderr)
-    return 0 if s["failed"] == 0 else 1
+    missed = [x for x in (rep.get("selftest") or {}).get("mutants", []) if not x["caught"]]
+    _emit(a, report.to_markdown(rep), rep,
+          f"wrote {j} and {m}: {s['passed']}/{s['entries']} within bound"
+          + (f"; {len(missed)} mutant(s) missed" if missed else ""))
+    return 0 if s["failed"] == 0 and not missed else 1
+
+
+def _check(a: argparse.Namespace) -> int:
+    from ssmspec import check, plugins, profiles
+
+    spec_names = [s.name for s in registry.specs()]
+    if a.primitive not in spec_names:
+        raise SystemExit(f"ssmspec: error: primitive: expected one of {spec_names}, "
+                         f"got {a.primitive!r}")
+    profile = a.profile or profiles.active()
+    examples = a.examples or {"ci": 100, "dev": 30, "nightly": 1000}[profile]
+    if examples < 1:
+        raise SystemExit("ssmspec: error: --examples must be >= 1")
+    seed = a.seed if a.seed is not None else (None if profile == "ci" else check.new_seed())
+    known = {i.name: i for i in registry.implementations(a.primitive)}
+    try:
+        if a.function in known and not a.adapter:
+            impl = known[a.function]
+            if a.xfail:
+                from dataclasses import replace
+
+                impl = replace(impl, xfail=plugins.load_xfails(a.xfail))
+        else:
+            impl = plugins.outside(a.primitive, a.function, adapter=a.adapter, xfail=a.xfail)
+    except (ValueError, TypeError, ImportError, OSError) as exc:
+        raise SystemExit(f"ssmspec: error: {a.function}: {exc}") from exc
+    spec = registry.spec(a.primitive)
+    _validate_names("method", a.method, spec.methods)
+    res = check.check(a.primitive, impl, a.method, a.dtype, a.device, examples, seed,
+                      laws=not a.no_laws)
+    hint = " ".join(["ssmspec check", a.primitive, a.function]
+                    + (["--adapter", a.adapter] if a.adapter else [])
+                    + (["--method", *a.method] if a.method else [])
+                    + (["--dtype", *a.dtype] if a.dtype else [])
+                    + ["--device", a.device, "--examples", str(examples)])
+    if a.save_worst:
+        check.save_worst(res, a.save_worst)
+    data = {"primitive": res.primitive, "implementation": res.implementation,
+            "device": res.device, "seed": res.seed, "passed": res.passed,
+            "searches": [{"method": s.method, "dtype": s.dtype, "examples": s.examples,
+                          "max_err_over_bound": s.ratio, "passed": s.passed, "xfail": s.xfail,
+                          "worst": s.worst.describe() if s.worst and not s.passed else None,
+                          "worst_input": s.worst_case.summary()
+                          if s.worst_case and not s.passed else None}
+                         for s in res.searches],
+            "checks": [{"kind": o.kind, "name": o.name, "error": o.error}
+                       for o in res.outcomes]}
+    _emit(a, check.to_text(res, hint), data,
+          f"{res.implementation} as {res.primitive}: {'PASS' if res.passed else 'FAIL'}")
+    return 0 if res.passed else 1
+
+
+def _compare(a: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from ssmspec import compare
+
+    try:
+        rows = compare.compare(a.base, a.head, a.max_precision_regression, a.max_slowdown)
+    except (ValueError, OSError) as exc:
+        raise SystemExit(f"ssmspec: error: {exc}") from exc
+    n_p = sum(r.precision_regression for r in rows)
+    n_s = sum(r.slowdown for r in rows)
+    _emit(a, compare.to_markdown(rows, a.base, a.head), [asdict(r) for r in rows],
+          f"{n_p} precision regression(s), {n_s} slowdown(s) over {len(rows)} entries")
+    return 1 if (n_p or n_s) else 0
+
+
+def _selftest(a: argparse.Namespace) -> int:
+    from ssmspec import selftest
+    from ssmspec.report import Progress
+
+    _validate_names("primitive", a.primitive, [s.name for s in registry.specs()])
+    muts = [m for m in registry.mutants() if not a.primitive or m.primitive in a.primitive]
+    bar = Progress(len(muts), False if (a.no_progress or a.quiet or a.json) else None)
+    results = selftest.run(a.primitive, a.examples, progress=bar.step)
+    missed = [r for r in results if not r.caught]
+    _emit(a, selftest.to_markdown(results), selftest.to_json(results),
+          f"self-test: {len(results) - len(missed)}/{len(results)} mutants caught"
+          + (f"; missed: {', '.join(r.primitive + '/' + r.name for r in missed)}"
+             if missed else ""))
+    return 1 if missed else 0
 
 
 def main(argv=None) -> int:
@@ -103,6 +260,12 @@ def main(argv=None) -> int:
         return _list()
     if a.command == "report":
         return _report(a)
+    if a.command == "check":
+        return _check(a)
+    if a.command == "compare":
+        return _compare(a)
+    if a.command == "selftest":
+        return _selftest(a)
     p.print_help()
     return 2
 

@@ -8,6 +8,7 @@ property, the report and `ssmspec list` like the built-in ones.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -62,6 +63,16 @@ def load() -> None:
     if not _loaded:
         _loaded = True
         import ssmspec.specs  # noqa: F401  (registers on import)
+        from ssmspec.plugins import entry_point_implementations
+
+        for impl in entry_point_implementations():
+            if impl.primitive not in _SPECS:
+                import warnings
+
+                warnings.warn(f"ssmspec: plug-in {impl.name!r} names an unknown primitive "
+                              f"{impl.primitive!r}", stacklevel=2)
+                continue
+            _IMPLS[impl.primitive][impl.name] = impl
 
 
 def specs() -> list[Spec]:
@@ -126,6 +137,21 @@ class Target:
     def id(self) -> str:
         return f"{self.spec.name}-{self.impl.name}-{self.method}-{self.dtype}-{self.device}"
 
+    @property
+    def xfail(self) -> str | None:
+        """Why this target is expected to fail (the implementation's xfail data), or None."""
+        return self.impl.expected_failure(self.method, self.dtype)
+
+
+def same_family(primitive: str, impl_name: str) -> Callable:
+    """The implementation of `primitive` named `impl_name`, else the built-in `torch` one (what
+    a law that calls another primitive uses for an outside implementation)."""
+    impls = {i.name: i for i in implementations(primitive)}
+    chosen = impls.get(impl_name) or impls.get("torch")
+    if chosen is None or not chosen.available:
+        raise ValueError(f"{primitive}: no implementation {impl_name!r} and no built-in")
+    return chosen.fn
+
 
 def targets(
     primitives=None, impls=None, methods=None, dtypes=None, devs=None, available_only=True
@@ -143,7 +169,7 @@ def targets(
             for m in impl.methods or s.methods:
                 if methods and m not in methods:
                     continue
-                for d in s.dtypes:
+                for d in s.dtypes_of(m):
                     if (impl.dtypes and d not in impl.dtypes) or (dtypes and d not in dtypes):
                         continue
                     for dev in devs or devices():

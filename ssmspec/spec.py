@@ -118,6 +118,12 @@ class Spec:
     call: Callable[[Callable, Case, str, str], tuple]  # (fn, case, method, device) -> tensors
     bench_case: Callable[[str], Case]  # dtype -> a benchmark-size case
     bench_shape: str = ""
+    # method -> the formats it covers, where narrower than `dtypes` (log-space scans: real only)
+    method_dtypes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def dtypes_of(self, method: str) -> tuple[str, ...]:
+        """The formats `method` covers."""
+        return tuple(self.method_dtypes.get(method, self.dtypes))
 
     def reference(self, case: Case, method: str, tier: str | None = None) -> Outputs:
         return self.references[tier or self.reference_tier(case)](case, method)
@@ -135,6 +141,14 @@ class Implementation:
     devices: tuple[str, ...] = ("cpu", "cuda")
     source: str = "builtin"
     unavailable: str | None = None  # why it cannot run here (missing extra, no GPU, ...)
+    xfail: tuple = ()  # ssmspec.plugins.XFail entries: expected failures, as data
+
+    def expected_failure(self, method: str, dtype: str) -> str | None:
+        """The reason `method` in `dtype` is expected to fail, or None."""
+        for x in self.xfail:
+            if x.matches(self.primitive, method, dtype):
+                return x.reason
+        return None
 
     @property
     def available(self) -> bool:

@@ -9,4 +9,6 @@ from ssmspec.specs import (  # noqa: F401
     hippo_laws,
     kernels,
     kernels_laws,
+    selective,
+    selective_laws,
 )

@@ -1,0 +1,66 @@
+"""The ssmspec pytest plugin (registered as a `pytest11` entry point).
+
+    pytest --pyargs ssmspec.properties --ssmspec-impl linear_scan=mypkg.scans:scan \\
+        [--ssmspec-adapter mypkg.adapters:to_canonical] [--ssmspec-xfail mypkg/xfail.toml] \\
+        [--ssmspec-only]
+
+registers each named function as an implementation before the properties are collected, so every
+generic property (conformance within the bound, laws, output dtype and device, bad input) runs on
+it as on the built-ins. `--ssmspec-only` keeps only the outside implementations' targets.
+The plugin does nothing unless one of its options is given.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("ssmspec", "ssmspec: check outside implementations")
+    g.addoption("--ssmspec-impl", action="append", default=[], metavar="PRIMITIVE=MOD:FN",
+                help="register pkg.module:function as an implementation of PRIMITIVE "
+                     "(repeatable)")
+    g.addoption("--ssmspec-adapter", action="append", default=[], metavar="MOD:FN",
+                help="adapter(fn) -> fn with the canonical signature, one per --ssmspec-impl "
+                     "in the same order, or one for all")
+    g.addoption("--ssmspec-xfail", default=None, metavar="FILE",
+                help="TOML file of expected failures ([[xfail]] primitive, method, dtype, "
+                     "reason) of the outside implementations")
+    g.addoption("--ssmspec-only", action="store_true",
+                help="run the properties on the outside implementations only")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    given = config.getoption("--ssmspec-impl")
+    if not given:
+        return
+    from ssmspec import plugins, registry
+
+    adapters = config.getoption("--ssmspec-adapter")
+    if adapters and len(adapters) not in (1, len(given)):
+        raise pytest.UsageError("--ssmspec-adapter: give one, or one per --ssmspec-impl")
+    names = []
+    for i, text in enumerate(given):
+        try:
+            prim, target = plugins.parse_assignment(text)
+            adapter = adapters[i if len(adapters) > 1 else 0] if adapters else None
+            impl = plugins.outside(prim, target, adapter=adapter,
+                                   xfail=config.getoption("--ssmspec-xfail"))
+            registry.register_implementation(impl)
+        except (ValueError, TypeError, ImportError) as exc:
+            raise pytest.UsageError(f"--ssmspec-impl {text}: {exc}") from exc
+        names.append(impl.name)
+    config._ssmspec_outside = names  # noqa: SLF001 - read back in collection
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    names = getattr(config, "_ssmspec_outside", None)
+    if not names or not config.getoption("--ssmspec-only"):
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if any(f"-{n}-" in item.nodeid or item.nodeid.endswith(f"-{n}]")
+                     for n in names) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

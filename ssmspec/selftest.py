@@ -1,0 +1,126 @@
+"""`ssmspec selftest`: the suite's power, measured as a mutation score per primitive.
+
+Each registered mutant (a known-bad variant a primitive declares) is put in place of the
+implementation and the primitive's properties are run on it:
+- `witness`: conformance on the mutant's named witness input (err/bound > 1 catches it);
+- `search`: conformance on inputs hypothesis draws from the spec's own strategy (where the mutant
+  says the strategy can find it), stopping at the first input over the bound;
+- `laws`: every law of the primitive, in the mutant's formats.
+A mutant is caught if any of them fails on it. Every mutant must be caught: the score is
+caught/total per primitive, and the command exits 1 below 100 %.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
+
+from ssmspec import harness, registry
+from ssmspec.spec import Implementation, LawContext, Mutant
+
+
+@dataclass
+class MutantResult:
+    primitive: str
+    name: str
+    why: str
+    caught_by: list[str] = field(default_factory=list)
+    missed_by: list[str] = field(default_factory=list)
+
+    @property
+    def caught(self) -> bool:
+        return bool(self.caught_by)
+
+
+def _as_impl(m: Mutant) -> Implementation:
+    return Implementation(m.primitive, f"mutant-{m.name}", m.fn, methods=(m.method,),
+                          dtypes=m.dtypes, devices=("cpu",), source="mutant")
+
+
+def _law_fails(law, impl: Implementation, fmt: str, examples: int) -> bool:
+    def check(data):
+        law.check(LawContext(impl=impl, dtype=fmt, device="cpu", draw=data.draw,
+                             impl_of=lambda p: registry.same_family(p, impl.name)))
+
+    test = settings(max_examples=examples, derandomize=True, database=None, deadline=None,
+                    phases=[Phase.generate], suppress_health_check=list(HealthCheck))(
+        given(st.data())(check))
+    try:
+        test()
+    except Exception:  # noqa: BLE001 - any failure of a law on the mutant catches it
+        return True
+    return False
+
+
+def run_mutant(m: Mutant, examples: int = 200, law_examples: int = 10) -> MutantResult:
+    spec = registry.spec(m.primitive)
+    impl = _as_impl(m)
+    res = MutantResult(m.primitive, m.name, m.why)
+    fmt = m.dtypes[0]
+
+    def note(check: str, caught: bool) -> None:
+        (res.caught_by if caught else res.missed_by).append(check)
+
+    w = harness.evaluate(spec, m.fn, m.witness(fmt), m.method, "cpu")
+    note(f"witness ({fmt}: err/bound {w.max_ratio:.3g})", w.max_ratio > 1)
+    if m.search:
+        try:
+            find(spec.strategy(fmt, m.method),
+                 lambda c: harness.evaluate(spec, m.fn, c, m.method, "cpu").max_ratio > 1,
+                 settings=settings(max_examples=examples, derandomize=True, database=None,
+                                   deadline=None, phases=[Phase.generate],
+                                   suppress_health_check=list(HealthCheck)))
+            note(f"search ({fmt})", True)
+        except NoSuchExample:
+            note(f"search ({fmt}, {examples} inputs)", False)
+    for law in registry.laws(m.primitive):
+        fmts = [d for d in m.dtypes if d in law.dtypes]
+        if fmts:
+            note(f"law {law.name} ({fmts[0]})", _law_fails(law, impl, fmts[0], law_examples))
+    return res
+
+
+def run(primitives=None, examples: int = 200, law_examples: int = 10,
+        progress=None) -> list[MutantResult]:
+    out = []
+    for m in registry.mutants():
+        if primitives and m.primitive not in primitives:
+            continue
+        out.append(run_mutant(m, examples, law_examples))
+        if progress:
+            progress(f"{m.primitive} {m.name}")
+    return out
+
+
+def scores(results: list[MutantResult]) -> dict[str, dict]:
+    """primitive -> {caught, total, score}."""
+    out: dict[str, dict] = {}
+    for r in results:
+        s = out.setdefault(r.primitive, {"caught": 0, "total": 0})
+        s["total"] += 1
+        s["caught"] += r.caught
+    for s in out.values():
+        s["score"] = s["caught"] / s["total"]
+    return out
+
+
+def to_json(results: list[MutantResult]) -> dict:
+    return {"scores": scores(results),
+            "mutants": [{"primitive": r.primitive, "name": r.name, "why": r.why,
+                         "caught": r.caught, "caught_by": r.caught_by,
+                         "missed_by": r.missed_by} for r in results]}
+
+
+def to_markdown(results: list[MutantResult]) -> str:
+    lines = ["## Self-test: mutation score", "",
+             "| primitive | caught / mutants | score |", "|---|---:|---:|"]
+    for prim, s in scores(results).items():
+        lines.append(f"| {prim} | {s['caught']} / {s['total']} | {s['score']:.0%} |")
+    lines += ["", "| primitive | mutant | caught | by |", "|---|---|:-:|---|"]
+    for r in results:
+        lines.append(f"| {r.primitive} | {r.name} | {'✓' if r.caught else '✗'} | "
+                     f"{', '.join(r.caught_by) or '—'} |")
+    return "\n".join(lines)
