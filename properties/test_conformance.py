@@ -12,14 +12,14 @@ from ssmspec.dtypes import dtype
 TARGETS = registry.targets()
 
 
-def _params(targets):
-    """One param per target; an implementation's expected failures (xfail data) are strict
-    xfails, so an unexpected pass is reported too."""
-    return [pytest.param(t, id=t.id, marks=[pytest.mark.xfail(reason=t.xfail, strict=True)]
+def _params(targets, strict: bool):
+    """One param per target; an implementation's expected failures (xfail data) are xfails,
+    strict for conformance (an unexpected pass is reported too)."""
+    return [pytest.param(t, id=t.id, marks=[pytest.mark.xfail(reason=t.xfail, strict=strict)]
                          if t.xfail else []) for t in targets]
 
 
-@pytest.mark.parametrize("t", _params(TARGETS))
+@pytest.mark.parametrize("t", _params(TARGETS, strict=True))
 @given(data=st.data())
 def test_within_bound(t: registry.Target, data):
     case = data.draw(t.spec.strategy(t.dtype, t.method), label="case")
@@ -28,7 +28,8 @@ def test_within_bound(t: registry.Target, data):
     assert m.passed, f"{t.id}\n{m.describe()}\ninput: {case.summary()}"
 
 
-@pytest.mark.parametrize("t", _params(TARGETS))
+# not strict: an implementation that fails its bound may still keep the dtype and device
+@pytest.mark.parametrize("t", _params(TARGETS, strict=False))
 def test_output_dtype_and_device(t: registry.Target):
     """No silent promotion: every output has the input's dtype, on the input's device."""
     case = harness.sample(t.spec.strategy(t.dtype, t.method), 1)[0]

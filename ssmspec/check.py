@@ -110,13 +110,15 @@ def _law_outcomes(spec, impl: Implementation, fmt_of, device: str, examples: int
         if fmt is None:
             continue
 
-        def check(data, law=law, fmt=fmt):
-            law.check(LawContext(impl=impl, dtype=fmt, device=device, draw=data.draw,
-                                 impl_of=lambda p: registry.same_family(p, impl.name)))
+        def make(law=law, fmt=fmt):
+            def run_law(data):
+                law.check(LawContext(impl=impl, dtype=fmt, device=device, draw=data.draw,
+                                     impl_of=lambda p: registry.same_family(p, impl.name)))
+            return run_law
 
         test = settings(max_examples=max(1, examples // 3), derandomize=seed_ is None,
                         database=None, deadline=None, suppress_health_check=list(HealthCheck),
-                        phases=[Phase.generate, Phase.shrink])(given(st.data())(check))
+                        phases=[Phase.generate, Phase.shrink])(given(st.data())(make()))
         if seed_ is not None:
             test = seed(seed_)(test)
         try:

@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
                         "fresh seed, printed, under dev/nightly)")
     c.add_argument("--xfail", metavar="FILE", help="TOML file of expected failures")
     c.add_argument("--no-laws", action="store_true", help="skip the laws")
+    c.add_argument("--no-bad-input", action="store_true",
+                   help="skip the bad-input checks (argument validation, SPEC-NOTES §8)")
     c.add_argument("--save-worst", metavar="DIR",
                    help="save each failing search's worst input as .npz and .json in DIR")
     _output_flags(c)
@@ -192,13 +194,15 @@ def _check(a: argparse.Namespace) -> int:
 
                 impl = replace(impl, xfail=plugins.load_xfails(a.xfail))
         else:
-            impl = plugins.outside(a.primitive, a.function, adapter=a.adapter, xfail=a.xfail)
+            # the methods named are the ones it implements: laws draw only those
+            impl = plugins.outside(a.primitive, a.function, adapter=a.adapter, xfail=a.xfail,
+                                   methods=a.method)
     except (ValueError, TypeError, ImportError, OSError) as exc:
         raise SystemExit(f"ssmspec: error: {a.function}: {exc}") from exc
     spec = registry.spec(a.primitive)
     _validate_names("method", a.method, spec.methods)
     res = check.check(a.primitive, impl, a.method, a.dtype, a.device, examples, seed,
-                      laws=not a.no_laws)
+                      laws=not a.no_laws, bad_inputs=not a.no_bad_input)
     hint = " ".join(["ssmspec check", a.primitive, a.function]
                     + (["--adapter", a.adapter] if a.adapter else [])
                     + (["--method", *a.method] if a.method else [])

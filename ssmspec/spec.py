@@ -187,6 +187,16 @@ class LawContext:
     def fn(self) -> Callable:
         return self.impl.fn
 
+    def methods(self, allowed):
+        """A strategy over the methods in `allowed` that the implementation covers (an outside
+        kernel may implement only some of a primitive's methods)."""
+        from hypothesis import strategies as st
+
+        covered = [m for m in allowed if not self.impl.methods or m in self.impl.methods]
+        if not covered:
+            raise ValueError(f"{self.impl.name}: covers none of the methods {list(allowed)}")
+        return st.sampled_from(covered)
+
 
 @dataclass
 class Law:

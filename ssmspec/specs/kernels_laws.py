@@ -86,7 +86,7 @@ def _with(case: Case, **changes) -> Case:
 
 
 def impulse_response(ctx: LawContext) -> None:
-    method = ctx.draw(st.sampled_from(METHODS))
+    method = ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(diag_cases(ctx.dtype, method, length=SHORT))
     lam, B, C, log_dt = (case.arrays[k] for k in ("Lambda", "B", "C", "log_dt"))
     L, f = case.params["L"], 2.0 if case.params["conj_half"] else 1.0
@@ -106,7 +106,7 @@ def impulse_response(ctx: LawContext) -> None:
 
 
 def conj_half_full(ctx: LawContext) -> None:
-    method = ctx.draw(st.sampled_from(METHODS))
+    method = ctx.draw(ctx.methods(METHODS))
     case = _with(ctx.draw(diag_cases(ctx.dtype, method, length=MEDIUM)), conj_half=True)
     full = _with(case, conj_half=False, **{k: np.concatenate([case.arrays[k],
                                                               np.conj(case.arrays[k])], axis=1)
@@ -141,7 +141,7 @@ def zoh_bilinear_small_dt(ctx: LawContext) -> None:
 
 
 def linearity_in_C(ctx: LawContext) -> None:
-    method = ctx.draw(st.sampled_from(METHODS))
+    method = ctx.draw(ctx.methods(METHODS))
     c1 = ctx.draw(diag_cases(ctx.dtype, method, length=MEDIUM))
     c2 = _with(c1, C=np.flip(c1.arrays["C"], axis=1) * -0.75)
     C3 = representable(c1.arrays["C"] + c2.arrays["C"], ctx.dtype)
@@ -155,7 +155,7 @@ def linearity_in_C(ctx: LawContext) -> None:
 
 
 def prefix(ctx: LawContext) -> None:
-    method = ctx.draw(st.sampled_from(METHODS))
+    method = ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(diag_cases(ctx.dtype, method, length=MEDIUM))
     L = case.params["L"]
     short = _with(case, L=ctx.draw(st.integers(1, L)))
@@ -204,7 +204,7 @@ def _check_nan_rows(K: np.ndarray, row: int, l0_finite: bool, what: str) -> None
 
 
 def diag_nan_propagation(ctx: LawContext) -> None:
-    method = ctx.draw(st.sampled_from(METHODS))
+    method = ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(diag_cases(ctx.dtype, method, length=SHORT))
     bad, name, row = _poisoned(ctx, case, ("Lambda", "B", "C", "log_dt"))
     K = _k(ctx.fn, bad, method, ctx.device)

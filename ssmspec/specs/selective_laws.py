@@ -71,7 +71,7 @@ def _with(case: Case, drop=(), **changes) -> Case:
 
 def lti_equals_convolution(ctx: LawContext) -> None:
     fmt, draw = ctx.dtype, ctx.draw
-    method = draw(st.sampled_from(METHODS))
+    method = draw(ctx.methods(METHODS))
     case = draw(selective_cases(fmt, method, length=SHORT, layout="invariant",
                                 optional={"D"} if draw(st.booleans()) else set(),
                                 softplus=False))
@@ -105,7 +105,7 @@ def lti_equals_convolution(ctx: LawContext) -> None:
 
 
 def layouts_agree(ctx: LawContext) -> None:
-    method = ctx.draw(st.sampled_from(METHODS))
+    method = ctx.draw(ctx.methods(METHODS))
     layout = ctx.draw(st.sampled_from(["invariant", "step"]))
     case = ctx.draw(selective_cases(ctx.dtype, method, length=SHORT, layout=layout))
     b, Dn, L = case.arrays["u"].shape
@@ -134,7 +134,7 @@ def _slice(case: Case, lo: int, hi: int, h0=None) -> Case:
 
 
 def split(ctx: LawContext) -> None:
-    method = ctx.draw(st.sampled_from(METHODS))
+    method = ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(selective_cases(ctx.dtype, method, length=SHORT.filter(lambda n: n > 1)))
     L = case.arrays["u"].shape[-1]
     k = ctx.draw(st.integers(1, L - 1))
