@@ -9,6 +9,8 @@ from ssmspec.specs import (  # noqa: F401
     hippo_laws,
     kernels,
     kernels_laws,
+    scans,
+    scans_laws,
     selective,
     selective_laws,
 )
