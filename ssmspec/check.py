@@ -37,14 +37,20 @@ class Search:
     worst: Measurement | None = None
     worst_case: Case | None = None
     xfail: str | None = None
+    raised: int = 0  # inputs on which the implementation raised
+    first_raise: Measurement | None = None
+    first_raise_case: Case | None = None
 
     @property
     def ratio(self) -> float:
-        return self.worst.max_ratio if self.worst else 0.0
+        """The worst err/bound over the inputs it did not raise on (inf if it raised on all)."""
+        if self.worst is None:
+            return float("inf") if self.raised else 0.0
+        return self.worst.max_ratio
 
     @property
     def passed(self) -> bool:
-        return self.worst is None or self.worst.passed
+        return self.raised == 0 and (self.worst is None or self.worst.passed)
 
     @property
     def ok(self) -> bool:
@@ -88,6 +94,11 @@ def search(spec, impl: Implementation, method: str, fmt: str, device: str, examp
         case = data.draw(spec.strategy(fmt, method), label="case")
         m = harness.evaluate(spec, impl.fn, case, method, device)
         out.examples += 1
+        if m.raised:
+            out.raised += 1
+            if out.first_raise is None:
+                out.first_raise, out.first_raise_case = m, case
+            return  # keep searching the inputs it accepts: one crash hides nothing else
         target(min(m.max_ratio, 1e6), label="err/bound")
         if out.worst is None or m.max_ratio > out.worst.max_ratio:
             out.worst, out.worst_case = m, case
@@ -184,7 +195,7 @@ def save_worst(res: CheckResult, out_dir: str | Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for s in res.searches:
-        if s.passed or s.worst_case is None:
+        if s.worst is None or s.worst.passed:
             continue
         stem = out_dir / f"{res.primitive}-{s.method}-{s.dtype}"
         np.savez(stem.with_suffix(".npz"), **{k: np.asarray(v)
@@ -207,17 +218,22 @@ def to_text(res: CheckResult, argv_hint: str) -> str:
     for s in res.searches:
         ulps = s.worst.max_ulps if s.worst else 0.0
         verdict = "pass" if s.passed else "FAIL"
+        if s.raised:
+            verdict += f" (raised on {s.raised})"
         if s.xfail:
             verdict = f"xfail ({s.xfail})" if not s.passed else "XPASS (expected to fail)"
         lines.append(f"| {s.method} | {s.dtype} | {s.examples} | {s.ratio:.3g} | {ulps:.3g} "
                      f"| {verdict} |")
     for s in res.searches:
-        if s.passed or s.worst_case is None:
+        if s.first_raise is not None:
+            lines += ["", f"## raised: {s.method}, {s.dtype} (on {s.raised} of {s.examples} "
+                          "inputs; the first)", "", s.first_raise.describe(), "", "input:"]
+            lines += [f"  {k}: {v}" for k, v in s.first_raise_case.summary().items()]
+        if s.worst is None or s.worst.passed:
             continue
         lines += ["", f"## worst input found: {s.method}, {s.dtype} "
                       f"(err/bound {s.ratio:.3g})", "", s.worst.describe(), "", "input:"]
-        for k, v in s.worst_case.summary().items():
-            lines.append(f"  {k}: {v}")
+        lines += [f"  {k}: {v}" for k, v in s.worst_case.summary().items()]
     if res.outcomes:
         lines += ["", "| check | name | verdict |", "|---|---|---|"]
         for o in res.outcomes:

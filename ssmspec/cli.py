@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="timings per entry (default: 7)")
     r.add_argument("--no-timing", action="store_true", help="skip the timings")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--plots", action="store_true",
+                   help="also sweep each primitive along L (scans, kernels, convolution) or Δ "
+                        "(discretisation) and write PNGs of err/bound, ulps, |error|/M and time")
     r.add_argument("--selftest", action="store_true",
                    help="also run the self-test and put the mutation scores in the report")
     _output_flags(r)
@@ -160,6 +163,11 @@ def _report(a: argparse.Namespace) -> int:
     progress = False if (a.no_progress or a.quiet or a.json) else None
     rep = report.build(a.primitive, a.impl, a.method, a.dtype, a.device, a.examples, a.repeats,
                        timing=not a.no_timing, progress=progress)
+    if a.plots:
+        from ssmspec import sweeps
+
+        rep["sweeps"] = sweeps.sweep_all(a.primitive, "torch", a.method, a.dtype, a.device,
+                                         timing=not a.no_timing, out_dir=a.out)
     if a.selftest:
         from ssmspec import selftest
 
@@ -214,9 +222,12 @@ def _check(a: argparse.Namespace) -> int:
             "device": res.device, "seed": res.seed, "passed": res.passed,
             "searches": [{"method": s.method, "dtype": s.dtype, "examples": s.examples,
                           "max_err_over_bound": s.ratio, "passed": s.passed, "xfail": s.xfail,
-                          "worst": s.worst.describe() if s.worst and not s.passed else None,
+                          "raised": s.raised,
+                          "first_raise": s.first_raise.raised if s.first_raise else None,
+                          "worst": s.worst.describe() if s.worst and not s.worst.passed
+                          else None,
                           "worst_input": s.worst_case.summary()
-                          if s.worst_case and not s.passed else None}
+                          if s.worst and not s.worst.passed else None}
                          for s in res.searches],
             "checks": [{"kind": o.kind, "name": o.name, "error": o.error}
                        for o in res.outcomes]}

@@ -189,7 +189,43 @@ def to_markdown(report: dict) -> str:
             lines += ["", f"- worst input of {e['method']}/{e['dtype']}/{e['implementation']}: "
                           f"`{json.dumps(e['worst'])}`" + (f" raised `{e['raised']}`"
                                                           if e["raised"] else "")]
+    if report.get("sweeps"):
+        lines += _sweeps_markdown(report["sweeps"])
+    if report.get("selftest"):
+        lines += ["", "## Self-test: mutation score", "",
+                  "| primitive | caught / mutants | score |", "|---|---:|---:|"]
+        for prim, sc in report["selftest"]["scores"].items():
+            lines.append(f"| {prim} | {sc['caught']} / {sc['total']} | {sc['score']:.0%} |")
+        missed = [m for m in report["selftest"]["mutants"] if not m["caught"]]
+        for m in missed:
+            lines.append(f"- missed: {m['primitive']}/{m['name']} ({m['why']})")
     return "\n".join(lines) + "\n"
+
+
+def _sweeps_markdown(rows: list[dict]) -> list[str]:
+    """Per primitive: the plot, and err/bound and |error|/M at the axis' ends with the growth."""
+    lines = ["", "## Precision (and time) along L or Δ", ""]
+    groups: dict[tuple, list] = {}
+    for r in rows:
+        groups.setdefault((r["primitive"], r["axis"]), []).append(r)
+    for (prim, axis), rs in groups.items():
+        png = f"{prim}-{'L' if axis == 'L' else 'dt'}.png"
+        lines += [f"### {prim} against {axis}", "", f"![{prim}]({png})", "",
+                  f"| method | dtype | {axis} range | err/bound (first → last) | "
+                  "|error|/M (first → last) | time (first → last) |",
+                  "|---|---|---|---:|---:|---:|"]
+        keys = sorted({(r["method"], r["dtype"]) for r in rs})
+        for method, fmt in keys:
+            sel = sorted((r for r in rs if r["method"] == method and r["dtype"] == fmt),
+                         key=lambda r: r["x"])
+            a, b = sel[0], sel[-1]
+            t = (f"{a['time_s'] * 1e3:.3g} → {b['time_s'] * 1e3:.3g} ms"
+                 if a.get("time_s") and b.get("time_s") else "—")
+            lines.append(f"| {method} | {fmt} | {a['x']:.3g} … {b['x']:.3g} | "
+                         f"{_fmt(a['max_err_over_bound'])} → {_fmt(b['max_err_over_bound'])} | "
+                         f"{_fmt(a['max_err_over_M'])} → {_fmt(b['max_err_over_M'])} | {t} |")
+        lines.append("")
+    return lines
 
 
 def write(report: dict, out_dir: str | os.PathLike) -> tuple[Path, Path]:
@@ -197,9 +233,20 @@ def write(report: dict, out_dir: str | os.PathLike) -> tuple[Path, Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     j, m = out / "report.json", out / "report.md"
-    j.write_text(json.dumps(report, indent=1, allow_nan=False) + "\n")
+    j.write_text(json.dumps(_json_safe(report), indent=1, allow_nan=False) + "\n")
     m.write_text(to_markdown(report))
     return j, m
+
+
+def _json_safe(x):
+    """inf/NaN (a sweep point where an implementation raised or overflowed) as null."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_json_safe(v) for v in x]
+    return x
 
 
 def load(path: str | os.PathLike) -> dict:

@@ -100,6 +100,19 @@ class Bound:
         return {k: higham_bound(self.c[method], d, g[k], m[k]) for k in m}
 
 
+@dataclass(frozen=True)
+class Sweep:
+    """One fixed problem along an axis: `case(fmt, x)` for x in `points` (`heavy_points` under
+    the nightly profile), e.g. the length L of a scan or kernel, or the step Δ of a
+    discretisation. Drawn for `ssmspec report --plots`."""
+
+    axis: str  # "L" or "Δ"
+    points: tuple
+    case: Callable[[str, Any], Case]
+    heavy_points: tuple = ()
+    description: str = ""
+
+
 @dataclass
 class Spec:
     """One primitive: its contract, its references and its bound."""
@@ -118,6 +131,8 @@ class Spec:
     call: Callable[[Callable, Case, str, str], tuple]  # (fn, case, method, device) -> tensors
     bench_case: Callable[[str], Case]  # dtype -> a benchmark-size case
     bench_shape: str = ""
+    # a fixed problem along one axis (L, or Δ), for the precision/time plots (ssmspec.sweeps)
+    sweep: Sweep | None = None
     # method -> the formats it covers, where narrower than `dtypes` (log-space scans: real only)
     method_dtypes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 

@@ -1,73 +1,150 @@
-"""Precision against length (SPEC-NOTES §7): how each linear-scan method's error grows with L.
+"""Precision and time along one axis: error against sequence length L for every scan and kernel
+method and format, error against the step Δ for the discretisations, and time against L.
 
-`scan_precision_sweep` runs every method on one fixed random problem per length — a in the hard
-range [0.99, 1] (long memory, where log-space's loss shows), b standard normal, shape (4, L) —
-against the longdouble-accumulated float64 reference, and returns one row per
-(method, format, L): the max err/bound, the max error in ulps of the format, and the max
-|error|/M (M the magnitude scan of the bound). `plot_scan_precision` draws the last against L.
+A spec opts in with a `Sweep` (ssmspec.spec): one fixed problem per point of its axis. For each
+(method, format, point) `sweep` measures, against the float64 (long-double where it matters)
+reference, the max err/bound, the max error in ulps of the format and the max |error|/M (M the
+bound's magnitude: the error relative to the problem's own scale, which is what grows when a
+method loses precision with L), and, on the L axis, the median time of the call.
+`plot` draws them (log-log), one PNG per primitive; `ssmspec report --plots` runs both.
+
+`scan_precision_sweep` is the linear scan's sweep with a in [0.99, 1] (SPEC-NOTES §7's known
+finding: log-space's error grows with L, the sequential scan's does not).
 """
 
 from __future__ import annotations
 
+import statistics
+from pathlib import Path
+
 import numpy as np
 
 from ssmspec import harness, registry
-from ssmspec.errors import abs_error, ratio
+from ssmspec.errors import abs_error
 from ssmspec.profiles import heavy
 
 
-def default_lengths() -> tuple[int, ...]:
-    """2^6 … 2^14 (2^16 under the nightly profile)."""
-    return tuple(2**k for k in range(6, (17 if heavy() else 15)))
+def points_of(sw) -> tuple:
+    return tuple(sw.heavy_points) if heavy() and sw.heavy_points else tuple(sw.points)
 
 
-def scan_precision_sweep(methods=None, dtypes=("fp32", "bf16"), lengths=None, rows: int = 4,
-                         seed: int = 0, device: str = "cpu", impl: str = "torch") -> list[dict]:
-    """Rows {method, dtype, L, max_err_over_bound, max_ulps, max_err_over_M}; see the module
-    docstring."""
-    from ssmspec.specs.scans import make_case
+def _err_over_m(spec, got: dict, ref: dict, case, method) -> float:
+    M = spec.bound.magnitude(case, method)
+    worst = 0.0
+    for k, m in M.items():
+        e = np.asarray(abs_error(got[k], ref[k]), dtype=np.float64)
+        m = np.broadcast_to(np.asarray(m, dtype=np.float64), e.shape)
+        sel = m > 0
+        if sel.any():
+            with np.errstate(invalid="ignore"):
+                worst = max(worst, float(np.nanmax(np.where(sel, e / np.where(sel, m, 1), 0))))
+    return worst
 
-    spec = registry.spec("linear_scan")
-    fn = registry.implementation("linear_scan", impl).fn
-    methods = tuple(methods or spec.methods)
+
+def sweep(primitive: str, impl: str = "torch", methods=None, dtypes=None, points=None,
+          device: str = "cpu", timing: bool = True, repeats: int = 3) -> list[dict]:
+    """Rows {primitive, implementation, method, dtype, axis, x, <axis>: x, max_err_over_bound,
+    max_ulps, max_err_over_M, time_s}; see the module docstring."""
+    spec = registry.spec(primitive)
+    if spec.sweep is None:
+        raise ValueError(f"primitive: {primitive} declares no sweep")
+    sw = spec.sweep
+    fn = registry.implementation(primitive, impl).fn
     out = []
-    for L in lengths or default_lengths():
-        rng = np.random.default_rng(seed)
-        a, b = rng.uniform(0.99, 1.0, (rows, L)), rng.normal(size=(rows, L))
-        for fmt in dtypes:
-            case = make_case(fmt, a, b)
-            ref = spec.reference(case, "sequential", "np")["h"]
-            M = spec.bound.magnitude(case, "sequential")["h"]
-            for method in methods:
+    for x in points or points_of(sw):
+        for fmt in dtypes or spec.dtypes:
+            if fmt not in spec.dtypes:
+                continue
+            try:
+                case = sw.case(fmt, x)
+            except ValueError:  # the point does not exist in this format (Δ rounds to 0)
+                continue
+            for method in methods or spec.methods:
                 if fmt not in spec.dtypes_of(method):
                     continue
+                ref = spec.reference(case, method, "np")
                 m = harness.evaluate(spec, fn, case, method, device, tier="np")
-                got = harness.to_numpy(harness.run(spec, fn, case, method, device)["h"])
-                rel = ratio(abs_error(got, ref), M)
-                out.append({"method": method, "dtype": fmt, "L": L,
+                rel = float("inf")
+                if not m.raised:
+                    got = {k: harness.to_numpy(v)
+                           for k, v in harness.run(spec, fn, case, method, device).items()}
+                    rel = _err_over_m(spec, got, ref, case, method)
+                t = None
+                if timing and sw.axis == "L" and not m.raised:
+                    t = statistics.median(harness.time_call(
+                        lambda case=case, method=method: spec.call(fn, case, method, device),
+                        device, repeats=repeats, min_time=0.005))
+                out.append({"primitive": primitive, "implementation": impl, "method": method,
+                            "dtype": fmt, "axis": sw.axis, "x": x, sw.axis: x,
                             "max_err_over_bound": m.max_ratio, "max_ulps": m.max_ulps,
-                            "max_err_over_M": float(rel.max())})
+                            "max_err_over_M": rel, "time_s": t})
     return out
 
 
-def plot_scan_precision(rows: list[dict], path) -> None:
-    """max |error|/M against L, one line per (method, format), log-log, saved to `path`."""
+def plot(rows: list[dict], path, title: str = "") -> None:
+    """err/bound, ulps and |error|/M against the axis (and time against L), one line per
+    (method, format), log-log, into one PNG at `path`."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    axis = rows[0]["axis"]
+    panels = [("max_err_over_bound", "max err/bound"), ("max_ulps", "max ulps"),
+              ("max_err_over_M", "max |error| / M")]
+    if any(r.get("time_s") for r in rows):
+        panels.append(("time_s", "time (s)"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4.2))
     keys = sorted({(r["method"], r["dtype"]) for r in rows})
-    for method, fmt in keys:
-        sel = sorted((r["L"], r["max_err_over_M"]) for r in rows
-                     if r["method"] == method and r["dtype"] == fmt)
-        ax.loglog([s[0] for s in sel], [max(s[1], 1e-20) for s in sel], marker="o",
-                  label=f"{method} {fmt}")
-    ax.set_xlabel("L")
-    ax.set_ylabel("max |error| / M")
-    ax.set_title("linear_scan: error against length (a in [0.99, 1])")
-    ax.legend(fontsize=8)
+    for ax, (field, label) in zip(np.atleast_1d(axes), panels):
+        for method, fmt in keys:
+            sel = sorted((r["x"], r[field]) for r in rows if r["method"] == method
+                         and r["dtype"] == fmt and r[field] is not None
+                         and np.isfinite(r[field]))
+            if sel:
+                ax.loglog([s[0] for s in sel], [max(s[1], 1e-20) for s in sel], marker="o",
+                          ms=3, label=f"{method} {fmt}")
+        if field == "max_err_over_bound":
+            ax.axhline(1.0, color="k", lw=0.8, ls="--")
+        ax.set_xlabel(axis)
+        ax.set_ylabel(label)
+        ax.grid(True, which="major", alpha=0.3)
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    fig.suptitle(title or rows[0]["primitive"])
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def sweep_all(primitives=None, impl: str = "torch", methods=None, dtypes=None,
+              device: str = "cpu", timing: bool = True, out_dir=None, progress=None) -> list[dict]:
+    """`sweep` for every spec that declares one (and has `impl`); with `out_dir`, one PNG per
+    primitive, `<primitive>-<axis>.png`. Returns all rows."""
+    rows = []
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    for spec in registry.specs():
+        if spec.sweep is None or (primitives and spec.name not in primitives):
+            continue
+        if impl not in {i.name for i in registry.implementations(spec.name) if i.available}:
+            continue
+        mine = sweep(spec.name, impl, [m for m in spec.methods if not methods or m in methods],
+                     dtypes, None, device, timing)
+        rows += mine
+        if out_dir is not None and mine:
+            axis_name = "L" if spec.sweep.axis == "L" else "dt"
+            plot(mine, Path(out_dir) / f"{spec.name}-{axis_name}.png",
+                 f"{spec.name}: {spec.sweep.description}")
+        if progress:
+            progress(spec.name)
+    return rows
+
+
+def scan_precision_sweep(methods=None, dtypes=("fp32", "bf16"), lengths=None,
+                         device: str = "cpu", impl: str = "torch") -> list[dict]:
+    """The linear scan's sweep (a in [0.99, 1]): rows as `sweep`'s, without timings."""
+    return sweep("linear_scan", impl, methods, dtypes, lengths, device, timing=False)
+
+
+def plot_scan_precision(rows: list[dict], path) -> None:
+    plot(rows, path, "linear_scan: error against length (a in [0.99, 1])")

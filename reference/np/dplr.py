@@ -1,0 +1,184 @@
+"""The NPLR/DPLR (S4) kernel and its recurrent step in complex128 (SPEC-NOTES §3 NPLR form, §4,
+§5), and the magnitudes of the kernel's error bound (SPEC-NOTES §1).
+
+Definitions (the same as `ssmspec.reference.mp.dplr`). Per channel h, with R ranks:
+
+    A = diag(Λ) − Σ_r P_r Q_r^H,   Δ = exp(log_dt),
+    Ā = (I − Δ/2·A)⁻¹ (I + Δ/2·A),   B̄ = (I − Δ/2·A)⁻¹ Δ·B          (bilinear, §2)
+    K[l] = Re Σ_n C_n (Ā^l B̄)_n     (C not conjugated)
+
+Under conj_half the stored N states are one of each conjugate pair and the system is the full 2N
+one, Λ_f = [Λ, Λ̄], P_f = [P, P̄], Q_f = [Q, Q̄], B_f = [B, B̄], C_f = [C, C̄] (K is then real
+by symmetry: 2·Re of the stored half when P = 0). The kernel here is the dense Krylov kernel:
+Ā by `numpy.linalg.solve` of the dense full system, then v ← Ā v repeated L times (its error grows
+like l·u·‖Ā‖, far below the fp32 bound; certified against mpmath in tests/test_reference_dplr.py).
+
+Bound magnitudes (`kernel_bound_terms`): see `ssmspec.specs.dplr` for the reasoning. In the
+frequency domain, ω_k = exp(−2πik/L) from a float64 angle, with the continuous forms
+
+    q_n = Δ / ((1 − ω) − (1 + ω)(Δ/2)Λ_n)     (= 2/(1+ω) · 1/(g(ω) − Λ_n), finite at ω = −1)
+    p_n = (1 + ω)/2 · q_n                      (= 1/(g(ω) − Λ_n))
+    K̂ = Σ C̃ B q − (Σ C̃ P p)ᵀ D⁻¹ (Σ Q̄ B q),   D = I + [Σ_n Q̄_r P_s p]_{rs}
+
+the first-order error magnitudes per frequency are
+- m1: the Cauchy sums and the R×R Woodbury solve on absolute values, each state weighted by
+  |q_n|·(1 + κ_n) (or |p_n|·(1 + κ_n)), κ_n = (|1 − ω| + |1 + ω|·|ΔΛ_n|/2)·|q_n|/Δ the condition
+  of the denominator (which cancels near resonance, g(ω) ≈ Λ_n);
+- m_C: the error of C̃ = (I − Ā^L)ᵀC, Σ_n τ_n |ζ_n| with ζ the resolvent vector (K̂ = C̃ᵀζ) and
+  τ = (n_f + log₂L)·|F|ᵀ|C| + L·‖Ā − I‖₂·‖Ā^{L−1}‖₂·‖C‖₂, F = Ā^L − I (the powering's condition:
+  a power a^L of a rounded a = 1 + f moves by L·|f|·|a|^{L−1}·u);
+- m_ω: |ω·dK̂/dω|, the effect of a relative error u in ω (ω rounded to the working format, or the
+  equivalent relative error u in Δ): dK̂/dω = (1/Δ)·ψᵀ(I + Δ/2·A)ζ, ψ the left resolvent vector.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def full_system(Lambda, P, Q, B, C, conj_half: bool):
+    """(Λ_f (H, n), P_f, Q_f (R, H, n), B_f, C_f (H, n)) with n = 2N under conj_half, else N."""
+    arrs = [np.asarray(x, dtype=np.complex128) for x in (Lambda, P, Q, B, C)]
+    if conj_half:
+        arrs = [np.concatenate([x, np.conj(x)], axis=-1) for x in arrs]
+    return tuple(arrs)
+
+
+def dense_a(Lambda_f, P_f, Q_f) -> np.ndarray:
+    """A = diag(Λ) − Σ_r P_r Q_r^H, (H, n, n)."""
+    A = np.zeros(Lambda_f.shape + Lambda_f.shape[-1:], dtype=np.complex128)
+    idx = np.arange(Lambda_f.shape[-1])
+    A[:, idx, idx] = Lambda_f
+    return A - np.einsum("rhi,rhj->hij", P_f, np.conj(Q_f))
+
+
+def bilinear(A, B_f, log_dt):
+    """(Ā (H, n, n), B̄ (H, n), Δ (H,)) of the bilinear discretisation, by dense solves."""
+    dt = np.exp(np.asarray(log_dt, dtype=np.float64))
+    eye = np.eye(A.shape[-1])
+    M = eye - dt[:, None, None] / 2 * A
+    abar = np.linalg.solve(M, eye + dt[:, None, None] / 2 * A)
+    bbar = np.linalg.solve(M, (dt[:, None] * B_f)[..., None])[..., 0]
+    return abar, bbar, dt
+
+
+def dplr_kernel(Lambda, P, Q, B, C, log_dt, L: int, conj_half: bool = True) -> np.ndarray:
+    """K (H, L) float64: the dense Krylov kernel Re(C_f Ā^l B̄) of the full system."""
+    lam, P_f, Q_f, B_f, C_f = full_system(Lambda, P, Q, B, C, conj_half)
+    abar, v, _ = bilinear(dense_a(lam, P_f, Q_f), B_f, log_dt)
+    K = np.empty((lam.shape[0], L))
+    for l in range(L):
+        K[:, l] = np.real(np.sum(C_f * v, axis=-1))
+        v = np.einsum("hij,hj->hi", abar, v)
+    return K
+
+
+def dplr_step(Lambda, P, Q, B, C, log_dt, state, u, conj_half: bool = True):
+    """(state' (batch, H, N), y (batch, H)): h' = Ā h + B̄ u, y = Re(C_f·h'_f), dense."""
+    lam, P_f, Q_f, B_f, C_f = full_system(Lambda, P, Q, B, C, conj_half)
+    abar, bbar, _ = bilinear(dense_a(lam, P_f, Q_f), B_f, log_dt)
+    h = np.asarray(state, dtype=np.complex128)
+    N = h.shape[-1]
+    h_f = np.concatenate([h, np.conj(h)], axis=-1) if conj_half else h
+    new = np.einsum("hij,bhj->bhi", abar, h_f) + bbar[None] * np.asarray(u)[..., None]
+    return new[..., :N], np.real(np.sum(C_f[None] * new, axis=-1))
+
+
+def step_magnitude(Lambda, P, Q, B, C, log_dt, state, u, conj_half: bool = True):
+    """(M_state (batch, H, N), M_y (batch, H)): the structured step on absolute values.
+
+    x = (I + Δ/2·A) h + Δ·B·u on magnitudes, |1| + |ΔΛ|/2 for the diagonal (1 + ΔΛ/2 may cancel);
+    then the Woodbury solve (I − Δ/2·A)⁻¹ = D − D P W⁻¹ (Δ/2) Q^H D, D = diag(1/(1 − ΔΛ/2)),
+    W = I + Δ/2·Q^H D P, on magnitudes; M_y = |C_f|ᵀ M_state_f.
+    """
+    lam, P_f, Q_f, B_f, C_f = full_system(Lambda, P, Q, B, C, conj_half)
+    dt = np.exp(np.asarray(log_dt, dtype=np.float64))[:, None]
+    h = np.asarray(state, dtype=np.complex128)
+    N = h.shape[-1]
+    ah = np.abs(np.concatenate([h, np.conj(h)], axis=-1) if conj_half else h)
+    aP, aQ = np.abs(P_f), np.abs(Q_f)
+    x = ((1 + dt * np.abs(lam) / 2) * ah + dt / 2 * np.einsum("rhi,rhj,bhj->bhi", aP, aQ, ah)
+         + dt * np.abs(B_f) * np.abs(np.asarray(u))[..., None])
+    d = 1 / (1 - dt * lam / 2)
+    W = np.eye(P_f.shape[0]) + dt[..., None] / 2 * np.einsum("rhn,hn,shn->hrs", np.conj(Q_f), d,
+                                                             P_f)
+    Winv = np.abs(np.linalg.inv(W))
+    dx = np.abs(d) * x
+    t = np.einsum("hrs,shn,bhn->bhr", Winv, aQ, dx)
+    m = dx + dt / 2 * np.abs(d) * np.einsum("rhn,bhr->bhn", aP, t)
+    return m[..., :N], np.sum(np.abs(C_f)[None] * m, axis=-1)
+
+
+def _omega_parts(L: int):
+    """(ω, 1 − ω, 1 + ω) at the L roots of unity, from float64 angles without cancellation."""
+    half = -np.pi * np.arange(L) / L  # θ/2
+    s, c = np.sin(half), np.cos(half)
+    one_minus = 2 * s * s - 2j * s * c  # 1 − e^{iθ} = −2i·sin(θ/2)·e^{iθ/2}
+    one_plus = 2 * c * c + 2j * s * c
+    return np.exp(2j * half), one_minus, one_plus
+
+
+def kernel_bound_terms(Lambda, P, Q, B, C, log_dt, L: int, conj_half: bool = True):
+    """(m1, m_C, m_ω), each (H, L) ≥ 0, per frequency; see the module docstring."""
+    lam, P_f, Q_f, B_f, C_f = full_system(Lambda, P, Q, B, C, conj_half)
+    A = dense_a(lam, P_f, Q_f)
+    abar, _, dt = bilinear(A, B_f, log_dt)
+    H, n = lam.shape
+    eye = np.eye(n)
+    F = np.linalg.matrix_power(abar, L) - eye
+    Ctil = C_f - np.einsum("hji,hj->hi", F + eye, C_f)  # (I − Ā^L)ᵀ C
+    spec = np.linalg.norm(abar - eye, ord=2, axis=(-2, -1))
+    last = np.linalg.norm(np.linalg.matrix_power(abar, L - 1), ord=2, axis=(-2, -1))
+    tau = ((n + np.log2(L)) * np.einsum("hji,hj->hi", np.abs(F), np.abs(C_f))
+           + (L * spec * last * np.linalg.norm(C_f, axis=-1))[:, None])
+    omega, om_m, om_p = _omega_parts(L)
+    Dt = dt[:, None, None]
+    den = om_m[None, :, None] - om_p[None, :, None] * Dt / 2 * lam[:, None, :]  # (H, L, n)
+    q = Dt / den
+    p = om_p[None, :, None] / 2 * q
+    kappa = (np.abs(om_m)[None, :, None] + np.abs(om_p)[None, :, None] * Dt * np.abs(lam)[
+        :, None, :] / 2) * np.abs(q) / Dt
+    wq, wp = np.abs(q) * (1 + kappa), np.abs(p) * (1 + kappa)
+    Pk, Qk = np.moveaxis(P_f, 0, 1), np.moveaxis(Q_f, 0, 1)  # (H, R, n)
+    R = Pk.shape[1]
+
+    def s(x, y, w):  # Σ_n x_n y_n w_n over the last axis; x, y (H, ..., n), w (H, L, n)
+        return np.einsum("h...n,hkn->hk...", x * y, w)
+
+    b = s(Ctil[:, None], Pk, p)  # (H, L, R)
+    c = s(np.conj(Qk), B_f[:, None], q)  # (H, L, R)
+    D = np.eye(R) + s(np.conj(Qk)[:, :, None], Pk[:, None], p)  # (H, L, R, R)
+    x = np.linalg.solve(D, c[..., None])[..., 0]
+    y = np.linalg.solve(np.swapaxes(D, -1, -2), b[..., None])[..., 0]
+    aC, aB, aP, aQ = np.abs(Ctil), np.abs(B_f), np.abs(Pk), np.abs(Qk)
+    m1 = (s(aC, aB, wq) + np.einsum("hkr,hkr->hk", s(aC[:, None], aP, wp), np.abs(x))
+          + np.einsum("hkr,hkr->hk", np.abs(y), s(aQ, aB[:, None], wq))
+          + np.einsum("hkr,hkrs,hks->hk", np.abs(y), s(aQ[:, :, None], aP[:, None], wp),
+                      np.abs(x)))
+    zeta = q * B_f[:, None] - p * np.einsum("hrn,hkr->hkn", Pk, x)  # K̂ = Σ C̃ ζ
+    psi = q * Ctil[:, None] - q * np.einsum("hrn,hkr->hkn", np.conj(Qk), y)
+    m_c = np.sum(tau[:, None] * np.abs(zeta), axis=-1)
+    m_w = (np.sum(np.abs(psi) * np.abs(zeta) * (1 + Dt * np.abs(lam)[:, None] / 2), axis=-1)
+           + dt[:, None] / 2 * np.einsum("hkr,hkr->hk", np.abs(np.einsum("hkn,hrn->hkr", psi, Pk)),
+                                         np.abs(np.einsum("hrn,hkn->hkr", np.conj(Qk), zeta))))
+    m_w = m_w / dt[:, None]
+    return m1, m_c, m_w
+
+
+def kernel_via_woodbury(Lambda, P, Q, B, C, log_dt, L: int, conj_half: bool = True):
+    """K (H, L) by the §5 generating-function route in complex128 (a cross-check of the bound's
+    algebra, not the reference)."""
+    lam, P_f, Q_f, B_f, C_f = full_system(Lambda, P, Q, B, C, conj_half)
+    abar, _, dt = bilinear(dense_a(lam, P_f, Q_f), B_f, log_dt)
+    Ctil = C_f - np.einsum("hji,hj->hi", np.linalg.matrix_power(abar, L), C_f)
+    _, om_m, om_p = _omega_parts(L)
+    Dt = dt[:, None, None]
+    q = Dt / (om_m[None, :, None] - om_p[None, :, None] * Dt / 2 * lam[:, None, :])
+    p = om_p[None, :, None] / 2 * q
+    Pk, Qk = np.moveaxis(P_f, 0, 1), np.moveaxis(Q_f, 0, 1)
+    b = np.einsum("hn,hrn,hkn->hkr", Ctil, Pk, p)
+    c = np.einsum("hrn,hn,hkn->hkr", np.conj(Qk), B_f, q)
+    D = np.eye(Pk.shape[1]) + np.einsum("hrn,hsn,hkn->hkrs", np.conj(Qk), Pk, p)
+    Khat = np.einsum("hn,hn,hkn->hk", Ctil, B_f, q) - np.einsum(
+        "hkr,hkr->hk", b, np.linalg.solve(D, c[..., None])[..., 0])
+    return np.real(np.fft.ifft(Khat, axis=-1))

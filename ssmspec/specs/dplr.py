@@ -1,0 +1,368 @@
+"""Specs of the NPLR/DPLR (S4) kernel and its recurrent step (SPEC-NOTES §3 NPLR form, §4, §5):
+`dplr_kernel` and `dplr_step`. Definitions in `ssmspec.impl.dplr` and `ssmspec.reference.mp.dplr`.
+
+Formats c128 and c64. K and y are real (Λ's real dtype): the adapters check that exact dtype and
+hand the output back in the run's complex format (an exact conversion), as `diag_kernel`'s does.
+
+dplr_kernel bound — norm-wise per channel row (an iFFT spreads each frequency's error over all l,
+so no elementwise bound holds; SPEC-NOTES §6), with n_f = 2N under conj_half (N otherwise):
+
+    ‖K̂ − K‖₂ ≤ c·u·M + η,   M = (G₁·‖m₁‖₂ + ‖m_C‖₂ + ‖m_ω‖₂)/√L,   G₁ = n_f + 2R + log₂L + 8
+
+with the per-frequency magnitudes of `ssmspec.reference.np.dplr.kernel_bound_terms` (first-order
+error terms of the §5 route, every one computed by the float64 reference on absolute values):
+- m₁: the Cauchy sums k(x, y) (n_f terms each) and the R×R Woodbury quotient, on |C̃|, |B|, |P|,
+  |Q| and the weights |1/(g − Λ_n)|·(1 + κ_n), κ_n the condition of the denominator g − Λ_n (it
+  cancels near resonance: a relative error u in Δ·Λ moves it by u·(|g| + |Λ_n|)); G₁ counts the
+  n_f additions, the solve, the 2/(1 + ω) factor and the iFFT's log₂L;
+- m_C: the error of C̃ = (I − Ā^L)ᵀC through the resolvent, |δC̃| ≤ u·((n_f + log₂L)·|Ā^L − I|ᵀ|C|
+  + L·‖Ā − I‖₂‖Ā^{L−1}‖₂‖C‖₂): powering a rounded Ā moves Ā^L by L·‖Ā − I‖·‖Ā^{L−1}‖·u (a^L of
+  a = 1 + f moves by L·|f|·|a|^{L−1}·u), the honest growth of any implementation that forms Ā^L
+  in the working format (our float64 one is far below it);
+- m_ω: |ω·dK̂/dω|, the effect of ω_k carrying a relative error u (roots of unity correctly rounded
+  to the working format) or of Δ's rounding — the analogue of diag_kernel's l·|ΔΛ| term, which
+  in the time domain is u·‖l·K[l]‖₂-like.
+Parseval turns the per-frequency 2-norm into the time-domain one (‖ifft x‖₂ = ‖x‖₂/√L; Re(·) only
+shrinks it). c = 4. What it does not admit: roots of unity drifting by k·u (a cumulative product),
+a C̃ formed for another length, the 0·∞ at ω = −1, a Woodbury with Q unconjugated — the mutants.
+
+Measured (max err/bound over 20 derandomized strategy cases): the built-in 2.7e-3 in c64, 7.8e-2
+in c128; the float64 Krylov reference within 4.3e-2 of its fp64 bound against mpmath
+(tests/test_reference_dplr.py). Mutants on their witnesses: roots by a c64 cumulative product
+10× (L = 4096), stale C̃ 2e3× (c64), ω = −1 raw: NaN, Q unconjugated 5e3× (c64).
+
+dplr_step bound — elementwise: |δh'| ≤ c·u·(n_f + 2R + 8)·M_h, |δy| ≤ c·u·(2n_f + 2R + 8)·M_y
+with M_h the structured step on absolute values (`step_magnitude`: (I + Δ/2·A)h + ΔBu with
+1 + |ΔΛ|/2 on the diagonal, then the Woodbury solve on magnitudes) and M_y = |C_f|ᵀM_h; c = 4.
+
+Strategies: H ≤ 3, N ≤ 8 stored states, R ∈ {1, 2}; either genuine LegS NPLR data (Λ, P̃, B̃ of
+`ssmspec.reference.np.hippo.nplr('legs', 2N)`, Q = P, conj_half) or random: Re Λ = −½ or −[1e-4,
+10] log-uniform, Im Λ = πn (S4D-Lin) or uniform in [−100, 100]; P, B, C complex normal; Q = P, or
+Q = P·Mᴴ with M + Mᴴ ⪰ 0 (M real under conj_half, so the full system keeps the form), or an
+independent Q scaled so that ‖P_f‖_F‖Q_f‖_F ≤ ½·min|Re Λ|. Each makes A dissipative (A + Aᴴ < 0),
+so Ā is a contraction and 1 + k(Q̄, P) ≠ 0 on the unit circle. Δ log-uniform in [1e-4, 1] with
+the specials 1e-6 and 10 (Δ = 10 with |Λ| ≫ 1 gives Ā ≈ −I: I − Ā^L nearly singular for even L).
+L from {1, 2, 3, 2ᵏ − 1, 2ᵏ, 2ᵏ + 1} up to 1025 (16385 nightly): ω = −1 only for even L. Reference
+tier: mpmath while H·(n_f³ + L·n_f²) ≤ 30000, the float64 Krylov kernel above.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from hypothesis import strategies as st
+
+from ssmspec import registry
+from ssmspec.dtypes import dtype, real_of
+from ssmspec.impl import dplr as impl
+from ssmspec.reference.mp import dplr as ref_mp
+from ssmspec.reference.np import dplr as ref_np
+from ssmspec.reference.np import hippo as ref_hippo
+from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
+from ssmspec.strategies import log_uniform, representable, sequence_lengths
+
+C_BOUND = 4.0
+MP_WORK = 30_000
+FORMATS = ("c128", "c64")
+SYSTEM = ("Lambda", "P", "Q", "B", "C", "log_dt")
+
+
+def lengths() -> st.SearchStrategy[int]:
+    return sequence_lengths(1025, 16385)
+
+
+def _cnormal(rng, shape):
+    return (rng.normal(size=shape) + 1j * rng.normal(size=shape)) / math.sqrt(2)
+
+
+@st.composite
+def systems(draw, fmt: str, max_h: int = 3, max_n: int = 8, conj_half=None) -> dict:
+    """The arrays of a dissipative DPLR system and conj_half; see the module docstring."""
+    H, N = draw(st.integers(1, max_h)), draw(st.integers(1, max_n))
+    ch = draw(st.booleans()) if conj_half is None else conj_half
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    kind = draw(st.sampled_from(["legs", "random"])) if ch else "random"
+    if kind == "legs":
+        lam, Pt, Bt, _ = ref_hippo.nplr("legs", 2 * N)
+        lam, B = np.broadcast_to(lam, (H, N)), np.broadcast_to(Bt, (H, N))
+        P = np.broadcast_to(Pt[:, None, :], (1, H, N))
+        Q, R = P, 1
+    else:
+        R = draw(st.sampled_from([1, 2]))
+        re = draw(st.one_of(st.just(-0.5), log_uniform(1e-4, 10.0).map(lambda x: -x)))
+        spread = draw(st.booleans())
+        re = -np.exp(rng.uniform(np.log(1e-4), np.log(10.0), (H, N))) if spread else np.full(
+            (H, N), re)
+        im = (np.pi * np.broadcast_to(np.arange(N), (H, N)) if draw(st.booleans())
+              else rng.uniform(-100, 100, (H, N)))
+        lam = re + 1j * im
+        P = _cnormal(rng, (R, H, N)) * draw(st.sampled_from([0.3, 1.0, 3.0]))
+        mode = draw(st.sampled_from(["same", "mixed", "independent"]))
+        if mode == "same":
+            Q = P
+        elif mode == "mixed":  # P Q^H = P M P^H with M + M^H ⪰ 0
+            X = rng.normal(size=(R, R)) if ch else _cnormal(rng, (R, R))
+            S = rng.normal(size=(R, R))
+            M = X @ np.conj(X.T) + (S - S.T)
+            Q = np.einsum("rs,shn->rhn", np.conj(M), P)
+        else:
+            Q = _cnormal(rng, (R, H, N))
+            f = 2.0 if ch else 1.0  # ‖P_f‖_F² = 2‖P‖_F² under conj_half
+            pn = np.sqrt(f * np.sum(np.abs(P) ** 2, axis=(0, 2)))
+            qn = np.sqrt(f * np.sum(np.abs(Q) ** 2, axis=(0, 2)))
+            Q = Q * (0.5 * np.min(np.abs(re), axis=1) / (pn * qn))[None, :, None]
+        B = _cnormal(rng, (H, N))
+    C = _cnormal(rng, (H, N))
+    log_dt = np.array([draw(st.one_of(log_uniform(1e-4, 1.0), st.sampled_from([1e-6, 10.0])))
+                       for _ in range(H)])
+    arrays = {"Lambda": lam, "P": P, "Q": Q, "B": B, "C": C, "log_dt": np.log(log_dt)}
+    return {k: representable(np.array(x), fmt) for k, x in arrays.items()}, ch, kind
+
+
+@st.composite
+def kernel_cases(draw, fmt: str, length=None, conj_half=None) -> Case:
+    arrays, ch, kind = draw(systems(fmt, conj_half=conj_half))
+    L = draw(length if length is not None else lengths())
+    return Case(arrays, fmt, {"L": L, "conj_half": ch, "kind": kind})
+
+
+def _args(case: Case):
+    return tuple(case.arrays[k] for k in SYSTEM)
+
+
+def _tensors(case: Case, device):
+    return tuple(case.tensor(k, device, real=(k == "log_dt")) for k in SYSTEM)
+
+
+def _as_format(x, case: Case, name: str):
+    d = dtype(case.dtype)
+    want = real_of(d).torch
+    if not isinstance(x, torch.Tensor) or x.dtype != want:
+        got = x.dtype if isinstance(x, torch.Tensor) else type(x).__name__
+        raise TypeError(f"{name}: expected the real dtype {want} of Lambda, got {got}")
+    return x.to(d.torch)
+
+
+def call_kernel(fn, case: Case, method: str, device: str):
+    K = fn(*_tensors(case, device), case.params["L"], conj_half=case.params["conj_half"])
+    return _as_format(K, case, "K")
+
+
+def n_full(case: Case) -> int:
+    N = case.arrays["Lambda"].shape[-1]
+    return 2 * N if case.params["conj_half"] else N
+
+
+def _mp_ok(case: Case, L: int) -> bool:
+    H, n = case.arrays["Lambda"].shape[0], n_full(case)
+    return H * (n**3 + L * n * n) <= MP_WORK
+
+
+def _ref_kernel(tier):
+    mod = ref_mp if tier == "mp" else ref_np
+
+    def reference(case: Case, method: str):
+        return {"K": mod.dplr_kernel(*_args(case), case.params["L"], case.params["conj_half"])}
+
+    return reference
+
+
+def kernel_magnitude(case: Case) -> np.ndarray:
+    """M (H,) of the row bound (see the module docstring); cached on the case."""
+    key = ("dplr_kernel_M",)
+    if key not in case._tensors:
+        L, R = case.params["L"], case.arrays["P"].shape[0]
+        m1, mc, mw = ref_np.kernel_bound_terms(*_args(case), L, case.params["conj_half"])
+        g1 = n_full(case) + 2 * R + math.log2(L) + 8
+        norm = lambda m: np.sqrt(np.sum(m * m, axis=-1))  # noqa: E731
+        case._tensors[key] = (g1 * norm(m1) + norm(mc) + norm(mw)) / math.sqrt(L)
+    return case._tensors[key]
+
+
+def _bench_system(fmt: str, H: int = 256, N: int = 64, seed: int = 0) -> dict:
+    """LegS NPLR (2N = 128, conj half of N = 64), C complex normal, Δ log-uniform [1e-3, 1e-1]."""
+    rng = np.random.default_rng(seed)
+    lam, Pt, Bt, _ = ref_hippo.nplr("legs", 2 * N)
+    arrays = {"Lambda": np.broadcast_to(lam, (H, N)), "P": np.broadcast_to(Pt[:, None], (1, H, N)),
+              "B": np.broadcast_to(Bt, (H, N)), "C": _cnormal(rng, (H, N)),
+              "log_dt": np.log(10.0 ** rng.uniform(-3, -1, H))}
+    arrays["Q"] = arrays["P"]
+    return {k: representable(np.array(x), fmt) for k, x in arrays.items()}
+
+
+def bench_kernel(fmt: str) -> Case:
+    return Case(_bench_system(fmt), fmt, {"L": 4096, "conj_half": True, "kind": "legs"})
+
+
+KERNEL = registry.register_spec(Spec(
+    name="dplr_kernel",
+    family="dplr",
+    summary="S4 NPLR/DPLR kernel K[l] = Re Σ C (Ā^l B̄) of A = Λ − P Q^H, bilinear, by Cauchy "
+            "sums + Woodbury + iFFT",
+    signature="dplr_kernel(Lambda (H, N), P (R, H, N), Q (R, H, N), B (H, N), C (H, N), "
+              "log_dt (H,), L, conj_half=True) -> K (H, L) real",
+    methods=("bilinear",),
+    dtypes=FORMATS,
+    outputs=("K",),
+    strategy=lambda fmt, method: kernel_cases(fmt),
+    references={"mp": _ref_kernel("mp"), "np": _ref_kernel("np")},
+    reference_tier=lambda case: "mp" if _mp_ok(case, case.params["L"]) else "np",
+    bound=Bound(
+        c={"bilinear": C_BOUND},
+        magnitude=lambda case, method: {"K": kernel_magnitude(case)},
+        growth=lambda case, method: {"K": np.ones(case.arrays["Lambda"].shape[0])},
+        norms={"K": "row"},
+        reasoning="norm-wise per channel: (G1·‖m1‖ + ‖m_C‖ + ‖m_ω‖)/√L, G1 = n_f + 2R + log2 L "
+                  "+ 8 (Cauchy sums, Woodbury, iFFT; C̃'s powering; ω's rounding)",
+    ),
+    call=call_kernel,
+    bench_case=bench_kernel,
+    bench_shape="H=256, N=64 (LegS NPLR, conj half), R=1, L=4096",
+))
+
+
+# --- dplr_step --------------------------------------------------------------------------------
+
+
+@st.composite
+def step_cases(draw, fmt: str) -> Case:
+    arrays, ch, kind = draw(systems(fmt))
+    H, N = arrays["Lambda"].shape
+    nb = draw(st.integers(1, 3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    arrays["state"] = representable(_cnormal(rng, (nb, H, N)), fmt)
+    arrays["u"] = representable(rng.normal(size=(nb, H)), fmt)
+    return Case(arrays, fmt, {"conj_half": ch, "kind": kind})
+
+
+def call_step(fn, case: Case, method: str, device: str):
+    h, y = fn(*_tensors(case, device), case.tensor("state", device),
+              case.tensor("u", device, real=True), conj_half=case.params["conj_half"])
+    return h, _as_format(y, case, "y")
+
+
+def _ref_step(tier):
+    mod = ref_mp if tier == "mp" else ref_np
+
+    def reference(case: Case, method: str):
+        h, y = mod.dplr_step(*_args(case), case.arrays["state"], case.arrays["u"],
+                             case.params["conj_half"])
+        return {"state": h, "y": y}
+
+    return reference
+
+
+def _step_growth(case: Case, method: str):
+    g = n_full(case) + 2 * case.arrays["P"].shape[0] + 8
+    return {"state": np.array(float(g)), "y": np.array(float(g + n_full(case)))}
+
+
+def _step_magnitude(case: Case, method: str):
+    m, my = ref_np.step_magnitude(*_args(case), case.arrays["state"], case.arrays["u"],
+                                  case.params["conj_half"])
+    return {"state": m, "y": my}
+
+
+def bench_step(fmt: str) -> Case:
+    arrays = _bench_system(fmt)
+    rng = np.random.default_rng(1)
+    arrays["state"] = representable(_cnormal(rng, (16, 256, 64)), fmt)
+    arrays["u"] = representable(rng.normal(size=(16, 256)), fmt)
+    return Case(arrays, fmt, {"conj_half": True, "kind": "legs"})
+
+
+STEP = registry.register_spec(Spec(
+    name="dplr_step",
+    family="dplr",
+    summary="one step of the bilinear DPLR recurrence h' = Ā h + B̄ u, y = Re(C·h') (2·Re under "
+            "conj_half), Woodbury-structured",
+    signature="dplr_step(Lambda, P, Q, B, C, log_dt, state (batch, H, N), u (batch, H), "
+              "conj_half=True) -> (state' (batch, H, N), y (batch, H) real)",
+    methods=("bilinear",),
+    dtypes=FORMATS,
+    outputs=("state", "y"),
+    strategy=lambda fmt, method: step_cases(fmt),
+    references={"mp": _ref_step("mp"), "np": _ref_step("np")},
+    reference_tier=lambda case: "mp" if _mp_ok(case, case.arrays["state"].shape[0]) else "np",
+    bound=Bound(
+        c={"bilinear": C_BOUND},
+        magnitude=_step_magnitude,
+        growth=_step_growth,
+        reasoning="elementwise; the structured step on absolute values, growth n_f + 2R + 8 "
+                  "(+ n_f for y)",
+    ),
+    call=call_step,
+    bench_case=bench_step,
+    bench_shape="batch=16, H=256, N=64 (LegS NPLR), R=1",
+))
+
+
+registry.register_implementation(Implementation("dplr_kernel", "torch", impl.dplr_kernel))
+registry.register_implementation(Implementation("dplr_step", "torch", impl.dplr_step))
+
+
+# --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
+
+
+def _sys(H=2, N=3, R=1, dt=torch.complex128, **over):
+    a = {"Lambda": torch.complex(-torch.ones(H, N), torch.arange(N).float().expand(H, N)).to(dt),
+         "P": torch.ones(R, H, N, dtype=dt), "Q": torch.ones(R, H, N, dtype=dt),
+         "B": torch.ones(H, N, dtype=dt), "C": torch.ones(H, N, dtype=dt),
+         "log_dt": torch.full((H,), -2.0, dtype=torch.float64 if dt == torch.complex128
+                              else torch.float32)}
+    a.update(over)
+    return [a[k] for k in SYSTEM]
+
+
+def _k(**over):
+    L = over.pop("L", 4)
+    ch = over.pop("conj_half", True)
+    return lambda f: f(*_sys(**over), L, conj_half=ch)
+
+
+def _s(state=None, u=None, **over):
+    st_ = torch.zeros(2, 2, 3, dtype=torch.complex128) if state is None else state
+    u_ = torch.zeros(2, 2, dtype=torch.float64) if u is None else u
+    ch = over.pop("conj_half", True)
+    return lambda f: f(*_sys(**over), st_, u_, conj_half=ch)
+
+
+_C = torch.complex128
+_COMMON = [
+    ("Lambda 1-d", "Lambda", ValueError, dict(Lambda=torch.ones(3, dtype=_C))),
+    ("Lambda real", "Lambda", TypeError, dict(Lambda=-torch.ones(2, 3, dtype=torch.float64))),
+    ("Lambda integer", "Lambda", TypeError, dict(Lambda=torch.ones(2, 3, dtype=torch.int64))),
+    ("P 2-d", "P", ValueError, dict(P=torch.ones(2, 3, dtype=_C))),
+    ("P of another N", "P", ValueError, dict(P=torch.ones(1, 2, 4, dtype=_C))),
+    ("P rank 0", "P", ValueError, dict(P=torch.ones(0, 2, 3, dtype=_C))),
+    ("P of another dtype", "P", TypeError, dict(P=torch.ones(1, 2, 3, dtype=torch.complex64))),
+    ("Q of another rank than P", "Q", ValueError, dict(Q=torch.ones(2, 2, 3, dtype=_C))),
+    ("Q of another dtype", "Q", TypeError, dict(Q=torch.ones(1, 2, 3, dtype=torch.complex64))),
+    ("B of another shape", "B", ValueError, dict(B=torch.ones(2, 4, dtype=_C))),
+    ("C real", "C", TypeError, dict(C=torch.ones(2, 3, dtype=torch.float64))),
+    ("C of another shape", "C", ValueError, dict(C=torch.ones(3, 3, dtype=_C))),
+    ("log_dt of another shape", "log_dt", ValueError, dict(log_dt=torch.zeros(3,
+                                                                              dtype=torch.float64))),
+    ("log_dt complex", "log_dt", TypeError, dict(log_dt=torch.zeros(2, dtype=_C))),
+    ("log_dt of another precision", "log_dt", TypeError, dict(log_dt=torch.zeros(2))),
+    ("conj_half not a bool", "conj_half", TypeError, dict(conj_half=1)),
+]
+_KERNEL_BAD = [(n, a, e, _k(**o)) for n, a, e, o in _COMMON] + [
+    ("L zero", "L", ValueError, _k(L=0)),
+    ("L a float", "L", TypeError, _k(L=4.0)),
+    ("L a bool", "L", TypeError, _k(L=True)),
+]
+_STEP_BAD = [(n, a, e, _s(**o)) for n, a, e, o in _COMMON] + [
+    ("state 2-d", "state", ValueError, _s(state=torch.zeros(2, 3, dtype=_C))),
+    ("state of another N", "state", ValueError, _s(state=torch.zeros(2, 2, 4, dtype=_C))),
+    ("state of another dtype", "state", TypeError,
+     _s(state=torch.zeros(2, 2, 3, dtype=torch.complex64))),
+    ("u complex", "u", TypeError, _s(u=torch.zeros(2, 2, dtype=_C))),
+    ("u of another batch", "u", ValueError, _s(u=torch.zeros(3, 2, dtype=torch.float64))),
+    ("u of another H", "u", ValueError, _s(u=torch.zeros(2, 3, dtype=torch.float64))),
+]
+for _prim, _rows in (("dplr_kernel", _KERNEL_BAD), ("dplr_step", _STEP_BAD)):
+    for _name, _arg, _err, _call in _rows:
+        registry.register_bad_input(BadInput(_prim, _name, _arg, _err, _call))

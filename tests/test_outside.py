@@ -1,0 +1,198 @@
+"""Checking outside kernels (`ssmspec check`, the pytest plugin, entry points, xfail data),
+comparing two runs (`ssmspec compare`), the self-test and the sweeps/plots."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from ssmspec import check, cli, compare, plugins, registry, report, selftest, sweeps
+from ssmspec.spec import Implementation
+
+BAD_SCAN = textwrap.dedent('''
+    import torch
+
+    def padded_with_zero(a, b, h0=None, reverse=False, method="associative"):
+        """A tree-free scan that, like a tree padded with (0, 0), forgets h0."""
+        h = torch.empty_like(b)
+        acc = torch.zeros_like(b[..., 0])
+        idx = range(b.shape[-1] - 1, -1, -1) if reverse else range(b.shape[-1])
+        for t in idx:
+            acc = a[..., t] * acc + b[..., t]
+            h[..., t] = acc
+        return h
+
+    def good(a, b, h0=None, reverse=False, method="associative"):
+        h = torch.empty_like(b)
+        acc = torch.zeros_like(b[..., 0]) if h0 is None else h0
+        idx = range(b.shape[-1] - 1, -1, -1) if reverse else range(b.shape[-1])
+        for t in idx:
+            acc = a[..., t] * acc + b[..., t]
+            h[..., t] = acc
+        return h
+
+    def swap_ab(fn):
+        """An adapter: the outside function takes (b, a)."""
+        return lambda a, b, **kw: fn(b, a, **kw)
+
+    def takes_b_first(b, a, h0=None, reverse=False, method="associative"):
+        return good(a, b, h0, reverse, method)
+''')
+
+
+@pytest.fixture
+def outside_module(tmp_path, monkeypatch):
+    (tmp_path / "myscans.py").write_text(BAD_SCAN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_check_fails_a_wrong_outside_scan_with_a_readable_worst_case(outside_module, capsys):
+    rc = cli.main(["check", "linear_scan", "myscans:padded_with_zero", "--method", "sequential",
+                   "--dtype", "fp64", "--examples", "30", "--no-laws", "--no-bad-input",
+                   "--save-worst", str(outside_module / "worst")])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert "worst input found: sequential, fp64" in out and "h0" in out
+    assert "reproduce: `ssmspec check linear_scan myscans:padded_with_zero" in out
+    saved = json.loads((outside_module / "worst" / "linear_scan-sequential-fp64.json")
+                       .read_text())
+    assert saved["err_over_bound"] > 1
+
+
+def test_check_passes_a_correct_outside_scan_through_an_adapter(outside_module, capsys):
+    rc = cli.main(["check", "linear_scan", "myscans:takes_b_first", "--adapter",
+                   "myscans:swap_ab", "--method", "sequential", "--dtype", "fp32", "c64",
+                   "--examples", "15", "--no-bad-input", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert rc == 0 and data["passed"], data
+    assert {s["dtype"] for s in data["searches"]} == {"fp32", "c64"}
+    assert all(c["error"] is None for c in data["checks"])
+
+
+def test_xfail_data_turns_a_known_failure_into_an_expected_one(outside_module):
+    f = outside_module / "xfail.toml"
+    f.write_text('[[xfail]]\nprimitive = "linear_scan"\nmethod = "sequential"\n'
+                 'dtype = "fp64"\nreason = "forgets h0"\n')
+    impl = plugins.outside("linear_scan", "myscans:padded_with_zero", xfail=f,
+                           methods=["sequential"])
+    assert impl.expected_failure("sequential", "fp64") == "forgets h0"
+    assert impl.expected_failure("sequential", "fp32") is None
+    res = check.check("linear_scan", impl, dtypes=["fp64"], examples=20, laws=False,
+                      bad_inputs=False)
+    assert not res.searches[0].passed and res.searches[0].ok and res.passed
+    good = plugins.outside("linear_scan", "myscans:good", xfail=f, methods=["sequential"])
+    res = check.check("linear_scan", good, dtypes=["fp64"], examples=5, laws=False,
+                      bad_inputs=False)
+    assert not res.passed, "an unexpected pass of an xfail is reported (strict)"
+
+
+def test_outside_names_and_xfail_files_are_validated(tmp_path):
+    with pytest.raises(ValueError, match="pkg.module:function"):
+        plugins.load_callable("no_colon")
+    with pytest.raises(ValueError, match="no attribute"):
+        plugins.load_callable("json:nope")
+    bad = tmp_path / "x.toml"
+    bad.write_text('[[xfail]]\nmethod = "zoh"\n')
+    with pytest.raises(ValueError, match="lacks"):
+        plugins.load_xfails(bad)
+    with pytest.raises(ValueError, match="PRIMITIVE="):
+        plugins.parse_assignment("linear_scan")
+
+
+def test_entry_points_register_and_broken_ones_warn(monkeypatch):
+    class EP:
+        def __init__(self, name, fn):
+            self.name, self.value, self._fn = name, f"mod:{name}", fn
+
+        def load(self):
+            return self._fn
+
+    fn = registry.implementation("linear_scan", "torch").fn
+    eps = [EP("good", lambda: [Implementation("linear_scan", "ep-scan", fn)]),
+           EP("broken", lambda: 1 / 0)]
+    import importlib.metadata as md
+
+    monkeypatch.setattr(md, "entry_points", lambda group: eps)
+    with pytest.warns(UserWarning, match="broken"):
+        got = plugins.entry_point_implementations()
+    assert [i.name for i in got] == ["ep-scan"]
+
+
+def test_pytest_plugin_runs_the_properties_on_an_outside_function(outside_module):
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "--pyargs",
+           "ssmspec.properties", "--ssmspec-impl", "linear_scan=myscans:padded_with_zero",
+           "--ssmspec-only", "-k", "within_bound and sequential-fp64"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=outside_module)
+    assert r.returncode == 1 and "1 failed" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "myscans.padded_with_zero" in r.stdout
+
+
+def _entry(ratio, times, passed=True, key=("p", "torch", "m", "fp32", "cpu")):
+    return {"primitive": key[0], "implementation": key[1], "method": key[2], "dtype": key[3],
+            "device": key[4], "max_err_over_bound": ratio, "passed": passed,
+            "time": {"repeats_s": times, "median_s": sorted(times)[len(times) // 2],
+                     "min_s": min(times), "shape": ""}}
+
+
+def _write(path, entries):
+    path.write_text(json.dumps({"schema": report.SCHEMA, "entries": entries}))
+    return path
+
+
+def test_compare_flags_real_regressions_and_not_noise(tmp_path):
+    noisy_a = [1.0, 1.3, 0.9, 1.6, 1.1]
+    noisy_b = [1.2, 0.95, 1.7, 1.0, 1.4]  # median 1.2 vs 1.1: overlapping repeats
+    base = _write(tmp_path / "a.json", [_entry(0.1, noisy_a)])
+    same = _write(tmp_path / "b.json", [_entry(0.12, noisy_b)])
+    rows = compare.compare(base, same)
+    assert not rows[0].precision_regression and not rows[0].slowdown
+    slow = _write(tmp_path / "c.json", [_entry(0.1, [t * 2 for t in [1.0, 1.05, 1.1, 1.02]])])
+    assert compare.compare(base, slow)[0].slowdown
+    worse = _write(tmp_path / "d.json", [_entry(3.0, noisy_b, passed=False)])
+    r = compare.compare(base, worse)[0]
+    assert r.precision_regression and "now fails" in r.note
+    assert cli.main(["compare", str(base), str(same), "--quiet"]) == 0
+    assert cli.main(["compare", str(base), str(worse), "--quiet"]) == 1
+
+
+def test_compare_flags_a_mutant_swapped_in_between_two_real_runs(tmp_path, monkeypatch):
+    args = ["report", "--primitive", "discretize_diag", "--method", "zoh", "--dtype", "fp32",
+            "--examples", "12", "--repeats", "5", "--no-progress", "--quiet"]
+    assert cli.main([*args, "--out", str(tmp_path / "base")]) == 0
+    assert cli.main([*args, "--out", str(tmp_path / "again")]) == 0
+    assert cli.main(["compare", str(tmp_path / "base" / "report.json"),
+                     str(tmp_path / "again" / "report.json"), "--quiet"]) == 0
+    mutant = next(m for m in registry.mutants("discretize_diag") if m.name == "naive_phi1")
+    original = registry.implementation("discretize_diag", "torch")
+    registry.register_implementation(Implementation("discretize_diag", "torch", mutant.fn))
+    try:
+        cli.main([*args, "--out", str(tmp_path / "head")])
+    finally:
+        registry.register_implementation(original)
+    rows = compare.compare(tmp_path / "base" / "report.json", tmp_path / "head" / "report.json")
+    assert rows[0].precision_regression, rows
+
+
+def test_selftest_catches_a_mutant_and_scores_it():
+    m = next(m for m in registry.mutants("discretize_diag") if m.name == "naive_phi1")
+    r = selftest.run_mutant(m, examples=50, law_examples=3)
+    assert r.caught and r.caught_by[0].startswith("witness")
+    s = selftest.scores([r])
+    assert s == {"discretize_diag": {"caught": 1, "total": 1, "score": 1.0}}
+    assert "100%" in selftest.to_markdown([r])
+
+
+def test_sweep_rows_and_plot(tmp_path):
+    rows = sweeps.sweep("diag_kernel", dtypes=("c64",), methods=("zoh",), points=(64, 512),
+                        repeats=1)
+    assert [r["L"] for r in rows] == [64, 512]
+    assert all(r["max_err_over_bound"] <= 1 and r["time_s"] > 0 for r in rows)
+    sweeps.plot(rows, tmp_path / "k.png")
+    assert (tmp_path / "k.png").stat().st_size > 1000
+    dt_rows = sweeps.sweep("discretize_diag", dtypes=("fp16",), methods=("zoh",),
+                           points=(1e-9, 1e-3))
+    assert [r["Δ"] for r in dt_rows] == [1e-3], "Δ = 1e-9 rounds to 0 in fp16: skipped"
