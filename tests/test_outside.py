@@ -35,7 +35,7 @@ BAD_SCAN = textwrap.dedent('''
 
     def swap_ab(fn):
         """An adapter: the outside function takes (b, a)."""
-        return lambda a, b, **kw: fn(b, a, **kw)
+        return lambda a, b, *args, **kw: fn(b, a, *args, **kw)
 
     def takes_b_first(b, a, h0=None, reverse=False, method="associative"):
         return good(a, b, h0, reverse, method)
