@@ -103,7 +103,7 @@ def _seq_tol(fmt, case: Case, method: str, u, h0, c=2.0):
 
 
 def impulse_is_kernel(ctx: LawContext) -> None:
-    fmt, method = ctx.dtype, ctx.draw(st.sampled_from(METHODS))
+    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
     kcase = ctx.draw(diag_cases(fmt, method, length=SHORT))
     H, N = kcase.arrays["Lambda"].shape
     L = kcase.params["L"]
@@ -121,7 +121,7 @@ def impulse_is_kernel(ctx: LawContext) -> None:
 
 
 def steps_equal_ssm(ctx: LawContext) -> None:
-    fmt, method = ctx.dtype, ctx.draw(st.sampled_from(METHODS))
+    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(diag_ssm_cases(fmt, method, length=SHORT, state_kinds=("zeros", "random")))
     u, h0 = case.arrays["u"], case.arrays["state"]
     y_steps, h_steps = _run_steps(ctx.fn, case, method, ctx.device, u, h0)
@@ -146,7 +146,7 @@ def _sub(case: Case, u: np.ndarray, state) -> Case:
 
 
 def chunked_state_passing(ctx: LawContext) -> None:
-    fmt, method = ctx.dtype, ctx.draw(st.sampled_from(METHODS))
+    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(diag_ssm_cases(fmt, method, length=MEDIUM))
     L = case.params["L"]
     k = ctx.draw(st.integers(1, L - 1))
@@ -174,7 +174,7 @@ def chunked_state_passing(ctx: LawContext) -> None:
 
 
 def linearity(ctx: LawContext) -> None:
-    fmt, method = ctx.dtype, ctx.draw(st.sampled_from(METHODS))
+    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
     c1 = ctx.draw(diag_ssm_cases(fmt, method, length=MEDIUM, state_kinds=("random",)))
     rng = np.random.default_rng(ctx.draw(st.integers(0, 2**32 - 1)))
     alpha, beta = (float(representable(x, fmt)) for x in rng.normal(size=2))

@@ -56,7 +56,7 @@ def _check(got, want, tol, what):
 
 
 def conj_sym_equals_full(ctx: LawContext) -> None:
-    method = ctx.draw(st.sampled_from(METHODS))
+    method = ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(s5_cases(ctx.dtype, method, length=SHORT, conj_sym=True))
     a = case.arrays
     P = a["Lambda"].shape[0]
@@ -83,7 +83,7 @@ def _part(case: Case, lo: int, hi: int, h0=None) -> Case:
 
 
 def split(ctx: LawContext) -> None:
-    method = ctx.draw(st.sampled_from(METHODS))
+    method = ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(s5_cases(ctx.dtype, method, length=SHORT.filter(lambda n: n > 1)))
     L = case.arrays["u"].shape[1]
     k = ctx.draw(st.integers(1, L - 1))
@@ -106,7 +106,7 @@ def split(ctx: LawContext) -> None:
 
 
 def single_input_is_selective_scan(ctx: LawContext) -> None:
-    method = ctx.draw(st.sampled_from(METHODS))
+    method = ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(s5_cases(ctx.dtype, method, length=SHORT, max_h=1))
     a = case.arrays
     b, L, _ = a["u"].shape

@@ -58,6 +58,7 @@ from hypothesis import strategies as st
 
 from ssmspec import registry
 from ssmspec.dtypes import REAL_DTYPES, dtype
+from ssmspec.impl import cpu_scan
 from ssmspec.impl import scans as impl
 from ssmspec.reference.mp import scans as ref_mp
 from ssmspec.reference.np import scans as ref_np
@@ -213,6 +214,10 @@ SCAN = registry.register_spec(Spec(
 ))
 
 registry.register_implementation(Implementation("linear_scan", "torch", impl.linear_scan))
+# the sequential method compiled for the CPU (C++, built on first use): the fast CPU path
+registry.register_implementation(Implementation(
+    "linear_scan", "cpp", cpu_scan.linear_scan, methods=("sequential",), devices=("cpu",),
+    source="builtin (C++, compiled on first use)", unavailable=cpu_scan.available()))
 
 
 # --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
