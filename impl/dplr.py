@@ -19,10 +19,11 @@ Kernel algorithm (§5): with ω_k = exp(−2πik/L), g(ω) = (2/Δ)(1 − ω)/(1
     K̂(−1) = (Δ/2)·Σ_n C̃_n B_n                 (the exact limit of the 0·∞ at ω = −1, L even)
     K = irfft of the Hermitian part of K̂
 
-- Everything runs in float64/complex128 from the exactly converted inputs and is rounded once to
-  the output format. At H = 256, N = 64 (LegS), L = 4096 a naive all-complex64 transcription is
-  off by 6.4e-6 of max|K| against the complex128 Krylov kernel, this one by 3.9e-8 (measured in
-  perf/test_perf_dplr.py; the brief's ~6e-4 for S4's own code was not reproduced here).
+- Everything but the squarings that form C̃ (see below) runs in float64/complex128 from the
+  exactly converted inputs and is rounded once to the output format. At H = 256, N = 64 (LegS),
+  L = 4096 a naive all-complex64 transcription is off by 6.4e-6 of max|K| against the complex128
+  Krylov kernel, this one by 3.9e-8 (measured in perf/test_perf_dplr.py; the brief's ~6e-4 for S4's
+  own code was not reproduced here).
 - No ω is ever formed. On the unit circle (1 − ω)/(1 + ω) = −i·tan(θ/2), so g = −(2i/Δ)·τ_k and
   2/(1 + ω) = 1 − i·τ_k with τ_k = tan(−πk/L) taken from the integer k directly (through the
   cotangent of the complementary angle past π/4, so τ has relative error ~u even next to the
@@ -37,7 +38,10 @@ Kernel algorithm (§5): with ω_k = exp(−2πik/L), g(ω) = (2/Δ)(1 − ω)/(1
   on (Re h, Im h)) or complex N×N, powered by repeated squaring in the offset form F ← 2F + F²
   (F = Ā^{2^j} − I), with F₀ = Ā − I = Δ·Λ/(1 − ΔΛ/2) − 2(P'/m)W⁻¹(Q^H/m) written without
   cancellation against I. The offset form keeps I − Ā^L accurate relative to itself when Ā^L ≈ I
-  (slow decay), where plain squaring loses everything to the subtraction. Cost H·n³·log₂L.
+  (slow decay), where plain squaring loses everything to the subtraction. Cost H·n³·log₂L, the
+  one part run in the working precision: float32 squarings for a complex64 kernel (twice as fast;
+  the bound's m_C term is exactly the error of powering Ā in the working format), float64 for
+  complex128. F₀ itself and everything after C̃ stay in float64/complex128.
 - 1 + k(Q̄, P) vanishes only where g(ω) is an eigenvalue of A (det(g − A) = det(g − Λ)·det(1 +
   k(Q̄, P))): on the unit circle g is imaginary, so a stable A (all Re eig < 0) never hits it; the
   strategies draw dissipative A (A + A^H < 0), for which Ā is a contraction.
@@ -128,8 +132,13 @@ def _real_form(F_full: torch.Tensor) -> torch.Tensor:
     return torch.cat([torch.cat([S.real, -D.imag], -1), torch.cat([S.imag, D.real], -1)], -2)
 
 
-def c_tilde(lam, P, Q, C, dt, L: int, conj_half: bool) -> torch.Tensor:
-    """C̃ = (I − Ā^L)ᵀ C on the stored states, (H, N) complex128 (see the module docstring)."""
+def c_tilde(lam, P, Q, C, dt, L: int, conj_half: bool,
+            work: torch.dtype = torch.float64) -> torch.Tensor:
+    """C̃ = (I − Ā^L)ᵀ C on the stored states, (H, N) complex128 (see the module docstring).
+
+    F₀ = Ā − I is formed in float64; the squarings run in `work` (float64, or float32 for a
+    complex64 kernel: the O(n³ log L) part, and the bound's m_C term admits powering Ā in the
+    working format)."""
     F = abar_minus_identity(_full(lam, conj_half), _full(P, conj_half), _full(Q, conj_half), dt)
     if conj_half:
         F = _real_form(F)
@@ -137,6 +146,9 @@ def c_tilde(lam, P, Q, C, dt, L: int, conj_half: bool) -> torch.Tensor:
         c = torch.cat([2 * C.real, -2 * C.imag], dim=-1)[:, None, :]
     else:
         c = C[:, None, :]
+    cw = torch.complex64 if work == torch.float32 else torch.complex128
+    F = F.to(cw if F.is_complex() else work)
+    c = c.to(F.dtype)
     y = torch.zeros_like(c)  # c·(Ā^a − I) for the bits of L consumed so far
     bits = L
     while True:
@@ -145,8 +157,8 @@ def c_tilde(lam, P, Q, C, dt, L: int, conj_half: bool) -> torch.Tensor:
         bits >>= 1
         if not bits:
             break
-        F = 2 * F + F @ F
-    y = -y[:, 0, :]  # c·(I − Ā^L)
+        F = torch.baddbmm(F, F, F, beta=2)  # F ← 2F + F²: Ā^{2a} − I
+    y = -y[:, 0, :].to(torch.complex128 if y.is_complex() else torch.float64)  # c·(I − Ā^L)
     if conj_half:
         N = C.shape[-1]
         return torch.complex(y[:, :N], -y[:, N:]) / 2
@@ -238,7 +250,7 @@ def dplr_kernel(Lambda: torch.Tensor, P: torch.Tensor, Q: torch.Tensor, B: torch
     L = _length(L)
     _flag("conj_half", conj_half)
     lam, p, q, b, c, dt = _wide(Lambda, P, Q, B, C, log_dt)
-    Ct = c_tilde(lam, p, q, c, dt, L, conj_half)
+    Ct = c_tilde(lam, p, q, c, dt, L, conj_half, v.real_dtype(Lambda.dtype))
     K = torch.fft.irfft(spectrum(lam, p, q, b, Ct, dt, L, conj_half), n=L)
     return K.to(v.real_dtype(Lambda.dtype))
 
