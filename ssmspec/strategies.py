@@ -10,6 +10,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ssmspec.dtypes import dtype, real_of, round_to
+from ssmspec.profiles import heavy  # registers the profiles at import, never inside a test
 
 
 def log_uniform(lo: float, hi: float) -> st.SearchStrategy[float]:
@@ -69,7 +70,5 @@ def boundary_lengths(limit: int) -> tuple[int, ...]:
 def sequence_lengths(ci_limit: int, nightly_limit: int = 16384) -> st.SearchStrategy[int]:
     """Boundary lengths up to `ci_limit`, or `nightly_limit` under the nightly profile; the short
     ones (≤ 17) drawn half the time."""
-    from ssmspec.profiles import heavy
-
     all_ = boundary_lengths(nightly_limit if heavy() else ci_limit)
     return st.one_of(st.sampled_from([n for n in all_ if n <= 17]), st.sampled_from(all_))
