@@ -16,8 +16,6 @@ ratio against the dense Krylov reference itself is printed, not gated.
 from __future__ import annotations
 
 import statistics
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -75,19 +73,6 @@ def materialised():
 """
 
 
-def _peak_kib(which: str) -> int:
-    code = SETUP + f"""
-def hwm():
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
-before = hwm()
-{which}()
-print(hwm() - before)
-"""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(out.stdout.strip().splitlines()[-1])
-
-
 @pytest.fixture(scope="module")
 def ns():
     d: dict = {}
@@ -129,7 +114,8 @@ def test_dplr_kernel_vs_naive_transcription(benchmark, ns):
         t_naive += harness.time_call(ns["materialised"], "cpu", repeats=1, min_time=0)
         t_ours += harness.time_call(ns["ours"], "cpu", repeats=2, min_time=0)
     speed = statistics.median(t_naive) / statistics.median(t_ours)
-    mem_naive, mem_ours = _peak_kib("materialised"), _peak_kib("ours")
+    mem_naive = harness.peak_kib(SETUP, "materialised()")
+    mem_ours = harness.peak_kib(SETUP, "ours()")
     memory = mem_naive / max(mem_ours, 1)
     benchmark.extra_info.update(speedup=speed, memory_ratio=memory, peak_kib_ours=mem_ours,
                                 peak_kib_naive=mem_naive)

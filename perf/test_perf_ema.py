@@ -16,8 +16,6 @@ parameterisation and head expansion, SPEC-NOTES §5), so only its speed is compa
 from __future__ import annotations
 
 import statistics
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -59,20 +57,6 @@ def ours():
 """
 
 
-def _peak_kib(which: str) -> int:
-    # VmHWM, not ru_maxrss: the latter survives exec, so a child would start at its parent's peak
-    code = SETUP + f"""
-def hwm():
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
-before = hwm()
-{which}()
-print(hwm() - before)
-"""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(out.stdout.strip().splitlines()[-1])
-
-
 def test_ema_forward_vs_official_mega(benchmark):
     ns: dict = {}
     exec(SETUP, ns)
@@ -84,7 +68,7 @@ def test_ema_forward_vs_official_mega(benchmark):
         t_off += harness.time_call(ns["official"], "cpu", repeats=1, min_time=0)
         t_ours += harness.time_call(ns["ours"], "cpu", repeats=1, min_time=0)
     speed = statistics.median(t_off) / statistics.median(t_ours)
-    mem_off, mem_ours = _peak_kib("official"), _peak_kib("ours")
+    mem_off, mem_ours = harness.peak_kib(SETUP, "official()"), harness.peak_kib(SETUP, "ours()")
     benchmark.extra_info.update(speedup=speed, peak_kib_ours=mem_ours, peak_kib_official=mem_off,
                                 median_s_ours=statistics.median(t_ours),
                                 median_s_official=statistics.median(t_off))

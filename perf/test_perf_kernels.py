@@ -10,8 +10,6 @@ already built, so both sides are measured the same way.
 from __future__ import annotations
 
 import statistics
-import subprocess
-import sys
 
 import pytest
 
@@ -45,20 +43,6 @@ def ours(L):
 """
 
 
-def _peak_kib(which: str, L: int) -> int:
-    # VmHWM, not ru_maxrss: the latter survives exec, so a child would start at its parent's peak
-    code = SETUP + f"""
-def hwm():
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
-before = hwm()
-{which}({L})
-print(hwm() - before)
-"""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(out.stdout.strip().splitlines()[-1])
-
-
 @pytest.mark.parametrize("L", [4096, 16384])
 def test_diag_kernel_vs_materialised_vandermonde(benchmark, L):
     ns: dict = {}
@@ -72,7 +56,8 @@ def test_diag_kernel_vs_materialised_vandermonde(benchmark, L):
         t_mat += harness.time_call(lambda: ns["materialised"](L), "cpu", repeats=1, min_time=0)
         t_ours += harness.time_call(lambda: ns["ours"](L), "cpu", repeats=3, min_time=0)
     speed = statistics.median(t_mat) / statistics.median(t_ours)
-    mem_mat, mem_ours = _peak_kib("materialised", L), _peak_kib("ours", L)
+    mem_mat = harness.peak_kib(SETUP, f"materialised({L})")
+    mem_ours = harness.peak_kib(SETUP, f"ours({L})")
     memory = mem_mat / max(mem_ours, 1)
     benchmark.extra_info.update(speedup=speed, memory_ratio=memory, peak_kib_ours=mem_ours,
                                 peak_kib_materialised=mem_mat, L=L)

@@ -13,8 +13,6 @@ size for nothing); the two passes re-form exp(ΔA) instead of storing it (memory
 from __future__ import annotations
 
 import statistics
-import subprocess
-import sys
 
 from ssmspec import harness
 
@@ -64,20 +62,6 @@ def selective_heads():
 """
 
 
-def _peak_kib(which: str) -> int:
-    code = SETUP + f"""
-def hwm():
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
-before = hwm()
-with torch.no_grad():
-    {which}()
-print(hwm() - before)
-"""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(out.stdout.strip().splitlines()[-1])
-
-
 def test_selective_scan_vs_materialised_loop(benchmark):
     ns: dict = {}
     exec(SETUP, ns)
@@ -88,7 +72,9 @@ def test_selective_scan_vs_materialised_loop(benchmark):
         t_mat += harness.time_call(ns["materialised"], "cpu", repeats=1, min_time=0)
         t_ours += harness.time_call(ns["ours"], "cpu", repeats=2, min_time=0)
     speed = statistics.median(t_mat) / statistics.median(t_ours)
-    mem_mat, mem_ours = _peak_kib("materialised"), _peak_kib("ours")
+    no_grad = SETUP + "torch.set_grad_enabled(False)\n"
+    mem_mat = harness.peak_kib(no_grad, "materialised()")
+    mem_ours = harness.peak_kib(no_grad, "ours()")
     memory = mem_mat / max(mem_ours, 1)
     benchmark.extra_info.update(speedup=speed, memory_ratio=memory, peak_kib_ours=mem_ours,
                                 peak_kib_materialised=mem_mat)

@@ -3,6 +3,9 @@ report and `ssmspec check` share."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import time
 from collections.abc import Callable
 
@@ -97,3 +100,19 @@ def time_call(thunk: Callable[[], object], device: str, repeats: int = 7, min_ti
         _sync(device)
         out.append((time.perf_counter() - t0) / inner)
     return out
+
+
+def peak_kib(setup: str, statement: str) -> int:
+    """Peak memory of `statement` in KiB: the growth of a fresh Python process's high-water RSS
+    (VmHWM, Linux) across it, after `setup` (imports, inputs) has run. VmHWM, not ru_maxrss: the
+    latter survives exec, so a child would start at its parent's peak."""
+    code = setup + textwrap.dedent(f"""
+        def _hwm():
+            with open("/proc/self/status") as f:
+                return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+        _before = _hwm()
+        {statement}
+        print(_hwm() - _before)
+        """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1])

@@ -51,7 +51,7 @@ from ssmspec.dtypes import dtype, real_of
 from ssmspec.impl import s5 as impl
 from ssmspec.reference.mp import s5 as ref_mp
 from ssmspec.reference.np import s5 as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
+from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec, last_case
 from ssmspec.strategies import representable, sequence_lengths
 
 METHODS = impl.METHODS
@@ -130,15 +130,10 @@ def np_kwargs(case: Case, method: str) -> dict:
     return {"method": method, "conj_sym": case.params["conj_sym"], "h0": case.arrays.get("h0")}
 
 
-_CACHE: list = [None, None, None]
-
-
+@last_case
 def terms(case: Case, method: str):
-    """(y, x_last, M_y, G_y, M_h, G_h) from the long-double reference, cached for the last case."""
-    if _CACHE[0] is not case or _CACHE[1] != method:
-        _CACHE[:] = [case, method, ref_np.s5_scan_with_bound(*args(case),
-                                                             **np_kwargs(case, method))]
-    return _CACHE[2]
+    """(y, x_last, M_y, G_y, M_h, G_h) from the long-double reference."""
+    return ref_np.s5_scan_with_bound(*args(case), **np_kwargs(case, method))
 
 
 def _reference(tier: str):

@@ -47,7 +47,7 @@ from ssmspec.dtypes import dtype, real_of
 from ssmspec.impl import selective as impl
 from ssmspec.reference.mp import selective as ref_mp
 from ssmspec.reference.np import selective as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
+from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec, last_case
 from ssmspec.strategies import arrays, real_normals, representable, sequence_lengths
 
 METHODS = impl.METHODS
@@ -161,15 +161,10 @@ def _np_kwargs(case: Case, method: str) -> dict:
     return kw
 
 
-_CACHE: list = [None, None, None]
-
-
+@last_case
 def terms(case: Case, method: str):
-    """(y, h, M_y, G_y, M_h, G_h) from the float64 reference, cached for the last case."""
-    if _CACHE[0] is not case or _CACHE[1] != method:
-        _CACHE[:] = [case, method, ref_np.selective_scan_with_bound(*_args(case),
-                                                                    **_np_kwargs(case, method))]
-    return _CACHE[2]
+    """(y, h, M_y, G_y, M_h, G_h) from the float64 reference."""
+    return ref_np.selective_scan_with_bound(*_args(case), **_np_kwargs(case, method))
 
 
 def _reference(tier: str):
@@ -338,14 +333,10 @@ def _ssd_args(case: Case):
     return tuple(case.arrays[k] for k in ("x", "dt", "A", "B", "C"))
 
 
-_SSD_CACHE: list = [None, None]
-
-
+@last_case
 def ssd_terms(case: Case):
-    if _SSD_CACHE[0] is not case:
-        _SSD_CACHE[:] = [case, ref_np.ssd_scan_with_bound(
-            *_ssd_args(case), case.params["chunk_size"], case.arrays.get("initial_states"))]
-    return _SSD_CACHE[1]
+    return ref_np.ssd_scan_with_bound(*_ssd_args(case), case.params["chunk_size"],
+                                      case.arrays.get("initial_states"))
 
 
 def _ssd_reference(tier: str):
