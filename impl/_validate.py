@@ -22,6 +22,37 @@ def tensor(name: str, x, min_ndim: int = 0) -> torch.Tensor:
     return x
 
 
+def real_tensor(name: str, x) -> torch.Tensor:
+    """A tensor of a real floating dtype (TypeError for complex or integer)."""
+    tensor(name, x)
+    if x.is_complex():
+        raise TypeError(f"{name}: expected a real floating dtype, got {x.dtype}")
+    return x
+
+
+def like(name: str, x, ref_name: str, ref: torch.Tensor) -> torch.Tensor:
+    """A tensor with `ref`'s dtype, device and shape."""
+    tensor(name, x)
+    same_dtype(name, x, ref_name, ref)
+    same_device(name, x, ref_name, ref)
+    shape(name, x, ref.shape, f"(that of {ref_name})")
+    return x
+
+
+def real_of(name: str, x, ref_name: str, ref: torch.Tensor, expected: tuple[int, ...],
+            what: str = "") -> torch.Tensor:
+    """A tensor of `ref`'s real dtype (a complex ref's real part's), on its device, of shape
+    `expected` (a step Δ or log Δ beside complex parameters, say)."""
+    tensor(name, x)
+    rdt = real_dtype(ref.dtype)
+    if x.is_complex() or x.dtype != rdt:
+        raise TypeError(f"{name}: expected dtype {rdt} (the real dtype of {ref_name}), "
+                        f"got {x.dtype}")
+    same_device(name, x, ref_name, ref)
+    shape(name, x, expected, what)
+    return x
+
+
 def same_dtype(name: str, x: torch.Tensor, ref_name: str, ref: torch.Tensor) -> None:
     if x.dtype != ref.dtype:
         raise TypeError(

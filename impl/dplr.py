@@ -85,18 +85,9 @@ def _check_system(Lambda, P, Q, B, C, log_dt):
     v.same_dtype("Q", Q, "Lambda", Lambda)
     v.same_device("Q", Q, "Lambda", Lambda)
     v.shape("Q", Q, P.shape, "(that of P: the same rank R)")
-    for name, x in (("B", B), ("C", C)):
-        v.tensor(name, x)
-        v.same_dtype(name, x, "Lambda", Lambda)
-        v.same_device(name, x, "Lambda", Lambda)
-        v.shape(name, x, Lambda.shape, "(that of Lambda)")
-    v.tensor("log_dt", log_dt)
-    rdt = v.real_dtype(Lambda.dtype)
-    if log_dt.is_complex() or log_dt.dtype != rdt:
-        raise TypeError(
-            f"log_dt: expected dtype {rdt} (the real dtype of Lambda), got {log_dt.dtype}")
-    v.same_device("log_dt", log_dt, "Lambda", Lambda)
-    v.shape("log_dt", log_dt, (H,), "(one per channel)")
+    v.like("B", B, "Lambda", Lambda)
+    v.like("C", C, "Lambda", Lambda)
+    v.real_of("log_dt", log_dt, "Lambda", Lambda, (H,), "(one per channel)")
 
 
 def _wide(Lambda, P, Q, B, C, log_dt):

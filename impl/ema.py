@@ -63,9 +63,7 @@ def ema(x: torch.Tensor, params, omega: torch.Tensor, bidirectional: str | None 
     """
     if bidirectional is not None:
         v.method("bidirectional", bidirectional, CONVENTIONS)
-    v.tensor("x", x)
-    if x.is_complex():
-        raise TypeError(f"x: expected a real floating dtype, got {x.dtype}")
+    v.real_tensor("x", x)
     if x.ndim != 3 or x.shape[-1] < 1:
         raise ValueError(f"x: expected shape (batch, D, L) with L >= 1, got {tuple(x.shape)}")
     p = _params(params)

@@ -117,19 +117,9 @@ def _check_diag(Lambda, B, C, log_dt, L, method, conj_half):
     v.tensor("Lambda", Lambda)
     if Lambda.ndim != 2 or Lambda.shape[-1] < 1:
         raise ValueError(f"Lambda: expected shape (H, N) with N >= 1, got {tuple(Lambda.shape)}")
-    for name, x in (("B", B), ("C", C)):
-        v.tensor(name, x)
-        v.same_dtype(name, x, "Lambda", Lambda)
-        v.same_device(name, x, "Lambda", Lambda)
-        v.shape(name, x, Lambda.shape, "(that of Lambda)")
-    v.tensor("log_dt", log_dt)
-    rdt = v.real_dtype(Lambda.dtype)
-    if log_dt.is_complex() or log_dt.dtype != rdt:
-        raise TypeError(
-            f"log_dt: expected dtype {rdt} (the real dtype of Lambda), got {log_dt.dtype}"
-        )
-    v.same_device("log_dt", log_dt, "Lambda", Lambda)
-    v.shape("log_dt", log_dt, Lambda.shape[:1], "(one per channel)")
+    v.like("B", B, "Lambda", Lambda)
+    v.like("C", C, "Lambda", Lambda)
+    v.real_of("log_dt", log_dt, "Lambda", Lambda, Lambda.shape[:1], "(one per channel)")
     _flag("conj_half", conj_half)
     return _length(L)
 
@@ -172,9 +162,7 @@ def diag_kernel(Lambda: torch.Tensor, B: torch.Tensor, C: torch.Tensor, log_dt: 
 
 
 def _check_ema(delta, alpha, beta, gamma, L):
-    v.tensor("delta", delta)
-    if delta.is_complex():
-        raise TypeError(f"delta: expected a real floating dtype, got {delta.dtype}")
+    v.real_tensor("delta", delta)
     if delta.ndim != 3 or delta.shape[-1] != 1 or delta.shape[1] < 1:
         raise ValueError(
             f"delta: expected shape (D, ndim, 1) with ndim >= 1, got {tuple(delta.shape)}"

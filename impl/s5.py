@@ -48,9 +48,7 @@ def _flag(name: str, x) -> bool:
 
 
 def _check(u, Lambda, B, C, D, log_step, h0):
-    v.tensor("u", u)
-    if u.is_complex():
-        raise TypeError(f"u: expected a real floating dtype, got {u.dtype}")
+    v.real_tensor("u", u)
     if u.ndim != 3 or min(u.shape) < 1:
         raise ValueError(f"u: expected shape (batch, L, H) with sizes >= 1, got {tuple(u.shape)}")
     batch, _, H = u.shape

@@ -104,9 +104,7 @@ def _layout(name: str, X: torch.Tensor, A: torch.Tensor, batch: int, L: int) -> 
 
 
 def _check_selective(u, delta, A, B, C, D, z, delta_bias, initial_state):
-    v.tensor("u", u)
-    if u.is_complex():
-        raise TypeError(f"u: expected a real floating dtype, got {u.dtype}")
+    v.real_tensor("u", u)
     if u.ndim != 3 or u.shape[1] < 1 or u.shape[2] < 1:
         raise ValueError(f"u: expected shape (batch, D, L) with D, L >= 1, got {tuple(u.shape)}")
     batch, Dn, L = u.shape
@@ -332,9 +330,7 @@ def _naive_segsum(a: torch.Tensor) -> torch.Tensor:
 
 
 def _check_ssd(x, dt, A, B, C, chunk_size, initial_states):
-    v.tensor("x", x)
-    if x.is_complex():
-        raise TypeError(f"x: expected a real floating dtype, got {x.dtype}")
+    v.real_tensor("x", x)
     if x.ndim != 4 or min(x.shape) < 1:
         raise ValueError(f"x: expected shape (batch, L, nheads, headdim), got {tuple(x.shape)}")
     b, L, H, P = x.shape
