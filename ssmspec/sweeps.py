@@ -33,7 +33,10 @@ def _err_over_m(spec, got: dict, ref: dict, case, method) -> float:
     worst = 0.0
     for k, m in M.items():
         e = np.asarray(abs_error(got[k], ref[k]), dtype=np.float64)
-        m = np.broadcast_to(np.asarray(m, dtype=np.float64), e.shape)
+        m = np.asarray(m, dtype=np.float64)
+        while m.ndim < e.ndim:  # a norm-wise bound (per row, per matrix): the error's 2-norm
+            e = np.sqrt(np.sum(e * e, axis=-1))
+        m = np.broadcast_to(m, e.shape)
         sel = m > 0
         if sel.any():
             with np.errstate(invalid="ignore"):
