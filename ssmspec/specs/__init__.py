@@ -8,6 +8,7 @@ from ssmspec.specs import (  # noqa: F401
     dplr,
     dplr_laws,
     ema_layer,
+    h3,
     hippo,
     hippo_laws,
     kernels,
@@ -20,5 +21,6 @@ from ssmspec.specs import (  # noqa: F401
     scans_laws,
     selective,
     selective_laws,
-    sweep_problems,  # last: attaches a sweep to the specs above
+    sgconv,
+    sweep_problems,
 )

@@ -20,6 +20,13 @@ import numpy as np
 from ssmspec import registry
 from ssmspec.dtypes import dtype
 from ssmspec.spec import Case, Sweep
+from ssmspec.specs import (  # noqa: F401  (the specs this module attaches sweeps to)
+    convolution,
+    discretization,
+    kernels,
+    scans,
+    selective,
+)
 from ssmspec.strategies import representable
 
 LONG = tuple(2**k for k in range(6, 15))

@@ -1,0 +1,329 @@
+"""Spec, laws and mutants of SGConv's multi-scale kernel (issue 9, item 3): `sgconv_kernel`.
+Definition, convention and sources in `ssmspec.impl.sgconv` (ctlllll/SGConv `gconv_standalone.py`
+@03de26b8, mode 'cat'; arXiv 2210.09298 §3.1).
+
+Bound, elementwise per K[h, l] (`ssmspec.reference.np.sgconv` computes M and G):
+
+    |K̂ − K| ≤ c·u·G·M + G·η,   G = 6 + ⌈log₂ n⌉ (normalize), 6 (otherwise),
+    M = (|k|_l + |k_l|·‖|k|‖/‖k‖)/‖k‖  (normalize),  |k|_l  (otherwise)
+
+with k the unnormalised concatenation of length n and |k| the same expression on absolute
+values. Reasoning: a tap is decay^{e} (rounded once from float64) times (1 − λ)w_a + λw_b (λ
+dyadic, exact): four roundings, so |k̂_l − k_l| ≤ 4u|k|_l; the norm moves by at most
+‖k̂ − k‖ ≤ 4u‖|k|‖ plus the error of its sum of squares, ⌈log₂ n⌉·u relative for a tree
+(pairwise) sum; the division and the cast to fp16/bf16 add one rounding each. The first term of
+M is the tap's own error, the second the share of the norm's error every tap inherits (large
+where linear interpolation cancels, |k|_l ≫ |k_l|). c = 1. The built-in sums the squares in
+float64 by an explicit pairwise tree. Measured (built-in, CPU): err/bound ≤ 0.23 (fp64,
+fp32), 0.16 (fp16, bf16) on 30 strategy cases per method and format; on the benchmark
+(H = 256, d = 64, L = 16384, S = 9) 0.12 / 0.10 (fp64 linear / nearest), 0.08 / 0.05 (fp32),
+0.02 (fp16, bf16).
+Noticed: the public code's plain fp32 `k.norm()` on the CPU (torch accumulates in a few
+sequential lanes there, not a tree) measures 0.51 at n = 1024 but 1.02 at n = 16384: the bound
+admits a tree-summed norm, not a sequentially summed one.
+Mutants (each exceeds the bound on its witness): the upsampling factor 2^i instead of
+2^{max(0, i−1)}; the decay ignored; the normalisation dropped.
+
+Strategies: S ≤ 5 scales drawn freely, or S = sgconv_num_scales(L, d, init_scale) for L from the
+boundary lengths up to 1025 (16385 under the nightly profile); d ≤ 16 taps per sub-kernel;
+H ≤ 3; init_scale 0 or 1; weights N(0, 1)-like, with exact zeros; decay log-uniform in [¼, 4]
+with 1 and 2 (the code's default); normalize either way. Reference tier: mpmath while
+H·max(n, L) ≤ 2048, long double above (certified in tests/test_reference_sgconv.py).
+
+Laws: `length` (with unit weights, decay 1, nearest, unnormalised, the kernel is 1 on exactly
+n = d·2^{S−1+init_scale} taps and 0 after; `sgconv_num_scales` is the least S whose n covers L);
+`decay_weighting` (decay c equals decay 1 with w_i pre-scaled by c^{S−1−i}); `paper_alpha`
+(normalised, decay c equals the paper's weights α^i·w_i with α = 1/c and decay 1);
+`conv_direct` (causal_conv of u with the kernel by FFT equals the direct sum, within both
+convolution bounds).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from hypothesis import strategies as st
+
+from ssmspec import registry
+from ssmspec.dtypes import REAL_DTYPES
+from ssmspec.errors import abs_error, higham_bound, norm_error, ratio
+from ssmspec.harness import to_numpy
+from ssmspec.impl import sgconv as impl
+from ssmspec.reference.mp import sgconv as ref_mp
+from ssmspec.reference.np import sgconv as ref_np
+from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
+from ssmspec.specs.convolution import CAUSAL
+from ssmspec.strategies import log_uniform, real_normals, representable, sequence_lengths
+
+METHODS = impl.METHODS
+C_BOUND = 1.0
+MP_MAX = 2048
+
+
+def _full_length(case: Case) -> int:
+    S, _, d = np.asarray(case.arrays["weights"]).shape
+    return impl.sgconv_length(S, d, case.params["init_scale"])
+
+
+@st.composite
+def sgconv_cases(draw, fmt: str, method: str = "linear", max_scales: int = 5) -> Case:
+    """weights (S, H, d), decay (H,), L, init_scale, normalize; see the module docstring."""
+    H, d = draw(st.integers(1, 3)), draw(st.sampled_from([1, 2, 3, 4, 5, 8, 16]))
+    init_scale = draw(st.sampled_from([0, 0, 1]))
+    L = draw(sequence_lengths(1025, 16385))
+    if draw(st.booleans()):
+        S = impl.sgconv_num_scales(L, d, init_scale)
+    else:
+        S = draw(st.integers(1, max_scales))
+    el = st.one_of(real_normals(2.0), st.just(0.0))
+    w = np.array(draw(st.lists(el, min_size=S * H * d, max_size=S * H * d))).reshape(S, H, d)
+    decay = np.array(draw(st.lists(st.one_of(log_uniform(0.25, 4.0), st.sampled_from([1.0, 2.0])),
+                                   min_size=H, max_size=H)))
+    return Case({"weights": representable(w, fmt), "decay": representable(decay, fmt)}, fmt,
+                {"L": L, "init_scale": init_scale, "normalize": draw(st.booleans())})
+
+
+def call_sgconv(fn, case: Case, method: str, device: str):
+    p = case.params
+    return fn(case.tensor("weights", device), p["L"], case.tensor("decay", device),
+              init_scale=p["init_scale"], method=method, normalize=p["normalize"])
+
+
+def _args(case: Case, method: str):
+    p = case.params
+    return (case.arrays["weights"], p["L"], case.arrays["decay"], p["init_scale"], method,
+            p["normalize"])
+
+
+def _ref(tier):
+    mod = ref_mp if tier == "mp" else ref_np
+    return lambda case, method: {"K": mod.sgconv_kernel(*_args(case, method))}
+
+
+def bound_terms(case: Case, method: str):
+    """(M, G) of the bound, from the long-double reference."""
+    _, M, G = ref_np.sgconv_kernel_with_bound(*_args(case, method))
+    return M, G
+
+
+def _tier(case: Case) -> str:
+    H = np.asarray(case.arrays["decay"]).size
+    return "mp" if H * max(_full_length(case), case.params["L"]) <= MP_MAX else "np"
+
+
+def _bench(fmt: str) -> Case:
+    """H = 256 channels, d = 64 taps, L = 16384 (S = 9 scales), decay 2, normalised."""
+    rng = np.random.default_rng(0)
+    H, d, L = 256, 64, 16384
+    S = impl.sgconv_num_scales(L, d)
+    return Case({"weights": representable(rng.normal(size=(S, H, d)), fmt),
+                 "decay": representable(np.full(H, 2.0), fmt)}, fmt,
+                {"L": L, "init_scale": 0, "normalize": True})
+
+
+SGCONV = registry.register_spec(Spec(
+    name="sgconv_kernel",
+    family="kernels",
+    summary="SGConv's multi-scale kernel: sub-kernels upsampled by 2^max(0,i−1), weighted by "
+            "decay^(S−1−i), concatenated, normalised",
+    signature="sgconv_kernel(weights (S, H, d), L, decay (H,), init_scale=0, "
+              "method='linear'|'nearest', normalize=True) -> K (H, L)",
+    methods=METHODS,
+    dtypes=REAL_DTYPES,
+    outputs=("K",),
+    strategy=lambda fmt, method: sgconv_cases(fmt, method),
+    references={"mp": _ref("mp"), "np": _ref("np")},
+    reference_tier=_tier,
+    bound=Bound(
+        c={m: C_BOUND for m in METHODS},
+        magnitude=lambda case, method: {"K": bound_terms(case, method)[0]},
+        growth=lambda case, method: {"K": bound_terms(case, method)[1]},
+        reasoning="elementwise; M = (|k|_l + |k_l|·‖|k|‖/‖k‖)/‖k‖, G = 6 + ⌈log₂ n⌉",
+    ),
+    call=call_sgconv,
+    bench_case=_bench,
+    bench_shape="H=256, d=64, L=16384 (S=9), decay 2",
+))
+registry.register_implementation(Implementation("sgconv_kernel", "torch", impl.sgconv_kernel))
+
+
+# --- laws -------------------------------------------------------------------------------------
+
+
+def _k(fn, case: Case, method: str, device: str) -> np.ndarray:
+    return to_numpy(SGCONV.call(fn, case, method, device))
+
+
+def _with(case: Case, **changes) -> Case:
+    arrays, params = dict(case.arrays), dict(case.params)
+    for k, x in changes.items():
+        (arrays if k in ("weights", "decay") else params)[k] = x
+    return Case(arrays, case.dtype, params)
+
+
+def _check(got, want, tol, what):
+    r = ratio(abs_error(got, want), tol)
+    at = np.unravel_index(r.argmax(), r.shape)
+    assert np.all(r <= 1), f"{what}: err/tol {r.max():.3g} at {at}"
+
+
+def length_law(ctx: LawContext) -> None:
+    case = ctx.draw(sgconv_cases(ctx.dtype))
+    S, H, d = case.arrays["weights"].shape
+    init = case.params["init_scale"]
+    n = impl.sgconv_length(S, d, init)
+    L = n + ctx.draw(st.integers(0, 3))
+    ones = _with(case, weights=np.ones((S, H, d)), decay=np.ones(H), L=L, normalize=False)
+    K = _k(ctx.fn, ones, "nearest", ctx.device)
+    want = np.zeros((H, L))
+    want[:, :n] = 1.0
+    assert np.array_equal(K, want), f"S={S}, d={d}, init_scale={init}: not 1 on exactly {n} taps"
+    Lq = case.params["L"]
+    Sq = impl.sgconv_num_scales(Lq, d, init)
+    assert impl.sgconv_length(Sq, d, init) >= Lq, f"{Sq} scales do not cover L={Lq}"
+    assert Sq == 1 or impl.sgconv_length(Sq - 1, d, init) < Lq, f"{Sq} scales not the least"
+
+
+def decay_weighting(ctx: LawContext) -> None:
+    method = ctx.draw(ctx.methods(METHODS))
+    case = _with(ctx.draw(sgconv_cases(ctx.dtype, method)), normalize=False)
+    w, c = case.arrays["weights"], case.arrays["decay"]
+    S = w.shape[0]
+    e = (S - 1 - np.arange(S))[:, None, None]
+    scaled = _with(case, weights=representable(w * c[None, :, None] ** e, ctx.dtype),
+                   decay=np.ones_like(c))
+    M, G = bound_terms(case, method)
+    tol = (SGCONV.bound(case, method)["K"] + SGCONV.bound(scaled, method)["K"]
+           + higham_bound(2.0, ctx.dtype, G, M))  # the rounding of the pre-scaled weights
+    _check(_k(ctx.fn, case, method, ctx.device), _k(ctx.fn, scaled, method, ctx.device), tol,
+           f"{method}: decay c vs weights scaled by c^(S−1−i)")
+
+
+def paper_alpha(ctx: LawContext) -> None:
+    method = ctx.draw(ctx.methods(METHODS))
+    case = _with(ctx.draw(sgconv_cases(ctx.dtype, method)), normalize=True)
+    w, c = case.arrays["weights"], case.arrays["decay"]
+    S = w.shape[0]
+    alpha_i = (1.0 / c[None, :, None]) ** np.arange(S)[:, None, None]
+    paper = _with(case, weights=representable(w * alpha_i, ctx.dtype), decay=np.ones_like(c))
+    M, G = bound_terms(case, method)
+    tol = (SGCONV.bound(case, method)["K"] + SGCONV.bound(paper, method)["K"]
+           + higham_bound(4.0, ctx.dtype, G, M))
+    _check(_k(ctx.fn, case, method, ctx.device), _k(ctx.fn, paper, method, ctx.device), tol,
+           f"{method}: code's decay^(S−1−i) vs paper's α^i, α = 1/decay, normalised")
+
+
+def conv_direct(ctx: LawContext) -> None:
+    method = ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(sgconv_cases(ctx.dtype, method))
+    L = min(case.params["L"], 1025)
+    case = _with(case, L=L)
+    K = _k(ctx.fn, case, method, ctx.device)
+    rng = np.random.default_rng(ctx.draw(st.integers(0, 2**32 - 1)))
+    u = representable(rng.normal(size=(ctx.draw(st.integers(1, 2)), K.shape[0], L)), ctx.dtype)
+    Kr = representable(K, ctx.dtype)
+    conv = ctx.impl_of("causal_conv")
+    cc = Case({"u": u, "K": Kr}, ctx.dtype, {"L": L, "L_K": L, "kernel": "sgconv"})
+    y_fft = to_numpy(CAUSAL.call(conv, cc, "fft", ctx.device))
+    y_dir = to_numpy(CAUSAL.call(conv, cc, "direct", ctx.device))
+    err = norm_error(abs_error(y_fft, y_dir), "row")
+    tol = CAUSAL.bound(cc, "fft")["y"] + norm_error(CAUSAL.bound(cc, "direct")["y"], "row")
+    r = ratio(err, tol)
+    assert np.all(r <= 1), f"{method}: FFT vs direct convolution with the kernel, {r.max():.3g}"
+
+
+for _law in (
+    Law("sgconv_kernel", "length", "unit weights give 1 on exactly n = d·2^(S−1+init_scale) "
+        "taps; sgconv_num_scales is the least S covering L", length_law, ("fp64", "fp32")),
+    Law("sgconv_kernel", "decay_weighting", "decay c = decay 1 with w_i scaled by c^(S−1−i)",
+        decay_weighting, ("fp64", "fp32")),
+    Law("sgconv_kernel", "paper_alpha", "normalised: decay c = the paper's α^i·w_i, α = 1/c",
+        paper_alpha, ("fp64", "fp32")),
+    Law("sgconv_kernel", "conv_direct", "causal_conv with the kernel: FFT = direct sum",
+        conv_direct, ("fp64", "fp32"), needs=("causal_conv",)),
+):
+    registry.register_law(_law)
+
+
+# --- mutants ----------------------------------------------------------------------------------
+
+
+def _variant(weights, L, decay, init_scale=0, method="linear", normalize=True, *,
+             factor=None, use_decay=True, use_norm=True):
+    """sgconv_kernel written directly with F.interpolate, with one deliberate fault."""
+    S, H, d = weights.shape
+    work = torch.float32 if weights.dtype in (torch.float16, torch.bfloat16) else weights.dtype
+    blocks = []
+    for i in range(S):
+        s = factor(i, init_scale) if factor else 2 ** (max(0, i - 1) + init_scale)
+        up = torch.nn.functional.interpolate(weights[i].to(work)[None], scale_factor=s,
+                                             mode=method)[0]
+        blocks.append(up * (decay.to(work)[:, None] ** (S - 1 - i) if use_decay else 1))
+    k = torch.cat(blocks, dim=-1)
+    if normalize and use_norm:
+        k = k / torch.linalg.vector_norm(k, dim=-1, keepdim=True)
+    k = k[:, :L] if k.shape[-1] >= L else torch.nn.functional.pad(k, (0, L - k.shape[-1]))
+    return k.to(weights.dtype)
+
+
+def upsample_2_pow_i(weights, L, decay, init_scale=0, method="linear", normalize=True):
+    return _variant(weights, L, decay, init_scale, method, normalize,
+                    factor=lambda i, s0: 2 ** (i + s0))
+
+
+def no_decay(weights, L, decay, init_scale=0, method="linear", normalize=True):
+    return _variant(weights, L, decay, init_scale, method, normalize, use_decay=False)
+
+
+def no_normalization(weights, L, decay, init_scale=0, method="linear", normalize=True):
+    return _variant(weights, L, decay, init_scale, method, normalize, use_norm=False)
+
+
+def _witness(fmt: str) -> Case:
+    """S = 3 sub-kernels of 4 taps, decay 2, L = 16 (the whole kernel), normalised."""
+    w = np.array([[[1.0, -0.5, 0.25, 2.0]], [[0.5, 1.5, -1.0, 0.75]], [[-2.0, 1.0, 0.5, 1.25]]])
+    return Case({"weights": representable(w, fmt), "decay": representable(np.array([2.0]), fmt)},
+                fmt, {"L": 16, "init_scale": 0, "normalize": True})
+
+
+for _m in (
+    Mutant("sgconv_kernel", "upsample_2_pow_i", upsample_2_pow_i, "linear", ("fp64", "fp32"),
+           "sub-kernel i upsampled by 2^i, not 2^max(0, i−1): every block after the first moves",
+           _witness),
+    Mutant("sgconv_kernel", "no_decay", no_decay, "linear", ("fp64", "fp32"),
+           "the decay weight decay^(S−1−i) left out", _witness),
+    Mutant("sgconv_kernel", "no_normalization", no_normalization, "nearest", ("fp64", "fp32"),
+           "the division by ‖k‖₂ left out", _witness),
+):
+    registry.register_mutant(_m)
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+def _w(*shape, dt=torch.float64):
+    return torch.ones(shape, dtype=dt)
+
+
+_BAD = [
+    ("weights 2-d", "weights", ValueError, lambda f: f(_w(2, 4), 8, _w(2))),
+    ("weights with an empty side", "weights", ValueError, lambda f: f(_w(2, 2, 0), 8, _w(2))),
+    ("weights integer", "weights", TypeError,
+     lambda f: f(torch.ones(2, 2, 4, dtype=torch.int64), 8, _w(2))),
+    ("weights complex", "weights", TypeError,
+     lambda f: f(_w(2, 2, 4, dt=torch.complex128), 8, _w(2, dt=torch.complex128))),
+    ("decay of another shape", "decay", ValueError, lambda f: f(_w(2, 2, 4), 8, _w(3))),
+    ("decay of another dtype", "decay", TypeError,
+     lambda f: f(_w(2, 2, 4), 8, _w(2, dt=torch.float32))),
+    ("decay zero", "decay", ValueError, lambda f: f(_w(2, 2, 4), 8, _w(2) * 0)),
+    ("L zero", "L", ValueError, lambda f: f(_w(2, 2, 4), 0, _w(2))),
+    ("L a float", "L", TypeError, lambda f: f(_w(2, 2, 4), 8.0, _w(2))),
+    ("init_scale negative", "init_scale", ValueError,
+     lambda f: f(_w(2, 2, 4), 8, _w(2), init_scale=-1)),
+    ("unknown method", "method", ValueError,
+     lambda f: f(_w(2, 2, 4), 8, _w(2), method="cubic")),
+    ("normalize not a bool", "normalize", TypeError,
+     lambda f: f(_w(2, 2, 4), 8, _w(2), normalize=1)),
+]
+for _name, _arg, _err, _call in _BAD:
+    registry.register_bad_input(BadInput("sgconv_kernel", _name, _arg, _err, _call))

@@ -1,0 +1,53 @@
+"""The SGConv kernel reference: long double against mpmath within the fp64 bound; the built-in's
+interpolation is PyTorch's `F.interpolate` (the public code's upsampling) tap for tap."""
+
+import numpy as np
+import pytest
+import torch
+
+from ssmspec import harness, registry
+from ssmspec.errors import abs_error, ratio
+from ssmspec.impl import sgconv as impl
+
+
+@pytest.mark.parametrize("method", ["linear", "nearest"])
+def test_long_double_reference_within_fp64_bound_of_mpmath(method):
+    spec = registry.spec("sgconv_kernel")
+    cases = [c for c in harness.sample(spec.strategy("fp64", method), 40)
+             if spec.reference_tier(c) == "mp"][:12]
+    assert len(cases) >= 8
+    for case in cases:
+        mp_out = spec.reference(case, method, "mp")["K"]
+        np_out = spec.reference(case, method, "np")["K"]
+        r = ratio(abs_error(np_out, mp_out), spec.bound(case, method, "fp64")["K"])
+        assert np.all(r <= 1), f"long-double reference off by {r.max():.3g}× its bound"
+
+
+@pytest.mark.parametrize("mode", ["linear", "nearest"])
+def test_upsampling_is_torch_interpolate_exactly(mode):
+    """Unnormalised, decay 1: each block is F.interpolate's output to a few ulps (the two may
+    round the blend (1 − λ)a + λb differently), never an off-by-one tap."""
+    rng = np.random.default_rng(1)
+    w = torch.tensor(rng.normal(size=(4, 2, 5)))
+    K = impl.sgconv_kernel(w, impl.sgconv_length(4, 5), torch.ones(2, dtype=torch.float64),
+                           method=mode, normalize=False)
+    off = 0
+    for i in range(4):
+        s = 2 ** max(0, i - 1)
+        up = torch.nn.functional.interpolate(w[i][None], scale_factor=s, mode=mode)[0]
+        torch.testing.assert_close(K[:, off:off + up.shape[-1]], up, rtol=4 * 2.0**-53,
+                                   atol=4 * 2.0**-53 * float(up.abs().max()))
+        off += up.shape[-1]
+    assert off == K.shape[-1] == 5 * 2**3
+
+
+def test_num_scales_matches_the_public_formula():
+    """1 + ⌈log₂(L/d)⌉ − init_scale wherever that is ≥ 1."""
+    import math
+
+    for L in (1, 7, 64, 65, 1000, 16384):
+        for d in (1, 3, 64):
+            for s0 in (0, 1):
+                want = 1 + math.ceil(math.log2(L / d)) - s0
+                if want >= 1:
+                    assert impl.sgconv_num_scales(L, d, s0) == want
