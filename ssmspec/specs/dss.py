@@ -1,0 +1,286 @@
+"""Spec of the DSS kernels (arXiv 2203.14343 §3.2–3.3; ag1988/dss `DSSKernel`): `dss_kernel`,
+methods `exp` and `softmax`. Formulas, sources and where the code and the paper differ are in
+`ssmspec.impl.dss`.
+
+Formats: c128, c64 (complex Λ, W); the output is real (Λ's real dtype) and is handed back in the
+run's complex format by the adapter, exactly, as `diag_kernel`'s (a promotion or a complex output
+is a TypeError, so a conformance failure).
+
+Bound, elementwise per K[h, l] (`ssmspec.reference.np.dss` computes M and G):
+
+    |K̂ − K| ≤ c·u·G·M + G·η,   G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|
+
+a_n the per-state coefficient (exp: W·Δ·φ₁(z); softmax: (W/Λ)·φ₁(ζ)/(L·φ₁(Lζ))), ζ = z (or −z
+for the rows the softmax takes reversed), e_l = l (or L − 1 − l): the N + 1 roundings of the sum
+and product; the l·|ζ| growth of a power computed as exp(l·ζ) (SPEC-NOTES §5); g0 the condition
+of the coefficient under the rounding of z (exp |z|, as diag_kernel's zoh; softmax
+1 + κ(ζ) + κ(Lζ), κ(x) = |e^x/φ₁(x) − 1|, large only where the normaliser Σ_r e^{rz} nearly
+vanishes). c = 4, as diag_kernel. Measured (built-in, 30 strategy cases per format and method,
+L ≤ 1025): max err/bound 0.09 (c64) and 0.33 (c128) for exp, 0.11 (c64) and 0.31 (c128) for
+softmax; the mutants on their witnesses: naive_expm1 4.5e4 (c64), 6.6e4 (c128);
+softmax_wrong_axis 1.6e6 (c64), 8.6e14 (c128); softmax_no_max_subtraction inf (NaN output).
+
+Strategies: H ≤ 3, N ≤ 8, L from {1, 2, 3, 2^k ± 1, 2^k} up to 1025 (16385 nightly); Δ
+log-uniform in [1e-4, 1] with 1e-6 and 10; Λ: S4D-Lin −½ + iπn (n < 128), or Re Λ log-uniform
+in [1e-4, 10] with Im Λ in [−400, 400]; Re Λ < 0 for exp (the paper's DSS-exp constraint), either
+sign for softmax (DSS-softmax allows Re Λ > 0). Λ is never 0 (the softmax kernel has 1/Λ).
+Reference tier: mpmath while H·N·L ≤ 256, long double above (certified in
+tests/test_reference_dss.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from hypothesis import strategies as st
+
+from ssmspec import registry
+from ssmspec.dtypes import dtype, real_of
+from ssmspec.errors import abs_error, higham_bound, ratio
+from ssmspec.harness import to_numpy
+from ssmspec.impl import dss as impl
+from ssmspec.reference.mp import dss as ref_mp
+from ssmspec.reference.np import dss as ref_np
+from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
+from ssmspec.specs.kernels import DIAG, LENGTHS, log_dts
+from ssmspec.strategies import arrays, log_uniform, real_normals, representable, sequence_lengths
+
+METHODS = impl.METHODS
+DTYPES = ("c128", "c64")
+C_BOUND = 4.0
+MP_MAX = 256
+
+
+def _lambda_el(method: str):
+    re = log_uniform(1e-4, 10.0).map(lambda x: -x)
+    if method == "softmax":
+        re = st.one_of(re, log_uniform(1e-4, 10.0))
+    return st.one_of(
+        st.integers(0, 127).map(lambda k: complex(-0.5, math.pi * k)),  # S4D-Lin
+        st.builds(complex, re, st.floats(-400.0, 400.0).map(lambda x: x if abs(x) >= 1e-12
+                                                             else 0.0)),
+    )
+
+
+@st.composite
+def dss_cases(draw, fmt: str, method: str = "exp", length=None) -> Case:
+    """Λ, W (H, N), log Δ (H,) and L; see the module docstring."""
+    H, N = draw(st.integers(1, 3)), draw(st.integers(1, 8))
+    L = draw(length if length is not None else sequence_lengths(1025, 16385))
+    lam = draw(arrays((H, N), _lambda_el(method)))
+    W = draw(arrays((H, N), st.builds(complex, real_normals(2.0), real_normals(2.0))))
+    log_dt = draw(arrays((H,), log_dts()))
+    return Case({"Lambda": representable(lam, fmt), "W": representable(W, fmt),
+                 "log_dt": representable(log_dt, fmt)}, fmt, {"L": L})
+
+
+def call_dss(fn, case: Case, method: str, device: str):
+    K = fn(case.tensor("Lambda", device), case.tensor("W", device),
+           case.tensor("log_dt", device, real=True), case.params["L"], method=method)
+    d = dtype(case.dtype)
+    want = real_of(d).torch
+    if not isinstance(K, torch.Tensor) or K.dtype != want:
+        got = K.dtype if isinstance(K, torch.Tensor) else type(K).__name__
+        raise TypeError(f"K: expected the real dtype {want} of Lambda, got {got}")
+    return K.to(d.torch)
+
+
+def _args(case: Case):
+    a = case.arrays
+    return a["Lambda"], a["W"], a["log_dt"], case.params["L"]
+
+
+def _reference(tier):
+    mod = ref_mp if tier == "mp" else ref_np
+    return lambda case, method: {"K": mod.dss_kernel(*_args(case), method)}
+
+
+def bound_terms(case: Case, method: str):
+    _, M, G = ref_np.dss_kernel_with_bound(*_args(case), method)
+    return M, G
+
+
+def _tier(case: Case) -> str:
+    return "mp" if np.asarray(case.arrays["Lambda"]).size * case.params["L"] <= MP_MAX else "np"
+
+
+def bench_case(fmt: str) -> Case:
+    """H = 64, N = 64, L = 4096: DSS's 'lin' init Λ = −½ + iπn, W ~ CN(0, 1), Δ log-uniform in
+    [1e-3, 1e-1] (ag1988/dss `DSSKernel.init`)."""
+    rng = np.random.default_rng(0)
+    H, N, L = 64, 64, 4096  # the long-double reference's time bounds H
+    lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
+    W = rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))
+    log_dt = np.log(10.0 ** rng.uniform(-3, -1, H))
+    return Case({"Lambda": representable(lam, fmt), "W": representable(W, fmt),
+                 "log_dt": representable(log_dt, fmt)}, fmt, {"L": L})
+
+
+DSS = registry.register_spec(Spec(
+    name="dss_kernel",
+    family="kernels",
+    summary="DSS kernel K[h, l] = Re Σ_n W_n·(e^z − 1)/Λ_n·e^{lz} (exp) or "
+            "Re Σ_n W_n/Λ_n·softmax_l(l·z) (softmax), z = ΔΛ",
+    signature="dss_kernel(Lambda (H, N), W (H, N), log_dt (H,), L, method='exp'|'softmax') "
+              "-> K (H, L) real",
+    methods=METHODS,
+    dtypes=DTYPES,
+    outputs=("K",),
+    strategy=lambda fmt, method: dss_cases(fmt, method),
+    references={"mp": _reference("mp"), "np": _reference("np")},
+    reference_tier=_tier,
+    bound=Bound(
+        c={m: C_BOUND for m in METHODS},
+        magnitude=lambda case, method: {"K": bound_terms(case, method)[0]},
+        growth=lambda case, method: {"K": bound_terms(case, method)[1]},
+        reasoning="elementwise; G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|, "
+                  "g0 = |z| (exp), 1 + κ(ζ) + κ(Lζ) (softmax)",
+    ),
+    call=call_dss,
+    bench_case=bench_case,
+    bench_shape="H=64, N=64, L=4096, DSS 'lin' init",
+))
+
+registry.register_implementation(Implementation("dss_kernel", "torch", impl.dss_kernel))
+
+
+# --- laws -------------------------------------------------------------------------------------
+
+MEDIUM = st.sampled_from([n for n in LENGTHS if n <= 257])
+
+
+def _k(fn, case: Case, method: str, device: str) -> np.ndarray:
+    return to_numpy(DSS.call(fn, case, method, device)).real
+
+
+def _check(got, want, tol, what):
+    r = ratio(abs_error(got, want), tol)
+    at = np.unravel_index(r.argmax(), r.shape)
+    assert np.all(r <= 1), f"{what}: err/tol {r.max():.3g} at {at}"
+
+
+def dss_exp_is_zoh(ctx: LawContext) -> None:
+    """arXiv 2203.14343 Proposition 1: DSS-exp is the ZOH kernel of the diagonal system with
+    B = 1 and C = W (no conjugate factor)."""
+    case = ctx.draw(dss_cases(ctx.dtype, "exp", length=MEDIUM))
+    lam, W, log_dt = (case.arrays[k] for k in ("Lambda", "W", "log_dt"))
+    dcase = Case({"Lambda": lam, "B": np.ones_like(lam), "C": W, "log_dt": log_dt}, ctx.dtype,
+                 {"L": case.params["L"], "conj_half": False})
+    k_zoh = to_numpy(DIAG.call(ctx.impl_of("diag_kernel"), dcase, "zoh", ctx.device)).real
+    tol = DSS.bound(case, "exp")["K"] + DIAG.bound(dcase, "zoh")["K"]
+    _check(_k(ctx.fn, case, "exp", ctx.device), k_zoh, tol, "DSS-exp vs diag_kernel zoh")
+
+
+def softmax_rows_normalised(ctx: LawContext) -> None:
+    """With W = Λ each state's row is a softmax over l: Σ_l K[h, l] = Re Σ_n 1 = N."""
+    case = ctx.draw(dss_cases(ctx.dtype, "softmax", length=MEDIUM))
+    case = Case({**case.arrays, "W": case.arrays["Lambda"]}, ctx.dtype, case.params)
+    K = _k(ctx.fn, case, "softmax", ctx.device)
+    H, N = case.arrays["Lambda"].shape
+    L = case.params["L"]
+    M, G = bound_terms(case, "softmax")
+    # each K entry within its bound, and the float64 sum over l adds L roundings of ≤ Σ_l M
+    tol = np.sum(DSS.bound(case, "softmax")["K"], axis=1) + higham_bound(
+        1.0, "fp64", L, np.sum(M, axis=1))
+    _check(np.sum(K, axis=1), np.full(H, float(N)), tol, "Σ_l K with W = Λ vs N")
+
+
+for _law in (
+    Law("dss_kernel", "dss_exp_is_zoh", "DSS-exp = diag_kernel zoh with B = 1, C = W, "
+        "conj_half=False (DSS paper, Proposition 1)", dss_exp_is_zoh, DTYPES,
+        needs=("diag_kernel",)),
+    Law("dss_kernel", "softmax_rows_normalised", "DSS-softmax with W = Λ: Σ_l K[h, l] = N "
+        "(each state's row is normalised over l)", softmax_rows_normalised, DTYPES),
+):
+    registry.register_law(_law)
+
+
+# --- mutants ----------------------------------------------------------------------------------
+
+
+def _direct(Lambda, W, log_dt, L, method, naive=False, wrong_axis=False):
+    """The DSS kernel as one Vandermonde product in the working format, ag1988-style."""
+    dt = torch.exp(log_dt)[:, None]
+    z = dt * Lambda
+    P = torch.exp(z[..., None] * torch.arange(L, dtype=log_dt.dtype, device=log_dt.device))
+    if method == "exp":
+        num = torch.exp(z) - 1 if naive else torch.expm1(z)
+        K = torch.einsum("hn,hnl->hl", W * num / Lambda, P)
+    elif wrong_axis:
+        K = torch.einsum("hn,hnl->hl", W / Lambda, P / P.sum(dim=1, keepdim=True))
+    else:
+        K = torch.einsum("hn,hnl->hl", W / Lambda, P / P.sum(dim=-1, keepdim=True))
+    return K.real.contiguous()
+
+
+def naive_expm1(Lambda, W, log_dt, L, method="exp"):
+    return _direct(Lambda, W, log_dt, L, "exp", naive=True)
+
+
+def softmax_wrong_axis(Lambda, W, log_dt, L, method="softmax"):
+    return _direct(Lambda, W, log_dt, L, "softmax", wrong_axis=True)
+
+
+def softmax_no_max_subtraction(Lambda, W, log_dt, L, method="softmax"):
+    return _direct(Lambda, W, log_dt, L, "softmax")
+
+
+def _witness(lam, log_dt, L):
+    def make(fmt: str) -> Case:
+        lam_ = np.asarray(lam, dtype=complex)
+        W = np.ones_like(lam_) * (1.0 - 0.5j)
+        return Case({"Lambda": representable(lam_, fmt), "W": representable(W, fmt),
+                     "log_dt": representable(np.array([math.log(log_dt)]), fmt)}, fmt,
+                    {"L": L})
+
+    return make
+
+
+for _m in (
+    Mutant("dss_kernel", "naive_expm1", naive_expm1, "exp", DTYPES,
+           "(exp(z) − 1)/Λ: cancellation at small |ΔΛ|",
+           _witness([[-1e-3 + 1e-3j, -0.5 + 3j, -10.0]], 1e-4, 8), search=False),
+    Mutant("dss_kernel", "softmax_wrong_axis", softmax_wrong_axis, "softmax", DTYPES,
+           "softmax normalised over the states n instead of the length l",
+           _witness([[-0.5 + 1j, -0.1 + 3j]], 0.1, 16)),
+    Mutant("dss_kernel", "softmax_no_max_subtraction", softmax_no_max_subtraction, "softmax",
+           DTYPES, "e^{lz}/Σ_r e^{rz} without the max subtraction: overflow (NaN) for Re Λ > 0 "
+           "at large L·Re z", _witness([[1.0 + 2j, -0.5 + 1j]], 1.0, 1025), search=False),
+):
+    registry.register_mutant(_m)
+
+
+# --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
+
+
+def _c(*shape, dt=torch.complex128):
+    return -torch.ones(shape, dtype=dt)
+
+
+def _ldt(h=2, dt=torch.float64):
+    return torch.full((h,), -2.0, dtype=dt)
+
+
+_BAD = [
+    ("Lambda 1-d", "Lambda", ValueError, lambda f: f(_c(3), _c(3), _ldt(1), 4)),
+    ("Lambda real", "Lambda", TypeError,
+     lambda f: f(_c(2, 3, dt=torch.float64), _c(2, 3, dt=torch.float64), _ldt(), 4)),
+    ("Lambda integer", "Lambda", TypeError,
+     lambda f: f(torch.ones(2, 3, dtype=torch.int64), _c(2, 3), _ldt(), 4)),
+    ("W of another shape", "W", ValueError, lambda f: f(_c(2, 3), _c(2, 4), _ldt(), 4)),
+    ("W of another dtype", "W", TypeError,
+     lambda f: f(_c(2, 3), _c(2, 3, dt=torch.complex64), _ldt(), 4)),
+    ("log_dt of another shape", "log_dt", ValueError, lambda f: f(_c(2, 3), _c(2, 3), _ldt(3), 4)),
+    ("log_dt complex", "log_dt", TypeError,
+     lambda f: f(_c(2, 3), _c(2, 3), _ldt(dt=torch.complex128), 4)),
+    ("log_dt of another precision", "log_dt", TypeError,
+     lambda f: f(_c(2, 3), _c(2, 3), _ldt(dt=torch.float32), 4)),
+    ("L zero", "L", ValueError, lambda f: f(_c(2, 3), _c(2, 3), _ldt(), 0)),
+    ("L a float", "L", TypeError, lambda f: f(_c(2, 3), _c(2, 3), _ldt(), 4.0)),
+    ("unknown method", "method", ValueError,
+     lambda f: f(_c(2, 3), _c(2, 3), _ldt(), 4, method="clip")),
+]
+for _name, _arg, _err, _call in _BAD:
+    registry.register_bad_input(BadInput("dss_kernel", _name, _arg, _err, _call))

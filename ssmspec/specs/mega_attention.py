@@ -1,0 +1,374 @@
+"""Spec of Mega's attention (arXiv 2209.10655 §3.2–3.4; facebookresearch/mega): `mega_attention`,
+methods `softmax`, `laplace`, `relu2` (the attention functions), full or chunked (Mega-chunk,
+the case's `chunk`), with the simple relative position bias. Formulas, sources and the places
+where Mega's code and paper differ are in `ssmspec.impl.mega_attention`.
+
+Formats fp64, fp32, fp16, bf16 (the built-in computes fp16/bf16 in fp32 and rounds once).
+
+Bound, elementwise per out[b, i, e], c = 4 (`ssmspec.reference.np.mega_attention` computes M, G):
+
+    G·M = Σ_j |v_je|·(β_ij + (n + 2)·A_ij),   M = Σ_j A_ij·|v_je|
+
+β_ij bounds the weight's error in units of u: the score s_ij is an S-term dot product, a scale
+and a bias (error ≤ (S + 3)·u·Sabs_ij, Sabs the same on absolute values); softmax turns an error
+δ of the exponent's argument (plus the max subtraction's u·|s − m|) into a relative error
+δ_ij + Σ_k A_ik δ_ik of the weight (+ n for the normaliser's sum); laplace turns it into a
+relative error κ·δ with κ = f'/f (large only in the upper-tail-free region where the weight is
+tiny and steep: erfc's tail); relu2 into 2·s·δ + δ². The output sums n terms. Measured (built-in,
+30 strategy cases per format and method): max err/bound softmax 0.02 (fp64), 0.02 (fp32),
+0.01 (fp16, bf16); laplace 0.07, 0.11, 0.02, 0.02; relu2 0.05, 0.04, 0.01, 0.01.
+Mutants on their witnesses (fp64/fp32/fp16/bf16): μ,σ swapped 2.8e14/5.2e5/63/7.9; without √2
+1.6e13/3.0e4/3.6; ½(1 + erf) 3.8e12/7.1e3; chunks leaking 7.5e13/1.4e5/17/2.1.
+
+Strategies: batch 1–2, L from {1, 2, 3, 2^k ± 1, 2^k} up to 129 (2049 under the nightly profile:
+full attention's reference is O(L²); the sequence axis is not the one where the error grows),
+S 1–8, E 1–4; q, k normal times a scale log-uniform in [0.1, 10] (softmax near one-hot, laplace
+deep in its tail); bias normal times [0.01, 3], P = window + 0…2; chunk None (half the time),
+or 1, 2, 3, 4, 7, 16, 64. Reference tier: mpmath while batch·L·window·(S + E) ≤ 3000.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from hypothesis import strategies as st
+
+from ssmspec import registry
+from ssmspec.dtypes import REAL_DTYPES, dtype
+from ssmspec.errors import abs_error, ratio
+from ssmspec.harness import to_numpy
+from ssmspec.impl import mega_attention as impl
+from ssmspec.reference.mp import mega_attention as ref_mp
+from ssmspec.reference.np import mega_attention as ref_np
+from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
+from ssmspec.strategies import log_uniform, representable, sequence_lengths
+
+METHODS = impl.FNS
+C_BOUND = 4.0
+MP_MAX = 3000
+CHUNKS = (1, 2, 3, 4, 7, 16, 64)
+
+
+@st.composite
+def attention_cases(draw, fmt: str, method: str = "softmax", length=None, chunk="draw") -> Case:
+    """q, k (batch, L, S), v (batch, L, E), bias (2P − 1,), chunk; see the module docstring."""
+    B, S, E = draw(st.integers(1, 2)), draw(st.integers(1, 8)), draw(st.integers(1, 4))
+    L = draw(length if length is not None else sequence_lengths(129, 2049))
+    if chunk == "draw":
+        chunk = draw(st.one_of(st.none(), st.sampled_from(CHUNKS)))
+    window = L if chunk is None else min(chunk, L)
+    P = window + draw(st.integers(0, 2))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    qk_scale, b_scale = draw(log_uniform(0.1, 10.0)), draw(log_uniform(0.01, 3.0))
+    arrays = {"q": rng.normal(size=(B, L, S)) * qk_scale, "k": rng.normal(size=(B, L, S)),
+              "v": rng.normal(size=(B, L, E)), "bias": rng.normal(size=2 * P - 1) * b_scale}
+    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt, {"chunk": chunk})
+
+
+def call_attention(fn, case: Case, method: str, device: str):
+    mask = case.arrays.get("mask")
+    mask = None if mask is None else torch.as_tensor(mask != 0, device=device)
+    return fn(*(case.tensor(k, device) for k in ("q", "k", "v", "bias")), fn=method,
+              chunk=case.params["chunk"], mask=mask)
+
+
+def _args(case: Case):
+    a = case.arrays
+    mask = a.get("mask")
+    return a["q"], a["k"], a["v"], a["bias"], None if mask is None else mask != 0
+
+
+def _reference(mod):
+    def reference(case: Case, method: str):
+        q, k, v, bias, mask = _args(case)
+        return {"out": mod.attention(q, k, v, bias, method, case.params["chunk"], mask)}
+
+    return reference
+
+
+def bound_terms(case: Case, method: str):
+    q, k, v, bias, mask = _args(case)
+    _, M, G = ref_np.attention_with_bound(q, k, v, bias, method, case.params["chunk"], mask,
+                                          dtype(case.dtype).u)
+    return M, G
+
+
+def _tier(case: Case) -> str:
+    B, L, S = case.arrays["q"].shape
+    chunk = case.params["chunk"]
+    window = L if chunk is None else min(chunk, L)
+    return "mp" if B * L * window * (S + case.arrays["v"].shape[2]) <= MP_MAX else "np"
+
+
+def bench_case(fmt: str) -> Case:
+    """batch 2, L = 2048, S = 64 (zdim), E = 64 (hdim), chunk 128 (Mega-chunk), Mega's init
+    scales (q, k ~ N(0, 1), bias ~ N(0, 0.02))."""
+    rng = np.random.default_rng(0)
+    B, L, S, E, c = 2, 2048, 64, 64, 128
+    arrays = {"q": rng.normal(size=(B, L, S)), "k": rng.normal(size=(B, L, S)),
+              "v": rng.normal(size=(B, L, E)), "bias": rng.normal(0, 0.02, 2 * c - 1)}
+    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt, {"chunk": c})
+
+
+ATTENTION = registry.register_spec(Spec(
+    name="mega_attention",
+    family="attention",
+    summary="Mega's single-head attention: softmax(qk/√S + b) or f(qk/n + b), f = laplace | "
+            "relu2, times v; full or chunked",
+    signature="mega_attention(q (batch, L, S), k (batch, L, S), v (batch, L, E), bias (2P − 1,), "
+              "fn='softmax'|'laplace'|'relu2', chunk=None, mask=None) -> out (batch, L, E)",
+    methods=METHODS,
+    dtypes=REAL_DTYPES,
+    outputs=("out",),
+    strategy=lambda fmt, method: attention_cases(fmt, method),
+    references={"mp": _reference(ref_mp), "np": _reference(ref_np)},
+    reference_tier=_tier,
+    bound=Bound(
+        c={m: C_BOUND for m in METHODS},
+        magnitude=lambda case, method: {"out": bound_terms(case, method)[0]},
+        growth=lambda case, method: {"out": bound_terms(case, method)[1]},
+        reasoning="elementwise; G·M = Σ_j |v_je|(β_ij + (n + 2)A_ij), β the weight's error "
+                  "budget from the score's (S + 3)·Sabs",
+    ),
+    call=call_attention,
+    bench_case=bench_case,
+    bench_shape="batch=2, L=2048, S=64, E=64, chunk=128",
+))
+
+registry.register_implementation(Implementation("mega_attention", "torch", impl.mega_attention))
+
+
+# --- laws -------------------------------------------------------------------------------------
+
+SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33])
+
+
+def _out(fn, case: Case, method: str, device: str) -> np.ndarray:
+    return to_numpy(ATTENTION.call(fn, case, method, device))
+
+
+def _check(got, want, tol, what):
+    r = ratio(abs_error(got, want), tol)
+    at = np.unravel_index(r.argmax(), r.shape) if r.size else ()
+    assert np.all(r <= 1), f"{what}: err/tol {r.max():.3g} at {at}"
+
+
+def chunk_is_block_mask(ctx: LawContext) -> None:
+    """Mega-chunk = full attention under the block-diagonal mask of the chunks, with the chunk's
+    bias embedded at the centre of a full-length bias (entries outside |j − i| < chunk are junk
+    the mask must hide)."""
+    method = ctx.draw(ctx.methods(METHODS))
+    c = ctx.draw(st.sampled_from(CHUNKS[:5]))
+    case = ctx.draw(attention_cases(ctx.dtype, method, length=SHORT, chunk=c))
+    L = case.arrays["q"].shape[1]
+    P = (len(case.arrays["bias"]) + 1) // 2
+    full_bias = np.full(2 * L - 1 if L > P else 2 * P - 1, 1e3)
+    Pf = (len(full_bias) + 1) // 2
+    full_bias[Pf - P:Pf + P - 1] = case.arrays["bias"]
+    blocks = np.arange(L) // c
+    mask = (blocks[:, None] == blocks[None, :]).astype(np.float64)
+    full = Case({**case.arrays, "bias": representable(full_bias, ctx.dtype), "mask": mask},
+                ctx.dtype, {"chunk": None})
+    tol = ATTENTION.bound(case, method)["out"] + ATTENTION.bound(full, method)["out"]
+    _check(_out(ctx.fn, case, method, ctx.device), _out(ctx.fn, full, method, ctx.device), tol,
+           f"{method}: chunk {c} vs full attention under the block mask")
+
+
+def chunk_covering_is_full(ctx: LawContext) -> None:
+    """A chunk ≥ L is full attention."""
+    method = ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(attention_cases(ctx.dtype, method, length=SHORT, chunk=None))
+    L = case.arrays["q"].shape[1]
+    big = Case(case.arrays, ctx.dtype, {"chunk": L + ctx.draw(st.integers(0, 5))})
+    tol = ATTENTION.bound(case, method)["out"] + ATTENTION.bound(big, method)["out"]
+    _check(_out(ctx.fn, big, method, ctx.device), _out(ctx.fn, case, method, ctx.device), tol,
+           f"{method}: chunk ≥ L vs full attention")
+
+
+def _weights_case(ctx: LawContext, method: str, v_of, sort_keys=False) -> Case:
+    case = ctx.draw(attention_cases(ctx.dtype, method, length=SHORT))
+    a = dict(case.arrays)
+    B, L, _ = a["q"].shape
+    a["v"] = v_of(B, L)
+    if sort_keys:  # S = 1, q > 0, keys increasing, no bias: scores increase along j
+        a["q"] = np.abs(a["q"][..., :1]) + 0.5
+        a["k"] = np.sort(a["k"][..., :1], axis=1)
+        a["bias"] = np.zeros_like(a["bias"])
+    return Case({k: representable(x, ctx.dtype) for k, x in a.items()}, ctx.dtype, case.params)
+
+
+def softmax_rows_sum_to_one(ctx: LawContext) -> None:
+    """Σ_j A_ij = 1 within the bound: out with v = 1 is the row sum."""
+    case = _weights_case(ctx, "softmax", lambda B, L: np.ones((B, L, 1)))
+    _check(_out(ctx.fn, case, "softmax", ctx.device), np.ones_like(case.arrays["v"]),
+           ATTENTION.bound(case, "softmax")["out"], "softmax row sums vs 1")
+
+
+def laplace_monotone_unit_interval(ctx: LawContext) -> None:
+    """Laplace weights (out with v = I) lie in [0, 1] and do not decrease as the score grows."""
+    case = _weights_case(ctx, "laplace", lambda B, L: np.broadcast_to(np.eye(L), (B, L, L)),
+                         sort_keys=True)
+    A = _out(ctx.fn, case, "laplace", ctx.device)
+    tol = ATTENTION.bound(case, "laplace")["out"]
+    assert np.all(A >= 0) and np.all(A <= 1), f"laplace weights outside [0, 1]: {A.min()}, " \
+                                              f"{A.max()}"
+    chunk = case.params["chunk"]
+    for a, b in ref_np.windows(A.shape[1], chunk):
+        W, T = A[:, a:b, a:b], tol[:, a:b, a:b]
+        drop = W[..., :-1] - W[..., 1:] - T[..., :-1] - T[..., 1:]
+        assert np.all(drop <= 0), f"laplace weights decrease along increasing scores by " \
+                                  f"{drop.max():.3g} beyond the bound"
+
+
+for _law in (
+    Law("mega_attention", "chunk_is_block_mask", "Mega-chunk = full attention under the "
+        "block-diagonal mask of the chunks", chunk_is_block_mask, REAL_DTYPES),
+    Law("mega_attention", "chunk_covering_is_full", "chunk ≥ L = full attention",
+        chunk_covering_is_full, ("fp64", "fp32")),
+    Law("mega_attention", "softmax_rows_sum_to_one", "softmax weights sum to one per row",
+        softmax_rows_sum_to_one, REAL_DTYPES),
+    Law("mega_attention", "laplace_monotone_unit_interval", "laplace weights lie in [0, 1] and "
+        "are monotone in the score", laplace_monotone_unit_interval, REAL_DTYPES),
+):
+    registry.register_law(_law)
+
+
+# --- mutants ----------------------------------------------------------------------------------
+
+
+def _variant(weights=None, leak=False, naive_softmax=False):
+    """The built-in with one step replaced (weights: f(s) for the element functions)."""
+    def fn(q, k, v, bias, fn="softmax", chunk=None, mask=None):
+        if leak:
+            chunk = None  # every query sees every key: chunks leak into each other
+            P = (bias.shape[0] + 1) // 2
+            L = q.shape[1]
+            if P < L:
+                bias = torch.nn.functional.pad(bias, (L - P, L - P))
+        if weights is None and not naive_softmax:
+            return impl.mega_attention(q, k, v, bias, fn, chunk, mask)
+        B, L, S = q.shape
+        work = torch.float32 if q.dtype in (torch.float16, torch.bfloat16) else q.dtype
+        q, k, v, bias = (t.to(work) for t in (q, k, v, bias))
+        P = (bias.shape[0] + 1) // 2
+        pos = torch.arange(L, device=q.device)
+        rel = bias[P - 1 + pos[None, :] - pos[:, None]]
+        if naive_softmax:
+            ex = torch.exp(q @ k.transpose(-1, -2) / math.sqrt(S) + rel)
+            A = ex / ex.sum(-1, keepdim=True)
+        else:
+            A = weights(q @ k.transpose(-1, -2) / L + rel)
+        return A @ v
+    return fn
+
+
+def _laplace_swapped(s):
+    return 0.5 * torch.special.erfc((impl.SIGMA - s) / (impl.MU * math.sqrt(2.0)))
+
+
+def _laplace_no_sqrt2(s):
+    return 0.5 * torch.special.erfc((impl.MU - s) / impl.SIGMA)
+
+
+def _laplace_one_plus_erf(s):
+    return 0.5 * (1.0 + torch.erf((s - impl.MU) / (impl.SIGMA * math.sqrt(2.0))))
+
+
+def _witness(L, S, E, qk, bias_scale, chunk=None, seed=0):
+    def make(fmt: str) -> Case:
+        rng = np.random.default_rng(seed)
+        P = L
+        arrays = {"q": qk * np.abs(rng.normal(size=(1, L, S))) + 0.1,
+                  "k": -np.abs(rng.normal(size=(1, L, S))) if qk < 0 else rng.normal(
+                      size=(1, L, S)),
+                  "v": rng.normal(size=(1, L, E)), "bias": rng.normal(size=2 * P - 1) *
+                  bias_scale}
+        if qk < 0:
+            arrays["q"] = np.abs(rng.normal(size=(1, L, S))) + 0.5
+            arrays["k"] = -np.abs(rng.normal(size=(1, L, S))) * L * abs(qk) - 1.0
+        return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt, {"chunk": chunk})
+    return make
+
+
+def _overflow_witness(fmt: str) -> Case:
+    """Scores ≥ 200: e^s overflows fp32 (the work format of fp16/bf16 too)."""
+    rng = np.random.default_rng(1)
+    arrays = {"q": 100 + np.abs(rng.normal(size=(1, 8, 4))),
+              "k": 1 + np.abs(rng.normal(size=(1, 8, 4))), "v": rng.normal(size=(1, 8, 2)),
+              "bias": np.zeros(15)}
+    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt, {"chunk": None})
+
+
+def _call_as(weights=None, leak=False, naive_softmax=False):
+    inner = _variant(weights, leak, naive_softmax)
+
+    def fn(q, k, v, bias, fn="softmax", chunk=None, mask=None):
+        return inner(q, k, v, bias, fn, chunk, mask).to(q.dtype)
+    return fn
+
+
+MUTANTS = (
+    Mutant("mega_attention", "laplace_mu_sigma_swapped", _call_as(_laplace_swapped), "laplace",
+           REAL_DTYPES, "laplace with μ and σ swapped", _witness(8, 4, 3, 1.0, 0.5)),
+    Mutant("mega_attention", "laplace_without_sqrt2", _call_as(_laplace_no_sqrt2), "laplace",
+           ("fp64", "fp32", "fp16"), "laplace dividing by σ instead of σ√2",
+           _witness(8, 4, 3, 1.0, 0.5)),
+    Mutant("mega_attention", "laplace_one_plus_erf", _call_as(_laplace_one_plus_erf), "laplace",
+           ("fp64", "fp32"), "Mega's code form ½(1 + erf(x)): cancels to 0 (error ~u, not ~u·A) "
+           "in the tail s ≪ μ", _witness(8, 2, 2, -2.0, 0.0), search=False),
+    Mutant("mega_attention", "softmax_without_max", _call_as(naive_softmax=True), "softmax",
+           ("fp32", "fp16", "bf16"), "e^s/Σe^s without subtracting the row max: overflow "
+           "(inf/inf = NaN) for scores > 88", _overflow_witness, search=False),
+    Mutant("mega_attention", "chunks_leak", _call_as(leak=True), "softmax", REAL_DTYPES,
+           "chunked attention computed as full attention: queries see other chunks' keys",
+           _witness(8, 4, 3, 1.0, 0.5, chunk=2)),
+)
+for _m in MUTANTS:
+    registry.register_mutant(_m)
+
+
+# --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
+
+
+def _r(*shape, dt=torch.float64):
+    return torch.zeros(shape, dtype=dt)
+
+
+_BAD = [
+    ("unknown fn", "fn", ValueError, lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(7),
+                                                 fn="gelu")),
+    ("q 2-d", "q", ValueError, lambda f: f(_r(4, 2), _r(4, 2), _r(4, 3), _r(7))),
+    ("q complex", "q", TypeError, lambda f: f(*(_r(1, 4, 2, dt=torch.complex128),) * 3,
+                                              _r(7, dt=torch.complex128))),
+    ("q integer", "q", TypeError, lambda f: f(torch.zeros(1, 4, 2, dtype=torch.int64),
+                                              _r(1, 4, 2), _r(1, 4, 3), _r(7))),
+    ("k of another shape", "k", ValueError, lambda f: f(_r(1, 4, 2), _r(1, 4, 3), _r(1, 4, 3),
+                                                        _r(7))),
+    ("k of another dtype", "k", TypeError,
+     lambda f: f(_r(1, 4, 2), _r(1, 4, 2, dt=torch.float32), _r(1, 4, 3), _r(7))),
+    ("v of another length", "v", ValueError, lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 5, 3),
+                                                         _r(7))),
+    ("bias of even length", "bias", ValueError,
+     lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(8))),
+    ("bias shorter than the window", "bias", ValueError,
+     lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(5))),
+    ("chunk zero", "chunk", ValueError,
+     lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(7), chunk=0)),
+    ("chunk a float", "chunk", TypeError,
+     lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(7), chunk=2.0)),
+    ("mask with chunk", "mask", ValueError,
+     lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(7), chunk=2,
+                 mask=torch.ones(4, 4, dtype=torch.bool))),
+    ("mask of the wrong shape", "mask", ValueError,
+     lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(7),
+                 mask=torch.ones(4, 5, dtype=torch.bool))),
+    ("mask not bool", "mask", TypeError,
+     lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(7), mask=torch.ones(4, 4))),
+    ("mask with an empty row", "mask", ValueError,
+     lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(7),
+                 mask=torch.eye(4, dtype=torch.bool) & (torch.arange(4) > 0)[:, None])),
+]
+for _name, _arg, _err, _call in _BAD:
+    registry.register_bad_input(BadInput("mega_attention", _name, _arg, _err, _call))

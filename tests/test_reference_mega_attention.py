@@ -1,0 +1,43 @@
+"""Mega's attention reference: float64 against mpmath within the fp64 bound; the bias layout of
+Mega's SimpleRelativePositionalBias; the laplace constants."""
+
+import math
+
+import numpy as np
+import pytest
+
+from ssmspec import harness, registry
+from ssmspec.errors import abs_error, ratio
+from ssmspec.reference.np import mega_attention as rnp
+
+
+@pytest.mark.parametrize("method", ["softmax", "laplace", "relu2"])
+def test_float64_reference_within_fp64_bound_of_mpmath(method):
+    spec = registry.spec("mega_attention")
+    cases = [c for c in harness.sample(spec.strategy("fp64", method), 40)
+             if spec.reference_tier(c) == "mp"][:8]
+    assert cases
+    for case in cases:
+        mp_out = spec.reference(case, method, "mp")["out"]
+        np_out = spec.reference(case, method, "np")["out"]
+        r = ratio(abs_error(np_out, mp_out), spec.bound(case, method, "fp64")["out"])
+        assert np.all(r <= 1), f"float64 reference off by {r.max():.3g}× its bound"
+
+
+def test_bias_layout_is_megas_simple_relative_bias():
+    """SimpleRelativePositionalBias.forward(n) builds, from w (2P − 1,), the matrix
+    t[i, j] = w[P − 1 + j − i] (its pad/tile/reshape trick, replayed here in numpy)."""
+    P, n = 6, 4
+    w = np.arange(2 * P - 1, dtype=float)
+    b = w[P - n:P + n - 1]
+    t = np.tile(np.pad(b, (0, n)), n)[:-n].reshape(n, 3 * n - 2)
+    r = (2 * n - 1) // 2
+    assert np.array_equal(t[:, r:t.shape[1] - r], rnp._rel(w, n))
+
+
+def test_laplace_constants_are_the_papers():
+    from ssmspec.impl import mega_attention as impl
+
+    assert impl.MU == math.sqrt(0.5) and impl.SIGMA == math.sqrt(1 / (4 * math.pi))
+    # Mega's code rounds them to 6 digits
+    assert abs(impl.MU - 0.707107) < 1e-6 and abs(impl.SIGMA - 0.282095) < 1e-6
