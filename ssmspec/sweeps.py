@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ssmspec import harness, registry
+from ssmspec.dtypes import dtype
 from ssmspec.errors import abs_error
 from ssmspec.profiles import heavy
 
@@ -29,7 +30,11 @@ def points_of(sw) -> tuple:
 
 
 def _err_over_m(spec, got: dict, ref: dict, case, method) -> float:
+    """max |error|/M over the entries whose M is in the format's normal range (M·u > η): below
+    it the bound is the underflow term g·η and |error|/M says nothing about the method."""
     M = spec.bound.magnitude(case, method)
+    d = dtype(case.dtype)
+    floor = d.eta / d.u
     worst = 0.0
     for k, m in M.items():
         e = np.asarray(abs_error(got[k], ref[k]), dtype=np.float64)
@@ -37,7 +42,7 @@ def _err_over_m(spec, got: dict, ref: dict, case, method) -> float:
         while m.ndim < e.ndim:  # a norm-wise bound (per row, per matrix): the error's 2-norm
             e = np.sqrt(np.sum(e * e, axis=-1))
         m = np.broadcast_to(m, e.shape)
-        sel = m > 0
+        sel = m > floor
         if sel.any():
             with np.errstate(invalid="ignore"):
                 worst = max(worst, float(np.nanmax(np.where(sel, e / np.where(sel, m, 1), 0))))
