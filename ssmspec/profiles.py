@@ -5,6 +5,8 @@
 - `dev`: random, fewer examples, for quick local iteration; failures are saved to the local
   hypothesis database.
 - `nightly`: random and heavy (many examples), for the tox env `nightly`.
+- `interpret`: derandomized, 10 examples per property, for the tox env `triton` (Triton kernels
+  under the interpreter on the CPU).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-PROFILES = ("ci", "dev", "nightly")
+PROFILES = ("ci", "dev", "nightly", "interpret")
 _common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                       HealthCheck.data_too_large])
 
@@ -22,6 +24,10 @@ settings.register_profile("ci", max_examples=30, derandomize=True, database=None
 # derandomize=False explicitly: with CI set in the environment hypothesis's own default profile is
 # derandomized, and registered profiles inherit from it.
 settings.register_profile("dev", max_examples=15, derandomize=False, print_blob=True, **_common)
+# `interpret`: the ci profile with fewer examples, for kernels run by an interpreter (tox -e
+# triton: Triton kernels on the CPU, ~1e4 times slower than compiled); same bounds.
+settings.register_profile("interpret", max_examples=10, derandomize=True, database=None,
+                          print_blob=True, **_common)
 settings.register_profile("nightly", max_examples=500, derandomize=False, print_blob=True,
                           **_common)
 

@@ -6,6 +6,8 @@ Every strategy returns float64/complex128 numpy values already rounded to the fo
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -56,9 +58,16 @@ def real_normals(scale: float = 1.0) -> st.SearchStrategy[float]:
     return st.floats(-scale, scale, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 
 
+# Under the Triton interpreter (TRITON_INTERPRET=1: kernels run element by element in Python) the
+# lengths stop here; the bounds are unchanged. 257 keeps the "long" draws (≥ 255) of the scans.
+INTERPRET_LENGTH_CAP = 257
+
+
 def boundary_lengths(limit: int) -> tuple[int, ...]:
     """{1, 2, 3, 2^k − 1, 2^k, 2^k + 1} up to `limit`: the lengths where tree scans, FFT sizes
-    and chunkings change shape."""
+    and chunkings change shape. Capped at INTERPRET_LENGTH_CAP under TRITON_INTERPRET=1."""
+    if os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):
+        limit = min(limit, INTERPRET_LENGTH_CAP)
     out = {1, 2, 3}
     k = 2
     while 2**k - 1 <= limit:

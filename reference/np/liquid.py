@@ -1,0 +1,103 @@
+"""Liquid-S4's liquid kernels and output in long double (x87), and their bounds' magnitudes and
+growths (SPEC-NOTES §1); definitions in `ssmspec.reference.mp.liquid`.
+
+Kernels, elementwise: the diagonal kernel's pass (`ssmspec.reference.np.kernels._kernel`) with
+W_p = C·B̄^p and w = log Ā = 2·atanh(ΔΛ/2), so M_p = f·Σ_n |W_p,n|·|Ā_n|^l and
+G_p = Σ_n (N + 1 + g0_p + l·|w_n|)·|term| / Σ|term| with g0_p = p + 2 (B̄'s division and
+product, then p − 1 products for the power, each moving W_p by ~u relative). 'pb' orders ≥ 2:
+the l = 0 tap only (exact zeros after, G = N + 1 + g0_p).
+
+Output, per signal (b, h) in the 2-norm (the FFT's norm-wise bound, SPEC-NOTES §6):
+
+    M = Σ_p ( ‖K_p‖₁‖c_p‖₂ + ‖K_p‖₂‖c_p‖₁ + ‖M_p ∗ |c_p|‖₂ )
+    G = 1 + log₂n + max_p G_p + order
+
+the FFT's rounding (first two terms, growth 1 + log₂n), the kernels' own errors propagated through
+the convolution (|δK_p| ≤ u·G_p·M_p, so ‖δK_p ∗ c_p‖₂ ≤ u·max G_p·‖M_p ∗ |c_p|‖₂) and the
+p − 1 roundings of each correlation product (≤ order·u·‖|K_p| ∗ |c_p|‖₂, |K_p| ≤ M_p).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ssmspec.reference.np.kernels import _kernel
+
+LD, CLD = np.longdouble, np.clongdouble
+
+
+def _bilinear(Lambda, B, C, log_dt):
+    dt = np.exp(np.asarray(log_dt, dtype=LD))[:, None]
+    lam = np.asarray(Lambda)
+    z = dt * lam.astype(CLD if np.iscomplexobj(lam) else LD)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = 2 * np.arctanh(z.astype(CLD) / 2)
+    w = np.where(z == -2, CLD(-np.inf), w)  # Ā = 0: a NaN phase from 2·(−inf + 0i) kept out
+    bbar = dt * np.asarray(B).astype(z.dtype) / (1 - z / 2)
+    return np.asarray(C).astype(z.dtype), bbar, w
+
+
+def liquid_kernel_with_bound(Lambda, B, C, log_dt, L, order, method="pb", conj_half=True):
+    """(K, M, G), each (order, H, L)."""
+    c, bbar, w = _bilinear(Lambda, B, C, log_dt)
+    H, N = c.shape
+    f = 2.0 if conj_half else 1.0
+    K, M, G = (np.zeros((order, H, L)) for _ in range(3))
+    for p in range(1, order + 1):
+        W = c * bbar**p
+        g0 = np.full(W.shape, p + 2.0)
+        if p == 1 or method == "kb":
+            K[p - 1], M[p - 1], G[p - 1] = _kernel(W, w, L, f, N, g0)
+        else:
+            K[p - 1, :, 0] = (f * np.real(W.sum(-1))).astype(np.float64)
+            M[p - 1, :, 0] = (f * np.abs(W).sum(-1)).astype(np.float64)
+            G[p - 1] = N + 1 + p + 2.0
+    return K, M, G
+
+
+def liquid_kernel(Lambda, B, C, log_dt, L, order, method="pb", conj_half=True):
+    return liquid_kernel_with_bound(Lambda, B, C, log_dt, L, order, method, conj_half)[0]
+
+
+def correlations(u, order):
+    """c (order, *u.shape) in long double: c_p[t] = Π_(j<p) u[t − j], zeros before t = p − 1."""
+    u = np.asarray(u, dtype=LD)
+    out = [u]
+    for p in range(2, order + 1):
+        lag = np.zeros_like(u)
+        lag[..., p - 1:] = u[..., : u.shape[-1] - (p - 1)]
+        out.append(out[-1] * lag)
+    return np.stack(out)
+
+
+def _conv(x, K):
+    """Σ_(m ≤ t) K[h, t − m]·x[b, h, m], long double, for x (B, H, L), K (H, L)."""
+    Bn, H, L = x.shape
+    y = np.zeros((Bn, H, L), dtype=LD)
+    for b in range(Bn):
+        for h in range(H):
+            y[b, h] = np.convolve(x[b, h], K[h].astype(LD))[:L]
+    return y
+
+
+def liquid_conv_with_bound(u, Lambda, B, C, log_dt, order, method="pb", conj_half=True):
+    """(y (B, H, L), M (B, H), G (B, H)); see the module docstring."""
+    u = np.asarray(u, np.float64)
+    L = u.shape[-1]
+    K, Mk, Gk = liquid_kernel_with_bound(Lambda, B, C, log_dt, L, order, method, conj_half)
+    c = correlations(u, order)
+    y = np.zeros(u.shape, dtype=LD)
+    M = np.zeros(u.shape[:-1])
+    for p in range(order):
+        y += _conv(c[p], K[p])
+        a = np.abs(c[p]).astype(np.float64)
+        k = np.abs(K[p])
+        M += (k.sum(-1)[None] * np.sqrt((a**2).sum(-1)) + np.sqrt((k**2).sum(-1))[None] * a.sum(-1)
+              + np.sqrt((_conv(a, Mk[p]).astype(np.float64) ** 2).sum(-1)))
+    n = 1 << max(2 * L - 2, 0).bit_length()
+    G = np.full(u.shape[:-1], 1.0 + np.log2(n) + Gk.max() + order)
+    return y.astype(np.float64), M, G
+
+
+def liquid_conv(u, Lambda, B, C, log_dt, order, method="pb", conj_half=True):
+    return liquid_conv_with_bound(u, Lambda, B, C, log_dt, order, method, conj_half)[0]

@@ -1,0 +1,345 @@
+"""Spec of the GSS layer (Mehta et al. 2022, arXiv 2206.13947 §3, Fig. 1;
+lucidrains/gated-state-spaces-pytorch `GSS`): `gss_layer`, one method `gss` (DSS-exp with Δ = 1
+and Λ = −e^{λ_re} + i·e^{λ_im}), with or without the residual (the case's `residual`); and the
+configuration `gss_init(N, H, seed)`. Formulas, sources and where the paper and lucidrains
+differ are in `ssmspec.impl.gss`; LayerNorm and dropout are out of scope.
+
+Formats fp64, fp32, fp16, bf16 (the built-in computes fp16/bf16 in fp32 and rounds once).
+
+Bound, elementwise per out[b, t, d], c = 2: the running error of `ssmspec.reference.np.gss`
+through the layer: the projections' (n + 1)|A||W|, gelu's Lipschitz constant 1.13 and its
+rounding relative to |a|, the DSS-exp kernel's own bound (c = 4, `ssmspec.specs.dss`) doubled
+for the formation of Λ, the FFT convolution's norm-wise bound per signal (SPEC-NOTES §6, c = 4)
+used for every element of the signal, the gate product and the output projection. The growth is
+dominated by the convolution's (1 + log₂ n)·‖K‖‖v‖ term carried through W3 and W4. c = 2 covers
+the dropped second-order products while u·e ≪ 1.
+
+Measured (the built-in, 15 strategy cases per format, CPU): max err/bound 0.075 (fp64), 0.13
+(fp32), 0.11 (fp16), 0.057 (bf16); 6e-7 on the benchmark case (the row-norm → elementwise step
+and the F-term sums make the bound loose at width). Mutants on their witnesses (fp64 / fp32 /
+fp16 / bf16): no_exp_imag 3.9e12 / 7.2e3 / 0.88 / 0.11, gate_before_projection 3.7e13 / 6.9e4 /
+8.4 / 0.95 (the built-in ≤ 7e-3): registered where caught.
+
+Strategies: batch 1–2, D 1–3, F 1–4, H 1–3, N 1–4, L from {1, 2, 3, 2^k ± 1, 2^k} up to 129
+(16385 under the nightly profile); λ_re, λ_im normal times 1.5 (|Re Λ| from ~0.01 to ~90, Im Λ
+from ~0.01 to ~90: slow and fast modes, decaying and oscillating); C, d, x normal; weights normal
+times a scale log-uniform in [0.1, 2]; biases normal times ½. Reference tier: mpmath while
+batch·L·(L·H + D·(F + H) + F·(H + D)) + H·N·L ≤ 3000, long double above.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from hypothesis import strategies as st
+
+from ssmspec import registry
+from ssmspec.dtypes import REAL_DTYPES, dtype
+from ssmspec.errors import abs_error, ratio
+from ssmspec.harness import to_numpy
+from ssmspec.impl import gss as impl
+from ssmspec.impl.convolution import causal_conv
+from ssmspec.impl.dss import dss_kernel
+from ssmspec.reference.mp import gss as ref_mp
+from ssmspec.reference.np import gss as ref_np
+from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
+from ssmspec.strategies import log_uniform, representable, sequence_lengths
+
+METHODS = ("gss",)
+FIELDS = impl.GSSParams._fields
+C_BOUND = 2.0
+MP_MAX = 3000
+FP64_32 = ("fp64", "fp32")
+
+
+def _weights(rng, D, Fw, H, N, scale):
+    n = rng.normal
+    return {"w1": n(size=(D, Fw)) * scale, "b1": n(size=Fw) * 0.5,
+            "w2": n(size=(D, H)) * scale, "b2": n(size=H) * 0.5,
+            "lambda_re": n(size=(H, N)) * 1.5, "lambda_im": n(size=(H, N)) * 1.5,
+            "c_re": n(size=(H, N)), "c_im": n(size=(H, N)), "d": n(size=H),
+            "w3": n(size=(H, Fw)) * scale, "b3": n(size=Fw) * 0.5,
+            "w4": n(size=(Fw, D)) * scale, "b4": n(size=D) * 0.5}
+
+
+@st.composite
+def gss_cases(draw, fmt: str, method: str = "gss", length=None, residual="draw") -> Case:
+    """x (batch, L, D) and the layer's weights; see the module docstring."""
+    B, D, Fw = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    H, N = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    L = draw(length if length is not None else sequence_lengths(129, 16385))
+    if residual == "draw":
+        residual = draw(st.booleans())
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    arrays = _weights(rng, D, Fw, H, N, draw(log_uniform(0.1, 2.0)))
+    arrays["x"] = rng.normal(size=(B, L, D))
+    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt,
+                {"residual": residual})
+
+
+def params_of(case: Case, device) -> impl.GSSParams:
+    return impl.GSSParams(*(case.tensor(k, device) for k in FIELDS))
+
+
+def call_gss(fn, case: Case, method: str, device: str):
+    return fn(case.tensor("x", device), params_of(case, device),
+              residual=case.params["residual"])
+
+
+def _p(case: Case) -> dict:
+    return {k: case.arrays[k] for k in FIELDS}
+
+
+def _reference(mod):
+    def reference(case: Case, method: str):
+        return {"out": mod.layer(case.arrays["x"], _p(case), case.params["residual"])}
+
+    return reference
+
+
+def bound_terms(case: Case, method: str):
+    _, M, G = ref_np.layer_with_bound(case.arrays["x"], _p(case), case.params["residual"],
+                                      dtype(case.dtype).u)
+    return M, G
+
+
+def _tier(case: Case) -> str:
+    B, L, D = case.arrays["x"].shape
+    Fw, H = case.arrays["w1"].shape[1], case.arrays["w2"].shape[1]
+    N = case.arrays["lambda_re"].shape[1]
+    cost = B * L * (L * H + D * (Fw + H) + Fw * (H + D)) + H * N * L
+    return "mp" if cost <= MP_MAX else "np"
+
+
+def bench_case(fmt: str) -> Case:
+    """batch 2, L = 2048, D = 64, F = 256, H = 64, N = 64 (GSS's F = 4D, scaled down so the
+    long-double reference's direct O(L²) convolution stays seconds): gss_init's configuration,
+    weights N(0, 1/fan-in)."""
+    rng = np.random.default_rng(0)
+    B, L, D, Fw, H, N = 2, 2048, 64, 256, 64, 64
+    arrays = _weights(rng, D, Fw, H, N, 1.0)
+    for k, fan in (("w1", D), ("w2", D), ("w3", H), ("w4", Fw)):
+        arrays[k] = arrays[k] / np.sqrt(fan)
+    init = impl.gss_init(N, H, 0, torch.float64)
+    arrays.update({k: getattr(init, k).numpy() for k in impl.GSSKernelParams._fields})
+    arrays["x"] = rng.normal(size=(B, L, D))
+    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt, {"residual": True})
+
+
+GSS = registry.register_spec(Spec(
+    name="gss_layer",
+    family="layers",
+    summary="GSS gated layer: u = gelu(xW1), v = gelu(xW2), y = DSS-exp(Δ = 1) ∗ v + d v, "
+            "out = ((yW3) ⊙ u)W4 + x; Λ = −e^{λ_re} + i e^{λ_im}",
+    signature="gss_layer(x (batch, L, D), params (GSSParams: w1, b1, w2, b2, lambda_re, "
+              "lambda_im, c_re, c_im (H, N), d, w3, b3, w4, b4), residual=True) -> (batch, L, D)",
+    methods=METHODS,
+    dtypes=REAL_DTYPES,
+    outputs=("out",),
+    strategy=lambda fmt, method: gss_cases(fmt, method),
+    references={"mp": _reference(ref_mp), "np": _reference(ref_np)},
+    reference_tier=_tier,
+    bound=Bound(
+        c={m: C_BOUND for m in METHODS},
+        magnitude=lambda case, method: {"out": bound_terms(case, method)[0]},
+        growth=lambda case, method: {"out": bound_terms(case, method)[1]},
+        reasoning="elementwise; running error: projections (n + 1)|A||W|, gelu 1.13·e + 3|a|, "
+                  "2× the DSS kernel's bound, the FFT convolution's norm-wise bound per signal",
+    ),
+    call=call_gss,
+    bench_case=bench_case,
+    bench_shape="batch=2, L=2048, D=64, F=256, H=64, N=64, gss_init",
+))
+
+registry.register_implementation(Implementation("gss_layer", "torch", impl.gss_layer))
+
+
+# --- laws -------------------------------------------------------------------------------------
+
+SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33])
+
+
+def xw_dtype(x: torch.Tensor) -> torch.dtype:
+    """The working format: fp16/bf16 are computed in fp32."""
+    return torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+
+
+def _out(fn, case: Case, device: str) -> np.ndarray:
+    return to_numpy(GSS.call(fn, case, "gss", device))
+
+
+def _check(got, want, tol, what):
+    r = ratio(abs_error(got, want), tol)
+    at = np.unravel_index(r.argmax(), r.shape) if r.size else ()
+    assert np.all(r <= 1), f"{what}: err/tol {r.max():.3g} at {at}"
+
+
+def ssm_path(kernel_fn, conv_fn, x, p, gate=None):
+    """y W3 + b3 from the registered `dss_kernel` and `causal_conv` (working format), times the
+    gate gelu(x W1 + b1) unless `gate` gives it, then W4, b4."""
+    work = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+    x, p = x.to(work), impl.GSSParams(*(t.to(work) for t in p))
+    cdt = torch.complex128 if work == torch.float64 else torch.complex64
+    lam = torch.complex(-torch.exp(p.lambda_re.double()), torch.exp(p.lambda_im.double()))
+    C = torch.complex(p.c_re, p.c_im).to(cdt)
+    zeros = torch.zeros(lam.shape[0], dtype=torch.float64 if work == torch.float64 else
+                        torch.float32, device=x.device)
+    K = kernel_fn(lam.to(cdt), C, zeros, x.shape[1], method="exp").to(work)
+    v = torch.nn.functional.gelu(x @ p.w2 + p.b2)
+    y = conv_fn(v.transpose(1, 2), K, p.d).transpose(1, 2)
+    u = torch.nn.functional.gelu(x @ p.w1 + p.b1) if gate is None else gate
+    return ((y @ p.w3 + p.b3) * u) @ p.w4 + p.b4, x
+
+
+def layer_is_its_composition(ctx: LawContext) -> None:
+    """The layer = its formulas written out over the registered dss_kernel and causal_conv."""
+    case = ctx.draw(gss_cases(ctx.dtype, length=SHORT))
+    x = case.tensor("x", ctx.device)
+    o, xw = ssm_path(ctx.impl_of("dss_kernel"), ctx.impl_of("causal_conv"), x,
+                     params_of(case, ctx.device))
+    want = (o + xw if case.params["residual"] else o).to(x.dtype)
+    _check(_out(ctx.fn, case, ctx.device), to_numpy(want), 2 * GSS.bound(case, "gss")["out"],
+           "GSS layer vs its written-out composition")
+
+
+def constant_gate_is_ssm_path(ctx: LawContext) -> None:
+    """W1 = 0, b1 = 16 makes the gate u = gelu(16) = 16 exactly (Φ(16) rounds to 1): the layer is
+    the SSM path alone, ((K ∗ v + d v) W3 + b3)·16 W4 + b4 (+ x)."""
+    case = ctx.draw(gss_cases(ctx.dtype, length=SHORT))
+    arrays = {**case.arrays, "w1": np.zeros_like(case.arrays["w1"]),
+              "b1": np.full_like(case.arrays["b1"], 16.0)}
+    gated = Case(arrays, ctx.dtype, case.params)
+    x = gated.tensor("x", ctx.device)
+    p = params_of(gated, ctx.device)
+    o, xw = ssm_path(ctx.impl_of("dss_kernel"), ctx.impl_of("causal_conv"), x, p,
+                     gate=torch.tensor(16.0, dtype=xw_dtype(x), device=x.device))
+    want = (o + xw if gated.params["residual"] else o).to(x.dtype)
+    _check(_out(ctx.fn, gated, ctx.device), to_numpy(want), 2 * GSS.bound(gated, "gss")["out"],
+           "GSS layer with u ≡ 16 vs the SSM path")
+
+
+def gss_init_configuration(ctx: LawContext) -> None:
+    """gss_init (the built-in configuration): seeded (the same seed, the same numbers; another
+    seed, others), shapes (H, N) and (H,), Re Λ < 0 < Im Λ; and the layer built on it is within
+    its bound of the reference."""
+    case = ctx.draw(gss_cases(ctx.dtype, length=SHORT))
+    H, N = case.arrays["lambda_re"].shape
+    seed = ctx.draw(st.integers(0, 2**31 - 2))
+    tdt = {"fp64": torch.float64, "fp32": torch.float32}[ctx.dtype]
+    a = impl.gss_init(N, H, seed, tdt, ctx.device)
+    b = impl.gss_init(N, H, seed, tdt, ctx.device)
+    c = impl.gss_init(N, H, seed + 1, tdt, ctx.device)
+    assert all(torch.equal(s, t) for s, t in zip(a, b)), "gss_init: the same seed differs"
+    assert not all(torch.equal(s, t) for s, t in zip(a, c)), "gss_init: two seeds agree"
+    assert [tuple(t.shape) for t in a] == [(H, N)] * 4 + [(H,)], "gss_init: wrong shapes"
+    assert all(t.dtype == tdt and t.device.type == torch.device(ctx.device).type for t in a)
+    lam = impl.gss_lambda(a.lambda_re, a.lambda_im)
+    assert bool((lam.real < 0).all()) and bool((lam.imag > 0).all()), f"gss_init: Λ = {lam}"
+    arrays = {**case.arrays, **{k: to_numpy(getattr(a, k)) for k in impl.GSSKernelParams._fields}}
+    init_case = Case(arrays, ctx.dtype, case.params)
+    r = ratio(abs_error(_out(ctx.fn, init_case, ctx.device),
+                        GSS.reference(init_case, "gss")["out"]), GSS.bound(init_case, "gss")["out"])
+    assert np.all(r <= 1), f"GSS layer on gss_init's configuration: err/bound {r.max():.3g}"
+
+
+for _law in (
+    Law("gss_layer", "layer_is_its_composition", "the GSS layer = its written-out composition of "
+        "the registered dss_kernel and causal_conv", layer_is_its_composition, REAL_DTYPES,
+        needs=("dss_kernel", "causal_conv")),
+    Law("gss_layer", "constant_gate_is_ssm_path", "W1 = 0, b1 = 16 (u ≡ 16): the layer is the "
+        "SSM path alone", constant_gate_is_ssm_path, REAL_DTYPES,
+        needs=("dss_kernel", "causal_conv")),
+    Law("gss_layer", "gss_init_configuration", "gss_init is seeded, of shapes (H, N), (H,), with "
+        "Re Λ < 0 < Im Λ; the layer on it is within its bound", gss_init_configuration, FP64_32),
+):
+    registry.register_law(_law)
+
+
+# --- mutants ----------------------------------------------------------------------------------
+
+
+def _variant(no_exp_imag=False, gate_first=False):
+    """The layer with one mistake: Im Λ = λ_im (no exponential transform), or the gate applied
+    to the SSM output before its projection W3 ((y ⊙ u) W3: needs F = H)."""
+    gelu = torch.nn.functional.gelu
+
+    def fn(x, params, residual=True):
+        work = xw_dtype(x)
+        xw, p = x.to(work), impl.GSSParams(*(t.to(work) for t in params))
+        cdt = torch.complex128 if work == torch.float64 else torch.complex64
+        im = p.lambda_im.double() if no_exp_imag else torch.exp(p.lambda_im.double())
+        lam = torch.complex(-torch.exp(p.lambda_re.double()), im).to(cdt)
+        C = torch.complex(p.c_re, p.c_im).to(cdt)
+        zeros = torch.zeros(lam.shape[0], dtype=p.c_re.dtype, device=x.device)
+        K = dss_kernel(lam, C, zeros, x.shape[1], "exp").to(work)
+        u = gelu(xw @ p.w1 + p.b1)
+        y = causal_conv(gelu(xw @ p.w2 + p.b2).transpose(1, 2), K, p.d).transpose(1, 2)
+        g = ((y * u) @ p.w3 + p.b3) if gate_first else (y @ p.w3 + p.b3) * u
+        o = g @ p.w4 + p.b4
+        return (o + xw if residual else o).to(x.dtype)
+
+    return fn
+
+
+def _witness(Fw=3, H=3, seed=1):
+    def make(fmt: str) -> Case:
+        rng = np.random.default_rng(seed)
+        arrays = _weights(rng, 2, Fw, H, 3, 0.7)
+        arrays["lambda_im"] = np.array([[0.5, 1.5, -1.0]] * H)
+        arrays["x"] = rng.normal(size=(1, 12, 2))
+        return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt,
+                    {"residual": True})
+
+    return make
+
+
+for _m in (
+    Mutant("gss_layer", "no_exp_imag", _variant(no_exp_imag=True), "gss", FP64_32,
+           "Im Λ = λ_im: GSS's exponential transform of the imaginary part left out", _witness()),
+    Mutant("gss_layer", "gate_before_projection", _variant(gate_first=True), "gss",
+           ("fp64", "fp32", "fp16"),
+           "(y ⊙ u) W3 instead of (y W3) ⊙ u: the gate applied before the projection (possible "
+           "only for F = H; the witness has F = H = 3)", _witness(), search=False),
+):
+    registry.register_mutant(_m)
+
+
+# --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
+
+
+def _r(*shape, dt=torch.float64):
+    return torch.zeros(shape, dtype=dt)
+
+
+def _params(D=2, Fw=3, H=2, N=2, dt=torch.float64, **over):
+    shapes = {"w1": (D, Fw), "b1": (Fw,), "w2": (D, H), "b2": (H,), "lambda_re": (H, N),
+              "lambda_im": (H, N), "c_re": (H, N), "c_im": (H, N), "d": (H,), "w3": (H, Fw),
+              "b3": (Fw,), "w4": (Fw, D), "b4": (D,)}
+    p = {k: _r(*s, dt=dt) for k, s in shapes.items()}
+    p.update(over)
+    return impl.GSSParams(**p)
+
+
+_BAD = [
+    ("x 2-d", "x", ValueError, lambda f: f(_r(4, 2), _params())),
+    ("x of length 0", "x", ValueError, lambda f: f(_r(1, 0, 2), _params())),
+    ("x complex", "x", TypeError,
+     lambda f: f(_r(1, 4, 2, dt=torch.complex128), _params(dt=torch.complex128))),
+    ("x integer", "x", TypeError, lambda f: f(torch.zeros(1, 4, 2, dtype=torch.int64), _params())),
+    ("params too short", "params", ValueError, lambda f: f(_r(1, 4, 2), tuple(_params())[:4])),
+    ("w1 of another dtype", "w1", TypeError,
+     lambda f: f(_r(1, 4, 2), _params(w1=_r(2, 3, dt=torch.float32)))),
+    ("w1 for another D", "w1", ValueError, lambda f: f(_r(1, 4, 2), _params(w1=_r(3, 3)))),
+    ("lambda_re 1-d", "lambda_re", ValueError,
+     lambda f: f(_r(1, 4, 2), _params(lambda_re=_r(2)))),
+    ("lambda_im of another N", "lambda_im", ValueError,
+     lambda f: f(_r(1, 4, 2), _params(lambda_im=_r(2, 3)))),
+    ("c_im of another H", "c_im", ValueError, lambda f: f(_r(1, 4, 2), _params(c_im=_r(3, 2)))),
+    ("d of the wrong shape", "d", ValueError, lambda f: f(_r(1, 4, 2), _params(d=_r(3)))),
+    ("w3 of the wrong shape", "w3", ValueError, lambda f: f(_r(1, 4, 2), _params(w3=_r(2, 2)))),
+    ("w4 of the wrong shape", "w4", ValueError, lambda f: f(_r(1, 4, 2), _params(w4=_r(3, 3)))),
+    ("residual not a bool", "residual", TypeError,
+     lambda f: f(_r(1, 4, 2), _params(), residual=1)),
+]
+for _name, _arg, _err, _call in _BAD:
+    registry.register_bad_input(BadInput("gss_layer", _name, _arg, _err, _call))

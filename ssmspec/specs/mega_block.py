@@ -1,0 +1,376 @@
+"""Spec of Mega's gated block forward (arXiv 2209.10655 §3.3, eqs. (7)–(15);
+facebookresearch/mega `MovingAverageGatedAttention.forward`): `mega_block`, methods `softmax`,
+`laplace`, `relu2` (the attention function), full or chunked attention (the case's `chunk`),
+causal or bidirectional EMA (the case's `bidirectional`). Formulas, sources and where Mega's code
+and paper differ are in `ssmspec.impl.mega_block`; normalisation and dropout are out of scope.
+
+Formats fp64, fp32, fp16, bf16 (the built-in computes fp16/bf16 in fp32 and rounds once).
+
+Bound, elementwise per Y[b, t, d], c = 2: the running error of `ssmspec.reference.np.mega_block`
+carried through the composition. Its parts enter with their own bounds (the EMA layer's
+norm-wise 4·G·M per signal, used elementwise; the attention's elementwise 4·G·M), each linear
+layer adds (n + 1)·|A||W| for its n-term sums, silu/sigmoid carry errors with their Lipschitz
+constants 1.1 and ¼ plus 4 ulps of their value, the attention carries the errors of Q, K, V
+through its weights (softmax: relative 2Δ·e^{2uΔ} for a score perturbation Δ; laplace: the
+derivative √2·e^{−2π(s − μ)²} at the worst point; relu2: 2s·δ + δ²). The growth is therefore
+G = e/M with M = φ|Ĥ| + (1 − φ)|X|; it is dominated by the EMA's FFT term
+(~log₂ n·‖x‖ per signal) propagated through W_h. c = 2 covers the dropped second-order products
+(u²·e·e′) while u·e ≪ 1.
+
+Measured (the built-in, 10 strategy cases per format and method, ci profile, CPU): max
+err/bound softmax 0.056 (fp64), 0.047 (fp32), 0.016 (fp16), 0.015 (bf16); laplace 0.078, 0.054,
+0.018, 0.029; relu2 0.064, 0.054, 0.018, 0.029; on the benchmark case (L = 2048, D = 128) 4.6e-6:
+the EMA layer's norm-wise bound, used elementwise and carried through D-term sums, is loose.
+Mutants on their witnesses (fp64 / fp32): update_gate_swapped 4.2e12 / 7.7e3, reset_gate_missing
+1.8e12 / 3.3e3, value_from_ema 2.7e11 / 5.0e2 (the built-in ≤ 9e-4 on each). In fp16/bf16 the
+bound grows past O(1) relative errors on these witnesses (0.5 and 4e-6 for the swapped gate):
+a first-order composition bound stops being informative once u·G ≈ 1, so the mutants are
+registered for fp64 and fp32 only.
+
+Strategies: batch 1–2, L from {1, 2, 3, 2^k ± 1, 2^k} up to 65 (16385 under the nightly
+profile, with chunked attention forced above 2049: full attention's reference is O(L²));
+D 1–4, S 1–4, E 1–3, ndim 1–4; EMA parameters as the `ema` spec (moderate or saturated);
+weights normal times a scale log-uniform in [0.1, 2], biases normal; bidirectional None, 'mega'
+or 's4'; chunk None (half the time) or 1, 2, 3, 4, 7, 16, 64; the position bias normal times
+[0.01, 3] with P = window + 0…2. Reference tier: mpmath while
+batch·L·(D·ndim + window·(S + E) + D·(S + 2E + 2D)) ≤ 2500.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from hypothesis import strategies as st
+
+from ssmspec import registry
+from ssmspec.dtypes import REAL_DTYPES, dtype
+from ssmspec.errors import abs_error, ratio
+from ssmspec.harness import to_numpy
+from ssmspec.impl import mega_block as impl
+from ssmspec.impl.ema import ema as ema_impl
+from ssmspec.impl.mega_attention import mega_attention as attention_impl
+from ssmspec.reference.mp import mega_block as ref_mp
+from ssmspec.reference.np import mega_block as ref_np
+from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
+from ssmspec.specs.kernels import _ema_param as ema_param
+from ssmspec.strategies import arrays as arrays_of
+from ssmspec.strategies import log_uniform, real_normals, representable, sequence_lengths
+
+METHODS = ("softmax", "laplace", "relu2")
+FIELDS = impl.MegaBlockParams._fields
+C_BOUND = 2.0
+MP_MAX = 2500
+CHUNKS = (1, 2, 3, 4, 7, 16, 64)
+BIDIRECTIONAL = (None, "mega", "s4")
+# the mutants are caught in fp64 and fp32; fp16/bf16 bounds admit O(1) relative errors here
+FP64_32 = ("fp64", "fp32")
+
+
+def _weights(rng, D, S, E, scale):
+    n = rng.normal
+    return {"w_v": n(size=(D, E)) * scale, "b_v": n(size=E) * 0.5,
+            "w_z": n(size=(D, S)) * scale, "b_z": n(size=S) * 0.5,
+            "qk_gamma": n(size=(2, S)), "qk_beta": n(size=(2, S)) * 0.5,
+            "w_r": n(size=(D, E)) * scale, "b_r": n(size=E) * 0.5,
+            "w_u": n(size=(D, D)) * scale, "b_u": n(size=D),
+            "w_h": n(size=(D, D)) * scale, "u_h": n(size=(E, D)) * scale, "b_h": n(size=D) * 0.5}
+
+
+@st.composite
+def block_cases(draw, fmt: str, method: str = "softmax", length=None, chunk="draw",
+                bidirectional="draw") -> Case:
+    """x (batch, L, D) and every weight of the block; see the module docstring."""
+    B, D = draw(st.integers(1, 2)), draw(st.integers(1, 4))
+    S, E, nd = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    L = draw(length if length is not None else sequence_lengths(65, 16385))
+    if bidirectional == "draw":
+        bidirectional = draw(st.sampled_from(BIDIRECTIONAL))
+    if chunk == "draw":
+        chunk = draw(st.one_of(st.none(), st.sampled_from(CHUNKS)))
+        if chunk is None and L > 2049:
+            chunk = draw(st.sampled_from(CHUNKS))
+    rows = D if bidirectional is None else 2 * D
+    window = L if chunk is None else min(chunk, L)
+    P = window + draw(st.integers(0, 2))
+    arrays = {"delta": draw(arrays_of((rows, nd, 1), ema_param())),
+              "alpha": draw(arrays_of((rows, nd, 1), ema_param())),
+              "beta": draw(arrays_of((rows, nd, 1), real_normals(2.0))),
+              "gamma": draw(arrays_of((rows, nd), real_normals(2.0)))}
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    scale, b_scale = draw(log_uniform(0.1, 2.0)), draw(log_uniform(0.01, 3.0))
+    arrays["omega"] = rng.normal(size=D)
+    arrays.update(_weights(rng, D, S, E, scale))
+    arrays["bias"] = rng.normal(size=2 * P - 1) * b_scale
+    arrays["x"] = rng.normal(size=(B, L, D))
+    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt,
+                {"chunk": chunk, "bidirectional": bidirectional})
+
+
+def params_of(case: Case, device) -> impl.MegaBlockParams:
+    return impl.MegaBlockParams(*(case.tensor(k, device) for k in FIELDS))
+
+
+def call_block(fn, case: Case, method: str, device: str):
+    return fn(case.tensor("x", device), params_of(case, device), fn=method,
+              chunk=case.params["chunk"], bidirectional=case.params["bidirectional"])
+
+
+def _p(case: Case) -> dict:
+    return {k: case.arrays[k] for k in FIELDS}
+
+
+def _reference(mod):
+    def reference(case: Case, method: str):
+        return {"y": mod.block(case.arrays["x"], _p(case), method, case.params["chunk"],
+                               case.params["bidirectional"])}
+
+    return reference
+
+
+def bound_terms(case: Case, method: str):
+    _, M, G = ref_np.block_with_bound(case.arrays["x"], _p(case), method, case.params["chunk"],
+                                      case.params["bidirectional"], dtype(case.dtype).u)
+    return M, G
+
+
+def _tier(case: Case) -> str:
+    B, L, D = case.arrays["x"].shape
+    S, E = case.arrays["w_z"].shape[1], case.arrays["w_v"].shape[1]
+    nd = case.arrays["gamma"].shape[1]
+    chunk = case.params["chunk"]
+    window = L if chunk is None else min(chunk, L)
+    cost = B * L * (D * nd + window * (S + E) + D * (S + 2 * E + 2 * D))
+    return "mp" if cost <= MP_MAX else "np"
+
+
+def bench_case(fmt: str) -> Case:
+    """batch 2, L = 2048, D = 128, S = 64, E = 256, ndim 16, chunk 128, Mega's init (weights
+    N(0, 0.02), biases 0, κ N(0, 0.02), μ 0; EMA δ, α N(0, 0.2), β ±1, γ N(0, 1))."""
+    rng = np.random.default_rng(0)
+    B, L, D, S, E, nd, c = 2, 2048, 128, 64, 256, 16, 128
+    sign = np.where(np.arange(nd) % 2 == 0, 1.0, -1.0)[None, :, None]
+    arrays = {"delta": rng.normal(0, 0.2, (D, nd, 1)), "alpha": rng.normal(0, 0.2, (D, nd, 1)),
+              "beta": sign + rng.normal(0, 0.02, (D, nd, 1)), "gamma": rng.normal(size=(D, nd)),
+              "omega": rng.normal(size=D)}
+    w = _weights(rng, D, S, E, 0.02)
+    arrays.update({k: (a * 0.0 if k.startswith("b_") or k == "qk_beta" else a)
+                   for k, a in w.items()})
+    arrays["qk_gamma"] = rng.normal(0, 0.02, (2, S))
+    arrays["bias"] = rng.normal(0, 0.02, 2 * c - 1)
+    arrays["x"] = rng.normal(size=(B, L, D))
+    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt,
+                {"chunk": c, "bidirectional": None})
+
+
+BLOCK = registry.register_spec(Spec(
+    name="mega_block",
+    family="layers",
+    summary="Mega's gated block: X′ = ema(X), Z, Q, K from X′, V from X, O = attention, "
+            "reset γ, update φ, Y = φ ⊙ silu(X′W_h + (γ ⊙ O)U_h + b_h) + (1 − φ) ⊙ X",
+    signature="mega_block(x (batch, L, D), params (MegaBlockParams: EMA δ, α, β, γ, ω; w_v, "
+              "b_v, w_z, b_z, qk_gamma, qk_beta, w_r, b_r, w_u, b_u, w_h, u_h, b_h, bias), "
+              "fn='softmax'|'laplace'|'relu2', chunk=None, bidirectional=None) -> (batch, L, D)",
+    methods=METHODS,
+    dtypes=REAL_DTYPES,
+    outputs=("y",),
+    strategy=lambda fmt, method: block_cases(fmt, method),
+    references={"mp": _reference(ref_mp), "np": _reference(ref_np)},
+    reference_tier=_tier,
+    bound=Bound(
+        c={m: C_BOUND for m in METHODS},
+        magnitude=lambda case, method: {"y": bound_terms(case, method)[0]},
+        growth=lambda case, method: {"y": bound_terms(case, method)[1]},
+        reasoning="elementwise; running error through the composition: the EMA layer's and the "
+                  "attention's own bounds, linear layers (n + 1)|A||W|, silu/sigmoid "
+                  "Lipschitz 1.1/¼, the attention's sensitivity to Q, K, V",
+    ),
+    call=call_block,
+    bench_case=bench_case,
+    bench_shape="batch=2, L=2048, D=128, S=64, E=256, ndim=16, chunk=128, Mega init",
+))
+
+registry.register_implementation(Implementation("mega_block", "torch", impl.mega_block))
+
+
+# --- laws -------------------------------------------------------------------------------------
+
+SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17])
+
+
+def _out(fn, case: Case, method: str, device: str) -> np.ndarray:
+    return to_numpy(BLOCK.call(fn, case, method, device))
+
+
+def _check(got, want, tol, what):
+    r = ratio(abs_error(got, want), tol)
+    at = np.unravel_index(r.argmax(), r.shape) if r.size else ()
+    assert np.all(r <= 1), f"{what}: err/tol {r.max():.3g} at {at}"
+
+
+def closed_update_gate_is_identity(ctx: LawContext) -> None:
+    """b_φ = −∞ gives φ ≡ 0: Y = 0·Ĥ + 1·X = X exactly (Ĥ is finite)."""
+    method = ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(block_cases(ctx.dtype, method, length=SHORT))
+    closed = Case({**case.arrays, "b_u": np.full_like(case.arrays["b_u"], -np.inf)}, ctx.dtype,
+                  case.params)
+    y = _out(ctx.fn, closed, method, ctx.device)
+    x = closed.arrays["x"]
+    assert np.array_equal(y, x), f"{method}: φ ≡ 0 but Y ≠ X (max |Y − X| " \
+                                 f"{np.nanmax(np.abs(y - x)):.3g})"
+
+
+def chunk_covering_is_unchunked(ctx: LawContext) -> None:
+    """Mega-chunk with a chunk ≥ L inside the block = the block with full attention."""
+    method = ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(block_cases(ctx.dtype, method, length=SHORT, chunk=None))
+    L = case.arrays["x"].shape[1]
+    big = Case(case.arrays, ctx.dtype, {**case.params, "chunk": L + ctx.draw(st.integers(0, 3))})
+    tol = BLOCK.bound(case, method)["y"] + BLOCK.bound(big, method)["y"]
+    _check(_out(ctx.fn, big, method, ctx.device), _out(ctx.fn, case, method, ctx.device), tol,
+           f"{method}: chunk ≥ L vs full attention")
+
+
+def written_out(ema_fn, attention_fn, x, p, fn, chunk, bidirectional):
+    """The block as eqs. (7)–(15) over the registered `ema` and `mega_attention` (in the working
+    format, rounded once)."""
+    silu = torch.nn.functional.silu
+    work = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+    x, p = x.to(work), impl.MegaBlockParams(*(t.to(work) for t in p))
+    xe = ema_fn(x.transpose(1, 2), tuple(p[:4]), p.omega, bidirectional=bidirectional)
+    xe = xe.transpose(1, 2)
+    z = silu(xe @ p.w_z + p.b_z)
+    q, k = z * p.qk_gamma[0] + p.qk_beta[0], z * p.qk_gamma[1] + p.qk_beta[1]
+    o = attention_fn(q, k, silu(x @ p.w_v + p.b_v), p.bias, fn=fn, chunk=chunk)
+    reset = silu(xe @ p.w_r + p.b_r)
+    phi = torch.sigmoid(xe @ p.w_u + p.b_u)
+    h = silu(xe @ p.w_h + (reset * o) @ p.u_h + p.b_h)
+    return phi * h + (1 - phi) * x
+
+
+def block_is_its_composition(ctx: LawContext) -> None:
+    """The block = eqs. (7)–(15) written out over the registered EMA layer and attention."""
+    method = ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(block_cases(ctx.dtype, method, length=SHORT))
+    x = case.tensor("x", ctx.device)
+    want = written_out(ctx.impl_of("ema"), ctx.impl_of("mega_attention"), x,
+                       params_of(case, ctx.device), method, case.params["chunk"],
+                       case.params["bidirectional"]).to(x.dtype)
+    tol = 2 * BLOCK.bound(case, method)["y"]
+    _check(_out(ctx.fn, case, method, ctx.device), to_numpy(want), tol,
+           f"{method}: block vs its written-out composition")
+
+
+for _law in (
+    Law("mega_block", "closed_update_gate_is_identity", "b_φ = −∞ (φ ≡ 0): the block is the "
+        "identity", closed_update_gate_is_identity, REAL_DTYPES),
+    Law("mega_block", "chunk_covering_is_unchunked", "chunked attention with a chunk ≥ L inside "
+        "the block = the unchunked block", chunk_covering_is_unchunked, ("fp64", "fp32")),
+    Law("mega_block", "block_is_its_composition", "the block = its written-out composition of "
+        "the registered ema and mega_attention", block_is_its_composition, REAL_DTYPES,
+        needs=("ema", "mega_attention")),
+):
+    registry.register_law(_law)
+
+
+# --- mutants ----------------------------------------------------------------------------------
+
+
+def _variant(swap_update=False, no_reset=False, v_from_ema=False):
+    """The block with one wiring mistake (written out over the built-in parts)."""
+    silu = torch.nn.functional.silu
+
+    def fn(x, params, fn="softmax", chunk=None, bidirectional=None):
+        work = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+        xw, p = x.to(work), impl.MegaBlockParams(*(t.to(work) for t in params))
+        xe = ema_impl(xw.transpose(1, 2), tuple(p[:4]), p.omega, bidirectional).transpose(1, 2)
+        z = silu(xe @ p.w_z + p.b_z)
+        q, k = z * p.qk_gamma[0] + p.qk_beta[0], z * p.qk_gamma[1] + p.qk_beta[1]
+        val = silu((xe if v_from_ema else xw) @ p.w_v + p.b_v)
+        o = attention_impl(q, k, val, p.bias, fn=fn, chunk=chunk)
+        gate = o if no_reset else silu(xe @ p.w_r + p.b_r) * o
+        h = silu(xe @ p.w_h + gate @ p.u_h + p.b_h)
+        a = xe @ p.w_u + p.b_u
+        phi, rest = torch.sigmoid(a), torch.sigmoid(-a)
+        y = phi * xw + rest * h if swap_update else phi * h + rest * xw
+        return y.to(x.dtype)
+
+    return fn
+
+
+def _witness(method="softmax", chunk=None, bidirectional=None, seed=0):
+    """B = 1, L = 8, D = 3, S = 2, E = 2, ndim 2; weights of scale 0.7, b_φ = 1 (φ ≠ ½)."""
+    def make(fmt: str) -> Case:
+        rng = np.random.default_rng(seed)
+        D, S, E, nd, L = 3, 2, 2, 2, 8
+        rows = D if bidirectional is None else 2 * D
+        arrays = {"delta": rng.normal(size=(rows, nd, 1)), "alpha": rng.normal(size=(rows, nd, 1)),
+                  "beta": rng.normal(size=(rows, nd, 1)), "gamma": rng.normal(size=(rows, nd)),
+                  "omega": rng.normal(size=D)}
+        arrays.update(_weights(rng, D, S, E, 0.7))
+        arrays["b_u"] = np.ones(D)
+        arrays["bias"] = rng.normal(size=2 * L - 1) * 0.3
+        arrays["x"] = rng.normal(size=(1, L, D))
+        return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt,
+                    {"chunk": chunk, "bidirectional": bidirectional})
+
+    return make
+
+
+for _m in (
+    Mutant("mega_block", "update_gate_swapped", _variant(swap_update=True), "softmax",
+           FP64_32, "Y = φ ⊙ X + (1 − φ) ⊙ Ĥ: the update gate's roles swapped", _witness()),
+    Mutant("mega_block", "reset_gate_missing", _variant(no_reset=True), "laplace", FP64_32,
+           "Ĥ = silu(X′W_h + O U_h + b_h): the reset gate γ dropped", _witness("laplace")),
+    Mutant("mega_block", "value_from_ema", _variant(v_from_ema=True), "relu2", FP64_32,
+           "V = silu(X′W_v + b_v): the EMA output used for V (the paper's eq. (10) and Mega's "
+           "code take X)", _witness("relu2", bidirectional="mega")),
+):
+    registry.register_mutant(_m)
+
+
+# --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
+
+
+def _r(*shape, dt=torch.float64):
+    return torch.zeros(shape, dtype=dt)
+
+
+def _params(D=2, S=2, E=3, nd=2, P=4, dt=torch.float64, **over):
+    shapes = {"delta": (D, nd, 1), "alpha": (D, nd, 1), "beta": (D, nd, 1), "gamma": (D, nd),
+              "omega": (D,), "w_v": (D, E), "b_v": (E,), "w_z": (D, S), "b_z": (S,),
+              "qk_gamma": (2, S), "qk_beta": (2, S), "w_r": (D, E), "b_r": (E,),
+              "w_u": (D, D), "b_u": (D,), "w_h": (D, D), "u_h": (E, D), "b_h": (D,),
+              "bias": (2 * P - 1,)}
+    p = {k: _r(*s, dt=dt) for k, s in shapes.items()}
+    p.update(over)
+    return impl.MegaBlockParams(**p)
+
+
+_BAD = [
+    ("unknown fn", "fn", ValueError, lambda f: f(_r(1, 4, 2), _params(), fn="gelu")),
+    ("x 2-d", "x", ValueError, lambda f: f(_r(4, 2), _params())),
+    ("x of length 0", "x", ValueError, lambda f: f(_r(1, 0, 2), _params())),
+    ("x complex", "x", TypeError,
+     lambda f: f(_r(1, 4, 2, dt=torch.complex128), _params(dt=torch.complex128))),
+    ("x integer", "x", TypeError, lambda f: f(torch.zeros(1, 4, 2, dtype=torch.int64), _params())),
+    ("params too short", "params", ValueError, lambda f: f(_r(1, 4, 2), tuple(_params())[:5])),
+    ("w_z of another dtype", "w_z", TypeError,
+     lambda f: f(_r(1, 4, 2), _params(w_z=_r(2, 2, dt=torch.float32)))),
+    ("w_h of the wrong shape", "w_h", ValueError,
+     lambda f: f(_r(1, 4, 2), _params(w_h=_r(2, 3)))),
+    ("u_h of the wrong shape", "u_h", ValueError,
+     lambda f: f(_r(1, 4, 2), _params(u_h=_r(2, 2)))),
+    ("qk_gamma of one row", "qk_gamma", ValueError,
+     lambda f: f(_r(1, 4, 2), _params(qk_gamma=_r(1, 2)))),
+    ("w_v for another D", "w_v", ValueError, lambda f: f(_r(1, 4, 2), _params(w_v=_r(3, 3)))),
+    ("bias shorter than the window", "bias", ValueError,
+     lambda f: f(_r(1, 4, 2), _params(P=3))),
+    ("bidirectional with D rows", "params", ValueError,
+     lambda f: f(_r(1, 4, 2), _params(), bidirectional="mega")),
+    ("unknown bidirectional", "bidirectional", ValueError,
+     lambda f: f(_r(1, 4, 2), _params(D=2), bidirectional="both")),
+    ("chunk zero", "chunk", ValueError, lambda f: f(_r(1, 4, 2), _params(), chunk=0)),
+]
+for _name, _arg, _err, _call in _BAD:
+    registry.register_bad_input(BadInput("mega_block", _name, _arg, _err, _call))
+

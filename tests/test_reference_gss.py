@@ -1,0 +1,53 @@
+"""GSS reference: long double against mpmath within the fp64 bound; the mpmath kernel is the
+DSS-exp kernel with Δ = 1; gss_init's configuration."""
+
+import numpy as np
+import pytest
+import torch
+
+from ssmspec import harness, registry
+from ssmspec.errors import abs_error, ratio
+from ssmspec.impl import gss as impl
+from ssmspec.reference.mp import dss as dss_mp
+from ssmspec.reference.mp import gss as rmp
+
+
+def test_long_double_reference_within_fp64_bound_of_mpmath():
+    spec = registry.spec("gss_layer")
+    cases = [c for c in harness.sample(spec.strategy("fp64", "gss"), 12)
+             if spec.reference_tier(c) == "mp"][:6]
+    assert cases
+    for case in cases:
+        mp_out = spec.reference(case, "gss", "mp")["out"]
+        np_out = spec.reference(case, "gss", "np")["out"]
+        r = ratio(abs_error(np_out, mp_out), spec.bound(case, "gss", "fp64")["out"])
+        assert np.all(r <= 1), f"long double reference off by {r.max():.3g}× its bound"
+
+
+def test_mpmath_kernel_is_dss_exp_with_unit_step():
+    """Λ = −e^{λ_re} + i e^{λ_im} and Δ = 1 (log Δ = 0) in the DSS-exp kernel."""
+    lre, lim = np.array([[0.3, -1.2]]), np.array([[0.5, 1.1]])
+    p = {"lambda_re": lre, "lambda_im": lim, "c_re": np.array([[1.0, -0.5]]),
+         "c_im": np.array([[0.25, 2.0]])}
+    lam = -np.exp(lre) + 1j * np.exp(lim)
+    want = np.array(dss_mp.dss_kernel(lam, p["c_re"] + 1j * p["c_im"], np.zeros(1), 6, "exp"),
+                    dtype=float)
+    got = np.array(rmp.kernel(p, 6), dtype=float)
+    assert np.max(np.abs(got - want)) < 1e-14
+
+
+@pytest.mark.parametrize("dt", [torch.float64, torch.float32])
+def test_gss_init_is_seeded_with_stable_oscillating_spectrum(dt):
+    a, b = impl.gss_init(16, 4, 7, dt), impl.gss_init(16, 4, 7, dt)
+    assert all(torch.equal(s, t) for s, t in zip(a, b))
+    assert not torch.equal(a.lambda_re, impl.gss_init(16, 4, 8, dt).lambda_re)
+    lam = impl.gss_lambda(a.lambda_re, a.lambda_im)
+    assert lam.shape == (4, 16) and a.d.shape == (4,)
+    assert bool((lam.real < 0).all()) and bool((lam.imag > 0).all())
+
+
+@pytest.mark.parametrize("bad, err", [((0, 2, 1), ValueError), ((4, 2, 1.5), TypeError),
+                                      ((4, 2.0, 1), TypeError)])
+def test_gss_init_bad_input(bad, err):
+    with pytest.raises(err):
+        impl.gss_init(*bad)
