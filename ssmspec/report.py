@@ -97,9 +97,15 @@ def measure_target(t: registry.Target, examples: int, repeats: int, timing: bool
         entry["worst"] = {"output": None, "index": [], "err": None, "bound": None,
                           "reference_value": None, "input": worst_c.summary()}
     if timing:
-        bench = t.spec.bench_case(t.dtype)
-        times = harness.time_call(lambda: t.spec.call(t.impl.fn, bench, t.method, t.device),
-                                  t.device, repeats=repeats)
+        bench = t.spec.bench_for(t.dtype, t.method)
+        try:
+            times = harness.time_call(lambda: t.spec.call(t.impl.fn, bench, t.method, t.device),
+                                      t.device, repeats=repeats)
+        except Exception as exc:  # noqa: BLE001 - a crash on the benchmark input is a finding
+            entry["passed"] = False
+            entry["raised"] = (entry["raised"]
+                               or f"on the benchmark input: {type(exc).__name__}: {exc}")
+            return entry
         entry["time"] = {
             "shape": t.spec.bench_shape,
             "repeats_s": times,

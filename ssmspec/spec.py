@@ -147,6 +147,7 @@ class Spec:
     call: Callable[[Callable, Case, str, str], tuple]  # (fn, case, method, device) -> tensors
     bench_case: Callable[[str], Case]  # dtype -> a benchmark-size case
     bench_shape: str = ""
+    bench_by_method: bool = False  # bench_case takes (fmt, method)
     # a fixed problem along one axis (L, or Δ), for the precision/time plots (ssmspec.sweeps)
     sweep: Sweep | None = None
     # method -> the formats it covers, where narrower than `dtypes` (log-space scans: real only)
@@ -155,6 +156,12 @@ class Spec:
     def dtypes_of(self, method: str) -> tuple[str, ...]:
         """The formats `method` covers."""
         return tuple(self.method_dtypes.get(method, self.dtypes))
+
+    def bench_for(self, fmt: str, method: str) -> Case:
+        """The benchmark input of `method` in `fmt`: `bench_case(fmt, method)` where the spec says
+        its benchmark depends on the method (`bench_by_method`: a bidirectional layer needs twice
+        the kernel rows), else `bench_case(fmt)`."""
+        return self.bench_case(fmt, method) if self.bench_by_method else self.bench_case(fmt)
 
     def reference(self, case: Case, method: str, tier: str | None = None) -> Outputs:
         return self.references[tier or self.reference_tier(case)](case, method)

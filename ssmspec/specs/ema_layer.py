@@ -143,6 +143,7 @@ EMA_LAYER = registry.register_spec(Spec(
     ),
     call=call_ema,
     bench_case=bench_case,
+    bench_by_method=True,
     bench_shape="batch=4, D=256, ndim=16, L=8192, Mega init, causal",
 ))
 
