@@ -15,6 +15,19 @@ so its kernel is K[l] = C·A^l·B = Σ_m C[m + l]·B[m]: a length-N causal filte
 
 Algorithm: the direct correlation (a depthwise conv1d over the N taps): elementwise error, O(H·N²)
 work (N ≤ a few hundred in H3). fp16/bf16 are computed in fp32 and rounded once.
+
+The H3 layer's SSM core (`h3_layer`), head_dim = 1 (one head per channel; H3's code with
+head_dim d > 1 forms the d² outer products k_i·v_j per head and sums q over them: not covered):
+
+    k′ = K_shift * k + D_k ⊙ k             the shift SSM with its own skip (H3: `ssm_k_kernel`,
+                                            `ssm_k_D`)
+    y  = K_diag * (k′ ⊙ v) + D ⊙ (k′ ⊙ v)   the diagonal SSM (S4D, `diag_kernel`, conj_half)
+    out = q ⊙ y
+
+with * the causal convolution (`causal_conv`, FFT). The q, k, v projections and the output
+projection are plain linear layers, out of scope. FlashConv's state passing (arXiv 2212.14052
+§4.2) computes the same out block by block: the diagonal SSM through `diag_ssm` from the previous
+block's final state, the shift SSM from the last N_s − 1 inputs k of the previous block.
 """
 
 from __future__ import annotations
@@ -23,6 +36,8 @@ import torch
 import torch.nn.functional as F
 
 from ssmspec.impl import _validate as v
+from ssmspec.impl.convolution import causal_conv
+from ssmspec.impl.kernels import diag_kernel
 
 METHODS = ("direct",)
 
@@ -50,3 +65,58 @@ def shift_ssm_kernel(B: torch.Tensor, C: torch.Tensor, L: int,
     K = F.conv1d(F.pad(C.to(work), (0, N - 1))[None], B.to(work)[:, None, :], groups=H)[0]
     K = K[:, :L] if N >= L else F.pad(K, (0, L - N))
     return K.to(B.dtype)
+
+
+LAYER_METHODS = ("zoh", "bilinear", "zoh_approx")
+
+
+def _check_layer(q, k, v_, shift_B, shift_C, shift_D, Lambda, log_dt, D):
+    v.real_tensor("q", q)
+    if q.ndim != 3 or min(q.shape) < 1:
+        raise ValueError(f"q: expected shape (batch, H, L) with every size >= 1, "
+                         f"got {tuple(q.shape)}")
+    H = q.shape[1]
+    v.like("k", k, "q", q)
+    v.like("v", v_, "q", q)
+    v.tensor("shift_B", shift_B)
+    v.same_dtype("shift_B", shift_B, "q", q)
+    v.same_device("shift_B", shift_B, "q", q)
+    if shift_B.ndim != 2 or shift_B.shape[0] != H or shift_B.shape[1] < 1:
+        raise ValueError(f"shift_B: expected shape ({H}, N_s) with N_s >= 1, "
+                         f"got {tuple(shift_B.shape)}")
+    v.like("shift_C", shift_C, "shift_B", shift_B)
+    for name, x in (("shift_D", shift_D), ("D", D)):
+        v.tensor(name, x)
+        v.same_dtype(name, x, "q", q)
+        v.same_device(name, x, "q", q)
+        v.shape(name, x, (H,), "(H,)")
+    v.tensor("Lambda", Lambda)
+    if v.real_dtype(Lambda.dtype) != q.dtype:
+        raise TypeError(f"Lambda: expected a dtype whose real part is q's {q.dtype}, "
+                        f"got {Lambda.dtype}")
+    if Lambda.ndim != 2 or Lambda.shape[0] != H:
+        raise ValueError(f"Lambda: expected shape ({H}, N), got {tuple(Lambda.shape)}")
+
+
+def h3_layer(q: torch.Tensor, k: torch.Tensor, v_: torch.Tensor, shift_B: torch.Tensor,
+             shift_C: torch.Tensor, shift_D: torch.Tensor, Lambda: torch.Tensor, B: torch.Tensor,
+             C: torch.Tensor, log_dt: torch.Tensor, D: torch.Tensor,
+             method: str = "zoh") -> torch.Tensor:
+    """H3's SSM core, head_dim 1: out = q ⊙ (K_diag * (k′ ⊙ v) + D ⊙ (k′ ⊙ v)),
+    k′ = K_shift * k + shift_D ⊙ k (the module docstring).
+
+    q, k, v_: (batch, H, L) real, one dtype; shift_B, shift_C: (H, N_s), q's dtype; shift_D, D:
+    (H,), q's dtype; Lambda, B, C: (H, N), complex (or real) with q's dtype as real part; log_dt:
+    (H,), q's dtype; method: the diagonal SSM's discretisation, 'zoh' | 'bilinear' |
+    'zoh_approx'. Returns (batch, H, L), q's dtype and device.
+    """
+    v.method("method", method, LAYER_METHODS)
+    _check_layer(q, k, v_, shift_B, shift_C, shift_D, Lambda, log_dt, D)
+    L = q.shape[-1]
+    work = v.work_dtype(q.dtype)
+    k_shift = shift_ssm_kernel(shift_B, shift_C, L).to(work)
+    k1 = causal_conv(k.to(work), k_shift, shift_D.to(work))
+    kv = k1 * v_.to(work)
+    K_diag = diag_kernel(Lambda, B, C, log_dt, L, method=method).to(work)
+    y = causal_conv(kv, K_diag, D.to(work))
+    return (q.to(work) * y).to(q.dtype)

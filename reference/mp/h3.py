@@ -8,6 +8,7 @@ import mpmath as mp
 import numpy as np
 
 from ssmspec.reference.mp import DPS
+from ssmspec.reference.mp.kernels import diag_kernel
 
 
 def shift_ssm_kernel(B, C, L: int):
@@ -22,3 +23,25 @@ def shift_ssm_kernel(B, C, L: int):
                 out[h, l] = mp.fsum(ci * xi for ci, xi in zip(c, x))
                 x = [mp.mpf(0)] + x[:-1]  # x ← A x: the shift
     return out
+
+
+def _conv(u, K, D):
+    """Σ_{s≤t} K[h, t−s]·u[b, h, s] + D[h]·u[b, h, t] on object arrays of mpf."""
+    y = np.empty(u.shape, dtype=object)
+    for b, h in np.ndindex(u.shape[:2]):
+        for t in range(u.shape[2]):
+            y[b, h, t] = mp.fsum(K[h, t - s] * u[b, h, s] for s in range(t + 1)) + D[h] * u[b, h, t]
+    return y
+
+
+def h3_layer(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D, method="zoh"):
+    """out = q ⊙ (K_diag * p + D ⊙ p), p = k′ ⊙ v, k′ = K_shift * k + shift_D ⊙ k (head_dim 1),
+    every intermediate kept in mpmath. Object array (batch, H, L) of mpf out."""
+    L = np.asarray(q).shape[-1]
+    with mp.workdps(DPS):
+        num = np.vectorize(lambda x: mp.mpf(float(x)), otypes=[object])
+        q, k, v = num(np.asarray(q)), num(np.asarray(k)), num(np.asarray(v))
+        k1 = _conv(k, shift_ssm_kernel(shift_B, shift_C, L), num(np.asarray(shift_D)))
+        p = k1 * v
+        y = _conv(p, diag_kernel(Lambda, B, C, log_dt, L, method), num(np.asarray(D)))
+        return q * y

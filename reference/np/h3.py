@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ssmspec.reference.np.kernels import diag_kernel
+
 LD = np.longdouble
 
 
@@ -22,3 +24,31 @@ def shift_ssm_kernel_with_bound(B, C, L):
 
 def shift_ssm_kernel(B, C, L):
     return shift_ssm_kernel_with_bound(B, C, L)[0]
+
+
+def h3_layer(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D, method="zoh"):
+    """out = q ⊙ (K_diag * p + D ⊙ p), p = k′ ⊙ v, k′ = K_shift * k + shift_D ⊙ k (head_dim 1):
+    the convolutions and products in long double, K_diag the float64 `diag_kernel` reference
+    (its own error, ~N·u₆₄·M_K, is part of the reference's fp64 certification)."""
+    L = np.asarray(q).shape[-1]
+    K_shift = shift_ssm_kernel(shift_B, shift_C, L)
+    k1 = _conv_ld(np.asarray(k, np.float64).astype(LD), K_shift, shift_D)
+    p = k1 * np.asarray(v, np.float64).astype(LD)
+    y = _conv_ld(p, diag_kernel(Lambda, B, C, log_dt, L, method), D)
+    return (np.asarray(q, np.float64).astype(LD) * y).astype(np.float64)
+
+
+def _conv_ld(u, K, D):
+    """Σ_{s≤t} K[h, t−s]·u[b, h, s] + D[h]·u[b, h, t], u long double (not rounded to float64)."""
+    y = np.empty(u.shape, dtype=LD)
+    for b, h in np.ndindex(u.shape[:2]):
+        y[b, h] = np.convolve(u[b, h], np.asarray(K[h], np.float64).astype(LD))[:u.shape[2]]
+    return y + np.asarray(D, np.float64).astype(LD)[None, :, None] * u
+
+
+def blockwise_products(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D):
+    """p = k′ ⊙ v (batch, H, L) in long double, as float64: the diagonal SSM's input."""
+    L = np.asarray(q).shape[-1]
+    k1 = _conv_ld(np.asarray(k, np.float64).astype(LD), shift_ssm_kernel(shift_B, shift_C, L),
+                  shift_D)
+    return (k1 * np.asarray(v, np.float64).astype(LD)).astype(np.float64)

@@ -17,6 +17,21 @@ Laws: `e0_is_C` (B = e₀ gives K = C on the first N taps, exactly, and 0 after:
 kernel is C"); `recurrence` (K is the impulse response of x_t = shift(x_{t−1}) + B·u_t,
 y_t = C·x_t, H3's `step`, run in float64). Mutant: `b_off_by_one` (the filter read one tap late,
 K[l] = Σ_m B[m]·C[m + l + 1]: the e₀ / e₁ index convention confused).
+
+`h3_layer` (head_dim 1 only; definition in `ssmspec.impl.h3`), fp64 and fp32. Bound, elementwise,
+the parts' bounds carried through the composition (`layer_error_terms`, in units of u): k′'s error
+E1 = 2·FFT(|K_s|, |k|) + (G_s M_s) * |k| + 2|D_k||k| + |k′|; p = k′ ⊙ v: E2 = E1|v| + |p|;
+y: E3 = |K_d| * E2 + 2·FFT(|K_d|, |p|) + 4·(G_d M_d) * |p| + |D|E2 + 2|D||p| + |y|; out:
+|q|E3 + |out|; FFT(K, a) = (1 + log₂n)(‖K‖₁‖a‖₂ + ‖K‖₂‖a‖₁) per signal, used elementwise
+(SPEC-NOTES §6); constants 2 (causal_conv), 4 (diag_kernel), 1 (shift kernel) as registered.
+M = |q|·(|K_d| * (|K_s| * |k| + |D_k||k|)|v| + …) on absolute values, G = E/(c·M), c = 2 for the
+dropped second-order terms. Measured (CPU, ci profile): err/bound ≤ 0.04 (fp64), 0.14 (fp32) on 8
+strategy cases each; witness 0.011 (fp64), 0.015 (fp32). Mutants on the witness: q_v_swapped
+3.5e13 (fp64) / 6.6e4 (fp32), shift_on_v 8.7e13 / 1.6e5. Law `flashconv_state_passing`: block
+by block with `diag_ssm`'s carried state and the last N_s − 1 inputs k, tolerance the layer's
+bound plus `blockwise_bound` (diag_ssm's per-block bound plus the carried state's error through
+the free response); dropping the carry is shown to break it in tests/test_reference_h3.py.
+Reference tier: mpmath while batch·H·L·(L + N + N_s) ≤ 1500, long double above.
 """
 
 from __future__ import annotations
@@ -26,7 +41,7 @@ import torch
 from hypothesis import strategies as st
 
 from ssmspec import registry
-from ssmspec.dtypes import REAL_DTYPES
+from ssmspec.dtypes import REAL_DTYPES, dtype
 from ssmspec.errors import abs_error, higham_bound, ratio
 from ssmspec.harness import to_numpy
 from ssmspec.impl import h3 as impl
@@ -184,3 +199,311 @@ for _name, _arg, _err, _call in [
     ("unknown method", "method", ValueError, lambda f: f(_x(2, 4), _x(2, 4), 8, method="fft")),
 ]:
     registry.register_bad_input(BadInput("shift_ssm_kernel", _name, _arg, _err, _call))
+
+
+# === the H3 layer (head_dim 1) ==================================================================
+
+LAYER_DTYPES = ("fp64", "fp32")
+C_LAYER = 2.0
+MP_LAYER_MAX = 1500  # batch·H·L·(L + N + N_s) up to which the mpmath tier is used
+LAYER_ARGS = ("q", "k", "v", "shift_B", "shift_C", "shift_D", "Lambda", "B", "C", "log_dt", "D")
+COMPLEX_OF = {"fp64": "c128", "fp32": "c64"}
+
+
+def _seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0):
+    a = {"q": rng.normal(size=(Bn, H, L)), "k": rng.normal(size=(Bn, H, L)),
+         "v": rng.normal(size=(Bn, H, L)), "shift_C": rng.normal(size=(H, Ns)),
+         "shift_D": rng.normal(size=H), "D": rng.normal(size=H)}
+    sb = np.zeros((H, Ns))
+    sb[:, 0] = 1.0
+    a["shift_B"] = sb if e0 else rng.normal(size=(H, Ns))
+    a = {n: representable(x, fmt) for n, x in a.items()}
+    cf = COMPLEX_OF[fmt]
+    a.update({"Lambda": representable(lam, cf), "B": representable(b, cf),
+              "C": representable(c, cf), "log_dt": representable(log_dt, fmt)})
+    return a
+
+
+@st.composite
+def layer_cases(draw, fmt: str, method: str = "zoh", length=None) -> Case:
+    """batch 1–2, H 1–3, N_s 1–16, N 1–4; q, k, v, shift_C, the skips N(0, 1); shift_B = e₀
+    half the time; Λ, B, C, log Δ as the `diag_kernel` strategy (complex)."""
+    from ssmspec.specs.kernels import _coef_el, _lambda_el, log_dts
+    from ssmspec.strategies import arrays as arrays_of
+
+    Bn, H = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    Ns, N = draw(st.integers(1, 16)), draw(st.integers(1, 4))
+    L = draw(length if length is not None else sequence_lengths(257, 16385))
+    lam = draw(arrays_of((H, N), _lambda_el(True)))
+    b, c = draw(arrays_of((H, N), _coef_el(True))), draw(arrays_of((H, N), _coef_el(True)))
+    log_dt = draw(arrays_of((H,), log_dts()))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return Case(_seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt,
+                                     draw(st.booleans())), fmt, {})
+
+
+def layer_tensors(case: Case, device) -> list:
+    """The layer's arguments; Λ, B, C as the complex format of the case's (Case.tensor would
+    take the real part for a real format)."""
+    cdt = {"fp64": torch.complex128, "fp32": torch.complex64}[case.dtype]
+    out = []
+    for n in LAYER_ARGS:
+        if n in ("Lambda", "B", "C"):
+            out.append(torch.from_numpy(np.array(case.arrays[n])).to(device=device, dtype=cdt))
+        else:
+            out.append(case.tensor(n, device))
+    return out
+
+
+def call_layer(fn, case: Case, method: str, device: str):
+    return fn(*layer_tensors(case, device), method=method)
+
+
+def _layer_args(case: Case):
+    return [case.arrays[n] for n in LAYER_ARGS]
+
+
+def _aconv(a, K):
+    """(K * a)[t] for a (batch, H, L) ≥ 0, K (H, ·) ≥ 0, direct (no FFT roundoff on small
+    entries beside large ones: the bound is elementwise)."""
+    L = a.shape[-1]
+    out = np.empty(a.shape)
+    for b, h in np.ndindex(a.shape[:2]):
+        out[b, h] = np.convolve(a[b, h], K[h][:L])[:L]
+    return out
+
+
+def _fft_term(a, K):
+    """(1 + log₂ n)(‖K‖₁‖a‖₂ + ‖K‖₂‖a‖₁) per signal, n the FFT length: SPEC-NOTES §6."""
+    L = a.shape[-1]
+    n = 1 << max(2 * L - 2, 0).bit_length()
+    k1, k2 = K.sum(-1)[None], np.sqrt((K**2).sum(-1))[None]
+    return ((1.0 + np.log2(n)) * (k1 * np.sqrt((a**2).sum(-1)) + k2 * a.sum(-1)))[..., None]
+
+
+def layer_error_terms(case: Case, method: str, stage3=None):
+    """(M, E): the output's magnitude and its first-order rounding error in units of u, stage by
+    stage (module docstring). `stage3(A2)` replaces the diagonal SSM's own rounding term (the
+    kernel's and the FFT's) for the block-wise computation of the state-passing law."""
+    from ssmspec.reference.np.kernels import diag_kernel_with_bound
+    from ssmspec.specs.kernels import C_BOUND as C_DIAG_KERNEL
+
+    q, k, v_, sB, sC, sD, lam, B, C, log_dt, D = _layer_args(case)
+    aq, ak, av = np.abs(q), np.abs(k), np.abs(v_)
+    L = q.shape[-1]
+    Ks, Ms, Gs = ref_np.shift_ssm_kernel_with_bound(sB, sC, L)
+    aKs = np.abs(Ks)
+    A1 = _aconv(ak, aKs) + np.abs(sD)[None, :, None] * ak
+    E1 = (C_CONV * _fft_term(ak, aKs) + _aconv(ak, Gs * Ms)
+          + C_CONV * np.abs(sD)[None, :, None] * ak + A1)
+    A2, E2 = A1 * av, E1 * av + A1 * av
+    Kd, Md, Gd = diag_kernel_with_bound(lam, B, C, log_dt, L, method)
+    aKd, aD = np.abs(Kd), np.abs(D)[None, :, None]
+    A3 = _aconv(A2, aKd) + aD * A2
+    own = (C_CONV * _fft_term(A2, aKd) + C_DIAG_KERNEL * _aconv(A2, Gd * Md)
+           if stage3 is None else stage3(A2))
+    E3 = _aconv(E2, aKd) + own + aD * E2 + C_CONV * aD * A2 + A3
+    M = aq * A3
+    return M, aq * E3 + M
+
+
+C_CONV = 2.0  # causal_conv's constant (ssmspec/specs/convolution.py)
+
+
+def layer_bound_terms(case: Case, method: str):
+    M, E = layer_error_terms(case, method)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        G = np.where(M > 0, E / np.where(M > 0, M, 1.0), 1.0)
+    return M, G / C_LAYER
+
+
+def _layer_tier(case: Case) -> str:
+    Bn, H, L = case.arrays["q"].shape
+    N, Ns = case.arrays["Lambda"].shape[1], case.arrays["shift_B"].shape[1]
+    return "mp" if Bn * H * L * (L + N + Ns) <= MP_LAYER_MAX else "np"
+
+
+def _ref_layer(mod):
+    return lambda case, m: {"y": mod.h3_layer(*_layer_args(case), method=m)}
+
+
+def _bench_layer(fmt: str) -> Case:
+    """batch 2, H = 256 (one head per channel), L = 2048, N_s = 64, N = 64, S4D-Lin Λ
+    (−½ + iπn), B = 1, C N(0, ½), Δ = 10⁻², shift_B = e₀ (H3's initialisation)."""
+    H, N, Ns, L = 256, 64, 64, 2048
+    rng = np.random.default_rng(0)
+    lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
+    c = (rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))) * 0.5
+    return Case(_seeded_layer_arrays(rng, 2, H, L, Ns, N, fmt, lam, np.ones((H, N)) + 0j, c,
+                                     np.full(H, np.log(1e-2)), True), fmt, {})
+
+
+LAYER = registry.register_spec(Spec(
+    name="h3_layer",
+    family="layers",
+    summary="H3's SSM core (head_dim 1): out = q ⊙ (K_diag * (k′ ⊙ v) + D ⊙ (k′ ⊙ v)), "
+            "k′ = K_shift * k + D_k ⊙ k",
+    signature="h3_layer(q, k, v (batch, H, L), shift_B, shift_C (H, N_s), shift_D (H,), Lambda, "
+              "B, C (H, N), log_dt (H,), D (H,), method='zoh') -> (batch, H, L)",
+    methods=impl.LAYER_METHODS,
+    dtypes=LAYER_DTYPES,
+    outputs=("y",),
+    strategy=lambda fmt, method: layer_cases(fmt, method),
+    references={"mp": _ref_layer(ref_mp), "np": _ref_layer(ref_np)},
+    reference_tier=_layer_tier,
+    bound=Bound(
+        c={m: C_LAYER for m in impl.LAYER_METHODS},
+        magnitude=lambda case, method: {"y": layer_bound_terms(case, method)[0]},
+        growth=lambda case, method: {"y": layer_bound_terms(case, method)[1]},
+        reasoning="elementwise; the parts' bounds carried through the composition: shift kernel "
+                  "and diag_kernel errors convolved with |input|, the FFT convolutions' "
+                  "norm-wise terms, input errors through |K| and |q|, |v|; c = 2 for the "
+                  "dropped second-order terms",
+    ),
+    call=call_layer,
+    bench_case=_bench_layer,
+    bench_shape="batch=2, H=256, L=2048, N_s=64, N=64",
+))
+registry.register_implementation(Implementation("h3_layer", "torch", impl.h3_layer))
+
+
+# --- the layer's laws: FlashConv state passing ---------------------------------------------------
+
+
+def blockwise_layer(q, k, v_, sB, sC, sD, Lambda, B, C, log_dt, D, method="zoh", block=1,
+                    carry=True):
+    """The layer block by block (FlashConv, arXiv 2212.14052 §4.2): the shift SSM over the block
+    preceded by the previous block's last N_s − 1 inputs k, the diagonal SSM through `diag_ssm`
+    from the previous block's final state. carry=False drops both carries (the mutant)."""
+    from ssmspec.impl.convolution import causal_conv
+    from ssmspec.impl.recurrent import diag_ssm
+
+    L, Ns = q.shape[-1], sB.shape[-1]
+    K_shift = impl.shift_ssm_kernel(sB, sC, L)
+    outs, state = [], None
+    for s in range(0, L, block):
+        e = min(s + block, L)
+        lo = max(s - (Ns - 1), 0) if carry else s
+        k1 = causal_conv(k[..., lo:e], K_shift[:, :e - lo], sD)[..., s - lo:]
+        p = k1 * v_[..., s:e]
+        y, state = diag_ssm(p, Lambda, B, C, log_dt, state=state if carry else None,
+                            method=method)
+        outs.append(q[..., s:e] * (y + D[:, None] * p))
+    return torch.cat(outs, dim=-1)
+
+
+def blockwise_bound(case: Case, method: str, block: int):
+    """The block-wise computation's bound: `layer_error_terms` with the diagonal SSM's own
+    rounding replaced by `diag_ssm`'s per block (norm-wise, from the exact carried state) plus the
+    carried state's error through the free response, |Ā|^{t+1}·|C|·ε_h, ε_h accumulated as
+    ε ← |Ā|^T ε + (the block's final-state bound)."""
+    from ssmspec.reference.np import recurrent as rec
+    from ssmspec.specs.recurrent import C_DIAG
+
+    lam, Bc, C, log_dt = (case.arrays[n] for n in ("Lambda", "B", "C", "log_dt"))
+    w = rec._log_abar(lam, log_dt, method)
+
+    def stage3(A2):
+        p = np.asarray(ref_np.blockwise_products(*_layer_args(case)), np.float64)
+        out, state, eps = np.zeros(A2.shape), None, None
+        for s in range(0, A2.shape[-1], block):
+            e = min(s + block, A2.shape[-1])
+            terms = rec.diag_ssm_bound(p[..., s:e], lam, Bc, C, log_dt, state, method)
+            my, gy = terms["y"]
+            mf, gf = terms["state"]
+            out[..., s:e] = C_DIAG * (my * gy)[..., None]
+            if eps is not None:
+                t1 = np.arange(1, e - s + 1, dtype=np.float64)
+                out[..., s:e] += 2.0 * np.einsum("hn,bhn,hnt->bht", np.abs(C), eps,
+                                                 rec._pow_abs(w, t1))
+                eps = rec._pow_abs(w, np.array([float(e - s)]))[None, ..., 0] * eps
+            eps = (0.0 if eps is None else eps) + C_DIAG * mf * gf
+            _, state = rec.diag_ssm(p[..., s:e], lam, Bc, C, log_dt, state, method)
+        return out
+
+    return layer_error_terms(case, method, stage3)[1]
+
+
+def flashconv_state_passing(ctx: LawContext) -> None:
+    method = ctx.draw(ctx.methods(impl.LAYER_METHODS))
+    case = ctx.draw(layer_cases(ctx.dtype, method, length=st.integers(2, 48)))
+    L = case.arrays["q"].shape[-1]
+    block = ctx.draw(st.integers(1, L - 1))
+    whole = to_numpy(LAYER.call(ctx.fn, case, method, ctx.device))
+    parts = to_numpy(blockwise_layer(*layer_tensors(case, ctx.device), method=method,
+                                     block=block))
+    u = dtype(ctx.dtype).u
+    tol = LAYER.bound(case, method)["y"] + C_LAYER * u * blockwise_bound(case, method, block)
+    r = ratio(abs_error(parts, whole), tol)
+    assert np.all(r <= 1), f"block {block} of L = {L}: state passing vs the whole sequence, " \
+                           f"err/tol {r.max():.3g}"
+
+
+registry.register_law(Law(
+    "h3_layer", "flashconv_state_passing", "the layer computed block by block, the diagonal "
+    "SSM's state and the shift SSM's last N_s − 1 inputs carried across = the layer on the whole "
+    "sequence (FlashConv)", flashconv_state_passing, LAYER_DTYPES))
+
+
+# --- the layer's mutants ------------------------------------------------------------------------
+
+
+def q_v_swapped(q, k, v_, *rest, method="zoh"):
+    """out = v ⊙ (K_diag * (k′ ⊙ q) + …): the query and value roles swapped."""
+    return impl.h3_layer(v_, k, q, *rest, method=method)
+
+
+def shift_on_v(q, k, v_, sB, sC, sD, *rest, method="zoh"):
+    """The shift SSM applied to v instead of k: y from k ⊙ (K_shift * v + D_k ⊙ v)."""
+    return impl.h3_layer(q, v_, k, sB, sC, sD, *rest, method=method)
+
+
+def _layer_witness(fmt: str) -> Case:
+    """batch 1, H = 2, L = 6, N_s = 3 (random shift_B), N = 2, S4D-Lin Λ, Δ = 0.1."""
+    rng = np.random.default_rng(3)
+    lam = np.array([[-0.5 + 0j, -0.5 + 1j * np.pi]] * 2)
+    c = rng.normal(size=(2, 2)) + 1j * rng.normal(size=(2, 2))
+    return Case(_seeded_layer_arrays(rng, 1, 2, 6, 3, 2, fmt, lam, np.ones((2, 2)) + 0j, c,
+                                     np.full(2, np.log(0.1)), False), fmt, {})
+
+
+for _m in (
+    Mutant("h3_layer", "q_v_swapped", q_v_swapped, "zoh", LAYER_DTYPES,
+           "out = v ⊙ SSM(k′ ⊙ q): the query and value roles swapped", _layer_witness),
+    Mutant("h3_layer", "shift_on_v", shift_on_v, "zoh", LAYER_DTYPES,
+           "the shift SSM (and its skip) applied to v instead of k", _layer_witness),
+):
+    registry.register_mutant(_m)
+
+
+# --- the layer's bad input ----------------------------------------------------------------------
+
+
+def _layer_call(f, Bn=1, H=2, L=5, Ns=3, N=2, dt=torch.float64, **over):
+    cdt = torch.complex64 if dt == torch.float32 else torch.complex128
+    a = {"q": _x(Bn, H, L, dt=dt), "k": _x(Bn, H, L, dt=dt), "v_": _x(Bn, H, L, dt=dt),
+         "shift_B": _x(H, Ns, dt=dt), "shift_C": _x(H, Ns, dt=dt), "shift_D": _x(H, dt=dt),
+         "Lambda": -_x(H, N, dt=cdt), "B": _x(H, N, dt=cdt), "C": _x(H, N, dt=cdt),
+         "log_dt": _x(H, dt=dt), "D": _x(H, dt=dt)}
+    method = over.pop("method", "zoh")
+    a.update(over)
+    return f(*a.values(), method=method)
+
+
+for _name, _arg, _err, _call in [
+    ("q 2-d", "q", ValueError, lambda f: _layer_call(f, q=_x(2, 5))),
+    ("q complex", "q", TypeError, lambda f: _layer_call(f, q=_x(1, 2, 5, dt=torch.complex128))),
+    ("k of another length", "k", ValueError, lambda f: _layer_call(f, k=_x(1, 2, 4))),
+    ("v of another dtype", "v", TypeError,
+     lambda f: _layer_call(f, v_=_x(1, 2, 5, dt=torch.float32))),
+    ("shift_B for another H", "shift_B", ValueError, lambda f: _layer_call(f, shift_B=_x(3, 3))),
+    ("shift_C of another shape", "shift_C", ValueError,
+     lambda f: _layer_call(f, shift_C=_x(2, 4))),
+    ("D of the wrong shape", "D", ValueError, lambda f: _layer_call(f, D=_x(3))),
+    ("Lambda of another precision", "Lambda", TypeError,
+     lambda f: _layer_call(f, Lambda=_x(2, 2, dt=torch.complex64))),
+    ("Lambda for another H", "Lambda", ValueError,
+     lambda f: _layer_call(f, Lambda=_x(3, 2, dt=torch.complex128))),
+    ("unknown method", "method", ValueError, lambda f: _layer_call(f, method="direct")),
+]:
+    registry.register_bad_input(BadInput("h3_layer", _name, _arg, _err, _call))
