@@ -112,6 +112,34 @@ def _vandermonde(W: torch.Tensor, w: torch.Tensor, L: int, work: torch.dtype, ne
     return K.reshape(H, nc * T)[:, :L]
 
 
+def discretize_wide(Lambda, B, log_dt, method: str):
+    """(Ā, B̄, w = log Ā, negative) per state in float64/complex128 (§2), as every diagonal kernel
+    and recurrence here discretises: Δ = exp(log_dt) per channel, z = ΔΛ; w is log Ā formed from z
+    (zoh, zoh_approx: z; bilinear: 2·atanh(z/2)), never from a rounded Ā. For real bilinear
+    Ā < 0 (ΔΛ < −2), w = log|Ā| and `negative` marks those states; else `negative` is None.
+    """
+    wide = _wide(Lambda.dtype)
+    lam, b = Lambda.to(wide), B.to(wide)
+    dt = torch.exp(log_dt.to(torch.float64))[:, None]
+    z = dt * lam
+    negative = None
+    if method == "bilinear":
+        abar, bbar = (1 + z / 2) / (1 - z / 2), dt * b / (1 - z / 2)
+        x = z / 2
+        if lam.is_complex():
+            a = torch.atanh(x)
+        else:
+            big = x.abs() > 1  # Ā < 0: |Ā| = |(1 + 1/x)/(1 − 1/x)|
+            a = torch.atanh(torch.where(big, 1 / x, x))
+            negative = big
+        # `a + a`, not 2·a: a complex product turns atanh(±1) = ∓inf + 0i into a NaN phase
+        w = a + a
+    else:
+        abar, w = torch.exp(z), z
+        bbar = dt * phi1(z) * b if method == "zoh" else dt * b
+    return abar, bbar, w, negative
+
+
 def _check_diag(Lambda, B, C, log_dt, L, method, conj_half):
     v.method("method", method, METHODS)
     v.tensor("Lambda", Lambda)
@@ -134,27 +162,8 @@ def diag_kernel(Lambda: torch.Tensor, B: torch.Tensor, C: torch.Tensor, log_dt: 
     (the factor 2 for real Λ too, as S4), Re(S) if False. Returns Lambda's real dtype.
     """
     L = _check_diag(Lambda, B, C, log_dt, L, method, conj_half)
-    wide = _wide(Lambda.dtype)
-    lam, b, c = Lambda.to(wide), B.to(wide), C.to(wide)
-    dt = torch.exp(log_dt.to(torch.float64))[:, None]
-    z = dt * lam
-    negative = None
-    if method == "bilinear":
-        bbar = dt * b / (1 - z / 2)
-        # log Ā = log((1 + z/2)/(1 − z/2)) = 2·atanh(z/2), accurate for small |z| (no rounded Ā);
-        # `a + a`, not 2·a: a complex product turns atanh(±1) = ∓inf + 0i into a NaN phase
-        x = z / 2
-        if lam.is_complex():
-            a = torch.atanh(x)
-        else:
-            # real: |x| > 1 gives Ā < 0, |Ā| = |(1 + 1/x)/(1 − 1/x)|
-            big = x.abs() > 1
-            a = torch.atanh(torch.where(big, 1 / x, x))
-            negative = big
-        w = a + a
-    else:
-        w = z
-        bbar = dt * phi1(z) * b if method == "zoh" else dt * b
+    _, bbar, w, negative = discretize_wide(Lambda, B, log_dt, method)
+    c = C.to(bbar.dtype)
     K = _vandermonde(c * bbar, w, L, v.work_dtype(Lambda.dtype), negative)
     if conj_half:
         K = K + K  # exact
@@ -184,6 +193,15 @@ def ema_log_q(delta64: torch.Tensor, alpha64: torch.Tensor):
     return p, torch.where(pa < 0.5, torch.log1p(-pa), torch.log(q))
 
 
+def ema_weights(delta, alpha, beta, gamma):
+    """(W = γ·√(1/ndim)·p·β, w = log q) per (channel, state) in float64: the EMA kernel is
+    Σ_n W_n·exp(l·w_n)."""
+    f64 = torch.float64
+    p, logq = ema_log_q(delta.to(f64)[..., 0], alpha.to(f64)[..., 0])
+    W = gamma.to(f64) * math.sqrt(1.0 / delta.shape[1]) * p * beta.to(f64)[..., 0]
+    return W, logq
+
+
 def ema_kernel(delta: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor, gamma: torch.Tensor,
                L: int, method: str = "mega") -> torch.Tensor:
     """Mega's multi-dimensional damped EMA kernel K (D, L).
@@ -193,10 +211,6 @@ def ema_kernel(delta: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor, gam
     """
     v.method("method", method, EMA_METHODS)
     L = _check_ema(delta, alpha, beta, gamma, L)
-    f64 = torch.float64
-    d64, a64 = delta.to(f64)[..., 0], alpha.to(f64)[..., 0]
-    p, logq = ema_log_q(d64, a64)
-    scale = math.sqrt(1.0 / delta.shape[1])
-    W = gamma.to(f64) * scale * p * beta.to(f64)[..., 0]
+    W, logq = ema_weights(delta, alpha, beta, gamma)
     K = _vandermonde(W, logq, L, v.work_dtype(delta.dtype))
     return K.to(delta.dtype)

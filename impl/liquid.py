@@ -50,7 +50,7 @@ import torch
 
 from ssmspec.impl import _validate as v
 from ssmspec.impl import convolution as conv
-from ssmspec.impl.kernels import _check_diag, _vandermonde, _wide
+from ssmspec.impl.kernels import _check_diag, _vandermonde, discretize_wide
 
 METHODS = ("pb", "kb")
 
@@ -60,22 +60,9 @@ def _order(order) -> int:
 
 
 def _bilinear(Lambda, B, C, log_dt):
-    """(C·B̄ per state, B̄, w = log Ā, negative) in float64/complex128."""
-    wide = _wide(Lambda.dtype)
-    lam, b, c = Lambda.to(wide), B.to(wide), C.to(wide)
-    dt = torch.exp(log_dt.to(torch.float64))[:, None]
-    z = dt * lam
-    bbar = dt * b / (1 - z / 2)
-    x = z / 2
-    negative = None
-    if lam.is_complex():
-        a = torch.atanh(x)
-    else:
-        # real Δλ < −2 gives Ā < 0: log|Ā| = 2·atanh(1/x), the sign carried separately
-        big = x.abs() > 1
-        a = torch.atanh(torch.where(big, 1 / x, x))
-        negative = big
-    return c, bbar, a + a, negative
+    """(C per state, B̄, w = log Ā, negative) in float64/complex128 (bilinear, as diag_kernel)."""
+    _, bbar, w, negative = discretize_wide(Lambda, B, log_dt, "bilinear")
+    return C.to(bbar.dtype), bbar, w, negative
 
 
 def _kernels(Lambda, B, C, log_dt, L, order, method, conj_half):

@@ -35,46 +35,16 @@ import torch
 
 from ssmspec.impl import _validate as v
 from ssmspec.impl.convolution import causal_conv
-from ssmspec.impl.discretization import phi1
 from ssmspec.impl.kernels import (
     _check_diag,
     _check_ema,
     _powers,
     _vandermonde,
     diag_kernel,
+    discretize_wide,
 )
 
 METHODS = ("zoh", "bilinear", "zoh_approx")
-
-
-def _wide(dtype: torch.dtype) -> torch.dtype:
-    return torch.complex128 if dtype.is_complex else torch.float64
-
-
-def discretize_wide(Lambda, B, log_dt, method: str):
-    """(Ā, B̄, w = log Ā, negative) in float64/complex128, as diag_kernel discretises.
-
-    For real bilinear Ā < 0 (ΔΛ < −2), w = log|Ā| and `negative` marks those states; else None.
-    """
-    wide = _wide(Lambda.dtype)
-    lam, b = Lambda.to(wide), B.to(wide)
-    dt = torch.exp(log_dt.to(torch.float64))[:, None]
-    z = dt * lam
-    negative = None
-    if method == "bilinear":
-        abar, bbar = (1 + z / 2) / (1 - z / 2), dt * b / (1 - z / 2)
-        x = z / 2
-        if lam.is_complex():
-            a = torch.atanh(x)
-        else:
-            big = x.abs() > 1  # Ā < 0: |Ā| = |(1 + 1/x)/(1 − 1/x)|
-            a = torch.atanh(torch.where(big, 1 / x, x))
-            negative = big
-        w = a + a  # `a + a`, not 2·a: a complex product turns atanh(±1) into a NaN phase
-    else:
-        abar, w = torch.exp(z), z
-        bbar = dt * phi1(z) * b if method == "zoh" else dt * b
-    return abar, bbar, w, negative
 
 
 def _check_state(name: str, x, like: torch.Tensor, shape: tuple, what: str):

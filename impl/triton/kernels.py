@@ -16,15 +16,12 @@ the built-in: computed wider, rounded once). Nothing of size H·N·L is stored.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import triton
 import triton.language as tl
 
 from ssmspec.impl import _validate as v
-from ssmspec.impl.discretization import phi1
-from ssmspec.impl.kernels import _check_diag, _check_ema, ema_log_q
+from ssmspec.impl.kernels import _check_diag, _check_ema, discretize_wide, ema_weights
 from ssmspec.impl.triton import interpreted, kernel_device
 
 METHODS = ("zoh", "bilinear", "zoh_approx")
@@ -92,26 +89,8 @@ def vandermonde(W: torch.Tensor, w: torch.Tensor, L: int, out_dtype: torch.dtype
 def _diag(Lambda, B, C, log_dt, L, method="zoh", conj_half=True, drop_tail=False):
     L = _check_diag(Lambda, B, C, log_dt, L, method, conj_half)
     kernel_device("Lambda", Lambda)
-    wide = torch.complex128 if Lambda.is_complex() else torch.float64
-    lam, b, c = Lambda.to(wide), B.to(wide), C.to(wide)
-    dt = torch.exp(log_dt.to(torch.float64))[:, None]
-    z = dt * lam
-    negative = None
-    if method == "bilinear":
-        bbar = dt * b / (1 - z / 2)
-        # log Ā = 2·atanh(z/2), accurate for small |z|; real |z/2| > 1 gives Ā < 0 with
-        # |Ā| = |(1 + 2/z)/(1 − 2/z)|, i.e. atanh of the reciprocal
-        x = z / 2
-        if lam.is_complex():
-            a = torch.atanh(x)
-        else:
-            big = x.abs() > 1
-            a = torch.atanh(torch.where(big, 1 / x, x))
-            negative = big
-        w = a + a  # not 2·a: a complex product turns atanh(±1) = ∓inf + 0i into a NaN phase
-    else:
-        w = z
-        bbar = dt * phi1(z) * b if method == "zoh" else dt * b
+    _, bbar, w, negative = discretize_wide(Lambda, B, log_dt, method)
+    c = C.to(bbar.dtype)
     K = vandermonde(c * bbar, w, L, v.real_dtype(Lambda.dtype), negative, drop_tail)
     return K + K if conj_half else K  # the factor 2 is exact
 
@@ -140,7 +119,5 @@ def ema_kernel(delta: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor, gam
     v.method("method", method, EMA_METHODS)
     L = _check_ema(delta, alpha, beta, gamma, L)
     kernel_device("delta", delta)
-    f64 = torch.float64
-    p, logq = ema_log_q(delta.to(f64)[..., 0], alpha.to(f64)[..., 0])
-    W = gamma.to(f64) * math.sqrt(1.0 / delta.shape[1]) * p * beta.to(f64)[..., 0]
+    W, logq = ema_weights(delta, alpha, beta, gamma)
     return vandermonde(W, logq, L, delta.dtype)
