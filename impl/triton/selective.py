@@ -33,6 +33,7 @@ import triton.language as tl
 from ssmspec.impl import _validate as v
 from ssmspec.impl import selective as torch_selective
 from ssmspec.impl.triton import interpreted, kernel_device
+from ssmspec.impl.triton.scan import _complex_combine, _last, _real_combine
 
 METHODS = ("zoh_approx", "zoh", "bilinear")
 BLOCK_T = 16 if interpreted() else 64
@@ -57,22 +58,6 @@ def _log1p(x):
 @triton.jit
 def _softplus(x):
     return tl.maximum(x, 0.0) + _log1p(tl.exp(-tl.abs(x)))
-
-
-@triton.jit
-def _real_combine(a1, b1, a2, b2):
-    return a1 * a2, a2 * b1 + b2
-
-
-@triton.jit
-def _complex_combine(ar1, ai1, br1, bi1, ar2, ai2, br2, bi2):
-    return (ar1 * ar2 - ai1 * ai2, ar1 * ai2 + ai1 * ar2,
-            ar2 * br1 - ai2 * bi1 + br2, ar2 * bi1 + ai2 * br1 + bi2)
-
-
-@triton.jit
-def _last(x, offs_t, BLOCK_T: tl.constexpr):
-    return tl.sum(tl.where(offs_t[None, :] == BLOCK_T - 1, x, 0.0), axis=1)
 
 
 @triton.jit
