@@ -27,6 +27,7 @@ import shutil
 import torch
 
 from ssmspec.impl import _validate as v
+from ssmspec.impl.scans import _check, scan_adjoint
 
 _SOURCE = r"""
 #include <torch/extension.h>
@@ -127,35 +128,13 @@ class _Scan(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         a, h, h0 = ctx.saved_tensors
-        rev = ctx.reverse
-        ac = a.conj() if a.is_complex() else a
-        # the coefficient multiplying λ_{t+1} (forward) / λ_{t−1} (reverse); 0 past the end
-        shifted = torch.zeros_like(ac)
-        if rev:
-            shifted[..., 1:] = ac[..., :-1]
-        else:
-            shifted[..., :-1] = ac[..., 1:]
-        lam = _raw(shifted, g.contiguous(), None, not rev)
-        prev = torch.zeros_like(h)  # h_{t−1} in scan order
-        first = -1 if rev else 0
-        if rev:
-            prev[..., :-1] = h[..., 1:]
-        else:
-            prev[..., 1:] = h[..., :-1]
-        if h0 is not None:
-            prev[..., first] = h0
-        prev = prev.conj() if prev.is_complex() else prev
-        grad_a = lam * prev
-        grad_h0 = ac[..., first] * lam[..., first] if h0 is not None else None
-        return grad_a, lam, grad_h0, None
+        return (*scan_adjoint(_raw, a, h, h0, g, ctx.reverse), None)
 
 
 def linear_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None = None,
                 reverse: bool = False, method: str = "sequential") -> torch.Tensor:
     """`linear_scan`'s sequential method, compiled for the CPU; see the module docstring and
     `ssmspec.impl.scans.linear_scan` for the contract (the same checks, the same errors)."""
-    from ssmspec.impl.scans import _check
-
     _check(a, b, h0, reverse, method)
     if method != "sequential":
         raise ValueError(f"method: the compiled CPU scan implements 'sequential', got {method!r}")

@@ -230,6 +230,36 @@ def _chunked(a, b, h0, T=CHUNK, carry_h0=True):
     return out.permute(1, 2, 0).reshape(R, nc * T)[:, :L].reshape(*lead, L)
 
 
+# --- the adjoint ------------------------------------------------------------------------------
+
+
+def scan_adjoint(scan, a, h, h0, g, reverse: bool):
+    """Gradients (∂a, ∂b, ∂h0) of h = linear_scan(a, b, h0, reverse) for the output gradient g,
+    by one reverse scan (`scan(a, b, h0, reverse)` runs it) of the adjoint recurrence
+
+        λ_t = g_t + conj(a_{t+1})·λ_{t+1},   ∂b_t = λ_t,   ∂a_t = λ_t·conj(h_{t−1}),
+        ∂h0 = conj(a_0)·λ_0
+
+    in scan order (mirrored for reverse=True), PyTorch's conjugate convention for complex inputs.
+    Shared by the compiled implementations' autograd Functions (`cpp`, `triton`)."""
+    ac = a.conj().resolve_conj() if a.is_complex() else a
+    first = -1 if reverse else 0
+    shifted = torch.zeros_like(ac)  # the coefficient of λ's next step; 0 past the end
+    prev = torch.zeros_like(h)  # h_{t−1} in scan order
+    if reverse:
+        shifted[..., 1:] = ac[..., :-1]
+        prev[..., :-1] = h[..., 1:]
+    else:
+        shifted[..., :-1] = ac[..., 1:]
+        prev[..., 1:] = h[..., :-1]
+    lam = scan(shifted, g.contiguous(), None, not reverse)
+    if h0 is not None:
+        prev[..., first] = h0
+    prev = prev.conj() if prev.is_complex() else prev
+    grad_h0 = ac[..., first] * lam[..., first] if h0 is not None else None
+    return lam * prev, lam, grad_h0
+
+
 # --- the primitive ----------------------------------------------------------------------------
 
 

@@ -31,7 +31,7 @@ import triton
 import triton.language as tl
 
 from ssmspec.impl import _validate as v
-from ssmspec.impl.scans import _check
+from ssmspec.impl.scans import _check, scan_adjoint
 from ssmspec.impl.triton import interpreted, kernel_device
 
 METHODS = ("sequential", "chunked")
@@ -141,27 +141,11 @@ class _Scan(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         a, h, h0 = ctx.saved_tensors
-        rev = ctx.reverse
-        ac = a.conj() if a.is_complex() else a
-        # λ_t = g_t + conj(a_{t+1})·λ_{t+1} (in scan order): the coefficient is a shifted by one
-        # step, 0 past the end
-        shifted = torch.zeros_like(ac)
-        prev = torch.zeros_like(h)  # h_{t−1} in scan order
-        first = -1 if rev else 0
-        if rev:
-            shifted[..., 1:] = ac[..., :-1]
-            prev[..., :-1] = h[..., 1:]
-        else:
-            shifted[..., :-1] = ac[..., 1:]
-            prev[..., 1:] = h[..., :-1]
-        lam = scan_rows(shifted.resolve_conj(), g.contiguous(), None, not rev,
-                        block_t=ctx.block_t)
-        if h0 is not None:
-            prev[..., first] = h0
-        prev = prev.conj() if prev.is_complex() else prev
-        grad_a = lam * prev
-        grad_h0 = ac[..., first] * lam[..., first] if h0 is not None else None
-        return grad_a, lam, grad_h0, None, None, None
+
+        def scan(a_, b_, h0_, reverse):
+            return scan_rows(a_, b_, h0_, reverse, block_t=ctx.block_t)
+
+        return (*scan_adjoint(scan, a, h, h0, g, ctx.reverse), None, None, None)
 
 
 def _linear_scan(a, b, h0=None, reverse=False, method="chunked", drop_carry=False):
