@@ -157,10 +157,10 @@ def _diag_tier(case: Case) -> str:
     return "mp" if H * N * case.params["L"] <= MP_MAX else "np"
 
 
-def _bench_diag(fmt: str) -> Case:
-    """H = 256, N = 64 (S4D-Lin, Δ log-uniform in [1e-3, 1e-1]), L = 4096."""
+def s4d_bench_arrays(fmt: str, H: int, N: int):
+    """(rng, arrays) of the S4D benchmark system: Λ S4D-Lin (complex formats) or S4D-Real
+    (real), B = 1, C normal, Δ log-uniform in [1e-3, 1e-1]; the rng is returned for more draws."""
     rng = np.random.default_rng(0)
-    H, N, L = 256, 64, 4096
     if dtype(fmt).is_complex:
         lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
         C = rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))
@@ -168,9 +168,13 @@ def _bench_diag(fmt: str) -> Case:
         lam = np.broadcast_to(-(np.arange(N) + 1.0), (H, N))
         C = rng.normal(size=(H, N))
     log_dt = np.log(10.0 ** rng.uniform(-3, -1, H))
-    return Case({"Lambda": representable(lam, fmt), "B": representable(np.ones_like(lam), fmt),
-                 "C": representable(C, fmt), "log_dt": representable(log_dt, fmt)}, fmt,
-                {"L": L, "conj_half": True})
+    return rng, {"Lambda": representable(lam, fmt), "B": representable(np.ones_like(lam), fmt),
+                 "C": representable(C, fmt), "log_dt": representable(log_dt, fmt)}
+
+
+def _bench_diag(fmt: str) -> Case:
+    """H = 256, N = 64 (S4D-Lin, Δ log-uniform in [1e-3, 1e-1]), L = 4096."""
+    return Case(s4d_bench_arrays(fmt, 256, 64)[1], fmt, {"L": 4096, "conj_half": True})
 
 
 DIAG = registry.register_spec(Spec(

@@ -52,7 +52,7 @@ from ssmspec.impl import liquid as impl
 from ssmspec.reference.mp import liquid as ref_mp
 from ssmspec.reference.np import liquid as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
-from ssmspec.specs.kernels import diag_cases
+from ssmspec.specs.kernels import diag_cases, s4d_bench_arrays
 from ssmspec.strategies import arrays, real_normals, representable, sequence_lengths
 
 DTYPES = ("c128", "c64", "fp64", "fp32")
@@ -135,28 +135,15 @@ def _conv_tier(case: Case) -> str:
     return "mp" if small and _kernel_tier(case) == "mp" else "np"
 
 
-def _bench_arrays(fmt: str, H: int, N: int):
-    rng = np.random.default_rng(0)
-    if dtype(fmt).is_complex:
-        lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
-        C = rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))
-    else:
-        lam = np.broadcast_to(-(np.arange(N) + 1.0), (H, N))
-        C = rng.normal(size=(H, N))
-    log_dt = np.log(10.0 ** rng.uniform(-3, -1, H))
-    return rng, {"Lambda": representable(lam, fmt), "B": representable(np.ones_like(lam), fmt),
-                 "C": representable(C, fmt), "log_dt": representable(log_dt, fmt)}
-
-
 def _bench_kernel(fmt: str) -> Case:
     """H = 256, N = 64 (S4D-Lin), L = 4096, order 3, as `diag_kernel`'s benchmark."""
-    _, arrs = _bench_arrays(fmt, 256, 64)
+    _, arrs = s4d_bench_arrays(fmt, 256, 64)
     return Case(arrs, fmt, {"L": 4096, "order": 3, "conj_half": True})
 
 
 def _bench_conv(fmt: str) -> Case:
     """batch 2, H = 64, N = 64 (S4D-Lin), L = 2048, order 3."""
-    rng, arrs = _bench_arrays(fmt, 64, 64)
+    rng, arrs = s4d_bench_arrays(fmt, 64, 64)
     u = rng.normal(size=(2, 64, 2048))
     return Case({**arrs, "u": representable(u, fmt)}, fmt,
                 {"L": 2048, "order": 3, "conj_half": True})
