@@ -23,7 +23,8 @@ commands:
   selftest put each known-bad variant (mutant) in place of the implementation and run the
            properties on it: the mutation score per primitive; exits 1 if one is missed
 
-Output: markdown on stdout; --json prints JSON instead; --quiet prints only the verdict.
+report, check, compare, selftest: markdown on stdout; --json prints JSON instead, --quiet only
+the one-line verdict (on stderr, with the exit status as the machine-readable result).
 """
 
 
