@@ -138,7 +138,12 @@ def sgconv_kernel(weights: torch.Tensor, L: int, decay: torch.Tensor, init_scale
     lam_w = lam.to(work)
     k = ((1 - lam_w) * flat[:, a] + lam_w * flat[:, b]) * scale[:, block]  # (H, n)
     if normalize:
-        norm = torch.sqrt(_pairwise_sum(k.to(torch.float64).square()))[:, None]
+        k64 = k.to(torch.float64)
+        # scaled by a power of two near max|k| (exact) so the squares neither underflow nor
+        # overflow: a kernel of subnormal-sized taps has a nonzero norm
+        _, e = torch.frexp(k64.abs().amax(-1, keepdim=True))
+        scale = torch.ldexp(torch.ones_like(k64[:, :1]), -e)
+        norm = torch.sqrt(_pairwise_sum((k64 * scale).square()))[:, None] / scale
         # an all-zero kernel stays zero rather than 0/0; a NaN norm propagates
         k = torch.where(norm == 0, torch.zeros((), dtype=work, device=k.device),
                         k / norm.to(work))
