@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings, target
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
-from ssmspec import harness, registry
+from ssmspec import harness, registry, strategies
 from ssmspec.errors import Measurement
 from ssmspec.spec import Case, Implementation, LawContext
 
@@ -79,6 +79,7 @@ class CheckResult:
     seed: int | None
     searches: list[Search] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
+    shapes: strategies.ShapeScope | None = None  # the sizes fixed and the regime, if any
 
     @property
     def passed(self) -> bool:
@@ -86,12 +87,13 @@ class CheckResult:
 
 
 def search(spec, impl: Implementation, method: str, fmt: str, device: str, examples: int,
-           seed_: int | None) -> Search:
-    """Draw `examples` inputs, steering toward the largest err/bound; keep the worst."""
+           seed_: int | None, shapes: strategies.ShapeScope | None = None) -> Search:
+    """Draw `examples` inputs (their shapes under `shapes`: sizes fixed by name, the realistic
+    regime), steering toward the largest err/bound; keep the worst."""
     out = Search(method, fmt, xfail=impl.expected_failure(method, fmt))
 
     def run(data):
-        case = data.draw(spec.strategy(fmt, method), label="case")
+        case = data.draw(strategies.cases(spec, fmt, method, shapes), label="case")
         m = harness.evaluate(spec, impl.fn, case, method, device)
         out.examples += 1
         if m.raised:
@@ -164,16 +166,18 @@ def _bad_outcomes(spec, impl: Implementation) -> list[Outcome]:
 
 def check(primitive: str, impl: Implementation, methods=None, dtypes=None, device: str = "cpu",
           examples: int = 100, seed_: int | None = None, laws: bool = True,
-          bad_inputs: bool = True, progress=None) -> CheckResult:
-    """Search, laws and bad inputs of `impl` against `primitive`'s spec."""
+          bad_inputs: bool = True, progress=None,
+          shapes: strategies.ShapeScope | None = None) -> CheckResult:
+    """Search, laws and bad inputs of `impl` against `primitive`'s spec. `shapes` fixes sizes
+    or draws them from the realistic regime in the search (the laws keep their own shapes)."""
     spec = registry.spec(primitive)
-    res = CheckResult(primitive, impl.name, device, seed_)
+    res = CheckResult(primitive, impl.name, device, seed_, shapes=shapes)
     meths = [m for m in (impl.methods or spec.methods) if not methods or m in methods]
     for m in meths:
         for d in spec.dtypes_of(m):
             if (impl.dtypes and d not in impl.dtypes) or (dtypes and d not in dtypes):
                 continue
-            res.searches.append(search(spec, impl, m, d, device, examples, seed_))
+            res.searches.append(search(spec, impl, m, d, device, examples, seed_, shapes))
             if progress:
                 progress(f"{primitive} {m} {d}")
     checked = {s.dtype for s in res.searches}
@@ -212,9 +216,11 @@ def save_worst(res: CheckResult, out_dir: str | Path) -> list[Path]:
 def to_text(res: CheckResult, argv_hint: str) -> str:
     """The human-readable verdict: a table per (method, dtype), the worst inputs, laws, bad
     inputs, and how to reproduce."""
-    lines = [f"# ssmspec check: {res.implementation} as `{res.primitive}` on {res.device}", "",
-             "| method | dtype | examples | max err/bound | max ulps | verdict |",
-             "|---|---|---:|---:|---:|---|"]
+    lines = [f"# ssmspec check: {res.implementation} as `{res.primitive}` on {res.device}", ""]
+    if res.shapes is not None:
+        lines += [f"shapes: {describe_shapes(res.shapes)}", ""]
+    lines += ["| method | dtype | examples | max err/bound | max ulps | verdict |",
+              "|---|---|---:|---:|---:|---|"]
     for s in res.searches:
         ulps = s.worst.max_ulps if s.worst else 0.0
         verdict = "pass" if s.passed else "FAIL"
@@ -244,6 +250,14 @@ def to_text(res: CheckResult, argv_hint: str) -> str:
     lines.append(f"reproduce: `{rep}`" + ("" if res.seed is not None else
                                           " (derandomized: the same inputs every run)"))
     return "\n".join(lines)
+
+
+def describe_shapes(shapes: strategies.ShapeScope) -> str:
+    """`L=4096, N=64 fixed; the others from the realistic regime` and the like."""
+    fixed = ", ".join(f"{k}={v}" for k, v in shapes.fixed.items())
+    rest = ("the other sizes from the realistic regime" if shapes.regime == "realistic"
+            else "the other sizes as the spec draws them")
+    return f"{fixed} fixed; {rest}" if fixed else rest.replace("the other", "sizes")
 
 
 def new_seed() -> int:

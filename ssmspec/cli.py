@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ssmspec import __version__, dtypes, registry
+from ssmspec import __version__, dtypes, profiles, registry, strategies
 
 DESCRIPTION = """\
 ssmspec: is an SSM kernel still right, how right, and how fast?
@@ -34,7 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"ssmspec {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    sub.add_parser("list", help="list primitives, methods, formats and implementations")
+    lst = sub.add_parser("list", help="list primitives, methods, formats and implementations")
+    lst.add_argument("--sharpness", action="store_true",
+                     help="also measure each primitive's sharpness: the built-in's err/bound in "
+                          "fp32/c64 on its benchmark input (a shipping size); slow")
+    lst.add_argument("--primitive", nargs="+", metavar="NAME", help="primitives (default: all)")
 
     r = sub.add_parser("report", help="precision/speed report on the implementations")
     r.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
@@ -55,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--plots", action="store_true",
                    help="also sweep each primitive along L (scans, kernels, convolution) or Δ "
                         "(discretisation) and write PNGs of err/bound, ulps, |error|/M and time")
+    r.add_argument("--realistic-examples", type=int, default=1, metavar="K",
+                   help="the sharpness section: besides the benchmark input, K inputs per "
+                        "(primitive, method) drawn in the realistic regime, fp32/c64, built-in "
+                        "torch (default: 1; 0: the benchmark input only)")
+    r.add_argument("--no-realistic", action="store_true",
+                   help="skip the sharpness section (realistic sizes)")
     r.add_argument("--selftest", action="store_true",
                    help="also run the self-test and put the mutation scores in the report")
     _output_flags(r)
@@ -69,8 +79,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="formats (default: all of the primitive's)")
     c.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     c.add_argument("--profile", choices=("ci", "dev", "nightly"), default=None,
-                   help="how hard to search: ci 100 inputs per (method, dtype), dev 30, "
-                        "nightly 1000 (default: SSMSPEC_PROFILE, else ci)")
+                   help="how hard to search: inputs per (method, dtype) "
+                        + _counts(profiles.CHECK_EXAMPLES) + "; at fixed sizes or in the "
+                        "realistic regime " + _counts(profiles.REALISTIC_EXAMPLES)
+                        + " (default: SSMSPEC_PROFILE, else ci)")
+    c.add_argument("--size", action="append", default=[], metavar="NAME=VALUE",
+                   help="fix a size parameter of the primitive's signature, e.g. --size L=4096 "
+                        "--size N=64 (repeatable; `ssmspec list` names each primitive's sizes); "
+                        "the values are still drawn")
+    c.add_argument("--regime", choices=strategies.REGIMES, default="default",
+                   help="where the other sizes come from: the spec's small shapes (default) or "
+                        "the sizes kernels ship with (realistic: L to 2^16, N to 256, H/D to "
+                        "1024, batch to 8, within a work budget per input)")
     c.add_argument("--examples", type=int, default=None, metavar="K",
                    help="inputs per (method, dtype), overriding the profile's")
     c.add_argument("--seed", type=int, default=None,
@@ -103,6 +123,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _counts(table) -> str:
+    return ", ".join(f"{k} {v}" for k, v in table.items() if k != "interpret")
+
+
 def _output_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--json", action="store_true", help="print JSON on stdout (for CI)")
@@ -119,12 +143,19 @@ def _emit(a: argparse.Namespace, markdown: str, data, verdict: str) -> None:
     print(verdict, file=sys.stderr)
 
 
-def _list() -> int:
+def _list(a: argparse.Namespace) -> int:
+    _validate_names("primitive", a.primitive, [s.name for s in registry.specs()])
     for s in registry.specs():
+        if a.primitive and s.name not in a.primitive:
+            continue
         print(f"{s.name}  [{s.family}]  {s.summary}")
         print(f"  signature: {s.signature}")
         print(f"  methods:   {', '.join(s.methods)}")
         print(f"  dtypes:    {', '.join(s.dtypes)}")
+        if s.sizes:
+            works = sorted({s.work_of(m) for m in s.methods})
+            print(f"  sizes:     {', '.join(s.sizes)} (--size NAME=VALUE; realistic work "
+                  f"budget {' / '.join(f'2^{w.bit_length() - 1}' for w in works)})")
         for impl in registry.implementations(s.name):
             state = "available" if impl.available else f"unavailable: {impl.unavailable}"
             print(f"  impl:      {impl.name} ({impl.source}; {state}; devices "
@@ -135,6 +166,14 @@ def _list() -> int:
         muts = registry.mutants(s.name)
         if muts:
             print(f"  mutants:   {', '.join(m.name for m in muts)}")
+        if a.sharpness:
+            from ssmspec import sharpness
+
+            for e in sharpness.build([s.name], examples=0):
+                note = "" if e["sharp"] else (f" (below {sharpness.GOAL}: "
+                                              f"{e['explained'] or 'not explained'})")
+                print(f"  sharpness: {e['method']} {e['dtype']} {e['sharpness']:.3g} on the "
+                      f"benchmark input ({s.bench_shape}){note}")
         print()
     print("dtypes:")
     print(dtypes.describe())
@@ -149,6 +188,7 @@ def _validate_names(kind: str, given, known) -> None:
 
 def _report(a: argparse.Namespace) -> int:
     from ssmspec import report
+    from ssmspec.sharpness import GOAL
 
     if a.examples < 1 or a.repeats < 1:
         raise SystemExit("ssmspec: error: --examples and --repeats must be >= 1")
@@ -162,8 +202,11 @@ def _report(a: argparse.Namespace) -> int:
     _validate_names("method", a.method, {m for s in specs for m in s.methods})
     _validate_names("impl", a.impl, {i.name for i in registry.implementations()})
     progress = False if (a.no_progress or a.quiet or a.json) else None
+    if a.realistic_examples < 0:
+        raise SystemExit("ssmspec: error: --realistic-examples must be >= 0")
     rep = report.build(a.primitive, a.impl, a.method, a.dtype, a.device, a.examples, a.repeats,
-                       timing=not a.no_timing, progress=progress)
+                       timing=not a.no_timing, progress=progress,
+                       realistic=None if a.no_realistic else a.realistic_examples)
     if a.plots:
         from ssmspec import sweeps
 
@@ -178,8 +221,11 @@ def _report(a: argparse.Namespace) -> int:
     missed = [x for x in (rep.get("selftest") or {}).get("mutants", []) if not x["caught"]]
     _emit(a, report.to_markdown(rep), rep,
           f"wrote {j} and {m}: {s['passed']}/{s['entries']} within bound"
+          + (f"; {s['failed_realistic']} over the bound at realistic sizes"
+             if s.get("failed_realistic") else "")
+          + (f"; sharpness below {GOAL} for {s['below_goal']}" if s.get("below_goal") else "")
           + (f"; {len(missed)} mutant(s) missed" if missed else ""))
-    return 0 if s["failed"] == 0 and not missed else 1
+    return 0 if s["failed"] == 0 and not s.get("failed_realistic") and not missed else 1
 
 
 def _check(a: argparse.Namespace) -> int:
@@ -190,7 +236,15 @@ def _check(a: argparse.Namespace) -> int:
         raise SystemExit(f"ssmspec: error: primitive: expected one of {spec_names}, "
                          f"got {a.primitive!r}")
     profile = a.profile or profiles.active()
-    examples = a.examples or {"ci": 100, "dev": 30, "nightly": 1000}[profile]
+    spec = registry.spec(a.primitive)
+    try:
+        fixed = strategies.parse_sizes(a.size, spec.sizes, a.primitive)
+    except ValueError as exc:
+        raise SystemExit(f"ssmspec: error: {exc}") from exc
+    shapes = (strategies.ShapeScope(fixed=fixed, regime=a.regime)
+              if fixed or a.regime != "default" else None)
+    table = profiles.CHECK_EXAMPLES if shapes is None else profiles.REALISTIC_EXAMPLES
+    examples = a.examples or table[profile]
     if examples < 1:
         raise SystemExit("ssmspec: error: --examples must be >= 1")
     seed = a.seed if a.seed is not None else (None if profile == "ci" else check.new_seed())
@@ -208,19 +262,22 @@ def _check(a: argparse.Namespace) -> int:
                                    methods=a.method)
     except (ValueError, TypeError, ImportError, OSError) as exc:
         raise SystemExit(f"ssmspec: error: {a.function}: {exc}") from exc
-    spec = registry.spec(a.primitive)
     _validate_names("method", a.method, spec.methods)
     res = check.check(a.primitive, impl, a.method, a.dtype, a.device, examples, seed,
-                      laws=not a.no_laws, bad_inputs=not a.no_bad_input)
+                      laws=not a.no_laws, bad_inputs=not a.no_bad_input, shapes=shapes)
     hint = " ".join(["ssmspec check", a.primitive, a.function]
                     + (["--adapter", a.adapter] if a.adapter else [])
                     + (["--method", *a.method] if a.method else [])
                     + (["--dtype", *a.dtype] if a.dtype else [])
+                    + [f"--size {x}" for x in a.size]
+                    + (["--regime", a.regime] if a.regime != "default" else [])
                     + ["--device", a.device, "--examples", str(examples)])
     if a.save_worst:
         check.save_worst(res, a.save_worst)
     data = {"primitive": res.primitive, "implementation": res.implementation,
             "device": res.device, "seed": res.seed, "passed": res.passed,
+            "shapes": ({"fixed": dict(shapes.fixed), "regime": shapes.regime}
+                       if shapes is not None else None),
             "searches": [{"method": s.method, "dtype": s.dtype, "examples": s.examples,
                           "max_err_over_bound": s.ratio, "passed": s.passed, "xfail": s.xfail,
                           "raised": s.raised,
@@ -273,7 +330,7 @@ def main(argv=None) -> int:
     p = _parser()
     a = p.parse_args(argv)
     if a.command == "list":
-        return _list()
+        return _list(a)
     if a.command == "report":
         return _report(a)
     if a.command == "check":

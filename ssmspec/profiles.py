@@ -32,6 +32,12 @@ settings.register_profile("nightly", max_examples=500, derandomize=False, print_
                           **_common)
 
 
+# `ssmspec check` inputs per (method, format), by profile: the default search, and the search at
+# fixed sizes or in the realistic regime (each input there costs a reference at shipping size).
+CHECK_EXAMPLES = {"ci": 100, "dev": 30, "nightly": 1000, "interpret": 10}
+REALISTIC_EXAMPLES = {"ci": 5, "dev": 3, "nightly": 20, "interpret": 1}
+
+
 def load(name: str | None = None) -> str:
     """Load the profile `name` (default: SSMSPEC_PROFILE, else `ci`) and return its name."""
     name = name or os.environ.get("SSMSPEC_PROFILE", "ci")

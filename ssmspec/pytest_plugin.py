@@ -2,7 +2,7 @@
 
     pytest --pyargs ssmspec.properties --ssmspec-impl linear_scan=mypkg.scans:scan \\
         [--ssmspec-adapter mypkg.adapters:to_canonical] [--ssmspec-xfail mypkg/xfail.toml] \\
-        [--ssmspec-only]
+        [--ssmspec-only] [--ssmspec-size L=4096 ...] [--ssmspec-regime realistic]
 
 registers each named function as an implementation before the properties are collected, so every
 generic property (conformance within the bound, laws, output dtype and device, bad input) runs on
@@ -28,9 +28,37 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      "reason) of the outside implementations")
     g.addoption("--ssmspec-only", action="store_true",
                 help="run the properties on the outside implementations only")
+    g.addoption("--ssmspec-size", action="append", default=[], metavar="NAME=VALUE",
+                help="fix a size parameter (as `ssmspec list` names it) in the conformance "
+                     "properties of every primitive that has it (repeatable)")
+    g.addoption("--ssmspec-regime", choices=("default", "realistic"), default=None,
+                help="draw the other sizes from the spec's small shapes (default) or the sizes "
+                     "kernels ship with (realistic)")
+
+
+def _configure_shapes(config: pytest.Config) -> None:
+    """--ssmspec-size / --ssmspec-regime, passed to the properties as SSMSPEC_SIZES and
+    SSMSPEC_REGIME (read when they are collected); an unknown size name is a usage error."""
+    import os
+
+    sizes, regime = config.getoption("--ssmspec-size"), config.getoption("--ssmspec-regime")
+    if not sizes and regime is None:
+        return
+    from ssmspec import registry, strategies
+
+    known = sorted({n for s in registry.specs() for n in s.sizes})
+    try:
+        for text in sizes:
+            strategies.parse_sizes([text], tuple(known), "any primitive")
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc).replace("--size", "--ssmspec-size")) from exc
+    os.environ["SSMSPEC_SIZES"] = ",".join(sizes)
+    if regime is not None:
+        os.environ["SSMSPEC_REGIME"] = regime
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _configure_shapes(config)
     given = config.getoption("--ssmspec-impl")
     if not given:
         return

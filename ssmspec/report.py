@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ssmspec import __version__, harness, registry
+from ssmspec import __version__, harness, registry, sharpness
 
 SCHEMA = "ssmspec.report/1"
 SCHEMA_FILE = Path(__file__).with_name("schema") / "report-v1.json"
@@ -117,15 +117,23 @@ def measure_target(t: registry.Target, examples: int, repeats: int, timing: bool
 
 def build(primitives=None, impls=None, methods=None, dtypes=None, device: str = "cpu",
           examples: int = 20, repeats: int = 7, timing: bool = True,
-          progress: bool | None = None) -> dict:
-    """Measure every selected target on `device`; the report as a JSON-ready dict."""
+          progress: bool | None = None, realistic: int | None = 1) -> dict:
+    """Measure every selected target on `device`; the report as a JSON-ready dict. `realistic`:
+    realistic-regime inputs per (primitive, method) of the sharpness section (None: no section).
+    """
     targets = registry.targets(primitives, impls, methods, dtypes, [device])
-    bar = Progress(len(targets), progress)
+    sharp_n = 0
+    if realistic is not None and (not impls or "torch" in impls):
+        sharp_n = sum(1 for s in registry.specs() if not primitives or s.name in primitives
+                      for m in s.methods if not methods or m in methods)
+    bar = Progress(len(targets) + sharp_n, progress)
     entries = []
     for t in targets:
         entries.append(measure_target(t, examples, repeats, timing))
         bar.step(f"{t.spec.name} {t.method} {t.dtype} {t.impl.name}")
-    return {
+    realistic_entries = (sharpness.build(primitives, methods, device, realistic, bar.step)
+                         if sharp_n else None)
+    out = {
         "schema": SCHEMA,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "environment": {
@@ -147,6 +155,12 @@ def build(primitives=None, impls=None, methods=None, dtypes=None, device: str = 
             "failed": sum(not e["passed"] for e in entries),
         },
     }
+    if realistic_entries is not None:
+        out["realistic"] = realistic_entries
+        out["settings"]["realistic_examples"] = realistic
+        out["summary"]["below_goal"] = sum(not e["sharp"] for e in realistic_entries)
+        out["summary"]["failed_realistic"] = sum(not e["passed"] for e in realistic_entries)
+    return out
 
 
 def _fmt(x, spec=".3g") -> str:
@@ -195,6 +209,8 @@ def to_markdown(report: dict) -> str:
             lines += ["", f"- worst input of {e['method']}/{e['dtype']}/{e['implementation']}: "
                           f"`{json.dumps(e['worst'])}`" + (f" raised `{e['raised']}`"
                                                           if e["raised"] else "")]
+    if report.get("realistic"):
+        lines += sharpness.to_markdown(report["realistic"])
     if report.get("sweeps"):
         lines += _sweeps_markdown(report["sweeps"])
     if report.get("selftest"):

@@ -152,6 +152,17 @@ class Spec:
     sweep: Sweep | None = None
     # method -> the formats it covers, where narrower than `dtypes` (log-space scans: real only)
     method_dtypes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # the size parameters its strategy draws through `ssmspec.strategies.size`, named as in
+    # `signature`: what `--size NAME=V` may fix and the realistic regime draws
+    sizes: tuple[str, ...] = ()
+    # the realistic regime's budget: the product of the realistic sizes one input may draw, or
+    # a mapping method -> budget (methods not named: 2**24), where a method costs more per size
+    realistic_work: int | Mapping[str, int] = 2**24
+
+    def work_of(self, method: str) -> int:
+        """The realistic regime's work budget of `method`."""
+        w = self.realistic_work
+        return int(w.get(method, 2**24)) if isinstance(w, Mapping) else int(w)
 
     def dtypes_of(self, method: str) -> tuple[str, ...]:
         """The formats `method` covers."""

@@ -6,7 +6,11 @@ Every strategy returns float64/complex128 numpy values already rounded to the fo
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 from hypothesis import strategies as st
@@ -32,10 +36,23 @@ def representable(values, fmt) -> np.ndarray:
     return round_to(a, d if np.iscomplexobj(a) else real_of(d))
 
 
+# Above this many entries an array is not drawn entry by entry (hypothesis' buffer would overrun at
+# realistic sizes): `arrays` draws a pool of ARRAY_POOL elements and fills the array from it.
+ARRAY_POOL = 64
+ARRAY_DRAW_MAX = 256
+
+
 def arrays(shape, elements: st.SearchStrategy) -> st.SearchStrategy[np.ndarray]:
-    """A float64 or complex128 array of `shape` with elements from `elements`."""
+    """A float64 or complex128 array of `shape` with elements from `elements`: each entry drawn,
+    or, above ARRAY_DRAW_MAX entries, a pool of ARRAY_POOL drawn elements (so the strategy's special
+    values still occur) spread over the array by a drawn seed."""
     n = int(np.prod(shape)) if len(shape) else 1
-    return st.lists(elements, min_size=n, max_size=n).map(lambda v: np.array(v).reshape(shape))
+    if n <= ARRAY_DRAW_MAX:
+        return st.lists(elements, min_size=n, max_size=n).map(
+            lambda v: np.array(v).reshape(shape))
+    pool = st.lists(elements, min_size=ARRAY_POOL, max_size=ARRAY_POOL)
+    return st.builds(lambda v, s: np.random.default_rng(s).choice(np.array(v), size=shape),
+                     pool, st.integers(0, 2**32 - 1))
 
 
 def stable_reals(max_mag: float, min_mag: float = 1e-12) -> st.SearchStrategy[float]:
@@ -81,3 +98,141 @@ def sequence_lengths(ci_limit: int, nightly_limit: int = 16384) -> st.SearchStra
     ones (≤ 17) drawn half the time."""
     all_ = boundary_lengths(nightly_limit if heavy() else ci_limit)
     return st.one_of(st.sampled_from([n for n in all_ if n <= 17]), st.sampled_from(all_))
+
+
+# --- shapes: the regime and the sizes a user fixes ------------------------------------------------
+
+REGIMES = ("default", "realistic")
+
+# The sizes public SSM kernels ship with (S4/S4D/Mamba/Mega configurations): sequence lengths to
+# 2^16 (with odd neighbours, where FFT sizes and chunkings change shape), state sizes to 256,
+# channels/heads to 1024, batches to 8.
+REALISTIC_SIZES: dict[str, tuple[int, ...]] = {
+    "L": (1024, 2048, 4095, 4096, 8192, 16384, 16385, 32768, 65536),
+    "N": (16, 32, 64, 128, 256),
+    "H": (64, 128, 256, 512, 1024),
+    "D": (64, 128, 256, 512, 1024),
+    "batch": (1, 2, 4, 8),
+}
+# Under the realistic regime the product of the realistic sizes one input draws stays below the
+# spec's work budget (`Spec.realistic_work`), so one input costs seconds, not hours: a draw picks
+# among the sizes that still fit (the smallest always does). Lengths are offered longest first, the
+# other sizes smallest first, so the simplest realistic input is the longest sequence at the
+# smallest widths — the axis along which errors grow.
+DEFAULT_REALISTIC_WORK = 2**24
+
+
+@dataclass
+class ShapeScope:
+    """The shapes an input may take: sizes fixed by name, the regime the others come from, and the
+    work budget of the realistic regime. `drawn` records every size name a strategy asked for
+    (tests use it to prove a declared size is honoured)."""
+
+    fixed: Mapping[str, int] = field(default_factory=dict)
+    regime: str = "default"
+    names: tuple[str, ...] | None = None  # the spec's size parameters (None: any name)
+    work: int = DEFAULT_REALISTIC_WORK
+    used: int = 1
+    drawn: set = field(default_factory=set)
+
+    def charge(self, value: int) -> int:
+        """Count a drawn size against the work budget; return it."""
+        self.used *= max(int(value), 1)
+        return value
+
+    def fresh(self) -> ShapeScope:
+        return ShapeScope(dict(self.fixed), self.regime, self.names, self.work, 1, self.drawn)
+
+
+_SCOPE: contextvars.ContextVar[ShapeScope | None] = contextvars.ContextVar("ssmspec_shapes",
+                                                                           default=None)
+
+
+@contextlib.contextmanager
+def shape_scope(scope: ShapeScope | None) -> Iterator[ShapeScope | None]:
+    """Draw inputs under `scope` (None: the strategies' own shapes)."""
+    token = _SCOPE.set(scope)
+    try:
+        yield scope
+    finally:
+        _SCOPE.reset(token)
+
+
+def size(name: str, default: st.SearchStrategy[int], kind: str | None = None
+         ) -> st.SearchStrategy[int]:
+    """The strategy of the size parameter `name` (named as in the primitive's signature): `default`
+    unless the active shape scope fixes `name` or draws it from the realistic regime, where it
+    takes the realistic sizes of `kind` (a key of REALISTIC_SIZES; default `name`: a batch named
+    `b` has kind "batch", S5's state size P kind "N"). Call it where the size is drawn (inside a
+    composite strategy), so the scope active at draw time decides."""
+    scope = _SCOPE.get()
+    if scope is None or (scope.names is not None and name not in scope.names):
+        return default  # a size of a sub-strategy the primitive does not expose (diag_step's L)
+    scope.drawn.add(name)
+    if name in scope.fixed:
+        return st.just(scope.charge(int(scope.fixed[name])))
+    kind = kind or name
+    if scope.regime == "realistic" and kind in REALISTIC_SIZES:
+        options = REALISTIC_SIZES[kind]
+        fits = [v for v in options if scope.used * v <= scope.work] or [min(options)]
+        if kind == "L":  # the simplest draw (hypothesis' first) is the longest that fits
+            fits = fits[::-1]
+        return st.sampled_from(fits).map(scope.charge)
+    return default
+
+
+def cases(spec, fmt: str, method: str, scope: ShapeScope | None = None) -> st.SearchStrategy:
+    """`spec`'s strategy of inputs in `fmt` for `method`, drawn under `scope` (each input starts
+    with a fresh work budget). Without a scope: the spec's strategy itself."""
+    if scope is None:
+        return spec.strategy(fmt, method)
+
+    inner = scope.fresh()
+    inner.names, inner.work = tuple(spec.sizes), spec.work_of(method)
+
+    @st.composite
+    def scoped(draw):
+        with shape_scope(inner.fresh()):  # the spec's strategy is built and drawn in scope
+            return draw(spec.strategy(fmt, method))
+
+    return scoped()
+
+
+def parse_sizes(texts, known: tuple[str, ...], primitive: str) -> dict[str, int]:
+    """`["L=4096", "N=64"]` as {"L": 4096, "N": 64}, each name one of `known` (the primitive's size
+    parameters) and each value a positive int; ValueError naming the bad entry otherwise."""
+    out: dict[str, int] = {}
+    for text in texts or ():
+        name, sep, value = str(text).partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ValueError(f"--size: expected NAME=VALUE, got {text!r}")
+        if name not in known:
+            raise ValueError(f"--size {text}: {primitive} has no size {name!r}; its sizes are "
+                             f"{', '.join(known) or 'none'}")
+        try:
+            n = int(value)
+        except ValueError:
+            raise ValueError(f"--size {text}: expected a positive int, got {value!r}") from None
+        if n < 1:
+            raise ValueError(f"--size {text}: expected a positive int, got {n}")
+        out[name] = n
+    return out
+
+
+def session_shapes() -> ShapeScope | None:
+    """The shape scope of a property run, from the environment: SSMSPEC_SIZES (`L=4096,N=64`:
+    each applies to the primitives that have that size) and SSMSPEC_REGIME (default or
+    realistic); the pytest plugin's --ssmspec-size and --ssmspec-regime set them. None when
+    neither is set."""
+    sizes = [x for x in os.environ.get("SSMSPEC_SIZES", "").split(",") if x.strip()]
+    regime = os.environ.get("SSMSPEC_REGIME", "") or "default"
+    if regime not in REGIMES:
+        raise ValueError(f"SSMSPEC_REGIME: expected one of {REGIMES}, got {regime!r}")
+    if not sizes and regime == "default":
+        return None
+    fixed = {}
+    for text in sizes:
+        name, _, value = text.partition("=")
+        fixed.update(parse_sizes([text], (name.strip(),), "SSMSPEC_SIZES"))
+    return ShapeScope(fixed=fixed, regime=regime)

@@ -31,14 +31,22 @@ def test_report_writes_json_valid_against_the_schema_and_markdown(tmp_path, caps
     assert _report(tmp_path) == 0
     data = json.loads((tmp_path / "report.json").read_text())
     jsonschema.validate(data, json.loads(report.SCHEMA_FILE.read_text()))
-    assert report.load(tmp_path / "report.json")["summary"] == {"entries": 2, "passed": 2,
-                                                                "failed": 0}
+    summary = report.load(tmp_path / "report.json")["summary"]
+    assert {k: summary[k] for k in ("entries", "passed", "failed")} == {
+        "entries": 2, "passed": 2, "failed": 0}
+    # the sharpness section: discretize_diag's zoh at realistic size, within its bound
+    assert summary["failed_realistic"] == 0
+    (sharp,) = data["realistic"]
+    assert (sharp["primitive"], sharp["method"], sharp["dtype"]) == ("discretize_diag", "zoh",
+                                                                    "c64")
+    assert [i["input"] for i in sharp["inputs"]] == ["benchmark", "realistic"]
     rows = {(e["dtype"], e["method"]) for e in data["entries"]}
     assert rows == {("fp32", "zoh"), ("c64", "zoh")}
     for e in data["entries"]:
         assert 0 <= e["max_err_over_bound"] <= 1 and len(e["time"]["repeats_s"]) == 2
     md = (tmp_path / "report.md").read_text()
     assert "## discretize_diag" in md and "| zoh | fp32 | torch |" in md
+    assert "## Sharpness at realistic sizes" in md and "| discretize_diag | zoh | c64 |" in md
     assert "2 of 2 entries within their bounds" in capsys.readouterr().out
 
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-LD, CLD = np.longdouble, np.clongdouble
+from ssmspec.reference.np.precision import CLD, LD
+
 CHUNK = 256
 
 
@@ -41,8 +42,8 @@ def _kappa(x):
 
 def _states(Lambda, W, log_dt, L, method):
     """(a, ζ, flip, g0) per state, long double."""
-    dt = np.exp(np.asarray(log_dt, dtype=LD))[:, None]
-    lam, w = np.asarray(Lambda).astype(CLD), np.asarray(W).astype(CLD)
+    dt = np.exp(np.asarray(log_dt, dtype=LD()))[:, None]
+    lam, w = np.asarray(Lambda).astype(CLD()), np.asarray(W).astype(CLD())
     z = dt * lam
     if method == "exp":
         return w * dt * _phi1(z), z, np.zeros(z.shape, bool), np.abs(z).astype(np.float64)
@@ -63,7 +64,7 @@ def dss_kernel_with_bound(Lambda, W, log_dt, L, method="exp"):
         l = np.arange(s, min(L, s + CHUNK))
         e = np.where(flip[..., None], L - 1 - l, l)  # (H, N, k)
         with np.errstate(invalid="ignore", over="ignore"):
-            terms = a[..., None] * np.where(e == 0, 1, np.exp(e.astype(LD) * zeta[..., None]))
+            terms = a[..., None] * np.where(e == 0, 1, np.exp(e.astype(LD()) * zeta[..., None]))
         K[:, s:s + len(l)] = np.real(terms.sum(axis=1))
         t = np.abs(terms).astype(np.float64)
         m = t.sum(axis=1)

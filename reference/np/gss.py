@@ -30,8 +30,8 @@ import scipy.special
 
 from ssmspec.reference.np import dss as dss_ref
 from ssmspec.reference.np import recurrent as rec
+from ssmspec.reference.np.precision import LD
 
-LD = np.longdouble
 FIELDS = ("w1", "b1", "w2", "b2", "lambda_re", "lambda_im", "c_re", "c_im", "d", "w3", "b3",
           "w4", "b4")
 C_DSS = 4.0
@@ -39,13 +39,13 @@ C_CONV = 4.0
 
 
 def _ld(a):
-    return np.asarray(a, np.float64).astype(LD)
+    return np.asarray(a, np.float64).astype(LD())
 
 
 def gelu(a):
     """a·Φ(a) = ½a·erfc(−a/√2), long double in, long double out (erfc in float64: ~u₆₄ relative,
     no cancellation)."""
-    return 0.5 * a * scipy.special.erfc(-np.asarray(a, np.float64) / math.sqrt(2)).astype(LD)
+    return 0.5 * a * scipy.special.erfc(-np.asarray(a, np.float64) / math.sqrt(2)).astype(LD())
 
 
 def gss_lambda(lambda_re, lambda_im):
@@ -63,7 +63,7 @@ def kernel_with_bound(p: dict, L: int):
 def _causal(v, K):
     """y[b, t, h] = Σ_{s≤t} K[h, t − s] v[b, s, h], long double, direct sums."""
     B, L, H = v.shape
-    y = np.empty((B, L, H), dtype=LD)
+    y = np.empty((B, L, H), dtype=LD())
     for b in range(B):
         for h in range(H):
             y[b, :, h] = np.convolve(v[b, :, h], K[h])[:L]

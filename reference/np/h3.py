@@ -7,17 +7,16 @@ from __future__ import annotations
 import numpy as np
 
 from ssmspec.reference.np.kernels import diag_kernel
-
-LD = np.longdouble
+from ssmspec.reference.np.precision import LD
 
 
 def shift_ssm_kernel_with_bound(B, C, L):
     B, C = np.asarray(B, np.float64), np.asarray(C, np.float64)
     H, N = B.shape
-    K, M = np.zeros((H, L), dtype=LD), np.zeros((H, L), dtype=LD)
+    K, M = np.zeros((H, L), dtype=LD()), np.zeros((H, L), dtype=LD())
     for l in range(min(N, L)):
-        K[:, l] = np.sum(B[:, :N - l].astype(LD) * C[:, l:].astype(LD), axis=1)
-        M[:, l] = np.sum(np.abs(B[:, :N - l]).astype(LD) * np.abs(C[:, l:]).astype(LD), axis=1)
+        K[:, l] = np.sum(B[:, :N - l].astype(LD()) * C[:, l:].astype(LD()), axis=1)
+        M[:, l] = np.sum(np.abs(B[:, :N - l]).astype(LD()) * np.abs(C[:, l:]).astype(LD()), axis=1)
     G = np.broadcast_to(np.maximum(N - np.arange(L), 0) + 1.0, (H, L))
     return K.astype(np.float64), M.astype(np.float64), G
 
@@ -32,23 +31,23 @@ def h3_layer(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D, method
     (its own error, ~N·u₆₄·M_K, is part of the reference's fp64 certification)."""
     L = np.asarray(q).shape[-1]
     K_shift = shift_ssm_kernel(shift_B, shift_C, L)
-    k1 = _conv_ld(np.asarray(k, np.float64).astype(LD), K_shift, shift_D)
-    p = k1 * np.asarray(v, np.float64).astype(LD)
+    k1 = _conv_ld(np.asarray(k, np.float64).astype(LD()), K_shift, shift_D)
+    p = k1 * np.asarray(v, np.float64).astype(LD())
     y = _conv_ld(p, diag_kernel(Lambda, B, C, log_dt, L, method), D)
-    return (np.asarray(q, np.float64).astype(LD) * y).astype(np.float64)
+    return (np.asarray(q, np.float64).astype(LD()) * y).astype(np.float64)
 
 
 def _conv_ld(u, K, D):
     """Σ_{s≤t} K[h, t−s]·u[b, h, s] + D[h]·u[b, h, t], u long double (not rounded to float64)."""
-    y = np.empty(u.shape, dtype=LD)
+    y = np.empty(u.shape, dtype=LD())
     for b, h in np.ndindex(u.shape[:2]):
-        y[b, h] = np.convolve(u[b, h], np.asarray(K[h], np.float64).astype(LD))[:u.shape[2]]
-    return y + np.asarray(D, np.float64).astype(LD)[None, :, None] * u
+        y[b, h] = np.convolve(u[b, h], np.asarray(K[h], np.float64).astype(LD()))[:u.shape[2]]
+    return y + np.asarray(D, np.float64).astype(LD())[None, :, None] * u
 
 
 def blockwise_products(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D):
     """p = k′ ⊙ v (batch, H, L) in long double, as float64: the diagonal SSM's input."""
     L = np.asarray(q).shape[-1]
-    k1 = _conv_ld(np.asarray(k, np.float64).astype(LD), shift_ssm_kernel(shift_B, shift_C, L),
+    k1 = _conv_ld(np.asarray(k, np.float64).astype(LD()), shift_ssm_kernel(shift_B, shift_C, L),
                   shift_D)
-    return (k1 * np.asarray(v, np.float64).astype(LD)).astype(np.float64)
+    return (k1 * np.asarray(v, np.float64).astype(LD())).astype(np.float64)

@@ -3,8 +3,9 @@ magnitudes and growths of their error bounds (SPEC-NOTES §1).
 
 Same definitions as `ssmspec.reference.mp.kernels`. Each kernel is Σ_n W_n·Ā_n^l with a
 log-power w_n = log Ā_n (zoh, zoh_approx: ΔΛ; bilinear: 2·atanh(ΔΛ/2); EMA: log1p(−p·a)), and
-powers are evaluated as exp(l·w) (never by raising a rounded Ā), chunked over L so memory stays
-O(H·N·chunk). The same pass gives, on absolute values,
+powers are evaluated as exp(s·w)·exp(j·w) with l = s + j, s a multiple of the chunk (never by
+raising a rounded Ā: each factor is one correctly rounded exp, the product adds one rounding),
+chunked over L so memory stays O(H·N·chunk). The same pass gives, on absolute values,
 
     M[h, l] = f · Σ_n |W_n|·|Ā_n|^l                   (f = 2 under conj_half, else 1)
     G[h, l] = Σ_n (N + 1 + g0_n + l·|w_n|)·|W_n||Ā_n|^l / Σ_n |W_n||Ā_n|^l   (N + 1 where M = 0)
@@ -19,21 +20,22 @@ from __future__ import annotations
 import numpy as np
 import scipy.special
 
+from ssmspec.reference.np.precision import CLD, LD
+
 CHUNK = 256
 
 
-LD, CLD = np.longdouble, np.clongdouble
 
 
 def _logpow(Lambda, log_dt, method):
     """(Δ (H, 1), z = ΔΛ, w = log Ā) per state, long double; bilinear w may carry iπ (Ā < 0)."""
-    dt = np.exp(np.asarray(log_dt, dtype=LD))[:, None]
+    dt = np.exp(np.asarray(log_dt, dtype=LD()))[:, None]
     lam = np.asarray(Lambda)
-    z = dt * lam.astype(CLD if np.iscomplexobj(lam) else LD)
+    z = dt * lam.astype(CLD() if np.iscomplexobj(lam) else LD())
     if method == "bilinear":
         with np.errstate(divide="ignore", invalid="ignore"):
-            w = 2 * np.arctanh(z.astype(CLD) / 2)
-        w = np.where(z == -2, CLD(-np.inf), w)
+            w = 2 * np.arctanh(z.astype(CLD()) / 2)
+        w = np.where(z == -2, CLD()(-np.inf), w)
         return dt, z, w
     return dt, z, z
 
@@ -72,9 +74,12 @@ def _kernel(W, w, L, factor, n_states, g0=0.0, kappa=1.0):
     K, M, G = (np.empty((H, L)) for _ in range(3))
     aw = np.where(np.isfinite(np.abs(w)), np.abs(w), 0.0).astype(np.float64) * kappa
     g0 = np.asarray(g0, dtype=np.float64)
+    # exp((s + j)·w) = exp(s·w)·exp(j·w): one exp per state and chunk start, one table of
+    # exp(j·w) for the offsets j < CHUNK, and a product (≤ 3u relative) per entry
+    offsets = _powers(w, np.arange(CHUNK, dtype=LD()))  # (H, N, CHUNK)
     for s in range(0, L, CHUNK):
-        e = np.arange(s, min(L, s + CHUNK), dtype=LD)
-        V = _powers(w, e)  # (H, N, k)
+        e = np.arange(s, min(L, s + CHUNK), dtype=LD())
+        V = _powers(w, e[:1]) * offsets[..., :len(e)]  # (H, N, k)
         K[:, s:s + len(e)] = factor * np.real(np.einsum("hn,hnk->hk", W, V))
         e = e.astype(np.float64)
         terms = (np.abs(W)[..., None] * np.abs(V)).astype(np.float64)
@@ -114,8 +119,8 @@ def ema_kernel_with_bound(delta, alpha, beta, gamma, L):
     """(K, M, G), each (D, L), for δ, α, β (D, ndim, 1), γ (D, ndim)."""
     delta, alpha = np.asarray(delta)[..., 0], np.asarray(alpha)[..., 0]
     beta, gamma = np.asarray(beta)[..., 0], np.asarray(gamma)
-    p, logq = ema_log_q(delta.astype(LD), alpha.astype(LD))
-    W = gamma * np.sqrt(LD(1) / gamma.shape[1]) * p * beta
+    p, logq = ema_log_q(delta.astype(LD()), alpha.astype(LD()))
+    W = gamma * np.sqrt(LD()(1) / gamma.shape[1]) * p * beta
     return _kernel(W, logq, L, 1.0, gamma.shape[1], kappa=ema_log_q_condition(delta, alpha))
 
 

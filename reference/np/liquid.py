@@ -22,17 +22,16 @@ from __future__ import annotations
 import numpy as np
 
 from ssmspec.reference.np.kernels import _kernel
-
-LD, CLD = np.longdouble, np.clongdouble
+from ssmspec.reference.np.precision import CLD, LD
 
 
 def _bilinear(Lambda, B, C, log_dt):
-    dt = np.exp(np.asarray(log_dt, dtype=LD))[:, None]
+    dt = np.exp(np.asarray(log_dt, dtype=LD()))[:, None]
     lam = np.asarray(Lambda)
-    z = dt * lam.astype(CLD if np.iscomplexobj(lam) else LD)
+    z = dt * lam.astype(CLD() if np.iscomplexobj(lam) else LD())
     with np.errstate(divide="ignore", invalid="ignore"):
-        w = 2 * np.arctanh(z.astype(CLD) / 2)
-    w = np.where(z == -2, CLD(-np.inf), w)  # Ā = 0: a NaN phase from 2·(−inf + 0i) kept out
+        w = 2 * np.arctanh(z.astype(CLD()) / 2)
+    w = np.where(z == -2, CLD()(-np.inf), w)  # Ā = 0: a NaN phase from 2·(−inf + 0i) kept out
     bbar = dt * np.asarray(B).astype(z.dtype) / (1 - z / 2)
     return np.asarray(C).astype(z.dtype), bbar, w
 
@@ -61,7 +60,7 @@ def liquid_kernel(Lambda, B, C, log_dt, L, order, method="pb", conj_half=True):
 
 def correlations(u, order):
     """c (order, *u.shape) in long double: c_p[t] = Π_(j<p) u[t − j], zeros before t = p − 1."""
-    u = np.asarray(u, dtype=LD)
+    u = np.asarray(u, dtype=LD())
     out = [u]
     for p in range(2, order + 1):
         lag = np.zeros_like(u)
@@ -73,10 +72,10 @@ def correlations(u, order):
 def _conv(x, K):
     """Σ_(m ≤ t) K[h, t − m]·x[b, h, m], long double, for x (B, H, L), K (H, L)."""
     Bn, H, L = x.shape
-    y = np.zeros((Bn, H, L), dtype=LD)
+    y = np.zeros((Bn, H, L), dtype=LD())
     for b in range(Bn):
         for h in range(H):
-            y[b, h] = np.convolve(x[b, h], K[h].astype(LD))[:L]
+            y[b, h] = np.convolve(x[b, h], K[h].astype(LD()))[:L]
     return y
 
 
@@ -86,7 +85,7 @@ def liquid_conv_with_bound(u, Lambda, B, C, log_dt, order, method="pb", conj_hal
     L = u.shape[-1]
     K, Mk, Gk = liquid_kernel_with_bound(Lambda, B, C, log_dt, L, order, method, conj_half)
     c = correlations(u, order)
-    y = np.zeros(u.shape, dtype=LD)
+    y = np.zeros(u.shape, dtype=LD())
     M = np.zeros(u.shape[:-1])
     for p in range(order):
         y += _conv(c[p], K[p])

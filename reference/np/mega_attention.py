@@ -25,7 +25,8 @@ import math
 import numpy as np
 import scipy.special
 
-LD = np.longdouble
+from ssmspec.reference.np.precision import LD
+
 MU = math.sqrt(0.5)
 SQRT_2PI = math.sqrt(2.0 * math.pi)
 
@@ -51,7 +52,7 @@ def attention_with_bound(q, k, v, bias, fn, chunk=None, mask=None, u=2.0**-53):
         valid = np.ones((n_all, n_all), bool) if mask is None else np.asarray(mask)[a:b, a:b]
         n = valid.sum(axis=-1, keepdims=True)  # (n, 1)
         scale = 1 / math.sqrt(S) if fn == "softmax" else 1 / n
-        qa, ka, va = q[:, a:b].astype(LD), k[:, a:b].astype(LD), v[:, a:b]
+        qa, ka, va = q[:, a:b].astype(LD()), k[:, a:b].astype(LD()), v[:, a:b]
         rel = _rel(bias, n_all)
         s = np.einsum("bis,bjs->bij", qa, ka) * scale + rel
         sabs = np.einsum("bis,bjs->bij", np.abs(qa), np.abs(ka)) * scale + np.abs(rel)
@@ -66,7 +67,7 @@ def attention_with_bound(q, k, v, bias, fn, chunk=None, mask=None, u=2.0**-53):
             beta = Af * (e + np.sum(Af * e, axis=-1, keepdims=True) + n + 4)
         elif fn == "laplace":
             x = (MU - s) * SQRT_2PI
-            A = 0.5 * scipy.special.erfc(x.astype(np.float64)).astype(LD)
+            A = 0.5 * scipy.special.erfc(x.astype(np.float64)).astype(LD())
             # long double erfc is not in scipy: float64 erfc of a long double x is ~u relative,
             # far below any format's bound but fp64's, where it is inside the c·u of β's "+ 4"
             A = np.where(valid, A, 0)
@@ -81,7 +82,7 @@ def attention_with_bound(q, k, v, bias, fn, chunk=None, mask=None, u=2.0**-53):
             Af = A.astype(np.float64)
             sp = np.maximum(s, 0).astype(np.float64)
             beta = np.where(valid, 2 * sp * e + 3 * Af + u * e**2, 0)
-        out[:, a:b] = np.einsum("bij,bje->bie", A, va.astype(LD)).astype(np.float64)
+        out[:, a:b] = np.einsum("bij,bje->bie", A, va.astype(LD())).astype(np.float64)
         av = np.abs(va)
         M[:, a:b] = np.einsum("bij,bje->bie", Af, av)
         GM[:, a:b] = np.einsum("bij,bje->bie", beta + (n + 2) * Af, av)

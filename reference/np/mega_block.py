@@ -37,8 +37,8 @@ import numpy as np
 
 from ssmspec.reference.np import mega_attention as att
 from ssmspec.reference.np import recurrent as rec
+from ssmspec.reference.np.precision import LD
 
-LD = np.longdouble
 FIELDS = ("delta", "alpha", "beta", "gamma", "omega", "w_v", "b_v", "w_z", "b_z", "qk_gamma",
           "qk_beta", "w_r", "b_r", "w_u", "b_u", "w_h", "u_h", "b_h", "bias")
 C_EMA = 4.0
@@ -47,7 +47,7 @@ MU = math.sqrt(0.5)
 
 
 def _ld(a):
-    return np.asarray(a, np.float64).astype(LD)
+    return np.asarray(a, np.float64).astype(LD())
 
 
 def _silu(a):

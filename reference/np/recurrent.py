@@ -25,6 +25,7 @@ import scipy.special
 
 from ssmspec.reference.np.discretization import discretize_diag
 from ssmspec.reference.np.kernels import diag_kernel_with_bound, ema_kernel_with_bound
+from ssmspec.reference.np.precision import CLD, LD
 
 CONVENTIONS = ("mega", "s4")
 
@@ -34,7 +35,6 @@ def fft_length(n: int) -> int:
     return 1 << max(n - 1, 0).bit_length()
 
 
-LD, CLD = np.longdouble, np.clongdouble
 
 
 def _disc(Lambda, B, log_dt, method):
@@ -47,8 +47,8 @@ def _disc_ld(Lambda, B, log_dt, method):
     """(Ā, B̄) per state in long double (u = 2⁻⁶⁴): the step loop runs in it, so its t·u
     growth stays far below float64's roundoff up to the nightly lengths."""
     lam = np.asarray(Lambda)
-    wide = CLD if np.iscomplexobj(lam) else LD
-    dt = np.exp(np.asarray(log_dt, dtype=LD))[:, None]
+    wide = CLD() if np.iscomplexobj(lam) else LD()
+    dt = np.exp(np.asarray(log_dt, dtype=LD()))[:, None]
     z = dt * lam.astype(wide)
     b = np.asarray(B).astype(wide)
     if method == "bilinear":
@@ -72,14 +72,14 @@ def diag_step(Lambda, B, C, log_dt, state, u, method="zoh", conj_half=True):
 
 def diag_ssm(u, Lambda, B, C, log_dt, state=None, method="zoh", conj_half=True):
     """(y (batch, H, L), final state (batch, H, N)), by running the step over u."""
-    u = np.asarray(u, np.float64).astype(LD)
+    u = np.asarray(u, np.float64).astype(LD())
     abar, bbar = _disc_ld(Lambda, B, log_dt, method)
     C = np.asarray(C).astype(abar.dtype)
     f = 2.0 if conj_half else 1.0
     h = np.zeros(u.shape[:2] + abar.shape[-1:], dtype=abar.dtype)
     if state is not None:
         h = h + np.asarray(state).astype(abar.dtype)
-    y = np.empty(u.shape, dtype=LD)
+    y = np.empty(u.shape, dtype=LD())
     for t in range(u.shape[-1]):
         h = abar * h + bbar * u[..., t, None]
         y[..., t] = f * np.real(np.sum(C * h, axis=-1))
@@ -223,25 +223,25 @@ def diag_ssm_bound(u, Lambda, B, C, log_dt, state=None, method="zoh", conj_half=
 
 def _sigmoid_ld(x):
     with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-np.asarray(x, np.float64).astype(LD)))
+        return 1 / (1 + np.exp(-np.asarray(x, np.float64).astype(LD())))
 
 
-def ema_coefficients(delta, alpha, beta, gamma, wide=LD):
-    """(q, p·β, γ·√(1/ndim)), each (D, ndim), in long double (or `wide`), q without
+def ema_coefficients(delta, alpha, beta, gamma, wide=None):
+    """(q, p·β, γ·√(1/ndim)), each (D, ndim), in the working precision (or `wide`), q without
     cancellation: q = σ(−δ) + σ(δ)σ(−α)."""
     d, a = np.asarray(delta)[..., 0], np.asarray(alpha)[..., 0]
     p = _sigmoid_ld(d)
     q = _sigmoid_ld(-d) + p * _sigmoid_ld(-a)
-    gamma = np.asarray(gamma, np.float64).astype(LD)
-    out = (q, p * np.asarray(beta, np.float64)[..., 0].astype(LD),
-           gamma * np.sqrt(LD(1) / gamma.shape[1]))
-    return tuple(o.astype(wide) for o in out)
+    gamma = np.asarray(gamma, np.float64).astype(LD())
+    out = (q, p * np.asarray(beta, np.float64)[..., 0].astype(LD()),
+           gamma * np.sqrt(LD()(1) / gamma.shape[1]))
+    return tuple(o.astype(wide or LD()) for o in out)
 
 
 def ema_step(delta, alpha, beta, gamma, state, x):
     """(h' (batch, D, ndim), y (batch, D)): h' = q h + p·β·x, y = Σ_n γ√(1/ndim) h'."""
     q, pb, c = ema_coefficients(delta, alpha, beta, gamma)
-    h = q * np.asarray(state, np.float64).astype(LD) + pb * np.asarray(x, np.float64)[..., None]
+    h = q * np.asarray(state, np.float64).astype(LD()) + pb * np.asarray(x, np.float64)[..., None]
     return h.astype(np.float64), np.sum(c * h, axis=-1).astype(np.float64)
 
 
@@ -256,10 +256,10 @@ def ema_step_bound(delta, alpha, beta, gamma, state, x):
 
 def ema_recurrence(x, delta, alpha, beta, gamma, reverse=False):
     """y_t of the EMA recurrence from h = 0 over x (batch, D, L); t from L−1 down if reverse."""
-    x = np.asarray(x, np.float64).astype(LD)
+    x = np.asarray(x, np.float64).astype(LD())
     q, pb, c = ema_coefficients(delta, alpha, beta, gamma)
-    h = np.zeros(x.shape[:2] + q.shape[-1:], dtype=LD)
-    y = np.empty(x.shape, dtype=LD)
+    h = np.zeros(x.shape[:2] + q.shape[-1:], dtype=LD())
+    y = np.empty(x.shape, dtype=LD())
     order = range(x.shape[-1] - 1, -1, -1) if reverse else range(x.shape[-1])
     for t in order:
         h = q * h + pb * x[..., t, None]
@@ -275,7 +275,7 @@ def silu(z):
 
 def ema_preactivation(x, params, omega, bidirectional=None):
     """conv + ω ⊙ x, the EMA layer before its SiLU; conv from the recurrences (long double)."""
-    x = np.asarray(x, np.float64).astype(LD)
+    x = np.asarray(x, np.float64).astype(LD())
     D = x.shape[1]
     d, a, b, g = (np.asarray(p, np.float64) for p in params)
     conv = ema_recurrence(x, d[:D], a[:D], b[:D], g[:D])
@@ -287,7 +287,7 @@ def ema_preactivation(x, params, omega, bidirectional=None):
         if bidirectional == "s4":  # k_b[j] at lag −(j+1): the backward output one step later
             back = np.concatenate([back[..., 1:], np.zeros_like(back[..., :1])], axis=-1)
         conv = conv + back
-    return conv + np.asarray(omega, np.float64).astype(LD)[None, :, None] * x
+    return conv + np.asarray(omega, np.float64).astype(LD())[None, :, None] * x
 
 
 def ema(x, params, omega, bidirectional=None):

@@ -37,13 +37,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ssmspec.reference.np.precision import CLD, LD
+
 RHO = 2.0
-EXT, CEXT = np.longdouble, np.clongdouble
 
 
 def _ext(a, cplx=False):
     a = np.asarray(a)
-    return a.astype(CEXT if (cplx or np.iscomplexobj(a)) else EXT)
+    return a.astype(CLD() if (cplx or np.iscomplexobj(a)) else LD())
 
 
 def discretize(Lambda, B, log_step, method="zoh"):
@@ -92,7 +93,7 @@ def s5_scan_with_bound(u, Lambda, B, C, D, log_step, method="zoh", conj_sym=True
     Cx, absC = _ext(C, True), np.abs(np.asarray(C))
     Dv = np.zeros(H) if D is None else np.asarray(D, dtype=np.float64)
     ux = _ext(u)
-    x = np.zeros((batch, P), dtype=CEXT)
+    x = np.zeros((batch, P), dtype=CLD())
     if h0 is not None:
         x = x + _ext(h0, True)
     m = np.abs(np.asarray(h0)) if h0 is not None else np.zeros((batch, P))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-_EXT = np.longdouble
+from ssmspec.reference.np.precision import CLD, LD
 
 
 def _steps(a, b, h0, reverse, wide):
@@ -40,7 +40,7 @@ def linear_scan(a, b, h0=None, reverse: bool = False) -> np.ndarray:
     """h (..., L), float64 or complex128, accumulated in longdouble."""
     a, b = np.asarray(a), np.asarray(b)
     cplx = np.iscomplexobj(a) or np.iscomplexobj(b) or np.iscomplexobj(h0)
-    wide = np.clongdouble if cplx else _EXT
+    wide = CLD() if cplx else LD()
     out = _steps(a, b, h0, reverse, wide)
     return out.astype(np.complex128 if cplx else np.float64).reshape(a.shape)
 

@@ -28,6 +28,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.special
 
+from ssmspec.reference.np.precision import LD
+
 
 def softplus(x):
     """log(1 + eˣ), accurate for every x."""
@@ -141,7 +143,7 @@ def ssd_scan_with_bound(x, dt, A, B, C, chunk_size, initial_states=None):
     """
     # the recurrence in extended precision (x86's 80-bit long double, u = 2^-64 where available):
     # a float64 sequential recurrence errs by ~t·u, above the chunked form's own growth in fp64
-    ext = np.longdouble
+    ext = LD()
     x, dt, A, B, C = (np.asarray(t, dtype=np.float64).astype(ext) for t in (x, dt, A, B, C))
     b, L, H, P = x.shape
     G, N = B.shape[2], B.shape[3]

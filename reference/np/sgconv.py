@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-LD = np.longdouble
+from ssmspec.reference.np.precision import LD
 
 
 def _concat(weights, decay, init_scale, method):
@@ -30,14 +30,14 @@ def _concat(weights, decay, init_scale, method):
         j = np.arange(d * s)
         if method == "nearest":
             a = b = j // s
-            lam = np.zeros(j.shape, dtype=LD)
+            lam = np.zeros(j.shape, dtype=LD())
         else:
-            x = np.maximum((j.astype(LD) + LD(0.5)) / s - LD(0.5), LD(0))
+            x = np.maximum((j.astype(LD()) + LD()(0.5)) / s - LD()(0.5), LD()(0))
             a = np.floor(x).astype(np.int64)
             b = np.minimum(a + 1, d - 1)
             lam = x - a
-        w = weights[i].astype(LD)
-        c = decay.astype(LD)[:, None] ** (S - 1 - i)
+        w = weights[i].astype(LD())
+        c = decay.astype(LD())[:, None] ** (S - 1 - i)
         ks.append(c * ((1 - lam) * w[:, a] + lam * w[:, b]))
         ms.append(np.abs(c) * ((1 - lam) * np.abs(w[:, a]) + lam * np.abs(w[:, b])))
     return np.concatenate(ks, axis=1), np.concatenate(ms, axis=1)

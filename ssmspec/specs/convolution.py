@@ -30,7 +30,7 @@ from ssmspec.impl import convolution as impl
 from ssmspec.reference.mp import convolution as ref_mp
 from ssmspec.reference.np import convolution as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
-from ssmspec.strategies import representable
+from ssmspec.strategies import representable, size
 
 MP_WORK = 20_000
 
@@ -55,11 +55,11 @@ def _kernel(rng, H: int, L_K: int, kind: str) -> np.ndarray:
 
 @st.composite
 def conv_cases(draw, fmt: str, method: str = "fft", bidirectional: bool = False) -> Case:
-    L = draw(_lengths())
+    L = draw(size("L", _lengths()))
     rel = draw(st.sampled_from(["same", "shorter", "longer"]))
     L_K = {"same": L, "shorter": draw(st.integers(1, L)), "longer": L + draw(st.integers(1, 8))}[
         rel]
-    Bn, H = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    Bn, H = draw(size("B", st.integers(1, 2), "batch")), draw(size("H", st.integers(1, 3)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     kind = draw(st.sampled_from(["decay", "noise"]))
     arrays = {"u": rng.normal(size=(Bn, H, L))}
@@ -138,6 +138,9 @@ CAUSAL = registry.register_spec(Spec(
     signature="causal_conv(u (B, H, L), K (H, L_K), D (H,) | None, method) -> y (B, H, L)",
     methods=impl.METHODS,
     dtypes=REAL_DTYPES,
+    sizes=("B", "H", "L"),
+    # the direct sum is O(L·L_K) per row: realistic lengths only at one or two channels
+    realistic_work={"direct": 2**16},
     outputs=("y",),
     strategy=lambda fmt, method: conv_cases(fmt, method),
     references={"mp": _causal_ref(ref_mp), "np": _causal_ref(ref_np)},
@@ -194,6 +197,9 @@ BIDIRECTIONAL = registry.register_spec(Spec(
               "convention='mega'|'s4', method='fft'|'direct') -> y (B, H, L)",
     methods=impl.CONVENTIONS,
     dtypes=REAL_DTYPES,
+    sizes=("B", "H", "L"),
+    # the direct sum is O(L·L_K) per row: realistic lengths only at one or two channels
+    realistic_work={"direct": 2**16},
     outputs=("y",),
     strategy=lambda fmt, method: conv_cases(fmt, "fft", bidirectional=True),
     references={"mp": _bidir_ref(ref_mp), "np": _bidir_ref(ref_np)},

@@ -61,7 +61,7 @@ from ssmspec.reference.mp import dplr as ref_mp
 from ssmspec.reference.np import dplr as ref_np
 from ssmspec.reference.np import hippo as ref_hippo
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
-from ssmspec.strategies import log_uniform, representable, sequence_lengths
+from ssmspec.strategies import log_uniform, representable, sequence_lengths, size
 
 C_BOUND = 4.0
 MP_WORK = 30_000
@@ -80,7 +80,7 @@ def _cnormal(rng, shape):
 @st.composite
 def systems(draw, fmt: str, max_h: int = 3, max_n: int = 8, conj_half=None) -> dict:
     """The arrays of a dissipative DPLR system and conj_half; see the module docstring."""
-    H, N = draw(st.integers(1, max_h)), draw(st.integers(1, max_n))
+    H, N = draw(size("H", st.integers(1, max_h))), draw(size("N", st.integers(1, max_n)))
     ch = draw(st.booleans()) if conj_half is None else conj_half
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     kind = draw(st.sampled_from(["legs", "random"])) if ch else "random"
@@ -124,7 +124,7 @@ def systems(draw, fmt: str, max_h: int = 3, max_n: int = 8, conj_half=None) -> d
 @st.composite
 def kernel_cases(draw, fmt: str, length=None, conj_half=None) -> Case:
     arrays, ch, kind = draw(systems(fmt, conj_half=conj_half))
-    L = draw(length if length is not None else lengths())
+    L = draw(size("L", length if length is not None else lengths()))
     return Case(arrays, fmt, {"L": L, "conj_half": ch, "kind": kind})
 
 
@@ -205,6 +205,8 @@ KERNEL = registry.register_spec(Spec(
               "log_dt (H,), L, conj_half=True) -> K (H, L) real",
     methods=("bilinear",),
     dtypes=FORMATS,
+    sizes=("H", "N", "L"),
+    realistic_work=2**26,
     outputs=("K",),
     strategy=lambda fmt, method: kernel_cases(fmt),
     references={"mp": _ref_kernel("mp"), "np": _ref_kernel("np")},
@@ -230,7 +232,7 @@ KERNEL = registry.register_spec(Spec(
 def step_cases(draw, fmt: str) -> Case:
     arrays, ch, kind = draw(systems(fmt))
     H, N = arrays["Lambda"].shape
-    nb = draw(st.integers(1, 3))
+    nb = draw(size("batch", st.integers(1, 3)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     arrays["state"] = representable(_cnormal(rng, (nb, H, N)), fmt)
     arrays["u"] = representable(rng.normal(size=(nb, H)), fmt)
@@ -282,6 +284,7 @@ STEP = registry.register_spec(Spec(
               "conj_half=True) -> (state' (batch, H, N), y (batch, H) real)",
     methods=("bilinear",),
     dtypes=FORMATS,
+    sizes=("batch", "H", "N"),
     outputs=("state", "y"),
     strategy=lambda fmt, method: step_cases(fmt),
     references={"mp": _ref_step("mp"), "np": _ref_step("np")},

@@ -45,7 +45,14 @@ from ssmspec.reference.mp import dss as ref_mp
 from ssmspec.reference.np import dss as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
 from ssmspec.specs.kernels import DIAG, LENGTHS, log_dts
-from ssmspec.strategies import arrays, log_uniform, real_normals, representable, sequence_lengths
+from ssmspec.strategies import (
+    arrays,
+    log_uniform,
+    real_normals,
+    representable,
+    sequence_lengths,
+    size,
+)
 
 METHODS = impl.METHODS
 DTYPES = ("c128", "c64")
@@ -67,8 +74,8 @@ def _lambda_el(method: str):
 @st.composite
 def dss_cases(draw, fmt: str, method: str = "exp", length=None) -> Case:
     """Λ, W (H, N), log Δ (H,) and L; see the module docstring."""
-    H, N = draw(st.integers(1, 3)), draw(st.integers(1, 8))
-    L = draw(length if length is not None else sequence_lengths(1025, 16385))
+    H, N = draw(size("H", st.integers(1, 3))), draw(size("N", st.integers(1, 8)))
+    L = draw(size("L", length if length is not None else sequence_lengths(1025, 16385)))
     lam = draw(arrays((H, N), _lambda_el(method)))
     W = draw(arrays((H, N), st.builds(complex, real_normals(2.0), real_normals(2.0))))
     log_dt = draw(arrays((H,), log_dts()))
@@ -127,6 +134,7 @@ DSS = registry.register_spec(Spec(
               "-> K (H, L) real",
     methods=METHODS,
     dtypes=DTYPES,
+    sizes=("H", "N", "L"),
     outputs=("K",),
     strategy=lambda fmt, method: dss_cases(fmt, method),
     references={"mp": _reference("mp"), "np": _reference("np")},

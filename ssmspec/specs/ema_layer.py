@@ -47,7 +47,7 @@ from ssmspec.reference.np import recurrent as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
 from ssmspec.specs.kernels import _ema_param as ema_param
 from ssmspec.strategies import arrays as arrays_of
-from ssmspec.strategies import real_normals, representable, sequence_lengths
+from ssmspec.strategies import real_normals, representable, sequence_lengths, size
 
 METHODS = ("causal", "mega", "s4")
 C_BOUND = 4.0
@@ -66,14 +66,14 @@ def lengths() -> st.SearchStrategy[int]:
 @st.composite
 def ema_layer_cases(draw, fmt: str, method: str = "causal", length=None) -> Case:
     """EMA parameters with D rows (2D bidirectional), x (batch, D, L) and ω (D,)."""
-    D, n = draw(st.integers(1, 3)), draw(st.integers(1, 8))
+    D, n = draw(size("D", st.integers(1, 3))), draw(size("ndim", st.integers(1, 8)))
     rows = D if method == "causal" else 2 * D
-    L = draw(length if length is not None else lengths())
+    L = draw(size("L", length if length is not None else lengths()))
     arrays = {"delta": draw(arrays_of((rows, n, 1), ema_param())),
               "alpha": draw(arrays_of((rows, n, 1), ema_param())),
               "beta": draw(arrays_of((rows, n, 1), real_normals(2.0))),
               "gamma": draw(arrays_of((rows, n), real_normals(2.0)))}
-    batch = draw(st.integers(1, 2))
+    batch = draw(size("batch", st.integers(1, 2)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     arrays["x"] = rng.normal(size=(batch, D, L))
     arrays["omega"] = rng.normal(size=D)
@@ -129,6 +129,7 @@ EMA_LAYER = registry.register_spec(Spec(
               "omega (D,), bidirectional=None|'mega'|'s4') -> y (batch, D, L); R = D or 2D",
     methods=METHODS,
     dtypes=REAL_DTYPES,
+    sizes=("batch", "D", "ndim", "L"),
     outputs=("y",),
     strategy=lambda fmt, method: ema_layer_cases(fmt, method),
     references={"mp": _reference(ref_mp), "np": _reference(ref_np)},

@@ -43,7 +43,7 @@ from ssmspec.impl.dss import dss_kernel
 from ssmspec.reference.mp import gss as ref_mp
 from ssmspec.reference.np import gss as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
-from ssmspec.strategies import log_uniform, representable, sequence_lengths
+from ssmspec.strategies import log_uniform, representable, sequence_lengths, size
 
 METHODS = ("gss",)
 FIELDS = impl.GSSParams._fields
@@ -65,9 +65,10 @@ def _weights(rng, D, Fw, H, N, scale):
 @st.composite
 def gss_cases(draw, fmt: str, method: str = "gss", length=None, residual="draw") -> Case:
     """x (batch, L, D) and the layer's weights; see the module docstring."""
-    B, D, Fw = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
-    H, N = draw(st.integers(1, 3)), draw(st.integers(1, 4))
-    L = draw(length if length is not None else sequence_lengths(129, 16385))
+    B, D = draw(size("batch", st.integers(1, 2))), draw(size("D", st.integers(1, 3)))
+    Fw = draw(st.integers(1, 4))
+    H, N = draw(size("H", st.integers(1, 3))), draw(size("N", st.integers(1, 4)))
+    L = draw(size("L", length if length is not None else sequence_lengths(129, 16385)))
     if residual == "draw":
         residual = draw(st.booleans())
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -135,6 +136,7 @@ GSS = registry.register_spec(Spec(
               "lambda_im, c_re, c_im (H, N), d, w3, b3, w4, b4), residual=True) -> (batch, L, D)",
     methods=METHODS,
     dtypes=REAL_DTYPES,
+    sizes=("batch", "L", "D", "H", "N"),
     outputs=("out",),
     strategy=lambda fmt, method: gss_cases(fmt, method),
     references={"mp": _reference(ref_mp), "np": _reference(ref_np)},

@@ -48,22 +48,22 @@ from ssmspec.impl import h3 as impl
 from ssmspec.reference.mp import h3 as ref_mp
 from ssmspec.reference.np import h3 as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
-from ssmspec.strategies import real_normals, representable, sequence_lengths
+from ssmspec.strategies import arrays, real_normals, representable, sequence_lengths, size
 
 MP_MAX = 4096
 
 
 @st.composite
 def shift_cases(draw, fmt: str, method: str = "direct", e0=None) -> Case:
-    H, N = draw(st.integers(1, 3)), draw(st.integers(1, 64))
-    L = draw(sequence_lengths(1025, 16385))
+    H, N = draw(size("H", st.integers(1, 3))), draw(size("N", st.integers(1, 64)))
+    L = draw(size("L", sequence_lengths(1025, 16385)))
     el = st.one_of(real_normals(2.0), st.just(0.0))
-    C = np.array(draw(st.lists(real_normals(2.0), min_size=H * N, max_size=H * N))).reshape(H, N)
+    C = draw(arrays((H, N), real_normals(2.0)))
     if e0 if e0 is not None else draw(st.booleans()):
         B = np.zeros((H, N))
         B[:, 0] = 1.0
     else:
-        B = np.array(draw(st.lists(el, min_size=H * N, max_size=H * N))).reshape(H, N)
+        B = draw(arrays((H, N), el))
     return Case({"B": representable(B, fmt), "C": representable(C, fmt)}, fmt, {"L": L})
 
 
@@ -101,6 +101,7 @@ SHIFT = registry.register_spec(Spec(
     signature="shift_ssm_kernel(B (H, N), C (H, N), L, method='direct') -> K (H, L)",
     methods=impl.METHODS,
     dtypes=REAL_DTYPES,
+    sizes=("H", "N", "L"),
     outputs=("K",),
     strategy=lambda fmt, method: shift_cases(fmt, method),
     references={"mp": lambda case, m: {"K": ref_mp.shift_ssm_kernel(*_args(case))},
@@ -231,9 +232,9 @@ def layer_cases(draw, fmt: str, method: str = "zoh", length=None) -> Case:
     from ssmspec.specs.kernels import _coef_el, _lambda_el, log_dts
     from ssmspec.strategies import arrays as arrays_of
 
-    Bn, H = draw(st.integers(1, 2)), draw(st.integers(1, 3))
-    Ns, N = draw(st.integers(1, 16)), draw(st.integers(1, 4))
-    L = draw(length if length is not None else sequence_lengths(257, 16385))
+    Bn, H = draw(size("batch", st.integers(1, 2))), draw(size("H", st.integers(1, 3)))
+    Ns, N = draw(size("N_s", st.integers(1, 16))), draw(size("N", st.integers(1, 4)))
+    L = draw(size("L", length if length is not None else sequence_lengths(257, 16385)))
     lam = draw(arrays_of((H, N), _lambda_el(True)))
     b, c = draw(arrays_of((H, N), _coef_el(True))), draw(arrays_of((H, N), _coef_el(True)))
     log_dt = draw(arrays_of((H,), log_dts()))
@@ -347,6 +348,7 @@ LAYER = registry.register_spec(Spec(
               "B, C (H, N), log_dt (H,), D (H,), method='zoh') -> (batch, H, L)",
     methods=impl.LAYER_METHODS,
     dtypes=LAYER_DTYPES,
+    sizes=("batch", "H", "L", "N_s", "N"),
     outputs=("y",),
     strategy=lambda fmt, method: layer_cases(fmt, method),
     references={"mp": _ref_layer(ref_mp), "np": _ref_layer(ref_np)},

@@ -43,6 +43,7 @@ from ssmspec.impl import hippo as impl
 from ssmspec.reference.mp import hippo as ref_mp
 from ssmspec.reference.np import hippo as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
+from ssmspec.strategies import size
 
 MEASURES = impl.MEASURES
 INITS = impl.INITS
@@ -93,8 +94,9 @@ HIPPO = registry.register_spec(Spec(
               "rank_correction(measure, N) -> P (r, N)",
     methods=MEASURES,
     dtypes=REAL,
+    sizes=("N",),
     outputs=("A", "B"),
-    strategy=lambda fmt, method: st.sampled_from(sizes(method)).map(
+    strategy=lambda fmt, method: size("N", st.sampled_from(sizes(method))).map(
         lambda N: _size_case(fmt, N)),
     references={"mp": _hippo_ref(ref_mp), "np": _hippo_ref(ref_np)},
     reference_tier=tier,
@@ -165,8 +167,10 @@ NPLR = registry.register_spec(Spec(
               "V (N, N/2)); compared through phase-invariant outputs",
     methods=MEASURES,
     dtypes=COMPLEX,
+    sizes=("N",),
     outputs=NPLR_OUTPUTS,
-    strategy=lambda fmt, method: st.sampled_from(EVEN_SIZES).map(lambda N: _size_case(fmt, N)),
+    strategy=lambda fmt, method: size("N", st.sampled_from(EVEN_SIZES)).map(
+        lambda N: _size_case(fmt, N)),
     references={"mp": _nplr_ref("mp"), "np": _nplr_ref("np")},
     reference_tier=tier,
     bound=Bound(
@@ -190,8 +194,8 @@ NPLR = registry.register_spec(Spec(
 def init_cases(draw, fmt: str, name: str) -> Case:
     """N even from SIZES, H ≤ 3, dt_min ≤ dt_max log-uniform in [1e-4, 1] (equal at times),
     any seed."""
-    N = draw(st.sampled_from(EVEN_SIZES))
-    H = draw(st.integers(1, 3))
+    N = draw(size("N", st.sampled_from(EVEN_SIZES)))
+    H = draw(size("H", st.integers(1, 3)))
     a, b = sorted(draw(st.lists(st.floats(-4.0, 0.0), min_size=2, max_size=2)))
     if draw(st.integers(0, 9)) == 0:
         b = a
@@ -235,6 +239,7 @@ DIAG_INIT = registry.register_spec(Spec(
               "(Lambda (H, N/2), B (H, N/2), C (H, N/2), log_dt (H,))",
     methods=INITS,
     dtypes=COMPLEX,
+    sizes=("N", "H"),
     outputs=("Lambda", "B", "C", "log_dt"),
     strategy=lambda fmt, method: init_cases(fmt, method),
     references={"mp": _init_ref(ref_mp), "np": _init_ref(ref_np)},

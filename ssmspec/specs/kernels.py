@@ -53,7 +53,8 @@ from ssmspec.dtypes import dtype, real_of
 from ssmspec.impl import kernels as impl
 from ssmspec.reference.mp import kernels as ref_mp
 from ssmspec.reference.np import kernels as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
+from ssmspec.reference.np import precision
+from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec, last_case
 from ssmspec.strategies import (
     arrays,
     boundary_lengths,
@@ -61,6 +62,7 @@ from ssmspec.strategies import (
     real_normals,
     representable,
     sequence_lengths,
+    size,
 )
 
 METHODS = impl.METHODS
@@ -107,8 +109,8 @@ def diag_cases(draw, fmt: str, method: str = "zoh", max_n: int = 8, max_h: int =
                length=None) -> Case:
     """Λ, B, C (H, N), log Δ (H,), L and conj_half; see the module docstring."""
     cplx = dtype(fmt).is_complex
-    H, N = draw(st.integers(1, max_h)), draw(st.integers(1, max_n))
-    L = draw(length if length is not None else lengths())
+    H, N = draw(size("H", st.integers(1, max_h))), draw(size("N", st.integers(1, max_n)))
+    L = draw(size("L", length if length is not None else lengths()))
     lam = draw(arrays((H, N), _lambda_el(cplx)))
     B = draw(arrays((H, N), _coef_el(cplx)))
     C = draw(arrays((H, N), _coef_el(cplx)))
@@ -135,12 +137,18 @@ def _diag_args(case: Case):
     return a["Lambda"], a["B"], a["C"], a["log_dt"], case.params["L"]
 
 
+@last_case
+def _np_diag(case: Case, method: str, extended: bool):
+    """(K, M, G) of the float64 tier, computed once per case for the reference and the bound."""
+    return ref_np.diag_kernel_with_bound(*_diag_args(case), method, case.params["conj_half"])
+
+
 def _ref_diag(tier):
     def reference(case: Case, method: str):
         if tier == "mp":
             K = ref_mp.diag_kernel(*_diag_args(case), method, case.params["conj_half"])
         else:
-            K = ref_np.diag_kernel(*_diag_args(case), method, case.params["conj_half"])
+            K = _np_diag(case, method, precision.is_extended())[0]
         return {"K": K}
 
     return reference
@@ -148,7 +156,7 @@ def _ref_diag(tier):
 
 def diag_bound_terms(case: Case, method: str):
     """(M, G) of the bound, from the float64 reference."""
-    _, M, G = ref_np.diag_kernel_with_bound(*_diag_args(case), method, case.params["conj_half"])
+    _, M, G = _np_diag(case, method, precision.is_extended())
     return M, G
 
 
@@ -185,6 +193,7 @@ DIAG = registry.register_spec(Spec(
               "conj_half=True) -> K (H, L) real",
     methods=METHODS,
     dtypes=("c128", "c64", "fp64", "fp32"),
+    sizes=("H", "N", "L"),
     outputs=("K",),
     strategy=lambda fmt, method: diag_cases(fmt, method),
     references={"mp": _ref_diag("mp"), "np": _ref_diag("np")},
@@ -214,8 +223,8 @@ def _ema_param():
 def ema_cases(draw, fmt: str, method: str = "mega", max_n: int = 8, max_d: int = 3,
               length=None) -> Case:
     """δ, α, β (D, ndim, 1), γ (D, ndim) and L; see the module docstring."""
-    D, n = draw(st.integers(1, max_d)), draw(st.integers(1, max_n))
-    L = draw(length if length is not None else lengths())
+    D, n = draw(size("D", st.integers(1, max_d))), draw(size("ndim", st.integers(1, max_n)))
+    L = draw(size("L", length if length is not None else lengths()))
     arrs = {"delta": draw(arrays((D, n, 1), _ema_param())),
             "alpha": draw(arrays((D, n, 1), _ema_param())),
             "beta": draw(arrays((D, n, 1), real_normals(2.0))),
@@ -267,6 +276,7 @@ EMA = registry.register_spec(Spec(
               "gamma (D, ndim), L) -> K (D, L)",
     methods=impl.EMA_METHODS,
     dtypes=("fp64", "fp32", "fp16", "bf16"),
+    sizes=("D", "ndim", "L"),
     outputs=("K",),
     strategy=lambda fmt, method: ema_cases(fmt, method),
     references={"mp": _ref_ema("mp"), "np": _ref_ema("np")},

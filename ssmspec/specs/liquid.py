@@ -53,7 +53,7 @@ from ssmspec.reference.mp import liquid as ref_mp
 from ssmspec.reference.np import liquid as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
 from ssmspec.specs.kernels import diag_cases, s4d_bench_arrays
-from ssmspec.strategies import arrays, real_normals, representable, sequence_lengths
+from ssmspec.strategies import arrays, real_normals, representable, sequence_lengths, size
 
 DTYPES = ("c128", "c64", "fp64", "fp32")
 C_BOUND = 4.0
@@ -65,7 +65,8 @@ MP_CONV = 4000
 def kernel_cases(draw, fmt: str, method: str = "pb", length=None, max_order: int = 3) -> Case:
     lengths = length if length is not None else sequence_lengths(1025, 16385)
     base = draw(diag_cases(fmt, "bilinear", length=lengths))
-    return Case(base.arrays, fmt, {**base.params, "order": draw(st.integers(1, max_order))})
+    return Case(base.arrays, fmt,
+                {**base.params, "order": draw(size("order", st.integers(1, max_order)))})
 
 
 @st.composite
@@ -73,7 +74,7 @@ def conv_cases(draw, fmt: str, method: str = "pb", length=None, max_order: int =
     base = draw(kernel_cases(
         fmt, method, length if length is not None else sequence_lengths(257, 4097), max_order))
     H, L = base.arrays["log_dt"].shape[0], base.params["L"]
-    u = draw(arrays((draw(st.integers(1, 2)), H, L),
+    u = draw(arrays((draw(size("B", st.integers(1, 2), "batch")), H, L),
                     st.one_of(real_normals(2.0), st.just(0.0))))
     return Case({**base.arrays, "u": representable(u, fmt)}, fmt, base.params)
 
@@ -157,6 +158,7 @@ KERNEL = registry.register_spec(Spec(
               "conj_half=True) -> K (order, H, L) real",
     methods=impl.METHODS,
     dtypes=DTYPES,
+    sizes=("H", "N", "L", "order"),
     outputs=("K",),
     strategy=lambda fmt, method: kernel_cases(fmt, method),
     references={"mp": lambda case, m: {"K": ref_mp.liquid_kernel(*_kargs(case), m,
@@ -181,6 +183,7 @@ CONV = registry.register_spec(Spec(
               "method='pb', conj_half=True) -> y (B, H, L)",
     methods=impl.METHODS,
     dtypes=DTYPES,
+    sizes=("B", "H", "N", "L", "order"),
     outputs=("y",),
     strategy=lambda fmt, method: conv_cases(fmt, method),
     references={"mp": lambda case, m: {"y": ref_mp.liquid_conv(*_cargs(case), m,

@@ -43,7 +43,7 @@ from ssmspec.impl import mega_attention as impl
 from ssmspec.reference.mp import mega_attention as ref_mp
 from ssmspec.reference.np import mega_attention as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
-from ssmspec.strategies import log_uniform, representable, sequence_lengths
+from ssmspec.strategies import log_uniform, representable, sequence_lengths, size
 
 METHODS = impl.FNS
 C_BOUND = 4.0
@@ -54,8 +54,9 @@ CHUNKS = (1, 2, 3, 4, 7, 16, 64)
 @st.composite
 def attention_cases(draw, fmt: str, method: str = "softmax", length=None, chunk="draw") -> Case:
     """q, k (batch, L, S), v (batch, L, E), bias (2P − 1,), chunk; see the module docstring."""
-    B, S, E = draw(st.integers(1, 2)), draw(st.integers(1, 8)), draw(st.integers(1, 4))
-    L = draw(length if length is not None else sequence_lengths(129, 2049))
+    B, S = draw(size("batch", st.integers(1, 2))), draw(size("S", st.integers(1, 8)))
+    E = draw(size("E", st.integers(1, 4)))
+    L = draw(size("L", length if length is not None else sequence_lengths(129, 2049)))
     if chunk == "draw":
         chunk = draw(st.one_of(st.none(), st.sampled_from(CHUNKS)))
     window = L if chunk is None else min(chunk, L)
@@ -121,6 +122,8 @@ ATTENTION = registry.register_spec(Spec(
               "fn='softmax'|'laplace'|'relu2', chunk=None, mask=None) -> out (batch, L, E)",
     methods=METHODS,
     dtypes=REAL_DTYPES,
+    sizes=("batch", "L", "S", "E"),
+    realistic_work=2**13,
     outputs=("out",),
     strategy=lambda fmt, method: attention_cases(fmt, method),
     references={"mp": _reference(ref_mp), "np": _reference(ref_np)},

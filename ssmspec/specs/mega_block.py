@@ -54,7 +54,7 @@ from ssmspec.reference.np import mega_block as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
 from ssmspec.specs.kernels import _ema_param as ema_param
 from ssmspec.strategies import arrays as arrays_of
-from ssmspec.strategies import log_uniform, real_normals, representable, sequence_lengths
+from ssmspec.strategies import log_uniform, real_normals, representable, sequence_lengths, size
 
 METHODS = ("softmax", "laplace", "relu2")
 FIELDS = impl.MegaBlockParams._fields
@@ -80,9 +80,9 @@ def _weights(rng, D, S, E, scale):
 def block_cases(draw, fmt: str, method: str = "softmax", length=None, chunk="draw",
                 bidirectional="draw") -> Case:
     """x (batch, L, D) and every weight of the block; see the module docstring."""
-    B, D = draw(st.integers(1, 2)), draw(st.integers(1, 4))
+    B, D = draw(size("batch", st.integers(1, 2))), draw(size("D", st.integers(1, 4)))
     S, E, nd = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
-    L = draw(length if length is not None else sequence_lengths(65, 16385))
+    L = draw(size("L", length if length is not None else sequence_lengths(65, 16385)))
     if bidirectional == "draw":
         bidirectional = draw(st.sampled_from(BIDIRECTIONAL))
     if chunk == "draw":
@@ -172,6 +172,8 @@ BLOCK = registry.register_spec(Spec(
               "fn='softmax'|'laplace'|'relu2', chunk=None, bidirectional=None) -> (batch, L, D)",
     methods=METHODS,
     dtypes=REAL_DTYPES,
+    sizes=("batch", "L", "D"),
+    realistic_work=2**14,
     outputs=("y",),
     strategy=lambda fmt, method: block_cases(fmt, method),
     references={"mp": _reference(ref_mp), "np": _reference(ref_np)},

@@ -52,7 +52,7 @@ from ssmspec.reference.mp import recurrent as ref_mp
 from ssmspec.reference.np import recurrent as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
 from ssmspec.specs.kernels import diag_cases, ema_cases
-from ssmspec.strategies import log_uniform, representable, sequence_lengths
+from ssmspec.strategies import log_uniform, representable, sequence_lengths, size
 
 METHODS = impl.METHODS
 DIAG_DTYPES = ("c128", "c64", "fp64", "fp32")
@@ -92,7 +92,7 @@ def diag_step_cases(draw, fmt: str, method: str = "zoh") -> Case:
     """A diag_kernel case (Λ, B, C, log Δ, conj_half) plus state (batch, H, N) and u (batch, H)."""
     base = draw(diag_cases(fmt, method, length=st.just(1)))
     H, N = base.arrays["Lambda"].shape
-    batch = draw(st.integers(1, 2))
+    batch = draw(size("batch", st.integers(1, 2)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     scale = draw(st.one_of(st.just(0.0), log_uniform(1e-3, 1e3)))
     cplx = dtype(fmt).is_complex
@@ -152,6 +152,7 @@ DIAG_STEP = registry.register_spec(Spec(
               "u (batch, H), method, conj_half=True) -> (state' (batch, H, N), y (batch, H))",
     methods=METHODS,
     dtypes=DIAG_DTYPES,
+    sizes=("batch", "H", "N"),
     outputs=("state", "y"),
     strategy=lambda fmt, method: diag_step_cases(fmt, method),
     references={"mp": _ref_diag_step(ref_mp), "np": _ref_diag_step(ref_np)},
@@ -178,7 +179,7 @@ def diag_ssm_cases(draw, fmt: str, method: str = "zoh", length=None,
     base = draw(diag_cases(fmt, method, length=length if length is not None else lengths()))
     H, N = base.arrays["Lambda"].shape
     L = base.params["L"]
-    batch = draw(st.integers(1, 2))
+    batch = draw(size("batch", st.integers(1, 2)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     kind = draw(st.sampled_from(state_kinds))
     cplx = dtype(fmt).is_complex
@@ -232,6 +233,7 @@ DIAG_SSM = registry.register_spec(Spec(
               "final_state (batch, H, N))",
     methods=METHODS,
     dtypes=DIAG_DTYPES,
+    sizes=("batch", "H", "N", "L"),
     outputs=("y", "state"),
     strategy=lambda fmt, method: diag_ssm_cases(fmt, method),
     references={"mp": _ref_diag_ssm(ref_mp), "np": _ref_diag_ssm(ref_np)},
@@ -258,7 +260,7 @@ def ema_step_cases(draw, fmt: str, method: str = "mega") -> Case:
     """An ema_kernel case (δ, α, β, γ) plus state (batch, D, ndim) and x (batch, D)."""
     base = draw(ema_cases(fmt, length=st.just(1)))
     D, n = base.arrays["gamma"].shape
-    batch = draw(st.integers(1, 2))
+    batch = draw(size("batch", st.integers(1, 2)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     scale = draw(st.one_of(st.just(0.0), log_uniform(1e-2, 1e2)))
     arrays = {**base.arrays,
@@ -307,6 +309,7 @@ EMA_STEP = registry.register_spec(Spec(
               "x (batch, D)) -> (state' (batch, D, ndim), y (batch, D))",
     methods=("mega",),
     dtypes=EMA_DTYPES,
+    sizes=("batch", "D", "ndim"),
     outputs=("state", "y"),
     strategy=lambda fmt, method: ema_step_cases(fmt, method),
     references={"mp": _ref_ema_step(ref_mp), "np": _ref_ema_step(ref_np)},

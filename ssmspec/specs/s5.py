@@ -52,7 +52,7 @@ from ssmspec.impl import s5 as impl
 from ssmspec.reference.mp import s5 as ref_mp
 from ssmspec.reference.np import s5 as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec, last_case
-from ssmspec.strategies import representable, sequence_lengths
+from ssmspec.strategies import representable, sequence_lengths, size
 
 METHODS = impl.METHODS
 C_BOUND = 2.0
@@ -95,8 +95,9 @@ def s5_cases(draw, fmt: str, method: str = "zoh", length=None, conj_sym=None, in
              max_p: int = 4, max_h: int = 3) -> Case:
     """u, Lambda, B, C, D, log_step and optionally h0; see the module docstring. `conj_sym`,
     `initial` (whether h0 is given) fix what a law needs (None: drawn)."""
-    b, H, P = draw(st.integers(1, 2)), draw(st.integers(1, max_h)), draw(st.integers(1, max_p))
-    L = draw(length if length is not None else lengths())
+    b, H = draw(size("b", st.integers(1, 2), "batch")), draw(size("H", st.integers(1, max_h)))
+    P = draw(size("P", st.integers(1, max_p), "N"))
+    L = draw(size("L", length if length is not None else lengths()))
     regime = draw(st.sampled_from(["uniform", "small", "specials", "specials"]))
     lam = np.array([draw(lambdas()) for _ in range(P)])
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -183,6 +184,7 @@ S5 = registry.register_spec(Spec(
               "-> y (b, L, H)[, last state (b, P)]",
     methods=METHODS,
     dtypes=DTYPES,
+    sizes=("b", "L", "H", "P"),
     outputs=("y", "last_state"),
     strategy=lambda fmt, method: s5_cases(fmt, method),
     references={"mp": _reference("mp"), "np": _reference("np")},

@@ -63,7 +63,7 @@ from ssmspec.impl import scans as impl
 from ssmspec.reference.mp import scans as ref_mp
 from ssmspec.reference.np import scans as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
-from ssmspec.strategies import batch_shapes, boundary_lengths, representable, sequence_lengths
+from ssmspec.strategies import batch_shapes, boundary_lengths, representable, sequence_lengths, size
 
 METHODS = impl.METHODS
 CHUNK = impl.CHUNK
@@ -118,7 +118,7 @@ def scan_cases(draw, fmt: str, method: str = "sequential", length=None, lead=Non
     """a, b (..., L), h0 (...,) or None, reverse; see the module docstring."""
     cplx = dtype(fmt).is_complex
     shape = (*draw(lead if lead is not None else batch_shapes(2, 3)),
-             draw(length if length is not None else lengths()))
+             draw(size("L", length if length is not None else lengths())))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="seed"))
     a = draw_a(rng, shape, draw(st.sampled_from(["unit", "hard", "mixed"])),
                draw(st.sampled_from([0.0, 0.02, 0.2])), draw(st.sampled_from([0.0, 0.05, 0.3])),
@@ -195,6 +195,7 @@ SCAN = registry.register_spec(Spec(
               "-> h (..., L)",
     methods=METHODS,
     dtypes=DTYPES,
+    sizes=("L",),
     outputs=("h",),
     strategy=lambda fmt, method: scan_cases(fmt, method),
     references={"mp": _reference("mp"), "np": _reference("np")},

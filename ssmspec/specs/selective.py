@@ -48,7 +48,7 @@ from ssmspec.impl import selective as impl
 from ssmspec.reference.mp import selective as ref_mp
 from ssmspec.reference.np import selective as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec, last_case
-from ssmspec.strategies import arrays, real_normals, representable, sequence_lengths
+from ssmspec.strategies import arrays, real_normals, representable, sequence_lengths, size
 
 METHODS = impl.METHODS
 C_BOUND = 2.0
@@ -94,8 +94,9 @@ def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, lay
     docstring. `layout`, `optional` (a set of the optional arrays wanted, None: drawn) and
     `softplus` fix what a law needs."""
     cplx = dtype(fmt).is_complex
-    b, Dn, N = draw(st.integers(1, 2)), draw(st.integers(1, max_d)), draw(st.integers(1, max_n))
-    L = draw(length if length is not None else lengths())
+    b, Dn = draw(size("b", st.integers(1, 2), "batch")), draw(size("D", st.integers(1, max_d)))
+    N = draw(size("N", st.integers(1, max_n)))
+    L = draw(size("L", length if length is not None else lengths()))
     layout = layout or draw(st.sampled_from(LAYOUTS))
     sp = draw(st.booleans()) if softplus is None else softplus
     regime = draw(st.sampled_from(["uniform", "specials", "specials", "1e-6", "10"]))
@@ -229,6 +230,7 @@ SELECTIVE = registry.register_spec(Spec(
               "-> y (b, D, L)[, last_state (b, D, N)]",
     methods=METHODS,
     dtypes=DTYPES,
+    sizes=("b", "D", "N", "L"),
     outputs=("y", "last_state"),
     strategy=lambda fmt, method: selective_cases(fmt, method),
     references={"mp": _reference("mp"), "np": _reference("np")},
@@ -307,9 +309,9 @@ SSD_MP_MAX = 200
 @st.composite
 def ssd_cases(draw, fmt: str, method: str = "chunked", length=None, chunk=None,
               initial=None) -> Case:
-    b, H = draw(st.integers(1, 2)), draw(st.sampled_from([1, 2, 4]))
-    P, N = draw(st.integers(1, 3)), draw(st.integers(1, 4))
-    L = draw(length if length is not None else lengths())
+    b, H = draw(size("b", st.integers(1, 2), "batch")), draw(size("H", st.sampled_from([1, 2, 4])))
+    P, N = draw(size("P", st.integers(1, 3))), draw(size("N", st.integers(1, 4)))
+    L = draw(size("L", length if length is not None else lengths()))
     G = draw(st.sampled_from([g for g in (1, 2, 4) if H % g == 0]))
     regime = draw(st.sampled_from(["uniform", "specials", "specials", "1e-6", "10"]))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -373,6 +375,7 @@ SSD = registry.register_spec(Spec(
               "[, final_states (b, H, P, N)]",
     methods=impl.SSD_METHODS,
     dtypes=SSD_DTYPES,
+    sizes=("b", "L", "H", "P", "N"),
     outputs=("y", "final_states"),
     strategy=lambda fmt, method: ssd_cases(fmt, method),
     references={"mp": _ssd_reference("mp"), "np": _ssd_reference("np")},

@@ -53,7 +53,14 @@ from ssmspec.reference.mp import sgconv as ref_mp
 from ssmspec.reference.np import sgconv as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
 from ssmspec.specs.convolution import CAUSAL
-from ssmspec.strategies import log_uniform, real_normals, representable, sequence_lengths
+from ssmspec.strategies import (
+    arrays,
+    log_uniform,
+    real_normals,
+    representable,
+    sequence_lengths,
+    size,
+)
 
 METHODS = impl.METHODS
 C_BOUND = 1.0
@@ -68,15 +75,15 @@ def _full_length(case: Case) -> int:
 @st.composite
 def sgconv_cases(draw, fmt: str, method: str = "linear", max_scales: int = 5) -> Case:
     """weights (S, H, d), decay (H,), L, init_scale, normalize; see the module docstring."""
-    H, d = draw(st.integers(1, 3)), draw(st.sampled_from([1, 2, 3, 4, 5, 8, 16]))
+    H, d = draw(size("H", st.integers(1, 3))), draw(st.sampled_from([1, 2, 3, 4, 5, 8, 16]))
     init_scale = draw(st.sampled_from([0, 0, 1]))
-    L = draw(sequence_lengths(1025, 16385))
+    L = draw(size("L", sequence_lengths(1025, 16385)))
     if draw(st.booleans()):
         S = impl.sgconv_num_scales(L, d, init_scale)
     else:
         S = draw(st.integers(1, max_scales))
     el = st.one_of(real_normals(2.0), st.just(0.0))
-    w = np.array(draw(st.lists(el, min_size=S * H * d, max_size=S * H * d))).reshape(S, H, d)
+    w = draw(arrays((S, H, d), el))
     decay = np.array(draw(st.lists(st.one_of(log_uniform(0.25, 4.0), st.sampled_from([1.0, 2.0])),
                                    min_size=H, max_size=H)))
     return Case({"weights": representable(w, fmt), "decay": representable(decay, fmt)}, fmt,
@@ -130,6 +137,7 @@ SGCONV = registry.register_spec(Spec(
               "method='linear'|'nearest', normalize=True) -> K (H, L)",
     methods=METHODS,
     dtypes=REAL_DTYPES,
+    sizes=("H", "L"),
     outputs=("K",),
     strategy=lambda fmt, method: sgconv_cases(fmt, method),
     references={"mp": _ref("mp"), "np": _ref("np")},
