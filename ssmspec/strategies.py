@@ -120,6 +120,8 @@ REALISTIC_SIZES: dict[str, tuple[int, ...]] = {
 # other sizes smallest first, so the simplest realistic input is the longest sequence at the
 # smallest widths — the axis along which errors grow.
 DEFAULT_REALISTIC_WORK = 2**24
+# size names whose realistic values are another name's (a batch named `b` or `B`)
+SIZE_KINDS = {"b": "batch", "B": "batch"}
 
 
 @dataclass
@@ -134,6 +136,7 @@ class ShapeScope:
     work: int = DEFAULT_REALISTIC_WORK
     used: int = 1
     drawn: set = field(default_factory=set)
+    this_case: set = field(default_factory=set)  # the names drawn for the input being drawn
 
     def charge(self, value: int) -> int:
         """Count a drawn size against the work budget; return it."""
@@ -141,7 +144,19 @@ class ShapeScope:
         return value
 
     def fresh(self) -> ShapeScope:
-        return ShapeScope(dict(self.fixed), self.regime, self.names, self.work, 1, self.drawn)
+        return ShapeScope(dict(self.fixed), self.regime, self.names, self.work, 1, self.drawn,
+                          set())
+
+    def reserve(self, name: str) -> int:
+        """The least work the realistic sizes not yet drawn for this input will add: a size
+        drawn early leaves room for the smallest shipping value of each later one."""
+        out = 1
+        for n in self.names or ():
+            kind = SIZE_KINDS.get(n, n)
+            if n != name and n not in self.this_case and n not in self.fixed \
+                    and kind in REALISTIC_SIZES:
+                out *= min(REALISTIC_SIZES[kind])
+        return out
 
 
 _SCOPE: contextvars.ContextVar[ShapeScope | None] = contextvars.ContextVar("ssmspec_shapes",
@@ -169,12 +184,14 @@ def size(name: str, default: st.SearchStrategy[int], kind: str | None = None
     if scope is None or (scope.names is not None and name not in scope.names):
         return default  # a size of a sub-strategy the primitive does not expose (diag_step's L)
     scope.drawn.add(name)
+    scope.this_case.add(name)
     if name in scope.fixed:
         return st.just(scope.charge(int(scope.fixed[name])))
-    kind = kind or name
+    kind = kind or SIZE_KINDS.get(name, name)
     if scope.regime == "realistic" and kind in REALISTIC_SIZES:
         options = REALISTIC_SIZES[kind]
-        fits = [v for v in options if scope.used * v <= scope.work] or [min(options)]
+        room = scope.work // scope.reserve(name)
+        fits = [v for v in options if scope.used * v <= room] or [min(options)]
         if kind == "L":  # the simplest draw (hypothesis' first) is the longest that fits
             fits = fits[::-1]
         return st.sampled_from(fits).map(scope.charge)
