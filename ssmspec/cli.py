@@ -170,6 +170,7 @@ def _report(a: argparse.Namespace) -> int:
     if a.plots:
         from ssmspec import sweeps
 
+        report.write(rep, a.out)  # the entries stand even if the sweeps are cut short
         rep["sweeps"] = sweeps.sweep_all(a.primitive, "torch", a.method, a.dtype, a.device,
                                          timing=not a.no_timing, out_dir=a.out, jobs=a.jobs)
     if a.selftest:
