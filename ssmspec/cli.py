@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
                         "torch (default: 1; 0: the benchmark input only)")
     r.add_argument("--no-realistic", action="store_true",
                    help="skip the sharpness section (realistic sizes)")
+    r.add_argument("--jobs", type=int, default=1, metavar="J",
+                   help="worker processes for the precision measurements and the sweeps "
+                        "(default: 1); the report's timings still run one at a time")
     r.add_argument("--selftest", action="store_true",
                    help="also run the self-test and put the mutation scores in the report")
     _output_flags(r)
@@ -124,7 +127,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _counts(table) -> str:
-    return ", ".join(f"{k} {v}" for k, v in table.items() if k != "interpret")
+    return ", ".join(f"{k} {v}" for k, v in table.items() if k in ("ci", "dev", "nightly"))
 
 
 def _output_flags(p: argparse.ArgumentParser) -> None:
@@ -190,8 +193,8 @@ def _report(a: argparse.Namespace) -> int:
     from ssmspec import report
     from ssmspec.sharpness import GOAL
 
-    if a.examples < 1 or a.repeats < 1:
-        raise SystemExit("ssmspec: error: --examples and --repeats must be >= 1")
+    if a.examples < 1 or a.repeats < 1 or a.jobs < 1:
+        raise SystemExit("ssmspec: error: --examples, --repeats and --jobs must be >= 1")
     if a.device.startswith("cuda"):
         import torch
 
@@ -205,13 +208,14 @@ def _report(a: argparse.Namespace) -> int:
     if a.realistic_examples < 0:
         raise SystemExit("ssmspec: error: --realistic-examples must be >= 0")
     rep = report.build(a.primitive, a.impl, a.method, a.dtype, a.device, a.examples, a.repeats,
-                       timing=not a.no_timing, progress=progress,
+                       timing=not a.no_timing, progress=progress, jobs=a.jobs,
                        realistic=None if a.no_realistic else a.realistic_examples)
     if a.plots:
         from ssmspec import sweeps
 
+        report.write(rep, a.out)  # the entries stand even if the sweeps are cut short
         rep["sweeps"] = sweeps.sweep_all(a.primitive, "torch", a.method, a.dtype, a.device,
-                                         timing=not a.no_timing, out_dir=a.out)
+                                         timing=not a.no_timing, out_dir=a.out, jobs=a.jobs)
     if a.selftest:
         from ssmspec import selftest
 

@@ -6,6 +6,10 @@ For each (primitive, implementation, method, dtype, device):
   spec's strategy; the maximum err/bound and ulps over them, and the worst input;
 - speed: the spec's benchmark-size input, `repeats` timings (each the mean of enough calls to
   last ≥ 20 ms), so a later comparison can tell a slowdown from noise.
+
+With `jobs` > 1 the precision part runs in that many worker processes (spawned; one target each
+at a time: the mpmath references are CPU-bound), and the timings still run one after another in
+the calling process, so that no two timed calls share the machine.
 """
 
 from __future__ import annotations
@@ -60,6 +64,15 @@ class Progress:
 
 def measure_target(t: registry.Target, examples: int, repeats: int, timing: bool = True) -> dict:
     """One report entry (see the schema) for target `t`."""
+    entry = measure_precision(t, examples)
+    if timing:
+        add_timing(entry, t, repeats)
+    return entry
+
+
+def measure_precision(t: registry.Target, examples: int) -> dict:
+    """The entry of target `t` without its time: err/bound, ulps and the worst of `examples`
+    derandomized inputs."""
     cases = harness.sample(t.spec.strategy(t.dtype, t.method), examples)
     worst_m, worst_c, max_ulps, tiers = None, None, 0.0, set()
     for case in cases:
@@ -96,29 +109,65 @@ def measure_target(t: registry.Target, examples: int, repeats: int, timing: bool
     elif worst_m.raised:
         entry["worst"] = {"output": None, "index": [], "err": None, "bound": None,
                           "reference_value": None, "input": worst_c.summary()}
-    if timing:
-        bench = t.spec.bench_for(t.dtype, t.method)
-        try:
-            times = harness.time_call(lambda: t.spec.call(t.impl.fn, bench, t.method, t.device),
-                                      t.device, repeats=repeats)
-        except Exception as exc:  # noqa: BLE001 - a crash on the benchmark input is a finding
-            entry["passed"] = False
-            entry["raised"] = (entry["raised"]
-                               or f"on the benchmark input: {type(exc).__name__}: {exc}")
-            return entry
-        entry["time"] = {
-            "shape": t.spec.bench_shape,
-            "repeats_s": times,
-            "median_s": statistics.median(times),
-            "min_s": min(times),
-        }
     return entry
+
+
+def add_timing(entry: dict, t: registry.Target, repeats: int) -> None:
+    """`repeats` timings of target `t` on the spec's benchmark input into `entry["time"]`; a
+    crash there fails the entry (a finding, not a crashed report)."""
+    bench = t.spec.bench_for(t.dtype, t.method)
+    try:
+        times = harness.time_call(lambda: t.spec.call(t.impl.fn, bench, t.method, t.device),
+                                  t.device, repeats=repeats)
+    except Exception as exc:  # noqa: BLE001 - a crash on the benchmark input is a finding
+        entry["passed"] = False
+        entry["raised"] = (entry["raised"]
+                           or f"on the benchmark input: {type(exc).__name__}: {exc}")
+        return
+    entry["time"] = {
+        "shape": t.spec.bench_shape,
+        "repeats_s": times,
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+    }
+
+
+def _precision_in_worker(target_id: str, device: str, examples: int) -> dict:
+    """measure_precision of the target named `target_id` (a worker process rebuilds it from the
+    registry: targets hold functions, which do not cross processes)."""
+    torch.set_num_threads(1)
+    (t,) = [t for t in registry.targets(devs=[device]) if t.id == target_id]
+    return measure_precision(t, examples)
+
+
+def _entries(targets, examples: int, repeats: int, timing: bool, jobs: int, bar) -> list[dict]:
+    if jobs <= 1:
+        out = []
+        for t in targets:
+            out.append(measure_target(t, examples, repeats, timing))
+            bar.step(f"{t.spec.name} {t.method} {t.dtype} {t.impl.name}")
+        return out
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_precision_in_worker, t.id, t.device, examples) for t in targets]
+        out = []
+        for t, f in zip(targets, futures):
+            entry = f.result()
+            bar.step(f"{t.spec.name} {t.method} {t.dtype} {t.impl.name}")
+            out.append(entry)
+    if timing:  # here, one after another, with the workers gone
+        for t, entry in zip(targets, out):
+            add_timing(entry, t, repeats)
+    return out
 
 
 def build(primitives=None, impls=None, methods=None, dtypes=None, device: str = "cpu",
           examples: int = 20, repeats: int = 7, timing: bool = True,
-          progress: bool | None = None, realistic: int | None = 1) -> dict:
-    """Measure every selected target on `device`; the report as a JSON-ready dict. `realistic`:
+          progress: bool | None = None, jobs: int = 1, realistic: int | None = 1) -> dict:
+    """Measure every selected target on `device`; the report as a JSON-ready dict. `jobs`:
+    worker processes for the precision part (see the module docstring). `realistic`:
     realistic-regime inputs per (primitive, method) of the sharpness section (None: no section).
     """
     targets = registry.targets(primitives, impls, methods, dtypes, [device])
@@ -127,10 +176,7 @@ def build(primitives=None, impls=None, methods=None, dtypes=None, device: str = 
         sharp_n = sum(1 for s in registry.specs() if not primitives or s.name in primitives
                       for m in s.methods if not methods or m in methods)
     bar = Progress(len(targets) + sharp_n, progress)
-    entries = []
-    for t in targets:
-        entries.append(measure_target(t, examples, repeats, timing))
-        bar.step(f"{t.spec.name} {t.method} {t.dtype} {t.impl.name}")
+    entries = _entries(targets, examples, repeats, timing, jobs, bar)
     realistic_entries = (sharpness.build(primitives, methods, device, realistic, bar.step)
                          if sharp_n else None)
     out = {

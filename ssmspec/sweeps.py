@@ -125,19 +125,29 @@ def plot(rows: list[dict], path, title: str = "") -> None:
 
 
 def sweep_all(primitives=None, impl: str = "torch", methods=None, dtypes=None,
-              device: str = "cpu", timing: bool = True, out_dir=None, progress=None) -> list[dict]:
+              device: str = "cpu", timing: bool = True, out_dir=None, progress=None,
+              jobs: int = 1) -> list[dict]:
     """`sweep` for every spec that declares one (and has `impl`); with `out_dir`, one PNG per
-    primitive, `<primitive>-<axis>.png`. Returns all rows."""
-    rows = []
+    primitive, `<primitive>-<axis>.png`. Returns all rows. `jobs` > 1: one primitive per worker
+    process at a time (spawned), so the times along L are measured while other workers run
+    (their shape against L, not their level, is what such a plot shows)."""
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
-    for spec in registry.specs():
-        if spec.sweep is None or (primitives and spec.name not in primitives):
-            continue
-        if impl not in {i.name for i in registry.implementations(spec.name) if i.available}:
-            continue
-        mine = sweep(spec.name, impl, [m for m in spec.methods if not methods or m in methods],
-                     dtypes, None, device, timing)
+    chosen = [spec for spec in registry.specs()
+              if spec.sweep is not None and (not primitives or spec.name in primitives)
+              and impl in {i.name for i in registry.implementations(spec.name) if i.available}]
+    jobs_args = [(spec.name, impl, [m for m in spec.methods if not methods or m in methods],
+                  dtypes, None, device, timing) for spec in chosen]
+    if jobs > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            results = list(pool.map(sweep, *zip(*jobs_args))) if jobs_args else []
+    else:
+        results = (sweep(*args) for args in jobs_args)
+    rows = []
+    for spec, mine in zip(chosen, results):
         rows += mine
         if out_dir is not None and mine:
             axis_name = "L" if spec.sweep.axis == "L" else "dt"
