@@ -113,7 +113,10 @@ REALISTIC_SIZES: dict[str, tuple[int, ...]] = {
     "H": (64, 128, 256, 512, 1024),
     "D": (64, 128, 256, 512, 1024),
     "batch": (1, 2, 4, 8),
+    # chunk sizes of chunked scans (Mamba-2's SSD ships 64–256): a tuning knob, not work
+    "chunk": (64, 128, 256),
 }
+UNCOUNTED = {"chunk"}  # realistic kinds that do not count against the work budget
 # Under the realistic regime the product of the realistic sizes one input draws stays below the
 # spec's work budget (`Spec.realistic_work`), so one input costs seconds, not hours: a draw picks
 # among the sizes that still fit (the smallest always does). Lengths are offered longest first, the
@@ -154,7 +157,7 @@ class ShapeScope:
         for n in self.names or ():
             kind = SIZE_KINDS.get(n, n)
             if n != name and n not in self.this_case and n not in self.fixed \
-                    and kind in REALISTIC_SIZES:
+                    and kind in REALISTIC_SIZES and kind not in UNCOUNTED:
                 out *= min(REALISTIC_SIZES[kind])
         return out
 
@@ -190,6 +193,8 @@ def size(name: str, default: st.SearchStrategy[int], kind: str | None = None
     kind = kind or SIZE_KINDS.get(name, name)
     if scope.regime == "realistic" and kind in REALISTIC_SIZES:
         options = REALISTIC_SIZES[kind]
+        if kind in UNCOUNTED:
+            return st.sampled_from(options)
         room = scope.work // scope.reserve(name)
         fits = [v for v in options if scope.used * v <= room] or [min(options)]
         if kind == "L":  # the simplest draw (hypothesis' first) is the longest that fits

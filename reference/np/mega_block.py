@@ -146,6 +146,9 @@ def attention_error(fn, q, k, v, bias, chunk, eq, ek, ev, u):
                 dA = math.sqrt(2) * np.exp(-2 * math.pi * (t - MU) ** 2) * ds
             else:
                 dA = 2 * np.maximum(s, 0) * ds + u * ds**2
+        # a perturbation bound that overflowed (inf · a zero weight) is unbounded, not undefined:
+        # the first-order composition is past its validity there (u·G ≳ 1) and admits anything
+        dA = np.where(np.isnan(dA), np.inf, dA)
         av, evw = np.abs(v64[:, a:b]), ev[:, a:b]
         e[:, a:b] += np.einsum("bij,bje->bie", A, evw) + np.einsum("bij,bje->bie", dA,
                                                                    av + u * evw)
@@ -180,6 +183,7 @@ def block_with_bound(x, p: dict, fn: str, chunk=None, bidirectional=None, u=2.0*
     e_h = _silu_err(f["a_h"].astype(np.float64), e_ah)
     M = g["phi"] * g["h"] + g["one_minus_phi"] * g["x"]
     GM = g["phi"] * e_h + g["h"] * e_phi + g["x"] * e_omp + u * e_phi * e_h + 4 * M
+    GM = np.where(np.isnan(GM), np.inf, GM)  # inf · 0 of an unbounded term: unbounded
     with np.errstate(divide="ignore", invalid="ignore"):
         G = np.where(M > 0, GM / np.where(M > 0, M, 1), 1.0)
     M = np.where(M > 0, M, GM)

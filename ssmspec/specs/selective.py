@@ -322,7 +322,8 @@ def ssd_cases(draw, fmt: str, method: str = "chunked", length=None, chunk=None,
             "B": rng.normal(size=(b, L, G, N)), "C": rng.normal(size=(b, L, G, N))}
     if draw(st.booleans()) if initial is None else initial:
         arrs["initial_states"] = rng.normal(size=(b, H, P, N))
-    Q = draw(st.sampled_from([1, 4, 16, 64])) if chunk is None else chunk
+    Q = draw(size("chunk_size", st.sampled_from([1, 4, 16, 64]), kind="chunk")) if chunk is None \
+        else chunk
     return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"chunk_size": Q})
 
 
@@ -377,7 +378,7 @@ SSD = registry.register_spec(Spec(
               "[, final_states (b, H, P, N)]",
     methods=impl.SSD_METHODS,
     dtypes=SSD_DTYPES,
-    sizes=("b", "L", "H", "P", "N"),
+    sizes=("b", "L", "H", "P", "N", "chunk_size"),
     outputs=("y", "final_states"),
     strategy=lambda fmt, method: ssd_cases(fmt, method),
     references={"mp": _ssd_reference("mp"), "np": _ssd_reference("np")},
