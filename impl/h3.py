@@ -28,6 +28,16 @@ with * the causal convolution (`causal_conv`, FFT). The q, k, v projections and 
 projection are plain linear layers, out of scope. FlashConv's state passing (arXiv 2212.14052
 §4.2) computes the same out block by block: the diagonal SSM through `diag_ssm` from the previous
 block's final state, the shift SSM from the last N_s − 1 inputs k of the previous block.
+
+The diagonal SSM's discretisation defaults to bilinear, as H3's: `SSKernelDiag.__init__` in
+`src/models/ssm/ss_kernel_diag.py` (HazyResearch/H3 70d8792, unchanged at the head 5c4d06b)
+takes `disc='bilinear'`, Ā = (1 + ΔΛ/2)/(1 − ΔΛ/2), B̄ = Δ/(1 − ΔΛ/2), and neither `SSKernel`
+nor any config of the repository passes another `disc`. zoh and zoh_approx stay as methods. The
+two are not interchangeable: on `diag_init('s4d-lin', 64, 1, seed=0)` (32 conjugate pairs,
+Im Λ = πn, its seeded Δ = 0.087, C N(0, ½) complex, L = 256) the kernels differ by
+max|K_zoh − K_bilinear| = 0.60 against max|K_zoh| = 0.50, max|K_bilinear| = 0.55: the fast modes
+(|ΔΛ| up to 8.5) are where the two maps part; with 1 pair (N = 2) at Δ = 0.1 they differ by only
+8e-6 of 0.04. `tests/test_reference_h3.py` pins it.
 """
 
 from __future__ import annotations
@@ -67,7 +77,7 @@ def shift_ssm_kernel(B: torch.Tensor, C: torch.Tensor, L: int,
     return K.to(B.dtype)
 
 
-LAYER_METHODS = ("zoh", "bilinear", "zoh_approx")
+LAYER_METHODS = ("bilinear", "zoh", "zoh_approx")
 
 
 def _check_layer(q, k, v_, shift_B, shift_C, shift_D, Lambda, log_dt, D):
@@ -101,14 +111,14 @@ def _check_layer(q, k, v_, shift_B, shift_C, shift_D, Lambda, log_dt, D):
 def h3_layer(q: torch.Tensor, k: torch.Tensor, v_: torch.Tensor, shift_B: torch.Tensor,
              shift_C: torch.Tensor, shift_D: torch.Tensor, Lambda: torch.Tensor, B: torch.Tensor,
              C: torch.Tensor, log_dt: torch.Tensor, D: torch.Tensor,
-             method: str = "zoh") -> torch.Tensor:
+             method: str = "bilinear") -> torch.Tensor:
     """H3's SSM core, head_dim 1: out = q ⊙ (K_diag * (k′ ⊙ v) + D ⊙ (k′ ⊙ v)),
     k′ = K_shift * k + shift_D ⊙ k (the module docstring).
 
     q, k, v_: (batch, H, L) real, one dtype; shift_B, shift_C: (H, N_s), q's dtype; shift_D, D:
     (H,), q's dtype; Lambda, B, C: (H, N), complex (or real) with q's dtype as real part; log_dt:
-    (H,), q's dtype; method: the diagonal SSM's discretisation, 'zoh' | 'bilinear' |
-    'zoh_approx'. Returns (batch, H, L), q's dtype and device.
+    (H,), q's dtype; method: the diagonal SSM's discretisation, 'bilinear' (H3's default) |
+    'zoh' | 'zoh_approx'. Returns (batch, H, L), q's dtype and device.
     """
     v.method("method", method, LAYER_METHODS)
     _check_layer(q, k, v_, shift_B, shift_C, shift_D, Lambda, log_dt, D)

@@ -34,7 +34,7 @@ def _conv(u, K, D):
     return y
 
 
-def h3_layer(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D, method="zoh"):
+def h3_layer(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D, method="bilinear"):
     """out = q ⊙ (K_diag * p + D ⊙ p), p = k′ ⊙ v, k′ = K_shift * k + shift_D ⊙ k (head_dim 1),
     every intermediate kept in mpmath. Object array (batch, H, L) of mpf out."""
     L = np.asarray(q).shape[-1]

@@ -26,7 +26,7 @@ def shift_ssm_kernel(B, C, L):
     return shift_ssm_kernel_with_bound(B, C, L)[0]
 
 
-def h3_layer(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D, method="zoh"):
+def h3_layer(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D, method="bilinear"):
     """out = q ⊙ (K_diag * p + D ⊙ p), p = k′ ⊙ v, k′ = K_shift * k + shift_D ⊙ k (head_dim 1):
     the convolutions and products in long double, K_diag the float64 `diag_kernel` reference
     (its own error, ~N·u₆₄·M_K, is part of the reference's fp64 certification)."""

@@ -18,7 +18,8 @@ kernel is C"); `recurrence` (K is the impulse response of x_t = shift(x_{t−1})
 y_t = C·x_t, H3's `step`, run in float64). Mutant: `b_off_by_one` (the filter read one tap late,
 K[l] = Σ_m B[m]·C[m + l + 1]: the e₀ / e₁ index convention confused).
 
-`h3_layer` (head_dim 1 only; definition in `ssmspec.impl.h3`), fp64 and fp32. Bound, elementwise,
+`h3_layer` (head_dim 1 only; definition in `ssmspec.impl.h3`), fp64 and fp32; methods bilinear
+(the default, H3's `SSKernelDiag(disc='bilinear')` at 70d8792), zoh, zoh_approx. Bound, elementwise,
 the parts' bounds carried through the composition (`layer_error_terms`, in units of u): k′'s error
 E1 = 2·FFT(|K_s|, |k|) + (G_s M_s) * |k| + 2|D_k||k| + |k′|; p = k′ ⊙ v: E2 = E1|v| + |p|;
 y: E3 = |K_d| * E2 + 2·FFT(|K_d|, |p|) + 4·(G_d M_d) * |p| + |D|E2 + 2|D||p| + |y|; out:
@@ -31,6 +32,8 @@ strategy cases each; witness 0.011 (fp64), 0.015 (fp32). Mutants on the witness:
 by block with `diag_ssm`'s carried state and the last N_s − 1 inputs k, tolerance the layer's
 bound plus `blockwise_bound` (diag_ssm's per-block bound plus the carried state's error through
 the free response); dropping the carry is shown to break it in tests/test_reference_h3.py.
+Law `default_is_bilinear`: the layer called without `method` equals method='bilinear'. Mutant
+`zoh_for_bilinear`: zoh run where bilinear is asked for (the layer's default before issue 15).
 Reference tier: mpmath while batch·H·L·(L + N + N_s) ≤ 1500, long double above.
 """
 
@@ -225,7 +228,7 @@ def _seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0):
 
 
 @st.composite
-def layer_cases(draw, fmt: str, method: str = "zoh", length=None) -> Case:
+def layer_cases(draw, fmt: str, method: str = "bilinear", length=None) -> Case:
     """batch 1–2, H 1–3, N_s 1–16, N 1–4; q, k, v, shift_C, the skips N(0, 1); shift_B = e₀
     half the time; Λ, B, C, log Δ as the `diag_kernel` strategy (complex)."""
     from ssmspec.specs.kernels import _coef_el, _lambda_el, log_dts
@@ -344,7 +347,7 @@ LAYER = registry.register_spec(Spec(
     summary="H3's SSM core (head_dim 1): out = q ⊙ (K_diag * (k′ ⊙ v) + D ⊙ (k′ ⊙ v)), "
             "k′ = K_shift * k + D_k ⊙ k",
     signature="h3_layer(q, k, v (batch, H, L), shift_B, shift_C (H, N_s), shift_D (H,), Lambda, "
-              "B, C (H, N), log_dt (H,), D (H,), method='zoh') -> (batch, H, L)",
+              "B, C (H, N), log_dt (H,), D (H,), method='bilinear') -> (batch, H, L)",
     methods=impl.LAYER_METHODS,
     dtypes=LAYER_DTYPES,
     outputs=("y",),
@@ -370,7 +373,7 @@ registry.register_implementation(Implementation("h3_layer", "torch", impl.h3_lay
 # --- the layer's laws: FlashConv state passing ---------------------------------------------------
 
 
-def blockwise_layer(q, k, v_, sB, sC, sD, Lambda, B, C, log_dt, D, method="zoh", block=1,
+def blockwise_layer(q, k, v_, sB, sC, sD, Lambda, B, C, log_dt, D, method="bilinear", block=1,
                     carry=True):
     """The layer block by block (FlashConv, arXiv 2212.14052 §4.2): the shift SSM over the block
     preceded by the previous block's last N_s − 1 inputs k, the diagonal SSM through `diag_ssm`
@@ -439,6 +442,19 @@ def flashconv_state_passing(ctx: LawContext) -> None:
                            f"err/tol {r.max():.3g}"
 
 
+def default_is_bilinear(ctx: LawContext) -> None:
+    """Called without `method`, the layer is the bilinear one (H3's `SSKernelDiag` default
+    `disc='bilinear'`, 70d8792): within twice the bilinear bound of the explicit call."""
+    case = ctx.draw(layer_cases(ctx.dtype, "bilinear", length=st.integers(1, 48)))
+    implicit = to_numpy(ctx.fn(*layer_tensors(case, ctx.device)))
+    explicit = to_numpy(LAYER.call(ctx.fn, case, "bilinear", ctx.device))
+    r = ratio(abs_error(implicit, explicit), 2 * LAYER.bound(case, "bilinear")["y"])
+    assert np.all(r <= 1), f"default method vs method='bilinear': err/bound {r.max():.3g}"
+
+
+registry.register_law(Law(
+    "h3_layer", "default_is_bilinear", "without `method` the layer discretises bilinearly "
+    "(H3's SSKernelDiag default)", default_is_bilinear, LAYER_DTYPES))
 registry.register_law(Law(
     "h3_layer", "flashconv_state_passing", "the layer computed block by block, the diagonal "
     "SSM's state and the shift SSM's last N_s − 1 inputs carried across = the layer on the whole "
@@ -448,14 +464,20 @@ registry.register_law(Law(
 # --- the layer's mutants ------------------------------------------------------------------------
 
 
-def q_v_swapped(q, k, v_, *rest, method="zoh"):
+def q_v_swapped(q, k, v_, *rest, method="bilinear"):
     """out = v ⊙ (K_diag * (k′ ⊙ q) + …): the query and value roles swapped."""
     return impl.h3_layer(v_, k, q, *rest, method=method)
 
 
-def shift_on_v(q, k, v_, sB, sC, sD, *rest, method="zoh"):
+def shift_on_v(q, k, v_, sB, sC, sD, *rest, method="bilinear"):
     """The shift SSM applied to v instead of k: y from k ⊙ (K_shift * v + D_k ⊙ v)."""
     return impl.h3_layer(q, v_, k, sB, sC, sD, *rest, method=method)
+
+
+def zoh_for_bilinear(*args, method="bilinear"):
+    """The diagonal SSM discretised by zoh where bilinear is asked for (the layer's default
+    before issue 15, not H3's)."""
+    return impl.h3_layer(*args, method="zoh" if method == "bilinear" else method)
 
 
 def _layer_witness(fmt: str) -> Case:
@@ -468,9 +490,11 @@ def _layer_witness(fmt: str) -> Case:
 
 
 for _m in (
-    Mutant("h3_layer", "q_v_swapped", q_v_swapped, "zoh", LAYER_DTYPES,
+    Mutant("h3_layer", "q_v_swapped", q_v_swapped, "bilinear", LAYER_DTYPES,
            "out = v ⊙ SSM(k′ ⊙ q): the query and value roles swapped", _layer_witness),
-    Mutant("h3_layer", "shift_on_v", shift_on_v, "zoh", LAYER_DTYPES,
+    Mutant("h3_layer", "zoh_for_bilinear", zoh_for_bilinear, "bilinear", LAYER_DTYPES,
+           "the diagonal SSM by zoh where bilinear (H3's default) is asked for", _layer_witness),
+    Mutant("h3_layer", "shift_on_v", shift_on_v, "bilinear", LAYER_DTYPES,
            "the shift SSM (and its skip) applied to v instead of k", _layer_witness),
 ):
     registry.register_mutant(_m)
@@ -485,7 +509,7 @@ def _layer_call(f, Bn=1, H=2, L=5, Ns=3, N=2, dt=torch.float64, **over):
          "shift_B": _x(H, Ns, dt=dt), "shift_C": _x(H, Ns, dt=dt), "shift_D": _x(H, dt=dt),
          "Lambda": -_x(H, N, dt=cdt), "B": _x(H, N, dt=cdt), "C": _x(H, N, dt=cdt),
          "log_dt": _x(H, dt=dt), "D": _x(H, dt=dt)}
-    method = over.pop("method", "zoh")
+    method = over.pop("method", "bilinear")
     a.update(over)
     return f(*a.values(), method=method)
 
