@@ -100,3 +100,44 @@ def test_default_is_bilinear_law_catches_a_zoh_default():
     law.check(LawContext(Implementation("h3_layer", "torch", impl.h3_layer), "fp64", "cpu",
                          lambda strategy, label=None: case,
                          lambda p: registry.implementation(p, "torch").fn))
+
+
+def test_multihead_long_double_reference_within_fp64_bound_of_mpmath():
+    spec = registry.spec("h3_multihead")
+    cases = [c for c in harness.sample(spec.strategy("fp64", "bilinear"), 60)
+             if spec.reference_tier(c) == "mp" and c.params["head_dim"] > 1][:4]
+    assert len(cases) >= 2
+    for case in cases:
+        r = ratio(abs_error(spec.reference(case, "bilinear", "np")["y"],
+                            spec.reference(case, "bilinear", "mp")["y"]),
+                  spec.bound(case, "bilinear", "fp64")["y"])
+        assert np.all(r <= 1), f"long-double multi-head reference off by {r.max():.3g}× its bound"
+
+
+def test_multihead_follows_h3s_layouts():
+    """H3 70d8792 `H3.forward` (no fast fftconv), its reshapes written with view/permute:
+    k′ and v split 'b (h d) l', kv = k′[b, i, 1, h] · v[b, 1, j, h], y = K_diag * kv + D·kv,
+    q 'b (h d1) l -> b d1 1 h l', (q·y) summed over d1, then 'b d h l -> b (d h) l'."""
+    from ssmspec.impl.convolution import causal_conv
+    from ssmspec.impl.kernels import diag_kernel
+
+    rng = np.random.default_rng(8)
+    Bn, H, d, L, Ns, N = 2, 3, 2, 9, 4, 2
+
+    def x(*shape):
+        return torch.tensor(rng.normal(size=shape))
+
+    q, k, v = x(Bn, H * d, L), x(Bn, H * d, L), x(Bn, H * d, L)
+    sB, sC, sD, D = x(H * d, Ns), x(H * d, Ns), x(H * d), x(H)
+    lam = torch.complex(-torch.rand(H, N, dtype=torch.float64), x(H, N))
+    B, C = torch.complex(x(H, N), x(H, N)), torch.complex(x(H, N), x(H, N))
+    log_dt = torch.full((H,), float(np.log(0.2)), dtype=torch.float64)
+    k1 = causal_conv(k, impl.shift_ssm_kernel(sB, sC, L), sD)
+    kv = k1.view(Bn, H, d, L).permute(0, 2, 1, 3)[:, :, None] * \
+        v.view(Bn, H, d, L).permute(0, 2, 1, 3)[:, None]  # b d1 d2 h l
+    Kd = diag_kernel(lam, B, C, log_dt, L, "bilinear")
+    y = causal_conv(kv.reshape(-1, H, L), Kd, D).view(Bn, d, d, H, L)
+    qq = q.view(Bn, H, d, L).permute(0, 2, 1, 3)[:, :, None]  # b d1 1 h l
+    want = (qq * y).sum(1).reshape(Bn, d * H, L)  # 'b d h l -> b (d h) l'
+    got = impl.h3_multihead(q, k, v, sB, sC, sD, lam, B, C, log_dt, D, d)
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-12)

@@ -213,13 +213,16 @@ LAYER_ARGS = ("q", "k", "v", "shift_B", "shift_C", "shift_D", "Lambda", "B", "C"
 COMPLEX_OF = {"fp64": "c128", "fp32": "c64"}
 
 
-def _seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0):
-    a = {"q": rng.normal(size=(Bn, H, L)), "k": rng.normal(size=(Bn, H, L)),
-         "v": rng.normal(size=(Bn, H, L)), "shift_C": rng.normal(size=(H, Ns)),
-         "shift_D": rng.normal(size=H), "D": rng.normal(size=H)}
-    sb = np.zeros((H, Ns))
+def _seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, channels=None):
+    """The layer's arrays: q, k, v and the shift SSM's for `channels` model channels (H, one
+    head per channel, by default; H·head_dim for `h3_multihead`), Λ, B, C, log Δ, D for H."""
+    Hm = channels or H
+    a = {"q": rng.normal(size=(Bn, Hm, L)), "k": rng.normal(size=(Bn, Hm, L)),
+         "v": rng.normal(size=(Bn, Hm, L)), "shift_C": rng.normal(size=(Hm, Ns)),
+         "shift_D": rng.normal(size=Hm), "D": rng.normal(size=H)}
+    sb = np.zeros((Hm, Ns))
     sb[:, 0] = 1.0
-    a["shift_B"] = sb if e0 else rng.normal(size=(H, Ns))
+    a["shift_B"] = sb if e0 else rng.normal(size=(Hm, Ns))
     a = {n: representable(x, fmt) for n, x in a.items()}
     cf = COMPLEX_OF[fmt]
     a.update({"Lambda": representable(lam, cf), "B": representable(b, cf),
@@ -228,21 +231,29 @@ def _seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0):
 
 
 @st.composite
-def layer_cases(draw, fmt: str, method: str = "bilinear", length=None) -> Case:
-    """batch 1–2, H 1–3, N_s 1–16, N 1–4; q, k, v, shift_C, the skips N(0, 1); shift_B = e₀
-    half the time; Λ, B, C, log Δ as the `diag_kernel` strategy (complex)."""
+def layer_cases(draw, fmt: str, method: str = "bilinear", length=None, head_dims=None,
+                max_heads: int = 3, max_shift: int = 16) -> Case:
+    """batch 1–2, H 1–`max_heads`, N_s 1–`max_shift`, N 1–4; q, k, v, shift_C, the skips
+    N(0, 1); shift_B = e₀ half the time; Λ, B, C, log Δ as the `diag_kernel` strategy
+    (complex). With `head_dims` (for `h3_multihead`) a head_dim d drawn from it, the model
+    width H·d and params {'head_dim': d}."""
     from ssmspec.specs.kernels import _coef_el, _lambda_el, log_dts
     from ssmspec.strategies import arrays as arrays_of
 
-    Bn, H = draw(st.integers(1, 2)), draw(st.integers(1, 3))
-    Ns, N = draw(st.integers(1, 16)), draw(st.integers(1, 4))
+    Bn, H = draw(st.integers(1, 2)), draw(st.integers(1, max_heads))
+    Ns, N = draw(st.integers(1, max_shift)), draw(st.integers(1, 4))
     L = draw(length if length is not None else sequence_lengths(257, 16385))
     lam = draw(arrays_of((H, N), _lambda_el(True)))
     b, c = draw(arrays_of((H, N), _coef_el(True))), draw(arrays_of((H, N), _coef_el(True)))
     log_dt = draw(arrays_of((H,), log_dts()))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    return Case(_seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt,
-                                     draw(st.booleans())), fmt, {})
+    e0 = draw(st.booleans())
+    if head_dims is None:
+        return Case(_seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0),
+                    fmt, {})
+    d = draw(st.sampled_from(head_dims))
+    return Case(_seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, H * d),
+                fmt, {"head_dim": d})
 
 
 def layer_tensors(case: Case, device) -> list:
