@@ -13,8 +13,9 @@ max subtraction: every power has modulus ≤ 1). On absolute values, per K[h, l]
 
 N + 1: the sum over N states and the product; e_l·|ζ|: a power formed as exp(e·ζ) from a ζ with
 relative error ~u; g0: the condition of the coefficient under a relative
-perturbation of z: exp g0 = |z| (φ₁(z) moves by ≤ |z|·u, as diag_kernel's zoh), + 2 with
-separate steps (the division z/Λ); softmax
+perturbation of z: exp g0 = max(|z|, κ(z)) (φ₁(z) moves by ≤ |z|·u where e^z − 1 is not small,
+as diag_kernel's zoh, and by κ(z)·u near z = 2πik ≠ 0, where e^z − 1 nearly vanishes), + 2
+with separate steps (the division z/Λ); softmax
 g0 = 1 + κ(ζ) + κ(Lζ), κ(x) = |x·φ₁'(x)/φ₁(x)| = |e^x/φ₁(x) − 1|: the normaliser
 Σ_r e^{rz} = L·φ₁(Lz)/φ₁(z) is ill-conditioned where it nearly vanishes (Lz near 2πik), and the
 bound says so instead of failing there.
@@ -58,8 +59,11 @@ def _states(Lambda, W, log_dt, L, method, log_dt_im=None):
     lam, w = np.asarray(Lambda).astype(CLD), np.asarray(W).astype(CLD)
     z, z_over_lam = dss_z(Lambda, log_dt, log_dt_im)
     if method == "exp":
-        # separate steps: z/Λ is one more complex division (2 roundings) in the coefficient
-        g0 = np.abs(z).astype(np.float64) + (0.0 if log_dt_im is None else 2.0)
+        # the rounding of z moves φ₁(z) by κ(z)·u relative: |z| for a decaying z, far more near
+        # z = 2πik ≠ 0 where e^z − 1 nearly vanishes (reachable with separate steps: Re z tiny,
+        # Im z large); separate steps: z/Λ is one more complex division (2 roundings)
+        g0 = np.maximum(np.abs(z).astype(np.float64), _kappa(z))
+        g0 = g0 + (0.0 if log_dt_im is None else 2.0)
         return w * z_over_lam * _phi1(z), z, np.zeros(z.shape, bool), g0
     flip = np.real(z) > 0
     zeta = np.where(flip, -z, z)

@@ -15,12 +15,16 @@ a_n the per-state coefficient (exp: W·Δ·φ₁(z), or W·(z/Λ)·φ₁(z) with
 division adds 2 to g0; softmax: (W/Λ)·φ₁(ζ)/(L·φ₁(Lζ))), ζ = z (or −z
 for the rows the softmax takes reversed), e_l = l (or L − 1 − l): the N + 1 roundings of the sum
 and product; the l·|ζ| growth of a power computed as exp(l·ζ) (SPEC-NOTES §5); g0 the condition
-of the coefficient under the rounding of z (exp |z|, as diag_kernel's zoh; softmax
+of the coefficient under the rounding of z (exp max(|z|, κ(z)): |z| as diag_kernel's zoh, κ near
+z = 2πik ≠ 0, which separate steps reach — Re z tiny, Im z large — and where |z| alone was found
+short by 2.6e4× by `ssmspec check`; softmax
 1 + κ(ζ) + κ(Lζ), κ(x) = |e^x/φ₁(x) − 1|, large only where the normaliser Σ_r e^{rz} nearly
 vanishes). c = 4, as diag_kernel. Measured (built-in, 30 strategy cases per format and method,
-L ≤ 1025): max err/bound 0.09 (c64) and 0.33 (c128) for exp, 0.11 (c64) and 0.31 (c128) for
-softmax; the mutants on their witnesses: naive_expm1 4.5e4 (c64), 6.6e4 (c128);
-softmax_wrong_axis 1.6e6 (c64), 8.6e14 (c128); softmax_no_max_subtraction inf (NaN output).
+L ≤ 1025, before separate steps): max err/bound 0.09 (c64) and 0.33 (c128) for exp, 0.11 (c64)
+and 0.31 (c128) for softmax; with separate steps drawn (`ssmspec check`, 50 cases): exp 0.40
+(c128), 0.071 (c64), softmax 0.49 (c128), 0.17 (c64). The mutants on their witnesses:
+naive_expm1 4.5e4 (c64), 6.6e4 (c128); softmax_wrong_axis 1.6e6 (c64), 8.6e14 (c128);
+softmax_no_max_subtraction inf (NaN output); sep_dt_coefficient_from_z 2.5e14 (c128).
 
 Strategies: H ≤ 3, N ≤ 8, L from {1, 2, 3, 2^k ± 1, 2^k} up to 1025 (16385 nightly); Δ
 log-uniform in [1e-4, 1] with 1e-6 and 10; Λ: S4D-Lin −½ + iπn (n < 128), or Re Λ log-uniform
