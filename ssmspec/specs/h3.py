@@ -26,9 +26,10 @@ y: E3 = |K_d| * E2 + 2·FFT(|K_d|, |p|) + 4·(G_d M_d) * |p| + |D|E2 + 2|D||p| +
 |q|E3 + |out|; FFT(K, a) = (1 + log₂n)(‖K‖₁‖a‖₂ + ‖K‖₂‖a‖₁) per signal, used elementwise
 (SPEC-NOTES §6); constants 2 (causal_conv), 4 (diag_kernel), 1 (shift kernel) as registered.
 M = |q|·(|K_d| * (|K_s| * |k| + |D_k||k|)|v| + …) on absolute values, G = E/(c·M), c = 2 for the
-dropped second-order terms. Measured (CPU, ci profile): err/bound ≤ 0.04 (fp64), 0.14 (fp32) on 8
-strategy cases each; witness 0.011 (fp64), 0.015 (fp32). Mutants on the witness: q_v_swapped
-3.5e13 (fp64) / 6.6e4 (fp32), shift_on_v 8.7e13 / 1.6e5. Law `flashconv_state_passing`: block
+dropped second-order terms. Measured (CPU, ci profile, zoh): err/bound ≤ 0.04 (fp64), 0.14
+(fp32) on 8 strategy cases each; witness 0.011 (fp64), 0.015 (fp32); `ssmspec check`, 20 cases
+per method: bilinear 0.12 (fp64), 0.17 (fp32), zoh 0.09 / 0.17, zoh_approx 0.18 / 0.17. Mutants
+on the witness (bilinear, fp64): q_v_swapped 3.6e13, shift_on_v 8.8e13, zoh_for_bilinear 2.0e11. Law `flashconv_state_passing`: block
 by block with `diag_ssm`'s carried state and the last N_s − 1 inputs k, tolerance the layer's
 bound plus `blockwise_bound` (diag_ssm's per-block bound plus the carried state's error through
 the free response); dropping the carry is shown to break it in tests/test_reference_h3.py.
