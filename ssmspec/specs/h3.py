@@ -32,7 +32,8 @@ per method: bilinear 0.12 (fp64), 0.17 (fp32), zoh 0.09 / 0.17, zoh_approx 0.18 
 on the witness (bilinear, fp64): q_v_swapped 3.6e13, shift_on_v 8.8e13, zoh_for_bilinear 2.0e11.
 Law `flashconv_state_passing`: block by block with `diag_ssm`'s carried state and the last
 N_s − 1 inputs k, tolerance the layer's bound plus `blockwise_bound` (diag_ssm's per-block bound
-plus the carried state's error through the free response); dropping the carry is shown to break it in tests/test_reference_h3.py.
+plus the carried state's error through the free response); dropping the carry is shown to break
+it in tests/test_reference_h3.py.
 Law `default_is_bilinear`: the layer called without `method` equals method='bilinear'. Mutant
 `zoh_for_bilinear`: zoh run where bilinear is asked for (the layer's default before issue 15).
 Reference tier: mpmath while batch·H·L·(L + N + N_s) ≤ 1500, long double above.
