@@ -6,6 +6,19 @@ Per channel h, state n, with z = Δ_h·Λ[h, n], Δ = exp(log_dt) (H,), lag l = 
     exp:      K[h, l] = Re Σ_n W[h, n] · (e^{z} − 1)/Λ[h, n] · e^{l·z}
     softmax:  K[h, l] = Re Σ_n W[h, n] · Λ[h, n]^{-1} · e^{l·z} / Σ_{r<L} e^{r·z}
 
+Separate steps for the real and imaginary parts (`log_dt_im`, (H,)): DSS's code defaults to
+`sep_dt_re_im=True` (ag1988/dss 7bd8645, `src/models/sequence/ss/standalone/dss.py`,
+`DSSKernel.__init__` and `forward`: log_dt of shape (H, 2), both columns initialised equal), where
+
+    z = Δ_re·Re Λ + i·Δ_im·Im Λ,   Δ_re = exp(log_dt),  Δ_im = exp(log_dt_im),
+
+while the coefficient keeps Λ: exp (e^z − 1)/Λ, softmax 1/Λ. The paper's one Δ per channel is
+the default (log_dt_im=None) and the special case Δ_im = Δ_re (the law `equal_dts_are_one_dt`).
+One Δ cannot express the code's form: at Δ_im ≠ Δ_re the rotation per step (Im z) and the decay
+per step (Re z) are set independently, and (e^z − 1)/Λ is no longer Δ·φ₁(z).
+Λ itself is one vector (N,) shared by the H channels in the code (only Δ and W are per channel);
+ssmspec takes Λ (H, N), which holds it as equal rows.
+
 DSS-exp is the zoh diagonal kernel with B = 1, C = W and no conjugate factor (`diag_kernel(Λ, 1,
 W, log_dt, L, 'zoh', conj_half=False)`): the law `dss_exp_is_zoh` of `ssmspec.specs.dss`.
 DSS-softmax normalises each state's row e^{l·z} over the length axis l (a softmax of
@@ -21,8 +34,9 @@ differ, ssmspec follows the paper, exactly:
   softmax's max subtraction, mathematically the same function; ssmspec does the same.
 
 Algorithm: the per-state coefficient is formed in complex128 without cancellation,
-(e^z − 1)/Λ = Δ·φ₁(z) and 1/Σ_r e^{rz} = φ₁(z)/(L·φ₁(Lz)) (φ₁ = expm1(z)/z), so Λ → 0 and
-z → 0 lose nothing; for Re z > 0 (softmax only) the row is taken reversed,
+(e^z − 1)/Λ = Δ·φ₁(z) (with separate steps (z/Λ)·φ₁(z), z/Λ one complex division, and Δ_re,
+the limit along the real axis, at Λ = 0) and 1/Σ_r e^{rz} = φ₁(z)/(L·φ₁(Lz)) (φ₁ = expm1(z)/z),
+so Λ → 0 and z → 0 lose nothing; for Re z > 0 (softmax only) the row is taken reversed,
 e^{lz}/Σ_r e^{rz} = e^{(L−1−l)(−z)}/Σ_s e^{s(−z)}, so no power overflows. The powers and the
 contraction over N are `ssmspec.impl.kernels._vandermonde` (float64 exponents, the sum as a
 batched matmul in the working format, O(H·N·√L) memory, no loop over L).
@@ -41,7 +55,7 @@ from ssmspec.impl.kernels import _vandermonde
 METHODS = ("exp", "softmax")
 
 
-def _check(Lambda, W, log_dt, L, method):
+def _check(Lambda, W, log_dt, L, method, log_dt_im=None):
     v.method("method", method, METHODS)
     v.tensor("Lambda", Lambda)
     if not Lambda.is_complex():
@@ -59,23 +73,44 @@ def _check(Lambda, W, log_dt, L, method):
             f"log_dt: expected dtype {rdt} (the real dtype of Lambda), got {log_dt.dtype}")
     v.same_device("log_dt", log_dt, "Lambda", Lambda)
     v.shape("log_dt", log_dt, Lambda.shape[:1], "(one per channel)")
+    if log_dt_im is not None:
+        v.tensor("log_dt_im", log_dt_im)
+        if log_dt_im.dtype != log_dt.dtype:
+            raise TypeError(f"log_dt_im: expected dtype {log_dt.dtype} (that of log_dt), got "
+                            f"{log_dt_im.dtype}")
+        v.same_device("log_dt_im", log_dt_im, "Lambda", Lambda)
+        v.shape("log_dt_im", log_dt_im, Lambda.shape[:1], "(one per channel)")
     return v.positive_int("L", L)
 
 
+def dss_z(lam: torch.Tensor, log_dt: torch.Tensor, log_dt_im: torch.Tensor | None = None):
+    """(z, z/Λ) in complex128, (H, N): z = Δ·Λ, or Δ_re·Re Λ + i·Δ_im·Im Λ with `log_dt_im`;
+    z/Λ is Δ (one step), else one complex division (Δ_re at Λ = 0, the real-axis limit)."""
+    dt = torch.exp(log_dt.to(torch.float64))[:, None]
+    if log_dt_im is None:
+        return dt * lam, dt
+    dt_im = torch.exp(log_dt_im.to(torch.float64))[:, None]
+    z = torch.complex(dt * lam.real, dt_im * lam.imag)
+    zero = lam == 0
+    ratio = torch.where(zero, dt.to(lam.dtype), z / torch.where(zero, 1, lam))
+    return z, ratio
+
+
 def dss_kernel(Lambda: torch.Tensor, W: torch.Tensor, log_dt: torch.Tensor, L: int,
-               method: str = "exp") -> torch.Tensor:
+               method: str = "exp", log_dt_im: torch.Tensor | None = None) -> torch.Tensor:
     """The DSS kernel K (H, L), real; see the module docstring for the formulas.
 
     Lambda, W: (H, N) complex (c64 or c128), the same dtype; log_dt: (H,), Lambda's real dtype;
-    L >= 1; method: 'exp' | 'softmax'. Returns Lambda's real dtype.
+    L >= 1; method: 'exp' | 'softmax'; log_dt_im: None (one Δ per channel, the paper's) or (H,),
+    log_dt's dtype, the step of the imaginary part (DSS's code's `sep_dt_re_im`). Returns
+    Lambda's real dtype.
     """
-    L = _check(Lambda, W, log_dt, L, method)
+    L = _check(Lambda, W, log_dt, L, method, log_dt_im)
     lam, w = Lambda.to(torch.complex128), W.to(torch.complex128)
-    dt = torch.exp(log_dt.to(torch.float64))[:, None]
-    z = dt * lam
+    z, z_over_lam = dss_z(lam, log_dt, log_dt_im)
     work = v.work_dtype(v.real_dtype(Lambda.dtype))
     if method == "exp":
-        K = _vandermonde(w * dt * phi1(z), z, L, work)
+        K = _vandermonde(w * z_over_lam * phi1(z), z, L, work)
         return K.to(v.real_dtype(Lambda.dtype))
     flip = z.real > 0
     zs = torch.where(flip, -z, z)  # Re zs ≤ 0: the row's largest term is its first

@@ -1,4 +1,4 @@
-"""Mega's EMA layer forward in PyTorch (SPEC-NOTES §5): the damped-EMA kernel, a long
+"""Mega's EMA layer forward in PyTorch: the damped-EMA kernel, a long
 convolution, the ω-weighted residual, SiLU.
 
     K = ema_kernel(δ, α, β, γ, L)                       (rows: D, or 2D when bidirectional)
@@ -10,14 +10,19 @@ Facts checked against the official source, facebookresearch/mega
 `_calc_coeffs`): the residual `x * self.omega` is added *inside* the SiLU
 (`out = F.silu(out + residual)`); the kernel has `kernel_dim = 2 * embed_dim` rows when
 bidirectional, split `torch.split(k, [embed_dim, embed_dim])`: rows [:D] the forward kernel k_f,
-rows [D:] the backward k_b (flipped onto negative lags). Two versions of that file are public:
-- commit cfc14f2 (no `shift` argument): `k = pad(k1, (L−1, 0)) + pad(k2.flip(-1), (0, L−1))`,
-  so k_f[0] and k_b[0] both act at lag 0 — the 'mega' convention here (lag 0 counted twice);
-  p = σ(δ), q = 1 − σ(δ)·σ(α), as SPEC-NOTES §5 and ema_kernel.
-- commit 06f2d0e (`shift=True` by default): with shift k_b[0] is dropped (k_b[j] acts at lag −j,
-  j ≥ 1: lag 0 counted once, by k_f); with shift=False k_b[j] acts at lag −(j+1), which is S4's
-  convention ('s4' here). That version also swaps the parameter roles, p = σ(α),
-  q = 1 − σ(α)·σ(δ): pass its α as δ and its δ as α.
+rows [D:] the backward k_b (flipped onto negative lags). Three states of that file are public:
+- `main`, commit cfc14f2 (no `shift` argument): `k = pad(k1, (L−1, 0)) + pad(k2.flip(-1), (0,
+  L−1))`, so k_f[0] and k_b[0] both act at lag 0 — the 'mega' convention here (lag 0 counted
+  twice); p = σ(δ), q = 1 − σ(δ)·σ(α), as ema_kernel.
+- `flash`, commit 06f2d0e (`shift=True` by default): with shift k_b[0] is dropped (k_b[j] acts
+  at lag −j, j ≥ 1: lag 0 counted once, by k_f); with shift=False k_b[j] acts at lag −(j+1),
+  S4's convention ('s4' here). Superseded by:
+- `flash`, commit 7d00ee4 ("bug in shift FFTs"; unchanged at the branch head 13787f5), which
+  swaps the meaning of `shift`: shift=True (still the default) puts k_b[j] at lag −(j+1), S4's
+  convention ('s4'); shift=False adds k_b[0] at lag 0 and k_b[j] at lag −j, cfc14f2's ('mega').
+  tests/test_reference_convolution.py rebuilds that construction and pins both.
+Both `flash` commits swap the parameter roles, p = σ(α), q = 1 − σ(α)·σ(δ): pass their α as δ and
+their δ as α.
 `bidirectional='s4'` is S4's off-by-one (state-spaces/s4 `FFTConv`); see `impl.convolution`.
 
 fp64, fp32, fp16, bf16: fp16/bf16 are computed in fp32 (the kernel too) and rounded once.

@@ -22,12 +22,19 @@ ssmspec follows lucidrains' names: u the gate) and lucidrains/gated-state-spaces
 `(C·(e^Λ − 1)/Λ) @ exp(Λ·l)`, real part, no factor 2 and Δ = 1 (DSS-exp with log Δ = 0, see
 `ssmspec.impl.dss`); a learned skip `param_D`; uc without activation; biases only on the output
 projection (`to_out`). ssmspec keeps a bias on every projection (zero gives lucidrains').
-Where the two differ: lucidrains shares Λ across the H channels (shape (N,)) and applies an extra
-LayerNorm inside its DSS; the paper (DSS) has Λ per channel: ssmspec takes Λ (H, N) (tile a shared
-one). Out of scope: the LayerNorms (the paper's `norm(x)` before both branches), dropout.
+Λ is shared by the H channels in both sources: lucidrains' `DSS.__init__` (0347886, and its
+head d484cf5) draws `Lambda_real`, `Lambda_imag` of shape (N,) and only `C_real`, `C_imag` (dim,
+N) and `param_D` (dim,) per channel; DSS's own code (ag1988/dss 7bd8645
+`src/models/sequence/ss/standalone/dss.py`, `DSSKernel.init`) likewise keeps Λ (N,) and makes
+only Δ (H,) and W (C, H, N) per channel. `gss_layer` takes Λ as (H, N), which holds both the
+shared form (equal rows) and a per-channel one. lucidrains applies an extra LayerNorm inside its
+DSS. Out of scope: the LayerNorms (the paper's `norm(x)` before both branches), dropout.
 
-`gss_init(N, H, seed)` is that random configuration: λ_re, λ_im, C_re, C_im (H, N) and d (H,) all
-N(0, 1) from a seeded CPU generator (the same numbers on every device), so Re Λ < 0 and Im Λ > 0.
+`gss_init(N, H, seed)` is lucidrains' random configuration: λ_re, λ_im drawn once, N(0, 1) of
+shape (N,), and repeated over the H rows (the shared Λ); C_re, C_im (H, N) and d (H,) N(0, 1)
+per channel; all from a seeded CPU generator (the same numbers on every device), so Re Λ < 0 and
+Im Λ > 0. `per_channel_lambda=True` draws λ_re, λ_im (H, N) independently per channel instead (a
+variant neither source uses, kept for experiments where the channels' spectra should differ).
 
 Formats fp64, fp32, fp16, bf16: fp16/bf16 are computed in fp32 and rounded once; the kernel is
 formed in complex128 (fp64) or complex64 (otherwise) by `ssmspec.impl.dss.dss_kernel`, the
@@ -82,18 +89,29 @@ def gss_lambda(lambda_re: torch.Tensor, lambda_im: torch.Tensor) -> torch.Tensor
 
 
 def gss_init(N: int, H: int, seed: int, dtype: torch.dtype = torch.float32,
-             device: str | torch.device = "cpu") -> GSSKernelParams:
-    """GSS's random diagonal configuration: λ_re, λ_im, C_re, C_im (H, N), d (H,), all N(0, 1),
-    drawn in float64 on a CPU generator seeded with `seed`, then cast to `dtype` on `device`."""
+             device: str | torch.device = "cpu", per_channel_lambda: bool = False
+             ) -> GSSKernelParams:
+    """GSS's random diagonal configuration: λ_re, λ_im (H, N), C_re, C_im (H, N), d (H,).
+
+    Draw order from a CPU generator seeded with `seed`, all N(0, 1) in float64: λ_re, λ_im of
+    shape (N,) repeated over the H rows (shared Λ, lucidrains' and DSS's), or (H, N) with
+    `per_channel_lambda=True`; then C_re, C_im (H, N) and d (H,). Cast to `dtype` on `device`.
+    """
     N, H = v.positive_int("N", N), v.positive_int("H", H)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"dtype: expected a real floating torch.dtype, got {dtype}")
+    if not isinstance(per_channel_lambda, bool):
+        raise TypeError(f"per_channel_lambda: expected a bool, got "
+                        f"{type(per_channel_lambda).__name__}")
     gen = torch.Generator(device="cpu").manual_seed(seed)
-    draws = [torch.randn(H, N, generator=gen, dtype=torch.float64) for _ in range(4)]
+    lam_shape = (H, N) if per_channel_lambda else (N,)
+    draws = [torch.randn(lam_shape, generator=gen, dtype=torch.float64).expand(H, N)
+             for _ in range(2)]
+    draws += [torch.randn(H, N, generator=gen, dtype=torch.float64) for _ in range(2)]
     draws.append(torch.randn(H, generator=gen, dtype=torch.float64))
-    return GSSKernelParams(*(t.to(dtype=dtype, device=device) for t in draws))
+    return GSSKernelParams(*(t.to(dtype=dtype, device=device).contiguous() for t in draws))
 
 
 def _params(x: torch.Tensor, params) -> GSSParams:

@@ -2,8 +2,12 @@
 
 Source: the paper "What Makes Convolutional Models Great on Long Sequence Modeling?" (Li, Cai,
 Zhang, Chen, Dey; arXiv 2210.09298, §3.1) and its public code, ctlllll/SGConv
-`gconv_standalone.py` (commit 03de26b8), `GConv.forward`, mode 'cat' (the default, `cat_randn`).
-Facts read there (the code is not copied):
+`gconv_standalone.py` on `main` (commit 97862df, "kernel_norm size bug"), `GConv.__init__` and
+`GConv.forward`, mode 'cat' (the default, `cat_randn`). (An earlier citation, 03de26b8, is a
+commit of the unmerged pull request #5, whose head refs/pull/5/head is its child e409501; it
+rewrites the construction to skip taps past L once the norm is frozen, and is not the official
+code.) Facts read there (the code is
+not copied; tests/test_reference_sgconv.py rebuilds the 'cat' construction and compares):
 
 - S sub-kernels w_0 … w_{S−1}, each of d = `kernel_dim` taps, one per channel: weights (S, H, d).
 - Sub-kernel i is upsampled by the factor 2^{s_i}, s_i = max(0, i − 1) + init_scale, so the first
@@ -16,10 +20,11 @@ Facts read there (the code is not copied):
   ssmspec follows the code (decay^{S−1−i}); a law checks the paper's form against it.
 - Upsampling is `F.interpolate(..., mode='linear')` (align_corners=False) or 'nearest' when the
   mode string names it: methods `linear` and `nearest` here.
-- The concatenation k is divided by its 2-norm over all n taps, then truncated or zero-padded to L.
-  The code divides by the norm frozen at the first forward call (a buffer); the paper by the
-  kernel's norm. `normalize=True` is the kernel's own norm; `normalize=False` returns k
-  unnormalised, so a caller holding a frozen constant divides by it.
+- The concatenation k is divided by its 2-norm over all n taps, then truncated or zero-padded to
+  L. The code divides by the norm frozen at the first forward call (a buffer `kernel_norm`, of
+  shape (channels, H, 1) since 97862df); the paper by the kernel's norm. `normalize=True` is
+  the kernel's own norm; `normalize=False` returns k unnormalised, so a caller holding a frozen
+  constant divides by it.
 - Not covered: the 'sum' mode and the 'learnable' decay (k·(l+1)^{−decay}) of the code.
 
     K[h, l] = c_h · decay_h^{S−1−i} · ((1 − λ_l)·w_i[h, a_l] + λ_l·w_i[h, b_l]),  i = i(l)   (l < n)

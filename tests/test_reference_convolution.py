@@ -5,6 +5,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+import torch
 
 from ssmspec import harness, registry
 from ssmspec.errors import to_float
@@ -63,3 +64,38 @@ def test_long_double_reference_agrees_with_scipy_at_length_4096():
     other = fftconvolve(u[0, 0], K[0])[:4096]
     bound = 2 * 2.0**-53 * 13 * rnp.fft_norm_magnitude(u, K)[0, 0]
     assert np.linalg.norm(ref - other) <= bound
+
+
+def _mega_flash_bidirectional(u, k_f, k_b, shift: bool):
+    """facebookresearch/mega 7d00ee4 (`flash`, "bug in shift FFTs") `MultiHeadEMA.forward`,
+    written here from its construction: one kernel of length L + L_K on a circular FFT grid of
+    that length, the output's first L samples. shift=True: k_f at lags 0 … L_K − 1 and k_b
+    flipped into the last L_K slots (k_b[j] at lag −(j + 1)); shift=False: k_b[0] added at lag 0
+    and k_b[1:] flipped into the last L_K − 1 slots (k_b[j] at lag −j)."""
+    L, LK = u.shape[-1], k_f.shape[-1]
+    n = L + LK
+    k = torch.zeros(k_f.shape[0], n, dtype=u.dtype)
+    k[:, :LK] += k_f
+    if shift:
+        k[:, n - LK:] += k_b.flip(-1)
+    else:
+        k[:, 0] += k_b[:, 0]
+        k[:, n - LK + 1:] += k_b[:, 1:].flip(-1)
+    return torch.fft.irfft(torch.fft.rfft(u, n=n) * torch.fft.rfft(k, n=n), n=n)[..., :L]
+
+
+@pytest.mark.parametrize("shift, convention", [(True, "s4"), (False, "mega")])
+def test_mega_flash_shift_is_s4s_convention_after_7d00ee4(shift, convention):
+    """After 7d00ee4 `shift=True` (the default) is S4's convention and shift=False Mega's
+    cfc14f2 one (lag 0 counted twice); 06f2d0e had them the other way round (shift dropping
+    k_b[0], shift=False S4's)."""
+    from ssmspec.impl.convolution import bidirectional_conv
+
+    rng = np.random.default_rng(4)
+    u = torch.tensor(rng.normal(size=(2, 3, 9)))
+    k_f, k_b = (torch.tensor(rng.normal(size=(3, 9))) for _ in range(2))
+    got = _mega_flash_bidirectional(u, k_f, k_b, shift)
+    torch.testing.assert_close(got, bidirectional_conv(u, k_f, k_b, None, convention),
+                               rtol=0, atol=1e-12)
+    other = "mega" if convention == "s4" else "s4"
+    assert float((got - bidirectional_conv(u, k_f, k_b, None, other)).abs().max()) > 1e-3

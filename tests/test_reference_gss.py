@@ -46,8 +46,24 @@ def test_gss_init_is_seeded_with_stable_oscillating_spectrum(dt):
     assert bool((lam.real < 0).all()) and bool((lam.imag > 0).all())
 
 
+def test_gss_init_shares_lambda_across_channels_by_default():
+    """lucidrains' DSS (0347886) and ag1988/dss (7bd8645) keep one Λ of shape (N,) for all
+    channels; C and d are per channel. per_channel_lambda=True draws Λ per channel."""
+    a = impl.gss_init(8, 3, 5, torch.float64)
+    for t in (a.lambda_re, a.lambda_im):
+        assert torch.equal(t, t[:1].expand(3, 8))
+    assert not torch.equal(a.c_re[0], a.c_re[1]) and not torch.equal(a.c_im[0], a.c_im[2])
+    # the shared draw is the first N numbers of the seeded stream
+    g = torch.Generator().manual_seed(5)
+    assert torch.equal(a.lambda_re[0], torch.randn(8, generator=g, dtype=torch.float64))
+    b = impl.gss_init(8, 3, 5, torch.float64, per_channel_lambda=True)
+    assert not torch.equal(b.lambda_re[0], b.lambda_re[1])
+    assert not torch.equal(b.lambda_im[1], b.lambda_im[2])
+
+
 @pytest.mark.parametrize("bad, err", [((0, 2, 1), ValueError), ((4, 2, 1.5), TypeError),
-                                      ((4, 2.0, 1), TypeError)])
+                                      ((4, 2.0, 1), TypeError),
+                                      ((4, 2, 1, torch.float64, "cpu", 1), TypeError)])
 def test_gss_init_bad_input(bad, err):
     with pytest.raises(err):
         impl.gss_init(*bad)

@@ -51,3 +51,28 @@ def test_num_scales_matches_the_public_formula():
                 want = 1 + math.ceil(math.log2(L / d)) - s0
                 if want >= 1:
                     assert impl.sgconv_num_scales(L, d, s0) == want
+
+
+@pytest.mark.parametrize("mode", ["linear", "nearest"])
+@pytest.mark.parametrize("L, init_scale", [(37, 0), (200, 1), (12, 0)])
+def test_matches_the_main_branch_cat_construction(mode, L, init_scale):
+    """ctlllll/SGConv `main` (97862df, "kernel_norm size bug") `GConv.forward`, mode 'cat',
+    rebuilt from its description: block i = interpolate(w_i, 2^(max(0, i−1) + init_scale))
+    · multiplier^(S−1−i), concatenated, divided by the 2-norm over all its taps (the norm the
+    code freezes at the first call, shape (channels, H, 1) after 97862df), then truncated or
+    zero-padded to L; S = 1 + ⌈log₂(l_max/d)⌉ − init_scale with l_max = L."""
+    import math
+
+    rng = np.random.default_rng(5)
+    d, H = 4, 3
+    S = 1 + math.ceil(math.log2(L / d)) - init_scale
+    w = torch.tensor(rng.normal(size=(S, H, d)))
+    decay = torch.linspace(1.5, 2.5, H, dtype=torch.float64)
+    blocks = [torch.nn.functional.interpolate(
+        w[i][None], scale_factor=2 ** (max(0, i - 1) + init_scale), mode=mode)[0]
+        * decay[:, None] ** (S - 1 - i) for i in range(S)]
+    k = torch.cat(blocks, dim=-1)
+    k = k / k.norm(dim=-1, keepdim=True)
+    k = k[:, :L] if k.shape[-1] >= L else torch.nn.functional.pad(k, (0, L - k.shape[-1]))
+    got = impl.sgconv_kernel(w, L, decay, init_scale, mode)
+    torch.testing.assert_close(got, k, rtol=0, atol=16 * 2.0**-53)

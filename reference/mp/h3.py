@@ -9,6 +9,7 @@ import numpy as np
 
 from ssmspec.reference.mp import DPS
 from ssmspec.reference.mp.kernels import diag_kernel
+from ssmspec.reference.np.h3 import head_pairs
 
 
 def shift_ssm_kernel(B, C, L: int):
@@ -34,7 +35,7 @@ def _conv(u, K, D):
     return y
 
 
-def h3_layer(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D, method="zoh"):
+def h3_layer(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D, method="bilinear"):
     """out = q ⊙ (K_diag * p + D ⊙ p), p = k′ ⊙ v, k′ = K_shift * k + shift_D ⊙ k (head_dim 1),
     every intermediate kept in mpmath. Object array (batch, H, L) of mpf out."""
     L = np.asarray(q).shape[-1]
@@ -45,3 +46,18 @@ def h3_layer(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D, method
         p = k1 * v
         y = _conv(p, diag_kernel(Lambda, B, C, log_dt, L, method), num(np.asarray(D)))
         return q * y
+
+
+def h3_multihead(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D, head_dim,
+                 method="bilinear"):
+    """The multi-head core as a sum of head_dim-1 layers over the pairs (i, j) of
+    `ssmspec.reference.np.h3.head_pairs`: out[:, j·H + h] = Σ_i layer(pair (i, j))[:, h], all in
+    mpmath. Object array (batch, H·d, L) of mpf out."""
+    Bn, Hd, L = np.asarray(q).shape
+    H = Hd // head_dim
+    out = np.empty((Bn, Hd, L), dtype=object)
+    out[...] = mp.mpf(0)
+    with mp.workdps(DPS):
+        for _, j, args in head_pairs(q, k, v, shift_B, shift_C, shift_D, head_dim):
+            out[:, j * H:(j + 1) * H] += h3_layer(*args, Lambda, B, C, log_dt, D, method)
+    return out

@@ -6,9 +6,14 @@ of `ssmspec.impl.liquid`'s definition, at `DPS` digits:
     K_p[h, 0] = f·Re Σ_n C_n·B̄_n^p, 0 after  (p ≥ 2 under 'pb')
     y[b, h, t] = Σ_p Σ_(m ≤ t) K_p[h, t − m]·Π_(j<p) u[b, h, m − j]     (u at negative times = 0)
 
+or, with correlation='binomial' (raminmh/liquid-s4's `upgrade_degree`), the factor u[m − j]
+raised to binom(p − 1, j).
+
 f = 2 under conj_half. Powers by repeated multiplication; object arrays of mpf out."""
 
 from __future__ import annotations
+
+from math import comb
 
 import mpmath as mp
 import numpy as np
@@ -46,7 +51,7 @@ def liquid_kernel(Lambda, B, C, log_dt, L: int, order: int, method: str = "pb",
 
 
 def liquid_conv(u, Lambda, B, C, log_dt, order: int, method: str = "pb",
-                conj_half: bool = True):
+                conj_half: bool = True, correlation: str = "runs"):
     """y (batch, H, L)."""
     u = np.asarray(u, np.float64)
     Bn, H, L = u.shape
@@ -62,7 +67,8 @@ def liquid_conv(u, Lambda, B, C, log_dt, order: int, method: str = "pb",
                         for m in range(p - 1, t + 1):
                             prod = mp.mpf(1)
                             for j in range(p):
-                                prod *= x[m - j]
+                                e = 1 if correlation == "runs" else comb(p - 1, j)
+                                prod *= x[m - j] ** e
                             terms.append(K[p - 1, h, t - m] * prod)
                     y[b, h, t] = mp.fsum(terms)
     return y

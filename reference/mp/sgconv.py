@@ -1,6 +1,7 @@
 """SGConv's multi-scale kernel in mpmath (issue 9, item 3), at `DPS` digits.
 
-Definition and source as `ssmspec.impl.sgconv` (ctlllll/SGConv `gconv_standalone.py`, mode 'cat'):
+Definition and source as `ssmspec.impl.sgconv` (ctlllll/SGConv `gconv_standalone.py` @97862df,
+mode 'cat'):
 block i (i < S) is decay^{S−1−i}·Up_{2^{s_i}}(w_i), s_i = max(0, i − 1) + init_scale; the blocks
 are concatenated (length n = d·2^{S−1+init_scale}), divided by the 2-norm under `normalize`, and
 truncated or zero-padded to L. Up is nearest (w[⌊j/s⌋]) or linear with half-pixel centres

@@ -1,5 +1,5 @@
-"""H3's shift SSM kernel in long double (x87), and its bound's magnitude and growth (SPEC-NOTES
-§1): K[h, l] = Σ_{m<N−l} B[h, m]·C[h, m + l]; M = the same sum on |B|, |C|; G = N − l + 1 (a dot
+"""H3's shift SSM kernel in long double (x87), and its bound's magnitude and growth:
+K[h, l] = Σ_{m<N−l} B[h, m]·C[h, m + l]; M = the same sum on |B|, |C|; G = N − l + 1 (a dot
 product of N − l terms, plus the final rounding of fp16/bf16), 1 where K is an exact zero."""
 
 from __future__ import annotations
@@ -25,16 +25,47 @@ def shift_ssm_kernel(B, C, L):
     return shift_ssm_kernel_with_bound(B, C, L)[0]
 
 
-def h3_layer(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D, method="zoh"):
-    """out = q ⊙ (K_diag * p + D ⊙ p), p = k′ ⊙ v, k′ = K_shift * k + shift_D ⊙ k (head_dim 1):
-    the convolutions and products in long double, K_diag the float64 `diag_kernel` reference
-    (its own error, ~N·u₆₄·M_K, is part of the reference's fp64 certification)."""
+def _h3_layer_ld(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D, method):
+    """`h3_layer` in long double, not rounded."""
     L = np.asarray(q).shape[-1]
     K_shift = shift_ssm_kernel(shift_B, shift_C, L)
     k1 = _conv_ld(np.asarray(k, np.float64).astype(LD()), K_shift, shift_D)
     p = k1 * np.asarray(v, np.float64).astype(LD())
     y = _conv_ld(p, diag_kernel(Lambda, B, C, log_dt, L, method), D)
-    return (np.asarray(q, np.float64).astype(LD()) * y).astype(np.float64)
+    return np.asarray(q, np.float64).astype(LD()) * y
+
+
+def h3_layer(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D, method="bilinear"):
+    """out = q ⊙ (K_diag * p + D ⊙ p), p = k′ ⊙ v, k′ = K_shift * k + shift_D ⊙ k (head_dim 1):
+    the convolutions and products in long double, K_diag the float64 `diag_kernel` reference
+    (its own error, ~N·u₆₄·M_K, is part of the reference's fp64 certification)."""
+    return _h3_layer_ld(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D,
+                        method).astype(np.float64)
+
+
+def head_pairs(q, k, v, shift_B, shift_C, shift_D, head_dim: int):
+    """The multi-head layer as head_dim-1 layers: yields (i, j, (q_i, k_i, v_j, shift_B_i,
+    shift_C_i, shift_D_i)) for i, j < d, where x_i takes model channel h·d + i of every head h
+    (so the H rows line up with Λ, B, C, log Δ, D). out[:, j·H + h] = Σ_i layer(pair (i, j))[:, h]
+    (`ssmspec.impl.h3.h3_multihead`)."""
+    d = head_dim
+    q, k, v = (np.asarray(x) for x in (q, k, v))
+    sB, sC, sD = (np.asarray(x) for x in (shift_B, shift_C, shift_D))
+    for i in range(d):
+        for j in range(d):
+            yield i, j, (q[:, i::d], k[:, i::d], v[:, j::d], sB[i::d], sC[i::d], sD[i::d])
+
+
+def h3_multihead(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D, head_dim,
+                 method="bilinear"):
+    """The multi-head core (`head_pairs`): each pair's layer and the sum over i in long double,
+    rounded once to float64. (batch, H·d, L)."""
+    Bn, Hd, L = np.asarray(q).shape
+    H = Hd // head_dim
+    out = np.zeros((Bn, Hd, L), dtype=LD())
+    for _, j, args in head_pairs(q, k, v, shift_B, shift_C, shift_D, head_dim):
+        out[:, j * H:(j + 1) * H] += _h3_layer_ld(*args, Lambda, B, C, log_dt, D, method)
+    return out.astype(np.float64)
 
 
 def _conv_ld(u, K, D):

@@ -1,5 +1,5 @@
 """Liquid-S4's liquid kernels and output in long double (x87), and their bounds' magnitudes and
-growths (SPEC-NOTES §1); definitions in `ssmspec.reference.mp.liquid`.
+growths; definitions in `ssmspec.reference.mp.liquid`.
 
 Kernels, elementwise: the diagonal kernel's pass (`ssmspec.reference.np.kernels._kernel`) with
 W_p = C·B̄^p and w = log Ā = 2·atanh(ΔΛ/2), so M_p = f·Σ_n |W_p,n|·|Ā_n|^l and
@@ -14,7 +14,8 @@ Output, per signal (b, h) in the 2-norm (the FFT's norm-wise bound, SPEC-NOTES �
 
 the FFT's rounding (first two terms, growth 1 + log₂n), the kernels' own errors propagated through
 the convolution (|δK_p| ≤ u·G_p·M_p, so ‖δK_p ∗ c_p‖₂ ≤ u·max G_p·‖M_p ∗ |c_p|‖₂) and the
-p − 1 roundings of each correlation product (≤ order·u·‖|K_p| ∗ |c_p|‖₂, |K_p| ≤ M_p).
+p − 1 roundings of each correlation product (≤ order·u·‖|K_p| ∗ |c_p|‖₂, |K_p| ≤ M_p; the
+binomial products of `correlation='binomial'` carry 2^(p−1) − 1, `correlation_roundings`).
 """
 
 from __future__ import annotations
@@ -58,15 +59,27 @@ def liquid_kernel(Lambda, B, C, log_dt, L, order, method="pb", conj_half=True):
     return liquid_kernel_with_bound(Lambda, B, C, log_dt, L, order, method, conj_half)[0]
 
 
-def correlations(u, order):
-    """c (order, *u.shape) in long double: c_p[t] = Π_(j<p) u[t − j], zeros before t = p − 1."""
+def _delayed(x, lag: int):
+    out = np.zeros_like(x)
+    out[..., lag:] = x[..., : x.shape[-1] - lag]
+    return out
+
+
+def correlations(u, order, correlation="runs"):
+    """c (order, *u.shape) in long double, zeros before t = p − 1: 'runs' c_p[t] = Π_(j<p)
+    u[t − j]; 'binomial' c_p[t] = c_(p−1)[t]·c_(p−1)[t − 1] (= Π_j u[t − j]^binom(p−1, j))."""
     u = np.asarray(u, dtype=LD())
     out = [u]
     for p in range(2, order + 1):
-        lag = np.zeros_like(u)
-        lag[..., p - 1:] = u[..., : u.shape[-1] - (p - 1)]
-        out.append(out[-1] * lag)
+        out.append(out[-1] * (_delayed(u, p - 1) if correlation == "runs"
+                              else _delayed(out[-1], 1)))
     return np.stack(out)
+
+
+def correlation_roundings(order: int, correlation: str = "runs") -> int:
+    """Relative roundings of the order-p products, p ≤ order: p − 1 for runs; for binomial the
+    error doubles per level plus one rounding, 2^(p−1) − 1."""
+    return order if correlation == "runs" else max(order, 2 ** (order - 1) - 1)
 
 
 def _conv(x, K):
@@ -79,12 +92,13 @@ def _conv(x, K):
     return y
 
 
-def liquid_conv_with_bound(u, Lambda, B, C, log_dt, order, method="pb", conj_half=True):
+def liquid_conv_with_bound(u, Lambda, B, C, log_dt, order, method="pb", conj_half=True,
+                           correlation="runs"):
     """(y (B, H, L), M (B, H), G (B, H)); see the module docstring."""
     u = np.asarray(u, np.float64)
     L = u.shape[-1]
     K, Mk, Gk = liquid_kernel_with_bound(Lambda, B, C, log_dt, L, order, method, conj_half)
-    c = correlations(u, order)
+    c = correlations(u, order, correlation)
     y = np.zeros(u.shape, dtype=LD())
     M = np.zeros(u.shape[:-1])
     for p in range(order):
@@ -94,9 +108,12 @@ def liquid_conv_with_bound(u, Lambda, B, C, log_dt, order, method="pb", conj_hal
         M += (k.sum(-1)[None] * np.sqrt((a**2).sum(-1)) + np.sqrt((k**2).sum(-1))[None] * a.sum(-1)
               + np.sqrt((_conv(a, Mk[p]).astype(np.float64) ** 2).sum(-1)))
     n = 1 << max(2 * L - 2, 0).bit_length()
-    G = np.full(u.shape[:-1], 1.0 + np.log2(n) + Gk.max() + order)
+    G = np.full(u.shape[:-1], 1.0 + np.log2(n) + Gk.max()
+                + correlation_roundings(order, correlation))
     return y.astype(np.float64), M, G
 
 
-def liquid_conv(u, Lambda, B, C, log_dt, order, method="pb", conj_half=True):
-    return liquid_conv_with_bound(u, Lambda, B, C, log_dt, order, method, conj_half)[0]
+def liquid_conv(u, Lambda, B, C, log_dt, order, method="pb", conj_half=True,
+                correlation="runs"):
+    return liquid_conv_with_bound(u, Lambda, B, C, log_dt, order, method, conj_half,
+                                  correlation)[0]

@@ -11,6 +11,7 @@ from ssmspec.specs import (  # noqa: F401
     ema_layer,
     gss,
     h3,
+    h3_multihead,
     hippo,
     hippo_laws,
     kernels,

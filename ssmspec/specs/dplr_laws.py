@@ -9,6 +9,12 @@ Laws (each compares within the sum of the bounds of the calls compared, row 2-no
   written-out full system ([Λ, Λ̄], [P, P̄], [Q, Q̄], [B, B̄], [C, C̄]).
 - dplr_kernel/prefix: dplr_kernel(L)[:, :L'] equals dplr_kernel(L') (C̃ recomputed per call).
 - dplr_kernel/linearity_in_C: K(C₁) + K(C₂) = K(C₁ + C₂) (C enters C̃ and K linearly).
+- dplr_step/step_conj_half_full: under conj_half the step on the stored half equals the step of
+  the written-out full system (conj_half=False on [Λ, Λ̄], …, state [h, h̄]): state' agrees on
+  the stored half and y agrees (within the sum of the two steps' elementwise bounds). Pins the
+  2·Re coupling of the low-rank term Q_f^H h_f over a conjugate pair.
+- dplr_step/step_diagonal_when_p_zero: P = Q = 0 gives diag_step(method='bilinear') of the same
+  Λ, B, C, log_dt, state and u (sum of the two steps' bounds).
 Not a law here: "real for conjugate-symmetric inputs" — the output is real by signature, and
 conj_half_full already checks the conjugate-symmetric full system against the half one.
 
@@ -19,6 +25,9 @@ Mutants (each with a witness; the built-in passes the same witness):
 - no_omega_limit: ω from exact twiddles (ω_{L/2} = −1 exactly) and the raw 2/(1 + ω)·(…) at
   every k: 0·∞ = NaN at ω = −1 for even L.
 - q_not_conjugated: the Woodbury with k(Q, P), k(Q, B) (Q entering unconjugated).
+- dplr_step/step_q_not_conjugated: the step's Woodbury with Q unconjugated (Q^T h for Q^H h):
+  the built-in step called with Q̄. Invisible where Q is real, caught on random complex Q.
+- dplr_step/step_output_from_old_state: y = Re(C·h) of the state before the update.
 """
 
 from __future__ import annotations
@@ -34,8 +43,17 @@ from ssmspec.errors import abs_error, norm_error, ratio
 from ssmspec.harness import to_numpy
 from ssmspec.impl import dplr as impl
 from ssmspec.spec import Case, Law, LawContext, Mutant
-from ssmspec.specs.dplr import FORMATS, KERNEL, STEP, SYSTEM, _bench_system, kernel_cases
+from ssmspec.specs.dplr import (
+    FORMATS,
+    KERNEL,
+    STEP,
+    SYSTEM,
+    _bench_system,
+    kernel_cases,
+    step_cases,
+)
 from ssmspec.specs.kernels import DIAG
+from ssmspec.specs.recurrent import DIAG_STEP
 from ssmspec.strategies import boundary_lengths, representable
 
 SHORT = st.sampled_from([n for n in boundary_lengths(65)])
@@ -134,6 +152,45 @@ def linearity_in_C(ctx: LawContext) -> None:
     _check_rows(k1 + k2, k3, tol, "K(C1) + K(C2) vs K(C1 + C2)")
 
 
+def _step(fn, case: Case, device: str) -> dict:
+    h, y = STEP.call(fn, case, "bilinear", device)
+    return {"state": to_numpy(h), "y": to_numpy(y).real}
+
+
+def _check_elementwise(got, want, tol, what):
+    r = ratio(abs_error(got, want), tol)
+    assert np.all(r <= 1), f"{what}: err/tol {r.max():.3g}"
+
+
+def step_conj_half_full(ctx: LawContext) -> None:
+    case = ctx.draw(step_cases(ctx.dtype).filter(lambda c: c.params["conj_half"]))
+    N = case.arrays["Lambda"].shape[-1]
+    full = _with(case, conj_half=False, **{
+        k: np.concatenate([case.arrays[k], np.conj(case.arrays[k])], axis=-1)
+        for k in ("Lambda", "P", "Q", "B", "C", "state")})
+    half_out, full_out = _step(ctx.fn, case, ctx.device), _step(ctx.fn, full, ctx.device)
+    bh, bf = STEP.bound(case, "bilinear"), STEP.bound(full, "bilinear")
+    _check_elementwise(half_out["state"], full_out["state"][..., :N],
+                       bh["state"] + bf["state"][..., :N], "state' of the half vs the full step")
+    _check_elementwise(half_out["y"], full_out["y"], bh["y"] + bf["y"],
+                       "y of the half vs the full step")
+
+
+def step_diagonal_when_p_zero(ctx: LawContext) -> None:
+    case = ctx.draw(step_cases(ctx.dtype))
+    case = _with(case, P=np.zeros_like(case.arrays["P"]), Q=np.zeros_like(case.arrays["Q"]))
+    a = case.arrays
+    dcase = Case({k: a[k] for k in ("Lambda", "B", "C", "log_dt", "state", "u")}, ctx.dtype,
+                 {"conj_half": case.params["conj_half"]})
+    h, y = DIAG_STEP.call(ctx.impl_of("diag_step"), dcase, "bilinear", ctx.device)
+    got = _step(ctx.fn, case, ctx.device)
+    b, bd = STEP.bound(case, "bilinear"), DIAG_STEP.bound(dcase, "bilinear")
+    _check_elementwise(got["state"], to_numpy(h), b["state"] + bd["state"],
+                       "P = 0 step state' vs diag_step bilinear")
+    _check_elementwise(got["y"], to_numpy(y).real, b["y"] + bd["y"],
+                       "P = 0 step y vs diag_step bilinear")
+
+
 for _law in (
     Law("dplr_kernel", "diagonal_when_p_zero", "P = 0 gives diag_kernel(method='bilinear')",
         diagonal_when_p_zero, FORMATS, needs=("diag_kernel",)),
@@ -143,6 +200,10 @@ for _law in (
         conj_half_full, FORMATS),
     Law("dplr_kernel", "prefix", "K(L)[:, :L'] = K(L') with C̃ recomputed", prefix, FORMATS),
     Law("dplr_kernel", "linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", linearity_in_C, FORMATS),
+    Law("dplr_step", "step_conj_half_full", "step on the stored half = step of the full system "
+        "written out", step_conj_half_full, FORMATS),
+    Law("dplr_step", "step_diagonal_when_p_zero", "P = Q = 0 gives diag_step(method='bilinear')",
+        step_diagonal_when_p_zero, FORMATS, needs=("diag_step",)),
 ):
     registry.register_law(_law)
 
@@ -230,7 +291,31 @@ def _random_witness(fmt: str) -> Case:
                 {"L": 16, "conj_half": False, "kind": "random"})
 
 
+def step_q_not_conjugated(Lambda, P, Q, B, C, log_dt, state, u, conj_half=True):
+    return impl.dplr_step(Lambda, P, Q.conj(), B, C, log_dt, state, u, conj_half=conj_half)
+
+
+def step_output_from_old_state(Lambda, P, Q, B, C, log_dt, state, u, conj_half=True):
+    h, _ = impl.dplr_step(Lambda, P, Q, B, C, log_dt, state, u, conj_half=conj_half)
+    y = (C * state).sum(-1).real
+    return h, (2 * y if conj_half else y)
+
+
+def _step_witness(fmt: str) -> Case:
+    """The random complex system of `_random_witness` with a unit state and u = 1, batch 1."""
+    case = _random_witness(fmt)
+    H, N = case.arrays["Lambda"].shape
+    arrays = {k: case.arrays[k] for k in SYSTEM}
+    arrays["state"] = representable(np.full((1, H, N), 1.0 - 0.5j), fmt)
+    arrays["u"] = representable(np.ones((1, H)), fmt)
+    return Case(arrays, fmt, {"conj_half": False, "kind": "random"})
+
+
 for _m in (
+    Mutant("dplr_step", "step_q_not_conjugated", step_q_not_conjugated, "bilinear", FORMATS,
+           "the step's Woodbury with Q^T h for Q^H h (Q unconjugated)", _step_witness),
+    Mutant("dplr_step", "step_output_from_old_state", step_output_from_old_state, "bilinear",
+           FORMATS, "y = Re(C·h) of the state before the update", _step_witness),
     Mutant("dplr_kernel", "roots_by_repeated_multiplication", roots_by_repeated_multiplication,
            "bilinear", ("c64",), "ω_k = ω₁^k by a complex64 cumulative product: k·u drift",
            lambda fmt: _slow_witness(fmt, 4096), search=False),

@@ -1,6 +1,7 @@
 """Spec of the DSS kernels (arXiv 2203.14343 §3.2–3.3; ag1988/dss `DSSKernel`): `dss_kernel`,
-methods `exp` and `softmax`. Formulas, sources and where the code and the paper differ are in
-`ssmspec.impl.dss`.
+methods `exp` and `softmax`, with one Δ per channel (the paper's) or separate steps for Re Λ and
+Im Λ (`log_dt_im`, DSS's code's default `sep_dt_re_im=True`). Formulas, sources and where the
+code and the paper differ are in `ssmspec.impl.dss`.
 
 Formats: c128, c64 (complex Λ, W); the output is real (Λ's real dtype) and is handed back in the
 run's complex format by the adapter, exactly, as `diag_kernel`'s (a promotion or a complex output
@@ -10,20 +11,33 @@ Bound, elementwise per K[h, l] (`ssmspec.reference.np.dss` computes M and G):
 
     |K̂ − K| ≤ c·u·G·M + G·η,   G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|
 
-a_n the per-state coefficient (exp: W·Δ·φ₁(z); softmax: (W/Λ)·φ₁(ζ)/(L·φ₁(Lζ))), ζ = z (or −z
+a_n the per-state coefficient (exp: W·Δ·φ₁(z), or W·(z/Λ)·φ₁(z) with separate steps, whose
+division adds 2 to g0; softmax: (W/Λ)·φ₁(ζ)/(L·φ₁(Lζ))), ζ = z (or −z
 for the rows the softmax takes reversed), e_l = l (or L − 1 − l): the N + 1 roundings of the sum
 and product; the l·|ζ| growth of a power computed as exp(l·ζ) (SPEC-NOTES §5); g0 the condition
-of the coefficient under the rounding of z (exp |z|, as diag_kernel's zoh; softmax
+of the coefficient under the rounding of z (exp max(|z|, κ(z)): |z| as diag_kernel's zoh, κ near
+z = 2πik ≠ 0, which separate steps reach — Re z tiny, Im z large — and where |z| alone was found
+short by 2.6e4× by `ssmspec check`; softmax
 1 + κ(ζ) + κ(Lζ), κ(x) = |e^x/φ₁(x) − 1|, large only where the normaliser Σ_r e^{rz} nearly
 vanishes). c = 4, as diag_kernel. Measured (built-in, 30 strategy cases per format and method,
-L ≤ 1025): max err/bound 0.09 (c64) and 0.33 (c128) for exp, 0.11 (c64) and 0.31 (c128) for
-softmax; the mutants on their witnesses: naive_expm1 4.5e4 (c64), 6.6e4 (c128);
-softmax_wrong_axis 1.6e6 (c64), 8.6e14 (c128); softmax_no_max_subtraction inf (NaN output).
+L ≤ 1025, before separate steps): max err/bound 0.09 (c64) and 0.33 (c128) for exp, 0.11 (c64)
+and 0.31 (c128) for softmax; with separate steps drawn (`ssmspec check`, 50 cases): exp 0.40
+(c128), 0.071 (c64), softmax 0.49 (c128), 0.17 (c64). The mutants on their witnesses:
+naive_expm1 4.5e4 (c64), 6.6e4 (c128); softmax_wrong_axis 1.6e6 (c64), 8.6e14 (c128);
+softmax_no_max_subtraction inf (NaN output); sep_dt_coefficient_from_z 2.5e14 (c128).
 
 Strategies: H ≤ 3, N ≤ 8, L from {1, 2, 3, 2^k ± 1, 2^k} up to 1025 (16385 nightly); Δ
 log-uniform in [1e-4, 1] with 1e-6 and 10; Λ: S4D-Lin −½ + iπn (n < 128), or Re Λ log-uniform
 in [1e-4, 10] with Im Λ in [−400, 400]; Re Λ < 0 for exp (the paper's DSS-exp constraint), either
 sign for softmax (DSS-softmax allows Re Λ > 0). Λ is never 0 (the softmax kernel has 1/Λ).
+Half the cases carry separate steps: log Δ_im equal to log Δ (a quarter of those) or drawn like
+it.
+
+Laws: `equal_dts_are_one_dt` (log_dt_im = log_dt gives the one-step kernel), `dss_exp_is_zoh`,
+`softmax_rows_normalised`. Mutant `sep_dt_coefficient_from_z`: separate steps in z but the
+one-step coefficient Δ_re·φ₁(z) instead of (e^z − 1)/Λ. Figure (tests/test_reference_dss.py):
+on S4D-LegS with 64 pairs, Δ_re = 0.01, Δ_im = 0.05 moves the kernel by 0.39 against
+max|K| = 0.10 of the one-step kernel.
 Reference tier: mpmath while H·N·L ≤ 256, long double above (certified in
 tests/test_reference_dss.py).
 """
@@ -72,20 +86,34 @@ def _lambda_el(method: str):
 
 
 @st.composite
-def dss_cases(draw, fmt: str, method: str = "exp", length=None) -> Case:
-    """Λ, W (H, N), log Δ (H,) and L; see the module docstring."""
+def dss_cases(draw, fmt: str, method: str = "exp", length=None, sep_dt=None) -> Case:
+    """Λ, W (H, N), log Δ (H,) and L, and with separate steps (`sep_dt`, drawn when None) a
+    second log Δ_im (H,): equal to log Δ, or drawn like it; see the module docstring."""
     H, N = draw(size("H", st.integers(1, 3))), draw(size("N", st.integers(1, 8)))
     L = draw(size("L", length if length is not None else sequence_lengths(1025, 16385)))
     lam = draw(arrays((H, N), _lambda_el(method)))
     W = draw(arrays((H, N), st.builds(complex, real_normals(2.0), real_normals(2.0))))
     log_dt = draw(arrays((H,), log_dts()))
-    return Case({"Lambda": representable(lam, fmt), "W": representable(W, fmt),
-                 "log_dt": representable(log_dt, fmt)}, fmt, {"L": L})
+    out = {"Lambda": representable(lam, fmt), "W": representable(W, fmt),
+           "log_dt": representable(log_dt, fmt)}
+    if draw(st.booleans()) if sep_dt is None else sep_dt:
+        im = log_dt if draw(st.integers(0, 3)) == 0 else draw(arrays((H,), log_dts()))
+        out["log_dt_im"] = representable(im, fmt)
+    return Case(out, fmt, {"L": L})
+
+
+def _sep(case: Case, device: str) -> dict:
+    """{'log_dt_im': tensor} where the case has separate steps, else {} (so an implementation
+    without the option is called as before)."""
+    if "log_dt_im" not in case.arrays:
+        return {}
+    return {"log_dt_im": case.tensor("log_dt_im", device, real=True)}
 
 
 def call_dss(fn, case: Case, method: str, device: str):
     K = fn(case.tensor("Lambda", device), case.tensor("W", device),
-           case.tensor("log_dt", device, real=True), case.params["L"], method=method)
+           case.tensor("log_dt", device, real=True), case.params["L"], method=method,
+           **_sep(case, device))
     d = dtype(case.dtype)
     want = real_of(d).torch
     if not isinstance(K, torch.Tensor) or K.dtype != want:
@@ -101,11 +129,12 @@ def _args(case: Case):
 
 def _reference(tier):
     mod = ref_mp if tier == "mp" else ref_np
-    return lambda case, method: {"K": mod.dss_kernel(*_args(case), method)}
+    return lambda case, method: {"K": mod.dss_kernel(*_args(case), method,
+                                                     case.arrays.get("log_dt_im"))}
 
 
 def bound_terms(case: Case, method: str):
-    _, M, G = ref_np.dss_kernel_with_bound(*_args(case), method)
+    _, M, G = ref_np.dss_kernel_with_bound(*_args(case), method, case.arrays.get("log_dt_im"))
     return M, G
 
 
@@ -130,8 +159,8 @@ DSS = registry.register_spec(Spec(
     family="kernels",
     summary="DSS kernel K[h, l] = Re Σ_n W_n·(e^z − 1)/Λ_n·e^{lz} (exp) or "
             "Re Σ_n W_n/Λ_n·softmax_l(l·z) (softmax), z = ΔΛ",
-    signature="dss_kernel(Lambda (H, N), W (H, N), log_dt (H,), L, method='exp'|'softmax') "
-              "-> K (H, L) real",
+    signature="dss_kernel(Lambda (H, N), W (H, N), log_dt (H,), L, method='exp'|'softmax', "
+              "log_dt_im=None | (H,)) -> K (H, L) real",
     methods=METHODS,
     dtypes=DTYPES,
     sizes=("H", "N", "L"),
@@ -172,7 +201,7 @@ def _check(got, want, tol, what):
 def dss_exp_is_zoh(ctx: LawContext) -> None:
     """arXiv 2203.14343 Proposition 1: DSS-exp is the ZOH kernel of the diagonal system with
     B = 1 and C = W (no conjugate factor)."""
-    case = ctx.draw(dss_cases(ctx.dtype, "exp", length=MEDIUM))
+    case = ctx.draw(dss_cases(ctx.dtype, "exp", length=MEDIUM, sep_dt=False))
     lam, W, log_dt = (case.arrays[k] for k in ("Lambda", "W", "log_dt"))
     dcase = Case({"Lambda": lam, "B": np.ones_like(lam), "C": W, "log_dt": log_dt}, ctx.dtype,
                  {"L": case.params["L"], "conj_half": False})
@@ -195,7 +224,20 @@ def softmax_rows_normalised(ctx: LawContext) -> None:
     _check(np.sum(K, axis=1), np.full(H, float(N)), tol, "Σ_l K with W = Λ vs N")
 
 
+def equal_dts_are_one_dt(ctx: LawContext) -> None:
+    """Separate steps with Δ_im = Δ_re give the one-step kernel (z = Δ·Λ, (e^z − 1)/Λ = Δ·φ₁(z)):
+    DSS's code's sep_dt_re_im at its initialisation (both columns equal) is the paper's DSS."""
+    method = ctx.draw(ctx.methods(METHODS))
+    one = ctx.draw(dss_cases(ctx.dtype, method, length=MEDIUM, sep_dt=False))
+    sep = Case({**one.arrays, "log_dt_im": one.arrays["log_dt"]}, ctx.dtype, one.params)
+    tol = DSS.bound(one, method)["K"] + DSS.bound(sep, method)["K"]
+    _check(_k(ctx.fn, sep, method, ctx.device), _k(ctx.fn, one, method, ctx.device), tol,
+           "log_dt_im = log_dt vs one Δ")
+
+
 for _law in (
+    Law("dss_kernel", "equal_dts_are_one_dt", "log_dt_im = log_dt (separate steps, equal) gives "
+        "the one-Δ kernel", equal_dts_are_one_dt, DTYPES),
     Law("dss_kernel", "dss_exp_is_zoh", "DSS-exp = diag_kernel zoh with B = 1, C = W, "
         "conj_half=False (DSS paper, Proposition 1)", dss_exp_is_zoh, DTYPES,
         needs=("diag_kernel",)),
@@ -208,10 +250,11 @@ for _law in (
 # --- mutants ----------------------------------------------------------------------------------
 
 
-def _direct(Lambda, W, log_dt, L, method, naive=False, wrong_axis=False):
+def _direct(Lambda, W, log_dt, L, method, naive=False, wrong_axis=False, log_dt_im=None):
     """The DSS kernel as one Vandermonde product in the working format, ag1988-style."""
     dt = torch.exp(log_dt)[:, None]
-    z = dt * Lambda
+    dt_im = dt if log_dt_im is None else torch.exp(log_dt_im)[:, None]
+    z = torch.complex(dt * Lambda.real, dt_im * Lambda.imag)
     P = torch.exp(z[..., None] * torch.arange(L, dtype=log_dt.dtype, device=log_dt.device))
     if method == "exp":
         num = torch.exp(z) - 1 if naive else torch.expm1(z)
@@ -223,30 +266,48 @@ def _direct(Lambda, W, log_dt, L, method, naive=False, wrong_axis=False):
     return K.real.contiguous()
 
 
-def naive_expm1(Lambda, W, log_dt, L, method="exp"):
-    return _direct(Lambda, W, log_dt, L, "exp", naive=True)
+def naive_expm1(Lambda, W, log_dt, L, method="exp", log_dt_im=None):
+    return _direct(Lambda, W, log_dt, L, "exp", naive=True, log_dt_im=log_dt_im)
 
 
-def softmax_wrong_axis(Lambda, W, log_dt, L, method="softmax"):
-    return _direct(Lambda, W, log_dt, L, "softmax", wrong_axis=True)
+def softmax_wrong_axis(Lambda, W, log_dt, L, method="softmax", log_dt_im=None):
+    return _direct(Lambda, W, log_dt, L, "softmax", wrong_axis=True, log_dt_im=log_dt_im)
 
 
-def softmax_no_max_subtraction(Lambda, W, log_dt, L, method="softmax"):
-    return _direct(Lambda, W, log_dt, L, "softmax")
+def softmax_no_max_subtraction(Lambda, W, log_dt, L, method="softmax", log_dt_im=None):
+    return _direct(Lambda, W, log_dt, L, "softmax", log_dt_im=log_dt_im)
 
 
-def _witness(lam, log_dt, L):
+def sep_dt_coefficient_from_z(Lambda, W, log_dt, L, method="exp", log_dt_im=None):
+    """Separate steps in z, but the exp coefficient Δ_re·φ₁(z) (= (e^z − 1)/(z/Δ_re)) of the
+    one-step formula instead of (e^z − 1)/Λ."""
+    if log_dt_im is None or method != "exp":
+        return impl.dss_kernel(Lambda, W, log_dt, L, method, log_dt_im)
+    lam = Lambda.to(torch.complex128)
+    z, ratio_ = impl.dss_z(lam, log_dt, log_dt_im)
+    dt = torch.exp(log_dt.to(torch.float64))[:, None]
+    # W2·(z/Λ)·φ₁(z), the built-in's coefficient, is then W·Δ_re·φ₁(z)
+    W2 = (W.to(torch.complex128) * dt / ratio_).to(W.dtype)
+    return impl.dss_kernel(Lambda, W2, log_dt, L, method, log_dt_im)
+
+
+def _witness(lam, log_dt, L, log_dt_im=None):
     def make(fmt: str) -> Case:
         lam_ = np.asarray(lam, dtype=complex)
         W = np.ones_like(lam_) * (1.0 - 0.5j)
-        return Case({"Lambda": representable(lam_, fmt), "W": representable(W, fmt),
-                     "log_dt": representable(np.array([math.log(log_dt)]), fmt)}, fmt,
-                    {"L": L})
+        arrays_ = {"Lambda": representable(lam_, fmt), "W": representable(W, fmt),
+                   "log_dt": representable(np.array([math.log(log_dt)]), fmt)}
+        if log_dt_im is not None:
+            arrays_["log_dt_im"] = representable(np.array([math.log(log_dt_im)]), fmt)
+        return Case(arrays_, fmt, {"L": L})
 
     return make
 
 
 for _m in (
+    Mutant("dss_kernel", "sep_dt_coefficient_from_z", sep_dt_coefficient_from_z, "exp", DTYPES,
+           "separate steps with the one-step coefficient Δ_re·φ₁(z) for (e^z − 1)/Λ",
+           _witness([[-0.5 + 3j, -0.2 + 10j]], 0.05, 16, log_dt_im=0.2)),
     Mutant("dss_kernel", "naive_expm1", naive_expm1, "exp", DTYPES,
            "(exp(z) − 1)/Λ: cancellation at small |ΔΛ|",
            _witness([[-1e-3 + 1e-3j, -0.5 + 3j, -10.0]], 1e-4, 8), search=False),
@@ -285,6 +346,10 @@ _BAD = [
      lambda f: f(_c(2, 3), _c(2, 3), _ldt(dt=torch.complex128), 4)),
     ("log_dt of another precision", "log_dt", TypeError,
      lambda f: f(_c(2, 3), _c(2, 3), _ldt(dt=torch.float32), 4)),
+    ("log_dt_im of another shape", "log_dt_im", ValueError,
+     lambda f: f(_c(2, 3), _c(2, 3), _ldt(), 4, log_dt_im=_ldt(3))),
+    ("log_dt_im of another precision", "log_dt_im", TypeError,
+     lambda f: f(_c(2, 3), _c(2, 3), _ldt(), 4, log_dt_im=_ldt(dt=torch.float32))),
     ("L zero", "L", ValueError, lambda f: f(_c(2, 3), _c(2, 3), _ldt(), 0)),
     ("L a float", "L", TypeError, lambda f: f(_c(2, 3), _c(2, 3), _ldt(), 4.0)),
     ("unknown method", "method", ValueError,

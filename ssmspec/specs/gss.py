@@ -222,8 +222,9 @@ def constant_gate_is_ssm_path(ctx: LawContext) -> None:
 
 def gss_init_configuration(ctx: LawContext) -> None:
     """gss_init (the built-in configuration): seeded (the same seed, the same numbers; another
-    seed, others), shapes (H, N) and (H,), Re Λ < 0 < Im Λ; and the layer built on it is within
-    its bound of the reference."""
+    seed, others), shapes (H, N) and (H,), Λ shared by the channels (equal rows, as lucidrains'
+    and DSS's code), Re Λ < 0 < Im Λ; and the layer built on it is within its bound of the
+    reference."""
     case = ctx.draw(gss_cases(ctx.dtype, length=SHORT))
     H, N = case.arrays["lambda_re"].shape
     seed = ctx.draw(st.integers(0, 2**31 - 2))
@@ -235,6 +236,8 @@ def gss_init_configuration(ctx: LawContext) -> None:
     assert not all(torch.equal(s, t) for s, t in zip(a, c)), "gss_init: two seeds agree"
     assert [tuple(t.shape) for t in a] == [(H, N)] * 4 + [(H,)], "gss_init: wrong shapes"
     assert all(t.dtype == tdt and t.device.type == torch.device(ctx.device).type for t in a)
+    assert all(torch.equal(t, t[:1].expand(H, N)) for t in (a.lambda_re, a.lambda_im)), \
+        "gss_init: Λ differs between channels (lucidrains and DSS share one Λ of shape (N,))"
     lam = impl.gss_lambda(a.lambda_re, a.lambda_im)
     assert bool((lam.real < 0).all()) and bool((lam.imag > 0).all()), f"gss_init: Λ = {lam}"
     arrays = {**case.arrays, **{k: to_numpy(getattr(a, k)) for k in impl.GSSKernelParams._fields}}
@@ -251,8 +254,9 @@ for _law in (
     Law("gss_layer", "constant_gate_is_ssm_path", "W1 = 0, b1 = 16 (u ≡ 16): the layer is the "
         "SSM path alone", constant_gate_is_ssm_path, REAL_DTYPES,
         needs=("dss_kernel", "causal_conv")),
-    Law("gss_layer", "gss_init_configuration", "gss_init is seeded, of shapes (H, N), (H,), with "
-        "Re Λ < 0 < Im Λ; the layer on it is within its bound", gss_init_configuration, FP64_32),
+    Law("gss_layer", "gss_init_configuration", "gss_init is seeded, of shapes (H, N), (H,), Λ "
+        "shared by the channels, Re Λ < 0 < Im Λ; the layer on it is within its bound",
+        gss_init_configuration, FP64_32),
 ):
     registry.register_law(_law)
 

@@ -18,19 +18,24 @@ kernel is C"); `recurrence` (K is the impulse response of x_t = shift(x_{t−1})
 y_t = C·x_t, H3's `step`, run in float64). Mutant: `b_off_by_one` (the filter read one tap late,
 K[l] = Σ_m B[m]·C[m + l + 1]: the e₀ / e₁ index convention confused).
 
-`h3_layer` (head_dim 1 only; definition in `ssmspec.impl.h3`), fp64 and fp32. Bound, elementwise,
+`h3_layer` (head_dim 1 only; definition in `ssmspec.impl.h3`), fp64 and fp32; methods bilinear
+(the default, H3's `SSKernelDiag(disc='bilinear')` at 70d8792), zoh, zoh_approx. Bound, elementwise,
 the parts' bounds carried through the composition (`layer_error_terms`, in units of u): k′'s error
 E1 = 2·FFT(|K_s|, |k|) + (G_s M_s) * |k| + 2|D_k||k| + |k′|; p = k′ ⊙ v: E2 = E1|v| + |p|;
 y: E3 = |K_d| * E2 + 2·FFT(|K_d|, |p|) + 4·(G_d M_d) * |p| + |D|E2 + 2|D||p| + |y|; out:
 |q|E3 + |out|; FFT(K, a) = (1 + log₂n)(‖K‖₁‖a‖₂ + ‖K‖₂‖a‖₁) per signal, used elementwise
 (SPEC-NOTES §6); constants 2 (causal_conv), 4 (diag_kernel), 1 (shift kernel) as registered.
 M = |q|·(|K_d| * (|K_s| * |k| + |D_k||k|)|v| + …) on absolute values, G = E/(c·M), c = 2 for the
-dropped second-order terms. Measured (CPU, ci profile): err/bound ≤ 0.04 (fp64), 0.14 (fp32) on 8
-strategy cases each; witness 0.011 (fp64), 0.015 (fp32). Mutants on the witness: q_v_swapped
-3.5e13 (fp64) / 6.6e4 (fp32), shift_on_v 8.7e13 / 1.6e5. Law `flashconv_state_passing`: block
-by block with `diag_ssm`'s carried state and the last N_s − 1 inputs k, tolerance the layer's
-bound plus `blockwise_bound` (diag_ssm's per-block bound plus the carried state's error through
-the free response); dropping the carry is shown to break it in tests/test_reference_h3.py.
+dropped second-order terms. Measured (CPU, ci profile, zoh): err/bound ≤ 0.04 (fp64), 0.14
+(fp32) on 8 strategy cases each; witness 0.011 (fp64), 0.015 (fp32); `ssmspec check`, 20 cases
+per method: bilinear 0.12 (fp64), 0.17 (fp32), zoh 0.09 / 0.17, zoh_approx 0.18 / 0.17. Mutants
+on the witness (bilinear, fp64): q_v_swapped 3.6e13, shift_on_v 8.8e13, zoh_for_bilinear 2.0e11.
+Law `flashconv_state_passing`: block by block with `diag_ssm`'s carried state and the last
+N_s − 1 inputs k, tolerance the layer's bound plus `blockwise_bound` (diag_ssm's per-block bound
+plus the carried state's error through the free response); dropping the carry is shown to break
+it in tests/test_reference_h3.py.
+Law `default_is_bilinear`: the layer called without `method` equals method='bilinear'. Mutant
+`zoh_for_bilinear`: zoh run where bilinear is asked for (the layer's default before issue 15).
 Reference tier: mpmath while batch·H·L·(L + N + N_s) ≤ 1500, long double above.
 """
 
@@ -211,13 +216,16 @@ LAYER_ARGS = ("q", "k", "v", "shift_B", "shift_C", "shift_D", "Lambda", "B", "C"
 COMPLEX_OF = {"fp64": "c128", "fp32": "c64"}
 
 
-def _seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0):
-    a = {"q": rng.normal(size=(Bn, H, L)), "k": rng.normal(size=(Bn, H, L)),
-         "v": rng.normal(size=(Bn, H, L)), "shift_C": rng.normal(size=(H, Ns)),
-         "shift_D": rng.normal(size=H), "D": rng.normal(size=H)}
-    sb = np.zeros((H, Ns))
+def _seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, channels=None):
+    """The layer's arrays: q, k, v and the shift SSM's for `channels` model channels (H, one
+    head per channel, by default; H·head_dim for `h3_multihead`), Λ, B, C, log Δ, D for H."""
+    Hm = channels or H
+    a = {"q": rng.normal(size=(Bn, Hm, L)), "k": rng.normal(size=(Bn, Hm, L)),
+         "v": rng.normal(size=(Bn, Hm, L)), "shift_C": rng.normal(size=(Hm, Ns)),
+         "shift_D": rng.normal(size=Hm), "D": rng.normal(size=H)}
+    sb = np.zeros((Hm, Ns))
     sb[:, 0] = 1.0
-    a["shift_B"] = sb if e0 else rng.normal(size=(H, Ns))
+    a["shift_B"] = sb if e0 else rng.normal(size=(Hm, Ns))
     a = {n: representable(x, fmt) for n, x in a.items()}
     cf = COMPLEX_OF[fmt]
     a.update({"Lambda": representable(lam, cf), "B": representable(b, cf),
@@ -226,21 +234,29 @@ def _seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0):
 
 
 @st.composite
-def layer_cases(draw, fmt: str, method: str = "zoh", length=None) -> Case:
-    """batch 1–2, H 1–3, N_s 1–16, N 1–4; q, k, v, shift_C, the skips N(0, 1); shift_B = e₀
-    half the time; Λ, B, C, log Δ as the `diag_kernel` strategy (complex)."""
+def layer_cases(draw, fmt: str, method: str = "bilinear", length=None, head_dims=None,
+                max_heads: int = 3, max_shift: int = 16) -> Case:
+    """batch 1–2, H 1–`max_heads`, N_s 1–`max_shift`, N 1–4; q, k, v, shift_C, the skips
+    N(0, 1); shift_B = e₀ half the time; Λ, B, C, log Δ as the `diag_kernel` strategy
+    (complex). With `head_dims` (for `h3_multihead`) a head_dim d drawn from it, the model
+    width H·d and params {'head_dim': d}."""
     from ssmspec.specs.kernels import _coef_el, _lambda_el, log_dts
     from ssmspec.strategies import arrays as arrays_of
 
-    Bn, H = draw(size("batch", st.integers(1, 2))), draw(size("H", st.integers(1, 3)))
-    Ns, N = draw(size("N_s", st.integers(1, 16))), draw(size("N", st.integers(1, 4)))
+    Bn, H = draw(size("batch", st.integers(1, 2))), draw(size("H", st.integers(1, max_heads)))
+    Ns, N = draw(size("N_s", st.integers(1, max_shift))), draw(size("N", st.integers(1, 4)))
     L = draw(size("L", length if length is not None else sequence_lengths(257, 16385)))
     lam = draw(arrays_of((H, N), _lambda_el(True)))
     b, c = draw(arrays_of((H, N), _coef_el(True))), draw(arrays_of((H, N), _coef_el(True)))
     log_dt = draw(arrays_of((H,), log_dts()))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    return Case(_seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt,
-                                     draw(st.booleans())), fmt, {})
+    e0 = draw(st.booleans())
+    if head_dims is None:
+        return Case(_seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0),
+                    fmt, {})
+    d = draw(st.sampled_from(head_dims))
+    return Case(_seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, H * d),
+                fmt, {"head_dim": d})
 
 
 def layer_tensors(case: Case, device) -> list:
@@ -345,7 +361,7 @@ LAYER = registry.register_spec(Spec(
     summary="H3's SSM core (head_dim 1): out = q ⊙ (K_diag * (k′ ⊙ v) + D ⊙ (k′ ⊙ v)), "
             "k′ = K_shift * k + D_k ⊙ k",
     signature="h3_layer(q, k, v (batch, H, L), shift_B, shift_C (H, N_s), shift_D (H,), Lambda, "
-              "B, C (H, N), log_dt (H,), D (H,), method='zoh') -> (batch, H, L)",
+              "B, C (H, N), log_dt (H,), D (H,), method='bilinear') -> (batch, H, L)",
     methods=impl.LAYER_METHODS,
     dtypes=LAYER_DTYPES,
     sizes=("batch", "H", "L", "N_s", "N"),
@@ -372,7 +388,7 @@ registry.register_implementation(Implementation("h3_layer", "torch", impl.h3_lay
 # --- the layer's laws: FlashConv state passing ---------------------------------------------------
 
 
-def blockwise_layer(q, k, v_, sB, sC, sD, Lambda, B, C, log_dt, D, method="zoh", block=1,
+def blockwise_layer(q, k, v_, sB, sC, sD, Lambda, B, C, log_dt, D, method="bilinear", block=1,
                     carry=True):
     """The layer block by block (FlashConv, arXiv 2212.14052 §4.2): the shift SSM over the block
     preceded by the previous block's last N_s − 1 inputs k, the diagonal SSM through `diag_ssm`
@@ -441,6 +457,19 @@ def flashconv_state_passing(ctx: LawContext) -> None:
                            f"err/tol {r.max():.3g}"
 
 
+def default_is_bilinear(ctx: LawContext) -> None:
+    """Called without `method`, the layer is the bilinear one (H3's `SSKernelDiag` default
+    `disc='bilinear'`, 70d8792): within twice the bilinear bound of the explicit call."""
+    case = ctx.draw(layer_cases(ctx.dtype, "bilinear", length=st.integers(1, 48)))
+    implicit = to_numpy(ctx.fn(*layer_tensors(case, ctx.device)))
+    explicit = to_numpy(LAYER.call(ctx.fn, case, "bilinear", ctx.device))
+    r = ratio(abs_error(implicit, explicit), 2 * LAYER.bound(case, "bilinear")["y"])
+    assert np.all(r <= 1), f"default method vs method='bilinear': err/bound {r.max():.3g}"
+
+
+registry.register_law(Law(
+    "h3_layer", "default_is_bilinear", "without `method` the layer discretises bilinearly "
+    "(H3's SSKernelDiag default)", default_is_bilinear, LAYER_DTYPES))
 registry.register_law(Law(
     "h3_layer", "flashconv_state_passing", "the layer computed block by block, the diagonal "
     "SSM's state and the shift SSM's last N_s − 1 inputs carried across = the layer on the whole "
@@ -450,14 +479,20 @@ registry.register_law(Law(
 # --- the layer's mutants ------------------------------------------------------------------------
 
 
-def q_v_swapped(q, k, v_, *rest, method="zoh"):
+def q_v_swapped(q, k, v_, *rest, method="bilinear"):
     """out = v ⊙ (K_diag * (k′ ⊙ q) + …): the query and value roles swapped."""
     return impl.h3_layer(v_, k, q, *rest, method=method)
 
 
-def shift_on_v(q, k, v_, sB, sC, sD, *rest, method="zoh"):
+def shift_on_v(q, k, v_, sB, sC, sD, *rest, method="bilinear"):
     """The shift SSM applied to v instead of k: y from k ⊙ (K_shift * v + D_k ⊙ v)."""
     return impl.h3_layer(q, v_, k, sB, sC, sD, *rest, method=method)
+
+
+def zoh_for_bilinear(*args, method="bilinear"):
+    """The diagonal SSM discretised by zoh where bilinear is asked for (the layer's default
+    before issue 15, not H3's)."""
+    return impl.h3_layer(*args, method="zoh" if method == "bilinear" else method)
 
 
 def _layer_witness(fmt: str) -> Case:
@@ -470,9 +505,11 @@ def _layer_witness(fmt: str) -> Case:
 
 
 for _m in (
-    Mutant("h3_layer", "q_v_swapped", q_v_swapped, "zoh", LAYER_DTYPES,
+    Mutant("h3_layer", "q_v_swapped", q_v_swapped, "bilinear", LAYER_DTYPES,
            "out = v ⊙ SSM(k′ ⊙ q): the query and value roles swapped", _layer_witness),
-    Mutant("h3_layer", "shift_on_v", shift_on_v, "zoh", LAYER_DTYPES,
+    Mutant("h3_layer", "zoh_for_bilinear", zoh_for_bilinear, "bilinear", LAYER_DTYPES,
+           "the diagonal SSM by zoh where bilinear (H3's default) is asked for", _layer_witness),
+    Mutant("h3_layer", "shift_on_v", shift_on_v, "bilinear", LAYER_DTYPES,
            "the shift SSM (and its skip) applied to v instead of k", _layer_witness),
 ):
     registry.register_mutant(_m)
@@ -487,7 +524,7 @@ def _layer_call(f, Bn=1, H=2, L=5, Ns=3, N=2, dt=torch.float64, **over):
          "shift_B": _x(H, Ns, dt=dt), "shift_C": _x(H, Ns, dt=dt), "shift_D": _x(H, dt=dt),
          "Lambda": -_x(H, N, dt=cdt), "B": _x(H, N, dt=cdt), "C": _x(H, N, dt=cdt),
          "log_dt": _x(H, dt=dt), "D": _x(H, dt=dt)}
-    method = over.pop("method", "zoh")
+    method = over.pop("method", "bilinear")
     a.update(over)
     return f(*a.values(), method=method)
 

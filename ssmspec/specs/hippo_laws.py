@@ -51,10 +51,15 @@ Mutants (each caught by the conformance bound against the reference on its witne
   the Im Λ > 0 half by sign. Its eigenvectors are orthogonal only to ~u‖K‖/gap and Re Λ drifts
   from −½: VV exceeds its bound 2.6× at N = 64 and 9× at N = 256 (legs); the laws `unitary` and
   `re_lambda` also fail at N = 256.
+- diag_init inv_half_count: S4D-Inv's Im Λ_n = (N/π)(N/(2n+1) − 1) with N the number of
+  stored pairs N/2 in place of the full state size N (S4's `dplr` and `SSMKernelDiag` use the full
+  N): caught by the reference at every N (n = 0: (N/2π)(N/2 − 1) against (N/π)(N − 1)).
 properties/test_hippo_laws.py swaps each mutant into the laws named here.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -394,6 +399,18 @@ def eig_not_eigh(measure, N, *, dtype=torch.complex128, device=None):
     return _project(w[keep], W[:, keep], measure, N, dtype, device)
 
 
+def inv_half_count(name, N, H=1, dt_min=1e-3, dt_max=1e-1, seed=0, *,
+                   dtype=torch.complex128, device=None):
+    lam, B, C, log_dt = impl.diag_init(name, N, H, dt_min, dt_max, seed, dtype=dtype,
+                                       device=device)
+    if name != "s4d-inv":
+        return lam, B, C, log_dt
+    M = N // 2
+    n = torch.arange(M, dtype=torch.float64, device=device)
+    im = (M / math.pi) * (M / (2 * n + 1) - 1)
+    return torch.complex(lam.real, im.to(lam.real.dtype).expand_as(lam.real)), B, C, log_dt
+
+
 def _size(N):
     return lambda fmt: Case({}, fmt, {"N": N})
 
@@ -407,6 +424,10 @@ for _m in (
     Mutant("nplr", "half_by_position", half_by_position, "fout", COMPLEX,
            "eigh's upper half by position: keeps one real eigenvector of FouT's zero pair",
            _size(8)),
+    Mutant("diag_init", "inv_half_count", inv_half_count, "s4d-inv", COMPLEX,
+           "S4D-Inv's (N/π)(N/(2n+1) − 1) with N/2 (the stored pairs) for N",
+           lambda fmt: Case({}, fmt, {"N": 8, "H": 2, "dt_min": 1e-3, "dt_max": 1e-1,
+                                      "seed": 0})),
     Mutant("nplr", "eig_not_eigh", eig_not_eigh, "legs", ("c128",),
            "torch.linalg.eig on the non-Hermitian A + PᵀP: V_full unitary only to u‖K‖/gap",
            _size(256)),

@@ -1,7 +1,7 @@
 """Specs, laws and mutants of Liquid-S4's liquid kernels (issue 9, item 4): `liquid_kernel` and
 `liquid_conv`. Definitions, the convention ssmspec implements and where the public code differs
 from the paper are in `ssmspec.impl.liquid` (arXiv 2209.12951 §3; raminmh/liquid-s4
-`src/models/sequence/ss/s4.py`, `liquid_kernel='polyb' | 'kb'`).
+`src/models/sequence/ss/s4.py` at 06031dc, `liquid_kernel='polyb' | 'kb'`).
 
 Bounds (`ssmspec.reference.np.liquid` computes M and G):
 - `liquid_kernel`, elementwise per K_p[h, l]: the diagonal kernel's bound (`diag_kernel`,
@@ -23,15 +23,23 @@ Strategies: `diag_kernel`'s (H ≤ 3, N ≤ 8, S4D-Lin / random stable / real Λ
 exact zeros. Reference tier: mpmath while order·H·N·L ≤ 512 (conv: and batch·H·order·L² ≤ 4000),
 long double above (certified in tests/test_reference_liquid.py).
 
-Laws: `order_one_is_s4d` (K_1 = diag_kernel(…, 'bilinear'); liquid_conv at order 1 =
+Correlations: `liquid_conv` takes `correlation='runs'` (the paper's, the default) or
+`'binomial'` (the code's `upgrade_degree`, c_p[t] = c_(p−1)[t]·c_(p−1)[t−1]), with its own
+references (mpmath: the factors raised to binom(p − 1, j); long double: the same recursion) and
+2^(p−1) − 1 product roundings in the bound; a quarter of the conv cases draw it.
+
+Laws: `binomial_is_runs_to_order_two` (the two correlations agree at order ≤ 2);
+`order_one_is_s4d` (K_1 = diag_kernel(…, 'bilinear'); liquid_conv at order 1 =
 causal_conv(u, diag_kernel)); `written_out_sums` (order ≥ 2 on L ≤ 12: y equals the literal sums
 Σ_p Σ_m K_p[t − m]·Π_j u[m − j] with K_p = C·Ā^l·B̄^p by repeated multiplication, float64);
 `liquid_recurrence_runs` (kb: order-p output equals the run terms of the unrolled liquid
 recurrence, enumerated in float64 on L ≤ 8); `pb_is_kb_lag_zero` (pb's K_p is kb's K_p at l = 0
 within both bounds, exactly 0 after).
-Mutants: `code_sum_contraction` (the public code's B̄ ⊙ ΣB̄ "power"), `bbar_not_powered`
-(B̄ instead of B̄^p), `flipped_correlation` (the code's flipped correlation sequence),
-`correlation_unshifted` (u_t^p instead of u_t·u_(t−1)···).
+Mutants: `code_sum_contraction` (the public code's B̄ ⊙ ΣB̄ "power", the sum over the 2N
+conjugate-doubled states as the code's `_conj(B)`), `binomial_for_runs` (the code's binomial
+products where the runs are asked for), `bbar_not_powered` (B̄ instead of B̄^p),
+`flipped_correlation` (the code's flipped correlation sequence), `correlation_unshifted`
+(u_t^p instead of u_t·u_(t−1)···).
 """
 
 from __future__ import annotations
@@ -70,13 +78,26 @@ def kernel_cases(draw, fmt: str, method: str = "pb", length=None, max_order: int
 
 
 @st.composite
-def conv_cases(draw, fmt: str, method: str = "pb", length=None, max_order: int = 3) -> Case:
+def conv_cases(draw, fmt: str, method: str = "pb", length=None, max_order: int = 3,
+               correlation=None) -> Case:
+    """A kernel case plus u (batch ≤ 2, H, L) and the correlation products' kind (`runs`, or
+    the code's `binomial` a quarter of the time when `correlation` is None)."""
     base = draw(kernel_cases(
         fmt, method, length if length is not None else sequence_lengths(257, 4097), max_order))
     H, L = base.arrays["log_dt"].shape[0], base.params["L"]
     u = draw(arrays((draw(size("B", st.integers(1, 2), "batch")), H, L),
                     st.one_of(real_normals(2.0), st.just(0.0))))
-    return Case({**base.arrays, "u": representable(u, fmt)}, fmt, base.params)
+    if correlation is None:
+        correlation = "binomial" if draw(st.integers(0, 3)) == 0 else "runs"
+    return Case({**base.arrays, "u": representable(u, fmt)}, fmt,
+                {**base.params, "correlation": correlation})
+
+
+def _correlation(case: Case) -> dict:
+    """{'correlation': 'binomial'} for the code's variant, else {} (so an implementation without
+    the option is called as before on the paper's runs)."""
+    kind = case.params.get("correlation", "runs")
+    return {} if kind == "runs" else {"correlation": kind}
 
 
 def _params(case: Case, device: str):
@@ -103,7 +124,7 @@ def call_kernel(fn, case: Case, method: str, device: str):
 def call_conv(fn, case: Case, method: str, device: str):
     p = case.params
     y = fn(case.tensor("u", device, real=True), *_params(case, device), p["order"], method=method,
-           conj_half=p["conj_half"])
+           conj_half=p["conj_half"], **_correlation(case))
     return _as_format(y, case, "y")
 
 
@@ -122,7 +143,8 @@ def kernel_terms(case: Case, method: str):
 
 
 def conv_terms(case: Case, method: str):
-    return ref_np.liquid_conv_with_bound(*_cargs(case), method, case.params["conj_half"])
+    return ref_np.liquid_conv_with_bound(*_cargs(case), method, case.params["conj_half"],
+                                         case.params.get("correlation", "runs"))
 
 
 def _kernel_tier(case: Case) -> str:
@@ -178,16 +200,17 @@ KERNEL = registry.register_spec(Spec(
 CONV = registry.register_spec(Spec(
     name="liquid_conv",
     family="convolution",
-    summary="Liquid-S4 output y = Σ_p K_p ∗ c_p, c_p[t] = u_t·u_(t−1)···u_(t−p+1)",
+    summary="Liquid-S4 output y = Σ_p K_p ∗ c_p, c_p[t] = u_t·u_(t−1)···u_(t−p+1) (runs) or "
+            "c_(p−1)[t]·c_(p−1)[t−1] (the code's binomial products)",
     signature="liquid_conv(u (B, H, L), Lambda (H, N), B, C (H, N), log_dt (H,), order, "
-              "method='pb', conj_half=True) -> y (B, H, L)",
+              "method='pb', conj_half=True, correlation='runs'|'binomial') -> y (B, H, L)",
     methods=impl.METHODS,
     dtypes=DTYPES,
     sizes=("B", "H", "N", "L", "order"),
     outputs=("y",),
     strategy=lambda fmt, method: conv_cases(fmt, method),
-    references={"mp": lambda case, m: {"y": ref_mp.liquid_conv(*_cargs(case), m,
-                                                               case.params["conj_half"])},
+    references={"mp": lambda case, m: {"y": ref_mp.liquid_conv(
+        *_cargs(case), m, case.params["conj_half"], case.params.get("correlation", "runs"))},
                 "np": lambda case, m: {"y": conv_terms(case, m)[0]}},
     reference_tier=_conv_tier,
     bound=Bound(
@@ -217,7 +240,7 @@ def _real_fmt(fmt: str) -> str:
 
 
 def order_one_is_s4d(ctx: LawContext) -> None:
-    case = ctx.draw(conv_cases(ctx.dtype, max_order=1))
+    case = ctx.draw(conv_cases(ctx.dtype, max_order=1, correlation="runs"))
     Lam, B, C, log_dt = _params(case, ctx.device)
     p = case.params
     y = ctx.fn(case.tensor("u", ctx.device, real=True), Lam, B, C, log_dt, 1,
@@ -245,7 +268,8 @@ def kernel_order_one(ctx: LawContext) -> None:
 
 def _literal(case: Case, method: str):
     """y by the written-out sums in complex128: K_p[l] = f·Re Σ_n C B̄^p Ā^l with Ā^l by
-    repeated multiplication, then Σ_p Σ_m K_p[t − m]·Π_(j<p) u[m − j]."""
+    repeated multiplication, then Σ_p Σ_m K_p[t − m]·Π_(j<p) u[m − j]^e_j (e_j = 1 for runs,
+    binom(p − 1, j) for the binomial products)."""
     a, prm = case.arrays, case.params
     u = a["u"]
     Bn, H, L = u.shape
@@ -253,6 +277,7 @@ def _literal(case: Case, method: str):
     z = dt * a["Lambda"].astype(complex)
     abar, bbar = (1 + z / 2) / (1 - z / 2), dt * a["B"] / (1 - z / 2)
     f = 2.0 if prm["conj_half"] else 1.0
+    binomial = prm.get("correlation", "runs") == "binomial"
     y = np.zeros((Bn, H, L))
     for p in range(1, prm["order"] + 1):
         K = np.zeros((H, L))
@@ -263,7 +288,8 @@ def _literal(case: Case, method: str):
             pw = pw * abar
         for t in range(L):
             for m in range(p - 1, t + 1):
-                prod = np.prod([u[..., m - j] for j in range(p)], axis=0)
+                prod = np.prod([u[..., m - j] ** (1 if binomial is False else math.comb(p - 1, j))
+                                for j in range(p)], axis=0)
                 y[..., t] += K[:, t - m] * prod
     return y
 
@@ -301,7 +327,7 @@ def _runs_of_recurrence(case: Case):
 
 
 def liquid_recurrence_runs(ctx: LawContext) -> None:
-    case = ctx.draw(conv_cases(ctx.dtype, "kb", length=st.integers(1, 8)))
+    case = ctx.draw(conv_cases(ctx.dtype, "kb", length=st.integers(1, 8), correlation="runs"))
     y = _np(CONV.call(ctx.fn, case, "kb", ctx.device)).real
     _, M, G = conv_terms(case, "kb")
     tol = CONV.bound(case, "kb")["y"] + higham_bound(C_BOUND, "fp64", G, M) * 4
@@ -322,7 +348,22 @@ def pb_is_kb_lag_zero(ctx: LawContext) -> None:
     assert not np.any(pb[1:, :, 1:]), "pb's K_p is not zero after lag 0"
 
 
+def binomial_is_runs_to_order_two(ctx: LawContext) -> None:
+    """The code's binomial products c_(p−1)[t]·c_(p−1)[t−1] are the runs for p ≤ 2: at order
+    ≤ 2 both correlations give the same y (within both bounds)."""
+    method = ctx.draw(ctx.methods(impl.METHODS))
+    runs = ctx.draw(conv_cases(ctx.dtype, method, max_order=2, correlation="runs"))
+    binomial = Case(runs.arrays, ctx.dtype, {**runs.params, "correlation": "binomial"})
+    y_r = _np(CONV.call(ctx.fn, runs, method, ctx.device)).real
+    y_b = _np(CONV.call(ctx.fn, binomial, method, ctx.device)).real
+    tol = CONV.bound(runs, method)["y"] + CONV.bound(binomial, method)["y"]
+    r = ratio(np.sqrt((abs_error(y_b, y_r) ** 2).sum(-1)), tol)
+    assert np.all(r <= 1), f"binomial vs runs at order ≤ 2: err/tol {r.max():.3g}"
+
+
 for _law in (
+    Law("liquid_conv", "binomial_is_runs_to_order_two", "correlation='binomial' = 'runs' at "
+        "order ≤ 2", binomial_is_runs_to_order_two, DTYPES),
     Law("liquid_conv", "order_one_is_s4d", "order 1: y = causal_conv(u, diag_kernel(bilinear))",
         order_one_is_s4d, DTYPES, needs=("diag_kernel", "causal_conv")),
     Law("liquid_kernel", "order_one_is_s4d", "K_1 = diag_kernel(…, 'bilinear')",
@@ -342,12 +383,13 @@ for _law in (
 
 
 def _powered(Lambda, B, C, log_dt, L, order, method, conj_half, power):
-    """liquid_kernel with B̄'s p-th power replaced by power(B̄, p) (complex128/float64)."""
+    """liquid_kernel with B̄'s p-th power replaced by power(B̄, p, conj_half)
+    (complex128/float64)."""
     c, bbar, w, negative = impl._bilinear(Lambda, B, C, log_dt)
     work = torch.float32 if Lambda.dtype in (torch.float32, torch.complex64) else torch.float64
     out = []
     for p in range(1, order + 1):
-        W = c * power(bbar, p)
+        W = c * power(bbar, p, conj_half)
         if p == 1 or method == "kb":
             K = kernels_impl._vandermonde(W, w, L, work, negative)
         else:
@@ -357,11 +399,16 @@ def _powered(Lambda, B, C, log_dt, L, order, method, conj_half, power):
     return torch.stack(out)
 
 
-def _code_power(bbar, p):
-    """raminmh/liquid-s4 `polyb`: p − 1 times dB ← dB ⊙ Σ_n dB (over all N states)."""
+def _code_power(bbar, p, conj_half):
+    """raminmh/liquid-s4 06031dc `polyb`: p − 1 times dB ← dB ⊙ Σ dB, the sum over the code's
+    2N conjugate-doubled states (`_conj(B)`, `_conj(w)`): 2·Re Σ over the stored half under
+    conj_half (the stored states otherwise). Order p: B̄·(Σ B̄)^(2^(p−1) − 1)."""
     d = bbar
     for _ in range(p - 1):
-        d = d * d.sum(-1, keepdim=True)
+        s = d.sum(-1, keepdim=True)
+        if conj_half:
+            s = 2 * (s.real if s.is_complex() else s)
+        d = d * s
     return d
 
 
@@ -370,18 +417,27 @@ def code_sum_contraction(Lambda, B, C, log_dt, L, order, method="pb", conj_half=
 
 
 def bbar_not_powered(Lambda, B, C, log_dt, L, order, method="pb", conj_half=True):
-    return _powered(Lambda, B, C, log_dt, L, order, method, conj_half, lambda b, p: b)
+    return _powered(Lambda, B, C, log_dt, L, order, method, conj_half, lambda b, p, ch: b)
 
 
-def flipped_correlation(u, Lambda, B, C, log_dt, order, method="pb", conj_half=True):
+def flipped_correlation(u, Lambda, B, C, log_dt, order, method="pb", conj_half=True,
+                        correlation="runs"):
     """The code's `torch.flip(u_corr, [-1])`: orders ≥ 2 scale the time-reversed products."""
     y1 = impl.liquid_conv(u, Lambda, B, C, log_dt, 1, method, conj_half)
     K = impl.liquid_kernel(Lambda, B, C, log_dt, u.shape[-1], order, "pb", conj_half)
-    c = impl.correlations(u, order)
+    c = impl.correlations(u, order, correlation)
     return y1 + sum(K[p, :, :1] * c[p].flip(-1) for p in range(1, order))
 
 
-def correlation_unshifted(u, Lambda, B, C, log_dt, order, method="pb", conj_half=True):
+def binomial_for_runs(u, Lambda, B, C, log_dt, order, method="pb", conj_half=True,
+                      correlation="runs"):
+    """The code's binomial products where the paper's runs are asked for (order 3:
+    u_t·u_(t−1)²·u_(t−2) for u_t·u_(t−1)·u_(t−2))."""
+    return impl.liquid_conv(u, Lambda, B, C, log_dt, order, method, conj_half, "binomial")
+
+
+def correlation_unshifted(u, Lambda, B, C, log_dt, order, method="pb", conj_half=True,
+                          correlation="runs"):
     """c_p = u_t^p (the lag of each factor dropped)."""
     y1 = impl.liquid_conv(u, Lambda, B, C, log_dt, 1, method, conj_half)
     K = impl.liquid_kernel(Lambda, B, C, log_dt, u.shape[-1], order, method, conj_half)
@@ -412,11 +468,15 @@ def _conv_witness(fmt: str) -> Case:
 
 for _m in (
     Mutant("liquid_kernel", "code_sum_contraction", code_sum_contraction, "pb", ("c128", "fp32"),
-           "the public code's dB ← dB ⊙ Σ_n dB in place of B̄^p", _kernel_witness),
+           "the public code's dB ← dB ⊙ Σ dB (over the 2N conjugate-doubled states) in place of "
+           "B̄^p", _kernel_witness),
     Mutant("liquid_kernel", "bbar_not_powered", bbar_not_powered, "kb", ("c128", "fp32"),
            "B̄ instead of B̄^p in the order-p kernel", _kernel_witness),
     Mutant("liquid_conv", "flipped_correlation", flipped_correlation, "pb", ("c128", "fp32"),
            "the public code's flipped correlation sequence (not causal)", _conv_witness),
+    Mutant("liquid_conv", "binomial_for_runs", binomial_for_runs, "kb", ("c128", "fp32"),
+           "the code's binomial products c_(p−1)[t]·c_(p−1)[t−1] where the runs are asked for",
+           _conv_witness),
     Mutant("liquid_conv", "correlation_unshifted", correlation_unshifted, "kb", ("c128", "fp32"),
            "c_p = u_t^p: the lags of the correlation factors dropped", _conv_witness),
 ):

@@ -20,6 +20,8 @@ Mutants:
 - diag_ssm/free_response_off_by_one: the initial state's response with Ā^t instead of Ā^{t+1}.
 - diag_ssm/final_state_without_decay: the final state missing Ā^L h0.
 - diag_step/output_from_old_state: y = f·Re(C·h) before the update.
+- ema_step/input_without_p: h' = q·h + β·x, the input weight p = σ(δ) dropped (Mega's code
+  multiplies β by p before the recurrence; the kernel is p·β·q^l).
 - ema/s4_as_mega: S4-convention bidirectional passed off as Mega's (issue 5).
 - ema/silu_before_residual: silu(conv) + ω x instead of silu(conv + ω x).
 """
@@ -339,6 +341,15 @@ def silu_before_residual(x, params, omega, bidirectional=None):
     return (pre + omega[:, None] * x).to(x.dtype)
 
 
+def input_without_p(delta, alpha, beta, gamma, state, x):
+    """The step is linear in (state, β·x): its input part with p = σ(δ) = 1 (δ = 1e4, state 0)
+    plus its state part (β = 0) is q·h + β·x."""
+    h_in, y_in = impl.ema_step(torch.full_like(delta, 1e4), alpha, beta, gamma,
+                               torch.zeros_like(state), x)
+    h_st, y_st = impl.ema_step(delta, alpha, torch.zeros_like(beta), gamma, state, x)
+    return h_in + h_st, y_in + y_st
+
+
 def _ssm_witness(fmt: str) -> Case:
     """One channel, a slowly decaying oscillating state (Δ = 0.5), h0 = 1, u = 0, L = 8."""
     cplx = dtype(fmt).is_complex
@@ -355,6 +366,14 @@ def _step_witness(fmt: str) -> Case:
     arrays = {k: x for k, x in case.arrays.items() if k != "u"}
     arrays["u"] = representable(np.ones((1, 1)), fmt)
     return Case(arrays, fmt, {"conj_half": True})
+
+
+def _ema_step_witness(fmt: str) -> Case:
+    """D = 1, ndim = 2, δ = α = 0 (p = ½, q = ¾), β = 1, γ = 1, state 0, x = 1: h' = ½, not 1."""
+    arrays = {"delta": np.zeros((1, 2, 1)), "alpha": np.zeros((1, 2, 1)),
+              "beta": np.ones((1, 2, 1)), "gamma": np.ones((1, 2)),
+              "state": np.zeros((1, 1, 2)), "x": np.ones((1, 1))}
+    return Case({k: representable(x, fmt) for k, x in arrays.items()}, fmt, {})
 
 
 def _ema_witness(fmt: str, bidirectional: bool = True) -> Case:
@@ -380,6 +399,8 @@ for _m in (
            DIAG_DTYPES, "final state missing Ā^L h0", _ssm_witness),
     Mutant("diag_step", "output_from_old_state", output_from_old_state, "zoh", DIAG_DTYPES,
            "y = f·Re(C·h) from the state before the update", _step_witness),
+    Mutant("ema_step", "input_without_p", input_without_p, "mega", EMA_DTYPES,
+           "h' = q·h + β·x: the input weight p = σ(δ) dropped", _ema_step_witness),
     Mutant("ema", "s4_as_mega", s4_as_mega, "mega", EMA_DTYPES,
            "S4-convention bidirectional passed off as Mega's", _ema_witness),
     Mutant("ema", "silu_before_residual", silu_before_residual, "causal", EMA_DTYPES,

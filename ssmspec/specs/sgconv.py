@@ -1,6 +1,6 @@
 """Spec, laws and mutants of SGConv's multi-scale kernel (issue 9, item 3): `sgconv_kernel`.
 Definition, convention and sources in `ssmspec.impl.sgconv` (ctlllll/SGConv `gconv_standalone.py`
-@03de26b8, mode 'cat'; arXiv 2210.09298 §3.1).
+on `main` @97862df, mode 'cat'; arXiv 2210.09298 §3.1).
 
 Bound, elementwise per K[h, l] (`ssmspec.reference.np.sgconv` computes M and G):
 
