@@ -129,6 +129,29 @@ class Sweep:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class Feature:
+    """An optional feature of a primitive that an implementation may lack (`--without NAME`).
+
+    `used(arguments)` says whether a call uses it, from the canonical call's bound arguments
+    (name -> value, defaults applied), e.g. `arguments["h0"] is not None`.
+    """
+
+    description: str
+    used: Callable[[Mapping[str, Any]], bool]
+
+
+def optional_argument(name: str, description: str) -> Feature:
+    """The feature "argument `name` given" (not None), e.g. an initial state."""
+    return Feature(description, lambda a: a.get(name) is not None)
+
+
+def flag(name: str, value: Any, description: str) -> Feature:
+    """The feature "argument `name` is `value`" (a bool flag or a mode string)."""
+    return Feature(description, lambda a: isinstance(a.get(name), (bool, str))
+                   and a.get(name) == value)
+
+
 @dataclass
 class Spec:
     """One primitive: its contract, its references and its bound."""
@@ -152,6 +175,9 @@ class Spec:
     sweep: Sweep | None = None
     # method -> the formats it covers, where narrower than `dtypes` (log-space scans: real only)
     method_dtypes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # optional features an implementation may declare it lacks (see ssmspec.scope)
+    features: Mapping[str, Feature] = field(default_factory=dict)
+    method_arg: str = "method"  # the canonical signature's name of the method argument
 
     def dtypes_of(self, method: str) -> tuple[str, ...]:
         """The formats `method` covers."""
@@ -180,6 +206,7 @@ class Implementation:
     source: str = "builtin"
     unavailable: str | None = None  # why it cannot run here (missing extra, no GPU, ...)
     xfail: tuple = ()  # ssmspec.plugins.XFail entries: expected failures, as data
+    without: tuple[str, ...] = ()  # optional features of the spec it lacks (ssmspec.scope)
 
     def expected_failure(self, method: str, dtype: str) -> str | None:
         """The reason `method` in `dtype` is expected to fail, or None."""
@@ -209,30 +236,56 @@ class Mutant:
     why: str
     witness: Callable[[str], Case]
     search: bool = True  # whether hypothesis alone is expected to find it from the strategy
+    fix: str = ""  # how a kernel with this bug is put right (quoted by ssmspec.diagnose)
 
 
 @dataclass
 class LawContext:
-    """What a law's check receives: the implementation under test and the means to draw inputs."""
+    """What a law's check receives: the implementation under test and the means to draw inputs.
+
+    Inside its declared scope: `draw` draws with the implementation's lacked features active
+    (`ssmspec.scope.declared`), and `fn` raises `ssmspec.scope.OutOfScope` on a call with a
+    method it does not implement or a feature it lacks (`scoped=False` lifts both, for mutants).
+    """
 
     impl: Implementation
     dtype: str
     device: str
     draw: Callable  # hypothesis data.draw
     impl_of: Callable[[str], Callable]  # primitive -> fn of the same implementation family
+    scoped: bool = True
+
+    def __post_init__(self) -> None:
+        from ssmspec import scope
+
+        raw = self.draw
+        without = self.impl.without if self.scoped else ()
+
+        def draw(strategy, *args, **kwargs):
+            with scope.declared(without):
+                return raw(strategy, *args, **kwargs)
+
+        self.draw = draw
+        self._fn = self.impl.fn
+        if self.scoped:
+            from ssmspec import registry
+
+            self._fn = scope.guarded(registry.spec(self.impl.primitive), self.impl)
 
     @property
     def fn(self) -> Callable:
-        return self.impl.fn
+        return self._fn
 
     def methods(self, allowed):
         """A strategy over the methods in `allowed` that the implementation covers (an outside
-        kernel may implement only some of a primitive's methods)."""
+        kernel may implement only some of a primitive's methods); OutOfScope if none."""
         from hypothesis import strategies as st
+
+        from ssmspec.scope import OutOfScope
 
         covered = [m for m in allowed if not self.impl.methods or m in self.impl.methods]
         if not covered:
-            raise ValueError(f"{self.impl.name}: covers none of the methods {list(allowed)}")
+            raise OutOfScope(f"{self.impl.name}: covers none of the methods {list(allowed)}")
         return st.sampled_from(covered)
 
 

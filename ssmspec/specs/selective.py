@@ -47,8 +47,25 @@ from ssmspec.dtypes import dtype, real_of
 from ssmspec.impl import selective as impl
 from ssmspec.reference.mp import selective as ref_mp
 from ssmspec.reference.np import selective as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec, last_case
-from ssmspec.strategies import arrays, real_normals, representable, sequence_lengths
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Feature,
+    Implementation,
+    Spec,
+    flag,
+    last_case,
+    optional_argument,
+)
+from ssmspec.strategies import (
+    arrays,
+    feature,
+    in_scope,
+    real_normals,
+    representable,
+    sequence_lengths,
+)
 
 METHODS = impl.METHODS
 C_BOUND = 2.0
@@ -57,6 +74,21 @@ LAYOUTS = ("invariant", "step", "grouped")
 DTYPES = ("fp64", "fp32", "fp16", "bf16", "c128", "c64")
 OPTIONAL = ("D", "z", "delta_bias", "initial_state")
 
+
+def _b_rank(rank: int):
+    return lambda a: getattr(a.get("B"), "dim", lambda: 0)() == rank
+
+
+FEATURES = {
+    "initial_state": optional_argument("initial_state", "a state (b, D, N) before step 0"),
+    "D": optional_argument("D", "the skip D (D,): y += D·u"),
+    "z": optional_argument("z", "the gate z (b, D, L): y ·= silu(z)"),
+    "delta_bias": optional_argument("delta_bias", "a bias (D,) added to delta"),
+    "delta_softplus": flag("delta_softplus", True, "Δ = softplus(delta + delta_bias)"),
+    "layout=invariant": Feature("B, C time-invariant (D, N)", _b_rank(2)),
+    "layout=step": Feature("B, C per step (b, N, L)", _b_rank(3)),
+    "layout=grouped": Feature("B, C per step and group (b, G, N, L)", _b_rank(4)),
+}
 
 def lengths() -> st.SearchStrategy[int]:
     return sequence_lengths(129, 4097)
@@ -96,10 +128,11 @@ def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, lay
     cplx = dtype(fmt).is_complex
     b, Dn, N = draw(st.integers(1, 2)), draw(st.integers(1, max_d)), draw(st.integers(1, max_n))
     L = draw(length if length is not None else lengths())
-    layout = layout or draw(st.sampled_from(LAYOUTS))
-    sp = draw(st.booleans()) if softplus is None else softplus
+    layout = layout or draw(st.sampled_from(in_scope("layout=", LAYOUTS)))
+    sp = draw(feature("delta_softplus", st.booleans(), False)) if softplus is None else softplus
     regime = draw(st.sampled_from(["uniform", "specials", "specials", "1e-6", "10"]))
-    opts = optional if optional is not None else {k for k in OPTIONAL if draw(st.booleans())}
+    opts = optional if optional is not None else {
+        k for k in OPTIONAL if draw(feature(k, st.booleans(), False))}
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     A = np.array([[draw(_a_el(cplx, n)) for n in range(N)] for _ in range(Dn)])
     arrs = {"u": rng.normal(size=(b, Dn, L)), "A": A}
@@ -243,6 +276,8 @@ SELECTIVE = registry.register_spec(Spec(
     call=call_selective,
     bench_case=_bench,
     bench_shape="batch=2, D=256, N=16, L=2048, per-step B/C, D, z, delta_bias, softplus",
+    features=FEATURES,
+    method_arg="discretization",
 ))
 
 registry.register_implementation(Implementation("selective_scan", "torch",
