@@ -89,7 +89,7 @@ def violation(spec, impl, args: tuple, kwargs: dict) -> str | None:
         return None
     bound.apply_defaults()
     a = bound.arguments
-    method = a.get(spec.method_arg)
+    method = spec.method_of(a.get(spec.method_arg))
     if (impl.methods and isinstance(method, str) and method in spec.methods
             and method not in impl.methods):
         return f"method {method!r} (declared: {', '.join(impl.methods)})"

@@ -178,6 +178,15 @@ class Spec:
     # optional features an implementation may declare it lacks (see ssmspec.scope)
     features: Mapping[str, Feature] = field(default_factory=dict)
     method_arg: str = "method"  # the canonical signature's name of the method argument
+    # method -> the value its argument takes where the two differ (Mega's causal EMA: None)
+    method_values: Mapping[str, Any] = field(default_factory=dict)
+
+    def method_of(self, value: Any) -> Any:
+        """The method a value of the method argument means (the value itself, usually)."""
+        for m, v in self.method_values.items():
+            if value is v or (isinstance(value, str) and value == v):
+                return m
+        return value
 
     def dtypes_of(self, method: str) -> tuple[str, ...]:
         """The formats `method` covers."""
@@ -275,6 +284,29 @@ class LawContext:
     @property
     def fn(self) -> Callable:
         return self._fn
+
+    def covered(self, allowed) -> list[str]:
+        """The methods in `allowed` inside the declared scope, for a law that runs each in turn
+        (all of them for an unscoped context); OutOfScope if none."""
+        from ssmspec.scope import OutOfScope
+
+        if not self.scoped or not self.impl.methods:
+            return list(allowed)
+        out = [m for m in allowed if m in self.impl.methods]
+        if not out:
+            raise OutOfScope(f"{self.impl.name}: covers none of the methods {list(allowed)}")
+        return out
+
+    def require(self, *methods: str) -> None:
+        """OutOfScope unless every one of `methods` is inside the declared scope (a law about
+        one method, or comparing two)."""
+        from ssmspec.scope import OutOfScope
+
+        if self.scoped and self.impl.methods:
+            missing = [m for m in methods if m not in self.impl.methods]
+            if missing:
+                raise OutOfScope(f"{self.impl.name}: needs method(s) {missing} (declared: "
+                                 f"{', '.join(self.impl.methods)})")
 
     def methods(self, allowed):
         """A strategy over the methods in `allowed` that the implementation covers (an outside

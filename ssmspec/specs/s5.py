@@ -175,6 +175,7 @@ def _bench(fmt: str) -> Case:
 
 S5 = registry.register_spec(Spec(
     name="s5_scan",
+    method_arg="discretization",
     family="s5",
     summary="S5 (MIMO diagonal SSM): x_t = Λ̄ x_{t−1} + B̄ u_t, y_t = (2·)Re(C x_t) + D u_t, "
             "Δ = exp(log_step) per state",
