@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, settings, target
@@ -27,7 +28,8 @@ from ssmspec.spec import Case, Implementation, LawContext
 _SEARCH_PHASES = [Phase.explicit, Phase.generate, Phase.target]
 KINDS = ("passed", "over bound", "non-finite", "raised", "wrong output")
 FAILURE_KINDS = KINDS[1:]
-SHRINK_EVALUATIONS = 60  # new inputs evaluated while shrinking one failure class
+SHRINK_EVALUATIONS = 60  # new inputs evaluated while shrinking one failure class, at most
+SHRINK_SECONDS = 20.0  # and for at most this long
 
 
 @dataclass
@@ -164,13 +166,13 @@ def search(spec, impl: Implementation, method: str, fmt: str, device: str, examp
     out = Search(method, fmt, xfail=impl.expected_failure(method, fmt))
     fn = scope.guarded(spec, impl)
     memo: dict[tuple, tuple[str, float, Measurement]] = {}
-    state = {"want": None, "budget": 0, "last": None}
+    state = {"want": None, "budget": 0, "deadline": 0.0, "last": None}
 
     def evaluate(case: Case):
         key = _fingerprint(case)
         if key not in memo:
             if state["want"] is not None:
-                if state["budget"] <= 0:
+                if state["budget"] <= 0 or time.monotonic() > state["deadline"]:
                     return "", 0.0, None  # shrink budget spent: unseen inputs do not count
                 state["budget"] -= 1
             m = harness.evaluate(spec, fn, case, method, device)
@@ -201,7 +203,8 @@ def search(spec, impl: Implementation, method: str, fmt: str, device: str, examp
     test(_SEARCH_PHASES)()
     if shrink:
         for key, c in out.classes.items():
-            state.update(want=key, budget=SHRINK_EVALUATIONS, last=None)
+            state.update(want=key, budget=SHRINK_EVALUATIONS, last=None,
+                         deadline=time.monotonic() + SHRINK_SECONDS)
             try:
                 test([*_SEARCH_PHASES, Phase.shrink])()
             except _Found:
