@@ -325,12 +325,12 @@ def _selftest(a: argparse.Namespace) -> int:
 def main(argv=None) -> int:
     p = _parser()
     a = p.parse_args(argv)
+    profiles.use_cache_storage()  # never a .hypothesis/ folder in the user's directory
     if a.command == "list":
         return _list()
     if a.command == "report":
         return _report(a)
     if a.command in ("check", "replay"):
-        profiles.use_cache_storage()  # never a .hypothesis/ folder in the user's directory
         return _check(a) if a.command == "check" else _replay(a)
     if a.command == "compare":
         return _compare(a)
