@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
 from ssmspec import __version__, dtypes, profiles, registry
@@ -284,7 +285,7 @@ def _check(a: argparse.Namespace) -> int:
     hint = " ".join(["ssmspec check", a.primitive, a.function]
                     + (["--adapter", a.adapter] if a.adapter else [])
                     + (["--method", *a.method] if a.method else [])
-                    + [f"--without {w}" for w in a.without]
+                    + [f"--without {shlex.quote(w)}" for w in a.without]
                     + (["--dtype", *a.dtype] if a.dtype else [])
                     + ["--device", a.device, "--examples", str(examples)])
     return _emit_check(a, res, hint)

@@ -67,6 +67,15 @@ KERNELS = textwrap.dedent('''
         return 2 * K if conj_half else K
 
 
+    def s4_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
+        """S4's kernel as its code has it: one of each conjugate pair, Q tied to P."""
+        from ssmspec.impl import dplr
+
+        if not conj_half or not torch.equal(P, Q):
+            raise NotImplementedError("conj_half=False, or Q != P")
+        return dplr.dplr_kernel(Lambda, P, P, B, C, log_dt, L, conj_half=True)
+
+
     def one_lag_short(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
         from ssmspec.impl import kernels
 
@@ -274,6 +283,18 @@ def test_a_kernel_without_initial_state_passes_within_its_declared_scope(outside
     assert rc == 1 and s["counts"]["raised"] > 0 and s["counts"]["passed"] > 0
     assert [f["class"] for f in s["failures"]] == [
         "raised: NotImplementedError: initial_state is not supported"]
+
+
+def test_an_s4_style_dplr_kernel_passes_its_laws_within_its_declared_scope(outside_module,
+                                                                           capsys):
+    rc, data = _check_json(capsys, "dplr_kernel", "mykernels:s4_kernel", "--without",
+                           "conj_half=False", "--without", "Q!=P", "--dtype", "c128",
+                           "--examples", "6", "--no-shrink")
+    assert rc == 0 and data["searches"][0]["counts"]["passed"] == 6, data
+    laws = {c["name"]: c for c in data["checks"]}
+    assert laws["conj_half_full (c128)"]["out_of_scope"]
+    ran = [c for c in laws.values() if not c["out_of_scope"]]
+    assert len(ran) == 4 and all(c["error"] is None for c in ran), laws
 
 
 def test_a_naive_phi1_kernel_fails_with_counts_and_a_diagnosis(outside_module, capsys):

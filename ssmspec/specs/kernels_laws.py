@@ -118,6 +118,7 @@ def conj_half_full(ctx: LawContext) -> None:
 
 
 def zoh_bilinear_small_dt(ctx: LawContext) -> None:
+    ctx.require("zoh", "bilinear")
     fmt, draw = ctx.dtype, ctx.draw
     H = draw(st.integers(1, 3))
     mags = [draw(st.floats(0.1, 10.0)) for _ in range(H)]
