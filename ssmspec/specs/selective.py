@@ -351,7 +351,7 @@ def ssd_cases(draw, fmt: str, method: str = "chunked", length=None, chunk=None,
     arrs = {"x": rng.normal(size=(b, L, H, P)), "dt": _step_sizes(rng, (b, L, H), regime),
             "A": np.array([-math.exp(draw(st.floats(-2.5, 2.5))) for _ in range(H)]),
             "B": rng.normal(size=(b, L, G, N)), "C": rng.normal(size=(b, L, G, N))}
-    if draw(st.booleans()) if initial is None else initial:
+    if draw(feature("initial_states", st.booleans(), False)) if initial is None else initial:
         arrs["initial_states"] = rng.normal(size=(b, H, P, N))
     Q = draw(st.sampled_from([1, 4, 16, 64])) if chunk is None else chunk
     return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"chunk_size": Q})
@@ -424,6 +424,8 @@ SSD = registry.register_spec(Spec(
     call=call_ssd,
     bench_case=_ssd_bench,
     bench_shape="batch=2, L=2048, 8 heads × headdim 32, N=16, G=1, chunk 64",
+    features={"initial_states": optional_argument("initial_states",
+                                                  "states (b, H, P, N) before step 0")},
 ))
 
 registry.register_implementation(Implementation("ssd_scan", "torch", impl.ssd_scan))
