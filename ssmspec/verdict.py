@@ -40,6 +40,10 @@ def to_text(res: CheckResult, argv_hint: str) -> str:
         lines.append(f"| {s.method} | {s.dtype} | {s.examples} | {n['passed']} | "
                      f"{n['over bound']} | {n['non-finite']} | {n['raised']} | "
                      f"{n['wrong output']} | {s.worst_finite:.3g} | {_verdict(s)} |")
+    dropped = sum(s.out_of_scope for s in res.searches)
+    if dropped:
+        lines += ["", f"{dropped} drawn input(s) used a method or feature outside the declared "
+                      "scope and were not counted"]
     for s in res.searches:
         for c in s.classes.values():
             lines += _class_lines(s, c)
