@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import unittest
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,8 +28,11 @@ from contextvars import ContextVar
 _WITHOUT: ContextVar[frozenset] = ContextVar("ssmspec_without", default=frozenset())
 
 
-class OutOfScope(Exception):
-    """A call or input outside the implementation's declared scope (not a failure)."""
+class OutOfScope(unittest.SkipTest):
+    """A call or input outside the implementation's declared scope (not a failure).
+
+    A SkipTest: hypothesis re-raises it at once (no shrinking of something that is not a
+    failure) and pytest reports it as a skip."""
 
 
 @contextmanager
