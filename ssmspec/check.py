@@ -162,7 +162,8 @@ def search(spec, impl: Implementation, method: str, fmt: str, device: str, examp
 
     The shrink re-runs the same search (same seed; every input evaluated before comes from a
     memo) until the class's first input, then lets hypothesis shrink it, evaluating at most
-    SHRINK_EVALUATIONS new inputs."""
+    SHRINK_EVALUATIONS new inputs within SHRINK_SECONDS (after that, unseen inputs count as
+    passing, so the smallest failing input found so far is kept)."""
     out = Search(method, fmt, xfail=impl.expected_failure(method, fmt))
     fn = scope.guarded(spec, impl)
     memo: dict[tuple, tuple[str, float, Measurement]] = {}
