@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ssmspec import registry
+from ssmspec.scope import OutOfScope
 from ssmspec.spec import LawContext
 
 
@@ -31,4 +32,7 @@ def _law_targets():
 def test_law(law, impl, fmt, device, data):
     ctx = LawContext(impl=impl, dtype=fmt, device=device, draw=data.draw,
                      impl_of=lambda p: registry.same_family(p, impl.name))
-    law.check(ctx)
+    try:
+        law.check(ctx)
+    except OutOfScope as exc:  # an implementation declared without what the law needs
+        pytest.skip(f"outside the declared scope: {exc}")

@@ -1,30 +1,51 @@
 """`ssmspec check`: one implementation (built-in or outside) against one primitive's spec.
 
-For each (method, dtype): a hypothesis search over the spec's strategy that climbs toward the
-inputs closest to failing (`hypothesis.target` on err/bound) and keeps the worst input seen; then
-the primitive's laws and bad inputs on the same implementation. The worst input is printed (the
-output entry, err, bound, reference value, and the input's shapes and leading values), saved as
-`.npz` + `.json` when asked, and the command to reproduce the search (its seed) is printed.
+For each (method, dtype) in the implementation's declared scope (`ssmspec.scope`): a
+hypothesis search over the spec's strategy that climbs toward the inputs closest to failing
+(`hypothesis.target` on err/bound). The verdict is a distribution, not a single maximum: how many
+inputs passed, were finite but over the bound, non-finite, raised, or returned an output of the
+wrong shape, dtype or device; the worst finite err/bound; and each failure class (over bound,
+non-finite, each distinct exception, each wrong output) with its own witness, shrunk by
+hypothesis to a small input. Then the primitive's laws (inside the declared scope) and, on
+request, its bad inputs. A failing class is diagnosed against the primitive's registered mutants
+(`ssmspec.diagnose`). Rendering is separate (`to_text`, `to_json`).
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import random
 import re
+import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, given, seed, settings, target
+from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, settings, target
 from hypothesis import strategies as st
-from hypothesis.errors import HypothesisException
 
-from ssmspec import harness, registry, strategies
+from ssmspec import harness, registry, scope, strategies
 from ssmspec.errors import Measurement
 from ssmspec.spec import Case, Implementation, LawContext
 
 _SEARCH_PHASES = [Phase.explicit, Phase.generate, Phase.target]
+KINDS = ("passed", "over bound", "non-finite", "raised", "wrong output")
+FAILURE_KINDS = KINDS[1:]
+SHRINK_EVALUATIONS = 60  # new inputs evaluated while shrinking one failure class, at most
+SHRINK_SECONDS = 20.0  # and for at most this long
+
+
+@dataclass
+class FailureClass:
+    """Inputs that failed the same way: one kind, and for a raise or a wrong output one message
+    (numbers masked). `witness` is the smallest such input found (shrunk if `shrunk`)."""
+
+    kind: str
+    key: str
+    count: int
+    witness: Case
+    measurement: Measurement
+    shrunk: bool = False
+    diagnosis: str | None = None
 
 
 @dataclass
@@ -34,37 +55,72 @@ class Search:
     method: str
     dtype: str
     examples: int = 0
-    worst: Measurement | None = None
+    counts: dict = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    out_of_scope: int = 0  # drawn inputs the guard rejected (a strategy without the helper)
+    worst: Measurement | None = None  # the worst finite measurement
     worst_case: Case | None = None
+    classes: dict[str, FailureClass] = field(default_factory=dict)
     xfail: str | None = None
-    raised: int = 0  # inputs on which the implementation raised
-    first_raise: Measurement | None = None
-    first_raise_case: Case | None = None
+
+    @property
+    def raised(self) -> int:
+        return self.counts["raised"]
 
     @property
     def ratio(self) -> float:
-        """The worst err/bound over the inputs it did not raise on (inf if it raised on all)."""
-        if self.worst is None:
-            return float("inf") if self.raised else 0.0
-        return self.worst.max_ratio
+        """The worst err/bound over all inputs (inf if any was non-finite, raised or wrong)."""
+        if any(self.counts[k] for k in ("non-finite", "raised", "wrong output")):
+            return float("inf")
+        return self.worst_finite
+
+    @property
+    def worst_finite(self) -> float:
+        """The worst err/bound over the inputs with a finite error."""
+        return self.worst.max_ratio if self.worst is not None else 0.0
 
     @property
     def passed(self) -> bool:
-        return self.raised == 0 and (self.worst is None or self.worst.passed)
+        return not self.classes
 
     @property
     def ok(self) -> bool:
         """Passed, or failed where the xfail data expected it."""
         return self.passed != bool(self.xfail)
 
+    def add(self, case: Case, m: Measurement) -> str:
+        """Count `m` (on `case`) and return its failure-class key ('' if it passed)."""
+        self.examples += 1
+        self.counts[m.kind] += 1
+        if not m.failed_to_run and not m.nonfinite and (
+                self.worst is None or m.max_ratio > self.worst.max_ratio):
+            self.worst, self.worst_case = m, case
+        key = class_key(m)
+        if key:
+            c = self.classes.get(key)
+            if c is None:
+                self.classes[key] = FailureClass(m.kind, key, 1, case, m)
+            else:
+                c.count += 1
+        return key
+
+
+def class_key(m: Measurement) -> str:
+    """The failure class of `m`: '' (passed), its kind, or kind + message with numbers masked
+    (one class per distinct exception or wrong output)."""
+    if m.kind == "passed":
+        return ""
+    msg = m.failed_to_run
+    return m.kind + (": " + re.sub(r"\d+(\.\d+)?", "#", msg) if msg else "")
+
 
 @dataclass
 class Outcome:
-    """A named check (law or bad input) and its failure message, if any."""
+    """A named check (law or bad input): its failure message, or why it is out of scope."""
 
     kind: str
     name: str
     error: str | None = None
+    out_of_scope: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -77,6 +133,7 @@ class CheckResult:
     implementation: str
     device: str
     seed: int | None
+    scope: str = ""
     searches: list[Search] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     shapes: strategies.ShapeScope | None = None  # the sizes fixed and the regime, if any
@@ -86,32 +143,86 @@ class CheckResult:
         return all(s.ok for s in self.searches) and all(o.passed for o in self.outcomes)
 
 
+def _fingerprint(case: Case) -> tuple:
+    """A case's identity for the shrink memo: a digest of each array, not its bytes (a realistic
+    input is 10⁷ entries; the memo holds every input of a search)."""
+    return (case.dtype, repr(sorted(case.params.items())),
+            tuple((k, a.shape, hashlib.blake2b(np.ascontiguousarray(a).view(np.uint8),
+                                               digest_size=16).digest())
+                  for k, a in sorted(case.arrays.items())))
+
+
+def _settings(examples: int, seed_: int | None, phases) -> settings:
+    return settings(max_examples=examples, derandomize=seed_ is None, database=None,
+                    deadline=None, phases=phases, verbosity=Verbosity.quiet,
+                    suppress_health_check=list(HealthCheck))
+
+
+class _Found(Exception):
+    """Raised inside the shrink run on an input of the class being shrunk."""
+
+
 def search(spec, impl: Implementation, method: str, fmt: str, device: str, examples: int,
-           seed_: int | None, shapes: strategies.ShapeScope | None = None) -> Search:
-    """Draw `examples` inputs (their shapes under `shapes`: sizes fixed by name, the realistic
-    regime), steering toward the largest err/bound; keep the worst."""
+           seed_: int | None, shrink: bool = True,
+           shapes: strategies.ShapeScope | None = None) -> Search:
+    """Draw `examples` inputs inside `impl`'s scope (their shapes under `shapes`: sizes fixed by
+    name, the realistic regime), steering toward the largest err/bound; count each kind, keep the
+    worst finite input, and shrink one witness per failure class.
+
+    The shrink re-runs the same search (same seed; every input evaluated before comes from a
+    memo) until the class's first input, then lets hypothesis shrink it, evaluating at most
+    SHRINK_EVALUATIONS new inputs within SHRINK_SECONDS (after that, unseen inputs count as
+    passing, so the smallest failing input found so far is kept)."""
     out = Search(method, fmt, xfail=impl.expected_failure(method, fmt))
+    fn = scope.guarded(spec, impl)
+    memo: dict[tuple, tuple[str, float, Measurement]] = {}
+    state = {"want": None, "budget": 0, "deadline": 0.0, "last": None}
+
+    def evaluate(case: Case):
+        key = _fingerprint(case)
+        if key not in memo:
+            if state["want"] is not None:
+                if state["budget"] <= 0 or time.monotonic() > state["deadline"]:
+                    return "", 0.0, None  # shrink budget spent: unseen inputs do not count
+                state["budget"] -= 1
+            m = harness.evaluate(spec, fn, case, method, device)
+            memo[key] = (class_key(m), m.max_ratio, m)
+        return memo[key]
 
     def run(data):
-        case = data.draw(strategies.cases(spec, fmt, method, shapes), label="case")
-        m = harness.evaluate(spec, impl.fn, case, method, device)
-        out.examples += 1
-        if m.raised:
-            out.raised += 1
-            if out.first_raise is None:
-                out.first_raise, out.first_raise_case = m, case
-            return  # keep searching the inputs it accepts: one crash hides nothing else
-        target(min(m.max_ratio, 1e6), label="err/bound")
-        if out.worst is None or m.max_ratio > out.worst.max_ratio:
-            out.worst, out.worst_case = m, case
+        with scope.declared(impl.without):
+            case = data.draw(strategies.cases(spec, fmt, method, shapes), label="case")
+        try:
+            key, ratio, m = evaluate(case)
+        except scope.OutOfScope:
+            if state["want"] is None:
+                out.out_of_scope += 1
+            reject()
+        if ratio < float("inf"):
+            target(min(ratio, 1e6), label="err/bound")
+        if state["want"] is None:
+            out.add(case, m)
+        elif key == state["want"]:
+            state["last"] = (case, m)
+            raise _Found(key)
 
-    test = given(st.data())(run)
-    test = settings(max_examples=examples, derandomize=seed_ is None, database=None,
-                    deadline=None, phases=_SEARCH_PHASES,
-                    suppress_health_check=list(HealthCheck))(test)
-    if seed_ is not None:
-        test = seed(seed_)(test)
-    test()
+    def test(phases):
+        t = _settings(examples, seed_, phases)(given(st.data())(run))
+        return seed(seed_)(t) if seed_ is not None else t
+
+    test(_SEARCH_PHASES)()
+    if shrink:
+        for key, c in out.classes.items():
+            state.update(want=key, budget=SHRINK_EVALUATIONS, last=None,
+                         deadline=time.monotonic() + SHRINK_SECONDS)
+            try:
+                test([*_SEARCH_PHASES, Phase.shrink])()
+            except _Found:
+                if state["last"] is not None:
+                    c.witness, c.measurement = state["last"]
+                    c.shrunk = True
+            except Exception:  # noqa: BLE001 - a shrink that cannot replay keeps the first input
+                pass
     return out
 
 
@@ -131,24 +242,30 @@ def _law_outcomes(spec, impl: Implementation, fmt_of, device: str, examples: int
 
         test = settings(max_examples=max(1, examples // 3), derandomize=seed_ is None,
                         database=None, deadline=None, suppress_health_check=list(HealthCheck),
+                        verbosity=Verbosity.quiet,
                         phases=[Phase.generate, Phase.shrink])(given(st.data())(make()))
         if seed_ is not None:
             test = seed(seed_)(test)
+        name = f"{law.name} ({fmt})"
         try:
             test()
-            out.append(Outcome("law", f"{law.name} ({fmt})"))
-        except (AssertionError, HypothesisException, Exception) as exc:  # noqa: BLE001
-            msg = str(exc).strip().splitlines()
-            out.append(Outcome("law", f"{law.name} ({fmt})", f"{type(exc).__name__}: "
-                               + (msg[0] if msg else "")))
+            out.append(Outcome("law", name))
+        except scope.OutOfScope as exc:
+            out.append(Outcome("law", name, out_of_scope=str(exc).split(": ", 1)[-1]))
+        except Exception as exc:  # noqa: BLE001 - any failure of a law is the finding
+            out.append(Outcome("law", name, harness.describe_exception(exc)))
     return out
 
 
 def _bad_outcomes(spec, impl: Implementation) -> list[Outcome]:
     out = []
+    fn = scope.guarded(spec, impl)
     for bad in registry.bad_inputs(spec.name):
         try:
-            bad.call(impl.fn)
+            bad.call(fn)
+        except scope.OutOfScope as exc:
+            out.append(Outcome("bad input", bad.name, out_of_scope=str(exc).split(": ", 1)[-1]))
+            continue
         except bad.error as exc:
             if re.search(rf"\b{re.escape(bad.argument)}\b", str(exc)):
                 out.append(Outcome("bad input", bad.name))
@@ -165,21 +282,29 @@ def _bad_outcomes(spec, impl: Implementation) -> list[Outcome]:
 
 
 def check(primitive: str, impl: Implementation, methods=None, dtypes=None, device: str = "cpu",
-          examples: int = 100, seed_: int | None = None, laws: bool = True,
-          bad_inputs: bool = True, progress=None,
-          shapes: strategies.ShapeScope | None = None) -> CheckResult:
-    """Search, laws and bad inputs of `impl` against `primitive`'s spec. `shapes` fixes sizes
-    or draws them from the realistic regime in the search (the laws keep their own shapes)."""
+          examples: int = 30, seed_: int | None = None, laws: bool = True,
+          bad_inputs: bool = False, progress=None, shrink: bool = True,
+          diagnose: bool = True, shapes: strategies.ShapeScope | None = None) -> CheckResult:
+    """Search, laws and (if asked) bad inputs of `impl` against `primitive`'s spec, inside the
+    scope `impl` declares (`impl.methods`, `impl.without`). `shapes` fixes sizes or draws them
+    from the realistic regime in the search (the laws keep their own shapes)."""
     spec = registry.spec(primitive)
-    res = CheckResult(primitive, impl.name, device, seed_, shapes=shapes)
+    scope.validate(spec, impl.without)
+    res = CheckResult(primitive, impl.name, device, seed_, scope.describe(spec, impl),
+                      shapes=shapes)
     meths = [m for m in (impl.methods or spec.methods) if not methods or m in methods]
     for m in meths:
         for d in spec.dtypes_of(m):
             if (impl.dtypes and d not in impl.dtypes) or (dtypes and d not in dtypes):
                 continue
-            res.searches.append(search(spec, impl, m, d, device, examples, seed_, shapes))
+            res.searches.append(search(spec, impl, m, d, device, examples, seed_, shrink,
+                                       shapes))
             if progress:
                 progress(f"{primitive} {m} {d}")
+    if diagnose and impl.source != "builtin":
+        from ssmspec import diagnose as diag
+
+        diag.diagnose_result(spec, impl, res, device)
     checked = {s.dtype for s in res.searches}
 
     def fmt_of(law):
@@ -191,65 +316,6 @@ def check(primitive: str, impl: Implementation, methods=None, dtypes=None, devic
     if bad_inputs:
         res.outcomes += _bad_outcomes(spec, impl)
     return res
-
-
-def save_worst(res: CheckResult, out_dir: str | Path) -> list[Path]:
-    """Each failing search's worst input as `<primitive>-<method>-<dtype>.npz` (+ `.json`)."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for s in res.searches:
-        if s.worst is None or s.worst.passed:
-            continue
-        stem = out_dir / f"{res.primitive}-{s.method}-{s.dtype}"
-        np.savez(stem.with_suffix(".npz"), **{k: np.asarray(v)
-                                              for k, v in s.worst_case.arrays.items()})
-        stem.with_suffix(".json").write_text(json.dumps({
-            "primitive": res.primitive, "implementation": res.implementation,
-            "method": s.method, "dtype": s.dtype, "params": dict(s.worst_case.params),
-            "err_over_bound": s.ratio, "measurement": s.worst.describe()}, indent=2,
-            default=str))
-        paths.append(stem.with_suffix(".npz"))
-    return paths
-
-
-def to_text(res: CheckResult, argv_hint: str) -> str:
-    """The human-readable verdict: a table per (method, dtype), the worst inputs, laws, bad
-    inputs, and how to reproduce."""
-    lines = [f"# ssmspec check: {res.implementation} as `{res.primitive}` on {res.device}", ""]
-    if res.shapes is not None:
-        lines += [f"shapes: {describe_shapes(res.shapes)}", ""]
-    lines += ["| method | dtype | examples | max err/bound | max ulps | verdict |",
-              "|---|---|---:|---:|---:|---|"]
-    for s in res.searches:
-        ulps = s.worst.max_ulps if s.worst else 0.0
-        verdict = "pass" if s.passed else "FAIL"
-        if s.raised:
-            verdict += f" (raised on {s.raised})"
-        if s.xfail:
-            verdict = f"xfail ({s.xfail})" if not s.passed else "XPASS (expected to fail)"
-        lines.append(f"| {s.method} | {s.dtype} | {s.examples} | {s.ratio:.3g} | {ulps:.3g} "
-                     f"| {verdict} |")
-    for s in res.searches:
-        if s.first_raise is not None:
-            lines += ["", f"## raised: {s.method}, {s.dtype} (on {s.raised} of {s.examples} "
-                          "inputs; the first)", "", s.first_raise.describe(), "", "input:"]
-            lines += [f"  {k}: {v}" for k, v in s.first_raise_case.summary().items()]
-        if s.worst is None or s.worst.passed:
-            continue
-        lines += ["", f"## worst input found: {s.method}, {s.dtype} "
-                      f"(err/bound {s.ratio:.3g})", "", s.worst.describe(), "", "input:"]
-        lines += [f"  {k}: {v}" for k, v in s.worst_case.summary().items()]
-    if res.outcomes:
-        lines += ["", "| check | name | verdict |", "|---|---|---|"]
-        for o in res.outcomes:
-            lines.append(f"| {o.kind} | {o.name} | {'pass' if o.passed else 'FAIL: ' + o.error} |")
-    n_fail = sum(not s.ok for s in res.searches) + sum(not o.passed for o in res.outcomes)
-    lines += ["", f"**{'PASS' if res.passed else f'FAIL ({n_fail} failing)'}**", ""]
-    rep = f"{argv_hint} --seed {res.seed}" if res.seed is not None else argv_hint
-    lines.append(f"reproduce: `{rep}`" + ("" if res.seed is not None else
-                                          " (derandomized: the same inputs every run)"))
-    return "\n".join(lines)
 
 
 def describe_shapes(shapes: strategies.ShapeScope) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
 from ssmspec import __version__, dtypes, profiles, registry, strategies
@@ -22,6 +23,7 @@ commands:
            only where it exceeds the noise of the repeats); exits 1 past a threshold
   selftest put each known-bad variant (mutant) in place of the implementation and run the
            properties on it: the mutation score per primitive; exits 1 if one is missed
+  replay   run an implementation on an input saved by `check --save-worst` (same table)
 
 report, check, compare, selftest: markdown on stdout; --json prints JSON instead, --quiet only
 the one-line verdict (on stderr, with the exit status as the machine-readable result).
@@ -75,17 +77,14 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="check one implementation against a primitive's spec")
     c.add_argument("primitive", help="the primitive (see `ssmspec list`)")
     c.add_argument("function", help="pkg.module:function, or a registered implementation's name")
-    c.add_argument("--adapter", metavar="MOD:FN",
-                   help="adapter(fn) -> a function with the primitive's canonical signature")
-    c.add_argument("--method", nargs="+", metavar="NAME", help="methods (default: all)")
+    _scope_flags(c)
     c.add_argument("--dtype", nargs="+", choices=sorted(dtypes.DTYPES), metavar="DTYPE",
                    help="formats (default: all of the primitive's)")
-    c.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     c.add_argument("--profile", choices=("ci", "dev", "nightly"), default=None,
-                   help="how hard to search: inputs per (method, dtype) "
-                        + _counts(profiles.CHECK_EXAMPLES) + "; at fixed sizes or in the "
-                        "realistic regime " + _counts(profiles.REALISTIC_EXAMPLES)
-                        + " (default: SSMSPEC_PROFILE, else ci)")
+                   help="how hard to search, in inputs per (method, dtype): "
+                        f"{profiles.describe_counts('check')}; at fixed sizes or in the realistic "
+                        f"regime {profiles.describe_counts('realistic')} (default: "
+                        "SSMSPEC_PROFILE, else ci)")
     c.add_argument("--size", action="append", default=[], metavar="NAME=VALUE",
                    help="fix a size parameter of the primitive's signature, e.g. --size L=4096 "
                         "--size N=64 (repeatable; `ssmspec list` names each primitive's sizes); "
@@ -101,11 +100,26 @@ def _parser() -> argparse.ArgumentParser:
                         "fresh seed, printed, under dev/nightly)")
     c.add_argument("--xfail", metavar="FILE", help="TOML file of expected failures")
     c.add_argument("--no-laws", action="store_true", help="skip the laws")
+    c.add_argument("--bad-input", action="store_true",
+                   help="also check argument validation (bad shapes, dtypes, values raise "
+                        "ValueError/TypeError naming the argument); on by default only for "
+                        "registered implementations")
     c.add_argument("--no-bad-input", action="store_true",
-                   help="skip the bad-input checks (argument validation, SPEC-NOTES §8)")
+                   help="skip the bad-input checks even for a registered implementation")
+    c.add_argument("--no-shrink", action="store_true",
+                   help="keep each failure class's first input instead of shrinking it")
     c.add_argument("--save-worst", metavar="DIR",
-                   help="save each failing search's worst input as .npz and .json in DIR")
+                   help="save each failure class's witness as .npz (+ .json) in DIR, for "
+                        "`ssmspec replay`")
+    c.add_argument("--case", metavar="FILE.npz",
+                   help="run only the input saved in FILE.npz (as `ssmspec replay`)")
     _output_flags(c)
+
+    rp = sub.add_parser("replay", help="run an implementation on a saved input")
+    rp.add_argument("file", metavar="FILE.npz", help="an input saved by `check --save-worst`")
+    rp.add_argument("function", help="pkg.module:function, or a registered implementation's name")
+    _scope_flags(rp, methods=False)
+    _output_flags(rp)
 
     m = sub.add_parser("compare", help="compare two report.json files")
     m.add_argument("base", help="BASE report.json")
@@ -126,8 +140,16 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _counts(table) -> str:
-    return ", ".join(f"{k} {v}" for k, v in table.items() if k in ("ci", "dev", "nightly"))
+def _scope_flags(p: argparse.ArgumentParser, methods: bool = True) -> None:
+    p.add_argument("--adapter", metavar="MOD:FN",
+                   help="adapter(fn) -> a function with the primitive's canonical signature")
+    if methods:
+        p.add_argument("--method", nargs="+", metavar="NAME",
+                       help="the methods it implements (default: all); laws draw only these")
+    p.add_argument("--without", action="append", default=[], metavar="FEATURE",
+                   help="an optional feature it lacks (repeatable; `ssmspec list` names each "
+                        "primitive's), e.g. --without initial_state --without conj_half=False")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
 
 
 def _output_flags(p: argparse.ArgumentParser) -> None:
@@ -155,6 +177,8 @@ def _list(a: argparse.Namespace) -> int:
         print(f"  signature: {s.signature}")
         print(f"  methods:   {', '.join(s.methods)}")
         print(f"  dtypes:    {', '.join(s.dtypes)}")
+        if s.features:
+            print(f"  features:  {', '.join(s.features)} (optional: --without NAME)")
         if s.sizes:
             works = sorted({s.work_of(m) for m in s.methods})
             print(f"  sizes:     {', '.join(s.sizes)} (--size NAME=VALUE; realistic work "
@@ -232,13 +256,68 @@ def _report(a: argparse.Namespace) -> int:
     return 0 if s["failed"] == 0 and not s.get("failed_realistic") and not missed else 1
 
 
+def _implementation(a: argparse.Namespace, primitive: str):
+    """The implementation `a.function` names, inside the scope the flags declare."""
+    from dataclasses import replace
+
+    from ssmspec import plugins, scope
+
+    spec = registry.spec(primitive)
+    methods = getattr(a, "method", None)
+    _validate_names("method", methods, spec.methods)
+    known = {i.name: i for i in registry.implementations(primitive)}
+    try:
+        without = scope.validate(spec, a.without)
+        if a.function in known and not a.adapter:
+            impl = replace(known[a.function], without=without,
+                           methods=tuple(methods) if methods else known[a.function].methods)
+            if getattr(a, "xfail", None):
+                impl = replace(impl, xfail=plugins.load_xfails(a.xfail))
+        else:
+            # the methods named are the ones it implements: laws draw only those
+            impl = plugins.outside(primitive, a.function, adapter=a.adapter,
+                                   xfail=getattr(a, "xfail", None), methods=methods,
+                                   without=without)
+    except (ValueError, TypeError, ImportError, OSError) as exc:
+        raise SystemExit(f"ssmspec: error: {a.function}: {exc}") from exc
+    return impl
+
+
+def _emit_check(a: argparse.Namespace, res, hint: str) -> int:
+    from ssmspec import replay, verdict
+
+    if getattr(a, "save_worst", None):
+        replay.save_worst(res, a.save_worst)
+    _emit(a, verdict.to_text(res, hint), verdict.to_json(res),
+          f"{res.implementation} as {res.primitive}: {'PASS' if res.passed else 'FAIL'}")
+    return 0 if res.passed else 1
+
+
+def _replay(a: argparse.Namespace, primitive: str | None = None) -> int:
+    from ssmspec import replay
+
+    path = a.case if a.command == "check" else a.file
+    try:
+        meta, _ = replay.load(path)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"ssmspec: error: {path}: {exc}") from exc
+    if primitive and primitive != meta["primitive"]:
+        raise SystemExit(f"ssmspec: error: --case {path} holds an input of "
+                         f"{meta['primitive']}, not {primitive}")
+    impl = _implementation(a, meta["primitive"])
+    res = replay.replay(path, impl, a.device)
+    return _emit_check(a, res, f"ssmspec replay {path} {a.function}")
+
+
 def _check(a: argparse.Namespace) -> int:
-    from ssmspec import check, plugins, profiles
+    from ssmspec import check
 
     spec_names = [s.name for s in registry.specs()]
     if a.primitive not in spec_names:
         raise SystemExit(f"ssmspec: error: primitive: expected one of {spec_names}, "
                          f"got {a.primitive!r}")
+    if a.case:
+        return _replay(a, a.primitive)
     profile = a.profile or profiles.active()
     spec = registry.spec(a.primitive)
     try:
@@ -247,55 +326,23 @@ def _check(a: argparse.Namespace) -> int:
         raise SystemExit(f"ssmspec: error: {exc}") from exc
     shapes = (strategies.ShapeScope(fixed=fixed, regime=a.regime)
               if fixed or a.regime != "default" else None)
-    table = profiles.CHECK_EXAMPLES if shapes is None else profiles.REALISTIC_EXAMPLES
-    examples = a.examples or table[profile]
+    examples = a.examples or profiles.check_examples(profile, realistic=shapes is not None)
     if examples < 1:
         raise SystemExit("ssmspec: error: --examples must be >= 1")
     seed = a.seed if a.seed is not None else (None if profile == "ci" else check.new_seed())
-    known = {i.name: i for i in registry.implementations(a.primitive)}
-    try:
-        if a.function in known and not a.adapter:
-            impl = known[a.function]
-            if a.xfail:
-                from dataclasses import replace
-
-                impl = replace(impl, xfail=plugins.load_xfails(a.xfail))
-        else:
-            # the methods named are the ones it implements: laws draw only those
-            impl = plugins.outside(a.primitive, a.function, adapter=a.adapter, xfail=a.xfail,
-                                   methods=a.method)
-    except (ValueError, TypeError, ImportError, OSError) as exc:
-        raise SystemExit(f"ssmspec: error: {a.function}: {exc}") from exc
-    _validate_names("method", a.method, spec.methods)
+    impl = _implementation(a, a.primitive)
+    bad = a.bad_input or (not impl.source.startswith("plugin") and not a.no_bad_input)
     res = check.check(a.primitive, impl, a.method, a.dtype, a.device, examples, seed,
-                      laws=not a.no_laws, bad_inputs=not a.no_bad_input, shapes=shapes)
+                      laws=not a.no_laws, bad_inputs=bad, shrink=not a.no_shrink, shapes=shapes)
     hint = " ".join(["ssmspec check", a.primitive, a.function]
                     + (["--adapter", a.adapter] if a.adapter else [])
                     + (["--method", *a.method] if a.method else [])
+                    + [f"--without {shlex.quote(w)}" for w in a.without]
                     + (["--dtype", *a.dtype] if a.dtype else [])
                     + [f"--size {x}" for x in a.size]
                     + (["--regime", a.regime] if a.regime != "default" else [])
                     + ["--device", a.device, "--examples", str(examples)])
-    if a.save_worst:
-        check.save_worst(res, a.save_worst)
-    data = {"primitive": res.primitive, "implementation": res.implementation,
-            "device": res.device, "seed": res.seed, "passed": res.passed,
-            "shapes": ({"fixed": dict(shapes.fixed), "regime": shapes.regime}
-                       if shapes is not None else None),
-            "searches": [{"method": s.method, "dtype": s.dtype, "examples": s.examples,
-                          "max_err_over_bound": s.ratio, "passed": s.passed, "xfail": s.xfail,
-                          "raised": s.raised,
-                          "first_raise": s.first_raise.raised if s.first_raise else None,
-                          "worst": s.worst.describe() if s.worst and not s.worst.passed
-                          else None,
-                          "worst_input": s.worst_case.summary()
-                          if s.worst and not s.worst.passed else None}
-                         for s in res.searches],
-            "checks": [{"kind": o.kind, "name": o.name, "error": o.error}
-                       for o in res.outcomes]}
-    _emit(a, check.to_text(res, hint), data,
-          f"{res.implementation} as {res.primitive}: {'PASS' if res.passed else 'FAIL'}")
-    return 0 if res.passed else 1
+    return _emit_check(a, res, hint)
 
 
 def _compare(a: argparse.Namespace) -> int:
@@ -333,12 +380,13 @@ def _selftest(a: argparse.Namespace) -> int:
 def main(argv=None) -> int:
     p = _parser()
     a = p.parse_args(argv)
+    profiles.use_cache_storage()  # never a .hypothesis/ folder in the user's directory
     if a.command == "list":
         return _list(a)
     if a.command == "report":
         return _report(a)
-    if a.command == "check":
-        return _check(a)
+    if a.command in ("check", "replay"):
+        return _check(a) if a.command == "check" else _replay(a)
     if a.command == "compare":
         return _compare(a)
     if a.command == "selftest":

@@ -109,6 +109,8 @@ class OutputMeasurement:
     err: float
     bound: float
     value: complex | float  # the reference value there (first entry, for a matrix norm)
+    nonfinite: int = 0  # entries non-finite where the reference is not (or a different inf)
+    nonfinite_index: tuple | None = None  # the first of them
 
 
 @dataclass
@@ -117,16 +119,38 @@ class Measurement:
 
     outputs: dict[str, OutputMeasurement] = field(default_factory=dict)
     raised: str | None = None  # the implementation raised on a valid input: err/bound = inf
+    wrong_output: str | None = None  # an output of the wrong shape, dtype or device
+
+    @property
+    def failed_to_run(self) -> str | None:
+        """Why no error could be measured (a raise, a wrong output), or None."""
+        return self.raised or self.wrong_output
+
+    @property
+    def nonfinite(self) -> bool:
+        """Whether an output holds a NaN or inf where the reference does not."""
+        return any(o.nonfinite for o in self.outputs.values())
+
+    @property
+    def kind(self) -> str:
+        """passed | over bound | non-finite | raised | wrong output."""
+        if self.raised:
+            return "raised"
+        if self.wrong_output:
+            return "wrong output"
+        if self.nonfinite:
+            return "non-finite"
+        return "passed" if self.passed else "over bound"
 
     @property
     def max_ratio(self) -> float:
-        if self.raised:
+        if self.failed_to_run:
             return float("inf")
         return max((o.max_ratio for o in self.outputs.values()), default=0.0)
 
     @property
     def max_ulps(self) -> float:
-        if self.raised:
+        if self.failed_to_run:
             return float("inf")
         return max((o.max_ulps for o in self.outputs.values()), default=0.0)
 
@@ -141,12 +165,16 @@ class Measurement:
     def describe(self) -> str:
         if self.raised:
             return f"raised on a valid input: {self.raised}"
+        if self.wrong_output:
+            return f"wrong output: {self.wrong_output}"
         lines = [f"max err/bound = {self.max_ratio:.3g}, max ulps = {self.max_ulps:.3g}"]
         for o in self.outputs.values():
             lines.append(
                 f"  {o.name}: err/bound {o.max_ratio:.3g} at {o.index} "
                 f"(err {o.err:.3g}, bound {o.bound:.3g}, reference {o.value!r}), "
                 f"ulps {o.max_ulps:.3g}"
+                + (f"; {o.nonfinite} non-finite entries, the first at {o.nonfinite_index}"
+                   if o.nonfinite else "")
             )
         return "\n".join(lines)
 
@@ -186,6 +214,8 @@ def measure(
         idx = np.unravel_index(flat, r.shape) if r.size else ()
         b = np.broadcast_to(np.asarray(bounds[name], float), r.shape)
         vflat = y_ref[idx] if y_ref.ndim == r.ndim else y_ref[idx].ravel()[0] if r.size else 0
+        bad = np.isinf(err)
+        first_bad = (tuple(int(i) for i in np.argwhere(bad)[0]) if bad.any() else None)
         out.outputs[name] = OutputMeasurement(
             name=name,
             max_ratio=float(r.max()) if r.size else 0.0,
@@ -194,5 +224,7 @@ def measure(
             err=float(err_at[idx]) if r.size else 0.0,
             bound=float(b[idx]) if r.size else 0.0,
             value=complex(vflat) if np.iscomplexobj(y_ref) else float(vflat),
+            nonfinite=int(bad.sum()),
+            nonfinite_index=first_bad,
         )
     return out

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from ssmspec.dtypes import dtype
 from ssmspec.errors import Measurement, measure
 from ssmspec.reference.np import precision
+from ssmspec.scope import OutOfScope
 from ssmspec.spec import Case, Spec
 
 
@@ -46,14 +47,48 @@ def evaluate(
     names the exception, not an error of the harness.
     """
     try:
-        got = {k: to_numpy(v) for k, v in run(spec, fn, case, method, device).items()}
+        outs = run(spec, fn, case, method, device)
+    except OutOfScope:
+        raise  # outside the declared scope: not an input of this check
     except Exception as exc:  # noqa: BLE001 - any exception on valid input is the finding
-        return Measurement(raised=f"{type(exc).__name__}: {exc}")
+        return Measurement(raised=describe_exception(exc))
     # the float64 tier's sums in long double only where the format needs it (fp64, c128)
     with precision.for_unit_roundoff(dtype(case.dtype).u):
         ref = spec.reference(case, method, tier)
+        wrong = wrong_output(outs, ref, case, device)
+        if wrong:
+            return Measurement(wrong_output=wrong)
         bound = spec.bound(case, method)
+    got = {k: to_numpy(v) for k, v in outs.items()}
     return measure(got, ref, bound, case.dtype, spec.bound.norms_for(method))
+
+
+def wrong_output(outs: dict, ref: dict, case: Case, device: str) -> str | None:
+    """What is wrong with the outputs' types, shapes, dtypes or device, or None.
+
+    An output must be a tensor of the reference's shape, on `device`, in the case's format or
+    its real counterpart (a real output of a complex run)."""
+    d = dtype(case.dtype)
+    allowed = {d.torch, dtype(d.real).torch if d.is_complex else d.torch}
+    for k, t in outs.items():
+        if not isinstance(t, torch.Tensor):
+            return f"{k}: expected a tensor, got {type(t).__name__}"
+        want = tuple(np.shape(ref[k]))
+        if tuple(t.shape) != want:
+            return f"{k}: shape {tuple(t.shape)}, expected {want}"
+        if t.dtype not in allowed:
+            return f"{k}: dtype {t.dtype}, expected {d.torch} (the inputs' format)"
+        if t.device.type != torch.device(device).type:
+            return f"{k}: on {t.device}, expected {device}"
+    return None
+
+
+def describe_exception(exc: BaseException) -> str:
+    """`Type: first line`, and each member of an exception group (nested ones too)."""
+    if isinstance(getattr(exc, "exceptions", None), tuple):  # an (Base)ExceptionGroup
+        return "; ".join(describe_exception(e) for e in exc.exceptions)
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
 
 
 def certify(spec: Spec, case: Case, method: str, fmt: str) -> Measurement:

@@ -91,8 +91,9 @@ def load_xfails(path: str | Path) -> tuple[XFail, ...]:
 def outside(primitive: str, target: str, *, name: str | None = None, adapter: str | None = None,
             methods: Iterable[str] | None = None, dtypes: Iterable[str] | None = None,
             devices: Iterable[str] = ("cpu", "cuda"), xfail: str | Path | None = None,
-            ) -> Implementation:
-    """An Implementation of `primitive` from `pkg.module:function` (through `adapter`)."""
+            without: Iterable[str] = ()) -> Implementation:
+    """An Implementation of `primitive` from `pkg.module:function` (through `adapter`), lacking
+    the optional features `without` (names of the spec's `features`)."""
     fn = load_callable(target)
     if adapter:
         fn = load_callable(adapter, "adapter")(fn)
@@ -103,6 +104,7 @@ def outside(primitive: str, target: str, *, name: str | None = None, adapter: st
         devices=tuple(devices),
         source=f"plugin {target}" + (f" via {adapter}" if adapter else ""),
         xfail=load_xfails(xfail) if xfail else (),
+        without=tuple(without),
     )
 
 

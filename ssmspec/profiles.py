@@ -17,34 +17,65 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
 PROFILES = ("ci", "dev", "nightly", "interpret", "gpu", "smoke")
+
+# The one table of example counts: README, `ssmspec check --help` and the profiles read it.
+# property: examples per property test under pytest; check: inputs per (method, dtype) of
+# `ssmspec check` (a single kernel: it can afford more); realistic: the same at fixed sizes or in
+# the realistic regime (each input there costs a reference at a shipping size).
+EXAMPLES = {
+    "ci": {"property": 30, "check": 100, "realistic": 5},
+    "dev": {"property": 15, "check": 30, "realistic": 3},
+    "nightly": {"property": 500, "check": 1000, "realistic": 20},
+    "interpret": {"property": 10, "check": 10, "realistic": 1},
+    "gpu": {"property": 10, "check": 30, "realistic": 5},
+    "smoke": {"property": 2, "check": 3, "realistic": 1},
+}
 _common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                       HealthCheck.data_too_large])
 
-settings.register_profile("ci", max_examples=30, derandomize=True, database=None,
-                          print_blob=True, **_common)
+settings.register_profile("ci", max_examples=EXAMPLES["ci"]["property"], derandomize=True,
+                          database=None, print_blob=True, **_common)
 # derandomize=False explicitly: with CI set in the environment hypothesis's own default profile is
 # derandomized, and registered profiles inherit from it.
-settings.register_profile("dev", max_examples=15, derandomize=False, print_blob=True, **_common)
+settings.register_profile("dev", max_examples=EXAMPLES["dev"]["property"], derandomize=False,
+                          print_blob=True, **_common)
 # `interpret`: the ci profile with fewer examples, for kernels run by an interpreter (tox -e
 # triton: Triton kernels on the CPU, ~1e4 times slower than compiled); same bounds.
-settings.register_profile("interpret", max_examples=10, derandomize=True, database=None,
-                          print_blob=True, **_common)
-settings.register_profile("gpu", max_examples=10, derandomize=True, database=None,
-                          print_blob=True, **_common)
-settings.register_profile("smoke", max_examples=2, derandomize=True, database=None,
-                          print_blob=True, **_common)
-settings.register_profile("nightly", max_examples=500, derandomize=False, print_blob=True,
-                          **_common)
+settings.register_profile("interpret", max_examples=EXAMPLES["interpret"]["property"],
+                          derandomize=True, database=None, print_blob=True, **_common)
+settings.register_profile("gpu", max_examples=EXAMPLES["gpu"]["property"], derandomize=True,
+                          database=None, print_blob=True, **_common)
+settings.register_profile("smoke", max_examples=EXAMPLES["smoke"]["property"], derandomize=True,
+                          database=None, print_blob=True, **_common)
+settings.register_profile("nightly", max_examples=EXAMPLES["nightly"]["property"],
+                          derandomize=False, print_blob=True, **_common)
 
 
-# `ssmspec check` inputs per (method, format), by profile: the default search, and the search at
-# fixed sizes or in the realistic regime (each input there costs a reference at shipping size).
-CHECK_EXAMPLES = {"ci": 100, "dev": 30, "nightly": 1000, "interpret": 10, "gpu": 30, "smoke": 3}
-REALISTIC_EXAMPLES = {"ci": 5, "dev": 3, "nightly": 20, "interpret": 1, "gpu": 5, "smoke": 1}
+def check_examples(profile: str, realistic: bool = False) -> int:
+    """Inputs per (method, dtype) of `ssmspec check` under `profile` (at fixed sizes or in the
+    realistic regime: `realistic`)."""
+    return EXAMPLES[profile]["realistic" if realistic else "check"]
+
+
+def describe_counts(kind: str = "check") -> str:
+    """'ci 100, dev 30, nightly 1000' (the table's `kind` column), for --help and the README."""
+    return ", ".join(f"{p} {EXAMPLES[p][kind]}" for p in ("ci", "dev", "nightly"))
+
+
+def use_cache_storage() -> Path:
+    """Point hypothesis's storage (its example database, caches) at ~/.cache/ssmspec/hypothesis
+    (or $XDG_CACHE_HOME/ssmspec/hypothesis) instead of `.hypothesis/` in the working directory."""
+    from hypothesis import configuration
+
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    path = base / "ssmspec" / "hypothesis"
+    configuration.set_hypothesis_home_dir(str(path))
+    return path
 
 
 def load(name: str | None = None) -> str:

@@ -2,11 +2,14 @@
 
     pytest --pyargs ssmspec.properties --ssmspec-impl linear_scan=mypkg.scans:scan \\
         [--ssmspec-adapter mypkg.adapters:to_canonical] [--ssmspec-xfail mypkg/xfail.toml] \\
-        [--ssmspec-only] [--ssmspec-size L=4096 ...] [--ssmspec-regime realistic]
+        [--ssmspec-without FEATURE ...] [--ssmspec-only] [--ssmspec-size L=4096 ...]
+        [--ssmspec-regime realistic]
 
 registers each named function as an implementation before the properties are collected, so every
 generic property (conformance within the bound, laws, output dtype and device, bad input) runs on
-it as on the built-ins. `--ssmspec-only` keeps only the outside implementations' targets.
+it as on the built-ins. `--ssmspec-without FEATURE` (repeatable) declares an optional feature of
+the primitive the outside functions lack (`ssmspec list` names them): inputs and laws stay
+inside that scope. `--ssmspec-only` keeps only the outside implementations' targets.
 The plugin does nothing unless one of its options is given.
 """
 
@@ -26,6 +29,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--ssmspec-xfail", default=None, metavar="FILE",
                 help="TOML file of expected failures ([[xfail]] primitive, method, dtype, "
                      "reason) of the outside implementations")
+    g.addoption("--ssmspec-without", action="append", default=[], metavar="FEATURE",
+                help="an optional feature the outside implementations lack (repeatable), e.g. "
+                     "initial_state or conj_half=False")
     g.addoption("--ssmspec-only", action="store_true",
                 help="run the properties on the outside implementations only")
     g.addoption("--ssmspec-size", action="append", default=[], metavar="NAME=VALUE",
@@ -62,7 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
     given = config.getoption("--ssmspec-impl")
     if not given:
         return
-    from ssmspec import plugins, registry
+    from ssmspec import plugins, registry, scope
 
     adapters = config.getoption("--ssmspec-adapter")
     if adapters and len(adapters) not in (1, len(given)):
@@ -73,7 +79,9 @@ def pytest_configure(config: pytest.Config) -> None:
             prim, target = plugins.parse_assignment(text)
             adapter = adapters[i if len(adapters) > 1 else 0] if adapters else None
             impl = plugins.outside(prim, target, adapter=adapter,
-                                   xfail=config.getoption("--ssmspec-xfail"))
+                                   xfail=config.getoption("--ssmspec-xfail"),
+                                   without=scope.validate(registry.spec(prim),
+                                                          config.getoption("--ssmspec-without")))
             registry.register_implementation(impl)
         except (ValueError, TypeError, ImportError) as exc:
             raise pytest.UsageError(f"--ssmspec-impl {text}: {exc}") from exc

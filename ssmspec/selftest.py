@@ -42,7 +42,7 @@ def _as_impl(m: Mutant) -> Implementation:
 
 def _law_fails(law, impl: Implementation, fmt: str, examples: int) -> bool:
     def check(data):
-        law.check(LawContext(impl=impl, dtype=fmt, device="cpu", draw=data.draw,
+        law.check(LawContext(impl=impl, dtype=fmt, device="cpu", draw=data.draw, scoped=False,
                              impl_of=lambda p: registry.same_family(p, impl.name)))
 
     test = settings(max_examples=examples, derandomize=True, database=None, deadline=None,

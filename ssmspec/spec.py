@@ -129,6 +129,29 @@ class Sweep:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class Feature:
+    """An optional feature of a primitive that an implementation may lack (`--without NAME`).
+
+    `used(arguments)` says whether a call uses it, from the canonical call's bound arguments
+    (name -> value, defaults applied), e.g. `arguments["h0"] is not None`.
+    """
+
+    description: str
+    used: Callable[[Mapping[str, Any]], bool]
+
+
+def optional_argument(name: str, description: str) -> Feature:
+    """The feature "argument `name` given" (not None), e.g. an initial state."""
+    return Feature(description, lambda a: a.get(name) is not None)
+
+
+def flag(name: str, value: Any, description: str) -> Feature:
+    """The feature "argument `name` is `value`" (a bool flag or a mode string)."""
+    return Feature(description, lambda a: isinstance(a.get(name), (bool, str))
+                   and a.get(name) == value)
+
+
 @dataclass
 class Spec:
     """One primitive: its contract, its references and its bound."""
@@ -152,6 +175,18 @@ class Spec:
     sweep: Sweep | None = None
     # method -> the formats it covers, where narrower than `dtypes` (log-space scans: real only)
     method_dtypes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # optional features an implementation may declare it lacks (see ssmspec.scope)
+    features: Mapping[str, Feature] = field(default_factory=dict)
+    method_arg: str = "method"  # the canonical signature's name of the method argument
+    # method -> the value its argument takes where the two differ (Mega's causal EMA: None)
+    method_values: Mapping[str, Any] = field(default_factory=dict)
+
+    def method_of(self, value: Any) -> Any:
+        """The method a value of the method argument means (the value itself, usually)."""
+        for m, v in self.method_values.items():
+            if value is v or (isinstance(value, str) and value == v):
+                return m
+        return value
     # the size parameters its strategy draws through `ssmspec.strategies.size`, named as in
     # `signature`: what `--size NAME=V` may fix and the realistic regime draws
     sizes: tuple[str, ...] = ()
@@ -191,6 +226,7 @@ class Implementation:
     source: str = "builtin"
     unavailable: str | None = None  # why it cannot run here (missing extra, no GPU, ...)
     xfail: tuple = ()  # ssmspec.plugins.XFail entries: expected failures, as data
+    without: tuple[str, ...] = ()  # optional features of the spec it lacks (ssmspec.scope)
 
     def expected_failure(self, method: str, dtype: str) -> str | None:
         """The reason `method` in `dtype` is expected to fail, or None."""
@@ -220,30 +256,79 @@ class Mutant:
     why: str
     witness: Callable[[str], Case]
     search: bool = True  # whether hypothesis alone is expected to find it from the strategy
+    fix: str = ""  # how a kernel with this bug is put right (quoted by ssmspec.diagnose)
 
 
 @dataclass
 class LawContext:
-    """What a law's check receives: the implementation under test and the means to draw inputs."""
+    """What a law's check receives: the implementation under test and the means to draw inputs.
+
+    Inside its declared scope: `draw` draws with the implementation's lacked features active
+    (`ssmspec.scope.declared`), and `fn` raises `ssmspec.scope.OutOfScope` on a call with a
+    method it does not implement or a feature it lacks (`scoped=False` lifts both, for mutants).
+    """
 
     impl: Implementation
     dtype: str
     device: str
     draw: Callable  # hypothesis data.draw
     impl_of: Callable[[str], Callable]  # primitive -> fn of the same implementation family
+    scoped: bool = True
+
+    def __post_init__(self) -> None:
+        from ssmspec import scope
+
+        raw = self.draw
+        without = self.impl.without if self.scoped else ()
+
+        def draw(strategy, *args, **kwargs):
+            with scope.declared(without):
+                return raw(strategy, *args, **kwargs)
+
+        self.draw = draw
+        self._fn = self.impl.fn
+        if self.scoped:
+            from ssmspec import registry
+
+            self._fn = scope.guarded(registry.spec(self.impl.primitive), self.impl)
 
     @property
     def fn(self) -> Callable:
-        return self.impl.fn
+        return self._fn
+
+    def covered(self, allowed) -> list[str]:
+        """The methods in `allowed` inside the declared scope, for a law that runs each in turn
+        (all of them for an unscoped context); OutOfScope if none."""
+        from ssmspec.scope import OutOfScope
+
+        if not self.scoped or not self.impl.methods:
+            return list(allowed)
+        out = [m for m in allowed if m in self.impl.methods]
+        if not out:
+            raise OutOfScope(f"{self.impl.name}: covers none of the methods {list(allowed)}")
+        return out
+
+    def require(self, *methods: str) -> None:
+        """OutOfScope unless every one of `methods` is inside the declared scope (a law about
+        one method, or comparing two)."""
+        from ssmspec.scope import OutOfScope
+
+        if self.scoped and self.impl.methods:
+            missing = [m for m in methods if m not in self.impl.methods]
+            if missing:
+                raise OutOfScope(f"{self.impl.name}: needs method(s) {missing} (declared: "
+                                 f"{', '.join(self.impl.methods)})")
 
     def methods(self, allowed):
         """A strategy over the methods in `allowed` that the implementation covers (an outside
-        kernel may implement only some of a primitive's methods)."""
+        kernel may implement only some of a primitive's methods); OutOfScope if none."""
         from hypothesis import strategies as st
+
+        from ssmspec.scope import OutOfScope
 
         covered = [m for m in allowed if not self.impl.methods or m in self.impl.methods]
         if not covered:
-            raise ValueError(f"{self.impl.name}: covers none of the methods {list(allowed)}")
+            raise OutOfScope(f"{self.impl.name}: covers none of the methods {list(allowed)}")
         return st.sampled_from(covered)
 
 

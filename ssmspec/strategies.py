@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from hypothesis import strategies as st
 
+from ssmspec import scope
 from ssmspec.dtypes import dtype, real_of, round_to
 from ssmspec.profiles import heavy  # registers the profiles at import, never inside a test
 
@@ -98,6 +99,18 @@ def sequence_lengths(ci_limit: int, nightly_limit: int = 16384) -> st.SearchStra
     ones (≤ 17) drawn half the time."""
     all_ = boundary_lengths(nightly_limit if heavy() else ci_limit)
     return st.one_of(st.sampled_from([n for n in all_ if n <= 17]), st.sampled_from(all_))
+
+
+def feature(name: str, present: st.SearchStrategy, absent=None) -> st.SearchStrategy:
+    """How a spec strategy draws the optional feature `name` (one of `Spec.features`):
+    `present` (a strategy that may draw it), or `st.just(absent)` when the implementation under
+    test is declared without it (`ssmspec.scope.declared`)."""
+    return st.just(absent) if scope.lacks(name) else present
+
+
+def in_scope(prefix: str, values) -> list:
+    """The `values` whose feature `prefix + value` (e.g. `layout=step`) is not lacked."""
+    return [v for v in values if not scope.lacks(f"{prefix}{v}")]
 
 
 # --- shapes: the regime and the sizes a user fixes ------------------------------------------------

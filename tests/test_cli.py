@@ -93,3 +93,32 @@ def test_console_script_is_installed():
     script = Path(sys.executable).with_name("ssmspec")  # beside the interpreter, not on PATH
     out = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("ssmspec ")
+
+
+def test_list_names_each_primitives_optional_features(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    block = out[out.index("selective_scan  ["):]
+    block = block[:block.index("\n\n")]
+    assert "features:  initial_state, D, z, delta_bias" in block
+    assert "layout=grouped" in block
+
+
+def test_example_counts_are_one_table_in_help_readme_and_profiles():
+    from pathlib import Path
+
+    from hypothesis import settings
+
+    from ssmspec import profiles
+
+    help_text = " ".join(subprocess.run([sys.executable, "-m", "ssmspec.cli", "check", "--help"],
+                                        capture_output=True, text=True, check=True)
+                         .stdout.split())
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    for kind in ("check", "property"):
+        counts = profiles.describe_counts(kind)
+        assert counts in readme, f"README lacks {counts!r}"
+    assert profiles.describe_counts("check") in help_text
+    for name in profiles.PROFILES:
+        assert (settings.get_profile(name).max_examples
+                == profiles.EXAMPLES[name]["property"])

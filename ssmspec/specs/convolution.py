@@ -191,6 +191,7 @@ def _bidir_growth(case: Case, method: str):
 
 BIDIRECTIONAL = registry.register_spec(Spec(
     name="bidirectional_conv",
+    method_arg="convention",
     family="convolution",
     summary="bidirectional convolution, Mega's (lag 0 twice) or S4's (k_b shifted one lag) sum",
     signature="bidirectional_conv(u (B, H, L), K_fwd (H, L_K), K_bwd (H, L_K), D | None, "

@@ -61,6 +61,8 @@ ORDERS = {"euler": (2, 2), "backward_euler": (2, 2), "bilinear": (3, 3), "zoh_ap
 
 
 def small_dt_orders(ctx: LawContext) -> None:
+    ctx.require("zoh")  # every method is measured against zoh
+    methods = ctx.covered(list(ORDERS))
     fmt, dev = ctx.dtype, ctx.device
     lam = np.array([_eig(ctx.draw, fmt, 0.1, 10.0) for _ in range(3)])
     lam = lam if dtype(fmt).is_complex else lam.real
@@ -68,7 +70,7 @@ def small_dt_orders(ctx: LawContext) -> None:
     h0 = 1e-2 / np.max(np.abs(lam))  # |z| ≤ 1e-2: truncation far above fp64 roundoff
     dts = h0 * 2.0 ** -np.arange(4)
     zoh = [ctx.fn(_t(lam, fmt, dev), _t(b, fmt, dev), float(h), method="zoh") for h in dts]
-    for method, (pa, pb) in ORDERS.items():
+    for method, (pa, pb) in ((m, ORDERS[m]) for m in methods):
         got = [ctx.fn(_t(lam, fmt, dev), _t(b, fmt, dev), float(h), method=method) for h in dts]
         for which, p in ((0, pa), (1, pb)):
             e = np.array([np.max(np.abs(to_numpy(g[which]) - to_numpy(z[which])))
@@ -85,6 +87,7 @@ def small_dt_orders(ctx: LawContext) -> None:
 
 def zoh_exact(ctx: LawContext) -> None:
     """x_{k+1} = Ā x_k + B̄ u_k equals the ODE solution at t = (k+1)Δ (mpmath Taylor solver)."""
+    ctx.require("zoh")
     fmt, dev, draw = ctx.dtype, ctx.device, ctx.draw
     n, steps = draw(st.integers(1, 3)), 4
     lam = np.array([_eig(draw, fmt, 0.05, 3.0) for _ in range(n)])
@@ -128,7 +131,7 @@ def stability(ctx: LawContext) -> None:
     lam = np.where(lam.real < 0, lam, -1.0)  # strictly stable after rounding
     dt = float(representable(draw(log_uniform(1e-6, 10.0)), fmt))
     case = Case({"Lambda": lam, "B": np.ones_like(lam), "dt": np.array(dt)}, fmt)
-    for method in ("zoh", "bilinear", "backward_euler"):
+    for method in ctx.covered(("zoh", "bilinear", "backward_euler")):
         abar, _ = DIAG.call(ctx.fn, case, method, dev)
         mag = np.abs(to_numpy(abar))
         # finite precision: |Ā| may exceed 1 by its own rounding only, and must be < 1 wherever
@@ -145,7 +148,7 @@ def dense_stability(ctx: LawContext) -> None:
     ‖Ā‖₂ > 1 legitimately, and its eigenvalues are too ill-conditioned to check ρ directly)."""
     fmt, dev = ctx.dtype, ctx.device
     case = ctx.draw(dense_cases(fmt, normal=True))
-    for method in ("zoh", "bilinear", "backward_euler"):
+    for method in ctx.covered(("zoh", "bilinear", "backward_euler")):
         abar, _ = DENSE.call(ctx.fn, case, method, dev)
         norm = np.linalg.norm(to_numpy(abar), ord=2, axis=(-2, -1))
         slack = DENSE.bound(case, method)["Abar"]
@@ -163,7 +166,7 @@ def diag_equals_dense(ctx: LawContext) -> None:
     idx = np.arange(lam.shape[-1])
     A[..., idx, idx] = lam
     dcase = Case({"A": A, "B": b[..., None], "dt": dt}, fmt)
-    for method in impl.METHODS:
+    for method in ctx.covered(impl.METHODS):
         dc = Case({"Lambda": lam, "B": b, "dt": dt}, fmt)
         da, db = (to_numpy(t) for t in DIAG.call(ctx.fn, dc, method, dev))
         ma, mb = (to_numpy(t) for t in DENSE.call(dense, dcase, method, dev))
@@ -184,7 +187,7 @@ def dense_vs_scipy(ctx: LawContext) -> None:
     A, B, dt = case.arrays["A"], case.arrays["B"], case.arrays["dt"]
     batch = A.shape[:-2]
     dts = np.broadcast_to(dt, batch)
-    for method in impl.METHODS:
+    for method in ctx.covered(impl.METHODS):
         got = [to_numpy(t) for t in DENSE.call(ctx.fn, case, method, ctx.device)]
         bound = DENSE.bound(case, method)
         for i in np.ndindex(batch):
@@ -213,7 +216,7 @@ def nan_propagation(ctx: LawContext) -> None:
     k = ctx.draw(st.integers(0, n - 1))
     lam = -np.linspace(0.5, 2.0, n).astype(dtype(fmt).numpy)
     lam[k] = np.nan
-    for method in impl.METHODS:
+    for method in ctx.covered(impl.METHODS):
         a, b = (to_numpy(t) for t in ctx.fn(_t(lam, fmt, dev), _t(np.ones_like(lam), fmt, dev),
                                              0.1, method=method))
         bad = np.isnan(a) | np.isnan(b)

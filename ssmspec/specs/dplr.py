@@ -60,8 +60,8 @@ from ssmspec.impl import dplr as impl
 from ssmspec.reference.mp import dplr as ref_mp
 from ssmspec.reference.np import dplr as ref_np
 from ssmspec.reference.np import hippo as ref_hippo
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
-from ssmspec.strategies import log_uniform, representable, sequence_lengths, size
+from ssmspec.spec import BadInput, Bound, Case, Feature, Implementation, Spec, flag
+from ssmspec.strategies import feature, log_uniform, representable, sequence_lengths, size
 
 C_BOUND = 4.0
 MP_WORK = 30_000
@@ -81,7 +81,7 @@ def _cnormal(rng, shape):
 def systems(draw, fmt: str, max_h: int = 3, max_n: int = 8, conj_half=None) -> dict:
     """The arrays of a dissipative DPLR system and conj_half; see the module docstring."""
     H, N = draw(size("H", st.integers(1, max_h))), draw(size("N", st.integers(1, max_n)))
-    ch = draw(st.booleans()) if conj_half is None else conj_half
+    ch = draw(feature("conj_half=False", st.booleans(), True)) if conj_half is None else conj_half
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     kind = draw(st.sampled_from(["legs", "random"])) if ch else "random"
     if kind == "legs":
@@ -99,7 +99,7 @@ def systems(draw, fmt: str, max_h: int = 3, max_n: int = 8, conj_half=None) -> d
               else rng.uniform(-100, 100, (H, N)))
         lam = re + 1j * im
         P = _cnormal(rng, (R, H, N)) * draw(st.sampled_from([0.3, 1.0, 3.0]))
-        mode = draw(st.sampled_from(["same", "mixed", "independent"]))
+        mode = draw(feature("Q!=P", st.sampled_from(["same", "mixed", "independent"]), "same"))
         if mode == "same":
             Q = P
         elif mode == "mixed":  # P Q^H = P M P^H with M + M^H ⪰ 0
@@ -196,6 +196,18 @@ def bench_kernel(fmt: str) -> Case:
     return Case(_bench_system(fmt), fmt, {"L": 4096, "conj_half": True, "kind": "legs"})
 
 
+def _q_differs(a) -> bool:
+    P, Q = a.get("P"), a.get("Q")
+    return not (Q is P or (isinstance(Q, torch.Tensor) and isinstance(P, torch.Tensor)
+                           and Q.shape == P.shape and bool(torch.equal(Q, P))))
+
+
+FEATURES = {
+    "conj_half=False": flag("conj_half", False, "the full system rather than one of each "
+                            "conjugate pair (Im Λ > 0)"),
+    "Q!=P": Feature("a low-rank term P Qᴴ with Q ≠ P (S4 ties Q = P)", _q_differs),
+}
+
 KERNEL = registry.register_spec(Spec(
     name="dplr_kernel",
     family="dplr",
@@ -222,6 +234,7 @@ KERNEL = registry.register_spec(Spec(
     call=call_kernel,
     bench_case=bench_kernel,
     bench_shape="H=256, N=64 (LegS NPLR, conj half), R=1, L=4096",
+    features=FEATURES,
 ))
 
 
@@ -299,6 +312,7 @@ STEP = registry.register_spec(Spec(
     call=call_step,
     bench_case=bench_step,
     bench_shape="batch=16, H=256, N=64 (LegS NPLR), R=1",
+    features=FEATURES,
 ))
 
 

@@ -123,6 +123,8 @@ def bench_case(fmt: str, method: str = "causal") -> Case:
 
 EMA_LAYER = registry.register_spec(Spec(
     name="ema",
+    method_arg="bidirectional",
+    method_values={"causal": None},
     family="recurrent",
     summary="Mega's EMA layer y = silu(conv(x, ema_kernel) + ω ⊙ x), causal or bidirectional",
     signature="ema(x (batch, D, L), params (delta, alpha, beta (R, ndim, 1), gamma (R, ndim)), "

@@ -88,6 +88,7 @@ def _hippo_growth(case: Case, method: str):
 
 HIPPO = registry.register_spec(Spec(
     name="hippo",
+    method_arg="measure",
     family="hippo",
     summary="HiPPO (A, B) of a measure, S4's sign convention (A stable)",
     signature="hippo(measure, N, *, dtype, device) -> (A (N, N), B (N,)); "
@@ -161,6 +162,7 @@ NPLR_OUTPUTS = ("Lambda", "A", "B", "P", "PB", "PP", "VV")
 
 NPLR = registry.register_spec(Spec(
     name="nplr",
+    method_arg="measure",
     family="hippo",
     summary="NPLR form A = VΛV* − PPᵀ in the conjugate half (Im Λ > 0), by eigh of −i·skew",
     signature="nplr(measure, N, *, dtype, device) -> (Lambda (N/2,), P (r, N/2), B (N/2,), "
@@ -233,6 +235,7 @@ def _init_growth(case: Case, method: str):
 
 DIAG_INIT = registry.register_spec(Spec(
     name="diag_init",
+    method_arg="name",
     family="hippo",
     summary="S4D diagonal initialisations (Λ, B, C, log Δ), seeded",
     signature="diag_init(name, N, H, dt_min, dt_max, seed, *, dtype, device) -> "

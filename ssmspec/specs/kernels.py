@@ -54,10 +54,11 @@ from ssmspec.impl import kernels as impl
 from ssmspec.reference.mp import kernels as ref_mp
 from ssmspec.reference.np import kernels as ref_np
 from ssmspec.reference.np import precision
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec, last_case
+from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec, flag, last_case
 from ssmspec.strategies import (
     arrays,
     boundary_lengths,
+    feature,
     log_uniform,
     real_normals,
     representable,
@@ -117,7 +118,7 @@ def diag_cases(draw, fmt: str, method: str = "zoh", max_n: int = 8, max_h: int =
     log_dt = draw(arrays((H,), log_dts()))
     return Case({"Lambda": representable(lam, fmt), "B": representable(B, fmt),
                  "C": representable(C, fmt), "log_dt": representable(log_dt, fmt)},
-                fmt, {"L": L, "conj_half": draw(st.booleans())})
+                fmt, {"L": L, "conj_half": draw(feature("conj_half=False", st.booleans(), True))})
 
 
 def call_diag(fn, case: Case, method: str, device: str):
@@ -207,6 +208,8 @@ DIAG = registry.register_spec(Spec(
     call=call_diag,
     bench_case=_bench_diag,
     bench_shape="H=256, N=64, L=4096, S4D-Lin",
+    features={"conj_half=False": flag("conj_half", False, "the full system (both members of "
+                                      "each conjugate pair) rather than one of each pair")},
 ))
 
 

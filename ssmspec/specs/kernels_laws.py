@@ -21,6 +21,7 @@ input the law derives, and for impulse_response the float64 recurrence's own err
 
 Mutants:
 - naive_phi1: zoh B̄ = Δ·(exp(z) − 1)/z·B, cancelling at small |ΔΛ|.
+- phi1_zero_division: the same with no case for z = 0: 0/0 = NaN at Λ = 0 (an integrator).
 - no_factor_two: conj_half ignored (Re instead of 2·Re).
 - mega_official: Mega's `_compute_kernel` verbatim, q = 1 − p·a and exp(l·log q): NaN at l = 0
   when p·a rounds to 1 (q = 0), and 1 − p·a cancels as q → 0 and rounds q as q → 1.
@@ -117,6 +118,7 @@ def conj_half_full(ctx: LawContext) -> None:
 
 
 def zoh_bilinear_small_dt(ctx: LawContext) -> None:
+    ctx.require("zoh", "bilinear")
     fmt, draw = ctx.dtype, ctx.draw
     H = draw(st.integers(1, 3))
     mags = [draw(st.floats(0.1, 10.0)) for _ in range(H)]
@@ -281,6 +283,18 @@ def naive_phi1(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
     return _direct(Lambda, B, C, log_dt, L, method, conj_half, naive_phi=True)
 
 
+def phi1_zero_division(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
+    """zoh B̄ = Δ·(exp(z) − 1)/z·B with no case for z = 0: 0/0 = NaN at Λ = 0."""
+    work = v.work_dtype(Lambda.dtype)
+    dt = torch.exp(log_dt.to(v.real_dtype(work)))[:, None]
+    z = dt * Lambda.to(work)
+    bbar = dt * (torch.exp(z) - 1) / z * B.to(work)
+    V = torch.exp(z[..., None] * torch.arange(L, dtype=v.real_dtype(work), device=z.device))
+    K = torch.einsum("hn,hnl->hl", C.to(work) * bbar, V)
+    K = K.real if K.is_complex() else K
+    return (2 * K if conj_half else K).to(v.real_dtype(Lambda.dtype))
+
+
 def no_factor_two(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
     return impl.diag_kernel(Lambda, B, C, log_dt, L, method=method, conj_half=False)
 
@@ -311,6 +325,16 @@ def _small_z_witness(fmt: str) -> Case:
                 fmt, {"L": 8, "conj_half": True})
 
 
+def _zero_lambda_witness(fmt: str) -> Case:
+    """Λ = 0 in row 0 (a pure integrator: B̄ = Δ·B, Ā = 1), moderate Λ in row 1."""
+    lam = np.array([[0.0, -0.5], [-0.5, -2.0]])
+    one = np.ones_like(lam)
+    return Case({"Lambda": representable(lam, fmt), "B": representable(one, fmt),
+                 "C": representable(one, fmt),
+                 "log_dt": representable(np.log(np.array([0.1, 0.1])), fmt)},
+                fmt, {"L": 4, "conj_half": True})
+
+
 def _long_small_z_witness(fmt: str) -> Case:
     case = _small_z_witness(fmt)
     return Case(case.arrays, fmt, {"L": 1025, "conj_half": True})
@@ -324,15 +348,22 @@ def _saturated_witness(fmt: str) -> Case:
 
 
 for _m in (
+    # naive_phi1, no_factor_two: found by search too, but shrinking costs ~2 min (~10 s) a format
     Mutant("diag_kernel", "naive_phi1", naive_phi1, "zoh", DIAG_DTYPES,
            "zoh B̄ = Δ·(exp(z) − 1)/z·B: cancellation at small |ΔΛ|", _small_z_witness,
-           search=False),  # found by search too, but its shrinking costs ~2 min per format
+           search=False, fix="compute φ₁(z) = (exp(z) − 1)/z as expm1(z)/z with φ₁(0) = 1 "
+           "(no cancellation at small |z|, no 0/0 at Λ = 0)"),
+    Mutant("diag_kernel", "phi1_zero_division", phi1_zero_division, "zoh", DIAG_DTYPES,
+           "zoh B̄ = Δ·(exp(z) − 1)/z·B with no case for z = 0: NaN at Λ = 0",
+           _zero_lambda_witness, fix="take φ₁(0) = 1 where ΔΛ = 0 (torch.where, or "
+           "expm1(z)/z with that case), so an integrator state (Λ = 0) gives B̄ = Δ·B"),
     Mutant("diag_kernel", "no_factor_two", no_factor_two, "zoh", DIAG_DTYPES,
            "conj_half ignored: Re(Σ) instead of 2·Re(Σ)", _small_z_witness,
-           search=False),  # found by search too (~10 s per format of shrinking)
+           search=False, fix="under conj_half=True take 2·Re of the sum over the stored half"),
     Mutant("diag_kernel", "rounded_abar_log", rounded_abar_log, "bilinear", ("fp32",),
            "bilinear Ā rounded, then exp(l·log Ā): an l·u error at small |ΔΛ|",
-           _long_small_z_witness),
+           _long_small_z_witness, fix="take log Ā from ΔΛ (log1p(ΔΛ/2) − log1p(−ΔΛ/2)), "
+           "not the log of the rounded Ā"),
     Mutant("ema_kernel", "mega_official", mega_official, "mega", ("fp64", "fp32"),
            "q = 1 − p·a and exp(l·log q): NaN at l = 0 when p·a rounds to 1, cancellation as "
            "q → 0", _saturated_witness),

@@ -115,6 +115,7 @@ def bench_case(fmt: str) -> Case:
 
 ATTENTION = registry.register_spec(Spec(
     name="mega_attention",
+    method_arg="fn",
     family="attention",
     summary="Mega's single-head attention: softmax(qk/√S + b) or f(qk/n + b), f = laplace | "
             "relu2, times v; full or chunked",

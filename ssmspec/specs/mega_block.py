@@ -164,6 +164,7 @@ def bench_case(fmt: str) -> Case:
 
 BLOCK = registry.register_spec(Spec(
     name="mega_block",
+    method_arg="fn",
     family="layers",
     summary="Mega's gated block: X′ = ema(X), Z, Q, K from X′, V from X, O = attention, "
             "reset γ, update φ, Y = φ ⊙ silu(X′W_h + (γ ⊙ O)U_h + b_h) + (1 − φ) ⊙ X",

@@ -51,8 +51,17 @@ from ssmspec.dtypes import dtype, real_of
 from ssmspec.impl import s5 as impl
 from ssmspec.reference.mp import s5 as ref_mp
 from ssmspec.reference.np import s5 as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec, last_case
-from ssmspec.strategies import representable, sequence_lengths, size
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Implementation,
+    Spec,
+    flag,
+    last_case,
+    optional_argument,
+)
+from ssmspec.strategies import feature, representable, sequence_lengths, size
 
 METHODS = impl.METHODS
 C_BOUND = 2.0
@@ -105,9 +114,9 @@ def s5_cases(draw, fmt: str, method: str = "zoh", length=None, conj_sym=None, in
             "B": _complex_normal(rng, (P, H)), "C": _complex_normal(rng, (H, P)),
             "D": rng.normal(size=H) if draw(st.booleans()) else np.zeros(H),
             "log_step": np.log(_step_sizes(rng, P, regime))}
-    if draw(st.booleans()) if initial is None else initial:
+    if draw(feature("h0", st.booleans(), False)) if initial is None else initial:
         arrs["h0"] = _complex_normal(rng, (b, P))
-    cs = draw(st.booleans()) if conj_sym is None else conj_sym
+    cs = draw(feature("conj_sym=False", st.booleans(), True)) if conj_sym is None else conj_sym
     return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"conj_sym": cs})
 
 
@@ -176,6 +185,7 @@ def _bench(fmt: str) -> Case:
 
 S5 = registry.register_spec(Spec(
     name="s5_scan",
+    method_arg="discretization",
     family="s5",
     summary="S5 (MIMO diagonal SSM): x_t = Λ̄ x_{t−1} + B̄ u_t, y_t = (2·)Re(C x_t) + D u_t, "
             "Δ = exp(log_step) per state",
@@ -200,6 +210,9 @@ S5 = registry.register_spec(Spec(
     call=call_s5,
     bench_case=_bench,
     bench_shape="batch=2, L=1024, H=64, P=32, conj_sym, S4D-Lin Λ",
+    features={"h0": optional_argument("h0", "an initial state h0 (b, P) before step 0"),
+              "conj_sym=False": flag("conj_sym", False, "all P states kept (no conjugate "
+                                     "symmetry: y = Re(C x) rather than 2·Re)")},
 ))
 
 registry.register_implementation(Implementation("s5_scan", "torch", impl.s5_scan))

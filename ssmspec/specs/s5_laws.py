@@ -134,6 +134,7 @@ def zoh_bilinear_agree_small_step(ctx: LawContext) -> None:
     |Λ̄_zoh − Λ̄_bil| ≤ |z|²·r and |B̄_zoh − B̄_bil| ≤ Δ·|z|·r·|B|; the difference of the states
     follows d_t = |Λ̄_zoh|·d_{t−1} + |δΛ̄|·m_{t−1} + |δB̄|·|u_t| (m: bilinear's magnitude), read by
     f·|C|. Tolerance: that, plus both calls' bounds."""
+    ctx.require(*METHODS)
     case = ctx.draw(s5_cases(ctx.dtype, "zoh", length=SHORT))
     a = case.arrays
     lam = np.abs(a["Lambda"])

@@ -62,8 +62,15 @@ from ssmspec.impl import cpu_scan
 from ssmspec.impl import scans as impl
 from ssmspec.reference.mp import scans as ref_mp
 from ssmspec.reference.np import scans as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
-from ssmspec.strategies import batch_shapes, boundary_lengths, representable, sequence_lengths, size
+from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec, flag, optional_argument
+from ssmspec.strategies import (
+    batch_shapes,
+    boundary_lengths,
+    feature,
+    representable,
+    sequence_lengths,
+    size,
+)
 
 METHODS = impl.METHODS
 CHUNK = impl.CHUNK
@@ -129,7 +136,8 @@ def scan_cases(draw, fmt: str, method: str = "sequential", length=None, lead=Non
         h0 = rng.normal(size=shape[:-1]) + 1j * rng.normal(size=shape[:-1])
     else:
         b, h0 = rng.normal(size=shape), rng.normal(size=shape[:-1])
-    return make_case(fmt, a, b, h0 if draw(st.booleans()) else None, draw(st.booleans()))
+    return make_case(fmt, a, b, h0 if draw(feature("h0", st.booleans(), False)) else None,
+                     draw(feature("reverse", st.booleans(), False)))
 
 
 def h0_of(case: Case):
@@ -212,6 +220,8 @@ SCAN = registry.register_spec(Spec(
     bench_case=_bench,
     bench_shape="B=4, D=256, L=4096",
     method_dtypes={"logspace": REAL_DTYPES},
+    features={"h0": optional_argument("h0", "an initial state h0 (..., ) before a_0, b_0"),
+              "reverse": flag("reverse", True, "the scan run from t = L−1 down to 0")},
 ))
 
 registry.register_implementation(Implementation("linear_scan", "torch", impl.linear_scan))

@@ -49,8 +49,26 @@ from ssmspec.dtypes import dtype, real_of
 from ssmspec.impl import selective as impl
 from ssmspec.reference.mp import selective as ref_mp
 from ssmspec.reference.np import selective as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec, last_case
-from ssmspec.strategies import arrays, real_normals, representable, sequence_lengths, size
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Feature,
+    Implementation,
+    Spec,
+    flag,
+    last_case,
+    optional_argument,
+)
+from ssmspec.strategies import (
+    arrays,
+    feature,
+    in_scope,
+    real_normals,
+    representable,
+    sequence_lengths,
+    size,
+)
 
 METHODS = impl.METHODS
 C_BOUND = 2.0
@@ -59,6 +77,21 @@ LAYOUTS = ("invariant", "step", "grouped")
 DTYPES = ("fp64", "fp32", "fp16", "bf16", "c128", "c64")
 OPTIONAL = ("D", "z", "delta_bias", "initial_state")
 
+
+def _b_rank(rank: int):
+    return lambda a: getattr(a.get("B"), "dim", lambda: 0)() == rank
+
+
+FEATURES = {
+    "initial_state": optional_argument("initial_state", "a state (b, D, N) before step 0"),
+    "D": optional_argument("D", "the skip D (D,): y += D·u"),
+    "z": optional_argument("z", "the gate z (b, D, L): y ·= silu(z)"),
+    "delta_bias": optional_argument("delta_bias", "a bias (D,) added to delta"),
+    "delta_softplus": flag("delta_softplus", True, "Δ = softplus(delta + delta_bias)"),
+    "layout=invariant": Feature("B, C time-invariant (D, N)", _b_rank(2)),
+    "layout=step": Feature("B, C per step (b, N, L)", _b_rank(3)),
+    "layout=grouped": Feature("B, C per step and group (b, G, N, L)", _b_rank(4)),
+}
 
 def lengths() -> st.SearchStrategy[int]:
     return sequence_lengths(129, 4097)
@@ -99,10 +132,11 @@ def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, lay
     b, Dn = draw(size("b", st.integers(1, 2), "batch")), draw(size("D", st.integers(1, max_d)))
     N = draw(size("N", st.integers(1, max_n)))
     L = draw(size("L", length if length is not None else lengths()))
-    layout = layout or draw(st.sampled_from(LAYOUTS))
-    sp = draw(st.booleans()) if softplus is None else softplus
+    layout = layout or draw(st.sampled_from(in_scope("layout=", LAYOUTS)))
+    sp = draw(feature("delta_softplus", st.booleans(), False)) if softplus is None else softplus
     regime = draw(st.sampled_from(["uniform", "specials", "specials", "1e-6", "10"]))
-    opts = optional if optional is not None else {k for k in OPTIONAL if draw(st.booleans())}
+    opts = optional if optional is not None else {
+        k for k in OPTIONAL if draw(feature(k, st.booleans(), False))}
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     A = np.array([[draw(_a_el(cplx, n)) for n in range(N)] for _ in range(Dn)])
     arrs = {"u": rng.normal(size=(b, Dn, L)), "A": A}
@@ -247,6 +281,8 @@ SELECTIVE = registry.register_spec(Spec(
     call=call_selective,
     bench_case=_bench,
     bench_shape="batch=2, D=256, N=16, L=2048, per-step B/C, D, z, delta_bias, softplus",
+    features=FEATURES,
+    method_arg="discretization",
 ))
 
 registry.register_implementation(Implementation("selective_scan", "torch",
@@ -320,7 +356,7 @@ def ssd_cases(draw, fmt: str, method: str = "chunked", length=None, chunk=None,
     arrs = {"x": rng.normal(size=(b, L, H, P)), "dt": _step_sizes(rng, (b, L, H), regime),
             "A": np.array([-math.exp(draw(st.floats(-2.5, 2.5))) for _ in range(H)]),
             "B": rng.normal(size=(b, L, G, N)), "C": rng.normal(size=(b, L, G, N))}
-    if draw(st.booleans()) if initial is None else initial:
+    if draw(feature("initial_states", st.booleans(), False)) if initial is None else initial:
         arrs["initial_states"] = rng.normal(size=(b, H, P, N))
     Q = draw(size("chunk_size", st.sampled_from([1, 4, 16, 64]), kind="chunk")) if chunk is None \
         else chunk
@@ -395,6 +431,8 @@ SSD = registry.register_spec(Spec(
     call=call_ssd,
     bench_case=_ssd_bench,
     bench_shape="batch=2, L=2048, 8 heads × headdim 32, N=16, G=1, chunk 64",
+    features={"initial_states": optional_argument("initial_states",
+                                                  "states (b, H, P, N) before step 0")},
 ))
 
 registry.register_implementation(Implementation("ssd_scan", "torch", impl.ssd_scan))

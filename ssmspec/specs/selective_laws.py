@@ -159,6 +159,7 @@ def split(ctx: LawContext) -> None:
 
 
 def zoh_is_exact_recurrence(ctx: LawContext) -> None:
+    ctx.require("zoh")
     case = ctx.draw(selective_cases(ctx.dtype, "zoh", length=SHORT, layout="invariant"))
     a = case.arrays
     b, Dn, L = a["u"].shape
