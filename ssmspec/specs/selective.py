@@ -61,6 +61,7 @@ from ssmspec.spec import (
     optional_argument,
 )
 from ssmspec.strategies import (
+    ARRAY_DRAW_MAX,
     arrays,
     feature,
     in_scope,
@@ -138,7 +139,13 @@ def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, lay
     opts = optional if optional is not None else {
         k for k in OPTIONAL if draw(feature(k, st.booleans(), False))}
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    A = np.array([[draw(_a_el(cplx, n)) for n in range(N)] for _ in range(Dn)])
+    if Dn * N <= ARRAY_DRAW_MAX:
+        A = np.array([[draw(_a_el(cplx, n)) for n in range(N)] for _ in range(Dn)])
+    else:  # realistic widths: a few drawn rows spread over the D channels (entry by entry,
+        # 10⁵ draws would overrun hypothesis' buffer)
+        pool = np.array([[draw(_a_el(cplx, n)) for n in range(N)]
+                         for _ in range(max(1, ARRAY_DRAW_MAX // N))])
+        A = pool[rng.integers(0, len(pool), Dn)]
     arrs = {"u": rng.normal(size=(b, Dn, L)), "A": A}
     if layout == "invariant":
         el = st.builds(complex, real_normals(2.0), real_normals(2.0)) if cplx else real_normals(2.0)
@@ -354,7 +361,7 @@ def ssd_cases(draw, fmt: str, method: str = "chunked", length=None, chunk=None,
     regime = draw(st.sampled_from(["uniform", "specials", "specials", "1e-6", "10"]))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     arrs = {"x": rng.normal(size=(b, L, H, P)), "dt": _step_sizes(rng, (b, L, H), regime),
-            "A": np.array([-math.exp(draw(st.floats(-2.5, 2.5))) for _ in range(H)]),
+            "A": -np.exp(draw(arrays((H,), st.floats(-2.5, 2.5)))),
             "B": rng.normal(size=(b, L, G, N)), "C": rng.normal(size=(b, L, G, N))}
     if draw(feature("initial_states", st.booleans(), False)) if initial is None else initial:
         arrs["initial_states"] = rng.normal(size=(b, H, P, N))
