@@ -9,6 +9,7 @@ import pytest
 from ssmspec import harness, registry
 from ssmspec.errors import abs_error, ratio
 from ssmspec.reference.np import mega_attention as rnp
+from ssmspec.spec import Case
 
 
 @pytest.mark.parametrize("method", ["softmax", "laplace", "relu2"])
@@ -41,3 +42,20 @@ def test_laplace_constants_are_the_papers():
     assert impl.MU == math.sqrt(0.5) and impl.SIGMA == math.sqrt(1 / (4 * math.pi))
     # Mega's code rounds them to 6 digits
     assert abs(impl.MU - 0.707107) < 1e-6 and abs(impl.SIGMA - 0.282095) < 1e-6
+
+
+def test_underflow_term_admits_the_subnormal_weight_times_v():
+    """A random-seed run's false alarm (laplace, fp64, chunk 1): the weight ½·erfc(27.1) ≈ 10η
+    is subnormal, times v ≈ −1.96 the output errs by 2η; the bound's η term must count the
+    weight's own underflow (η) times |v| plus the output sum's roundings: G ≥ Σ_j |v_je| + n."""
+    spec = registry.spec("mega_attention")
+    arrays = {"q": np.array([[[-29.414351800864416]]]), "k": np.array([[[0.3446004407375229]]]),
+              "v": np.array([[[2.21757051, -1.9561962]]]), "bias": np.array([0.00825949])}
+    case = Case(arrays, "fp64", {"chunk": 1})
+    _, M, G = rnp.attention_with_bound(*(arrays[k] for k in ("q", "k", "v", "bias")),
+                                       "laplace", 1)
+    assert np.all(G >= np.abs(arrays["v"]) + 1)
+    m = harness.evaluate(spec, registry.implementation("mega_attention", "torch").fn, case,
+                         "laplace", "cpu")
+    assert m.passed, m.describe()
+    assert m.outputs["out"].err > 0  # the subnormal output does err (the case is a real test)

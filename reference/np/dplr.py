@@ -10,8 +10,11 @@ Definitions (the same as `ssmspec.reference.mp.dplr`). Per channel h, with R ran
 Under conj_half the stored N states are one of each conjugate pair and the system is the full 2N
 one, Λ_f = [Λ, Λ̄], P_f = [P, P̄], Q_f = [Q, Q̄], B_f = [B, B̄], C_f = [C, C̄] (K is then real
 by symmetry: 2·Re of the stored half when P = 0). The kernel here is the dense Krylov kernel:
-Ā by `numpy.linalg.solve` of the dense full system, then v ← Ā v repeated L times (its error grows
-like l·u·‖Ā‖, far below the fp32 bound; certified against mpmath in tests/test_reference_dplr.py).
+Ā by `numpy.linalg.solve` of the dense full system, then the Krylov vectors Ā^l B̄ by doubling
+(`krylov`: the block of the first m vectors times (Ā^m)ᵀ gives the next m, Ā^m by squaring), a
+few channels at a time: n_f²·L work per channel as matrix products, O(n_f·L) memory per chunk
+(H = 256, N = 64, L = 4096 in ~15 s on one loaded core). Its error grows like l·u·‖Ā‖, far below
+the fp32 bound; certified against mpmath in tests/test_reference_dplr.py.
 
 Bound magnitudes (`kernel_bound_terms`): see `ssmspec.specs.dplr` for the reasoning. In the
 frequency domain, ω_k = exp(−2πik/L) from a float64 angle, with the continuous forms
@@ -28,10 +31,17 @@ the first-order error magnitudes per frequency are
   τ = (n_f + log₂L)·|F|ᵀ|C| + L·‖Ā − I‖₂·‖Ā^{L−1}‖₂·‖C‖₂, F = Ā^L − I (the powering's condition:
   a power a^L of a rounded a = 1 + f moves by L·|f|·|a|^{L−1}·u);
 - m_ω: |ω·dK̂/dω|, the effect of a relative error u in ω (ω rounded to the working format, or the
-  equivalent relative error u in Δ): dK̂/dω = (1/Δ)·ψᵀ(I + Δ/2·A)ζ, ψ the left resolvent vector.
+  equivalent relative error u in Δ): dK̂/dω = (1/Δ)·ψᵀ(I + Δ/2·A)ζ, ψ the left resolvent vector;
+  on absolute values per state it also bounds (×2) a relative error u in every denominator;
+- for the gated bound: m1 without κ (`m1_plain`), and per channel ‖|F|ᵀ|C_f|‖₂, L·‖Ā − I‖₂·
+  ‖Ā^{L−1}‖₂·‖C_f‖₂ and σ_V, the largest singular value of the Krylov matrix (from its Gram
+  matrix Σ_l v_l v_lᴴ), which carries a C̃ error into the time domain (`KernelBoundTerms`).
+All are computed a few channels at a time, as (channels, L, n_f) arrays.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -62,14 +72,36 @@ def bilinear(A, B_f, log_dt):
     return abar, bbar, dt
 
 
+def krylov(abar: np.ndarray, bbar: np.ndarray, L: int) -> np.ndarray:
+    """V (H, L, n) complex128, V[:, l] = Ā^l B̄, by doubling: V[:, m:2m] = V[:, :m]·(Ā^m)ᵀ with
+    Ā^m from repeated squaring (n²·L work per channel as matrix products; the error of Ā^(2^j)
+    grows like j·u·‖Ā^(2^j)‖, as the l·u of the step-by-step recurrence)."""
+    V = np.empty(bbar.shape[:1] + (L,) + bbar.shape[1:], dtype=np.complex128)
+    V[:, 0] = bbar
+    power_t, m = np.swapaxes(abar, -1, -2).copy(), 1  # (Ā^m)ᵀ
+    while m < L:
+        w = min(m, L - m)
+        V[:, m:m + w] = V[:, :w] @ power_t
+        m += w
+        if m < L:
+            power_t = power_t @ power_t
+    return V
+
+
+def _channel_chunks(H: int, per_channel: int, budget: int = 1 << 23):
+    """Slices over H channels with about `budget` elements of per-channel work each."""
+    step = max(1, budget // max(1, per_channel))
+    return [slice(s, min(H, s + step)) for s in range(0, H, step)]
+
+
 def dplr_kernel(Lambda, P, Q, B, C, log_dt, L: int, conj_half: bool = True) -> np.ndarray:
-    """K (H, L) float64: the dense Krylov kernel Re(C_f Ā^l B̄) of the full system."""
+    """K (H, L) float64: the dense Krylov kernel Re(C_f Ā^l B̄) of the full system (`krylov`,
+    a few channels at a time so that memory stays O(n·L) per channel chunk)."""
     lam, P_f, Q_f, B_f, C_f = full_system(Lambda, P, Q, B, C, conj_half)
-    abar, v, _ = bilinear(dense_a(lam, P_f, Q_f), B_f, log_dt)
+    abar, bbar, _ = bilinear(dense_a(lam, P_f, Q_f), B_f, log_dt)
     K = np.empty((lam.shape[0], L))
-    for l in range(L):
-        K[:, l] = np.real(np.sum(C_f * v, axis=-1))
-        v = np.einsum("hij,hj->hi", abar, v)
+    for sl in _channel_chunks(lam.shape[0], lam.shape[1] * L):
+        K[sl] = np.real(krylov(abar[sl], bbar[sl], L) @ C_f[sl, :, None])[..., 0]
     return K
 
 
@@ -118,51 +150,104 @@ def _omega_parts(L: int):
     return np.exp(2j * half), one_minus, one_plus
 
 
-def kernel_bound_terms(Lambda, P, Q, B, C, log_dt, L: int, conj_half: bool = True):
-    """(m1, m_C, m_ω), each (H, L) ≥ 0, per frequency; see the module docstring."""
+@dataclass
+class KernelBoundTerms:
+    """The magnitudes of dplr_kernel's bounds (see `ssmspec.specs.dplr`), per channel h.
+
+    Per frequency (H, L), ≥ 0: `m1` the Cauchy sums and the R×R Woodbury quotient on absolute
+    values with each state weighted by |q_n|·(1 + κ_n); `m1_plain` the same without κ; `m_c` the
+    error of C̃ through the resolvent, Σ_n τ_n·|ζ_n|; `m_w` = Σ_n |ψ_n||ζ_n|·(1 + Δ|Λ_n|/2)/Δ (+ the
+    low-rank part), the effect of a relative perturbation of the denominators (ω, Δ, g − Λ_n).
+    Per channel (H,): `c_round` = ‖|Ā^L − I|ᵀ|C_f|‖₂, `c_power` = L·‖Ā − I‖₂·‖Ā^(L−1)‖₂·‖C_f‖₂
+    (forming C̃ = (I − Ā^L)ᵀC in the working format) and `sigma_v` = σ_max[B̄, ĀB̄, …, Ā^(L−1)B̄],
+    which carries an error δC̃ into the time domain: ‖δK‖₂ ≤ ‖δC̃_f‖₂·σ_v (K[l] = Re C̃_fᵀĀ^l B̄
+    exactly for l < L, the route's truncation identity).
+    """
+
+    m1: np.ndarray
+    m1_plain: np.ndarray
+    m_c: np.ndarray
+    m_w: np.ndarray
+    c_round: np.ndarray
+    c_power: np.ndarray
+    sigma_v: np.ndarray
+
+
+def kernel_bound_terms(Lambda, P, Q, B, C, log_dt, L: int, conj_half: bool = True,
+                       worst_case: bool = True) -> KernelBoundTerms:
+    """The bound magnitudes of dplr_kernel (see `KernelBoundTerms`), a few channels at a time
+    (memory O(n·L) per channel). `worst_case=False` skips `m1` and `m_c` (None), which only the
+    worst-case bound needs."""
     lam, P_f, Q_f, B_f, C_f = full_system(Lambda, P, Q, B, C, conj_half)
-    A = dense_a(lam, P_f, Q_f)
-    abar, _, dt = bilinear(A, B_f, log_dt)
+    abar, bbar, dt = bilinear(dense_a(lam, P_f, Q_f), B_f, log_dt)
     H, n = lam.shape
+    parts = [_chunk_terms(lam[sl], P_f[:, sl], Q_f[:, sl], C_f[sl], B_f[sl], abar[sl],
+                          bbar[sl], dt[sl], L, worst_case)
+             for sl in _channel_chunks(H, n * L, budget=1 << 21)]
+    return KernelBoundTerms(*(None if x[0] is None else np.concatenate(x) for x in zip(*parts)))
+
+
+def _chunk_terms(lam, P_f, Q_f, C_f, B_f, abar, bbar, dt, L: int, worst_case: bool):
+    n = lam.shape[-1]
     eye = np.eye(n)
-    F = np.linalg.matrix_power(abar, L) - eye
-    Ctil = C_f - np.einsum("hji,hj->hi", F + eye, C_f)  # (I − Ā^L)ᵀ C
-    spec = np.linalg.norm(abar - eye, ord=2, axis=(-2, -1))
-    last = np.linalg.norm(np.linalg.matrix_power(abar, L - 1), ord=2, axis=(-2, -1))
-    tau = ((n + np.log2(L)) * np.einsum("hji,hj->hi", np.abs(F), np.abs(C_f))
-           + (L * spec * last * np.linalg.norm(C_f, axis=-1))[:, None])
-    omega, om_m, om_p = _omega_parts(L)
+    last = np.linalg.matrix_power(abar, L - 1)
+    power = last @ abar
+    F = power - eye
+    Ctil = C_f - np.einsum("hji,hj->hi", power, C_f)  # (I − Ā^L)ᵀ C
+    absFC = np.einsum("hji,hj->hi", np.abs(F), np.abs(C_f))
+    c_power = (L * np.linalg.norm(abar - eye, ord=2, axis=(-2, -1))
+               * np.linalg.norm(last, ord=2, axis=(-2, -1)) * np.linalg.norm(C_f, axis=-1))
+    tau = (n + np.log2(L)) * absFC + c_power[:, None]
+    V = krylov(abar, bbar, L)
+    gram = np.swapaxes(V, -1, -2) @ np.conj(V)  # Σ_l v_l v_lᴴ
+    sigma_v = np.sqrt(np.maximum(np.linalg.eigvalsh(gram)[:, -1], 0))
+    del V
+    _, om_m, om_p = _omega_parts(L)
     Dt = dt[:, None, None]
-    den = om_m[None, :, None] - om_p[None, :, None] * Dt / 2 * lam[:, None, :]  # (H, L, n)
-    q = Dt / den
+    q = Dt / (om_m[None, :, None] - om_p[None, :, None] * Dt / 2 * lam[:, None, :])  # (h, L, n)
     p = om_p[None, :, None] / 2 * q
-    kappa = (np.abs(om_m)[None, :, None] + np.abs(om_p)[None, :, None] * Dt * np.abs(lam)[
-        :, None, :] / 2) * np.abs(q) / Dt
-    wq, wp = np.abs(q) * (1 + kappa), np.abs(p) * (1 + kappa)
-    Pk, Qk = np.moveaxis(P_f, 0, 1), np.moveaxis(Q_f, 0, 1)  # (H, R, n)
+    Pk, Qc = np.moveaxis(P_f, 0, 1), np.conj(np.moveaxis(Q_f, 0, 1))  # (h, R, n)
     R = Pk.shape[1]
-
-    def s(x, y, w):  # Σ_n x_n y_n w_n over the last axis; x, y (H, ..., n), w (H, L, n)
-        return np.einsum("h...n,hkn->hk...", x * y, w)
-
-    b = s(Ctil[:, None], Pk, p)  # (H, L, R)
-    c = s(np.conj(Qk), B_f[:, None], q)  # (H, L, R)
-    D = np.eye(R) + s(np.conj(Qk)[:, :, None], Pk[:, None], p)  # (H, L, R, R)
-    x = np.linalg.solve(D, c[..., None])[..., 0]
+    # weight vectors of the Cauchy sums: q-weighted [C̃B, Q̄_r B], p-weighted [C̃P_s, Q̄_r P_s]
+    Wq = np.concatenate([(Ctil * B_f)[:, None], Qc * B_f[:, None]], 1)  # (h, 1 + R, n)
+    Wp = np.concatenate([Ctil[:, None] * Pk, (Qc[:, :, None] * Pk[:, None]).reshape(
+        -1, R * R, n)], 1)  # (h, R + R², n)
+    sq, sp = q @ np.swapaxes(Wq, -1, -2), p @ np.swapaxes(Wp, -1, -2)
+    c, b = sq[..., 1:], sp[..., :R]
+    D = np.eye(R) + sp[..., R:].reshape(sp.shape[:2] + (R, R))
+    x = np.linalg.solve(D, c[..., None])[..., 0]  # (h, L, R)
     y = np.linalg.solve(np.swapaxes(D, -1, -2), b[..., None])[..., 0]
-    aC, aB, aP, aQ = np.abs(Ctil), np.abs(B_f), np.abs(Pk), np.abs(Qk)
-    m1 = (s(aC, aB, wq) + np.einsum("hkr,hkr->hk", s(aC[:, None], aP, wp), np.abs(x))
-          + np.einsum("hkr,hkr->hk", np.abs(y), s(aQ, aB[:, None], wq))
-          + np.einsum("hkr,hkrs,hks->hk", np.abs(y), s(aQ[:, :, None], aP[:, None], wp),
-                      np.abs(x)))
-    zeta = q * B_f[:, None] - p * np.einsum("hrn,hkr->hkn", Pk, x)  # K̂ = Σ C̃ ζ
-    psi = q * Ctil[:, None] - q * np.einsum("hrn,hkr->hkn", np.conj(Qk), y)
-    m_c = np.sum(tau[:, None] * np.abs(zeta), axis=-1)
-    m_w = (np.sum(np.abs(psi) * np.abs(zeta) * (1 + Dt * np.abs(lam)[:, None] / 2), axis=-1)
-           + dt[:, None] / 2 * np.einsum("hkr,hkr->hk", np.abs(np.einsum("hkn,hrn->hkr", psi, Pk)),
-                                         np.abs(np.einsum("hrn,hkn->hkr", np.conj(Qk), zeta))))
-    m_w = m_w / dt[:, None]
-    return m1, m_c, m_w
+    aWq, aWp = np.swapaxes(np.abs(Wq), -1, -2), np.swapaxes(np.abs(Wp), -1, -2)
+    ax, ay = np.abs(x), np.abs(y)
+
+    def cauchy_and_woodbury(wq, wp):
+        tq, tp = wq @ aWq, wp @ aWp
+        t4 = np.einsum("hkr,hkrs,hks->hk", ay, tp[..., R:].reshape(tp.shape[:2] + (R, R)), ax)
+        return (tq[..., 0] + np.sum(tp[..., :R] * ax, -1) + np.sum(ay * tq[..., 1:], -1) + t4)
+
+    aq = np.abs(q)
+    ap = np.abs(om_p)[None, :, None] / 2 * aq
+    m1_plain = cauchy_and_woodbury(aq, ap)
+    m1 = None
+    if worst_case:  # κ_n: the condition of the denominator (1 − ω) − (1 + ω)ΔΛ_n/2
+        kappa = 1 + (np.abs(om_m)[None, :, None] + np.abs(om_p)[None, :, None] * Dt
+                     * np.abs(lam)[:, None, :] / 2) * aq / Dt
+        m1 = cauchy_and_woodbury(aq * kappa, ap * kappa)
+        del kappa
+    zeta = q * B_f[:, None]  # K̂ = Σ_n C̃_n ζ_n, ζ = q·B − p·Σ_r x_r P_r
+    psi = Ctil[:, None] + np.zeros_like(q)  # ψ = q·(C̃ − Σ_r y_r Q̄_r)
+    for r in range(R):
+        zeta -= p * x[..., r, None] * Pk[:, None, r]
+        psi -= y[..., r, None] * Qc[:, None, r]
+    psi *= q
+    del p
+    azeta = np.abs(zeta)
+    m_c = (azeta @ tau[..., None])[..., 0] if worst_case else None
+    m_w = (np.sum(np.abs(psi) * azeta * (1 + Dt * np.abs(lam)[:, None] / 2), axis=-1)
+           + Dt[..., 0] / 2 * np.sum(np.abs(psi @ np.swapaxes(Pk, -1, -2))
+                                    * np.abs(zeta @ np.swapaxes(Qc, -1, -2)), -1))
+    return (m1, m1_plain, m_c, m_w / Dt[..., 0], np.linalg.norm(absFC, axis=-1),
+            c_power, sigma_v)
 
 
 def kernel_via_woodbury(Lambda, P, Q, B, C, log_dt, L: int, conj_half: bool = True):

@@ -7,6 +7,7 @@ from ssmspec.specs import (  # noqa: F401
     discretization_laws,
     dplr,
     dplr_laws,
+    dplr_mutants,
     dss,
     ema_layer,
     gss,

@@ -31,6 +31,10 @@ Vandermonde passes at L = 4096 and fails without the l·|ΔΛ| term
 (tests/test_reference_kernels.py).
 What the bound does not admit, on purpose: raising a *rounded* Ā (or q = 1 − p·a) to the l-th
 power, whose error grows like l·u whatever |log Ā| is, and the cancellation of 1 − p·a as q → 0.
+The EMA's long-L mutant `rounded_q_power` (registered here: q rounded to fp32, then q^l) on a
+slowly decaying witness (p·a ≈ 1e-3 … 1e-6): err/bound 1.8 at L = 1025, 50 at 4096, 116 at 8192,
+the built-in 0.12–0.13; `mega_official` (kernels_laws: q = 1 − p·a and exp(l·log q) in fp32)
+fails that witness alike, so the class was already covered there by its saturation witness.
 
 Strategies: H ≤ 3 channels (D ≤ 3), N ≤ 8 states (ndim ≤ 8), L from {1, 2, 3, 2^k − 1, 2^k, 2^k +
 1} up to 1025 (16385 under the nightly profile); Δ log-uniform in [1e-4, 1] with the special values
@@ -54,7 +58,7 @@ from ssmspec.impl import kernels as impl
 from ssmspec.reference.mp import kernels as ref_mp
 from ssmspec.reference.np import kernels as ref_np
 from ssmspec.reference.np import precision
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec, flag, last_case
+from ssmspec.spec import BadInput, Bound, Case, Implementation, Mutant, Spec, flag, last_case
 from ssmspec.strategies import (
     arrays,
     boundary_lengths,
@@ -299,6 +303,35 @@ EMA = registry.register_spec(Spec(
 
 registry.register_implementation(Implementation("diag_kernel", "torch", impl.diag_kernel))
 registry.register_implementation(Implementation("ema_kernel", "torch", impl.ema_kernel))
+
+
+# --- ema_kernel mutant at long L ----------------------------------------------------------------
+
+
+def rounded_q_power(delta, alpha, beta, gamma, L, method="mega"):
+    """Mega's EMA kernel with q = 1 − p·a rounded to fp32 and then raised to the l-th power (the
+    powers and the sum exact, in float64): the rounding's relative error u in q becomes l·u in
+    q^l, so the error grows with L where the decay is slow (|log q| ≪ 1) and the bound's
+    l·|log q|·(1 + κ) term stays small."""
+    W, logq = impl.ema_weights(delta, alpha, beta, gamma)
+    q = torch.exp(logq).to(torch.float32).to(torch.float64)
+    K = torch.einsum("dn,dnl->dl", W, q[..., None] ** torch.arange(L, dtype=torch.float64))
+    return K.to(delta.dtype)
+
+
+def _slow_ema_witness(fmt: str, L: int = 8192) -> Case:
+    """D = 1, ndim = 4, p·a ≈ 1e-3 … 1e-6 (δ = α, slow decay: q^8191 ≥ e^-8), β = γ = 1."""
+    logit = np.log(np.array([3.07e-2, 1e-2, 3.16e-3, 1e-3]) / (1 - np.array(
+        [3.07e-2, 1e-2, 3.16e-3, 1e-3])))[None, :, None]
+    arrs = {"delta": logit, "alpha": logit, "beta": np.ones_like(logit),
+            "gamma": np.ones((1, 4))}
+    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"L": L})
+
+
+registry.register_mutant(Mutant(
+    "ema_kernel", "rounded_q_power", rounded_q_power, "mega", ("fp32",),
+    "q = 1 − p·a rounded to fp32, then q^l: an l·u error where the decay is slow",
+    _slow_ema_witness))
 
 
 # --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
