@@ -16,10 +16,13 @@ def test_builtins_are_the_available_builtin_implementations():
 
 
 def test_a_failing_search_and_law_are_alarms_with_their_reproduce_commands():
+    from ssmspec.spec import Case
+
     bad = Measurement({"out": OutputMeasurement("out", 2.0, 3.0, (0,), 2e-300, 1e-300, 0.0)})
+    failing = Search("laplace", "fp64")
+    failing.add(Case({}, "fp64"), bad)  # one input over its bound: a failure class
     res = CheckResult("mega_attention", "torch", "cpu", 303,
-                      searches=[Search("laplace", "fp64", examples=30, worst=bad),
-                                Search("softmax", "fp64", examples=30)],
+                      searches=[failing, Search("softmax", "fp64", examples=30)],
                       outcomes=[Outcome("law", "some_law", "AssertionError: off\nmore"),
                                 Outcome("law", "other_law")])
     alarms = campaign.alarms_of(res, 30)
