@@ -31,16 +31,12 @@ EXPLAINED: dict[str, str] = {
     "nplr": "the eigendecomposition's growth g = N is the proven backward-error growth of a "
             "symmetric eigensolver (‖E‖₂ ≤ p(N)·u·‖K‖₂ with p(N) = N); LAPACK's is ~√N in "
             "practice, so at N = 256 the bound leaves ~100× room",
-    "dplr_kernel": "the gated bound admits a kernel computed in complex64 throughout with "
-                   "correctly rounded roots of unity (0.15 of it; ~440·u·‖K‖₂ on slow rows); the "
-                   "built-in keeps everything but C̃'s squarings in float64 and sits ~100× below "
-                   "that — a goal of 0.01 would reject correct complex64 kernels. S4's rounded-ω "
-                   "powers fail it (3–47)",
     "dplr_step": "the n_f = 2N-term state contraction carries the worst-case summation growth "
                  "n_f + 2R + 8 (~136 at N = 64); rounding errors in such sums grow like √n_f in "
                  "practice, ~12× less",
     "gss_layer": _FFT_LAYER,
     "h3_layer": _FFT_LAYER,
+    "h3_multihead": _FFT_LAYER,
     "liquid_conv": _FFT_LAYER + "; the order-p kernels' own l·|log Ā| growth adds to it",
     "mega_block": "the EMA layer's norm-wise FFT bound, used elementwise and carried through the "
                   "D-term projections and both gates (a first-order composition bound), is "
