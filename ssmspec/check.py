@@ -323,7 +323,7 @@ def describe_shapes(shapes: strategies.ShapeScope) -> str:
     fixed = ", ".join(f"{k}={v}" for k, v in shapes.fixed.items())
     rest = ("the other sizes from the realistic regime" if shapes.regime == "realistic"
             else "the other sizes as the spec draws them")
-    return f"{fixed} fixed; {rest}" if fixed else rest.replace("the other", "sizes")
+    return f"{fixed} fixed; {rest}" if fixed else rest.replace("the other sizes", "sizes")
 
 
 def new_seed() -> int:

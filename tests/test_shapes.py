@@ -104,6 +104,14 @@ def test_check_at_a_shipping_size(capsys):
     assert "--size L=4096 --size N=64 --size H=256" in out  # the reproduce command keeps them
 
 
+def test_the_verdict_names_the_shapes():
+    from ssmspec.check import describe_shapes
+
+    assert describe_shapes(ShapeScope(regime="realistic")) == "sizes from the realistic regime"
+    assert describe_shapes(ShapeScope(fixed={"L": 8})) == (
+        "L=8 fixed; the other sizes as the spec draws them")
+
+
 def test_session_shapes_from_the_environment(monkeypatch):
     monkeypatch.setenv("SSMSPEC_SIZES", "L=33,N=2")
     monkeypatch.setenv("SSMSPEC_REGIME", "realistic")
