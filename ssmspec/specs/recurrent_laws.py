@@ -95,10 +95,20 @@ def _run_steps(step, case: Case, method: str, device: str, u: np.ndarray, h0: np
 
 
 def _seq_tol(fmt, case: Case, method: str, u, h0, c=2.0):
+    """(tol_y, tol_state) of the step run over u: the running error in units of u, plus what
+    underflow can lose. Each step rounds a state's product and sum, ≤ η absolute each where they
+    are subnormal, and |Ā| ≤ 1 carries it on, so the state after t + 1 steps is off by ≤ (t + 1)·η
+    and y_t by f·Σ_n |C_n|·(t + 1)·η plus its own N + 1 roundings."""
     Ey, Eh = ref_np.diag_sequential_error(u, case.arrays["Lambda"], case.arrays["B"],
                                           case.arrays["C"], case.arrays["log_dt"], h0, method,
                                           case.params["conj_half"])
-    return higham_bound(c, fmt, 1.0, Ey), higham_bound(c, fmt, 1.0, Eh)
+    L, N = np.shape(u)[-1], case.arrays["Lambda"].shape[-1]
+    f = 2.0 if case.params["conj_half"] else 1.0
+    steps = np.arange(1, L + 1)
+    sum_c = f * np.abs(case.arrays["C"]).sum(-1)[:, None]  # (H, 1)
+    eta = dtype(fmt).eta
+    return (higham_bound(c, fmt, 1.0, Ey) + eta * (steps * sum_c + N + 1),
+            higham_bound(c, fmt, 1.0, Eh) + eta * L)
 
 
 # --- diag_step laws ---------------------------------------------------------------------------
