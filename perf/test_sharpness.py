@@ -13,8 +13,7 @@ import pytest
 from ssmspec import registry, sharpness
 
 EXAMPLES = int(os.environ.get("SSMSPEC_REALISTIC_EXAMPLES", "2"))
-TARGETS = [(s.name, m) for s in registry.specs() for m in s.methods
-           if sharpness.sharpness_format(s, m)]
+TARGETS = [(s.name, m) for s, _, m in sharpness.targets()]
 
 
 @pytest.mark.parametrize("primitive, method", TARGETS, ids=[f"{p}-{m}" for p, m in TARGETS])

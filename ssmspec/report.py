@@ -173,8 +173,7 @@ def build(primitives=None, impls=None, methods=None, dtypes=None, device: str = 
     targets = registry.targets(primitives, impls, methods, dtypes, [device])
     sharp_n = 0
     if realistic is not None and (not impls or "torch" in impls):
-        sharp_n = sum(1 for s in registry.specs() if not primitives or s.name in primitives
-                      for m in s.methods if not methods or m in methods)
+        sharp_n = len(sharpness.targets(primitives, methods))
     bar = Progress(len(targets) + sharp_n, progress)
     entries = _entries(targets, examples, repeats, timing, jobs, bar)
     realistic_entries = (sharpness.build(primitives, methods, device, realistic, bar.step)

@@ -98,9 +98,9 @@ def measure(spec, impl, method: str, device: str = "cpu", examples: int = 1) -> 
             "explained": explained(spec.name, method), "inputs": inputs}
 
 
-def build(primitives=None, methods=None, device: str = "cpu", examples: int = 1,
-          progress=None) -> list[dict]:
-    """Sharpness entries of every selected primitive's built-in torch implementation."""
+def targets(primitives=None, methods=None) -> list[tuple]:
+    """(spec, built-in torch implementation, method) of every selected primitive and method that
+    has a sharpness format and an available built-in."""
     out = []
     for spec in registry.specs():
         if primitives and spec.name not in primitives:
@@ -108,14 +108,19 @@ def build(primitives=None, methods=None, device: str = "cpu", examples: int = 1,
         impl = {i.name: i for i in registry.implementations(spec.name)}.get("torch")
         if impl is None or not impl.available:
             continue
-        for method in spec.methods:
-            if methods and method not in methods:
-                continue
-            e = measure(spec, impl, method, device, examples)
-            if e is not None:
-                out.append(e)
-            if progress:
-                progress(f"{spec.name} {method} (realistic)")
+        out += [(spec, impl, m) for m in spec.methods
+                if (not methods or m in methods) and sharpness_format(spec, m)]
+    return out
+
+
+def build(primitives=None, methods=None, device: str = "cpu", examples: int = 1,
+          progress=None) -> list[dict]:
+    """Sharpness entries of every selected primitive's built-in torch implementation."""
+    out = []
+    for spec, impl, method in targets(primitives, methods):
+        out.append(measure(spec, impl, method, device, examples))
+        if progress:
+            progress(f"{spec.name} {method} (realistic)")
     return out
 
 

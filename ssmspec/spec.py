@@ -20,6 +20,9 @@ import torch
 from ssmspec.dtypes import DType, dtype
 from ssmspec.errors import higham_bound
 
+# the realistic regime's default budget: the product of the realistic sizes one input may draw
+DEFAULT_REALISTIC_WORK = 2**24
+
 
 @dataclass(frozen=True)
 class Case:
@@ -191,13 +194,14 @@ class Spec:
     # `signature`: what `--size NAME=V` may fix and the realistic regime draws
     sizes: tuple[str, ...] = ()
     # the realistic regime's budget: the product of the realistic sizes one input may draw, or
-    # a mapping method -> budget (methods not named: 2**24), where a method costs more per size
-    realistic_work: int | Mapping[str, int] = 2**24
+    # a mapping method -> budget (methods not named: the default), where a method costs more per
+    # size
+    realistic_work: int | Mapping[str, int] = DEFAULT_REALISTIC_WORK
 
     def work_of(self, method: str) -> int:
         """The realistic regime's work budget of `method`."""
         w = self.realistic_work
-        return int(w.get(method, 2**24)) if isinstance(w, Mapping) else int(w)
+        return int(w.get(method, DEFAULT_REALISTIC_WORK)) if isinstance(w, Mapping) else int(w)
 
     def dtypes_of(self, method: str) -> tuple[str, ...]:
         """The formats `method` covers."""

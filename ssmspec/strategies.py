@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from ssmspec import scope
 from ssmspec.dtypes import dtype, real_of, round_to
 from ssmspec.profiles import heavy  # registers the profiles at import, never inside a test
+from ssmspec.spec import DEFAULT_REALISTIC_WORK
 
 
 def log_uniform(lo: float, hi: float) -> st.SearchStrategy[float]:
@@ -135,7 +136,6 @@ UNCOUNTED = {"chunk"}  # realistic kinds that do not count against the work budg
 # among the sizes that still fit (the smallest always does). Lengths are offered longest first, the
 # other sizes smallest first, so the simplest realistic input is the longest sequence at the
 # smallest widths — the axis along which errors grow.
-DEFAULT_REALISTIC_WORK = 2**24
 # size names whose realistic values are another name's (a batch named `b` or `B`)
 SIZE_KINDS = {"b": "batch", "B": "batch"}
 
@@ -180,11 +180,11 @@ _SCOPE: contextvars.ContextVar[ShapeScope | None] = contextvars.ContextVar("ssms
 
 
 @contextlib.contextmanager
-def shape_scope(scope: ShapeScope | None) -> Iterator[ShapeScope | None]:
-    """Draw inputs under `scope` (None: the strategies' own shapes)."""
-    token = _SCOPE.set(scope)
+def shape_scope(shapes: ShapeScope | None) -> Iterator[ShapeScope | None]:
+    """Draw inputs under `shapes` (None: the strategies' own shapes)."""
+    token = _SCOPE.set(shapes)
     try:
-        yield scope
+        yield shapes
     finally:
         _SCOPE.reset(token)
 
@@ -196,33 +196,33 @@ def size(name: str, default: st.SearchStrategy[int], kind: str | None = None
     takes the realistic sizes of `kind` (a key of REALISTIC_SIZES; default `name`: a batch named
     `b` has kind "batch", S5's state size P kind "N"). Call it where the size is drawn (inside a
     composite strategy), so the scope active at draw time decides."""
-    scope = _SCOPE.get()
-    if scope is None or (scope.names is not None and name not in scope.names):
+    shapes = _SCOPE.get()
+    if shapes is None or (shapes.names is not None and name not in shapes.names):
         return default  # a size of a sub-strategy the primitive does not expose (diag_step's L)
-    scope.drawn.add(name)
-    scope.this_case.add(name)
-    if name in scope.fixed:
-        return st.just(scope.charge(int(scope.fixed[name])))
+    shapes.drawn.add(name)
+    shapes.this_case.add(name)
+    if name in shapes.fixed:
+        return st.just(shapes.charge(int(shapes.fixed[name])))
     kind = kind or SIZE_KINDS.get(name, name)
-    if scope.regime == "realistic" and kind in REALISTIC_SIZES:
+    if shapes.regime == "realistic" and kind in REALISTIC_SIZES:
         options = REALISTIC_SIZES[kind]
         if kind in UNCOUNTED:
             return st.sampled_from(options)
-        room = scope.work // scope.reserve(name)
-        fits = [v for v in options if scope.used * v <= room] or [min(options)]
+        room = shapes.work // shapes.reserve(name)
+        fits = [v for v in options if shapes.used * v <= room] or [min(options)]
         if kind == "L":  # the simplest draw (hypothesis' first) is the longest that fits
             fits = fits[::-1]
-        return st.sampled_from(fits).map(scope.charge)
+        return st.sampled_from(fits).map(shapes.charge)
     return default
 
 
-def cases(spec, fmt: str, method: str, scope: ShapeScope | None = None) -> st.SearchStrategy:
-    """`spec`'s strategy of inputs in `fmt` for `method`, drawn under `scope` (each input starts
-    with a fresh work budget). Without a scope: the spec's strategy itself."""
-    if scope is None:
+def cases(spec, fmt: str, method: str, shapes: ShapeScope | None = None) -> st.SearchStrategy:
+    """`spec`'s strategy of inputs in `fmt` for `method`, drawn under `shapes` (each input starts
+    with a fresh work budget). Without a shape scope: the spec's strategy itself."""
+    if shapes is None:
         return spec.strategy(fmt, method)
 
-    inner = scope.fresh()
+    inner = shapes.fresh()
     inner.names, inner.work = tuple(spec.sizes), spec.work_of(method)
 
     @st.composite
@@ -266,8 +266,5 @@ def session_shapes() -> ShapeScope | None:
         raise ValueError(f"SSMSPEC_REGIME: expected one of {REGIMES}, got {regime!r}")
     if not sizes and regime == "default":
         return None
-    fixed = {}
-    for text in sizes:
-        name, _, value = text.partition("=")
-        fixed.update(parse_sizes([text], (name.strip(),), "SSMSPEC_SIZES"))
-    return ShapeScope(fixed=fixed, regime=regime)
+    names = tuple(x.partition("=")[0].strip() for x in sizes)  # any name: each spec keeps its own
+    return ShapeScope(fixed=parse_sizes(sizes, names, "SSMSPEC_SIZES"), regime=regime)
