@@ -1,5 +1,4 @@
-"""The NPLR/DPLR (S4) convolution kernel and its recurrent step, in PyTorch (SPEC-NOTES §3 NPLR
-form, §4, §5).
+"""The NPLR/DPLR (S4) convolution kernel and its recurrent step, in PyTorch (docs/dplr.md).
 
 Per channel h, with R ≥ 1 ranks (S4's LegS: R = 1, Q = P):
 

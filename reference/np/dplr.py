@@ -1,5 +1,5 @@
-"""The NPLR/DPLR (S4) kernel and its recurrent step in complex128 (SPEC-NOTES §3 NPLR form, §4,
-§5), and the magnitudes of the kernel's error bound (SPEC-NOTES §1).
+"""The NPLR/DPLR (S4) kernel and its recurrent step in complex128 (docs/dplr.md),
+and the magnitudes of the kernel's error bound (docs/error-model.md).
 
 Definitions (the same as `ssmspec.reference.mp.dplr`). Per channel h, with R ranks:
 
