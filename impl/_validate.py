@@ -1,4 +1,4 @@
-"""Argument checks shared by the implementations (SPEC-NOTES §8).
+"""Argument checks shared by the implementations (docs/bad-input.md).
 
 Messages name the argument, what was expected and what was received.
 """

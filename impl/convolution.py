@@ -1,4 +1,4 @@
-"""Causal and bidirectional long convolution, in PyTorch (SPEC-NOTES §5, §6).
+"""Causal and bidirectional long convolution, in PyTorch (docs/convolution.md).
 
     causal:  y[b, h, t] = Σ_{s=0}^{t} K[h, t−s]·u[b, h, s]  (+ D[h]·u[b, h, t])
     mega:    y[t] = Σ_{s≤t} k_f[t−s]·x[s] + Σ_{s≥t} k_b[s−t]·x[s]        (lag 0 in both)

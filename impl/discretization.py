@@ -1,4 +1,4 @@
-"""Discretisation of x' = A x + B u with step Δ, in PyTorch (SPEC-NOTES §2).
+"""Discretisation of x' = A x + B u with step Δ, in PyTorch (docs/discretization.md).
 
 | method         | Ā                           | B̄                              |
 |----------------|-----------------------------|--------------------------------|

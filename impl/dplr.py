@@ -1,5 +1,4 @@
-"""The NPLR/DPLR (S4) convolution kernel and its recurrent step, in PyTorch (SPEC-NOTES §3 NPLR
-form, §4, §5).
+"""The NPLR/DPLR (S4) convolution kernel and its recurrent step, in PyTorch (docs/dplr.md).
 
 Per channel h, with R ≥ 1 ranks (S4's LegS: R = 1, Q = P):
 
@@ -20,10 +19,9 @@ Kernel algorithm (§5): with ω_k = exp(−2πik/L), g(ω) = (2/Δ)(1 − ω)/(1
     K = irfft of the Hermitian part of K̂
 
 - Everything but the squarings that form C̃ (see below) runs in float64/complex128 from the
-  exactly converted inputs and is rounded once to the output format. At H = 256, N = 64 (LegS),
-  L = 4096 a naive all-complex64 transcription is off by 6.4e-6 of max|K| against the complex128
-  Krylov kernel, this one by 3.9e-8 (measured in perf/test_perf_dplr.py; the brief's ~6e-4 for S4's
-  own code was not reproduced here).
+  exactly converted inputs and is rounded once to the output format, so its error is the
+  output's rounding plus C̃'s (perf/test_perf_dplr.py measures it against a naive all-complex64
+  transcription, both against the complex128 Krylov kernel).
 - No ω is ever formed. On the unit circle (1 − ω)/(1 + ω) = −i·tan(θ/2), so g = −(2i/Δ)·τ_k and
   2/(1 + ω) = 1 − i·τ_k with τ_k = tan(−πk/L) taken from the integer k directly (through the
   cotangent of the complementary angle past π/4, so τ has relative error ~u even next to the

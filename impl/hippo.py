@@ -1,5 +1,5 @@
-"""HiPPO matrices, their NPLR form and the S4D diagonal initialisations, in PyTorch (SPEC-NOTES §3,
-§4). Device-agnostic: everything is built on the requested device.
+"""HiPPO matrices, their NPLR form and the S4D diagonal initialisations, in PyTorch
+(docs/hippo.md). Device-agnostic: everything is built on the requested device.
 
 Conventions (S4's sign convention, A stable; S4's `transition()`/`rank_correction()` in
 state-spaces/s4, src/models/hippo/hippo.py, the version that halves LegT), n, k = 0 … N−1:

@@ -1,4 +1,4 @@
-"""Convolution kernels of diagonal SSMs in PyTorch (SPEC-NOTES §4, §5): `diag_kernel` (S4D) and
+"""Convolution kernels of diagonal SSMs in PyTorch (docs/kernels.md): `diag_kernel` (S4D) and
 `ema_kernel` (Mega's multi-dimensional damped EMA).
 
 diag_kernel, per channel h (Λ, B, C: (H, N); Δ = exp(log_dt): (H,); (Ā, B̄) from §2):
@@ -21,7 +21,7 @@ Algorithm (both kernels are Σ_n W_n·Ā_n^l with a log-power w_n = log Ā_n):
 - Everything per state (Δ, (Ā, B̄), w = log Ā, W = C·B̄) is computed in float64/complex128 from
   the exactly converted inputs: for fp32/c64 runs the per-state work is exact to far below the
   output's roundoff, so none of the `l·|log Ā|` phase/decay growth of exp(l·log Ā) reaches the
-  output (SPEC-NOTES §5); for fp64 it is the honest growth the bound admits.
+  output (docs/kernels.md); for fp64 it is the honest growth the bound admits.
 - Powers are split l = c·T + j with T = ⌈√L⌉: Ā^l = Ā^{cT} · Ā^j. Both factors, exp(cT·w) and
   exp(j·w), are formed in float64 from w (never from a rounded Ā: raising a rounded Ā to the l-th
   power costs l·u whatever |log Ā| is), then rounded to the working format; the contraction
@@ -158,8 +158,9 @@ def diag_kernel(Lambda: torch.Tensor, B: torch.Tensor, C: torch.Tensor, log_dt: 
 
     Lambda: (H, N) complex (or real, S4D-Real); B, C: (H, N), Lambda's dtype; log_dt: (H,),
     Lambda's real dtype (Δ = exp(log_dt), one per channel, as S4D); L >= 1;
-    method: 'zoh' | 'bilinear' | 'zoh_approx' (SPEC-NOTES §2); conj_half: K = 2·Re(S) if True
-    (the factor 2 for real Λ too, as S4), Re(S) if False. Returns Lambda's real dtype.
+    method: 'zoh' | 'bilinear' | 'zoh_approx' (docs/discretization.md); conj_half:
+    K = 2·Re(S) if True (the factor 2 for real Λ too, as S4), Re(S) if False. Returns Lambda's
+    real dtype.
     """
     L = _check_diag(Lambda, B, C, log_dt, L, method, conj_half)
     _, bbar, w, negative = discretize_wide(Lambda, B, log_dt, method)

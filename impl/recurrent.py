@@ -1,5 +1,6 @@
-"""The recurrent view of the diagonal (S4D) and EMA (Mega) systems, in PyTorch (SPEC-NOTES §4,
-§5): one step of each recurrence, and the diagonal system run over a chunk from an initial state.
+"""The recurrent view of the diagonal (S4D) and EMA (Mega) systems, in PyTorch
+(docs/recurrent.md): one step of each recurrence, and the diagonal system run over a chunk from
+an initial state.
 
     diag_step:  h' = Ā ⊙ h + B̄·u,        y = f·Re(Σ_n C_n h'_n)
     ema_step:   h' = q ⊙ h + p·β·x,       y = Σ_n γ_n √(1/ndim) h'_n
@@ -9,7 +10,8 @@
 (Ā, B̄) are exactly diag_kernel's (`zoh`, `bilinear`, `zoh_approx`, Δ = exp(log_dt) per channel),
 K is diag_kernel's, f = 2 under conj_half (for real Λ too, S4's convention), else 1. So the
 impulse response of `diag_step` from h = 0 is K, and `diag_ssm` is the step run over a sequence.
-The EMA's p = σ(δ), q = 1 − σ(δ)σ(α) are ema_kernel's (SPEC-NOTES §5; Mega's `one_step`).
+The EMA's p = σ(δ), q = 1 − σ(δ)σ(α) are ema_kernel's (docs/kernels.md#ema_kernel;
+Mega's `one_step`).
 
 Numerics:
 - Per-state coefficients (Ā, B̄, log Ā; p·β, q) are computed in float64/complex128 from the

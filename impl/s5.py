@@ -1,4 +1,4 @@
-"""S5's MIMO diagonal state-space scan in PyTorch (SPEC-NOTES §2, §7): `s5_scan`.
+"""S5's MIMO diagonal state-space scan in PyTorch (docs/s5.md): `s5_scan`.
 
 Per batch b, with P states (diagonal Λ), H channels and step t = 0 … L−1:
 
@@ -6,7 +6,7 @@ Per batch b, with P states (diagonal Λ), H channels and step t = 0 … L−1:
     x_t = Λ̄ ⊙ x_{t−1} + B̄ u_t,      x_{−1} = h0 (default 0)
     y_t = f·Re(C x_t) + D ⊙ u_t,     f = 2 if conj_sym else 1
 
-with (Λ̄, B̄) per state from SPEC-NOTES §2:
+with (Λ̄, B̄) per state from docs/discretization.md:
 - `zoh`:      Λ̄ = exp(ΔΛ),  B̄ = Δ·φ₁(ΔΛ)·B,  φ₁(z) = expm1(z)/z (φ₁(0) = 1);
 - `bilinear`: Λ̄ = (1 + ΔΛ/2)/(1 − ΔΛ/2),  B̄ = Δ·B/(1 − ΔΛ/2).
 

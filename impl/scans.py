@@ -1,4 +1,4 @@
-"""The first-order linear recurrence (SPEC-NOTES §7) in PyTorch: `linear_scan`.
+"""The first-order linear recurrence (docs/scans.md) in PyTorch: `linear_scan`.
 
     h_t = a_t ⊙ h_{t−1} + b_t,    h_{−1} = h0 (0 if None),    t = 0 … L−1 over the last axis
 
@@ -21,7 +21,7 @@ Methods (each is an algorithm; all compute the same h):
   formed, A restarts at each zero (A_t = C_t − C_z, C the cumulative sum with log 0 read as 0 and
   z the last zero ≤ t), and the sum restarts there too — by `torch.logcumsumexp` when no a is 0,
   by a segmented log-sum-exp tree (the same tree over the log-semiring (+, logaddexp)) when some
-  is. Its precision falls as |A_t| grows with L (SPEC-NOTES §7): that is the method.
+  is. Its precision falls as |A_t| grows with L (docs/scans.md): that is the method.
 - `chunked`: chunks of CHUNK = 64 steps. Pass 1 runs the recurrence inside every chunk at once
   (a loop over the 64 steps, vectorised over all chunks and leading axes) for the chunk
   summaries (Π a, local h at the chunk's end); the summaries are scanned across chunks with the

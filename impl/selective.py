@@ -1,4 +1,4 @@
-"""Input-dependent (selective) state-space scans in PyTorch (SPEC-NOTES §2, §7): Mamba's S6
+"""Input-dependent (selective) state-space scans in PyTorch (docs/selective.md): Mamba's S6
 `selective_scan` and Mamba-2's SSD `ssd_scan`.
 
 selective_scan (conventions of Mamba's `selective_scan_ref`, state-spaces/mamba,
@@ -8,7 +8,7 @@ mamba_ssm/ops/selective_scan_interface.py), per batch b, channel d, state n, ste
     h_t = Ā_t ⊙ h_{t−1} + B̄_t·u_t           h_{−1} = initial_state (default 0)
     y_t = f·Re(Σ_n C_t[n]·h_t[n]) + D·u_t,   y ← y·silu(z) if z is given
 
-with (Ā_t, B̄_t) from the discretisation of (A, B_t) at step Δ_t (SPEC-NOTES §2):
+with (Ā_t, B̄_t) from the discretisation of (A, B_t) at step Δ_t (docs/discretization.md):
 `zoh_approx` (Mamba's default) Ā = exp(ΔA), B̄ = Δ·B; `zoh` Ā = exp(ΔA), B̄ = Δ·φ₁(ΔA)·B;
 `bilinear` Ā = (1 + ΔA/2)/(1 − ΔA/2), B̄ = Δ·B/(1 − ΔA/2). f = 2 under `conj_half`, else 1;
 `conj_half=None` (the default) is Mamba's behaviour: 2·Re for complex A, 1 for real A (Mamba's

@@ -1,5 +1,5 @@
 """`diag_kernel` and `ema_kernel` in Triton (the `triton` implementations). Both are
-K[h, l] = Re Σ_n W[h, n]·exp(l·w[h, n]) (SPEC-NOTES §5), with W = C·B̄ and w = log Ā for the
+K[h, l] = Re Σ_n W[h, n]·exp(l·w[h, n]) (docs/kernels.md), with W = C·B̄ and w = log Ā for the
 S4D kernel, W = γ·√(1/ndim)·p·β and w = log q for Mega's EMA. Contracts, checks and errors: those
 of `ssmspec.impl.kernels` (diag_kernel: Lambda, B, C (H, N), log_dt (H,); ema_kernel: delta,
 alpha, beta (D, ndim, 1), gamma (D, ndim); K (H, L) in the real dtype of Lambda / delta).

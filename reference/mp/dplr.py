@@ -1,4 +1,4 @@
-"""The NPLR/DPLR (S4) kernel and its recurrent step in mpmath (SPEC-NOTES §3, §4, §5), at `DPS`
+"""The NPLR/DPLR (S4) kernel and its recurrent step in mpmath (docs/dplr.md), at `DPS`
 digits: the defining dense Krylov kernel of the dense bilinear discretisation of the full A.
 
 Per channel, A = diag(Λ_f) − Σ_r P_f,r Q_f,r^H (full system: under conj_half Λ_f = [Λ, Λ̄],

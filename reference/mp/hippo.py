@@ -1,5 +1,6 @@
-"""HiPPO matrices, their NPLR form and the S4D diagonal initialisations, in mpmath (SPEC-NOTES §3,
-§4). Object arrays of mpf/mpc at `DPS` digits; results cached per size (they are constants).
+"""HiPPO matrices, their NPLR form and the S4D diagonal initialisations, in mpmath
+(docs/hippo.md). Object arrays of mpf/mpc at `DPS` digits; results cached per size (they are
+constants).
 
 Sign convention (S4's): the state equation is x' = A x + B u with A stable. Conventions follow
 S4's `transition()` and `rank_correction()` (state-spaces/s4, src/models/hippo/hippo.py, the

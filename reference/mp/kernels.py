@@ -1,4 +1,4 @@
-"""Convolution kernels of diagonal SSMs in mpmath (SPEC-NOTES §4, §5), at `DPS` digits.
+"""Convolution kernels of diagonal SSMs in mpmath (docs/kernels.md), at `DPS` digits.
 
 diag_kernel: Δ = exp(log_dt) per channel, (Ā, B̄) by `ssmspec.reference.mp.discretization`,
 

@@ -1,4 +1,4 @@
-"""The recurrent view of the diagonal and EMA systems in mpmath (SPEC-NOTES §4, §5), at `DPS`
+"""The recurrent view of the diagonal and EMA systems in mpmath (docs/recurrent.md), at `DPS`
 digits: the recurrences run step by step, as defined (the gold standard, small sizes).
 
     diag:  h_t = Ā ⊙ h_{t−1} + B̄·u_t,   y_t = f·Re(Σ_n C_n h_t[n])       (h_{−1} = h0)

@@ -1,4 +1,4 @@
-"""S5's MIMO diagonal state-space scan in mpmath at `DPS` digits (SPEC-NOTES §2, §7), step by step.
+"""S5's MIMO diagonal state-space scan in mpmath at `DPS` digits (docs/s5.md), step by step.
 
 Per batch b, state p, channel h and step t, with Δ_p = exp(log_step_p) and (Λ̄_p, B̄_p,h) the
 discretisation of (Λ_p, B_p,h) at Δ_p by `ssmspec.reference.mp.discretization.DIAGONAL[method]`:

@@ -1,4 +1,4 @@
-"""The first-order linear recurrence (SPEC-NOTES §7) in mpmath, at `DPS` digits.
+"""The first-order linear recurrence (docs/scans.md) in mpmath, at `DPS` digits.
 
     h_t = a_t · h_{t−1} + b_t,    h_{−1} = h0 (0 if None),    t = 0 … L−1 over the last axis
 

@@ -1,4 +1,4 @@
-"""Selective scans in mpmath at `DPS` digits (SPEC-NOTES §2, §7), step by step.
+"""Selective scans in mpmath at `DPS` digits (docs/selective.md), step by step.
 
 selective_scan (Mamba S6): Δ = softplus(delta + delta_bias) if delta_softplus else delta (+ bias),
 per batch b, channel d, state n and step t,

@@ -1,7 +1,7 @@
 """Causal and bidirectional convolution as direct sums in extended precision (x87 long double,
 u = 2⁻⁶⁴, 2048× finer than float64), so that it can referee float64 implementations at lengths
 mpmath cannot afford; certified against `ssmspec.reference.mp.convolution` in the tests. Also
-the magnitudes of the bounds (SPEC-NOTES §1, §6).
+the magnitudes of the bounds (docs/error-model.md, docs/convolution.md).
 """
 
 from __future__ import annotations

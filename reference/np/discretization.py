@@ -1,4 +1,5 @@
-"""Discretisation in float64/complex128 (SPEC-NOTES §2), and the magnitudes of its error bounds.
+"""Discretisation in float64/complex128 (docs/discretization.md), and the
+magnitudes of its error bounds.
 
 Same table as `ssmspec.reference.mp.discretization`; φ₁(z) = expm1(z)/z, dense zoh by Van Loan's
 block exponential, the rational methods by `numpy.linalg.solve`.
@@ -79,7 +80,7 @@ def discretize_dense(A, B, dt, method: str = "zoh"):
     raise ValueError(f"method: unknown discretisation {method!r}")
 
 
-# Magnitudes M for the bounds (SPEC-NOTES §1): each is the quantity an error analysis of the
+# Magnitudes M for the bounds (docs/error-model.md): each is the quantity an error analysis of the
 # method's algorithm multiplies by u, computed on absolute values.
 
 

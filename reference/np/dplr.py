@@ -1,5 +1,5 @@
-"""The NPLR/DPLR (S4) kernel and its recurrent step in complex128 (SPEC-NOTES §3 NPLR form, §4,
-§5), and the magnitudes of the kernel's error bound (SPEC-NOTES §1).
+"""The NPLR/DPLR (S4) kernel and its recurrent step in complex128 (docs/dplr.md),
+and the magnitudes of the kernel's error bound (docs/error-model.md).
 
 Definitions (the same as `ssmspec.reference.mp.dplr`). Per channel h, with R ranks:
 
@@ -12,9 +12,9 @@ one, Λ_f = [Λ, Λ̄], P_f = [P, P̄], Q_f = [Q, Q̄], B_f = [B, B̄], C_f = [C
 by symmetry: 2·Re of the stored half when P = 0). The kernel here is the dense Krylov kernel:
 Ā by `numpy.linalg.solve` of the dense full system, then the Krylov vectors Ā^l B̄ by doubling
 (`krylov`: the block of the first m vectors times (Ā^m)ᵀ gives the next m, Ā^m by squaring), a
-few channels at a time: n_f²·L work per channel as matrix products, O(n_f·L) memory per chunk
-(H = 256, N = 64, L = 4096 in ~15 s on one loaded core). Its error grows like l·u·‖Ā‖, far below
-the fp32 bound; certified against mpmath in tests/test_reference_dplr.py.
+few channels at a time: n_f²·L work per channel as matrix products, O(n_f·L) memory per chunk.
+Its error grows like l·u·‖Ā‖, far below the fp32 bound; certified against mpmath in
+tests/test_reference_dplr.py.
 
 Bound magnitudes (`kernel_bound_terms`): see `ssmspec.specs.dplr` for the reasoning. In the
 frequency domain, ω_k = exp(−2πik/L) from a float64 angle, with the continuous forms

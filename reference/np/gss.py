@@ -1,6 +1,6 @@
 """The GSS layer (arXiv 2206.13947 §3; conventions as `ssmspec.impl.gss`) in long double, built
 from the DSS reference (`reference.np.dss`, Δ = 1) and a direct causal sum (no FFT), and the
-magnitude M and growth G of its error bound (SPEC-NOTES §1).
+magnitude M and growth G of its error bound (docs/error-model.md).
 
 Bound: a running error e (units of u) carried through the layer:
 
@@ -9,7 +9,7 @@ Bound: a running error e (units of u) carried through the layer:
                                                    so its rounding is relative to |a|)
     K:        the DSS-exp bound c_dss·G·M (c_dss = 4) doubled: Λ = −e^{λ_re} + i e^{λ_im} is
               itself formed with a relative error ≤ 2u per part, where the DSS bound assumes u
-    y = K ∗ v + d v, per signal (b, h) in the 2-norm (the FFT, SPEC-NOTES §6), c_conv = 4:
+    y = K ∗ v + d v, per signal (b, h) in the 2-norm (the FFT, docs/convolution.md), c_conv = 4:
               4·[(1 + log₂n)(‖M_K‖₁‖v‖₂ + ‖M_K‖₂‖v‖₁) + ‖(2G_K M_K) ∗ |v|‖₂ + 2‖d v‖₂]
               + ‖M_K ∗ e_v‖₂ + ‖|d| e_v‖₂          then used for every y[b, t, h] (|y_t| ≤ ‖y‖₂)
     uc ⊙ u:   e = |uc| e_u + |u| e_uc + u·e_u e_uc + |uc u|

@@ -1,5 +1,5 @@
 """HiPPO matrices, their NPLR form and the S4D diagonal initialisations in float64/complex128
-(SPEC-NOTES §3, §4), and the magnitudes of their error bounds.
+(docs/hippo.md), and the magnitudes of their error bounds.
 
 Same conventions as `ssmspec.reference.mp.hippo` (which states them in full and is the gold
 standard); this tier serves the large sizes (N = 256) and computes the magnitudes M of the bounds.
@@ -206,7 +206,7 @@ def exact_invariants(measure: str, N: int) -> dict:
     return out
 
 
-# --- magnitudes of the bounds (SPEC-NOTES §1) --------------------------------------------------
+# --- magnitudes of the bounds (docs/error-model.md) -----------------------------------------------
 
 
 def hippo_magnitude(measure: str, N: int) -> dict:

@@ -1,5 +1,5 @@
-"""Convolution kernels of diagonal SSMs in float64/complex128 (SPEC-NOTES §4, §5), and the
-magnitudes and growths of their error bounds (SPEC-NOTES §1).
+"""Convolution kernels of diagonal SSMs in float64/complex128 (docs/kernels.md), and the
+magnitudes and growths of their error bounds (docs/error-model.md).
 
 Same definitions as `ssmspec.reference.mp.kernels`. Each kernel is Σ_n W_n·Ā_n^l with a
 log-power w_n = log Ā_n (zoh, zoh_approx: ΔΛ; bilinear: 2·atanh(ΔΛ/2); EMA: log1p(−p·a)), and

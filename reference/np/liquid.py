@@ -7,7 +7,7 @@ G_p = Σ_n (N + 1 + g0_p + l·|w_n|)·|term| / Σ|term| with g0_p = p + 2 (B̄'s
 product, then p − 1 products for the power, each moving W_p by ~u relative). 'pb' orders ≥ 2:
 the l = 0 tap only (exact zeros after, G = N + 1 + g0_p).
 
-Output, per signal (b, h) in the 2-norm (the FFT's norm-wise bound, SPEC-NOTES §6):
+Output, per signal (b, h) in the 2-norm (the FFT's norm-wise bound, docs/convolution.md):
 
     M = Σ_p ( ‖K_p‖₁‖c_p‖₂ + ‖K_p‖₂‖c_p‖₁ + ‖M_p ∗ |c_p|‖₂ )
     G = 1 + log₂n + max_p G_p + order

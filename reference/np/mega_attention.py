@@ -1,5 +1,5 @@
 """Mega's attention (arXiv 2209.10655 §3.2–3.4) in float64 (scores and weights in long double,
-the output rounded once), and the magnitude M and growth G of its error bound (SPEC-NOTES §1).
+the output rounded once), and the magnitude M and growth G of its error bound (docs/error-model.md).
 Definitions as `ssmspec.reference.mp.mega_attention`.
 
 Per window of n keys, on absolute values (scale = 1/√S for softmax, 1/n otherwise):

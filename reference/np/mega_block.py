@@ -1,6 +1,6 @@
 """Mega's gated block (arXiv 2209.10655 §3.3, eqs. (7)–(15); conventions as
 `ssmspec.impl.mega_block`) in long double, built from the references of its parts, and the
-magnitude M and growth G of its error bound (SPEC-NOTES §1).
+magnitude M and growth G of its error bound (docs/error-model.md).
 
     X′ = silu(ema_preactivation(X))        (`reference.np.recurrent`: the EMA recurrences)
     Z, Q, K, V, γ, φ, Ĥ, Y                  the block's formulas, in long double

@@ -1,4 +1,4 @@
-"""The recurrent view of the diagonal and EMA systems in float64/complex128 (SPEC-NOTES §4, §5):
+"""The recurrent view of the diagonal and EMA systems in float64/complex128 (docs/recurrent.md):
 the recurrences run step by step, as defined, and the magnitudes and growths of their bounds.
 
     diag:  h_t = Ā ⊙ h_{t−1} + B̄·u_t,   y_t = f·Re(Σ_n C_n h_t[n])       (h_{−1} = h0)
@@ -12,7 +12,7 @@ channel; q = σ(−δ) + σ(δ)σ(−α), without cancellation. The step loop is
 kernels and the FFT the implementations use never enter it. Its own error is the sequential
 recurrence's, t·u₆₄·M (certified against mpmath in tests/test_reference_recurrent.py).
 
-Magnitudes (SPEC-NOTES §1): each function `*_bound` returns (M, G) per output such that G·M is
+Magnitudes (docs/error-model.md): each function `*_bound` returns (M, G) per output such that G·M is
 the sum of the rounding terms an a-priori analysis admits (see ssmspec/specs/recurrent.py and
 ssmspec/specs/ema_layer.py for the reasoning and the constants).
 """

@@ -1,5 +1,5 @@
-"""S5's MIMO diagonal state-space scan in extended precision NumPy (SPEC-NOTES §2, §7): the
-recurrence step by step, and the magnitude and growth of its error bound (SPEC-NOTES §1). Same
+"""S5's MIMO diagonal state-space scan in extended precision NumPy (docs/s5.md): the
+recurrence step by step, and the magnitude and growth of its error bound (docs/error-model.md). Same
 definitions as `ssmspec.reference.mp.s5`:
 
     Δ = exp(log_step),  x_t = Λ̄ ⊙ x_{t−1} + B̄ u_t,  y_t = f·Re(C x_t) + D ⊙ u_t  (f = 2: conj_sym)

@@ -1,4 +1,4 @@
-"""The first-order linear recurrence (SPEC-NOTES §7) in NumPy, and the terms of its error bounds.
+"""The first-order linear recurrence (docs/scans.md) in NumPy, and the terms of its error bounds.
 
     h_t = a_t · h_{t−1} + b_t,    h_{−1} = h0 (0 if None),    t = 0 … L−1 over the last axis
 
@@ -8,8 +8,8 @@ and is returned in float64/complex128: at L = 16384 a float64 accumulation would
 the size of an fp64 implementation's, an extended one carries 2^-11 of that.
 
 Bound terms, per h_t, in the scan's own step order τ (τ = t forward, L−1−t under reverse):
-- `magnitude`: M = the same scan run on (|a|, |b|, |h0|) (SPEC-NOTES §1's running-error
-  magnitude: every term b_s·Π a_r and h0·Π a_r taken in absolute value).
+- `magnitude`: M = the same scan run on (|a|, |b|, |h0|) (the running-error
+  magnitude of docs/error-model.md: every term b_s·Π a_r and h0·Π a_r taken in absolute value).
 - `step_growth`: τ + 1, the number of steps from the start (products and sums of the recurrence).
 - `log_growth`: Λ_τ = Σ_{σ≤τ, a≠0} |log|a_σ||, the magnitude of the cumulative log a a log-space
   scan forms, and β_τ = max |log|x|| over the nonzero b_σ (σ ≤ τ) and h0, the magnitude of the

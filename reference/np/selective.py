@@ -1,5 +1,5 @@
-"""Selective scans in float64/complex128 (SPEC-NOTES §2, §7): the recurrences step by step, and
-the magnitudes and growths of their error bounds (SPEC-NOTES §1). Same definitions as
+"""Selective scans in float64/complex128 (docs/selective.md): the recurrences step by step, and
+the magnitudes and growths of their error bounds (docs/error-model.md). Same definitions as
 `ssmspec.reference.mp.selective`.
 
 selective_scan_with_bound runs, per step t and state n (b̄_t = B̄_t·u_t):

@@ -1,5 +1,5 @@
 """SGConv's multi-scale kernel in long double (x87, u = 2⁻⁶⁴), and the magnitude and growth of
-its error bound (SPEC-NOTES §1). Same definition as `ssmspec.reference.mp.sgconv`, vectorised.
+its error bound (docs/error-model.md). Same definition as `ssmspec.reference.mp.sgconv`, vectorised.
 
 With k the unnormalised concatenation and |k| the same expression on absolute values
 (decay^{e}·((1 − λ)|w_a| + λ|w_b|)), the bound's magnitude is
