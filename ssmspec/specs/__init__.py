@@ -22,6 +22,7 @@ from ssmspec.specs import (  # noqa: F401
     mega_block,
     recurrent,
     recurrent_laws,
+    rg_lru,
     s5,
     s5_laws,
     scans,

@@ -1,0 +1,348 @@
+"""Spec of Griffin's RG-LRU recurrence (docs/recurrent.md#rg_lru): `rg_lru`, its laws, mutants
+and bad inputs. Definitions in `ssmspec.impl.rg_lru` and `ssmspec.reference.mp.rg_lru`; the
+bound's terms from `ssmspec.reference.np.rg_lru`.
+
+Bound (elementwise, c = 2 for every method): G = g_scan(τ) + K_B + K_A·E/M, with g_scan the
+linear scan's growth of the method (docs/scans.md#bound), M the scan of (a, |b|, |h0|) and E its
+terms weighted by Σ|log a_r| (the derivation and the constants: docs/recurrent.md#rg_lru).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from hypothesis import strategies as st
+
+from ssmspec import registry
+from ssmspec.errors import abs_error, higham_bound, ratio
+from ssmspec.harness import to_numpy
+from ssmspec.impl import _validate as v
+from ssmspec.impl import rg_lru as impl
+from ssmspec.reference.mp import rg_lru as ref_mp
+from ssmspec.reference.np import rg_lru as ref_np
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Implementation,
+    Law,
+    LawContext,
+    Mutant,
+    Spec,
+    last_case,
+    optional_argument,
+)
+from ssmspec.specs.scans import scan_growth
+from ssmspec.strategies import boundary_lengths, feature, representable, sequence_lengths, size
+
+METHODS = impl.METHODS
+DTYPES = ("fp64", "fp32", "fp16", "bf16")
+C_BOUND = 2.0
+K_B = 8.0  # the input weight m·i·x: softplus, two sigmoids, exp, expm1, sqrt, three products
+K_A = 6.0  # the relative error of the rounded log a_t, carried into a_t = exp(log a_t)
+MP_MAX = 512  # batch·L·width up to which the mpmath tier is used
+ARRAYS = ("x", "gate_x", "gate_a", "a_param")
+SHORT = st.sampled_from([n for n in boundary_lengths(65) if n >= 2])
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+
+def draw_a_param(rng, width: int, profile: str) -> np.ndarray:
+    """Λ (width,): Griffin's initialisation (a^c uniform on the ring [0.9, 0.999] by area), slow
+    decay (softplus(Λ) below u: a → 1), extreme values, or a mix of the three."""
+    ring = -np.log(np.sqrt(rng.uniform(0.9**2, 0.999**2, width)))  # softplus(Λ) = −log radius
+    griffin = np.log(np.expm1(ring))
+    slow = rng.uniform(-40.0, -15.0, width)
+    extreme = rng.choice([-40.0, -20.0, -5.0, 0.0, 5.0, 20.0, 50.0], width)
+    pick = {"griffin": 0, "slow": 1, "extreme": 2}.get(profile)
+    if pick is None:
+        pick = rng.integers(0, 3, width)
+    return np.choose(pick, [griffin, slow, extreme])
+
+
+def gates(rng, shape, scale: float, saturated: float) -> np.ndarray:
+    """Gate pre-activations: normal at `scale`, with ±30 (σ saturated) at the rate `saturated`."""
+    g = rng.normal(size=shape) * scale
+    return np.where(rng.random(shape) < saturated, 30.0 * np.sign(g), g)
+
+
+def make_case(fmt: str, x, gate_x, gate_a, a_param, reset=None, h0=None) -> Case:
+    arrays = {"x": x, "gate_x": gate_x, "gate_a": gate_a, "a_param": a_param}
+    arrays = {k: representable(np.asarray(a, np.float64), fmt) for k, a in arrays.items()}
+    if reset is not None:
+        arrays["reset"] = np.asarray(reset, dtype=bool)
+    if h0 is not None:
+        arrays["h0"] = representable(np.asarray(h0, np.float64), fmt)
+    return Case(arrays, fmt, {"L": arrays["x"].shape[1]})
+
+
+@st.composite
+def rg_lru_cases(draw, fmt: str, method: str = "sequential", length=None) -> Case:
+    """x, gate_x, gate_a (batch, L, width), Λ (width,), reset (batch, L) or None, h0 or None."""
+    batch = draw(size("batch", st.integers(1, 2)))
+    width = draw(size("width", st.integers(1, 4)))
+    L = draw(size("L", length if length is not None else sequence_lengths(257, 4097)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="seed"))
+    shape = (batch, L, width)
+    scale = draw(st.sampled_from([0.1, 1.0, 10.0]))
+    saturated = draw(st.sampled_from([0.0, 0.1]))
+    a_param = draw_a_param(rng, width, draw(st.sampled_from(["griffin", "slow", "extreme",
+                                                             "mixed"])))
+    reset = None
+    if draw(feature("reset", st.booleans(), False)):
+        reset = rng.random((batch, L)) < draw(st.sampled_from([0.05, 0.3]))
+    h0 = rng.normal(size=(batch, width)) if draw(feature("h0", st.booleans(), False)) else None
+    return make_case(fmt, rng.normal(size=shape), gates(rng, shape, scale, saturated),
+                     gates(rng, shape, scale, saturated), a_param, reset, h0)
+
+
+def _args(case: Case):
+    a = case.arrays
+    return (*(a[k] for k in ARRAYS), a.get("reset", np.zeros(a["x"].shape[:2], bool)),
+            a.get("h0"))
+
+
+def call(fn, case: Case, method: str, device: str):
+    reset = case.arrays.get("reset")
+    reset = None if reset is None else torch.from_numpy(reset).to(device)
+    h0 = case.tensor("h0", device) if "h0" in case.arrays else None
+    return fn(*(case.tensor(k, device) for k in ARRAYS), reset, h0, method=method)
+
+
+def _reference(mod):
+    def reference(case: Case, method: str):
+        y, h = mod.rg_lru(*_args(case))
+        return {"y": y, "state": h}
+
+    return reference
+
+
+@last_case
+def _terms(case: Case, method: str):
+    """{"y": (M, G), "state": (M, G)}; see the module docstring."""
+    M, E = ref_np.bound_terms(*_args(case))  # (batch, width, L)
+    shape_only = Case({"a": np.empty(M.shape)}, case.dtype, {"reverse": False})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        G = scan_growth(shape_only, method) + K_B + K_A * np.where(M > 0, E / M, 0.0)
+    M, G = np.moveaxis(M, -1, 1), np.moveaxis(G, -1, 1)
+    return {"y": (M, G), "state": (M[:, -1], G[:, -1])}
+
+
+def _bench(fmt: str) -> Case:
+    """batch 4, L = 2048, width 256: Griffin's initialisation, unit gates, a reset every 512."""
+    rng = np.random.default_rng(0)
+    shape = (4, 2048, 256)
+    reset = np.zeros(shape[:2], bool)
+    reset[:, ::512] = True
+    return make_case(fmt, rng.normal(size=shape), rng.normal(size=shape), rng.normal(size=shape),
+                     draw_a_param(rng, 256, "griffin"), reset)
+
+
+RG_LRU = registry.register_spec(Spec(
+    name="rg_lru",
+    family="recurrent",
+    summary="Griffin's RG-LRU: h_t = a_t h_{t−1} + √(1 − a_t²)(σ(gate_x)·x_t), "
+            "log a_t = −8σ(gate_a)·softplus(Λ), reset at segment starts",
+    signature="rg_lru(x (batch, L, width), gate_x (batch, L, width), gate_a (batch, L, width), "
+              "a_param (width,), reset=None (batch, L) bool, h0=None (batch, width), method) "
+              "-> (y (batch, L, width), final_state (batch, width))",
+    methods=METHODS,
+    dtypes=DTYPES,
+    sizes=("batch", "L", "width"),
+    outputs=("y", "state"),
+    strategy=lambda fmt, method: rg_lru_cases(fmt, method),
+    references={"mp": _reference(ref_mp), "np": _reference(ref_np)},
+    reference_tier=lambda case: "mp" if case.arrays["x"].size <= MP_MAX else "np",
+    bound=Bound(
+        c={m: C_BOUND for m in METHODS},
+        magnitude=lambda case, method: {k: v[0] for k, v in _terms(case, method).items()},
+        growth=lambda case, method: {k: v[1] for k, v in _terms(case, method).items()},
+        reasoning="elementwise; M = scan of (a, |m·i·x|, |h0|); G = the scan's growth + 8 + "
+                  "6·(Σ|log a| over each term's product, weighted)/M",
+    ),
+    call=call,
+    bench_case=_bench,
+    bench_shape="batch=4, L=2048, width=256, Griffin init, reset every 512",
+    features={"reset": optional_argument("reset", "segment starts (batch, L) bool"),
+              "h0": optional_argument("h0", "an initial state h0 (batch, width)")},
+))
+
+registry.register_implementation(Implementation("rg_lru", "torch", impl.rg_lru))
+
+
+# --- laws -------------------------------------------------------------------------------------
+
+
+def assert_within(got, want, tol, what: str) -> None:
+    got = np.asarray(got, np.float64)
+    r = ratio(abs_error(got, np.broadcast_to(np.asarray(want), got.shape)), tol)
+    at = np.unravel_index(r.argmax(), r.shape) if r.size else ()
+    assert np.all(r <= 1), f"{what}: err/tol {r.max():.3g} at {at}"
+
+
+def _run(ctx: LawContext, case: Case, method: str):
+    """(y, state, their bounds) of the implementation under test on `case`."""
+    y, h = (to_numpy(t) for t in RG_LRU.call(ctx.fn, case, method, ctx.device))
+    tol = RG_LRU.bound(case, method)
+    return y, h, tol["y"], tol["state"]
+
+
+def constant_decay(ctx: LawContext) -> None:
+    """gate_a saturated (σ = 1): a = exp(−c·softplus(Λ)) for every t, so the impulse response
+    from h = 0 with σ(gate_x) = 1 is √(1 − a²)·a^t."""
+    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(rg_lru_cases(fmt, method, length=SHORT))
+    batch, L, width = case.arrays["x"].shape
+    x = np.zeros((batch, L, width))
+    x[:, 0] = 1.0
+    full = np.full_like(x, 50.0)
+    case = make_case(fmt, x, full, full, case.arrays["a_param"])
+    y, _, tol, _ = _run(ctx, case, method)
+    log_a = -ref_np.C * ref_np.softplus(case.arrays["a_param"])
+    t = np.arange(L)[:, None]
+    want = np.sqrt(-np.expm1(2 * log_a)) * np.exp(t * log_a)
+    closed = higham_bound(2.0, "fp64", 4.0 + (t + 1) * np.abs(log_a), np.abs(want))
+    assert_within(y, want, tol + closed, f"{method}: impulse response at r = 1 vs √(1−a²)·a^t")
+
+
+def reset_restarts(ctx: LawContext) -> None:
+    """A reset at k makes y[k:] independent of everything before k: the call on the tail, from
+    any h0, gives the full call's y[k:] and final state."""
+    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(rg_lru_cases(fmt, method, length=SHORT))
+    L = case.params["L"]
+    k = ctx.draw(st.integers(1, L - 1))
+    reset = case.arrays.get("reset", np.zeros(case.arrays["x"].shape[:2], bool)).copy()
+    reset[:, k] = True
+    a = case.arrays
+    full = make_case(fmt, *(a[n] for n in ARRAYS), reset, a.get("h0"))
+    tail = make_case(fmt, *(a[n][:, k:] if n != "a_param" else a[n] for n in ARRAYS),
+                     reset[:, k:], np.full(a["x"].shape[::2], 7.0))
+    y, h, ty, th = _run(ctx, full, method)
+    y2, h2, ty2, th2 = _run(ctx, tail, method)
+    assert_within(y2, y[:, k:], ty2 + ty[:, k:], f"{method}: tail after a reset vs y[k:]")
+    assert_within(h2, h, th2 + th, f"{method}: final state of the tail after a reset")
+
+
+def superposition(ctx: LawContext) -> None:
+    """Linear in (x, h0) for fixed gates: x split into two disjoint parts (a time mask), h0 given
+    to the first; y(x, h0) = y(x·mask, h0) + y(x·(1 − mask), 0). The split is exact."""
+    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(rg_lru_cases(fmt, method, length=SHORT))
+    a = case.arrays
+    rng = np.random.default_rng(ctx.draw(st.integers(0, 2**32 - 1)))
+    mask = rng.random(a["x"].shape[:2])[..., None] < 0.5
+    gates_ = (a["gate_x"], a["gate_a"], a["a_param"], a.get("reset"))
+    first = make_case(fmt, np.where(mask, a["x"], 0.0), *gates_, a.get("h0"))
+    second = make_case(fmt, np.where(mask, 0.0, a["x"]), *gates_)
+    y, h, ty, th = _run(ctx, case, method)
+    y1, h1, ty1, th1 = _run(ctx, first, method)
+    y2, h2, ty2, th2 = _run(ctx, second, method)
+    assert_within(y1 + y2, y, ty + ty1 + ty2, f"{method}: y of the two parts vs y of the sum")
+    assert_within(h1 + h2, h, th + th1 + th2, f"{method}: final states of the parts")
+
+
+for _law in (
+    Law("rg_lru", "constant_decay", "with σ(gate_a) = 1 the decay is the constant "
+        "a = exp(−c·softplus(Λ)): impulse response √(1 − a²)·a^t", constant_decay, DTYPES),
+    Law("rg_lru", "reset_restarts", "a reset at k: y[k:] is the call on the tail from any h0",
+        reset_restarts, DTYPES),
+    Law("rg_lru", "superposition", "linear in (x, h0) for fixed gates", superposition, DTYPES),
+):
+    registry.register_law(_law)
+
+
+# --- mutants ----------------------------------------------------------------------------------
+
+
+def _mutant(coefficients):
+    """rg_lru with its (a, m·i) formed by `coefficients(gate_x, gate_a, a_param, reset)`."""
+    def fn(x, gate_x, gate_a, a_param, reset=None, h0=None, method="sequential"):
+        work = v.work_dtype(x.dtype)
+        a, w = coefficients(gate_x.to(work), gate_a.to(work), a_param.to(work), reset)
+        return impl.recurrence(x, a, w, h0, method)
+
+    return fn
+
+
+def _one_minus_a_squared(gate_x, gate_a, a_param, reset):
+    a, _ = impl.decay(impl.log_decay(gate_a, a_param), reset)
+    m = torch.sqrt(1 - a**2)
+    if reset is not None:
+        m = torch.where(reset[..., None], torch.ones_like(m), m)
+    return a, m * torch.sigmoid(gate_x)
+
+
+def _plain_softplus(gate_x, gate_a, a_param, reset):
+    log_a = -impl.C * torch.sigmoid(gate_a) * torch.log(1 + torch.exp(a_param))
+    a, m = impl.decay(log_a, reset)
+    return a, m * torch.sigmoid(gate_x)
+
+
+def _witness(fmt: str, a_param: float, starts=None) -> Case:
+    """batch 1, L = 4, width 2, σ(gate_x) = σ(gate_a) = ½. Slow decay (`starts` None, Λ = −40):
+    x = 10⁴ from h = 0, all of y is the input weight's. Else (Λ = 0, a = 1/16): x = 1 from
+    h0 = 10⁴, resets at `starts`; y is the decayed h0 where no reset cuts it."""
+    zero = np.zeros((1, 4, 2))
+    lam = np.full(2, a_param)
+    if a_param < -30:
+        return make_case(fmt, zero + 1e4, zero, zero, lam)
+    reset = None if starts is None else np.array([starts])
+    return make_case(fmt, zero + 1.0, zero, zero, lam, reset, np.full((1, 2), 1e4))
+
+
+for _m in (
+    Mutant("rg_lru", "one_minus_a_squared", _mutant(_one_minus_a_squared), "sequential",
+           DTYPES, "√(1 − a²) formed as 1 − a**2: it cancels as a → 1 (0 once a rounds to 1)",
+           lambda fmt: _witness(fmt, -40.0),
+           fix="form it as √(−expm1(2·log a)) from log a"),
+    Mutant("rg_lru", "plain_softplus", _mutant(_plain_softplus), "sequential", DTYPES,
+           "softplus(Λ) as log(1 + exp(Λ)): 0 once e^Λ < u, so a = 1 and the input is lost",
+           lambda fmt: _witness(fmt, -40.0),
+           fix="softplus as max(Λ, 0) + log1p(exp(−|Λ|))"),
+    Mutant("rg_lru", "missing_reset", _mutant(
+        lambda gx, ga, lam, reset: impl.coefficients(gx, ga, lam, None)), "sequential", DTYPES,
+        "the reset ignored: the state leaks across segment starts, the input keeps √(1 − a²)",
+        lambda fmt: _witness(fmt, 0.0, [True, False, True, False]),
+        fix="a_t = 0 and the multiplier 1 at a reset"),
+    Mutant("rg_lru", "sigmoid_twice", _mutant(
+        lambda gx, ga, lam, reset: impl.coefficients(gx, torch.sigmoid(ga), lam, reset)),
+        "sequential", DTYPES, "r_t = σ(σ(gate_a)): the gate squashed twice",
+        lambda fmt: _witness(fmt, 0.0), fix="σ once, on the pre-activation"),
+):
+    registry.register_mutant(_m)
+
+
+# --- bad input (docs/bad-input.md) ------------------------------------------------------------
+
+
+def _t(*shape, dt=torch.float64):
+    return torch.zeros(shape, dtype=dt)
+
+
+def _ok(**over):
+    args = {"x": _t(1, 3, 2), "gate_x": _t(1, 3, 2), "gate_a": _t(1, 3, 2), "a_param": _t(2)}
+    return {**args, **over}
+
+
+_BAD = [
+    ("x 2-d", "x", ValueError, lambda f: f(**_ok(x=_t(3, 2)))),
+    ("x of length 0", "x", ValueError,
+     lambda f: f(**_ok(x=_t(1, 0, 2), gate_x=_t(1, 0, 2), gate_a=_t(1, 0, 2)))),
+    ("x integer", "x", TypeError, lambda f: f(**_ok(x=torch.zeros(1, 3, 2, dtype=torch.int64)))),
+    ("x complex", "x", TypeError, lambda f: f(**_ok(x=_t(1, 3, 2, dt=torch.complex128)))),
+    ("gate_x of another shape", "gate_x", ValueError, lambda f: f(**_ok(gate_x=_t(1, 4, 2)))),
+    ("gate_a of another precision", "gate_a", TypeError,
+     lambda f: f(**_ok(gate_a=_t(1, 3, 2, dt=torch.float32)))),
+    ("a_param of another width", "a_param", ValueError, lambda f: f(**_ok(a_param=_t(3)))),
+    ("reset not bool", "reset", TypeError, lambda f: f(**_ok(), reset=_t(1, 3))),
+    ("reset of another length", "reset", ValueError,
+     lambda f: f(**_ok(), reset=torch.zeros(1, 4, dtype=torch.bool))),
+    ("h0 with the L axis", "h0", ValueError, lambda f: f(**_ok(), h0=_t(1, 3, 2))),
+    ("h0 of another precision", "h0", TypeError,
+     lambda f: f(**_ok(), h0=_t(1, 2, dt=torch.float32))),
+    ("unknown method", "method", ValueError, lambda f: f(**_ok(), method="logspace")),
+]
+for _name, _arg, _err, _call in _BAD:
+    registry.register_bad_input(BadInput("rg_lru", _name, _arg, _err, _call))
