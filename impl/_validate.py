@@ -120,6 +120,13 @@ def positive_int(name: str, value) -> int:
     return value
 
 
+def flag(name: str, value) -> bool:
+    """A Python bool (TypeError for anything else, 1 and 0 included)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name}: expected a bool, got {type(value).__name__}")
+    return value
+
+
 def method(name: str, value, allowed) -> str:
     if value not in allowed:
         raise ValueError(f"{name}: expected one of {sorted(allowed)}, got {value!r}")

@@ -58,7 +58,6 @@ import math
 import torch
 
 from ssmspec.impl import _validate as v
-from ssmspec.impl.kernels import _flag, _length
 
 CHUNK_ELEMENTS = 1 << 18  # H·N·chunk per float64 half-buffer of the Cauchy sums (2 MiB)
 
@@ -88,13 +87,13 @@ def _check_system(Lambda, P, Q, B, C, log_dt):
     v.real_of("log_dt", log_dt, "Lambda", Lambda, (H,), "(one per channel)")
 
 
-def _wide(Lambda, P, Q, B, C, log_dt):
+def widened(Lambda, P, Q, B, C, log_dt):
     c = torch.complex128
     return (Lambda.to(c), P.to(c), Q.to(c), B.to(c), C.to(c),
             torch.exp(log_dt.to(torch.float64)))
 
 
-def _full(x: torch.Tensor, conj_half: bool) -> torch.Tensor:
+def full_states(x: torch.Tensor, conj_half: bool) -> torch.Tensor:
     return torch.cat([x, x.conj()], dim=-1) if conj_half else x
 
 
@@ -128,7 +127,7 @@ def c_tilde(lam, P, Q, C, dt, L: int, conj_half: bool,
     F₀ = Ā − I is formed in float64; the squarings run in `work` (float64, or float32 for a
     complex64 kernel: the O(n³ log L) part, and the bound's m_C term admits powering Ā in the
     working format)."""
-    F = abar_minus_identity(_full(lam, conj_half), _full(P, conj_half), _full(Q, conj_half), dt)
+    F = abar_minus_identity(*(full_states(x, conj_half) for x in (lam, P, Q)), dt)
     if conj_half:
         F = _real_form(F)
         # 2·Re(Cᵀh) = c_r·x with x = (Re h, Im h)
@@ -236,9 +235,9 @@ def dplr_kernel(Lambda: torch.Tensor, P: torch.Tensor, Q: torch.Tensor, B: torch
     system (False). Takes the true C (computes C̃ for this L). Returns Lambda's real dtype.
     """
     _check_system(Lambda, P, Q, B, C, log_dt)
-    L = _length(L)
-    _flag("conj_half", conj_half)
-    lam, p, q, b, c, dt = _wide(Lambda, P, Q, B, C, log_dt)
+    L = v.positive_int("L", L)
+    v.flag("conj_half", conj_half)
+    lam, p, q, b, c, dt = widened(Lambda, P, Q, B, C, log_dt)
     Ct = c_tilde(lam, p, q, c, dt, L, conj_half, v.real_dtype(Lambda.dtype))
     K = torch.fft.irfft(spectrum(lam, p, q, b, Ct, dt, L, conj_half), n=L)
     return K.to(v.real_dtype(Lambda.dtype))
@@ -280,8 +279,8 @@ def dplr_step(Lambda: torch.Tensor, P: torch.Tensor, Q: torch.Tensor, B: torch.T
     """
     _check_system(Lambda, P, Q, B, C, log_dt)
     _check_step(Lambda, state, u)
-    _flag("conj_half", conj_half)
-    lam, p, q, b, c, dt = _wide(Lambda, P, Q, B, C, log_dt)
+    v.flag("conj_half", conj_half)
+    lam, p, q, b, c, dt = widened(Lambda, P, Q, B, C, log_dt)
     h, uw = state.to(torch.complex128), u.to(torch.float64)
     half = (dt / 2)[:, None]
     Qc = q.conj()

@@ -38,7 +38,7 @@ Algorithm: the per-state coefficient is formed in complex128 without cancellatio
 the limit along the real axis, at Λ = 0) and 1/Σ_r e^{rz} = φ₁(z)/(L·φ₁(Lz)) (φ₁ = expm1(z)/z),
 so Λ → 0 and z → 0 lose nothing; for Re z > 0 (softmax only) the row is taken reversed,
 e^{lz}/Σ_r e^{rz} = e^{(L−1−l)(−z)}/Σ_s e^{s(−z)}, so no power overflows. The powers and the
-contraction over N are `ssmspec.impl.kernels._vandermonde` (float64 exponents, the sum as a
+contraction over N are `ssmspec.impl.kernels.vandermonde` (float64 exponents, the sum as a
 batched matmul in the working format, O(H·N·√L) memory, no loop over L).
 
 Formats: c128, c64 (complex Λ, W); the output K (H, L) has Λ's real dtype.
@@ -50,7 +50,7 @@ import torch
 
 from ssmspec.impl import _validate as v
 from ssmspec.impl.discretization import phi1
-from ssmspec.impl.kernels import _vandermonde
+from ssmspec.impl.kernels import vandermonde
 
 METHODS = ("exp", "softmax")
 
@@ -110,13 +110,13 @@ def dss_kernel(Lambda: torch.Tensor, W: torch.Tensor, log_dt: torch.Tensor, L: i
     z, z_over_lam = dss_z(lam, log_dt, log_dt_im)
     work = v.work_dtype(v.real_dtype(Lambda.dtype))
     if method == "exp":
-        K = _vandermonde(w * z_over_lam * phi1(z), z, L, work)
+        K = vandermonde(w * z_over_lam * phi1(z), z, L, work)
         return K.to(v.real_dtype(Lambda.dtype))
     flip = z.real > 0
     zs = torch.where(flip, -z, z)  # Re zs ≤ 0: the row's largest term is its first
     coef = w / lam * phi1(zs) / (L * phi1(L * zs))
     zero = torch.zeros((), dtype=coef.dtype, device=coef.device)
-    K = _vandermonde(torch.where(flip, zero, coef), zs, L, work)
+    K = vandermonde(torch.where(flip, zero, coef), zs, L, work)
     if bool(flip.any()):
-        K = K + _vandermonde(torch.where(flip, coef, zero), zs, L, work).flip(-1)
+        K = K + vandermonde(torch.where(flip, coef, zero), zs, L, work).flip(-1)
     return K.to(v.real_dtype(Lambda.dtype))

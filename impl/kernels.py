@@ -49,21 +49,11 @@ METHODS = ("zoh", "bilinear", "zoh_approx")
 EMA_METHODS = ("mega",)
 
 
-def _length(L) -> int:
-    return v.positive_int("L", L)
-
-
-def _flag(name: str, x) -> bool:
-    if not isinstance(x, bool):
-        raise TypeError(f"{name}: expected a bool, got {type(x).__name__}")
-    return x
-
-
 def _wide(dtype: torch.dtype) -> torch.dtype:
     return torch.complex128 if dtype.is_complex else torch.float64
 
 
-def _powers(w: torch.Tensor, e: torch.Tensor, negative: torch.Tensor | None = None):
+def powers(w: torch.Tensor, e: torch.Tensor, negative: torch.Tensor | None = None):
     """exp(e·w) for w (..., N) float64/complex128 and exponents e (K,) float64: (..., N, K).
 
     e = 0 gives exactly 1 even where w = −inf (Ā = 0); `negative` marks real bases < 0, whose
@@ -82,7 +72,7 @@ def _powers(w: torch.Tensor, e: torch.Tensor, negative: torch.Tensor | None = No
     return mag
 
 
-def _vandermonde(W: torch.Tensor, w: torch.Tensor, L: int, work: torch.dtype, negative=None):
+def vandermonde(W: torch.Tensor, w: torch.Tensor, L: int, work: torch.dtype, negative=None):
     """Re Σ_n W[h, n]·exp(l·w[h, n]) for l < L, in `work` (real), from float64 W and w.
 
     The sum runs as a batched matmul in the working format; see the module docstring.
@@ -93,8 +83,8 @@ def _vandermonde(W: torch.Tensor, w: torch.Tensor, L: int, work: torch.dtype, ne
     rdt = torch.float64
     j = torch.arange(T, dtype=rdt, device=W.device)
     c0 = torch.arange(nc, dtype=rdt, device=W.device) * T
-    inner = _powers(w, j, negative)  # (H, N, T)
-    anchor = W[..., None] * _powers(w, c0, negative)  # (H, N, nc)
+    inner = powers(w, j, negative)  # (H, N, T)
+    anchor = W[..., None] * powers(w, c0, negative)  # (H, N, nc)
     real_work = work.to_real() if work.is_complex else work
     if inner.is_complex() or anchor.is_complex():
         anchor = anchor.to(torch.complex128) if not anchor.is_complex() else anchor
@@ -140,7 +130,7 @@ def discretize_wide(Lambda, B, log_dt, method: str):
     return abar, bbar, w, negative
 
 
-def _check_diag(Lambda, B, C, log_dt, L, method, conj_half):
+def check_diag(Lambda, B, C, log_dt, L, method, conj_half):
     v.method("method", method, METHODS)
     v.tensor("Lambda", Lambda)
     if Lambda.ndim != 2 or Lambda.shape[-1] < 1:
@@ -148,8 +138,8 @@ def _check_diag(Lambda, B, C, log_dt, L, method, conj_half):
     v.like("B", B, "Lambda", Lambda)
     v.like("C", C, "Lambda", Lambda)
     v.real_of("log_dt", log_dt, "Lambda", Lambda, Lambda.shape[:1], "(one per channel)")
-    _flag("conj_half", conj_half)
-    return _length(L)
+    v.flag("conj_half", conj_half)
+    return v.positive_int("L", L)
 
 
 def diag_kernel(Lambda: torch.Tensor, B: torch.Tensor, C: torch.Tensor, log_dt: torch.Tensor,
@@ -162,16 +152,16 @@ def diag_kernel(Lambda: torch.Tensor, B: torch.Tensor, C: torch.Tensor, log_dt: 
     K = 2·Re(S) if True (the factor 2 for real Λ too, as S4), Re(S) if False. Returns Lambda's
     real dtype.
     """
-    L = _check_diag(Lambda, B, C, log_dt, L, method, conj_half)
+    L = check_diag(Lambda, B, C, log_dt, L, method, conj_half)
     _, bbar, w, negative = discretize_wide(Lambda, B, log_dt, method)
     c = C.to(bbar.dtype)
-    K = _vandermonde(c * bbar, w, L, v.work_dtype(Lambda.dtype), negative)
+    K = vandermonde(c * bbar, w, L, v.work_dtype(Lambda.dtype), negative)
     if conj_half:
         K = K + K  # exact
     return K.to(v.real_dtype(Lambda.dtype))
 
 
-def _check_ema(delta, alpha, beta, gamma, L):
+def check_ema(delta, alpha, beta, gamma, L):
     v.real_tensor("delta", delta)
     if delta.ndim != 3 or delta.shape[-1] != 1 or delta.shape[1] < 1:
         raise ValueError(
@@ -183,7 +173,7 @@ def _check_ema(delta, alpha, beta, gamma, L):
         v.same_dtype(name, x, "delta", delta)
         v.same_device(name, x, "delta", delta)
         v.shape(name, x, shape, "(D, ndim, 1)" if len(shape) == 3 else "(D, ndim)")
-    return _length(L)
+    return v.positive_int("L", L)
 
 
 def ema_log_q(delta64: torch.Tensor, alpha64: torch.Tensor):
@@ -211,7 +201,7 @@ def ema_kernel(delta: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor, gam
     method: 'mega' (the official parameterisation, the only one). Returns delta's dtype.
     """
     v.method("method", method, EMA_METHODS)
-    L = _check_ema(delta, alpha, beta, gamma, L)
+    L = check_ema(delta, alpha, beta, gamma, L)
     W, logq = ema_weights(delta, alpha, beta, gamma)
-    K = _vandermonde(W, logq, L, v.work_dtype(delta.dtype))
+    K = vandermonde(W, logq, L, v.work_dtype(delta.dtype))
     return K.to(delta.dtype)

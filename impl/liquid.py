@@ -71,7 +71,7 @@ import torch
 
 from ssmspec.impl import _validate as v
 from ssmspec.impl import convolution as conv
-from ssmspec.impl.kernels import _check_diag, _vandermonde, discretize_wide
+from ssmspec.impl.kernels import check_diag, discretize_wide, vandermonde
 
 METHODS = ("pb", "kb")
 
@@ -80,14 +80,14 @@ def _order(order) -> int:
     return v.positive_int("order", order)
 
 
-def _bilinear(Lambda, B, C, log_dt):
+def bilinear_terms(Lambda, B, C, log_dt):
     """(C per state, B̄, w = log Ā, negative) in float64/complex128 (bilinear, as diag_kernel)."""
     _, bbar, w, negative = discretize_wide(Lambda, B, log_dt, "bilinear")
     return C.to(bbar.dtype), bbar, w, negative
 
 
 def _kernels(Lambda, B, C, log_dt, L, order, method, conj_half):
-    c, bbar, w, negative = _bilinear(Lambda, B, C, log_dt)
+    c, bbar, w, negative = bilinear_terms(Lambda, B, C, log_dt)
     work = v.work_dtype(Lambda.dtype)
     rdt = v.real_dtype(work)
     out = []
@@ -97,7 +97,7 @@ def _kernels(Lambda, B, C, log_dt, L, order, method, conj_half):
             power = power * bbar
         W = c * power
         if p == 1 or method == "kb":
-            K = _vandermonde(W, w, L, work, negative)
+            K = vandermonde(W, w, L, work, negative)
         else:
             K = torch.zeros(W.shape[0], L, dtype=rdt, device=W.device)
             K[:, 0] = (W.real if W.is_complex() else W).sum(-1).to(rdt)
@@ -114,7 +114,7 @@ def liquid_kernel(Lambda: torch.Tensor, B: torch.Tensor, C: torch.Tensor, log_dt
     Returns Lambda's real dtype on Lambda's device.
     """
     v.method("method", method, METHODS)
-    L = _check_diag(Lambda, B, C, log_dt, L, "bilinear", conj_half)
+    L = check_diag(Lambda, B, C, log_dt, L, "bilinear", conj_half)
     order = _order(order)
     return _kernels(Lambda, B, C, log_dt, L, order, method, conj_half).to(
         v.real_dtype(Lambda.dtype))
@@ -168,7 +168,7 @@ def liquid_conv(u: torch.Tensor, Lambda: torch.Tensor, B: torch.Tensor, C: torch
         raise ValueError(f"u: expected {Lambda.shape[0]} channels (those of Lambda), got shape "
                          f"{tuple(u.shape)}")
     L = u.shape[-1]
-    _check_diag(Lambda, B, C, log_dt, L, "bilinear", conj_half)
+    check_diag(Lambda, B, C, log_dt, L, "bilinear", conj_half)
     order = _order(order)
     work = v.work_dtype(u.dtype)
     K = _kernels(Lambda, B, C, log_dt, L, order, method, conj_half).to(work)  # (P, H, L)

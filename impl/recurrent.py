@@ -20,7 +20,7 @@ Numerics:
   relative error |log q|·u grows as q → 0; q = 0 exactly when both terms underflow).
 - `diag_ssm` has no loop over L: y is diag_kernel + FFT convolution (`causal_conv`), plus the
   state's free response Re Σ_n (C_n Ā_n h0_n)·Ā_n^t evaluated as a chunked Vandermonde product
-  (the kernels' `_vandermonde`: powers exp(l·log Ā) formed in float64 from log Ā, never a rounded
+  (the kernels' `vandermonde`: powers exp(l·log Ā) formed in float64 from log Ā, never a rounded
   Ā raised to l); the final state's Σ_s Ā^{L−1−s} u_s is the same split l = c·T + j, T = ⌈√L⌉,
   as two contractions: memory O(batch·H·N·√L).
 - fp16/bf16 (ema_step) are computed in fp32 and rounded once.
@@ -38,12 +38,12 @@ import torch
 from ssmspec.impl import _validate as v
 from ssmspec.impl.convolution import causal_conv
 from ssmspec.impl.kernels import (
-    _check_diag,
-    _check_ema,
-    _powers,
-    _vandermonde,
+    check_diag,
+    check_ema,
     diag_kernel,
     discretize_wide,
+    powers,
+    vandermonde,
 )
 
 METHODS = ("zoh", "bilinear", "zoh_approx")
@@ -77,7 +77,7 @@ def diag_step(Lambda: torch.Tensor, B: torch.Tensor, C: torch.Tensor, log_dt: to
     'bilinear' | 'zoh_approx'; conj_half: f = 2 if True else 1.
     Returns (state' (batch, H, N) Lambda's dtype, y (batch, H) Lambda's real dtype).
     """
-    _check_diag(Lambda, B, C, log_dt, 1, method, conj_half)
+    check_diag(Lambda, B, C, log_dt, 1, method, conj_half)
     H, N = Lambda.shape
     if not isinstance(state, torch.Tensor) or state.ndim != 3:
         v.tensor("state", state)
@@ -104,7 +104,7 @@ def ema_step(delta: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor, gamma
     delta, alpha, beta: (D, ndim, 1) real; gamma: (D, ndim); state: (batch, D, ndim); x:
     (batch, D); all delta's dtype (fp64, fp32, fp16, bf16). Returns (state', y (batch, D)).
     """
-    _check_ema(delta, alpha, beta, gamma, 1)
+    check_ema(delta, alpha, beta, gamma, 1)
     D, n = gamma.shape
     if not isinstance(state, torch.Tensor) or state.ndim != 3:
         v.tensor("state", state)
@@ -138,8 +138,8 @@ def _final_state_sum(u: torch.Tensor, w: torch.Tensor, negative, work: torch.dty
     T = max(1, math.isqrt(L - 1) + 1) if L > 1 else 1
     nc = -(-L // T)
     dev = u.device
-    inner = _powers(w, torch.arange(T, dtype=torch.float64, device=dev), negative)  # (H, N, T)
-    anchor = _powers(w, torch.arange(nc, dtype=torch.float64, device=dev) * T, negative)
+    inner = powers(w, torch.arange(T, dtype=torch.float64, device=dev), negative)  # (H, N, T)
+    anchor = powers(w, torch.arange(nc, dtype=torch.float64, device=dev) * T, negative)
     ur = torch.nn.functional.pad(u.flip(-1).to(work), (0, nc * T - L)).reshape(batch, H, nc, T)
     if inner.is_complex():
         ur = ur.to(work if work.is_complex else torch.complex64)
@@ -163,7 +163,7 @@ def diag_ssm(u: torch.Tensor, Lambda: torch.Tensor, B: torch.Tensor, C: torch.Te
     final_state (batch, H, N) Lambda's dtype). K is diag_kernel(Lambda, B, C, log_dt, L, method,
     conj_half); (Ā, B̄) are its discretisation.
     """
-    _check_diag(Lambda, B, C, log_dt, 1, method, conj_half)
+    check_diag(Lambda, B, C, log_dt, 1, method, conj_half)
     H, N = Lambda.shape
     v.tensor("u", u)
     if u.ndim != 3 or u.shape[1] != H or u.shape[2] < 1:
@@ -184,8 +184,8 @@ def diag_ssm(u: torch.Tensor, Lambda: torch.Tensor, B: torch.Tensor, C: torch.Te
         W = (C.to(abar.dtype) * abar * h0).reshape(batch * H, N)
         ww = w.repeat(batch, 1)
         neg = negative.repeat(batch, 1) if negative is not None else None
-        free = _vandermonde(W, ww, L, work, neg).reshape(batch, H, L).to(rwork)
+        free = vandermonde(W, ww, L, work, neg).reshape(batch, H, L).to(rwork)
         y = y + (free + free if conj_half else free)
         last = torch.tensor([float(L)], dtype=torch.float64, device=u.device)
-        final = final + (_powers(w, last, negative)[..., 0] * h0).to(work)
+        final = final + (powers(w, last, negative)[..., 0] * h0).to(work)
     return y.to(v.real_dtype(Lambda.dtype)), final.to(Lambda.dtype)

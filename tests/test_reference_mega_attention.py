@@ -33,7 +33,7 @@ def test_bias_layout_is_megas_simple_relative_bias():
     b = w[P - n:P + n - 1]
     t = np.tile(np.pad(b, (0, n)), n)[:-n].reshape(n, 3 * n - 2)
     r = (2 * n - 1) // 2
-    assert np.array_equal(t[:, r:t.shape[1] - r], rnp._rel(w, n))
+    assert np.array_equal(t[:, r:t.shape[1] - r], rnp.relative_bias_matrix(w, n))
 
 
 def test_laplace_constants_are_the_papers():

@@ -21,7 +21,7 @@ import triton
 import triton.language as tl
 
 from ssmspec.impl import _validate as v
-from ssmspec.impl.kernels import _check_diag, _check_ema, discretize_wide, ema_weights
+from ssmspec.impl.kernels import check_diag, check_ema, discretize_wide, ema_weights
 from ssmspec.impl.triton import interpreted, kernel_device
 
 METHODS = ("zoh", "bilinear", "zoh_approx")
@@ -87,7 +87,7 @@ def vandermonde(W: torch.Tensor, w: torch.Tensor, L: int, out_dtype: torch.dtype
 
 
 def _diag(Lambda, B, C, log_dt, L, method="zoh", conj_half=True, drop_tail=False):
-    L = _check_diag(Lambda, B, C, log_dt, L, method, conj_half)
+    L = check_diag(Lambda, B, C, log_dt, L, method, conj_half)
     kernel_device("Lambda", Lambda)
     _, bbar, w, negative = discretize_wide(Lambda, B, log_dt, method)
     c = C.to(bbar.dtype)
@@ -117,7 +117,7 @@ def ema_kernel(delta: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor, gam
     q = 1 − σ(δ)σ(α). delta, alpha, beta: (D, ndim, 1); gamma: (D, ndim), one real dtype; L >= 1.
     Returns delta's dtype, on its device."""
     v.method("method", method, EMA_METHODS)
-    L = _check_ema(delta, alpha, beta, gamma, L)
+    L = check_ema(delta, alpha, beta, gamma, L)
     kernel_device("delta", delta)
     W, logq = ema_weights(delta, alpha, beta, gamma)
     return vandermonde(W, logq, L, delta.dtype)

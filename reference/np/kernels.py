@@ -65,7 +65,7 @@ def _powers(w, e):
     return mag
 
 
-def _kernel(W, w, L, factor, n_states, g0=0.0, kappa=1.0):
+def exp_sum_with_bound(W, w, L, factor, n_states, g0=0.0, kappa=1.0):
     """(K, M, G) of factor·Re Σ_n W_n exp(l·w_n); chunks of CHUNK over l; `g0` a per-state
     growth added to N + 1 (zoh: |ΔΛ|, the rounding of z moving φ₁(z) in B̄), `kappa` a per-state
     factor on l·|w| (the EMA's conditioning of w from its inputs). W and w long double;
@@ -97,7 +97,7 @@ def diag_kernel_with_bound(Lambda, B, C, log_dt, L, method="zoh", conj_half=True
     dt, z, w = _logpow(Lambda, log_dt, method)
     W = C.astype(z.dtype) * _bbar(dt, z, B, method)
     g0 = np.abs(z) if method == "zoh" else np.zeros(z.shape)
-    return _kernel(W, w, L, 2.0 if conj_half else 1.0, Lambda.shape[-1], g0)
+    return exp_sum_with_bound(W, w, L, 2.0 if conj_half else 1.0, Lambda.shape[-1], g0)
 
 
 def diag_kernel(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
@@ -121,7 +121,8 @@ def ema_kernel_with_bound(delta, alpha, beta, gamma, L):
     beta, gamma = np.asarray(beta)[..., 0], np.asarray(gamma)
     p, logq = ema_log_q(delta.astype(LD()), alpha.astype(LD()))
     W = gamma * np.sqrt(LD()(1) / gamma.shape[1]) * p * beta
-    return _kernel(W, logq, L, 1.0, gamma.shape[1], kappa=ema_log_q_condition(delta, alpha))
+    return exp_sum_with_bound(W, logq, L, 1.0, gamma.shape[1],
+                              kappa=ema_log_q_condition(delta, alpha))
 
 
 def ema_log_q_condition(delta, alpha):

@@ -1,7 +1,8 @@
 """Liquid-S4's liquid kernels and output in long double (x87), and their bounds' magnitudes and
 growths; definitions in `ssmspec.reference.mp.liquid`.
 
-Kernels, elementwise: the diagonal kernel's pass (`ssmspec.reference.np.kernels._kernel`) with
+Kernels, elementwise: the diagonal kernel's pass
+(`ssmspec.reference.np.kernels.exp_sum_with_bound`) with
 W_p = C·B̄^p and w = log Ā = 2·atanh(ΔΛ/2), so M_p = f·Σ_n |W_p,n|·|Ā_n|^l and
 G_p = Σ_n (N + 1 + g0_p + l·|w_n|)·|term| / Σ|term| with g0_p = p + 2 (B̄'s division and
 product, then p − 1 products for the power, each moving W_p by ~u relative). 'pb' orders ≥ 2:
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ssmspec.reference.np.kernels import _kernel
+from ssmspec.reference.np.kernels import exp_sum_with_bound
 from ssmspec.reference.np.precision import CLD, LD
 
 
@@ -47,7 +48,7 @@ def liquid_kernel_with_bound(Lambda, B, C, log_dt, L, order, method="pb", conj_h
         W = c * bbar**p
         g0 = np.full(W.shape, p + 2.0)
         if p == 1 or method == "kb":
-            K[p - 1], M[p - 1], G[p - 1] = _kernel(W, w, L, f, N, g0)
+            K[p - 1], M[p - 1], G[p - 1] = exp_sum_with_bound(W, w, L, f, N, g0)
         else:
             K[p - 1, :, 0] = (f * np.real(W.sum(-1))).astype(np.float64)
             M[p - 1, :, 0] = (f * np.abs(W).sum(-1)).astype(np.float64)

@@ -51,7 +51,7 @@ def windows(L: int, chunk):
     return [(s, min(L, s + c)) for s in range(0, L, c)]
 
 
-def _rel(bias, n):
+def relative_bias_matrix(bias, n):
     P = (len(bias) + 1) // 2
     i = np.arange(n)
     return np.asarray(bias)[P - 1 + i[None, :] - i[:, None]]
@@ -81,7 +81,7 @@ def attention_with_bound(q, k, v, bias, fn, chunk=None, mask=None, u=2.0**-53):
         n = valid.sum(axis=-1, keepdims=True)  # (n, 1)
         scale = 1 / math.sqrt(S) if fn == "softmax" else 1 / n
         qa, ka, va = q[:, a:b].astype(LD()), k[:, a:b].astype(LD()), v[:, a:b]
-        rel = _rel(bias, n_all)
+        rel = relative_bias_matrix(bias, n_all)
         s = np.einsum("bis,bjs->bij", qa, ka) * scale + rel
         sabs = np.einsum("bis,bjs->bij", np.abs(qa), np.abs(ka)) * scale + np.abs(rel)
         sabs = sabs.astype(np.float64)

@@ -113,7 +113,7 @@ def _score_perturbation(fn, q, k, dq, dk, n, S, u):
 def _weights(fn, q, k, bias, n, S):
     """(scores, weights) of one window, float64, from long double."""
     scale = 1 / math.sqrt(S) if fn == "softmax" else 1 / n
-    s = np.einsum("bis,bjs->bij", _ld(q), _ld(k)) * scale + _ld(att._rel(bias, n))
+    s = np.einsum("bis,bjs->bij", _ld(q), _ld(k)) * scale + _ld(att.relative_bias_matrix(bias, n))
     if fn == "softmax":
         ex = np.exp(s - s.max(axis=-1, keepdims=True))
         A = ex / ex.sum(axis=-1, keepdims=True)

@@ -242,7 +242,7 @@ def worst_case_bound(case: Case) -> np.ndarray:
     return higham_bound(C_WORST, case.dtype, 1.0, worst_case_magnitude(case))
 
 
-def _bench_system(fmt: str, H: int = 256, N: int = 64, seed: int = 0) -> dict:
+def bench_system(fmt: str, H: int = 256, N: int = 64, seed: int = 0) -> dict:
     """LegS NPLR (2N = 128, conj half of N = 64), C complex normal, Δ log-uniform [1e-3, 1e-1]."""
     rng = np.random.default_rng(seed)
     lam, Pt, Bt, _ = ref_hippo.nplr("legs", 2 * N)
@@ -256,7 +256,7 @@ def _bench_system(fmt: str, H: int = 256, N: int = 64, seed: int = 0) -> dict:
 def bench_kernel(fmt: str, stride: int = 1) -> Case:
     """The realistic-size case (H = 256, N = 64 LegS, conj half, L = 4096); `stride` keeps every
     stride-th channel (the same N and L, fewer channels: a cheaper witness across the Δ range)."""
-    arrays = _bench_system(fmt)
+    arrays = bench_system(fmt)
     arrays = {k: x[:, ::stride] if k in ("P", "Q") else x[::stride] for k, x in arrays.items()}
     return Case(arrays, fmt, {"L": 4096, "conj_half": True, "kind": "legs"})
 
@@ -347,7 +347,7 @@ def _step_magnitude(case: Case, method: str):
 
 
 def bench_step(fmt: str) -> Case:
-    arrays = _bench_system(fmt)
+    arrays = bench_system(fmt)
     rng = np.random.default_rng(1)
     arrays["state"] = representable(_cnormal(rng, (16, 256, 64)), fmt)
     arrays["u"] = representable(rng.normal(size=(16, 256)), fmt)

@@ -48,7 +48,7 @@ from ssmspec.specs.dplr import (
     KERNEL,
     STEP,
     SYSTEM,
-    _bench_system,
+    bench_system,
     kernel_cases,
     step_cases,
 )
@@ -211,14 +211,14 @@ for _law in (
 # --- mutants ----------------------------------------------------------------------------------
 
 
-def _generic(Lambda, P, Q, B, C, log_dt, L, conj_half=True, omega=None, ct_length=None,
+def generic_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half=True, omega=None, ct_length=None,
              conj_q=True, limit=True):
     """The §5 route with complex g(ω) in complex128, materialised (small sizes), with one knob per
     mutant: `omega` (L,) complex128 roots to use, `ct_length` the length C̃ is formed for,
     `conj_q` whether Q enters conjugated, `limit` whether ω = −1 takes the exact limit."""
-    lam, p, q, b, c, dt = impl._wide(Lambda, P, Q, B, C, log_dt)
+    lam, p, q, b, c, dt = impl.widened(Lambda, P, Q, B, C, log_dt)
     Ct = impl.c_tilde(lam, p, q, c, dt, ct_length or L, conj_half)
-    full = lambda x: impl._full(x, conj_half)  # noqa: E731
+    full = lambda x: impl.full_states(x, conj_half)  # noqa: E731
     lam_f, P_f, Q_f, B_f, C_f = full(lam), full(p), full(q), full(b), full(Ct)
     if omega is None:
         omega = torch.polar(torch.ones(L, dtype=torch.float64),
@@ -248,11 +248,11 @@ def _generic(Lambda, P, Q, B, C, log_dt, L, conj_half=True, omega=None, ct_lengt
 def roots_by_repeated_multiplication(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
     w1 = torch.polar(torch.ones((), dtype=torch.float32), torch.tensor(-2 * math.pi / L))
     w = torch.cat([torch.ones(1, dtype=torch.complex64), w1.to(torch.complex64).expand(L - 1)])
-    return _generic(Lambda, P, Q, B, C, log_dt, L, conj_half, omega=torch.cumprod(w, 0))
+    return generic_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half, omega=torch.cumprod(w, 0))
 
 
 def stale_c_tilde(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
-    return _generic(Lambda, P, Q, B, C, log_dt, L, conj_half, ct_length=max(1, L // 2))
+    return generic_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half, ct_length=max(1, L // 2))
 
 
 def no_omega_limit(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
@@ -262,17 +262,17 @@ def no_omega_limit(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
     k = torch.arange(L)
     c = torch.where(4 * k == 2 * L, -1.0, c)
     s = torch.where((4 * k == 2 * L) | (k == 0), 0.0, s)
-    return _generic(Lambda, P, Q, B, C, log_dt, L, conj_half, omega=torch.complex(c, s),
+    return generic_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half, omega=torch.complex(c, s),
                     limit=False)
 
 
 def q_not_conjugated(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
-    return _generic(Lambda, P, Q, B, C, log_dt, L, conj_half, conj_q=False)
+    return generic_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half, conj_q=False)
 
 
-def _slow_witness(fmt: str, L: int, conj_half: bool = True) -> Case:
+def slow_witness(fmt: str, L: int, conj_half: bool = True) -> Case:
     """LegS NPLR, N = 4 stored, H = 2, Δ = 1e-3 and 2e-3: slow decay (K spread over all l)."""
-    a = _bench_system(fmt, H=2, N=4, seed=3)
+    a = bench_system(fmt, H=2, N=4, seed=3)
     a["log_dt"] = representable(np.log([1e-3, 2e-3]), fmt)
     return Case(a, fmt, {"L": L, "conj_half": conj_half, "kind": "legs"})
 
@@ -318,12 +318,12 @@ for _m in (
            FORMATS, "y = Re(C·h) of the state before the update", _step_witness),
     Mutant("dplr_kernel", "roots_by_repeated_multiplication", roots_by_repeated_multiplication,
            "bilinear", ("c64",), "ω_k = ω₁^k by a complex64 cumulative product: k·u drift",
-           lambda fmt: _slow_witness(fmt, 4096), search=False),
+           lambda fmt: slow_witness(fmt, 4096), search=False),
     Mutant("dplr_kernel", "stale_c_tilde", stale_c_tilde, "bilinear", FORMATS,
-           "C̃ formed for L/2 and reused at L", lambda fmt: _slow_witness(fmt, 64)),
+           "C̃ formed for L/2 and reused at L", lambda fmt: slow_witness(fmt, 64)),
     Mutant("dplr_kernel", "no_omega_limit", no_omega_limit, "bilinear", FORMATS,
            "ω = −1 exactly and the raw 2/(1 + ω)·(…): 0·∞ = NaN at k = L/2",
-           lambda fmt: _slow_witness(fmt, 16)),
+           lambda fmt: slow_witness(fmt, 16)),
     Mutant("dplr_kernel", "q_not_conjugated", q_not_conjugated, "bilinear", FORMATS,
            "Woodbury with k(Q, P), k(Q, B): Q not conjugated", _random_witness),
 ):

@@ -7,8 +7,8 @@ L = 4096: `ssmspec.specs.dplr.bench_kernel`).
   k·u (k times the angle error of ω₁, plus the rounding of the power itself), so K̂ is evaluated
   at points up to ~L·u away from the true roots: K picks up an error ~L·u·|ω·dK̂/dω|, against
   the u·|ω·dK̂/dω| a correctly rounded root costs (which the bound admits). Everything else
-  runs exactly (the §5 route in complex128, `ssmspec.specs.dplr_laws._generic`), so the witness
-  isolates the roots.
+  runs exactly (the §5 route in complex128, `ssmspec.specs.dplr_laws.generic_kernel`), so the
+  witness isolates the roots.
   Complex64 only: in complex128 the drift is L·2⁻⁵³, below the bound.
 
   Measured on the witness: err/bound 3.3–47 per channel in c64 (the built-in 1.3e-3 at most),
@@ -26,7 +26,7 @@ import torch
 from ssmspec import registry
 from ssmspec.spec import Mutant
 from ssmspec.specs.dplr import bench_kernel
-from ssmspec.specs.dplr_laws import _generic
+from ssmspec.specs.dplr_laws import generic_kernel
 
 WITNESS_STRIDE = 16  # 16 of the benchmark's 256 channels: its N = 64 and L = 4096, Δ across
 CHANNELS_PER_CALL = 8  # the materialised route holds (channels, n, L) complex128 arrays
@@ -37,7 +37,7 @@ def rounded_omega_powers(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
     w1 = torch.tensor(complex(math.cos(2 * math.pi / L), -math.sin(2 * math.pi / L)),
                       dtype=torch.complex64)
     omega = w1 ** torch.arange(L)
-    rows = [_generic(Lambda[s:s + CHANNELS_PER_CALL], P[:, s:s + CHANNELS_PER_CALL],
+    rows = [generic_kernel(Lambda[s:s + CHANNELS_PER_CALL], P[:, s:s + CHANNELS_PER_CALL],
                      Q[:, s:s + CHANNELS_PER_CALL], B[s:s + CHANNELS_PER_CALL],
                      C[s:s + CHANNELS_PER_CALL], log_dt[s:s + CHANNELS_PER_CALL], L, conj_half,
                      omega=omega)

@@ -45,7 +45,7 @@ from ssmspec.impl import ema as impl
 from ssmspec.reference.mp import recurrent as ref_mp
 from ssmspec.reference.np import recurrent as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
-from ssmspec.specs.kernels import _ema_param as ema_param
+from ssmspec.specs.kernels import ema_param
 from ssmspec.strategies import arrays as arrays_of
 from ssmspec.strategies import real_normals, representable, sequence_lengths, size
 

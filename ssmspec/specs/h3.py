@@ -216,7 +216,7 @@ LAYER_ARGS = ("q", "k", "v", "shift_B", "shift_C", "shift_D", "Lambda", "B", "C"
 COMPLEX_OF = {"fp64": "c128", "fp32": "c64"}
 
 
-def _seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, channels=None):
+def seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, channels=None):
     """The layer's arrays: q, k, v and the shift SSM's for `channels` model channels (H, one
     head per channel, by default; H·head_dim for `h3_multihead`), Λ, B, C, log Δ, D for H."""
     Hm = channels or H
@@ -240,22 +240,22 @@ def layer_cases(draw, fmt: str, method: str = "bilinear", length=None, head_dims
     N(0, 1); shift_B = e₀ half the time; Λ, B, C, log Δ as the `diag_kernel` strategy
     (complex). With `head_dims` (for `h3_multihead`) a head_dim d drawn from it, the model
     width H·d and params {'head_dim': d}."""
-    from ssmspec.specs.kernels import _coef_el, _lambda_el, log_dts
+    from ssmspec.specs.kernels import coef_elements, lambda_elements, log_dts
     from ssmspec.strategies import arrays as arrays_of
 
     Bn, H = draw(size("batch", st.integers(1, 2))), draw(size("H", st.integers(1, max_heads)))
     Ns, N = draw(size("N_s", st.integers(1, max_shift))), draw(size("N", st.integers(1, 4)))
     L = draw(size("L", length if length is not None else sequence_lengths(257, 16385)))
-    lam = draw(arrays_of((H, N), _lambda_el(True)))
-    b, c = draw(arrays_of((H, N), _coef_el(True))), draw(arrays_of((H, N), _coef_el(True)))
+    lam = draw(arrays_of((H, N), lambda_elements(True)))
+    b, c = (draw(arrays_of((H, N), coef_elements(True))) for _ in range(2))
     log_dt = draw(arrays_of((H,), log_dts()))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     e0 = draw(st.booleans())
     if head_dims is None:
-        return Case(_seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0),
+        return Case(seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0),
                     fmt, {})
     d = draw(st.sampled_from(head_dims))
-    return Case(_seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, H * d),
+    return Case(seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, H * d),
                 fmt, {"head_dim": d})
 
 
@@ -351,7 +351,7 @@ def _bench_layer(fmt: str) -> Case:
     rng = np.random.default_rng(0)
     lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
     c = (rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))) * 0.5
-    return Case(_seeded_layer_arrays(rng, 2, H, L, Ns, N, fmt, lam, np.ones((H, N)) + 0j, c,
+    return Case(seeded_layer_arrays(rng, 2, H, L, Ns, N, fmt, lam, np.ones((H, N)) + 0j, c,
                                      np.full(H, np.log(1e-2)), True), fmt, {})
 
 
@@ -500,7 +500,7 @@ def _layer_witness(fmt: str) -> Case:
     rng = np.random.default_rng(3)
     lam = np.array([[-0.5 + 0j, -0.5 + 1j * np.pi]] * 2)
     c = rng.normal(size=(2, 2)) + 1j * rng.normal(size=(2, 2))
-    return Case(_seeded_layer_arrays(rng, 1, 2, 6, 3, 2, fmt, lam, np.ones((2, 2)) + 0j, c,
+    return Case(seeded_layer_arrays(rng, 1, 2, 6, 3, 2, fmt, lam, np.ones((2, 2)) + 0j, c,
                                      np.full(2, np.log(0.1)), False), fmt, {})
 
 
@@ -518,7 +518,7 @@ for _m in (
 # --- the layer's bad input ----------------------------------------------------------------------
 
 
-def _layer_call(f, Bn=1, H=2, L=5, Ns=3, N=2, dt=torch.float64, **over):
+def layer_call(f, Bn=1, H=2, L=5, Ns=3, N=2, dt=torch.float64, **over):
     cdt = torch.complex64 if dt == torch.float32 else torch.complex128
     a = {"q": _x(Bn, H, L, dt=dt), "k": _x(Bn, H, L, dt=dt), "v_": _x(Bn, H, L, dt=dt),
          "shift_B": _x(H, Ns, dt=dt), "shift_C": _x(H, Ns, dt=dt), "shift_D": _x(H, dt=dt),
@@ -530,19 +530,19 @@ def _layer_call(f, Bn=1, H=2, L=5, Ns=3, N=2, dt=torch.float64, **over):
 
 
 for _name, _arg, _err, _call in [
-    ("q 2-d", "q", ValueError, lambda f: _layer_call(f, q=_x(2, 5))),
-    ("q complex", "q", TypeError, lambda f: _layer_call(f, q=_x(1, 2, 5, dt=torch.complex128))),
-    ("k of another length", "k", ValueError, lambda f: _layer_call(f, k=_x(1, 2, 4))),
+    ("q 2-d", "q", ValueError, lambda f: layer_call(f, q=_x(2, 5))),
+    ("q complex", "q", TypeError, lambda f: layer_call(f, q=_x(1, 2, 5, dt=torch.complex128))),
+    ("k of another length", "k", ValueError, lambda f: layer_call(f, k=_x(1, 2, 4))),
     ("v of another dtype", "v", TypeError,
-     lambda f: _layer_call(f, v_=_x(1, 2, 5, dt=torch.float32))),
-    ("shift_B for another H", "shift_B", ValueError, lambda f: _layer_call(f, shift_B=_x(3, 3))),
+     lambda f: layer_call(f, v_=_x(1, 2, 5, dt=torch.float32))),
+    ("shift_B for another H", "shift_B", ValueError, lambda f: layer_call(f, shift_B=_x(3, 3))),
     ("shift_C of another shape", "shift_C", ValueError,
-     lambda f: _layer_call(f, shift_C=_x(2, 4))),
-    ("D of the wrong shape", "D", ValueError, lambda f: _layer_call(f, D=_x(3))),
+     lambda f: layer_call(f, shift_C=_x(2, 4))),
+    ("D of the wrong shape", "D", ValueError, lambda f: layer_call(f, D=_x(3))),
     ("Lambda of another precision", "Lambda", TypeError,
-     lambda f: _layer_call(f, Lambda=_x(2, 2, dt=torch.complex64))),
+     lambda f: layer_call(f, Lambda=_x(2, 2, dt=torch.complex64))),
     ("Lambda for another H", "Lambda", ValueError,
-     lambda f: _layer_call(f, Lambda=_x(3, 2, dt=torch.complex128))),
-    ("unknown method", "method", ValueError, lambda f: _layer_call(f, method="direct")),
+     lambda f: layer_call(f, Lambda=_x(3, 2, dt=torch.complex128))),
+    ("unknown method", "method", ValueError, lambda f: layer_call(f, method="direct")),
 ]:
     registry.register_bad_input(BadInput("h3_layer", _name, _arg, _err, _call))

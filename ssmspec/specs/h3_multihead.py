@@ -46,12 +46,11 @@ from ssmspec.specs.h3 import (
     LAYER_ARGS,
     LAYER_DTYPES,
     MP_LAYER_MAX,
-    _layer_call,
-    _seeded_layer_arrays,
-    _x,
+    layer_call,
     layer_cases,
     layer_error_terms,
     layer_tensors,
+    seeded_layer_arrays,
 )
 from ssmspec.strategies import sequence_lengths
 
@@ -116,7 +115,7 @@ def _bench(fmt: str) -> Case:
     rng = np.random.default_rng(0)
     lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
     c = (rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))) * 0.5
-    return Case(_seeded_layer_arrays(rng, 1, H, L, Ns, N, fmt, lam, np.ones((H, N)) + 0j, c,
+    return Case(seeded_layer_arrays(rng, 1, H, L, Ns, N, fmt, lam, np.ones((H, N)) + 0j, c,
                                      np.full(H, np.log(1e-2)), True, H * d), fmt,
                 {"head_dim": d})
 
@@ -219,7 +218,7 @@ def _witness(fmt: str) -> Case:
     rng = np.random.default_rng(3)
     lam = np.array([[-0.5 + 0j, -0.5 + 1j * np.pi]] * 2)
     c = rng.normal(size=(2, 2)) + 1j * rng.normal(size=(2, 2))
-    return Case(_seeded_layer_arrays(rng, 1, 2, 6, 3, 2, fmt, lam, np.ones((2, 2)) + 0j, c,
+    return Case(seeded_layer_arrays(rng, 1, 2, 6, 3, 2, fmt, lam, np.ones((2, 2)) + 0j, c,
                                      np.full(2, np.log(0.1)), False, 4), fmt, {"head_dim": 2})
 
 
@@ -237,12 +236,13 @@ for _m in (
 
 for _name, _arg, _err, _call in [
     ("head_dim not dividing the channels", "head_dim", ValueError,
-     lambda f: _layer_call(lambda *a, method: f(*a, 3, method=method), H=4)),
+     lambda f: layer_call(lambda *a, method: f(*a, 3, method=method), H=4)),
     ("head_dim zero", "head_dim", ValueError,
-     lambda f: _layer_call(lambda *a, method: f(*a, 0, method=method), H=2)),
+     lambda f: layer_call(lambda *a, method: f(*a, 0, method=method), H=2)),
     ("head_dim a float", "head_dim", TypeError,
-     lambda f: _layer_call(lambda *a, method: f(*a, 2.0, method=method), H=2)),
+     lambda f: layer_call(lambda *a, method: f(*a, 2.0, method=method), H=2)),
     ("D per model channel, not per head", "D", ValueError,
-     lambda f: _layer_call(lambda *a, method: f(*a, 2, method=method), H=4, D=_x(4))),
+     lambda f: layer_call(lambda *a, method: f(*a, 2, method=method), H=4,
+                           D=torch.ones(4, dtype=torch.float64))),
 ]:
     registry.register_bad_input(BadInput("h3_multihead", _name, _arg, _err, _call))

@@ -87,7 +87,7 @@ def log_dts() -> st.SearchStrategy[float]:
     return st.one_of(log_uniform(1e-4, 1.0), st.sampled_from([1e-6, 10.0])).map(math.log)
 
 
-def _lambda_el(is_complex: bool):
+def lambda_elements(is_complex: bool):
     n = st.integers(0, 127)
     if not is_complex:
         return st.one_of(n.map(lambda k: -(k + 1.0)), st.just(0.0),
@@ -100,7 +100,7 @@ def _lambda_el(is_complex: bool):
     )
 
 
-def _coef_el(is_complex: bool):
+def coef_elements(is_complex: bool):
     if is_complex:
         return st.builds(complex, real_normals(2.0), real_normals(2.0))
     return real_normals(2.0)
@@ -116,9 +116,9 @@ def diag_cases(draw, fmt: str, method: str = "zoh", max_n: int = 8, max_h: int =
     cplx = dtype(fmt).is_complex
     H, N = draw(size("H", st.integers(1, max_h))), draw(size("N", st.integers(1, max_n)))
     L = draw(size("L", length if length is not None else lengths()))
-    lam = draw(arrays((H, N), _lambda_el(cplx)))
-    B = draw(arrays((H, N), _coef_el(cplx)))
-    C = draw(arrays((H, N), _coef_el(cplx)))
+    lam = draw(arrays((H, N), lambda_elements(cplx)))
+    B = draw(arrays((H, N), coef_elements(cplx)))
+    C = draw(arrays((H, N), coef_elements(cplx)))
     log_dt = draw(arrays((H,), log_dts()))
     return Case({"Lambda": representable(lam, fmt), "B": representable(B, fmt),
                  "C": representable(C, fmt), "log_dt": representable(log_dt, fmt)},
@@ -222,7 +222,7 @@ DIAG = registry.register_spec(Spec(
 EMA_SPECIAL = (-30.0, 20.0, 40.0, 800.0)
 
 
-def _ema_param():
+def ema_param():
     return st.one_of(st.floats(-6.0, 6.0), st.sampled_from(EMA_SPECIAL))
 
 
@@ -232,8 +232,8 @@ def ema_cases(draw, fmt: str, method: str = "mega", max_n: int = 8, max_d: int =
     """δ, α, β (D, ndim, 1), γ (D, ndim) and L; see the module docstring."""
     D, n = draw(size("D", st.integers(1, max_d))), draw(size("ndim", st.integers(1, max_n)))
     L = draw(size("L", length if length is not None else lengths()))
-    arrs = {"delta": draw(arrays((D, n, 1), _ema_param())),
-            "alpha": draw(arrays((D, n, 1), _ema_param())),
+    arrs = {"delta": draw(arrays((D, n, 1), ema_param())),
+            "alpha": draw(arrays((D, n, 1), ema_param())),
             "beta": draw(arrays((D, n, 1), real_normals(2.0))),
             "gamma": draw(arrays((D, n), real_normals(2.0)))}
     return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"L": L})

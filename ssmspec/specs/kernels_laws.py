@@ -245,7 +245,7 @@ for _law in (
 # --- mutants ----------------------------------------------------------------------------------
 
 
-def _direct(Lambda, B, C, log_dt, L, method="zoh", conj_half=True, naive_phi=False,
+def direct_kernel(Lambda, B, C, log_dt, L, method="zoh", conj_half=True, naive_phi=False,
             factor_two=True, rounded_log=False):
     """An S4-style kernel in the working format: Ā^l = exp(l·ΔΛ) by one Vandermonde product."""
     work = v.work_dtype(Lambda.dtype)
@@ -280,7 +280,7 @@ def _direct(Lambda, B, C, log_dt, L, method="zoh", conj_half=True, naive_phi=Fal
 
 
 def naive_phi1(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
-    return _direct(Lambda, B, C, log_dt, L, method, conj_half, naive_phi=True)
+    return direct_kernel(Lambda, B, C, log_dt, L, method, conj_half, naive_phi=True)
 
 
 def phi1_zero_division(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
@@ -300,7 +300,7 @@ def no_factor_two(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
 
 
 def rounded_abar_log(Lambda, B, C, log_dt, L, method="bilinear", conj_half=True):
-    return _direct(Lambda, B, C, log_dt, L, method, conj_half, rounded_log=True)
+    return direct_kernel(Lambda, B, C, log_dt, L, method, conj_half, rounded_log=True)
 
 
 def mega_official(delta, alpha, beta, gamma, L, method="mega"):

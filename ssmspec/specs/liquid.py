@@ -385,13 +385,13 @@ for _law in (
 def _powered(Lambda, B, C, log_dt, L, order, method, conj_half, power):
     """liquid_kernel with B̄'s p-th power replaced by power(B̄, p, conj_half)
     (complex128/float64)."""
-    c, bbar, w, negative = impl._bilinear(Lambda, B, C, log_dt)
+    c, bbar, w, negative = impl.bilinear_terms(Lambda, B, C, log_dt)
     work = torch.float32 if Lambda.dtype in (torch.float32, torch.complex64) else torch.float64
     out = []
     for p in range(1, order + 1):
         W = c * power(bbar, p, conj_half)
         if p == 1 or method == "kb":
-            K = kernels_impl._vandermonde(W, w, L, work, negative)
+            K = kernels_impl.vandermonde(W, w, L, work, negative)
         else:
             K = torch.zeros(W.shape[0], L, dtype=work, device=W.device)
             K[:, 0] = (W.real if W.is_complex() else W).sum(-1).to(work)

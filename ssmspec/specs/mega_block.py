@@ -52,7 +52,7 @@ from ssmspec.impl.mega_attention import mega_attention as attention_impl
 from ssmspec.reference.mp import mega_block as ref_mp
 from ssmspec.reference.np import mega_block as ref_np
 from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
-from ssmspec.specs.kernels import _ema_param as ema_param
+from ssmspec.specs.kernels import ema_param
 from ssmspec.strategies import arrays as arrays_of
 from ssmspec.strategies import log_uniform, real_normals, representable, sequence_lengths, size
 

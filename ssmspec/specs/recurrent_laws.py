@@ -42,7 +42,7 @@ from ssmspec.harness import to_numpy
 from ssmspec.impl import _validate as v
 from ssmspec.impl import ema as impl_ema
 from ssmspec.impl import recurrent as impl
-from ssmspec.impl.kernels import _vandermonde
+from ssmspec.impl.kernels import vandermonde
 from ssmspec.reference.np import recurrent as ref_np
 from ssmspec.reference.np.kernels import diag_kernel_with_bound, ema_kernel_with_bound
 from ssmspec.spec import Case, Law, LawContext, Mutant
@@ -309,7 +309,7 @@ def _free_response(Lambda, B, C, log_dt, state, L, method, conj_half, power_offs
     h0 = state.to(abar.dtype)
     batch, H, N = h0.shape
     W = C.to(abar.dtype) * (abar if power_offset else 1) * h0
-    free = _vandermonde(W.reshape(batch * H, N), w.repeat(batch, 1), L,
+    free = vandermonde(W.reshape(batch * H, N), w.repeat(batch, 1), L,
                         v.work_dtype(Lambda.dtype),
                         negative.repeat(batch, 1) if negative is not None else None)
     free = free.reshape(batch, H, L)
