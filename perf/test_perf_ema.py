@@ -10,7 +10,8 @@ inputs already built) is recorded and printed, not gated.
 
 Side by side with lucidrains' `mega-pytorch` (module `mega_pytorch`, its `MultiHeadedEMA` with
 dim = 256, heads = 16 at the same batch and length): a different function (its own damping
-parameterisation and head expansion, SPEC-NOTES §5), so only its speed is compared and stated.
+parameterisation and head expansion, docs/kernels.md#ema_kernel), so only its speed is compared
+and stated.
 """
 
 from __future__ import annotations

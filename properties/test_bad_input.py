@@ -1,4 +1,5 @@
-"""Bad input (SPEC-NOTES §8): the right exception type, with the argument named in the message."""
+"""Bad input (docs/bad-input.md#the-contract): the right exception type, with the argument named in
+the message."""
 
 from __future__ import annotations
 

@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 from ssmspec import harness, registry, scope, strategies
 from ssmspec.errors import Measurement
-from ssmspec.spec import Case, Implementation, LawContext
+from ssmspec.laws import run_law
+from ssmspec.spec import Case, Implementation
 
 _SEARCH_PHASES = [Phase.explicit, Phase.generate, Phase.target]
 KINDS = ("passed", "over bound", "non-finite", "raised", "wrong output")
@@ -121,6 +122,7 @@ class Outcome:
     name: str
     error: str | None = None
     out_of_scope: str | None = None
+    crashed: bool = False  # a law that raised something other than its own verdict
 
     @property
     def passed(self) -> bool:
@@ -228,32 +230,21 @@ def search(spec, impl: Implementation, method: str, fmt: str, device: str, examp
 
 def _law_outcomes(spec, impl: Implementation, fmt_of, device: str, examples: int,
                   seed_: int | None) -> list[Outcome]:
+    """Each law inside the declared scope (`ssmspec.laws.run_law`, shrunk): a law that crashed
+    (raised something other than its own verdict) fails too, marked `crashed`."""
     out = []
     for law in registry.laws(spec.name):
         fmt = fmt_of(law)
         if fmt is None:
             continue
-
-        def make(law=law, fmt=fmt):
-            def run_law(data):
-                law.check(LawContext(impl=impl, dtype=fmt, device=device, draw=data.draw,
-                                     impl_of=lambda p: registry.same_family(p, impl.name)))
-            return run_law
-
-        test = settings(max_examples=max(1, examples // 3), derandomize=seed_ is None,
-                        database=None, deadline=None, suppress_health_check=list(HealthCheck),
-                        verbosity=Verbosity.quiet,
-                        phases=[Phase.generate, Phase.shrink])(given(st.data())(make()))
-        if seed_ is not None:
-            test = seed(seed_)(test)
+        v = run_law(law, impl, fmt, device, examples=max(1, examples // 3), seed_=seed_,
+                    shrink=True)
         name = f"{law.name} ({fmt})"
-        try:
-            test()
-            out.append(Outcome("law", name))
-        except scope.OutOfScope as exc:
-            out.append(Outcome("law", name, out_of_scope=str(exc).split(": ", 1)[-1]))
-        except Exception as exc:  # noqa: BLE001 - any failure of a law is the finding
-            out.append(Outcome("law", name, harness.describe_exception(exc)))
+        if v.out_of_scope:
+            out.append(Outcome("law", name, out_of_scope=v.reason))
+        else:
+            error = f"crashed: {v.reason}" if v.crashed else (v.reason or None)
+            out.append(Outcome("law", name, error, crashed=v.crashed))
     return out
 
 

@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="also measure each primitive's sharpness: the built-in's err/bound in "
                           "fp32/c64 on its benchmark input (a shipping size); slow")
     lst.add_argument("--primitive", nargs="+", metavar="NAME", help="primitives (default: all)")
+    lst.add_argument("--verbose", action="store_true",
+                     help="also each bound's constants and reasoning, and each mutant's bug")
 
     r = sub.add_parser("report", help="precision/speed report on the implementations")
     r.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
@@ -80,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     _scope_flags(c)
     c.add_argument("--dtype", nargs="+", choices=sorted(dtypes.DTYPES), metavar="DTYPE",
                    help="formats (default: all of the primitive's)")
-    c.add_argument("--profile", choices=("ci", "dev", "nightly"), default=None,
+    c.add_argument("--profile", choices=profiles.PROFILES, default=None,
                    help="how hard to search, in inputs per (method, dtype): "
                         f"{profiles.describe_counts('check')}; at fixed sizes or in the realistic "
                         f"regime {profiles.describe_counts('realistic')} (default: "
@@ -96,8 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--examples", type=int, default=None, metavar="K",
                    help="inputs per (method, dtype), overriding the profile's")
     c.add_argument("--seed", type=int, default=None,
-                   help="search randomly from this seed (default: derandomized under ci, a "
-                        "fresh seed, printed, under dev/nightly)")
+                   help="search randomly from this seed (default: derandomized under ci, "
+                        "interpret, gpu and smoke, a fresh seed, printed, under dev/nightly)")
     c.add_argument("--xfail", metavar="FILE", help="TOML file of expected failures")
     c.add_argument("--no-laws", action="store_true", help="skip the laws")
     c.add_argument("--bad-input", action="store_true",
@@ -193,6 +195,13 @@ def _list(a: argparse.Namespace) -> int:
         muts = registry.mutants(s.name)
         if muts:
             print(f"  mutants:   {', '.join(m.name for m in muts)}")
+        if a.verbose:
+            b = s.bound
+            print(f"  bound:     c = {', '.join(f'{m} {c:g}' for m, c in b.c.items())}"
+                  + (f"; {b.reasoning}" if b.reasoning else ""))
+            for m in muts:
+                print(f"  mutant:    {m.name} ({m.method}): {m.why}")
+            print(f"  bad input: {len(registry.bad_inputs(s.name))} calls")
         if a.sharpness:
             from ssmspec import sharpness
 
@@ -329,7 +338,8 @@ def _check(a: argparse.Namespace) -> int:
     examples = a.examples or profiles.check_examples(profile, realistic=shapes is not None)
     if examples < 1:
         raise SystemExit("ssmspec: error: --examples must be >= 1")
-    seed = a.seed if a.seed is not None else (None if profile == "ci" else check.new_seed())
+    seed = a.seed if a.seed is not None else (
+        None if profiles.derandomized(profile) else check.new_seed())
     impl = _implementation(a, a.primitive)
     bad = a.bad_input or (not impl.source.startswith("plugin") and not a.no_bad_input)
     res = check.check(a.primitive, impl, a.method, a.dtype, a.device, examples, seed,

@@ -1,4 +1,5 @@
-"""The error model (SPEC-NOTES §1): errors against a reference, a-priori bounds, err/bound, ulps.
+"""The error model (docs/error-model.md): errors against a reference, a-priori bounds, err/bound,
+ulps.
 
 For an output y computed in a format with unit roundoff u, a primitive's spec states
 

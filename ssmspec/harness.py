@@ -46,21 +46,29 @@ def evaluate(
     An exception from the implementation on a valid input is a failure (err/bound = inf) that
     names the exception, not an error of the harness.
     """
+    return evaluate_with_outputs(spec, fn, case, method, device, tier)[0]
+
+
+def evaluate_with_outputs(spec: Spec, fn: Callable, case: Case, method: str, device: str,
+                          tier: str | None = None) -> tuple[Measurement, dict | None, dict | None]:
+    """`evaluate`, with the outputs it compared: (measurement, got, ref), got as numpy arrays;
+    got is None where the call raised, both None where it raised or returned the wrong
+    outputs. One call of the implementation and of the reference."""
     try:
         outs = run(spec, fn, case, method, device)
     except OutOfScope:
         raise  # outside the declared scope: not an input of this check
     except Exception as exc:  # noqa: BLE001 - any exception on valid input is the finding
-        return Measurement(raised=describe_exception(exc))
+        return Measurement(raised=describe_exception(exc)), None, None
     # the float64 tier's sums in long double only where the format needs it (fp64, c128)
     with precision.for_unit_roundoff(dtype(case.dtype).u):
         ref = spec.reference(case, method, tier)
         wrong = wrong_output(outs, ref, case, device)
         if wrong:
-            return Measurement(wrong_output=wrong)
+            return Measurement(wrong_output=wrong), None, None
         bound = spec.bound(case, method)
     got = {k: to_numpy(v) for k, v in outs.items()}
-    return measure(got, ref, bound, case.dtype, spec.bound.norms_for(method))
+    return measure(got, ref, bound, case.dtype, spec.bound.norms_for(method)), got, ref
 
 
 def wrong_output(outs: dict, ref: dict, case: Case, device: str) -> str | None:

@@ -92,6 +92,13 @@ def active() -> str:
     return os.environ.get("SSMSPEC_PROFILE", "ci")
 
 
+def derandomized(profile: str) -> bool:
+    """Whether `profile` draws the same examples on every run (ci, interpret, gpu, smoke)."""
+    if profile not in PROFILES:
+        raise ValueError(f"profile: expected one of {PROFILES}, got {profile!r}")
+    return bool(settings.get_profile(profile).derandomize)
+
+
 def heavy() -> bool:
     """Whether sweeps should reach their longest sizes (the `nightly` profile)."""
     return active() == "nightly"

@@ -1,14 +1,18 @@
 """name -> Spec; primitive -> implementations, mutants, laws, bad inputs.
 
-Built-in specs register themselves when `ssmspec.specs` is imported (`load()` does so once).
-Outside implementations are registered with `register_implementation` and appear in every generic
-property, the report and `ssmspec list` like the built-in ones.
+Each module of `ssmspec.specs` declares its primitives, each in one `register_spec` call (spec,
+implementations, laws, mutants, bad inputs); `load()` imports every module of the package once
+(discovered with pkgutil: a new module needs no list entry). Outside implementations are registered
+with `register_implementation` and appear in every generic property, the report and
+`ssmspec list` like the built-in ones.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Callable
+import pkgutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import torch
@@ -23,11 +27,29 @@ _BAD: list[BadInput] = []
 _loaded = False
 
 
-def register_spec(spec: Spec) -> Spec:
+def register_spec(spec: Spec, *, implementations: Iterable[Implementation] = (),
+                  laws: Iterable[Law] = (), mutants: Iterable[Mutant] = (),
+                  bad_inputs: Iterable[BadInput] = ()) -> Spec:
+    """Register `spec` with everything that belongs to it: its built-in `implementations`
+    (torch, cpp, triton, ...), its `laws`, its `mutants` and its `bad_inputs`, each naming
+    `spec.name` as its primitive. The one registration site of a built-in primitive; returns
+    `spec`."""
     if spec.name in _SPECS:
         raise ValueError(f"register_spec: primitive {spec.name!r} is registered already")
+    parts = {"implementations": list(implementations), "laws": list(laws),
+             "mutants": list(mutants), "bad_inputs": list(bad_inputs)}
+    for kind, items in parts.items():
+        for item in items:
+            if item.primitive != spec.name:
+                raise ValueError(f"register_spec: {kind} entry {item.name!r} names primitive "
+                                 f"{item.primitive!r}, expected {spec.name!r}")
     _SPECS[spec.name] = spec
     _IMPLS.setdefault(spec.name, {})
+    for impl in parts["implementations"]:
+        _IMPLS[spec.name][impl.name] = impl
+    _LAWS.extend(parts["laws"])
+    _MUTANTS.extend(parts["mutants"])
+    _BAD.extend(parts["bad_inputs"])
     return spec
 
 
@@ -57,12 +79,20 @@ def register_bad_input(b: BadInput) -> BadInput:
     return b
 
 
+def spec_modules() -> list[str]:
+    """The names of every module of `ssmspec.specs` (each registers on import)."""
+    import ssmspec.specs
+
+    return [f"ssmspec.specs.{m.name}" for m in pkgutil.iter_modules(ssmspec.specs.__path__)]
+
+
 def load() -> None:
-    """Import the built-in specs (idempotent)."""
+    """Import every built-in spec module, then the entry-point plug-ins (idempotent)."""
     global _loaded
     if not _loaded:
         _loaded = True
-        import ssmspec.specs  # noqa: F401  (registers on import)
+        for name in spec_modules():
+            importlib.import_module(name)
         from ssmspec.plugins import entry_point_implementations
 
         for impl in entry_point_implementations():

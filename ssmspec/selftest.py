@@ -5,8 +5,10 @@ implementation and the primitive's properties are run on it:
 - `witness`: conformance on the mutant's named witness input (err/bound > 1 catches it);
 - `search`: conformance on inputs hypothesis draws from the spec's own strategy (where the mutant
   says the strategy can find it), stopping at the first input over the bound;
-- `laws`: every law of the primitive, in the mutant's formats.
-A mutant is caught if any of them fails on it. Every mutant must be caught: the score is
+- `laws`: every law of the primitive, in the mutant's formats (`ssmspec.laws.run_law`).
+A mutant is caught if any of them fails on it: an input over the bound, or a law's own verdict
+(an AssertionError). A law that crashes for another reason (a shape mismatch, a TypeError) is
+recorded as crashed, not as catching the mutant. Every mutant must be caught: the score is
 caught/total per primitive, and the command exits 1 below 100 %.
 """
 
@@ -14,12 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hypothesis import HealthCheck, Phase, find, given, settings
-from hypothesis import strategies as st
-from hypothesis.errors import NoSuchExample
-
 from ssmspec import harness, registry
-from ssmspec.spec import Implementation, LawContext, Mutant
+from ssmspec.laws import find_over_bound, run_law
+from ssmspec.spec import Implementation, Mutant
 
 
 @dataclass
@@ -29,6 +28,7 @@ class MutantResult:
     why: str
     caught_by: list[str] = field(default_factory=list)
     missed_by: list[str] = field(default_factory=list)
+    crashed: list[str] = field(default_factory=list)  # laws that raised, not by their verdict
 
     @property
     def caught(self) -> bool:
@@ -38,21 +38,6 @@ class MutantResult:
 def _as_impl(m: Mutant) -> Implementation:
     return Implementation(m.primitive, f"mutant-{m.name}", m.fn, methods=(m.method,),
                           dtypes=m.dtypes, devices=("cpu",), source="mutant")
-
-
-def _law_fails(law, impl: Implementation, fmt: str, examples: int) -> bool:
-    def check(data):
-        law.check(LawContext(impl=impl, dtype=fmt, device="cpu", draw=data.draw, scoped=False,
-                             impl_of=lambda p: registry.same_family(p, impl.name)))
-
-    test = settings(max_examples=examples, derandomize=True, database=None, deadline=None,
-                    phases=[Phase.generate], suppress_health_check=list(HealthCheck))(
-        given(st.data())(check))
-    try:
-        test()
-    except Exception:  # noqa: BLE001 - any failure of a law on the mutant catches it
-        return True
-    return False
 
 
 def run_mutant(m: Mutant, examples: int = 200, law_examples: int = 10) -> MutantResult:
@@ -67,19 +52,17 @@ def run_mutant(m: Mutant, examples: int = 200, law_examples: int = 10) -> Mutant
     w = harness.evaluate(spec, m.fn, m.witness(fmt), m.method, "cpu")
     note(f"witness ({fmt}: err/bound {w.max_ratio:.3g})", w.max_ratio > 1)
     if m.search:
-        try:
-            find(spec.strategy(fmt, m.method),
-                 lambda c: harness.evaluate(spec, m.fn, c, m.method, "cpu").max_ratio > 1,
-                 settings=settings(max_examples=examples, derandomize=True, database=None,
-                                   deadline=None, phases=[Phase.generate],
-                                   suppress_health_check=list(HealthCheck)))
-            note(f"search ({fmt})", True)
-        except NoSuchExample:
-            note(f"search ({fmt}, {examples} inputs)", False)
+        found = find_over_bound(spec, m.fn, m.method, fmt, examples)
+        note(f"search ({fmt})" if found is not None else f"search ({fmt}, {examples} inputs)",
+             found is not None)
     for law in registry.laws(m.primitive):
         fmts = [d for d in m.dtypes if d in law.dtypes]
         if fmts:
-            note(f"law {law.name} ({fmts[0]})", _law_fails(law, impl, fmts[0], law_examples))
+            v = run_law(law, impl, fmts[0], examples=law_examples, scoped=False)
+            name = f"law {law.name} ({fmts[0]})"
+            if v.crashed:
+                res.crashed.append(f"{name}: {v.reason}")
+            note(name, v.failed)
     return res
 
 
@@ -111,7 +94,7 @@ def to_json(results: list[MutantResult]) -> dict:
     return {"scores": scores(results),
             "mutants": [{"primitive": r.primitive, "name": r.name, "why": r.why,
                          "caught": r.caught, "caught_by": r.caught_by,
-                         "missed_by": r.missed_by} for r in results]}
+                         "missed_by": r.missed_by, "crashed": r.crashed} for r in results]}
 
 
 def to_markdown(results: list[MutantResult]) -> str:

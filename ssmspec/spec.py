@@ -3,16 +3,19 @@
 `Spec` (one per primitive) holds the methods and formats it covers, the hypothesis strategy of its
 inputs, its references by tier, its bound (constant, growth and reference magnitude per method),
 the adapter that calls an implementation on a `Case`, and its laws, mutants and bad inputs.
-Implementations, mutants and laws are registered separately (see `ssmspec.registry`) so outside
-ones plug in without touching a spec.
+A spec is frozen: a primitive's spec module declares it, its sweep, implementations, laws,
+mutants and bad inputs in one `ssmspec.registry.register_spec` call, and nothing changes it
+afterwards. Outside implementations plug in through `ssmspec.registry.register_implementation`
+without touching the spec. The steps of adding a primitive are in README.md, "Adding a primitive".
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -36,7 +39,21 @@ class Case:
     arrays: Mapping[str, np.ndarray]
     dtype: str
     params: Mapping[str, Any] = field(default_factory=dict)
-    _tensors: dict = field(default_factory=dict, compare=False, repr=False)
+    # not an init field: a copy (`with_`, `dataclasses.replace`) starts with an empty cache
+    _tensors: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def with_(self, dtype: str | None = None, **changes: Any) -> Case:
+        """A copy with the named arrays or params replaced (a name in `arrays` replaces that
+        array, any other name a param) and, if given, another format; e.g.
+        `case.with_(h0=np.zeros(3), L=64)`. The copy's tensor cache starts empty."""
+        arrays, params = dict(self.arrays), dict(self.params)
+        for name, value in changes.items():
+            if name in arrays or isinstance(value, np.ndarray):
+                arrays[name] = value
+            else:
+                params[name] = value
+        return dataclasses.replace(self, arrays=arrays, params=params,
+                                   dtype=self.dtype if dtype is None else dtype)
 
     def tensor(self, name: str, device: str | torch.device = "cpu", real: bool = False):
         """`arrays[name]` as a torch tensor of the case's format (its real part's, if `real`).
@@ -76,32 +93,100 @@ class Case:
 Outputs = dict[str, np.ndarray]
 
 
-@dataclass
-class Bound:
-    """`c[method] · u · growth · M + growth · η`, per output.
+class Terms(NamedTuple):
+    """The growth g and the reference magnitude M of one output's bound (arrays broadcastable to
+    the output, or to its reduced shape for a norm-wise bound)."""
 
-    `magnitude(case, method)` and `growth(case, method)` return one array per output, computed by
-    the float64 reference; `c` is a documented constant per method; `norms` says per output
-    whether the bound is elementwise, per signal (`row`) or per matrix (`fro`), and
-    `method_norms` overrides that for a method (an FFT's bound is norm-wise, a direct sum's not).
+    growth: Any
+    magnitude: Any
+
+
+@dataclass(frozen=True)
+class Bound:
+    """`c[method] · u · g · M + g · η`, per output (docs/error-model.md).
+
+    The bound is declared with one terms function, `Bound(c=..., terms=fn, outputs=(...))`:
+    `terms(case, method, d) -> {output: Terms(growth, magnitude)}` (a `(g, M)` pair per output),
+    computed from the float64 reference; `d` is the format under test (a `DType`). `c` is a
+    documented constant per method; `norms` says per output whether the bound is elementwise,
+    per signal (`row`) or per matrix (`fro`), and `method_norms` overrides that for a method (an
+    FFT's bound is norm-wise, a direct sum's not). `reasoning` is one line on where the bound
+    comes from, shown by `ssmspec list --verbose`.
+
+    Deprecated, kept until every family is converted: the separate callables
+    `magnitude(case, method)` and `growth(case, method)` (one array per output each) in place of
+    `terms`; a spec gives one form or the other, never both.
     """
 
     c: Mapping[str, float]
-    magnitude: Callable[[Case, str], Outputs]
-    growth: Callable[[Case, str], Outputs]
+    magnitude: Callable[[Case, str], Outputs] | None = None
+    growth: Callable[[Case, str], Outputs] | None = None
     norms: Mapping[str, str] = field(default_factory=dict)
     reasoning: str = ""
     method_norms: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    terms: Callable[[Case, str, DType], Mapping[str, Terms]] | None = None
+    outputs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        old = self.magnitude is not None or self.growth is not None
+        if (self.terms is None) == (not old) or (old and None in (self.magnitude, self.growth)):
+            raise TypeError("Bound: expected terms= (or both magnitude= and growth=, deprecated),"
+                            " not a mix")
 
     def norms_for(self, method: str) -> Mapping[str, str]:
         """How each output's error is reduced for `method` (see `ssmspec.errors.norm_error`)."""
         return {**self.norms, **self.method_norms.get(method, {})}
 
-    def __call__(self, case: Case, method: str, d: DType | str | None = None) -> Outputs:
+    def terms_of(self, case: Case, method: str, d: DType | str | None = None
+                 ) -> dict[str, Terms]:
+        """output -> Terms(growth, magnitude) of `case` under `method` in format `d`."""
         d = dtype(d or case.dtype)
+        if self.terms is not None:
+            got = self.terms(case, method, d)
+            want = set(self.outputs or got)
+            if set(got) != want:
+                raise ValueError(f"Bound.terms: expected outputs {sorted(want)}, got "
+                                 f"{sorted(got)}")
+            return {k: Terms(*v) for k, v in got.items()}
         m = self.magnitude(case, method)
         g = self.growth(case, method)
-        return {k: higham_bound(self.c[method], d, g[k], m[k]) for k in m}
+        return {k: Terms(g[k], m[k]) for k in m}
+
+    def __call__(self, case: Case, method: str, d: DType | str | None = None) -> Outputs:
+        d = dtype(d or case.dtype)
+        return {k: higham_bound(self.c[method], d, t.growth, t.magnitude)
+                for k, t in self.terms_of(case, method, d).items()}
+
+
+@dataclass(frozen=True)
+class TwoTier:
+    """A primitive's two reference tiers: `mp(case, method)` (mpmath, exact to the tolerance of
+    docs/error-model.md) for cases whose `work(case)` is at most `mp_max_work`, and
+    `np(case, method)` (float64 or long double, certified against mpmath by
+    tests/test_certification.py) beyond.
+
+    `Spec(references=t.references, reference_tier=t.tier)` wires it into a spec; `work` defaults
+    to the number of entries of all the case's arrays times the param `L` where there is one.
+    """
+
+    mp: Callable[[Case, str], Outputs]
+    np: Callable[[Case, str], Outputs]
+    mp_max_work: int
+    work: Callable[[Case], int] | None = None
+
+    def work_of(self, case: Case) -> int:
+        if self.work is not None:
+            return int(self.work(case))
+        entries = sum(int(np.size(a)) for a in case.arrays.values())
+        return entries * int(case.params.get("L", 1) or 1)
+
+    def tier(self, case: Case) -> str:
+        """'mp' while the case is small enough for mpmath, else 'np'."""
+        return "mp" if self.work_of(case) <= self.mp_max_work else "np"
+
+    @property
+    def references(self) -> dict[str, Callable[[Case, str], Outputs]]:
+        return {"mp": self.mp, "np": self.np}
 
 
 def last_case(fn: Callable) -> Callable:
@@ -155,9 +240,10 @@ def flag(name: str, value: Any, description: str) -> Feature:
                    and a.get(name) == value)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Spec:
-    """One primitive: its contract, its references and its bound."""
+    """One primitive: its contract, its references and its bound (frozen: declared once, in its
+    spec module, and registered with `ssmspec.registry.register_spec`)."""
 
     name: str
     family: str
@@ -345,7 +431,6 @@ class Law:
     statement: str
     check: Callable[[LawContext], None]
     dtypes: tuple[str, ...]
-    needs: tuple[str, ...] = ()  # other primitives the law calls
 
 
 @dataclass

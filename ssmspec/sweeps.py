@@ -8,8 +8,8 @@ bound's magnitude: the error relative to the problem's own scale, which is what 
 method loses precision with L), and, on the L axis, the median time of the call.
 `plot` draws them (log-log), one PNG per primitive; `ssmspec report --plots` runs both.
 
-`scan_precision_sweep` is the linear scan's sweep with a in [0.99, 1] (SPEC-NOTES §7's known
-finding: log-space's error grows with L, the sequential scan's does not).
+`scan_precision_sweep` is the linear scan's sweep with a in [0.99, 1] (docs/scans.md#bound:
+log-space's error grows with L, the sequential scan's does not).
 """
 
 from __future__ import annotations
@@ -24,6 +24,19 @@ from ssmspec.dtypes import dtype
 from ssmspec.errors import abs_error
 from ssmspec.profiles import heavy
 
+# the points of the sweeps along L (a spec's `Sweep`): up to 2^14 (2^16 nightly) for O(L) methods,
+# 2^12 (2^14 nightly) where the method or its reference is O(L²)
+LONG = tuple(2**k for k in range(6, 15))
+LONG_HEAVY = tuple(2**k for k in range(6, 17))
+QUADRATIC = tuple(2**k for k in range(6, 13))
+QUADRATIC_HEAVY = tuple(2**k for k in range(6, 15))
+
+
+def problem_rng() -> np.random.Generator:
+    """The generator of a sweep's problem: the same seed at every point, so the problem at L is
+    the one at a shorter L extended."""
+    return np.random.default_rng(0)
+
 
 def points_of(sw) -> tuple:
     return tuple(sw.heavy_points) if heavy() and sw.heavy_points else tuple(sw.points)
@@ -32,13 +45,13 @@ def points_of(sw) -> tuple:
 def _err_over_m(spec, got: dict, ref: dict, case, method) -> float:
     """max |error|/M over the entries whose M is in the format's normal range (M·u > η): below
     it the bound is the underflow term g·η and |error|/M says nothing about the method."""
-    M = spec.bound.magnitude(case, method)
+    terms = spec.bound.terms_of(case, method)
     d = dtype(case.dtype)
     floor = d.eta / d.u
     worst = 0.0
-    for k, m in M.items():
+    for k, t in terms.items():
         e = np.asarray(abs_error(got[k], ref[k]), dtype=np.float64)
-        m = np.asarray(m, dtype=np.float64)
+        m = np.asarray(t.magnitude, dtype=np.float64)
         while m.ndim < e.ndim:  # a norm-wise bound (per row, per matrix): the error's 2-norm
             e = np.sqrt(np.sum(e * e, axis=-1))
         m = np.broadcast_to(m, e.shape)
@@ -70,13 +83,9 @@ def sweep(primitive: str, impl: str = "torch", methods=None, dtypes=None, points
             for method in methods or spec.methods:
                 if fmt not in spec.dtypes_of(method):
                     continue
-                ref = spec.reference(case, method, "np")
-                m = harness.evaluate(spec, fn, case, method, device, tier="np")
-                rel = float("inf")
-                if not m.raised:
-                    got = {k: harness.to_numpy(v)
-                           for k, v in harness.run(spec, fn, case, method, device).items()}
-                    rel = _err_over_m(spec, got, ref, case, method)
+                m, got, ref = harness.evaluate_with_outputs(spec, fn, case, method, device,
+                                                            tier="np")
+                rel = float("inf") if got is None else _err_over_m(spec, got, ref, case, method)
                 t = None
                 if timing and sw.axis == "L" and not m.raised:
                     t = statistics.median(harness.time_call(

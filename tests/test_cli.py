@@ -21,6 +21,14 @@ def test_list_names_every_primitive_method_and_implementation(capsys):
     assert "torch (builtin; available" in out
 
 
+def test_list_verbose_shows_each_bounds_reasoning(capsys):
+    assert cli.main(["list", "--verbose", "--primitive", "causal_conv"]) == 0
+    out = capsys.readouterr().out
+    spec = registry.spec("causal_conv")
+    assert spec.bound.reasoning and spec.bound.reasoning in out
+    assert all(m.why in out for m in registry.mutants("causal_conv"))
+
+
 def _report(tmp_path, *extra):
     return cli.main(["report", "--primitive", "discretize_diag", "--method", "zoh",
                      "--dtype", "fp32", "c64", "--examples", "3", "--repeats", "2",

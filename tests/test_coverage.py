@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import pkgutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,26 +27,50 @@ def test_primitive_has_a_mutant(primitive):
     assert registry.mutants(primitive), f"{primitive}: no mutant registered"
 
 
-def _imported_by_init() -> set[str]:
-    """The submodules `ssmspec/specs/__init__.py` imports (`from ssmspec.specs import a, b` or
-    `import ssmspec.specs.a`), read from its syntax tree."""
-    tree = ast.parse(Path(ssmspec.specs.__file__).read_text(encoding="utf-8"))
+def _owners() -> set[str]:
+    """The modules that define something registered: a spec's adapter and strategy, a law's
+    check, a mutant's witness, a bad input's call."""
     out: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module == "ssmspec.specs":
-            out |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 1 and node.module is None:
-            out |= {a.name for a in node.names}
-        elif isinstance(node, ast.Import):
-            out |= {a.name.split(".")[2] for a in node.names
-                    if a.name.startswith("ssmspec.specs.")}
+    for s in registry.specs():
+        out |= {s.call.__module__, s.strategy.__module__}
+    out |= {law.check.__module__ for law in registry.laws()}
+    out |= {m.witness.__module__ for m in registry.mutants()}
+    out |= {b.call.__module__ for b in registry.bad_inputs()}
     return out
 
 
-def test_every_spec_module_is_imported_by_the_package():
-    """Each module of ssmspec/specs/ is imported by ssmspec/specs/__init__.py, so its specs, laws
-    and mutants register whenever the registry loads, not only when something else happens to
-    import the module."""
-    modules = {m.name for m in pkgutil.iter_modules(ssmspec.specs.__path__)}
-    missing = sorted(modules - _imported_by_init())
-    assert not missing, f"ssmspec/specs modules not imported by its __init__: {missing}"
+def test_every_spec_module_is_discovered_and_registers_something():
+    """`registry.load()` imports every module of ssmspec/specs/ (pkgutil discovery: nothing to
+    forget), and each of them registers a spec, law, mutant or bad input of its own."""
+    modules = set(registry.spec_modules())
+    assert modules == {f"ssmspec.specs.{m.name}"
+                       for m in pkgutil.iter_modules(ssmspec.specs.__path__)}
+    assert modules <= set(sys.modules), f"not imported: {sorted(modules - set(sys.modules))}"
+    idle = sorted(modules - _owners())
+    assert not idle, f"spec modules that register nothing: {idle}"
+
+
+def _references_imported_by_specs() -> set[str]:
+    """The reference modules (`ssmspec.reference.mp.X`, `ssmspec.reference.np.X`) the spec
+    modules import, read from their syntax trees."""
+    out: set[str] = set()
+    for m in pkgutil.iter_modules(ssmspec.specs.__path__):
+        path = Path(ssmspec.specs.__path__[0]) / f"{m.name}.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module in (
+                    "ssmspec.reference.mp", "ssmspec.reference.np"):
+                out |= {f"{node.module}.{a.name}" for a in node.names}
+    return out
+
+
+@pytest.mark.parametrize("tier", ["mp", "np"])
+def test_every_reference_module_has_a_spec(tier):
+    """A reference of a primitive that no spec module uses is checked by nothing."""
+    import importlib
+
+    package = importlib.import_module(f"ssmspec.reference.{tier}")
+    helpers = {"precision"}  # the float64 tier's working precision, not a primitive's reference
+    modules = {f"ssmspec.reference.{tier}.{m.name}" for m in pkgutil.iter_modules(package.__path__)
+               if m.name not in helpers}
+    unused = sorted(modules - _references_imported_by_specs())
+    assert not unused, f"reference modules no spec module imports: {unused}"

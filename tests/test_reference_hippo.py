@@ -66,7 +66,8 @@ def test_mpmath_nplr_reconstructs_a_to_working_precision(measure):
 
 
 def test_legs_projection_law_holds_for_the_mpmath_matrices():
-    """SPEC-NOTES §3's oracle: (dI − A)c = B is solved by the quadrature moments (N = 8)."""
+    """The oracle of docs/hippo.md#hippo: (dI − A)c = B is solved by the quadrature moments
+    (N = 8)."""
     N = 8
     A, B = rmp.hippo("legs", N)
     c = rmp.legs_moments_quad(N)

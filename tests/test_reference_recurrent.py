@@ -31,8 +31,8 @@ def test_float64_reference_within_fp64_bound_of_mpmath(prim, method, fmt):
 
 @pytest.mark.parametrize("convention", [None, "mega", "s4"])
 def test_ema_recurrences_equal_kernel_and_convolution(convention):
-    """conv = recurrence (SPEC-NOTES §5): the reference's recurrences against ema_kernel's
-    float64 reference and the long-double direct convolution, per convention."""
+    """conv = recurrence (docs/recurrent.md#ema_step): the reference's recurrences against
+    ema_kernel's float64 reference and the long-double direct convolution, per convention."""
     rng = np.random.default_rng(1)
     D, n, L = 2, 3, 40
     rows = D if convention is None else 2 * D

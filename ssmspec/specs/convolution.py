@@ -29,8 +29,9 @@ from ssmspec.dtypes import REAL_DTYPES
 from ssmspec.impl import convolution as impl
 from ssmspec.reference.mp import convolution as ref_mp
 from ssmspec.reference.np import convolution as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
+from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec, Sweep
 from ssmspec.strategies import representable, size
+from ssmspec.sweeps import QUADRATIC, QUADRATIC_HEAVY, problem_rng
 
 MP_WORK = 20_000
 
@@ -131,6 +132,18 @@ def _bench(fmt: str, bidirectional: bool = False) -> Case:
                 {"L": L, "L_K": L, "kernel": "decay"})
 
 
+def causal_sweep_problem(fmt: str, L: int) -> Case:
+    """The sweep along L: B = 1, H = 4, decaying kernels, L_K = L (the direct sum and its
+    reference are O(L²): up to 2^12, 2^14 nightly)."""
+    rng = problem_rng()
+    H = 4
+    a = rng.uniform(0.9, 0.999, (H, 1))
+    K = rng.normal(size=(H, 1)) * a ** np.arange(L)[None]
+    u = rng.normal(size=(1, H, L))
+    return Case({"u": representable(u, fmt), "K": representable(K, fmt)}, fmt,
+                {"L": L, "L_K": L, "kernel": "decay"})
+
+
 CAUSAL = registry.register_spec(Spec(
     name="causal_conv",
     family="convolution",
@@ -156,6 +169,8 @@ CAUSAL = registry.register_spec(Spec(
     call=_causal_call,
     bench_case=_bench,
     bench_shape="B=2, H=64, L=L_K=1024",
+    sweep=Sweep("L", QUADRATIC, causal_sweep_problem, QUADRATIC_HEAVY,
+                "H=4, L_K = L, decaying kernels"),
 ))
 
 

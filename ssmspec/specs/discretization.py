@@ -22,7 +22,7 @@ from ssmspec.dtypes import COMPLEX_DTYPES, REAL_DTYPES, dtype
 from ssmspec.impl import discretization as impl
 from ssmspec.reference.mp import discretization as ref_mp
 from ssmspec.reference.np import discretization as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
+from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec, Sweep
 from ssmspec.strategies import (
     arrays,
     batch_shapes,
@@ -126,6 +126,21 @@ def _bench_diag(fmt: str) -> Case:
                  "dt": representable(dt, fmt)}, fmt, {"dt": "per channel"})
 
 
+def sweep_problem(fmt: str, dt: float) -> Case:
+    """The sweep along Δ: 16 states (S4D-Lin / S4D-Real and a stiff one, λ = −1000), where
+    (e^z − 1)/z would cancel and where Δ·|λ| is large; ValueError where Δ rounds to 0."""
+    N = 16
+    if dtype(fmt).is_complex:
+        lam = np.concatenate([-0.5 + 1j * np.pi * np.arange(N - 1), [-1e3 + 0j]])
+    else:
+        lam = np.concatenate([-(np.arange(N - 1) + 1.0), [-1e3]])
+    lam = lam[None]
+    if representable(np.array([dt]), fmt)[0] == 0:
+        raise ValueError(f"dt: {dt:g} rounds to 0 in {fmt}")
+    return Case({"Lambda": representable(lam, fmt), "B": representable(np.ones_like(lam), fmt),
+                 "dt": representable(np.array([dt]), fmt)}, fmt, {"dt": "per channel"})
+
+
 DIAG = registry.register_spec(Spec(
     name="discretize_diag",
     family="discretization",
@@ -148,6 +163,9 @@ DIAG = registry.register_spec(Spec(
     call=_call_diag,
     bench_case=_bench_diag,
     bench_shape="H=1024, N=64, dt per channel",
+    sweep=Sweep("Δ", tuple(10.0**k for k in range(-8, 2)), sweep_problem,
+                tuple(10.0**(k / 4) for k in range(-32, 5)),
+                "16 states: S4D-Lin / S4D-Real and λ = −1000"),
 ))
 
 

@@ -193,9 +193,9 @@ def step_diagonal_when_p_zero(ctx: LawContext) -> None:
 
 for _law in (
     Law("dplr_kernel", "diagonal_when_p_zero", "P = 0 gives diag_kernel(method='bilinear')",
-        diagonal_when_p_zero, FORMATS, needs=("diag_kernel",)),
+        diagonal_when_p_zero, FORMATS),
     Law("dplr_kernel", "impulse_response", "K = impulse response of dplr_step from h = 0",
-        impulse_response, FORMATS, needs=("dplr_step",)),
+        impulse_response, FORMATS),
     Law("dplr_kernel", "conj_half_full", "half (conj_half) = full system written out",
         conj_half_full, FORMATS),
     Law("dplr_kernel", "prefix", "K(L)[:, :L'] = K(L') with C̃ recomputed", prefix, FORMATS),
@@ -203,7 +203,7 @@ for _law in (
     Law("dplr_step", "step_conj_half_full", "step on the stored half = step of the full system "
         "written out", step_conj_half_full, FORMATS),
     Law("dplr_step", "step_diagonal_when_p_zero", "P = Q = 0 gives diag_step(method='bilinear')",
-        step_diagonal_when_p_zero, FORMATS, needs=("diag_step",)),
+        step_diagonal_when_p_zero, FORMATS),
 ):
     registry.register_law(_law)
 

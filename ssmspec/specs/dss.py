@@ -239,8 +239,7 @@ for _law in (
     Law("dss_kernel", "equal_dts_are_one_dt", "log_dt_im = log_dt (separate steps, equal) gives "
         "the one-Δ kernel", equal_dts_are_one_dt, DTYPES),
     Law("dss_kernel", "dss_exp_is_zoh", "DSS-exp = diag_kernel zoh with B = 1, C = W, "
-        "conj_half=False (DSS paper, Proposition 1)", dss_exp_is_zoh, DTYPES,
-        needs=("diag_kernel",)),
+        "conj_half=False (DSS paper, Proposition 1)", dss_exp_is_zoh, DTYPES),
     Law("dss_kernel", "softmax_rows_normalised", "DSS-softmax with W = Λ: Σ_l K[h, l] = N "
         "(each state's row is normalised over l)", softmax_rows_normalised, DTYPES),
 ):

@@ -249,11 +249,9 @@ def gss_init_configuration(ctx: LawContext) -> None:
 
 for _law in (
     Law("gss_layer", "layer_is_its_composition", "the GSS layer = its written-out composition of "
-        "the registered dss_kernel and causal_conv", layer_is_its_composition, REAL_DTYPES,
-        needs=("dss_kernel", "causal_conv")),
+        "the registered dss_kernel and causal_conv", layer_is_its_composition, REAL_DTYPES),
     Law("gss_layer", "constant_gate_is_ssm_path", "W1 = 0, b1 = 16 (u ≡ 16): the layer is the "
-        "SSM path alone", constant_gate_is_ssm_path, REAL_DTYPES,
-        needs=("dss_kernel", "causal_conv")),
+        "SSM path alone", constant_gate_is_ssm_path, REAL_DTYPES),
     Law("gss_layer", "gss_init_configuration", "gss_init is seeded, of shapes (H, N), (H,), Λ "
         "shared by the channels, Re Λ < 0 < Im Λ; the layer on it is within its bound",
         gss_init_configuration, FP64_32),

@@ -186,9 +186,9 @@ def head_dim_one_is_h3_layer(ctx: LawContext) -> None:
 
 for _law in (
     Law("h3_multihead", "pairs_are_h3_layers", "out[:, j·H + h] = Σ_i h3_layer(q_i, k_i, v_j; "
-        "head h)", pairs_are_h3_layers, LAYER_DTYPES, needs=("h3_layer",)),
+        "head h)", pairs_are_h3_layers, LAYER_DTYPES),
     Law("h3_multihead", "head_dim_one_is_h3_layer", "head_dim 1 = h3_layer",
-        head_dim_one_is_h3_layer, LAYER_DTYPES, needs=("h3_layer",)),
+        head_dim_one_is_h3_layer, LAYER_DTYPES),
 ):
     registry.register_law(_law)
 

@@ -53,12 +53,23 @@ import torch
 from hypothesis import strategies as st
 
 from ssmspec import registry
+from ssmspec import triton as triton_kernels
 from ssmspec.dtypes import dtype, real_of
 from ssmspec.impl import kernels as impl
 from ssmspec.reference.mp import kernels as ref_mp
 from ssmspec.reference.np import kernels as ref_np
 from ssmspec.reference.np import precision
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Mutant, Spec, flag, last_case
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Implementation,
+    Mutant,
+    Spec,
+    Sweep,
+    flag,
+    last_case,
+)
 from ssmspec.strategies import (
     arrays,
     boundary_lengths,
@@ -69,6 +80,7 @@ from ssmspec.strategies import (
     sequence_lengths,
     size,
 )
+from ssmspec.sweeps import LONG, LONG_HEAVY, problem_rng
 
 METHODS = impl.METHODS
 C_BOUND = 4.0
@@ -190,6 +202,14 @@ def _bench_diag(fmt: str) -> Case:
     return Case(s4d_bench_arrays(fmt, 256, 64)[1], fmt, {"L": 4096, "conj_half": True})
 
 
+def diag_sweep_problem(fmt: str, L: int) -> Case:
+    """The sweep along L: the S4D benchmark system at H = 4, N = 16 with Δ = 10^-3 … 10^-1
+    evenly in log: the exp(l·ΔΛ) phase growth."""
+    arrs = s4d_bench_arrays(fmt, 4, 16)[1]
+    log_dt = representable(np.log(np.logspace(-3, -1, 4)), fmt)
+    return Case({**arrs, "log_dt": log_dt}, fmt, {"L": L, "conj_half": True})
+
+
 DIAG = registry.register_spec(Spec(
     name="diag_kernel",
     family="kernels",
@@ -212,6 +232,8 @@ DIAG = registry.register_spec(Spec(
     call=call_diag,
     bench_case=_bench_diag,
     bench_shape="H=256, N=64, L=4096, S4D-Lin",
+    sweep=Sweep("L", LONG, diag_sweep_problem, LONG_HEAVY,
+                "H=4, N=16, S4D-Lin / S4D-Real, Δ in [1e-3, 1e-1]"),
     features={"conj_half=False": flag("conj_half", False, "the full system (both members of "
                                       "each conjugate pair) rather than one of each pair")},
 ))
@@ -275,6 +297,16 @@ def _bench_ema(fmt: str) -> Case:
     return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"L": L})
 
 
+def ema_sweep_problem(fmt: str, L: int) -> Case:
+    """The sweep along L: D = 4, ndim = 16, Mega's initialisation."""
+    rng = problem_rng()
+    D, n = 4, 16
+    sign = np.where(np.arange(n) % 2 == 0, -1.0, 1.0)[None, :, None]
+    arrs = {"delta": rng.normal(0, 0.2, (D, n, 1)), "alpha": rng.normal(0, 0.2, (D, n, 1)),
+            "beta": sign + rng.normal(0, 0.02, (D, n, 1)), "gamma": rng.normal(size=(D, n))}
+    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"L": L})
+
+
 EMA = registry.register_spec(Spec(
     name="ema_kernel",
     family="kernels",
@@ -298,11 +330,41 @@ EMA = registry.register_spec(Spec(
     call=call_ema,
     bench_case=_bench_ema,
     bench_shape="D=256, ndim=16, L=8192, Mega init",
+    sweep=Sweep("L", LONG, ema_sweep_problem, LONG_HEAVY, "D=4, ndim=16, Mega init"),
 ))
 
 
 registry.register_implementation(Implementation("diag_kernel", "torch", impl.diag_kernel))
 registry.register_implementation(Implementation("ema_kernel", "torch", impl.ema_kernel))
+registry.register_implementation(triton_kernels.implementation(
+    "diag_kernel", "kernels", "diag_kernel"))
+registry.register_implementation(triton_kernels.implementation(
+    "ema_kernel", "kernels", "ema_kernel"))
+
+
+def _triton_tail_witness(fmt: str) -> Case:
+    """One channel, N = BLOCK_N + 3 states (a partial last block), L = 33."""
+    from ssmspec.impl.triton.kernels import BLOCK_N
+
+    rng = np.random.default_rng(4)
+    N = BLOCK_N + 3
+    lam = -rng.uniform(0.1, 1.0, (1, N))
+    B, C = rng.normal(size=(1, N)), rng.normal(size=(1, N))
+    if dtype(fmt).is_complex:
+        lam, B, C = lam + 1j * rng.uniform(-3, 3, (1, N)), B + 0.5j, C - 0.25j
+    return Case({"Lambda": representable(lam, fmt), "B": representable(B, fmt),
+                 "C": representable(C, fmt), "log_dt": representable(np.array([-1.0]), fmt)},
+                fmt, {"L": 33, "conj_half": True})
+
+
+# (A phase l·Im w formed in fp32 is not a mutant: its l·u·|w| error is what the c64 bound
+# admits.) The strategy's N ≤ 8 never has a partial block: witness only.
+for _m in triton_kernels.mutants(lambda kernel: [
+        Mutant("diag_kernel", "triton_drops_state_tail",
+               kernel("kernels", "diag_kernel_dropping_tail"), "zoh", ("c64", "fp32"),
+               "Triton S4D kernel: the loop over states drops the partial last block",
+               _triton_tail_witness, search=False)]):
+    registry.register_mutant(_m)
 
 
 # --- ema_kernel mutant at long L ----------------------------------------------------------------

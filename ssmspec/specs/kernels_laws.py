@@ -227,7 +227,7 @@ for _law in (
     Law("ema_kernel", "nan_propagation", "a NaN in one input entry reaches exactly the row of K "
         "that depends on it", ema_nan_propagation, ("fp64", "fp32", "bf16")),
     Law("diag_kernel", "impulse_response", "K = impulse response of h_l = Ā h_{l−1} + B̄ δ_l",
-        impulse_response, DIAG_DTYPES, needs=("discretize_diag",)),
+        impulse_response, DIAG_DTYPES),
     Law("diag_kernel", "conj_half_full", "half (conj_half) = full representation, both members "
         "of each pair written out", conj_half_full, DIAG_DTYPES),
     Law("diag_kernel", "zoh_bilinear_small_dt", "zoh and bilinear kernels agree to O(Δ³)",
@@ -236,8 +236,7 @@ for _law in (
         DIAG_DTYPES),
     Law("diag_kernel", "prefix", "K for L' is the prefix of K for L > L'", prefix, DIAG_DTYPES),
     Law("ema_kernel", "s4d_real", "EMA = real diagonal kernel with Λ = log1p(−p·a), Δ = 1, "
-        "B = p·β, C = γ√(1/ndim), zoh_approx", ema_s4d_real, ("fp64", "fp32"),
-        needs=("diag_kernel",)),
+        "B = p·β, C = γ√(1/ndim), zoh_approx", ema_s4d_real, ("fp64", "fp32")),
 ):
     registry.register_law(_law)
 

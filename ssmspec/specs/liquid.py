@@ -365,9 +365,9 @@ for _law in (
     Law("liquid_conv", "binomial_is_runs_to_order_two", "correlation='binomial' = 'runs' at "
         "order ≤ 2", binomial_is_runs_to_order_two, DTYPES),
     Law("liquid_conv", "order_one_is_s4d", "order 1: y = causal_conv(u, diag_kernel(bilinear))",
-        order_one_is_s4d, DTYPES, needs=("diag_kernel", "causal_conv")),
+        order_one_is_s4d, DTYPES),
     Law("liquid_kernel", "order_one_is_s4d", "K_1 = diag_kernel(…, 'bilinear')",
-        kernel_order_one, DTYPES, needs=("diag_kernel",)),
+        kernel_order_one, DTYPES),
     Law("liquid_conv", "written_out_sums", "y = Σ_p Σ_m K_p[t − m]·Π_j u[m − j] written out "
         "(L ≤ 12)", written_out_sums, ("c128", "fp64")),
     Law("liquid_conv", "liquid_recurrence_runs", "kb: y = the run terms of the unrolled "

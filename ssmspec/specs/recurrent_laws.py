@@ -285,17 +285,17 @@ def written_out(ctx: LawContext) -> None:
 
 for _law in (
     Law("diag_step", "impulse_is_kernel", "the step iterated on an impulse from h = 0 gives "
-        "diag_kernel's K", impulse_is_kernel, WIDE, needs=("diag_kernel",)),
+        "diag_kernel's K", impulse_is_kernel, WIDE),
     Law("diag_step", "steps_equal_ssm", "the step iterated over u from h0 gives diag_ssm",
-        steps_equal_ssm, WIDE, needs=("diag_ssm",)),
+        steps_equal_ssm, WIDE),
     Law("diag_ssm", "chunked_state_passing", "diag_ssm(u[:k]) then diag_ssm(u[k:], state) = "
         "diag_ssm(u)", chunked_state_passing, DIAG_DTYPES),
     Law("diag_ssm", "linearity", "y and final state linear in (u, h0)", linearity,
         ("c128", "fp64", "c64", "fp32")),
     Law("ema_step", "steps_equal_conv", "ema_step iterated = causal_conv(x, ema_kernel)",
-        steps_equal_conv, EMA_DTYPES, needs=("ema_kernel", "causal_conv")),
+        steps_equal_conv, EMA_DTYPES),
     Law("ema", "written_out", "ema = silu(written-out conv + ω x); s4 = mega with k_b one lag "
-        "later", written_out, EMA_DTYPES, needs=("ema_kernel", "causal_conv")),
+        "later", written_out, EMA_DTYPES),
 ):
     registry.register_law(_law)
 
@@ -310,8 +310,8 @@ def _free_response(Lambda, B, C, log_dt, state, L, method, conj_half, power_offs
     batch, H, N = h0.shape
     W = C.to(abar.dtype) * (abar if power_offset else 1) * h0
     free = vandermonde(W.reshape(batch * H, N), w.repeat(batch, 1), L,
-                        v.work_dtype(Lambda.dtype),
-                        negative.repeat(batch, 1) if negative is not None else None)
+                       v.work_dtype(Lambda.dtype),
+                       negative.repeat(batch, 1) if negative is not None else None)
     free = free.reshape(batch, H, L)
     return free + free if conj_half else free
 

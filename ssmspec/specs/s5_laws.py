@@ -171,7 +171,7 @@ for _law in (
         LAW_DTYPES),
     Law("s5_scan", "single_input_is_selective_scan", "H = 1, one Δ: S5 = selective_scan with "
         "A = Λ, B = B[:, 0], C = C[0], conj_half = conj_sym", single_input_is_selective_scan,
-        LAW_DTYPES, needs=("selective_scan",)),
+        LAW_DTYPES),
     Law("s5_scan", "zoh_bilinear_agree_small_step", "|ΔΛ| ≤ 1e-2: zoh and bilinear differ by "
         "O(|ΔΛ|³) per step in Λ̄ and O(Δ|ΔΛ|²) in B̄", zoh_bilinear_agree_small_step, LAW_DTYPES),
 ):

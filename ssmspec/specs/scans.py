@@ -57,12 +57,23 @@ import torch
 from hypothesis import strategies as st
 
 from ssmspec import registry
+from ssmspec import triton as triton_kernels
 from ssmspec.dtypes import REAL_DTYPES, dtype
 from ssmspec.impl import cpu_scan
 from ssmspec.impl import scans as impl
 from ssmspec.reference.mp import scans as ref_mp
 from ssmspec.reference.np import scans as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec, flag, optional_argument
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Implementation,
+    Mutant,
+    Spec,
+    Sweep,
+    flag,
+    optional_argument,
+)
 from ssmspec.strategies import (
     batch_shapes,
     boundary_lengths,
@@ -71,6 +82,7 @@ from ssmspec.strategies import (
     sequence_lengths,
     size,
 )
+from ssmspec.sweeps import LONG, LONG_HEAVY, problem_rng
 
 METHODS = impl.METHODS
 CHUNK = impl.CHUNK
@@ -195,6 +207,17 @@ def _bench(fmt: str) -> Case:
     return make_case(fmt, a, b)
 
 
+def sweep_problem(fmt: str, L: int, rows: int = 32) -> Case:
+    """The sweep along L: a ~ U[0.99, 1] (long memory: where the log-space scan's u·Σ|log a|
+    shows), b normal, 32 rows."""
+    rng = problem_rng()
+    a, b = rng.uniform(0.99, 1.0, (rows, L)), rng.normal(size=(rows, L))
+    if dtype(fmt).is_complex:
+        a = a * np.exp(1j * rng.uniform(-0.1, 0.1, (rows, L)))
+        b = b + 1j * rng.normal(size=(rows, L))
+    return make_case(fmt, a, b)
+
+
 SCAN = registry.register_spec(Spec(
     name="linear_scan",
     family="scans",
@@ -219,6 +242,7 @@ SCAN = registry.register_spec(Spec(
     call=call_scan,
     bench_case=_bench,
     bench_shape="B=4, D=256, L=4096",
+    sweep=Sweep("L", LONG, sweep_problem, LONG_HEAVY, "a in [0.99, 1], 32 rows"),
     method_dtypes={"logspace": REAL_DTYPES},
     features={"h0": optional_argument("h0", "an initial state h0 (..., ) before a_0, b_0"),
               "reverse": flag("reverse", True, "the scan run from t = L−1 down to 0")},
@@ -229,6 +253,31 @@ registry.register_implementation(Implementation("linear_scan", "torch", impl.lin
 registry.register_implementation(Implementation(
     "linear_scan", "cpp", cpu_scan.linear_scan, methods=("sequential",), devices=("cpu",),
     source="builtin (C++, compiled on first use)", unavailable=cpu_scan.available()))
+registry.register_implementation(triton_kernels.implementation(
+    "linear_scan", "scan", "linear_scan", methods=("sequential", "chunked")))
+
+
+def _triton_witness(fmt: str) -> Case:
+    """2 rows, L = 2·BLOCK_T + 5 steps, a in [0.9, 1] (the carry matters), h0 given."""
+    from ssmspec.impl.triton.scan import BLOCK_T
+
+    rng = np.random.default_rng(8)
+    shape = (2, 2 * BLOCK_T + 5)
+    a = rng.uniform(0.9, 1.0, shape)
+    b = rng.normal(size=shape)
+    h0 = rng.normal(size=shape[:1])
+    if dtype(fmt).is_complex:
+        a = a * np.exp(1j * rng.uniform(-0.1, 0.1, shape))
+        b = b + 1j * rng.normal(size=shape)
+        h0 = h0 + 1j
+    return make_case(fmt, a, b, h0)
+
+
+for _m in triton_kernels.mutants(lambda kernel: [
+        Mutant("linear_scan", "triton_block_drops_carry",
+               kernel("scan", "linear_scan_dropping_carry"), "chunked", ("fp64", "fp32", "c64"),
+               "Triton scan: a block boundary drops the carried state", _triton_witness)]):
+    registry.register_mutant(_m)
 
 
 # --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------

@@ -45,6 +45,7 @@ import torch
 from hypothesis import strategies as st
 
 from ssmspec import registry
+from ssmspec import triton as triton_kernels
 from ssmspec.dtypes import dtype, real_of
 from ssmspec.impl import selective as impl
 from ssmspec.reference.mp import selective as ref_mp
@@ -55,7 +56,9 @@ from ssmspec.spec import (
     Case,
     Feature,
     Implementation,
+    Mutant,
     Spec,
+    Sweep,
     flag,
     last_case,
     optional_argument,
@@ -70,6 +73,7 @@ from ssmspec.strategies import (
     sequence_lengths,
     size,
 )
+from ssmspec.sweeps import QUADRATIC, QUADRATIC_HEAVY, problem_rng
 
 METHODS = impl.METHODS
 C_BOUND = 2.0
@@ -262,6 +266,20 @@ def _bench(fmt: str) -> Case:
                 {"delta_softplus": True, "conj_half": None})
 
 
+def sweep_problem(fmt: str, L: int) -> Case:
+    """The sweep along L: batch 1, D = 4, N = 8, per-step B, C, Δ ~ 10^U[-3, -1]."""
+    rng = problem_rng()
+    b, Dn, N = 1, 4, 8
+    cplx = dtype(fmt).is_complex
+    A = np.broadcast_to(-(np.arange(N) + 1.0), (Dn, N))
+    if cplx:
+        A = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (Dn, N))
+    arrs = {"u": rng.normal(size=(b, Dn, L)), "delta": 10.0 ** rng.uniform(-3, -1, (b, Dn, L)),
+            "A": A, "B": _coefs(rng, (b, N, L), cplx), "C": _coefs(rng, (b, N, L), cplx)}
+    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt,
+                {"delta_softplus": False, "conj_half": None})
+
+
 SELECTIVE = registry.register_spec(Spec(
     name="selective_scan",
     family="selective",
@@ -288,12 +306,44 @@ SELECTIVE = registry.register_spec(Spec(
     call=call_selective,
     bench_case=_bench,
     bench_shape="batch=2, D=256, N=16, L=2048, per-step B/C, D, z, delta_bias, softplus",
+    sweep=Sweep("L", QUADRATIC, sweep_problem, QUADRATIC_HEAVY,
+                "D=4, N=8, per-step B, C, Δ in [1e-3, 1e-1]"),
     features=FEATURES,
     method_arg="discretization",
 ))
 
 registry.register_implementation(Implementation("selective_scan", "torch",
                                                 impl.selective_scan))
+registry.register_implementation(triton_kernels.implementation(
+    "selective_scan", "selective", "selective_scan"))
+
+
+def _triton_witness(fmt: str) -> Case:
+    """batch 1, D 2, N 2, L = 2·BLOCK_T + 3, slow decay, per-step B, C, softplus with bias, D, z."""
+    from ssmspec.impl.triton.selective import BLOCK_T
+
+    L = 2 * BLOCK_T + 3
+    rng = np.random.default_rng(5)
+    cplx = dtype(fmt).is_complex
+    A = np.array([[-0.1, -0.2], [-0.05, -0.3]])
+    if cplx:
+        A = A + 1j * np.array([[1.0, 0.5], [2.0, 0.0]])
+    B, C = rng.normal(size=(1, 2, L)), rng.normal(size=(1, 2, L))
+    if cplx:
+        B, C = B + 0.5j, C - 0.25j
+    arrs = {"u": rng.normal(size=(1, 2, L)), "delta": rng.normal(-1, 1, (1, 2, L)), "A": A,
+            "B": B, "C": C, "D": np.array([0.5, -1.0]), "z": rng.normal(size=(1, 2, L)),
+            "delta_bias": np.array([1.0, -0.5])}
+    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt,
+                {"delta_softplus": True, "conj_half": None})
+
+
+for _m in triton_kernels.mutants(lambda kernel: [
+        Mutant("selective_scan", "triton_block_drops_carry",
+               kernel("selective", "selective_scan_dropping_carry"), "zoh_approx",
+               ("fp32", "c64"), "Triton selective scan: each block starts from a zero state",
+               _triton_witness)]):
+    registry.register_mutant(_m)
 
 
 # --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------

@@ -195,15 +195,13 @@ def zoh_is_exact_recurrence(ctx: LawContext) -> None:
 
 for _law in (
     Law("selective_scan", "lti_equals_convolution", "constant Δ, time-invariant B, C: the scan is "
-        "causal_conv(u, diag_kernel(A, B, C, log Δ)) + D·u", lti_equals_convolution, LAW_DTYPES,
-        needs=("diag_kernel", "causal_conv")),
+        "causal_conv(u, diag_kernel(A, B, C, log Δ)) + D·u", lti_equals_convolution, LAW_DTYPES),
     Law("selective_scan", "layouts_agree", "time-invariant = grouped (G = D), per step = grouped "
         "(G = 1)", layouts_agree, LAW_DTYPES),
     Law("selective_scan", "split", "scan(x[:k]) then scan(x[k:], h0 = last state) = scan(x)",
         split, LAW_DTYPES),
     Law("selective_scan", "zoh_is_exact_recurrence", "zoh = the recurrence of "
-        "discretize_diag(zoh) per step", zoh_is_exact_recurrence, LAW_DTYPES,
-        needs=("discretize_diag",)),
+        "discretize_diag(zoh) per step", zoh_is_exact_recurrence, LAW_DTYPES),
 ):
     registry.register_law(_law)
 
@@ -306,8 +304,7 @@ for _law in (
     Law("ssd_scan", "chunk_invariance", "chunk sizes 16, 32, 64 agree", ssd_chunk_invariance,
         ("fp64", "fp32")),
     Law("ssd_scan", "is_selective_scan", "SSD = selective scan (zoh_approx) with A constant per "
-        "head and B, C grouped per head", ssd_is_selective_scan, ("fp64", "fp32"),
-        needs=("selective_scan",)),
+        "head and B, C grouped per head", ssd_is_selective_scan, ("fp64", "fp32")),
 ):
     registry.register_law(_law)
 
