@@ -14,10 +14,11 @@ import torch
 from hypothesis import strategies as st
 
 from ssmspec import registry
-from ssmspec.errors import abs_error, higham_bound, ratio
+from ssmspec.errors import higham_bound
 from ssmspec.harness import to_numpy
 from ssmspec.impl import _validate as v
 from ssmspec.impl import rg_lru as impl
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import rg_lru as ref_mp
 from ssmspec.reference.np import rg_lru as ref_np
 from ssmspec.spec import (
@@ -29,7 +30,8 @@ from ssmspec.spec import (
     LawContext,
     Mutant,
     Spec,
-    last_case,
+    Terms,
+    TwoTier,
     optional_argument,
 )
 from ssmspec.specs.scans import scan_growth
@@ -118,15 +120,18 @@ def _reference(mod):
     return reference
 
 
-@last_case
-def _terms(case: Case, method: str):
-    """{"y": (M, G), "state": (M, G)}; see the module docstring."""
+REFERENCES = TwoTier(mp=_reference(ref_mp), np=_reference(ref_np), mp_max_work=MP_MAX,
+                     work=lambda case: case.arrays["x"].size)
+
+
+def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+    """{"y": Terms(G, M), "state": Terms(G, M)}; see the module docstring."""
     M, E = ref_np.bound_terms(*_args(case))  # (batch, width, L)
     shape_only = Case({"a": np.empty(M.shape)}, case.dtype, {"reverse": False})
     with np.errstate(divide="ignore", invalid="ignore"):
         G = scan_growth(shape_only, method) + K_B + K_A * np.where(M > 0, E / M, 0.0)
     M, G = np.moveaxis(M, -1, 1), np.moveaxis(G, -1, 1)
-    return {"y": (M, G), "state": (M[:, -1], G[:, -1])}
+    return {"y": Terms(G, M), "state": Terms(G[:, -1], M[:, -1])}
 
 
 def _bench(fmt: str) -> Case:
@@ -139,46 +144,7 @@ def _bench(fmt: str) -> Case:
                      draw_a_param(rng, 256, "griffin"), reset)
 
 
-RG_LRU = registry.register_spec(Spec(
-    name="rg_lru",
-    family="recurrent",
-    summary="Griffin's RG-LRU: h_t = a_t h_{t−1} + √(1 − a_t²)(σ(gate_x)·x_t), "
-            "log a_t = −8σ(gate_a)·softplus(Λ), reset at segment starts",
-    signature="rg_lru(x (batch, L, width), gate_x (batch, L, width), gate_a (batch, L, width), "
-              "a_param (width,), reset=None (batch, L) bool, h0=None (batch, width), method) "
-              "-> (y (batch, L, width), final_state (batch, width))",
-    methods=METHODS,
-    dtypes=DTYPES,
-    sizes=("batch", "L", "width"),
-    outputs=("y", "state"),
-    strategy=lambda fmt, method: rg_lru_cases(fmt, method),
-    references={"mp": _reference(ref_mp), "np": _reference(ref_np)},
-    reference_tier=lambda case: "mp" if case.arrays["x"].size <= MP_MAX else "np",
-    bound=Bound(
-        c={m: C_BOUND for m in METHODS},
-        magnitude=lambda case, method: {k: v[0] for k, v in _terms(case, method).items()},
-        growth=lambda case, method: {k: v[1] for k, v in _terms(case, method).items()},
-        reasoning="elementwise; M = scan of (a, |m·i·x|, |h0|); G = the scan's growth + 8 + "
-                  "6·(Σ|log a| over each term's product, weighted)/M",
-    ),
-    call=call,
-    bench_case=_bench,
-    bench_shape="batch=4, L=2048, width=256, Griffin init, reset every 512",
-    features={"reset": optional_argument("reset", "segment starts (batch, L) bool"),
-              "h0": optional_argument("h0", "an initial state h0 (batch, width)")},
-))
-
-registry.register_implementation(Implementation("rg_lru", "torch", impl.rg_lru))
-
-
 # --- laws -------------------------------------------------------------------------------------
-
-
-def assert_within(got, want, tol, what: str) -> None:
-    got = np.asarray(got, np.float64)
-    r = ratio(abs_error(got, np.broadcast_to(np.asarray(want), got.shape)), tol)
-    at = np.unravel_index(r.argmax(), r.shape) if r.size else ()
-    assert np.all(r <= 1), f"{what}: err/tol {r.max():.3g} at {at}"
 
 
 def _run(ctx: LawContext, case: Case, method: str):
@@ -201,7 +167,7 @@ def constant_decay(ctx: LawContext) -> None:
     y, _, tol, _ = _run(ctx, case, method)
     log_a = -ref_np.C * ref_np.softplus(case.arrays["a_param"])
     t = np.arange(L)[:, None]
-    want = np.sqrt(-np.expm1(2 * log_a)) * np.exp(t * log_a)
+    want = np.broadcast_to(np.sqrt(-np.expm1(2 * log_a)) * np.exp(t * log_a), y.shape)
     closed = higham_bound(2.0, "fp64", 4.0 + (t + 1) * np.abs(log_a), np.abs(want))
     assert_within(y, want, tol + closed, f"{method}: impulse response at r = 1 vs √(1−a²)·a^t")
 
@@ -216,7 +182,7 @@ def reset_restarts(ctx: LawContext) -> None:
     reset = case.arrays.get("reset", np.zeros(case.arrays["x"].shape[:2], bool)).copy()
     reset[:, k] = True
     a = case.arrays
-    full = make_case(fmt, *(a[n] for n in ARRAYS), reset, a.get("h0"))
+    full = case.with_(reset=reset)
     tail = make_case(fmt, *(a[n][:, k:] if n != "a_param" else a[n] for n in ARRAYS),
                      reset[:, k:], np.full(a["x"].shape[::2], 7.0))
     y, h, ty, th = _run(ctx, full, method)
@@ -243,14 +209,13 @@ def superposition(ctx: LawContext) -> None:
     assert_within(h1 + h2, h, th + th1 + th2, f"{method}: final states of the parts")
 
 
-for _law in (
+LAWS = [
     Law("rg_lru", "constant_decay", "with σ(gate_a) = 1 the decay is the constant "
         "a = exp(−c·softplus(Λ)): impulse response √(1 − a²)·a^t", constant_decay, DTYPES),
     Law("rg_lru", "reset_restarts", "a reset at k: y[k:] is the call on the tail from any h0",
         reset_restarts, DTYPES),
     Law("rg_lru", "superposition", "linear in (x, h0) for fixed gates", superposition, DTYPES),
-):
-    registry.register_law(_law)
+]
 
 
 # --- mutants ----------------------------------------------------------------------------------
@@ -292,7 +257,7 @@ def _witness(fmt: str, a_param: float, starts=None) -> Case:
     return make_case(fmt, zero + 1.0, zero, zero, lam, reset, np.full((1, 2), 1e4))
 
 
-for _m in (
+MUTANTS = [
     Mutant("rg_lru", "one_minus_a_squared", _mutant(_one_minus_a_squared), "sequential",
            DTYPES, "√(1 − a²) formed as 1 − a**2: it cancels as a → 1 (0 once a rounds to 1)",
            lambda fmt: _witness(fmt, -40.0),
@@ -310,8 +275,7 @@ for _m in (
         lambda gx, ga, lam, reset: impl.coefficients(gx, torch.sigmoid(ga), lam, reset)),
         "sequential", DTYPES, "r_t = σ(σ(gate_a)): the gate squashed twice",
         lambda fmt: _witness(fmt, 0.0), fix="σ once, on the pre-activation"),
-):
-    registry.register_mutant(_m)
+]
 
 
 # --- bad input (docs/bad-input.md) ------------------------------------------------------------
@@ -326,7 +290,7 @@ def _ok(**over):
     return {**args, **over}
 
 
-_BAD = [
+BAD_INPUTS = [  # (name, the argument the message names, the error, the call)
     ("x 2-d", "x", ValueError, lambda f: f(**_ok(x=_t(3, 2)))),
     ("x of length 0", "x", ValueError,
      lambda f: f(**_ok(x=_t(1, 0, 2), gate_x=_t(1, 0, 2), gate_a=_t(1, 0, 2)))),
@@ -344,5 +308,37 @@ _BAD = [
      lambda f: f(**_ok(), h0=_t(1, 2, dt=torch.float32))),
     ("unknown method", "method", ValueError, lambda f: f(**_ok(), method="logspace")),
 ]
-for _name, _arg, _err, _call in _BAD:
-    registry.register_bad_input(BadInput("rg_lru", _name, _arg, _err, _call))
+
+
+# --- the primitive ----------------------------------------------------------------------------
+
+RG_LRU = registry.register_spec(
+    Spec(
+        name="rg_lru",
+        family="recurrent",
+        summary="Griffin's RG-LRU: h_t = a_t h_{t−1} + √(1 − a_t²)(σ(gate_x)·x_t), "
+                "log a_t = −8σ(gate_a)·softplus(Λ), reset at segment starts",
+        signature="rg_lru(x (batch, L, width), gate_x (batch, L, width), gate_a (batch, L, "
+                  "width), a_param (width,), reset=None (batch, L) bool, h0=None (batch, width), "
+                  "method) -> (y (batch, L, width), final_state (batch, width))",
+        methods=METHODS,
+        dtypes=DTYPES,
+        sizes=("batch", "L", "width"),
+        outputs=("y", "state"),
+        strategy=lambda fmt, method: rg_lru_cases(fmt, method),
+        references=REFERENCES.references,
+        reference_tier=REFERENCES.tier,
+        bound=Bound(c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("y", "state"),
+                    reasoning="elementwise; M = scan of (a, |m·i·x|, |h0|); G = the scan's "
+                              "growth + 8 + 6·(Σ|log a| over each term's product, weighted)/M"),
+        call=call,
+        bench_case=_bench,
+        bench_shape="batch=4, L=2048, width=256, Griffin init, reset every 512",
+        features={"reset": optional_argument("reset", "segment starts (batch, L) bool"),
+                  "h0": optional_argument("h0", "an initial state h0 (batch, width)")},
+    ),
+    implementations=[Implementation("rg_lru", "torch", impl.rg_lru)],
+    laws=LAWS,
+    mutants=MUTANTS,
+    bad_inputs=[BadInput("rg_lru", *bad) for bad in BAD_INPUTS],
+)
