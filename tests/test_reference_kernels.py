@@ -11,7 +11,7 @@ from ssmspec import harness, registry
 from ssmspec.errors import abs_error, higham_bound, ratio
 from ssmspec.reference.mp import kernels as rmp
 from ssmspec.reference.np import kernels as rnp
-from ssmspec.specs.kernels_laws import direct_kernel
+from ssmspec.specs.kernels import direct_kernel
 
 
 @pytest.mark.parametrize("prim, method, fmt", [

@@ -1,47 +1,11 @@
-"""Specs of the diagonal-SSM convolution kernels (SPEC-NOTES §4, §5): `diag_kernel` (S4D) and
-`ema_kernel` (Mega's damped EMA). Definitions and the conj_half convention are in
-`ssmspec.impl.kernels` and `ssmspec.reference.mp.kernels`.
+"""Specs of the diagonal-SSM convolution kernels: `diag_kernel` (S4D) and `ema_kernel` (Mega's
+damped EMA), each declared with its laws, mutants and bad inputs in one `register_spec` call.
 
-Formats. `diag_kernel` runs in c128/c64 (complex Λ) and fp64/fp32 (real Λ, S4D-Real). Its output
-is real (Λ's real dtype). For a complex run the spec's adapter first checks that the
-implementation returned exactly that real dtype (a promotion or a complex output is a TypeError,
-so a conformance failure), then hands the output back in the run's complex format, an exact
-conversion (zero imaginary part): the generic output-dtype property compares against the case's
-format and every value is measured as the real output it is. `ema_kernel` runs in fp64, fp32 and
-fp16/bf16 (computed in fp32 by the built-in, inputs rounded to the format, SPEC-NOTES §1).
-
-Bounds, elementwise per K[h, l] (`ssmspec.reference.np.kernels` computes M and G):
-
-    |K̂ − K| ≤ c·u·G·M + G·η,   G·M = f·Σ_n (N + 1 + g0_n + l·|w_n|)·|W_n|·|Ā_n|^l
-
-with W_n = C_n·B̄_n (EMA: γ√(1/ndim)·p·β), w_n = log Ā_n (zoh, zoh_approx: ΔΛ; bilinear:
-2·atanh(ΔΛ/2); EMA: log q = log1p(−p·a)), f = 2 under conj_half. Justification: each term
-W_n·Ā_n^l is formed with a few roundings (Δ = exp(log_dt), z = ΔΛ, B̄, the product), and the sum
-over N states adds N more (the N + 1); zoh's B̄ = Δ·φ₁(z)·B moves by u|z| with the rounding of z
-(g0 = |z| for zoh, 0 otherwise, as discretize_diag's bound); a power computed as exp(l·w) from a
-w with relative error ~u moves by l·|w|·u (the honest growth `1 + l·|ΔΛ|` of SPEC-NOTES §5: the
-phase error of exp(l·ΔΛ) for complex Λ, the decay error for real Λ and the EMA). The EMA's w
-is computed from p·a (two sigmoids and a product), so its l·|w| term carries the factor 1 + κ_n
-of `ema_log_q_condition` (κ ≤ 1.45: log1p's conditioning, or log q's absolute error). c = 4 for
-every method. Measured: on 20 strategy cases at L = 1025, the built-in at err/bound ≤ 0.15 in
-c64/fp32 and ≤ 0.83 in c128/fp64; on the benchmark inputs (diag H = 256, N = 64, L = 4096; EMA
-D = 256, ndim = 16, L = 8192) ≤ 0.04 in c64/fp32, 0.11–0.19 in c128, 0.33–0.41 in fp64, and
-0.44 for the fp64 EMA, against the long-double reference. An S4-style c64 exp(l·ΔΛ)
-Vandermonde passes at L = 4096 and fails without the l·|ΔΛ| term
-(tests/test_reference_kernels.py).
-What the bound does not admit, on purpose: raising a *rounded* Ā (or q = 1 − p·a) to the l-th
-power, whose error grows like l·u whatever |log Ā| is, and the cancellation of 1 − p·a as q → 0.
-The EMA's long-L mutant `rounded_q_power` (registered here: q rounded to fp32, then q^l) on a
-slowly decaying witness (p·a ≈ 1e-3 … 1e-6): err/bound 1.8 at L = 1025, 50 at 4096, 116 at 8192,
-the built-in 0.12–0.13; `mega_official` (kernels_laws: q = 1 − p·a and exp(l·log q) in fp32)
-fails that witness alike, so the class was already covered there by its saturation witness.
-
-Strategies: H ≤ 3 channels (D ≤ 3), N ≤ 8 states (ndim ≤ 8), L from {1, 2, 3, 2^k − 1, 2^k, 2^k +
-1} up to 1025 (16385 under the nightly profile); Δ log-uniform in [1e-4, 1] with the special values
-1e-6 and 10; Λ: S4D-Lin −½ + iπn (n < 128: |Im Λ| up to ~400, N = 256's spectrum), S4D-Real −(n +
-1), random stable with |Re Λ| ≤ 10, |Im Λ| ≤ 400, exactly 0; the EMA's δ, α moderate or special
-(−30: q → 1; 20, 40: p·a rounds to 1 in fp32/fp64; 800: q = 0 in float64). Reference tier: mpmath
-while H·N·L ≤ 512, float64 above (certified in tests/test_reference_kernels.py).
+The definitions, conventions (conj_half, the real output of a complex run), the bounds and their
+growth terms, the strategies and the sources are in docs/kernels.md#diag_kernel and
+docs/kernels.md#ema_kernel. `diag_kernel`'s adapter checks that an implementation returns exactly
+Λ's real dtype (else a TypeError, a conformance failure) and hands K back in the run's complex
+format (an exact conversion), so the generic dtype property compares it with the case's format.
 """
 
 from __future__ import annotations
@@ -55,7 +19,11 @@ from hypothesis import strategies as st
 from ssmspec import registry
 from ssmspec import triton as triton_kernels
 from ssmspec.dtypes import dtype, real_of
+from ssmspec.errors import higham_bound
+from ssmspec.harness import to_numpy
+from ssmspec.impl import _validate as v
 from ssmspec.impl import kernels as impl
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import kernels as ref_mp
 from ssmspec.reference.np import kernels as ref_np
 from ssmspec.reference.np import precision
@@ -64,9 +32,13 @@ from ssmspec.spec import (
     Bound,
     Case,
     Implementation,
+    Law,
+    LawContext,
     Mutant,
     Spec,
     Sweep,
+    Terms,
+    TwoTier,
     flag,
     last_case,
 )
@@ -83,9 +55,13 @@ from ssmspec.strategies import (
 from ssmspec.sweeps import LONG, LONG_HEAVY, problem_rng
 
 METHODS = impl.METHODS
+DIAG_DTYPES = ("c128", "c64", "fp64", "fp32")
+EMA_DTYPES = ("fp64", "fp32", "fp16", "bf16")
 C_BOUND = 4.0
-MP_MAX = 512  # H·N·L up to which the mpmath tier is used
+MP_MAX = 512  # H·N·L (D·ndim·L) up to which the mpmath tier is used
 LENGTHS = boundary_lengths(1025)
+SHORT = st.sampled_from([n for n in LENGTHS if n <= 65])
+MEDIUM = st.sampled_from([n for n in LENGTHS if n <= 257])
 
 
 def lengths() -> st.SearchStrategy[int]:
@@ -124,7 +100,7 @@ def coef_elements(is_complex: bool):
 @st.composite
 def diag_cases(draw, fmt: str, method: str = "zoh", max_n: int = 8, max_h: int = 3,
                length=None) -> Case:
-    """Λ, B, C (H, N), log Δ (H,), L and conj_half; see the module docstring."""
+    """Λ, B, C (H, N), log Δ (H,), L and conj_half; docs/kernels.md#diag_kernel, "Strategies"."""
     cplx = dtype(fmt).is_complex
     H, N = draw(size("H", st.integers(1, max_h))), draw(size("N", st.integers(1, max_n)))
     L = draw(size("L", length if length is not None else lengths()))
@@ -160,15 +136,11 @@ def _np_diag(case: Case, method: str, extended: bool):
     return ref_np.diag_kernel_with_bound(*_diag_args(case), method, case.params["conj_half"])
 
 
-def _ref_diag(tier):
-    def reference(case: Case, method: str):
-        if tier == "mp":
-            K = ref_mp.diag_kernel(*_diag_args(case), method, case.params["conj_half"])
-        else:
-            K = _np_diag(case, method, precision.is_extended())[0]
-        return {"K": K}
-
-    return reference
+DIAG_REFERENCES = TwoTier(
+    mp=lambda case, method: {"K": ref_mp.diag_kernel(*_diag_args(case), method,
+                                                     case.params["conj_half"])},
+    np=lambda case, method: {"K": _np_diag(case, method, precision.is_extended())[0]},
+    mp_max_work=MP_MAX, work=lambda case: case.arrays["Lambda"].size * case.params["L"])
 
 
 def diag_bound_terms(case: Case, method: str):
@@ -177,9 +149,9 @@ def diag_bound_terms(case: Case, method: str):
     return M, G
 
 
-def _diag_tier(case: Case) -> str:
-    H, N = np.asarray(case.arrays["Lambda"]).shape
-    return "mp" if H * N * case.params["L"] <= MP_MAX else "np"
+def diag_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+    M, G = diag_bound_terms(case, method)
+    return {"K": Terms(G, M)}
 
 
 def s4d_bench_arrays(fmt: str, H: int, N: int):
@@ -210,34 +182,6 @@ def diag_sweep_problem(fmt: str, L: int) -> Case:
     return Case({**arrs, "log_dt": log_dt}, fmt, {"L": L, "conj_half": True})
 
 
-DIAG = registry.register_spec(Spec(
-    name="diag_kernel",
-    family="kernels",
-    summary="S4D kernel K[h, l] = (2·)Re Σ_n C_n B̄_n Ā_n^l of a diagonal SSM",
-    signature="diag_kernel(Lambda (H, N), B (H, N), C (H, N), log_dt (H,), L, method, "
-              "conj_half=True) -> K (H, L) real",
-    methods=METHODS,
-    dtypes=("c128", "c64", "fp64", "fp32"),
-    sizes=("H", "N", "L"),
-    outputs=("K",),
-    strategy=lambda fmt, method: diag_cases(fmt, method),
-    references={"mp": _ref_diag("mp"), "np": _ref_diag("np")},
-    reference_tier=_diag_tier,
-    bound=Bound(
-        c={m: C_BOUND for m in METHODS},
-        magnitude=lambda case, method: {"K": diag_bound_terms(case, method)[0]},
-        growth=lambda case, method: {"K": diag_bound_terms(case, method)[1]},
-        reasoning="elementwise; G·M = f·Σ_n (N + 1 + l·|log Ā_n|)·|C_n B̄_n|·|Ā_n|^l",
-    ),
-    call=call_diag,
-    bench_case=_bench_diag,
-    bench_shape="H=256, N=64, L=4096, S4D-Lin",
-    sweep=Sweep("L", LONG, diag_sweep_problem, LONG_HEAVY,
-                "H=4, N=16, S4D-Lin / S4D-Real, Δ in [1e-3, 1e-1]"),
-    features={"conj_half=False": flag("conj_half", False, "the full system (both members of "
-                                      "each conjugate pair) rather than one of each pair")},
-))
-
 
 # --- ema_kernel -------------------------------------------------------------------------------
 
@@ -251,7 +195,7 @@ def ema_param():
 @st.composite
 def ema_cases(draw, fmt: str, method: str = "mega", max_n: int = 8, max_d: int = 3,
               length=None) -> Case:
-    """δ, α, β (D, ndim, 1), γ (D, ndim) and L; see the module docstring."""
+    """δ, α, β (D, ndim, 1), γ (D, ndim) and L; docs/kernels.md#ema_kernel, "Strategies"."""
     D, n = draw(size("D", st.integers(1, max_d))), draw(size("ndim", st.integers(1, max_n)))
     L = draw(size("L", length if length is not None else lengths()))
     arrs = {"delta": draw(arrays((D, n, 1), ema_param())),
@@ -271,9 +215,10 @@ def _ema_args(case: Case):
     return a["delta"], a["alpha"], a["beta"], a["gamma"], case.params["L"]
 
 
-def _ref_ema(tier):
-    mod = ref_mp if tier == "mp" else ref_np
-    return lambda case, method: {"K": mod.ema_kernel(*_ema_args(case))}
+EMA_REFERENCES = TwoTier(
+    mp=lambda case, method: {"K": ref_mp.ema_kernel(*_ema_args(case))},
+    np=lambda case, method: {"K": ref_np.ema_kernel(*_ema_args(case))},
+    mp_max_work=MP_MAX, work=lambda case: case.arrays["gamma"].size * case.params["L"])
 
 
 def ema_bound_terms(case: Case, method: str):
@@ -281,93 +226,277 @@ def ema_bound_terms(case: Case, method: str):
     return M, G
 
 
-def _ema_tier(case: Case) -> str:
-    return "mp" if np.asarray(case.arrays["gamma"]).size * case.params["L"] <= MP_MAX else "np"
+def ema_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+    M, G = ema_bound_terms(case, method)
+    return {"K": Terms(G, M)}
 
 
-def _bench_ema(fmt: str) -> Case:
-    """D = 256, ndim = 16, L = 8192, Mega's initialisation (δ, α ~ N(0, 0.2), β ±1 + N(0, 0.02),
-    γ ~ N(0, 1))."""
-    rng = np.random.default_rng(0)
-    D, n, L = 256, 16, 8192
-    sign = np.where(np.arange(n) % 2 == 0, -1.0, 1.0)[None, :, None]
-    beta = sign + rng.normal(0, 0.02, (D, n, 1))
-    arrs = {"delta": rng.normal(0, 0.2, (D, n, 1)), "alpha": rng.normal(0, 0.2, (D, n, 1)),
-            "beta": beta, "gamma": rng.normal(size=(D, n))}
-    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"L": L})
-
-
-def ema_sweep_problem(fmt: str, L: int) -> Case:
-    """The sweep along L: D = 4, ndim = 16, Mega's initialisation."""
-    rng = problem_rng()
-    D, n = 4, 16
+def mega_init_case(fmt: str, rng, D: int, n: int, L: int) -> Case:
+    """Mega's initialisation: δ, α ~ N(0, 0.2), β ±1 + N(0, 0.02), γ ~ N(0, 1)."""
     sign = np.where(np.arange(n) % 2 == 0, -1.0, 1.0)[None, :, None]
     arrs = {"delta": rng.normal(0, 0.2, (D, n, 1)), "alpha": rng.normal(0, 0.2, (D, n, 1)),
             "beta": sign + rng.normal(0, 0.02, (D, n, 1)), "gamma": rng.normal(size=(D, n))}
     return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"L": L})
 
 
-EMA = registry.register_spec(Spec(
-    name="ema_kernel",
-    family="kernels",
-    summary="Mega's damped EMA kernel K[d, l] = Σ_n γ √(1/ndim) p β q^l, q = 1 − p·a",
-    signature="ema_kernel(delta (D, ndim, 1), alpha (D, ndim, 1), beta (D, ndim, 1), "
-              "gamma (D, ndim), L) -> K (D, L)",
-    methods=impl.EMA_METHODS,
-    dtypes=("fp64", "fp32", "fp16", "bf16"),
-    sizes=("D", "ndim", "L"),
-    outputs=("K",),
-    strategy=lambda fmt, method: ema_cases(fmt, method),
-    references={"mp": _ref_ema("mp"), "np": _ref_ema("np")},
-    reference_tier=_ema_tier,
-    bound=Bound(
-        c={"mega": C_BOUND},
-        magnitude=lambda case, method: {"K": ema_bound_terms(case, method)[0]},
-        growth=lambda case, method: {"K": ema_bound_terms(case, method)[1]},
-        reasoning="elementwise; G·M = Σ_n (ndim + 1 + (1 + κ_n)·l·|log q_n|)·"
-                  "|γ_n √(1/ndim) p_n β_n| q_n^l",
-    ),
-    call=call_ema,
-    bench_case=_bench_ema,
-    bench_shape="D=256, ndim=16, L=8192, Mega init",
-    sweep=Sweep("L", LONG, ema_sweep_problem, LONG_HEAVY, "D=4, ndim=16, Mega init"),
-))
+def _bench_ema(fmt: str) -> Case:
+    """D = 256, ndim = 16, L = 8192, Mega's initialisation."""
+    return mega_init_case(fmt, np.random.default_rng(0), 256, 16, 8192)
 
 
-registry.register_implementation(Implementation("diag_kernel", "torch", impl.diag_kernel))
-registry.register_implementation(Implementation("ema_kernel", "torch", impl.ema_kernel))
-registry.register_implementation(triton_kernels.implementation(
-    "diag_kernel", "kernels", "diag_kernel"))
-registry.register_implementation(triton_kernels.implementation(
-    "ema_kernel", "kernels", "ema_kernel"))
+def ema_sweep_problem(fmt: str, L: int) -> Case:
+    """The sweep along L: D = 4, ndim = 16, Mega's initialisation."""
+    return mega_init_case(fmt, problem_rng(), 4, 16, L)
 
 
-def _triton_tail_witness(fmt: str) -> Case:
-    """One channel, N = BLOCK_N + 3 states (a partial last block), L = 33."""
-    from ssmspec.impl.triton.kernels import BLOCK_N
 
-    rng = np.random.default_rng(4)
-    N = BLOCK_N + 3
-    lam = -rng.uniform(0.1, 1.0, (1, N))
-    B, C = rng.normal(size=(1, N)), rng.normal(size=(1, N))
+# --- laws -------------------------------------------------------------------------------------
+
+
+def _k(fn, case: Case, method: str, device: str) -> np.ndarray:
+    return to_numpy(DIAG.call(fn, case, method, device)).real
+
+
+def impulse_response(ctx: LawContext) -> None:
+    method = ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(diag_cases(ctx.dtype, method, length=SHORT))
+    lam, B, C, log_dt = (case.arrays[k] for k in ("Lambda", "B", "C", "log_dt"))
+    L, f = case.params["L"], 2.0 if case.params["conj_half"] else 1.0
+    wide = torch.complex128 if np.iscomplexobj(lam) else torch.float64
+    disc = ctx.impl_of("discretize_diag")
+    dt = torch.exp(torch.as_tensor(log_dt, dtype=torch.float64))
+    abar, bbar = (to_numpy(t) for t in disc(torch.as_tensor(lam, dtype=wide),
+                                            torch.as_tensor(B, dtype=wide), dt, method=method))
+    h, y = np.zeros_like(abar), np.empty((lam.shape[0], L))
+    for t in range(L):
+        h = abar * h + (bbar if t == 0 else 0)
+        y[:, t] = f * np.real(np.sum(C * h, axis=-1))
+    M, G = diag_bound_terms(case, method)
+    # the float64 recurrence: l multiplications by a Ā carrying ~4u(1 + |z|) (its own bound)
+    tol = DIAG.bound(case, method)["K"] + higham_bound(16.0, "fp64", G + np.arange(L), M)
+    assert_within(_k(ctx.fn, case, method, ctx.device), y, tol,
+                  f"{method}: kernel vs recurrence")
+
+
+def conj_half_full(ctx: LawContext) -> None:
+    method = ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(diag_cases(ctx.dtype, method, length=MEDIUM)).with_(conj_half=True)
+    full = case.with_(conj_half=False, **{k: np.concatenate([case.arrays[k],
+                                                             np.conj(case.arrays[k])], axis=1)
+                                          for k in ("Lambda", "B", "C")})
+    tol = DIAG.bound(case, method)["K"] + DIAG.bound(full, method)["K"]
+    assert_within(_k(ctx.fn, case, method, ctx.device), _k(ctx.fn, full, method, ctx.device),
+                  tol, f"{method}: half (conj_half=True) vs full (conj_half=False)")
+
+
+def zoh_bilinear_small_dt(ctx: LawContext) -> None:
+    ctx.require("zoh", "bilinear")
+    fmt, draw = ctx.dtype, ctx.draw
+    H = draw(st.integers(1, 3))
+    mags = [draw(st.floats(0.1, 10.0)) for _ in range(H)]
     if dtype(fmt).is_complex:
-        lam, B, C = lam + 1j * rng.uniform(-3, 3, (1, N)), B + 0.5j, C - 0.25j
-    return Case({"Lambda": representable(lam, fmt), "B": representable(B, fmt),
-                 "C": representable(C, fmt), "log_dt": representable(np.array([-1.0]), fmt)},
-                fmt, {"L": 33, "conj_half": True})
+        lam = np.array([[m * complex(-math.cos(a), math.sin(a))]
+                        for m, a in zip(mags, [draw(st.floats(0.0, 1.5)) for _ in range(H)])])
+    else:
+        lam = -np.array(mags)[:, None]
+    # one state per channel and C = conj(λ)²: the O(Δ³) coefficient C·λ²/12 cannot cancel
+    C, B = np.conj(lam) ** 2, np.ones_like(lam)
+    h0 = 1e-2 / np.max(np.abs(lam))
+    errs = []
+    for k in range(4):
+        log_dt = np.full(H, math.log(h0 * 2.0**-k))
+        case = Case({"Lambda": lam, "B": B, "C": C, "log_dt": log_dt}, fmt,
+                    {"L": 4, "conj_half": True})
+        errs.append(np.max(np.abs(_k(ctx.fn, case, "zoh", ctx.device)
+                                  - _k(ctx.fn, case, "bilinear", ctx.device))))
+    e = np.array(errs)
+    slopes = np.log2(e[:-1] / e[1:])
+    assert np.all(np.abs(slopes - 3) < 0.15), f"zoh vs bilinear: orders {slopes} (|ΔK| = {e})"
 
 
-# (A phase l·Im w formed in fp32 is not a mutant: its l·u·|w| error is what the c64 bound
-# admits.) The strategy's N ≤ 8 never has a partial block: witness only.
-for _m in triton_kernels.mutants(lambda kernel: [
-        Mutant("diag_kernel", "triton_drops_state_tail",
-               kernel("kernels", "diag_kernel_dropping_tail"), "zoh", ("c64", "fp32"),
-               "Triton S4D kernel: the loop over states drops the partial last block",
-               _triton_tail_witness, search=False)]):
-    registry.register_mutant(_m)
+def linearity_in_C(ctx: LawContext) -> None:
+    method = ctx.draw(ctx.methods(METHODS))
+    c1 = ctx.draw(diag_cases(ctx.dtype, method, length=MEDIUM))
+    c2 = c1.with_(C=np.flip(c1.arrays["C"], axis=1) * -0.75)
+    C3 = representable(c1.arrays["C"] + c2.arrays["C"], ctx.dtype)
+    c3 = c1.with_(C=C3)
+    k1, k2, k3 = (_k(ctx.fn, c, method, ctx.device) for c in (c1, c2, c3))
+    absC = np.abs(c1.arrays["C"]) + np.abs(c2.arrays["C"])
+    M, G = diag_bound_terms(c1.with_(C=absC.astype(c1.arrays["C"].dtype)), method)
+    tol = sum(DIAG.bound(c, method)["K"] for c in (c1, c2, c3)) + higham_bound(
+        1.0, ctx.dtype, G, M)
+    assert_within(k1 + k2, k3, tol, f"{method}: K(C1) + K(C2) vs K(C1 + C2)")
 
 
-# --- ema_kernel mutant at long L ----------------------------------------------------------------
+def prefix(ctx: LawContext) -> None:
+    method = ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(diag_cases(ctx.dtype, method, length=MEDIUM))
+    L = case.params["L"]
+    short = case.with_(L=ctx.draw(st.integers(1, L)))
+    Ls = short.params["L"]
+    tol = DIAG.bound(case, method)["K"][:, :Ls] + DIAG.bound(short, method)["K"]
+    assert_within(_k(ctx.fn, case, method, ctx.device)[:, :Ls],
+                  _k(ctx.fn, short, method, ctx.device), tol,
+                  f"{method}: K(L)[:, :{Ls}] vs K({Ls})")
+
+
+def ema_s4d_real(ctx: LawContext) -> None:
+    fmt = ctx.dtype
+    case = ctx.draw(ema_cases(fmt, length=MEDIUM))
+    d, a, b, g = (case.arrays[k] for k in ("delta", "alpha", "beta", "gamma"))
+    p, logq = ref_np.ema_log_q(d[..., 0], a[..., 0])
+    D, n = g.shape
+    dcase = Case({"Lambda": representable(logq, fmt),
+                  "B": representable(p * b[..., 0], fmt),
+                  "C": representable(g * math.sqrt(1.0 / n), fmt),
+                  "log_dt": np.zeros(D)}, fmt, {"L": case.params["L"], "conj_half": False})
+    k_ema = to_numpy(EMA.call(ctx.fn, case, "mega", ctx.device))
+    k_diag = _k(ctx.impl_of("diag_kernel"), dcase, "zoh_approx", ctx.device)
+    M, G = ema_bound_terms(case, "mega")
+    tol = (EMA.bound(case, "mega")["K"] + DIAG.bound(dcase, "zoh_approx")["K"]
+           + higham_bound(3.0, fmt, G, M))  # the rounding of the derived Λ, B, C
+    assert_within(k_ema, k_diag, tol, "EMA vs S4D-Real (zoh_approx, Δ = 1)")
+
+
+def _poisoned(ctx: LawContext, case: Case, names) -> tuple[Case, str, int]:
+    """`case` with one entry of one of `names` set to NaN: (case, the input, its channel)."""
+    name = ctx.draw(st.sampled_from(names))
+    x = np.array(case.arrays[name])
+    k = ctx.draw(st.integers(0, x.size - 1))
+    x.reshape(-1)[k] = np.nan
+    return case.with_(**{name: x}), name, int(np.unravel_index(k, x.shape)[0])
+
+
+def _check_nan_rows(K: np.ndarray, row: int, l0_finite: bool, what: str) -> None:
+    bad = np.isnan(K)
+    want = np.zeros_like(bad)
+    want[row] = True
+    if l0_finite:
+        want[row, 0] = False
+    assert np.array_equal(bad, want), (
+        f"{what}: NaN at {np.argwhere(bad).tolist()[:8]}, expected row {row}"
+        f"{' from l = 1' if l0_finite else ''}")
+
+
+def diag_nan_propagation(ctx: LawContext) -> None:
+    method = ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(diag_cases(ctx.dtype, method, length=SHORT))
+    bad, name, row = _poisoned(ctx, case, ("Lambda", "B", "C", "log_dt"))
+    K = _k(ctx.fn, bad, method, ctx.device)
+    _check_nan_rows(K, row, name == "Lambda" and method == "zoh_approx",
+                    f"{method}, NaN in {name}")
+
+
+def ema_nan_propagation(ctx: LawContext) -> None:
+    case = ctx.draw(ema_cases(ctx.dtype, length=SHORT))
+    bad, name, row = _poisoned(ctx, case, ("delta", "alpha", "beta", "gamma"))
+    K = to_numpy(EMA.call(ctx.fn, bad, "mega", ctx.device)).astype(np.float64)
+    _check_nan_rows(K, row, name == "alpha", f"NaN in {name}")
+
+
+# --- mutants ----------------------------------------------------------------------------------
+
+
+def direct_kernel(Lambda, B, C, log_dt, L, method="zoh", conj_half=True, naive_phi=False,
+            factor_two=True, rounded_log=False):
+    """An S4-style kernel in the working format: Ā^l = exp(l·ΔΛ) by one Vandermonde product."""
+    work = v.work_dtype(Lambda.dtype)
+    lam, b, c = Lambda.to(work), B.to(work), C.to(work)
+    dt = torch.exp(log_dt.to(v.real_dtype(work)))[:, None]
+    z = dt * lam
+    if method == "bilinear":
+        abar = (1 + z / 2) / (1 - z / 2)
+        bbar = dt * b / (1 - z / 2)
+        w = torch.log(abar.to(torch.complex64 if work == torch.float32 else torch.complex128)
+                      if not abar.is_complex() else abar) if rounded_log else None
+    else:
+        w = z
+        if method == "zoh_approx":
+            bbar = dt * b
+        elif naive_phi:
+            safe = torch.where(z == 0, torch.ones_like(z), z)
+            bbar = dt * torch.where(z == 0, torch.ones_like(z), (torch.exp(safe) - 1) / safe) * b
+        else:
+            bbar = dt * torch.where(z == 0, torch.ones_like(z), torch.expm1(z) / z) * b
+    ls = torch.arange(L, dtype=v.real_dtype(work), device=Lambda.device)
+    if w is None:  # bilinear, computed right: powers of Ā by exp(l·2atanh(z/2))
+        x = (z / 2).to(torch.complex64 if work == torch.float32 else torch.complex128) \
+            if not z.is_complex() else z / 2
+        w = torch.atanh(x)
+        w = w + w
+    V = torch.exp(w[..., None] * ls)
+    K = torch.einsum("hn,hnl->hl", (c * bbar).to(V.dtype), V)
+    K = K.real if K.is_complex() else K
+    K = K * 2 if (conj_half and factor_two) else K
+    return K.to(v.real_dtype(Lambda.dtype))
+
+
+def naive_phi1(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
+    return direct_kernel(Lambda, B, C, log_dt, L, method, conj_half, naive_phi=True)
+
+
+def phi1_zero_division(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
+    """zoh B̄ = Δ·(exp(z) − 1)/z·B with no case for z = 0: 0/0 = NaN at Λ = 0."""
+    work = v.work_dtype(Lambda.dtype)
+    dt = torch.exp(log_dt.to(v.real_dtype(work)))[:, None]
+    z = dt * Lambda.to(work)
+    bbar = dt * (torch.exp(z) - 1) / z * B.to(work)
+    V = torch.exp(z[..., None] * torch.arange(L, dtype=v.real_dtype(work), device=z.device))
+    K = torch.einsum("hn,hnl->hl", C.to(work) * bbar, V)
+    K = K.real if K.is_complex() else K
+    return (2 * K if conj_half else K).to(v.real_dtype(Lambda.dtype))
+
+
+def no_factor_two(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
+    return impl.diag_kernel(Lambda, B, C, log_dt, L, method=method, conj_half=False)
+
+
+def rounded_abar_log(Lambda, B, C, log_dt, L, method="bilinear", conj_half=True):
+    return direct_kernel(Lambda, B, C, log_dt, L, method, conj_half, rounded_log=True)
+
+
+def mega_official(delta, alpha, beta, gamma, L, method="mega"):
+    """facebookresearch/mega MultiHeadEMA._compute_kernel, in the working format."""
+    p = torch.sigmoid(delta)
+    alpha = torch.sigmoid(alpha)
+    q = 1.0 - p * alpha
+    vander = torch.arange(L).to(p).view(1, 1, L) * torch.log(q)
+    kernel = (p * beta) * torch.exp(vander)
+    return torch.einsum("dnl,dn->dl", kernel, gamma * math.sqrt(1.0 / delta.shape[1]))
+
+
+def _small_z_witness(fmt: str) -> Case:
+    """|ΔΛ| ~ 1e-7 … 1e-3 (Δ = 1e-4): where (eᶻ − 1)/z cancels."""
+    lam = np.array([[-1e-3, -0.5, -10.0]])
+    if dtype(fmt).is_complex:
+        lam = lam + 1j * np.array([[1e-3, 3.0, 0.0]])
+    one = np.ones_like(lam)
+    return Case({"Lambda": representable(lam, fmt), "B": representable(one, fmt),
+                 "C": representable(one, fmt),
+                 "log_dt": representable(np.array([math.log(1e-4)]), fmt)},
+                fmt, {"L": 8, "conj_half": True})
+
+
+def _zero_lambda_witness(fmt: str) -> Case:
+    """Λ = 0 in row 0 (a pure integrator: B̄ = Δ·B, Ā = 1), moderate Λ in row 1."""
+    lam = np.array([[0.0, -0.5], [-0.5, -2.0]])
+    one = np.ones_like(lam)
+    return Case({"Lambda": representable(lam, fmt), "B": representable(one, fmt),
+                 "C": representable(one, fmt),
+                 "log_dt": representable(np.log(np.array([0.1, 0.1])), fmt)},
+                fmt, {"L": 4, "conj_half": True})
+
+
+def _long_small_z_witness(fmt: str) -> Case:
+    case = _small_z_witness(fmt)
+    return Case(case.arrays, fmt, {"L": 1025, "conj_half": True})
+
+
+def _saturated_witness(fmt: str) -> Case:
+    """δ = α = 40: p·a rounds to 1 in fp32 and fp64, so q = 1 − p·a = 0 and 0·log 0 = NaN."""
+    arrs = {"delta": np.array([[[40.0], [0.3]]]), "alpha": np.array([[[40.0], [-0.2]]]),
+            "beta": np.array([[[1.0], [-1.0]]]), "gamma": np.array([[0.5, 1.5]])}
+    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"L": 4})
 
 
 def rounded_q_power(delta, alpha, beta, gamma, L, method="mega"):
@@ -390,13 +519,22 @@ def _slow_ema_witness(fmt: str, L: int = 8192) -> Case:
     return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"L": L})
 
 
-registry.register_mutant(Mutant(
-    "ema_kernel", "rounded_q_power", rounded_q_power, "mega", ("fp32",),
-    "q = 1 − p·a rounded to fp32, then q^l: an l·u error where the decay is slow",
-    _slow_ema_witness))
+def _triton_tail_witness(fmt: str) -> Case:
+    """One channel, N = BLOCK_N + 3 states (a partial last block), L = 33."""
+    from ssmspec.impl.triton.kernels import BLOCK_N
+
+    rng = np.random.default_rng(4)
+    N = BLOCK_N + 3
+    lam = -rng.uniform(0.1, 1.0, (1, N))
+    B, C = rng.normal(size=(1, N)), rng.normal(size=(1, N))
+    if dtype(fmt).is_complex:
+        lam, B, C = lam + 1j * rng.uniform(-3, 3, (1, N)), B + 0.5j, C - 0.25j
+    return Case({"Lambda": representable(lam, fmt), "B": representable(B, fmt),
+                 "C": representable(C, fmt), "log_dt": representable(np.array([-1.0]), fmt)},
+                fmt, {"L": 33, "conj_half": True})
 
 
-# --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
+# --- bad input (docs/bad-input.md) ------------------------------------------------------------
 
 
 def _c(*shape, dt=torch.complex128):
@@ -455,6 +593,102 @@ _EMA_BAD = [
     ("unknown method", "method", ValueError,
      lambda f: f(_r(2, 3, 1), _r(2, 3, 1), _r(2, 3, 1), _r(2, 3), 4, method="lucidrains")),
 ]
-for _prim, _rows in (("diag_kernel", _DIAG_BAD), ("ema_kernel", _EMA_BAD)):
-    for _name, _arg, _err, _call in _rows:
-        registry.register_bad_input(BadInput(_prim, _name, _arg, _err, _call))
+
+# --- the primitives ---------------------------------------------------------------------------
+
+DIAG = registry.register_spec(
+    Spec(
+        name="diag_kernel", family="kernels", methods=METHODS, dtypes=DIAG_DTYPES,
+        sizes=("H", "N", "L"), outputs=("K",),
+        summary="S4D kernel K[h, l] = (2·)Re Σ_n C_n B̄_n Ā_n^l of a diagonal SSM",
+        signature="diag_kernel(Lambda (H, N), B (H, N), C (H, N), log_dt (H,), L, method, "
+                  "conj_half=True) -> K (H, L) real",
+        strategy=lambda fmt, method: diag_cases(fmt, method),
+        references=DIAG_REFERENCES.references, reference_tier=DIAG_REFERENCES.tier,
+        bound=Bound(c={m: C_BOUND for m in METHODS}, terms=diag_terms, outputs=("K",),
+                    reasoning="elementwise; G·M = f·Σ_n (N + 1 + l·|log Ā_n|)·|C_n B̄_n|·"
+                              "|Ā_n|^l"),
+        call=call_diag, bench_case=_bench_diag, bench_shape="H=256, N=64, L=4096, S4D-Lin",
+        sweep=Sweep("L", LONG, diag_sweep_problem, LONG_HEAVY,
+                    "H=4, N=16, S4D-Lin / S4D-Real, Δ in [1e-3, 1e-1]"),
+        features={"conj_half=False": flag("conj_half", False, "the full system (both members "
+                                          "of each conjugate pair) rather than one of each pair")},
+    ),
+    implementations=[Implementation("diag_kernel", "torch", impl.diag_kernel),
+                     triton_kernels.implementation("diag_kernel", "kernels", "diag_kernel")],
+    laws=[
+        Law("diag_kernel", "nan_propagation", "a NaN in one input entry reaches exactly the row "
+            "of K that depends on it", diag_nan_propagation, DIAG_DTYPES),
+        Law("diag_kernel", "impulse_response", "K = impulse response of h_l = Ā h_{l−1} + B̄ δ_l",
+            impulse_response, DIAG_DTYPES),
+        Law("diag_kernel", "conj_half_full", "half (conj_half) = full representation, both "
+            "members of each pair written out", conj_half_full, DIAG_DTYPES),
+        Law("diag_kernel", "zoh_bilinear_small_dt", "zoh and bilinear kernels agree to O(Δ³)",
+            zoh_bilinear_small_dt, ("fp64", "c128")),
+        Law("diag_kernel", "linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", linearity_in_C,
+            DIAG_DTYPES),
+        Law("diag_kernel", "prefix", "K for L' is the prefix of K for L > L'", prefix,
+            DIAG_DTYPES),
+    ],
+    mutants=[
+        # naive_phi1, no_factor_two: found by search too, but shrinking costs ~2 min a format
+        Mutant("diag_kernel", "naive_phi1", naive_phi1, "zoh", DIAG_DTYPES,
+               "zoh B̄ = Δ·(exp(z) − 1)/z·B: cancellation at small |ΔΛ|", _small_z_witness,
+               search=False, fix="compute φ₁(z) = (exp(z) − 1)/z as expm1(z)/z with φ₁(0) = 1 "
+               "(no cancellation at small |z|, no 0/0 at Λ = 0)"),
+        Mutant("diag_kernel", "phi1_zero_division", phi1_zero_division, "zoh", DIAG_DTYPES,
+               "zoh B̄ = Δ·(exp(z) − 1)/z·B with no case for z = 0: NaN at Λ = 0",
+               _zero_lambda_witness, fix="take φ₁(0) = 1 where ΔΛ = 0 (torch.where, or "
+               "expm1(z)/z with that case), so an integrator state (Λ = 0) gives B̄ = Δ·B"),
+        Mutant("diag_kernel", "no_factor_two", no_factor_two, "zoh", DIAG_DTYPES,
+               "conj_half ignored: Re(Σ) instead of 2·Re(Σ)", _small_z_witness,
+               search=False, fix="under conj_half=True take 2·Re of the sum over the stored "
+               "half"),
+        Mutant("diag_kernel", "rounded_abar_log", rounded_abar_log, "bilinear", ("fp32",),
+               "bilinear Ā rounded, then exp(l·log Ā): an l·u error at small |ΔΛ|",
+               _long_small_z_witness, fix="take log Ā from ΔΛ (log1p(ΔΛ/2) − log1p(−ΔΛ/2)), "
+               "not the log of the rounded Ā"),
+        # (A phase l·Im w formed in fp32 is not a mutant: its l·u·|w| error is what the c64
+        # bound admits.) The strategy's N ≤ 8 never has a partial block: witness only.
+        *triton_kernels.mutants(lambda kernel: [
+            Mutant("diag_kernel", "triton_drops_state_tail",
+                   kernel("kernels", "diag_kernel_dropping_tail"), "zoh", ("c64", "fp32"),
+                   "Triton S4D kernel: the loop over states drops the partial last block",
+                   _triton_tail_witness, search=False)]),
+    ],
+    bad_inputs=[BadInput("diag_kernel", *row) for row in _DIAG_BAD],
+)
+
+EMA = registry.register_spec(
+    Spec(
+        name="ema_kernel", family="kernels", methods=impl.EMA_METHODS, dtypes=EMA_DTYPES,
+        sizes=("D", "ndim", "L"), outputs=("K",),
+        summary="Mega's damped EMA kernel K[d, l] = Σ_n γ √(1/ndim) p β q^l, q = 1 − p·a",
+        signature="ema_kernel(delta (D, ndim, 1), alpha (D, ndim, 1), beta (D, ndim, 1), "
+                  "gamma (D, ndim), L) -> K (D, L)",
+        strategy=lambda fmt, method: ema_cases(fmt, method),
+        references=EMA_REFERENCES.references, reference_tier=EMA_REFERENCES.tier,
+        bound=Bound(c={"mega": C_BOUND}, terms=ema_terms, outputs=("K",),
+                    reasoning="elementwise; G·M = Σ_n (ndim + 1 + (1 + κ_n)·l·|log q_n|)·"
+                              "|γ_n √(1/ndim) p_n β_n| q_n^l"),
+        call=call_ema, bench_case=_bench_ema, bench_shape="D=256, ndim=16, L=8192, Mega init",
+        sweep=Sweep("L", LONG, ema_sweep_problem, LONG_HEAVY, "D=4, ndim=16, Mega init"),
+    ),
+    implementations=[Implementation("ema_kernel", "torch", impl.ema_kernel),
+                     triton_kernels.implementation("ema_kernel", "kernels", "ema_kernel")],
+    laws=[
+        Law("ema_kernel", "nan_propagation", "a NaN in one input entry reaches exactly the row "
+            "of K that depends on it", ema_nan_propagation, ("fp64", "fp32", "bf16")),
+        Law("ema_kernel", "s4d_real", "EMA = real diagonal kernel with Λ = log1p(−p·a), Δ = 1, "
+            "B = p·β, C = γ√(1/ndim), zoh_approx", ema_s4d_real, ("fp64", "fp32")),
+    ],
+    mutants=[
+        Mutant("ema_kernel", "mega_official", mega_official, "mega", ("fp64", "fp32"),
+               "q = 1 − p·a and exp(l·log q): NaN at l = 0 when p·a rounds to 1, cancellation "
+               "as q → 0", _saturated_witness),
+        Mutant("ema_kernel", "rounded_q_power", rounded_q_power, "mega", ("fp32",),
+               "q = 1 − p·a rounded to fp32, then q^l: an l·u error where the decay is slow",
+               _slow_ema_witness),
+    ],
+    bad_inputs=[BadInput("ema_kernel", *row) for row in _EMA_BAD],
+)

@@ -314,25 +314,19 @@ BAD_INPUTS = [  # (name, the argument the message names, the error, the call)
 
 RG_LRU = registry.register_spec(
     Spec(
-        name="rg_lru",
-        family="recurrent",
+        name="rg_lru", family="recurrent", methods=METHODS, dtypes=DTYPES,
+        sizes=("batch", "L", "width"), outputs=("y", "state"),
         summary="Griffin's RG-LRU: h_t = a_t h_{t−1} + √(1 − a_t²)(σ(gate_x)·x_t), "
                 "log a_t = −8σ(gate_a)·softplus(Λ), reset at segment starts",
         signature="rg_lru(x (batch, L, width), gate_x (batch, L, width), gate_a (batch, L, "
                   "width), a_param (width,), reset=None (batch, L) bool, h0=None (batch, width), "
                   "method) -> (y (batch, L, width), final_state (batch, width))",
-        methods=METHODS,
-        dtypes=DTYPES,
-        sizes=("batch", "L", "width"),
-        outputs=("y", "state"),
         strategy=lambda fmt, method: rg_lru_cases(fmt, method),
-        references=REFERENCES.references,
-        reference_tier=REFERENCES.tier,
+        references=REFERENCES.references, reference_tier=REFERENCES.tier,
         bound=Bound(c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("y", "state"),
                     reasoning="elementwise; M = scan of (a, |m·i·x|, |h0|); G = the scan's "
                               "growth + 8 + 6·(Σ|log a| over each term's product, weighted)/M"),
-        call=call,
-        bench_case=_bench,
+        call=call, bench_case=_bench,
         bench_shape="batch=4, L=2048, width=256, Griffin init, reset every 512",
         features={"reset": optional_argument("reset", "segment starts (batch, L) bool"),
                   "h0": optional_argument("h0", "an initial state h0 (batch, width)")},
