@@ -11,8 +11,7 @@ import torch
 from ssmspec import harness, registry
 from ssmspec.errors import abs_error, norm_error, ratio
 from ssmspec.reference.np import dplr as rnp
-from ssmspec.specs.dplr import SYSTEM
-from ssmspec.specs.dplr_laws import generic_kernel, slow_witness
+from ssmspec.specs.dplr import SYSTEM, generic_kernel, slow_witness
 
 
 @pytest.mark.parametrize("prim", ["dplr_kernel", "dplr_step"])

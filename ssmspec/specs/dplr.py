@@ -1,78 +1,11 @@
-"""Specs of the NPLR/DPLR (S4) kernel and its recurrent step: `dplr_kernel` and `dplr_step`.
-Definitions in `ssmspec.impl.dplr` and `ssmspec.reference.mp.dplr`.
+"""Specs of S4's NPLR/DPLR kernel and its recurrent step: `dplr_kernel` and `dplr_step`, each
+declared with its laws, mutants and bad inputs in one `register_spec` call.
 
-Formats c128 and c64. K and y are real (Λ's real dtype): the adapters check that exact dtype and
-hand the output back in the run's complex format (an exact conversion), as `diag_kernel`'s does.
-
-dplr_kernel bounds — norm-wise per channel row (an iFFT spreads each frequency's error over all
-l, so no elementwise bound holds), n_f = 2N under conj_half (N otherwise), G₁ = n_f + 2R + log₂L
-+ 8 (the n_f-term Cauchy sums, the R×R solve, the 2/(1 + ω) factor, the iFFT's log₂L levels).
-Two bounds are stated; the GATED one is the sharp one (what `Spec.bound` returns).
-
-Per frequency ω_k the §5 route evaluates K̂ = 2/(1 + ω)·C̃ᵀ(g − A)⁻¹B, g = (2/Δ)(1 − ω)/(1 + ω),
-through Cauchy sums over the states and a Woodbury quotient, then K = iFFT(K̂). Its first-order
-errors, each with a magnitude computed by `ssmspec.reference.np.dplr.kernel_bound_terms` from
-the float64 system:
-- rounding inside the sums and the quotient: the sums on absolute values, m₁ (per frequency);
-- the denominators (1 − ω) − (1 + ω)ΔΛ_n/2 carrying a relative error u (ω or Δ rounded, g − Λ_n
-  formed in the working format): with ψ, ζ the left and right resolvent vectors (K̂ = C̃ᵀζ), a
-  perturbation δ_n of the n-th denominator moves K̂ by exactly −ψ_n·ζ_n·δ_n/Δ, and |δ_n| ≤ u·(|1 − ω|
-  + |1 + ω|·Δ|Λ_n|/2) ≤ 2u·(1 + Δ|Λ_n|/2); summed on absolute values that is 2·m_ω, m_ω =
-  Σ_n |ψ_n||ζ_n|(1 + Δ|Λ_n|/2)/Δ (+ its low-rank part). A root ω_k rounded once (no drift) costs
-  |ω·dK̂/dω|·u ≤ m_ω·u more: OMEGA_WEIGHT = 3 in all. The effect is real: a complex64 kernel
-  with correctly rounded roots is measured at 0.09 (median) to 0.15 of the gated bound at the
-  benchmark size;
-- C̃ = (I − Ā^L)ᵀC formed in the working format (the powering of Ā): for l < L, K[l] = Re C̃_fᵀ
-  Ā^l B̄ exactly, so an error δC̃ reaches the time domain as ‖δK‖₂ ≤ ‖δC̃_f‖₂·σ_V, σ_V the largest
-  singular value of the Krylov matrix [B̄, ĀB̄, …, Ā^(L−1)B̄] (from its n_f×n_f Gram matrix), and
-  ‖δC̃_f‖₂ ≤ u·(√(n_f + log₂L)·‖|Ā^L − I|ᵀ|C_f|‖₂ + L·‖Ā − I‖₂‖Ā^(L−1)‖₂‖C_f‖₂): the product's
-  rounding and the powering of a rounded Ā (a^L of a = 1 + f moves by L·|f|·|a|^(L−1)·u).
-The output's own rounding (u·‖K‖₂) is inside m₁'s first term (Σ|C̃||B||q| ≥ |K̂|).
-
-    worst case (not gated):  ‖K̂ − K‖₂ ≤ 4·u·(G₁·‖m₁^κ‖₂ + ‖m_C‖₂ + ‖m_ω‖₂)/√L + η
-    gated:                   ‖K̂ − K‖₂ ≤ 2·u·(√G₁·‖m₁‖₂/√L + 3·‖m_ω‖₂/√L + σ_V·‖δC̃_f‖₂/u) + η
-
-(‖·‖₂/√L over the frequencies is the time-domain 2-norm, by Parseval). The worst case
-(`worst_case_bound`) charges every Cauchy term the full growth G₁ and the denominator's
-condition κ_n = (|1 − ω| + |1 + ω|·Δ|Λ_n|/2)·|q_n|/Δ (m₁^κ: weights |q_n|·(1 + κ_n)), and C̃'s error
-through Σ_n τ_n|ζ_n| per frequency (m_C). At the benchmark size κ reaches 7e3 (LegS's |Im Λ| up
-to 5e3 against Re Λ = −½), and the worst case comes out at 0.15–207 × ‖K‖₂ per row: it would
-accept any error. The gated bound differs in two stated assumptions: (i) the rounding errors of
-an n-term sum or an L-level recursion are independent and centred, so they grow like √n·u rather
-than n·u (Higham and Mary's probabilistic error analysis, the constant folded into c); (ii) each
-denominator is formed once per (state, frequency) and shared by the four Cauchy sums (as S4's
-kernel and ours do), so its rounding enters through the resolved sensitivity ψ_nζ_n (the
-3·m_ω term) rather than as κ_n on every term. The condition number the gated bound drops is
-κ_max = max κ_n (with √G₁ for G₁): the ratio worst case / gated is 1.5e3–2.4e5 per row
-(median 1.4e4) at the benchmark size, and both bounds are computed (`worst_case_bound`,
-`kernel_magnitude`).
-
-Measured at the benchmark size (`bench_kernel`, H = 256, N = 64 LegS, L = 4096, complex64): the
-gated bound is 6.5e-5 … 6.7e-4 × ‖K‖₂ per row; the built-in 1.3e-3 of it at most (median 3e-4:
-it runs everything but C̃'s squarings in float64, so its error is the output's rounding plus
-C̃'s: ~0.4–4·u·‖K‖₂); a complex64 transcription with correctly rounded roots 0.15; S4's roots as
-powers of a rounded ω (`ssmspec.specs.dplr_mutants`) 3.3–47 (2.9e-3 of max|K|), rejected. The
-0.01 sharpness goal is out of reach for this built-in without rejecting correctly rounded roots
-(≈ 440·u·‖K‖₂ on the slow rows, where the built-in is at ~4·u·‖K‖₂). Over 300 random strategy
-cases the built-in reaches 0.2 (c64) and 0.39 (c128). The float64 Krylov reference builds
-[B̄, ĀB̄, …] by doubling (matrix products, a few channels at a time): at the benchmark size it and
-the gated bound's magnitudes take ~15 s and ~45 s on one core of a loaded 2-core machine.
-What the bound does not admit: roots of unity drifting by k·u (powers or a cumulative product),
-a C̃ formed for another length, the 0·∞ at ω = −1, a Woodbury with Q unconjugated — the mutants.
-
-dplr_step bound — elementwise: |δh'| ≤ c·u·(n_f + 2R + 8)·M_h, |δy| ≤ c·u·(2n_f + 2R + 8)·M_y
-with M_h the structured step on absolute values (`step_magnitude`: (I + Δ/2·A)h + ΔBu with
-1 + |ΔΛ|/2 on the diagonal, then the Woodbury solve on magnitudes) and M_y = |C_f|ᵀM_h; c = 4.
-
-Strategies: H ≤ 3, N ≤ 8 stored states, R ∈ {1, 2}; either genuine LegS NPLR data (Λ, P̃, B̃ of
-`ssmspec.reference.np.hippo.nplr('legs', 2N)`, Q = P, conj_half) or random: Re Λ = −½ or −[1e-4,
-10] log-uniform, Im Λ = πn (S4D-Lin) or uniform in [−100, 100]; P, B, C complex normal; Q = P, or
-Q = P·Mᴴ with M + Mᴴ ⪰ 0 (M real under conj_half, so the full system keeps the form), or an
-independent Q scaled so that ‖P_f‖_F‖Q_f‖_F ≤ ½·min|Re Λ|. Each makes A dissipative (A + Aᴴ < 0),
-so Ā is a contraction and 1 + k(Q̄, P) ≠ 0 on the unit circle. Δ log-uniform in [1e-4, 1] with
-the specials 1e-6 and 10 (Δ = 10 with |Λ| ≫ 1 gives Ā ≈ −I: I − Ā^L nearly singular for even L).
-L from {1, 2, 3, 2ᵏ − 1, 2ᵏ, 2ᵏ + 1} up to 1025 (16385 nightly): ω = −1 only for even L. Reference
-tier: mpmath while H·(n_f³ + L·n_f²) ≤ 30000, the float64 Krylov kernel above.
+The definitions, the two kernel bounds (the gated, sharp one that `Spec.bound` returns, and the
+first-order worst case, computed and reported but not gated) with their assumptions and growth
+terms, the step's bound, the strategies and the sources are in docs/dplr.md. K and y are real
+(Λ's real dtype): the adapters check that exact dtype and hand the output back in the run's
+complex format (an exact conversion), as diag_kernel's does.
 """
 
 from __future__ import annotations
@@ -85,21 +18,49 @@ from hypothesis import strategies as st
 
 from ssmspec import registry
 from ssmspec.dtypes import dtype, real_of
-from ssmspec.errors import higham_bound
+from ssmspec.errors import abs_error, higham_bound, norm_error
+from ssmspec.harness import to_numpy
 from ssmspec.impl import dplr as impl
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import dplr as ref_mp
 from ssmspec.reference.np import dplr as ref_np
 from ssmspec.reference.np import hippo as ref_hippo
-from ssmspec.spec import BadInput, Bound, Case, Feature, Implementation, Spec, flag
-from ssmspec.strategies import feature, log_uniform, representable, sequence_lengths, size
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Feature,
+    Implementation,
+    Law,
+    LawContext,
+    Mutant,
+    Spec,
+    Terms,
+    TwoTier,
+    flag,
+)
+from ssmspec.specs.kernels import DIAG
+from ssmspec.specs.recurrent import DIAG_STEP
+from ssmspec.strategies import (
+    boundary_lengths,
+    feature,
+    log_uniform,
+    representable,
+    sequence_lengths,
+    size,
+)
 
 C_BOUND = 4.0  # dplr_step's constant
 C_GATED = 2.0  # dplr_kernel's gated bound
 C_WORST = 4.0  # dplr_kernel's worst-case bound (reported, not gated)
-OMEGA_WEIGHT = 3.0  # ω's rounding (1) and the n_f denominators' (2): see the docstring
-MP_WORK = 30_000
+OMEGA_WEIGHT = 3.0  # ω's rounding (1) and the n_f denominators' (2): docs/dplr.md#dplr_kernel
+MP_WORK = 30_000  # H·(n_f³ + L·n_f²) up to which the mpmath tier is used
 FORMATS = ("c128", "c64")
 SYSTEM = ("Lambda", "P", "Q", "B", "C", "log_dt")
+SHORT = st.sampled_from([n for n in boundary_lengths(65)])
+MEDIUM = st.sampled_from([n for n in boundary_lengths(257)])
+WITNESS_STRIDE = 16  # 16 of the benchmark's 256 channels: its N = 64 and L = 4096, Δ across
+CHANNELS_PER_CALL = 8  # the materialised route holds (channels, n, L) complex128 arrays
 
 
 def lengths() -> st.SearchStrategy[int]:
@@ -112,7 +73,7 @@ def _cnormal(rng, shape):
 
 @st.composite
 def systems(draw, fmt: str, max_h: int = 3, max_n: int = 8, conj_half=None) -> dict:
-    """The arrays of a dissipative DPLR system and conj_half; see the module docstring."""
+    """The arrays of a dissipative DPLR system and conj_half (docs/dplr.md#strategies)."""
     H, N = draw(size("H", st.integers(1, max_h))), draw(size("N", st.integers(1, max_n)))
     ch = draw(feature("conj_half=False", st.booleans(), True)) if conj_half is None else conj_half
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -188,18 +149,18 @@ def n_full(case: Case) -> int:
     return 2 * N if case.params["conj_half"] else N
 
 
-def _mp_ok(case: Case, L: int) -> bool:
+def _mp_work(case: Case, L: int) -> int:
     H, n = case.arrays["Lambda"].shape[0], n_full(case)
-    return H * (n**3 + L * n * n) <= MP_WORK
+    return H * (n**3 + L * n * n)
 
 
-def _ref_kernel(tier):
-    mod = ref_mp if tier == "mp" else ref_np
+def _ref_kernel(mod):
+    return lambda case, method: {"K": mod.dplr_kernel(*_args(case), case.params["L"],
+                                                      case.params["conj_half"])}
 
-    def reference(case: Case, method: str):
-        return {"K": mod.dplr_kernel(*_args(case), case.params["L"], case.params["conj_half"])}
 
-    return reference
+KERNEL_REFERENCES = TwoTier(mp=_ref_kernel(ref_mp), np=_ref_kernel(ref_np), mp_max_work=MP_WORK,
+                            work=lambda case: _mp_work(case, case.params["L"]))
 
 
 def _bound_terms(case: Case, worst_case: bool) -> ref_np.KernelBoundTerms:
@@ -216,7 +177,7 @@ def _freq_norm(m: np.ndarray) -> np.ndarray:
 
 
 def kernel_magnitude(case: Case) -> np.ndarray:
-    """M (H,) of the gated (sharp) row bound (see the module docstring); cached on the case."""
+    """M (H,) of the gated (sharp) row bound (docs/dplr.md#dplr_kernel); cached on the case."""
     key = ("dplr_kernel_M",)
     if key not in case._tensors:
         L, R = case.params["L"], case.arrays["P"].shape[0]
@@ -229,12 +190,16 @@ def kernel_magnitude(case: Case) -> np.ndarray:
 
 
 def worst_case_magnitude(case: Case) -> np.ndarray:
-    """M (H,) of the first-order worst-case row bound (not gated; see the module docstring),
+    """M (H,) of the first-order worst-case row bound (not gated; docs/dplr.md#dplr_kernel),
     to be taken with `C_WORST`."""
     L, R = case.params["L"], case.arrays["P"].shape[0]
     t = _bound_terms(case, worst_case=True)
     g1 = n_full(case) + 2 * R + math.log2(L) + 8
     return g1 * _freq_norm(t.m1) + _freq_norm(t.m_c) + _freq_norm(t.m_w)
+
+
+def kernel_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+    return {"K": Terms(np.ones(case.arrays["Lambda"].shape[0]), kernel_magnitude(case))}
 
 
 def worst_case_bound(case: Case) -> np.ndarray:
@@ -273,37 +238,6 @@ FEATURES = {
     "Q!=P": Feature("a low-rank term P Qᴴ with Q ≠ P (S4 ties Q = P)", _q_differs),
 }
 
-KERNEL = registry.register_spec(Spec(
-    name="dplr_kernel",
-    family="dplr",
-    summary="S4 NPLR/DPLR kernel K[l] = Re Σ C (Ā^l B̄) of A = Λ − P Q^H, bilinear, by Cauchy "
-            "sums + Woodbury + iFFT",
-    signature="dplr_kernel(Lambda (H, N), P (R, H, N), Q (R, H, N), B (H, N), C (H, N), "
-              "log_dt (H,), L, conj_half=True) -> K (H, L) real",
-    methods=("bilinear",),
-    dtypes=FORMATS,
-    sizes=("H", "N", "L"),
-    realistic_work=2**26,
-    outputs=("K",),
-    strategy=lambda fmt, method: kernel_cases(fmt),
-    references={"mp": _ref_kernel("mp"), "np": _ref_kernel("np")},
-    reference_tier=lambda case: "mp" if _mp_ok(case, case.params["L"]) else "np",
-    bound=Bound(
-        c={"bilinear": C_GATED},
-        magnitude=lambda case, method: {"K": kernel_magnitude(case)},
-        growth=lambda case, method: {"K": np.ones(case.arrays["Lambda"].shape[0])},
-        norms={"K": "row"},
-        reasoning="norm-wise per channel, gated (sharp) form: √G1·‖m1‖/√L (Cauchy sums, "
-                  "Woodbury, iFFT; G1 = n_f + 2R + log2 L + 8) + 3‖m_ω‖/√L (ω's and the "
-                  "denominators' rounding) + σ_V·‖δC̃‖ (C̃ in the working format)",
-    ),
-    call=call_kernel,
-    bench_case=bench_kernel,
-    bench_shape="H=256, N=64 (LegS NPLR, conj half), R=1, L=4096",
-    features=FEATURES,
-))
-
-
 # --- dplr_step --------------------------------------------------------------------------------
 
 
@@ -324,9 +258,7 @@ def call_step(fn, case: Case, method: str, device: str):
     return h, _as_format(y, case, "y")
 
 
-def _ref_step(tier):
-    mod = ref_mp if tier == "mp" else ref_np
-
+def _ref_step(mod):
     def reference(case: Case, method: str):
         h, y = mod.dplr_step(*_args(case), case.arrays["state"], case.arrays["u"],
                              case.params["conj_half"])
@@ -335,15 +267,16 @@ def _ref_step(tier):
     return reference
 
 
-def _step_growth(case: Case, method: str):
+STEP_REFERENCES = TwoTier(mp=_ref_step(ref_mp), np=_ref_step(ref_np), mp_max_work=MP_WORK,
+                          work=lambda case: _mp_work(case, case.arrays["state"].shape[0]))
+
+
+def step_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+    """Elementwise: the structured step on absolute values, growth n_f + 2R + 8 (+ n_f for y)."""
     g = n_full(case) + 2 * case.arrays["P"].shape[0] + 8
-    return {"state": np.array(float(g)), "y": np.array(float(g + n_full(case)))}
-
-
-def _step_magnitude(case: Case, method: str):
     m, my = ref_np.step_magnitude(*_args(case), case.arrays["state"], case.arrays["u"],
                                   case.params["conj_half"])
-    return {"state": m, "y": my}
+    return {"state": Terms(float(g), m), "y": Terms(float(g + n_full(case)), my)}
 
 
 def bench_step(fmt: str) -> Case:
@@ -354,39 +287,247 @@ def bench_step(fmt: str) -> Case:
     return Case(arrays, fmt, {"conj_half": True, "kind": "legs"})
 
 
-STEP = registry.register_spec(Spec(
-    name="dplr_step",
-    family="dplr",
-    summary="one step of the bilinear DPLR recurrence h' = Ā h + B̄ u, y = Re(C·h') (2·Re under "
-            "conj_half), Woodbury-structured",
-    signature="dplr_step(Lambda, P, Q, B, C, log_dt, state (batch, H, N), u (batch, H), "
-              "conj_half=True) -> (state' (batch, H, N), y (batch, H) real)",
-    methods=("bilinear",),
-    dtypes=FORMATS,
-    sizes=("batch", "H", "N"),
-    outputs=("state", "y"),
-    strategy=lambda fmt, method: step_cases(fmt),
-    references={"mp": _ref_step("mp"), "np": _ref_step("np")},
-    reference_tier=lambda case: "mp" if _mp_ok(case, case.arrays["state"].shape[0]) else "np",
-    bound=Bound(
-        c={"bilinear": C_BOUND},
-        magnitude=_step_magnitude,
-        growth=_step_growth,
-        reasoning="elementwise; the structured step on absolute values, growth n_f + 2R + 8 "
-                  "(+ n_f for y)",
-    ),
-    call=call_step,
-    bench_case=bench_step,
-    bench_shape="batch=16, H=256, N=64 (LegS NPLR), R=1",
-    features=FEATURES,
-))
+# --- laws -------------------------------------------------------------------------------------
 
 
-registry.register_implementation(Implementation("dplr_kernel", "torch", impl.dplr_kernel))
-registry.register_implementation(Implementation("dplr_step", "torch", impl.dplr_step))
+def _k(fn, case: Case, device: str) -> np.ndarray:
+    return to_numpy(KERNEL.call(fn, case, "bilinear", device)).real
 
 
-# --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
+def _row(case: Case) -> np.ndarray:
+    return KERNEL.bound(case, "bilinear")["K"]
+
+
+def _check_rows(got, want, tol_rows, what):
+    """The row 2-norms of |got − want| within `tol_rows` (H,)."""
+    err = norm_error(abs_error(got, want), "row")
+    assert_within(err, np.zeros_like(err), tol_rows, f"{what} (row 2-norm)")
+
+
+# --- laws -------------------------------------------------------------------------------------
+
+
+def diagonal_when_p_zero(ctx: LawContext) -> None:
+    case = ctx.draw(kernel_cases(ctx.dtype, length=MEDIUM))
+    case = case.with_(P=np.zeros_like(case.arrays["P"]), Q=np.zeros_like(case.arrays["Q"]))
+    a = case.arrays
+    dcase = Case({"Lambda": a["Lambda"], "B": a["B"], "C": a["C"], "log_dt": a["log_dt"]},
+                 ctx.dtype, {"L": case.params["L"], "conj_half": case.params["conj_half"]})
+    kd = to_numpy(DIAG.call(ctx.impl_of("diag_kernel"), dcase, "bilinear", ctx.device)).real
+    tol = _row(case) + norm_error(np.broadcast_to(DIAG.bound(dcase, "bilinear")["K"], kd.shape),
+                                  "row")
+    _check_rows(_k(ctx.fn, case, ctx.device), kd, tol, "P = 0 vs diag_kernel bilinear")
+
+
+def impulse_response(ctx: LawContext) -> None:
+    case = ctx.draw(kernel_cases(ctx.dtype, length=SHORT))
+    L, ch = case.params["L"], case.params["conj_half"]
+    step = ctx.impl_of("dplr_step")
+    H, N = case.arrays["Lambda"].shape
+    sys_t = tuple(case.tensor(k, ctx.device, real=(k == "log_dt")) for k in SYSTEM)
+    h = torch.zeros((1, H, N), dtype=sys_t[0].dtype, device=ctx.device)
+    cnorm = np.sqrt(np.sum(np.abs(case.arrays["C"]) ** 2, -1) * (2 if ch else 1))
+    ys, carried, tol_y = [], np.zeros(H), []
+    for t in range(L):
+        u = np.full((1, H), 1.0 if t == 0 else 0.0)
+        scase = Case({**case.arrays, "state": to_numpy(h), "u": u}, ctx.dtype,
+                     {"conj_half": ch, "kind": case.params["kind"]})
+        # each step's own rounding, carried forward by a contraction (‖Ā‖₂ ≤ 1): the state
+        # bounds summed in the 2-norm of the full state, seen through C_f, plus y's own bound
+        sb = STEP.bound(scase, "bilinear")
+        carried = carried + np.sqrt(np.sum(sb["state"][0] ** 2, axis=-1) * (2 if ch else 1))
+        tol_y.append(carried * cnorm + sb["y"][0])
+        h, y = step(*sys_t, h, torch.as_tensor(u, dtype=sys_t[5].dtype, device=ctx.device),
+                    conj_half=ch)
+        ys.append(to_numpy(y)[0])
+    y = np.stack(ys, axis=-1)
+    tol = np.sqrt(np.sum(np.stack(tol_y, -1) ** 2, axis=-1))
+    _check_rows(_k(ctx.fn, case, ctx.device), y, _row(case) + tol,
+                "kernel vs impulse response of dplr_step")
+
+
+def conj_half_full(ctx: LawContext) -> None:
+    case = ctx.draw(kernel_cases(ctx.dtype, length=MEDIUM, conj_half=True))
+    full = case.with_(conj_half=False, **{
+        k: np.concatenate([case.arrays[k], np.conj(case.arrays[k])], axis=-1)
+        for k in ("Lambda", "P", "Q", "B", "C")})
+    _check_rows(_k(ctx.fn, case, ctx.device), _k(ctx.fn, full, ctx.device),
+                _row(case) + _row(full), "half (conj_half=True) vs full (conj_half=False)")
+
+
+def prefix(ctx: LawContext) -> None:
+    case = ctx.draw(kernel_cases(ctx.dtype, length=MEDIUM))
+    L = case.params["L"]
+    short = case.with_(L=ctx.draw(st.integers(1, L)))
+    Ls = short.params["L"]
+    # the long kernel's row bound covers its first Ls entries too (a sub-vector's 2-norm)
+    _check_rows(_k(ctx.fn, case, ctx.device)[:, :Ls], _k(ctx.fn, short, ctx.device),
+                _row(case) + _row(short), f"K(L)[:, :{Ls}] vs K({Ls})")
+
+
+def linearity_in_C(ctx: LawContext) -> None:
+    c1 = ctx.draw(kernel_cases(ctx.dtype, length=MEDIUM))
+    c2 = c1.with_(C=np.flip(c1.arrays["C"], axis=1) * -0.75)
+    c3 = c1.with_(C=representable(c1.arrays["C"] + c2.arrays["C"], ctx.dtype))
+    k1, k2, k3 = (_k(ctx.fn, c, ctx.device) for c in (c1, c2, c3))
+    # the rounding of C₁ + C₂ to the format moves K(C₃) by at most u·(bound of |C₁| + |C₂|)
+    cabs = c1.with_(C=(np.abs(c1.arrays["C"]) + np.abs(c2.arrays["C"])).astype(complex))
+    tol = _row(c1) + _row(c2) + _row(c3) + _row(cabs)
+    _check_rows(k1 + k2, k3, tol, "K(C1) + K(C2) vs K(C1 + C2)")
+
+
+def _step(fn, case: Case, device: str) -> dict:
+    h, y = STEP.call(fn, case, "bilinear", device)
+    return {"state": to_numpy(h), "y": to_numpy(y).real}
+
+
+def step_conj_half_full(ctx: LawContext) -> None:
+    case = ctx.draw(step_cases(ctx.dtype).filter(lambda c: c.params["conj_half"]))
+    N = case.arrays["Lambda"].shape[-1]
+    full = case.with_(conj_half=False, **{
+        k: np.concatenate([case.arrays[k], np.conj(case.arrays[k])], axis=-1)
+        for k in ("Lambda", "P", "Q", "B", "C", "state")})
+    half_out, full_out = _step(ctx.fn, case, ctx.device), _step(ctx.fn, full, ctx.device)
+    bh, bf = STEP.bound(case, "bilinear"), STEP.bound(full, "bilinear")
+    assert_within(half_out["state"], full_out["state"][..., :N],
+                       bh["state"] + bf["state"][..., :N], "state' of the half vs the full step")
+    assert_within(half_out["y"], full_out["y"], bh["y"] + bf["y"],
+                       "y of the half vs the full step")
+
+
+def step_diagonal_when_p_zero(ctx: LawContext) -> None:
+    case = ctx.draw(step_cases(ctx.dtype))
+    case = case.with_(P=np.zeros_like(case.arrays["P"]), Q=np.zeros_like(case.arrays["Q"]))
+    a = case.arrays
+    dcase = Case({k: a[k] for k in ("Lambda", "B", "C", "log_dt", "state", "u")}, ctx.dtype,
+                 {"conj_half": case.params["conj_half"]})
+    h, y = DIAG_STEP.call(ctx.impl_of("diag_step"), dcase, "bilinear", ctx.device)
+    got = _step(ctx.fn, case, ctx.device)
+    b, bd = STEP.bound(case, "bilinear"), DIAG_STEP.bound(dcase, "bilinear")
+    assert_within(got["state"], to_numpy(h), b["state"] + bd["state"],
+                       "P = 0 step state' vs diag_step bilinear")
+    assert_within(got["y"], to_numpy(y).real, b["y"] + bd["y"],
+                       "P = 0 step y vs diag_step bilinear")
+
+
+# --- mutants ----------------------------------------------------------------------------------
+
+
+def generic_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half=True, omega=None, ct_length=None,
+                   conj_q=True, limit=True):
+    """The Cauchy + Woodbury route (docs/dplr.md#dplr_kernel) with complex g(ω) in complex128,
+    materialised (small sizes), with one knob per mutant: `omega` (L,) complex128 roots to use,
+    `ct_length` the length C̃ is formed for, `conj_q` whether Q enters conjugated, `limit`
+    whether ω = −1 takes the exact limit."""
+    lam, p, q, b, c, dt = impl.widened(Lambda, P, Q, B, C, log_dt)
+    Ct = impl.c_tilde(lam, p, q, c, dt, ct_length or L, conj_half)
+    full = lambda x: impl.full_states(x, conj_half)  # noqa: E731
+    lam_f, P_f, Q_f, B_f, C_f = full(lam), full(p), full(q), full(b), full(Ct)
+    if omega is None:
+        omega = torch.polar(torch.ones(L, dtype=torch.float64),
+                            -2 * math.pi * torch.arange(L, dtype=torch.float64) / L)
+    omega = omega.to(torch.complex128).to(lam.device)
+    g = (2 / dt)[:, None] * (1 - omega) / (1 + omega)  # (H, L)
+    r = 1 / (g[:, None, :] - lam_f[..., None])  # (H, n, L)
+    Qx = Q_f.conj() if conj_q else Q_f
+
+    def k(x, y):
+        return torch.einsum("hn,hn,hnl->hl", x, y, r)
+
+    R = P.shape[0]
+    a = k(C_f, B_f)
+    bvec = torch.stack([k(C_f, P_f[i]) for i in range(R)], 1)
+    cvec = torch.stack([k(Qx[i], B_f) for i in range(R)], 1)
+    D = torch.eye(R, dtype=a.dtype, device=a.device)[..., None] + torch.stack(
+        [torch.stack([k(Qx[i], P_f[j]) for j in range(R)], 1) for i in range(R)], 1)
+    x = torch.linalg.solve(D.permute(0, 3, 1, 2), cvec.permute(0, 2, 1)[..., None])[..., 0]
+    Khat = 2 / (1 + omega) * (a - (bvec.permute(0, 2, 1) * x).sum(-1))
+    if limit and L % 2 == 0:
+        Khat[:, L // 2] = dt / 2 * (C_f * B_f).sum(-1)
+    K = torch.fft.ifft(Khat, dim=-1).real
+    return K.to(impl.v.real_dtype(Lambda.dtype))
+
+
+def roots_by_repeated_multiplication(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
+    w1 = torch.polar(torch.ones((), dtype=torch.float32), torch.tensor(-2 * math.pi / L))
+    w = torch.cat([torch.ones(1, dtype=torch.complex64), w1.to(torch.complex64).expand(L - 1)])
+    return generic_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half, omega=torch.cumprod(w, 0))
+
+
+def stale_c_tilde(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
+    return generic_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half, ct_length=max(1, L // 2))
+
+
+def no_omega_limit(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
+    # exact twiddles: cos/sin snapped at the quarter points, so ω_{L/2} = −1 exactly
+    th = -2 * math.pi * torch.arange(L, dtype=torch.float64) / L
+    c, s = torch.cos(th), torch.sin(th)
+    k = torch.arange(L)
+    c = torch.where(4 * k == 2 * L, -1.0, c)
+    s = torch.where((4 * k == 2 * L) | (k == 0), 0.0, s)
+    return generic_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half, omega=torch.complex(c, s),
+                          limit=False)
+
+
+def q_not_conjugated(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
+    return generic_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half, conj_q=False)
+
+
+def slow_witness(fmt: str, L: int, conj_half: bool = True) -> Case:
+    """LegS NPLR, N = 4 stored, H = 2, Δ = 1e-3 and 2e-3: slow decay (K spread over all l)."""
+    a = bench_system(fmt, H=2, N=4, seed=3)
+    a["log_dt"] = representable(np.log([1e-3, 2e-3]), fmt)
+    return Case(a, fmt, {"L": L, "conj_half": conj_half, "kind": "legs"})
+
+
+def _random_witness(fmt: str) -> Case:
+    """Random complex P, Q = P·(1 − ½i)·… (mixed, unconjugated ≠ conjugated), L = 16."""
+    rng = np.random.default_rng(7)
+    H, N = 1, 3
+    lam = np.array([[-0.5 + 2j, -0.2 - 5j, -1.0 + 0.3j]])
+    P = (rng.normal(size=(1, H, N)) + 1j * rng.normal(size=(1, H, N)))
+    arrays = {"Lambda": lam, "P": P, "Q": P * 0.8,
+              "B": rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N)),
+              "C": rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N)),
+              "log_dt": np.log([0.3])}
+    return Case({k: representable(x, fmt) for k, x in arrays.items()}, fmt,
+                {"L": 16, "conj_half": False, "kind": "random"})
+
+
+def step_q_not_conjugated(Lambda, P, Q, B, C, log_dt, state, u, conj_half=True):
+    return impl.dplr_step(Lambda, P, Q.conj(), B, C, log_dt, state, u, conj_half=conj_half)
+
+
+def step_output_from_old_state(Lambda, P, Q, B, C, log_dt, state, u, conj_half=True):
+    h, _ = impl.dplr_step(Lambda, P, Q, B, C, log_dt, state, u, conj_half=conj_half)
+    y = (C * state).sum(-1).real
+    return h, (2 * y if conj_half else y)
+
+
+def _step_witness(fmt: str) -> Case:
+    """The random complex system of `_random_witness` with a unit state and u = 1, batch 1."""
+    case = _random_witness(fmt)
+    H, N = case.arrays["Lambda"].shape
+    arrays = {k: case.arrays[k] for k in SYSTEM}
+    arrays["state"] = representable(np.full((1, H, N), 1.0 - 0.5j), fmt)
+    arrays["u"] = representable(np.ones((1, H)), fmt)
+    return Case(arrays, fmt, {"conj_half": False, "kind": "random"})
+
+
+def rounded_omega_powers(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
+    """dplr_kernel with ω_k = ω₁^k, ω₁ = exp(−2πi/L) rounded to complex64 and powered there."""
+    w1 = torch.tensor(complex(math.cos(2 * math.pi / L), -math.sin(2 * math.pi / L)),
+                      dtype=torch.complex64)
+    omega = w1 ** torch.arange(L)
+    rows = [generic_kernel(Lambda[s:s + CHANNELS_PER_CALL], P[:, s:s + CHANNELS_PER_CALL],
+                           Q[:, s:s + CHANNELS_PER_CALL], B[s:s + CHANNELS_PER_CALL],
+                           C[s:s + CHANNELS_PER_CALL], log_dt[s:s + CHANNELS_PER_CALL], L,
+                           conj_half, omega=omega)
+            for s in range(0, Lambda.shape[0], CHANNELS_PER_CALL)]
+    return torch.cat(rows)
+
+
+# --- bad input (docs/bad-input.md) ------------------------------------------------------------
 
 
 def _sys(H=2, N=3, R=1, dt=torch.complex128, **over):
@@ -399,13 +540,13 @@ def _sys(H=2, N=3, R=1, dt=torch.complex128, **over):
     return [a[k] for k in SYSTEM]
 
 
-def _k(**over):
+def _kernel_call(**over):
     L = over.pop("L", 4)
     ch = over.pop("conj_half", True)
     return lambda f: f(*_sys(**over), L, conj_half=ch)
 
 
-def _s(state=None, u=None, **over):
+def _step_call(state=None, u=None, **over):
     st_ = torch.zeros(2, 2, 3, dtype=torch.complex128) if state is None else state
     u_ = torch.zeros(2, 2, dtype=torch.float64) if u is None else u
     ch = over.pop("conj_half", True)
@@ -432,20 +573,106 @@ _COMMON = [
     ("log_dt of another precision", "log_dt", TypeError, dict(log_dt=torch.zeros(2))),
     ("conj_half not a bool", "conj_half", TypeError, dict(conj_half=1)),
 ]
-_KERNEL_BAD = [(n, a, e, _k(**o)) for n, a, e, o in _COMMON] + [
-    ("L zero", "L", ValueError, _k(L=0)),
-    ("L a float", "L", TypeError, _k(L=4.0)),
-    ("L a bool", "L", TypeError, _k(L=True)),
+_KERNEL_BAD = [(n, a, e, _kernel_call(**o)) for n, a, e, o in _COMMON] + [
+    ("L zero", "L", ValueError, _kernel_call(L=0)),
+    ("L a float", "L", TypeError, _kernel_call(L=4.0)),
+    ("L a bool", "L", TypeError, _kernel_call(L=True)),
 ]
-_STEP_BAD = [(n, a, e, _s(**o)) for n, a, e, o in _COMMON] + [
-    ("state 2-d", "state", ValueError, _s(state=torch.zeros(2, 3, dtype=_C))),
-    ("state of another N", "state", ValueError, _s(state=torch.zeros(2, 2, 4, dtype=_C))),
+_STEP_BAD = [(n, a, e, _step_call(**o)) for n, a, e, o in _COMMON] + [
+    ("state 2-d", "state", ValueError, _step_call(state=torch.zeros(2, 3, dtype=_C))),
+    ("state of another N", "state", ValueError, _step_call(state=torch.zeros(2, 2, 4, dtype=_C))),
     ("state of another dtype", "state", TypeError,
-     _s(state=torch.zeros(2, 2, 3, dtype=torch.complex64))),
-    ("u complex", "u", TypeError, _s(u=torch.zeros(2, 2, dtype=_C))),
-    ("u of another batch", "u", ValueError, _s(u=torch.zeros(3, 2, dtype=torch.float64))),
-    ("u of another H", "u", ValueError, _s(u=torch.zeros(2, 3, dtype=torch.float64))),
+     _step_call(state=torch.zeros(2, 2, 3, dtype=torch.complex64))),
+    ("u complex", "u", TypeError, _step_call(u=torch.zeros(2, 2, dtype=_C))),
+    ("u of another batch", "u", ValueError, _step_call(u=torch.zeros(3, 2, dtype=torch.float64))),
+    ("u of another H", "u", ValueError, _step_call(u=torch.zeros(2, 3, dtype=torch.float64))),
 ]
-for _prim, _rows in (("dplr_kernel", _KERNEL_BAD), ("dplr_step", _STEP_BAD)):
-    for _name, _arg, _err, _call in _rows:
-        registry.register_bad_input(BadInput(_prim, _name, _arg, _err, _call))
+
+# --- the primitives ---------------------------------------------------------------------------
+
+KERNEL = registry.register_spec(
+    Spec(
+        name="dplr_kernel", family="dplr", methods=("bilinear",), dtypes=FORMATS,
+        sizes=("H", "N", "L"), outputs=("K",), realistic_work=2**26,
+        summary="S4 NPLR/DPLR kernel K[l] = Re Σ C (Ā^l B̄) of A = Λ − P Q^H, bilinear, by "
+                "Cauchy sums + Woodbury + iFFT",
+        signature="dplr_kernel(Lambda (H, N), P (R, H, N), Q (R, H, N), B (H, N), C (H, N), "
+                  "log_dt (H,), L, conj_half=True) -> K (H, L) real",
+        strategy=lambda fmt, method: kernel_cases(fmt),
+        references=KERNEL_REFERENCES.references, reference_tier=KERNEL_REFERENCES.tier,
+        bound=Bound(c={"bilinear": C_GATED}, terms=kernel_terms, outputs=("K",),
+                    norms={"K": "row"},
+                    reasoning="norm-wise per channel, gated (sharp) form: √G1·‖m1‖/√L (Cauchy "
+                              "sums, Woodbury, iFFT; G1 = n_f + 2R + log2 L + 8) + 3‖m_ω‖/√L "
+                              "(ω's and the denominators' rounding) + σ_V·‖δC̃‖ (C̃ in the "
+                              "working format)"),
+        call=call_kernel, bench_case=bench_kernel,
+        bench_shape="H=256, N=64 (LegS NPLR, conj half), R=1, L=4096",
+        features=FEATURES,
+    ),
+    implementations=[Implementation("dplr_kernel", "torch", impl.dplr_kernel)],
+    laws=[
+        Law("dplr_kernel", "diagonal_when_p_zero", "P = 0 gives diag_kernel(method='bilinear')",
+            diagonal_when_p_zero, FORMATS),
+        Law("dplr_kernel", "impulse_response", "K = impulse response of dplr_step from h = 0",
+            impulse_response, FORMATS),
+        Law("dplr_kernel", "conj_half_full", "half (conj_half) = full system written out",
+            conj_half_full, FORMATS),
+        Law("dplr_kernel", "prefix", "K(L)[:, :L'] = K(L') with C̃ recomputed", prefix, FORMATS),
+        Law("dplr_kernel", "linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", linearity_in_C,
+            FORMATS),
+    ],
+    mutants=[
+        Mutant("dplr_kernel", "roots_by_repeated_multiplication",
+               roots_by_repeated_multiplication, "bilinear", ("c64",),
+               "ω_k = ω₁^k by a complex64 cumulative product: k·u drift",
+               lambda fmt: slow_witness(fmt, 4096), search=False),
+        Mutant("dplr_kernel", "stale_c_tilde", stale_c_tilde, "bilinear", FORMATS,
+               "C̃ formed for L/2 and reused at L", lambda fmt: slow_witness(fmt, 64)),
+        Mutant("dplr_kernel", "no_omega_limit", no_omega_limit, "bilinear", FORMATS,
+               "ω = −1 exactly and the raw 2/(1 + ω)·(…): 0·∞ = NaN at k = L/2",
+               lambda fmt: slow_witness(fmt, 16)),
+        Mutant("dplr_kernel", "q_not_conjugated", q_not_conjugated, "bilinear", FORMATS,
+               "Woodbury with k(Q, P), k(Q, B): Q not conjugated", _random_witness),
+        # shows at S4's shipping sizes (docs/dplr.md#dplr_kernel): the witness keeps every
+        # WITNESS_STRIDE-th channel of the benchmark system
+        Mutant("dplr_kernel", "rounded_omega_powers", rounded_omega_powers, "bilinear",
+               ("c64",), "ω_k = ω₁ ** k from ω₁ rounded to complex64 (S4's roots of unity): "
+               "k·u phase drift", lambda fmt: bench_kernel(fmt, WITNESS_STRIDE)),
+    ],
+    bad_inputs=[BadInput("dplr_kernel", *row) for row in _KERNEL_BAD],
+)
+
+STEP = registry.register_spec(
+    Spec(
+        name="dplr_step", family="dplr", methods=("bilinear",), dtypes=FORMATS,
+        sizes=("batch", "H", "N"), outputs=("state", "y"),
+        summary="one step of the bilinear DPLR recurrence h' = Ā h + B̄ u, y = Re(C·h') (2·Re "
+                "under conj_half), Woodbury-structured",
+        signature="dplr_step(Lambda, P, Q, B, C, log_dt, state (batch, H, N), u (batch, H), "
+                  "conj_half=True) -> (state' (batch, H, N), y (batch, H) real)",
+        strategy=lambda fmt, method: step_cases(fmt),
+        references=STEP_REFERENCES.references, reference_tier=STEP_REFERENCES.tier,
+        bound=Bound(c={"bilinear": C_BOUND}, terms=step_terms, outputs=("state", "y"),
+                    reasoning="elementwise; the structured step on absolute values, growth "
+                              "n_f + 2R + 8 (+ n_f for y)"),
+        call=call_step, bench_case=bench_step,
+        bench_shape="batch=16, H=256, N=64 (LegS NPLR), R=1",
+        features=FEATURES,
+    ),
+    implementations=[Implementation("dplr_step", "torch", impl.dplr_step)],
+    laws=[
+        Law("dplr_step", "step_conj_half_full", "step on the stored half = step of the full "
+            "system written out", step_conj_half_full, FORMATS),
+        Law("dplr_step", "step_diagonal_when_p_zero", "P = Q = 0 gives "
+            "diag_step(method='bilinear')", step_diagonal_when_p_zero, FORMATS),
+    ],
+    mutants=[
+        Mutant("dplr_step", "step_q_not_conjugated", step_q_not_conjugated, "bilinear", FORMATS,
+               "the step's Woodbury with Q^T h for Q^H h (Q unconjugated)", _step_witness),
+        Mutant("dplr_step", "step_output_from_old_state", step_output_from_old_state,
+               "bilinear", FORMATS, "y = Re(C·h) of the state before the update",
+               _step_witness),
+    ],
+    bad_inputs=[BadInput("dplr_step", *row) for row in _STEP_BAD],
+)
