@@ -1,45 +1,10 @@
-"""Spec of the DSS kernels (arXiv 2203.14343 §3.2–3.3; ag1988/dss `DSSKernel`): `dss_kernel`,
-methods `exp` and `softmax`, with one Δ per channel (the paper's) or separate steps for Re Λ and
-Im Λ (`log_dt_im`, DSS's code's default `sep_dt_re_im=True`). Formulas, sources and where the
-code and the paper differ are in `ssmspec.impl.dss`.
+"""Spec of the DSS kernels: `dss_kernel`, methods `exp` and `softmax`, with one Δ per channel
+(the paper's) or separate steps for Re Λ and Im Λ (`log_dt_im`, DSS's code's default
+`sep_dt_re_im=True`), declared with its laws, mutants and bad inputs in one `register_spec` call.
 
-Formats: c128, c64 (complex Λ, W); the output is real (Λ's real dtype) and is handed back in the
-run's complex format by the adapter, exactly, as `diag_kernel`'s (a promotion or a complex output
-is a TypeError, so a conformance failure).
-
-Bound, elementwise per K[h, l] (`ssmspec.reference.np.dss` computes M and G):
-
-    |K̂ − K| ≤ c·u·G·M + G·η,   G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|
-
-a_n the per-state coefficient (exp: W·Δ·φ₁(z), or W·(z/Λ)·φ₁(z) with separate steps, whose
-division adds 2 to g0; softmax: (W/Λ)·φ₁(ζ)/(L·φ₁(Lζ))), ζ = z (or −z
-for the rows the softmax takes reversed), e_l = l (or L − 1 − l): the N + 1 roundings of the sum
-and product; the l·|ζ| growth of a power computed as exp(l·ζ) (SPEC-NOTES §5); g0 the condition
-of the coefficient under the rounding of z (exp max(|z|, κ(z)): |z| as diag_kernel's zoh, κ near
-z = 2πik ≠ 0, which separate steps reach — Re z tiny, Im z large — and where |z| alone was found
-short by 2.6e4× by `ssmspec check`; softmax
-1 + κ(ζ) + κ(Lζ), κ(x) = |e^x/φ₁(x) − 1|, large only where the normaliser Σ_r e^{rz} nearly
-vanishes). c = 4, as diag_kernel. Measured (built-in, 30 strategy cases per format and method,
-L ≤ 1025, before separate steps): max err/bound 0.09 (c64) and 0.33 (c128) for exp, 0.11 (c64)
-and 0.31 (c128) for softmax; with separate steps drawn (`ssmspec check`, 50 cases): exp 0.40
-(c128), 0.071 (c64), softmax 0.49 (c128), 0.17 (c64). The mutants on their witnesses:
-naive_expm1 4.5e4 (c64), 6.6e4 (c128); softmax_wrong_axis 1.6e6 (c64), 8.6e14 (c128);
-softmax_no_max_subtraction inf (NaN output); sep_dt_coefficient_from_z 2.5e14 (c128).
-
-Strategies: H ≤ 3, N ≤ 8, L from {1, 2, 3, 2^k ± 1, 2^k} up to 1025 (16385 nightly); Δ
-log-uniform in [1e-4, 1] with 1e-6 and 10; Λ: S4D-Lin −½ + iπn (n < 128), or Re Λ log-uniform
-in [1e-4, 10] with Im Λ in [−400, 400]; Re Λ < 0 for exp (the paper's DSS-exp constraint), either
-sign for softmax (DSS-softmax allows Re Λ > 0). Λ is never 0 (the softmax kernel has 1/Λ).
-Half the cases carry separate steps: log Δ_im equal to log Δ (a quarter of those) or drawn like
-it.
-
-Laws: `equal_dts_are_one_dt` (log_dt_im = log_dt gives the one-step kernel), `dss_exp_is_zoh`,
-`softmax_rows_normalised`. Mutant `sep_dt_coefficient_from_z`: separate steps in z but the
-one-step coefficient Δ_re·φ₁(z) instead of (e^z − 1)/Λ. Figure (tests/test_reference_dss.py):
-on S4D-LegS with 64 pairs, Δ_re = 0.01, Δ_im = 0.05 moves the kernel by 0.39 against
-max|K| = 0.10 of the one-step kernel.
-Reference tier: mpmath while H·N·L ≤ 256, long double above (certified in
-tests/test_reference_dss.py).
+The formulas, where the code and the paper differ, the bound and its growth terms, the strategies
+and the sources are in docs/kernels.md#dss_kernel. The output is real (Λ's real dtype) and is
+handed back in the run's complex format by the adapter, exactly, as `diag_kernel`'s.
 """
 
 from __future__ import annotations
@@ -52,12 +17,24 @@ from hypothesis import strategies as st
 
 from ssmspec import registry
 from ssmspec.dtypes import dtype, real_of
-from ssmspec.errors import abs_error, higham_bound, ratio
+from ssmspec.errors import higham_bound
 from ssmspec.harness import to_numpy
 from ssmspec.impl import dss as impl
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import dss as ref_mp
 from ssmspec.reference.np import dss as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Implementation,
+    Law,
+    LawContext,
+    Mutant,
+    Spec,
+    Terms,
+    TwoTier,
+)
 from ssmspec.specs.kernels import DIAG, LENGTHS, log_dts
 from ssmspec.strategies import (
     arrays,
@@ -88,7 +65,7 @@ def _lambda_el(method: str):
 @st.composite
 def dss_cases(draw, fmt: str, method: str = "exp", length=None, sep_dt=None) -> Case:
     """Λ, W (H, N), log Δ (H,) and L, and with separate steps (`sep_dt`, drawn when None) a
-    second log Δ_im (H,): equal to log Δ, or drawn like it; see the module docstring."""
+    second log Δ_im (H,): equal to log Δ, or drawn like it (docs/kernels.md#dss_kernel)."""
     H, N = draw(size("H", st.integers(1, 3))), draw(size("N", st.integers(1, 8)))
     L = draw(size("L", length if length is not None else sequence_lengths(1025, 16385)))
     lam = draw(arrays((H, N), _lambda_el(method)))
@@ -138,8 +115,13 @@ def bound_terms(case: Case, method: str):
     return M, G
 
 
-def _tier(case: Case) -> str:
-    return "mp" if np.asarray(case.arrays["Lambda"]).size * case.params["L"] <= MP_MAX else "np"
+def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+    M, G = bound_terms(case, method)
+    return {"K": Terms(G, M)}
+
+
+REFERENCES = TwoTier(mp=_reference("mp"), np=_reference("np"), mp_max_work=MP_MAX,
+                     work=lambda case: case.arrays["Lambda"].size * case.params["L"])
 
 
 def bench_case(fmt: str) -> Case:
@@ -154,33 +136,7 @@ def bench_case(fmt: str) -> Case:
                  "log_dt": representable(log_dt, fmt)}, fmt, {"L": L})
 
 
-DSS = registry.register_spec(Spec(
-    name="dss_kernel",
-    family="kernels",
-    summary="DSS kernel K[h, l] = Re Σ_n W_n·(e^z − 1)/Λ_n·e^{lz} (exp) or "
-            "Re Σ_n W_n/Λ_n·softmax_l(l·z) (softmax), z = ΔΛ",
-    signature="dss_kernel(Lambda (H, N), W (H, N), log_dt (H,), L, method='exp'|'softmax', "
-              "log_dt_im=None | (H,)) -> K (H, L) real",
-    methods=METHODS,
-    dtypes=DTYPES,
-    sizes=("H", "N", "L"),
-    outputs=("K",),
-    strategy=lambda fmt, method: dss_cases(fmt, method),
-    references={"mp": _reference("mp"), "np": _reference("np")},
-    reference_tier=_tier,
-    bound=Bound(
-        c={m: C_BOUND for m in METHODS},
-        magnitude=lambda case, method: {"K": bound_terms(case, method)[0]},
-        growth=lambda case, method: {"K": bound_terms(case, method)[1]},
-        reasoning="elementwise; G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|, "
-                  "g0 = |z| (exp), 1 + κ(ζ) + κ(Lζ) (softmax)",
-    ),
-    call=call_dss,
-    bench_case=bench_case,
-    bench_shape="H=64, N=64, L=4096, DSS 'lin' init",
-))
 
-registry.register_implementation(Implementation("dss_kernel", "torch", impl.dss_kernel))
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -192,12 +148,6 @@ def _k(fn, case: Case, method: str, device: str) -> np.ndarray:
     return to_numpy(DSS.call(fn, case, method, device)).real
 
 
-def _check(got, want, tol, what):
-    r = ratio(abs_error(got, want), tol)
-    at = np.unravel_index(r.argmax(), r.shape)
-    assert np.all(r <= 1), f"{what}: err/tol {r.max():.3g} at {at}"
-
-
 def dss_exp_is_zoh(ctx: LawContext) -> None:
     """arXiv 2203.14343 Proposition 1: DSS-exp is the ZOH kernel of the diagonal system with
     B = 1 and C = W (no conjugate factor)."""
@@ -207,7 +157,7 @@ def dss_exp_is_zoh(ctx: LawContext) -> None:
                  {"L": case.params["L"], "conj_half": False})
     k_zoh = to_numpy(DIAG.call(ctx.impl_of("diag_kernel"), dcase, "zoh", ctx.device)).real
     tol = DSS.bound(case, "exp")["K"] + DIAG.bound(dcase, "zoh")["K"]
-    _check(_k(ctx.fn, case, "exp", ctx.device), k_zoh, tol, "DSS-exp vs diag_kernel zoh")
+    assert_within(_k(ctx.fn, case, "exp", ctx.device), k_zoh, tol, "DSS-exp vs diag_kernel zoh")
 
 
 def softmax_rows_normalised(ctx: LawContext) -> None:
@@ -221,7 +171,7 @@ def softmax_rows_normalised(ctx: LawContext) -> None:
     # each K entry within its bound, and the float64 sum over l adds L roundings of ≤ Σ_l M
     tol = np.sum(DSS.bound(case, "softmax")["K"], axis=1) + higham_bound(
         1.0, "fp64", L, np.sum(M, axis=1))
-    _check(np.sum(K, axis=1), np.full(H, float(N)), tol, "Σ_l K with W = Λ vs N")
+    assert_within(np.sum(K, axis=1), np.full(H, float(N)), tol, "Σ_l K with W = Λ vs N")
 
 
 def equal_dts_are_one_dt(ctx: LawContext) -> None:
@@ -231,19 +181,18 @@ def equal_dts_are_one_dt(ctx: LawContext) -> None:
     one = ctx.draw(dss_cases(ctx.dtype, method, length=MEDIUM, sep_dt=False))
     sep = Case({**one.arrays, "log_dt_im": one.arrays["log_dt"]}, ctx.dtype, one.params)
     tol = DSS.bound(one, method)["K"] + DSS.bound(sep, method)["K"]
-    _check(_k(ctx.fn, sep, method, ctx.device), _k(ctx.fn, one, method, ctx.device), tol,
+    assert_within(_k(ctx.fn, sep, method, ctx.device), _k(ctx.fn, one, method, ctx.device), tol,
            "log_dt_im = log_dt vs one Δ")
 
 
-for _law in (
+LAWS = [
     Law("dss_kernel", "equal_dts_are_one_dt", "log_dt_im = log_dt (separate steps, equal) gives "
         "the one-Δ kernel", equal_dts_are_one_dt, DTYPES),
     Law("dss_kernel", "dss_exp_is_zoh", "DSS-exp = diag_kernel zoh with B = 1, C = W, "
         "conj_half=False (DSS paper, Proposition 1)", dss_exp_is_zoh, DTYPES),
     Law("dss_kernel", "softmax_rows_normalised", "DSS-softmax with W = Λ: Σ_l K[h, l] = N "
         "(each state's row is normalised over l)", softmax_rows_normalised, DTYPES),
-):
-    registry.register_law(_law)
+]
 
 
 # --- mutants ----------------------------------------------------------------------------------
@@ -303,7 +252,7 @@ def _witness(lam, log_dt, L, log_dt_im=None):
     return make
 
 
-for _m in (
+MUTANTS = [
     Mutant("dss_kernel", "sep_dt_coefficient_from_z", sep_dt_coefficient_from_z, "exp", DTYPES,
            "separate steps with the one-step coefficient Δ_re·φ₁(z) for (e^z − 1)/Λ",
            _witness([[-0.5 + 3j, -0.2 + 10j]], 0.05, 16, log_dt_im=0.2)),
@@ -316,11 +265,10 @@ for _m in (
     Mutant("dss_kernel", "softmax_no_max_subtraction", softmax_no_max_subtraction, "softmax",
            DTYPES, "e^{lz}/Σ_r e^{rz} without the max subtraction: overflow (NaN) for Re Λ > 0 "
            "at large L·Re z", _witness([[1.0 + 2j, -0.5 + 1j]], 1.0, 1025), search=False),
-):
-    registry.register_mutant(_m)
+]
 
 
-# --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
+# --- bad input (docs/bad-input.md) ------------------------------------------------------------
 
 
 def _c(*shape, dt=torch.complex128):
@@ -354,5 +302,30 @@ _BAD = [
     ("unknown method", "method", ValueError,
      lambda f: f(_c(2, 3), _c(2, 3), _ldt(), 4, method="clip")),
 ]
-for _name, _arg, _err, _call in _BAD:
-    registry.register_bad_input(BadInput("dss_kernel", _name, _arg, _err, _call))
+
+
+# --- the primitive ----------------------------------------------------------------------------
+
+DSS = registry.register_spec(
+    Spec(
+        name="dss_kernel", family="kernels", methods=METHODS, dtypes=DTYPES,
+        sizes=("H", "N", "L"), outputs=("K",),
+        summary="DSS kernel K[h, l] = Re Σ_n W_n·(e^z − 1)/Λ_n·e^{lz} (exp) or "
+                "Re Σ_n W_n/Λ_n·softmax_l(l·z) (softmax), z = ΔΛ",
+        signature="dss_kernel(Lambda (H, N), W (H, N), log_dt (H,), L, method='exp'|'softmax', "
+                  "log_dt_im=None | (H,)) -> K (H, L) real",
+        strategy=lambda fmt, method: dss_cases(fmt, method),
+        references=REFERENCES.references, reference_tier=REFERENCES.tier,
+        bound=Bound(
+            c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("K",),
+            reasoning="elementwise; G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|, "
+                      "g0 = |z| (exp), 1 + κ(ζ) + κ(Lζ) (softmax)",
+        ),
+        call=call_dss, bench_case=bench_case,
+        bench_shape="H=64, N=64, L=4096, DSS 'lin' init",
+    ),
+    implementations=[Implementation("dss_kernel", "torch", impl.dss_kernel)],
+    laws=LAWS,
+    mutants=MUTANTS,
+    bad_inputs=[BadInput("dss_kernel", *row) for row in _BAD],
+)
