@@ -1,41 +1,8 @@
-"""Spec, laws and mutants of SGConv's multi-scale kernel (issue 9, item 3): `sgconv_kernel`.
-Definition, convention and sources in `ssmspec.impl.sgconv` (ctlllll/SGConv `gconv_standalone.py`
-on `main` @97862df, mode 'cat'; arXiv 2210.09298 §3.1).
+"""Spec, laws and mutants of SGConv's multi-scale kernel: `sgconv_kernel`, declared in one
+`register_spec` call.
 
-Bound, elementwise per K[h, l] (`ssmspec.reference.np.sgconv` computes M and G):
-
-    |K̂ − K| ≤ c·u·G·M + G·η,   G = 6 + ⌈log₂ n⌉ (normalize), 6 (otherwise),
-    M = (|k|_l + |k_l|·‖|k|‖/‖k‖)/‖k‖  (normalize),  |k|_l  (otherwise)
-
-with k the unnormalised concatenation of length n and |k| the same expression on absolute
-values. Reasoning: a tap is decay^{e} (rounded once from float64) times (1 − λ)w_a + λw_b (λ
-dyadic, exact): four roundings, so |k̂_l − k_l| ≤ 4u|k|_l; the norm moves by at most
-‖k̂ − k‖ ≤ 4u‖|k|‖ plus the error of its sum of squares, ⌈log₂ n⌉·u relative for a tree
-(pairwise) sum; the division and the cast to fp16/bf16 add one rounding each. The first term of
-M is the tap's own error, the second the share of the norm's error every tap inherits (large
-where linear interpolation cancels, |k|_l ≫ |k_l|). c = 1. The built-in sums the squares in
-float64 by an explicit pairwise tree. Measured (built-in, CPU): err/bound ≤ 0.23 (fp64,
-fp32), 0.16 (fp16, bf16) on 30 strategy cases per method and format; on the benchmark
-(H = 256, d = 64, L = 16384, S = 9) 0.12 / 0.10 (fp64 linear / nearest), 0.08 / 0.05 (fp32),
-0.02 (fp16, bf16).
-Noticed: the public code's plain fp32 `k.norm()` on the CPU (torch accumulates in a few
-sequential lanes there, not a tree) measures 0.51 at n = 1024 but 1.02 at n = 16384: the bound
-admits a tree-summed norm, not a sequentially summed one.
-Mutants (each exceeds the bound on its witness): the upsampling factor 2^i instead of
-2^{max(0, i−1)}; the decay ignored; the normalisation dropped.
-
-Strategies: S ≤ 5 scales drawn freely, or S = sgconv_num_scales(L, d, init_scale) for L from the
-boundary lengths up to 1025 (16385 under the nightly profile); d ≤ 16 taps per sub-kernel;
-H ≤ 3; init_scale 0 or 1; weights N(0, 1)-like, with exact zeros; decay log-uniform in [¼, 4]
-with 1 and 2 (the code's default); normalize either way. Reference tier: mpmath while
-H·max(n, L) ≤ 2048, long double above (certified in tests/test_reference_sgconv.py).
-
-Laws: `length` (with unit weights, decay 1, nearest, unnormalised, the kernel is 1 on exactly
-n = d·2^{S−1+init_scale} taps and 0 after; `sgconv_num_scales` is the least S whose n covers L);
-`decay_weighting` (decay c equals decay 1 with w_i pre-scaled by c^{S−1−i}); `paper_alpha`
-(normalised, decay c equals the paper's weights α^i·w_i with α = 1/c and decay 1);
-`conv_direct` (causal_conv of u with the kernel by FFT equals the direct sum, within both
-convolution bounds).
+The definition, the convention, the bound and its growth terms, the strategies and the sources
+are in docs/kernels.md#sgconv_kernel.
 """
 
 from __future__ import annotations
@@ -49,9 +16,21 @@ from ssmspec.dtypes import REAL_DTYPES
 from ssmspec.errors import abs_error, higham_bound, norm_error, ratio
 from ssmspec.harness import to_numpy
 from ssmspec.impl import sgconv as impl
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import sgconv as ref_mp
 from ssmspec.reference.np import sgconv as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Implementation,
+    Law,
+    LawContext,
+    Mutant,
+    Spec,
+    Terms,
+    TwoTier,
+)
 from ssmspec.specs.convolution import CAUSAL
 from ssmspec.strategies import (
     arrays,
@@ -74,7 +53,7 @@ def _full_length(case: Case) -> int:
 
 @st.composite
 def sgconv_cases(draw, fmt: str, method: str = "linear", max_scales: int = 5) -> Case:
-    """weights (S, H, d), decay (H,), L, init_scale, normalize; see the module docstring."""
+    """weights (S, H, d), decay (H,), L, init_scale, normalize (docs/kernels.md#sgconv_kernel)."""
     H, d = draw(size("H", st.integers(1, 3))), draw(st.sampled_from([1, 2, 3, 4, 5, 8, 16]))
     init_scale = draw(st.sampled_from([0, 0, 1]))
     L = draw(size("L", sequence_lengths(1025, 16385)))
@@ -113,9 +92,18 @@ def bound_terms(case: Case, method: str):
     return M, G
 
 
-def _tier(case: Case) -> str:
+def _mp_work(case: Case) -> int:
     H = np.asarray(case.arrays["decay"]).size
-    return "mp" if H * max(_full_length(case), case.params["L"]) <= MP_MAX else "np"
+    return H * max(_full_length(case), case.params["L"])
+
+
+def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+    M, G = bound_terms(case, method)
+    return {"K": Terms(G, M)}
+
+
+REFERENCES = TwoTier(mp=_ref("mp"), np=_ref("np"), mp_max_work=MP_MAX,
+                     work=_mp_work)
 
 
 def _bench(fmt: str) -> Case:
@@ -128,31 +116,6 @@ def _bench(fmt: str) -> Case:
                 {"L": L, "init_scale": 0, "normalize": True})
 
 
-SGCONV = registry.register_spec(Spec(
-    name="sgconv_kernel",
-    family="kernels",
-    summary="SGConv's multi-scale kernel: sub-kernels upsampled by 2^max(0,i−1), weighted by "
-            "decay^(S−1−i), concatenated, normalised",
-    signature="sgconv_kernel(weights (S, H, d), L, decay (H,), init_scale=0, "
-              "method='linear'|'nearest', normalize=True) -> K (H, L)",
-    methods=METHODS,
-    dtypes=REAL_DTYPES,
-    sizes=("H", "L"),
-    outputs=("K",),
-    strategy=lambda fmt, method: sgconv_cases(fmt, method),
-    references={"mp": _ref("mp"), "np": _ref("np")},
-    reference_tier=_tier,
-    bound=Bound(
-        c={m: C_BOUND for m in METHODS},
-        magnitude=lambda case, method: {"K": bound_terms(case, method)[0]},
-        growth=lambda case, method: {"K": bound_terms(case, method)[1]},
-        reasoning="elementwise; M = (|k|_l + |k_l|·‖|k|‖/‖k‖)/‖k‖, G = 6 + ⌈log₂ n⌉",
-    ),
-    call=call_sgconv,
-    bench_case=_bench,
-    bench_shape="H=256, d=64, L=16384 (S=9), decay 2",
-))
-registry.register_implementation(Implementation("sgconv_kernel", "torch", impl.sgconv_kernel))
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -167,12 +130,6 @@ def _with(case: Case, **changes) -> Case:
     for k, x in changes.items():
         (arrays if k in ("weights", "decay") else params)[k] = x
     return Case(arrays, case.dtype, params)
-
-
-def _check(got, want, tol, what):
-    r = ratio(abs_error(got, want), tol)
-    at = np.unravel_index(r.argmax(), r.shape)
-    assert np.all(r <= 1), f"{what}: err/tol {r.max():.3g} at {at}"
 
 
 def length_law(ctx: LawContext) -> None:
@@ -203,7 +160,7 @@ def decay_weighting(ctx: LawContext) -> None:
     M, G = bound_terms(case, method)
     tol = (SGCONV.bound(case, method)["K"] + SGCONV.bound(scaled, method)["K"]
            + higham_bound(2.0, ctx.dtype, G, M))  # the rounding of the pre-scaled weights
-    _check(_k(ctx.fn, case, method, ctx.device), _k(ctx.fn, scaled, method, ctx.device), tol,
+    assert_within(_k(ctx.fn, case, method, ctx.device), _k(ctx.fn, scaled, method, ctx.device), tol,
            f"{method}: decay c vs weights scaled by c^(S−1−i)")
 
 
@@ -217,7 +174,7 @@ def paper_alpha(ctx: LawContext) -> None:
     M, G = bound_terms(case, method)
     tol = (SGCONV.bound(case, method)["K"] + SGCONV.bound(paper, method)["K"]
            + higham_bound(4.0, ctx.dtype, G, M))
-    _check(_k(ctx.fn, case, method, ctx.device), _k(ctx.fn, paper, method, ctx.device), tol,
+    assert_within(_k(ctx.fn, case, method, ctx.device), _k(ctx.fn, paper, method, ctx.device), tol,
            f"{method}: code's decay^(S−1−i) vs paper's α^i, α = 1/decay, normalised")
 
 
@@ -240,7 +197,7 @@ def conv_direct(ctx: LawContext) -> None:
     assert np.all(r <= 1), f"{method}: FFT vs direct convolution with the kernel, {r.max():.3g}"
 
 
-for _law in (
+LAWS = [
     Law("sgconv_kernel", "length", "unit weights give 1 on exactly n = d·2^(S−1+init_scale) "
         "taps; sgconv_num_scales is the least S covering L", length_law, ("fp64", "fp32")),
     Law("sgconv_kernel", "decay_weighting", "decay c = decay 1 with w_i scaled by c^(S−1−i)",
@@ -249,8 +206,7 @@ for _law in (
         paper_alpha, ("fp64", "fp32")),
     Law("sgconv_kernel", "conv_direct", "causal_conv with the kernel: FFT = direct sum",
         conv_direct, ("fp64", "fp32")),
-):
-    registry.register_law(_law)
+]
 
 
 # --- mutants ----------------------------------------------------------------------------------
@@ -294,7 +250,7 @@ def _witness(fmt: str) -> Case:
                 fmt, {"L": 16, "init_scale": 0, "normalize": True})
 
 
-for _m in (
+MUTANTS = [
     Mutant("sgconv_kernel", "upsample_2_pow_i", upsample_2_pow_i, "linear", ("fp64", "fp32"),
            "sub-kernel i upsampled by 2^i, not 2^max(0, i−1): every block after the first moves",
            _witness),
@@ -302,8 +258,7 @@ for _m in (
            "the decay weight decay^(S−1−i) left out", _witness),
     Mutant("sgconv_kernel", "no_normalization", no_normalization, "nearest", ("fp64", "fp32"),
            "the division by ‖k‖₂ left out", _witness),
-):
-    registry.register_mutant(_m)
+]
 
 
 # --- bad input --------------------------------------------------------------------------------
@@ -333,5 +288,29 @@ _BAD = [
     ("normalize not a bool", "normalize", TypeError,
      lambda f: f(_w(2, 2, 4), 8, _w(2), normalize=1)),
 ]
-for _name, _arg, _err, _call in _BAD:
-    registry.register_bad_input(BadInput("sgconv_kernel", _name, _arg, _err, _call))
+
+
+# --- the primitive ----------------------------------------------------------------------------
+
+SGCONV = registry.register_spec(
+    Spec(
+        name="sgconv_kernel", family="kernels", methods=METHODS, dtypes=REAL_DTYPES,
+        sizes=("H", "L"), outputs=("K",),
+        summary="SGConv's multi-scale kernel: sub-kernels upsampled by 2^max(0,i−1), weighted by "
+                "decay^(S−1−i), concatenated, normalised",
+        signature="sgconv_kernel(weights (S, H, d), L, decay (H,), init_scale=0, "
+                  "method='linear'|'nearest', normalize=True) -> K (H, L)",
+        strategy=lambda fmt, method: sgconv_cases(fmt, method),
+        references=REFERENCES.references, reference_tier=REFERENCES.tier,
+        bound=Bound(
+            c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("K",),
+            reasoning="elementwise; M = (|k|_l + |k_l|·‖|k|‖/‖k‖)/‖k‖, G = 6 + ⌈log₂ n⌉",
+        ),
+        call=call_sgconv, bench_case=_bench,
+        bench_shape="H=256, d=64, L=16384 (S=9), decay 2",
+    ),
+    implementations=[Implementation("sgconv_kernel", "torch", impl.sgconv_kernel)],
+    laws=LAWS,
+    mutants=MUTANTS,
+    bad_inputs=[BadInput("sgconv_kernel", *row) for row in _BAD],
+)
