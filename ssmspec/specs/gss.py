@@ -1,30 +1,11 @@
-"""Spec of the GSS layer (Mehta et al. 2022, arXiv 2206.13947 §3, Fig. 1;
-lucidrains/gated-state-spaces-pytorch `GSS`): `gss_layer`, one method `gss` (DSS-exp with Δ = 1
-and Λ = −e^{λ_re} + i·e^{λ_im}), with or without the residual (the case's `residual`); and the
-configuration `gss_init(N, H, seed)`. Formulas, sources and where the paper and lucidrains
-differ are in `ssmspec.impl.gss`; LayerNorm and dropout are out of scope.
+"""Spec of the GSS layer: `gss_layer`, one method `gss` (DSS-exp with Δ = 1 and
+Λ = −e^{λ_re} + i·e^{λ_im}), with or without the residual (the case's `residual`), and the
+configuration `gss_init(N, H, seed)`; declared with its laws, mutants and bad inputs in one
+`register_spec` call.
 
-Formats fp64, fp32, fp16, bf16 (the built-in computes fp16/bf16 in fp32 and rounds once).
-
-Bound, elementwise per out[b, t, d], c = 2: the running error of `ssmspec.reference.np.gss`
-through the layer: the projections' (n + 1)|A||W|, gelu's Lipschitz constant 1.13 and its
-rounding relative to |a|, the DSS-exp kernel's own bound (c = 4, `ssmspec.specs.dss`) doubled
-for the formation of Λ, the FFT convolution's norm-wise bound per signal (SPEC-NOTES §6, c = 4)
-used for every element of the signal, the gate product and the output projection. The growth is
-dominated by the convolution's (1 + log₂ n)·‖K‖‖v‖ term carried through W3 and W4. c = 2 covers
-the dropped second-order products while u·e ≪ 1.
-
-Measured (the built-in, 15 strategy cases per format, CPU): max err/bound 0.075 (fp64), 0.13
-(fp32), 0.11 (fp16), 0.057 (bf16); 6e-7 on the benchmark case (the row-norm → elementwise step
-and the F-term sums make the bound loose at width). Mutants on their witnesses (fp64 / fp32 /
-fp16 / bf16): no_exp_imag 3.9e12 / 7.2e3 / 0.88 / 0.11, gate_before_projection 3.7e13 / 6.9e4 /
-8.4 / 0.95 (the built-in ≤ 7e-3): registered where caught.
-
-Strategies: batch 1–2, D 1–3, F 1–4, H 1–3, N 1–4, L from {1, 2, 3, 2^k ± 1, 2^k} up to 129
-(16385 under the nightly profile); λ_re, λ_im normal times 1.5 (|Re Λ| from ~0.01 to ~90, Im Λ
-from ~0.01 to ~90: slow and fast modes, decaying and oscillating); C, d, x normal; weights normal
-times a scale log-uniform in [0.1, 2]; biases normal times ½. Reference tier: mpmath while
-batch·L·(L·H + D·(F + H) + F·(H + D)) + H·N·L ≤ 3000, long double above.
+The formulas, where the paper and lucidrains' code differ, the bound's running-error derivation,
+the strategies and the sources are in docs/layers.md#gss_layer; LayerNorm and dropout are out of
+scope.
 """
 
 from __future__ import annotations
@@ -40,9 +21,21 @@ from ssmspec.harness import to_numpy
 from ssmspec.impl import gss as impl
 from ssmspec.impl.convolution import causal_conv
 from ssmspec.impl.dss import dss_kernel
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import gss as ref_mp
 from ssmspec.reference.np import gss as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Implementation,
+    Law,
+    LawContext,
+    Mutant,
+    Spec,
+    Terms,
+    TwoTier,
+)
 from ssmspec.strategies import log_uniform, representable, sequence_lengths, size
 
 METHODS = ("gss",)
@@ -64,7 +57,7 @@ def _weights(rng, D, Fw, H, N, scale):
 
 @st.composite
 def gss_cases(draw, fmt: str, method: str = "gss", length=None, residual="draw") -> Case:
-    """x (batch, L, D) and the layer's weights; see the module docstring."""
+    """x (batch, L, D) and the layer's weights (docs/layers.md#gss_layer)."""
     B, D = draw(size("batch", st.integers(1, 2))), draw(size("D", st.integers(1, 3)))
     Fw = draw(st.integers(1, 4))
     H, N = draw(size("H", st.integers(1, 3))), draw(size("N", st.integers(1, 4)))
@@ -104,12 +97,21 @@ def bound_terms(case: Case, method: str):
     return M, G
 
 
-def _tier(case: Case) -> str:
+def _mp_work(case: Case) -> int:
     B, L, D = case.arrays["x"].shape
     Fw, H = case.arrays["w1"].shape[1], case.arrays["w2"].shape[1]
     N = case.arrays["lambda_re"].shape[1]
     cost = B * L * (L * H + D * (Fw + H) + Fw * (H + D)) + H * N * L
-    return "mp" if cost <= MP_MAX else "np"
+    return cost
+
+
+def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+    M, G = bound_terms(case, method)
+    return {"out": Terms(G, M)}
+
+
+REFERENCES = TwoTier(mp=_reference(ref_mp), np=_reference(ref_np), mp_max_work=MP_MAX,
+                     work=_mp_work)
 
 
 def bench_case(fmt: str) -> Case:
@@ -127,33 +129,7 @@ def bench_case(fmt: str) -> Case:
     return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt, {"residual": True})
 
 
-GSS = registry.register_spec(Spec(
-    name="gss_layer",
-    family="layers",
-    summary="GSS gated layer: u = gelu(xW1), v = gelu(xW2), y = DSS-exp(Δ = 1) ∗ v + d v, "
-            "out = ((yW3) ⊙ u)W4 + x; Λ = −e^{λ_re} + i e^{λ_im}",
-    signature="gss_layer(x (batch, L, D), params (GSSParams: w1, b1, w2, b2, lambda_re, "
-              "lambda_im, c_re, c_im (H, N), d, w3, b3, w4, b4), residual=True) -> (batch, L, D)",
-    methods=METHODS,
-    dtypes=REAL_DTYPES,
-    sizes=("batch", "L", "D", "H", "N"),
-    outputs=("out",),
-    strategy=lambda fmt, method: gss_cases(fmt, method),
-    references={"mp": _reference(ref_mp), "np": _reference(ref_np)},
-    reference_tier=_tier,
-    bound=Bound(
-        c={m: C_BOUND for m in METHODS},
-        magnitude=lambda case, method: {"out": bound_terms(case, method)[0]},
-        growth=lambda case, method: {"out": bound_terms(case, method)[1]},
-        reasoning="elementwise; running error: projections (n + 1)|A||W|, gelu 1.13·e + 3|a|, "
-                  "2× the DSS kernel's bound, the FFT convolution's norm-wise bound per signal",
-    ),
-    call=call_gss,
-    bench_case=bench_case,
-    bench_shape="batch=2, L=2048, D=64, F=256, H=64, N=64, gss_init",
-))
 
-registry.register_implementation(Implementation("gss_layer", "torch", impl.gss_layer))
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -168,12 +144,6 @@ def xw_dtype(x: torch.Tensor) -> torch.dtype:
 
 def _out(fn, case: Case, device: str) -> np.ndarray:
     return to_numpy(GSS.call(fn, case, "gss", device))
-
-
-def _check(got, want, tol, what):
-    r = ratio(abs_error(got, want), tol)
-    at = np.unravel_index(r.argmax(), r.shape) if r.size else ()
-    assert np.all(r <= 1), f"{what}: err/tol {r.max():.3g} at {at}"
 
 
 def ssm_path(kernel_fn, conv_fn, x, p, gate=None):
@@ -200,8 +170,8 @@ def layer_is_its_composition(ctx: LawContext) -> None:
     o, xw = ssm_path(ctx.impl_of("dss_kernel"), ctx.impl_of("causal_conv"), x,
                      params_of(case, ctx.device))
     want = (o + xw if case.params["residual"] else o).to(x.dtype)
-    _check(_out(ctx.fn, case, ctx.device), to_numpy(want), 2 * GSS.bound(case, "gss")["out"],
-           "GSS layer vs its written-out composition")
+    assert_within(_out(ctx.fn, case, ctx.device), to_numpy(want), 2 * GSS.bound(case, "gss")["out"],
+                  "GSS layer vs its written-out composition")
 
 
 def constant_gate_is_ssm_path(ctx: LawContext) -> None:
@@ -216,8 +186,8 @@ def constant_gate_is_ssm_path(ctx: LawContext) -> None:
     o, xw = ssm_path(ctx.impl_of("dss_kernel"), ctx.impl_of("causal_conv"), x, p,
                      gate=torch.tensor(16.0, dtype=xw_dtype(x), device=x.device))
     want = (o + xw if gated.params["residual"] else o).to(x.dtype)
-    _check(_out(ctx.fn, gated, ctx.device), to_numpy(want), 2 * GSS.bound(gated, "gss")["out"],
-           "GSS layer with u ≡ 16 vs the SSM path")
+    assert_within(_out(ctx.fn, gated, ctx.device), to_numpy(want),
+                  2 * GSS.bound(gated, "gss")["out"], "GSS layer with u ≡ 16 vs the SSM path")
 
 
 def gss_init_configuration(ctx: LawContext) -> None:
@@ -247,7 +217,7 @@ def gss_init_configuration(ctx: LawContext) -> None:
     assert np.all(r <= 1), f"GSS layer on gss_init's configuration: err/bound {r.max():.3g}"
 
 
-for _law in (
+LAWS = [
     Law("gss_layer", "layer_is_its_composition", "the GSS layer = its written-out composition of "
         "the registered dss_kernel and causal_conv", layer_is_its_composition, REAL_DTYPES),
     Law("gss_layer", "constant_gate_is_ssm_path", "W1 = 0, b1 = 16 (u ≡ 16): the layer is the "
@@ -255,8 +225,7 @@ for _law in (
     Law("gss_layer", "gss_init_configuration", "gss_init is seeded, of shapes (H, N), (H,), Λ "
         "shared by the channels, Re Λ < 0 < Im Λ; the layer on it is within its bound",
         gss_init_configuration, FP64_32),
-):
-    registry.register_law(_law)
+]
 
 
 # --- mutants ----------------------------------------------------------------------------------
@@ -297,18 +266,17 @@ def _witness(Fw=3, H=3, seed=1):
     return make
 
 
-for _m in (
+MUTANTS = [
     Mutant("gss_layer", "no_exp_imag", _variant(no_exp_imag=True), "gss", FP64_32,
            "Im Λ = λ_im: GSS's exponential transform of the imaginary part left out", _witness()),
     Mutant("gss_layer", "gate_before_projection", _variant(gate_first=True), "gss",
            ("fp64", "fp32", "fp16"),
            "(y ⊙ u) W3 instead of (y W3) ⊙ u: the gate applied before the projection (possible "
            "only for F = H; the witness has F = H = 3)", _witness(), search=False),
-):
-    registry.register_mutant(_m)
+]
 
 
-# --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
+# --- bad input (docs/bad-input.md) ------------------------------------------------------------
 
 
 def _r(*shape, dt=torch.float64):
@@ -345,5 +313,31 @@ _BAD = [
     ("residual not a bool", "residual", TypeError,
      lambda f: f(_r(1, 4, 2), _params(), residual=1)),
 ]
-for _name, _arg, _err, _call in _BAD:
-    registry.register_bad_input(BadInput("gss_layer", _name, _arg, _err, _call))
+
+
+# --- the primitive ----------------------------------------------------------------------------
+
+GSS = registry.register_spec(
+    Spec(
+        name="gss_layer", family="layers", methods=METHODS, dtypes=REAL_DTYPES,
+        sizes=("batch", "L", "D", "H", "N"), outputs=("out",),
+        summary="GSS gated layer: u = gelu(xW1), v = gelu(xW2), y = DSS-exp(Δ = 1) ∗ v + d v, "
+                "out = ((yW3) ⊙ u)W4 + x; Λ = −e^{λ_re} + i e^{λ_im}",
+        signature="gss_layer(x (batch, L, D), params (GSSParams: w1, b1, w2, b2, lambda_re, "
+                  "lambda_im, c_re, c_im (H, N), d, w3, b3, w4, b4), residual=True) "
+                  "-> (batch, L, D)",
+        strategy=lambda fmt, method: gss_cases(fmt, method),
+        references=REFERENCES.references, reference_tier=REFERENCES.tier,
+        bound=Bound(
+            c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("out",),
+            reasoning="elementwise; running error: projections (n + 1)|A||W|, gelu 1.13·e + 3|a|, "
+                      "2× the DSS kernel's bound, the FFT convolution's norm-wise bound per signal",
+        ),
+        call=call_gss, bench_case=bench_case,
+        bench_shape="batch=2, L=2048, D=64, F=256, H=64, N=64, gss_init",
+    ),
+    implementations=[Implementation("gss_layer", "torch", impl.gss_layer)],
+    laws=LAWS,
+    mutants=MUTANTS,
+    bad_inputs=[BadInput("gss_layer", *row) for row in _BAD],
+)
