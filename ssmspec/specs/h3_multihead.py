@@ -1,30 +1,9 @@
-"""Spec, laws and mutants of H3's multi-head SSM core (issue 15, item 7): `h3_multihead`.
-Definition in `ssmspec.impl.h3.h3_multihead` (HazyResearch/H3 70d8792, `src/models/ssm/h3.py`,
-`H3.forward`): H heads of head_dim d, model width H·d; per head h and pair (i, j) the product
-p_ij = k′_(h·d+i) ⊙ v_(h·d+j) through head h's diagonal SSM, and
-out[:, j·H + h] = Σ_i q_(h·d+i) ⊙ y_ij — the code's `mul_sum` over i and its 'b (d h) l' output
-order (pair index j major, head minor). head_dim 1 is `h3_layer`.
+"""Spec, laws and mutants of H3's multi-head SSM core: `h3_multihead`, declared in one
+`register_spec` call. H heads of head_dim d, model width H·d; per head h and pair (i, j) the
+product k′_(h·d+i) ⊙ v_(h·d+j) through head h's diagonal SSM, summed over i against q, in the
+code's 'b (d h) l' output order. head_dim 1 is `h3_layer`.
 
-The pair decomposition (`ssmspec.reference.np.h3.head_pairs`): for each (i, j) a head_dim-1 layer
-on H channels — q and k of channels h·d + i, v of h·d + j, the shift SSM of channel h·d + i, head
-h's Λ, B, C, log Δ, D — summed over i. The references are that sum (mpmath; long double rounded
-once) and so is the bound: elementwise, per output entry the `h3_layer` bound's M and first-order
-error E (`layer_error_terms`) of each pair, summed over i, plus (d − 1)·Σ_i M_ij for the d − 1
-additions of the sum over i; c = 2 (`C_LAYER`).
-
-Measured (built-in, CPU, `ssmspec check`, 20 strategy cases per format and method): max
-err/bound 0.15 (fp64), 0.14 (fp32); witness 0.028 (fp64), 0.019 (fp32); benchmark case 5.2e-4
-(fp64; 20 s for the reference and the bound). Mutants on the witness (fp64): head_major_output
-1.4e14, shift_per_head 7.8e13.
-
-Strategies: batch 1–2, H 1–2 heads, d ∈ {1, 2, 3}, N_s 1–8, N 1–4, L up to 129 (2049 nightly),
-the rest as `h3_layer`'s. Reference tier: mpmath while batch·H·d²·L·(L + N + N_s) ≤ 1500, long
-double above.
-
-Laws: `pairs_are_h3_layers` (the multi-head output equals the registered `h3_layer` on each pair,
-summed over i and laid out j·H + h); `head_dim_one_is_h3_layer` (d = 1 is `h3_layer`).
-Mutants: `head_major_output` (the sum laid out 'b (h d) l', the input's order, not the code's),
-`shift_per_head` (one shift SSM per head, channel h·d's, for all its d channels).
+The definition, the bound, the strategies and the sources are in docs/layers.md#h3_multihead.
 """
 
 from __future__ import annotations
@@ -34,12 +13,23 @@ import torch
 from hypothesis import strategies as st
 
 from ssmspec import registry
-from ssmspec.errors import abs_error, ratio
 from ssmspec.harness import to_numpy
 from ssmspec.impl import h3 as impl
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import h3 as ref_mp
 from ssmspec.reference.np import h3 as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Implementation,
+    Law,
+    LawContext,
+    Mutant,
+    Spec,
+    Terms,
+    TwoTier,
+)
 from ssmspec.specs.h3 import (
     C_LAYER,
     LAYER,
@@ -95,16 +85,25 @@ def bound_terms(case: Case, method: str):
     return M, G / C_LAYER
 
 
-def _tier(case: Case) -> str:
+def _mp_work(case: Case) -> int:
     Bn, Hd, L = case.arrays["q"].shape
     d = case.params["head_dim"]
     N, Ns = case.arrays["Lambda"].shape[1], case.arrays["shift_B"].shape[1]
-    return "mp" if Bn * Hd * d * L * (L + N + Ns) <= MP_LAYER_MAX else "np"
+    return Bn * Hd * d * L * (L + N + Ns)
+
+
+def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+    M, G = bound_terms(case, method)
+    return {"y": Terms(G, M)}
 
 
 def _reference(mod):
     return lambda case, m: {"y": mod.h3_multihead(*_args(case), case.params["head_dim"],
                                                   method=m)}
+
+
+REFERENCES = TwoTier(mp=_reference(ref_mp), np=_reference(ref_np), mp_max_work=MP_LAYER_MAX,
+                     work=_mp_work)
 
 
 def _bench(fmt: str) -> Case:
@@ -120,43 +119,11 @@ def _bench(fmt: str) -> Case:
                 {"head_dim": d})
 
 
-MULTIHEAD = registry.register_spec(Spec(
-    name="h3_multihead",
-    family="layers",
-    summary="H3's SSM core with H heads of head_dim d: out[:, j·H + h] = Σ_i q_(h·d+i) ⊙ "
-            "SSM_h(k′_(h·d+i) ⊙ v_(h·d+j)), k′ = K_shift * k + D_k ⊙ k",
-    signature="h3_multihead(q, k, v (batch, H·d, L), shift_B, shift_C (H·d, N_s), shift_D "
-              "(H·d,), Lambda, B, C (H, N), log_dt (H,), D (H,), head_dim, method='bilinear') "
-              "-> (batch, H·d, L)",
-    methods=impl.LAYER_METHODS,
-    dtypes=LAYER_DTYPES,
-    sizes=("batch", "H", "L", "N_s", "N"),
-    outputs=("y",),
-    strategy=lambda fmt, method: multihead_cases(fmt, method),
-    references={"mp": _reference(ref_mp), "np": _reference(ref_np)},
-    reference_tier=_tier,
-    bound=Bound(
-        c={m: C_LAYER for m in impl.LAYER_METHODS},
-        magnitude=lambda case, method: {"y": bound_terms(case, method)[0]},
-        growth=lambda case, method: {"y": bound_terms(case, method)[1]},
-        reasoning="elementwise; h3_layer's bound of each pair (i, j) summed over i, plus d − 1 "
-                  "roundings of that sum",
-    ),
-    call=call_multihead,
-    bench_case=_bench,
-    bench_shape="batch=1, H=16 heads, head_dim=2, L=1024, N_s=N=64",
-))
-registry.register_implementation(Implementation("h3_multihead", "torch", impl.h3_multihead))
 
 
 # --- laws ---------------------------------------------------------------------------------------
 
 SHORT = st.integers(1, 24)
-
-
-def _check(got, want, tol, what):
-    r = ratio(abs_error(got, want), tol)
-    assert np.all(r <= 1), f"{what}: err/tol {r.max():.3g}"
 
 
 def pairs_are_h3_layers(ctx: LawContext) -> None:
@@ -172,7 +139,7 @@ def pairs_are_h3_layers(ctx: LawContext) -> None:
         want[:, j * H:(j + 1) * H] += to_numpy(LAYER.call(ctx.impl_of("h3_layer"), sub, method,
                                                           ctx.device))
         tol[:, j * H:(j + 1) * H] += LAYER.bound(sub, method)["y"]
-    _check(got, want, tol, f"head_dim {d} vs the sum of h3_layer over the pairs")
+    assert_within(got, want, tol, f"head_dim {d} vs the sum of h3_layer over the pairs")
 
 
 def head_dim_one_is_h3_layer(ctx: LawContext) -> None:
@@ -180,17 +147,16 @@ def head_dim_one_is_h3_layer(ctx: LawContext) -> None:
     case = ctx.draw(layer_cases(ctx.dtype, method, length=SHORT, head_dims=(1,)))
     got = to_numpy(MULTIHEAD.call(ctx.fn, case, method, ctx.device))
     want = to_numpy(LAYER.call(ctx.impl_of("h3_layer"), case, method, ctx.device))
-    _check(got, want, MULTIHEAD.bound(case, method)["y"] + LAYER.bound(case, method)["y"],
-           "head_dim 1 vs h3_layer")
+    assert_within(got, want, MULTIHEAD.bound(case, method)["y"] + LAYER.bound(case, method)["y"],
+                  "head_dim 1 vs h3_layer")
 
 
-for _law in (
+LAWS = [
     Law("h3_multihead", "pairs_are_h3_layers", "out[:, j·H + h] = Σ_i h3_layer(q_i, k_i, v_j; "
         "head h)", pairs_are_h3_layers, LAYER_DTYPES),
     Law("h3_multihead", "head_dim_one_is_h3_layer", "head_dim 1 = h3_layer",
         head_dim_one_is_h3_layer, LAYER_DTYPES),
-):
-    registry.register_law(_law)
+]
 
 
 # --- mutants ------------------------------------------------------------------------------------
@@ -222,19 +188,18 @@ def _witness(fmt: str) -> Case:
                                      np.full(2, np.log(0.1)), False, 4), fmt, {"head_dim": 2})
 
 
-for _m in (
+MUTANTS = [
     Mutant("h3_multihead", "head_major_output", head_major_output, "bilinear", LAYER_DTYPES,
            "output laid out 'b (h d) l' instead of the code's 'b (d h) l'", _witness),
     Mutant("h3_multihead", "shift_per_head", shift_per_head, "bilinear", LAYER_DTYPES,
            "one shift SSM per head (channel h·d's) instead of one per model channel", _witness),
-):
-    registry.register_mutant(_m)
+]
 
 
 # --- bad input ----------------------------------------------------------------------------------
 
 
-for _name, _arg, _err, _call in [
+_BAD = [
     ("head_dim not dividing the channels", "head_dim", ValueError,
      lambda f: layer_call(lambda *a, method: f(*a, 3, method=method), H=4)),
     ("head_dim zero", "head_dim", ValueError,
@@ -244,5 +209,32 @@ for _name, _arg, _err, _call in [
     ("D per model channel, not per head", "D", ValueError,
      lambda f: layer_call(lambda *a, method: f(*a, 2, method=method), H=4,
                            D=torch.ones(4, dtype=torch.float64))),
-]:
-    registry.register_bad_input(BadInput("h3_multihead", _name, _arg, _err, _call))
+]
+
+
+# --- the primitive ----------------------------------------------------------------------------
+
+MULTIHEAD = registry.register_spec(
+    Spec(
+        name="h3_multihead", family="layers", methods=impl.LAYER_METHODS, dtypes=LAYER_DTYPES,
+        sizes=("batch", "H", "L", "N_s", "N"), outputs=("y",),
+        summary="H3's SSM core with H heads of head_dim d: out[:, j·H + h] = Σ_i q_(h·d+i) ⊙ "
+                "SSM_h(k′_(h·d+i) ⊙ v_(h·d+j)), k′ = K_shift * k + D_k ⊙ k",
+        signature="h3_multihead(q, k, v (batch, H·d, L), shift_B, shift_C (H·d, N_s), shift_D "
+                  "(H·d,), Lambda, B, C (H, N), log_dt (H,), D (H,), head_dim, method='bilinear') "
+                  "-> (batch, H·d, L)",
+        strategy=lambda fmt, method: multihead_cases(fmt, method),
+        references=REFERENCES.references, reference_tier=REFERENCES.tier,
+        bound=Bound(
+            c={m: C_LAYER for m in impl.LAYER_METHODS}, terms=terms, outputs=("y",),
+            reasoning="elementwise; h3_layer's bound of each pair (i, j) summed over i, plus d − 1 "
+                      "roundings of that sum",
+        ),
+        call=call_multihead, bench_case=_bench,
+        bench_shape="batch=1, H=16 heads, head_dim=2, L=1024, N_s=N=64",
+    ),
+    implementations=[Implementation("h3_multihead", "torch", impl.h3_multihead)],
+    laws=LAWS,
+    mutants=MUTANTS,
+    bad_inputs=[BadInput("h3_multihead", *row) for row in _BAD],
+)
