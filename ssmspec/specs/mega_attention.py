@@ -1,33 +1,10 @@
-"""Spec of Mega's attention (arXiv 2209.10655 §3.2–3.4; facebookresearch/mega): `mega_attention`,
-methods `softmax`, `laplace`, `relu2` (the attention functions), full or chunked (Mega-chunk,
-the case's `chunk`), with the simple relative position bias. Formulas, sources and the places
-where Mega's code and paper differ are in `ssmspec.impl.mega_attention`.
+"""Spec of Mega's attention: `mega_attention`, methods `softmax`, `laplace`, `relu2` (the
+attention functions), full or chunked (Mega-chunk, the case's `chunk`), with the simple relative
+position bias; declared with its laws, mutants and bad inputs in one `register_spec` call.
 
-Formats fp64, fp32, fp16, bf16 (the built-in computes fp16/bf16 in fp32 and rounds once).
-
-Bound, elementwise per out[b, i, e], c = 4 (`ssmspec.reference.np.mega_attention` computes M, G):
-
-    G·M = Σ_j |v_je|·(β_ij + (n + 2)·A_ij),   M = Σ_j A_ij·|v_je|
-
-β_ij bounds the weight's error in units of u: the score s_ij is an S-term dot product, a scale
-and a bias (error ≤ (S + 3)·u·Sabs_ij, Sabs the same on absolute values); softmax turns an error
-δ of the exponent's argument (plus the max subtraction's u·|s − m|) into a relative error
-δ_ij + Σ_k A_ik δ_ik of the weight (+ n for the normaliser's sum); laplace turns it into a
-relative error κ·δ with κ = f'/f (large only in the upper-tail-free region where the weight is
-tiny and steep: erfc's tail); relu2 into 2·s·δ + δ². The output sums n terms. Underflow: G is
-at least U = Σ_j |v_je| + n, the subnormal spacings η an underflowing weight (≤ η) times v and
-the output's n products and n − 1 additions (η/2 each) may lose (the reference's docstring).
-Measured (built-in, 30 strategy cases per format and method): max err/bound softmax 0.02
-(fp64), 0.02 (fp32), 0.01 (fp16, bf16); laplace 0.07, 0.11, 0.02, 0.02; relu2 0.05, 0.04,
-0.01, 0.01.
-Mutants on their witnesses (fp64/fp32/fp16/bf16): μ,σ swapped 2.8e14/5.2e5/63/7.9; without √2
-1.6e13/3.0e4/3.6; ½(1 + erf) 3.8e12/7.1e3; chunks leaking 7.5e13/1.4e5/17/2.1.
-
-Strategies: batch 1–2, L from {1, 2, 3, 2^k ± 1, 2^k} up to 129 (2049 under the nightly profile:
-full attention's reference is O(L²); the sequence axis is not the one where the error grows),
-S 1–8, E 1–4; q, k normal times a scale log-uniform in [0.1, 10] (softmax near one-hot, laplace
-deep in its tail); bias normal times [0.01, 3], P = window + 0…2; chunk None (half the time),
-or 1, 2, 3, 4, 7, 16, 64. Reference tier: mpmath while batch·L·window·(S + E) ≤ 3000.
+The formulas, where Mega's code and paper differ, the bound (the weights' error budget from the
+scores), the strategies and the sources are in docs/attention.md#mega_attention. Formats fp64,
+fp32, fp16, bf16 (the built-in computes fp16/bf16 in fp32 and rounds once).
 """
 
 from __future__ import annotations
@@ -40,12 +17,23 @@ from hypothesis import strategies as st
 
 from ssmspec import registry
 from ssmspec.dtypes import REAL_DTYPES, dtype
-from ssmspec.errors import abs_error, ratio
 from ssmspec.harness import to_numpy
 from ssmspec.impl import mega_attention as impl
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import mega_attention as ref_mp
 from ssmspec.reference.np import mega_attention as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Implementation,
+    Law,
+    LawContext,
+    Mutant,
+    Spec,
+    Terms,
+    TwoTier,
+)
 from ssmspec.strategies import log_uniform, representable, sequence_lengths, size
 
 METHODS = impl.FNS
@@ -56,7 +44,8 @@ CHUNKS = (1, 2, 3, 4, 7, 16, 64)
 
 @st.composite
 def attention_cases(draw, fmt: str, method: str = "softmax", length=None, chunk="draw") -> Case:
-    """q, k (batch, L, S), v (batch, L, E), bias (2P − 1,), chunk; see the module docstring."""
+    """q, k (batch, L, S), v (batch, L, E), bias (2P − 1,), chunk
+    (docs/attention.md#mega_attention)."""
     B, S = draw(size("batch", st.integers(1, 2))), draw(size("S", st.integers(1, 8)))
     E = draw(size("E", st.integers(1, 4)))
     L = draw(size("L", length if length is not None else sequence_lengths(129, 2049)))
@@ -99,11 +88,20 @@ def bound_terms(case: Case, method: str):
     return M, G
 
 
-def _tier(case: Case) -> str:
+def _mp_work(case: Case) -> int:
     B, L, S = case.arrays["q"].shape
     chunk = case.params["chunk"]
     window = L if chunk is None else min(chunk, L)
-    return "mp" if B * L * window * (S + case.arrays["v"].shape[2]) <= MP_MAX else "np"
+    return B * L * window * (S + case.arrays["v"].shape[2])
+
+
+def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+    M, G = bound_terms(case, method)
+    return {"out": Terms(G, M)}
+
+
+REFERENCES = TwoTier(mp=_reference(ref_mp), np=_reference(ref_np), mp_max_work=MP_MAX,
+                     work=_mp_work)
 
 
 def bench_case(fmt: str) -> Case:
@@ -116,35 +114,7 @@ def bench_case(fmt: str) -> Case:
     return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt, {"chunk": c})
 
 
-ATTENTION = registry.register_spec(Spec(
-    name="mega_attention",
-    method_arg="fn",
-    family="attention",
-    summary="Mega's single-head attention: softmax(qk/√S + b) or f(qk/n + b), f = laplace | "
-            "relu2, times v; full or chunked",
-    signature="mega_attention(q (batch, L, S), k (batch, L, S), v (batch, L, E), bias (2P − 1,), "
-              "fn='softmax'|'laplace'|'relu2', chunk=None, mask=None) -> out (batch, L, E)",
-    methods=METHODS,
-    dtypes=REAL_DTYPES,
-    sizes=("batch", "L", "S", "E"),
-    realistic_work=2**13,
-    outputs=("out",),
-    strategy=lambda fmt, method: attention_cases(fmt, method),
-    references={"mp": _reference(ref_mp), "np": _reference(ref_np)},
-    reference_tier=_tier,
-    bound=Bound(
-        c={m: C_BOUND for m in METHODS},
-        magnitude=lambda case, method: {"out": bound_terms(case, method)[0]},
-        growth=lambda case, method: {"out": bound_terms(case, method)[1]},
-        reasoning="elementwise; G·M = Σ_j |v_je|(β_ij + (n + 2)A_ij), β the weight's error "
-                  "budget from the score's (S + 3)·Sabs",
-    ),
-    call=call_attention,
-    bench_case=bench_case,
-    bench_shape="batch=2, L=2048, S=64, E=64, chunk=128",
-))
 
-registry.register_implementation(Implementation("mega_attention", "torch", impl.mega_attention))
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -154,12 +124,6 @@ SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33])
 
 def _out(fn, case: Case, method: str, device: str) -> np.ndarray:
     return to_numpy(ATTENTION.call(fn, case, method, device))
-
-
-def _check(got, want, tol, what):
-    r = ratio(abs_error(got, want), tol)
-    at = np.unravel_index(r.argmax(), r.shape) if r.size else ()
-    assert np.all(r <= 1), f"{what}: err/tol {r.max():.3g} at {at}"
 
 
 def chunk_is_block_mask(ctx: LawContext) -> None:
@@ -179,8 +143,8 @@ def chunk_is_block_mask(ctx: LawContext) -> None:
     full = Case({**case.arrays, "bias": representable(full_bias, ctx.dtype), "mask": mask},
                 ctx.dtype, {"chunk": None})
     tol = ATTENTION.bound(case, method)["out"] + ATTENTION.bound(full, method)["out"]
-    _check(_out(ctx.fn, case, method, ctx.device), _out(ctx.fn, full, method, ctx.device), tol,
-           f"{method}: chunk {c} vs full attention under the block mask")
+    assert_within(_out(ctx.fn, case, method, ctx.device), _out(ctx.fn, full, method, ctx.device),
+                  tol, f"{method}: chunk {c} vs full attention under the block mask")
 
 
 def chunk_covering_is_full(ctx: LawContext) -> None:
@@ -190,8 +154,8 @@ def chunk_covering_is_full(ctx: LawContext) -> None:
     L = case.arrays["q"].shape[1]
     big = Case(case.arrays, ctx.dtype, {"chunk": L + ctx.draw(st.integers(0, 5))})
     tol = ATTENTION.bound(case, method)["out"] + ATTENTION.bound(big, method)["out"]
-    _check(_out(ctx.fn, big, method, ctx.device), _out(ctx.fn, case, method, ctx.device), tol,
-           f"{method}: chunk ≥ L vs full attention")
+    assert_within(_out(ctx.fn, big, method, ctx.device), _out(ctx.fn, case, method, ctx.device),
+                  tol, f"{method}: chunk ≥ L vs full attention")
 
 
 def _weights_case(ctx: LawContext, method: str, v_of, sort_keys=False) -> Case:
@@ -209,8 +173,8 @@ def _weights_case(ctx: LawContext, method: str, v_of, sort_keys=False) -> Case:
 def softmax_rows_sum_to_one(ctx: LawContext) -> None:
     """Σ_j A_ij = 1 within the bound: out with v = 1 is the row sum."""
     case = _weights_case(ctx, "softmax", lambda B, L: np.ones((B, L, 1)))
-    _check(_out(ctx.fn, case, "softmax", ctx.device), np.ones_like(case.arrays["v"]),
-           ATTENTION.bound(case, "softmax")["out"], "softmax row sums vs 1")
+    assert_within(_out(ctx.fn, case, "softmax", ctx.device), np.ones_like(case.arrays["v"]),
+                  ATTENTION.bound(case, "softmax")["out"], "softmax row sums vs 1")
 
 
 def laplace_monotone_unit_interval(ctx: LawContext) -> None:
@@ -229,7 +193,7 @@ def laplace_monotone_unit_interval(ctx: LawContext) -> None:
                                   f"{drop.max():.3g} beyond the bound"
 
 
-for _law in (
+LAWS = [
     Law("mega_attention", "chunk_is_block_mask", "Mega-chunk = full attention under the "
         "block-diagonal mask of the chunks", chunk_is_block_mask, REAL_DTYPES),
     Law("mega_attention", "chunk_covering_is_full", "chunk ≥ L = full attention",
@@ -238,8 +202,7 @@ for _law in (
         softmax_rows_sum_to_one, REAL_DTYPES),
     Law("mega_attention", "laplace_monotone_unit_interval", "laplace weights lie in [0, 1] and "
         "are monotone in the score", laplace_monotone_unit_interval, REAL_DTYPES),
-):
-    registry.register_law(_law)
+]
 
 
 # --- mutants ----------------------------------------------------------------------------------
@@ -332,11 +295,9 @@ MUTANTS = (
            "chunked attention computed as full attention: queries see other chunks' keys",
            _witness(8, 4, 3, 1.0, 0.5, chunk=2)),
 )
-for _m in MUTANTS:
-    registry.register_mutant(_m)
 
 
-# --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
+# --- bad input (docs/bad-input.md) ------------------------------------------------------------
 
 
 def _r(*shape, dt=torch.float64):
@@ -377,5 +338,37 @@ _BAD = [
      lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(7),
                  mask=torch.eye(4, dtype=torch.bool) & (torch.arange(4) > 0)[:, None])),
 ]
-for _name, _arg, _err, _call in _BAD:
-    registry.register_bad_input(BadInput("mega_attention", _name, _arg, _err, _call))
+
+
+# --- the primitive ----------------------------------------------------------------------------
+
+ATTENTION = registry.register_spec(
+    Spec(
+        name="mega_attention",
+        method_arg="fn",
+        family="attention",
+        summary="Mega's single-head attention: softmax(qk/√S + b) or f(qk/n + b), f = laplace | "
+                "relu2, times v; full or chunked",
+        signature="mega_attention(q (batch, L, S), k (batch, L, S), v (batch, L, E), "
+                  "bias (2P − 1,), fn='softmax'|'laplace'|'relu2', chunk=None, mask=None) "
+                  "-> out (batch, L, E)",
+        methods=METHODS,
+        dtypes=REAL_DTYPES,
+        sizes=("batch", "L", "S", "E"),
+        realistic_work=2**13,
+        outputs=("out",),
+        strategy=lambda fmt, method: attention_cases(fmt, method),
+        references=REFERENCES.references, reference_tier=REFERENCES.tier,
+        bound=Bound(
+            c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("out",),
+            reasoning="elementwise; G·M = Σ_j |v_je|(β_ij + (n + 2)A_ij), β the weight's error "
+                      "budget from the score's (S + 3)·Sabs",
+        ),
+        call=call_attention, bench_case=bench_case,
+        bench_shape="batch=2, L=2048, S=64, E=64, chunk=128",
+    ),
+    implementations=[Implementation("mega_attention", "torch", impl.mega_attention)],
+    laws=LAWS,
+    mutants=MUTANTS,
+    bad_inputs=[BadInput("mega_attention", *row) for row in _BAD],
+)
