@@ -1,39 +1,11 @@
-"""Spec of Mega's gated block forward (arXiv 2209.10655 §3.3, eqs. (7)–(15);
-facebookresearch/mega `MovingAverageGatedAttention.forward`): `mega_block`, methods `softmax`,
-`laplace`, `relu2` (the attention function), full or chunked attention (the case's `chunk`),
-causal or bidirectional EMA (the case's `bidirectional`). Formulas, sources and where Mega's code
-and paper differ are in `ssmspec.impl.mega_block`; normalisation and dropout are out of scope.
+"""Spec of Mega's gated block forward: `mega_block`, methods `softmax`, `laplace`, `relu2` (the
+attention function), full or chunked attention (the case's `chunk`), causal or bidirectional EMA
+(the case's `bidirectional`); declared with its laws, mutants and bad inputs in one
+`register_spec` call.
 
-Formats fp64, fp32, fp16, bf16 (the built-in computes fp16/bf16 in fp32 and rounds once).
-
-Bound, elementwise per Y[b, t, d], c = 2: the running error of `ssmspec.reference.np.mega_block`
-carried through the composition. Its parts enter with their own bounds (the EMA layer's
-norm-wise 4·G·M per signal, used elementwise; the attention's elementwise 4·G·M), each linear
-layer adds (n + 1)·|A||W| for its n-term sums, silu/sigmoid carry errors with their Lipschitz
-constants 1.1 and ¼ plus 4 ulps of their value, the attention carries the errors of Q, K, V
-through its weights (softmax: relative 2Δ·e^{2uΔ} for a score perturbation Δ; laplace: the
-derivative √2·e^{−2π(s − μ)²} at the worst point; relu2: 2s·δ + δ²). The growth is therefore
-G = e/M with M = φ|Ĥ| + (1 − φ)|X|; it is dominated by the EMA's FFT term
-(~log₂ n·‖x‖ per signal) propagated through W_h. c = 2 covers the dropped second-order products
-(u²·e·e′) while u·e ≪ 1.
-
-Measured (the built-in, 10 strategy cases per format and method, ci profile, CPU): max
-err/bound softmax 0.056 (fp64), 0.047 (fp32), 0.016 (fp16), 0.015 (bf16); laplace 0.078, 0.054,
-0.018, 0.029; relu2 0.064, 0.054, 0.018, 0.029; on the benchmark case (L = 2048, D = 128) 4.6e-6:
-the EMA layer's norm-wise bound, used elementwise and carried through D-term sums, is loose.
-Mutants on their witnesses (fp64 / fp32): update_gate_swapped 4.2e12 / 7.7e3, reset_gate_missing
-1.8e12 / 3.3e3, value_from_ema 2.7e11 / 5.0e2 (the built-in ≤ 9e-4 on each). In fp16/bf16 the
-bound grows past O(1) relative errors on these witnesses (0.5 and 4e-6 for the swapped gate):
-a first-order composition bound stops being informative once u·G ≈ 1, so the mutants are
-registered for fp64 and fp32 only.
-
-Strategies: batch 1–2, L from {1, 2, 3, 2^k ± 1, 2^k} up to 65 (16385 under the nightly
-profile, with chunked attention forced above 2049: full attention's reference is O(L²));
-D 1–4, S 1–4, E 1–3, ndim 1–4; EMA parameters as the `ema` spec (moderate or saturated);
-weights normal times a scale log-uniform in [0.1, 2], biases normal; bidirectional None, 'mega'
-or 's4'; chunk None (half the time) or 1, 2, 3, 4, 7, 16, 64; the position bias normal times
-[0.01, 3] with P = window + 0…2. Reference tier: mpmath while
-batch·L·(D·ndim + window·(S + E) + D·(S + 2E + 2D)) ≤ 2500.
+The formulas, where Mega's code and paper differ, the bound's running error through the
+composition, the strategies and the sources are in docs/layers.md#mega_block; normalisation and
+dropout are out of scope.
 """
 
 from __future__ import annotations
@@ -44,14 +16,25 @@ from hypothesis import strategies as st
 
 from ssmspec import registry
 from ssmspec.dtypes import REAL_DTYPES, dtype
-from ssmspec.errors import abs_error, ratio
 from ssmspec.harness import to_numpy
 from ssmspec.impl import mega_block as impl
 from ssmspec.impl.ema import ema as ema_impl
 from ssmspec.impl.mega_attention import mega_attention as attention_impl
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import mega_block as ref_mp
 from ssmspec.reference.np import mega_block as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Implementation,
+    Law,
+    LawContext,
+    Mutant,
+    Spec,
+    Terms,
+    TwoTier,
+)
 from ssmspec.specs.kernels import ema_param
 from ssmspec.strategies import arrays as arrays_of
 from ssmspec.strategies import log_uniform, real_normals, representable, sequence_lengths, size
@@ -79,7 +62,7 @@ def _weights(rng, D, S, E, scale):
 @st.composite
 def block_cases(draw, fmt: str, method: str = "softmax", length=None, chunk="draw",
                 bidirectional="draw") -> Case:
-    """x (batch, L, D) and every weight of the block; see the module docstring."""
+    """x (batch, L, D) and every weight of the block (docs/layers.md#mega_block)."""
     B, D = draw(size("batch", st.integers(1, 2))), draw(size("D", st.integers(1, 4)))
     S, E, nd = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
     L = draw(size("L", length if length is not None else sequence_lengths(65, 16385)))
@@ -133,14 +116,23 @@ def bound_terms(case: Case, method: str):
     return M, G
 
 
-def _tier(case: Case) -> str:
+def _mp_work(case: Case) -> int:
     B, L, D = case.arrays["x"].shape
     S, E = case.arrays["w_z"].shape[1], case.arrays["w_v"].shape[1]
     nd = case.arrays["gamma"].shape[1]
     chunk = case.params["chunk"]
     window = L if chunk is None else min(chunk, L)
     cost = B * L * (D * nd + window * (S + E) + D * (S + 2 * E + 2 * D))
-    return "mp" if cost <= MP_MAX else "np"
+    return cost
+
+
+def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+    M, G = bound_terms(case, method)
+    return {"y": Terms(G, M)}
+
+
+REFERENCES = TwoTier(mp=_reference(ref_mp), np=_reference(ref_np), mp_max_work=MP_MAX,
+                     work=_mp_work)
 
 
 def bench_case(fmt: str) -> Case:
@@ -162,37 +154,7 @@ def bench_case(fmt: str) -> Case:
                 {"chunk": c, "bidirectional": None})
 
 
-BLOCK = registry.register_spec(Spec(
-    name="mega_block",
-    method_arg="fn",
-    family="layers",
-    summary="Mega's gated block: X′ = ema(X), Z, Q, K from X′, V from X, O = attention, "
-            "reset γ, update φ, Y = φ ⊙ silu(X′W_h + (γ ⊙ O)U_h + b_h) + (1 − φ) ⊙ X",
-    signature="mega_block(x (batch, L, D), params (MegaBlockParams: EMA δ, α, β, γ, ω; w_v, "
-              "b_v, w_z, b_z, qk_gamma, qk_beta, w_r, b_r, w_u, b_u, w_h, u_h, b_h, bias), "
-              "fn='softmax'|'laplace'|'relu2', chunk=None, bidirectional=None) -> (batch, L, D)",
-    methods=METHODS,
-    dtypes=REAL_DTYPES,
-    sizes=("batch", "L", "D"),
-    realistic_work=2**14,
-    outputs=("y",),
-    strategy=lambda fmt, method: block_cases(fmt, method),
-    references={"mp": _reference(ref_mp), "np": _reference(ref_np)},
-    reference_tier=_tier,
-    bound=Bound(
-        c={m: C_BOUND for m in METHODS},
-        magnitude=lambda case, method: {"y": bound_terms(case, method)[0]},
-        growth=lambda case, method: {"y": bound_terms(case, method)[1]},
-        reasoning="elementwise; running error through the composition: the EMA layer's and the "
-                  "attention's own bounds, linear layers (n + 1)|A||W|, silu/sigmoid "
-                  "Lipschitz 1.1/¼, the attention's sensitivity to Q, K, V",
-    ),
-    call=call_block,
-    bench_case=bench_case,
-    bench_shape="batch=2, L=2048, D=128, S=64, E=256, ndim=16, chunk=128, Mega init",
-))
 
-registry.register_implementation(Implementation("mega_block", "torch", impl.mega_block))
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -202,12 +164,6 @@ SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17])
 
 def _out(fn, case: Case, method: str, device: str) -> np.ndarray:
     return to_numpy(BLOCK.call(fn, case, method, device))
-
-
-def _check(got, want, tol, what):
-    r = ratio(abs_error(got, want), tol)
-    at = np.unravel_index(r.argmax(), r.shape) if r.size else ()
-    assert np.all(r <= 1), f"{what}: err/tol {r.max():.3g} at {at}"
 
 
 def closed_update_gate_is_identity(ctx: LawContext) -> None:
@@ -229,8 +185,8 @@ def chunk_covering_is_unchunked(ctx: LawContext) -> None:
     L = case.arrays["x"].shape[1]
     big = Case(case.arrays, ctx.dtype, {**case.params, "chunk": L + ctx.draw(st.integers(0, 3))})
     tol = BLOCK.bound(case, method)["y"] + BLOCK.bound(big, method)["y"]
-    _check(_out(ctx.fn, big, method, ctx.device), _out(ctx.fn, case, method, ctx.device), tol,
-           f"{method}: chunk ≥ L vs full attention")
+    assert_within(_out(ctx.fn, big, method, ctx.device), _out(ctx.fn, case, method, ctx.device),
+                  tol, f"{method}: chunk ≥ L vs full attention")
 
 
 def written_out(ema_fn, attention_fn, x, p, fn, chunk, bidirectional):
@@ -259,19 +215,18 @@ def block_is_its_composition(ctx: LawContext) -> None:
                        params_of(case, ctx.device), method, case.params["chunk"],
                        case.params["bidirectional"]).to(x.dtype)
     tol = 2 * BLOCK.bound(case, method)["y"]
-    _check(_out(ctx.fn, case, method, ctx.device), to_numpy(want), tol,
-           f"{method}: block vs its written-out composition")
+    assert_within(_out(ctx.fn, case, method, ctx.device), to_numpy(want), tol,
+                  f"{method}: block vs its written-out composition")
 
 
-for _law in (
+LAWS = [
     Law("mega_block", "closed_update_gate_is_identity", "b_φ = −∞ (φ ≡ 0): the block is the "
         "identity", closed_update_gate_is_identity, REAL_DTYPES),
     Law("mega_block", "chunk_covering_is_unchunked", "chunked attention with a chunk ≥ L inside "
         "the block = the unchunked block", chunk_covering_is_unchunked, ("fp64", "fp32")),
     Law("mega_block", "block_is_its_composition", "the block = its written-out composition of "
         "the registered ema and mega_attention", block_is_its_composition, REAL_DTYPES),
-):
-    registry.register_law(_law)
+]
 
 
 # --- mutants ----------------------------------------------------------------------------------
@@ -318,7 +273,7 @@ def _witness(method="softmax", chunk=None, bidirectional=None, seed=0):
     return make
 
 
-for _m in (
+MUTANTS = [
     Mutant("mega_block", "update_gate_swapped", _variant(swap_update=True), "softmax",
            FP64_32, "Y = φ ⊙ X + (1 − φ) ⊙ Ĥ: the update gate's roles swapped", _witness()),
     Mutant("mega_block", "reset_gate_missing", _variant(no_reset=True), "laplace", FP64_32,
@@ -326,11 +281,10 @@ for _m in (
     Mutant("mega_block", "value_from_ema", _variant(v_from_ema=True), "relu2", FP64_32,
            "V = silu(X′W_v + b_v): the EMA output used for V (the paper's eq. (10) and Mega's "
            "code take X)", _witness("relu2", bidirectional="mega")),
-):
-    registry.register_mutant(_m)
+]
 
 
-# --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
+# --- bad input (docs/bad-input.md) ------------------------------------------------------------
 
 
 def _r(*shape, dt=torch.float64):
@@ -373,6 +327,39 @@ _BAD = [
      lambda f: f(_r(1, 4, 2), _params(D=2), bidirectional="both")),
     ("chunk zero", "chunk", ValueError, lambda f: f(_r(1, 4, 2), _params(), chunk=0)),
 ]
-for _name, _arg, _err, _call in _BAD:
-    registry.register_bad_input(BadInput("mega_block", _name, _arg, _err, _call))
 
+
+# --- the primitive ----------------------------------------------------------------------------
+
+BLOCK = registry.register_spec(
+    Spec(
+        name="mega_block",
+        method_arg="fn",
+        family="layers",
+        summary="Mega's gated block: X′ = ema(X), Z, Q, K from X′, V from X, O = attention, "
+                "reset γ, update φ, Y = φ ⊙ silu(X′W_h + (γ ⊙ O)U_h + b_h) + (1 − φ) ⊙ X",
+        signature="mega_block(x (batch, L, D), params (MegaBlockParams: EMA δ, α, β, γ, ω; w_v, "
+                  "b_v, w_z, b_z, qk_gamma, qk_beta, w_r, b_r, w_u, b_u, w_h, u_h, b_h, bias), "
+                  "fn='softmax'|'laplace'|'relu2', chunk=None, bidirectional=None) "
+                  "-> (batch, L, D)",
+        methods=METHODS,
+        dtypes=REAL_DTYPES,
+        sizes=("batch", "L", "D"),
+        realistic_work=2**14,
+        outputs=("y",),
+        strategy=lambda fmt, method: block_cases(fmt, method),
+        references=REFERENCES.references, reference_tier=REFERENCES.tier,
+        bound=Bound(
+            c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("y",),
+            reasoning="elementwise; running error through the composition: the EMA layer's and the "
+                      "attention's own bounds, linear layers (n + 1)|A||W|, silu/sigmoid "
+                      "Lipschitz 1.1/¼, the attention's sensitivity to Q, K, V",
+        ),
+        call=call_block, bench_case=bench_case,
+        bench_shape="batch=2, L=2048, D=128, S=64, E=256, ndim=16, chunk=128, Mega init",
+    ),
+    implementations=[Implementation("mega_block", "torch", impl.mega_block)],
+    laws=LAWS,
+    mutants=MUTANTS,
+    bad_inputs=[BadInput("mega_block", *row) for row in _BAD],
+)
