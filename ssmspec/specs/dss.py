@@ -182,7 +182,7 @@ def equal_dts_are_one_dt(ctx: LawContext) -> None:
     sep = Case({**one.arrays, "log_dt_im": one.arrays["log_dt"]}, ctx.dtype, one.params)
     tol = DSS.bound(one, method)["K"] + DSS.bound(sep, method)["K"]
     assert_within(_k(ctx.fn, sep, method, ctx.device), _k(ctx.fn, one, method, ctx.device), tol,
-           "log_dt_im = log_dt vs one Δ")
+                  "log_dt_im = log_dt vs one Δ")
 
 
 LAWS = [

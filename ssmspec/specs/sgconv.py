@@ -161,7 +161,7 @@ def decay_weighting(ctx: LawContext) -> None:
     tol = (SGCONV.bound(case, method)["K"] + SGCONV.bound(scaled, method)["K"]
            + higham_bound(2.0, ctx.dtype, G, M))  # the rounding of the pre-scaled weights
     assert_within(_k(ctx.fn, case, method, ctx.device), _k(ctx.fn, scaled, method, ctx.device), tol,
-           f"{method}: decay c vs weights scaled by c^(S−1−i)")
+                  f"{method}: decay c vs weights scaled by c^(S−1−i)")
 
 
 def paper_alpha(ctx: LawContext) -> None:
@@ -175,7 +175,7 @@ def paper_alpha(ctx: LawContext) -> None:
     tol = (SGCONV.bound(case, method)["K"] + SGCONV.bound(paper, method)["K"]
            + higham_bound(4.0, ctx.dtype, G, M))
     assert_within(_k(ctx.fn, case, method, ctx.device), _k(ctx.fn, paper, method, ctx.device), tol,
-           f"{method}: code's decay^(S−1−i) vs paper's α^i, α = 1/decay, normalised")
+                  f"{method}: code's decay^(S−1−i) vs paper's α^i, α = 1/decay, normalised")
 
 
 def conv_direct(ctx: LawContext) -> None:
