@@ -320,15 +320,6 @@ def segsum(a: torch.Tensor) -> torch.Tensor:
     return S.masked_fill(~lower, -torch.inf)
 
 
-def _naive_segsum(a: torch.Tensor) -> torch.Tensor:
-    """cumsum_i − cumsum_j: the mutant's decay (cancels, and its exp overflows)."""
-    cs = torch.cumsum(a, dim=-1)
-    S = cs[..., :, None] - cs[..., None, :]
-    Q = a.shape[-1]
-    lower = torch.tril(torch.ones(Q, Q, dtype=torch.bool, device=a.device))
-    return S.masked_fill(~lower, -torch.inf)
-
-
 def _check_ssd(x, dt, A, B, C, chunk_size, initial_states):
     v.real_tensor("x", x)
     if x.ndim != 4 or min(x.shape) < 1:

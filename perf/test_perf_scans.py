@@ -9,7 +9,9 @@ Gates: the best of our methods (the C++ sequential scan of the `cpp` implementat
 run as a `copy_` of the same number of bytes (a scan must read a and b and write h: 3·n floats;
 a copy of 1.5·n floats into a preallocated buffer reads and writes as many); the fraction
 roofline/ours is printed (goal ≥ 33 %) and gated at ≥ 10 %. Time against L (2^10 … 2^16) per
-method is printed, not gated: on a shared CPU the growth figures are too noisy to gate.
+method is printed; on a shared CPU the growth per step is too noisy to gate, so only the whole
+range is: every method is O(L) (O(L log L) at most), so 64× the length may cost at most
+LENGTH_GROWTH_CEILING = 256× the time — a method that went quadratic would take ~4096×.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ssmspec.impl.scans import METHODS, linear_scan
 
 SPEEDUP_FLOOR = 2.0
 ROOFLINE_FLOOR = 0.10
+LENGTH_GROWTH_CEILING = 256.0  # time(2^16) / time(2^10): 64× for O(L), 4096× for O(L²)
 
 
 def _inputs(shape):
@@ -83,12 +86,16 @@ def test_linear_scan_time_against_length():
     fns = {m: (lambda a, b, m=m: linear_scan(a, b, method=m)) for m in METHODS}
     if cpu_scan.available() is None:
         fns["cpp sequential"] = cpu_scan.linear_scan
+    growth = {}
     for m, fn in fns.items():
-        prev, row = None, []
+        first, prev, row = None, None, []
         for k in range(10, 17, 2):
             a, b = _inputs((64, 2**k))
             s = _median(lambda fn=fn, a=a, b=b: fn(a, b), 2)
             row.append(f"2^{k}: {s * 1e3:.1f} ms" + (f" (x{s / prev:.1f})" if prev else ""))
-            prev = s
+            first, prev = first or s, s
+        growth[m] = prev / first
         lines.append(f"{m}: " + ", ".join(row))
     print("\n" + "\n".join(lines))
+    slow = {m: g for m, g in growth.items() if not g <= LENGTH_GROWTH_CEILING}
+    assert not slow, f"time(2^16)/time(2^10) above {LENGTH_GROWTH_CEILING:g}: {slow}"

@@ -38,6 +38,7 @@ def assert_within(got, want, tol, what: str) -> None:
     """Raise `LawFailed` unless |got − want| ≤ tol everywhere (arrays broadcast together; tol
     elementwise or a scalar). The message names `what`, the worst err/tol and its index. An
     empty comparison passes."""
+    got, want = np.broadcast_arrays(np.asarray(got), np.asarray(want))
     r = ratio(abs_error(got, want), tol)
     if r.size == 0:
         return

@@ -55,6 +55,12 @@ class Case:
         return dataclasses.replace(self, arrays=arrays, params=params,
                                    dtype=self.dtype if dtype is None else dtype)
 
+    def without(self, *names: str) -> Case:
+        """A copy without the named arrays (an optional input left out, e.g. `without("D")`);
+        names it does not have are ignored."""
+        return dataclasses.replace(self, arrays={k: a for k, a in self.arrays.items()
+                                                 if k not in names})
+
     def tensor(self, name: str, device: str | torch.device = "cpu", real: bool = False):
         """`arrays[name]` as a torch tensor of the case's format (its real part's, if `real`).
 
@@ -165,7 +171,7 @@ class TwoTier:
     `np(case, method)` (float64 or long double, certified against mpmath by
     tests/test_certification.py) beyond.
 
-    `Spec(references=t.references, reference_tier=t.tier)` wires it into a spec; `work` defaults
+    `Spec(references=t)` wires it into a spec (its tiers and `reference_tier`); `work` defaults
     to the number of entries of all the case's arrays times the param `L` where there is one.
     """
 
@@ -253,8 +259,8 @@ class Spec:
     dtypes: tuple[str, ...]
     outputs: tuple[str, ...]
     strategy: Callable[[str, str], Any]  # (dtype, method) -> SearchStrategy[Case]
-    references: Mapping[str, Callable[[Case, str], Outputs]]  # tier -> reference
-    reference_tier: Callable[[Case], str]
+    # tier -> reference, or a `TwoTier` (which sets `reference_tier` too)
+    references: Mapping[str, Callable[[Case, str], Outputs]] | TwoTier
     bound: Bound
     call: Callable[[Callable, Case, str, str], tuple]  # (fn, case, method, device) -> tensors
     bench_case: Callable[[str], Case]  # dtype -> a benchmark-size case
@@ -283,6 +289,17 @@ class Spec:
     # a mapping method -> budget (methods not named: the default), where a method costs more per
     # size
     realistic_work: int | Mapping[str, int] = DEFAULT_REALISTIC_WORK
+    # case -> the tier that measures it ("mp", "np"); given by a `TwoTier` in `references`
+    reference_tier: Callable[[Case], str] | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.references, TwoTier):
+            two = self.references
+            object.__setattr__(self, "references", two.references)
+            object.__setattr__(self, "reference_tier", self.reference_tier or two.tier)
+        if self.reference_tier is None:
+            raise TypeError(f"Spec {self.name!r}: expected reference_tier=, or references= a "
+                            f"TwoTier")
 
     def work_of(self, method: str) -> int:
         """The realistic regime's work budget of `method`."""

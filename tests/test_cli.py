@@ -59,7 +59,7 @@ def test_report_writes_json_valid_against_the_schema_and_markdown(tmp_path, caps
 
 
 def test_report_exits_nonzero_when_an_entry_exceeds_its_bound(tmp_path, monkeypatch, capsys):
-    from ssmspec.specs.discretization_laws import naive_phi1
+    from ssmspec.specs.discretization import naive_phi1
 
     bad = Implementation("discretize_diag", "naive", naive_phi1, methods=("zoh",),
                          source="plugin")

@@ -1,27 +1,15 @@
-"""The discretisation references against independent oracles, and float64 against mpmath."""
+"""The discretisation references against independent oracles (the float64 tier against mpmath:
+tests/test_certification.py)."""
 
 import mpmath as mp
 import numpy as np
 import pytest
 
-from ssmspec import harness, registry
 from ssmspec.errors import to_float
 from ssmspec.reference.mp import discretization as rmp
 from ssmspec.reference.np import discretization as rnp
 
 METHODS = ("zoh", "zoh_approx", "bilinear", "euler", "backward_euler")
-
-
-@pytest.mark.parametrize("prim", ["discretize_diag", "discretize_dense"])
-@pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("fmt", ["fp64", "c128", "fp16"])
-def test_float64_reference_within_fp64_bound_of_mpmath(prim, method, fmt):
-    """The float64 tier is certified against mpmath with the same bound at u = 2^-53."""
-    spec = registry.spec(prim)
-    wide = "c128" if fmt == "c128" else "fp64"
-    for case in harness.sample(spec.strategy(fmt, method), 25):
-        m = harness.certify(spec, case, method, wide)
-        assert m.passed, f"float64 reference off its fp64 bound\n{m.describe()}"
 
 
 def test_zoh_bbar_is_the_integral_of_the_impulse_response():

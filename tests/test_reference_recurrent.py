@@ -1,11 +1,10 @@
-"""The recurrent references: the float64 (long-double step loop) tier against mpmath within the
-fp64 bound, on strategy cases small enough for mpmath; and the EMA layer's reference (the
-recurrences) against the kernel-and-convolution form of the same definition."""
+"""The recurrent references (the long-double step loop against mpmath:
+tests/test_certification.py): the EMA layer's reference (the recurrences) against the
+kernel-and-convolution form of the same definition."""
 
 import numpy as np
 import pytest
 
-from ssmspec import harness, registry
 from ssmspec.errors import abs_error
 from ssmspec.reference.np import convolution as conv_np
 from ssmspec.reference.np import kernels as kern_np
@@ -16,17 +15,6 @@ CASES = [("diag_step", "zoh", "c128"), ("diag_step", "bilinear", "fp64"),
          ("diag_ssm", "zoh_approx", "fp64"), ("diag_ssm", "bilinear", "fp64"),
          ("ema_step", "mega", "fp64"), ("ema", "causal", "fp64"), ("ema", "mega", "fp64"),
          ("ema", "s4", "fp64")]
-
-
-@pytest.mark.parametrize("prim, method, fmt", CASES)
-def test_float64_reference_within_fp64_bound_of_mpmath(prim, method, fmt):
-    spec = registry.spec(prim)
-    cases = [c for c in harness.sample(spec.strategy(fmt, method), 24)
-             if spec.reference_tier(c) == "mp"][:8]
-    assert len(cases) >= 4, "too few cases small enough for mpmath"
-    for case in cases:
-        m = harness.certify(spec, case, method, fmt)
-        assert m.passed, f"{prim} {method}: float64 reference {m.describe()}"
 
 
 @pytest.mark.parametrize("convention", [None, "mega", "s4"])

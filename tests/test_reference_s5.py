@@ -1,26 +1,9 @@
-"""The S5 reference: the long-double recurrence against mpmath within the c128 bound, on strategy
-cases small enough for the mpmath tier, both methods and both conj_sym settings."""
+"""The S5 reference (the long-double recurrence against mpmath: tests/test_certification.py):
+extended precision at long length."""
 
 import numpy as np
-import pytest
 
-from ssmspec import harness, registry
 from ssmspec.errors import abs_error, ratio
-
-
-@pytest.mark.parametrize("method", ["zoh", "bilinear"])
-def test_long_double_reference_within_c128_bound_of_mpmath(method):
-    spec = registry.spec("s5_scan")
-    cases = [c for c in harness.sample(spec.strategy("c128", method), 30)
-             if spec.reference_tier(c) == "mp"][:10]
-    assert len(cases) >= 5
-    assert {c.params["conj_sym"] for c in cases} == {True, False}
-    for case in cases:
-        mp_out, np_out = spec.reference(case, method, "mp"), spec.reference(case, method, "np")
-        bound = spec.bound(case, method, "c128")
-        for k in spec.outputs:
-            r = ratio(abs_error(np_out[k], mp_out[k]), bound[k])
-            assert np.all(r <= 1), f"{k}: long-double reference off by {r.max():.3g}× its bound"
 
 
 def test_reference_is_extended_precision_at_long_length():

@@ -1,24 +1,11 @@
-"""The scan references: float64 (longdouble-accumulated) against mpmath within the fp64 bound,
-and the bound's magnitude and growth terms on cases worked by hand."""
+"""The scan references (float64, longdouble-accumulated, against mpmath:
+tests/test_certification.py): the bound's magnitude and growth terms on cases worked by hand."""
 
 import numpy as np
-import pytest
-from hypothesis import strategies as st
 
-from ssmspec import harness, registry
 from ssmspec.errors import abs_error, ratio
 from ssmspec.reference.mp import scans as rmp
 from ssmspec.reference.np import scans as rnp
-from ssmspec.specs.scans import scan_cases
-
-
-@pytest.mark.parametrize("fmt", ["fp64", "c128"])
-def test_float64_reference_within_fp64_bound_of_mpmath(fmt):
-    spec = registry.spec("linear_scan")
-    short = st.sampled_from([1, 2, 3, 7, 8, 9, 31, 32, 33, 65])
-    for case in harness.sample(scan_cases(fmt, "sequential", length=short), 12):
-        m = harness.certify(spec, case, "sequential", fmt)
-        assert m.passed, m.describe()
 
 
 def test_float64_reference_at_long_length_far_below_the_fp64_bound():

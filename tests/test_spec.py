@@ -111,3 +111,11 @@ def test_selftest_does_not_count_a_crashing_law_as_catching(monkeypatch):
     assert not r.caught, r.caught_by
     monkeypatch.setattr(registry, "laws", lambda primitive=None: [_law(_breaks)])
     assert selftest.run_mutant(harmless, law_examples=2).caught
+
+
+def test_a_spec_takes_its_tiers_from_a_two_tier():
+    t = TwoTier(mp=lambda c, m: {"x": 0}, np=lambda c, m: {"x": 1}, mp_max_work=24)
+    spec = dataclasses.replace(registry.spec("linear_scan"), references=t, reference_tier=None)
+    assert spec.reference(_small_scan(), "sequential") == {"x": 0}
+    with pytest.raises(TypeError, match="reference_tier"):
+        dataclasses.replace(spec, references={"mp": t.mp}, reference_tier=None)

@@ -151,10 +151,6 @@ def rank_correction(measure: str, N: int) -> np.ndarray:
         return _obj(rows)
 
 
-def _matrix(a: np.ndarray):
-    return mp.matrix([[a[i, j] for j in range(a.shape[1])] for i in range(a.shape[0])])
-
-
 @functools.cache
 def nplr(measure: str, N: int):
     """(Λ (N/2,), P̃ (r, N/2), B̃ (N/2,), V (N, N/2)) object arrays of mpc, ascending Im Λ."""

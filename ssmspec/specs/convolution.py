@@ -1,39 +1,46 @@
-"""Specs of long convolution (SPEC-NOTES §5, §6): `causal_conv`, `bidirectional_conv`.
-
-Bounds, with M from `ssmspec.reference.np.convolution` (the sums on absolute values):
-
-- `direct`, elementwise: |ŷ_t − y_t| ≤ c·u·g_t·M_t + g_t·η, g_t = 2 + min(t + 1, L_K) (a dot
-  product of min(t+1, L_K) terms, the skip term, the final rounding of fp16/bf16), M = |K| * |u|
-  + |D||u|; c = 2.
-- `fft` (and both bidirectional conventions, which run on it), per signal (b, h) in the 2-norm:
-  ‖ŷ − y‖₂ ≤ c·u·g·M + g·η with g = 1 + log₂n (n the FFT length), M = ‖K‖₁‖u‖₂ + ‖K‖₂‖u‖₁
-  (+ |D|‖u‖₂), summed over both kernels for bidirectional; c = 2. An FFT's error is spread over
-  the whole signal, so a small output next to large ones may have a large relative error: that
-  is not a bug, and no elementwise bound holds.
-
-Inputs: kernels that decay like an SSM's (c·aˡ, a ∈ [0.3, 0.999]) or are white noise, L_K equal
-to L, shorter or longer; lengths at the edges that break FFT code (1, 2, 3, 2ᵏ ± 1, 2ᵏ) up to
-1024 (4096 under the nightly profile); mpmath reference while B·H·L·L_K ≤ 20000, otherwise the
-long-double direct sum (certified against mpmath in tests/test_reference_convolution.py).
+"""Long convolution: `causal_conv` and `bidirectional_conv` — spec, bound, references, sweep,
+implementations, laws, mutants and bad inputs. The mathematics, the bounds' derivation and the
+conventions: docs/convolution.md#causal_conv and docs/convolution.md#bidirectional_conv.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from hypothesis import settings
 from hypothesis import strategies as st
 
 from ssmspec import registry
 from ssmspec.dtypes import REAL_DTYPES
+from ssmspec.errors import norm_error
+from ssmspec.harness import to_numpy
+from ssmspec.impl import _validate as v
 from ssmspec.impl import convolution as impl
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import convolution as ref_mp
 from ssmspec.reference.np import convolution as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec, Sweep
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Implementation,
+    Law,
+    LawContext,
+    Mutant,
+    Spec,
+    Sweep,
+    Terms,
+    TwoTier,
+)
 from ssmspec.strategies import representable, size
 from ssmspec.sweeps import QUADRATIC, QUADRATIC_HEAVY, problem_rng
 
-MP_WORK = 20_000
+MP_WORK = 20_000  # B·H·L·L_K up to which mpmath is the reference
+WIDE = ("fp64", "fp32")
+
+
+# --- inputs ---------------------------------------------------------------------------------------
 
 
 def _max_log2() -> int:
@@ -56,6 +63,8 @@ def _kernel(rng, H: int, L_K: int, kind: str) -> np.ndarray:
 
 @st.composite
 def conv_cases(draw, fmt: str, method: str = "fft", bidirectional: bool = False) -> Case:
+    """u (B ≤ 2, H ≤ 3, L), decaying or white-noise kernels with L_K equal to L, shorter or
+    longer, D half the time (docs/convolution.md#causal_conv, "Strategies")."""
     L = draw(size("L", _lengths()))
     rel = draw(st.sampled_from(["same", "shorter", "longer"]))
     L_K = {"same": L, "shorter": draw(st.integers(1, L)), "longer": L + draw(st.integers(1, 8))}[
@@ -74,47 +83,15 @@ def conv_cases(draw, fmt: str, method: str = "fft", bidirectional: bool = False)
 
 
 def _work(case: Case) -> int:
-    u = case.arrays["u"]
-    L_K = case.params["L_K"]
-    return int(np.prod(u.shape)) * L_K
-
-
-def _tier(case: Case) -> str:
-    return "mp" if _work(case) <= MP_WORK else "np"
+    return int(np.prod(case.arrays["u"].shape)) * case.params["L_K"]
 
 
 def _D(case: Case):
     return case.arrays.get("D")
 
 
-# --- causal_conv --------------------------------------------------------------------------------
-
-
-def _causal_call(fn, case: Case, method: str, device: str):
-    D = case.tensor("D", device) if "D" in case.arrays else None
-    return fn(case.tensor("u", device), case.tensor("K", device), D, method=method)
-
-
-def _causal_ref(mod):
-    def reference(case: Case, method: str):
-        return {"y": mod.causal_conv(case.arrays["u"], case.arrays["K"], _D(case))}
-
-    return reference
-
-
-def _causal_magnitude(case: Case, method: str):
-    u, K = case.arrays["u"], case.arrays["K"]
-    if method == "fft":
-        return {"y": ref_np.fft_norm_magnitude(u, K, _D(case))}
-    return {"y": ref_np.magnitude(u, K, _D(case))}
-
-
-def _causal_growth(case: Case, method: str):
-    u = case.arrays["u"]
-    L, L_K = case.params["L"], case.params["L_K"]
-    if method == "fft":
-        return {"y": np.full(u.shape[:-1], 1.0 + np.log2(impl.fft_length(L, L_K)))}
-    return {"y": np.broadcast_to(2.0 + np.minimum(np.arange(1, L + 1), L_K), u.shape)}
+def _optional_D(case: Case, device: str):
+    return case.tensor("D", device) if "D" in case.arrays else None
 
 
 BENCH = {"B": 2, "H": 64, "L": 1024}
@@ -144,97 +121,160 @@ def causal_sweep_problem(fmt: str, L: int) -> Case:
                 {"L": L, "L_K": L, "kernel": "decay"})
 
 
-CAUSAL = registry.register_spec(Spec(
-    name="causal_conv",
-    family="convolution",
-    summary="causal long convolution y = K * u (+ D·u), by FFT or directly",
-    signature="causal_conv(u (B, H, L), K (H, L_K), D (H,) | None, method) -> y (B, H, L)",
-    methods=impl.METHODS,
-    dtypes=REAL_DTYPES,
-    sizes=("B", "H", "L"),
-    # the direct sum is O(L·L_K) per row: realistic lengths only at one or two channels
-    realistic_work={"direct": 2**16},
-    outputs=("y",),
-    strategy=lambda fmt, method: conv_cases(fmt, method),
-    references={"mp": _causal_ref(ref_mp), "np": _causal_ref(ref_np)},
-    reference_tier=_tier,
-    bound=Bound(
-        c={"fft": 2.0, "direct": 2.0},
-        magnitude=_causal_magnitude,
-        growth=_causal_growth,
-        method_norms={"fft": {"y": "row"}},
-        reasoning="direct: elementwise, dot product of min(t+1, L_K) terms; fft: norm-wise per "
-                  "signal, (1 + log2 n)(‖K‖₁‖u‖₂ + ‖K‖₂‖u‖₁)",
-    ),
-    call=_causal_call,
-    bench_case=_bench,
-    bench_shape="B=2, H=64, L=L_K=1024",
-    sweep=Sweep("L", QUADRATIC, causal_sweep_problem, QUADRATIC_HEAVY,
-                "H=4, L_K = L, decaying kernels"),
-))
+# --- causal_conv: references, bound -----------------------------------------------------------
 
 
-# --- bidirectional_conv -----------------------------------------------------------------------
+def _causal_call(fn, case: Case, method: str, device: str):
+    return fn(case.tensor("u", device), case.tensor("K", device), _optional_D(case, device),
+              method=method)
 
 
-def _bidir_call(fn, case: Case, method: str, device: str):
-    D = case.tensor("D", device) if "D" in case.arrays else None
-    return fn(case.tensor("u", device), case.tensor("K_fwd", device), case.tensor("K_bwd", device),
-              D, convention=method)
+def _causal_reference(mod):
+    return lambda case, method: {"y": mod.causal_conv(case.arrays["u"], case.arrays["K"],
+                                                      _D(case))}
 
 
-def _bidir_ref(mod):
-    def reference(case: Case, method: str):
-        a = case.arrays
-        return {"y": mod.bidirectional_conv(a["u"], a["K_fwd"], a["K_bwd"], _D(case), method)}
-
-    return reference
-
-
-def _bidir_magnitude(case: Case, method: str):
-    a = case.arrays
-    kb = ref_np.backward_kernel(a["K_bwd"], method)
-    m = ref_np.fft_norm_magnitude(a["u"], a["K_fwd"], _D(case))
-    return {"y": m + ref_np.fft_norm_magnitude(a["u"], kb)}
-
-
-def _bidir_growth(case: Case, method: str):
+def _causal_terms(case: Case, method: str, d) -> dict:
+    """fft: per signal, G = 1 + log₂ n, M the sup-norm magnitude; direct: elementwise,
+    G_t = 2 + min(t + 1, L_K), M = |K| ∗ |u| + |D||u| (docs/convolution.md#causal_conv)."""
+    u, K = case.arrays["u"], case.arrays["K"]
     L, L_K = case.params["L"], case.params["L_K"]
-    n = impl.fft_length(L, L_K + (method == "s4"))
-    return {"y": np.full(case.arrays["u"].shape[:-1], 1.0 + np.log2(n))}
+    if method == "fft":
+        g = np.full(u.shape[:-1], 1.0 + np.log2(impl.fft_length(L, L_K)))
+        return {"y": Terms(g, ref_np.fft_norm_magnitude(u, K, _D(case)))}
+    g = np.broadcast_to(2.0 + np.minimum(np.arange(1, L + 1), L_K), u.shape)
+    return {"y": Terms(g, ref_np.magnitude(u, K, _D(case)))}
 
 
-BIDIRECTIONAL = registry.register_spec(Spec(
-    name="bidirectional_conv",
-    method_arg="convention",
-    family="convolution",
-    summary="bidirectional convolution, Mega's (lag 0 twice) or S4's (k_b shifted one lag) sum",
-    signature="bidirectional_conv(u (B, H, L), K_fwd (H, L_K), K_bwd (H, L_K), D | None, "
-              "convention='mega'|'s4', method='fft'|'direct') -> y (B, H, L)",
-    methods=impl.CONVENTIONS,
-    dtypes=REAL_DTYPES,
-    sizes=("B", "H", "L"),
-    # the direct sum is O(L·L_K) per row: realistic lengths only at one or two channels
-    realistic_work={"direct": 2**16},
-    outputs=("y",),
-    strategy=lambda fmt, method: conv_cases(fmt, "fft", bidirectional=True),
-    references={"mp": _bidir_ref(ref_mp), "np": _bidir_ref(ref_np)},
-    reference_tier=lambda case: "mp" if 2 * _work(case) <= MP_WORK else "np",
-    bound=Bound(
-        c={"mega": 2.0, "s4": 2.0},
-        magnitude=_bidir_magnitude,
-        growth=_bidir_growth,
-        norms={"y": "row"},
-        reasoning="norm-wise per signal: the FFT bound of each of the two causal parts",
-    ),
-    call=_bidir_call,
-    bench_case=lambda fmt: _bench(fmt, bidirectional=True),
-    bench_shape="B=2, H=64, L=L_K=1024, fft",
-))
+CAUSAL_REFERENCE = TwoTier(mp=_causal_reference(ref_mp), np=_causal_reference(ref_np),
+                           mp_max_work=MP_WORK, work=_work)
 
 
-for _spec, _fn in ((CAUSAL, impl.causal_conv), (BIDIRECTIONAL, impl.bidirectional_conv)):
-    registry.register_implementation(Implementation(_spec.name, "torch", _fn))
+def causal_bound_rows(case: Case, method: str) -> np.ndarray:
+    """causal_conv's bound of `method` on `case` as a 2-norm per signal (b, h)."""
+    b = CAUSAL.bound(case, method)["y"]
+    return b if method == "fft" else norm_error(np.broadcast_to(b, case.arrays["u"].shape), "row")
+
+
+def _y(fn, case: Case, method: str, device: str) -> np.ndarray:
+    return to_numpy(CAUSAL.call(fn, case, method, device))
+
+
+def _within_rows(diff: np.ndarray, tol_rows, what: str) -> None:
+    """The 2-norm per signal of `diff` within `tol_rows`."""
+    assert_within(norm_error(np.abs(diff), "row"), 0.0, tol_rows, what)
+
+
+# --- causal_conv: laws --------------------------------------------------------------------------
+
+
+def fft_equals_direct(ctx: LawContext) -> None:
+    case = ctx.draw(conv_cases(ctx.dtype))
+    a, b = (_y(ctx.fn, case, m, ctx.device) for m in ("fft", "direct"))
+    _within_rows(a - b, causal_bound_rows(case, "fft") + causal_bound_rows(case, "direct"),
+                 "fft vs direct")
+
+
+def _seeded(ctx: LawContext) -> np.random.Generator:
+    return np.random.default_rng(ctx.draw(st.integers(0, 2**32 - 1)))
+
+
+def linearity(ctx: LawContext) -> None:
+    fmt = ctx.dtype
+    c1 = ctx.draw(conv_cases(fmt)).without("D")
+    rng = _seeded(ctx)
+    alpha, beta = (float(representable(x, fmt)) for x in rng.normal(size=2))
+    u1 = c1.arrays["u"]
+    u2 = representable(rng.normal(size=u1.shape), fmt)
+    mix = representable(alpha * u1 + beta * u2, fmt)
+    cases = [c1.with_(u=x) for x in (u1, u2, mix)]
+    # the mixed input is itself rounded: its distance from αu₁ + βu₂ enters through K
+    rounding = c1.with_(u=mix - (alpha * u1 + beta * u2), dtype="fp64")
+    for method in ctx.covered(impl.METHODS):
+        y1, y2, y12 = (_y(ctx.fn, c, method, ctx.device) for c in cases)
+        shift = CAUSAL.reference(rounding, method, "np")["y"]
+        b1, b2, b12 = (causal_bound_rows(c, method) for c in cases)
+        tol = (b12 + abs(alpha) * b1 + abs(beta) * b2
+               + 4 * np.finfo(np.float64).eps * norm_error(np.abs(alpha * y1) + np.abs(beta * y2),
+                                                            "row"))
+        _within_rows(y12 - (alpha * y1 + beta * y2) - shift, tol, f"{method}: linearity")
+
+
+def causality(ctx: LawContext) -> None:
+    fmt = ctx.dtype
+    case = ctx.draw(conv_cases(fmt))
+    s = ctx.draw(st.integers(0, case.params["L"] - 1))
+    u2 = case.arrays["u"].copy()
+    u2[..., s:] = representable(_seeded(ctx).normal(size=u2[..., s:].shape) * 100, fmt)
+    changed = case.with_(u=u2)
+    for method in ctx.covered(impl.METHODS):
+        y, y2 = (_y(ctx.fn, c, method, ctx.device) for c in (case, changed))
+        if method == "direct":
+            assert_within(y2[..., :s], y[..., :s], 0.0, f"direct: y[:{s}] moved")
+        else:
+            _within_rows(y[..., :s] - y2[..., :s], causal_bound_rows(case, method)
+                         + causal_bound_rows(changed, method),
+                         f"fft: y[:{s}] moved beyond the rounding")
+
+
+def skip(ctx: LawContext) -> None:
+    fmt = ctx.dtype
+    case = ctx.draw(conv_cases(fmt))
+    D = representable(_seeded(ctx).normal(size=case.arrays["u"].shape[1]), fmt)
+    with_d, without = case.with_(D=D), case.without("D")
+    for method in ctx.covered(impl.METHODS):
+        y_d, y = (_y(ctx.fn, c, method, ctx.device) for c in (with_d, without))
+        _within_rows(y_d - y - D[None, :, None] * case.arrays["u"],
+                     causal_bound_rows(with_d, method) + causal_bound_rows(without, method),
+                     f"{method}: D·u skip")
+
+
+# --- causal_conv: mutants -----------------------------------------------------------------------
+
+
+def _fft_with_length(u, K, D, n_of):
+    work = v.work_dtype(u.dtype)
+    uw, Kw = u.to(work), K.to(work)
+    L, L_K = u.shape[-1], K.shape[-1]
+    n = max(n_of(L, L_K), 1)
+    y = torch.fft.irfft(torch.fft.rfft(uw, n=n) * torch.fft.rfft(Kw, n=n), n=n)
+    y = F.pad(y, (0, max(L - n, 0)))[..., :L]
+    if D is not None:
+        y = y + D.to(work)[:, None] * uw
+    return y.to(u.dtype)
+
+
+def circular_fft(u, K, D=None, method="fft"):
+    return _fft_with_length(u, K, D, lambda L, L_K: max(L, L_K))
+
+
+def fft_one_short(u, K, D=None, method="fft"):
+    return _fft_with_length(u, K, D, lambda L, L_K: L + L_K - 2)
+
+
+def correlation(u, K, D=None, method="direct"):
+    work = v.work_dtype(u.dtype)
+    uw = u.to(work)
+    y = F.conv1d(F.pad(uw, (K.shape[-1] - 1, 0)), K.to(work).unsqueeze(1), groups=u.shape[1])
+    if D is not None:
+        y = y + D.to(work)[:, None] * uw
+    return y.to(u.dtype)
+
+
+def _flat_witness(fmt: str, bidirectional: bool = False) -> Case:
+    """A non-decaying kernel and input of ones, L = L_K = 5: every wrap-around is visible."""
+    arrays = {"u": np.ones((1, 1, 5)) * np.arange(1, 6)}
+    for name in ("K_fwd", "K_bwd") if bidirectional else ("K",):
+        arrays[name] = np.ones((1, 5))
+    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt,
+                {"L": 5, "L_K": 5, "kernel": "flat"})
+
+
+def _ramp_kernel_witness(fmt: str) -> Case:
+    """K = (1, 2, 3): a kernel that is not symmetric, so flipping it shows."""
+    return Case({"u": representable(np.array([[[1.0, 0.0, 0.0, 0.0]]]), fmt),
+                 "K": representable(np.array([[1.0, 2.0, 3.0]]), fmt)}, fmt,
+                {"L": 4, "L_K": 3, "kernel": "ramp"})
 
 
 # --- bad input ----------------------------------------------------------------------------------
@@ -242,6 +282,10 @@ for _spec, _fn in ((CAUSAL, impl.causal_conv), (BIDIRECTIONAL, impl.bidirectiona
 
 def _x(*shape, dt=torch.float64):
     return torch.ones(shape, dtype=dt)
+
+
+def _bad_inputs(primitive: str, rows) -> list[BadInput]:
+    return [BadInput(primitive, name, arg, err, call) for name, arg, err, call in rows]
 
 
 _CAUSAL_BAD = [
@@ -262,6 +306,124 @@ _CAUSAL_BAD = [
     ("unknown method", "method", ValueError,
      lambda f: f(_x(1, 2, 4), _x(2, 4), method="winograd")),
 ]
+
+# what the two specs share; the direct sum is O(L·L_K) per row: realistic lengths only at one or
+# two channels
+_SHARED = dict(family="convolution", dtypes=REAL_DTYPES, sizes=("B", "H", "L"),
+               realistic_work={"direct": 2**16}, outputs=("y",))
+
+
+CAUSAL = registry.register_spec(
+    Spec(
+        name="causal_conv",
+        summary="causal long convolution y = K * u (+ D·u), by FFT or directly",
+        signature="causal_conv(u (B, H, L), K (H, L_K), D (H,) | None, method) -> y (B, H, L)",
+        methods=impl.METHODS,
+        **_SHARED,
+        strategy=lambda fmt, method: conv_cases(fmt, method),
+        references=CAUSAL_REFERENCE,
+        bound=Bound(
+            c={"fft": 2.0, "direct": 2.0},
+            terms=_causal_terms,
+            outputs=("y",),
+            method_norms={"fft": {"y": "row"}},
+            reasoning="direct: elementwise, dot product of min(t+1, L_K) terms; fft: norm-wise "
+                      "per signal, (1 + log2 n)(‖K‖₁‖u‖₂ + ‖K‖₂‖u‖₁)",
+        ),
+        call=_causal_call,
+        bench_case=_bench,
+        bench_shape="B=2, H=64, L=L_K=1024",
+        sweep=Sweep("L", QUADRATIC, causal_sweep_problem, QUADRATIC_HEAVY,
+                    "H=4, L_K = L, decaying kernels"),
+    ),
+    implementations=[Implementation("causal_conv", "torch", impl.causal_conv)],
+    laws=[
+        Law("causal_conv", "fft_equals_direct", "FFT and direct sum agree within their bounds",
+            fft_equals_direct, REAL_DTYPES),
+        Law("causal_conv", "linearity", "y(αu₁ + βu₂) = α·y(u₁) + β·y(u₂)", linearity, WIDE),
+        Law("causal_conv", "causality", "changing u[s:] leaves y[:s] (exactly, for direct)",
+            causality, REAL_DTYPES),
+        Law("causal_conv", "skip", "y(D) = y(no D) + D·u", skip, REAL_DTYPES),
+    ],
+    mutants=[
+        Mutant("causal_conv", "circular_fft", circular_fft, "fft", REAL_DTYPES,
+               "FFT of length max(L, L_K): circular convolution, the tail wraps onto the head",
+               _flat_witness),
+        Mutant("causal_conv", "fft_one_short", fft_one_short, "fft", REAL_DTYPES,
+               "FFT of length L + L_K − 2: only y[0] wraps, by K[L_K−1]·u[L−1]", _flat_witness),
+        Mutant("causal_conv", "correlation", correlation, "direct", REAL_DTYPES,
+               "conv1d without flipping K: a cross-correlation", _ramp_kernel_witness),
+    ],
+    bad_inputs=_bad_inputs("causal_conv", _CAUSAL_BAD),
+)
+
+
+# --- bidirectional_conv -------------------------------------------------------------------------
+
+
+def _bidir_call(fn, case: Case, method: str, device: str):
+    return fn(case.tensor("u", device), case.tensor("K_fwd", device), case.tensor("K_bwd", device),
+              _optional_D(case, device), convention=method)
+
+
+def _bidir_reference(mod):
+    def reference(case: Case, method: str):
+        a = case.arrays
+        return {"y": mod.bidirectional_conv(a["u"], a["K_fwd"], a["K_bwd"], _D(case), method)}
+
+    return reference
+
+
+def _bidir_terms(case: Case, method: str, d) -> dict:
+    """The fft bound of each causal part, summed (docs/convolution.md#bidirectional_conv)."""
+    a = case.arrays
+    kb = ref_np.backward_kernel(a["K_bwd"], method)
+    m = ref_np.fft_norm_magnitude(a["u"], a["K_fwd"], _D(case)) + ref_np.fft_norm_magnitude(
+        a["u"], kb)
+    n = impl.fft_length(case.params["L"], case.params["L_K"] + (method == "s4"))
+    return {"y": Terms(np.full(a["u"].shape[:-1], 1.0 + np.log2(n)), m)}
+
+
+BIDIRECTIONAL_REFERENCE = TwoTier(mp=_bidir_reference(ref_mp), np=_bidir_reference(ref_np),
+                                  mp_max_work=MP_WORK, work=lambda case: 2 * _work(case))
+
+
+def _bidir(ctx: LawContext, case: Case, convention: str) -> np.ndarray:
+    return to_numpy(BIDIRECTIONAL.call(ctx.fn, case, convention, ctx.device))
+
+
+def bidirectional_parts(ctx: LawContext) -> None:
+    fmt = ctx.dtype
+    case = ctx.draw(conv_cases(fmt, bidirectional=True))
+    a = case.arrays
+    causal = ctx.impl_of("causal_conv")
+    fwd = Case({"u": a["u"], "K": a["K_fwd"]}, fmt, case.params)
+    bwd = Case({"u": a["u"][..., ::-1].copy(), "K": a["K_bwd"]}, fmt, case.params)
+    parts = _y(causal, fwd, "fft", ctx.device) + _y(causal, bwd, "fft", ctx.device)[..., ::-1]
+    if "D" in a:
+        parts = parts + a["D"][None, :, None] * a["u"]
+    tol = (BIDIRECTIONAL.bound(case, "mega")["y"] + causal_bound_rows(fwd, "fft")
+           + causal_bound_rows(bwd, "fft"))
+    _within_rows(_bidir(ctx, case, "mega") - parts, tol, "mega = causal + flipped causal")
+
+
+def s4_is_shifted_mega(ctx: LawContext) -> None:
+    fmt = ctx.dtype
+    case = ctx.draw(conv_cases(fmt, bidirectional=True))
+    a = case.arrays
+    shifted = np.concatenate([np.zeros_like(a["K_bwd"][:, :1]), a["K_bwd"]], axis=1)
+    # the forward kernel padded too, so both kernels keep one length
+    mega = case.with_(K_fwd=np.pad(a["K_fwd"], ((0, 0), (0, 1))), K_bwd=shifted,
+                      L_K=case.params["L_K"] + 1)
+    tol = BIDIRECTIONAL.bound(case, "s4")["y"] + BIDIRECTIONAL.bound(mega, "mega")["y"]
+    _within_rows(_bidir(ctx, case, "s4") - _bidir(ctx, mega, "mega"), tol,
+                 "s4 = mega with k_b one lag later")
+
+
+def s4_as_mega(u, K_fwd, K_bwd, D=None, convention="mega", method="fft"):
+    return impl.bidirectional_conv(u, K_fwd, K_bwd, D, convention="s4", method=method)
+
+
 _BIDIR_BAD = [
     ("u 2-d", "u", ValueError, lambda f: f(_x(2, 4), _x(2, 4), _x(2, 4))),
     ("K_fwd of another dtype", "K_fwd", TypeError,
@@ -275,6 +437,42 @@ _BIDIR_BAD = [
     ("unknown method", "method", ValueError,
      lambda f: f(_x(1, 2, 4), _x(2, 4), _x(2, 4), method="winograd")),
 ]
-for _prim, _rows in (("causal_conv", _CAUSAL_BAD), ("bidirectional_conv", _BIDIR_BAD)):
-    for _name, _arg, _err, _call in _rows:
-        registry.register_bad_input(BadInput(_prim, _name, _arg, _err, _call))
+
+
+BIDIRECTIONAL = registry.register_spec(
+    Spec(
+        name="bidirectional_conv",
+        method_arg="convention",
+        summary="bidirectional convolution, Mega's (lag 0 twice) or S4's (k_b shifted one lag) "
+                "sum",
+        signature="bidirectional_conv(u (B, H, L), K_fwd (H, L_K), K_bwd (H, L_K), D | None, "
+                  "convention='mega'|'s4', method='fft'|'direct') -> y (B, H, L)",
+        methods=impl.CONVENTIONS,
+        **_SHARED,
+        strategy=lambda fmt, method: conv_cases(fmt, "fft", bidirectional=True),
+        references=BIDIRECTIONAL_REFERENCE,
+        bound=Bound(
+            c={"mega": 2.0, "s4": 2.0},
+            terms=_bidir_terms,
+            outputs=("y",),
+            norms={"y": "row"},
+            reasoning="norm-wise per signal: the FFT bound of each of the two causal parts",
+        ),
+        call=_bidir_call,
+        bench_case=lambda fmt: _bench(fmt, bidirectional=True),
+        bench_shape="B=2, H=64, L=L_K=1024, fft",
+    ),
+    implementations=[Implementation("bidirectional_conv", "torch", impl.bidirectional_conv)],
+    laws=[
+        Law("bidirectional_conv", "parts", "mega = causal(u, k_f) + flip(causal(flip(u), k_b))",
+            bidirectional_parts, REAL_DTYPES),
+        Law("bidirectional_conv", "s4_is_shifted_mega", "s4(k_b) = mega([0, k_b])",
+            s4_is_shifted_mega, REAL_DTYPES),
+    ],
+    mutants=[
+        Mutant("bidirectional_conv", "s4_as_mega", s4_as_mega, "mega", REAL_DTYPES,
+               "S4's bidirectional sum (lag 0 once, k_b one lag later) passed off as Mega's",
+               lambda fmt: _flat_witness(fmt, bidirectional=True)),
+    ],
+    bad_inputs=_bad_inputs("bidirectional_conv", _BIDIR_BAD),
+)
