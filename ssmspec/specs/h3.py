@@ -1,42 +1,10 @@
-"""Spec, laws and mutants of H3's shift SSM kernel (issue 9, item 5): `shift_ssm_kernel`.
-Definition, convention and sources in `ssmspec.impl.h3` (HazyResearch/H3 `ss_kernel_shift.py`
-@70d87926; arXiv 2212.14052 §3.1). H3's diagonal SSM is `diag_kernel` (S4D), already specified.
+"""Specs of H3: the shift SSM kernel `shift_ssm_kernel` and the SSM core `h3_layer` (head_dim
+1; head_dim > 1 is `h3_multihead`), each declared with its laws, mutants and bad inputs in one
+`register_spec` call. H3's diagonal SSM is `diag_kernel` (S4D), specified on its own.
 
-Bound, elementwise: |K̂ − K| ≤ c·u·G·M + G·η with M[h, l] = Σ_m |B[h, m]|·|C[h, m + l]| and
-G = N − l + 1 (a dot product of N − l terms, recursive summation's growth, plus the final
-rounding of fp16/bf16); c = 1. Taps l ≥ N are exact zeros. Measured (built-in, CPU):
-err/bound ≤ 0.13 (fp64), 0.08 (fp32, bf16), 0.04 (fp16) on 30 strategy cases per format;
-0.65 (fp64), 0.48 (fp32, fp16), 0.49 (bf16) on the benchmark (H = 1024, N = 64, L = 2048).
-
-Strategies: H ≤ 3; N ≤ 64 (H3's default d_state); L from the boundary lengths up to 1025 (16385
-under the nightly profile); B = e₀ (H3's initialisation) half the time, else N(0, 1)-like with
-exact zeros; C N(0, 1)-like. Reference tier: mpmath while H·N·min(N, L) ≤ 4096, long double
-above (certified in tests/test_reference_h3.py).
-
-Laws: `e0_is_C` (B = e₀ gives K = C on the first N taps, exactly, and 0 after: the paper's "the
-kernel is C"); `recurrence` (K is the impulse response of x_t = shift(x_{t−1}) + B·u_t,
-y_t = C·x_t, H3's `step`, run in float64). Mutant: `b_off_by_one` (the filter read one tap late,
-K[l] = Σ_m B[m]·C[m + l + 1]: the e₀ / e₁ index convention confused).
-
-`h3_layer` (head_dim 1 only; definition in `ssmspec.impl.h3`), fp64 and fp32; methods bilinear
-(the default, H3's `SSKernelDiag(disc='bilinear')` at 70d8792), zoh, zoh_approx. Bound, elementwise,
-the parts' bounds carried through the composition (`layer_error_terms`, in units of u): k′'s error
-E1 = 2·FFT(|K_s|, |k|) + (G_s M_s) * |k| + 2|D_k||k| + |k′|; p = k′ ⊙ v: E2 = E1|v| + |p|;
-y: E3 = |K_d| * E2 + 2·FFT(|K_d|, |p|) + 4·(G_d M_d) * |p| + |D|E2 + 2|D||p| + |y|; out:
-|q|E3 + |out|; FFT(K, a) = (1 + log₂n)(‖K‖₁‖a‖₂ + ‖K‖₂‖a‖₁) per signal, used elementwise
-(SPEC-NOTES §6); constants 2 (causal_conv), 4 (diag_kernel), 1 (shift kernel) as registered.
-M = |q|·(|K_d| * (|K_s| * |k| + |D_k||k|)|v| + …) on absolute values, G = E/(c·M), c = 2 for the
-dropped second-order terms. Measured (CPU, ci profile, zoh): err/bound ≤ 0.04 (fp64), 0.14
-(fp32) on 8 strategy cases each; witness 0.011 (fp64), 0.015 (fp32); `ssmspec check`, 20 cases
-per method: bilinear 0.12 (fp64), 0.17 (fp32), zoh 0.09 / 0.17, zoh_approx 0.18 / 0.17. Mutants
-on the witness (bilinear, fp64): q_v_swapped 3.6e13, shift_on_v 8.8e13, zoh_for_bilinear 2.0e11.
-Law `flashconv_state_passing`: block by block with `diag_ssm`'s carried state and the last
-N_s − 1 inputs k, tolerance the layer's bound plus `blockwise_bound` (diag_ssm's per-block bound
-plus the carried state's error through the free response); dropping the carry is shown to break
-it in tests/test_reference_h3.py.
-Law `default_is_bilinear`: the layer called without `method` equals method='bilinear'. Mutant
-`zoh_for_bilinear`: zoh run where bilinear is asked for (the layer's default before issue 15).
-Reference tier: mpmath while batch·H·L·(L + N + N_s) ≤ 1500, long double above.
+The definitions, conventions, the bounds (the shift kernel's dot-product growth; the layer's
+parts' bounds carried through the composition, `layer_error_terms`), the strategies and the
+sources are in docs/kernels.md#shift_ssm_kernel and docs/layers.md#h3_layer.
 """
 
 from __future__ import annotations
@@ -47,12 +15,24 @@ from hypothesis import strategies as st
 
 from ssmspec import registry
 from ssmspec.dtypes import REAL_DTYPES, dtype
-from ssmspec.errors import abs_error, higham_bound, ratio
+from ssmspec.errors import higham_bound
 from ssmspec.harness import to_numpy
 from ssmspec.impl import h3 as impl
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import h3 as ref_mp
 from ssmspec.reference.np import h3 as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Implementation,
+    Law,
+    LawContext,
+    Mutant,
+    Spec,
+    Terms,
+    TwoTier,
+)
 from ssmspec.strategies import arrays, real_normals, representable, sequence_lengths, size
 
 MP_MAX = 4096
@@ -86,9 +66,16 @@ def bound_terms(case: Case, method: str):
     return M, G
 
 
-def _tier(case: Case) -> str:
-    H, N = case.arrays["B"].shape
-    return "mp" if H * N * min(N, case.params["L"]) <= MP_MAX else "np"
+def shift_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+    M, G = bound_terms(case, method)
+    return {"K": Terms(G, M)}
+
+
+SHIFT_REFERENCES = TwoTier(
+    mp=lambda case, m: {"K": ref_mp.shift_ssm_kernel(*_args(case))},
+    np=lambda case, m: {"K": ref_np.shift_ssm_kernel(*_args(case))},
+    mp_max_work=MP_MAX, work=lambda case: case.arrays["B"].size * min(case.arrays["B"].shape[1],
+                                                                      case.params["L"]))
 
 
 def _bench(fmt: str) -> Case:
@@ -99,31 +86,6 @@ def _bench(fmt: str) -> Case:
                  "C": representable(rng.normal(size=(H, N)), fmt)}, fmt, {"L": 2048})
 
 
-SHIFT = registry.register_spec(Spec(
-    name="shift_ssm_kernel",
-    family="kernels",
-    summary="H3's shift SSM kernel K[l] = C·A^l·B, A the shift matrix: a length-N causal filter",
-    signature="shift_ssm_kernel(B (H, N), C (H, N), L, method='direct') -> K (H, L)",
-    methods=impl.METHODS,
-    dtypes=REAL_DTYPES,
-    sizes=("H", "N", "L"),
-    outputs=("K",),
-    strategy=lambda fmt, method: shift_cases(fmt, method),
-    references={"mp": lambda case, m: {"K": ref_mp.shift_ssm_kernel(*_args(case))},
-                "np": lambda case, m: {"K": ref_np.shift_ssm_kernel(*_args(case))}},
-    reference_tier=_tier,
-    bound=Bound(
-        c={"direct": 1.0},
-        magnitude=lambda case, method: {"K": bound_terms(case, method)[0]},
-        growth=lambda case, method: {"K": bound_terms(case, method)[1]},
-        reasoning="elementwise; M = Σ_m |B_m||C_(m+l)|, G = N − l + 1",
-    ),
-    call=call_shift,
-    bench_case=_bench,
-    bench_shape="H=1024, N=64, L=2048",
-))
-registry.register_implementation(Implementation("shift_ssm_kernel", "torch",
-                                                impl.shift_ssm_kernel))
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -151,17 +113,9 @@ def recurrence(ctx: LawContext) -> None:
     M, G = bound_terms(case, "direct")
     tol = SHIFT.bound(case, "direct")["K"] + higham_bound(1.0, "fp64", G, M)
     K = to_numpy(SHIFT.call(ctx.fn, case, "direct", ctx.device))
-    r = ratio(abs_error(K, y), tol)
-    assert np.all(r <= 1), f"kernel vs the shift recurrence: err/tol {r.max():.3g}"
+    assert_within(K, y, tol, "kernel vs the shift recurrence")
 
 
-for _law in (
-    Law("shift_ssm_kernel", "e0_is_C", "B = e₀ (the paper's e₁): K = C on N taps, 0 after, "
-        "exactly", e0_is_C, REAL_DTYPES),
-    Law("shift_ssm_kernel", "recurrence", "K = impulse response of x_t = shift(x_(t−1)) + B u_t, "
-        "y_t = C·x_t", recurrence, ("fp64", "fp32")),
-):
-    registry.register_law(_law)
 
 
 # --- mutants ----------------------------------------------------------------------------------
@@ -179,10 +133,6 @@ def _witness(fmt: str) -> Case:
     return Case({"B": representable(B, fmt), "C": representable(C, fmt)}, fmt, {"L": 6})
 
 
-registry.register_mutant(Mutant(
-    "shift_ssm_kernel", "b_off_by_one", b_off_by_one, "direct", ("fp64", "fp32"),
-    "K[l] = Σ B[m]·C[m + l + 1]: the e₀ / e₁ convention confused, the filter one tap late",
-    _witness))
 
 
 # --- bad input --------------------------------------------------------------------------------
@@ -192,7 +142,7 @@ def _x(*shape, dt=torch.float64):
     return torch.ones(shape, dtype=dt)
 
 
-for _name, _arg, _err, _call in [
+_SHIFT_BAD = [
     ("B 1-d", "B", ValueError, lambda f: f(_x(4), _x(4), 8)),
     ("B integer", "B", TypeError,
      lambda f: f(torch.ones(2, 4, dtype=torch.int64), torch.ones(2, 4, dtype=torch.int64), 8)),
@@ -203,8 +153,43 @@ for _name, _arg, _err, _call in [
     ("L zero", "L", ValueError, lambda f: f(_x(2, 4), _x(2, 4), 0)),
     ("L a float", "L", TypeError, lambda f: f(_x(2, 4), _x(2, 4), 8.0)),
     ("unknown method", "method", ValueError, lambda f: f(_x(2, 4), _x(2, 4), 8, method="fft")),
-]:
-    registry.register_bad_input(BadInput("shift_ssm_kernel", _name, _arg, _err, _call))
+]
+
+
+SHIFT = registry.register_spec(
+    Spec(
+        name="shift_ssm_kernel",
+        family="kernels",
+        summary="H3's shift SSM kernel K[l] = C·A^l·B, A the shift matrix: a length-N causal "
+                "filter",
+        signature="shift_ssm_kernel(B (H, N), C (H, N), L, method='direct') -> K (H, L)",
+        methods=impl.METHODS,
+        dtypes=REAL_DTYPES,
+        sizes=("H", "N", "L"),
+        outputs=("K",),
+        strategy=lambda fmt, method: shift_cases(fmt, method),
+        references=SHIFT_REFERENCES.references, reference_tier=SHIFT_REFERENCES.tier,
+        bound=Bound(
+            c={"direct": 1.0}, terms=shift_terms, outputs=("K",),
+            reasoning="elementwise; M = Σ_m |B_m||C_(m+l)|, G = N − l + 1",
+        ),
+        call=call_shift,
+        bench_case=_bench,
+        bench_shape="H=1024, N=64, L=2048",
+    ),
+    implementations=[Implementation("shift_ssm_kernel", "torch", impl.shift_ssm_kernel)],
+    laws=[
+        Law("shift_ssm_kernel", "e0_is_C", "B = e₀ (the paper's e₁): K = C on N taps, 0 after, "
+            "exactly", e0_is_C, REAL_DTYPES),
+        Law("shift_ssm_kernel", "recurrence", "K = impulse response of x_t = shift(x_(t−1)) + "
+            "B u_t, y_t = C·x_t", recurrence, ("fp64", "fp32")),
+    ],
+    mutants=[Mutant(
+        "shift_ssm_kernel", "b_off_by_one", b_off_by_one, "direct", ("fp64", "fp32"),
+        "K[l] = Σ B[m]·C[m + l + 1]: the e₀ / e₁ convention confused, the filter one tap late",
+        _witness)],
+    bad_inputs=[BadInput("shift_ssm_kernel", *row) for row in _SHIFT_BAD],
+)
 
 
 # === the H3 layer (head_dim 1) ==================================================================
@@ -291,7 +276,8 @@ def _aconv(a, K):
 
 
 def _fft_term(a, K):
-    """(1 + log₂ n)(‖K‖₁‖a‖₂ + ‖K‖₂‖a‖₁) per signal, n the FFT length: SPEC-NOTES §6."""
+    """(1 + log₂ n)(‖K‖₁‖a‖₂ + ‖K‖₂‖a‖₁) per signal, n the FFT length
+    (docs/convolution.md#causal_conv)."""
     L = a.shape[-1]
     n = 1 << max(2 * L - 2, 0).bit_length()
     k1, k2 = K.sum(-1)[None], np.sqrt((K**2).sum(-1))[None]
@@ -300,7 +286,7 @@ def _fft_term(a, K):
 
 def layer_error_terms(case: Case, method: str, stage3=None):
     """(M, E): the output's magnitude and its first-order rounding error in units of u, stage by
-    stage (module docstring). `stage3(A2)` replaces the diagonal SSM's own rounding term (the
+    stage (docs/layers.md#h3_layer). `stage3(A2)` replaces the diagonal SSM's own rounding term (the
     kernel's and the FFT's) for the block-wise computation of the state-passing law."""
     from ssmspec.reference.np.kernels import diag_kernel_with_bound
     from ssmspec.specs.kernels import C_BOUND as C_DIAG_KERNEL
@@ -334,14 +320,23 @@ def layer_bound_terms(case: Case, method: str):
     return M, G / C_LAYER
 
 
-def _layer_tier(case: Case) -> str:
+def _layer_work(case: Case) -> int:
     Bn, H, L = case.arrays["q"].shape
     N, Ns = case.arrays["Lambda"].shape[1], case.arrays["shift_B"].shape[1]
-    return "mp" if Bn * H * L * (L + N + Ns) <= MP_LAYER_MAX else "np"
+    return Bn * H * L * (L + N + Ns)
 
 
 def _ref_layer(mod):
     return lambda case, m: {"y": mod.h3_layer(*_layer_args(case), method=m)}
+
+
+def layer_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+    M, G = layer_bound_terms(case, method)
+    return {"y": Terms(G, M)}
+
+
+LAYER_REFERENCES = TwoTier(mp=_ref_layer(ref_mp), np=_ref_layer(ref_np),
+                           mp_max_work=MP_LAYER_MAX, work=_layer_work)
 
 
 def _bench_layer(fmt: str) -> Case:
@@ -355,34 +350,6 @@ def _bench_layer(fmt: str) -> Case:
                                      np.full(H, np.log(1e-2)), True), fmt, {})
 
 
-LAYER = registry.register_spec(Spec(
-    name="h3_layer",
-    family="layers",
-    summary="H3's SSM core (head_dim 1): out = q ⊙ (K_diag * (k′ ⊙ v) + D ⊙ (k′ ⊙ v)), "
-            "k′ = K_shift * k + D_k ⊙ k",
-    signature="h3_layer(q, k, v (batch, H, L), shift_B, shift_C (H, N_s), shift_D (H,), Lambda, "
-              "B, C (H, N), log_dt (H,), D (H,), method='bilinear') -> (batch, H, L)",
-    methods=impl.LAYER_METHODS,
-    dtypes=LAYER_DTYPES,
-    sizes=("batch", "H", "L", "N_s", "N"),
-    outputs=("y",),
-    strategy=lambda fmt, method: layer_cases(fmt, method),
-    references={"mp": _ref_layer(ref_mp), "np": _ref_layer(ref_np)},
-    reference_tier=_layer_tier,
-    bound=Bound(
-        c={m: C_LAYER for m in impl.LAYER_METHODS},
-        magnitude=lambda case, method: {"y": layer_bound_terms(case, method)[0]},
-        growth=lambda case, method: {"y": layer_bound_terms(case, method)[1]},
-        reasoning="elementwise; the parts' bounds carried through the composition: shift kernel "
-                  "and diag_kernel errors convolved with |input|, the FFT convolutions' "
-                  "norm-wise terms, input errors through |K| and |q|, |v|; c = 2 for the "
-                  "dropped second-order terms",
-    ),
-    call=call_layer,
-    bench_case=_bench_layer,
-    bench_shape="batch=2, H=256, L=2048, N_s=64, N=64",
-))
-registry.register_implementation(Implementation("h3_layer", "torch", impl.h3_layer))
 
 
 # --- the layer's laws: FlashConv state passing ---------------------------------------------------
@@ -452,9 +419,8 @@ def flashconv_state_passing(ctx: LawContext) -> None:
                                      block=block))
     u = dtype(ctx.dtype).u
     tol = LAYER.bound(case, method)["y"] + C_LAYER * u * blockwise_bound(case, method, block)
-    r = ratio(abs_error(parts, whole), tol)
-    assert np.all(r <= 1), f"block {block} of L = {L}: state passing vs the whole sequence, " \
-                           f"err/tol {r.max():.3g}"
+    assert_within(parts, whole, tol, f"block {block} of L = {L}: state passing vs the whole "
+                  "sequence")
 
 
 def default_is_bilinear(ctx: LawContext) -> None:
@@ -463,17 +429,10 @@ def default_is_bilinear(ctx: LawContext) -> None:
     case = ctx.draw(layer_cases(ctx.dtype, "bilinear", length=st.integers(1, 48)))
     implicit = to_numpy(ctx.fn(*layer_tensors(case, ctx.device)))
     explicit = to_numpy(LAYER.call(ctx.fn, case, "bilinear", ctx.device))
-    r = ratio(abs_error(implicit, explicit), 2 * LAYER.bound(case, "bilinear")["y"])
-    assert np.all(r <= 1), f"default method vs method='bilinear': err/bound {r.max():.3g}"
+    assert_within(implicit, explicit, 2 * LAYER.bound(case, "bilinear")["y"],
+                  "default method vs method='bilinear'")
 
 
-registry.register_law(Law(
-    "h3_layer", "default_is_bilinear", "without `method` the layer discretises bilinearly "
-    "(H3's SSKernelDiag default)", default_is_bilinear, LAYER_DTYPES))
-registry.register_law(Law(
-    "h3_layer", "flashconv_state_passing", "the layer computed block by block, the diagonal "
-    "SSM's state and the shift SSM's last N_s − 1 inputs carried across = the layer on the whole "
-    "sequence (FlashConv)", flashconv_state_passing, LAYER_DTYPES))
 
 
 # --- the layer's mutants ------------------------------------------------------------------------
@@ -504,15 +463,6 @@ def _layer_witness(fmt: str) -> Case:
                                      np.full(2, np.log(0.1)), False), fmt, {})
 
 
-for _m in (
-    Mutant("h3_layer", "q_v_swapped", q_v_swapped, "bilinear", LAYER_DTYPES,
-           "out = v ⊙ SSM(k′ ⊙ q): the query and value roles swapped", _layer_witness),
-    Mutant("h3_layer", "zoh_for_bilinear", zoh_for_bilinear, "bilinear", LAYER_DTYPES,
-           "the diagonal SSM by zoh where bilinear (H3's default) is asked for", _layer_witness),
-    Mutant("h3_layer", "shift_on_v", shift_on_v, "bilinear", LAYER_DTYPES,
-           "the shift SSM (and its skip) applied to v instead of k", _layer_witness),
-):
-    registry.register_mutant(_m)
 
 
 # --- the layer's bad input ----------------------------------------------------------------------
@@ -529,7 +479,7 @@ def layer_call(f, Bn=1, H=2, L=5, Ns=3, N=2, dt=torch.float64, **over):
     return f(*a.values(), method=method)
 
 
-for _name, _arg, _err, _call in [
+_LAYER_BAD = [
     ("q 2-d", "q", ValueError, lambda f: layer_call(f, q=_x(2, 5))),
     ("q complex", "q", TypeError, lambda f: layer_call(f, q=_x(1, 2, 5, dt=torch.complex128))),
     ("k of another length", "k", ValueError, lambda f: layer_call(f, k=_x(1, 2, 4))),
@@ -544,5 +494,54 @@ for _name, _arg, _err, _call in [
     ("Lambda for another H", "Lambda", ValueError,
      lambda f: layer_call(f, Lambda=_x(3, 2, dt=torch.complex128))),
     ("unknown method", "method", ValueError, lambda f: layer_call(f, method="direct")),
-]:
-    registry.register_bad_input(BadInput("h3_layer", _name, _arg, _err, _call))
+]
+
+
+# --- the layer ------------------------------------------------------------------------------
+
+LAYER = registry.register_spec(
+    Spec(
+        name="h3_layer",
+        family="layers",
+        summary="H3's SSM core (head_dim 1): out = q ⊙ (K_diag * (k′ ⊙ v) + D ⊙ (k′ ⊙ v)), "
+                "k′ = K_shift * k + D_k ⊙ k",
+        signature="h3_layer(q, k, v (batch, H, L), shift_B, shift_C (H, N_s), shift_D (H,), "
+                  "Lambda, B, C (H, N), log_dt (H,), D (H,), method='bilinear') -> (batch, H, L)",
+        methods=impl.LAYER_METHODS,
+        dtypes=LAYER_DTYPES,
+        sizes=("batch", "H", "L", "N_s", "N"),
+        outputs=("y",),
+        strategy=lambda fmt, method: layer_cases(fmt, method),
+        references=LAYER_REFERENCES.references, reference_tier=LAYER_REFERENCES.tier,
+        bound=Bound(
+            c={m: C_LAYER for m in impl.LAYER_METHODS}, terms=layer_terms, outputs=("y",),
+            reasoning="elementwise; the parts' bounds carried through the composition: shift "
+                      "kernel and diag_kernel errors convolved with |input|, the FFT convolutions' "
+                      "norm-wise terms, input errors through |K| and |q|, |v|; c = 2 for the "
+                      "dropped second-order terms",
+        ),
+        call=call_layer,
+        bench_case=_bench_layer,
+        bench_shape="batch=2, H=256, L=2048, N_s=64, N=64",
+    ),
+    implementations=[Implementation("h3_layer", "torch", impl.h3_layer)],
+    laws=[
+        Law(
+        "h3_layer", "default_is_bilinear", "without `method` the layer discretises bilinearly "
+        "(H3's SSKernelDiag default)", default_is_bilinear, LAYER_DTYPES),
+        Law(
+        "h3_layer", "flashconv_state_passing", "the layer computed block by block, the diagonal "
+        "SSM's state and the shift SSM's last N_s − 1 inputs carried across = the layer on the "
+        "whole sequence (FlashConv)", flashconv_state_passing, LAYER_DTYPES),
+    ],
+    mutants=[
+        Mutant("h3_layer", "q_v_swapped", q_v_swapped, "bilinear", LAYER_DTYPES,
+               "out = v ⊙ SSM(k′ ⊙ q): the query and value roles swapped", _layer_witness),
+        Mutant("h3_layer", "zoh_for_bilinear", zoh_for_bilinear, "bilinear", LAYER_DTYPES,
+               "the diagonal SSM by zoh where bilinear (H3's default) is asked for",
+               _layer_witness),
+        Mutant("h3_layer", "shift_on_v", shift_on_v, "bilinear", LAYER_DTYPES,
+               "the shift SSM (and its skip) applied to v instead of k", _layer_witness),
+    ],
+    bad_inputs=[BadInput("h3_layer", *row) for row in _LAYER_BAD],
+)
