@@ -1,45 +1,10 @@
-"""Specs, laws and mutants of Liquid-S4's liquid kernels (issue 9, item 4): `liquid_kernel` and
-`liquid_conv`. Definitions, the convention ssmspec implements and where the public code differs
-from the paper are in `ssmspec.impl.liquid` (arXiv 2209.12951 §3; raminmh/liquid-s4
-`src/models/sequence/ss/s4.py` at 06031dc, `liquid_kernel='polyb' | 'kb'`).
+"""Specs of Liquid-S4's liquid kernels: `liquid_kernel` and `liquid_conv`, each declared with
+its laws, mutants and bad inputs in one `register_spec` call.
 
-Bounds (`ssmspec.reference.np.liquid` computes M and G):
-- `liquid_kernel`, elementwise per K_p[h, l]: the diagonal kernel's bound (`diag_kernel`,
-  SPEC-NOTES §5) with W_p = C·B̄^p: G·M = f·Σ_n (N + 1 + (p + 2) + l·|log Ā_n|)·|W_p,n|·|Ā_n|^l,
-  the p + 2 for B̄'s division and product and the p − 1 products of the power; c = 4 (as
-  `diag_kernel`). 'pb' orders ≥ 2: the l = 0 tap, exact zeros after.
-- `liquid_conv`, per signal (b, h) in the 2-norm (its convolutions are FFTs, SPEC-NOTES §6):
-  M = Σ_p (‖K_p‖₁‖c_p‖₂ + ‖K_p‖₂‖c_p‖₁ + ‖M_p ∗ |c_p|‖₂), G = 1 + log₂n + max G_p + order; c = 4.
-  The third term carries the kernels' own error through the convolution, G's `order` the
-  roundings of the correlation products.
-Measured (built-in, CPU, 20 strategy cases per method and format, CI lengths): kernels
-err/bound ≤ 0.33 (c128), 0.20 (fp64), 0.055 (c64, fp32); output ≤ 0.026 (c128), 0.013 (fp64),
-0.008 (c64, fp32). Benchmarks: kernels 0.41 (fp64), 0.013 (c64); output 1e-4 (fp64), 1e-6
-(c64): the norm-wise FFT bound is loose on random data, as `causal_conv`'s.
-
-Strategies: `diag_kernel`'s (H ≤ 3, N ≤ 8, S4D-Lin / random stable / real Λ, Δ in [1e-4, 1] with
-1e-6 and 10), method bilinear, order 1 … 3; kernels L up to 1025 (16385 nightly); conv batch ≤
-2, L up to 257 (4097 nightly: the long-double direct reference is O(L²)), u N(0, 1)-like with
-exact zeros. Reference tier: mpmath while order·H·N·L ≤ 512 (conv: and batch·H·order·L² ≤ 4000),
-long double above (certified in tests/test_reference_liquid.py).
-
-Correlations: `liquid_conv` takes `correlation='runs'` (the paper's, the default) or
-`'binomial'` (the code's `upgrade_degree`, c_p[t] = c_(p−1)[t]·c_(p−1)[t−1]), with its own
-references (mpmath: the factors raised to binom(p − 1, j); long double: the same recursion) and
-2^(p−1) − 1 product roundings in the bound; a quarter of the conv cases draw it.
-
-Laws: `binomial_is_runs_to_order_two` (the two correlations agree at order ≤ 2);
-`order_one_is_s4d` (K_1 = diag_kernel(…, 'bilinear'); liquid_conv at order 1 =
-causal_conv(u, diag_kernel)); `written_out_sums` (order ≥ 2 on L ≤ 12: y equals the literal sums
-Σ_p Σ_m K_p[t − m]·Π_j u[m − j] with K_p = C·Ā^l·B̄^p by repeated multiplication, float64);
-`liquid_recurrence_runs` (kb: order-p output equals the run terms of the unrolled liquid
-recurrence, enumerated in float64 on L ≤ 8); `pb_is_kb_lag_zero` (pb's K_p is kb's K_p at l = 0
-within both bounds, exactly 0 after).
-Mutants: `code_sum_contraction` (the public code's B̄ ⊙ ΣB̄ "power", the sum over the 2N
-conjugate-doubled states as the code's `_conj(B)`), `binomial_for_runs` (the code's binomial
-products where the runs are asked for), `bbar_not_powered` (B̄ instead of B̄^p),
-`flipped_correlation` (the code's flipped correlation sequence), `correlation_unshifted`
-(u_t^p instead of u_t·u_(t−1)···).
+The definitions, the convention ssmspec implements and where the public code differs from the
+paper, the two correlations (`runs`, the paper's; `binomial`, the code's), the bounds and their
+growth terms, the strategies and the sources are in docs/kernels.md#liquid_kernel and
+docs/convolution.md#liquid_conv.
 """
 
 from __future__ import annotations
@@ -52,14 +17,26 @@ from hypothesis import strategies as st
 
 from ssmspec import registry
 from ssmspec.dtypes import dtype, real_of
-from ssmspec.errors import abs_error, higham_bound, ratio
+from ssmspec.errors import abs_error, higham_bound
 from ssmspec.harness import to_numpy
 from ssmspec.impl import convolution as conv_impl
 from ssmspec.impl import kernels as kernels_impl
 from ssmspec.impl import liquid as impl
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import liquid as ref_mp
 from ssmspec.reference.np import liquid as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Law, LawContext, Mutant, Spec
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Implementation,
+    Law,
+    LawContext,
+    Mutant,
+    Spec,
+    Terms,
+    TwoTier,
+)
 from ssmspec.specs.kernels import diag_cases, s4d_bench_arrays
 from ssmspec.strategies import arrays, real_normals, representable, sequence_lengths, size
 
@@ -147,15 +124,28 @@ def conv_terms(case: Case, method: str):
                                          case.params.get("correlation", "runs"))
 
 
-def _kernel_tier(case: Case) -> str:
-    H, N = case.arrays["Lambda"].shape
-    return "mp" if case.params["order"] * H * N * case.params["L"] <= MP_MAX else "np"
+def _kernel_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+    _, M, G = kernel_terms(case, method)
+    return {"K": Terms(G, M)}
+
+
+def _conv_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+    _, M, G = conv_terms(case, method)
+    return {"y": Terms(G, M)}
+
+
+KERNEL_REFERENCES = TwoTier(
+    mp=lambda case, m: {"K": ref_mp.liquid_kernel(*_kargs(case), m, case.params["conj_half"])},
+    np=lambda case, m: {"K": kernel_terms(case, m)[0]},
+    mp_max_work=MP_MAX,
+    work=lambda case: case.params["order"] * case.arrays["Lambda"].size * case.params["L"])
 
 
 def _conv_tier(case: Case) -> str:
+    """mpmath while the kernels are (KERNEL_REFERENCES) and batch·H·order·L² ≤ MP_CONV."""
     Bn, H, L = case.arrays["u"].shape
     small = Bn * H * case.params["order"] * L * L <= MP_CONV
-    return "mp" if small and _kernel_tier(case) == "mp" else "np"
+    return "mp" if small and KERNEL_REFERENCES.tier(case) == "mp" else "np"
 
 
 def _bench_kernel(fmt: str) -> Case:
@@ -172,60 +162,6 @@ def _bench_conv(fmt: str) -> Case:
                 {"L": 2048, "order": 3, "conj_half": True})
 
 
-KERNEL = registry.register_spec(Spec(
-    name="liquid_kernel",
-    family="kernels",
-    summary="Liquid-S4 kernels K_p = (2·)Re Σ_n C_n B̄_n^p Ā_n^l (kb) or its l = 0 tap (pb)",
-    signature="liquid_kernel(Lambda (H, N), B, C (H, N), log_dt (H,), L, order, method='pb', "
-              "conj_half=True) -> K (order, H, L) real",
-    methods=impl.METHODS,
-    dtypes=DTYPES,
-    sizes=("H", "N", "L", "order"),
-    outputs=("K",),
-    strategy=lambda fmt, method: kernel_cases(fmt, method),
-    references={"mp": lambda case, m: {"K": ref_mp.liquid_kernel(*_kargs(case), m,
-                                                                 case.params["conj_half"])},
-                "np": lambda case, m: {"K": kernel_terms(case, m)[0]}},
-    reference_tier=_kernel_tier,
-    bound=Bound(
-        c={m: C_BOUND for m in impl.METHODS},
-        magnitude=lambda case, method: {"K": kernel_terms(case, method)[1]},
-        growth=lambda case, method: {"K": kernel_terms(case, method)[2]},
-        reasoning="elementwise; diag_kernel's bound with W_p = C·B̄^p and p + 2 more roundings",
-    ),
-    call=call_kernel,
-    bench_case=_bench_kernel,
-    bench_shape="H=256, N=64, L=4096, order 3, S4D-Lin",
-))
-CONV = registry.register_spec(Spec(
-    name="liquid_conv",
-    family="convolution",
-    summary="Liquid-S4 output y = Σ_p K_p ∗ c_p, c_p[t] = u_t·u_(t−1)···u_(t−p+1) (runs) or "
-            "c_(p−1)[t]·c_(p−1)[t−1] (the code's binomial products)",
-    signature="liquid_conv(u (B, H, L), Lambda (H, N), B, C (H, N), log_dt (H,), order, "
-              "method='pb', conj_half=True, correlation='runs'|'binomial') -> y (B, H, L)",
-    methods=impl.METHODS,
-    dtypes=DTYPES,
-    sizes=("B", "H", "N", "L", "order"),
-    outputs=("y",),
-    strategy=lambda fmt, method: conv_cases(fmt, method),
-    references={"mp": lambda case, m: {"y": ref_mp.liquid_conv(
-        *_cargs(case), m, case.params["conj_half"], case.params.get("correlation", "runs"))},
-                "np": lambda case, m: {"y": conv_terms(case, m)[0]}},
-    reference_tier=_conv_tier,
-    bound=Bound(
-        c={m: C_BOUND for m in impl.METHODS},
-        magnitude=lambda case, method: {"y": conv_terms(case, method)[1]},
-        growth=lambda case, method: {"y": conv_terms(case, method)[2]},
-        norms={"y": "row"},
-        reasoning="per signal, 2-norm; FFT's ‖K‖₁‖c‖₂ + ‖K‖₂‖c‖₁ plus the kernels' errors",
-    ),
-    call=call_conv,
-    bench_case=_bench_conv,
-    bench_shape="B=2, H=64, N=64, L=2048, order 3",
-))
-registry.register_implementation(Implementation("liquid_kernel", "torch", impl.liquid_kernel))
-registry.register_implementation(Implementation("liquid_conv", "torch", impl.liquid_conv))
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -250,8 +186,8 @@ def order_one_is_s4d(ctx: LawContext) -> None:
     _, M, G = conv_terms(case, "pb")
     tol = 2 * higham_bound(C_BOUND, _real_fmt(ctx.dtype), G, M)
     err = np.sqrt((abs_error(_np(y), _np(want)) ** 2).sum(-1))
-    r = ratio(err, tol)
-    assert np.all(r <= 1), f"order 1 vs causal_conv(diag_kernel): err/tol {r.max():.3g}"
+    assert_within(err, np.zeros_like(err), tol,
+                  "order 1 vs causal_conv(diag_kernel) (2-norm per signal)")
 
 
 def kernel_order_one(ctx: LawContext) -> None:
@@ -262,8 +198,7 @@ def kernel_order_one(ctx: LawContext) -> None:
     Kd = kernels_impl.diag_kernel(Lam, B, C, log_dt, p["L"], "bilinear", p["conj_half"])
     _, M, G = kernel_terms(case, "kb")
     tol = 2 * higham_bound(C_BOUND, _real_fmt(ctx.dtype), G[0], M[0])
-    r = ratio(abs_error(_np(K[0]), _np(Kd)), tol)
-    assert np.all(r <= 1), f"K_1 vs diag_kernel(bilinear): err/tol {r.max():.3g}"
+    assert_within(_np(K[0]), _np(Kd), tol, "K_1 vs diag_kernel(bilinear)")
 
 
 def _literal(case: Case, method: str):
@@ -301,8 +236,8 @@ def written_out_sums(ctx: LawContext) -> None:
     _, M, G = conv_terms(case, method)
     tol = CONV.bound(case, method)["y"] + higham_bound(C_BOUND, "fp64", G, M) * 4
     err = np.sqrt((abs_error(y, _literal(case, method)) ** 2).sum(-1))
-    r = ratio(err, tol)
-    assert np.all(r <= 1), f"{method}: y vs the written-out correlation sums, err/tol {r.max():.3g}"
+    assert_within(err, np.zeros_like(err), tol,
+                  f"{method}: y vs the written-out correlation sums (2-norm per signal)")
 
 
 def _runs_of_recurrence(case: Case):
@@ -332,8 +267,8 @@ def liquid_recurrence_runs(ctx: LawContext) -> None:
     _, M, G = conv_terms(case, "kb")
     tol = CONV.bound(case, "kb")["y"] + higham_bound(C_BOUND, "fp64", G, M) * 4
     err = np.sqrt((abs_error(y, _runs_of_recurrence(case)) ** 2).sum(-1))
-    r = ratio(err, tol)
-    assert np.all(r <= 1), f"kb vs the liquid recurrence's run terms: err/tol {r.max():.3g}"
+    assert_within(err, np.zeros_like(err), tol,
+                  "kb vs the liquid recurrence's run terms (2-norm per signal)")
 
 
 def pb_is_kb_lag_zero(ctx: LawContext) -> None:
@@ -343,8 +278,7 @@ def pb_is_kb_lag_zero(ctx: LawContext) -> None:
     assert np.array_equal(pb[0], kb[0]), "order 1 differs between pb and kb"
     # the same sum, in another order (kb's runs through the Vandermonde matmul): both bounds
     tol = KERNEL.bound(case, "pb")["K"][1:, :, 0] + KERNEL.bound(case, "kb")["K"][1:, :, 0]
-    r = ratio(abs_error(pb[1:, :, 0], kb[1:, :, 0]), tol)
-    assert np.all(r <= 1), f"pb's K_p(0) differs from kb's: err/tol {r.max():.3g}"
+    assert_within(pb[1:, :, 0], kb[1:, :, 0], tol, "pb's K_p(0) vs kb's")
     assert not np.any(pb[1:, :, 1:]), "pb's K_p is not zero after lag 0"
 
 
@@ -357,11 +291,12 @@ def binomial_is_runs_to_order_two(ctx: LawContext) -> None:
     y_r = _np(CONV.call(ctx.fn, runs, method, ctx.device)).real
     y_b = _np(CONV.call(ctx.fn, binomial, method, ctx.device)).real
     tol = CONV.bound(runs, method)["y"] + CONV.bound(binomial, method)["y"]
-    r = ratio(np.sqrt((abs_error(y_b, y_r) ** 2).sum(-1)), tol)
-    assert np.all(r <= 1), f"binomial vs runs at order ≤ 2: err/tol {r.max():.3g}"
+    err = np.sqrt((abs_error(y_b, y_r) ** 2).sum(-1))
+    assert_within(err, np.zeros_like(err), tol,
+                  "binomial vs runs at order ≤ 2 (2-norm per signal)")
 
 
-for _law in (
+LAWS = [
     Law("liquid_conv", "binomial_is_runs_to_order_two", "correlation='binomial' = 'runs' at "
         "order ≤ 2", binomial_is_runs_to_order_two, DTYPES),
     Law("liquid_conv", "order_one_is_s4d", "order 1: y = causal_conv(u, diag_kernel(bilinear))",
@@ -375,8 +310,7 @@ for _law in (
     Law("liquid_kernel", "pb_is_kb_lag_zero", "pb's K_p = kb's K_p at l = 0 "
         "(within both bounds), exactly 0 after",
         pb_is_kb_lag_zero, DTYPES),
-):
-    registry.register_law(_law)
+]
 
 
 # --- mutants ----------------------------------------------------------------------------------
@@ -466,7 +400,7 @@ def _conv_witness(fmt: str) -> Case:
                 {"L": 7, "order": 3, "conj_half": True})
 
 
-for _m in (
+MUTANTS = [
     Mutant("liquid_kernel", "code_sum_contraction", code_sum_contraction, "pb", ("c128", "fp32"),
            "the public code's dB ← dB ⊙ Σ dB (over the 2N conjugate-doubled states) in place of "
            "B̄^p", _kernel_witness),
@@ -479,8 +413,7 @@ for _m in (
            _conv_witness),
     Mutant("liquid_conv", "correlation_unshifted", correlation_unshifted, "kb", ("c128", "fp32"),
            "c_p = u_t^p: the lags of the correlation factors dropped", _conv_witness),
-):
-    registry.register_mutant(_m)
+]
 
 
 # --- bad input --------------------------------------------------------------------------------
@@ -506,7 +439,7 @@ def _c(f, **kw):
              args.pop("order"), **args)
 
 
-for _prim, _name, _arg, _err, _call in [
+BAD_INPUTS = [  # (primitive, name, the argument named, the error, the call)
     ("liquid_kernel", "order zero", "order", ValueError, lambda f: _k(f, order=0)),
     ("liquid_kernel", "order a float", "order", TypeError, lambda f: _k(f, order=2.0)),
     ("liquid_kernel", "unknown method", "method", ValueError, lambda f: _k(f, method="zoh")),
@@ -522,5 +455,66 @@ for _prim, _name, _arg, _err, _call in [
      lambda f: _c(f, u=torch.ones(1, 3, 8, dtype=torch.float64))),
     ("liquid_conv", "order zero", "order", ValueError, lambda f: _c(f, order=0)),
     ("liquid_conv", "unknown method", "method", ValueError, lambda f: _c(f, method="polyb")),
-]:
-    registry.register_bad_input(BadInput(_prim, _name, _arg, _err, _call))
+]
+
+
+# --- the primitives ---------------------------------------------------------------------------
+
+KERNEL = registry.register_spec(
+    Spec(
+        name="liquid_kernel",
+        family="kernels",
+        summary="Liquid-S4 kernels K_p = (2·)Re Σ_n C_n B̄_n^p Ā_n^l (kb) or its l = 0 tap (pb)",
+        signature="liquid_kernel(Lambda (H, N), B, C (H, N), log_dt (H,), L, order, method='pb', "
+                  "conj_half=True) -> K (order, H, L) real",
+        methods=impl.METHODS,
+        dtypes=DTYPES,
+        sizes=("H", "N", "L", "order"),
+        outputs=("K",),
+        strategy=lambda fmt, method: kernel_cases(fmt, method),
+        references=KERNEL_REFERENCES.references, reference_tier=KERNEL_REFERENCES.tier,
+        bound=Bound(
+            c={m: C_BOUND for m in impl.METHODS}, terms=_kernel_terms, outputs=("K",),
+            reasoning="elementwise; diag_kernel's bound with W_p = C·B̄^p and p + 2 more roundings",
+        ),
+        call=call_kernel,
+        bench_case=_bench_kernel,
+        bench_shape="H=256, N=64, L=4096, order 3, S4D-Lin",
+    ),
+    implementations=[Implementation("liquid_kernel", "torch", impl.liquid_kernel)],
+    laws=[law for law in LAWS if law.primitive == "liquid_kernel"],
+    mutants=[m for m in MUTANTS if m.primitive == "liquid_kernel"],
+    bad_inputs=[BadInput(*row) for row in BAD_INPUTS if row[0] == "liquid_kernel"],
+)
+
+CONV = registry.register_spec(
+    Spec(
+        name="liquid_conv",
+        family="convolution",
+        summary="Liquid-S4 output y = Σ_p K_p ∗ c_p, c_p[t] = u_t·u_(t−1)···u_(t−p+1) (runs) or "
+                "c_(p−1)[t]·c_(p−1)[t−1] (the code's binomial products)",
+        signature="liquid_conv(u (B, H, L), Lambda (H, N), B, C (H, N), log_dt (H,), order, "
+                  "method='pb', conj_half=True, correlation='runs'|'binomial') -> y (B, H, L)",
+        methods=impl.METHODS,
+        dtypes=DTYPES,
+        sizes=("B", "H", "N", "L", "order"),
+        outputs=("y",),
+        strategy=lambda fmt, method: conv_cases(fmt, method),
+        references={"mp": lambda case, m: {"y": ref_mp.liquid_conv(
+            *_cargs(case), m, case.params["conj_half"], case.params.get("correlation", "runs"))},
+                    "np": lambda case, m: {"y": conv_terms(case, m)[0]}},
+        reference_tier=_conv_tier,
+        bound=Bound(
+            c={m: C_BOUND for m in impl.METHODS}, terms=_conv_terms, outputs=("y",),
+            norms={"y": "row"},
+            reasoning="per signal, 2-norm; FFT's ‖K‖₁‖c‖₂ + ‖K‖₂‖c‖₁ plus the kernels' errors",
+        ),
+        call=call_conv,
+        bench_case=_bench_conv,
+        bench_shape="B=2, H=64, N=64, L=2048, order 3",
+    ),
+    implementations=[Implementation("liquid_conv", "torch", impl.liquid_conv)],
+    laws=[law for law in LAWS if law.primitive == "liquid_conv"],
+    mutants=[m for m in MUTANTS if m.primitive == "liquid_conv"],
+    bad_inputs=[BadInput(*row) for row in BAD_INPUTS if row[0] == "liquid_conv"],
+)
