@@ -64,7 +64,8 @@ def _fout_b(N: int, device) -> torch.Tensor:
     return B
 
 
-def _hippo64(measure: str, N: int, device):
+def hippo64(measure: str, N: int, device):
+    """(A (N, N), B (N,)) of `measure` in float64 on `device` (what `hippo` rounds once)."""
     n = torch.arange(N, dtype=torch.float64, device=device)
     row, col = n[:, None], n[None, :]
     # sqrt of the exact integer product: one rounding per entry (not √a·√b, two and a product)
@@ -90,7 +91,8 @@ def _hippo64(measure: str, N: int, device):
     return A, B
 
 
-def _correction64(measure: str, N: int, device) -> torch.Tensor:
+def correction64(measure: str, N: int, device) -> torch.Tensor:
+    """The rank correction P (r, N) of `measure` in float64 on `device`."""
     n = torch.arange(N, dtype=torch.float64, device=device)
     if measure == "legs":
         return torch.sqrt(n + 0.5)[None]
@@ -109,14 +111,14 @@ def hippo(measure: str, N: int, *, dtype: torch.dtype = torch.float64, device=No
     Built in float64 and rounded once to `dtype`. fout needs even N.
     """
     _check(measure, N, dtype, _REAL)
-    A, B = _hippo64(measure, N, device)
+    A, B = hippo64(measure, N, device)
     return A.to(dtype), B.to(dtype)
 
 
 def rank_correction(measure: str, N: int, *, dtype: torch.dtype = torch.float64, device=None):
     """P (r, N), r = 2 for legt and 1 otherwise, with A + Pᵀ P = c·I + skew."""
     _check(measure, N, dtype, _REAL)
-    return _correction64(measure, N, device).to(dtype)
+    return correction64(measure, N, device).to(dtype)
 
 
 def _null_tolerance(K: torch.Tensor) -> float:
@@ -176,8 +178,8 @@ def nplr(measure: str, N: int, *, dtype: torch.dtype = torch.complex128, device=
     # CUDA SVD (Jacobi) gives a polar factor orthonormal only to 14·u·N (N = 8) … 537·u·N
     # (N = 256), which failed the fp64 bound (VV 9×–67×, the reconstruction 4.7×). An
     # initialisation runs once (S4 also builds its NPLR form on the CPU).
-    A, B = _hippo64(measure, N, "cpu")
-    P = _correction64(measure, N, "cpu")
+    A, B = hippo64(measure, N, "cpu")
+    P = correction64(measure, N, "cpu")
     S = A + P.T @ P
     # The symmetric part of S is c·I exactly (a law of the measure); take the skew part so that
     # −iK is Hermitian to the last bit and eigh sees no rounding asymmetry.

@@ -8,6 +8,8 @@ check` and `ssmspec selftest` share.
   exception: a shape mismatch, a TypeError in the law itself) or `out of scope` (the
   implementation declared without what the law needs, `ssmspec.scope`). Only `failed` catches a
   mutant: a law that crashes for another reason says nothing about the bound.
+- `check_once(law, ctx)`: the same verdict for one scripted check (a test that hands the law
+  its draws).
 - `find_over_bound(spec, fn, method, fmt, ...)`: an input from the spec's own strategy on which
   `fn` exceeds the bound (err/bound > 1), or None.
 """
@@ -98,6 +100,16 @@ def verdict_of(exc: BaseException | None) -> LawVerdict:
     if all(isinstance(e, OutOfScope) for e in members):
         return LawVerdict(OUT_OF_SCOPE, str(members[0]).split(": ", 1)[-1], exc)
     return LawVerdict(CRASHED, reason, exc)
+
+
+def check_once(law: Law, ctx: LawContext) -> LawVerdict:
+    """`law` checked once on a context built by the caller (scripted draws, no hypothesis): its
+    verdict, as `run_law` classifies it."""
+    try:
+        law.check(ctx)
+    except Exception as exc:  # noqa: BLE001 - classified: failed, crashed or out of scope
+        return verdict_of(exc)
+    return LawVerdict(PASSED)
 
 
 def law_settings(examples: int | None = None, seed_: int | None = None, shrink: bool = False,

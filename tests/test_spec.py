@@ -119,3 +119,15 @@ def test_a_spec_takes_its_tiers_from_a_two_tier():
     assert spec.reference(_small_scan(), "sequential") == {"x": 0}
     with pytest.raises(TypeError, match="reference_tier"):
         dataclasses.replace(spec, references={"mp": t.mp}, reference_tier=None)
+
+
+def test_check_reports_a_crashing_law_as_crashed(monkeypatch):
+    from ssmspec import check
+
+    monkeypatch.setattr(registry, "laws", lambda primitive=None: [_law(_crashes), _law(_breaks)])
+    res = check.check("linear_scan", registry.implementation("linear_scan", "torch"),
+                      methods=("sequential",), dtypes=("fp64",), examples=2, shrink=False,
+                      diagnose=False)
+    crashed, broken = res.outcomes
+    assert crashed.crashed and crashed.error.startswith("crashed: RuntimeError")
+    assert not broken.crashed and "err/tol 12" in broken.error

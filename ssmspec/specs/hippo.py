@@ -1,48 +1,37 @@
-"""Specs of the HiPPO family (SPEC-NOTES §3, §4): `hippo`, `nplr`, `diag_init`.
-
-Conventions are stated in `ssmspec.reference.mp.hippo` (S4's sign convention and S4's
-`transition()`/`rank_correction()`/`nplr()`/`dplr()`; ssmspec keeps the Im Λ > 0 half). Sizes:
-N ∈ {1, 2, 3, 4, 8, 16, 64, 256} where the form allows (fout and every conjugate-half form need
-even N); the mpmath reference up to N = 64, the float64 one (certified against it in
-tests/test_reference_hippo.py) above.
-
-Outputs compared. `hippo`: A (N, N), B (N,). `nplr`'s V is defined only up to a phase per column
-(and a unitary mix inside a degenerate eigenspace), so its spec compares phase-invariant
-quantities of the full form V_full = [V, V̄], all complex in the run's format (the adapter computes
-them in complex128 from the implementation's outputs and rounds once): Lambda sorted by Im Λ; the
-reconstructions A = 2Re(VΛV*) − PᵀP with P = 2Re(V P̃), B = 2Re(V B̃) and P (their references are
-the exact HiPPO A, B, P); the per-state products PB = P̃·conj(B̃) and PP = P̃_a·conj(P̃_b); and
-VV = V_full* V_full (reference: I). `diag_init`: Λ, B, C and log Δ (real, returned in the complex
-format: exactly representable).
-
-Bounds, |ŷ − y| ≤ c·u·g·M + g·η:
-
-- hippo, elementwise, c = 4, g = 1, M = |y|: each entry is the one rounding of a square root of
-  an exact integer product (or of π·k, or exact), then at most one rounding to fp32.
-- nplr, c = 8, g = N (eigh's backward error ‖E‖₂ ≲ p(N)·u·‖K‖₂, and the length-N sums of the
-  reconstructions), M from `ssmspec.reference.np.hippo.nplr_magnitude`: Lambda M = ‖K‖₂ + |c|
-  (Weyl); A per matrix (Frobenius) M = ‖|K|‖_F + |c|√N + ‖|P|ᵀ|P|‖_F, the N·u·‖A‖ of the
-  statement; B, P M = ‖b‖₂ per vector; PB, PP M = ‖p‖‖q‖(1 + ‖K‖₂/gap_n), an eigenvector moving
-  by ‖E‖/gap_n (Davis–Kahan, gap_n the distance from μ_n to the rest of the spectrum, its own
-  pair member −μ_n included); VV per matrix M = 1 (orthonormality to u·N). Measured: ≤ 0.3 of
-  these in fp64 (N = 2 … 256), ≤ 0.1 in c64 where the final rounding dominates.
-- diag_init, elementwise, c = 8: Λ of s4d-legs as nplr's Lambda (g = N, M = ‖K‖₂ + ½); the
-  closed forms g = 1 with M the terms on absolute values; C M = |C|; log Δ
-  M = |log dt_min| + u(|log dt_max| + |log dt_min|).
+"""The HiPPO family: `hippo`, `nplr`, `diag_init` — spec, bound, references, implementations, laws,
+mutants and bad inputs. The conventions (S4's sign, the Im Λ > 0 half), the phase-invariant
+outputs `nplr` is compared through, the bounds' derivation and the laws: docs/hippo.md#hippo,
+docs/hippo.md#nplr, docs/hippo.md#diag_init.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
 from hypothesis import strategies as st
 
 from ssmspec import registry
-from ssmspec.dtypes import dtype
+from ssmspec.dtypes import dtype, real_of
+from ssmspec.errors import to_float
+from ssmspec.harness import to_numpy
 from ssmspec.impl import hippo as impl
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import hippo as ref_mp
 from ssmspec.reference.np import hippo as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Implementation,
+    Law,
+    LawContext,
+    Mutant,
+    Spec,
+    Terms,
+    TwoTier,
+)
 from ssmspec.strategies import size
 
 MEASURES = impl.MEASURES
@@ -52,14 +41,18 @@ EVEN_SIZES = tuple(n for n in SIZES if n % 2 == 0)
 MP_MAX = 64  # mpmath's eigh at N = 64 takes ~5 s (cached once per process)
 REAL = ("fp64", "fp32")
 COMPLEX = ("c128", "c64")
+QUAD_MAX = 16  # mp.quad with mp.legendre: ~N²/2 quadratures of ~10 ms, cached per N
 
 
 def sizes(measure: str) -> tuple[int, ...]:
     return EVEN_SIZES if measure == "fout" else SIZES
 
 
-def tier(case: Case) -> str:
-    return "mp" if case.params["N"] <= MP_MAX else "np"
+def _two_tier(reference_of) -> TwoTier:
+    """mpmath up to N = MP_MAX, float64 beyond; `reference_of(module)` is the reference in a
+    tier's module."""
+    return TwoTier(mp=reference_of(ref_mp), np=reference_of(ref_np), mp_max_work=MP_MAX,
+                   work=lambda case: case.params["N"])
 
 
 def _size_case(fmt: str, N: int) -> Case:
@@ -69,7 +62,7 @@ def _size_case(fmt: str, N: int) -> Case:
 # --- hippo ------------------------------------------------------------------------------------
 
 
-def _hippo_ref(mod):
+def _hippo_reference(mod):
     def reference(case: Case, method: str):
         A, B = mod.hippo(method, case.params["N"])
         return {"A": A, "B": B}
@@ -81,44 +74,18 @@ def _hippo_call(fn, case: Case, method: str, device: str):
     return fn(method, case.params["N"], dtype=dtype(case.dtype).torch, device=device)
 
 
-def _hippo_growth(case: Case, method: str):
+def _hippo_terms(case: Case, method: str, d) -> dict:
+    """g = 1, M = |y|: one rounding of √(integer) or π·k per entry, then the cast."""
     N = case.params["N"]
-    return {"A": np.ones((N, N)), "B": np.ones(N)}
-
-
-HIPPO = registry.register_spec(Spec(
-    name="hippo",
-    method_arg="measure",
-    family="hippo",
-    summary="HiPPO (A, B) of a measure, S4's sign convention (A stable)",
-    signature="hippo(measure, N, *, dtype, device) -> (A (N, N), B (N,)); "
-              "rank_correction(measure, N) -> P (r, N)",
-    methods=MEASURES,
-    dtypes=REAL,
-    sizes=("N",),
-    outputs=("A", "B"),
-    strategy=lambda fmt, method: size("N", st.sampled_from(sizes(method))).map(
-        lambda N: _size_case(fmt, N)),
-    references={"mp": _hippo_ref(ref_mp), "np": _hippo_ref(ref_np)},
-    reference_tier=tier,
-    bound=Bound(
-        c={m: 4.0 for m in MEASURES},
-        magnitude=lambda case, m: ref_np.hippo_magnitude(m, case.params["N"]),
-        growth=_hippo_growth,
-        reasoning="elementwise; one rounding of √(integer) or π·k per entry, then the cast",
-    ),
-    call=_hippo_call,
-    bench_case=lambda fmt: _size_case(fmt, 256),
-    bench_shape="N=256",
-))
+    m = ref_np.hippo_magnitude(method, N)
+    return {"A": Terms(np.ones((N, N)), m["A"]), "B": Terms(np.ones(N), m["B"])}
 
 
 # --- nplr -------------------------------------------------------------------------------------
 
-
 def nplr_invariants(lam, Pt, Bt, V, out_dtype: torch.dtype):
     """The nplr spec's outputs from an implementation's (Λ, P̃, B̃, V), in complex128 on their
-    device, rounded once to `out_dtype`; see the module docstring."""
+    device, rounded once to `out_dtype` (docs/hippo.md#nplr)."""
     c128 = torch.complex128
     lam, Pt, Bt, V = (x.to(c128) for x in (lam, Pt, Bt, V))
     order = torch.argsort(lam.imag, stable=True)
@@ -137,56 +104,19 @@ def _nplr_call(fn, case: Case, method: str, device: str):
     return nplr_invariants(*fn(method, case.params["N"], dtype=d, device=device), d)
 
 
-def _nplr_ref(tier_name):
-    def reference(case: Case, method: str):
-        N = case.params["N"]
-        if tier_name == "mp":
-            return ref_mp.exact_invariants(method, N)
-        return ref_np.exact_invariants(method, N)
-
-    return reference
+def _nplr_reference(mod):
+    return lambda case, method: mod.exact_invariants(method, case.params["N"])
 
 
-def _nplr_magnitude(case: Case, method: str):
-    m = ref_np.nplr_magnitude(method, case.params["N"])
-    m["VV"] = np.array(1.0)
-    return m
-
-
-def _nplr_growth(case: Case, method: str):
+def _nplr_terms(case: Case, method: str, d) -> dict:
+    """g = N (eigh's backward error, the length-N sums); M from the float64 tier, 1 for VV
+    (docs/hippo.md#nplr)."""
     N = case.params["N"]
-    return {k: np.array(float(N)) for k in NPLR_OUTPUTS}
+    m = {**ref_np.nplr_magnitude(method, N), "VV": np.array(1.0)}
+    return {k: Terms(np.array(float(N)), m[k]) for k in NPLR_OUTPUTS}
 
 
 NPLR_OUTPUTS = ("Lambda", "A", "B", "P", "PB", "PP", "VV")
-
-NPLR = registry.register_spec(Spec(
-    name="nplr",
-    method_arg="measure",
-    family="hippo",
-    summary="NPLR form A = VΛV* − PPᵀ in the conjugate half (Im Λ > 0), by eigh of −i·skew",
-    signature="nplr(measure, N, *, dtype, device) -> (Lambda (N/2,), P (r, N/2), B (N/2,), "
-              "V (N, N/2)); compared through phase-invariant outputs",
-    methods=MEASURES,
-    dtypes=COMPLEX,
-    sizes=("N",),
-    outputs=NPLR_OUTPUTS,
-    strategy=lambda fmt, method: size("N", st.sampled_from(EVEN_SIZES)).map(
-        lambda N: _size_case(fmt, N)),
-    references={"mp": _nplr_ref("mp"), "np": _nplr_ref("np")},
-    reference_tier=tier,
-    bound=Bound(
-        c={m: 8.0 for m in MEASURES},
-        magnitude=_nplr_magnitude,
-        growth=_nplr_growth,
-        norms={"A": "fro", "VV": "fro"},
-        reasoning="g = N (eigh backward error, length-N sums); eigenvector products amplified "
-                  "by ‖K‖/gap (Davis–Kahan)",
-    ),
-    call=_nplr_call,
-    bench_case=lambda fmt: _size_case(fmt, 256),
-    bench_shape="N=256",
-))
 
 
 # --- diag_init --------------------------------------------------------------------------------
@@ -206,6 +136,9 @@ def init_cases(draw, fmt: str, name: str) -> Case:
                           "seed": seed})
 
 
+INIT_OUTPUTS = ("Lambda", "B", "C", "log_dt")
+
+
 def _init_args(case: Case):
     p = case.params
     return p["N"], p["H"], p["dt_min"], p["dt_max"], p["seed"]
@@ -219,53 +152,21 @@ def _init_call(fn, case: Case, method: str, device: str):
     return lam, B, C, log_dt.to(d)
 
 
-def _init_ref(mod):
-    def reference(case: Case, method: str):
-        return mod.diag_init(method, *_init_args(case))
-
-    return reference
+def _init_reference(mod):
+    return lambda case, method: mod.diag_init(method, *_init_args(case))
 
 
-def _init_growth(case: Case, method: str):
+def _init_terms(case: Case, method: str, d) -> dict:
+    """s4d-legs' Λ as nplr's (g = N), the closed forms g = 1; M from the float64 tier
+    (docs/hippo.md#diag_init)."""
     N, H = case.params["N"], case.params["H"]
-    g = float(N) if method == "s4d-legs" else 1.0
-    return {"Lambda": np.full((H, N // 2), g), "B": np.ones((H, N // 2)),
-            "C": np.ones((H, N // 2)), "log_dt": np.ones(H)}
+    m = ref_np.diag_init_magnitude(method, *_init_args(case))
+    g = {"Lambda": np.full((H, N // 2), float(N) if method == "s4d-legs" else 1.0),
+         "B": np.ones((H, N // 2)), "C": np.ones((H, N // 2)), "log_dt": np.ones(H)}
+    return {k: Terms(g[k], m[k]) for k in g}
 
 
-DIAG_INIT = registry.register_spec(Spec(
-    name="diag_init",
-    method_arg="name",
-    family="hippo",
-    summary="S4D diagonal initialisations (Λ, B, C, log Δ), seeded",
-    signature="diag_init(name, N, H, dt_min, dt_max, seed, *, dtype, device) -> "
-              "(Lambda (H, N/2), B (H, N/2), C (H, N/2), log_dt (H,))",
-    methods=INITS,
-    dtypes=COMPLEX,
-    sizes=("N", "H"),
-    outputs=("Lambda", "B", "C", "log_dt"),
-    strategy=lambda fmt, method: init_cases(fmt, method),
-    references={"mp": _init_ref(ref_mp), "np": _init_ref(ref_np)},
-    reference_tier=tier,
-    bound=Bound(
-        c={m: 8.0 for m in INITS},
-        magnitude=lambda case, m: ref_np.diag_init_magnitude(m, *_init_args(case)),
-        growth=_init_growth,
-        reasoning="elementwise; s4d-legs as nplr's Λ (g = N), closed forms a few roundings",
-    ),
-    call=_init_call,
-    bench_case=lambda fmt: Case({}, fmt, {"N": 64, "H": 1024, "dt_min": 1e-3, "dt_max": 1e-1,
-                                          "seed": 0}),
-    bench_shape="H=1024, N=64",
-))
-
-
-registry.register_implementation(Implementation("hippo", "torch", impl.hippo))
-registry.register_implementation(Implementation("nplr", "torch", impl.nplr))
-registry.register_implementation(Implementation("diag_init", "torch", impl.diag_init))
-
-
-# --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
+# --- bad input (docs/bad-input.md) -----------------------------------------------------------
 
 _HIPPO_BAD = [
     ("N = 0", "N", ValueError, lambda f: f("legs", 0)),
@@ -294,6 +195,438 @@ _INIT_BAD = [
     ("seed not an int", "seed", TypeError, lambda f: f("random", 8, 2, 0.001, 0.1, 1.5)),
     ("real dtype", "dtype", TypeError, lambda f: f("s4d-lin", 8, dtype=torch.float32)),
 ]
-for _prim, _rows in (("hippo", _HIPPO_BAD), ("nplr", _NPLR_BAD), ("diag_init", _INIT_BAD)):
-    for _name, _arg, _err, _call in _rows:
-        registry.register_bad_input(BadInput(_prim, _name, _arg, _err, _call))
+
+
+def _bad_inputs(primitive: str, rows) -> list[BadInput]:
+    return [BadInput(primitive, name, arg, err, call) for name, arg, err, call in rows]
+
+
+# --- laws (docs/hippo.md) ----------------------------------------------------------------------
+
+
+def _u(fmt: str) -> float:
+    return real_of(fmt).u
+
+
+def _hippo(ctx_fn, measure: str, N: int, fmt: str, device: str):
+    A, B = ctx_fn(measure, N, dtype=dtype(fmt).torch, device=device)
+    return A, B
+
+
+def _moments(kind: str, N: int) -> np.ndarray:
+    if kind == "legs":
+        m = ref_mp.legs_moments_quad(N) if N <= QUAD_MAX else ref_mp.legs_moments_closed(N)
+    else:
+        m = ref_mp.legt_moments_quad(N) if N <= QUAD_MAX else ref_mp.legt_moments_closed(N)
+    return to_float(m)
+
+
+# --- hippo laws -------------------------------------------------------------------------------
+
+
+def spectrum(ctx: LawContext) -> None:
+    N = ctx.draw(st.sampled_from(SIZES))
+    n = np.arange(N)
+    for measure, diag in (("legs", -(n + 1.0)), ("lagt", np.full(N, -0.5))):
+        A = to_numpy(_hippo(ctx.fn, measure, N, ctx.dtype, ctx.device)[0])
+        assert np.all(np.triu(A, 1) == 0), f"{measure}: A is not lower triangular"
+        assert np.array_equal(np.diag(A), diag), f"{measure}: diag(A) = {np.diag(A)} ≠ {diag}"
+
+
+def normal_plus_low_rank(ctx: LawContext) -> None:
+    N = ctx.draw(st.sampled_from(SIZES))
+    u = _u(ctx.dtype)
+    for measure in impl.MEASURES:
+        if measure == "fout" and N % 2:
+            continue
+        A = to_numpy(_hippo(ctx.fn, measure, N, ctx.dtype, ctx.device)[0])
+        P = ref_np.rank_correction(measure, N)
+        S = A + P.T @ P
+        sym = (S + S.T) / 2 - ref_np.shift(measure) * np.eye(N)
+        tol = 4 * u * (np.abs(A) + np.abs(A.T) + 2 * np.abs(P).T @ np.abs(P))
+        assert_within(np.abs(sym), 0.0, tol, f"{measure} N={N}: symmetric part of A + PᵀP − cI")
+
+
+def legs_fixed_point(ctx: LawContext) -> None:
+    N = ctx.draw(st.sampled_from(SIZES))
+    A, B = (to_numpy(t) for t in _hippo(ctx.fn, "legs", N, ctx.dtype, ctx.device))
+    assert_within(np.abs(A[:, 0] + B), 0.0, 4 * _u(ctx.dtype) * np.abs(B), f"N={N}: A[:, 0] + B")
+
+
+def _triangular_solve_check(T, rhs, exact, fmt, device, what):
+    """Solve T x = rhs (lower triangular) in the run's format and compare with `exact` within
+    Higham's componentwise bound γ_N·|T⁻¹|(|T||x| + |rhs|) (Thm 8.5), γ_N ≈ N·u; T and rhs carry
+    the format's rounding too, a perturbation of the same form."""
+    d = dtype(fmt).torch
+    x = torch.linalg.solve_triangular(
+        torch.as_tensor(T, dtype=d, device=device), torch.as_tensor(rhs, dtype=d, device=device),
+        upper=False)
+    x = to_numpy(x)
+    n = T.shape[0]
+    Tinv = np.abs(np.linalg.inv(T))
+    tol = 4 * n * _u(fmt) * (Tinv @ (np.abs(T) @ np.abs(exact) + np.abs(rhs)))
+    assert_within(np.abs(x - exact), 0.0, tol, what)
+    return np.abs(x - exact)
+
+
+def legs_projection(ctx: LawContext) -> None:
+    N = ctx.draw(st.sampled_from((1, 2, 3, 4, 8, 16, 64)))
+    A, B = (to_numpy(t) for t in _hippo(ctx.fn, "legs", N, ctx.dtype, ctx.device))
+    coef = _moments("legs", N)
+    for d in range(N):
+        _triangular_solve_check(d * np.eye(N) - A, B[:, None], coef[:, d:d + 1], ctx.dtype,
+                                ctx.device, f"N={N}, f = s^{d}: (dI − A)c = B vs quadrature")
+
+
+def legt_projection(ctx: LawContext) -> None:
+    N = ctx.draw(st.sampled_from((1, 2, 3, 4, 8, 16, 64)))
+    A, B = (to_numpy(t) for t in _hippo(ctx.fn, "legt", N, ctx.dtype, ctx.device))
+    m = _moments("legt", N)
+    dm = np.zeros_like(m)
+    dm[:, 1:] = m[:, :-1] * np.arange(1, N)  # coefficients of p' = d·x^{d−1}
+    resid = A @ m + B[:, None] - dm
+    tol = 4 * N * _u(ctx.dtype) * (np.abs(A) @ np.abs(m) + np.abs(B)[:, None] + np.abs(dm))
+    assert_within(np.abs(resid), 0.0, tol, f"N={N}: A·m(d) + B − d·m(d−1)")
+
+
+def lagt_laplace(ctx: LawContext) -> None:
+    N = ctx.draw(st.sampled_from(SIZES))
+    a = ctx.draw(st.sampled_from((0.0, 0.5, 1.0, 3.0)))  # a ≥ 0: |γ_n| ≤ 2, no overflow
+    A, B = (to_numpy(t) for t in _hippo(ctx.fn, "lagt", N, ctx.dtype, ctx.device))
+    gamma = to_float(ref_mp.lagt_laplace(N, a))
+    _triangular_solve_check(a * np.eye(N) - A, B[:, None], gamma[:, None], ctx.dtype,
+                            ctx.device, f"N={N}, a={a}: (aI − A)γ = B")
+
+
+def fout_exact_inputs(ctx: LawContext) -> None:
+    N = ctx.draw(st.sampled_from(EVEN_SIZES))
+    t = ctx.draw(st.sampled_from((0.0, 0.3, 1.0, 2.5)))
+    A, B = (to_numpy(x) for x in _hippo(ctx.fn, "fout", N, ctx.dtype, ctx.device))
+    C, D, f = (to_float(x) for x in ref_mp.fout_coefficients(N, t))
+    resid = A @ C + np.outer(B, f) - D
+    tol = 4 * N * _u(ctx.dtype) * (np.abs(A) @ np.abs(C) + np.outer(np.abs(B), np.abs(f))
+                                   + np.abs(D))
+    assert_within(np.abs(resid), 0.0, tol, f"N={N}, t={t}: A c + B f(t) − c'")
+
+
+# --- nplr laws --------------------------------------------------------------------------------
+
+
+def _nplr64(ctx: LawContext, measure: str, N: int):
+    out = ctx.fn(measure, N, dtype=dtype(ctx.dtype).torch, device=ctx.device)
+    return [to_numpy(x) for x in out]
+
+
+def reconstruction(ctx: LawContext) -> None:
+    measure = ctx.draw(st.sampled_from(impl.MEASURES))
+    N = ctx.draw(st.sampled_from(EVEN_SIZES))
+    lam, _, _, V = _nplr64(ctx, measure, N)
+    A = to_numpy(ctx.impl_of("hippo")(measure, N, dtype=dtype(real_of(ctx.dtype).name).torch,
+                                      device=ctx.device)[0])
+    P = ref_np.rank_correction(measure, N)
+    rec = 2 * ((V * lam) @ V.conj().T).real - P.T @ P
+    M = ref_np.nplr_magnitude(measure, N)["A"]
+    err = np.linalg.norm(rec - A)
+    assert_within(err, 0.0, 8 * _u(ctx.dtype) * N * M, f"{measure} N={N}: ‖2Re(VΛV*) − PᵀP − A‖_F")
+
+
+def re_lambda(ctx: LawContext) -> None:
+    measure = ctx.draw(st.sampled_from(impl.MEASURES))
+    N = ctx.draw(st.sampled_from(EVEN_SIZES))
+    lam = _nplr64(ctx, measure, N)[0]
+    A, _ = ref_np.hippo(measure, N)
+    P = ref_np.rank_correction(measure, N)
+    c = ref_np.shift(measure)
+    # what reading c off S's diagonal may cost (S4 averages it); a generic eigensolver's drift of
+    # O(u‖K‖₂) is far larger at large N
+    tol = 4 * _u(ctx.dtype) * (abs(c) + np.mean(np.abs(np.diag(A)) + np.sum(P**2, axis=0)))
+    assert_within(np.abs(lam.real - c), 0.0, tol, f"{measure} N={N}: Re Λ − c")
+
+
+def unitary(ctx: LawContext) -> None:
+    measure = ctx.draw(st.sampled_from(impl.MEASURES))
+    N = ctx.draw(st.sampled_from(EVEN_SIZES))
+    V = _nplr64(ctx, measure, N)[3]
+    Vf = np.concatenate([V, V.conj()], axis=1)
+    err = np.linalg.norm(Vf.conj().T @ Vf - np.eye(N))
+    assert_within(err, 0.0, 8 * _u(ctx.dtype) * N, f"{measure} N={N}: ‖V_full* V_full − I‖_F")
+
+
+def half_by_sign(ctx: LawContext) -> None:
+    measure = ctx.draw(st.sampled_from(impl.MEASURES))
+    N = ctx.draw(st.sampled_from(EVEN_SIZES))
+    lam = _nplr64(ctx, measure, N)[0]
+    assert lam.shape == (N // 2,), f"{measure} N={N}: {lam.shape} states kept, not N/2"
+    mu = np.linalg.eigvalsh(-1j * ref_np.skew_part(measure, N))
+    want = np.sort(mu)[N // 2:]  # the ± spectrum's upper half: μ > 0 and half of any zeros
+    bound = NPLR.bound(Case({}, ctx.dtype, {"N": N}), measure)["Lambda"]
+    # the eigenvalue bound plus float64 eigvalsh's own error (the same bound at u = 2^-53)
+    tol = bound + NPLR.bound(Case({}, "c128", {"N": N}), measure)["Lambda"]
+    assert np.all(lam.imag >= -tol), f"{measure} N={N}: kept Im Λ < 0: {lam.imag.min()}"
+    assert_within(np.abs(np.sort(lam.imag) - want), 0.0, tol, f"{measure} N={N}: kept Im Λ")
+
+
+# --- diag_init laws ---------------------------------------------------------------------------
+
+
+def _init(ctx, case: Case, name: str):
+    return [to_numpy(x) for x in DIAG_INIT.call(ctx.fn, case, name, ctx.device)]
+
+
+def legs_equals_nplr(ctx: LawContext) -> None:
+    case = ctx.draw(init_cases(ctx.dtype, "s4d-legs"))
+    N = case.params["N"]
+    lam = _init(ctx, case, "s4d-legs")[0]
+    ref = to_numpy(ctx.impl_of("nplr")("legs", N, dtype=dtype(ctx.dtype).torch,
+                                       device=ctx.device)[0])
+    ref = ref[np.argsort(ref.imag)]
+    tol = NPLR.bound(Case({}, ctx.dtype, {"N": N}), "legs")["Lambda"]
+    for h in range(lam.shape[0]):
+        got = lam[h][np.argsort(lam[h].imag)]
+        assert_within(np.abs(got - ref), 0.0, tol, f"N={N} channel {h}: s4d-legs Λ vs nplr Λ")
+
+
+def dt_in_range(ctx: LawContext) -> None:
+    name = ctx.draw(st.sampled_from(impl.INITS))
+    case = ctx.draw(init_cases(ctx.dtype, name))
+    log_dt = _init(ctx, case, name)[3].real
+    lo, hi = case.params["dt_min"], case.params["dt_max"]
+    u = _u(ctx.dtype)
+    dt = np.exp(log_dt)
+    slack = 4 * u * (1 + np.abs(log_dt))  # relative: a rounding of log Δ by u|log Δ|
+    assert np.all(dt >= lo * (1 - slack)) and np.all(dt <= hi * (1 + slack)), (
+        f"{name}: Δ = {dt} outside [{lo}, {hi}]")
+
+
+def seeded(ctx: LawContext) -> None:
+    name = ctx.draw(st.sampled_from(impl.INITS))
+    case = ctx.draw(init_cases(ctx.dtype, name))
+    first = _init(ctx, case, name)
+    again = _init(ctx, case, name)
+    for a, b, k in zip(first, again, DIAG_INIT.outputs):
+        assert np.array_equal(a, b), f"{name}: {k} differs between two calls with one seed"
+    other = Case({}, case.dtype, {**case.params, "seed": case.params["seed"] + 1})
+    second = _init(ctx, other, name)
+    changed = ["C"] + (["log_dt"] if case.params["dt_min"] < case.params["dt_max"] else [])
+    changed += ["Lambda"] if name == "random" else []
+    for k in changed:
+        i = DIAG_INIT.outputs.index(k)
+        assert not np.array_equal(first[i], second[i]), f"{name}: {k} ignores the seed"
+    for k in ("B",) + (() if name == "random" else ("Lambda",)):
+        i = DIAG_INIT.outputs.index(k)
+        assert np.array_equal(first[i], second[i]), f"{name}: {k} depends on the seed"
+
+
+def structure(ctx: LawContext) -> None:
+    name = ctx.draw(st.sampled_from(impl.INITS))
+    case = ctx.draw(init_cases(ctx.dtype, name))
+    lam, B, C, log_dt = _init(ctx, case, name)
+    N, H = case.params["N"], case.params["H"]
+    assert lam.shape == B.shape == C.shape == (H, N // 2) and log_dt.shape == (H,)
+    assert all(np.all(np.isfinite(x)) for x in (lam, B, C, log_dt)), f"{name}: non-finite"
+    assert np.all(B == 1), f"{name}: B ≠ 1"
+    if name in ("s4d-legs", "s4d-lin", "s4d-inv"):
+        assert np.all(lam.real == -0.5), f"{name}: Re Λ ≠ −½"
+        assert np.all(lam.imag >= 0), f"{name}: Im Λ < 0"
+    elif name == "s4d-real":
+        want = -(np.arange(N // 2) + 1.0)
+        assert np.all(lam.imag == 0) and np.all(lam.real == want), f"{name}: Λ ≠ −(n+1)"
+    else:
+        assert np.all(lam.real < 0) and np.all(lam.imag > 0), f"{name}: Re Λ < 0 < Im Λ fails"
+
+
+# --- mutants ----------------------------------------------------------------------------------
+
+
+def sign_flipped(measure, N, *, dtype=torch.float64, device=None):
+    A, B = impl.hippo(measure, N, dtype=dtype, device=device)
+    return -A, B
+
+
+def sqrt_dropped(measure, N, *, dtype=torch.float64, device=None):
+    """S4's legs construction A = T M T⁻¹, B = diag(T) with T = diag(2n+1), not its square root
+    (the other measures as the built-in)."""
+    if measure != "legs":
+        return impl.hippo(measure, N, dtype=dtype, device=device)
+    n = torch.arange(N, dtype=torch.float64, device=device)
+    row, col = n[:, None], n[None, :]
+    A = torch.where(row > col, -(2 * row + 1) ** 2 / (2 * col + 1), 0.0) - torch.diag(n + 1)
+    return A.to(dtype), (2 * n + 1).to(dtype)
+
+
+def _project(lam, V, measure, N, out, device):
+    A, B = impl.hippo64(measure, N, device)
+    P = impl.correction64(measure, N, device)
+    Vh = V.conj().T
+    Pt = (Vh @ P.T.to(V.dtype)).T
+    Bt = Vh @ B.to(V.dtype)
+    return lam.to(out), Pt.to(out), Bt.to(out), V.to(out)
+
+
+def _skew64(measure, N, device):
+    A, _ = impl.hippo64(measure, N, device)
+    P = impl.correction64(measure, N, device)
+    S = A + P.T @ P
+    return S, (S - S.T) / 2
+
+
+def half_by_position(measure, N, *, dtype=torch.complex128, device=None):
+    _, K = _skew64(measure, N, device)
+    mu, W = torch.linalg.eigh(-1j * K.to(torch.complex128))
+    c = -0.5 if measure == "legs" else 0.0
+    lam = torch.complex(torch.full_like(mu[N // 2:], c), mu[N // 2:])
+    return _project(lam, W[:, N // 2:], measure, N, dtype, device)
+
+
+def eig_not_eigh(measure, N, *, dtype=torch.complex128, device=None):
+    S, _ = _skew64(measure, N, device)
+    w, W = torch.linalg.eig(S)
+    keep = torch.nonzero(w.imag > 0).flatten()
+    keep = keep[torch.argsort(w.imag[keep])]
+    return _project(w[keep], W[:, keep], measure, N, dtype, device)
+
+
+def inv_half_count(name, N, H=1, dt_min=1e-3, dt_max=1e-1, seed=0, *,
+                   dtype=torch.complex128, device=None):
+    lam, B, C, log_dt = impl.diag_init(name, N, H, dt_min, dt_max, seed, dtype=dtype,
+                                       device=device)
+    if name != "s4d-inv":
+        return lam, B, C, log_dt
+    M = N // 2
+    n = torch.arange(M, dtype=torch.float64, device=device)
+    im = (M / math.pi) * (M / (2 * n + 1) - 1)
+    return torch.complex(lam.real, im.to(lam.real.dtype).expand_as(lam.real)), B, C, log_dt
+
+
+def _size(N):
+    return lambda fmt: Case({}, fmt, {"N": N})
+
+# what the two specs of a measure share
+_BY_MEASURE = dict(method_arg="measure", family="hippo", methods=MEASURES, sizes=("N",),
+                   bench_case=lambda fmt: _size_case(fmt, 256), bench_shape="N=256")
+
+
+HIPPO = registry.register_spec(
+    Spec(
+        name="hippo",
+        **_BY_MEASURE,
+        summary="HiPPO (A, B) of a measure, S4's sign convention (A stable)",
+        signature="hippo(measure, N, *, dtype, device) -> (A (N, N), B (N,)); "
+                  "rank_correction(measure, N) -> P (r, N)",
+        dtypes=REAL,
+        outputs=("A", "B"),
+        strategy=lambda fmt, method: size("N", st.sampled_from(sizes(method))).map(
+            lambda N: _size_case(fmt, N)),
+        references=_two_tier(_hippo_reference),
+        bound=Bound(c={m: 4.0 for m in MEASURES}, terms=_hippo_terms, outputs=("A", "B"),
+                    reasoning="elementwise; one rounding of √(integer) or π·k per entry, then "
+                              "the cast"),
+        call=_hippo_call,
+    ),
+    implementations=[Implementation("hippo", "torch", impl.hippo)],
+    laws=[
+        Law("hippo", "spectrum", "legs eig(A) = {−1..−N}, lagt eig(A) = {−½} (triangular, exact)",
+            spectrum, REAL),
+        Law("hippo", "normal_plus_low_rank", "A + PᵀP = c·I + skew (c = −½ legs, 0 otherwise)",
+            normal_plus_low_rank, REAL),
+        Law("hippo", "legs_fixed_point", "legs: A[:, 0] + B = 0 (constant input is a fixed point)",
+            legs_fixed_point, REAL),
+        Law("hippo", "legs_projection", "legs: (dI − A)c = B gives the Legendre coefficients of "
+            "s^d (mpmath quadrature)", legs_projection, REAL),
+        Law("hippo", "legt_projection", "legt (θ = 2): A·m(x^d) + B = m(d·x^{d−1}) (Legendre "
+            "moments on the window)", legt_projection, REAL),
+        Law("hippo", "lagt_laplace", "lagt: (aI − A)γ(a) = B, γ_n = (a−½)^n/(a+½)^{n+1}",
+            lagt_laplace, REAL),
+        Law("hippo", "fout_exact_inputs", "fout: c' = Ac + Bf for f = s and cos/sin(πms), m < N/2",
+            fout_exact_inputs, REAL),
+    ],
+    mutants=[
+        Mutant("hippo", "sign_flipped", sign_flipped, "legs", REAL,
+               "A → −A: the HiPPO paper's c' = −Ac + Bf sign convention", _size(4)),
+        Mutant("hippo", "sqrt_dropped", sqrt_dropped, "legs", REAL,
+               "T = diag(2n+1) for √diag(2n+1): A[n,k] = −(2n+1)²/(2k+1), B = 2n+1 (same spectrum)",
+               _size(4)),
+    ],
+    bad_inputs=_bad_inputs("hippo", _HIPPO_BAD),
+)
+
+
+NPLR = registry.register_spec(
+    Spec(
+        name="nplr",
+        **_BY_MEASURE,
+        summary="NPLR form A = VΛV* − PPᵀ in the conjugate half (Im Λ > 0), by eigh of −i·skew",
+        signature="nplr(measure, N, *, dtype, device) -> (Lambda (N/2,), P (r, N/2), B (N/2,), "
+                  "V (N, N/2)); compared through phase-invariant outputs",
+        dtypes=COMPLEX,
+        outputs=NPLR_OUTPUTS,
+        strategy=lambda fmt, method: size("N", st.sampled_from(EVEN_SIZES)).map(
+            lambda N: _size_case(fmt, N)),
+        references=_two_tier(_nplr_reference),
+        bound=Bound(c={m: 8.0 for m in MEASURES}, terms=_nplr_terms, outputs=NPLR_OUTPUTS,
+                    norms={"A": "fro", "VV": "fro"},
+                    reasoning="g = N (eigh backward error, length-N sums); eigenvector products "
+                              "amplified by ‖K‖/gap (Davis–Kahan)"),
+        call=_nplr_call,
+    ),
+    implementations=[Implementation("nplr", "torch", impl.nplr)],
+    laws=[
+        Law("nplr", "reconstruction", "2Re(VΛV*) − PᵀP = A within 8·u·N·‖A‖",
+            reconstruction, COMPLEX),
+        Law("nplr", "re_lambda", "Re Λ = c (−½ legs, 0 otherwise)", re_lambda, COMPLEX),
+        Law("nplr", "unitary", "V_full = [V, V̄] unitary within 8·u·N", unitary, COMPLEX),
+        Law("nplr", "half_by_sign", "the kept half is the Im Λ ≥ 0 half of the spectrum",
+            half_by_sign, COMPLEX),
+    ],
+    mutants=[
+        Mutant("nplr", "half_by_position", half_by_position, "fout", COMPLEX,
+               "eigh's upper half by position: keeps one real eigenvector of FouT's zero pair",
+               _size(8)),
+        Mutant("nplr", "eig_not_eigh", eig_not_eigh, "legs", ("c128",),
+               "torch.linalg.eig on the non-Hermitian A + PᵀP: V_full unitary only to u‖K‖/gap",
+               _size(256)),
+    ],
+    bad_inputs=_bad_inputs("nplr", _NPLR_BAD),
+)
+
+
+DIAG_INIT = registry.register_spec(
+    Spec(
+        name="diag_init",
+        method_arg="name",
+        family="hippo",
+        summary="S4D diagonal initialisations (Λ, B, C, log Δ), seeded",
+        signature="diag_init(name, N, H, dt_min, dt_max, seed, *, dtype, device) -> "
+                  "(Lambda (H, N/2), B (H, N/2), C (H, N/2), log_dt (H,))",
+        methods=INITS,
+        dtypes=COMPLEX,
+        sizes=("N", "H"),
+        outputs=INIT_OUTPUTS,
+        strategy=lambda fmt, method: init_cases(fmt, method),
+        references=_two_tier(_init_reference),
+        bound=Bound(c={m: 8.0 for m in INITS}, terms=_init_terms, outputs=INIT_OUTPUTS,
+                    reasoning="elementwise; s4d-legs as nplr's Λ (g = N), closed forms a few "
+                              "roundings"),
+        call=_init_call,
+        bench_case=lambda fmt: Case({}, fmt, {"N": 64, "H": 1024, "dt_min": 1e-3,
+                                              "dt_max": 1e-1, "seed": 0}),
+        bench_shape="H=1024, N=64",
+    ),
+    implementations=[Implementation("diag_init", "torch", impl.diag_init)],
+    laws=[
+        Law("diag_init", "legs_equals_nplr", "s4d-legs Λ = nplr('legs', N) Λ", legs_equals_nplr,
+            COMPLEX),
+        Law("diag_init", "dt_in_range", "exp(log Δ) ∈ [dt_min, dt_max]", dt_in_range, COMPLEX),
+        Law("diag_init", "seeded", "same seed → same values; another seed → other C, log Δ",
+            seeded, COMPLEX),
+        Law("diag_init", "structure", "B = 1; Re Λ = −½ (legs, lin, inv); s4d-real Λ = −(n+1)",
+            structure, COMPLEX),
+    ],
+    mutants=[
+        Mutant("diag_init", "inv_half_count", inv_half_count, "s4d-inv", COMPLEX,
+               "S4D-Inv's (N/π)(N/(2n+1) − 1) with N/2 (the stored pairs) for N",
+               lambda fmt: Case({}, fmt, {"N": 8, "H": 2, "dt_min": 1e-3, "dt_max": 1e-1,
+                                          "seed": 0})),
+    ],
+    bad_inputs=_bad_inputs("diag_init", _INIT_BAD),
+)
