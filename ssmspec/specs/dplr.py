@@ -599,7 +599,7 @@ KERNEL = registry.register_spec(
         signature="dplr_kernel(Lambda (H, N), P (R, H, N), Q (R, H, N), B (H, N), C (H, N), "
                   "log_dt (H,), L, conj_half=True) -> K (H, L) real",
         strategy=lambda fmt, method: kernel_cases(fmt),
-        references=KERNEL_REFERENCES.references, reference_tier=KERNEL_REFERENCES.tier,
+        references=KERNEL_REFERENCES,
         bound=Bound(c={"bilinear": C_GATED}, terms=kernel_terms, outputs=("K",),
                     norms={"K": "row"},
                     reasoning="norm-wise per channel, gated (sharp) form: √G1·‖m1‖/√L (Cauchy "
@@ -652,7 +652,7 @@ STEP = registry.register_spec(
         signature="dplr_step(Lambda, P, Q, B, C, log_dt, state (batch, H, N), u (batch, H), "
                   "conj_half=True) -> (state' (batch, H, N), y (batch, H) real)",
         strategy=lambda fmt, method: step_cases(fmt),
-        references=STEP_REFERENCES.references, reference_tier=STEP_REFERENCES.tier,
+        references=STEP_REFERENCES,
         bound=Bound(c={"bilinear": C_BOUND}, terms=step_terms, outputs=("state", "y"),
                     reasoning="elementwise; the structured step on absolute values, growth "
                               "n_f + 2R + 8 (+ n_f for y)"),

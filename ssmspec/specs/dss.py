@@ -315,7 +315,7 @@ DSS = registry.register_spec(
         signature="dss_kernel(Lambda (H, N), W (H, N), log_dt (H,), L, method='exp'|'softmax', "
                   "log_dt_im=None | (H,)) -> K (H, L) real",
         strategy=lambda fmt, method: dss_cases(fmt, method),
-        references=REFERENCES.references, reference_tier=REFERENCES.tier,
+        references=REFERENCES,
         bound=Bound(
             c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("K",),
             reasoning="elementwise; G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|, "

@@ -160,7 +160,7 @@ EMA_LAYER = registry.register_spec(
         sizes=("batch", "D", "ndim", "L"),
         outputs=("y",),
         strategy=lambda fmt, method: ema_layer_cases(fmt, method),
-        references=REFERENCES.references, reference_tier=REFERENCES.tier,
+        references=REFERENCES,
         bound=Bound(
             c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("y",),
             norms={"y": "row"},

@@ -325,7 +325,7 @@ GSS = registry.register_spec(
                   "lambda_im, c_re, c_im (H, N), d, w3, b3, w4, b4), residual=True) "
                   "-> (batch, L, D)",
         strategy=lambda fmt, method: gss_cases(fmt, method),
-        references=REFERENCES.references, reference_tier=REFERENCES.tier,
+        references=REFERENCES,
         bound=Bound(
             c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("out",),
             reasoning="elementwise; running error: projections (n + 1)|A||W|, gelu 1.13·e + 3|a|, "

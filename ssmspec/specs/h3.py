@@ -168,7 +168,7 @@ SHIFT = registry.register_spec(
         sizes=("H", "N", "L"),
         outputs=("K",),
         strategy=lambda fmt, method: shift_cases(fmt, method),
-        references=SHIFT_REFERENCES.references, reference_tier=SHIFT_REFERENCES.tier,
+        references=SHIFT_REFERENCES,
         bound=Bound(
             c={"direct": 1.0}, terms=shift_terms, outputs=("K",),
             reasoning="elementwise; M = Σ_m |B_m||C_(m+l)|, G = N − l + 1",
@@ -512,7 +512,7 @@ LAYER = registry.register_spec(
         sizes=("batch", "H", "L", "N_s", "N"),
         outputs=("y",),
         strategy=lambda fmt, method: layer_cases(fmt, method),
-        references=LAYER_REFERENCES.references, reference_tier=LAYER_REFERENCES.tier,
+        references=LAYER_REFERENCES,
         bound=Bound(
             c={m: C_LAYER for m in impl.LAYER_METHODS}, terms=layer_terms, outputs=("y",),
             reasoning="elementwise; the parts' bounds carried through the composition: shift "

@@ -224,7 +224,7 @@ MULTIHEAD = registry.register_spec(
                   "(H·d,), Lambda, B, C (H, N), log_dt (H,), D (H,), head_dim, method='bilinear') "
                   "-> (batch, H·d, L)",
         strategy=lambda fmt, method: multihead_cases(fmt, method),
-        references=REFERENCES.references, reference_tier=REFERENCES.tier,
+        references=REFERENCES,
         bound=Bound(
             c={m: C_LAYER for m in impl.LAYER_METHODS}, terms=terms, outputs=("y",),
             reasoning="elementwise; h3_layer's bound of each pair (i, j) summed over i, plus d − 1 "

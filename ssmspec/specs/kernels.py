@@ -604,7 +604,7 @@ DIAG = registry.register_spec(
         signature="diag_kernel(Lambda (H, N), B (H, N), C (H, N), log_dt (H,), L, method, "
                   "conj_half=True) -> K (H, L) real",
         strategy=lambda fmt, method: diag_cases(fmt, method),
-        references=DIAG_REFERENCES.references, reference_tier=DIAG_REFERENCES.tier,
+        references=DIAG_REFERENCES,
         bound=Bound(c={m: C_BOUND for m in METHODS}, terms=diag_terms, outputs=("K",),
                     reasoning="elementwise; G·M = f·Σ_n (N + 1 + l·|log Ā_n|)·|C_n B̄_n|·"
                               "|Ā_n|^l"),
@@ -667,7 +667,7 @@ EMA = registry.register_spec(
         signature="ema_kernel(delta (D, ndim, 1), alpha (D, ndim, 1), beta (D, ndim, 1), "
                   "gamma (D, ndim), L) -> K (D, L)",
         strategy=lambda fmt, method: ema_cases(fmt, method),
-        references=EMA_REFERENCES.references, reference_tier=EMA_REFERENCES.tier,
+        references=EMA_REFERENCES,
         bound=Bound(c={"mega": C_BOUND}, terms=ema_terms, outputs=("K",),
                     reasoning="elementwise; G·M = Σ_n (ndim + 1 + (1 + κ_n)·l·|log q_n|)·"
                               "|γ_n √(1/ndim) p_n β_n| q_n^l"),

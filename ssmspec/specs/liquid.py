@@ -472,7 +472,7 @@ KERNEL = registry.register_spec(
         sizes=("H", "N", "L", "order"),
         outputs=("K",),
         strategy=lambda fmt, method: kernel_cases(fmt, method),
-        references=KERNEL_REFERENCES.references, reference_tier=KERNEL_REFERENCES.tier,
+        references=KERNEL_REFERENCES,
         bound=Bound(
             c={m: C_BOUND for m in impl.METHODS}, terms=_kernel_terms, outputs=("K",),
             reasoning="elementwise; diag_kernel's bound with W_p = C·B̄^p and p + 2 more roundings",

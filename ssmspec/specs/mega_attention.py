@@ -358,7 +358,7 @@ ATTENTION = registry.register_spec(
         realistic_work=2**13,
         outputs=("out",),
         strategy=lambda fmt, method: attention_cases(fmt, method),
-        references=REFERENCES.references, reference_tier=REFERENCES.tier,
+        references=REFERENCES,
         bound=Bound(
             c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("out",),
             reasoning="elementwise; G·M = Σ_j |v_je|(β_ij + (n + 2)A_ij), β the weight's error "

@@ -348,7 +348,7 @@ BLOCK = registry.register_spec(
         realistic_work=2**14,
         outputs=("y",),
         strategy=lambda fmt, method: block_cases(fmt, method),
-        references=REFERENCES.references, reference_tier=REFERENCES.tier,
+        references=REFERENCES,
         bound=Bound(
             c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("y",),
             reasoning="elementwise; running error through the composition: the EMA layer's and the "

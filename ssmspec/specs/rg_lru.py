@@ -322,7 +322,7 @@ RG_LRU = registry.register_spec(
                   "width), a_param (width,), reset=None (batch, L) bool, h0=None (batch, width), "
                   "method) -> (y (batch, L, width), final_state (batch, width))",
         strategy=lambda fmt, method: rg_lru_cases(fmt, method),
-        references=REFERENCES.references, reference_tier=REFERENCES.tier,
+        references=REFERENCES,
         bound=Bound(c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("y", "state"),
                     reasoning="elementwise; M = scan of (a, |m·i·x|, |h0|); G = the scan's "
                               "growth + 8 + 6·(Σ|log a| over each term's product, weighted)/M"),

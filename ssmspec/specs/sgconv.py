@@ -301,7 +301,7 @@ SGCONV = registry.register_spec(
         signature="sgconv_kernel(weights (S, H, d), L, decay (H,), init_scale=0, "
                   "method='linear'|'nearest', normalize=True) -> K (H, L)",
         strategy=lambda fmt, method: sgconv_cases(fmt, method),
-        references=REFERENCES.references, reference_tier=REFERENCES.tier,
+        references=REFERENCES,
         bound=Bound(
             c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("K",),
             reasoning="elementwise; M = (|k|_l + |k_l|·‖|k|‖/‖k‖)/‖k‖, G = 6 + ⌈log₂ n⌉",
