@@ -3,30 +3,47 @@ K = ema_kernel(δ, α, β, γ, L), causal or bidirectional in Mega's or S4's con
 `causal`, `mega`, `s4`).
 
 The formulas, the two bidirectional conventions, the norm-wise bound, the strategies and the
-sources are in docs/recurrent.md#ema. Its laws and mutants are declared with the other
-recurrent-view laws (ssmspec/specs/recurrent_laws.py).
+sources are in docs/recurrent.md#ema. Declared with its law and mutants in one
+`register_spec` call; the EMA conv helpers here also serve ema_step's law in recurrent_laws.py.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from hypothesis import strategies as st
 
 from ssmspec import registry
 from ssmspec.dtypes import REAL_DTYPES
+from ssmspec.errors import higham_bound, norm_error
+from ssmspec.harness import to_numpy
 from ssmspec.impl import ema as impl
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import recurrent as ref_mp
 from ssmspec.reference.np import recurrent as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec, Terms, TwoTier
+from ssmspec.reference.np.kernels import ema_kernel_with_bound
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Implementation,
+    Law,
+    LawContext,
+    Mutant,
+    Spec,
+    Terms,
+    TwoTier,
+)
 from ssmspec.specs.kernels import ema_param
 from ssmspec.strategies import arrays as arrays_of
-from ssmspec.strategies import real_normals, representable, sequence_lengths, size
+from ssmspec.strategies import boundary_lengths, real_normals, representable, sequence_lengths, size
 
 METHODS = ("causal", "mega", "s4")
 C_BOUND = 4.0
 MP_MAX = 1024
 PARAMS = ("delta", "alpha", "beta", "gamma")
+MEDIUM = st.sampled_from([n for n in boundary_lengths(257) if n >= 2])
 
 
 def bidirectional_of(method: str) -> str | None:
@@ -144,6 +161,86 @@ _BAD = [
 ]
 
 
+# --- laws and mutants -------------------------------------------------------------------------
+
+
+def _rows(err_or_bound):
+    return norm_error(np.asarray(err_or_bound, float), "row")
+
+
+
+
+def kernel_rows(ctx: LawContext, case: Case, rows: slice, L: int):
+    """ema_kernel of the implementation family, in float64 on the case's (exact) values."""
+    ps = [torch.as_tensor(case.arrays[k][rows], dtype=torch.float64) for k in PARAMS]
+    return ctx.impl_of("ema_kernel")(*ps, L)
+
+
+def conv_fp64(ctx: LawContext, x: np.ndarray, K: torch.Tensor) -> np.ndarray:
+    return to_numpy(ctx.impl_of("causal_conv")(torch.as_tensor(x, dtype=torch.float64), K))
+
+
+def fp64_conv_tol(x, params, rows, L, shift=False, reverse=False):
+    """The float64 bound (units of u₆₄ · c = 4) of one written-out kernel + FFT conv, per row."""
+    _, MK, GK = ema_kernel_with_bound(*(p[rows] for p in params), L)
+    if shift:
+        MK = np.concatenate([np.zeros_like(MK[:, :1]), MK[:, :-1]], axis=1)
+        GK = np.concatenate([np.ones_like(GK[:, :1]), GK[:, :-1]], axis=1)
+    _, gm, _ = ref_np.conv_terms(np.abs(x), MK, GK, reverse)
+    return higham_bound(4.0, "fp64", 1.0, gm)
+
+
+def written_out(ctx: LawContext) -> None:
+    fmt = ctx.dtype
+    method = ctx.draw(st.sampled_from(("causal", "mega", "s4")))
+    case = ctx.draw(ema_layer_cases(fmt, method, length=MEDIUM))
+    a = case.arrays
+    x, D, L = a["x"], a["x"].shape[1], a["x"].shape[2]
+    params = [a[k] for k in PARAMS]
+    conv = conv_fp64(ctx, x, kernel_rows(ctx, case, slice(0, D), L))
+    tol64 = fp64_conv_tol(x, params, slice(0, D), L)
+    if method != "causal":
+        kb = kernel_rows(ctx, case, slice(D, 2 * D), L)
+        if method == "s4":  # k_b one lag later, k_b[L−1] dropped: S4's sum as Mega's
+            kb = F.pad(kb, (1, 0))[:, :L]
+        conv = conv + conv_fp64(ctx, x[..., ::-1].copy(), kb)[..., ::-1]
+        tol64 = tol64 + fp64_conv_tol(x, params, slice(D, 2 * D), L, method == "s4", True)
+    z = conv + a["omega"][None, :, None] * x
+    want = z / (1 + np.exp(-z))
+    got = to_numpy(EMA_LAYER.call(ctx.fn, case, method, ctx.device))
+    tol = EMA_LAYER.bound(case, method)["y"] + 1.1 * tol64 + _rows(
+        higham_bound(4.0, "fp64", 1.0, np.abs(z)))
+    err = _rows(np.abs(got - want))
+    assert_within(err, np.zeros_like(err), tol, f"{method}: ema vs its written-out sum")
+
+
+def s4_as_mega(x, params, omega, bidirectional=None):
+    return impl.ema(x, params, omega, "s4" if bidirectional == "mega" else bidirectional)
+
+
+def silu_before_residual(x, params, omega, bidirectional=None):
+    zero = torch.zeros_like(omega)
+    pre = impl.ema(x, params, zero, bidirectional)  # silu(conv)
+    return (pre + omega[:, None] * x).to(x.dtype)
+
+
+def _ema_witness(fmt: str, bidirectional: bool = True) -> Case:
+    """One channel. Bidirectional: δ = α = 40 (q ≈ 0, so each kernel is ≈ β·γ at lag 0 only),
+    ω = 0 and x = (1, −1, 1): Mega's sum gives z = 2x, S4's z_t = x_t + x_{t+1} = (0, 0, 1).
+    Causal: β = 0 (conv = 0), ω = −3, x = (1, 2, 3): silu(ω x) ≈ 0 where silu(0) + ω x = ω x."""
+    if bidirectional:
+        arrays = {"delta": np.full((2, 1, 1), 40.0), "alpha": np.full((2, 1, 1), 40.0),
+                  "beta": np.ones((2, 1, 1)), "gamma": np.ones((2, 1)),
+                  "x": np.array([[[1.0, -1.0, 1.0]]]), "omega": np.zeros(1)}
+    else:
+        arrays = {"delta": np.zeros((1, 1, 1)), "alpha": np.zeros((1, 1, 1)),
+                  "beta": np.zeros((1, 1, 1)), "gamma": np.ones((1, 1)),
+                  "x": np.arange(1.0, 4.0)[None, None], "omega": np.array([-3.0])}
+    return Case({k: representable(x, fmt) for k, x in arrays.items()}, fmt,
+                {"L": arrays["x"].shape[-1]})
+
+
+
 # --- the primitive ----------------------------------------------------------------------------
 
 EMA_LAYER = registry.register_spec(
@@ -172,5 +269,14 @@ EMA_LAYER = registry.register_spec(
         bench_shape="batch=4, D=256, ndim=16, L=8192, Mega init, causal",
     ),
     implementations=[Implementation("ema", "torch", impl.ema)],
+    laws=[Law("ema", "written_out", "ema = silu(written-out conv + ω x); s4 = mega with k_b one "
+              "lag later", written_out, REAL_DTYPES)],
+    mutants=[
+        Mutant("ema", "s4_as_mega", s4_as_mega, "mega", REAL_DTYPES,
+               "S4-convention bidirectional passed off as Mega's", _ema_witness),
+        Mutant("ema", "silu_before_residual", silu_before_residual, "causal", REAL_DTYPES,
+               "silu(conv) + ω x instead of silu(conv + ω x)",
+               lambda fmt: _ema_witness(fmt, bidirectional=False)),
+    ],
     bad_inputs=[BadInput("ema", *row) for row in _BAD],
 )

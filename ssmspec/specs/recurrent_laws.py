@@ -11,10 +11,6 @@ is allowed its running-error bound, `ssmspec.reference.np.recurrent.*_sequential
 - diag_ssm/linearity: y and the final state are linear in (u, h0).
 - ema_step/steps_equal_conv: ema_step iterated from 0 equals causal_conv(x, ema_kernel) (the
   conv = recurrence law of SPEC-NOTES §5; the conv part of ema).
-- ema/written_out: ema equals silu(written-out conv + ω x) with kernels from ema_kernel: causal
-  causal_conv(x, k_f); 'mega' causal_conv(x, k_f) + flip(causal_conv(flip(x), k_b)); 's4' the
-  same with k_b one lag later, [0, k_b[0], …, k_b[L−2]] — S4's sum is Mega's with the backward
-  kernel shifted by one lag and k_b[L−1] dropped (it would act at lag −L, outside the signal).
 
 Mutants:
 - diag_ssm/free_response_off_by_one: the initial state's response with Ā^t instead of Ā^{t+1}.
@@ -22,8 +18,6 @@ Mutants:
 - diag_step/output_from_old_state: y = f·Re(C·h) before the update.
 - ema_step/input_without_p: h' = q·h + β·x, the input weight p = σ(δ) dropped (Mega's code
   multiplies β by p before the recurrence; the kernel is p·β·q^l).
-- ema/s4_as_mega: S4-convention bidirectional passed off as Mega's (issue 5).
-- ema/silu_before_residual: silu(conv) + ω x instead of silu(conv + ω x).
 """
 
 from __future__ import annotations
@@ -32,7 +26,6 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from hypothesis import strategies as st
 
 from ssmspec import registry
@@ -40,13 +33,12 @@ from ssmspec.dtypes import dtype
 from ssmspec.errors import abs_error, higham_bound, norm_error, ratio
 from ssmspec.harness import to_numpy
 from ssmspec.impl import _validate as v
-from ssmspec.impl import ema as impl_ema
 from ssmspec.impl import recurrent as impl
 from ssmspec.impl.kernels import vandermonde
 from ssmspec.reference.np import recurrent as ref_np
-from ssmspec.reference.np.kernels import diag_kernel_with_bound, ema_kernel_with_bound
+from ssmspec.reference.np.kernels import diag_kernel_with_bound
 from ssmspec.spec import Case, Law, LawContext, Mutant
-from ssmspec.specs.ema_layer import EMA_LAYER, ema_layer_cases
+from ssmspec.specs.ema_layer import PARAMS, conv_fp64, ema_layer_cases, fp64_conv_tol, kernel_rows
 from ssmspec.specs.kernels import diag_cases
 from ssmspec.specs.recurrent import (
     DIAG_DTYPES,
@@ -213,29 +205,6 @@ def linearity(ctx: LawContext) -> None:
 
 # --- EMA laws ---------------------------------------------------------------------------------
 
-PARAMS = ("delta", "alpha", "beta", "gamma")
-
-
-def _kernel_rows(ctx: LawContext, case: Case, rows: slice, L: int):
-    """ema_kernel of the implementation family, in float64 on the case's (exact) values."""
-    ps = [torch.as_tensor(case.arrays[k][rows], dtype=torch.float64) for k in PARAMS]
-    return ctx.impl_of("ema_kernel")(*ps, L)
-
-
-def _conv_fp64(ctx: LawContext, x: np.ndarray, K: torch.Tensor) -> np.ndarray:
-    return to_numpy(ctx.impl_of("causal_conv")(torch.as_tensor(x, dtype=torch.float64), K))
-
-
-def _fp64_conv_tol(x, params, rows, L, shift=False, reverse=False):
-    """The float64 bound (units of u₆₄ · c = 4) of one written-out kernel + FFT conv, per row."""
-    _, MK, GK = ema_kernel_with_bound(*(p[rows] for p in params), L)
-    if shift:
-        MK = np.concatenate([np.zeros_like(MK[:, :1]), MK[:, :-1]], axis=1)
-        GK = np.concatenate([np.ones_like(GK[:, :1]), GK[:, :-1]], axis=1)
-    _, gm, _ = ref_np.conv_terms(np.abs(x), MK, GK, reverse)
-    return higham_bound(4.0, "fp64", 1.0, gm)
-
-
 def steps_equal_conv(ctx: LawContext) -> None:
     fmt = ctx.dtype
     case = ctx.draw(ema_layer_cases(fmt, "causal", length=SHORT))
@@ -251,36 +220,13 @@ def steps_equal_conv(ctx: LawContext) -> None:
         h, y = ctx.fn(*ps, h, xt[..., t].contiguous())
         ys.append(to_numpy(y))
     y_steps = np.stack(ys, axis=-1)
-    K = _kernel_rows(ctx, case, slice(None), L)
-    conv = _conv_fp64(ctx, x, K)
+    K = kernel_rows(ctx, case, slice(None), L)
+    conv = conv_fp64(ctx, x, K)
     params = [a[k] for k in PARAMS]
     seq = higham_bound(2.0, fmt, 1.0, ref_np.ema_sequential_error(x, *params))
-    tol = _rows(seq) + _fp64_conv_tol(x, params, slice(None), L)
+    tol = _rows(seq) + fp64_conv_tol(x, params, slice(None), L)
     _check(_rows(np.abs(y_steps - conv)), 0, tol,
            "ema_step iterated vs causal_conv(x, ema_kernel) (2-norm per signal)")
-
-
-def written_out(ctx: LawContext) -> None:
-    fmt = ctx.dtype
-    method = ctx.draw(st.sampled_from(("causal", "mega", "s4")))
-    case = ctx.draw(ema_layer_cases(fmt, method, length=MEDIUM))
-    a = case.arrays
-    x, D, L = a["x"], a["x"].shape[1], a["x"].shape[2]
-    params = [a[k] for k in PARAMS]
-    conv = _conv_fp64(ctx, x, _kernel_rows(ctx, case, slice(0, D), L))
-    tol64 = _fp64_conv_tol(x, params, slice(0, D), L)
-    if method != "causal":
-        kb = _kernel_rows(ctx, case, slice(D, 2 * D), L)
-        if method == "s4":  # k_b one lag later, k_b[L−1] dropped: S4's sum as Mega's
-            kb = F.pad(kb, (1, 0))[:, :L]
-        conv = conv + _conv_fp64(ctx, x[..., ::-1].copy(), kb)[..., ::-1]
-        tol64 = tol64 + _fp64_conv_tol(x, params, slice(D, 2 * D), L, method == "s4", True)
-    z = conv + a["omega"][None, :, None] * x
-    want = z / (1 + np.exp(-z))
-    got = to_numpy(EMA_LAYER.call(ctx.fn, case, method, ctx.device))
-    tol = EMA_LAYER.bound(case, method)["y"] + 1.1 * tol64 + _rows(
-        higham_bound(4.0, "fp64", 1.0, np.abs(z)))
-    _check(_rows(np.abs(got - want)), 0, tol, f"{method}: ema vs its written-out sum")
 
 
 for _law in (
@@ -294,8 +240,6 @@ for _law in (
         ("c128", "fp64", "c64", "fp32")),
     Law("ema_step", "steps_equal_conv", "ema_step iterated = causal_conv(x, ema_kernel)",
         steps_equal_conv, EMA_DTYPES),
-    Law("ema", "written_out", "ema = silu(written-out conv + ω x); s4 = mega with k_b one lag "
-        "later", written_out, EMA_DTYPES),
 ):
     registry.register_law(_law)
 
@@ -341,16 +285,6 @@ def output_from_old_state(Lambda, B, C, log_dt, state, u, method="zoh", conj_hal
     return h, (2 * y if conj_half else y)
 
 
-def s4_as_mega(x, params, omega, bidirectional=None):
-    return impl_ema.ema(x, params, omega, "s4" if bidirectional == "mega" else bidirectional)
-
-
-def silu_before_residual(x, params, omega, bidirectional=None):
-    zero = torch.zeros_like(omega)
-    pre = impl_ema.ema(x, params, zero, bidirectional)  # silu(conv)
-    return (pre + omega[:, None] * x).to(x.dtype)
-
-
 def input_without_p(delta, alpha, beta, gamma, state, x):
     """The step is linear in (state, β·x): its input part with p = σ(δ) = 1 (δ = 1e4, state 0)
     plus its state part (β = 0) is q·h + β·x."""
@@ -386,22 +320,6 @@ def _ema_step_witness(fmt: str) -> Case:
     return Case({k: representable(x, fmt) for k, x in arrays.items()}, fmt, {})
 
 
-def _ema_witness(fmt: str, bidirectional: bool = True) -> Case:
-    """One channel. Bidirectional: δ = α = 40 (q ≈ 0, so each kernel is ≈ β·γ at lag 0 only),
-    ω = 0 and x = (1, −1, 1): Mega's sum gives z = 2x, S4's z_t = x_t + x_{t+1} = (0, 0, 1).
-    Causal: β = 0 (conv = 0), ω = −3, x = (1, 2, 3): silu(ω x) ≈ 0 where silu(0) + ω x = ω x."""
-    if bidirectional:
-        arrays = {"delta": np.full((2, 1, 1), 40.0), "alpha": np.full((2, 1, 1), 40.0),
-                  "beta": np.ones((2, 1, 1)), "gamma": np.ones((2, 1)),
-                  "x": np.array([[[1.0, -1.0, 1.0]]]), "omega": np.zeros(1)}
-    else:
-        arrays = {"delta": np.zeros((1, 1, 1)), "alpha": np.zeros((1, 1, 1)),
-                  "beta": np.zeros((1, 1, 1)), "gamma": np.ones((1, 1)),
-                  "x": np.arange(1.0, 4.0)[None, None], "omega": np.array([-3.0])}
-    return Case({k: representable(x, fmt) for k, x in arrays.items()}, fmt,
-                {"L": arrays["x"].shape[-1]})
-
-
 for _m in (
     Mutant("diag_ssm", "free_response_off_by_one", free_response_off_by_one, "zoh", DIAG_DTYPES,
            "initial state's response with Ā^t instead of Ā^{t+1}", _ssm_witness),
@@ -411,10 +329,5 @@ for _m in (
            "y = f·Re(C·h) from the state before the update", _step_witness),
     Mutant("ema_step", "input_without_p", input_without_p, "mega", EMA_DTYPES,
            "h' = q·h + β·x: the input weight p = σ(δ) dropped", _ema_step_witness),
-    Mutant("ema", "s4_as_mega", s4_as_mega, "mega", EMA_DTYPES,
-           "S4-convention bidirectional passed off as Mega's", _ema_witness),
-    Mutant("ema", "silu_before_residual", silu_before_residual, "causal", EMA_DTYPES,
-           "silu(conv) + ω x instead of silu(conv + ω x)",
-           lambda fmt: _ema_witness(fmt, bidirectional=False)),
 ):
     registry.register_mutant(_m)
