@@ -459,3 +459,8 @@ class BadInput:
     argument: str
     error: type[Exception]
     call: Callable[[Callable], Any]
+
+    @classmethod
+    def table(cls, primitive: str, rows) -> list[BadInput]:
+        """The bad inputs of `primitive` from rows (name, argument, error, call)."""
+        return [cls(primitive, name, arg, err, call) for name, arg, err, call in rows]

@@ -284,10 +284,6 @@ def _x(*shape, dt=torch.float64):
     return torch.ones(shape, dtype=dt)
 
 
-def _bad_inputs(primitive: str, rows) -> list[BadInput]:
-    return [BadInput(primitive, name, arg, err, call) for name, arg, err, call in rows]
-
-
 _CAUSAL_BAD = [
     ("u of integer dtype", "u", TypeError,
      lambda f: f(torch.ones(1, 2, 4, dtype=torch.int64), torch.ones(2, 4, dtype=torch.int64))),
@@ -354,7 +350,7 @@ CAUSAL = registry.register_spec(
         Mutant("causal_conv", "correlation", correlation, "direct", REAL_DTYPES,
                "conv1d without flipping K: a cross-correlation", _ramp_kernel_witness),
     ],
-    bad_inputs=_bad_inputs("causal_conv", _CAUSAL_BAD),
+    bad_inputs=BadInput.table("causal_conv", _CAUSAL_BAD),
 )
 
 
@@ -474,5 +470,5 @@ BIDIRECTIONAL = registry.register_spec(
                "S4's bidirectional sum (lag 0 once, k_b one lag later) passed off as Mega's",
                lambda fmt: _flat_witness(fmt, bidirectional=True)),
     ],
-    bad_inputs=_bad_inputs("bidirectional_conv", _BIDIR_BAD),
+    bad_inputs=BadInput.table("bidirectional_conv", _BIDIR_BAD),
 )

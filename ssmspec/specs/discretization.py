@@ -307,10 +307,6 @@ _DENSE_BAD = [
 ]
 
 
-def _bad_inputs(primitive: str, rows) -> list[BadInput]:
-    return [BadInput(primitive, name, arg, err, call) for name, arg, err, call in rows]
-
-
 # --- laws (docs/discretization.md#laws) ----------------------------------------------------
 
 
@@ -614,7 +610,7 @@ DIAG = registry.register_spec(
                "(exp(ΔΛ) − 1)/Λ after Ā (S5's form): cancellation, 0/0 at Λ = 0",
                _small_z_witness),
     ],
-    bad_inputs=_bad_inputs("discretize_diag", _DIAG_BAD),
+    bad_inputs=BadInput.table("discretize_diag", _DIAG_BAD),
 )
 
 
@@ -655,5 +651,5 @@ DENSE = registry.register_spec(
                "torch.linalg.matrix_exp's degree-8 branch has a wrong x⁷ coefficient for a batch "
                "of one (pytorch/pytorch#196592)", _rotation_witness, search=False),
     ],
-    bad_inputs=_bad_inputs("discretize_dense", _DENSE_BAD),
+    bad_inputs=BadInput.table("discretize_dense", _DENSE_BAD),
 )

@@ -197,10 +197,6 @@ _INIT_BAD = [
 ]
 
 
-def _bad_inputs(primitive: str, rows) -> list[BadInput]:
-    return [BadInput(primitive, name, arg, err, call) for name, arg, err, call in rows]
-
-
 # --- laws (docs/hippo.md) ----------------------------------------------------------------------
 
 
@@ -547,7 +543,7 @@ HIPPO = registry.register_spec(
                "T = diag(2n+1) for √diag(2n+1): A[n,k] = −(2n+1)²/(2k+1), B = 2n+1 (same spectrum)",
                _size(4)),
     ],
-    bad_inputs=_bad_inputs("hippo", _HIPPO_BAD),
+    bad_inputs=BadInput.table("hippo", _HIPPO_BAD),
 )
 
 
@@ -586,7 +582,7 @@ NPLR = registry.register_spec(
                "torch.linalg.eig on the non-Hermitian A + PᵀP: V_full unitary only to u‖K‖/gap",
                _size(256)),
     ],
-    bad_inputs=_bad_inputs("nplr", _NPLR_BAD),
+    bad_inputs=BadInput.table("nplr", _NPLR_BAD),
 )
 
 
@@ -628,5 +624,5 @@ DIAG_INIT = registry.register_spec(
                lambda fmt: Case({}, fmt, {"N": 8, "H": 2, "dt_min": 1e-3, "dt_max": 1e-1,
                                           "seed": 0})),
     ],
-    bad_inputs=_bad_inputs("diag_init", _INIT_BAD),
+    bad_inputs=BadInput.table("diag_init", _INIT_BAD),
 )
