@@ -640,7 +640,7 @@ KERNEL = registry.register_spec(
                ("c64",), "ω_k = ω₁ ** k from ω₁ rounded to complex64 (S4's roots of unity): "
                "k·u phase drift", lambda fmt: bench_kernel(fmt, WITNESS_STRIDE)),
     ],
-    bad_inputs=[BadInput("dplr_kernel", *row) for row in _KERNEL_BAD],
+    bad_inputs=BadInput.table("dplr_kernel", _KERNEL_BAD),
 )
 
 STEP = registry.register_spec(
@@ -674,5 +674,5 @@ STEP = registry.register_spec(
                "bilinear", FORMATS, "y = Re(C·h) of the state before the update",
                _step_witness),
     ],
-    bad_inputs=[BadInput("dplr_step", *row) for row in _STEP_BAD],
+    bad_inputs=BadInput.table("dplr_step", _STEP_BAD),
 )

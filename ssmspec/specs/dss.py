@@ -327,5 +327,5 @@ DSS = registry.register_spec(
     implementations=[Implementation("dss_kernel", "torch", impl.dss_kernel)],
     laws=LAWS,
     mutants=MUTANTS,
-    bad_inputs=[BadInput("dss_kernel", *row) for row in _BAD],
+    bad_inputs=BadInput.table("dss_kernel", _BAD),
 )

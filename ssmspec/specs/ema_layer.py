@@ -278,5 +278,5 @@ EMA_LAYER = registry.register_spec(
                "silu(conv) + ω x instead of silu(conv + ω x)",
                lambda fmt: _ema_witness(fmt, bidirectional=False)),
     ],
-    bad_inputs=[BadInput("ema", *row) for row in _BAD],
+    bad_inputs=BadInput.table("ema", _BAD),
 )

@@ -337,5 +337,5 @@ GSS = registry.register_spec(
     implementations=[Implementation("gss_layer", "torch", impl.gss_layer)],
     laws=LAWS,
     mutants=MUTANTS,
-    bad_inputs=[BadInput("gss_layer", *row) for row in _BAD],
+    bad_inputs=BadInput.table("gss_layer", _BAD),
 )

@@ -188,7 +188,7 @@ SHIFT = registry.register_spec(
         "shift_ssm_kernel", "b_off_by_one", b_off_by_one, "direct", ("fp64", "fp32"),
         "K[l] = Σ B[m]·C[m + l + 1]: the e₀ / e₁ convention confused, the filter one tap late",
         _witness)],
-    bad_inputs=[BadInput("shift_ssm_kernel", *row) for row in _SHIFT_BAD],
+    bad_inputs=BadInput.table("shift_ssm_kernel", _SHIFT_BAD),
 )
 
 
@@ -543,5 +543,5 @@ LAYER = registry.register_spec(
         Mutant("h3_layer", "shift_on_v", shift_on_v, "bilinear", LAYER_DTYPES,
                "the shift SSM (and its skip) applied to v instead of k", _layer_witness),
     ],
-    bad_inputs=[BadInput("h3_layer", *row) for row in _LAYER_BAD],
+    bad_inputs=BadInput.table("h3_layer", _LAYER_BAD),
 )

@@ -236,5 +236,5 @@ MULTIHEAD = registry.register_spec(
     implementations=[Implementation("h3_multihead", "torch", impl.h3_multihead)],
     laws=LAWS,
     mutants=MUTANTS,
-    bad_inputs=[BadInput("h3_multihead", *row) for row in _BAD],
+    bad_inputs=BadInput.table("h3_multihead", _BAD),
 )

@@ -656,7 +656,7 @@ DIAG = registry.register_spec(
                    "Triton S4D kernel: the loop over states drops the partial last block",
                    _triton_tail_witness, search=False)]),
     ],
-    bad_inputs=[BadInput("diag_kernel", *row) for row in _DIAG_BAD],
+    bad_inputs=BadInput.table("diag_kernel", _DIAG_BAD),
 )
 
 EMA = registry.register_spec(
@@ -690,5 +690,5 @@ EMA = registry.register_spec(
                "q = 1 − p·a rounded to fp32, then q^l: an l·u error where the decay is slow",
                _slow_ema_witness),
     ],
-    bad_inputs=[BadInput("ema_kernel", *row) for row in _EMA_BAD],
+    bad_inputs=BadInput.table("ema_kernel", _EMA_BAD),
 )

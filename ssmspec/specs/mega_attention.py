@@ -370,5 +370,5 @@ ATTENTION = registry.register_spec(
     implementations=[Implementation("mega_attention", "torch", impl.mega_attention)],
     laws=LAWS,
     mutants=MUTANTS,
-    bad_inputs=[BadInput("mega_attention", *row) for row in _BAD],
+    bad_inputs=BadInput.table("mega_attention", _BAD),
 )

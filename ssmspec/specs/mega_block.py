@@ -361,5 +361,5 @@ BLOCK = registry.register_spec(
     implementations=[Implementation("mega_block", "torch", impl.mega_block)],
     laws=LAWS,
     mutants=MUTANTS,
-    bad_inputs=[BadInput("mega_block", *row) for row in _BAD],
+    bad_inputs=BadInput.table("mega_block", _BAD),
 )

@@ -334,5 +334,5 @@ RG_LRU = registry.register_spec(
     implementations=[Implementation("rg_lru", "torch", impl.rg_lru)],
     laws=LAWS,
     mutants=MUTANTS,
-    bad_inputs=[BadInput("rg_lru", *bad) for bad in BAD_INPUTS],
+    bad_inputs=BadInput.table("rg_lru", BAD_INPUTS),
 )

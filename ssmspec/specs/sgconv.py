@@ -312,5 +312,5 @@ SGCONV = registry.register_spec(
     implementations=[Implementation("sgconv_kernel", "torch", impl.sgconv_kernel)],
     laws=LAWS,
     mutants=MUTANTS,
-    bad_inputs=[BadInput("sgconv_kernel", *row) for row in _BAD],
+    bad_inputs=BadInput.table("sgconv_kernel", _BAD),
 )
