@@ -26,11 +26,17 @@ PINS: dict[str, tuple[str, str | None]] = {
                   "104cc47e9101e5401a675fa2b784f2952b9b037f3b1dd83b5ac544394e95d028"),
     "causal-conv1d": ("1.7.0",
                       "3202758494eaa7b597ce1c282dfa188889506bfcb92cad3c407d26736bfcd32b"),
+    "flash-linear-attention": ("0.6.0", None),
+    "fla-core": ("0.6.0", None),
+    "mambapy": ("1.2.0", None),
+    "accelerated-scan": ("0.3.1", None),
+    "s5-pytorch": ("0.2.1", None),
+    "einops": ("0.8.2", None),
 }
 # library -> (top-level package, the compiled extensions it imports at load)
 _SDIST_PACKAGES = {"mamba-ssm": ("mamba_ssm", ("selective_scan_cuda",)),
                    "causal-conv1d": ("causal_conv1d", ("causal_conv1d_cuda",))}
-_MODULES = ("mamba_ssm", "causal_conv1d")
+_MODULES = ("mamba_ssm", "causal_conv1d", "fla", "mambapy", "accelerated", "s5_pytorch")
 
 
 def known() -> tuple[Peer, ...]:
