@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="also measure each primitive's sharpness: the built-in's err/bound in "
                           "fp32/c64 on its benchmark input (a shipping size); slow")
     lst.add_argument("--primitive", nargs="+", metavar="NAME", help="primitives (default: all)")
+    lst.add_argument("--peers", action="store_true",
+                     help="list the registered peer functions (public SSM kernel libraries) "
+                          "and whether each is importable here")
 
     r = sub.add_parser("report", help="precision/speed report on the implementations")
     r.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
@@ -169,6 +172,11 @@ def _emit(a: argparse.Namespace, markdown: str, data, verdict: str) -> None:
 
 
 def _list(a: argparse.Namespace) -> int:
+    if a.peers:
+        from ssmspec import peers
+
+        print(peers.describe(a.primitive))
+        return 0
     _validate_names("primitive", a.primitive, [s.name for s in registry.specs()])
     for s in registry.specs():
         if a.primitive and s.name not in a.primitive:
@@ -268,7 +276,11 @@ def _implementation(a: argparse.Namespace, primitive: str):
     known = {i.name: i for i in registry.implementations(primitive)}
     try:
         without = scope.validate(spec, a.without)
-        if a.function in known and not a.adapter:
+        peer = None if a.adapter else _registered_peer(primitive, a.function)
+        if peer is not None:
+            impl = replace(peer, without=tuple(dict.fromkeys(peer.without + without)),
+                           methods=tuple(methods) if methods else peer.methods)
+        elif a.function in known and not a.adapter:
             impl = replace(known[a.function], without=without,
                            methods=tuple(methods) if methods else known[a.function].methods)
             if getattr(a, "xfail", None):
@@ -281,6 +293,21 @@ def _implementation(a: argparse.Namespace, primitive: str):
     except (ValueError, TypeError, ImportError, OSError) as exc:
         raise SystemExit(f"ssmspec: error: {a.function}: {exc}") from exc
     return impl
+
+
+def _registered_peer(primitive: str, function: str):
+    """The registered peer `function` of `primitive` (`ssmspec.peers`) as an Implementation, its
+    adapter and declared scope said on stderr; None if `function` is not one."""
+    from ssmspec import peers
+
+    p = peers.by_function(function)
+    if p is None or p.primitive != primitive:
+        return None
+    peers.load(p.library)
+    print(f"ssmspec: {function}: registered peer ({p.library}), adapter {p.adapter}, "
+          f"methods {', '.join(p.methods)}"
+          + (f", without {', '.join(p.without)}" if p.without else ""), file=sys.stderr)
+    return p.implementation()
 
 
 def _emit_check(a: argparse.Namespace, res, hint: str) -> int:

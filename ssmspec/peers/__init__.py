@@ -50,24 +50,43 @@ def by_function(function: str) -> Peer | None:
     return next((p for p in known() if p.function == function), None)
 
 
-def load(library: str) -> str:
+def describe(primitives=None, device: str = "cpu") -> str:
+    """`ssmspec list --peers`: each registered peer function, its primitive, adapter, declared
+    scope, and whether it can be checked here (else why not)."""
+    lines = []
+    for p in known():
+        if primitives and p.primitive not in primitives:
+            continue
+        why = availability(p, device, fetch=False)
+        version = PINS.get(p.library, ("?",))[0]
+        lines += [f"{p.function}  [{p.library} {version}] -> {p.primitive}",
+                  f"  adapter:  {p.adapter}",
+                  f"  scope:    methods {', '.join(p.methods)}"
+                  + (f"; without {', '.join(p.without)}" if p.without else "")
+                  + (f"; formats {', '.join(p.dtypes)}" if p.dtypes else ""),
+                  f"  here:     {'importable' if why is None else why}"]
+    return "\n".join(lines)
+
+
+def load(library: str, fetch: bool = True) -> str:
     """Make `library` importable here; returns where it comes from. ImportError/OSError if it
-    cannot be (not installed, no network for the sdist)."""
+    cannot be (not installed, no network for the sdist, or not fetched yet and not `fetch`)."""
     if library in _SDIST_PACKAGES:
         from ssmspec.peers import sdist
 
         package, extensions = _SDIST_PACKAGES[library]
         version, sha256 = PINS[library]
-        return sdist.load(package, library, version, sha256, extensions)
+        return sdist.load(package, library, version, sha256, extensions, fetch)
     return "installed"
 
 
-def availability(peer: Peer, device: str = "cpu") -> str | None:
-    """None if `peer` can be checked on `device` here, else why not."""
+def availability(peer: Peer, device: str = "cpu", fetch: bool = True) -> str | None:
+    """None if `peer` can be checked on `device` here, else why not (a sdist not in the cache
+    yet is fetched only if `fetch`)."""
     if not any(device.startswith(d) for d in peer.devices):
         return f"needs {' or '.join(peer.devices)}"
     try:
-        load(peer.library)
+        load(peer.library, fetch)
         peer.implementation()
     except Exception as exc:  # noqa: BLE001 - any failure to import is the reason reported
         return f"not importable here: {type(exc).__name__}: {exc}"

@@ -82,9 +82,10 @@ def _extension_stub(name: str) -> types.ModuleType:
 
 
 def load(package: str, dist: str, version: str, sha256: str,
-         extensions: tuple[str, ...] = ()) -> str:
+         extensions: tuple[str, ...] = (), fetch: bool = True) -> str:
     """Make `package` importable: the installed one if there is one, else the unpacked sdist of
-    `dist==version` (see the module docstring). Returns where it comes from."""
+    `dist==version` (see the module docstring), downloaded if `fetch` (else FileNotFoundError
+    when it is not in the cache yet). Returns where it comes from."""
     if package in sys.modules:
         return getattr(sys.modules[package], "__ssmspec_source__", "installed")
     if importlib.util.find_spec(package) is not None:
@@ -92,6 +93,9 @@ def load(package: str, dist: str, version: str, sha256: str,
     root = cache_dir()
     src = root / f"{dist.replace('-', '_')}-{version}"
     if not (src / package).is_dir():
+        if not fetch and not (root / f"{src.name}.tar.gz").exists():
+            raise FileNotFoundError(f"the {dist}=={version} sdist is not in {root} yet (fetched "
+                                    f"from PyPI on the first check of one of its functions)")
         archive = _fetch(dist, version, sha256, root)
         with tarfile.open(archive) as tar:
             tar.extractall(root, filter="data")
