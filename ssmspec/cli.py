@@ -24,6 +24,8 @@ commands:
   selftest put each known-bad variant (mutant) in place of the implementation and run the
            properties on it: the mutation score per primitive; exits 1 if one is missed
   replay   run an implementation on an input saved by `check --save-worst` (same table)
+  peers    check and time every public SSM kernel library importable here (ssmspec.peers):
+           writes peers.json and peers.md
 
 report, check, compare, selftest: markdown on stdout; --json prints JSON instead, --quiet only
 the one-line verdict (on stderr, with the exit status as the machine-readable result).
@@ -117,6 +119,16 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--case", metavar="FILE.npz",
                    help="run only the input saved in FILE.npz (as `ssmspec replay`)")
     _output_flags(c)
+
+    pe = sub.add_parser("peers", help="check and time every importable public SSM kernel library")
+    pe.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    pe.add_argument("--out", default="ssmspec-peers", metavar="DIR",
+                    help="where peers.json and peers.md go (default: ./ssmspec-peers)")
+    pe.add_argument("--examples", type=int, default=10, metavar="K",
+                    help="inputs per (peer, method, format) (default: 10)")
+    pe.add_argument("--library", nargs="+", metavar="NAME", help="libraries (default: all)")
+    pe.add_argument("--no-timing", action="store_true", help="skip the timings")
+    pe.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     rp = sub.add_parser("replay", help="run an implementation on a saved input")
     rp.add_argument("file", metavar="FILE.npz", help="an input saved by `check --save-worst`")
@@ -310,6 +322,26 @@ def _registered_peer(primitive: str, function: str):
     return p.implementation()
 
 
+def _peers(a: argparse.Namespace) -> int:
+    """`ssmspec peers`: writes peers.json and peers.md; exits 0 (findings are data, not errors)."""
+    from ssmspec import peers
+    from ssmspec.peers import leaderboard
+    from ssmspec.report import Progress
+
+    _validate_names("library", a.library, peers.PINS)
+    if a.examples < 1:
+        raise SystemExit("ssmspec: error: --examples must be >= 1")
+    chosen = [p for p in peers.known() if not a.library or p.library in a.library]
+    bar = Progress(len(chosen), False if a.no_progress else None)
+    board = leaderboard.build(a.device, a.examples, a.library, bar.step, timing=not a.no_timing)
+    j, m = leaderboard.write(board, a.out)
+    print(leaderboard.to_markdown(board))
+    failed = sum(r["verdict"] == "fail" for r in board["rows"])
+    print(f"wrote {j} and {m}: {len(board['rows'])} rows ({failed} failing), "
+          f"{len(board['skipped'])} peer function(s) not checked here", file=sys.stderr)
+    return 0
+
+
 def _emit_check(a: argparse.Namespace, res, hint: str) -> int:
     from ssmspec import replay, verdict
 
@@ -416,6 +448,8 @@ def main(argv=None) -> int:
         return _check(a) if a.command == "check" else _replay(a)
     if a.command == "compare":
         return _compare(a)
+    if a.command == "peers":
+        return _peers(a)
     if a.command == "selftest":
         return _selftest(a)
     p.print_help()
