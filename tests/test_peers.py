@@ -36,6 +36,8 @@ FINDINGS = {
         # no cast: fp16/bf16 steps are computed in fp16/bf16, over the fp32-compute bound
         "fp16": ("fail", ("over bound",), 1.0), "bf16": ("fail", ("over bound",), 1.0),
     },
+    "mamba_ssm.modules.ssd_minimal:ssd_minimal_discrete": {  # the cancellation below
+        f: ("fail", ("over bound",), 1.0) for f in ("fp64", "fp32", "bf16")},
     "causal_conv1d.causal_conv1d_interface:causal_conv1d_ref": {
         f: ("pass", (), None) for f in ("fp64", "fp32", "fp16", "bf16")},
     "fla.ops.hgrn.naive:naive_recurrent_hgrn": {
@@ -123,3 +125,22 @@ def test_accelerated_scan_ref_raises_only_at_length_one():
                 assert m.raised and "invalid for input of size" in m.raised, m.describe()
             else:
                 assert m.passed, f"L={L} {fmt}: {m.describe()}"
+
+
+def test_readme_findings_table_agrees_with_the_pins():
+    """README's Findings table (generated from peers.json) says pass/fail as FINDINGS does."""
+    from pathlib import Path
+
+    text = Path(__file__).resolve().parents[1].joinpath("README.md").read_text()
+    table = text.split("<!-- peers-findings -->")[1].split("<!-- /peers-findings -->")[0]
+    rows = {}
+    for line in (x for x in table.splitlines() if x.startswith("| `")):
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) >= 4:
+            rows[cells[0].strip("`")] = (cells[2], cells[3])
+    assert set(rows) == set(FINDINGS)
+    for fn, by_fmt in FINDINGS.items():
+        passes, fails = rows[fn]
+        for fmt, (verdict, _, _) in by_fmt.items():
+            cell = passes if verdict == "pass" else fails
+            assert fmt in [c.split(" ")[0] for c in cell.split(", ") if c], (fn, fmt, verdict)

@@ -94,9 +94,32 @@ def _cell(row: dict) -> str:
     return f"raised: {t['error'][:60]}" if "error" in t else f"{t['ratio']:.3g}×"
 
 
+def _kinds(row: dict) -> str:
+    return ", ".join(sorted({f["class"].split(":")[0] for f in row["failures"]}))
+
+
+def findings(board: dict) -> str:
+    """One line per (peer function, primitive): the formats that pass and fail, the worst finite
+    err/bound, the time against the built-in, and the command that reproduces it (README's
+    Findings table)."""
+    out = ["| peer function | primitive | passes | fails (failure kinds; worst finite "
+           "err/bound) | time vs built-in | reproduce |", "|---|---|---|---|---|---|"]
+    seen: dict[tuple, list[dict]] = {}
+    for r in board["rows"]:
+        seen.setdefault((r["function"], r["primitive"]), []).append(r)
+    for (fn, prim), rows in seen.items():
+        ok = [r["dtype"] for r in rows if r["verdict"] == "pass"]
+        bad = [f"{r['dtype']} ({_kinds(r)}; {r['worst_finite_err_over_bound']:.2g})"
+               for r in rows if r["verdict"] == "fail"]
+        out.append(f"| `{fn}` | {prim} | {', '.join(ok) or '—'} | {', '.join(bad) or '—'} | "
+                   f"{_cell(rows[0])} | `ssmspec check {prim} {fn}` |")
+    return "\n".join(out) + "\n"
+
+
 def to_markdown(board: dict) -> str:
-    """peers.md: the rows, then the peers not checked here and why."""
+    """peers.md: the findings per function, the rows, then the peers not checked here."""
     out = [f"# ssmspec peers ({board['device']}, {board['examples']} inputs per target)", "",
+           findings(board), "",
            "| peer function | primitive | method | format | verdict | worst finite err/bound "
            "| failure classes (diagnosis) | time vs built-in (fp32 benchmark) |",
            "|---|---|---|---|---|---|---|---|"]
