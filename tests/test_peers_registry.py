@@ -61,3 +61,22 @@ def test_sdist_not_fetched_is_a_reason_not_a_download(monkeypatch, tmp_path):
     monkeypatch.setenv("SSMSPEC_PEERS_CACHE", str(tmp_path))
     with pytest.raises(FileNotFoundError, match="not in"):
         sdist.load("ssmspec_no_such_peer", "no-such-peer", "1.0", "0" * 64, fetch=False)
+
+
+def test_leaderboard_json_follows_its_schema(monkeypatch, tmp_path):
+    import json
+
+    jsonschema = pytest.importorskip("jsonschema")
+    from ssmspec.peers import leaderboard
+
+    cuda_only = Peer("demo", "ssmspec.impl.scans:linear_scan", "linear_scan",
+                     "ssmspec.peers:accelerated_scan", ("associative",), devices=("cuda",))
+    monkeypatch.setattr(leaderboard, "known", lambda: (DEMO, cuda_only))
+    board = leaderboard.build(examples=2, timing=False)
+    assert [r["dtype"] for r in board["rows"]] == list(registry.spec("linear_scan").dtypes)
+    assert board["skipped"] == [{"library": "demo", "function": cuda_only.function,
+                                 "primitive": "linear_scan", "reason": "needs cuda"}]
+    j, m = leaderboard.write(board, tmp_path)
+    schema = json.loads(leaderboard.SCHEMA_FILE.read_text())
+    jsonschema.validate(json.loads(j.read_text()), schema)
+    assert DEMO.function in m.read_text()

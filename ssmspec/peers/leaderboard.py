@@ -19,7 +19,8 @@ from ssmspec import __version__, check, harness, registry
 from ssmspec.peers import PINS, availability, known, load
 from ssmspec.peers.records import Peer
 
-SCHEMA = "ssmspec-peers/1"
+SCHEMA = "ssmspec.peers/1"
+SCHEMA_FILE = Path(__file__).parents[1] / "schema" / "peers-v1.json"
 BENCH_FORMAT = "fp32"
 
 
