@@ -68,14 +68,20 @@ def selective_step(fn):
     return scan
 
 
+def discretised_heads(x, dt, A, B, C):
+    """(x·Δ, Δ·a, B, C per head): the products Mamba-2 forms before its SSD (counted by the
+    ssd_scan bound), B/C repeated over the heads of each group (exact)."""
+    rep = x.shape[2] // B.shape[2]
+    return (x * dt[..., None], dt * A, B.repeat_interleave(rep, dim=2),
+            C.repeat_interleave(rep, dim=2))
+
+
 def ssd_minimal(fn):
     """`ssd_minimal_discrete` under ssd_scan's canonical signature (see the module docstring)."""
 
     def ssd(x, dt, A, B, C, chunk_size=64, initial_states=None, return_final_states=False):
-        L, H = x.shape[1], x.shape[2]
-        rep = H // B.shape[2]
-        B, C = B.repeat_interleave(rep, dim=2), C.repeat_interleave(rep, dim=2)
-        X, a = x * dt[..., None], dt * A
+        L = x.shape[1]
+        X, a, B, C = discretised_heads(x, dt, A, B, C)
         pad = -L % chunk_size
         if pad:
             X, a, B, C = (torch.nn.functional.pad(t, (0, 0) * (t.dim() - 2) + (0, pad))
