@@ -24,6 +24,8 @@ commands:
   selftest put each known-bad variant (mutant) in place of the implementation and run the
            properties on it: the mutation score per primitive; exits 1 if one is missed
   replay   run an implementation on an input saved by `check --save-worst` (same table)
+  peers    check and time every public SSM kernel library importable here (ssmspec.peers):
+           writes peers.json and peers.md
 
 report, check, compare, selftest: markdown on stdout; --json prints JSON instead, --quiet only
 the one-line verdict (on stderr, with the exit status as the machine-readable result).
@@ -43,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     lst.add_argument("--primitive", nargs="+", metavar="NAME", help="primitives (default: all)")
     lst.add_argument("--verbose", action="store_true",
                      help="also each bound's constants and reasoning, and each mutant's bug")
+    lst.add_argument("--peers", action="store_true",
+                     help="list the registered peer functions (public SSM kernel libraries) "
+                          "and whether each is importable here")
 
     r = sub.add_parser("report", help="precision/speed report on the implementations")
     r.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
@@ -117,6 +122,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="run only the input saved in FILE.npz (as `ssmspec replay`)")
     _output_flags(c)
 
+    pe = sub.add_parser("peers", help="check and time every importable public SSM kernel library")
+    pe.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    pe.add_argument("--out", default="ssmspec-peers", metavar="DIR",
+                    help="where peers.json and peers.md go (default: ./ssmspec-peers)")
+    pe.add_argument("--examples", type=int, default=10, metavar="K",
+                    help="inputs per (peer, method, format) (default: 10)")
+    pe.add_argument("--library", nargs="+", metavar="NAME", help="libraries (default: all)")
+    pe.add_argument("--no-timing", action="store_true", help="skip the timings")
+    pe.add_argument("--no-progress", action="store_true", help="no progress bar")
+
     rp = sub.add_parser("replay", help="run an implementation on a saved input")
     rp.add_argument("file", metavar="FILE.npz", help="an input saved by `check --save-worst`")
     rp.add_argument("function", help="pkg.module:function, or a registered implementation's name")
@@ -171,6 +186,11 @@ def _emit(a: argparse.Namespace, markdown: str, data, verdict: str) -> None:
 
 
 def _list(a: argparse.Namespace) -> int:
+    if a.peers:
+        from ssmspec import peers
+
+        print(peers.describe(a.primitive))
+        return 0
     _validate_names("primitive", a.primitive, [s.name for s in registry.specs()])
     for s in registry.specs():
         if a.primitive and s.name not in a.primitive:
@@ -277,7 +297,11 @@ def _implementation(a: argparse.Namespace, primitive: str):
     known = {i.name: i for i in registry.implementations(primitive)}
     try:
         without = scope.validate(spec, a.without)
-        if a.function in known and not a.adapter:
+        peer = None if a.adapter else _registered_peer(primitive, a.function)
+        if peer is not None:
+            impl = replace(peer, without=tuple(dict.fromkeys(peer.without + without)),
+                           methods=tuple(methods) if methods else peer.methods)
+        elif a.function in known and not a.adapter:
             impl = replace(known[a.function], without=without,
                            methods=tuple(methods) if methods else known[a.function].methods)
             if getattr(a, "xfail", None):
@@ -290,6 +314,41 @@ def _implementation(a: argparse.Namespace, primitive: str):
     except (ValueError, TypeError, ImportError, OSError) as exc:
         raise SystemExit(f"ssmspec: error: {a.function}: {exc}") from exc
     return impl
+
+
+def _registered_peer(primitive: str, function: str):
+    """The registered peer `function` of `primitive` (`ssmspec.peers`) as an Implementation, its
+    adapter and declared scope said on stderr; None if `function` is not one."""
+    from ssmspec import peers
+
+    p = peers.by_function(function)
+    if p is None or p.primitive != primitive:
+        return None
+    peers.load(p.library)
+    print(f"ssmspec: {function}: registered peer ({p.library}), adapter {p.adapter}, "
+          f"methods {', '.join(p.methods)}"
+          + (f", without {', '.join(p.without)}" if p.without else ""), file=sys.stderr)
+    return p.implementation()
+
+
+def _peers(a: argparse.Namespace) -> int:
+    """`ssmspec peers`: writes peers.json and peers.md; exits 0 (findings are data, not errors)."""
+    from ssmspec import peers
+    from ssmspec.peers import leaderboard
+    from ssmspec.report import Progress
+
+    _validate_names("library", a.library, peers.PINS)
+    if a.examples < 1:
+        raise SystemExit("ssmspec: error: --examples must be >= 1")
+    chosen = [p for p in peers.known() if not a.library or p.library in a.library]
+    bar = Progress(len(chosen), False if a.no_progress else None)
+    board = leaderboard.build(a.device, a.examples, a.library, bar.step, timing=not a.no_timing)
+    j, m = leaderboard.write(board, a.out)
+    print(leaderboard.to_markdown(board))
+    failed = sum(r["verdict"] == "fail" for r in board["rows"])
+    print(f"wrote {j} and {m}: {len(board['rows'])} rows ({failed} failing), "
+          f"{len(board['skipped'])} peer function(s) not checked here", file=sys.stderr)
+    return 0
 
 
 def _emit_check(a: argparse.Namespace, res, hint: str) -> int:
@@ -399,6 +458,8 @@ def main(argv=None) -> int:
         return _check(a) if a.command == "check" else _replay(a)
     if a.command == "compare":
         return _compare(a)
+    if a.command == "peers":
+        return _peers(a)
     if a.command == "selftest":
         return _selftest(a)
     p.print_help()

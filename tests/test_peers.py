@@ -1,63 +1,152 @@
-"""What ssmspec finds about two PyPI peers of `linear_scan` (the `perf` extra; `tox -e peers`).
+"""What ssmspec finds about the public SSM kernel libraries (`ssmspec.peers`, `tox -e peers`),
+pinned at the versions in `ssmspec.peers.PINS`: a failure stays a failure and a pass a pass
+until a pin changes. Each library is skipped, with the reason, where it cannot be imported
+(`mamba-ssm` and `causal-conv1d` come from their PyPI sdists: `ssmspec peers`, which `tox -e
+peers` runs first, fetches them; these tests never do).
 
-- `accelerated-scan` 0.3.1, `accelerated_scan.ref.scan` (its reference torch scan, a tree over a
-  power-of-two padding): same convention as ssmspec (x_t = a_t x_{t−1} + b_t over the last dim,
-  `reverse` meaning x_t = a_t x_{t+1} + b_t); no initial state (the adapter folds h0 into the first
-  token). Within the bound in every format on every input it accepts, but it raises on L = 1:
-  T = 1 pads to 1, a tree of 0 levels, and its `split` cannot halve one element.
-- `s5-pytorch` 0.2.1, `s5.jax_compat.associative_scan` with S5's `binary_operator`: the same
-  convention, reverse by flipping; within the bound in every format, all laws hold.
-Both are checked through the adapters in `ssmspec.peers`, with the properties' own bounds.
+Reproduce any row with `ssmspec check PRIMITIVE FUNCTION --dtype FORMAT` (the adapter and scope
+are found by name); the numbers are at 6 derandomized inputs per (method, format).
 """
 
+import functools
+
+import numpy as np
 import pytest
 
-from ssmspec import check, harness, registry, verdict
-from ssmspec.plugins import outside
+from ssmspec import check, harness, peers, registry
+from ssmspec.spec import Case
 from ssmspec.specs.scans import make_case
-from ssmspec.strategies import boundary_lengths
+from ssmspec.strategies import boundary_lengths, representable
 
-pytest.importorskip("accelerated_scan", reason="the perf extra (tox -e peers) installs it")
-pytest.importorskip("s5", reason="the perf extra (tox -e peers) installs s5-pytorch")
+EXAMPLES = 6
 
-FORMATS = ("fp64", "fp32", "bf16", "c64")
+# function -> format -> (verdict, the failure classes' keys must contain each of these, and the
+# worst finite err/bound at least this (failures) or at most 1 (passes))
+FINDINGS = {
+    "mamba_ssm.ops.selective_scan_interface:selective_scan_ref": {
+        # it casts B/C (per step) and u, delta to fp32: fp64 runs compute in fp32
+        "fp64": ("fail", ("over bound", "expected scalar type Double but found Float"), 1e6),
+        "fp32": ("pass", (), None),
+        # the last state comes back in fp32 for an fp16/bf16 input
+        "fp16": ("fail", ("wrong output: last_state: dtype",), None),
+        "bf16": ("fail", ("wrong output: last_state: dtype",), None),
+    },
+    "mamba_ssm.ops.triton.selective_state_update:selective_state_update_ref": {
+        "fp64": ("pass", (), None), "fp32": ("pass", (), None),
+        # no cast: fp16/bf16 steps are computed in fp16/bf16, over the fp32-compute bound
+        "fp16": ("fail", ("over bound",), 1.0), "bf16": ("fail", ("over bound",), 1.0),
+    },
+    "mamba_ssm.modules.ssd_minimal:ssd_minimal_discrete": {  # the cancellation below
+        f: ("fail", ("over bound",), 1.0) for f in ("fp64", "fp32", "bf16")},
+    "causal_conv1d.causal_conv1d_interface:causal_conv1d_ref": {
+        f: ("pass", (), None) for f in ("fp64", "fp32", "fp16", "bf16")},
+    "fla.ops.hgrn.naive:naive_recurrent_hgrn": {
+        # computes in fp32 whatever the format
+        "fp64": ("fail", ("over bound",), 1e6),
+        "fp32": ("pass", (), None), "fp16": ("pass", (), None), "bf16": ("pass", (), None),
+    },
+    "fla.ops.simple_gla.naive:naive_recurrent_simple_gla": {
+        # computes in fp32 and returns its final state in fp32 whatever the format
+        "fp64": ("fail", ("wrong output: final_states: dtype",), None),
+        "fp32": ("pass", (), None),
+        "bf16": ("fail", ("wrong output: final_states: dtype",), None),
+    },
+    "mambapy.pscan:pscan": {f: ("pass", (), None)
+                            for f in ("fp64", "fp32", "fp16", "bf16", "c128", "c64")},
+    "s5.jax_compat:associative_scan": {f: ("pass", (), None)
+                                       for f in ("fp64", "fp32", "fp16", "bf16", "c128", "c64")},
+    "accelerated_scan.ref:scan": {  # raises at L = 1 (below), within the bound elsewhere
+        f: ("fail", ("raised: RuntimeError: shape",), None)
+        for f in ("fp64", "fp32", "fp16", "bf16", "c128", "c64")},
+}
 
 
-def _impl(target, adapter):
-    return outside("linear_scan", target, adapter=adapter, methods=["associative"])
+def _peer(function: str):
+    p = peers.by_function(function)
+    why = peers.availability(p, fetch=False)  # never a download from the default test run
+    if why is not None:
+        pytest.skip(f"{p.library}: {why}")
+    peers.load(p.library)
+    return p, p.implementation()
 
 
-def test_s5_pytorch_associative_scan_passes_search_and_laws():
-    impl = _impl("s5.jax_compat:associative_scan", "ssmspec.peers:s5_associative_scan")
-    res = check.check("linear_scan", impl, dtypes=FORMATS, examples=40, bad_inputs=False)
-    print("\n" + verdict.to_text(res, "s5-pytorch"))
-    assert res.passed
+@functools.cache
+def _result(function: str):
+    p, impl = _peer(function)
+    return check.check(p.primitive, impl, examples=EXAMPLES, bad_inputs=False, laws=False)
 
 
-def test_accelerated_scan_ref_fails_only_at_length_one():
-    impl = _impl("accelerated_scan.ref:scan", "ssmspec.peers:accelerated_scan")
-    spec = registry.spec("linear_scan")
-    import numpy as np
+@pytest.mark.parametrize("function,fmt", [(f, d) for f, ds in FINDINGS.items() for d in ds])
+def test_pinned_finding(function, fmt):
+    verdict, classes, worst = FINDINGS[function][fmt]
+    res = _result(function)
+    s = next(s for s in res.searches if s.dtype == fmt)
+    keys = " | ".join(s.classes)
+    assert ("pass" if s.passed else "fail") == verdict, f"{function} {fmt}: {keys}"
+    for c in classes:
+        assert c in keys, f"{function} {fmt}: no class {c!r} in {keys}"
+    if verdict == "pass":
+        assert s.worst_finite <= 1.0
+    elif worst is not None:
+        assert s.worst_finite >= worst, f"{function} {fmt}: worst {s.worst_finite:.3g}"
 
+
+def _ssd_cancellation_case(fmt: str) -> Case:
+    """One chunk of 64: 32 steps of Δ = 10, a = −7 (A_cumsum reaches −2240), then 32 of
+    Δ = 1e-4: exp(A_cumsum[−1] − A_cumsum) subtracts two numbers near −2240 to get ~0.2."""
     rng = np.random.default_rng(0)
-    for L in boundary_lengths(1025):
-        for fmt in FORMATS:
-            a = rng.uniform(0.5, 1.0, (3, L))
-            b = rng.normal(size=(3, L))
+    L = 64
+    arr = {"x": rng.normal(size=(1, L, 1, 2)),
+           "dt": np.where(np.arange(L) < 32, 10.0, 1e-4)[None, :, None], "A": np.array([-7.0]),
+           "B": rng.normal(size=(1, L, 1, 2)), "C": rng.normal(size=(1, L, 1, 2))}
+    return Case({k: representable(v, fmt) for k, v in arr.items()}, fmt, {"chunk_size": 64})
+
+
+@pytest.mark.parametrize("fmt,over", [("fp64", 50.0), ("fp32", 3.0)])
+def test_ssd_minimal_discrete_cancels_inside_a_decaying_chunk(fmt, over):
+    """ssd_minimal_discrete forms exp(A_cumsum[..., −1:] − A_cumsum): measured 100× over the fp64
+    bound (6.9× fp32) on this input; the built-in's suffix sums stay within it (≤ 0.04)."""
+    _, impl = _peer("mamba_ssm.modules.ssd_minimal:ssd_minimal_discrete")
+    spec, case = registry.spec("ssd_scan"), _ssd_cancellation_case(fmt)
+    m = harness.evaluate(spec, impl.fn, case, "chunked", "cpu")
+    b = harness.evaluate(spec, registry.implementation("ssd_scan", "torch").fn, case,
+                         "chunked", "cpu")
+    assert m.kind == "over bound" and m.max_ratio > over, m.describe()
+    assert b.passed and b.max_ratio < 0.1, b.describe()
+
+
+def test_accelerated_scan_ref_raises_only_at_length_one():
+    """T = 1 pads to 1, a tree of 0 levels, and its `split` cannot halve one element."""
+    _, impl = _peer("accelerated_scan.ref:scan")
+    spec = registry.spec("linear_scan")
+    rng = np.random.default_rng(0)
+    for L in boundary_lengths(257):
+        for fmt in ("fp64", "fp32", "c64"):
+            a, b = rng.uniform(0.5, 1.0, (3, L)), rng.normal(size=(3, L))
             if fmt == "c64":
                 a, b = a * np.exp(1j * rng.uniform(-1, 1, (3, L))), b + 1j * b[::-1]
-            for reverse in (False, True):
-                case = make_case(fmt, a, b, h0=rng.normal(size=3) if fmt != "c64" else None,
-                                 reverse=reverse)
-                m = harness.evaluate(spec, impl.fn, case, "associative", "cpu")
-                if L == 1:
-                    assert m.raised and "invalid for input of size" in m.raised, m.describe()
-                else:
-                    assert m.passed, f"L={L} {fmt} reverse={reverse}: {m.describe()}"
-    res = check.check("linear_scan", impl, dtypes=FORMATS, examples=40, laws=False,
-                      bad_inputs=False)
-    print("\n" + verdict.to_text(res, "accelerated-scan"))
-    for s in res.searches:
-        assert s.worst is not None and s.worst.passed, s.worst.describe()
-        assert all(c.kind == "raised" and c.witness.arrays["a"].shape[-1] == 1
-                   for c in s.classes.values()), [c.key for c in s.classes.values()]
+            case = make_case(fmt, a, b, h0=None, reverse=bool(L % 2))
+            m = harness.evaluate(spec, impl.fn, case, "associative", "cpu")
+            if L == 1:
+                assert m.raised and "invalid for input of size" in m.raised, m.describe()
+            else:
+                assert m.passed, f"L={L} {fmt}: {m.describe()}"
+
+
+def test_readme_findings_table_agrees_with_the_pins():
+    """README's Findings table (generated from peers.json) says pass/fail as FINDINGS does."""
+    from pathlib import Path
+
+    text = Path(__file__).resolve().parents[1].joinpath("README.md").read_text()
+    table = text.split("<!-- peers-findings -->")[1].split("<!-- /peers-findings -->")[0]
+    rows = {}
+    for line in (x for x in table.splitlines() if x.startswith("| `")):
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) >= 4:
+            rows[cells[0].strip("`")] = (cells[2], cells[3])
+    assert set(rows) == set(FINDINGS)
+    for fn, by_fmt in FINDINGS.items():
+        passes, fails = rows[fn]
+        for fmt, (verdict, _, _) in by_fmt.items():
+            cell = passes if verdict == "pass" else fails
+            assert fmt in [c.split(" ")[0] for c in cell.split(", ") if c], (fn, fmt, verdict)

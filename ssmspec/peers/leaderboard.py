@@ -1,0 +1,147 @@
+"""`ssmspec peers`: every registered peer importable here, checked and timed in one run.
+
+For each peer function (`ssmspec.peers.known()`) that can run on the device: `ssmspec.check`
+inside its declared scope (the search on every (method, format) it covers, and the laws; no
+bad-input checks: a peer's argument validation is not its numerics), then a timing of the peer
+and of ssmspec's built-in (`torch`) on the primitive's benchmark input (`Spec.bench_for`, fp32),
+measured in the same run. Writes `peers.json` (schema `ssmspec/schema/peers-v1.json`) and
+`peers.md`: one row per (peer function, primitive, method, format).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+from pathlib import Path
+
+from ssmspec import __version__, check, harness, registry
+from ssmspec.peers import PINS, availability, known, load
+from ssmspec.peers.records import Peer
+
+SCHEMA = "ssmspec.peers/1"
+SCHEMA_FILE = Path(__file__).parents[1] / "schema" / "peers-v1.json"
+BENCH_FORMAT = "fp32"
+
+
+def _median_time(spec, fn, case, method: str, device: str, repeats: int) -> float:
+    return statistics.median(harness.time_call(
+        lambda: spec.call(fn, case, method, device), device, repeats=repeats, min_time=0.01))
+
+
+def time_against_builtin(peer: Peer, impl, method: str, device: str, repeats: int = 3) -> dict:
+    """The peer's and the built-in's median seconds per call on the benchmark input (fp32), and
+    their ratio peer/built-in (> 1: the peer is slower); an `error` if the peer raised on it."""
+    spec = registry.spec(peer.primitive)
+    case = spec.bench_for(BENCH_FORMAT, method)
+    out = {"input": spec.bench_shape, "dtype": BENCH_FORMAT, "method": method}
+    try:
+        out["peer_s"] = _median_time(spec, impl.fn, case, method, device, repeats)
+    except Exception as exc:  # noqa: BLE001 - a peer raising on the benchmark input is reported
+        out["error"] = harness.describe_exception(exc)
+        return out
+    builtin = registry.implementation(peer.primitive, "torch").fn
+    out["builtin_s"] = _median_time(spec, builtin, case, method, device, repeats)
+    out["ratio"] = out["peer_s"] / out["builtin_s"]
+    return out
+
+
+def _rows(peer: Peer, res: check.CheckResult, timing: dict | None) -> list[dict]:
+    laws = [{"name": o.name, "error": o.error} for o in res.outcomes
+            if o.kind == "law" and not o.passed]
+    return [{
+        "library": peer.library, "function": peer.function, "primitive": peer.primitive,
+        "method": s.method, "dtype": s.dtype, "verdict": "pass" if s.passed else "fail",
+        "examples": s.examples, "counts": dict(s.counts),
+        "worst_finite_err_over_bound": s.worst_finite,
+        "failures": [{"class": c.key, "count": c.count, "diagnosis": c.diagnosis,
+                      "input": c.witness.summary()} for c in s.classes.values()],
+        "laws_failed": laws,
+        "time": timing if timing and timing["method"] == s.method else None,
+    } for s in res.searches]
+
+
+def build(device: str = "cpu", examples: int = 10, libraries=None, progress=None,
+          repeats: int = 3, timing: bool = True) -> dict:
+    """The leaderboard as data (see the module docstring)."""
+    rows, skipped = [], []
+    for peer in known():
+        if libraries and peer.library not in libraries:
+            continue
+        why = availability(peer, device)
+        if why is not None:
+            skipped.append({"library": peer.library, "function": peer.function,
+                            "primitive": peer.primitive, "reason": why})
+            if progress:
+                progress(f"{peer.function} (skipped)")
+            continue
+        load(peer.library)
+        impl = peer.implementation()
+        res = check.check(peer.primitive, impl, device=device, examples=examples,
+                          bad_inputs=False)
+        t = time_against_builtin(peer, impl, peer.methods[0], device, repeats) if timing \
+            else None
+        rows += _rows(peer, res, t)
+        if progress:
+            progress(peer.function)
+    return {"schema": SCHEMA, "ssmspec": __version__, "device": device, "examples": examples,
+            "pins": {k: v[0] for k, v in PINS.items()}, "rows": rows, "skipped": skipped}
+
+
+def _cell(row: dict) -> str:
+    t = row["time"]
+    if not t:
+        return ""
+    return f"raised: {t['error'][:60]}" if "error" in t else f"{t['ratio']:.3g}×"
+
+
+def _kinds(row: dict) -> str:
+    return ", ".join(sorted({f["class"].split(":")[0] for f in row["failures"]}))
+
+
+def findings(board: dict) -> str:
+    """One line per (peer function, primitive): the formats that pass and fail, the worst finite
+    err/bound, the time against the built-in, and the command that reproduces it (README's
+    Findings table)."""
+    out = ["| peer function | primitive | passes | fails (failure kinds; worst finite "
+           "err/bound) | time vs built-in | reproduce |", "|---|---|---|---|---|---|"]
+    seen: dict[tuple, list[dict]] = {}
+    for r in board["rows"]:
+        seen.setdefault((r["function"], r["primitive"]), []).append(r)
+    for (fn, prim), rows in seen.items():
+        ok = [r["dtype"] for r in rows if r["verdict"] == "pass"]
+        bad = [f"{r['dtype']} ({_kinds(r)}; {r['worst_finite_err_over_bound']:.2g})"
+               for r in rows if r["verdict"] == "fail"]
+        out.append(f"| `{fn}` | {prim} | {', '.join(ok) or '—'} | {', '.join(bad) or '—'} | "
+                   f"{_cell(rows[0])} | `ssmspec check {prim} {fn}` |")
+    return "\n".join(out) + "\n"
+
+
+def to_markdown(board: dict) -> str:
+    """peers.md: the findings per function, the rows, then the peers not checked here."""
+    out = [f"# ssmspec peers ({board['device']}, {board['examples']} inputs per target)", "",
+           findings(board), "",
+           "| peer function | primitive | method | format | verdict | worst finite err/bound "
+           "| failure classes (diagnosis) | time vs built-in (fp32 benchmark) |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in board["rows"]:
+        fails = "; ".join(f"{f['class'][:80]} ×{f['count']}"
+                          + (f" ({f['diagnosis'][:80]})" if f["diagnosis"] else "")
+                          for f in r["failures"])
+        laws = "; ".join(f"law {x['name']}" for x in r["laws_failed"])
+        out.append(f"| `{r['function']}` | {r['primitive']} | {r['method']} | {r['dtype']} | "
+                   f"{r['verdict'].upper()} | {r['worst_finite_err_over_bound']:.3g} | "
+                   f"{'; '.join(x for x in (fails, laws) if x)} | {_cell(r)} |")
+    if board["skipped"]:
+        out += ["", "Not checked here:", ""]
+        out += [f"- `{s['function']}` ({s['primitive']}): {s['reason']}" for s in board["skipped"]]
+    return "\n".join(out) + "\n"
+
+
+def write(board: dict, out_dir: str | os.PathLike) -> tuple[Path, Path]:
+    d = Path(out_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    j, m = d / "peers.json", d / "peers.md"
+    j.write_text(json.dumps(board, indent=2, default=str))
+    m.write_text(to_markdown(board))
+    return j, m
