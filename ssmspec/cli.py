@@ -111,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
                         "`ssmspec replay`")
     c.add_argument("--case", metavar="FILE.npz",
                    help="run only the input saved in FILE.npz (as `ssmspec replay`)")
+    _wide_flags(c)
     _output_flags(c)
 
     rp = sub.add_parser("replay", help="run an implementation on a saved input")
@@ -365,7 +366,8 @@ def _check(a: argparse.Namespace) -> int:
     impl = _implementation(a, a.primitive)
     bad = a.bad_input or (not impl.source.startswith("plugin") and not a.no_bad_input)
     res = check.check(a.primitive, impl, a.method, a.dtype, a.device, examples, seed,
-                      laws=not a.no_laws, bad_inputs=bad, shrink=not a.no_shrink, shapes=shapes)
+                      laws=not a.no_laws, bad_inputs=bad, shrink=not a.no_shrink, shapes=shapes,
+                      plan=_plan(a))
     hint = " ".join(["ssmspec check", a.primitive, a.function]
                     + (["--adapter", a.adapter] if a.adapter else [])
                     + (["--method", *a.method] if a.method else [])

@@ -2,6 +2,8 @@
 derandomized), apart from timings and the node that ran each entry."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -11,10 +13,13 @@ PRIMITIVES = ["discretize_diag", "ema_kernel"]
 
 
 def _entries(tmp_path, workers: int) -> list[dict]:
+    # a fresh process each, as a user runs it: an in-process run after other tests in the same
+    # process can draw other inputs (hypothesis state left behind), which is not what is tested
     out = tmp_path / f"w{workers}"
-    rc = cli.main(["report", "--primitive", *PRIMITIVES, "--examples", "3", "--no-timing",
-                   "--no-realistic", "--no-progress", "--quiet", "--out", str(out),
-                   "--workers", str(workers)])
+    rc = subprocess.run([sys.executable, "-m", "ssmspec.cli", "report", "--primitive",
+                         *PRIMITIVES, "--examples", "3", "--no-timing", "--no-realistic",
+                         "--no-progress", "--quiet", "--out", str(out), "--workers",
+                         str(workers)], timeout=600).returncode
     assert rc == 0
     data = json.loads((out / "report.json").read_text())
     assert data["settings"]["workers"] == workers
@@ -43,3 +48,19 @@ def test_selftest_wide_equals_serial():
 def test_jobs_is_an_alias_of_workers():
     a = cli._parser().parse_args(["report", "--jobs", "3"])
     assert a.workers == 3 and cli._plan(a).workers == 3
+
+
+@pytest.mark.slow
+def test_check_wide_equals_serial():
+    from ssmspec import check, registry, verdict
+
+    impl = {i.name: i for i in registry.implementations("discretize_diag")}["torch"]
+    from ssmspec.executor import Plan
+
+    def run(plan):
+        res = check.check("discretize_diag", impl, ["zoh", "bilinear"], ["fp32", "fp64"],
+                          examples=10, laws=False, plan=plan)
+        return verdict.to_json(res)
+
+    one, two = run(None), run(Plan(2))
+    assert len(one["searches"]) == 4 and one == two
