@@ -2,6 +2,7 @@
 derandomized), apart from timings and the node that ran each entry."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -12,18 +13,19 @@ from ssmspec import cli
 PRIMITIVES = ["discretize_diag", "ema_kernel"]
 
 
-def _entries(tmp_path, workers: int) -> list[dict]:
+def _entries(tmp_path, workers: int, *more: str) -> list[dict]:
     # a fresh process each, as a user runs it: an in-process run after other tests in the same
     # process can draw other inputs (hypothesis state left behind), which is not what is tested
-    out = tmp_path / f"w{workers}"
+    out = tmp_path / f"w{workers}{''.join(more)}"
     rc = subprocess.run([sys.executable, "-m", "ssmspec.cli", "report", "--primitive",
                          *PRIMITIVES, "--examples", "3", "--no-timing", "--no-realistic",
                          "--no-progress", "--quiet", "--out", str(out), "--workers",
-                         str(workers)], timeout=600).returncode
+                         str(workers), *more], timeout=600).returncode
     assert rc == 0
     data = json.loads((out / "report.json").read_text())
     assert data["settings"]["workers"] == workers
-    assert data["settings"]["executor"] == ("serial" if workers == 1 else "local")
+    assert data["settings"]["executor"] == ("ray" if "ray" in more else
+                                            "serial" if workers == 1 else "local")
     assert all(e["node"] for e in data["entries"])
     return [{k: v for k, v in e.items() if k not in ("node", "time")} for e in data["entries"]]
 
@@ -64,3 +66,10 @@ def test_check_wide_equals_serial():
 
     one, two = run(None), run(Plan(2))
     assert len(one["searches"]) == 4 and one == two
+
+
+@pytest.mark.skipif(os.environ.get("SSMSPEC_RAY_CLUSTER") != "1",
+                    reason="needs Ray and a cluster: SSMSPEC_RAY_CLUSTER=1 (tox -e cluster starts "
+                           "one; RAY_ADDRESS names it, else Ray starts a local one)")
+def test_report_on_ray_equals_serial(tmp_path):
+    assert _entries(tmp_path, 2, "--executor", "ray") == _entries(tmp_path, 1)
