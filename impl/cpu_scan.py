@@ -21,8 +21,12 @@ convention), so backward is two more passes of the same kernel:
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import torch
 
@@ -104,9 +108,32 @@ def available() -> str | None:
 def _module():
     from torch.utils.cpp_extension import load_inline
 
-    # -O3 without -ffast-math: the recurrence's rounding must stay the IEEE one the bound models
-    return load_inline("ssmspec_cpu_scan_g8", cpp_sources=_SOURCE, extra_cflags=["-O3"],
-                       verbose=False)
+    # One build at a time across processes (pytest -n, report --workers): torch's own lock file
+    # outlives a process killed mid-build and then blocks every later one forever; an flock is
+    # released by the kernel when its holder dies.
+    with _build_lock():
+        # -O3 without -ffast-math: the recurrence's rounding must stay the IEEE one the bound
+        # models
+        return load_inline("ssmspec_cpu_scan_g8", cpp_sources=_SOURCE, extra_cflags=["-O3"],
+                           verbose=False)
+
+
+@contextlib.contextmanager
+def _build_lock():
+    """An exclusive lock on a file beside torch's extension builds (none where there is no
+    fcntl: Windows)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    path = Path(tempfile.gettempdir()) / f"ssmspec-cpu-scan-{os.getuid()}.lock"
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _raw(a, b, h0, reverse):

@@ -14,6 +14,7 @@ request, its bad inputs. A failing class is diagnosed against the primitive's re
 from __future__ import annotations
 
 import hashlib
+import pickle
 import random
 import re
 import time
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 
 from ssmspec import harness, registry, scope, strategies
 from ssmspec.errors import Measurement
+from ssmspec.executor import Plan, Task
 from ssmspec.laws import run_law
 from ssmspec.spec import Case, Implementation
 
@@ -272,26 +274,47 @@ def _bad_outcomes(spec, impl: Implementation) -> list[Outcome]:
     return out
 
 
+def _search_task(primitive: str, impl: Implementation, method: str, fmt: str, device: str,
+                 examples: int, seed_: int | None, shrink: bool,
+                 shapes: strategies.ShapeScope | None) -> Search:
+    return search(registry.spec(primitive), impl, method, fmt, device, examples, seed_, shrink,
+                  shapes)
+
+
+def _picklable(x) -> bool:
+    try:
+        pickle.dumps(x)
+    except Exception:  # noqa: BLE001 - whatever stops pickling keeps the work in this process
+        return False
+    return True
+
+
 def check(primitive: str, impl: Implementation, methods=None, dtypes=None, device: str = "cpu",
           examples: int = 30, seed_: int | None = None, laws: bool = True,
           bad_inputs: bool = False, progress=None, shrink: bool = True,
-          diagnose: bool = True, shapes: strategies.ShapeScope | None = None) -> CheckResult:
+          diagnose: bool = True, shapes: strategies.ShapeScope | None = None,
+          plan: Plan | None = None) -> CheckResult:
     """Search, laws and (if asked) bad inputs of `impl` against `primitive`'s spec, inside the
     scope `impl` declares (`impl.methods`, `impl.without`). `shapes` fixes sizes or draws them
-    from the realistic regime in the search (the laws keep their own shapes)."""
+    from the realistic regime in the search (the laws keep their own shapes). `plan` runs the
+    (method, dtype) searches wide (`ssmspec.executor`; default: one after another here); each
+    search's inputs depend on its seed only, so the verdict is the same either way."""
     spec = registry.spec(primitive)
     scope.validate(spec, impl.without)
     res = CheckResult(primitive, impl.name, device, seed_, scope.describe(spec, impl),
                       shapes=shapes)
     meths = [m for m in (impl.methods or spec.methods) if not methods or m in methods]
-    for m in meths:
-        for d in spec.dtypes_of(m):
-            if (impl.dtypes and d not in impl.dtypes) or (dtypes and d not in dtypes):
-                continue
-            res.searches.append(search(spec, impl, m, d, device, examples, seed_, shrink,
-                                       shapes))
-            if progress:
-                progress(f"{primitive} {m} {d}")
+    units = [(m, d) for m in meths for d in spec.dtypes_of(m)
+             if not (impl.dtypes and d not in impl.dtypes) and not (dtypes and d not in dtypes)]
+    if plan is not None and plan.kind != "serial" and not _picklable(impl):
+        plan = None  # a closure (an adapter's wrapper) cannot reach a worker: searched here
+    tasks = [Task(f"{primitive} {m} {d}",
+                  (primitive, impl, m, d, device, examples, seed_, shrink, shapes), device)
+             for m, d in units]
+    for (m, d), o in zip(units, (plan or Plan(1)).map(_search_task, tasks, progress)):
+        if not o.ok:  # the harness itself broke, or the worker died twice: never silent
+            raise RuntimeError(f"check {primitive} {m} {d}: {o.error}")
+        res.searches.append(o.value)
     if diagnose and impl.source != "builtin":
         from ssmspec import diagnose as diag
 

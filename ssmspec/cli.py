@@ -74,9 +74,7 @@ def _parser() -> argparse.ArgumentParser:
                         "torch (default: 1; 0: the benchmark input only)")
     r.add_argument("--no-realistic", action="store_true",
                    help="skip the sharpness section (realistic sizes)")
-    r.add_argument("--jobs", type=int, default=1, metavar="J",
-                   help="worker processes for the precision measurements and the sweeps "
-                        "(default: 1); the report's timings still run one at a time")
+    _wide_flags(r)
     r.add_argument("--selftest", action="store_true",
                    help="also run the self-test and put the mutation scores in the report")
     _output_flags(r)
@@ -120,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
                         "`ssmspec replay`")
     c.add_argument("--case", metavar="FILE.npz",
                    help="run only the input saved in FILE.npz (as `ssmspec replay`)")
+    _wide_flags(c)
     _output_flags(c)
 
     pe = sub.add_parser("peers", help="check and time every importable public SSM kernel library")
@@ -153,8 +152,40 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--examples", type=int, default=200, metavar="K",
                    help="strategy inputs searched per mutant (default: 200)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _wide_flags(t)
     _output_flags(t)
     return p
+
+
+def _wide_flags(p: argparse.ArgumentParser) -> None:
+    """--workers, --executor, --address, --timeout: how the independent targets run."""
+    g = p.add_argument_group("running wide")
+    g.add_argument("--workers", "--jobs", type=int, default=None, metavar="N", dest="workers",
+                   help="targets measured at once: worker processes here, or Ray tasks in flight "
+                        "(default: SSMSPEC_WORKERS, else the number of cores; 1: one after "
+                        "another in this process; --jobs is a deprecated alias). Timings never "
+                        "run beside a busy worker: they run one at a time after the workers")
+    g.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local: worker processes on this machine (default); ray: tasks on a "
+                        "Ray cluster (pip install 'ssmspec[ray]'), a CUDA target asking for one "
+                        "GPU")
+    g.add_argument("--address", metavar="HOST:PORT",
+                   help="the Ray cluster's address (default: RAY_ADDRESS, else the cluster "
+                        "`ray start` made on this machine, else a local one)")
+    g.add_argument("--timeout", type=float, default=None, metavar="S",
+                   help="seconds per target attempt before its worker is killed; a timed-out "
+                        "or dead worker's target is tried once more, then reported as an error")
+
+
+def _plan(a: argparse.Namespace):
+    """The executor.Plan the --workers/--executor/--address/--timeout flags describe."""
+    from ssmspec import executor
+
+    try:
+        workers = a.workers if a.workers is not None else executor.default_workers()
+        return executor.Plan(workers, a.executor, a.address, timeout_s=a.timeout)
+    except ValueError as exc:
+        raise SystemExit(f"ssmspec: error: --workers/--executor/--timeout: {exc}") from exc
 
 
 def _scope_flags(p: argparse.ArgumentParser, methods: bool = True) -> None:
@@ -246,8 +277,9 @@ def _report(a: argparse.Namespace) -> int:
     from ssmspec import report
     from ssmspec.sharpness import GOAL
 
-    if a.examples < 1 or a.repeats < 1 or a.jobs < 1:
-        raise SystemExit("ssmspec: error: --examples, --repeats and --jobs must be >= 1")
+    if a.examples < 1 or a.repeats < 1:
+        raise SystemExit("ssmspec: error: --examples and --repeats must be >= 1")
+    plan = _plan(a)
     if a.device.startswith("cuda"):
         import torch
 
@@ -261,18 +293,19 @@ def _report(a: argparse.Namespace) -> int:
     if a.realistic_examples < 0:
         raise SystemExit("ssmspec: error: --realistic-examples must be >= 0")
     rep = report.build(a.primitive, a.impl, a.method, a.dtype, a.device, a.examples, a.repeats,
-                       timing=not a.no_timing, progress=progress, jobs=a.jobs,
+                       timing=not a.no_timing, progress=progress, plan=plan,
                        realistic=None if a.no_realistic else a.realistic_examples)
     if a.plots:
         from ssmspec import sweeps
 
         report.write(rep, a.out)  # the entries stand even if the sweeps are cut short
         rep["sweeps"] = sweeps.sweep_all(a.primitive, "torch", a.method, a.dtype, a.device,
-                                         timing=not a.no_timing, out_dir=a.out, jobs=a.jobs)
+                                         timing=not a.no_timing, out_dir=a.out,
+                                         jobs=plan.workers if plan.kind == "local" else 1)
     if a.selftest:
         from ssmspec import selftest
 
-        rep["selftest"] = selftest.to_json(selftest.run(a.primitive))
+        rep["selftest"] = selftest.to_json(selftest.run(a.primitive, plan=plan))
     j, m = report.write(rep, a.out)
     s = rep["summary"]
     missed = [x for x in (rep.get("selftest") or {}).get("mutants", []) if not x["caught"]]
@@ -402,7 +435,8 @@ def _check(a: argparse.Namespace) -> int:
     impl = _implementation(a, a.primitive)
     bad = a.bad_input or (not impl.source.startswith("plugin") and not a.no_bad_input)
     res = check.check(a.primitive, impl, a.method, a.dtype, a.device, examples, seed,
-                      laws=not a.no_laws, bad_inputs=bad, shrink=not a.no_shrink, shapes=shapes)
+                      laws=not a.no_laws, bad_inputs=bad, shrink=not a.no_shrink, shapes=shapes,
+                      plan=_plan(a))
     hint = " ".join(["ssmspec check", a.primitive, a.function]
                     + (["--adapter", a.adapter] if a.adapter else [])
                     + (["--method", *a.method] if a.method else [])
@@ -437,7 +471,7 @@ def _selftest(a: argparse.Namespace) -> int:
     _validate_names("primitive", a.primitive, [s.name for s in registry.specs()])
     muts = [m for m in registry.mutants() if not a.primitive or m.primitive in a.primitive]
     bar = Progress(len(muts), False if (a.no_progress or a.quiet or a.json) else None)
-    results = selftest.run(a.primitive, a.examples, progress=bar.step)
+    results = selftest.run(a.primitive, a.examples, progress=bar.step, plan=_plan(a))
     missed = [r for r in results if not r.caught]
     _emit(a, selftest.to_markdown(results), selftest.to_json(results),
           f"self-test: {len(results) - len(missed)}/{len(results)} mutants caught"

@@ -7,9 +7,12 @@ For each (primitive, implementation, method, dtype, device):
 - speed: the spec's benchmark-size input, `repeats` timings (each the mean of enough calls to
   last ≥ 20 ms), so a later comparison can tell a slowdown from noise.
 
-With `jobs` > 1 the precision part runs in that many worker processes (spawned; one target each
-at a time: the mpmath references are CPU-bound), and the timings still run one after another in
-the calling process, so that no two timed calls share the machine.
+The precision part of every target is one task of an `ssmspec.executor.Plan`: in this process,
+in worker processes on this machine (`--workers N`) or on a Ray cluster (`--executor ray`); the
+entries are the same whichever (the inputs are derandomized), apart from `node`, the host that
+ran each. The timings then run here, one after another, after the workers are done: a timed call
+never shares the machine with a busy worker. A target whose worker died or timed out twice is an
+entry with `error` set (and `passed` false), never dropped.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import numpy as np
 import torch
 
 from ssmspec import __version__, harness, registry, sharpness
+from ssmspec.executor import Plan, Task
 
 SCHEMA = "ssmspec.report/1"
 SCHEMA_FILE = Path(__file__).with_name("schema") / "report-v1.json"
@@ -132,50 +136,54 @@ def add_timing(entry: dict, t: registry.Target, repeats: int) -> None:
     }
 
 
-def _precision_in_worker(target_id: str, device: str, examples: int) -> dict:
-    """measure_precision of the target named `target_id` (a worker process rebuilds it from the
-    registry: targets hold functions, which do not cross processes)."""
-    torch.set_num_threads(1)
+def _precision_task(target_id: str, device: str, examples: int) -> dict:
+    """measure_precision of the target named `target_id` (a worker rebuilds it from the registry:
+    targets hold functions, which do not cross processes)."""
     (t,) = [t for t in registry.targets(devs=[device]) if t.id == target_id]
     return measure_precision(t, examples)
 
 
-def _entries(targets, examples: int, repeats: int, timing: bool, jobs: int, bar) -> list[dict]:
-    if jobs <= 1:
-        out = []
-        for t in targets:
-            out.append(measure_target(t, examples, repeats, timing))
-            bar.step(f"{t.spec.name} {t.method} {t.dtype} {t.impl.name}")
-        return out
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+def _error_entry(t: registry.Target, examples: int, error: str) -> dict:
+    """The entry of a target whose task was lost (its worker died, it timed out) or crashed."""
+    return {"primitive": t.spec.name, "implementation": t.impl.name, "method": t.method,
+            "dtype": t.dtype, "device": t.device, "reference": [], "examples": examples,
+            "max_err_over_bound": None, "max_ulps": None, "passed": False, "raised": None,
+            "worst": None, "time": None, "error": error}
 
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_precision_in_worker, t.id, t.device, examples) for t in targets]
-        out = []
-        for t, f in zip(targets, futures):
-            entry = f.result()
-            bar.step(f"{t.spec.name} {t.method} {t.dtype} {t.impl.name}")
-            out.append(entry)
-    if timing:  # here, one after another, with the workers gone
+
+def _entries(targets, examples: int, repeats: int, timing: bool, plan: Plan, bar) -> list[dict]:
+    """The precision part of every target through `plan`, then (with `timing`) each timing here,
+    one after another once the workers are done, so no timed call shares the machine."""
+    tasks = [Task(f"{t.spec.name} {t.method} {t.dtype} {t.impl.name}",
+                  (t.id, t.device, examples), t.device) for t in targets]
+    out = []
+    for t, o in zip(targets, plan.map(_precision_task, tasks, bar.step)):
+        entry = o.value if o.ok else _error_entry(t, examples, o.error)
+        entry["node"] = o.node
+        out.append(entry)
+    if timing:
         for t, entry in zip(targets, out):
-            add_timing(entry, t, repeats)
+            if "error" not in entry:
+                add_timing(entry, t, repeats)
     return out
 
 
 def build(primitives=None, impls=None, methods=None, dtypes=None, device: str = "cpu",
           examples: int = 20, repeats: int = 7, timing: bool = True,
-          progress: bool | None = None, jobs: int = 1, realistic: int | None = 1) -> dict:
-    """Measure every selected target on `device`; the report as a JSON-ready dict. `jobs`:
-    worker processes for the precision part (see the module docstring). `realistic`:
+          progress: bool | None = None, jobs: int = 1, realistic: int | None = 1,
+          plan: Plan | None = None) -> dict:
+    """Measure every selected target on `device`; the report as a JSON-ready dict. `plan`: how
+    the precision part runs (`ssmspec.executor`; default: `jobs` local worker processes; see the
+    module docstring). `realistic`:
     realistic-regime inputs per (primitive, method) of the sharpness section (None: no section).
     """
     targets = registry.targets(primitives, impls, methods, dtypes, [device])
     sharp_n = 0
     if realistic is not None and (not impls or "torch" in impls):
         sharp_n = len(sharpness.targets(primitives, methods))
+    plan = plan or Plan(jobs)
     bar = Progress(len(targets) + sharp_n, progress)
-    entries = _entries(targets, examples, repeats, timing, jobs, bar)
+    entries = _entries(targets, examples, repeats, timing, plan, bar)
     realistic_entries = (sharpness.build(primitives, methods, device, realistic, bar.step)
                          if sharp_n else None)
     out = {
@@ -192,7 +200,8 @@ def build(primitives=None, impls=None, methods=None, dtypes=None, device: str = 
             "threads": torch.get_num_threads(),
             "profile": os.environ.get("SSMSPEC_PROFILE", "ci"),
         },
-        "settings": {"examples": examples, "repeats": repeats, "timing": timing},
+        "settings": {"examples": examples, "repeats": repeats, "timing": timing,
+                     "workers": plan.workers, "executor": plan.kind},
         "entries": entries,
         "summary": {
             "entries": len(entries),
@@ -243,7 +252,8 @@ def to_markdown(report: dict) -> str:
                   "| method | dtype | impl | max err/bound | max ulps | pass | time | bench |",
                   "|---|---|---|---:|---:|:-:|---:|---|"]
         for e in rows:
-            ok = "✓" if e["passed"] else ("✗ raised" if e["raised"] else "✗")
+            ok = "✓" if e["passed"] else ("✗ error" if e.get("error") else
+                                          "✗ raised" if e["raised"] else "✗")
             lines.append(
                 f"| {e['method']} | {e['dtype']} | {e['implementation']} | "
                 f"{_fmt(e['max_err_over_bound'])} | {_fmt(e['max_ulps'])} | {ok} | "
@@ -253,7 +263,9 @@ def to_markdown(report: dict) -> str:
         for e in bad:
             lines += ["", f"- worst input of {e['method']}/{e['dtype']}/{e['implementation']}: "
                           f"`{json.dumps(e['worst'])}`" + (f" raised `{e['raised']}`"
-                                                          if e["raised"] else "")]
+                                                          if e["raised"] else "")
+                          + (f" error `{e['error']}` on {e['node'] or '?'}"
+                             if e.get("error") else "")]
     if report.get("realistic"):
         lines += sharpness.to_markdown(report["realistic"])
     if report.get("sweeps"):

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ssmspec import harness, registry
+from ssmspec.executor import Plan, Task
 from ssmspec.laws import find_over_bound, run_law
 from ssmspec.spec import Implementation, Mutant
 
@@ -66,15 +67,23 @@ def run_mutant(m: Mutant, examples: int = 200, law_examples: int = 10) -> Mutant
     return res
 
 
+def _mutant_task(primitive: str, name: str, examples: int, law_examples: int) -> MutantResult:
+    """run_mutant of the mutant `primitive`/`name` (a worker finds it in the registry)."""
+    (m,) = [m for m in registry.mutants(primitive) if m.name == name]
+    return run_mutant(m, examples, law_examples)
+
+
 def run(primitives=None, examples: int = 200, law_examples: int = 10,
-        progress=None) -> list[MutantResult]:
+        progress=None, plan: Plan | None = None) -> list[MutantResult]:
+    """Every selected mutant through `plan` (default: in this process); a mutant whose task was
+    lost (its worker died, it timed out) counts as missed, with the reason."""
+    muts = [m for m in registry.mutants() if not primitives or m.primitive in primitives]
+    tasks = [Task(f"{m.primitive} {m.name}", (m.primitive, m.name, examples, law_examples))
+             for m in muts]
     out = []
-    for m in registry.mutants():
-        if primitives and m.primitive not in primitives:
-            continue
-        out.append(run_mutant(m, examples, law_examples))
-        if progress:
-            progress(f"{m.primitive} {m.name}")
+    for m, o in zip(muts, (plan or Plan(1)).map(_mutant_task, tasks, progress)):
+        out.append(o.value if o.ok else MutantResult(m.primitive, m.name, m.why,
+                                                     missed_by=[f"error: {o.error}"]))
     return out
 
 
