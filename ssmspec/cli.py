@@ -130,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     pe.add_argument("--library", nargs="+", metavar="NAME", help="libraries (default: all)")
     pe.add_argument("--no-timing", action="store_true", help="skip the timings")
     pe.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _wide_flags(pe)
 
     rp = sub.add_parser("replay", help="run an implementation on a saved input")
     rp.add_argument("file", metavar="FILE.npz", help="an input saved by `check --save-worst`")
@@ -375,7 +376,8 @@ def _peers(a: argparse.Namespace) -> int:
         raise SystemExit("ssmspec: error: --examples must be >= 1")
     chosen = [p for p in peers.known() if not a.library or p.library in a.library]
     bar = Progress(len(chosen), False if a.no_progress else None)
-    board = leaderboard.build(a.device, a.examples, a.library, bar.step, timing=not a.no_timing)
+    board = leaderboard.build(a.device, a.examples, a.library, bar.step, timing=not a.no_timing,
+                              plan=_plan(a))
     j, m = leaderboard.write(board, a.out)
     print(leaderboard.to_markdown(board))
     failed = sum(r["verdict"] == "fail" for r in board["rows"])

@@ -16,7 +16,8 @@ import statistics
 from pathlib import Path
 
 from ssmspec import __version__, check, harness, registry
-from ssmspec.peers import PINS, availability, known, load
+from ssmspec.executor import Plan, Task
+from ssmspec.peers import PINS, availability, by_function, known, load
 from ssmspec.peers.records import Peer
 
 SCHEMA = "ssmspec.peers/1"
@@ -61,29 +62,47 @@ def _rows(peer: Peer, res: check.CheckResult, timing: dict | None) -> list[dict]
     } for s in res.searches]
 
 
+def check_peer(function: str, device: str, examples: int) -> list[dict]:
+    """The rows of one peer function's check (no timing): one task of the run, which imports the
+    peer in whichever process runs it."""
+    peer = by_function(function)
+    load(peer.library)
+    res = check.check(peer.primitive, peer.implementation(), device=device, examples=examples,
+                      bad_inputs=False)
+    return _rows(peer, res, None)
+
+
 def build(device: str = "cpu", examples: int = 10, libraries=None, progress=None,
-          repeats: int = 3, timing: bool = True) -> dict:
-    """The leaderboard as data (see the module docstring)."""
-    rows, skipped = [], []
+          repeats: int = 3, timing: bool = True, plan: Plan | None = None) -> dict:
+    """The leaderboard as data (see the module docstring). The checks run through `plan` (one
+    task per peer function; default: one after another here); the timings then run one at a
+    time in this process, never beside a busy worker."""
+    chosen, skipped = [], []
     for peer in known():
         if libraries and peer.library not in libraries:
             continue
         why = availability(peer, device)
-        if why is not None:
-            skipped.append({"library": peer.library, "function": peer.function,
-                            "primitive": peer.primitive, "reason": why})
-            if progress:
-                progress(f"{peer.function} (skipped)")
+        if why is None:
+            chosen.append(peer)
             continue
-        load(peer.library)
-        impl = peer.implementation()
-        res = check.check(peer.primitive, impl, device=device, examples=examples,
-                          bad_inputs=False)
-        t = time_against_builtin(peer, impl, peer.methods[0], device, repeats) if timing \
-            else None
-        rows += _rows(peer, res, t)
+        skipped.append({"library": peer.library, "function": peer.function,
+                        "primitive": peer.primitive, "reason": why})
         if progress:
-            progress(peer.function)
+            progress(f"{peer.function} (skipped)")
+    tasks = [Task(p.function, (p.function, device, examples), device) for p in chosen]
+    rows = []
+    for peer, o in zip(chosen, (plan or Plan(1)).map(check_peer, tasks, progress)):
+        if not o.ok:
+            skipped.append({"library": peer.library, "function": peer.function,
+                            "primitive": peer.primitive, "reason": f"check lost: {o.error}"})
+            continue
+        if timing:
+            load(peer.library)
+            t = time_against_builtin(peer, peer.implementation(), peer.methods[0], device,
+                                     repeats)
+            for r in o.value:
+                r["time"] = t if r["method"] == t["method"] else None
+        rows += o.value
     return {"schema": SCHEMA, "ssmspec": __version__, "device": device, "examples": examples,
             "pins": {k: v[0] for k, v in PINS.items()}, "rows": rows, "skipped": skipped}
 

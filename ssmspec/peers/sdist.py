@@ -88,10 +88,12 @@ def load(package: str, dist: str, version: str, sha256: str,
     when it is not in the cache yet). Returns where it comes from."""
     if package in sys.modules:
         return getattr(sys.modules[package], "__ssmspec_source__", "installed")
-    if importlib.util.find_spec(package) is not None:
-        return "installed"
     root = cache_dir()
     src = root / f"{dist.replace('-', '_')}-{version}"
+    found = importlib.util.find_spec(package)
+    # a spawned worker inherits sys.path, the unpacked sdist included: that is not an install
+    if found is not None and not str(found.origin or "").startswith(str(src)):
+        return "installed"
     if not (src / package).is_dir():
         if not fetch and not (root / f"{src.name}.tar.gz").exists():
             raise FileNotFoundError(f"the {dist}=={version} sdist is not in {root} yet (fetched "
