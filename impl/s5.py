@@ -47,7 +47,7 @@ def _flag(name: str, x) -> bool:
     return x
 
 
-def _check(u, Lambda, B, C, D, log_step, h0):
+def check_args(u, Lambda, B, C, D, log_step, h0):
     v.real_tensor("u", u)
     if u.ndim != 3 or min(u.shape) < 1:
         raise ValueError(f"u: expected shape (batch, L, H) with sizes >= 1, got {tuple(u.shape)}")
@@ -156,7 +156,7 @@ def s5_scan(u: torch.Tensor, Lambda: torch.Tensor, B: torch.Tensor, C: torch.Ten
     v.method("discretization", discretization, METHODS)
     _flag("conj_sym", conj_sym)
     _flag("return_state", return_state)
-    _check(u, Lambda, B, C, D, log_step, h0)
+    check_args(u, Lambda, B, C, D, log_step, h0)
     abar, Bbar = discretize(Lambda, B, log_step, discretization)
     return apply_ssm(u, abar, Bbar, C, D, conj_sym, h0, return_state)
 

@@ -218,7 +218,7 @@ def methods_agree(ctx: LawContext) -> None:
     method, case = _draw(ctx)
     tol = _bound(case, method) + _bound(case, "sequential")
     assert_within(_h(ctx.fn, case, method, ctx.device), _h(ctx.fn, case, "sequential", ctx.device),
-           tol, f"{method} vs sequential")
+                  tol, f"{method} vs sequential")
 
 
 def split(ctx: LawContext) -> None:
@@ -250,7 +250,7 @@ def reverse_flip(ctx: LawContext) -> None:
     fwd = make_case(case.dtype, a[..., ::-1], b[..., ::-1], h0, False)
     tol = _bound(rev, method) + _bound(fwd, method)[..., ::-1]
     assert_within(_h(ctx.fn, rev, method, ctx.device),
-           _h(ctx.fn, fwd, method, ctx.device)[..., ::-1], tol, f"{method}: reverse vs flip")
+                  _h(ctx.fn, fwd, method, ctx.device)[..., ::-1], tol, f"{method}: reverse vs flip")
 
 
 def linearity(ctx: LawContext) -> None:
@@ -267,7 +267,7 @@ def linearity(ctx: LawContext) -> None:
     rounding = higham_bound(1.0, c1.dtype, 1.0, ref_np.magnitude(a, absb, absh, rev))
     tol = _bound(c1, method) + _bound(c2, method) + _bound(c3, method) + rounding
     assert_within(_h(ctx.fn, c1, method, ctx.device) + _h(ctx.fn, c2, method, ctx.device),
-           _h(ctx.fn, c3, method, ctx.device), tol, f"{method}: linearity in (b, h0)")
+                  _h(ctx.fn, c3, method, ctx.device), tol, f"{method}: linearity in (b, h0)")
 
 
 def ones_cumsum(ctx: LawContext) -> None:
@@ -281,7 +281,7 @@ def ones_cumsum(ctx: LawContext) -> None:
         want = want + np.asarray(h0, dtype=wide)[..., None]
     want = want.astype(np.complex128 if np.iscomplexobj(b) else np.float64)
     assert_within(_h(ctx.fn, ones, method, ctx.device), want, _bound(ones, method),
-           f"{method}: a ≡ 1 vs cumsum")
+                  f"{method}: a ≡ 1 vs cumsum")
 
 
 def zero_resets(ctx: LawContext) -> None:
@@ -297,7 +297,7 @@ def zero_resets(ctx: LawContext) -> None:
     bound = _bound(case, method)
     assert_within(h[..., z], b[..., z], bound[..., z], f"{method}: h_z vs b_z at a_z = 0")
     assert_within(h[..., after], _h(ctx.fn, fresh, method, ctx.device),
-           bound[..., after] + _bound(fresh, method), f"{method}: reset at z = {z}")
+                  bound[..., after] + _bound(fresh, method), f"{method}: reset at z = {z}")
 
 
 # --- mutants (docs/scans.md#what-the-bound-does-not-admit) -------------------------------------
