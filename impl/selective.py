@@ -103,7 +103,7 @@ def _layout(name: str, X: torch.Tensor, A: torch.Tensor, batch: int, L: int) -> 
                      f"got {tuple(X.shape)}")
 
 
-def _check_selective(u, delta, A, B, C, D, z, delta_bias, initial_state):
+def check_selective(u, delta, A, B, C, D, z, delta_bias, initial_state):
     v.real_tensor("u", u)
     if u.ndim != 3 or u.shape[1] < 1 or u.shape[2] < 1:
         raise ValueError(f"u: expected shape (batch, D, L) with D, L >= 1, got {tuple(u.shape)}")
@@ -234,7 +234,7 @@ def selective_scan(u: torch.Tensor, delta: torch.Tensor, A: torch.Tensor, B: tor
     _flag("return_last_state", return_last_state)
     if conj_half is not None:
         _flag("conj_half", conj_half)
-    lay = _check_selective(u, delta, A, B, C, D, z, delta_bias, initial_state)
+    lay = check_selective(u, delta, A, B, C, D, z, delta_bias, initial_state)
     batch, Dn, L = u.shape
     N = A.shape[1]
     f = 2.0 if (A.is_complex() if conj_half is None else conj_half) else 1.0
@@ -347,7 +347,7 @@ def _check_ssd(x, dt, A, B, C, chunk_size, initial_states):
                 "(batch, nheads, headdim, N)")
 
 
-def _ssd(x, dt, A, B, C, chunk_size, initial_states, segment_sums):
+def ssd_chunks(x, dt, A, B, C, chunk_size, initial_states, segment_sums):
     b, L, H, P = x.shape
     G, N = B.shape[2], B.shape[3]
     work = v.work_dtype(x.dtype)
@@ -398,5 +398,5 @@ def ssd_scan(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor
     v.method("method", method, SSD_METHODS)
     _flag("return_final_states", return_final_states)
     _check_ssd(x, dt, A, B, C, chunk_size, initial_states)
-    y, final = _ssd(x, dt, A, B, C, chunk_size, initial_states, segsum)
+    y, final = ssd_chunks(x, dt, A, B, C, chunk_size, initial_states, segsum)
     return (y, final) if return_final_states else y
