@@ -269,7 +269,7 @@ def scan_adjoint(scan, a, h, h0, g, reverse: bool):
 
 def linear_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None = None,
                 reverse: bool = False, method: str = "sequential") -> torch.Tensor:
-    """h_t = a_t ⊙ h_{t−1} + b_t over the last axis; see the module docstring.
+    """h_t = a_t ⊙ h_{t−1} + b_t over the last axis (docs/scans.md#linear_scan).
 
     a, b: (..., L), the same floating or complex dtype and device, L >= 1; h0: (...,) or None
     (zero); reverse: bool; method: 'sequential' | 'associative' | 'logspace' (real a >= 0 only)

@@ -224,7 +224,7 @@ def selective_scan(u: torch.Tensor, delta: torch.Tensor, A: torch.Tensor, B: tor
                    delta_bias: torch.Tensor | None = None, delta_softplus: bool = False,
                    discretization: str = "zoh_approx", return_last_state: bool = False,
                    conj_half: bool | None = None, initial_state: torch.Tensor | None = None):
-    """Mamba's selective scan (S6); see the module docstring for the formula, shapes and dtypes.
+    """Mamba's selective scan (S6): formula, shapes and dtypes in docs/selective.md#selective_scan.
 
     Returns y (batch, D, L), u's dtype; with `return_last_state`, (y, h_{L−1} (batch, D, N) in
     A's dtype).
@@ -389,7 +389,7 @@ def ssd_chunks(x, dt, A, B, C, chunk_size, initial_states, segment_sums):
 def ssd_scan(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor,
              C: torch.Tensor, chunk_size: int = 64, initial_states: torch.Tensor | None = None,
              return_final_states: bool = False, method: str = "chunked"):
-    """Mamba-2's SSD scan in the chunked form; see the module docstring.
+    """Mamba-2's SSD scan in the chunked form (docs/selective.md#ssd_scan).
 
     x: (batch, L, nheads, headdim); dt: (batch, L, nheads), Δ > 0; A: (nheads,) real ≤ 0;
     B, C: (batch, L, ngroups, N); initial_states: (batch, nheads, headdim, N); all one real
