@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 
 from ssmspec.impl import _validate as v
-from ssmspec.impl.scans import _check, scan_adjoint
+from ssmspec.impl.scans import check_scan_args, scan_adjoint
 
 _SOURCE = r"""
 #include <torch/extension.h>
@@ -162,7 +162,7 @@ def linear_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None = None
                 reverse: bool = False, method: str = "sequential") -> torch.Tensor:
     """`linear_scan`'s sequential method, compiled for the CPU; see the module docstring and
     `ssmspec.impl.scans.linear_scan` for the contract (the same checks, the same errors)."""
-    _check(a, b, h0, reverse, method)
+    check_scan_args(a, b, h0, reverse, method)
     if method != "sequential":
         raise ValueError(f"method: the compiled CPU scan implements 'sequential', got {method!r}")
     if a.device.type != "cpu":

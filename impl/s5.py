@@ -47,7 +47,7 @@ def _flag(name: str, x) -> bool:
     return x
 
 
-def _check(u, Lambda, B, C, D, log_step, h0):
+def check_args(u, Lambda, B, C, D, log_step, h0):
     v.real_tensor("u", u)
     if u.ndim != 3 or min(u.shape) < 1:
         raise ValueError(f"u: expected shape (batch, L, H) with sizes >= 1, got {tuple(u.shape)}")
@@ -98,7 +98,7 @@ def phi1(z: torch.Tensor) -> torch.Tensor:
 
 
 def discretize(Lambda: torch.Tensor, B: torch.Tensor, log_step: torch.Tensor, method: str):
-    """(Λ̄ (P,), B̄ (P, H)) with Δ = exp(log_step) per state; see the module docstring."""
+    """(Λ̄ (P,), B̄ (P, H)) with Δ = exp(log_step) per state (docs/s5.md#s5_scan)."""
     dt = torch.exp(log_step)
     z = dt * Lambda
     if method == "zoh":
@@ -147,7 +147,7 @@ def _scan(a: torch.Tensor, b: torch.Tensor, T: int) -> torch.Tensor:
 def s5_scan(u: torch.Tensor, Lambda: torch.Tensor, B: torch.Tensor, C: torch.Tensor,
             D: torch.Tensor | None, log_step: torch.Tensor, discretization: str = "zoh",
             conj_sym: bool = True, h0: torch.Tensor | None = None, return_state: bool = False):
-    """S5's SSM on a batch of (L, H) sequences; formula, shapes and dtypes in the module docstring.
+    """S5's SSM on a batch of (L, H) sequences; formula, shapes and dtypes: docs/s5.md#s5_scan.
 
     u (batch, L, H) real; Lambda (P,), B (P, H), C (H, P) complex; D (H,) real or None (no
     feedthrough); log_step (P,) real; h0 (batch, P) complex or None. Returns y (batch, L, H) in
@@ -156,7 +156,7 @@ def s5_scan(u: torch.Tensor, Lambda: torch.Tensor, B: torch.Tensor, C: torch.Ten
     v.method("discretization", discretization, METHODS)
     _flag("conj_sym", conj_sym)
     _flag("return_state", return_state)
-    _check(u, Lambda, B, C, D, log_step, h0)
+    check_args(u, Lambda, B, C, D, log_step, h0)
     abar, Bbar = discretize(Lambda, B, log_step, discretization)
     return apply_ssm(u, abar, Bbar, C, D, conj_sym, h0, return_state)
 

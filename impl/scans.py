@@ -41,7 +41,7 @@ METHODS = ("sequential", "associative", "logspace", "chunked")
 CHUNK = 64
 
 
-def _check(a, b, h0, reverse, method):
+def check_scan_args(a, b, h0, reverse, method):
     v.method("method", method, METHODS)
     v.tensor("a", a, min_ndim=1)
     v.tensor("b", b)
@@ -139,7 +139,9 @@ def tree_scan(A, B, identity=(1.0, 0.0)):
     return A[..., :L], B[..., :L]
 
 
-def _associative(a, b, h0, identity=(1.0, 0.0)):
+def associative_forward(a, b, h0, identity=(1.0, 0.0)):
+    """The forward scan (working format) by the tree of `tree_scan`; `identity` pads and starts
+    the tree (the mutants pass another)."""
     A, B = tree_scan(a, b, identity)
     return B if h0 is None else torch.addcmul(B, A, h0[..., None])
 
@@ -158,7 +160,7 @@ def _segmented_logcumsumexp(x, starts):
     return r[..., :L]
 
 
-def _logspace(a, b, h0, log_a=None):
+def logspace_forward(a, b, h0, log_a=None):
     zero = a == 0
     has_zero = bool(zero.any())
     # log 0 is never formed: zeros read as log 1 here and restart A and the sums below
@@ -192,7 +194,9 @@ def _logspace(a, b, h0, log_a=None):
 # --- chunked ----------------------------------------------------------------------------------
 
 
-def _chunked(a, b, h0, T=CHUNK, carry_h0=True):
+def chunked_forward(a, b, h0, T=CHUNK, carry_h0=True):
+    """The forward scan (working format) in chunks of T steps; `carry_h0=False` (a mutant)
+    forgets h0 after the first chunk."""
     lead, L = a.shape[:-1], a.shape[-1]
     R, nc = math.prod(lead), -(-L // T)
     grad = _needs_grad(a, b, h0)
@@ -265,13 +269,13 @@ def scan_adjoint(scan, a, h, h0, g, reverse: bool):
 
 def linear_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None = None,
                 reverse: bool = False, method: str = "sequential") -> torch.Tensor:
-    """h_t = a_t ⊙ h_{t−1} + b_t over the last axis; see the module docstring.
+    """h_t = a_t ⊙ h_{t−1} + b_t over the last axis (docs/scans.md#linear_scan).
 
     a, b: (..., L), the same floating or complex dtype and device, L >= 1; h0: (...,) or None
     (zero); reverse: bool; method: 'sequential' | 'associative' | 'logspace' (real a >= 0 only)
     | 'chunked'. Returns h (..., L) in a's dtype (fp16/bf16 worked in fp32, rounded once).
     """
-    _check(a, b, h0, reverse, method)
+    check_scan_args(a, b, h0, reverse, method)
     work = v.work_dtype(a.dtype)
     aw, bw = a.to(work), b.to(work)
     hw = None if h0 is None else h0.to(work)
@@ -280,7 +284,8 @@ def linear_scan(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None = None
     else:
         if reverse:
             aw, bw = aw.flip(-1), bw.flip(-1)
-        f = {"associative": _associative, "logspace": _logspace, "chunked": _chunked}[method]
+        f = {"associative": associative_forward, "logspace": logspace_forward,
+             "chunked": chunked_forward}[method]
         h = f(aw, bw, hw)
         if reverse:
             h = h.flip(-1)

@@ -103,7 +103,7 @@ def _layout(name: str, X: torch.Tensor, A: torch.Tensor, batch: int, L: int) -> 
                      f"got {tuple(X.shape)}")
 
 
-def _check_selective(u, delta, A, B, C, D, z, delta_bias, initial_state):
+def check_selective(u, delta, A, B, C, D, z, delta_bias, initial_state):
     v.real_tensor("u", u)
     if u.ndim != 3 or u.shape[1] < 1 or u.shape[2] < 1:
         raise ValueError(f"u: expected shape (batch, D, L) with D, L >= 1, got {tuple(u.shape)}")
@@ -224,7 +224,7 @@ def selective_scan(u: torch.Tensor, delta: torch.Tensor, A: torch.Tensor, B: tor
                    delta_bias: torch.Tensor | None = None, delta_softplus: bool = False,
                    discretization: str = "zoh_approx", return_last_state: bool = False,
                    conj_half: bool | None = None, initial_state: torch.Tensor | None = None):
-    """Mamba's selective scan (S6); see the module docstring for the formula, shapes and dtypes.
+    """Mamba's selective scan (S6): formula, shapes and dtypes in docs/selective.md#selective_scan.
 
     Returns y (batch, D, L), u's dtype; with `return_last_state`, (y, h_{L−1} (batch, D, N) in
     A's dtype).
@@ -234,7 +234,7 @@ def selective_scan(u: torch.Tensor, delta: torch.Tensor, A: torch.Tensor, B: tor
     _flag("return_last_state", return_last_state)
     if conj_half is not None:
         _flag("conj_half", conj_half)
-    lay = _check_selective(u, delta, A, B, C, D, z, delta_bias, initial_state)
+    lay = check_selective(u, delta, A, B, C, D, z, delta_bias, initial_state)
     batch, Dn, L = u.shape
     N = A.shape[1]
     f = 2.0 if (A.is_complex() if conj_half is None else conj_half) else 1.0
@@ -347,7 +347,7 @@ def _check_ssd(x, dt, A, B, C, chunk_size, initial_states):
                 "(batch, nheads, headdim, N)")
 
 
-def _ssd(x, dt, A, B, C, chunk_size, initial_states, segment_sums):
+def ssd_chunks(x, dt, A, B, C, chunk_size, initial_states, segment_sums):
     b, L, H, P = x.shape
     G, N = B.shape[2], B.shape[3]
     work = v.work_dtype(x.dtype)
@@ -389,7 +389,7 @@ def _ssd(x, dt, A, B, C, chunk_size, initial_states, segment_sums):
 def ssd_scan(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor,
              C: torch.Tensor, chunk_size: int = 64, initial_states: torch.Tensor | None = None,
              return_final_states: bool = False, method: str = "chunked"):
-    """Mamba-2's SSD scan in the chunked form; see the module docstring.
+    """Mamba-2's SSD scan in the chunked form (docs/selective.md#ssd_scan).
 
     x: (batch, L, nheads, headdim); dt: (batch, L, nheads), Δ > 0; A: (nheads,) real ≤ 0;
     B, C: (batch, L, ngroups, N); initial_states: (batch, nheads, headdim, N); all one real
@@ -398,5 +398,5 @@ def ssd_scan(x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor
     v.method("method", method, SSD_METHODS)
     _flag("return_final_states", return_final_states)
     _check_ssd(x, dt, A, B, C, chunk_size, initial_states)
-    y, final = _ssd(x, dt, A, B, C, chunk_size, initial_states, segsum)
+    y, final = ssd_chunks(x, dt, A, B, C, chunk_size, initial_states, segsum)
     return (y, final) if return_final_states else y

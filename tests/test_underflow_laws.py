@@ -10,7 +10,7 @@ from ssmspec import registry
 from ssmspec.errors import higham_bound
 from ssmspec.reference.np.kernels import diag_kernel_with_bound
 from ssmspec.spec import Case
-from ssmspec.specs.recurrent_laws import _run_steps, _seq_tol
+from ssmspec.specs.recurrent import run_steps, steps_tolerance
 
 
 def _case():
@@ -29,13 +29,13 @@ def test_underflowing_impulse_response_within_the_law_tolerance():
     u = np.zeros((1, H, L))
     u[..., 0] = 1.0
     step = registry.implementation("diag_step", "torch").fn
-    y, _ = _run_steps(step, case, "zoh", "cpu", u, np.zeros((1, H, N), complex))
+    y, _ = run_steps(step, case, "zoh", "cpu", u, np.zeros((1, H, N), complex))
     kernel = registry.implementation("diag_kernel", "torch").fn
     t = {k: case.tensor(k, "cpu", real=(k == "log_dt")) for k in case.arrays}
     K = kernel(t["Lambda"], t["B"], t["C"], t["log_dt"], L, method="zoh").to(torch.float64)
     a = case.arrays
     _, MK, GK = diag_kernel_with_bound(a["Lambda"], a["B"], a["C"], a["log_dt"], L, "zoh", True)
-    tol = higham_bound(4.0, "c64", GK, MK) + _seq_tol("c64", case, "zoh", u, None)[0][0]
+    tol = higham_bound(4.0, "c64", GK, MK) + steps_tolerance("c64", case, "zoh", u, None)[0][0]
     err = np.abs(np.asarray(y[0]).real - K.numpy())
     assert np.all(err <= tol)  # the law's own comparison
     # the η allowance stays tiny: an error of 1e-40 (a wrong step, far above η) is not admitted

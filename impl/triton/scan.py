@@ -31,7 +31,7 @@ import triton
 import triton.language as tl
 
 from ssmspec.impl import _validate as v
-from ssmspec.impl.scans import _check, scan_adjoint
+from ssmspec.impl.scans import check_scan_args, scan_adjoint
 from ssmspec.impl.triton import interpreted, kernel_device
 
 METHODS = ("sequential", "chunked")
@@ -149,7 +149,7 @@ class _Scan(torch.autograd.Function):
 
 
 def _linear_scan(a, b, h0=None, reverse=False, method="chunked", drop_carry=False):
-    _check(a, b, h0, reverse, method)
+    check_scan_args(a, b, h0, reverse, method)
     if method not in METHODS:
         raise ValueError(f"method: the Triton scan implements {METHODS}, got {method!r}")
     kernel_device("a", a)

@@ -277,7 +277,7 @@ def _selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_so
     torch_selective._flag("return_last_state", return_last_state)
     if conj_half is not None:
         torch_selective._flag("conj_half", conj_half)
-    lay = torch_selective._check_selective(u, delta, A, B, C, D, z, delta_bias, initial_state)
+    lay = torch_selective.check_selective(u, delta, A, B, C, D, z, delta_bias, initial_state)
     kernel_device("u", u)
     factor = 2.0 if (A.is_complex() if conj_half is None else conj_half) else 1.0
     options = dict(delta_softplus=delta_softplus, method=discretization, factor=factor,

@@ -1,45 +1,12 @@
-"""Specs of the recurrent view (SPEC-NOTES §4, §5): `diag_step`, `diag_ssm` (chunked state
-passing) and `ema_step`. Definitions in `ssmspec.impl.recurrent` and
-`ssmspec.reference.mp.recurrent`; magnitudes from `ssmspec.reference.np.recurrent`.
-
-Formats. diag_step/diag_ssm run in c128/c64 (complex Λ) and fp64/fp32 (real Λ, S4D-Real): the
-state has Λ's dtype, u and y Λ's real dtype. For a complex run the adapter checks that y has
-exactly the real dtype (else a TypeError, a conformance failure) and hands it back in the run's
-complex format, an exact conversion, as the diag_kernel spec does. ema_step runs in fp64, fp32,
-fp16 and bf16 (computed in fp32 by the built-in, rounded once).
-
-Bounds (|err| ≤ c·u·G·M + G·η; M, G from the float64 reference on absolute values):
-
-- diag_step, elementwise, c = 4. state': M = |Ā||h| + |B̄||u|, G = 3 + g0 (Ā·h, B̄·u, the add;
-  g0 = |ΔΛ| for zoh, the rounding of z moving φ₁(z) in B̄); y: G·M = f·Σ_n (N + 3 + g0)|C_n|M_h
-  (the products and the N-term sum).
-- diag_ssm. final state, elementwise, c = 4: G·M = (4 + L|w|)|Ā|^L|h0| + Σ_s (L + 4 + g0 +
-  (L−1−s)|w|)|Ā|^{L−1−s}|B̄||u_s| with w = log Ā: the growth of a sequential recurrence (t + a
-  few) — any order of summation of L terms fits under it, the built-in's two-level √L split
-  uses ~2√L of it — plus the `l·|log Ā|` of powers formed as exp(l·log Ā) (SPEC-NOTES §5).
-  y, norm-wise per signal (b, h) in the 2-norm, c = 4, because y goes through an FFT (§6):
-  G·M = (1 + log₂n)(‖M_K‖₁‖u‖₂ + ‖M_K‖₂‖u‖₁) + ‖(G_K M_K) * |u|‖₂ + ‖G_s·M_s‖₂ — the FFT's
-  bound on the kernel's magnitude M_K, the kernel's own elementwise error (diag_kernel's bound
-  G_K·M_K) carried through the convolution, and the free response's elementwise bound
-  G_s·M_s = f·Σ_n (N + 4 + g0 + (t+1)|w|)|C_n h0_n||Ā_n|^{t+1}.
-- ema_step, elementwise, c = 2: state': M = q|h| + |pβ||x|, G = 3; y: M = Σ_n |γ√(1/ndim)|M_h,
-  G = ndim + 4 (the final rounding of fp16/bf16 included). p·β, q and γ√(1/ndim) are formed in
-  float64 and rounded once, so their error is inside the "3".
-
-Measured (the built-in, 30 strategy cases per format and method, ci profile's examples): max
-err/bound diag_step 0.28 (c128), 0.20 (fp64), 0.16 (c64), 0.13 (fp32); diag_ssm 0.26 (c128), 0.11
-(fp64), 0.07 (c64, fp32); ema_step 0.33 (fp64), 0.29 (fp32), 0.16 (fp16, bf16). The float64
-reference (a long-double step loop) is within the fp64/c128 bound of mpmath
-(tests/test_reference_recurrent.py). Mutants on their witnesses (recurrent_laws.py): 6e4–4e14.
-
-Strategies: Λ, B, C, log Δ as the diag_kernel spec (S4D-Lin, S4D-Real, random stable, 0; Δ
-log-uniform in [1e-4, 1] with 1e-6 and 10); batch 1–2; u normal; the initial state None, zeros,
-or normal at a scale log-uniform in [1e-3, 1e3]; L from {1, 2, 3, 2^k − 1, 2^k, 2^k + 1} up to
-513 (16385 under the nightly profile). EMA parameters as the ema_kernel spec (δ, α moderate or
-saturated −30, 20, 40, 800: q → 1 and q = 0). Reference tier: mpmath while batch·H·N·L ≤ 1024.
+"""The diagonal SSM run step by step and over a chunk (`diag_step`, `diag_ssm`) and Mega's EMA step
+(`ema_step`) — spec, bound, references, implementations, laws, mutants and bad inputs. The
+definitions, the bounds' derivation, the laws, the mutants and the strategies:
+docs/recurrent.md.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -47,12 +14,35 @@ from hypothesis import strategies as st
 
 from ssmspec import registry
 from ssmspec.dtypes import dtype, real_of
+from ssmspec.errors import higham_bound, norm_error
+from ssmspec.harness import to_numpy
+from ssmspec.impl import _validate as v
 from ssmspec.impl import recurrent as impl
+from ssmspec.impl.kernels import vandermonde
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import recurrent as ref_mp
 from ssmspec.reference.np import recurrent as ref_np
-from ssmspec.spec import BadInput, Bound, Case, Implementation, Spec
+from ssmspec.reference.np.kernels import diag_kernel_with_bound
+from ssmspec.spec import (
+    BadInput,
+    Bound,
+    Case,
+    Implementation,
+    Law,
+    LawContext,
+    Mutant,
+    Spec,
+    Terms,
+    TwoTier,
+)
 from ssmspec.specs.kernels import diag_cases, ema_cases
-from ssmspec.strategies import log_uniform, representable, sequence_lengths, size
+from ssmspec.strategies import (
+    boundary_lengths,
+    log_uniform,
+    representable,
+    sequence_lengths,
+    size,
+)
 
 METHODS = impl.METHODS
 DIAG_DTYPES = ("c128", "c64", "fp64", "fp32")
@@ -145,31 +135,6 @@ def _bench_diag(fmt: str, L: int | None = None) -> Case:
                 {"conj_half": True, "state": "random", **({} if L is None else {"L": L})})
 
 
-DIAG_STEP = registry.register_spec(Spec(
-    name="diag_step",
-    family="recurrent",
-    summary="one step of the diagonal SSM: h' = Ā h + B̄ u, y = f·Re(C·h')",
-    signature="diag_step(Lambda (H, N), B (H, N), C (H, N), log_dt (H,), state (batch, H, N), "
-              "u (batch, H), method, conj_half=True) -> (state' (batch, H, N), y (batch, H))",
-    methods=METHODS,
-    dtypes=DIAG_DTYPES,
-    sizes=("batch", "H", "N"),
-    outputs=("state", "y"),
-    strategy=lambda fmt, method: diag_step_cases(fmt, method),
-    references={"mp": _ref_diag_step(ref_mp), "np": _ref_diag_step(ref_np)},
-    # one step: mpmath is affordable at the strategy's sizes, not at a shipping size's 10⁴–10⁵
-    # states (a minute): there the float64 tier (diag_ssm's loop at L = 1, certified in tests)
-    reference_tier=lambda case: "mp" if case.arrays["state"].size <= STEP_MP_MAX else "np",
-    bound=Bound(
-        c={m: C_DIAG for m in METHODS},
-        magnitude=lambda case, method: {k: v[0] for k, v in _diag_step_terms(case, method).items()},
-        growth=lambda case, method: {k: v[1] for k, v in _diag_step_terms(case, method).items()},
-        reasoning="elementwise; state: (3 + g0)(|Ā||h| + |B̄||u|); y: f·Σ_n (N + 3 + g0)|C| M_h",
-    ),
-    call=call_diag_step,
-    bench_case=_bench_diag,
-    bench_shape="batch=4, H=256, N=64, S4D-Lin",
-))
 
 
 # --- diag_ssm ---------------------------------------------------------------------------------
@@ -221,38 +186,21 @@ def diag_ssm_terms(case: Case, method: str):
                                  case.params["conj_half"])
 
 
-def _diag_ssm_tier(case: Case) -> str:
-    return "mp" if np.asarray(case.arrays["u"]).size * case.arrays["Lambda"].shape[1] <= MP_MAX \
-        else "np"
+def as_terms(pairs: dict) -> dict:
+    """{output: Terms(G, M)} from the references' {output: (M, G)}."""
+    return {k: Terms(g, m) for k, (m, g) in pairs.items()}
 
 
-DIAG_SSM = registry.register_spec(Spec(
-    name="diag_ssm",
-    family="recurrent",
-    summary="the diagonal SSM over a chunk from an initial state: y = K * u + free response, "
-            "and the final state (chunked state passing)",
-    signature="diag_ssm(u (batch, H, L), Lambda (H, N), B (H, N), C (H, N), log_dt (H,), "
-              "state=None (batch, H, N), method, conj_half=True) -> (y (batch, H, L), "
-              "final_state (batch, H, N))",
-    methods=METHODS,
-    dtypes=DIAG_DTYPES,
-    sizes=("batch", "H", "N", "L"),
-    outputs=("y", "state"),
-    strategy=lambda fmt, method: diag_ssm_cases(fmt, method),
-    references={"mp": _ref_diag_ssm(ref_mp), "np": _ref_diag_ssm(ref_np)},
-    reference_tier=_diag_ssm_tier,
-    bound=Bound(
-        c={m: C_DIAG for m in METHODS},
-        magnitude=lambda case, method: {k: v[0] for k, v in diag_ssm_terms(case, method).items()},
-        growth=lambda case, method: {k: v[1] for k, v in diag_ssm_terms(case, method).items()},
-        norms={"y": "row"},
-        reasoning="y per signal: FFT bound on M_K + kernel error * |u| + free response; "
-                  "final state elementwise: (L + 4 + l|log Ā|)-weighted sum on absolute values",
-    ),
-    call=call_diag_ssm,
-    bench_case=lambda fmt: _bench_diag(fmt, L=4096),
-    bench_shape="batch=4, H=256, N=64, L=4096, S4D-Lin, random initial state",
-))
+DIAG_STEP_REFERENCE = TwoTier(
+    mp=_ref_diag_step(ref_mp), np=_ref_diag_step(ref_np), mp_max_work=STEP_MP_MAX,
+    # one step: mpmath is affordable at the strategy's sizes, not at a shipping size's 10⁴–10⁵
+    # states (a minute): there the float64 tier (diag_ssm's loop at L = 1, certified in tests)
+    work=lambda case: case.arrays["state"].size)
+DIAG_SSM_REFERENCE = TwoTier(
+    mp=_ref_diag_ssm(ref_mp), np=_ref_diag_ssm(ref_np), mp_max_work=MP_MAX,
+    work=lambda case: np.asarray(case.arrays["u"]).size * case.arrays["Lambda"].shape[1])
+
+
 
 
 # --- ema_step ---------------------------------------------------------------------------------
@@ -293,6 +241,11 @@ def _ema_step_terms(case: Case, method: str):
     return ref_np.ema_step_bound(*_ema_params(case), case.arrays["state"], case.arrays["x"])
 
 
+# one step of D·ndim states: mpmath is always affordable
+EMA_STEP_REFERENCE = TwoTier(mp=_ref_ema_step(ref_mp), np=_ref_ema_step(ref_np), mp_max_work=1,
+                             work=lambda case: 0)
+
+
 def _bench_ema_step(fmt: str) -> Case:
     """batch 4, D = 256, ndim = 16, Mega's initialisation."""
     rng = np.random.default_rng(0)
@@ -304,37 +257,11 @@ def _bench_ema_step(fmt: str) -> Case:
     return Case({k: representable(x, fmt) for k, x in arrays.items()}, fmt, {})
 
 
-EMA_STEP = registry.register_spec(Spec(
-    name="ema_step",
-    family="recurrent",
-    summary="one step of Mega's damped EMA: h' = q h + p·β·x, y = Σ_n γ√(1/ndim) h'",
-    signature="ema_step(delta, alpha, beta (D, ndim, 1), gamma (D, ndim), state (batch, D, ndim), "
-              "x (batch, D)) -> (state' (batch, D, ndim), y (batch, D))",
-    methods=("mega",),
-    dtypes=EMA_DTYPES,
-    sizes=("batch", "D", "ndim"),
-    outputs=("state", "y"),
-    strategy=lambda fmt, method: ema_step_cases(fmt, method),
-    references={"mp": _ref_ema_step(ref_mp), "np": _ref_ema_step(ref_np)},
-    reference_tier=lambda case: "mp",
-    bound=Bound(
-        c={"mega": C_EMA},
-        magnitude=lambda case, method: {k: v[0] for k, v in _ema_step_terms(case, method).items()},
-        growth=lambda case, method: {k: v[1] for k, v in _ema_step_terms(case, method).items()},
-        reasoning="elementwise; state: 3(q|h| + |pβ||x|); y: (ndim + 4)·Σ_n |γ√(1/ndim)| M_h",
-    ),
-    call=call_ema_step,
-    bench_case=_bench_ema_step,
-    bench_shape="batch=4, D=256, ndim=16, Mega init",
-))
 
 
-for _name, _fn in (("diag_step", impl.diag_step), ("diag_ssm", impl.diag_ssm),
-                   ("ema_step", impl.ema_step)):
-    registry.register_implementation(Implementation(_name, "torch", _fn))
 
 
-# --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
+# --- bad input (docs/bad-input.md) ----------------------------------------------------------------
 
 
 def _c(*shape, dt=torch.complex128):
@@ -402,7 +329,384 @@ _EMA_STEP_BAD = [
      lambda f: f(*_ema_p(dt=torch.complex128), _r(1, 2, 3, dt=torch.complex128),
                  _r(1, 2, dt=torch.complex128))),
 ]
-for _prim, _rows in (("diag_step", _STEP_BAD), ("diag_ssm", _SSM_BAD),
-                     ("ema_step", _EMA_STEP_BAD)):
-    for _name, _arg, _err, _call in _rows:
-        registry.register_bad_input(BadInput(_prim, _name, _arg, _err, _call))
+
+
+# --- laws (docs/recurrent.md) ----------------------------------------------------------------
+
+SHORT = st.sampled_from([n for n in boundary_lengths(65)])
+MEDIUM = st.sampled_from([n for n in boundary_lengths(257) if n >= 2])
+WIDE = ("c128", "c64", "fp64", "fp32")
+
+
+def _rows(err_or_bound):
+    return norm_error(np.asarray(err_or_bound, float), "row")
+
+
+def _t(a: np.ndarray, fmt: str, device: str, real: bool = False) -> torch.Tensor:
+    return Case({"a": a}, fmt).tensor("a", device, real=real)
+
+
+def _sys_tensors(case: Case, device: str):
+    return (case.tensor("Lambda", device), case.tensor("B", device), case.tensor("C", device),
+            case.tensor("log_dt", device, real=True))
+
+
+def run_steps(step, case: Case, method: str, device: str, u: np.ndarray, h0: np.ndarray):
+    """The step called in a loop over u's last axis; (y (batch, H, L), final state) as numpy."""
+    sys_ = _sys_tensors(case, device)
+    h = _t(h0, case.dtype, device)
+    ys = []
+    for t in range(u.shape[-1]):
+        h, y = step(*sys_, h, _t(np.ascontiguousarray(u[..., t]), case.dtype, device, real=True),
+                    method=method, conj_half=case.params["conj_half"])
+        ys.append(to_numpy(y).real)
+    return np.stack(ys, axis=-1), to_numpy(h)
+
+
+def steps_tolerance(fmt, case: Case, method: str, u, h0, c=2.0):
+    """(tol_y, tol_state) of the step run over u: the running error in units of u, plus what
+    underflow can lose. Each step rounds a state's product and sum, ≤ η absolute each where they
+    are subnormal, and |Ā| ≤ 1 carries it on, so the state after t + 1 steps is off by ≤ (t + 1)·η
+    and y_t by f·Σ_n |C_n|·(t + 1)·η plus its own N + 1 roundings."""
+    Ey, Eh = ref_np.diag_sequential_error(u, case.arrays["Lambda"], case.arrays["B"],
+                                          case.arrays["C"], case.arrays["log_dt"], h0, method,
+                                          case.params["conj_half"])
+    L, N = np.shape(u)[-1], case.arrays["Lambda"].shape[-1]
+    f = 2.0 if case.params["conj_half"] else 1.0
+    steps = np.arange(1, L + 1)
+    sum_c = f * np.abs(case.arrays["C"]).sum(-1)[:, None]  # (H, 1)
+    eta = dtype(fmt).eta
+    return (higham_bound(c, fmt, 1.0, Ey) + eta * (steps * sum_c + N + 1),
+            higham_bound(c, fmt, 1.0, Eh) + eta * L)
+
+
+# --- diag_step laws ---------------------------------------------------------------------------
+
+
+def impulse_is_kernel(ctx: LawContext) -> None:
+    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
+    kcase = ctx.draw(diag_cases(fmt, method, length=SHORT))
+    H, N = kcase.arrays["Lambda"].shape
+    L = kcase.params["L"]
+    u = np.zeros((1, H, L))
+    u[..., 0] = 1.0
+    h0 = np.zeros((1, H, N), dtype=kcase.arrays["Lambda"].dtype)
+    y, _ = run_steps(ctx.fn, kcase, method, ctx.device, u, h0)
+    a = kcase.arrays
+    K = to_numpy(ctx.impl_of("diag_kernel")(*_sys_tensors(kcase, ctx.device), L, method=method,
+                                            conj_half=kcase.params["conj_half"])).real
+    _, MK, GK = diag_kernel_with_bound(a["Lambda"], a["B"], a["C"], a["log_dt"], L, method,
+                                       kcase.params["conj_half"])
+    tol = higham_bound(4.0, fmt, GK, MK) + steps_tolerance(fmt, kcase, method, u, None)[0][0]
+    assert_within(y[0], K, tol, f"{method}: impulse response of the step vs diag_kernel")
+
+
+def steps_equal_ssm(ctx: LawContext) -> None:
+    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(diag_ssm_cases(fmt, method, length=SHORT, state_kinds=("zeros", "random")))
+    u, h0 = case.arrays["u"], case.arrays["state"]
+    y_steps, h_steps = run_steps(ctx.fn, case, method, ctx.device, u, h0)
+    y, h = (to_numpy(t) for t in DIAG_SSM.call(ctx.impl_of("diag_ssm"), case, method, ctx.device))
+    b = DIAG_SSM.bound(case, method)
+    tol_y, tol_h = steps_tolerance(fmt, case, method, u, h0)
+    assert_within(_rows(np.abs(y_steps - y.real)), 0, b["y"] + _rows(tol_y),
+                  f"{method}: y, steps vs diag_ssm (2-norm per signal)")
+    assert_within(h_steps, h, b["state"] + tol_h, f"{method}: final state, steps vs diag_ssm")
+
+
+# --- diag_ssm laws ----------------------------------------------------------------------------
+
+
+def _sub(case: Case, u: np.ndarray, state) -> Case:
+    arrays = {k: x for k, x in case.arrays.items() if k not in ("u", "state")}
+    arrays["u"] = np.ascontiguousarray(u)
+    if state is not None:
+        arrays["state"] = state
+    return Case(arrays, case.dtype, {**case.params, "L": u.shape[-1],
+                                     "state": "random" if state is not None else "none"})
+
+
+def chunked_state_passing(ctx: LawContext) -> None:
+    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(diag_ssm_cases(fmt, method, length=MEDIUM))
+    L = case.params["L"]
+    k = ctx.draw(st.integers(1, L - 1))
+    u = case.arrays["u"]
+    full = [to_numpy(t) for t in DIAG_SSM.call(ctx.fn, case, method, ctx.device)]
+    first_case = _sub(case, u[..., :k], case.arrays.get("state"))
+    y1, h1 = (to_numpy(t) for t in DIAG_SSM.call(ctx.fn, first_case, method, ctx.device))
+    second_case = _sub(case, u[..., k:], h1)
+    y2, h2 = (to_numpy(t) for t in DIAG_SSM.call(ctx.fn, second_case, method, ctx.device))
+    b, b1, b2 = (DIAG_SSM.bound(c, method) for c in (case, first_case, second_case))
+    # the first part's final-state error δ reaches the second part through |Ā|^{t+1} (y) and
+    # |Ā|^{L−k} (final state)
+    a = case.arrays
+    abar, _ = ref_np._disc(a["Lambda"], a["B"], a["log_dt"], method)
+    powers = np.abs(abar)[..., None] ** np.arange(1, L - k + 1)  # (H, N, L − k)
+    f = 2.0 if case.params["conj_half"] else 1.0
+    carry_y = f * np.einsum("hn,bhn,hnl->bhl", np.abs(a["C"]), b1["state"], powers)
+    carry_h = powers[..., -1] * b1["state"]
+    y_split = np.concatenate([y1.real, y2.real], axis=-1)
+    diff = _rows(np.abs(y_split - full[0].real))
+    tol = b["y"] + np.sqrt(b1["y"] ** 2 + b2["y"] ** 2) + _rows(carry_y)
+    assert_within(diff, 0, tol,
+                  f"{method}: y of two chunks (k = {k}) vs one call (2-norm per signal)")
+    assert_within(h2, full[1], b["state"] + b2["state"] + carry_h,
+                  f"{method}: final state of two chunks (k = {k}) vs one call")
+
+
+def linearity(ctx: LawContext) -> None:
+    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
+    c1 = ctx.draw(diag_ssm_cases(fmt, method, length=MEDIUM, state_kinds=("random",)))
+    rng = np.random.default_rng(ctx.draw(st.integers(0, 2**32 - 1)))
+    alpha, beta = (float(representable(x, fmt)) for x in rng.normal(size=2))
+    u1, s1 = c1.arrays["u"], c1.arrays["state"]
+    u2 = representable(rng.normal(size=u1.shape), fmt)
+    s2 = representable(s1[..., ::-1] * 0.5, fmt)
+    u3 = representable(alpha * u1 + beta * u2, fmt)
+    s3 = representable(alpha * s1 + beta * s2, fmt)
+    cases = [_sub(c1, u, s) for u, s in ((u1, s1), (u2, s2), (u3, s3))]
+    outs = [[to_numpy(t) for t in DIAG_SSM.call(ctx.fn, c, method, ctx.device)] for c in cases]
+    # the mixed inputs are themselves rounded: their residual's response, from the reference
+    res = _sub(c1, u3 - (alpha * u1 + beta * u2), s3 - (alpha * s1 + beta * s2))
+    ry, rh = DIAG_SSM.reference(res, method, "np").values()
+    bounds = [DIAG_SSM.bound(c, method) for c in cases]
+    wts = (abs(alpha), abs(beta), 1.0)
+    eps = 4 * np.finfo(np.float64).eps
+    y_lin = alpha * outs[0][0].real + beta * outs[1][0].real + ry
+    h_lin = alpha * outs[0][1] + beta * outs[1][1] + rh
+    tol_y = sum(w * b["y"] for w, b in zip(wts, bounds)) + eps * _rows(np.abs(y_lin))
+    tol_h = sum(w * b["state"] for w, b in zip(wts, bounds)) + eps * np.abs(h_lin)
+    assert_within(_rows(np.abs(outs[2][0].real - y_lin)), 0, tol_y,
+                  f"{method}: y linear in (u, h0)")
+    assert_within(outs[2][1], h_lin, tol_h, f"{method}: final state linear in (u, h0)")
+
+
+# --- EMA laws ---------------------------------------------------------------------------------
+
+def steps_equal_conv(ctx: LawContext) -> None:
+    # imported here: a module-level import would register the ema layer before this module's
+    # primitives and change the registry's (discovery) order
+    from ssmspec.specs.ema_layer import (
+        PARAMS,
+        conv_fp64,
+        ema_layer_cases,
+        fp64_conv_tol,
+        kernel_rows,
+    )
+
+    fmt = ctx.dtype
+    case = ctx.draw(ema_layer_cases(fmt, "causal", length=SHORT))
+    a = case.arrays
+    x = a["x"]
+    L = x.shape[-1]
+    ps = [case.tensor(k, ctx.device) for k in PARAMS]
+    h = torch.zeros(x.shape[:2] + a["gamma"].shape[1:], dtype=dtype(fmt).torch,
+                    device=ctx.device)
+    xt = case.tensor("x", ctx.device)
+    ys = []
+    for t in range(L):
+        h, y = ctx.fn(*ps, h, xt[..., t].contiguous())
+        ys.append(to_numpy(y))
+    y_steps = np.stack(ys, axis=-1)
+    K = kernel_rows(ctx, case, slice(None), L)
+    conv = conv_fp64(ctx, x, K)
+    params = [a[k] for k in PARAMS]
+    seq = higham_bound(2.0, fmt, 1.0, ref_np.ema_sequential_error(x, *params))
+    tol = _rows(seq) + fp64_conv_tol(x, params, slice(None), L)
+    assert_within(_rows(np.abs(y_steps - conv)), 0, tol,
+                  "ema_step iterated vs causal_conv(x, ema_kernel) (2-norm per signal)")
+
+
+
+
+# --- mutants ----------------------------------------------------------------------------------
+
+
+def _free_response(Lambda, B, C, log_dt, state, L, method, conj_half, power_offset):
+    """f·Re Σ_n C_n Ā_n^{t+offset} h0_n, t < L, in the working format (batch, H, L)."""
+    abar, _, w, negative = impl.discretize_wide(Lambda, B, log_dt, method)
+    h0 = state.to(abar.dtype)
+    batch, H, N = h0.shape
+    W = C.to(abar.dtype) * (abar if power_offset else 1) * h0
+    free = vandermonde(W.reshape(batch * H, N), w.repeat(batch, 1), L,
+                       v.work_dtype(Lambda.dtype),
+                       negative.repeat(batch, 1) if negative is not None else None)
+    free = free.reshape(batch, H, L)
+    return free + free if conj_half else free
+
+
+def free_response_off_by_one(u, Lambda, B, C, log_dt, state=None, method="zoh",
+                             conj_half=True):
+    y, h = impl.diag_ssm(u, Lambda, B, C, log_dt, state, method=method, conj_half=conj_half)
+    if state is None:
+        return y, h
+    L = u.shape[-1]
+    fix = (_free_response(Lambda, B, C, log_dt, state, L, method, conj_half, 0)
+           - _free_response(Lambda, B, C, log_dt, state, L, method, conj_half, 1))
+    return (y.to(fix.dtype) + fix).to(y.dtype), h
+
+
+def final_state_without_decay(u, Lambda, B, C, log_dt, state=None, method="zoh",
+                              conj_half=True):
+    y, _ = impl.diag_ssm(u, Lambda, B, C, log_dt, state, method=method, conj_half=conj_half)
+    _, h = impl.diag_ssm(u, Lambda, B, C, log_dt, None, method=method, conj_half=conj_half)
+    return y, h
+
+
+def output_from_old_state(Lambda, B, C, log_dt, state, u, method="zoh", conj_half=True):
+    h, _ = impl.diag_step(Lambda, B, C, log_dt, state, u, method=method, conj_half=conj_half)
+    y = (C * state).sum(-1)
+    y = y.real if y.is_complex() else y
+    return h, (2 * y if conj_half else y)
+
+
+def input_without_p(delta, alpha, beta, gamma, state, x):
+    """The step is linear in (state, β·x): its input part with p = σ(δ) = 1 (δ = 1e4, state 0)
+    plus its state part (β = 0) is q·h + β·x."""
+    h_in, y_in = impl.ema_step(torch.full_like(delta, 1e4), alpha, beta, gamma,
+                               torch.zeros_like(state), x)
+    h_st, y_st = impl.ema_step(delta, alpha, torch.zeros_like(beta), gamma, state, x)
+    return h_in + h_st, y_in + y_st
+
+
+def _ssm_witness(fmt: str) -> Case:
+    """One channel, a slowly decaying oscillating state (Δ = 0.5), h0 = 1, u = 0, L = 8."""
+    cplx = dtype(fmt).is_complex
+    lam = np.array([[-0.5 + 1j, -1.0 + 3j]]) if cplx else np.array([[-0.5, -1.0]])
+    arrays = {"Lambda": lam, "B": np.ones_like(lam), "C": np.ones_like(lam),
+              "log_dt": np.array([math.log(0.5)]), "u": np.zeros((1, 1, 8)),
+              "state": np.ones((1, 1, 2), dtype=lam.dtype)}
+    return Case({k: representable(x, fmt) for k, x in arrays.items()}, fmt,
+                {"L": 8, "conj_half": True, "state": "random"})
+
+
+def _step_witness(fmt: str) -> Case:
+    case = _ssm_witness(fmt)
+    arrays = {k: x for k, x in case.arrays.items() if k != "u"}
+    arrays["u"] = representable(np.ones((1, 1)), fmt)
+    return Case(arrays, fmt, {"conj_half": True})
+
+
+def _ema_step_witness(fmt: str) -> Case:
+    """D = 1, ndim = 2, δ = α = 0 (p = ½, q = ¾), β = 1, γ = 1, state 0, x = 1: h' = ½, not 1."""
+    arrays = {"delta": np.zeros((1, 2, 1)), "alpha": np.zeros((1, 2, 1)),
+              "beta": np.ones((1, 2, 1)), "gamma": np.ones((1, 2)),
+              "state": np.zeros((1, 1, 2)), "x": np.ones((1, 1))}
+    return Case({k: representable(x, fmt) for k, x in arrays.items()}, fmt, {})
+
+
+DIAG_STEP = registry.register_spec(
+    Spec(
+        name="diag_step",
+        family="recurrent",
+        summary="one step of the diagonal SSM: h' = Ā h + B̄ u, y = f·Re(C·h')",
+        signature="diag_step(Lambda (H, N), B (H, N), C (H, N), log_dt (H,), state (batch, H, N), "
+                  "u (batch, H), method, conj_half=True) -> (state' (batch, H, N), y (batch, H))",
+        methods=METHODS,
+        dtypes=DIAG_DTYPES,
+        sizes=("batch", "H", "N"),
+        outputs=("state", "y"),
+        strategy=lambda fmt, method: diag_step_cases(fmt, method),
+        references=DIAG_STEP_REFERENCE,
+        bound=Bound(
+            c={m: C_DIAG for m in METHODS},
+            terms=lambda case, method, d: as_terms(_diag_step_terms(case, method)),
+            reasoning="elementwise; state: (3 + g0)(|Ā||h| + |B̄||u|); y: f·Σ_n (N + 3 + g0)|C| M_h",
+        ),
+        call=call_diag_step,
+        bench_case=_bench_diag,
+        bench_shape="batch=4, H=256, N=64, S4D-Lin",
+    ),
+    implementations=[Implementation("diag_step", "torch", impl.diag_step)],
+    laws=[
+        Law("diag_step", "impulse_is_kernel", "the step iterated on an impulse from h = 0 gives "
+            "diag_kernel's K", impulse_is_kernel, WIDE),
+        Law("diag_step", "steps_equal_ssm", "the step iterated over u from h0 gives diag_ssm",
+            steps_equal_ssm, WIDE),
+    ],
+    mutants=[
+        Mutant("diag_step", "output_from_old_state", output_from_old_state, "zoh", DIAG_DTYPES,
+               "y = f·Re(C·h) from the state before the update", _step_witness),
+    ],
+    bad_inputs=BadInput.table("diag_step", _STEP_BAD),
+)
+
+
+DIAG_SSM = registry.register_spec(
+    Spec(
+        name="diag_ssm",
+        family="recurrent",
+        summary="the diagonal SSM over a chunk from an initial state: y = K * u + free response, "
+                "and the final state (chunked state passing)",
+        signature="diag_ssm(u (batch, H, L), Lambda (H, N), B (H, N), C (H, N), log_dt (H,), "
+                  "state=None (batch, H, N), method, conj_half=True) -> (y (batch, H, L), "
+                  "final_state (batch, H, N))",
+        methods=METHODS,
+        dtypes=DIAG_DTYPES,
+        sizes=("batch", "H", "N", "L"),
+        outputs=("y", "state"),
+        strategy=lambda fmt, method: diag_ssm_cases(fmt, method),
+        references=DIAG_SSM_REFERENCE,
+        bound=Bound(
+            c={m: C_DIAG for m in METHODS},
+            terms=lambda case, method, d: as_terms(diag_ssm_terms(case, method)),
+            norms={"y": "row"},
+            reasoning="y per signal: FFT bound on M_K + kernel error * |u| + free response; "
+                      "final state elementwise: (L + 4 + l|log Ā|)-weighted sum on absolute values",
+        ),
+        call=call_diag_ssm,
+        bench_case=lambda fmt: _bench_diag(fmt, L=4096),
+        bench_shape="batch=4, H=256, N=64, L=4096, S4D-Lin, random initial state",
+    ),
+    implementations=[Implementation("diag_ssm", "torch", impl.diag_ssm)],
+    laws=[
+        Law("diag_ssm", "chunked_state_passing", "diag_ssm(u[:k]) then diag_ssm(u[k:], state) = "
+            "diag_ssm(u)", chunked_state_passing, DIAG_DTYPES),
+        Law("diag_ssm", "linearity", "y and final state linear in (u, h0)", linearity,
+            ("c128", "fp64", "c64", "fp32")),
+    ],
+    mutants=[
+        Mutant("diag_ssm", "free_response_off_by_one", free_response_off_by_one, "zoh", DIAG_DTYPES,
+               "initial state's response with Ā^t instead of Ā^{t+1}", _ssm_witness),
+        Mutant("diag_ssm", "final_state_without_decay", final_state_without_decay, "zoh",
+               DIAG_DTYPES, "final state missing Ā^L h0", _ssm_witness),
+    ],
+    bad_inputs=BadInput.table("diag_ssm", _SSM_BAD),
+)
+
+
+EMA_STEP = registry.register_spec(
+    Spec(
+        name="ema_step",
+        family="recurrent",
+        summary="one step of Mega's damped EMA: h' = q h + p·β·x, y = Σ_n γ√(1/ndim) h'",
+        signature="ema_step(delta, alpha, beta (D, ndim, 1), gamma (D, ndim), "
+                  "state (batch, D, ndim), x (batch, D)) -> (state' (batch, D, ndim), "
+                  "y (batch, D))",
+        methods=("mega",),
+        dtypes=EMA_DTYPES,
+        sizes=("batch", "D", "ndim"),
+        outputs=("state", "y"),
+        strategy=lambda fmt, method: ema_step_cases(fmt, method),
+        references=EMA_STEP_REFERENCE,
+        bound=Bound(
+            c={"mega": C_EMA},
+            terms=lambda case, method, d: as_terms(_ema_step_terms(case, method)),
+            reasoning="elementwise; state: 3(q|h| + |pβ||x|); y: (ndim + 4)·Σ_n |γ√(1/ndim)| M_h",
+        ),
+        call=call_ema_step,
+        bench_case=_bench_ema_step,
+        bench_shape="batch=4, D=256, ndim=16, Mega init",
+    ),
+    implementations=[Implementation("ema_step", "torch", impl.ema_step)],
+    laws=[
+        Law("ema_step", "steps_equal_conv", "ema_step iterated = causal_conv(x, ema_kernel)",
+            steps_equal_conv, EMA_DTYPES),
+    ],
+    mutants=[
+        Mutant("ema_step", "input_without_p", input_without_p, "mega", EMA_DTYPES,
+               "h' = q·h + β·x: the input weight p = σ(δ) dropped", _ema_step_witness),
+    ],
+    bad_inputs=BadInput.table("ema_step", _EMA_STEP_BAD),
+)

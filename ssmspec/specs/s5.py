@@ -1,41 +1,7 @@
-"""Spec of S5's MIMO diagonal scan, `s5_scan` (SPEC-NOTES §2, §7). Definitions, shapes and the
-conj_sym convention are in `ssmspec.impl.s5` and `ssmspec.reference.mp.s5`.
-
-Formats: c128 and c64. Λ, B, C, h0 are complex in the format; u, D, log_step real in its real part
-(fp64 / fp32), as S5 uses them (complex64 parameters, float32 inputs). y is real: the adapter
-checks that the implementation returned exactly u's dtype, then hands it back in the complex
-format (exact), as the selective_scan and diag_kernel specs do; the last state is complex.
-(The built-in also accepts fp16/bf16 u with complex64 parameters, computed in fp32; the spec does
-not measure that combination.)
-
-Bound, elementwise on y and on the last state (`ssmspec.reference.np.s5` computes M and G):
-
-    |ŷ − y| ≤ c·u·G·M + G·η,   c = 2 for both methods
-
-with M the recurrence run on absolute values (|Λ̄|, |B̄|·|u|, |C|, |D·u|) and G·M a running-error
-bound: each step adds the 2 roundings of the multiply-add and the H + 2 of the product B̄u_t, and
-propagates the earlier ones by |Λ̄| (~t·M under slow decay, |Λ̄| → 1); the discretisation adds
-the rounding of Δ = exp(log_step) (ρ = 2) and of z = ΔΛ, which move e^z by a relative u·|z|·(1 + ρ)
-(the phase error, accumulated over t steps by the recurrence), zoh's φ₁ by u(1 + |z|)(1 + ρ) and
-bilinear's Λ̄ by an absolute 2u(1 + ρ); the output adds the 2P + 4 roundings of Re(C x) (two real
-P-term sums), the factor 2 and D·u. |B̄| in M is Δ·φmag·|B| with φmag ≥ |φ₁| that does not vanish
-at e^z = 1 (reference.np.s5): φ₁'s absolute error does not vanish there either. c = 2 absorbs
-complex multiplication's √2 and the chunked scan's carries (one product by an accumulated power
-of Λ̄ per level, each within the sequential recurrence's own error).
-Measured (30 strategy cases per method and format, ci profile): the built-in at err/bound
-≤ 0.13 (median 0.04) in both c128 and c64, 0.002–0.003 on the benchmark case; the long-double
-reference within the c128 bound of mpmath at ≤ 0.075 (the rounding of y to float64: G ≥ 2P + 4),
-and at ~1e-5 on the last state of a slowly decaying L = 600 sequence where a complex128
-recurrence is at ~4e-3 (tests/test_reference_s5.py). Mutants on their witnesses: s5_official_zoh
-at err/bound 2.6e3 (c64) / 2.7e3 (c128), no_factor_two 5e4 (c64) / 3e13 (c128); hypothesis finds
-both from the strategy within a few examples.
-
-Strategies: batch ≤ 2, H ≤ 3, P ≤ 4, L from {1, 2, 3, 2^k ± 1, 2^k} up to 129 (16385 under the
-nightly profile); Λ S4D-Lin −½ + iπk (k < 64), random stable (Re −e^U(−4, 2), Im U(−50, 50)),
-pure imaginary, or 0; Δ per state log-uniform in [1e-4, 1], or small [1e-7, 1e-3], or with the
-specials 1e-6 and 10 scattered in; B, C complex normal; D normal or 0; optional h0; conj_sym
-drawn. Long arrays come from a drawn seed (numpy), Λ from hypothesis. Reference tier: mpmath while
-batch·L·P·H ≤ 300, long double above (certified in tests/test_reference_s5.py).
+"""S5's MIMO diagonal scan `s5_scan` — spec, bound, references, implementation, laws, mutants and
+bad inputs. The definitions, the formats (complex parameters, real u and y), the conj_sym
+convention, the bound's derivation, the laws, the mutants and the strategies:
+docs/s5.md#s5_scan.
 """
 
 from __future__ import annotations
@@ -48,7 +14,9 @@ from hypothesis import strategies as st
 
 from ssmspec import registry
 from ssmspec.dtypes import dtype, real_of
+from ssmspec.harness import to_numpy
 from ssmspec.impl import s5 as impl
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import s5 as ref_mp
 from ssmspec.reference.np import s5 as ref_np
 from ssmspec.spec import (
@@ -56,7 +24,12 @@ from ssmspec.spec import (
     Bound,
     Case,
     Implementation,
+    Law,
+    LawContext,
+    Mutant,
     Spec,
+    Terms,
+    TwoTier,
     flag,
     last_case,
     optional_argument,
@@ -102,7 +75,7 @@ def _complex_normal(rng, shape, scale: float = 1.0) -> np.ndarray:
 @st.composite
 def s5_cases(draw, fmt: str, method: str = "zoh", length=None, conj_sym=None, initial=None,
              max_p: int = 4, max_h: int = 3) -> Case:
-    """u, Lambda, B, C, D, log_step and optionally h0; see the module docstring. `conj_sym`,
+    """u, Lambda, B, C, D, log_step and optionally h0; docs/s5.md#s5_scan. `conj_sym`,
     `initial` (whether h0 is given) fix what a law needs (None: drawn)."""
     b, H = draw(size("b", st.integers(1, 2), "batch")), draw(size("H", st.integers(1, max_h)))
     P = draw(size("P", st.integers(1, max_p), "N"))
@@ -146,30 +119,27 @@ def terms(case: Case, method: str):
     return ref_np.s5_scan_with_bound(*args(case), **np_kwargs(case, method))
 
 
-def _reference(tier: str):
-    def reference(case: Case, method: str):
-        if tier == "mp":
-            y, x = ref_mp.s5_scan(*args(case), **np_kwargs(case, method))
-        else:
-            y, x = terms(case, method)[:2]
-        return {"y": y, "last_state": x}
-
-    return reference
+def _mp_reference(case: Case, method: str):
+    y, x = ref_mp.s5_scan(*args(case), **np_kwargs(case, method))
+    return {"y": y, "last_state": x}
 
 
-def _tier(case: Case) -> str:
+def _np_reference(case: Case, method: str):
+    y, x = terms(case, method)[:2]
+    return {"y": y, "last_state": x}
+
+
+def _work(case: Case) -> int:
     b, L, H = case.arrays["u"].shape
-    return "mp" if b * L * H * case.arrays["Lambda"].shape[0] <= MP_MAX else "np"
+    return b * L * H * case.arrays["Lambda"].shape[0]
 
 
-def magnitude(case: Case, method: str):
+REFERENCE = TwoTier(mp=_mp_reference, np=_np_reference, mp_max_work=MP_MAX, work=_work)
+
+
+def _terms(case: Case, method: str, d) -> dict:
     t = terms(case, method)
-    return {"y": t[2], "last_state": t[4]}
-
-
-def growth(case: Case, method: str):
-    t = terms(case, method)
-    return {"y": t[3], "last_state": t[5]}
+    return {"y": Terms(t[3], t[2]), "last_state": Terms(t[5], t[4])}
 
 
 def _bench(fmt: str) -> Case:
@@ -183,42 +153,162 @@ def _bench(fmt: str) -> Case:
     return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"conj_sym": True})
 
 
-S5 = registry.register_spec(Spec(
-    name="s5_scan",
-    method_arg="discretization",
-    family="s5",
-    summary="S5 (MIMO diagonal SSM): x_t = Λ̄ x_{t−1} + B̄ u_t, y_t = (2·)Re(C x_t) + D u_t, "
-            "Δ = exp(log_step) per state",
-    signature="s5_scan(u (b, L, H), Lambda (P,), B (P, H), C (H, P), D (H,), log_step (P,), "
-              "discretization, conj_sym=True, h0=None (b, P), return_state=False) "
-              "-> y (b, L, H)[, last state (b, P)]",
-    methods=METHODS,
-    dtypes=DTYPES,
-    sizes=("b", "L", "H", "P"),
-    outputs=("y", "last_state"),
-    strategy=lambda fmt, method: s5_cases(fmt, method),
-    references={"mp": _reference("mp"), "np": _reference("np")},
-    reference_tier=_tier,
-    bound=Bound(
-        c={m: C_BOUND for m in METHODS},
-        magnitude=magnitude,
-        growth=growth,
-        reasoning="elementwise; running-error bound of the recurrence on absolute values "
-                  "(discretisation, H + 2 roundings of B̄u per step), + 2P + 4 roundings of "
-                  "the output",
-    ),
-    call=call_s5,
-    bench_case=_bench,
-    bench_shape="batch=2, L=1024, H=64, P=32, conj_sym, S4D-Lin Λ",
-    features={"h0": optional_argument("h0", "an initial state h0 (b, P) before step 0"),
-              "conj_sym=False": flag("conj_sym", False, "all P states kept (no conjugate "
-                                     "symmetry: y = Re(C x) rather than 2·Re)")},
-))
-
-registry.register_implementation(Implementation("s5_scan", "torch", impl.s5_scan))
+# --- laws (docs/s5.md#s5_scan) --------------------------------------------------------------
 
 
-# --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
+LAW_DTYPES = ("c128", "c64")
+SHORT = st.sampled_from([1, 2, 3, 7, 8, 31, 32, 33, 65])
+
+
+def _run(fn, case: Case, method: str, device: str):
+    y, x = S5.call(fn, case, method, device)
+    return to_numpy(y).real, to_numpy(x)
+
+
+def conj_sym_equals_full(ctx: LawContext) -> None:
+    method = ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(s5_cases(ctx.dtype, method, length=SHORT, conj_sym=True))
+    a = case.arrays
+    P = a["Lambda"].shape[0]
+    full = {"u": a["u"], "Lambda": np.concatenate([a["Lambda"], a["Lambda"].conj()]),
+            "B": np.concatenate([a["B"], a["B"].conj()]),
+            "C": np.concatenate([a["C"], a["C"].conj()], axis=1), "D": a["D"],
+            "log_step": np.concatenate([a["log_step"], a["log_step"]])}
+    if "h0" in a:
+        full["h0"] = np.concatenate([a["h0"], a["h0"].conj()], axis=1)
+    other = Case(full, case.dtype, {"conj_sym": False})
+    y1, x1 = _run(ctx.fn, case, method, ctx.device)
+    y2, x2 = _run(ctx.fn, other, method, ctx.device)
+    b1, b2 = S5.bound(case, method), S5.bound(other, method)
+    assert_within(y1, y2, b1["y"] + b2["y"], f"{method}: y, conj_sym vs the full representation")
+    assert_within(x1, x2[:, :P], b1["last_state"] + b2["last_state"][:, :P],
+                  f"{method}: last state, conj_sym vs the full representation")
+
+
+def _part(case: Case, lo: int, hi: int, h0=None) -> Case:
+    arrays = dict(case.arrays, u=case.arrays["u"][:, lo:hi])
+    if h0 is not None:
+        arrays["h0"] = h0
+    return Case(arrays, case.dtype, case.params)
+
+
+def split(ctx: LawContext) -> None:
+    method = ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(s5_cases(ctx.dtype, method, length=SHORT.filter(lambda n: n > 1)))
+    L = case.arrays["u"].shape[1]
+    k = ctx.draw(st.integers(1, L - 1))
+    first = _part(case, 0, k)
+    y1, x1 = _run(ctx.fn, first, method, ctx.device)
+    second = _part(case, k, L, x1)
+    y2, x2 = _run(ctx.fn, second, method, ctx.device)
+    y, x = _run(ctx.fn, case, method, ctx.device)
+    bf, b1, b2 = (S5.bound(c, method) for c in (case, first, second))
+    # the first part's state error, carried through the second part by |Λ̄| and read by |C|
+    s = second.arrays
+    _, _, My, _, Mx, _ = ref_np.s5_scan_with_bound(
+        s["u"], s["Lambda"], np.zeros_like(s["B"]), s["C"], None, s["log_step"], method,
+        case.params["conj_sym"], b1["last_state"].astype(np.complex128))
+    grow = 1 + 2 * dtype(ctx.dtype).u
+    tol_y = bf["y"] + np.concatenate([b1["y"], b2["y"] + My * grow], axis=1)
+    assert_within(np.concatenate([y1, y2], axis=1), y, tol_y, f"{method}: y split at {k} of {L}")
+    assert_within(x2, x, bf["last_state"] + b2["last_state"] + Mx * grow,
+                  f"{method}: last state split at {k} of {L}")
+
+
+def single_input_is_selective_scan(ctx: LawContext) -> None:
+    method = ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(s5_cases(ctx.dtype, method, length=SHORT, max_h=1))
+    a = case.arrays
+    b, L, _ = a["u"].shape
+    P = a["Lambda"].shape[0]
+    log_step = np.full(P, a["log_step"][0])
+    case = Case(dict(a, log_step=log_step), case.dtype, case.params)
+    sel = {"u": a["u"].transpose(0, 2, 1),
+           "delta": representable(np.full((b, 1, L), np.exp(log_step[0])), ctx.dtype),
+           "A": a["Lambda"][None], "B": a["B"][:, 0][None], "C": a["C"][0][None], "D": a["D"]}
+    if "h0" in a:
+        sel["initial_state"] = a["h0"][:, None]
+    sel = Case(sel, case.dtype, {"delta_softplus": False, "conj_half": case.params["conj_sym"]})
+    y, x = _run(ctx.fn, case, method, ctx.device)
+    # looked up, not imported: the registry keeps the discovery order of the spec modules
+    selective = registry.spec("selective_scan")
+    ys, xs = selective.call(ctx.impl_of("selective_scan"), sel, method, ctx.device)
+    ys, xs = to_numpy(ys).real.transpose(0, 2, 1), to_numpy(xs)[:, 0]
+    bs, bsel = S5.bound(case, method), selective.bound(sel, method)
+    assert_within(y, ys, 2 * bs["y"] + bsel["y"].transpose(0, 2, 1),
+                  f"{method}: y, s5 vs selective")
+    assert_within(x, xs, 2 * bs["last_state"] + bsel["last_state"][:, 0],
+                  f"{method}: last state, s5 vs selective")
+
+
+def zoh_bilinear_agree_small_step(ctx: LawContext) -> None:
+    """|ΔΛ| ≤ 1e-2 for every state: per step, with r = |z|/(4(1 − |z|/2)) (the tails of the two
+    series, whose coefficients differ from the third power on and are each ≤ 2^(1−k)),
+    |Λ̄_zoh − Λ̄_bil| ≤ |z|²·r and |B̄_zoh − B̄_bil| ≤ Δ·|z|·r·|B|; the difference of the states
+    follows d_t = |Λ̄_zoh|·d_{t−1} + |δΛ̄|·m_{t−1} + |δB̄|·|u_t| (m: bilinear's magnitude), read by
+    f·|C|. Tolerance: that, plus both calls' bounds."""
+    ctx.require(*METHODS)
+    case = ctx.draw(s5_cases(ctx.dtype, "zoh", length=SHORT))
+    a = case.arrays
+    lam = np.abs(a["Lambda"])
+    dt = np.minimum(np.exp(a["log_step"]), 1e-2 / np.where(lam > 0, lam, 1.0))
+    case = Case(dict(a, log_step=representable(np.log(dt), ctx.dtype)), case.dtype, case.params)
+    a = case.arrays
+    z = np.exp(a["log_step"]) * lam * (1 + 1e-6)  # the rounding of Δ, generously
+    r = z / (4 * (1 - z / 2))
+    dA, dB = z**2 * r, (np.exp(a["log_step"]) * (1 + 1e-6) * z * r)[:, None] * np.abs(a["B"])
+    (az, _, _, _), (ab, sb, _, _) = (ref_np.discretize(a["Lambda"], a["B"], a["log_step"], m)
+                                     for m in METHODS)
+    az, ab = np.abs(az).astype(float), np.abs(ab).astype(float)
+    mB = np.abs(sb).astype(float)[:, None] * np.abs(a["B"])
+    f = 2.0 if case.params["conj_sym"] else 1.0
+    m = np.abs(a["h0"]) if "h0" in a else np.zeros((a["u"].shape[0], lam.shape[0]))
+    d, ydiff = np.zeros_like(m), np.empty(a["u"].shape)
+    for t in range(a["u"].shape[1]):
+        au = np.abs(a["u"][:, t])
+        d = az * d + dA * m + au @ dB.T
+        m = ab * m + au @ mB.T
+        ydiff[:, t] = f * (d @ np.abs(a["C"]).T)
+    (yz, xz), (yb, xb) = (_run(ctx.fn, case, m_, ctx.device) for m_ in METHODS)
+    bz, bb = (S5.bound(case, m_) for m_ in METHODS)
+    slack = 1 + 1e-3  # the float64 evaluation of the difference bound itself
+    assert_within(yz, yb, bz["y"] + bb["y"] + ydiff * slack, "y: zoh vs bilinear at |ΔΛ| ≤ 1e-2")
+    assert_within(xz, xb, bz["last_state"] + bb["last_state"] + d * slack,
+                  "last state: zoh vs bilinear at |ΔΛ| ≤ 1e-2")
+
+
+# --- mutants (docs/s5.md#s5_scan) -----------------------------------------------------------
+
+
+def s5_official_zoh(u, Lambda, B, C, D, log_step, discretization="zoh", conj_sym=True, h0=None,
+                    return_state=False):
+    """S5's discretize_zoh: B̄ = (Λ̄ − 1)/Λ·B with Λ̄ = exp(ΔΛ) already rounded."""
+    impl.check_args(u, Lambda, B, C, D, log_step, h0)
+    abar = torch.exp(torch.exp(log_step) * Lambda)
+    Bbar = ((abar - 1) / Lambda)[:, None] * B
+    return impl.apply_ssm(u, abar, Bbar, C, D, conj_sym, h0, return_state)
+
+
+def no_factor_two(*args, conj_sym=True, **kw):
+    return impl.s5_scan(*args, conj_sym=False, **kw)
+
+
+def _witness(small_steps: bool):
+    def witness(fmt: str) -> Case:
+        """batch 1, L 8, H 2, P 3, conj_sym; D = 0, so y shows the states' error."""
+        rng = np.random.default_rng(7)
+        dt = [1e-4, 1e-5, 1e-6] if small_steps else [0.1, 0.01, 0.5]
+        arrs = {"u": rng.normal(size=(1, 8, 2)),
+                "Lambda": np.array([-0.5 + 1j, -1.0 + 3j, -0.1 + 0.5j]),
+                "B": rng.normal(size=(3, 2)) + 1j * rng.normal(size=(3, 2)),
+                "C": rng.normal(size=(2, 3)) + 1j * rng.normal(size=(2, 3)),
+                "D": np.zeros(2), "log_step": np.log(dt)}
+        return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"conj_sym": True})
+
+    return witness
+
+
+# --- bad input (docs/bad-input.md) ----------------------------------------------------------------
 
 
 def _t(*shape, dt=torch.float64, value=-0.5):
@@ -260,5 +350,56 @@ _BAD = [
     ("conj_sym not a bool", "conj_sym", TypeError, _ok(conj_sym=1)),
     ("return_state not a bool", "return_state", TypeError, _ok(return_state="yes")),
 ]
-for _name, _arg, _err, _call in _BAD:
-    registry.register_bad_input(BadInput("s5_scan", _name, _arg, _err, _call))
+
+S5 = registry.register_spec(
+    Spec(
+        name="s5_scan",
+        method_arg="discretization",
+        family="s5",
+        summary="S5 (MIMO diagonal SSM): x_t = Λ̄ x_{t−1} + B̄ u_t, y_t = (2·)Re(C x_t) + D u_t, "
+                "Δ = exp(log_step) per state",
+        signature="s5_scan(u (b, L, H), Lambda (P,), B (P, H), C (H, P), D (H,), log_step (P,), "
+                  "discretization, conj_sym=True, h0=None (b, P), return_state=False) "
+                  "-> y (b, L, H)[, last state (b, P)]",
+        methods=METHODS,
+        dtypes=DTYPES,
+        sizes=("b", "L", "H", "P"),
+        outputs=("y", "last_state"),
+        strategy=lambda fmt, method: s5_cases(fmt, method),
+        references=REFERENCE,
+        bound=Bound(
+            c={m: C_BOUND for m in METHODS},
+            terms=_terms,
+            outputs=("y", "last_state"),
+            reasoning="elementwise; running-error bound of the recurrence on absolute values "
+                      "(discretisation, H + 2 roundings of B̄u per step), + 2P + 4 roundings of "
+                      "the output",
+        ),
+        call=call_s5,
+        bench_case=_bench,
+        bench_shape="batch=2, L=1024, H=64, P=32, conj_sym, S4D-Lin Λ",
+        features={"h0": optional_argument("h0", "an initial state h0 (b, P) before step 0"),
+                  "conj_sym=False": flag("conj_sym", False, "all P states kept (no conjugate "
+                                         "symmetry: y = Re(C x) rather than 2·Re)")},
+    ),
+    implementations=[Implementation("s5_scan", "torch", impl.s5_scan)],
+    laws=[
+        Law("s5_scan", "conj_sym_equals_full", "conj_sym on (Λ, B, C, h0) = no conj_sym on "
+            "([Λ, Λ*], [B; B*], [C, C*], [h0, h0*])", conj_sym_equals_full, LAW_DTYPES),
+        Law("s5_scan", "split", "scan(u[:k]) then scan(u[k:], h0 = last state) = scan(u)",
+            split, LAW_DTYPES),
+        Law("s5_scan", "single_input_is_selective_scan", "H = 1, one Δ: S5 = selective_scan "
+            "with A = Λ, B = B[:, 0], C = C[0], conj_half = conj_sym",
+            single_input_is_selective_scan, LAW_DTYPES),
+        Law("s5_scan", "zoh_bilinear_agree_small_step", "|ΔΛ| ≤ 1e-2: zoh and bilinear differ "
+            "by O(|ΔΛ|³) per step in Λ̄ and O(Δ|ΔΛ|²) in B̄", zoh_bilinear_agree_small_step,
+            LAW_DTYPES),
+    ],
+    mutants=[
+        Mutant("s5_scan", "s5_official_zoh", s5_official_zoh, "zoh", ("c64", "c128"),
+               "S5's zoh: B̄ = (Λ̄ − 1)/Λ·B, cancellation at small |ΔΛ|", _witness(True)),
+        Mutant("s5_scan", "no_factor_two", no_factor_two, "zoh", ("c64", "c128"),
+               "Re(C x) without the factor 2 of conj_sym", _witness(False)),
+    ],
+    bad_inputs=BadInput.table("s5_scan", _BAD),
+)

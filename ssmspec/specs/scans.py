@@ -1,51 +1,10 @@
-"""Spec of the first-order linear scan (SPEC-NOTES §7, first part): `linear_scan`.
+"""The first-order linear scan `linear_scan` — spec, bound, references, sweep, implementations
+(torch, cpp, triton), laws, mutants and bad inputs.
 
     h_t = a_t ⊙ h_{t−1} + b_t,   h_{−1} = h0 (0 if None),   over the last axis (reverse: t from L−1)
 
-Definitions and the four methods are in `ssmspec.impl.scans`. Formats: fp64, fp32, fp16, bf16
-(worked in fp32, rounded once), c128, c64; `logspace` is real only (a ≥ 0), so it covers the
-real formats (`Spec.method_dtypes`).
-
-Bounds, elementwise per h_t, with τ the step's position in the scan's order (τ = t, or L−1−t
-under reverse), M the scan of (|a|, |b|, |h0|) (`ssmspec.reference.np.scans.magnitude`) and
-c = 2 for every method:
-
-    |ĥ_t − h_t| ≤ 2·u·G_t·M_t + G_t·η
-
-- sequential: G = τ + 1. Every term b_s·Π_{s<r≤t} a_r (and h0·Π a_r) reaches h_t through t − s
-  multiplications and t − s + 1 additions, each one rounding: ≤ 2(τ + 1)·u relative per term.
-- associative: G = τ + 2⌈log₂L⌉ + 2. The tree changes the order of the *sums* (≤ 2 per level,
-  two visits per level: ~4·log₂L roundings) but not the count of the *products*: a product of
-  t − s factors has t − s roundings whichever tree forms it. So the tree's error is not
-  log₂L·u: the products keep the τ term; the depth adds 2⌈log₂L⌉ + 1 (×2u), and the final
-  A_t·h0 + B_t one more.
-- chunked (T = 64): G = τ + 2⌈log₂⌈L/T⌉⌉ + 2: the sequential roundings inside and across the
-  chunks (pass 1 and pass 2 together cover every step once: τ + 1 products and sums), plus the
-  tree over the ⌈L/T⌉ chunk summaries.
-- logspace: G = τ + 1 + 2Λ_τ + β_τ, Λ_τ = Σ_{σ≤τ, a≠0} |log a_σ|, β_τ = the largest |log|x||
-  over the nonzero b_σ (σ ≤ τ) and h0 (`scan_log_terms`). The method forms A = Σ log a and
-  log|b| − A in the working format: their absolute roundings u·|A| and u·|log|b|| become
-  relative errors of every term after exp (and A_t + r_t cancels by |A_t|), so its error grows
-  with Λ, i.e. linearly in L for a bounded away from 1 — SPEC-NOTES §7's measured weakness. The
-  τ + 1 is the running log-sum-exp's accumulation.
-The low-precision formats use their own u (the fp32 work is far below it). Measured maxima of
-err/bound over 30 strategy cases per method and format (harness.sample): sequential 0.50,
-associative 0.12, chunked 0.25, logspace 0.61 (fp64, where the float64 cumulative log is at the
-bound's scale). On the sweep's problem (a ∈ [0.99, 1], fp32, 4 rows, L = 2^6 … 2^14,
-`ssmspec.sweeps`): err/bound ≤ 0.19 (sequential), 0.02 (associative), 0.035 (chunked), 0.26
-(logspace); max |error|/M of logspace grows 1.8e-7 → 4.2e-6 (23×), sequential's 8.2e-8 → 1.3e-7.
-What the bound does not admit: a tree padded with (0, 0) instead of (1, 0), a = 0 clamped to an
-eps in log space, the unguarded exp(−Σ log a), a chunk boundary that drops h0 (the mutants in
-`ssmspec.specs.scans_laws`).
-
-Strategy: leading shape (), (n,), (n, m) with sides ≤ 3; L from {1, 2, 3, 2^k − 1, 2^k, 2^k + 1}
-up to 1025 (16385 under nightly); values drawn from a seeded numpy generator (hypothesis draws
-the seed and a profile, so a large array costs one draw): |a| uniform in (0, 1), in the hard
-range [0.99, 1], or mixed, with exact 0 and exact 1 sprinkled at drawn rates; negative a half
-the time for the real non-logspace methods; complex a = |a|·e^{iθ} (θ in [−π, π] or small);
-b standard normal (complex normal for complex formats); h0 None or normal; reverse either.
-Reference tier: mpmath while numel ≤ 300, else the float64 reference accumulated in longdouble
-(certified in tests/test_reference_scans.py).
+The methods, the bound's derivation (G per method, c = 2), what it does not admit, the laws and the
+strategies: docs/scans.md#linear_scan.
 """
 
 from __future__ import annotations
@@ -59,8 +18,12 @@ from hypothesis import strategies as st
 from ssmspec import registry
 from ssmspec import triton as triton_kernels
 from ssmspec.dtypes import REAL_DTYPES, dtype
+from ssmspec.errors import higham_bound
+from ssmspec.harness import to_numpy
+from ssmspec.impl import _validate as v
 from ssmspec.impl import cpu_scan
 from ssmspec.impl import scans as impl
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import scans as ref_mp
 from ssmspec.reference.np import scans as ref_np
 from ssmspec.spec import (
@@ -68,9 +31,13 @@ from ssmspec.spec import (
     Bound,
     Case,
     Implementation,
+    Law,
+    LawContext,
     Mutant,
     Spec,
     Sweep,
+    Terms,
+    TwoTier,
     flag,
     optional_argument,
 )
@@ -87,7 +54,7 @@ from ssmspec.sweeps import LONG, LONG_HEAVY, problem_rng
 METHODS = impl.METHODS
 CHUNK = impl.CHUNK
 C_BOUND = 2.0
-MP_MAX = 300  # numel up to which the mpmath tier is used
+MP_MAX = 300  # numel of a up to which the mpmath tier is used
 DTYPES = ("fp64", "fp32", "fp16", "bf16", "c128", "c64")
 
 
@@ -102,7 +69,7 @@ def lengths() -> st.SearchStrategy[int]:
 
 def draw_a(rng, shape, profile: str, zero_rate: float, one_rate: float, negative: bool,
            cplx: bool, phase: str = "full") -> np.ndarray:
-    """a of `shape` from a numpy generator; see the module docstring."""
+    """a of `shape` from a numpy generator (docs/scans.md#strategies-and-references)."""
     unit = rng.uniform(0.0, 1.0, shape)
     hard = rng.uniform(0.99, 1.0, shape)
     if profile == "unit":
@@ -134,7 +101,7 @@ def make_case(fmt: str, a, b, h0=None, reverse: bool = False) -> Case:
 
 @st.composite
 def scan_cases(draw, fmt: str, method: str = "sequential", length=None, lead=None) -> Case:
-    """a, b (..., L), h0 (...,) or None, reverse; see the module docstring."""
+    """a, b (..., L), h0 (...,) or None, reverse (docs/scans.md#strategies-and-references)."""
     cplx = dtype(fmt).is_complex
     shape = (*draw(lead if lead is not None else batch_shapes(2, 3)),
              draw(size("L", length if length is not None else lengths())))
@@ -166,13 +133,12 @@ def _args(case: Case):
     return case.arrays["a"], case.arrays["b"], h0_of(case), case.params["reverse"]
 
 
-def _reference(tier):
-    mod = ref_mp if tier == "mp" else ref_np
+def _reference(mod):
     return lambda case, method: {"h": mod.linear_scan(*_args(case))}
 
 
-def _tier(case: Case) -> str:
-    return "mp" if np.asarray(case.arrays["a"]).size <= MP_MAX else "np"
+REFERENCE = TwoTier(mp=_reference(ref_mp), np=_reference(ref_np), mp_max_work=MP_MAX,
+                    work=lambda case: np.asarray(case.arrays["a"]).size)
 
 
 def scan_magnitude(case: Case, method: str = "sequential") -> np.ndarray:
@@ -180,7 +146,7 @@ def scan_magnitude(case: Case, method: str = "sequential") -> np.ndarray:
 
 
 def scan_growth(case: Case, method: str) -> np.ndarray:
-    """G (..., L) of the module docstring."""
+    """G (..., L) of docs/scans.md#bound."""
     a = np.asarray(case.arrays["a"])
     L = a.shape[-1]
     tau = ref_np.step_index(a.shape, case.params["reverse"])
@@ -195,6 +161,10 @@ def scan_growth(case: Case, method: str) -> np.ndarray:
         lam, beta = ref_np.scan_log_terms(*_args(case))
         return tau + 1.0 + 2.0 * lam + beta
     raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+
+
+def _terms(case: Case, method: str, d) -> dict:
+    return {"h": Terms(scan_growth(case, method), scan_magnitude(case, method))}
 
 
 def _bench(fmt: str) -> Case:
@@ -218,43 +188,189 @@ def sweep_problem(fmt: str, L: int, rows: int = 32) -> Case:
     return make_case(fmt, a, b)
 
 
-SCAN = registry.register_spec(Spec(
-    name="linear_scan",
-    family="scans",
-    summary="first-order linear recurrence h_t = a_t ⊙ h_{t−1} + b_t over the last axis",
-    signature="linear_scan(a (..., L), b (..., L), h0 (...,) = None, reverse=False, method) "
-              "-> h (..., L)",
-    methods=METHODS,
-    dtypes=DTYPES,
-    sizes=("L",),
-    outputs=("h",),
-    strategy=lambda fmt, method: scan_cases(fmt, method),
-    references={"mp": _reference("mp"), "np": _reference("np")},
-    reference_tier=_tier,
-    bound=Bound(
-        c={m: C_BOUND for m in METHODS},
-        magnitude=lambda case, method: {"h": scan_magnitude(case, method)},
-        growth=lambda case, method: {"h": scan_growth(case, method)},
-        reasoning="elementwise; M = scan of (|a|, |b|, |h0|); G = τ + 1 (sequential), "
-                  "τ + 2⌈log₂L⌉ + 2 (associative), τ + 2⌈log₂(L/64)⌉ + 2 (chunked), "
-                  "τ + 1 + 2Σ|log a| + max|log|b|| (logspace)",
-    ),
-    call=call_scan,
-    bench_case=_bench,
-    bench_shape="B=4, D=256, L=4096",
-    sweep=Sweep("L", LONG, sweep_problem, LONG_HEAVY, "a in [0.99, 1], 32 rows"),
-    method_dtypes={"logspace": REAL_DTYPES},
-    features={"h0": optional_argument("h0", "an initial state h0 (..., ) before a_0, b_0"),
-              "reverse": flag("reverse", True, "the scan run from t = L−1 down to 0")},
-))
+# --- laws (docs/scans.md#laws) ---------------------------------------------------------------
 
-registry.register_implementation(Implementation("linear_scan", "torch", impl.linear_scan))
-# the sequential method compiled for the CPU (C++, built on first use): the fast CPU path
-registry.register_implementation(Implementation(
-    "linear_scan", "cpp", cpu_scan.linear_scan, methods=("sequential",), devices=("cpu",),
-    source="builtin (C++, compiled on first use)", unavailable=cpu_scan.available()))
-registry.register_implementation(triton_kernels.implementation(
-    "linear_scan", "scan", "linear_scan", methods=("sequential", "chunked")))
+
+MEDIUM = st.sampled_from([n for n in boundary_lengths(257)])
+
+
+def _methods(fmt: str) -> list[str]:
+    return [m for m in SCAN.methods if fmt in SCAN.dtypes_of(m)]
+
+
+def _h(fn, case: Case, method: str, device: str) -> np.ndarray:
+    return to_numpy(SCAN.call(fn, case, method, device))
+
+
+def _bound(case: Case, method: str) -> np.ndarray:
+    return SCAN.bound(case, method)["h"]
+
+
+def _draw(ctx: LawContext, length=MEDIUM, method=None):
+    method = method or ctx.draw(ctx.methods(_methods(ctx.dtype)))
+    return method, ctx.draw(scan_cases(ctx.dtype, method, length=length))
+
+
+# --- laws -------------------------------------------------------------------------------------
+
+
+def methods_agree(ctx: LawContext) -> None:
+    method, case = _draw(ctx)
+    tol = _bound(case, method) + _bound(case, "sequential")
+    assert_within(_h(ctx.fn, case, method, ctx.device), _h(ctx.fn, case, "sequential", ctx.device),
+                  tol, f"{method} vs sequential")
+
+
+def split(ctx: LawContext) -> None:
+    method, case = _draw(ctx, st.sampled_from([n for n in boundary_lengths(257) if n >= 2]))
+    a, b, h0 = case.arrays["a"], case.arrays["b"], h0_of(case)
+    rev = case.params["reverse"]
+    L = a.shape[-1]
+    k = ctx.draw(st.integers(1, L - 1), label="k")
+    first, second = (slice(k, L), slice(0, k)) if rev else (slice(0, k), slice(k, L))
+    c1 = make_case(case.dtype, a[..., first], b[..., first], h0, rev)
+    h1 = _h(ctx.fn, c1, method, ctx.device)
+    last = h1[..., 0] if rev else h1[..., -1]
+    c2 = make_case(case.dtype, a[..., second], b[..., second], last, rev)
+    h2 = _h(ctx.fn, c2, method, ctx.device)
+    whole = _h(ctx.fn, case, method, ctx.device)
+    b1, b2, bw = _bound(c1, method), _bound(c2, method), _bound(case, method)
+    # the first part's error at its last state, carried through the second part by Π|a|
+    carried = ref_np.magnitude(a[..., second], np.zeros(a[..., second].shape),
+                               b1[..., 0] if rev else b1[..., -1], rev)
+    got = np.concatenate([h2, h1] if rev else [h1, h2], axis=-1)
+    tol = bw + np.concatenate([b2 + carried, b1] if rev else [b1, b2 + carried], axis=-1)
+    assert_within(got, whole, tol, f"{method}: split at k = {k} vs whole")
+
+
+def reverse_flip(ctx: LawContext) -> None:
+    method, case = _draw(ctx)
+    a, b, h0 = case.arrays["a"], case.arrays["b"], h0_of(case)
+    rev = make_case(case.dtype, a, b, h0, True)
+    fwd = make_case(case.dtype, a[..., ::-1], b[..., ::-1], h0, False)
+    tol = _bound(rev, method) + _bound(fwd, method)[..., ::-1]
+    assert_within(_h(ctx.fn, rev, method, ctx.device),
+                  _h(ctx.fn, fwd, method, ctx.device)[..., ::-1], tol, f"{method}: reverse vs flip")
+
+
+def linearity(ctx: LawContext) -> None:
+    method, c1 = _draw(ctx)
+    a, b1, h01 = c1.arrays["a"], c1.arrays["b"], h0_of(c1)
+    rev = c1.params["reverse"]
+    b2 = -0.75 * b1[..., ::-1] + 0.5
+    h02 = None if h01 is None else -2.0 * h01 + 0.25
+    c2 = make_case(c1.dtype, a, b2, h02, rev)
+    c3 = make_case(c1.dtype, a, c2.arrays["b"] + b1, None if h01 is None else
+                   c2.arrays["h0"] + h01, rev)
+    absb = np.abs(b1) + np.abs(c2.arrays["b"])
+    absh = None if h01 is None else np.abs(h01) + np.abs(c2.arrays["h0"])
+    rounding = higham_bound(1.0, c1.dtype, 1.0, ref_np.magnitude(a, absb, absh, rev))
+    tol = _bound(c1, method) + _bound(c2, method) + _bound(c3, method) + rounding
+    assert_within(_h(ctx.fn, c1, method, ctx.device) + _h(ctx.fn, c2, method, ctx.device),
+                  _h(ctx.fn, c3, method, ctx.device), tol, f"{method}: linearity in (b, h0)")
+
+
+def ones_cumsum(ctx: LawContext) -> None:
+    method, case = _draw(ctx)
+    b, h0, rev = case.arrays["b"], h0_of(case), case.params["reverse"]
+    ones = make_case(case.dtype, np.ones(b.shape), b, h0, rev)
+    wide = np.clongdouble if np.iscomplexobj(b) else np.longdouble
+    bb = np.asarray(b, dtype=wide)
+    want = np.cumsum(bb[..., ::-1], axis=-1)[..., ::-1] if rev else np.cumsum(bb, axis=-1)
+    if h0 is not None:
+        want = want + np.asarray(h0, dtype=wide)[..., None]
+    want = want.astype(np.complex128 if np.iscomplexobj(b) else np.float64)
+    assert_within(_h(ctx.fn, ones, method, ctx.device), want, _bound(ones, method),
+                  f"{method}: a ≡ 1 vs cumsum")
+
+
+def zero_resets(ctx: LawContext) -> None:
+    method, case = _draw(ctx)
+    a, b, rev = case.arrays["a"].copy(), case.arrays["b"], case.params["reverse"]
+    L = a.shape[-1]
+    z = ctx.draw(st.integers(0, L - 1), label="z")
+    a[..., z] = 0
+    case = make_case(case.dtype, a, b, h0_of(case), rev)
+    after = slice(0, z + 1) if rev else slice(z, L)  # the steps from z on, in the scan's order
+    fresh = make_case(case.dtype, a[..., after], b[..., after], None, rev)
+    h = _h(ctx.fn, case, method, ctx.device)
+    bound = _bound(case, method)
+    assert_within(h[..., z], b[..., z], bound[..., z], f"{method}: h_z vs b_z at a_z = 0")
+    assert_within(h[..., after], _h(ctx.fn, fresh, method, ctx.device),
+                  bound[..., after] + _bound(fresh, method), f"{method}: reset at z = {z}")
+
+
+# --- mutants (docs/scans.md#what-the-bound-does-not-admit) -------------------------------------
+
+
+def _wrap(core):
+    """A linear_scan-shaped callable around `core(a, b, h0)` (working format, forward only)."""
+    def fn(a, b, h0=None, reverse=False, method="sequential"):
+        work = v.work_dtype(a.dtype)
+        aw, bw = a.to(work), b.to(work)
+        hw = None if h0 is None else h0.to(work)
+        if reverse:
+            aw, bw = aw.flip(-1), bw.flip(-1)
+        h = core(aw, bw, hw)
+        return (h.flip(-1) if reverse else h).to(a.dtype)
+    return fn
+
+
+tree_identity_zero = _wrap(lambda a, b, h0: impl.associative_forward(a, b, h0, identity=(0.0, 0.0)))
+chunk_drops_h0 = _wrap(lambda a, b, h0: impl.chunked_forward(a, b, h0, carry_h0=False))
+
+
+def _heinsen_clamped(a, b, h0, eps=1e-6):
+    """log-space without the restart at a = 0: log(max(a, eps))."""
+    A = torch.cumsum(torch.log(a.clamp(min=eps)), dim=-1)
+    log_b = torch.log(torch.where(b == 0, torch.ones_like(b), b.abs())) - A
+    ninf = torch.tensor(-float("inf"), dtype=a.dtype)
+    out = 0
+    for sign, keep in ((1, b > 0), (-1, b < 0)):
+        r = torch.logcumsumexp(torch.where(keep, log_b, ninf), dim=-1)
+        if h0 is not None:
+            k0 = h0 > 0 if sign > 0 else h0 < 0
+            r = torch.logaddexp(r, torch.where(k0, torch.log(h0.abs()), ninf)[..., None])
+        out = out + sign * torch.exp(A + r)
+    return out
+
+
+def _heinsen_unguarded(a, b, h0):
+    A = torch.cumsum(torch.log(a), dim=-1)
+    start = 0 if h0 is None else h0[..., None]
+    return torch.exp(A) * (start + torch.cumsum(b * torch.exp(-A), dim=-1))
+
+
+eps_clamp = _wrap(_heinsen_clamped)
+unguarded_heinsen = _wrap(_heinsen_unguarded)
+
+
+def _tree_witness(fmt: str) -> Case:
+    rng = np.random.default_rng(1)
+    cplx = dtype(fmt).is_complex
+    a = draw_a(rng, (2, 100), "hard", 0.0, 0.0, False, cplx, "small")
+    b = rng.normal(size=(2, 100))
+    return make_case(fmt, a, b, np.array([3.0, -2.0]), False)
+
+
+def _eps_witness(fmt: str) -> Case:
+    a = np.full((1, 300), 0.995)
+    a[0, 250] = 0.0
+    b = np.full((1, 300), 1.5)
+    b[0, 250] = 0.1
+    return make_case(fmt, a, b, None, False)
+
+
+def _unguarded_witness(fmt: str) -> Case:
+    rng = np.random.default_rng(2)
+    return make_case(fmt, rng.uniform(0.3, 0.6, (2, 1200)), rng.normal(size=(2, 1200)),
+                     np.array([1.0, -1.0]), False)
+
+
+def _chunk_witness(fmt: str) -> Case:
+    rng = np.random.default_rng(3)
+    return make_case(fmt, rng.uniform(0.99, 1.0, (1, 200)), rng.normal(size=(1, 200)),
+                     np.array([5.0]), True)
 
 
 def _triton_witness(fmt: str) -> Case:
@@ -273,14 +389,7 @@ def _triton_witness(fmt: str) -> Case:
     return make_case(fmt, a, b, h0)
 
 
-for _m in triton_kernels.mutants(lambda kernel: [
-        Mutant("linear_scan", "triton_block_drops_carry",
-               kernel("scan", "linear_scan_dropping_carry"), "chunked", ("fp64", "fp32", "c64"),
-               "Triton scan: a block boundary drops the carried state", _triton_witness)]):
-    registry.register_mutant(_m)
-
-
-# --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
+# --- bad input (docs/bad-input.md) ----------------------------------------------------------------
 
 
 def _t(*shape, dt=torch.float64, fill=0.5):
@@ -309,5 +418,78 @@ _BAD = [
     ("L = 0", "a", ValueError, lambda f: f(_t(2, 0), _t(2, 0))),
     ("a 0-d", "a", ValueError, lambda f: f(torch.tensor(0.5), torch.tensor(1.0))),
 ]
-for _name, _arg, _err, _call in _BAD:
-    registry.register_bad_input(BadInput("linear_scan", _name, _arg, _err, _call))
+
+# (name, description, law): every law holds in every format of the spec
+_LAWS = [
+    ("methods_agree", "every method equals the sequential scan", methods_agree),
+    ("split", "scan(x) = scan(x[:k]) then scan(x[k:], h0 = last state)", split),
+    ("reverse_flip", "reverse scan = flip∘scan∘flip", reverse_flip),
+    ("linearity", "linear in (b, h0)", linearity),
+    ("ones_cumsum", "a ≡ 1 gives h0 + cumsum(b)", ones_cumsum),
+    ("zero_resets", "a_z = 0 gives h_z = b_z and forgets everything before z", zero_resets),
+]
+_EPS_CLAMP = "log(max(a, 1e-6)) without a restart: a = 0 acts as 1e-6"
+
+
+SCAN = registry.register_spec(
+    Spec(
+        name="linear_scan",
+        family="scans",
+        summary="first-order linear recurrence h_t = a_t ⊙ h_{t−1} + b_t over the last axis",
+        signature="linear_scan(a (..., L), b (..., L), h0 (...,) = None, reverse=False, method) "
+                  "-> h (..., L)",
+        methods=METHODS,
+        dtypes=DTYPES,
+        sizes=("L",),
+        outputs=("h",),
+        strategy=lambda fmt, method: scan_cases(fmt, method),
+        references=REFERENCE,
+        bound=Bound(
+            c={m: C_BOUND for m in METHODS},
+            terms=_terms,
+            outputs=("h",),
+            reasoning="elementwise; M = scan of (|a|, |b|, |h0|); G = τ + 1 (sequential), "
+                      "τ + 2⌈log₂L⌉ + 2 (associative), τ + 2⌈log₂(L/64)⌉ + 2 (chunked), "
+                      "τ + 1 + 2Σ|log a| + max|log|b|| (logspace)",
+        ),
+        call=call_scan,
+        bench_case=_bench,
+        bench_shape="B=4, D=256, L=4096",
+        sweep=Sweep("L", LONG, sweep_problem, LONG_HEAVY, "a in [0.99, 1], 32 rows"),
+        method_dtypes={"logspace": REAL_DTYPES},
+        features={"h0": optional_argument("h0", "an initial state h0 (..., ) before a_0, b_0"),
+                  "reverse": flag("reverse", True, "the scan run from t = L−1 down to 0")},
+    ),
+    implementations=[
+        Implementation("linear_scan", "torch", impl.linear_scan),
+        # the sequential method compiled for the CPU (C++, built on first use): the fast CPU path
+        Implementation("linear_scan", "cpp", cpu_scan.linear_scan, methods=("sequential",),
+                       devices=("cpu",), source="builtin (C++, compiled on first use)",
+                       unavailable=cpu_scan.available()),
+        triton_kernels.implementation("linear_scan", "scan", "linear_scan",
+                                      methods=("sequential", "chunked")),
+    ],
+    laws=[Law("linear_scan", name, what, law, DTYPES) for name, what, law in _LAWS],
+    mutants=[
+        Mutant("linear_scan", "tree_identity_zero", tree_identity_zero, "associative",
+               ("fp64", "fp32", "c64"), "tree padded and started with (0, 0) instead of (1, 0): "
+               "h0 is lost", _tree_witness),
+        Mutant("linear_scan", "eps_clamp", eps_clamp, "logspace", ("fp64",), _EPS_CLAMP,
+               _eps_witness),
+        # in fp32 it shows only where h_{z−1} ≫ b_z: the witness has it
+        Mutant("linear_scan", "eps_clamp", eps_clamp, "logspace", ("fp32",), _EPS_CLAMP,
+               _eps_witness, search=False),
+        Mutant("linear_scan", "unguarded_heinsen", unguarded_heinsen, "logspace",
+               ("fp32", "fp64"), "exp(−Σ log a) unguarded: overflow, inf·0 = NaN for small a at "
+               "long L", _unguarded_witness),
+        Mutant("linear_scan", "chunk_drops_h0", chunk_drops_h0, "chunked",
+               ("fp64", "fp32", "c64"), "chunked state passing drops h0 after the first chunk",
+               _chunk_witness),
+        *triton_kernels.mutants(lambda kernel: [
+            Mutant("linear_scan", "triton_block_drops_carry",
+                   kernel("scan", "linear_scan_dropping_carry"), "chunked",
+                   ("fp64", "fp32", "c64"), "Triton scan: a block boundary drops the carried "
+                   "state", _triton_witness)]),
+    ],
+    bad_inputs=BadInput.table("linear_scan", _BAD),
+)

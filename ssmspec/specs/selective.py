@@ -1,39 +1,7 @@
-"""Spec of Mamba's selective scan (S6), `selective_scan` (SPEC-NOTES §2, §7). Definitions, shapes
-and the conj_half convention are in `ssmspec.impl.selective` and `ssmspec.reference.mp.selective`.
-
-Formats. Real A: fp64, fp32, and fp16/bf16 (all arguments in the format; the built-in computes in
-fp32 and rounds once, as Mamba's kernels do). Complex A: c128/c64 (A, B, C complex; u, Δ, D, z,
-delta_bias real of the same precision). y is real: for a complex run the adapter checks that the
-implementation returned exactly u's real dtype, then hands it back in the complex format (exact),
-as the diag_kernel spec does; the last state is complex (A's dtype).
-
-Bound, elementwise on y and on the last state (`ssmspec.reference.np.selective` computes M, G):
-
-    |ŷ − y| ≤ c·u·G·M + G·η
-
-with M the recurrence run on absolute values (|Ā|, |B̄·u|, |C|, |D·u|, |silu(z)|) and G·M a
-running-error bound: the sequential accumulation (each step adds 2 roundings of |Ā|m + |b̄| and
-propagates the earlier ones by |Ā|: ~t·M for slow decay), the discretisation's own terms (the
-rounding of Δ, conditioned by softplus, and of z = ΔA, moving exp(z) by a relative u|z| — the
-phase error for complex A — and zoh's φ₁ by u(1 + |z|), as discretize_diag's bound; bilinear's Ā
-by an absolute 2u), and the N + 6 roundings of the C-contraction, D·u and silu(z). fp16/bf16: the
-computation is in fp32 and rounded once, so G = 1 + (u_fp32/u_fmt)·G_fp32 (the final rounding,
-≤ u_fmt·M, plus the fp32 work); an implementation computing in fp16 exceeds it, on purpose.
-c = 2 for every method (the running error already counts roundings one by one; c absorbs complex
-multiplication's √2 and the chunked scan's carries, one product per level).
-Measured (the report's 20 derandomized inputs per target): the built-in at err/bound ≤ 0.18
-(fp32), 0.22 (c64), 0.19 (fp64), 0.35 (c128), 0.48 (bf16), the largest on short problems (a
-1.5-ulp error at L = 8 is 0.18 of a bound that has had few steps to grow); the Triton kernel at
-the same level (`ssmspec.impl.triton.selective`). The float64 reference within the fp64 bound of
-mpmath at ≤ 0.05 (tests/test_reference_selective.py).
-
-Strategies: batch ≤ 2, D ≤ 4, N ≤ 4, L from {1, 2, 3, 2^k ± 1, 2^k} up to 129 (4097 under the
-nightly profile); Δ log-uniform in [1e-4, 1] with the specials 1e-6 and 10 scattered in (under
-delta_softplus the pre-activation softplus⁻¹(Δ) − bias is drawn, bias in [−2, 2]); A real
-−exp(N(0,1)-like), S4D-Real −(n + 1), or complex S4D-Lin −½ + iπk (k < 64) and random stable;
-B/C in each layout (time-invariant, per step, grouped with G | D); optional D, z, initial state.
-Long arrays come from a drawn seed (numpy), small ones from hypothesis. Reference tier: mpmath
-while batch·D·N·L ≤ 200, float64 above (certified in tests/test_reference_selective.py).
+"""Mamba's selective scan `selective_scan` (S6) and Mamba-2's `ssd_scan` — spec, bound, references,
+sweep, implementations (torch, triton), laws, mutants and bad inputs. The definitions, the formats,
+the conj_half convention, the bounds' derivation, the laws, the mutants and the strategies:
+docs/selective.md#selective_scan and docs/selective.md#ssd_scan.
 """
 
 from __future__ import annotations
@@ -42,12 +10,16 @@ import math
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from hypothesis import strategies as st
 
 from ssmspec import registry
 from ssmspec import triton as triton_kernels
 from ssmspec.dtypes import dtype, real_of
+from ssmspec.errors import higham_bound
+from ssmspec.harness import to_numpy
 from ssmspec.impl import selective as impl
+from ssmspec.laws import assert_within
 from ssmspec.reference.mp import selective as ref_mp
 from ssmspec.reference.np import selective as ref_np
 from ssmspec.spec import (
@@ -56,18 +28,24 @@ from ssmspec.spec import (
     Case,
     Feature,
     Implementation,
+    Law,
+    LawContext,
     Mutant,
     Spec,
     Sweep,
+    Terms,
+    TwoTier,
     flag,
     last_case,
     optional_argument,
 )
+from ssmspec.specs.kernels import DIAG, diag_bound_terms
 from ssmspec.strategies import (
     ARRAY_DRAW_MAX,
     arrays,
     feature,
     in_scope,
+    log_uniform,
     real_normals,
     representable,
     sequence_lengths,
@@ -130,9 +108,9 @@ def _coefs(rng, shape, cplx: bool, scale: float = 1.0) -> np.ndarray:
 @st.composite
 def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, layout=None,
                     optional=None, softplus=None, max_d: int = 4, max_n: int = 4) -> Case:
-    """u, delta, A, B, C and the optional D, z, delta_bias, initial_state; see the module
-    docstring. `layout`, `optional` (a set of the optional arrays wanted, None: drawn) and
-    `softplus` fix what a law needs."""
+    """u, delta, A, B, C and the optional D, z, delta_bias, initial_state
+    (docs/selective.md#selective_scan). `layout`, `optional` (a set of the optional arrays
+    wanted, None: drawn) and `softplus` fix what a law needs."""
     cplx = dtype(fmt).is_complex
     b, Dn = draw(size("b", st.integers(1, 2), "batch")), draw(size("D", st.integers(1, max_d)))
     N = draw(size("N", st.integers(1, max_n)))
@@ -215,20 +193,21 @@ def terms(case: Case, method: str):
     return ref_np.selective_scan_with_bound(*_args(case), **_np_kwargs(case, method))
 
 
-def _reference(tier: str):
-    def reference(case: Case, method: str):
-        if tier == "mp":
-            y, h = ref_mp.selective_scan(*_args(case), **_np_kwargs(case, method))
-        else:
-            y, h = terms(case, method)[:2]
-        return {"y": y, "last_state": h}
-
-    return reference
+def _mp_reference(case: Case, method: str):
+    y, h = ref_mp.selective_scan(*_args(case), **_np_kwargs(case, method))
+    return {"y": y, "last_state": h}
 
 
-def _tier(case: Case) -> str:
-    b, Dn, L = case.arrays["u"].shape
-    return "mp" if b * Dn * case.arrays["A"].shape[1] * L <= MP_MAX else "np"
+def _np_reference(case: Case, method: str):
+    y, h = terms(case, method)[:2]
+    return {"y": y, "last_state": h}
+
+
+def _work(case: Case) -> int:
+    return case.arrays["u"].size * case.arrays["A"].shape[1]
+
+
+REFERENCE = TwoTier(mp=_mp_reference, np=_np_reference, mp_max_work=MP_MAX, work=_work)
 
 
 def low_precision_growth(case: Case, G):
@@ -239,14 +218,16 @@ def low_precision_growth(case: Case, G):
     return G
 
 
-def magnitude(case: Case, method: str):
-    t = terms(case, method)
-    return {"y": t[2], "last_state": t[4]}
+def growth_magnitude(case: Case, y, last_state) -> dict:
+    """{output: Terms(G, M)} from (M, G) pairs, G widened for fp16/bf16
+    (`low_precision_growth`)."""
+    return {name: Terms(low_precision_growth(case, g), m)
+            for name, (m, g) in (("y", y), (last_state[0], last_state[1:]))}
 
 
-def growth(case: Case, method: str):
+def _terms(case: Case, method: str, d) -> dict:
     t = terms(case, method)
-    return {"y": low_precision_growth(case, t[3]), "last_state": low_precision_growth(case, t[5])}
+    return growth_magnitude(case, (t[2], t[3]), ("last_state", t[4], t[5]))
 
 
 def _bench(fmt: str) -> Case:
@@ -280,44 +261,6 @@ def sweep_problem(fmt: str, L: int) -> Case:
                 {"delta_softplus": False, "conj_half": None})
 
 
-SELECTIVE = registry.register_spec(Spec(
-    name="selective_scan",
-    family="selective",
-    summary="Mamba's S6: h_t = exp(Δ_t A) h_{t−1} + B̄_t u_t, y_t = (2·)Re(C_t·h_t) + D u_t, "
-            "·silu(z)",
-    signature="selective_scan(u (b, D, L), delta (b, D, L), A (D, N), B, C ((D, N) | (b, N, L) | "
-              "(b, G, N, L)), D=None, z=None, delta_bias=None, delta_softplus=False, "
-              "discretization, return_last_state=False, conj_half=None, initial_state=None) "
-              "-> y (b, D, L)[, last_state (b, D, N)]",
-    methods=METHODS,
-    dtypes=DTYPES,
-    sizes=("b", "D", "N", "L"),
-    outputs=("y", "last_state"),
-    strategy=lambda fmt, method: selective_cases(fmt, method),
-    references={"mp": _reference("mp"), "np": _reference("np")},
-    reference_tier=_tier,
-    bound=Bound(
-        c={m: C_BOUND for m in METHODS},
-        magnitude=magnitude,
-        growth=growth,
-        reasoning="elementwise; running-error bound of the recurrence on absolute values, "
-                  "+ N + 6 roundings of the output; fp16/bf16: 1 + (u32/u)·G",
-    ),
-    call=call_selective,
-    bench_case=_bench,
-    bench_shape="batch=2, D=256, N=16, L=2048, per-step B/C, D, z, delta_bias, softplus",
-    sweep=Sweep("L", QUADRATIC, sweep_problem, QUADRATIC_HEAVY,
-                "D=4, N=8, per-step B, C, Δ in [1e-3, 1e-1]"),
-    features=FEATURES,
-    method_arg="discretization",
-))
-
-registry.register_implementation(Implementation("selective_scan", "torch",
-                                                impl.selective_scan))
-registry.register_implementation(triton_kernels.implementation(
-    "selective_scan", "selective", "selective_scan"))
-
-
 def _triton_witness(fmt: str) -> Case:
     """batch 1, D 2, N 2, L = 2·BLOCK_T + 3, slow decay, per-step B, C, softplus with bias, D, z."""
     from ssmspec.impl.triton.selective import BLOCK_T
@@ -338,15 +281,7 @@ def _triton_witness(fmt: str) -> Case:
                 {"delta_softplus": True, "conj_half": None})
 
 
-for _m in triton_kernels.mutants(lambda kernel: [
-        Mutant("selective_scan", "triton_block_drops_carry",
-               kernel("selective", "selective_scan_dropping_carry"), "zoh_approx",
-               ("fp32", "c64"), "Triton selective scan: each block starts from a zero state",
-               _triton_witness)]):
-    registry.register_mutant(_m)
-
-
-# --- bad input (SPEC-NOTES §8) ----------------------------------------------------------------
+# --- bad input (docs/bad-input.md) ----------------------------------------------------------------
 
 
 def _r(*shape, dt=torch.float64):
@@ -383,19 +318,7 @@ _BAD = [
     ("unknown discretization", "discretization", ValueError, _ok(discretization="euler")),
     ("delta_softplus not a bool", "delta_softplus", TypeError, _ok(delta_softplus=1)),
 ]
-for _name, _arg, _err, _call in _BAD:
-    registry.register_bad_input(BadInput("selective_scan", _name, _arg, _err, _call))
-
-
-# --- ssd_scan (Mamba-2) -----------------------------------------------------------------------
-#
-# Bound, elementwise on y and the final states (reference.np.selective.ssd_scan_with_bound):
-# M = the recurrence on absolute values read by |C|, G·M = Σ_n |C|·((Q + N + n_c + 6)·m + Q·w)
-# with Q the chunk size, n_c the number of chunks and w the segment-sum term (each exp(segsum)
-# carries a relative ≤ Q·u·|segment|). c = 2. fp16/bf16 (bf16 here): computed in fp32, rounded
-# once (as selective_scan). Strategy: batch ≤ 2, L as above, nheads ∈ {1, 2, 4}, headdim ≤ 3,
-# N ≤ 4, G | nheads, chunk ∈ {1, 4, 16, 64}, Δ as above, A = −exp(U(−2.5, 2.5)) per head,
-# optional initial states. mpmath tier while batch·L·H·P·N ≤ 200.
+# --- ssd_scan (Mamba-2; the bound and strategies: docs/selective.md#ssd_scan) ------------------
 
 SSD_DTYPES = ("fp64", "fp32", "bf16")
 SSD_MP_MAX = 200
@@ -437,19 +360,23 @@ def ssd_terms(case: Case):
                                       case.arrays.get("initial_states"))
 
 
-def _ssd_reference(tier: str):
-    def reference(case: Case, method: str):
-        if tier == "mp":
-            y, f = ref_mp.ssd_scan(*_ssd_args(case), case.arrays.get("initial_states"))
-        else:
-            y, f = ssd_terms(case)[:2]
-        return {"y": y, "final_states": f}
-
-    return reference
+def _ssd_mp_reference(case: Case, method: str):
+    y, f = ref_mp.ssd_scan(*_ssd_args(case), case.arrays.get("initial_states"))
+    return {"y": y, "final_states": f}
 
 
-def _ssd_tier(case: Case) -> str:
-    return "mp" if case.arrays["x"].size * case.arrays["B"].shape[-1] <= SSD_MP_MAX else "np"
+def _ssd_np_reference(case: Case, method: str):
+    y, f = ssd_terms(case)[:2]
+    return {"y": y, "final_states": f}
+
+
+SSD_REFERENCE = TwoTier(mp=_ssd_mp_reference, np=_ssd_np_reference, mp_max_work=SSD_MP_MAX,
+                        work=lambda case: case.arrays["x"].size * case.arrays["B"].shape[-1])
+
+
+def _ssd_terms(case: Case, method: str, d) -> dict:
+    t = ssd_terms(case)
+    return growth_magnitude(case, (t[2], t[3]), ("final_states", t[4], t[5]))
 
 
 def _ssd_bench(fmt: str) -> Case:
@@ -460,39 +387,6 @@ def _ssd_bench(fmt: str) -> Case:
             "A": -np.arange(1.0, H + 1), "B": rng.normal(size=(b, L, 1, N)),
             "C": rng.normal(size=(b, L, 1, N))}
     return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"chunk_size": 64})
-
-
-SSD = registry.register_spec(Spec(
-    name="ssd_scan",
-    family="selective",
-    summary="Mamba-2's SSD: h_t = exp(Δ_t a) h_{t−1} + Δ_t x_t ⊗ B_t, y_t = h_t C_t (chunked)",
-    signature="ssd_scan(x (b, L, H, P), dt (b, L, H), A (H,), B (b, L, G, N), C (b, L, G, N), "
-              "chunk_size=64, initial_states=None, return_final_states=False) -> y (b, L, H, P)"
-              "[, final_states (b, H, P, N)]",
-    methods=impl.SSD_METHODS,
-    dtypes=SSD_DTYPES,
-    sizes=("b", "L", "H", "P", "N", "chunk_size"),
-    outputs=("y", "final_states"),
-    strategy=lambda fmt, method: ssd_cases(fmt, method),
-    references={"mp": _ssd_reference("mp"), "np": _ssd_reference("np")},
-    reference_tier=_ssd_tier,
-    bound=Bound(
-        c={"chunked": C_BOUND},
-        magnitude=lambda case, method: {"y": ssd_terms(case)[2],
-                                        "final_states": ssd_terms(case)[4]},
-        growth=lambda case, method: {
-            "y": low_precision_growth(case, ssd_terms(case)[3]),
-            "final_states": low_precision_growth(case, ssd_terms(case)[5])},
-        reasoning="elementwise; Σ_n |C|((Q + N + n_c + 6)·m + Q·w), w the segment sums' term",
-    ),
-    call=call_ssd,
-    bench_case=_ssd_bench,
-    bench_shape="batch=2, L=2048, 8 heads × headdim 32, N=16, G=1, chunk 64",
-    features={"initial_states": optional_argument("initial_states",
-                                                  "states (b, H, P, N) before step 0")},
-))
-
-registry.register_implementation(Implementation("ssd_scan", "torch", impl.ssd_scan))
 
 
 def _s(*shape):
@@ -519,5 +413,372 @@ _SSD_BAD = [
     ("initial_states of another shape", "initial_states", ValueError,
      _ssd_ok(initial_states=_s(2, 4, 3, 2))),
 ]
-for _name, _arg, _err, _call in _SSD_BAD:
-    registry.register_bad_input(BadInput("ssd_scan", _name, _arg, _err, _call))
+
+
+LAW_DTYPES = ("fp64", "fp32", "c128", "c64")
+SHORT = st.sampled_from([1, 2, 3, 7, 8, 9, 31, 32, 33, 65])
+
+
+def _run(fn, case: Case, method: str, device: str):
+    y, h = SELECTIVE.call(fn, case, method, device)
+    return to_numpy(y).real, to_numpy(h)
+
+
+def _with(case: Case, drop=(), **changes) -> Case:
+    arrays = {k: x for k, x in case.arrays.items() if k not in drop}
+    params = dict(case.params)
+    for k, x in changes.items():
+        (params if k in ("delta_softplus", "conj_half") else arrays)[k] = x
+    return Case(arrays, case.dtype, params)
+
+
+# --- selective_scan: laws (docs/selective.md#selective_scan) --------------------------------------
+
+
+def lti_equals_convolution(ctx: LawContext) -> None:
+    fmt, draw = ctx.dtype, ctx.draw
+    method = draw(ctx.methods(METHODS))
+    case = draw(selective_cases(fmt, method, length=SHORT, layout="invariant",
+                                optional={"D"} if draw(st.booleans()) else set(),
+                                softplus=False))
+    b, Dn, L = case.arrays["u"].shape
+    log_dt = representable(np.log([draw(log_uniform(1e-4, 1.0)) for _ in range(Dn)]), fmt)
+    delta = representable(np.broadcast_to(np.exp(log_dt)[None, :, None], (b, Dn, L)), fmt)
+    conj = dtype(fmt).is_complex
+    case = _with(case, delta=delta, conj_half=conj)
+    y, _ = _run(ctx.fn, case, method, ctx.device)
+    A = case.arrays["A"]
+    kcase = Case({"Lambda": A, "B": case.arrays["B"], "C": case.arrays["C"], "log_dt": log_dt},
+                 fmt, {"L": L, "conj_half": conj})
+    K = DIAG.call(ctx.impl_of("diag_kernel"), kcase, method, ctx.device)
+    rdt = K.real.dtype if K.is_complex() else K.dtype
+    u = case.tensor("u", ctx.device)
+    Dv = case.tensor("D", ctx.device) if "D" in case.arrays else None
+    got = to_numpy(ctx.impl_of("causal_conv")(u, K.real.to(rdt) if K.is_complex() else K, Dv,
+                                              method="direct"))
+    Kb = DIAG.bound(kcase, method)["K"]
+    MK = diag_bound_terms(kcase, method)[0]
+    uf = dtype(fmt).u
+    Kerr = Kb + 2 * uf * (np.arange(L) + 1) * MK  # kernel error + the direct sum's roundings
+    au = np.abs(case.arrays["u"])
+    tol = 2 * SELECTIVE.bound(case, method)["y"]
+    for i in range(b):
+        for d in range(Dn):
+            tol[i, d] += np.convolve(Kerr[d], au[i, d])[:L]
+    if Dv is not None:
+        tol = tol + 2 * uf * np.abs(case.arrays["D"][None, :, None] * au)
+    assert_within(got, y, tol, f"{method}: selective scan (LTI) vs causal_conv(diag_kernel)")
+
+
+def layouts_agree(ctx: LawContext) -> None:
+    method = ctx.draw(ctx.methods(METHODS))
+    layout = ctx.draw(st.sampled_from(["invariant", "step"]))
+    case = ctx.draw(selective_cases(ctx.dtype, method, length=SHORT, layout=layout))
+    b, Dn, L = case.arrays["u"].shape
+    if layout == "invariant":
+        grow = lambda X: np.broadcast_to(X[None, :, :, None], (b, Dn, X.shape[1], L))  # noqa: E731
+    else:
+        grow = lambda X: X[:, None]  # noqa: E731
+    other = _with(case, B=grow(case.arrays["B"]), C=grow(case.arrays["C"]))
+    y1, h1 = _run(ctx.fn, case, method, ctx.device)
+    y2, h2 = _run(ctx.fn, other, method, ctx.device)
+    b1, b2 = SELECTIVE.bound(case, method), SELECTIVE.bound(other, method)
+    assert_within(y1, y2, b1["y"] + b2["y"], f"{method}: y, {layout} vs grouped")
+    assert_within(h1, h2, b1["last_state"] + b2["last_state"], f"{method}: last state, {layout} vs "
+                  "grouped")
+
+
+def _slice(case: Case, lo: int, hi: int, h0=None) -> Case:
+    arrays = {}
+    for k, x in case.arrays.items():
+        if k in ("u", "delta", "z") or (k in ("B", "C") and x.ndim >= 3):
+            x = x[..., lo:hi]
+        arrays[k] = x
+    if h0 is not None:
+        arrays["initial_state"] = h0
+    return Case(arrays, case.dtype, case.params)
+
+
+def split(ctx: LawContext) -> None:
+    method = ctx.draw(ctx.methods(METHODS))
+    case = ctx.draw(selective_cases(ctx.dtype, method, length=SHORT.filter(lambda n: n > 1)))
+    L = case.arrays["u"].shape[-1]
+    k = ctx.draw(st.integers(1, L - 1))
+    first = _slice(case, 0, k)
+    y1, h1 = _run(ctx.fn, first, method, ctx.device)
+    second = _slice(case, k, L, h1.astype(case.arrays["A"].dtype))
+    y2, h2 = _run(ctx.fn, second, method, ctx.device)
+    y, h = _run(ctx.fn, case, method, ctx.device)
+    bf, b1, b2 = (SELECTIVE.bound(c, method) for c in (case, first, second))
+    # the first part's state error, carried through the second part by |Ā| and read by |C|
+    prop = _with(second, drop=("D",), B=np.zeros_like(second.arrays["B"]),
+                 initial_state=b1["last_state"].astype(case.arrays["A"].dtype))
+    _, _, My, _, Mh, _ = ref_np.selective_scan_with_bound(
+        *(prop.arrays[n] for n in ("u", "delta", "A", "B", "C")), None,
+        prop.arrays.get("z"), prop.arrays.get("delta_bias"), prop.params["delta_softplus"],
+        method, prop.params["conj_half"], prop.arrays["initial_state"])
+    tol_y = bf["y"] + np.concatenate([b1["y"], b2["y"] + My * (1 + 2 * dtype(ctx.dtype).u)],
+                                     axis=-1)
+    assert_within(np.concatenate([y1, y2], axis=-1), y, tol_y, f"{method}: y split at {k} of {L}")
+    assert_within(h2, h, bf["last_state"] + b2["last_state"] + Mh * (1 + 2 * dtype(ctx.dtype).u),
+                  f"{method}: last state split at {k} of {L}")
+
+
+def zoh_is_exact_recurrence(ctx: LawContext) -> None:
+    ctx.require("zoh")
+    case = ctx.draw(selective_cases(ctx.dtype, "zoh", length=SHORT, layout="invariant"))
+    a = case.arrays
+    b, Dn, L = a["u"].shape
+    dt, _ = ref_np.step_sizes(a["delta"], a.get("delta_bias"), case.params["delta_softplus"])
+    wide = torch.complex128 if np.iscomplexobj(a["A"]) else torch.float64
+    # Δ rounded to the format as the implementation forms it: the law compares the recurrence,
+    # not the softplus
+    dt_fmt = representable(dt, ctx.dtype)
+    full = (b, Dn, L, a["A"].shape[1])
+    A64 = torch.as_tensor(np.array(np.broadcast_to(a["A"][None, :, None], full)), dtype=wide)
+    B64 = torch.as_tensor(np.array(np.broadcast_to(a["B"][None, :, None], A64.shape)),
+                          dtype=wide)
+    abar, bbar = (to_numpy(t) for t in ctx.impl_of("discretize_diag")(
+        A64, B64, torch.as_tensor(dt_fmt, dtype=torch.float64), method="zoh"))
+    f = 2.0 if (np.iscomplexobj(a["A"]) if case.params["conj_half"] is None
+                else case.params["conj_half"]) else 1.0
+    h = np.zeros((b, Dn, a["A"].shape[1]), dtype=abar.dtype)
+    if "initial_state" in a:
+        h = h + a["initial_state"]
+    want = np.empty((b, Dn, L))
+    for t in range(L):
+        h = abar[:, :, t] * h + bbar[:, :, t] * a["u"][..., t, None]
+        want[..., t] = f * np.real(np.sum(a["C"][None] * h, axis=-1))
+    if "D" in a:
+        want = want + a["D"][None, :, None] * a["u"]
+    if "z" in a:
+        want = want * ref_np.silu(a["z"])
+    y, _ = _run(ctx.fn, case, "zoh", ctx.device)
+    G, M = _terms(case, "zoh", dtype(ctx.dtype))["y"]
+    tol = 2 * SELECTIVE.bound(case, "zoh")["y"] + higham_bound(8.0, "fp64", G, M)
+    assert_within(y, want, tol, "zoh vs the recurrence of discretize_diag(zoh)")
+
+
+
+
+# --- selective_scan: mutants ------------------------------------------------------------------
+
+
+def softplus_twice(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
+                   **kw):
+    if delta_softplus:
+        x = delta if delta_bias is None else delta + delta_bias[:, None]
+        delta, delta_bias = F.softplus(x.float()).to(delta.dtype), None
+    return impl.selective_scan(u, delta, A, B, C, D, z, delta_bias, delta_softplus, **kw)
+
+
+def bias_after_softplus(u, delta, A, B, C, D=None, z=None, delta_bias=None,
+                        delta_softplus=False, **kw):
+    if delta_softplus and delta_bias is not None:
+        delta = (F.softplus(delta.float()) + delta_bias.float()[:, None]).to(delta.dtype)
+        delta_bias, delta_softplus = None, False
+    return impl.selective_scan(u, delta, A, B, C, D, z, delta_bias, delta_softplus, **kw)
+
+
+def no_factor_two(*args, conj_half=None, **kw):
+    return impl.selective_scan(*args, conj_half=False, **kw)
+
+
+def _witness(fmt: str) -> Case:
+    """batch 1, D 2, N 2, L 6, per-step B, C, softplus with a bias, D and z."""
+    rng = np.random.default_rng(3)
+    cplx = dtype(fmt).is_complex
+    A = np.array([[-1.0, -2.0], [-0.5, -3.0]])
+    if cplx:
+        A = A + 1j * np.array([[math.pi, 0.5], [2.0, 0.0]])
+    B, C = rng.normal(size=(1, 2, 6)), rng.normal(size=(1, 2, 6))
+    if cplx:
+        B, C = B + 0.5j, C - 0.25j
+    arrs = {"u": rng.normal(size=(1, 2, 6)), "delta": rng.normal(-1, 1, (1, 2, 6)), "A": A,
+            "B": B, "C": C, "D": np.array([0.5, -1.0]), "z": rng.normal(size=(1, 2, 6)),
+            "delta_bias": np.array([1.0, -0.5])}
+    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt,
+                {"delta_softplus": True, "conj_half": None})
+
+
+
+
+# --- ssd_scan: laws and mutant ---------------------------------------------------------------
+
+
+def _ssd_run(fn, case: Case, device: str):
+    return tuple(to_numpy(t) for t in SSD.call(fn, case, "chunked", device))
+
+
+def ssd_chunk_invariance(ctx: LawContext) -> None:
+    case = ctx.draw(ssd_cases(ctx.dtype, chunk=16))
+    outs, bounds = [], []
+    for Q in (16, 32, 64):
+        c = Case(case.arrays, case.dtype, {"chunk_size": Q})
+        outs.append(_ssd_run(ctx.fn, c, ctx.device))
+        bounds.append(SSD.bound(c, "chunked"))
+    for i, k in ((1, "y"), (2, "y")):
+        assert_within(outs[i][0], outs[0][0], bounds[i][k] + bounds[0][k],
+                      f"y: chunk {16 * 2**i} vs 16")
+        assert_within(outs[i][1], outs[0][1], bounds[i]["final_states"] + bounds[0]["final_states"],
+                      f"final states: chunk {16 * 2**i} vs 16")
+
+
+def ssd_is_selective_scan(ctx: LawContext) -> None:
+    """SSD with heads of headdim P = the selective scan over D = H·P channels with A constant
+    per head, Δ repeated over the head's P channels, B, C grouped (G groups of H·P/G channels:
+    channel h·P + p falls in group h // (H/G), SSD's head-to-group map), zoh_approx."""
+    case = ctx.draw(ssd_cases(ctx.dtype, initial=False))
+    a = case.arrays
+    b, L, H, P = a["x"].shape
+    N = a["B"].shape[-1]
+    sel = Case({"u": a["x"].reshape(b, L, H * P).transpose(0, 2, 1),
+                "delta": np.repeat(a["dt"], P, axis=2).transpose(0, 2, 1),
+                "A": np.repeat(a["A"], P)[:, None] * np.ones((1, N)),
+                "B": a["B"].transpose(0, 2, 3, 1), "C": a["C"].transpose(0, 2, 3, 1)},
+               case.dtype, {"delta_softplus": False, "conj_half": None})
+    y_ssd, f_ssd = _ssd_run(ctx.fn, case, ctx.device)
+    y_sel, h_sel = _run(ctx.impl_of("selective_scan"), sel, "zoh_approx", ctx.device)
+    tol = (SSD.bound(case, "chunked")["y"]
+           + SELECTIVE.bound(sel, "zoh_approx")["y"].transpose(0, 2, 1).reshape(b, L, H, P))
+    assert_within(y_ssd, y_sel.transpose(0, 2, 1).reshape(b, L, H, P), tol,
+                  "y: ssd vs selective scan")
+    tolf = (SSD.bound(case, "chunked")["final_states"]
+            + SELECTIVE.bound(sel, "zoh_approx")["last_state"].reshape(b, H, P, N))
+    assert_within(f_ssd, h_sel.reshape(b, H, P, N), tolf, "final states: ssd vs selective scan")
+
+
+
+
+def _factorised_segsum(a):
+    """The mutant's segment sums, exp(cumsum_i)·exp(−cumsum_j) written as a log: each factor is
+    exponentiated on its own (the low-rank form), so exp(−cumsum_j) overflows to inf and
+    exp(cumsum_i) underflows to 0 once |cumsum| > ~88 (fp32) / ~709 (fp64): 0·inf = NaN."""
+    cs = torch.cumsum(a, dim=-1)
+    prod = torch.exp(cs)[..., :, None] * torch.exp(-cs)[..., None, :]
+    Q = a.shape[-1]
+    lower = torch.tril(torch.ones(Q, Q, dtype=torch.bool, device=a.device))
+    return torch.log(prod).masked_fill(~lower, -torch.inf)
+
+
+def ssd_cumsum_decay(x, dt, A, B, C, chunk_size=64, initial_states=None,
+                     return_final_states=False, method="chunked"):
+    y, final = impl.ssd_chunks(x, dt, A, B, C, chunk_size, initial_states, _factorised_segsum)
+    return (y, final) if return_final_states else y
+
+
+def _ssd_witness(fmt: str) -> Case:
+    """chunk 256, L = 256, Δ = 10, a = −1 (cumsum to −2560 within one chunk)."""
+    rng = np.random.default_rng(5)
+    arrs = {"x": rng.normal(size=(1, 256, 2, 2)), "dt": np.full((1, 256, 2), 10.0),
+            "A": np.array([-1.0, -0.5]), "B": rng.normal(size=(1, 256, 1, 2)),
+            "C": rng.normal(size=(1, 256, 1, 2))}
+    return Case({k: representable(v_, fmt) for k, v_ in arrs.items()}, fmt, {"chunk_size": 256})
+
+
+SELECTIVE = registry.register_spec(
+    Spec(
+        name="selective_scan",
+        family="selective",
+        summary="Mamba's S6: h_t = exp(Δ_t A) h_{t−1} + B̄_t u_t, y_t = (2·)Re(C_t·h_t) + D u_t, "
+                "·silu(z)",
+        signature="selective_scan(u (b, D, L), delta (b, D, L), A (D, N), B, C ((D, N) | "
+                  "(b, N, L) | (b, G, N, L)), D=None, z=None, delta_bias=None, "
+                  "delta_softplus=False, discretization, return_last_state=False, "
+                  "conj_half=None, initial_state=None) "
+                  "-> y (b, D, L)[, last_state (b, D, N)]",
+        methods=METHODS,
+        dtypes=DTYPES,
+        sizes=("b", "D", "N", "L"),
+        outputs=("y", "last_state"),
+        strategy=lambda fmt, method: selective_cases(fmt, method),
+        references=REFERENCE,
+        bound=Bound(
+            c={m: C_BOUND for m in METHODS},
+            terms=_terms,
+            outputs=("y", "last_state"),
+            reasoning="elementwise; running-error bound of the recurrence on absolute values, "
+                      "+ N + 6 roundings of the output; fp16/bf16: 1 + (u32/u)·G",
+        ),
+        call=call_selective,
+        bench_case=_bench,
+        bench_shape="batch=2, D=256, N=16, L=2048, per-step B/C, D, z, delta_bias, softplus",
+        sweep=Sweep("L", QUADRATIC, sweep_problem, QUADRATIC_HEAVY,
+                    "D=4, N=8, per-step B, C, Δ in [1e-3, 1e-1]"),
+        features=FEATURES,
+        method_arg="discretization",
+    ),
+    implementations=[
+        Implementation("selective_scan", "torch", impl.selective_scan),
+        triton_kernels.implementation("selective_scan", "selective", "selective_scan"),
+    ],
+    laws=[
+        Law("selective_scan", "lti_equals_convolution", "constant Δ, time-invariant B, C: the "
+            "scan is causal_conv(u, diag_kernel(A, B, C, log Δ)) + D·u", lti_equals_convolution,
+            LAW_DTYPES),
+        Law("selective_scan", "layouts_agree", "time-invariant = grouped (G = D), per step = "
+            "grouped (G = 1)", layouts_agree, LAW_DTYPES),
+        Law("selective_scan", "split", "scan(x[:k]) then scan(x[k:], h0 = last state) = scan(x)",
+            split, LAW_DTYPES),
+        Law("selective_scan", "zoh_is_exact_recurrence", "zoh = the recurrence of "
+            "discretize_diag(zoh) per step", zoh_is_exact_recurrence, LAW_DTYPES),
+    ],
+    mutants=[
+        Mutant("selective_scan", "softplus_twice", softplus_twice, "zoh_approx", ("fp32", "c64"),
+               "Δ = softplus(softplus(Δ + bias))", _witness),
+        Mutant("selective_scan", "bias_after_softplus", bias_after_softplus, "zoh_approx",
+               ("fp32", "bf16"), "Δ = softplus(Δ) + bias instead of softplus(Δ + bias)", _witness),
+        Mutant("selective_scan", "no_factor_two", no_factor_two, "zoh_approx",
+               ("c64", "c128"),
+               "complex A: Re(C·h) without the factor 2 of the conjugate-half convention",
+               _witness),
+        *triton_kernels.mutants(lambda kernel: [
+            Mutant("selective_scan", "triton_block_drops_carry",
+                   kernel("selective", "selective_scan_dropping_carry"), "zoh_approx",
+                   ("fp32", "c64"), "Triton selective scan: each block starts from a zero state",
+                   _triton_witness)]),
+    ],
+    bad_inputs=BadInput.table("selective_scan", _BAD),
+)
+
+
+SSD = registry.register_spec(
+    Spec(
+        name="ssd_scan",
+        family="selective",
+        summary="Mamba-2's SSD: h_t = exp(Δ_t a) h_{t−1} + Δ_t x_t ⊗ B_t, y_t = h_t C_t (chunked)",
+        signature="ssd_scan(x (b, L, H, P), dt (b, L, H), A (H,), B (b, L, G, N), C (b, L, G, N), "
+                  "chunk_size=64, initial_states=None, return_final_states=False) -> y (b, L, H, P)"
+                  "[, final_states (b, H, P, N)]",
+        methods=impl.SSD_METHODS,
+        dtypes=SSD_DTYPES,
+        sizes=("b", "L", "H", "P", "N", "chunk_size"),
+        outputs=("y", "final_states"),
+        strategy=lambda fmt, method: ssd_cases(fmt, method),
+        references=SSD_REFERENCE,
+        bound=Bound(
+            c={"chunked": C_BOUND},
+            terms=_ssd_terms,
+            outputs=("y", "final_states"),
+            reasoning="elementwise; Σ_n |C|((Q + N + n_c + 6)·m + Q·w), w the segment sums' term",
+        ),
+        call=call_ssd,
+        bench_case=_ssd_bench,
+        bench_shape="batch=2, L=2048, 8 heads × headdim 32, N=16, G=1, chunk 64",
+        features={"initial_states": optional_argument("initial_states",
+                                                      "states (b, H, P, N) before step 0")},
+    ),
+    implementations=[Implementation("ssd_scan", "torch", impl.ssd_scan)],
+    laws=[
+        Law("ssd_scan", "chunk_invariance", "chunk sizes 16, 32, 64 agree",
+            ssd_chunk_invariance, ("fp64", "fp32")),
+        Law("ssd_scan", "is_selective_scan", "SSD = selective scan (zoh_approx) with A constant "
+            "per head and B, C grouped per head", ssd_is_selective_scan, ("fp64", "fp32")),
+    ],
+    mutants=[
+        Mutant("ssd_scan", "cumsum_decay", ssd_cumsum_decay, "chunked", ("fp32", "fp64"),
+        "decay exp(cumsum_i)·exp(−cumsum_j) instead of exp(segsum): overflow at long chunks with "
+        "large Δ·|a|", _ssd_witness),
+    ],
+    bad_inputs=BadInput.table("ssd_scan", _SSD_BAD),
+)
