@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ssmspec import __version__, check, harness, registry
 from ssmspec.executor import Plan, Task
-from ssmspec.peers import PINS, availability, by_function, known, load
+from ssmspec.peers import PINS, availability, known, load
 from ssmspec.peers.records import Peer
 
 SCHEMA = "ssmspec.peers/1"
@@ -62,10 +62,9 @@ def _rows(peer: Peer, res: check.CheckResult, timing: dict | None) -> list[dict]
     } for s in res.searches]
 
 
-def check_peer(function: str, device: str, examples: int) -> list[dict]:
+def check_peer(peer: Peer, device: str, examples: int) -> list[dict]:
     """The rows of one peer function's check (no timing): one task of the run, which imports the
     peer in whichever process runs it."""
-    peer = by_function(function)
     load(peer.library)
     res = check.check(peer.primitive, peer.implementation(), device=device, examples=examples,
                       bad_inputs=False)
@@ -89,7 +88,7 @@ def build(device: str = "cpu", examples: int = 10, libraries=None, progress=None
                         "primitive": peer.primitive, "reason": why})
         if progress:
             progress(f"{peer.function} (skipped)")
-    tasks = [Task(p.function, (p.function, device, examples), device) for p in chosen]
+    tasks = [Task(p.function, (p, device, examples), device) for p in chosen]
     rows = []
     for peer, o in zip(chosen, (plan or Plan(1)).map(check_peer, tasks, progress)):
         if not o.ok:
