@@ -228,8 +228,11 @@ def test_compare_flags_a_mutant_swapped_in_between_two_real_runs(tmp_path, monke
             "--examples", "12", "--repeats", "5", "--no-progress", "--quiet"]
     assert cli.main([*args, "--out", str(tmp_path / "base")]) == 0
     assert cli.main([*args, "--out", str(tmp_path / "again")]) == 0
-    assert cli.main(["compare", str(tmp_path / "base" / "report.json"),
-                     str(tmp_path / "again" / "report.json"), "--quiet"]) == 0
+    # Two runs of the same code agree on precision. Their timings are left out of this test: on a
+    # machine shared with other test workers two real runs can differ by more than the slowdown
+    # threshold, and the noise model of `compare` is tested on recorded timings above.
+    same = compare.compare(tmp_path / "base" / "report.json", tmp_path / "again" / "report.json")
+    assert not any(r.precision_regression for r in same), same
     mutant = next(m for m in registry.mutants("discretize_diag") if m.name == "naive_phi1")
     original = registry.implementation("discretize_diag", "torch")
     registry.register_implementation(Implementation("discretize_diag", "torch", mutant.fn))
