@@ -9,10 +9,11 @@ with `register_implementation` and appear in every generic property, the report 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import pkgutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -27,19 +28,26 @@ _BAD: list[BadInput] = []
 _loaded = False
 
 
-def register_spec(spec: Spec, *, implementations: Iterable[Implementation] = (),
+def register_spec(spec: Spec, *,
+                  implementations: Mapping[str, Callable] | Iterable[Implementation] = (),
                   laws: Iterable[Law] = (), mutants: Iterable[Mutant] = (),
-                  bad_inputs: Iterable[BadInput] = ()) -> Spec:
+                  bad_inputs: Iterable[BadInput | tuple] = ()) -> Spec:
     """Register `spec` with everything that belongs to it: its built-in `implementations`
-    (torch, cpp, triton, ...), its `laws`, its `mutants` and its `bad_inputs`, each naming
-    `spec.name` as its primitive. The one registration site of a built-in primitive; returns
-    `spec`."""
+    (`{"torch": fn, ...}`, or `Implementation` records where one needs more than a function), its
+    `laws`, its `mutants` and its `bad_inputs` (`BadInput`s or rows `(name, argument, error,
+    call)`). Each part is stamped with `spec.name` as its primitive (one naming another primitive
+    is an error). The one registration site of a built-in primitive; returns `spec`."""
     if spec.name in _SPECS:
         raise ValueError(f"register_spec: primitive {spec.name!r} is registered already")
+    if isinstance(implementations, Mapping):
+        implementations = [Implementation(spec.name, k, fn) for k, fn in implementations.items()]
+    bad_inputs = [b if isinstance(b, BadInput) else BadInput(*b) for b in bad_inputs]
     parts = {"implementations": list(implementations), "laws": list(laws),
-             "mutants": list(mutants), "bad_inputs": list(bad_inputs)}
+             "mutants": list(mutants), "bad_inputs": bad_inputs}
     for kind, items in parts.items():
-        for item in items:
+        for k, item in enumerate(items):
+            if not item.primitive:
+                items[k] = item = dataclasses.replace(item, primitive=spec.name)
             if item.primitive != spec.name:
                 raise ValueError(f"register_spec: {kind} entry {item.name!r} names primitive "
                                  f"{item.primitive!r}, expected {spec.name!r}")

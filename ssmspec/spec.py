@@ -111,33 +111,21 @@ class Terms(NamedTuple):
 class Bound:
     """`c[method] · u · g · M + g · η`, per output (docs/error-model.md).
 
-    The bound is declared with one terms function, `Bound(c=..., terms=fn, outputs=(...))`:
-    `terms(case, method, d) -> {output: Terms(growth, magnitude)}` (a `(g, M)` pair per output),
+    `terms(case, method, d) -> {output: Terms(growth, magnitude)}` (a `(g, M)` pair per output) is
     computed from the float64 reference; `d` is the format under test (a `DType`). `c` is a
-    documented constant per method; `norms` says per output whether the bound is elementwise,
-    per signal (`row`) or per matrix (`fro`), and `method_norms` overrides that for a method (an
-    FFT's bound is norm-wise, a direct sum's not). `reasoning` is one line on where the bound
-    comes from, shown by `ssmspec list --verbose`.
-
-    Deprecated, kept until every family is converted: the separate callables
-    `magnitude(case, method)` and `growth(case, method)` (one array per output each) in place of
-    `terms`; a spec gives one form or the other, never both.
+    documented constant per method, or one number for every method; `outputs` defaults to the
+    spec's. `norms` says per output whether the bound is elementwise, per signal (`row`) or per
+    matrix (`fro`), and `method_norms` overrides that for a method (an FFT's bound is norm-wise, a
+    direct sum's not). `reasoning` is one line on where the bound comes from, shown by
+    `ssmspec list --verbose`.
     """
 
-    c: Mapping[str, float]
-    magnitude: Callable[[Case, str], Outputs] | None = None
-    growth: Callable[[Case, str], Outputs] | None = None
-    norms: Mapping[str, str] = field(default_factory=dict)
-    reasoning: str = ""
-    method_norms: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    terms: Callable[[Case, str, DType], Mapping[str, Terms]] | None = None
+    c: Mapping[str, float] | float
+    terms: Callable[[Case, str, DType], Mapping[str, Terms]]
     outputs: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        old = self.magnitude is not None or self.growth is not None
-        if (self.terms is None) == (not old) or (old and None in (self.magnitude, self.growth)):
-            raise TypeError("Bound: expected terms= (or both magnitude= and growth=, deprecated),"
-                            " not a mix")
+    reasoning: str = ""
+    norms: Mapping[str, str] = field(default_factory=dict)
+    method_norms: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def norms_for(self, method: str) -> Mapping[str, str]:
         """How each output's error is reduced for `method` (see `ssmspec.errors.norm_error`)."""
@@ -146,17 +134,11 @@ class Bound:
     def terms_of(self, case: Case, method: str, d: DType | str | None = None
                  ) -> dict[str, Terms]:
         """output -> Terms(growth, magnitude) of `case` under `method` in format `d`."""
-        d = dtype(d or case.dtype)
-        if self.terms is not None:
-            got = self.terms(case, method, d)
-            want = set(self.outputs or got)
-            if set(got) != want:
-                raise ValueError(f"Bound.terms: expected outputs {sorted(want)}, got "
-                                 f"{sorted(got)}")
-            return {k: Terms(*v) for k, v in got.items()}
-        m = self.magnitude(case, method)
-        g = self.growth(case, method)
-        return {k: Terms(g[k], m[k]) for k in m}
+        got = self.terms(case, method, dtype(d or case.dtype))
+        want = set(self.outputs or got)
+        if set(got) != want:
+            raise ValueError(f"Bound.terms: expected outputs {sorted(want)}, got {sorted(got)}")
+        return {k: Terms(*v) for k, v in got.items()}
 
     def __call__(self, case: Case, method: str, d: DType | str | None = None) -> Outputs:
         d = dtype(d or case.dtype)
@@ -293,6 +275,12 @@ class Spec:
     reference_tier: Callable[[Case], str] | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
+        bound = self.bound
+        if not isinstance(bound.c, Mapping):
+            bound = dataclasses.replace(bound, c={m: float(bound.c) for m in self.methods})
+        if not bound.outputs:
+            bound = dataclasses.replace(bound, outputs=tuple(self.outputs))
+        object.__setattr__(self, "bound", bound)
         if isinstance(self.references, TwoTier):
             two = self.references
             object.__setattr__(self, "references", two.references)
@@ -352,10 +340,11 @@ class Mutant:
     """A known-bad variant of an implementation, which the bound must catch.
 
     `witness(dtype)` returns a Case on which the bug shows; the self-tests assert err/bound > 1 on
-    it, and also that hypothesis finds a failing case from the spec's own strategy.
+    it, and also that hypothesis finds a failing case from the spec's own strategy. `primitive`
+    is filled in by `register_spec` (as for `Law` and `BadInput`): a spec module does not repeat
+    its primitive's name.
     """
 
-    primitive: str
     name: str
     fn: Callable
     method: str
@@ -364,6 +353,7 @@ class Mutant:
     witness: Callable[[str], Case]
     search: bool = True  # whether hypothesis alone is expected to find it from the strategy
     fix: str = ""  # how a kernel with this bug is put right (quoted by ssmspec.diagnose)
+    primitive: str = ""
 
 
 @dataclass
@@ -443,24 +433,20 @@ class LawContext:
 class Law:
     """A mathematical law an implementation must obey; `check` raises AssertionError if not."""
 
-    primitive: str
     name: str
     statement: str
     check: Callable[[LawContext], None]
     dtypes: tuple[str, ...]
+    primitive: str = ""
 
 
 @dataclass
 class BadInput:
-    """A call with bad input that must raise `error` with `argument` named in the message."""
+    """A call with bad input that must raise `error` with `argument` named in the message. A spec
+    module gives them as rows `(name, argument, error, call)` to `register_spec`."""
 
-    primitive: str
     name: str
     argument: str
     error: type[Exception]
     call: Callable[[Callable], Any]
-
-    @classmethod
-    def table(cls, primitive: str, rows) -> list[BadInput]:
-        """The bad inputs of `primitive` from rows (name, argument, error, call)."""
-        return [cls(primitive, name, arg, err, call) for name, arg, err, call in rows]
+    primitive: str = ""

@@ -74,3 +74,48 @@ def test_every_reference_module_has_a_spec(tier):
                if m.name not in helpers}
     unused = sorted(modules - _references_imported_by_specs())
     assert not unused, f"reference modules no spec module imports: {unused}"
+
+
+def _bound_names(tree: ast.AST) -> set[str]:
+    """Every name the module binds anywhere: assignments, parameters, definitions, imports,
+    loop and comprehension targets, `except ... as` and `global` names."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            out.add(node.id)
+        elif isinstance(node, ast.arg):
+            out.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            out |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            out.add(node.name)
+    return out
+
+
+@pytest.mark.parametrize("module", registry.spec_modules())
+def test_spec_module_uses_only_defined_names(module):
+    """Spec modules take their vocabulary from `from ssmspec.speckit import *`, so ruff cannot
+    tell an undefined name there; this test does: every name a spec module reads is bound in it,
+    comes from `ssmspec.speckit` or is a builtin."""
+    import builtins
+
+    import ssmspec.speckit
+
+    path = Path(sys.modules[module].__file__)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    known = _bound_names(tree) | set(ssmspec.speckit.__all__) | set(dir(builtins))
+    unknown = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+                      and isinstance(n.ctx, ast.Load)} - known)
+    assert not unknown, f"{module}: names used but never defined: {unknown}"
+
+
+def test_speckit_exports_what_it_imports():
+    """`ssmspec.speckit.__all__` is exactly the names it imports (none missing, none stale)."""
+    import ssmspec.speckit
+
+    tree = ast.parse(Path(ssmspec.speckit.__file__).read_text(encoding="utf-8"))
+    imported = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                for a in n.names}
+    assert sorted(ssmspec.speckit.__all__) == sorted(imported)

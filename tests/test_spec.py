@@ -77,7 +77,7 @@ def test_assert_within():
 
 
 def _law(check) -> Law:
-    return Law("linear_scan", check.__name__, "a law for the test", check, ("fp64",))
+    return Law(check.__name__, "a law for the test", check, ("fp64",), primitive="linear_scan")
 
 
 def _crashes(ctx):
@@ -104,8 +104,9 @@ def test_selftest_does_not_count_a_crashing_law_as_catching(monkeypatch):
     """A law that raises for an unrelated reason (here a shape mismatch) says nothing about the
     mutant; only a law's own verdict catches it."""
     torch_fn = registry.implementation("linear_scan", "torch").fn
-    harmless = Mutant("linear_scan", "harmless", torch_fn, "sequential", ("fp64",),
-                      "the built-in itself", lambda fmt: _small_scan(fmt), search=False)
+    harmless = Mutant("harmless", torch_fn, "sequential", ("fp64",),
+                      "the built-in itself", lambda fmt: _small_scan(fmt), search=False,
+                      primitive="linear_scan")
     monkeypatch.setattr(registry, "laws", lambda primitive=None: [_law(_crashes)])
     r = selftest.run_mutant(harmless, law_examples=2)
     assert not r.caught, r.caught_by
@@ -131,3 +132,25 @@ def test_check_reports_a_crashing_law_as_crashed(monkeypatch):
     crashed, broken = res.outcomes
     assert crashed.crashed and crashed.error.startswith("crashed: RuntimeError")
     assert not broken.crashed and "err/tol 12" in broken.error
+
+
+def test_register_spec_stamps_its_parts_and_refuses_another_primitive(monkeypatch):
+    """Laws, mutants and bad-input rows given to `register_spec` get the spec's name; an
+    implementation mapping becomes Implementation records; a part naming another primitive is
+    an error."""
+    spec = dataclasses.replace(registry.spec("linear_scan"), name="linear_scan_copy")
+    monkeypatch.setattr(registry, "_SPECS", dict(registry._SPECS))
+    monkeypatch.setattr(registry, "_IMPLS", dict(registry._IMPLS))
+    for name in ("_LAWS", "_MUTANTS", "_BAD"):
+        monkeypatch.setattr(registry, name, list(getattr(registry, name)))
+    fn = registry.implementation("linear_scan", "torch").fn
+    registry.register_spec(
+        spec, implementations={"torch": fn},
+        laws=[Law("crashes", "a law for the test", _crashes, ("fp64",))],
+        bad_inputs=[("a 0-d", "a", ValueError, lambda f: f(np.zeros(())))])
+    assert registry.implementation("linear_scan_copy", "torch").primitive == "linear_scan_copy"
+    assert [b.primitive for b in registry.bad_inputs("linear_scan_copy")] == ["linear_scan_copy"]
+    assert [law.primitive for law in registry.laws("linear_scan_copy")] == ["linear_scan_copy"]
+    other = dataclasses.replace(spec, name="linear_scan_other")
+    with pytest.raises(ValueError, match="names primitive 'linear_scan'"):
+        registry.register_spec(other, laws=[_law(_crashes)])

@@ -11,30 +11,11 @@ import torch.nn.functional as F
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from ssmspec import registry
-from ssmspec.dtypes import REAL_DTYPES
-from ssmspec.errors import norm_error
-from ssmspec.harness import to_numpy
 from ssmspec.impl import _validate as v
 from ssmspec.impl import convolution as impl
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import convolution as ref_mp
 from ssmspec.reference.np import convolution as ref_np
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Sweep,
-    Terms,
-    TwoTier,
-)
-from ssmspec.strategies import representable, size
-from ssmspec.sweeps import QUADRATIC, QUADRATIC_HEAVY, problem_rng
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 
 MP_WORK = 20_000  # B·H·L·L_K up to which mpmath is the reference
 WIDE = ("fp64", "fp32")
@@ -321,7 +302,6 @@ CAUSAL = registry.register_spec(
         bound=Bound(
             c={"fft": 2.0, "direct": 2.0},
             terms=_causal_terms,
-            outputs=("y",),
             method_norms={"fft": {"y": "row"}},
             reasoning="direct: elementwise, dot product of min(t+1, L_K) terms; fft: norm-wise "
                       "per signal, (1 + log2 n)(‖K‖₁‖u‖₂ + ‖K‖₂‖u‖₁)",
@@ -332,25 +312,25 @@ CAUSAL = registry.register_spec(
         sweep=Sweep("L", QUADRATIC, causal_sweep_problem, QUADRATIC_HEAVY,
                     "H=4, L_K = L, decaying kernels"),
     ),
-    implementations=[Implementation("causal_conv", "torch", impl.causal_conv)],
+    implementations={"torch": impl.causal_conv},
     laws=[
-        Law("causal_conv", "fft_equals_direct", "FFT and direct sum agree within their bounds",
+        Law("fft_equals_direct", "FFT and direct sum agree within their bounds",
             fft_equals_direct, REAL_DTYPES),
-        Law("causal_conv", "linearity", "y(αu₁ + βu₂) = α·y(u₁) + β·y(u₂)", linearity, WIDE),
-        Law("causal_conv", "causality", "changing u[s:] leaves y[:s] (exactly, for direct)",
+        Law("linearity", "y(αu₁ + βu₂) = α·y(u₁) + β·y(u₂)", linearity, WIDE),
+        Law("causality", "changing u[s:] leaves y[:s] (exactly, for direct)",
             causality, REAL_DTYPES),
-        Law("causal_conv", "skip", "y(D) = y(no D) + D·u", skip, REAL_DTYPES),
+        Law("skip", "y(D) = y(no D) + D·u", skip, REAL_DTYPES),
     ],
     mutants=[
-        Mutant("causal_conv", "circular_fft", circular_fft, "fft", REAL_DTYPES,
+        Mutant("circular_fft", circular_fft, "fft", REAL_DTYPES,
                "FFT of length max(L, L_K): circular convolution, the tail wraps onto the head",
                _flat_witness),
-        Mutant("causal_conv", "fft_one_short", fft_one_short, "fft", REAL_DTYPES,
+        Mutant("fft_one_short", fft_one_short, "fft", REAL_DTYPES,
                "FFT of length L + L_K − 2: only y[0] wraps, by K[L_K−1]·u[L−1]", _flat_witness),
-        Mutant("causal_conv", "correlation", correlation, "direct", REAL_DTYPES,
+        Mutant("correlation", correlation, "direct", REAL_DTYPES,
                "conv1d without flipping K: a cross-correlation", _ramp_kernel_witness),
     ],
-    bad_inputs=BadInput.table("causal_conv", _CAUSAL_BAD),
+    bad_inputs=_CAUSAL_BAD,
 )
 
 
@@ -450,7 +430,6 @@ BIDIRECTIONAL = registry.register_spec(
         bound=Bound(
             c={"mega": 2.0, "s4": 2.0},
             terms=_bidir_terms,
-            outputs=("y",),
             norms={"y": "row"},
             reasoning="norm-wise per signal: the FFT bound of each of the two causal parts",
         ),
@@ -458,17 +437,17 @@ BIDIRECTIONAL = registry.register_spec(
         bench_case=lambda fmt: _bench(fmt, bidirectional=True),
         bench_shape="B=2, H=64, L=L_K=1024, fft",
     ),
-    implementations=[Implementation("bidirectional_conv", "torch", impl.bidirectional_conv)],
+    implementations={"torch": impl.bidirectional_conv},
     laws=[
-        Law("bidirectional_conv", "parts", "mega = causal(u, k_f) + flip(causal(flip(u), k_b))",
+        Law("parts", "mega = causal(u, k_f) + flip(causal(flip(u), k_b))",
             bidirectional_parts, REAL_DTYPES),
-        Law("bidirectional_conv", "s4_is_shifted_mega", "s4(k_b) = mega([0, k_b])",
+        Law("s4_is_shifted_mega", "s4(k_b) = mega([0, k_b])",
             s4_is_shifted_mega, REAL_DTYPES),
     ],
     mutants=[
-        Mutant("bidirectional_conv", "s4_as_mega", s4_as_mega, "mega", REAL_DTYPES,
+        Mutant("s4_as_mega", s4_as_mega, "mega", REAL_DTYPES,
                "S4's bidirectional sum (lag 0 once, k_b one lag later) passed off as Mega's",
                lambda fmt: _flat_witness(fmt, bidirectional=True)),
     ],
-    bad_inputs=BadInput.table("bidirectional_conv", _BIDIR_BAD),
+    bad_inputs=_BIDIR_BAD,
 )

@@ -15,37 +15,10 @@ import torch
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from ssmspec import registry
-from ssmspec.dtypes import COMPLEX_DTYPES, REAL_DTYPES, dtype
-from ssmspec.errors import abs_error, higham_bound
-from ssmspec.harness import to_numpy
 from ssmspec.impl import discretization as impl
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import discretization as ref_mp
 from ssmspec.reference.np import discretization as ref_np
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Sweep,
-    Terms,
-    TwoTier,
-)
-from ssmspec.strategies import (
-    arrays,
-    batch_shapes,
-    log_uniform,
-    real_normals,
-    representable,
-    size,
-    stable_complex,
-    stable_reals,
-)
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 
 METHODS = impl.METHODS
 DT_RANGE = (1e-6, 10.0)
@@ -578,7 +551,6 @@ DIAG = registry.register_spec(
         bound=Bound(
             c=C_BOUND,
             terms=_diag_terms,
-            outputs=OUTPUTS,
             reasoning="elementwise; g = 1 + |ΔΛ| for exp/expm1 (rounding of z), 1 for rational "
                       "maps",
         ),
@@ -589,28 +561,28 @@ DIAG = registry.register_spec(
                     tuple(10.0**(k / 4) for k in range(-32, 5)),
                     "16 states: S4D-Lin / S4D-Real and λ = −1000"),
     ),
-    implementations=[Implementation("discretize_diag", "torch", impl.discretize_diag)],
+    implementations={"torch": impl.discretize_diag},
     laws=[
-        Law("discretize_diag", "small_dt_orders", "every method → zoh as Δ → 0 at its order",
+        Law("small_dt_orders", "every method → zoh as Δ → 0 at its order",
             small_dt_orders, WIDE),
-        Law("discretize_diag", "zoh_exact",
+        Law("zoh_exact",
             "zoh is exact for piecewise-constant input (mpmath ODE)", zoh_exact, ALL_DTYPES),
-        Law("discretize_diag", "stability", "Re λ < 0 ⇒ |Ā| ≤ 1 (zoh, bilinear, backward Euler)",
+        Law("stability", "Re λ < 0 ⇒ |Ā| ≤ 1 (zoh, bilinear, backward Euler)",
             stability, ALL_DTYPES),
-        Law("discretize_diag", "diag_equals_dense", "dense path on diag(Λ) = diagonal path",
+        Law("diag_equals_dense", "dense path on diag(Λ) = diagonal path",
             diag_equals_dense, ALL_DTYPES),
-        Law("discretize_diag", "nan_propagation", "a NaN in λ_n reaches exactly (Ā_n, B̄_n)",
+        Law("nan_propagation", "a NaN in λ_n reaches exactly (Ā_n, B̄_n)",
             nan_propagation, ("fp64", "fp32", "c64")),
     ],
     mutants=[
-        Mutant("discretize_diag", "naive_phi1", naive_phi1, "zoh", ALL_DTYPES,
+        Mutant("naive_phi1", naive_phi1, "zoh", ALL_DTYPES,
                "(exp(z) − 1)/z instead of expm1(z)/z: cancellation at small |z|",
                _small_z_witness),
-        Mutant("discretize_diag", "s5_style", s5_style, "zoh", ALL_DTYPES,
+        Mutant("s5_style", s5_style, "zoh", ALL_DTYPES,
                "(exp(ΔΛ) − 1)/Λ after Ā (S5's form): cancellation, 0/0 at Λ = 0",
                _small_z_witness),
     ],
-    bad_inputs=BadInput.table("discretize_diag", _DIAG_BAD),
+    bad_inputs=_DIAG_BAD,
 )
 
 
@@ -626,7 +598,6 @@ DENSE = registry.register_spec(
         bound=Bound(
             c=C_BOUND,
             terms=_dense_terms,
-            outputs=OUTPUTS,
             norms={"Abar": "fro", "Bbar": "fro"},
             reasoning="per matrix, Frobenius; exponentials through S = max‖e^{sΔA}‖, solves "
                       "through |M⁻¹|(|M||X| + |R|)",
@@ -635,21 +606,21 @@ DENSE = registry.register_spec(
         bench_case=_bench_dense,
         bench_shape="64 systems, N=16, K=1",
     ),
-    implementations=[Implementation("discretize_dense", "torch", impl.discretize_dense)],
+    implementations={"torch": impl.discretize_dense},
     laws=[
-        Law("discretize_dense", "stability", "normal A, Re λ ≤ 0 ⇒ ‖Ā‖₂ ≤ 1",
+        Law("stability", "normal A, Re λ ≤ 0 ⇒ ‖Ā‖₂ ≤ 1",
             dense_stability, ALL_DTYPES),
-        Law("discretize_dense", "dense_vs_scipy",
+        Law("dense_vs_scipy",
             "= scipy.signal.cont2discrete / scipy.linalg.expm", dense_vs_scipy, ("fp64",)),
     ],
     mutants=[
-        Mutant("discretize_dense", "explicit_inverse", explicit_inverse, "zoh",
+        Mutant("explicit_inverse", explicit_inverse, "zoh",
                ("fp64", "fp32", "c64", "c128"),
                "A⁻¹(exp(ΔA) − I)B: wrong for singular A, cancels at small Δ", _singular_witness),
-        Mutant("discretize_dense", "torch_matrix_exp", torch_matrix_exp, "zoh",
+        Mutant("torch_matrix_exp", torch_matrix_exp, "zoh",
                ("fp64", "fp32", "c128"),
                "torch.linalg.matrix_exp's degree-8 branch has a wrong x⁷ coefficient for a batch "
                "of one (pytorch/pytorch#196592)", _rotation_witness, search=False),
     ],
-    bad_inputs=BadInput.table("discretize_dense", _DENSE_BAD),
+    bad_inputs=_DENSE_BAD,
 )

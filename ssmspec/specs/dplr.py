@@ -16,39 +16,13 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from ssmspec import registry
-from ssmspec.dtypes import dtype, real_of
-from ssmspec.errors import abs_error, higham_bound, norm_error
-from ssmspec.harness import to_numpy
 from ssmspec.impl import dplr as impl
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import dplr as ref_mp
 from ssmspec.reference.np import dplr as ref_np
 from ssmspec.reference.np import hippo as ref_hippo
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Feature,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Terms,
-    TwoTier,
-    flag,
-)
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs.kernels import DIAG
 from ssmspec.specs.recurrent import DIAG_STEP
-from ssmspec.strategies import (
-    boundary_lengths,
-    feature,
-    log_uniform,
-    representable,
-    sequence_lengths,
-    size,
-)
 
 C_BOUND = 4.0  # dplr_step's constant
 C_GATED = 2.0  # dplr_kernel's gated bound
@@ -600,7 +574,7 @@ KERNEL = registry.register_spec(
                   "log_dt (H,), L, conj_half=True) -> K (H, L) real",
         strategy=lambda fmt, method: kernel_cases(fmt),
         references=KERNEL_REFERENCES,
-        bound=Bound(c={"bilinear": C_GATED}, terms=kernel_terms, outputs=("K",),
+        bound=Bound(c={"bilinear": C_GATED}, terms=kernel_terms,
                     norms={"K": "row"},
                     reasoning="norm-wise per channel, gated (sharp) form: √G1·‖m1‖/√L (Cauchy "
                               "sums, Woodbury, iFFT; G1 = n_f + 2R + log2 L + 8) + 3‖m_ω‖/√L "
@@ -610,37 +584,37 @@ KERNEL = registry.register_spec(
         bench_shape="H=256, N=64 (LegS NPLR, conj half), R=1, L=4096",
         features=FEATURES,
     ),
-    implementations=[Implementation("dplr_kernel", "torch", impl.dplr_kernel)],
+    implementations={"torch": impl.dplr_kernel},
     laws=[
-        Law("dplr_kernel", "diagonal_when_p_zero", "P = 0 gives diag_kernel(method='bilinear')",
+        Law("diagonal_when_p_zero", "P = 0 gives diag_kernel(method='bilinear')",
             diagonal_when_p_zero, FORMATS),
-        Law("dplr_kernel", "impulse_response", "K = impulse response of dplr_step from h = 0",
+        Law("impulse_response", "K = impulse response of dplr_step from h = 0",
             impulse_response, FORMATS),
-        Law("dplr_kernel", "conj_half_full", "half (conj_half) = full system written out",
+        Law("conj_half_full", "half (conj_half) = full system written out",
             conj_half_full, FORMATS),
-        Law("dplr_kernel", "prefix", "K(L)[:, :L'] = K(L') with C̃ recomputed", prefix, FORMATS),
-        Law("dplr_kernel", "linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", linearity_in_C,
+        Law("prefix", "K(L)[:, :L'] = K(L') with C̃ recomputed", prefix, FORMATS),
+        Law("linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", linearity_in_C,
             FORMATS),
     ],
     mutants=[
-        Mutant("dplr_kernel", "roots_by_repeated_multiplication",
+        Mutant("roots_by_repeated_multiplication",
                roots_by_repeated_multiplication, "bilinear", ("c64",),
                "ω_k = ω₁^k by a complex64 cumulative product: k·u drift",
                lambda fmt: slow_witness(fmt, 4096), search=False),
-        Mutant("dplr_kernel", "stale_c_tilde", stale_c_tilde, "bilinear", FORMATS,
+        Mutant("stale_c_tilde", stale_c_tilde, "bilinear", FORMATS,
                "C̃ formed for L/2 and reused at L", lambda fmt: slow_witness(fmt, 64)),
-        Mutant("dplr_kernel", "no_omega_limit", no_omega_limit, "bilinear", FORMATS,
+        Mutant("no_omega_limit", no_omega_limit, "bilinear", FORMATS,
                "ω = −1 exactly and the raw 2/(1 + ω)·(…): 0·∞ = NaN at k = L/2",
                lambda fmt: slow_witness(fmt, 16)),
-        Mutant("dplr_kernel", "q_not_conjugated", q_not_conjugated, "bilinear", FORMATS,
+        Mutant("q_not_conjugated", q_not_conjugated, "bilinear", FORMATS,
                "Woodbury with k(Q, P), k(Q, B): Q not conjugated", _random_witness),
         # shows at S4's shipping sizes (docs/dplr.md#dplr_kernel): the witness keeps every
         # WITNESS_STRIDE-th channel of the benchmark system
-        Mutant("dplr_kernel", "rounded_omega_powers", rounded_omega_powers, "bilinear",
+        Mutant("rounded_omega_powers", rounded_omega_powers, "bilinear",
                ("c64",), "ω_k = ω₁ ** k from ω₁ rounded to complex64 (S4's roots of unity): "
                "k·u phase drift", lambda fmt: bench_kernel(fmt, WITNESS_STRIDE)),
     ],
-    bad_inputs=BadInput.table("dplr_kernel", _KERNEL_BAD),
+    bad_inputs=_KERNEL_BAD,
 )
 
 STEP = registry.register_spec(
@@ -653,26 +627,26 @@ STEP = registry.register_spec(
                   "conj_half=True) -> (state' (batch, H, N), y (batch, H) real)",
         strategy=lambda fmt, method: step_cases(fmt),
         references=STEP_REFERENCES,
-        bound=Bound(c={"bilinear": C_BOUND}, terms=step_terms, outputs=("state", "y"),
+        bound=Bound(c={"bilinear": C_BOUND}, terms=step_terms,
                     reasoning="elementwise; the structured step on absolute values, growth "
                               "n_f + 2R + 8 (+ n_f for y)"),
         call=call_step, bench_case=bench_step,
         bench_shape="batch=16, H=256, N=64 (LegS NPLR), R=1",
         features=FEATURES,
     ),
-    implementations=[Implementation("dplr_step", "torch", impl.dplr_step)],
+    implementations={"torch": impl.dplr_step},
     laws=[
-        Law("dplr_step", "step_conj_half_full", "step on the stored half = step of the full "
+        Law("step_conj_half_full", "step on the stored half = step of the full "
             "system written out", step_conj_half_full, FORMATS),
-        Law("dplr_step", "step_diagonal_when_p_zero", "P = Q = 0 gives "
+        Law("step_diagonal_when_p_zero", "P = Q = 0 gives "
             "diag_step(method='bilinear')", step_diagonal_when_p_zero, FORMATS),
     ],
     mutants=[
-        Mutant("dplr_step", "step_q_not_conjugated", step_q_not_conjugated, "bilinear", FORMATS,
+        Mutant("step_q_not_conjugated", step_q_not_conjugated, "bilinear", FORMATS,
                "the step's Woodbury with Q^T h for Q^H h (Q unconjugated)", _step_witness),
-        Mutant("dplr_step", "step_output_from_old_state", step_output_from_old_state,
+        Mutant("step_output_from_old_state", step_output_from_old_state,
                "bilinear", FORMATS, "y = Re(C·h) of the state before the update",
                _step_witness),
     ],
-    bad_inputs=BadInput.table("dplr_step", _STEP_BAD),
+    bad_inputs=_STEP_BAD,
 )

@@ -15,35 +15,11 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from ssmspec import registry
-from ssmspec.dtypes import dtype, real_of
-from ssmspec.errors import higham_bound
-from ssmspec.harness import to_numpy
 from ssmspec.impl import dss as impl
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import dss as ref_mp
 from ssmspec.reference.np import dss as ref_np
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Terms,
-    TwoTier,
-)
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs.kernels import DIAG, LENGTHS, log_dts
-from ssmspec.strategies import (
-    arrays,
-    log_uniform,
-    real_normals,
-    representable,
-    sequence_lengths,
-    size,
-)
 
 METHODS = impl.METHODS
 DTYPES = ("c128", "c64")
@@ -186,11 +162,11 @@ def equal_dts_are_one_dt(ctx: LawContext) -> None:
 
 
 LAWS = [
-    Law("dss_kernel", "equal_dts_are_one_dt", "log_dt_im = log_dt (separate steps, equal) gives "
+    Law("equal_dts_are_one_dt", "log_dt_im = log_dt (separate steps, equal) gives "
         "the one-Δ kernel", equal_dts_are_one_dt, DTYPES),
-    Law("dss_kernel", "dss_exp_is_zoh", "DSS-exp = diag_kernel zoh with B = 1, C = W, "
+    Law("dss_exp_is_zoh", "DSS-exp = diag_kernel zoh with B = 1, C = W, "
         "conj_half=False (DSS paper, Proposition 1)", dss_exp_is_zoh, DTYPES),
-    Law("dss_kernel", "softmax_rows_normalised", "DSS-softmax with W = Λ: Σ_l K[h, l] = N "
+    Law("softmax_rows_normalised", "DSS-softmax with W = Λ: Σ_l K[h, l] = N "
         "(each state's row is normalised over l)", softmax_rows_normalised, DTYPES),
 ]
 
@@ -253,16 +229,16 @@ def _witness(lam, log_dt, L, log_dt_im=None):
 
 
 MUTANTS = [
-    Mutant("dss_kernel", "sep_dt_coefficient_from_z", sep_dt_coefficient_from_z, "exp", DTYPES,
+    Mutant("sep_dt_coefficient_from_z", sep_dt_coefficient_from_z, "exp", DTYPES,
            "separate steps with the one-step coefficient Δ_re·φ₁(z) for (e^z − 1)/Λ",
            _witness([[-0.5 + 3j, -0.2 + 10j]], 0.05, 16, log_dt_im=0.2)),
-    Mutant("dss_kernel", "naive_expm1", naive_expm1, "exp", DTYPES,
+    Mutant("naive_expm1", naive_expm1, "exp", DTYPES,
            "(exp(z) − 1)/Λ: cancellation at small |ΔΛ|",
            _witness([[-1e-3 + 1e-3j, -0.5 + 3j, -10.0]], 1e-4, 8), search=False),
-    Mutant("dss_kernel", "softmax_wrong_axis", softmax_wrong_axis, "softmax", DTYPES,
+    Mutant("softmax_wrong_axis", softmax_wrong_axis, "softmax", DTYPES,
            "softmax normalised over the states n instead of the length l",
            _witness([[-0.5 + 1j, -0.1 + 3j]], 0.1, 16)),
-    Mutant("dss_kernel", "softmax_no_max_subtraction", softmax_no_max_subtraction, "softmax",
+    Mutant("softmax_no_max_subtraction", softmax_no_max_subtraction, "softmax",
            DTYPES, "e^{lz}/Σ_r e^{rz} without the max subtraction: overflow (NaN) for Re Λ > 0 "
            "at large L·Re z", _witness([[1.0 + 2j, -0.5 + 1j]], 1.0, 1025), search=False),
 ]
@@ -317,15 +293,15 @@ DSS = registry.register_spec(
         strategy=lambda fmt, method: dss_cases(fmt, method),
         references=REFERENCES,
         bound=Bound(
-            c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("K",),
+            c=C_BOUND, terms=terms,
             reasoning="elementwise; G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|, "
                       "g0 = |z| (exp), 1 + κ(ζ) + κ(Lζ) (softmax)",
         ),
         call=call_dss, bench_case=bench_case,
         bench_shape="H=64, N=64, L=4096, DSS 'lin' init",
     ),
-    implementations=[Implementation("dss_kernel", "torch", impl.dss_kernel)],
+    implementations={"torch": impl.dss_kernel},
     laws=LAWS,
     mutants=MUTANTS,
-    bad_inputs=BadInput.table("dss_kernel", _BAD),
+    bad_inputs=_BAD,
 )

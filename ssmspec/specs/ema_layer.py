@@ -14,30 +14,13 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from ssmspec import registry
-from ssmspec.dtypes import REAL_DTYPES
-from ssmspec.errors import higham_bound, norm_error
-from ssmspec.harness import to_numpy
 from ssmspec.impl import ema as impl
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import recurrent as ref_mp
 from ssmspec.reference.np import recurrent as ref_np
 from ssmspec.reference.np.kernels import ema_kernel_with_bound
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Terms,
-    TwoTier,
-)
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs.kernels import ema_param
 from ssmspec.strategies import arrays as arrays_of
-from ssmspec.strategies import boundary_lengths, real_normals, representable, sequence_lengths, size
 
 METHODS = ("causal", "mega", "s4")
 C_BOUND = 4.0
@@ -259,7 +242,7 @@ EMA_LAYER = registry.register_spec(
         strategy=lambda fmt, method: ema_layer_cases(fmt, method),
         references=REFERENCES,
         bound=Bound(
-            c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("y",),
+            c=C_BOUND, terms=terms,
             norms={"y": "row"},
             reasoning="per signal: 1.1·(FFT bound per kernel + kernel error * |x| + 2‖ωx‖) "
                       "+ 4‖|z|‖ (SiLU and the final rounding)",
@@ -268,15 +251,15 @@ EMA_LAYER = registry.register_spec(
         bench_by_method=True,
         bench_shape="batch=4, D=256, ndim=16, L=8192, Mega init, causal",
     ),
-    implementations=[Implementation("ema", "torch", impl.ema)],
-    laws=[Law("ema", "written_out", "ema = silu(written-out conv + ω x); s4 = mega with k_b one "
+    implementations={"torch": impl.ema},
+    laws=[Law("written_out", "ema = silu(written-out conv + ω x); s4 = mega with k_b one "
               "lag later", written_out, REAL_DTYPES)],
     mutants=[
-        Mutant("ema", "s4_as_mega", s4_as_mega, "mega", REAL_DTYPES,
+        Mutant("s4_as_mega", s4_as_mega, "mega", REAL_DTYPES,
                "S4-convention bidirectional passed off as Mega's", _ema_witness),
-        Mutant("ema", "silu_before_residual", silu_before_residual, "causal", REAL_DTYPES,
+        Mutant("silu_before_residual", silu_before_residual, "causal", REAL_DTYPES,
                "silu(conv) + ω x instead of silu(conv + ω x)",
                lambda fmt: _ema_witness(fmt, bidirectional=False)),
     ],
-    bad_inputs=BadInput.table("ema", _BAD),
+    bad_inputs=_BAD,
 )

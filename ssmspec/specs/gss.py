@@ -14,28 +14,12 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from ssmspec import registry
-from ssmspec.dtypes import REAL_DTYPES, dtype
-from ssmspec.harness import to_numpy
 from ssmspec.impl import gss as impl
 from ssmspec.impl.convolution import causal_conv
 from ssmspec.impl.dss import dss_kernel
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import gss as ref_mp
 from ssmspec.reference.np import gss as ref_np
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Terms,
-    TwoTier,
-)
-from ssmspec.strategies import log_uniform, representable, sequence_lengths, size
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 
 METHODS = ("gss",)
 FIELDS = impl.GSSParams._fields
@@ -216,11 +200,11 @@ def gss_init_configuration(ctx: LawContext) -> None:
 
 
 LAWS = [
-    Law("gss_layer", "layer_is_its_composition", "the GSS layer = its written-out composition of "
+    Law("layer_is_its_composition", "the GSS layer = its written-out composition of "
         "the registered dss_kernel and causal_conv", layer_is_its_composition, REAL_DTYPES),
-    Law("gss_layer", "constant_gate_is_ssm_path", "W1 = 0, b1 = 16 (u ≡ 16): the layer is the "
+    Law("constant_gate_is_ssm_path", "W1 = 0, b1 = 16 (u ≡ 16): the layer is the "
         "SSM path alone", constant_gate_is_ssm_path, REAL_DTYPES),
-    Law("gss_layer", "gss_init_configuration", "gss_init is seeded, of shapes (H, N), (H,), Λ "
+    Law("gss_init_configuration", "gss_init is seeded, of shapes (H, N), (H,), Λ "
         "shared by the channels, Re Λ < 0 < Im Λ; the layer on it is within its bound",
         gss_init_configuration, FP64_32),
 ]
@@ -265,9 +249,9 @@ def _witness(Fw=3, H=3, seed=1):
 
 
 MUTANTS = [
-    Mutant("gss_layer", "no_exp_imag", _variant(no_exp_imag=True), "gss", FP64_32,
+    Mutant("no_exp_imag", _variant(no_exp_imag=True), "gss", FP64_32,
            "Im Λ = λ_im: GSS's exponential transform of the imaginary part left out", _witness()),
-    Mutant("gss_layer", "gate_before_projection", _variant(gate_first=True), "gss",
+    Mutant("gate_before_projection", _variant(gate_first=True), "gss",
            ("fp64", "fp32", "fp16"),
            "(y ⊙ u) W3 instead of (y W3) ⊙ u: the gate applied before the projection (possible "
            "only for F = H; the witness has F = H = 3)", _witness(), search=False),
@@ -327,15 +311,15 @@ GSS = registry.register_spec(
         strategy=lambda fmt, method: gss_cases(fmt, method),
         references=REFERENCES,
         bound=Bound(
-            c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("out",),
+            c=C_BOUND, terms=terms,
             reasoning="elementwise; running error: projections (n + 1)|A||W|, gelu 1.13·e + 3|a|, "
                       "2× the DSS kernel's bound, the FFT convolution's norm-wise bound per signal",
         ),
         call=call_gss, bench_case=bench_case,
         bench_shape="batch=2, L=2048, D=64, F=256, H=64, N=64, gss_init",
     ),
-    implementations=[Implementation("gss_layer", "torch", impl.gss_layer)],
+    implementations={"torch": impl.gss_layer},
     laws=LAWS,
     mutants=MUTANTS,
-    bad_inputs=BadInput.table("gss_layer", _BAD),
+    bad_inputs=_BAD,
 )

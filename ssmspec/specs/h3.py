@@ -13,27 +13,10 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from ssmspec import registry
-from ssmspec.dtypes import REAL_DTYPES, dtype
-from ssmspec.errors import higham_bound
-from ssmspec.harness import to_numpy
 from ssmspec.impl import h3 as impl
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import h3 as ref_mp
 from ssmspec.reference.np import h3 as ref_np
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Terms,
-    TwoTier,
-)
-from ssmspec.strategies import arrays, real_normals, representable, sequence_lengths, size
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 
 MP_MAX = 4096
 
@@ -170,25 +153,24 @@ SHIFT = registry.register_spec(
         strategy=lambda fmt, method: shift_cases(fmt, method),
         references=SHIFT_REFERENCES,
         bound=Bound(
-            c={"direct": 1.0}, terms=shift_terms, outputs=("K",),
+            c={"direct": 1.0}, terms=shift_terms,
             reasoning="elementwise; M = Σ_m |B_m||C_(m+l)|, G = N − l + 1",
         ),
         call=call_shift,
         bench_case=_bench,
         bench_shape="H=1024, N=64, L=2048",
     ),
-    implementations=[Implementation("shift_ssm_kernel", "torch", impl.shift_ssm_kernel)],
+    implementations={"torch": impl.shift_ssm_kernel},
     laws=[
-        Law("shift_ssm_kernel", "e0_is_C", "B = e₀ (the paper's e₁): K = C on N taps, 0 after, "
+        Law("e0_is_C", "B = e₀ (the paper's e₁): K = C on N taps, 0 after, "
             "exactly", e0_is_C, REAL_DTYPES),
-        Law("shift_ssm_kernel", "recurrence", "K = impulse response of x_t = shift(x_(t−1)) + "
+        Law("recurrence", "K = impulse response of x_t = shift(x_(t−1)) + "
             "B u_t, y_t = C·x_t", recurrence, ("fp64", "fp32")),
     ],
-    mutants=[Mutant(
-        "shift_ssm_kernel", "b_off_by_one", b_off_by_one, "direct", ("fp64", "fp32"),
+    mutants=[Mutant("b_off_by_one", b_off_by_one, "direct", ("fp64", "fp32"),
         "K[l] = Σ B[m]·C[m + l + 1]: the e₀ / e₁ convention confused, the filter one tap late",
         _witness)],
-    bad_inputs=BadInput.table("shift_ssm_kernel", _SHIFT_BAD),
+    bad_inputs=_SHIFT_BAD,
 )
 
 
@@ -514,7 +496,7 @@ LAYER = registry.register_spec(
         strategy=lambda fmt, method: layer_cases(fmt, method),
         references=LAYER_REFERENCES,
         bound=Bound(
-            c={m: C_LAYER for m in impl.LAYER_METHODS}, terms=layer_terms, outputs=("y",),
+            c={m: C_LAYER for m in impl.LAYER_METHODS}, terms=layer_terms,
             reasoning="elementwise; the parts' bounds carried through the composition: shift "
                       "kernel and diag_kernel errors convolved with |input|, the FFT convolutions' "
                       "norm-wise terms, input errors through |K| and |q|, |v|; c = 2 for the "
@@ -524,24 +506,22 @@ LAYER = registry.register_spec(
         bench_case=_bench_layer,
         bench_shape="batch=2, H=256, L=2048, N_s=64, N=64",
     ),
-    implementations=[Implementation("h3_layer", "torch", impl.h3_layer)],
+    implementations={"torch": impl.h3_layer},
     laws=[
-        Law(
-        "h3_layer", "default_is_bilinear", "without `method` the layer discretises bilinearly "
+        Law("default_is_bilinear", "without `method` the layer discretises bilinearly "
         "(H3's SSKernelDiag default)", default_is_bilinear, LAYER_DTYPES),
-        Law(
-        "h3_layer", "flashconv_state_passing", "the layer computed block by block, the diagonal "
+        Law("flashconv_state_passing", "the layer computed block by block, the diagonal "
         "SSM's state and the shift SSM's last N_s − 1 inputs carried across = the layer on the "
         "whole sequence (FlashConv)", flashconv_state_passing, LAYER_DTYPES),
     ],
     mutants=[
-        Mutant("h3_layer", "q_v_swapped", q_v_swapped, "bilinear", LAYER_DTYPES,
+        Mutant("q_v_swapped", q_v_swapped, "bilinear", LAYER_DTYPES,
                "out = v ⊙ SSM(k′ ⊙ q): the query and value roles swapped", _layer_witness),
-        Mutant("h3_layer", "zoh_for_bilinear", zoh_for_bilinear, "bilinear", LAYER_DTYPES,
+        Mutant("zoh_for_bilinear", zoh_for_bilinear, "bilinear", LAYER_DTYPES,
                "the diagonal SSM by zoh where bilinear (H3's default) is asked for",
                _layer_witness),
-        Mutant("h3_layer", "shift_on_v", shift_on_v, "bilinear", LAYER_DTYPES,
+        Mutant("shift_on_v", shift_on_v, "bilinear", LAYER_DTYPES,
                "the shift SSM (and its skip) applied to v instead of k", _layer_witness),
     ],
-    bad_inputs=BadInput.table("h3_layer", _LAYER_BAD),
+    bad_inputs=_LAYER_BAD,
 )

@@ -12,24 +12,10 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from ssmspec import registry
-from ssmspec.harness import to_numpy
 from ssmspec.impl import h3 as impl
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import h3 as ref_mp
 from ssmspec.reference.np import h3 as ref_np
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Terms,
-    TwoTier,
-)
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs.h3 import (
     C_LAYER,
     LAYER,
@@ -42,7 +28,6 @@ from ssmspec.specs.h3 import (
     layer_tensors,
     seeded_layer_arrays,
 )
-from ssmspec.strategies import sequence_lengths
 
 HEAD_DIMS = (1, 2, 3)
 SHIFT_ARGS = ("q", "k", "v", "shift_B", "shift_C", "shift_D")
@@ -152,9 +137,9 @@ def head_dim_one_is_h3_layer(ctx: LawContext) -> None:
 
 
 LAWS = [
-    Law("h3_multihead", "pairs_are_h3_layers", "out[:, j·H + h] = Σ_i h3_layer(q_i, k_i, v_j; "
+    Law("pairs_are_h3_layers", "out[:, j·H + h] = Σ_i h3_layer(q_i, k_i, v_j; "
         "head h)", pairs_are_h3_layers, LAYER_DTYPES),
-    Law("h3_multihead", "head_dim_one_is_h3_layer", "head_dim 1 = h3_layer",
+    Law("head_dim_one_is_h3_layer", "head_dim 1 = h3_layer",
         head_dim_one_is_h3_layer, LAYER_DTYPES),
 ]
 
@@ -189,9 +174,9 @@ def _witness(fmt: str) -> Case:
 
 
 MUTANTS = [
-    Mutant("h3_multihead", "head_major_output", head_major_output, "bilinear", LAYER_DTYPES,
+    Mutant("head_major_output", head_major_output, "bilinear", LAYER_DTYPES,
            "output laid out 'b (h d) l' instead of the code's 'b (d h) l'", _witness),
-    Mutant("h3_multihead", "shift_per_head", shift_per_head, "bilinear", LAYER_DTYPES,
+    Mutant("shift_per_head", shift_per_head, "bilinear", LAYER_DTYPES,
            "one shift SSM per head (channel h·d's) instead of one per model channel", _witness),
 ]
 
@@ -226,15 +211,15 @@ MULTIHEAD = registry.register_spec(
         strategy=lambda fmt, method: multihead_cases(fmt, method),
         references=REFERENCES,
         bound=Bound(
-            c={m: C_LAYER for m in impl.LAYER_METHODS}, terms=terms, outputs=("y",),
+            c={m: C_LAYER for m in impl.LAYER_METHODS}, terms=terms,
             reasoning="elementwise; h3_layer's bound of each pair (i, j) summed over i, plus d − 1 "
                       "roundings of that sum",
         ),
         call=call_multihead, bench_case=_bench,
         bench_shape="batch=1, H=16 heads, head_dim=2, L=1024, N_s=N=64",
     ),
-    implementations=[Implementation("h3_multihead", "torch", impl.h3_multihead)],
+    implementations={"torch": impl.h3_multihead},
     laws=LAWS,
     mutants=MUTANTS,
-    bad_inputs=BadInput.table("h3_multihead", _BAD),
+    bad_inputs=_BAD,
 )

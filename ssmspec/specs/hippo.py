@@ -12,27 +12,10 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from ssmspec import registry
-from ssmspec.dtypes import dtype, real_of
-from ssmspec.errors import to_float
-from ssmspec.harness import to_numpy
 from ssmspec.impl import hippo as impl
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import hippo as ref_mp
 from ssmspec.reference.np import hippo as ref_np
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Terms,
-    TwoTier,
-)
-from ssmspec.strategies import size
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 
 MEASURES = impl.MEASURES
 INITS = impl.INITS
@@ -514,36 +497,36 @@ HIPPO = registry.register_spec(
         strategy=lambda fmt, method: size("N", st.sampled_from(sizes(method))).map(
             lambda N: _size_case(fmt, N)),
         references=_two_tier(_hippo_reference),
-        bound=Bound(c={m: 4.0 for m in MEASURES}, terms=_hippo_terms, outputs=("A", "B"),
+        bound=Bound(c={m: 4.0 for m in MEASURES}, terms=_hippo_terms,
                     reasoning="elementwise; one rounding of √(integer) or π·k per entry, then "
                               "the cast"),
         call=_hippo_call,
     ),
-    implementations=[Implementation("hippo", "torch", impl.hippo)],
+    implementations={"torch": impl.hippo},
     laws=[
-        Law("hippo", "spectrum", "legs eig(A) = {−1..−N}, lagt eig(A) = {−½} (triangular, exact)",
+        Law("spectrum", "legs eig(A) = {−1..−N}, lagt eig(A) = {−½} (triangular, exact)",
             spectrum, REAL),
-        Law("hippo", "normal_plus_low_rank", "A + PᵀP = c·I + skew (c = −½ legs, 0 otherwise)",
+        Law("normal_plus_low_rank", "A + PᵀP = c·I + skew (c = −½ legs, 0 otherwise)",
             normal_plus_low_rank, REAL),
-        Law("hippo", "legs_fixed_point", "legs: A[:, 0] + B = 0 (constant input is a fixed point)",
+        Law("legs_fixed_point", "legs: A[:, 0] + B = 0 (constant input is a fixed point)",
             legs_fixed_point, REAL),
-        Law("hippo", "legs_projection", "legs: (dI − A)c = B gives the Legendre coefficients of "
+        Law("legs_projection", "legs: (dI − A)c = B gives the Legendre coefficients of "
             "s^d (mpmath quadrature)", legs_projection, REAL),
-        Law("hippo", "legt_projection", "legt (θ = 2): A·m(x^d) + B = m(d·x^{d−1}) (Legendre "
+        Law("legt_projection", "legt (θ = 2): A·m(x^d) + B = m(d·x^{d−1}) (Legendre "
             "moments on the window)", legt_projection, REAL),
-        Law("hippo", "lagt_laplace", "lagt: (aI − A)γ(a) = B, γ_n = (a−½)^n/(a+½)^{n+1}",
+        Law("lagt_laplace", "lagt: (aI − A)γ(a) = B, γ_n = (a−½)^n/(a+½)^{n+1}",
             lagt_laplace, REAL),
-        Law("hippo", "fout_exact_inputs", "fout: c' = Ac + Bf for f = s and cos/sin(πms), m < N/2",
+        Law("fout_exact_inputs", "fout: c' = Ac + Bf for f = s and cos/sin(πms), m < N/2",
             fout_exact_inputs, REAL),
     ],
     mutants=[
-        Mutant("hippo", "sign_flipped", sign_flipped, "legs", REAL,
+        Mutant("sign_flipped", sign_flipped, "legs", REAL,
                "A → −A: the HiPPO paper's c' = −Ac + Bf sign convention", _size(4)),
-        Mutant("hippo", "sqrt_dropped", sqrt_dropped, "legs", REAL,
+        Mutant("sqrt_dropped", sqrt_dropped, "legs", REAL,
                "T = diag(2n+1) for √diag(2n+1): A[n,k] = −(2n+1)²/(2k+1), B = 2n+1 (same spectrum)",
                _size(4)),
     ],
-    bad_inputs=BadInput.table("hippo", _HIPPO_BAD),
+    bad_inputs=_HIPPO_BAD,
 )
 
 
@@ -559,30 +542,30 @@ NPLR = registry.register_spec(
         strategy=lambda fmt, method: size("N", st.sampled_from(EVEN_SIZES)).map(
             lambda N: _size_case(fmt, N)),
         references=_two_tier(_nplr_reference),
-        bound=Bound(c={m: 8.0 for m in MEASURES}, terms=_nplr_terms, outputs=NPLR_OUTPUTS,
+        bound=Bound(c={m: 8.0 for m in MEASURES}, terms=_nplr_terms,
                     norms={"A": "fro", "VV": "fro"},
                     reasoning="g = N (eigh backward error, length-N sums); eigenvector products "
                               "amplified by ‖K‖/gap (Davis–Kahan)"),
         call=_nplr_call,
     ),
-    implementations=[Implementation("nplr", "torch", impl.nplr)],
+    implementations={"torch": impl.nplr},
     laws=[
-        Law("nplr", "reconstruction", "2Re(VΛV*) − PᵀP = A within 8·u·N·‖A‖",
+        Law("reconstruction", "2Re(VΛV*) − PᵀP = A within 8·u·N·‖A‖",
             reconstruction, COMPLEX),
-        Law("nplr", "re_lambda", "Re Λ = c (−½ legs, 0 otherwise)", re_lambda, COMPLEX),
-        Law("nplr", "unitary", "V_full = [V, V̄] unitary within 8·u·N", unitary, COMPLEX),
-        Law("nplr", "half_by_sign", "the kept half is the Im Λ ≥ 0 half of the spectrum",
+        Law("re_lambda", "Re Λ = c (−½ legs, 0 otherwise)", re_lambda, COMPLEX),
+        Law("unitary", "V_full = [V, V̄] unitary within 8·u·N", unitary, COMPLEX),
+        Law("half_by_sign", "the kept half is the Im Λ ≥ 0 half of the spectrum",
             half_by_sign, COMPLEX),
     ],
     mutants=[
-        Mutant("nplr", "half_by_position", half_by_position, "fout", COMPLEX,
+        Mutant("half_by_position", half_by_position, "fout", COMPLEX,
                "eigh's upper half by position: keeps one real eigenvector of FouT's zero pair",
                _size(8)),
-        Mutant("nplr", "eig_not_eigh", eig_not_eigh, "legs", ("c128",),
+        Mutant("eig_not_eigh", eig_not_eigh, "legs", ("c128",),
                "torch.linalg.eig on the non-Hermitian A + PᵀP: V_full unitary only to u‖K‖/gap",
                _size(256)),
     ],
-    bad_inputs=BadInput.table("nplr", _NPLR_BAD),
+    bad_inputs=_NPLR_BAD,
 )
 
 
@@ -600,7 +583,7 @@ DIAG_INIT = registry.register_spec(
         outputs=INIT_OUTPUTS,
         strategy=lambda fmt, method: init_cases(fmt, method),
         references=_two_tier(_init_reference),
-        bound=Bound(c={m: 8.0 for m in INITS}, terms=_init_terms, outputs=INIT_OUTPUTS,
+        bound=Bound(c={m: 8.0 for m in INITS}, terms=_init_terms,
                     reasoning="elementwise; s4d-legs as nplr's Λ (g = N), closed forms a few "
                               "roundings"),
         call=_init_call,
@@ -608,21 +591,21 @@ DIAG_INIT = registry.register_spec(
                                               "dt_max": 1e-1, "seed": 0}),
         bench_shape="H=1024, N=64",
     ),
-    implementations=[Implementation("diag_init", "torch", impl.diag_init)],
+    implementations={"torch": impl.diag_init},
     laws=[
-        Law("diag_init", "legs_equals_nplr", "s4d-legs Λ = nplr('legs', N) Λ", legs_equals_nplr,
+        Law("legs_equals_nplr", "s4d-legs Λ = nplr('legs', N) Λ", legs_equals_nplr,
             COMPLEX),
-        Law("diag_init", "dt_in_range", "exp(log Δ) ∈ [dt_min, dt_max]", dt_in_range, COMPLEX),
-        Law("diag_init", "seeded", "same seed → same values; another seed → other C, log Δ",
+        Law("dt_in_range", "exp(log Δ) ∈ [dt_min, dt_max]", dt_in_range, COMPLEX),
+        Law("seeded", "same seed → same values; another seed → other C, log Δ",
             seeded, COMPLEX),
-        Law("diag_init", "structure", "B = 1; Re Λ = −½ (legs, lin, inv); s4d-real Λ = −(n+1)",
+        Law("structure", "B = 1; Re Λ = −½ (legs, lin, inv); s4d-real Λ = −(n+1)",
             structure, COMPLEX),
     ],
     mutants=[
-        Mutant("diag_init", "inv_half_count", inv_half_count, "s4d-inv", COMPLEX,
+        Mutant("inv_half_count", inv_half_count, "s4d-inv", COMPLEX,
                "S4D-Inv's (N/π)(N/(2n+1) − 1) with N/2 (the stored pairs) for N",
                lambda fmt: Case({}, fmt, {"N": 8, "H": 2, "dt_min": 1e-3, "dt_max": 1e-1,
                                           "seed": 0})),
     ],
-    bad_inputs=BadInput.table("diag_init", _INIT_BAD),
+    bad_inputs=_INIT_BAD,
 )

@@ -16,43 +16,13 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from ssmspec import registry
 from ssmspec import triton as triton_kernels
-from ssmspec.dtypes import dtype, real_of
-from ssmspec.errors import higham_bound
-from ssmspec.harness import to_numpy
 from ssmspec.impl import _validate as v
 from ssmspec.impl import kernels as impl
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import kernels as ref_mp
 from ssmspec.reference.np import kernels as ref_np
 from ssmspec.reference.np import precision
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Sweep,
-    Terms,
-    TwoTier,
-    flag,
-    last_case,
-)
-from ssmspec.strategies import (
-    arrays,
-    boundary_lengths,
-    feature,
-    log_uniform,
-    real_normals,
-    representable,
-    sequence_lengths,
-    size,
-)
-from ssmspec.sweeps import LONG, LONG_HEAVY, problem_rng
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 
 METHODS = impl.METHODS
 DIAG_DTYPES = ("c128", "c64", "fp64", "fp32")
@@ -605,7 +575,7 @@ DIAG = registry.register_spec(
                   "conj_half=True) -> K (H, L) real",
         strategy=lambda fmt, method: diag_cases(fmt, method),
         references=DIAG_REFERENCES,
-        bound=Bound(c={m: C_BOUND for m in METHODS}, terms=diag_terms, outputs=("K",),
+        bound=Bound(c=C_BOUND, terms=diag_terms,
                     reasoning="elementwise; G·M = f·Σ_n (N + 1 + l·|log Ā_n|)·|C_n B̄_n|·"
                               "|Ā_n|^l"),
         call=call_diag, bench_case=_bench_diag, bench_shape="H=256, N=64, L=4096, S4D-Lin",
@@ -617,46 +587,46 @@ DIAG = registry.register_spec(
     implementations=[Implementation("diag_kernel", "torch", impl.diag_kernel),
                      triton_kernels.implementation("diag_kernel", "kernels", "diag_kernel")],
     laws=[
-        Law("diag_kernel", "nan_propagation", "a NaN in one input entry reaches exactly the row "
+        Law("nan_propagation", "a NaN in one input entry reaches exactly the row "
             "of K that depends on it", diag_nan_propagation, DIAG_DTYPES),
-        Law("diag_kernel", "impulse_response", "K = impulse response of h_l = Ā h_{l−1} + B̄ δ_l",
+        Law("impulse_response", "K = impulse response of h_l = Ā h_{l−1} + B̄ δ_l",
             impulse_response, DIAG_DTYPES),
-        Law("diag_kernel", "conj_half_full", "half (conj_half) = full representation, both "
+        Law("conj_half_full", "half (conj_half) = full representation, both "
             "members of each pair written out", conj_half_full, DIAG_DTYPES),
-        Law("diag_kernel", "zoh_bilinear_small_dt", "zoh and bilinear kernels agree to O(Δ³)",
+        Law("zoh_bilinear_small_dt", "zoh and bilinear kernels agree to O(Δ³)",
             zoh_bilinear_small_dt, ("fp64", "c128")),
-        Law("diag_kernel", "linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", linearity_in_C,
+        Law("linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", linearity_in_C,
             DIAG_DTYPES),
-        Law("diag_kernel", "prefix", "K for L' is the prefix of K for L > L'", prefix,
+        Law("prefix", "K for L' is the prefix of K for L > L'", prefix,
             DIAG_DTYPES),
     ],
     mutants=[
         # naive_phi1, no_factor_two: found by search too, but shrinking costs ~2 min a format
-        Mutant("diag_kernel", "naive_phi1", naive_phi1, "zoh", DIAG_DTYPES,
+        Mutant("naive_phi1", naive_phi1, "zoh", DIAG_DTYPES,
                "zoh B̄ = Δ·(exp(z) − 1)/z·B: cancellation at small |ΔΛ|", _small_z_witness,
                search=False, fix="compute φ₁(z) = (exp(z) − 1)/z as expm1(z)/z with φ₁(0) = 1 "
                "(no cancellation at small |z|, no 0/0 at Λ = 0)"),
-        Mutant("diag_kernel", "phi1_zero_division", phi1_zero_division, "zoh", DIAG_DTYPES,
+        Mutant("phi1_zero_division", phi1_zero_division, "zoh", DIAG_DTYPES,
                "zoh B̄ = Δ·(exp(z) − 1)/z·B with no case for z = 0: NaN at Λ = 0",
                _zero_lambda_witness, fix="take φ₁(0) = 1 where ΔΛ = 0 (torch.where, or "
                "expm1(z)/z with that case), so an integrator state (Λ = 0) gives B̄ = Δ·B"),
-        Mutant("diag_kernel", "no_factor_two", no_factor_two, "zoh", DIAG_DTYPES,
+        Mutant("no_factor_two", no_factor_two, "zoh", DIAG_DTYPES,
                "conj_half ignored: Re(Σ) instead of 2·Re(Σ)", _small_z_witness,
                search=False, fix="under conj_half=True take 2·Re of the sum over the stored "
                "half"),
-        Mutant("diag_kernel", "rounded_abar_log", rounded_abar_log, "bilinear", ("fp32",),
+        Mutant("rounded_abar_log", rounded_abar_log, "bilinear", ("fp32",),
                "bilinear Ā rounded, then exp(l·log Ā): an l·u error at small |ΔΛ|",
                _long_small_z_witness, fix="take log Ā from ΔΛ (log1p(ΔΛ/2) − log1p(−ΔΛ/2)), "
                "not the log of the rounded Ā"),
         # (A phase l·Im w formed in fp32 is not a mutant: its l·u·|w| error is what the c64
         # bound admits.) The strategy's N ≤ 8 never has a partial block: witness only.
         *triton_kernels.mutants(lambda kernel: [
-            Mutant("diag_kernel", "triton_drops_state_tail",
+            Mutant("triton_drops_state_tail",
                    kernel("kernels", "diag_kernel_dropping_tail"), "zoh", ("c64", "fp32"),
                    "Triton S4D kernel: the loop over states drops the partial last block",
                    _triton_tail_witness, search=False)]),
     ],
-    bad_inputs=BadInput.table("diag_kernel", _DIAG_BAD),
+    bad_inputs=_DIAG_BAD,
 )
 
 EMA = registry.register_spec(
@@ -668,7 +638,7 @@ EMA = registry.register_spec(
                   "gamma (D, ndim), L) -> K (D, L)",
         strategy=lambda fmt, method: ema_cases(fmt, method),
         references=EMA_REFERENCES,
-        bound=Bound(c={"mega": C_BOUND}, terms=ema_terms, outputs=("K",),
+        bound=Bound(c={"mega": C_BOUND}, terms=ema_terms,
                     reasoning="elementwise; G·M = Σ_n (ndim + 1 + (1 + κ_n)·l·|log q_n|)·"
                               "|γ_n √(1/ndim) p_n β_n| q_n^l"),
         call=call_ema, bench_case=_bench_ema, bench_shape="D=256, ndim=16, L=8192, Mega init",
@@ -677,18 +647,18 @@ EMA = registry.register_spec(
     implementations=[Implementation("ema_kernel", "torch", impl.ema_kernel),
                      triton_kernels.implementation("ema_kernel", "kernels", "ema_kernel")],
     laws=[
-        Law("ema_kernel", "nan_propagation", "a NaN in one input entry reaches exactly the row "
+        Law("nan_propagation", "a NaN in one input entry reaches exactly the row "
             "of K that depends on it", ema_nan_propagation, ("fp64", "fp32", "bf16")),
-        Law("ema_kernel", "s4d_real", "EMA = real diagonal kernel with Λ = log1p(−p·a), Δ = 1, "
+        Law("s4d_real", "EMA = real diagonal kernel with Λ = log1p(−p·a), Δ = 1, "
             "B = p·β, C = γ√(1/ndim), zoh_approx", ema_s4d_real, ("fp64", "fp32")),
     ],
     mutants=[
-        Mutant("ema_kernel", "mega_official", mega_official, "mega", ("fp64", "fp32"),
+        Mutant("mega_official", mega_official, "mega", ("fp64", "fp32"),
                "q = 1 − p·a and exp(l·log q): NaN at l = 0 when p·a rounds to 1, cancellation "
                "as q → 0", _saturated_witness),
-        Mutant("ema_kernel", "rounded_q_power", rounded_q_power, "mega", ("fp32",),
+        Mutant("rounded_q_power", rounded_q_power, "mega", ("fp32",),
                "q = 1 − p·a rounded to fp32, then q^l: an l·u error where the decay is slow",
                _slow_ema_witness),
     ],
-    bad_inputs=BadInput.table("ema_kernel", _EMA_BAD),
+    bad_inputs=_EMA_BAD,
 )

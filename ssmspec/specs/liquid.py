@@ -15,30 +15,13 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from ssmspec import registry
-from ssmspec.dtypes import dtype, real_of
-from ssmspec.errors import abs_error, higham_bound
-from ssmspec.harness import to_numpy
 from ssmspec.impl import convolution as conv_impl
 from ssmspec.impl import kernels as kernels_impl
 from ssmspec.impl import liquid as impl
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import liquid as ref_mp
 from ssmspec.reference.np import liquid as ref_np
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Terms,
-    TwoTier,
-)
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs.kernels import diag_cases, s4d_bench_arrays
-from ssmspec.strategies import arrays, real_normals, representable, sequence_lengths, size
 
 DTYPES = ("c128", "c64", "fp64", "fp32")
 C_BOUND = 4.0
@@ -296,20 +279,20 @@ def binomial_is_runs_to_order_two(ctx: LawContext) -> None:
                   "binomial vs runs at order ≤ 2 (2-norm per signal)")
 
 
-LAWS = [
-    Law("liquid_conv", "binomial_is_runs_to_order_two", "correlation='binomial' = 'runs' at "
-        "order ≤ 2", binomial_is_runs_to_order_two, DTYPES),
-    Law("liquid_conv", "order_one_is_s4d", "order 1: y = causal_conv(u, diag_kernel(bilinear))",
-        order_one_is_s4d, DTYPES),
-    Law("liquid_kernel", "order_one_is_s4d", "K_1 = diag_kernel(…, 'bilinear')",
-        kernel_order_one, DTYPES),
-    Law("liquid_conv", "written_out_sums", "y = Σ_p Σ_m K_p[t − m]·Π_j u[m − j] written out "
-        "(L ≤ 12)", written_out_sums, ("c128", "fp64")),
-    Law("liquid_conv", "liquid_recurrence_runs", "kb: y = the run terms of the unrolled "
-        "x_k = (Ā + B̄u_k)x_(k−1) + B̄u_k (L ≤ 8)", liquid_recurrence_runs, ("c128", "fp64")),
-    Law("liquid_kernel", "pb_is_kb_lag_zero", "pb's K_p = kb's K_p at l = 0 "
-        "(within both bounds), exactly 0 after",
+KERNEL_LAWS = [
+    Law("order_one_is_s4d", "K_1 = diag_kernel(…, 'bilinear')", kernel_order_one, DTYPES),
+    Law("pb_is_kb_lag_zero", "pb's K_p = kb's K_p at l = 0 (within both bounds), exactly 0 after",
         pb_is_kb_lag_zero, DTYPES),
+]
+CONV_LAWS = [
+    Law("binomial_is_runs_to_order_two", "correlation='binomial' = 'runs' at order ≤ 2",
+        binomial_is_runs_to_order_two, DTYPES),
+    Law("order_one_is_s4d", "order 1: y = causal_conv(u, diag_kernel(bilinear))",
+        order_one_is_s4d, DTYPES),
+    Law("written_out_sums", "y = Σ_p Σ_m K_p[t − m]·Π_j u[m − j] written out (L ≤ 12)",
+        written_out_sums, ("c128", "fp64")),
+    Law("liquid_recurrence_runs", "kb: y = the run terms of the unrolled "
+        "x_k = (Ā + B̄u_k)x_(k−1) + B̄u_k (L ≤ 8)", liquid_recurrence_runs, ("c128", "fp64")),
 ]
 
 
@@ -400,18 +383,20 @@ def _conv_witness(fmt: str) -> Case:
                 {"L": 7, "order": 3, "conj_half": True})
 
 
-MUTANTS = [
-    Mutant("liquid_kernel", "code_sum_contraction", code_sum_contraction, "pb", ("c128", "fp32"),
+KERNEL_MUTANTS = [
+    Mutant("code_sum_contraction", code_sum_contraction, "pb", ("c128", "fp32"),
            "the public code's dB ← dB ⊙ Σ dB (over the 2N conjugate-doubled states) in place of "
            "B̄^p", _kernel_witness),
-    Mutant("liquid_kernel", "bbar_not_powered", bbar_not_powered, "kb", ("c128", "fp32"),
+    Mutant("bbar_not_powered", bbar_not_powered, "kb", ("c128", "fp32"),
            "B̄ instead of B̄^p in the order-p kernel", _kernel_witness),
-    Mutant("liquid_conv", "flipped_correlation", flipped_correlation, "pb", ("c128", "fp32"),
+]
+CONV_MUTANTS = [
+    Mutant("flipped_correlation", flipped_correlation, "pb", ("c128", "fp32"),
            "the public code's flipped correlation sequence (not causal)", _conv_witness),
-    Mutant("liquid_conv", "binomial_for_runs", binomial_for_runs, "kb", ("c128", "fp32"),
+    Mutant("binomial_for_runs", binomial_for_runs, "kb", ("c128", "fp32"),
            "the code's binomial products c_(p−1)[t]·c_(p−1)[t−1] where the runs are asked for",
            _conv_witness),
-    Mutant("liquid_conv", "correlation_unshifted", correlation_unshifted, "kb", ("c128", "fp32"),
+    Mutant("correlation_unshifted", correlation_unshifted, "kb", ("c128", "fp32"),
            "c_p = u_t^p: the lags of the correlation factors dropped", _conv_witness),
 ]
 
@@ -474,17 +459,17 @@ KERNEL = registry.register_spec(
         strategy=lambda fmt, method: kernel_cases(fmt, method),
         references=KERNEL_REFERENCES,
         bound=Bound(
-            c={m: C_BOUND for m in impl.METHODS}, terms=_kernel_terms, outputs=("K",),
+            c={m: C_BOUND for m in impl.METHODS}, terms=_kernel_terms,
             reasoning="elementwise; diag_kernel's bound with W_p = C·B̄^p and p + 2 more roundings",
         ),
         call=call_kernel,
         bench_case=_bench_kernel,
         bench_shape="H=256, N=64, L=4096, order 3, S4D-Lin",
     ),
-    implementations=[Implementation("liquid_kernel", "torch", impl.liquid_kernel)],
-    laws=[law for law in LAWS if law.primitive == "liquid_kernel"],
-    mutants=[m for m in MUTANTS if m.primitive == "liquid_kernel"],
-    bad_inputs=[BadInput(*row) for row in BAD_INPUTS if row[0] == "liquid_kernel"],
+    implementations={"torch": impl.liquid_kernel},
+    laws=KERNEL_LAWS,
+    mutants=KERNEL_MUTANTS,
+    bad_inputs=[row[1:] for row in BAD_INPUTS if row[0] == "liquid_kernel"],
 )
 
 CONV = registry.register_spec(
@@ -505,7 +490,7 @@ CONV = registry.register_spec(
                     "np": lambda case, m: {"y": conv_terms(case, m)[0]}},
         reference_tier=_conv_tier,
         bound=Bound(
-            c={m: C_BOUND for m in impl.METHODS}, terms=_conv_terms, outputs=("y",),
+            c={m: C_BOUND for m in impl.METHODS}, terms=_conv_terms,
             norms={"y": "row"},
             reasoning="per signal, 2-norm; FFT's ‖K‖₁‖c‖₂ + ‖K‖₂‖c‖₁ plus the kernels' errors",
         ),
@@ -513,8 +498,8 @@ CONV = registry.register_spec(
         bench_case=_bench_conv,
         bench_shape="B=2, H=64, N=64, L=2048, order 3",
     ),
-    implementations=[Implementation("liquid_conv", "torch", impl.liquid_conv)],
-    laws=[law for law in LAWS if law.primitive == "liquid_conv"],
-    mutants=[m for m in MUTANTS if m.primitive == "liquid_conv"],
-    bad_inputs=[BadInput(*row) for row in BAD_INPUTS if row[0] == "liquid_conv"],
+    implementations={"torch": impl.liquid_conv},
+    laws=CONV_LAWS,
+    mutants=CONV_MUTANTS,
+    bad_inputs=[row[1:] for row in BAD_INPUTS if row[0] == "liquid_conv"],
 )

@@ -15,26 +15,10 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from ssmspec import registry
-from ssmspec.dtypes import REAL_DTYPES, dtype
-from ssmspec.harness import to_numpy
 from ssmspec.impl import mega_attention as impl
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import mega_attention as ref_mp
 from ssmspec.reference.np import mega_attention as ref_np
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Terms,
-    TwoTier,
-)
-from ssmspec.strategies import log_uniform, representable, sequence_lengths, size
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 
 METHODS = impl.FNS
 C_BOUND = 4.0
@@ -194,13 +178,13 @@ def laplace_monotone_unit_interval(ctx: LawContext) -> None:
 
 
 LAWS = [
-    Law("mega_attention", "chunk_is_block_mask", "Mega-chunk = full attention under the "
+    Law("chunk_is_block_mask", "Mega-chunk = full attention under the "
         "block-diagonal mask of the chunks", chunk_is_block_mask, REAL_DTYPES),
-    Law("mega_attention", "chunk_covering_is_full", "chunk ≥ L = full attention",
+    Law("chunk_covering_is_full", "chunk ≥ L = full attention",
         chunk_covering_is_full, ("fp64", "fp32")),
-    Law("mega_attention", "softmax_rows_sum_to_one", "softmax weights sum to one per row",
+    Law("softmax_rows_sum_to_one", "softmax weights sum to one per row",
         softmax_rows_sum_to_one, REAL_DTYPES),
-    Law("mega_attention", "laplace_monotone_unit_interval", "laplace weights lie in [0, 1] and "
+    Law("laplace_monotone_unit_interval", "laplace weights lie in [0, 1] and "
         "are monotone in the score", laplace_monotone_unit_interval, REAL_DTYPES),
 ]
 
@@ -280,18 +264,18 @@ def _call_as(weights=None, leak=False, naive_softmax=False):
 
 
 MUTANTS = (
-    Mutant("mega_attention", "laplace_mu_sigma_swapped", _call_as(_laplace_swapped), "laplace",
+    Mutant("laplace_mu_sigma_swapped", _call_as(_laplace_swapped), "laplace",
            REAL_DTYPES, "laplace with μ and σ swapped", _witness(8, 4, 3, 1.0, 0.5)),
-    Mutant("mega_attention", "laplace_without_sqrt2", _call_as(_laplace_no_sqrt2), "laplace",
+    Mutant("laplace_without_sqrt2", _call_as(_laplace_no_sqrt2), "laplace",
            ("fp64", "fp32", "fp16"), "laplace dividing by σ instead of σ√2",
            _witness(8, 4, 3, 1.0, 0.5)),
-    Mutant("mega_attention", "laplace_one_plus_erf", _call_as(_laplace_one_plus_erf), "laplace",
+    Mutant("laplace_one_plus_erf", _call_as(_laplace_one_plus_erf), "laplace",
            ("fp64", "fp32"), "Mega's code form ½(1 + erf(x)): cancels to 0 (error ~u, not ~u·A) "
            "in the tail s ≪ μ", _witness(8, 2, 2, -2.0, 0.0), search=False),
-    Mutant("mega_attention", "softmax_without_max", _call_as(naive_softmax=True), "softmax",
+    Mutant("softmax_without_max", _call_as(naive_softmax=True), "softmax",
            ("fp32", "fp16", "bf16"), "e^s/Σe^s without subtracting the row max: overflow "
            "(inf/inf = NaN) for scores > 88", _overflow_witness, search=False),
-    Mutant("mega_attention", "chunks_leak", _call_as(leak=True), "softmax", REAL_DTYPES,
+    Mutant("chunks_leak", _call_as(leak=True), "softmax", REAL_DTYPES,
            "chunked attention computed as full attention: queries see other chunks' keys",
            _witness(8, 4, 3, 1.0, 0.5, chunk=2)),
 )
@@ -360,15 +344,15 @@ ATTENTION = registry.register_spec(
         strategy=lambda fmt, method: attention_cases(fmt, method),
         references=REFERENCES,
         bound=Bound(
-            c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("out",),
+            c=C_BOUND, terms=terms,
             reasoning="elementwise; G·M = Σ_j |v_je|(β_ij + (n + 2)A_ij), β the weight's error "
                       "budget from the score's (S + 3)·Sabs",
         ),
         call=call_attention, bench_case=bench_case,
         bench_shape="batch=2, L=2048, S=64, E=64, chunk=128",
     ),
-    implementations=[Implementation("mega_attention", "torch", impl.mega_attention)],
+    implementations={"torch": impl.mega_attention},
     laws=LAWS,
     mutants=MUTANTS,
-    bad_inputs=BadInput.table("mega_attention", _BAD),
+    bad_inputs=_BAD,
 )

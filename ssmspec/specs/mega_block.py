@@ -14,30 +14,14 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from ssmspec import registry
-from ssmspec.dtypes import REAL_DTYPES, dtype
-from ssmspec.harness import to_numpy
 from ssmspec.impl import mega_block as impl
 from ssmspec.impl.ema import ema as ema_impl
 from ssmspec.impl.mega_attention import mega_attention as attention_impl
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import mega_block as ref_mp
 from ssmspec.reference.np import mega_block as ref_np
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Terms,
-    TwoTier,
-)
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs.kernels import ema_param
 from ssmspec.strategies import arrays as arrays_of
-from ssmspec.strategies import log_uniform, real_normals, representable, sequence_lengths, size
 
 METHODS = ("softmax", "laplace", "relu2")
 FIELDS = impl.MegaBlockParams._fields
@@ -220,11 +204,11 @@ def block_is_its_composition(ctx: LawContext) -> None:
 
 
 LAWS = [
-    Law("mega_block", "closed_update_gate_is_identity", "b_φ = −∞ (φ ≡ 0): the block is the "
+    Law("closed_update_gate_is_identity", "b_φ = −∞ (φ ≡ 0): the block is the "
         "identity", closed_update_gate_is_identity, REAL_DTYPES),
-    Law("mega_block", "chunk_covering_is_unchunked", "chunked attention with a chunk ≥ L inside "
+    Law("chunk_covering_is_unchunked", "chunked attention with a chunk ≥ L inside "
         "the block = the unchunked block", chunk_covering_is_unchunked, ("fp64", "fp32")),
-    Law("mega_block", "block_is_its_composition", "the block = its written-out composition of "
+    Law("block_is_its_composition", "the block = its written-out composition of "
         "the registered ema and mega_attention", block_is_its_composition, REAL_DTYPES),
 ]
 
@@ -274,11 +258,11 @@ def _witness(method="softmax", chunk=None, bidirectional=None, seed=0):
 
 
 MUTANTS = [
-    Mutant("mega_block", "update_gate_swapped", _variant(swap_update=True), "softmax",
+    Mutant("update_gate_swapped", _variant(swap_update=True), "softmax",
            FP64_32, "Y = φ ⊙ X + (1 − φ) ⊙ Ĥ: the update gate's roles swapped", _witness()),
-    Mutant("mega_block", "reset_gate_missing", _variant(no_reset=True), "laplace", FP64_32,
+    Mutant("reset_gate_missing", _variant(no_reset=True), "laplace", FP64_32,
            "Ĥ = silu(X′W_h + O U_h + b_h): the reset gate γ dropped", _witness("laplace")),
-    Mutant("mega_block", "value_from_ema", _variant(v_from_ema=True), "relu2", FP64_32,
+    Mutant("value_from_ema", _variant(v_from_ema=True), "relu2", FP64_32,
            "V = silu(X′W_v + b_v): the EMA output used for V (the paper's eq. (10) and Mega's "
            "code take X)", _witness("relu2", bidirectional="mega")),
 ]
@@ -350,7 +334,7 @@ BLOCK = registry.register_spec(
         strategy=lambda fmt, method: block_cases(fmt, method),
         references=REFERENCES,
         bound=Bound(
-            c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("y",),
+            c=C_BOUND, terms=terms,
             reasoning="elementwise; running error through the composition: the EMA layer's and the "
                       "attention's own bounds, linear layers (n + 1)|A||W|, silu/sigmoid "
                       "Lipschitz 1.1/¼, the attention's sensitivity to Q, K, V",
@@ -358,8 +342,8 @@ BLOCK = registry.register_spec(
         call=call_block, bench_case=bench_case,
         bench_shape="batch=2, L=2048, D=128, S=64, E=256, ndim=16, chunk=128, Mega init",
     ),
-    implementations=[Implementation("mega_block", "torch", impl.mega_block)],
+    implementations={"torch": impl.mega_block},
     laws=LAWS,
     mutants=MUTANTS,
-    bad_inputs=BadInput.table("mega_block", _BAD),
+    bad_inputs=_BAD,
 )

@@ -12,37 +12,14 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from ssmspec import registry
-from ssmspec.dtypes import dtype, real_of
-from ssmspec.errors import higham_bound, norm_error
-from ssmspec.harness import to_numpy
 from ssmspec.impl import _validate as v
 from ssmspec.impl import recurrent as impl
 from ssmspec.impl.kernels import vandermonde
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import recurrent as ref_mp
 from ssmspec.reference.np import recurrent as ref_np
 from ssmspec.reference.np.kernels import diag_kernel_with_bound
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Terms,
-    TwoTier,
-)
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs.kernels import diag_cases, ema_cases
-from ssmspec.strategies import (
-    boundary_lengths,
-    log_uniform,
-    representable,
-    sequence_lengths,
-    size,
-)
 
 METHODS = impl.METHODS
 DIAG_DTYPES = ("c128", "c64", "fp64", "fp32")
@@ -610,7 +587,7 @@ DIAG_STEP = registry.register_spec(
         strategy=lambda fmt, method: diag_step_cases(fmt, method),
         references=DIAG_STEP_REFERENCE,
         bound=Bound(
-            c={m: C_DIAG for m in METHODS},
+            c=C_DIAG,
             terms=lambda case, method, d: as_terms(_diag_step_terms(case, method)),
             reasoning="elementwise; state: (3 + g0)(|Ā||h| + |B̄||u|); y: f·Σ_n (N + 3 + g0)|C| M_h",
         ),
@@ -618,18 +595,18 @@ DIAG_STEP = registry.register_spec(
         bench_case=_bench_diag,
         bench_shape="batch=4, H=256, N=64, S4D-Lin",
     ),
-    implementations=[Implementation("diag_step", "torch", impl.diag_step)],
+    implementations={"torch": impl.diag_step},
     laws=[
-        Law("diag_step", "impulse_is_kernel", "the step iterated on an impulse from h = 0 gives "
+        Law("impulse_is_kernel", "the step iterated on an impulse from h = 0 gives "
             "diag_kernel's K", impulse_is_kernel, WIDE),
-        Law("diag_step", "steps_equal_ssm", "the step iterated over u from h0 gives diag_ssm",
+        Law("steps_equal_ssm", "the step iterated over u from h0 gives diag_ssm",
             steps_equal_ssm, WIDE),
     ],
     mutants=[
-        Mutant("diag_step", "output_from_old_state", output_from_old_state, "zoh", DIAG_DTYPES,
+        Mutant("output_from_old_state", output_from_old_state, "zoh", DIAG_DTYPES,
                "y = f·Re(C·h) from the state before the update", _step_witness),
     ],
-    bad_inputs=BadInput.table("diag_step", _STEP_BAD),
+    bad_inputs=_STEP_BAD,
 )
 
 
@@ -649,7 +626,7 @@ DIAG_SSM = registry.register_spec(
         strategy=lambda fmt, method: diag_ssm_cases(fmt, method),
         references=DIAG_SSM_REFERENCE,
         bound=Bound(
-            c={m: C_DIAG for m in METHODS},
+            c=C_DIAG,
             terms=lambda case, method, d: as_terms(diag_ssm_terms(case, method)),
             norms={"y": "row"},
             reasoning="y per signal: FFT bound on M_K + kernel error * |u| + free response; "
@@ -659,20 +636,20 @@ DIAG_SSM = registry.register_spec(
         bench_case=lambda fmt: _bench_diag(fmt, L=4096),
         bench_shape="batch=4, H=256, N=64, L=4096, S4D-Lin, random initial state",
     ),
-    implementations=[Implementation("diag_ssm", "torch", impl.diag_ssm)],
+    implementations={"torch": impl.diag_ssm},
     laws=[
-        Law("diag_ssm", "chunked_state_passing", "diag_ssm(u[:k]) then diag_ssm(u[k:], state) = "
+        Law("chunked_state_passing", "diag_ssm(u[:k]) then diag_ssm(u[k:], state) = "
             "diag_ssm(u)", chunked_state_passing, DIAG_DTYPES),
-        Law("diag_ssm", "linearity", "y and final state linear in (u, h0)", linearity,
+        Law("linearity", "y and final state linear in (u, h0)", linearity,
             ("c128", "fp64", "c64", "fp32")),
     ],
     mutants=[
-        Mutant("diag_ssm", "free_response_off_by_one", free_response_off_by_one, "zoh", DIAG_DTYPES,
+        Mutant("free_response_off_by_one", free_response_off_by_one, "zoh", DIAG_DTYPES,
                "initial state's response with Ā^t instead of Ā^{t+1}", _ssm_witness),
-        Mutant("diag_ssm", "final_state_without_decay", final_state_without_decay, "zoh",
+        Mutant("final_state_without_decay", final_state_without_decay, "zoh",
                DIAG_DTYPES, "final state missing Ā^L h0", _ssm_witness),
     ],
-    bad_inputs=BadInput.table("diag_ssm", _SSM_BAD),
+    bad_inputs=_SSM_BAD,
 )
 
 
@@ -699,14 +676,14 @@ EMA_STEP = registry.register_spec(
         bench_case=_bench_ema_step,
         bench_shape="batch=4, D=256, ndim=16, Mega init",
     ),
-    implementations=[Implementation("ema_step", "torch", impl.ema_step)],
+    implementations={"torch": impl.ema_step},
     laws=[
-        Law("ema_step", "steps_equal_conv", "ema_step iterated = causal_conv(x, ema_kernel)",
+        Law("steps_equal_conv", "ema_step iterated = causal_conv(x, ema_kernel)",
             steps_equal_conv, EMA_DTYPES),
     ],
     mutants=[
-        Mutant("ema_step", "input_without_p", input_without_p, "mega", EMA_DTYPES,
+        Mutant("input_without_p", input_without_p, "mega", EMA_DTYPES,
                "h' = q·h + β·x: the input weight p = σ(δ) dropped", _ema_step_witness),
     ],
-    bad_inputs=BadInput.table("ema_step", _EMA_STEP_BAD),
+    bad_inputs=_EMA_STEP_BAD,
 )

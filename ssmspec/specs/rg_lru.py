@@ -13,29 +13,12 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from ssmspec import registry
-from ssmspec.errors import higham_bound
-from ssmspec.harness import to_numpy
 from ssmspec.impl import _validate as v
 from ssmspec.impl import rg_lru as impl
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import rg_lru as ref_mp
 from ssmspec.reference.np import rg_lru as ref_np
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Terms,
-    TwoTier,
-    optional_argument,
-)
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs.scans import scan_growth
-from ssmspec.strategies import boundary_lengths, feature, representable, sequence_lengths, size
 
 METHODS = impl.METHODS
 DTYPES = ("fp64", "fp32", "fp16", "bf16")
@@ -210,11 +193,11 @@ def superposition(ctx: LawContext) -> None:
 
 
 LAWS = [
-    Law("rg_lru", "constant_decay", "with σ(gate_a) = 1 the decay is the constant "
+    Law("constant_decay", "with σ(gate_a) = 1 the decay is the constant "
         "a = exp(−c·softplus(Λ)): impulse response √(1 − a²)·a^t", constant_decay, DTYPES),
-    Law("rg_lru", "reset_restarts", "a reset at k: y[k:] is the call on the tail from any h0",
+    Law("reset_restarts", "a reset at k: y[k:] is the call on the tail from any h0",
         reset_restarts, DTYPES),
-    Law("rg_lru", "superposition", "linear in (x, h0) for fixed gates", superposition, DTYPES),
+    Law("superposition", "linear in (x, h0) for fixed gates", superposition, DTYPES),
 ]
 
 
@@ -258,20 +241,20 @@ def _witness(fmt: str, a_param: float, starts=None) -> Case:
 
 
 MUTANTS = [
-    Mutant("rg_lru", "one_minus_a_squared", _mutant(_one_minus_a_squared), "sequential",
+    Mutant("one_minus_a_squared", _mutant(_one_minus_a_squared), "sequential",
            DTYPES, "√(1 − a²) formed as 1 − a**2: it cancels as a → 1 (0 once a rounds to 1)",
            lambda fmt: _witness(fmt, -40.0),
            fix="form it as √(−expm1(2·log a)) from log a"),
-    Mutant("rg_lru", "plain_softplus", _mutant(_plain_softplus), "sequential", DTYPES,
+    Mutant("plain_softplus", _mutant(_plain_softplus), "sequential", DTYPES,
            "softplus(Λ) as log(1 + exp(Λ)): 0 once e^Λ < u, so a = 1 and the input is lost",
            lambda fmt: _witness(fmt, -40.0),
            fix="softplus as max(Λ, 0) + log1p(exp(−|Λ|))"),
-    Mutant("rg_lru", "missing_reset", _mutant(
+    Mutant("missing_reset", _mutant(
         lambda gx, ga, lam, reset: impl.coefficients(gx, ga, lam, None)), "sequential", DTYPES,
         "the reset ignored: the state leaks across segment starts, the input keeps √(1 − a²)",
         lambda fmt: _witness(fmt, 0.0, [True, False, True, False]),
         fix="a_t = 0 and the multiplier 1 at a reset"),
-    Mutant("rg_lru", "sigmoid_twice", _mutant(
+    Mutant("sigmoid_twice", _mutant(
         lambda gx, ga, lam, reset: impl.coefficients(gx, torch.sigmoid(ga), lam, reset)),
         "sequential", DTYPES, "r_t = σ(σ(gate_a)): the gate squashed twice",
         lambda fmt: _witness(fmt, 0.0), fix="σ once, on the pre-activation"),
@@ -323,7 +306,7 @@ RG_LRU = registry.register_spec(
                   "method) -> (y (batch, L, width), final_state (batch, width))",
         strategy=lambda fmt, method: rg_lru_cases(fmt, method),
         references=REFERENCES,
-        bound=Bound(c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("y", "state"),
+        bound=Bound(c=C_BOUND, terms=terms,
                     reasoning="elementwise; M = scan of (a, |m·i·x|, |h0|); G = the scan's "
                               "growth + 8 + 6·(Σ|log a| over each term's product, weighted)/M"),
         call=call, bench_case=_bench,
@@ -331,8 +314,8 @@ RG_LRU = registry.register_spec(
         features={"reset": optional_argument("reset", "segment starts (batch, L) bool"),
                   "h0": optional_argument("h0", "an initial state h0 (batch, width)")},
     ),
-    implementations=[Implementation("rg_lru", "torch", impl.rg_lru)],
+    implementations={"torch": impl.rg_lru},
     laws=LAWS,
     mutants=MUTANTS,
-    bad_inputs=BadInput.table("rg_lru", BAD_INPUTS),
+    bad_inputs=BAD_INPUTS,
 )

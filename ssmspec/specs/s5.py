@@ -12,29 +12,10 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from ssmspec import registry
-from ssmspec.dtypes import dtype, real_of
-from ssmspec.harness import to_numpy
 from ssmspec.impl import s5 as impl
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import s5 as ref_mp
 from ssmspec.reference.np import s5 as ref_np
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Terms,
-    TwoTier,
-    flag,
-    last_case,
-    optional_argument,
-)
-from ssmspec.strategies import feature, representable, sequence_lengths, size
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 
 METHODS = impl.METHODS
 C_BOUND = 2.0
@@ -368,9 +349,9 @@ S5 = registry.register_spec(
         strategy=lambda fmt, method: s5_cases(fmt, method),
         references=REFERENCE,
         bound=Bound(
-            c={m: C_BOUND for m in METHODS},
+            c=C_BOUND,
             terms=_terms,
-            outputs=("y", "last_state"),
+
             reasoning="elementwise; running-error bound of the recurrence on absolute values "
                       "(discretisation, H + 2 roundings of B̄u per step), + 2P + 4 roundings of "
                       "the output",
@@ -382,24 +363,24 @@ S5 = registry.register_spec(
                   "conj_sym=False": flag("conj_sym", False, "all P states kept (no conjugate "
                                          "symmetry: y = Re(C x) rather than 2·Re)")},
     ),
-    implementations=[Implementation("s5_scan", "torch", impl.s5_scan)],
+    implementations={"torch": impl.s5_scan},
     laws=[
-        Law("s5_scan", "conj_sym_equals_full", "conj_sym on (Λ, B, C, h0) = no conj_sym on "
+        Law("conj_sym_equals_full", "conj_sym on (Λ, B, C, h0) = no conj_sym on "
             "([Λ, Λ*], [B; B*], [C, C*], [h0, h0*])", conj_sym_equals_full, LAW_DTYPES),
-        Law("s5_scan", "split", "scan(u[:k]) then scan(u[k:], h0 = last state) = scan(u)",
+        Law("split", "scan(u[:k]) then scan(u[k:], h0 = last state) = scan(u)",
             split, LAW_DTYPES),
-        Law("s5_scan", "single_input_is_selective_scan", "H = 1, one Δ: S5 = selective_scan "
+        Law("single_input_is_selective_scan", "H = 1, one Δ: S5 = selective_scan "
             "with A = Λ, B = B[:, 0], C = C[0], conj_half = conj_sym",
             single_input_is_selective_scan, LAW_DTYPES),
-        Law("s5_scan", "zoh_bilinear_agree_small_step", "|ΔΛ| ≤ 1e-2: zoh and bilinear differ "
+        Law("zoh_bilinear_agree_small_step", "|ΔΛ| ≤ 1e-2: zoh and bilinear differ "
             "by O(|ΔΛ|³) per step in Λ̄ and O(Δ|ΔΛ|²) in B̄", zoh_bilinear_agree_small_step,
             LAW_DTYPES),
     ],
     mutants=[
-        Mutant("s5_scan", "s5_official_zoh", s5_official_zoh, "zoh", ("c64", "c128"),
+        Mutant("s5_official_zoh", s5_official_zoh, "zoh", ("c64", "c128"),
                "S5's zoh: B̄ = (Λ̄ − 1)/Λ·B, cancellation at small |ΔΛ|", _witness(True)),
-        Mutant("s5_scan", "no_factor_two", no_factor_two, "zoh", ("c64", "c128"),
+        Mutant("no_factor_two", no_factor_two, "zoh", ("c64", "c128"),
                "Re(C x) without the factor 2 of conj_sym", _witness(False)),
     ],
-    bad_inputs=BadInput.table("s5_scan", _BAD),
+    bad_inputs=_BAD,
 )

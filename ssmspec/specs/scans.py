@@ -15,41 +15,13 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from ssmspec import registry
 from ssmspec import triton as triton_kernels
-from ssmspec.dtypes import REAL_DTYPES, dtype
-from ssmspec.errors import higham_bound
-from ssmspec.harness import to_numpy
 from ssmspec.impl import _validate as v
 from ssmspec.impl import cpu_scan
 from ssmspec.impl import scans as impl
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import scans as ref_mp
 from ssmspec.reference.np import scans as ref_np
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Sweep,
-    Terms,
-    TwoTier,
-    flag,
-    optional_argument,
-)
-from ssmspec.strategies import (
-    batch_shapes,
-    boundary_lengths,
-    feature,
-    representable,
-    sequence_lengths,
-    size,
-)
-from ssmspec.sweeps import LONG, LONG_HEAVY, problem_rng
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 
 METHODS = impl.METHODS
 CHUNK = impl.CHUNK
@@ -445,9 +417,9 @@ SCAN = registry.register_spec(
         strategy=lambda fmt, method: scan_cases(fmt, method),
         references=REFERENCE,
         bound=Bound(
-            c={m: C_BOUND for m in METHODS},
+            c=C_BOUND,
             terms=_terms,
-            outputs=("h",),
+
             reasoning="elementwise; M = scan of (|a|, |b|, |h0|); G = τ + 1 (sequential), "
                       "τ + 2⌈log₂L⌉ + 2 (associative), τ + 2⌈log₂(L/64)⌉ + 2 (chunked), "
                       "τ + 1 + 2Σ|log a| + max|log|b|| (logspace)",
@@ -469,27 +441,27 @@ SCAN = registry.register_spec(
         triton_kernels.implementation("linear_scan", "scan", "linear_scan",
                                       methods=("sequential", "chunked")),
     ],
-    laws=[Law("linear_scan", name, what, law, DTYPES) for name, what, law in _LAWS],
+    laws=[Law(name, what, law, DTYPES) for name, what, law in _LAWS],
     mutants=[
-        Mutant("linear_scan", "tree_identity_zero", tree_identity_zero, "associative",
+        Mutant("tree_identity_zero", tree_identity_zero, "associative",
                ("fp64", "fp32", "c64"), "tree padded and started with (0, 0) instead of (1, 0): "
                "h0 is lost", _tree_witness),
-        Mutant("linear_scan", "eps_clamp", eps_clamp, "logspace", ("fp64",), _EPS_CLAMP,
+        Mutant("eps_clamp", eps_clamp, "logspace", ("fp64",), _EPS_CLAMP,
                _eps_witness),
         # in fp32 it shows only where h_{z−1} ≫ b_z: the witness has it
-        Mutant("linear_scan", "eps_clamp", eps_clamp, "logspace", ("fp32",), _EPS_CLAMP,
+        Mutant("eps_clamp", eps_clamp, "logspace", ("fp32",), _EPS_CLAMP,
                _eps_witness, search=False),
-        Mutant("linear_scan", "unguarded_heinsen", unguarded_heinsen, "logspace",
+        Mutant("unguarded_heinsen", unguarded_heinsen, "logspace",
                ("fp32", "fp64"), "exp(−Σ log a) unguarded: overflow, inf·0 = NaN for small a at "
                "long L", _unguarded_witness),
-        Mutant("linear_scan", "chunk_drops_h0", chunk_drops_h0, "chunked",
+        Mutant("chunk_drops_h0", chunk_drops_h0, "chunked",
                ("fp64", "fp32", "c64"), "chunked state passing drops h0 after the first chunk",
                _chunk_witness),
         *triton_kernels.mutants(lambda kernel: [
-            Mutant("linear_scan", "triton_block_drops_carry",
+            Mutant("triton_block_drops_carry",
                    kernel("scan", "linear_scan_dropping_carry"), "chunked",
                    ("fp64", "fp32", "c64"), "Triton scan: a block boundary drops the carried "
                    "state", _triton_witness)]),
     ],
-    bad_inputs=BadInput.table("linear_scan", _BAD),
+    bad_inputs=_BAD,
 )

@@ -13,45 +13,12 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from ssmspec import registry
 from ssmspec import triton as triton_kernels
-from ssmspec.dtypes import dtype, real_of
-from ssmspec.errors import higham_bound
-from ssmspec.harness import to_numpy
 from ssmspec.impl import selective as impl
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import selective as ref_mp
 from ssmspec.reference.np import selective as ref_np
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Feature,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Sweep,
-    Terms,
-    TwoTier,
-    flag,
-    last_case,
-    optional_argument,
-)
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs.kernels import DIAG, diag_bound_terms
-from ssmspec.strategies import (
-    ARRAY_DRAW_MAX,
-    arrays,
-    feature,
-    in_scope,
-    log_uniform,
-    real_normals,
-    representable,
-    sequence_lengths,
-    size,
-)
-from ssmspec.sweeps import QUADRATIC, QUADRATIC_HEAVY, problem_rng
 
 METHODS = impl.METHODS
 C_BOUND = 2.0
@@ -694,9 +661,9 @@ SELECTIVE = registry.register_spec(
         strategy=lambda fmt, method: selective_cases(fmt, method),
         references=REFERENCE,
         bound=Bound(
-            c={m: C_BOUND for m in METHODS},
+            c=C_BOUND,
             terms=_terms,
-            outputs=("y", "last_state"),
+
             reasoning="elementwise; running-error bound of the recurrence on absolute values, "
                       "+ N + 6 roundings of the output; fp16/bf16: 1 + (u32/u)·G",
         ),
@@ -713,32 +680,32 @@ SELECTIVE = registry.register_spec(
         triton_kernels.implementation("selective_scan", "selective", "selective_scan"),
     ],
     laws=[
-        Law("selective_scan", "lti_equals_convolution", "constant Δ, time-invariant B, C: the "
+        Law("lti_equals_convolution", "constant Δ, time-invariant B, C: the "
             "scan is causal_conv(u, diag_kernel(A, B, C, log Δ)) + D·u", lti_equals_convolution,
             LAW_DTYPES),
-        Law("selective_scan", "layouts_agree", "time-invariant = grouped (G = D), per step = "
+        Law("layouts_agree", "time-invariant = grouped (G = D), per step = "
             "grouped (G = 1)", layouts_agree, LAW_DTYPES),
-        Law("selective_scan", "split", "scan(x[:k]) then scan(x[k:], h0 = last state) = scan(x)",
+        Law("split", "scan(x[:k]) then scan(x[k:], h0 = last state) = scan(x)",
             split, LAW_DTYPES),
-        Law("selective_scan", "zoh_is_exact_recurrence", "zoh = the recurrence of "
+        Law("zoh_is_exact_recurrence", "zoh = the recurrence of "
             "discretize_diag(zoh) per step", zoh_is_exact_recurrence, LAW_DTYPES),
     ],
     mutants=[
-        Mutant("selective_scan", "softplus_twice", softplus_twice, "zoh_approx", ("fp32", "c64"),
+        Mutant("softplus_twice", softplus_twice, "zoh_approx", ("fp32", "c64"),
                "Δ = softplus(softplus(Δ + bias))", _witness),
-        Mutant("selective_scan", "bias_after_softplus", bias_after_softplus, "zoh_approx",
+        Mutant("bias_after_softplus", bias_after_softplus, "zoh_approx",
                ("fp32", "bf16"), "Δ = softplus(Δ) + bias instead of softplus(Δ + bias)", _witness),
-        Mutant("selective_scan", "no_factor_two", no_factor_two, "zoh_approx",
+        Mutant("no_factor_two", no_factor_two, "zoh_approx",
                ("c64", "c128"),
                "complex A: Re(C·h) without the factor 2 of the conjugate-half convention",
                _witness),
         *triton_kernels.mutants(lambda kernel: [
-            Mutant("selective_scan", "triton_block_drops_carry",
+            Mutant("triton_block_drops_carry",
                    kernel("selective", "selective_scan_dropping_carry"), "zoh_approx",
                    ("fp32", "c64"), "Triton selective scan: each block starts from a zero state",
                    _triton_witness)]),
     ],
-    bad_inputs=BadInput.table("selective_scan", _BAD),
+    bad_inputs=_BAD,
 )
 
 
@@ -759,7 +726,7 @@ SSD = registry.register_spec(
         bound=Bound(
             c={"chunked": C_BOUND},
             terms=_ssd_terms,
-            outputs=("y", "final_states"),
+
             reasoning="elementwise; Σ_n |C|((Q + N + n_c + 6)·m + Q·w), w the segment sums' term",
         ),
         call=call_ssd,
@@ -768,17 +735,17 @@ SSD = registry.register_spec(
         features={"initial_states": optional_argument("initial_states",
                                                       "states (b, H, P, N) before step 0")},
     ),
-    implementations=[Implementation("ssd_scan", "torch", impl.ssd_scan)],
+    implementations={"torch": impl.ssd_scan},
     laws=[
-        Law("ssd_scan", "chunk_invariance", "chunk sizes 16, 32, 64 agree",
+        Law("chunk_invariance", "chunk sizes 16, 32, 64 agree",
             ssd_chunk_invariance, ("fp64", "fp32")),
-        Law("ssd_scan", "is_selective_scan", "SSD = selective scan (zoh_approx) with A constant "
+        Law("is_selective_scan", "SSD = selective scan (zoh_approx) with A constant "
             "per head and B, C grouped per head", ssd_is_selective_scan, ("fp64", "fp32")),
     ],
     mutants=[
-        Mutant("ssd_scan", "cumsum_decay", ssd_cumsum_decay, "chunked", ("fp32", "fp64"),
+        Mutant("cumsum_decay", ssd_cumsum_decay, "chunked", ("fp32", "fp64"),
         "decay exp(cumsum_i)·exp(−cumsum_j) instead of exp(segsum): overflow at long chunks with "
         "large Δ·|a|", _ssd_witness),
     ],
-    bad_inputs=BadInput.table("ssd_scan", _SSD_BAD),
+    bad_inputs=_SSD_BAD,
 )

@@ -11,35 +11,11 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from ssmspec import registry
-from ssmspec.dtypes import REAL_DTYPES
-from ssmspec.errors import abs_error, higham_bound, norm_error
-from ssmspec.harness import to_numpy
 from ssmspec.impl import sgconv as impl
-from ssmspec.laws import assert_within
 from ssmspec.reference.mp import sgconv as ref_mp
 from ssmspec.reference.np import sgconv as ref_np
-from ssmspec.spec import (
-    BadInput,
-    Bound,
-    Case,
-    Implementation,
-    Law,
-    LawContext,
-    Mutant,
-    Spec,
-    Terms,
-    TwoTier,
-)
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs.convolution import CAUSAL
-from ssmspec.strategies import (
-    arrays,
-    log_uniform,
-    real_normals,
-    representable,
-    sequence_lengths,
-    size,
-)
 
 METHODS = impl.METHODS
 C_BOUND = 1.0
@@ -198,13 +174,13 @@ def conv_direct(ctx: LawContext) -> None:
 
 
 LAWS = [
-    Law("sgconv_kernel", "length", "unit weights give 1 on exactly n = d·2^(S−1+init_scale) "
+    Law("length", "unit weights give 1 on exactly n = d·2^(S−1+init_scale) "
         "taps; sgconv_num_scales is the least S covering L", length_law, ("fp64", "fp32")),
-    Law("sgconv_kernel", "decay_weighting", "decay c = decay 1 with w_i scaled by c^(S−1−i)",
+    Law("decay_weighting", "decay c = decay 1 with w_i scaled by c^(S−1−i)",
         decay_weighting, ("fp64", "fp32")),
-    Law("sgconv_kernel", "paper_alpha", "normalised: decay c = the paper's α^i·w_i, α = 1/c",
+    Law("paper_alpha", "normalised: decay c = the paper's α^i·w_i, α = 1/c",
         paper_alpha, ("fp64", "fp32")),
-    Law("sgconv_kernel", "conv_direct", "causal_conv with the kernel: FFT = direct sum",
+    Law("conv_direct", "causal_conv with the kernel: FFT = direct sum",
         conv_direct, ("fp64", "fp32")),
 ]
 
@@ -251,12 +227,12 @@ def _witness(fmt: str) -> Case:
 
 
 MUTANTS = [
-    Mutant("sgconv_kernel", "upsample_2_pow_i", upsample_2_pow_i, "linear", ("fp64", "fp32"),
+    Mutant("upsample_2_pow_i", upsample_2_pow_i, "linear", ("fp64", "fp32"),
            "sub-kernel i upsampled by 2^i, not 2^max(0, i−1): every block after the first moves",
            _witness),
-    Mutant("sgconv_kernel", "no_decay", no_decay, "linear", ("fp64", "fp32"),
+    Mutant("no_decay", no_decay, "linear", ("fp64", "fp32"),
            "the decay weight decay^(S−1−i) left out", _witness),
-    Mutant("sgconv_kernel", "no_normalization", no_normalization, "nearest", ("fp64", "fp32"),
+    Mutant("no_normalization", no_normalization, "nearest", ("fp64", "fp32"),
            "the division by ‖k‖₂ left out", _witness),
 ]
 
@@ -303,14 +279,14 @@ SGCONV = registry.register_spec(
         strategy=lambda fmt, method: sgconv_cases(fmt, method),
         references=REFERENCES,
         bound=Bound(
-            c={m: C_BOUND for m in METHODS}, terms=terms, outputs=("K",),
+            c=C_BOUND, terms=terms,
             reasoning="elementwise; M = (|k|_l + |k_l|·‖|k|‖/‖k‖)/‖k‖, G = 6 + ⌈log₂ n⌉",
         ),
         call=call_sgconv, bench_case=_bench,
         bench_shape="H=256, d=64, L=16384 (S=9), decay 2",
     ),
-    implementations=[Implementation("sgconv_kernel", "torch", impl.sgconv_kernel)],
+    implementations={"torch": impl.sgconv_kernel},
     laws=LAWS,
     mutants=MUTANTS,
-    bad_inputs=BadInput.table("sgconv_kernel", _BAD),
+    bad_inputs=_BAD,
 )
