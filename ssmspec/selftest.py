@@ -67,10 +67,10 @@ def run_mutant(m: Mutant, examples: int = 200, law_examples: int = 10) -> Mutant
     return res
 
 
-def _mutant_task(primitive: str, name: str, examples: int, law_examples: int) -> MutantResult:
-    """run_mutant of the mutant `primitive`/`name` (a worker finds it in the registry)."""
-    (m,) = [m for m in registry.mutants(primitive) if m.name == name]
-    return run_mutant(m, examples, law_examples)
+def _mutant_task(primitive: str, index: int, examples: int, law_examples: int) -> MutantResult:
+    """run_mutant of the `index`-th mutant of `primitive` (a worker finds it in the registry; a
+    name is not a key: one bug may be declared twice, once per format with other settings)."""
+    return run_mutant(registry.mutants(primitive)[index], examples, law_examples)
 
 
 def run(primitives=None, examples: int = 200, law_examples: int = 10,
@@ -78,7 +78,9 @@ def run(primitives=None, examples: int = 200, law_examples: int = 10,
     """Every selected mutant through `plan` (default: in this process); a mutant whose task was
     lost (its worker died, it timed out) counts as missed, with the reason."""
     muts = [m for m in registry.mutants() if not primitives or m.primitive in primitives]
-    tasks = [Task(f"{m.primitive} {m.name}", (m.primitive, m.name, examples, law_examples))
+    index = {id(m): k for p in {m.primitive for m in muts}
+             for k, m in enumerate(registry.mutants(p))}
+    tasks = [Task(f"{m.primitive} {m.name}", (m.primitive, index[id(m)], examples, law_examples))
              for m in muts]
     out = []
     for m, o in zip(muts, (plan or Plan(1)).map(_mutant_task, tasks, progress)):
@@ -113,6 +115,7 @@ def to_markdown(results: list[MutantResult]) -> str:
         lines.append(f"| {prim} | {s['caught']} / {s['total']} | {s['score']:.0%} |")
     lines += ["", "| primitive | mutant | caught | by |", "|---|---|:-:|---|"]
     for r in results:
+        lost = [x for x in r.missed_by if x.startswith("error: ")]
         lines.append(f"| {r.primitive} | {r.name} | {'✓' if r.caught else '✗'} | "
-                     f"{', '.join(r.caught_by) or '—'} |")
+                     f"{', '.join(r.caught_by or lost) or '—'} |")
     return "\n".join(lines)

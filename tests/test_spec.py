@@ -154,3 +154,11 @@ def test_register_spec_stamps_its_parts_and_refuses_another_primitive(monkeypatc
     other = dataclasses.replace(spec, name="linear_scan_other")
     with pytest.raises(ValueError, match="names primitive 'linear_scan'"):
         registry.register_spec(other, laws=[_law(_crashes)])
+
+
+def test_selftest_runs_each_of_two_mutants_of_one_name():
+    """linear_scan declares `eps_clamp` twice (fp64 searched, fp32 witness only): each is run,
+    neither lost to a lookup by name (which once made both 'missed' with no reason shown)."""
+    results = selftest.run(["linear_scan"], examples=5, law_examples=1)
+    eps = [r for r in results if r.name == "eps_clamp"]
+    assert len(eps) == 2 and all(r.caught for r in eps), eps
