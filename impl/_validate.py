@@ -30,13 +30,21 @@ def real_tensor(name: str, x) -> torch.Tensor:
     return x
 
 
-def like(name: str, x, ref_name: str, ref: torch.Tensor) -> torch.Tensor:
-    """A tensor with `ref`'s dtype, device and shape."""
+def beside(name: str, x, ref_name: str, ref: torch.Tensor, expected: tuple[int, ...] | None = None,
+           what: str = "") -> torch.Tensor:
+    """A tensor with `ref`'s dtype and device (never promoted to it), of shape `expected` when
+    given."""
     tensor(name, x)
     same_dtype(name, x, ref_name, ref)
     same_device(name, x, ref_name, ref)
-    shape(name, x, ref.shape, f"(that of {ref_name})")
+    if expected is not None:
+        shape(name, x, expected, what)
     return x
+
+
+def like(name: str, x, ref_name: str, ref: torch.Tensor) -> torch.Tensor:
+    """A tensor with `ref`'s dtype, device and shape."""
+    return beside(name, x, ref_name, ref, ref.shape, f"(that of {ref_name})")
 
 
 def real_of(name: str, x, ref_name: str, ref: torch.Tensor, expected: tuple[int, ...],

@@ -42,17 +42,12 @@ def _check(u, kernels: dict, D) -> None:
         raise ValueError(f"u: expected length >= 1, got shape {tuple(u.shape)}")
     H = u.shape[1]
     for name, K in kernels.items():
-        v.tensor(name, K)
-        v.same_dtype(name, K, "u", u)
-        v.same_device(name, K, "u", u)
+        v.beside(name, K, "u", u)
         if K.ndim != 2 or K.shape[0] != H or K.shape[1] < 1:
             raise ValueError(f"{name}: expected shape ({H}, L_K) with L_K >= 1, got "
                              f"{tuple(K.shape)}")
     if D is not None:
-        v.tensor("D", D)
-        v.same_dtype("D", D, "u", u)
-        v.same_device("D", D, "u", u)
-        v.shape("D", D, (H,), "(one per channel)")
+        v.beside("D", D, "u", u, (H,), "(one per channel)")
 
 
 def _causal(u: torch.Tensor, K: torch.Tensor, method: str) -> torch.Tensor:

@@ -73,15 +73,10 @@ def _check_system(Lambda, P, Q, B, C, log_dt):
     if Lambda.ndim != 2 or Lambda.shape[-1] < 1:
         raise ValueError(f"Lambda: expected shape (H, N) with N >= 1, got {tuple(Lambda.shape)}")
     H, N = Lambda.shape
-    v.tensor("P", P)
-    v.same_dtype("P", P, "Lambda", Lambda)
-    v.same_device("P", P, "Lambda", Lambda)
+    v.beside("P", P, "Lambda", Lambda)
     if P.ndim != 3 or P.shape[0] < 1 or tuple(P.shape[1:]) != (H, N):
         raise ValueError(f"P: expected shape (R, {H}, {N}) with R >= 1, got {tuple(P.shape)}")
-    v.tensor("Q", Q)
-    v.same_dtype("Q", Q, "Lambda", Lambda)
-    v.same_device("Q", Q, "Lambda", Lambda)
-    v.shape("Q", Q, P.shape, "(that of P: the same rank R)")
+    v.beside("Q", Q, "Lambda", Lambda, P.shape, "(that of P: the same rank R)")
     v.like("B", B, "Lambda", Lambda)
     v.like("C", C, "Lambda", Lambda)
     v.real_of("log_dt", log_dt, "Lambda", Lambda, (H,), "(one per channel)")
@@ -248,9 +243,7 @@ def dplr_kernel(Lambda: torch.Tensor, P: torch.Tensor, Q: torch.Tensor, B: torch
 
 def _check_step(Lambda, state, u):
     H, N = Lambda.shape
-    v.tensor("state", state)
-    v.same_dtype("state", state, "Lambda", Lambda)
-    v.same_device("state", state, "Lambda", Lambda)
+    v.beside("state", state, "Lambda", Lambda)
     if state.ndim != 3 or tuple(state.shape[1:]) != (H, N):
         raise ValueError(f"state: expected shape (batch, {H}, {N}), got {tuple(state.shape)}")
     v.tensor("u", u)

@@ -62,10 +62,7 @@ def _check(Lambda, W, log_dt, L, method, log_dt_im=None):
         raise TypeError(f"Lambda: expected a complex dtype, got {Lambda.dtype}")
     if Lambda.ndim != 2 or Lambda.shape[-1] < 1:
         raise ValueError(f"Lambda: expected shape (H, N) with N >= 1, got {tuple(Lambda.shape)}")
-    v.tensor("W", W)
-    v.same_dtype("W", W, "Lambda", Lambda)
-    v.same_device("W", W, "Lambda", Lambda)
-    v.shape("W", W, Lambda.shape, "(that of Lambda)")
+    v.beside("W", W, "Lambda", Lambda, Lambda.shape, "(that of Lambda)")
     v.tensor("log_dt", log_dt)
     rdt = v.real_dtype(Lambda.dtype)
     if log_dt.is_complex() or log_dt.dtype != rdt:

@@ -75,17 +75,12 @@ def ema(x: torch.Tensor, params, omega: torch.Tensor, bidirectional: str | None 
     D, L = x.shape[1], x.shape[2]
     rows = 2 * D if bidirectional else D
     for name, t in zip(EMAParams._fields, p):
-        v.tensor(name, t)
-        v.same_dtype(name, t, "x", x)
-        v.same_device(name, t, "x", x)
+        v.beside(name, t, "x", x)
     if p.delta.ndim < 1 or p.delta.shape[0] != rows:
         raise ValueError(
             f"params: expected {rows} rows ({'2D, bidirectional' if bidirectional else 'D'}), "
             f"D = {D}; got delta of shape {tuple(p.delta.shape)}")
-    v.tensor("omega", omega)
-    v.same_dtype("omega", omega, "x", x)
-    v.same_device("omega", omega, "x", x)
-    v.shape("omega", omega, (D,), "(one per channel)")
+    v.beside("omega", omega, "x", x, (D,), "(one per channel)")
     work = v.work_dtype(x.dtype)
     # the kernel in the working format: ema_kernel rounds to its input's dtype, so feeding it
     # fp32 copies (exact) keeps fp16/bf16 to one rounding at the very end

@@ -122,9 +122,7 @@ def _params(x: torch.Tensor, params) -> GSSParams:
         raise ValueError(f"params: expected the {n} weights {GSSParams._fields}, got {got}")
     p = GSSParams(*params)
     for name, t in zip(GSSParams._fields, p):
-        v.tensor(name, t)
-        v.same_dtype(name, t, "x", x)
-        v.same_device(name, t, "x", x)
+        v.beside(name, t, "x", x)
     D = x.shape[2]
     for name in ("w1", "w2"):
         w = getattr(p, name)

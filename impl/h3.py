@@ -64,10 +64,7 @@ def shift_ssm_kernel(B: torch.Tensor, C: torch.Tensor, L: int,
         raise TypeError(f"B: expected a real floating dtype, got {B.dtype}")
     if B.ndim != 2 or min(B.shape) < 1:
         raise ValueError(f"B: expected shape (H, N) with H, N >= 1, got {tuple(B.shape)}")
-    v.tensor("C", C)
-    v.same_dtype("C", C, "B", B)
-    v.same_device("C", C, "B", B)
-    v.shape("C", C, B.shape, "(that of B)")
+    v.beside("C", C, "B", B, B.shape, "(that of B)")
     L = v.positive_int("L", L)
     H, N = B.shape
     work = v.work_dtype(B.dtype)
@@ -93,18 +90,13 @@ def _check_layer(q, k, v_, shift_B, shift_C, shift_D, Lambda, log_dt, D, head_di
     H = q.shape[1]
     v.like("k", k, "q", q)
     v.like("v", v_, "q", q)
-    v.tensor("shift_B", shift_B)
-    v.same_dtype("shift_B", shift_B, "q", q)
-    v.same_device("shift_B", shift_B, "q", q)
+    v.beside("shift_B", shift_B, "q", q)
     if shift_B.ndim != 2 or shift_B.shape[0] != H or shift_B.shape[1] < 1:
         raise ValueError(f"shift_B: expected shape ({H}, N_s) with N_s >= 1, "
                          f"got {tuple(shift_B.shape)}")
     v.like("shift_C", shift_C, "shift_B", shift_B)
     for name, x, rows in (("shift_D", shift_D, H), ("D", D, H // d)):
-        v.tensor(name, x)
-        v.same_dtype(name, x, "q", q)
-        v.same_device(name, x, "q", q)
-        v.shape(name, x, (rows,), f"({rows},)")
+        v.beside(name, x, "q", q, (rows,), f"({rows},)")
     H //= d
     v.tensor("Lambda", Lambda)
     if v.real_dtype(Lambda.dtype) != q.dtype:

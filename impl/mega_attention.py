@@ -62,9 +62,7 @@ def _check(q, k, v_, bias, fn, chunk, mask):
         raise ValueError(f"q: expected shape (batch, L, S) with L, S >= 1, got {tuple(q.shape)}")
     B, L, _ = q.shape
     for name, x in (("k", k), ("v", v_), ("bias", bias)):
-        v.tensor(name, x)
-        v.same_dtype(name, x, "q", q)
-        v.same_device(name, x, "q", q)
+        v.beside(name, x, "q", q)
     v.shape("k", k, q.shape, "(that of q)")
     if v_.ndim != 3 or tuple(v_.shape[:2]) != (B, L) or v_.shape[2] < 1:
         raise ValueError(f"v: expected shape ({B}, {L}, E) with E >= 1, got {tuple(v_.shape)}")

@@ -85,9 +85,7 @@ def _params(x: torch.Tensor, params) -> MegaBlockParams:
                          f"{MegaBlockParams._fields}, got {got}")
     p = MegaBlockParams(*params)
     for name, t in zip(MegaBlockParams._fields, p):
-        v.tensor(name, t)
-        v.same_dtype(name, t, "x", x)
-        v.same_device(name, t, "x", x)
+        v.beside(name, t, "x", x)
     D = x.shape[2]
     S, E = p.w_z.shape[-1], p.w_v.shape[-1]
     expected = {"w_v": (D, E), "b_v": (E,), "w_z": (D, S), "b_z": (S,), "qk_gamma": (2, S),

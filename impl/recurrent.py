@@ -112,10 +112,7 @@ def ema_step(delta: torch.Tensor, alpha: torch.Tensor, beta: torch.Tensor, gamma
     batch = state.shape[0]
     for name, t, shape, what in (("state", state, (batch, D, n), "(batch, D, ndim)"),
                                  ("x", x, (batch, D), "(batch, D)")):
-        v.tensor(name, t)
-        v.same_dtype(name, t, "delta", delta)
-        v.same_device(name, t, "delta", delta)
-        v.shape(name, t, shape, what)
+        v.beside(name, t, "delta", delta, shape, what)
     work = v.work_dtype(delta.dtype)
     d64, a64 = delta.to(torch.float64)[..., 0], alpha.to(torch.float64)[..., 0]
     p = torch.sigmoid(d64)

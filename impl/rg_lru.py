@@ -39,10 +39,7 @@ def _check(x, gate_x, gate_a, a_param, reset, h0, method):
                          f"{tuple(x.shape)}")
     v.like("gate_x", gate_x, "x", x)
     v.like("gate_a", gate_a, "x", x)
-    v.tensor("a_param", a_param)
-    v.same_dtype("a_param", a_param, "x", x)
-    v.same_device("a_param", a_param, "x", x)
-    v.shape("a_param", a_param, (x.shape[2],), "(width,)")
+    v.beside("a_param", a_param, "x", x, (x.shape[2],), "(width,)")
     if reset is not None:
         if not isinstance(reset, torch.Tensor) or reset.dtype != torch.bool:
             got = reset.dtype if isinstance(reset, torch.Tensor) else type(reset).__name__
@@ -50,10 +47,7 @@ def _check(x, gate_x, gate_a, a_param, reset, h0, method):
         v.same_device("reset", reset, "x", x)
         v.shape("reset", reset, x.shape[:2], "(batch, L)")
     if h0 is not None:
-        v.tensor("h0", h0)
-        v.same_dtype("h0", h0, "x", x)
-        v.same_device("h0", h0, "x", x)
-        v.shape("h0", h0, (x.shape[0], x.shape[2]), "(batch, width)")
+        v.beside("h0", h0, "x", x, (x.shape[0], x.shape[2]), "(batch, width)")
 
 
 def log_decay(gate_a, a_param, c: float = C):

@@ -65,10 +65,7 @@ def check_args(u, Lambda, B, C, D, log_step, h0):
         raise ValueError(f"Lambda: expected shape (P,) with P >= 1, got {tuple(Lambda.shape)}")
     P = Lambda.shape[0]
     for name, x, shape, what in (("B", B, (P, H), "(P, H)"), ("C", C, (H, P), "(H, P)")):
-        v.tensor(name, x)
-        v.same_dtype(name, x, "Lambda", Lambda)
-        v.same_device(name, x, "Lambda", Lambda)
-        v.shape(name, x, shape, what)
+        v.beside(name, x, "Lambda", Lambda, shape, what)
     for name, x, shape, what in (("D", D, (H,), "(H,)"), ("log_step", log_step, (P,), "(P,)")):
         if x is None and name == "D":
             continue
@@ -78,10 +75,7 @@ def check_args(u, Lambda, B, C, D, log_step, h0):
         v.same_device(name, x, "Lambda", Lambda)
         v.shape(name, x, shape, what)
     if h0 is not None:
-        v.tensor("h0", h0)
-        v.same_dtype("h0", h0, "Lambda", Lambda)
-        v.same_device("h0", h0, "Lambda", Lambda)
-        v.shape("h0", h0, (batch, P), "(batch, P)")
+        v.beside("h0", h0, "Lambda", Lambda, (batch, P), "(batch, P)")
 
 
 def phi1(z: torch.Tensor) -> torch.Tensor:

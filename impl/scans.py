@@ -44,18 +44,12 @@ CHUNK = 64
 def check_scan_args(a, b, h0, reverse, method):
     v.method("method", method, METHODS)
     v.tensor("a", a, min_ndim=1)
-    v.tensor("b", b)
-    v.same_dtype("b", b, "a", a)
-    v.same_device("b", b, "a", a)
-    v.shape("b", b, a.shape, "(that of a)")
+    v.beside("b", b, "a", a, a.shape, "(that of a)")
     if a.shape[-1] < 1:
         raise ValueError(f"a: expected a non-empty last dimension L >= 1, got shape "
                          f"{tuple(a.shape)}")
     if h0 is not None:
-        v.tensor("h0", h0)
-        v.same_dtype("h0", h0, "a", a)
-        v.same_device("h0", h0, "a", a)
-        v.shape("h0", h0, a.shape[:-1], "(a's shape without its last dimension L)")
+        v.beside("h0", h0, "a", a, a.shape[:-1], "(a's shape without its last dimension L)")
     if not isinstance(reverse, bool):
         raise TypeError(f"reverse: expected a bool, got {type(reverse).__name__}")
     if method == "logspace":

@@ -80,9 +80,7 @@ def _flag(name: str, x) -> bool:
 
 def _layout(name: str, X: torch.Tensor, A: torch.Tensor, batch: int, L: int) -> str:
     """'invariant' (D, N), 'step' (batch, N, L) or 'grouped' (batch, G, N, L); checks G | D."""
-    v.tensor(name, X)
-    v.same_dtype(name, X, "A", A)
-    v.same_device(name, X, "A", A)
+    v.beside(name, X, "A", A)
     Dn, N = A.shape
     if X.ndim == 2:
         v.shape(name, X, (Dn, N), "(time-invariant: that of A)")
@@ -108,10 +106,7 @@ def check_selective(u, delta, A, B, C, D, z, delta_bias, initial_state):
     if u.ndim != 3 or u.shape[1] < 1 or u.shape[2] < 1:
         raise ValueError(f"u: expected shape (batch, D, L) with D, L >= 1, got {tuple(u.shape)}")
     batch, Dn, L = u.shape
-    v.tensor("delta", delta)
-    v.same_dtype("delta", delta, "u", u)
-    v.same_device("delta", delta, "u", u)
-    v.shape("delta", delta, u.shape, "(that of u)")
+    v.beside("delta", delta, "u", u, u.shape, "(that of u)")
     v.tensor("A", A)
     if v.real_dtype(A.dtype) != u.dtype:
         raise TypeError(f"A: expected dtype {u.dtype} or its complex counterpart (u's), "
@@ -131,15 +126,9 @@ def check_selective(u, delta, A, B, C, D, z, delta_bias, initial_state):
     for name, x, shape in (("D", D, (Dn,)), ("delta_bias", delta_bias, (Dn,)),
                            ("z", z, tuple(u.shape))):
         if x is not None:
-            v.tensor(name, x)
-            v.same_dtype(name, x, "u", u)
-            v.same_device(name, x, "u", u)
-            v.shape(name, x, shape)
+            v.beside(name, x, "u", u, shape)
     if initial_state is not None:
-        v.tensor("initial_state", initial_state)
-        v.same_dtype("initial_state", initial_state, "A", A)
-        v.same_device("initial_state", initial_state, "A", A)
-        v.shape("initial_state", initial_state, (batch, Dn, A.shape[1]), "(batch, D, N)")
+        v.beside("initial_state", initial_state, "A", A, (batch, Dn, A.shape[1]), "(batch, D, N)")
     return lay_b
 
 
@@ -326,9 +315,7 @@ def _check_ssd(x, dt, A, B, C, chunk_size, initial_states):
         raise ValueError(f"x: expected shape (batch, L, nheads, headdim), got {tuple(x.shape)}")
     b, L, H, P = x.shape
     for name, t in (("dt", dt), ("A", A), ("B", B), ("C", C)):
-        v.tensor(name, t)
-        v.same_dtype(name, t, "x", x)
-        v.same_device(name, t, "x", x)
+        v.beside(name, t, "x", x)
     v.shape("dt", dt, (b, L, H), "(batch, L, nheads)")
     v.shape("A", A, (H,), "(nheads,)")
     if B.ndim != 4 or B.shape[:2] != (b, L) or B.shape[2] < 1 or H % B.shape[2]:
@@ -340,9 +327,7 @@ def _check_ssd(x, dt, A, B, C, chunk_size, initial_states):
     if chunk_size < 1:
         raise ValueError(f"chunk_size: expected chunk_size >= 1, got {chunk_size}")
     if initial_states is not None:
-        v.tensor("initial_states", initial_states)
-        v.same_dtype("initial_states", initial_states, "x", x)
-        v.same_device("initial_states", initial_states, "x", x)
+        v.beside("initial_states", initial_states, "x", x)
         v.shape("initial_states", initial_states, (b, H, P, B.shape[3]),
                 "(batch, nheads, headdim, N)")
 

@@ -81,10 +81,7 @@ def _check(weights, L, decay, init_scale, method, normalize):
     if weights.ndim != 3 or min(weights.shape) < 1:
         raise ValueError("weights: expected shape (num_scales, H, kernel_dim) with every side "
                          f">= 1, got {tuple(weights.shape)}")
-    v.tensor("decay", decay)
-    v.same_dtype("decay", decay, "weights", weights)
-    v.same_device("decay", decay, "weights", weights)
-    v.shape("decay", decay, weights.shape[1:2], "(one per channel)")
+    v.beside("decay", decay, "weights", weights, weights.shape[1:2], "(one per channel)")
     if bool((decay <= 0).any()):
         raise ValueError(f"decay: expected decay > 0, got min {decay.min().item()}")
     if not isinstance(normalize, bool):

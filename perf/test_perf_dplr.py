@@ -15,13 +15,10 @@ ratio against the dense Krylov reference itself is printed, not gated.
 
 from __future__ import annotations
 
-import statistics
 import time
 
 import numpy as np
 import pytest
-
-from ssmspec import harness
 
 TIME_FLOOR = 2.0
 MEMORY_FLOOR = 2.0
@@ -106,16 +103,10 @@ def test_dplr_precision_vs_naive_and_krylov_reference(ns):
         assert e_naive >= 10 * e_ours
 
 
-def test_dplr_kernel_vs_naive_transcription(benchmark, ns):
+def test_dplr_kernel_vs_naive_transcription(benchmark, ns, speed_and_memory):
     a, b = ns["ours"](), ns["materialised"]()
     assert float((a - b).abs().max()) <= 1e-2 * float(a.abs().max())
-    t_ours, t_naive = [], []
-    for _ in range(2):  # interleaved
-        t_naive += harness.time_call(ns["materialised"], "cpu", repeats=1, min_time=0)
-        t_ours += harness.time_call(ns["ours"], "cpu", repeats=2, min_time=0)
-    speed = statistics.median(t_naive) / statistics.median(t_ours)
-    mem_naive = harness.peak_kib(SETUP, "materialised()")
-    mem_ours = harness.peak_kib(SETUP, "ours()")
+    speed, mem_ours, mem_naive = speed_and_memory(ns, SETUP)
     memory = mem_naive / max(mem_ours, 1)
     benchmark.extra_info.update(speedup=speed, memory_ratio=memory, peak_kib_ours=mem_ours,
                                 peak_kib_naive=mem_naive)

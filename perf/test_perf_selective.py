@@ -62,19 +62,13 @@ def selective_heads():
 """
 
 
-def test_selective_scan_vs_materialised_loop(benchmark):
+def test_selective_scan_vs_materialised_loop(benchmark, speed_and_memory):
     ns: dict = {}
     exec(SETUP, ns)
     a, b = ns["ours"](), ns["materialised"]()
     assert float((a - b).abs().max()) <= 1e-4 * float(b.abs().max())
-    t_ours, t_mat = [], []
-    for _ in range(2):  # interleaved
-        t_mat += harness.time_call(ns["materialised"], "cpu", repeats=1, min_time=0)
-        t_ours += harness.time_call(ns["ours"], "cpu", repeats=2, min_time=0)
-    speed = statistics.median(t_mat) / statistics.median(t_ours)
     no_grad = SETUP + "torch.set_grad_enabled(False)\n"
-    mem_mat = harness.peak_kib(no_grad, "materialised()")
-    mem_ours = harness.peak_kib(no_grad, "ours()")
+    speed, mem_ours, mem_mat = speed_and_memory(ns, no_grad)
     memory = mem_mat / max(mem_ours, 1)
     benchmark.extra_info.update(speedup=speed, memory_ratio=memory, peak_kib_ours=mem_ours,
                                 peak_kib_materialised=mem_mat)

@@ -21,39 +21,27 @@ from ssmspec.reference.np import scans as rnp
 U32 = 2.0**-24
 
 
-def _inputs(shape, dtype, seed=0, complex_=False):
-    g = torch.Generator().manual_seed(seed)
-    a = 0.5 + 0.5 * torch.rand(shape, generator=g, dtype=torch.float64)
-    b = torch.randn(shape, generator=g, dtype=torch.float64)
-    h0 = torch.randn(shape[:-1], generator=g, dtype=torch.float64)
-    if complex_:
-        a = a * torch.exp(1j * torch.rand(shape, generator=g, dtype=torch.float64))
-        b = torch.complex(b, torch.randn(shape, generator=g, dtype=torch.float64))
-        h0 = torch.complex(h0, torch.randn(shape[:-1], generator=g, dtype=torch.float64))
-    return [x.to(dtype).requires_grad_() for x in (a, b, h0)]
-
-
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("L", [1, 5, 67])
-def test_gradcheck_fp64(method, reverse, L):
-    a, b, h0 = _inputs((1, L), torch.float64, seed=L)
+def test_gradcheck_fp64(method, reverse, L, scan_inputs):
+    a, b, h0 = scan_inputs((1, L), torch.float64, seed=L)
     assert torch.autograd.gradcheck(
         lambda a, b, h0: linear_scan(a, b, h0, reverse=reverse, method=method), (a, b, h0))
 
 
 @pytest.mark.parametrize("method", [m for m in METHODS if m != "logspace"])
 @pytest.mark.parametrize("L", [3, 67])
-def test_gradcheck_c128(method, L):
-    a, b, h0 = _inputs((1, L), torch.complex128, seed=L, complex_=True)
+def test_gradcheck_c128(method, L, scan_inputs):
+    a, b, h0 = scan_inputs((1, L), torch.complex128, seed=L, complex_=True)
     assert torch.autograd.gradcheck(
         lambda a, b, h0: linear_scan(a, b, h0, method=method), (a, b, h0))
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_fp32_gradients_within_bound_of_float64_autograd(method):
+def test_fp32_gradients_within_bound_of_float64_autograd(method, scan_inputs):
     L = 1000
-    a64, b64, h64 = _inputs((3, L), torch.float64, seed=1)
+    a64, b64, h64 = scan_inputs((3, L), torch.float64, seed=1)
     a64.data = 0.99 + 0.01 * (a64.data - 0.5) / 0.5  # the hard range [0.99, 1]
     w = torch.randn(3, L, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
     a32, b32, h32 = (x.detach().float().requires_grad_() for x in (a64, b64, h64))

@@ -67,40 +67,28 @@ def _device() -> str:
     return "cpu" if triton_impl.interpreted() else "cuda"
 
 
-def _scan_inputs(shape, dtype, seed=0, complex_=False):
-    g = torch.Generator().manual_seed(seed)
-    a = 0.5 + 0.5 * torch.rand(shape, generator=g, dtype=torch.float64)
-    b = torch.randn(shape, generator=g, dtype=torch.float64)
-    h0 = torch.randn(shape[:-1], generator=g, dtype=torch.float64)
-    if complex_:
-        a = a * torch.exp(1j * torch.rand(shape, generator=g, dtype=torch.float64))
-        b = torch.complex(b, torch.randn(shape, generator=g, dtype=torch.float64))
-        h0 = torch.complex(h0, torch.randn(shape[:-1], generator=g, dtype=torch.float64))
-    return [x.to(dtype).to(_device()).requires_grad_() for x in (a, b, h0)]
-
-
 @needs_kernels
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("L", [1, 5, 21])
 @pytest.mark.parametrize("complex_", [False, True])
-def test_triton_linear_scan_gradcheck(reverse, L, complex_):
+def test_triton_linear_scan_gradcheck(reverse, L, complex_, scan_inputs):
     from ssmspec.impl.triton.scan import linear_scan
 
     dt = torch.complex128 if complex_ else torch.float64
-    a, b, h0 = _scan_inputs((1, L), dt, seed=L, complex_=complex_)
+    a, b, h0 = scan_inputs((1, L), dt, seed=L, complex_=complex_, device=_device())
     assert torch.autograd.gradcheck(
         lambda a, b, h0: linear_scan(a, b, h0, reverse=reverse), (a, b, h0))
 
 
 @needs_kernels
-def test_triton_linear_scan_fp32_gradients_within_bound_of_float64_autograd():
+def test_triton_linear_scan_fp32_gradients_within_bound_of_float64_autograd(scan_inputs):
     """The bound of tests/test_scan_gradients.py (G = L + 2⌈log₂L⌉ + 2)."""
     from ssmspec.impl.scans import linear_scan as torch_scan
     from ssmspec.impl.triton.scan import linear_scan
 
     L = 200
     a64, b64, h64 = (x.detach().cpu().requires_grad_() for x in
-                     _scan_inputs((3, L), torch.float64, seed=1))
+                     scan_inputs((3, L), torch.float64, seed=1, device=_device()))
     a64.data = 0.99 + 0.01 * (a64.data - 0.5) / 0.5
     w = torch.randn(3, L, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
     a32, b32, h32 = (x.detach().float().to(_device()).requires_grad_()
