@@ -94,6 +94,14 @@ def test_bilinear_near_minus_two_within_the_bound(log_dt, lam, L, fmt):
     ssm = Case({**case.arrays, "u": np.array([[[1e-3, -2e-3, 1e-3]]]), "state": h0}, fmt,
                {"L": 3, "conj_half": True, "state": "random"})
     assert _ratio("diag_ssm", ssm, "bilinear") <= 1
+    # within before the term too (kept as regressions): discretize_diag's M_Ā = (1 + |z|/2)/
+    # |1 − z/2| does not cancel with Ā, diag_step's bound carried s already
+    a = case.arrays
+    disc = Case({"Lambda": a["Lambda"], "B": a["B"], "dt": np.exp(a["log_dt"])}, fmt,
+                {"dt": "per channel"})
+    assert _ratio("discretize_diag", disc, "bilinear") <= 1
+    step = Case({**a, "state": h0, "u": np.array([[0.5]])}, fmt, {"conj_half": True})
+    assert _ratio("diag_step", step, "bilinear") <= 1
 
 
 def test_bilinear_near_minus_two_error_is_the_rounding_of_z():
