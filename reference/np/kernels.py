@@ -8,11 +8,15 @@ raising a rounded Ā: each factor is one correctly rounded exp, the product adds
 chunked over L so memory stays O(H·N·chunk). The same pass gives, on absolute values,
 
     M[h, l] = f · Σ_n |W_n|·|Ā_n|^l                   (f = 2 under conj_half, else 1)
-    G[h, l] = Σ_n (N + 1 + g0_n + l·|w_n|)·|W_n||Ā_n|^l / Σ_n |W_n||Ā_n|^l   (N + 1 where M = 0)
+    G[h, l] = Σ_n (N + 1 + g0_n + l·(|w_n| + s_n))·|W_n||Ā_n|^l / Σ_n |W_n||Ā_n|^l
+                                                                      (N + 1 where M = 0)
 
-so that G·M = f·Σ_n (N + 1 + g0_n + l·|w_n|)·|term_n|: the summation's N roundings, the
-rounding of z = ΔΛ inside zoh's B̄ = Δ·φ₁(z)·B (g0 = |z|, as discretize_diag's bound; 0
-otherwise), and the `l·|log Ā|` growth of a power computed as exp(l·log Ā), per state.
+so that G·M = f·Σ_n (N + 1 + g0_n + l·(|w_n| + s_n))·|term_n|: the summation's N roundings, the
+rounding of z = ΔΛ inside B̄ (zoh's B̄ = Δ·φ₁(z)·B: g0 = |z|, as discretize_diag's bound;
+bilinear's Δ·B/(1 − z/2): g0 = |z/2|/|1 − z/2|; 0 for zoh_approx), the `l·|log Ā|` growth of a
+power computed as exp(l·log Ā), and for bilinear the rounding of z moving w = 2·atanh(z/2) by
+s = |z/(1 − z²/4)| times u (`abar_sensitivity`; for the exponentials w = z and l·|w| is that
+term already).
 """
 
 from __future__ import annotations
@@ -65,14 +69,15 @@ def _powers(w, e):
     return mag
 
 
-def exp_sum_with_bound(W, w, L, factor, n_states, g0=0.0, kappa=1.0):
+def exp_sum_with_bound(W, w, L, factor, n_states, g0=0.0, kappa=1.0, sens=0.0):
     """(K, M, G) of factor·Re Σ_n W_n exp(l·w_n); chunks of CHUNK over l; `g0` a per-state
     growth added to N + 1 (zoh: |ΔΛ|, the rounding of z moving φ₁(z) in B̄), `kappa` a per-state
-    factor on l·|w| (the EMA's conditioning of w from its inputs). W and w long double;
-    K is summed in long double and rounded to float64 once."""
+    factor on l·|w| (the EMA's conditioning of w from its inputs), `sens` a per-state term added
+    to it, l·(κ·|w| + s) (bilinear: the rounding of z moving w, `abar_sensitivity`). W and w
+    long double; K is summed in long double and rounded to float64 once."""
     H, N = W.shape
     K, M, G = (np.empty((H, L)) for _ in range(3))
-    aw = np.where(np.isfinite(np.abs(w)), np.abs(w), 0.0).astype(np.float64) * kappa
+    aw = np.where(np.isfinite(np.abs(w)), np.abs(w), 0.0).astype(np.float64) * kappa + sens
     g0 = np.asarray(g0, dtype=np.float64)
     # exp((s + j)·w) = exp(s·w)·exp(j·w): one exp per state and chunk start, one table of
     # exp(j·w) for the offsets j < CHUNK, and a product (≤ 3u relative) per entry
@@ -91,13 +96,42 @@ def exp_sum_with_bound(W, w, L, factor, n_states, g0=0.0, kappa=1.0):
     return K, M, G
 
 
+def abar_sensitivity(z, method):
+    """s = |z·(d log Ā/dz)| at z = ΔΛ (any shape, float64 out): a relative error ε of z moves
+    log Ā by s·ε, so Ā^l by a relative l·s·ε. Exponentials: s = |z|. Bilinear, log Ā =
+    2·atanh(z/2): s = |z/(1 − z²/4)| = |z|/(|1 + z/2|·|1 − z/2|), unbounded as Δλ → −2 (Ā → 0;
+    |Ā|·s = |z|/|1 − z/2|² stays finite). 0 where Ā is exactly 0 or ∞ (z = ∓2), where the
+    reference's powers |Ā|^l (l ≥ 1) are 0 or not finite and carry no relative error."""
+    z = np.asarray(z)
+    if method != "bilinear":
+        return np.abs(z).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.abs(z / (1 - z * z / 4)).astype(np.float64)
+    return np.where(np.isfinite(s), s, 0.0)
+
+
 def diag_kernel_with_bound(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
     """(K, M, G), each (H, L); see the module docstring."""
     Lambda, B, C = np.asarray(Lambda), np.asarray(B), np.asarray(C)
     dt, z, w = _logpow(Lambda, log_dt, method)
     W = C.astype(z.dtype) * _bbar(dt, z, B, method)
-    g0 = np.abs(z) if method == "zoh" else np.zeros(z.shape)
-    return exp_sum_with_bound(W, w, L, 2.0 if conj_half else 1.0, Lambda.shape[-1], g0)
+    return exp_sum_with_bound(W, w, L, 2.0 if conj_half else 1.0, Lambda.shape[-1],
+                              *diag_growths(z, method))
+
+
+def diag_growths(z, method):
+    """(g0, κ, s) of `exp_sum_with_bound` for (Ā, B̄) of `method` at z = ΔΛ (module docstring):
+    g0 the rounding of z moving B̄ relative to itself (zoh: |z|; bilinear: |z/2|/|1 − z/2|, ≤ 1
+    for Re z ≤ 0; zoh_approx: 0), s the rounding of z moving bilinear's w (0 for the
+    exponentials, whose l·|w| is that term)."""
+    az = np.abs(z).astype(np.float64)
+    if method == "zoh":
+        return az, 1.0, 0.0
+    if method == "bilinear":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g0 = (az / 2) / np.abs(1 - z / 2).astype(np.float64)
+        return np.where(np.isfinite(g0), g0, 0.0), 1.0, abar_sensitivity(z, method)
+    return np.zeros(z.shape), 1.0, 0.0
 
 
 def diag_kernel(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):

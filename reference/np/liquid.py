@@ -4,9 +4,10 @@ growths; definitions in `ssmspec.reference.mp.liquid`.
 Kernels, elementwise: the diagonal kernel's pass
 (`ssmspec.reference.np.kernels.exp_sum_with_bound`) with
 W_p = C·B̄^p and w = log Ā = 2·atanh(ΔΛ/2), so M_p = f·Σ_n |W_p,n|·|Ā_n|^l and
-G_p = Σ_n (N + 1 + g0_p + l·|w_n|)·|term| / Σ|term| with g0_p = p + 2 (B̄'s division and
-product, then p − 1 products for the power, each moving W_p by ~u relative). 'pb' orders ≥ 2:
-the l = 0 tap only (exact zeros after, G = N + 1 + g0_p).
+G_p = Σ_n (N + 1 + g0_p + l·(|w_n| + s_n))·|term| / Σ|term| with g0_p = p + 2 (B̄'s division
+and product, then p − 1 products for the power, each moving W_p by ~u relative) and
+s_n = |z/(1 − z²/4)| the rounding of z = ΔΛ moving w (`abar_sensitivity`, as diag_kernel's
+bilinear bound). 'pb' orders ≥ 2: the l = 0 tap only (exact zeros after, G = N + 1 + g0_p).
 
 Output, per signal (b, h) in the 2-norm (the FFT's norm-wise bound, docs/convolution.md):
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ssmspec.reference.np.kernels import exp_sum_with_bound
+from ssmspec.reference.np.kernels import abar_sensitivity, exp_sum_with_bound
 from ssmspec.reference.np.precision import CLD, LD
 
 
@@ -35,12 +36,13 @@ def _bilinear(Lambda, B, C, log_dt):
         w = 2 * np.arctanh(z.astype(CLD()) / 2)
     w = np.where(z == -2, CLD()(-np.inf), w)  # Ā = 0: a NaN phase from 2·(−inf + 0i) kept out
     bbar = dt * np.asarray(B).astype(z.dtype) / (1 - z / 2)
-    return np.asarray(C).astype(z.dtype), bbar, w
+    return np.asarray(C).astype(z.dtype), bbar, w, z
 
 
 def liquid_kernel_with_bound(Lambda, B, C, log_dt, L, order, method="pb", conj_half=True):
     """(K, M, G), each (order, H, L)."""
-    c, bbar, w = _bilinear(Lambda, B, C, log_dt)
+    c, bbar, w, z = _bilinear(Lambda, B, C, log_dt)
+    sens = abar_sensitivity(z, "bilinear")
     H, N = c.shape
     f = 2.0 if conj_half else 1.0
     K, M, G = (np.zeros((order, H, L)) for _ in range(3))
@@ -48,7 +50,7 @@ def liquid_kernel_with_bound(Lambda, B, C, log_dt, L, order, method="pb", conj_h
         W = c * bbar**p
         g0 = np.full(W.shape, p + 2.0)
         if p == 1 or method == "kb":
-            K[p - 1], M[p - 1], G[p - 1] = exp_sum_with_bound(W, w, L, f, N, g0)
+            K[p - 1], M[p - 1], G[p - 1] = exp_sum_with_bound(W, w, L, f, N, g0, sens=sens)
         else:
             K[p - 1, :, 0] = (f * np.real(W.sum(-1))).astype(np.float64)
             M[p - 1, :, 0] = (f * np.abs(W).sum(-1)).astype(np.float64)

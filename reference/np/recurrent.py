@@ -24,7 +24,11 @@ import scipy.signal
 import scipy.special
 
 from ssmspec.reference.np.discretization import discretize_diag
-from ssmspec.reference.np.kernels import diag_kernel_with_bound, ema_kernel_with_bound
+from ssmspec.reference.np.kernels import (
+    abar_sensitivity,
+    diag_kernel_with_bound,
+    ema_kernel_with_bound,
+)
 from ssmspec.reference.np.precision import CLD, LD
 
 CONVENTIONS = ("mega", "s4")
@@ -125,13 +129,10 @@ def _pow_abs(w, e):
 
 def _abar_sensitivity(Lambda, log_dt, method):
     """|z·(d log Ā/dz)| at z = ΔΛ: the relative change of Ā per unit relative change of z, so
-    the rounding of z moves Ā by that times u (exp methods: |z|; bilinear: |z/(1 − z²/4)|)."""
+    the rounding of z moves Ā by that times u (exp methods: |z|; bilinear: |z/(1 − z²/4)|;
+    `ssmspec.reference.np.kernels.abar_sensitivity`)."""
     z = np.exp(np.asarray(log_dt, np.float64))[:, None] * np.asarray(Lambda)
-    if method != "bilinear":
-        return np.abs(z)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.abs(z / (1 - z * z / 4))
-    return np.where(np.isfinite(s), s, 0.0)
+    return abar_sensitivity(z, method)
 
 
 def diag_step_bound(Lambda, B, C, log_dt, state, u, method="zoh", conj_half=True):
@@ -179,13 +180,17 @@ def diag_ssm_bound(u, Lambda, B, C, log_dt, state=None, method="zoh", conj_half=
     with (M_K, G_K) diag_kernel's bound terms and n = the power of two ≥ 2L − 1.
     final state (elementwise): G·M = (4 + L|w|)|Ā|^L|h0|
                                      + Σ_s ((L + 4 + (L−1−s)|w|)|B̄| + e_B̄)|Ā|^{L−1−s}|u_s|.
+    For bilinear |w| stands for |w| + s, s = |z/(1 − z²/4)| (`abar_sensitivity`), as in
+    diag_kernel's bound.
     """
     u = np.asarray(u, np.float64)
     Bn, H, L = u.shape
     _, MK, GK = diag_kernel_with_bound(Lambda, B, C, log_dt, L, method, conj_half)
     w = _log_abar(Lambda, log_dt, method)
     eb = _bbar_error(Lambda, B, log_dt, method)
-    aw = _abs_w(w)
+    # the powers' growth per step, as diag_kernel's: |w|, plus for bilinear the rounding of z
+    # moving w = 2·atanh(z/2) (for the exponentials w = z and |w| is that term already)
+    aw = _abs_w(w) + (_abar_sensitivity(Lambda, log_dt, method) if method == "bilinear" else 0.0)
     N = np.asarray(Lambda).shape[-1]
     f = 2.0 if conj_half else 1.0
     au = np.abs(u)

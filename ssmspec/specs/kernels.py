@@ -576,8 +576,8 @@ DIAG = registry.register_spec(
         strategy=lambda fmt, method: diag_cases(fmt, method),
         references=DIAG_REFERENCES,
         bound=Bound(c=C_BOUND, terms=diag_terms,
-                    reasoning="elementwise; G·M = f·Σ_n (N + 1 + l·|log Ā_n|)·|C_n B̄_n|·"
-                              "|Ā_n|^l"),
+                    reasoning="elementwise; G·M = f·Σ_n (N + 1 + g0_n + l·(|log Ā_n| + s_n))·"
+                              "|C_n B̄_n|·|Ā_n|^l, s_n = |z/(1 − z²/4)| bilinear, else 0"),
         call=call_diag, bench_case=_bench_diag, bench_shape="H=256, N=64, L=4096, S4D-Lin",
         sweep=Sweep("L", LONG, diag_sweep_problem, LONG_HEAVY,
                     "H=4, N=16, S4D-Lin / S4D-Real, Δ in [1e-3, 1e-1]"),

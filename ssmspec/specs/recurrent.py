@@ -630,7 +630,8 @@ DIAG_SSM = registry.register_spec(
             terms=lambda case, method, d: as_terms(diag_ssm_terms(case, method)),
             norms={"y": "row"},
             reasoning="y per signal: FFT bound on M_K + kernel error * |u| + free response; "
-                      "final state elementwise: (L + 4 + l|log Ā|)-weighted sum on absolute values",
+                      "final state elementwise: (L + 4 + l(|log Ā| + s))-weighted sum on absolute "
+                      "values (s: bilinear's, as diag_kernel's)",
         ),
         call=call_diag_ssm,
         bench_case=lambda fmt: _bench_diag(fmt, L=4096),
