@@ -1,10 +1,7 @@
-"""Spec of Griffin's RG-LRU recurrence (docs/recurrent.md#rg_lru): `rg_lru`, its laws, mutants
-and bad inputs. Definitions in `ssmspec.impl.rg_lru` and `ssmspec.reference.mp.rg_lru`; the
-bound's terms from `ssmspec.reference.np.rg_lru`.
-
-Bound (elementwise, c = 2 for every method): G = g_scan(τ) + K_B + K_A·E/M, with g_scan the
-linear scan's growth of the method (docs/scans.md#bound), M the scan of (a, |b|, |h0|) and E its
-terms weighted by Σ|log a_r| (the derivation and the constants: docs/recurrent.md#rg_lru).
+"""Spec of Griffin's RG-LRU recurrence `rg_lru`: its laws, mutants and bad inputs. Bound
+(elementwise, c = 2): G = g_scan(τ) + K_B + K_A·E/M, g_scan the linear scan's growth
+(docs/scans.md#bound), M the scan of (a, |b|, |h0|), E its terms weighted by Σ|log a_r|; the
+definitions, the derivation and the constants: docs/recurrent.md#rg_lru.
 """
 
 from __future__ import annotations
@@ -18,6 +15,7 @@ from ssmspec.impl import rg_lru as impl
 from ssmspec.reference.mp import rg_lru as ref_mp
 from ssmspec.reference.np import rg_lru as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs._a import references, run, valid_call
 from ssmspec.specs.scans import scan_growth
 
 METHODS = impl.METHODS
@@ -95,16 +93,9 @@ def call(fn, case: Case, method: str, device: str):
     return fn(*(case.tensor(k, device) for k in ARRAYS), reset, h0, method=method)
 
 
-def _reference(mod):
-    def reference(case: Case, method: str):
-        y, h = mod.rg_lru(*_args(case))
-        return {"y": y, "state": h}
-
-    return reference
-
-
-REFERENCES = TwoTier(mp=_reference(ref_mp), np=_reference(ref_np), mp_max_work=MP_MAX,
-                     work=lambda case: case.arrays["x"].size)
+REFERENCES = references(lambda case, method: ref_mp.rg_lru(*_args(case)),
+                        lambda case, method: ref_np.rg_lru(*_args(case)), ("y", "state"), MP_MAX,
+                        lambda case: case.arrays["x"].size)
 
 
 def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
@@ -132,7 +123,7 @@ def _bench(fmt: str) -> Case:
 
 def _run(ctx: LawContext, case: Case, method: str):
     """(y, state, their bounds) of the implementation under test on `case`."""
-    y, h = (to_numpy(t) for t in RG_LRU.call(ctx.fn, case, method, ctx.device))
+    y, h = run(RG_LRU, ctx.fn, case, method, ctx.device)
     tol = RG_LRU.bound(case, method)
     return y, h, tol["y"], tol["state"]
 
@@ -268,28 +259,20 @@ def _t(*shape, dt=torch.float64):
     return torch.zeros(shape, dtype=dt)
 
 
-def _ok(**over):
-    args = {"x": _t(1, 3, 2), "gate_x": _t(1, 3, 2), "gate_a": _t(1, 3, 2), "a_param": _t(2)}
-    return {**args, **over}
-
-
+_ok = valid_call({"x": _t(1, 3, 2), "gate_x": _t(1, 3, 2), "gate_a": _t(1, 3, 2), "a_param": _t(2)})
 BAD_INPUTS = [  # (name, the argument the message names, the error, the call)
-    ("x 2-d", "x", ValueError, lambda f: f(**_ok(x=_t(3, 2)))),
-    ("x of length 0", "x", ValueError,
-     lambda f: f(**_ok(x=_t(1, 0, 2), gate_x=_t(1, 0, 2), gate_a=_t(1, 0, 2)))),
-    ("x integer", "x", TypeError, lambda f: f(**_ok(x=torch.zeros(1, 3, 2, dtype=torch.int64)))),
-    ("x complex", "x", TypeError, lambda f: f(**_ok(x=_t(1, 3, 2, dt=torch.complex128)))),
-    ("gate_x of another shape", "gate_x", ValueError, lambda f: f(**_ok(gate_x=_t(1, 4, 2)))),
-    ("gate_a of another precision", "gate_a", TypeError,
-     lambda f: f(**_ok(gate_a=_t(1, 3, 2, dt=torch.float32)))),
-    ("a_param of another width", "a_param", ValueError, lambda f: f(**_ok(a_param=_t(3)))),
-    ("reset not bool", "reset", TypeError, lambda f: f(**_ok(), reset=_t(1, 3))),
-    ("reset of another length", "reset", ValueError,
-     lambda f: f(**_ok(), reset=torch.zeros(1, 4, dtype=torch.bool))),
-    ("h0 with the L axis", "h0", ValueError, lambda f: f(**_ok(), h0=_t(1, 3, 2))),
-    ("h0 of another precision", "h0", TypeError,
-     lambda f: f(**_ok(), h0=_t(1, 2, dt=torch.float32))),
-    ("unknown method", "method", ValueError, lambda f: f(**_ok(), method="logspace")),
+    ("x 2-d", "x", ValueError, _ok(x=_t(3, 2))),
+    ("x of length 0", "x", ValueError, _ok(x=_t(1, 0, 2), gate_x=_t(1, 0, 2), gate_a=_t(1, 0, 2))),
+    ("x integer", "x", TypeError, _ok(x=_t(1, 3, 2, dt=torch.int64))),
+    ("x complex", "x", TypeError, _ok(x=_t(1, 3, 2, dt=torch.complex128))),
+    ("gate_x of another shape", "gate_x", ValueError, _ok(gate_x=_t(1, 4, 2))),
+    ("gate_a of another precision", "gate_a", TypeError, _ok(gate_a=_t(1, 3, 2, dt=torch.float32))),
+    ("a_param of another width", "a_param", ValueError, _ok(a_param=_t(3))),
+    ("reset not bool", "reset", TypeError, _ok(reset=_t(1, 3))),
+    ("reset of another length", "reset", ValueError, _ok(reset=_t(1, 4, dt=torch.bool))),
+    ("h0 with the L axis", "h0", ValueError, _ok(h0=_t(1, 3, 2))),
+    ("h0 of another precision", "h0", TypeError, _ok(h0=_t(1, 2, dt=torch.float32))),
+    ("unknown method", "method", ValueError, _ok(method="logspace")),
 ]
 
 
