@@ -15,7 +15,7 @@ from ssmspec.impl import rg_lru as impl
 from ssmspec.reference.mp import rg_lru as ref_mp
 from ssmspec.reference.np import rg_lru as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._a import references, run, valid_call
+from ssmspec.specs import _a  # the group's shared glue
 from ssmspec.specs.scans import scan_growth
 
 METHODS = impl.METHODS
@@ -93,7 +93,7 @@ def call(fn, case: Case, method: str, device: str):
     return fn(*(case.tensor(k, device) for k in ARRAYS), reset, h0, method=method)
 
 
-REFERENCES = references(lambda case, method: ref_mp.rg_lru(*_args(case)),
+REFERENCES = _a.references(lambda case, method: ref_mp.rg_lru(*_args(case)),
                         lambda case, method: ref_np.rg_lru(*_args(case)), ("y", "state"), MP_MAX,
                         lambda case: case.arrays["x"].size)
 
@@ -123,7 +123,7 @@ def _bench(fmt: str) -> Case:
 
 def _run(ctx: LawContext, case: Case, method: str):
     """(y, state, their bounds) of the implementation under test on `case`."""
-    y, h = run(RG_LRU, ctx.fn, case, method, ctx.device)
+    y, h = _a.run(RG_LRU, ctx.fn, case, method, ctx.device)
     tol = RG_LRU.bound(case, method)
     return y, h, tol["y"], tol["state"]
 
@@ -259,7 +259,8 @@ def _t(*shape, dt=torch.float64):
     return torch.zeros(shape, dtype=dt)
 
 
-_ok = valid_call({"x": _t(1, 3, 2), "gate_x": _t(1, 3, 2), "gate_a": _t(1, 3, 2), "a_param": _t(2)})
+_ok = _a.valid_call({"x": _t(1, 3, 2), "gate_x": _t(1, 3, 2), "gate_a": _t(1, 3, 2),
+                     "a_param": _t(2)})
 BAD_INPUTS = [  # (name, the argument the message names, the error, the call)
     ("x 2-d", "x", ValueError, _ok(x=_t(3, 2))),
     ("x of length 0", "x", ValueError, _ok(x=_t(1, 0, 2), gate_x=_t(1, 0, 2), gate_a=_t(1, 0, 2))),

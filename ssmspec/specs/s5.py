@@ -16,7 +16,7 @@ from ssmspec.impl import s5 as impl
 from ssmspec.reference.mp import s5 as ref_mp
 from ssmspec.reference.np import s5 as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._a import case_of, normals, real_output, references, run, split_law, valid_call
+from ssmspec.specs import _a  # the group's shared glue
 
 METHODS = impl.METHODS
 C_BOUND = 2.0
@@ -58,20 +58,20 @@ def s5_cases(draw, fmt: str, method: str = "zoh", length=None, conj_sym=None, in
     lam = np.array([draw(lambdas()) for _ in range(P)])
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     arrs = {"u": rng.normal(size=(b, L, H)), "Lambda": lam,
-            "B": normals(rng, (P, H), True), "C": normals(rng, (H, P), True),
+            "B": _a.normals(rng, (P, H), True), "C": _a.normals(rng, (H, P), True),
             "D": rng.normal(size=H) if draw(st.booleans()) else np.zeros(H),
             "log_step": np.log(_step_sizes(rng, P, regime))}
     if draw(feature("h0", st.booleans(), False)) if initial is None else initial:
-        arrs["h0"] = normals(rng, (b, P), True)
+        arrs["h0"] = _a.normals(rng, (b, P), True)
     cs = draw(feature("conj_sym=False", st.booleans(), True)) if conj_sym is None else conj_sym
-    return case_of(fmt, arrs, conj_sym=cs)
+    return _a.case_of(fmt, arrs, conj_sym=cs)
 
 
 def call_s5(fn, case: Case, method: str, device: str):
     t = lambda k: case.tensor(k, device)  # noqa: E731
     y, x = fn(*(t(k) for k in ARGS), discretization=method, conj_sym=case.params["conj_sym"],
               h0=t("h0") if "h0" in case.arrays else None, return_state=True)
-    return real_output(y, case), x
+    return _a.real_output(y, case), x
 
 
 def args(case: Case) -> tuple:
@@ -88,7 +88,7 @@ def terms(case: Case, method: str):
     return ref_np.s5_scan_with_bound(*args(case), **np_kwargs(case, method))
 
 
-REFERENCE = references(
+REFERENCE = _a.references(
     lambda case, method: ref_mp.s5_scan(*args(case), **np_kwargs(case, method)), terms,
     ("y", "last_state"), MP_MAX, lambda case: case.arrays["u"].size * case.arrays["Lambda"].size)
 
@@ -104,9 +104,10 @@ def _bench(fmt: str) -> Case:
     rng = np.random.default_rng(0)
     b, L, H, P = 2, 1024, 64, 32
     arrs = {"u": rng.normal(size=(b, L, H)), "Lambda": -0.5 + 1j * np.pi * np.arange(P),
-            "B": normals(rng, (P, H), True, P**-0.5), "C": normals(rng, (H, P), True, P**-0.5),
+            "B": _a.normals(rng, (P, H), True, P**-0.5),
+            "C": _a.normals(rng, (H, P), True, P**-0.5),
             "D": rng.normal(size=H), "log_step": np.log(10.0 ** rng.uniform(-3, -1, P))}
-    return case_of(fmt, arrs, conj_sym=True)
+    return _a.case_of(fmt, arrs, conj_sym=True)
 
 
 # --- laws (docs/s5.md#s5_scan) --------------------------------------------------------------
@@ -127,13 +128,9 @@ def conj_sym_equals_full(ctx: LawContext) -> None:
             "log_step": np.concatenate([a["log_step"], a["log_step"]])}
     if "h0" in a:
         full["h0"] = np.concatenate([a["h0"], a["h0"].conj()], axis=1)
-    other = Case(full, case.dtype, {"conj_sym": False})
-    y1, x1 = run(S5, ctx.fn, case, method, ctx.device)
-    y2, x2 = run(S5, ctx.fn, other, method, ctx.device)
-    b1, b2 = S5.bound(case, method), S5.bound(other, method)
-    assert_within(y1, y2, b1["y"] + b2["y"], f"{method}: y, conj_sym vs the full representation")
-    assert_within(x1, x2[:, :P], b1["last_state"] + b2["last_state"][:, :P],
-                  f"{method}: last state, conj_sym vs the full representation")
+    _a.agree(S5, ctx, (case, method), (Case(full, case.dtype, {"conj_sym": False}), method),
+          f"{method}: conj_sym vs the full representation",
+          lambda k, x: x[:, :P] if k == "last_state" else x)
 
 
 def _part(case: Case, lo: int, hi: int, h0) -> Case:
@@ -165,7 +162,7 @@ def single_input_is_selective_scan(ctx: LawContext) -> None:
     if "h0" in a:
         sel["initial_state"] = a["h0"][:, None]
     sel = Case(sel, case.dtype, {"delta_softplus": False, "conj_half": case.params["conj_sym"]})
-    y, x = run(S5, ctx.fn, case, method, ctx.device)
+    y, x = _a.run(S5, ctx.fn, case, method, ctx.device)
     # looked up, not imported: the registry keeps the discovery order of the spec modules
     selective = registry.spec("selective_scan")
     ys, xs = selective.call(ctx.impl_of("selective_scan"), sel, method, ctx.device)
@@ -202,7 +199,7 @@ def zoh_bilinear_agree_small_step(ctx: LawContext) -> None:
         d = az * d + dA * m + au @ dB.T
         m = ab * m + au @ mB.T
         ydiff[:, t] = f * (d @ np.abs(a["C"]).T)
-    (yz, xz), (yb, xb) = (run(S5, ctx.fn, case, m_, ctx.device) for m_ in METHODS)
+    (yz, xz), (yb, xb) = (_a.run(S5, ctx.fn, case, m_, ctx.device) for m_ in METHODS)
     bz, bb = (S5.bound(case, m_) for m_ in METHODS)
     slack = 1 + 1e-3  # the float64 evaluation of the difference bound itself
     assert_within(yz, yb, bz["y"] + bb["y"] + ydiff * slack, "y: zoh vs bilinear at |ΔΛ| ≤ 1e-2")
@@ -232,7 +229,7 @@ def _witness(small_steps: bool):
                 "B": rng.normal(size=(3, 2)) + 1j * rng.normal(size=(3, 2)),
                 "C": rng.normal(size=(2, 3)) + 1j * rng.normal(size=(2, 3)),
                 "D": np.zeros(2), "log_step": np.log(dt)}
-        return case_of(fmt, arrs, conj_sym=True)
+        return _a.case_of(fmt, arrs, conj_sym=True)
 
     return witness
 
@@ -246,7 +243,7 @@ def _t(*shape, dt=torch.float64, value=-0.5):
 
 _C128, _C64 = torch.complex128, torch.complex64
 # a valid call: batch 2, L 5, H 3, P 4, c128 parameters
-_ok = valid_call(dict(u=_t(2, 5, 3), Lambda=_t(4, dt=_C128), B=_t(4, 3, dt=_C128),
+_ok = _a.valid_call(dict(u=_t(2, 5, 3), Lambda=_t(4, dt=_C128), B=_t(4, 3, dt=_C128),
                       C=_t(3, 4, dt=_C128), D=_t(3), log_step=_t(4)))
 _BAD = [
     ("u 2-d", "u", ValueError, _ok(u=_t(5, 3))),
@@ -299,7 +296,7 @@ S5 = registry.register_spec(
         ("conj_sym_equals_full", "conj_sym on (Λ, B, C, h0) = no conj_sym on "
          "([Λ, Λ*], [B; B*], [C, C*], [h0, h0*])", conj_sym_equals_full),
         ("split", "scan(u[:k]) then scan(u[k:], h0 = last state) = scan(u)",
-         split_law("s5_scan", s5_cases, SHORT, 1, _part, _carry)),
+         _a.split_law("s5_scan", s5_cases, SHORT, 1, _part, _carry)),
         ("single_input_is_selective_scan", "H = 1, one Δ: S5 = selective_scan "
          "with A = Λ, B = B[:, 0], C = C[0], conj_half = conj_sym", single_input_is_selective_scan),
         ("zoh_bilinear_agree_small_step", "|ΔΛ| ≤ 1e-2: zoh and bilinear differ "

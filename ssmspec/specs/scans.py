@@ -22,7 +22,7 @@ from ssmspec.impl import scans as impl
 from ssmspec.reference.mp import scans as ref_mp
 from ssmspec.reference.np import scans as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._a import case_of, references, run, valid_call
+from ssmspec.specs import _a  # the group's shared glue
 
 METHODS = impl.METHODS
 CHUNK = impl.CHUNK
@@ -65,7 +65,7 @@ def make_case(fmt: str, a, b, h0=None, reverse: bool = False) -> Case:
     """A Case of `fmt` from arrays (rounded to the format; complex formats hold complex arrays)."""
     wide = np.complex128 if dtype(fmt).is_complex else np.float64
     arrays = {"a": a, "b": b} if h0 is None else {"a": a, "b": b, "h0": h0}
-    return case_of(fmt, {k: np.asarray(x, dtype=wide) for k, x in arrays.items()},
+    return _a.case_of(fmt, {k: np.asarray(x, dtype=wide) for k, x in arrays.items()},
                    reverse=bool(reverse))
 
 
@@ -103,7 +103,7 @@ def _args(case: Case):
     return case.arrays["a"], case.arrays["b"], h0_of(case), case.params["reverse"]
 
 
-REFERENCE = references(lambda case, method: (ref_mp.linear_scan(*_args(case)),),
+REFERENCE = _a.references(lambda case, method: (ref_mp.linear_scan(*_args(case)),),
                        lambda case, method: (ref_np.linear_scan(*_args(case)),), ("h",), MP_MAX,
                        lambda case: np.asarray(case.arrays["a"]).size)
 
@@ -166,7 +166,7 @@ def _methods(fmt: str) -> list[str]:
 
 
 def _h(fn, case: Case, method: str, device: str) -> np.ndarray:
-    return run(SCAN, fn, case, method, device)[0]
+    return _a.run(SCAN, fn, case, method, device)[0]
 
 
 def _bound(case: Case, method: str) -> np.ndarray:
@@ -180,9 +180,7 @@ def _draw(ctx: LawContext, length=MEDIUM, method=None):
 
 def methods_agree(ctx: LawContext) -> None:
     method, case = _draw(ctx)
-    tol = _bound(case, method) + _bound(case, "sequential")
-    assert_within(_h(ctx.fn, case, method, ctx.device), _h(ctx.fn, case, "sequential", ctx.device),
-                  tol, f"{method} vs sequential")
+    _a.agree(SCAN, ctx, (case, method), (case, "sequential"), f"{method} vs sequential")
 
 
 def split(ctx: LawContext) -> None:
@@ -212,9 +210,8 @@ def reverse_flip(ctx: LawContext) -> None:
     a, b, h0 = case.arrays["a"], case.arrays["b"], h0_of(case)
     rev = make_case(case.dtype, a, b, h0, True)
     fwd = make_case(case.dtype, a[..., ::-1], b[..., ::-1], h0, False)
-    tol = _bound(rev, method) + _bound(fwd, method)[..., ::-1]
-    assert_within(_h(ctx.fn, rev, method, ctx.device),
-                  _h(ctx.fn, fwd, method, ctx.device)[..., ::-1], tol, f"{method}: reverse vs flip")
+    _a.agree(SCAN, ctx, (rev, method), (fwd, method), f"{method}: reverse vs flip",
+          lambda k, x: x[..., ::-1])
 
 
 def linearity(ctx: LawContext) -> None:
@@ -358,7 +355,7 @@ def _t(*shape, dt=torch.float64, fill=0.5):
     return torch.full(shape, fill, dtype=dt)
 
 
-_ok = valid_call({"a": _t(2, 5), "b": _t(2, 5)})
+_ok = _a.valid_call({"a": _t(2, 5), "b": _t(2, 5)})
 _C128 = torch.complex128
 _BAD = [
     ("b of another shape", "b", ValueError, _ok(b=_t(2, 4))),
