@@ -173,8 +173,8 @@ def _ema_step_args(case: Case, method: str = "mega"):
 
 # one step of D·ndim states: mpmath is always affordable
 EMA_STEP_REFERENCE = _a.references(lambda case, method: ref_mp.ema_step(*_ema_step_args(case)),
-                                lambda case, method: ref_np.ema_step(*_ema_step_args(case)),
-                                ("state", "y"), 1, lambda case: 0)
+                                   lambda case, method: ref_np.ema_step(*_ema_step_args(case)),
+                                   ("state", "y"), 1, lambda case: 0)
 
 
 def _bench_ema_step(fmt: str) -> Case:

@@ -66,7 +66,7 @@ def make_case(fmt: str, a, b, h0=None, reverse: bool = False) -> Case:
     wide = np.complex128 if dtype(fmt).is_complex else np.float64
     arrays = {"a": a, "b": b} if h0 is None else {"a": a, "b": b, "h0": h0}
     return _a.case_of(fmt, {k: np.asarray(x, dtype=wide) for k, x in arrays.items()},
-                   reverse=bool(reverse))
+                      reverse=bool(reverse))
 
 
 @st.composite
@@ -104,34 +104,13 @@ def _args(case: Case):
 
 
 REFERENCE = _a.references(lambda case, method: (ref_mp.linear_scan(*_args(case)),),
-                       lambda case, method: (ref_np.linear_scan(*_args(case)),), ("h",), MP_MAX,
-                       lambda case: np.asarray(case.arrays["a"]).size)
-
-
-def scan_magnitude(case: Case, method: str = "sequential") -> np.ndarray:
-    return ref_np.magnitude(*_args(case))
-
-
-def scan_growth(case: Case, method: str) -> np.ndarray:
-    """G (..., L) of docs/scans.md#bound."""
-    a = np.asarray(case.arrays["a"])
-    L = a.shape[-1]
-    tau = ref_np.step_index(a.shape, case.params["reverse"])
-    log2 = lambda n: math.ceil(math.log2(n)) if n > 1 else 0  # noqa: E731
-    if method == "sequential":
-        return tau + 1.0
-    if method == "associative":
-        return tau + 2.0 * log2(L) + 2.0
-    if method == "chunked":
-        return tau + 2.0 * log2(-(-L // CHUNK)) + 2.0
-    if method == "logspace":
-        lam, beta = ref_np.scan_log_terms(*_args(case))
-        return tau + 1.0 + 2.0 * lam + beta
-    raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+                          lambda case, method: (ref_np.linear_scan(*_args(case)),), ("h",), MP_MAX,
+                          lambda case: np.asarray(case.arrays["a"]).size)
 
 
 def _terms(case: Case, method: str, d) -> dict:
-    return {"h": Terms(scan_growth(case, method), scan_magnitude(case, method))}
+    """G (..., L) of docs/scans.md#bound and M."""
+    return {"h": Terms(ref_np.growth(method, CHUNK, *_args(case)), ref_np.magnitude(*_args(case)))}
 
 
 def _bench(fmt: str) -> Case:
@@ -211,7 +190,7 @@ def reverse_flip(ctx: LawContext) -> None:
     rev = make_case(case.dtype, a, b, h0, True)
     fwd = make_case(case.dtype, a[..., ::-1], b[..., ::-1], h0, False)
     _a.agree(SCAN, ctx, (rev, method), (fwd, method), f"{method}: reverse vs flip",
-          lambda k, x: x[..., ::-1])
+             lambda k, x: x[..., ::-1])
 
 
 def linearity(ctx: LawContext) -> None:

@@ -233,7 +233,7 @@ def _r(*shape, dt=torch.float64):
 
 # a valid call: batch 2, D 4, N 3, L 5, per-step B/C
 _ok = _a.valid_call(dict(u=_r(2, 4, 5), delta=_r(2, 4, 5).abs(), A=_r(4, 3), B=_r(2, 3, 5),
-                      C=_r(2, 3, 5)))
+                         C=_r(2, 3, 5)))
 _BAD = [
     ("B per step, C grouped", "C", ValueError, _ok(C=_r(2, 2, 3, 5))),
     ("B grouped, C per step", "C", ValueError, _ok(B=_r(2, 2, 3, 5))),
@@ -320,7 +320,7 @@ def _s(*shape):
 
 
 _ssd_ok = _a.valid_call(dict(x=_s(2, 5, 4, 3), dt=_s(2, 5, 4), A=-_s(4), B=_s(2, 5, 2, 3),
-                          C=_s(2, 5, 2, 3)))
+                             C=_s(2, 5, 2, 3)))
 _SSD_BAD = [
     ("chunk_size zero", "chunk_size", ValueError, _ssd_ok(chunk_size=0)),
     ("chunk_size a float", "chunk_size", TypeError, _ssd_ok(chunk_size=16.0)),
@@ -462,7 +462,7 @@ def ssd_chunk_invariance(ctx: LawContext) -> None:
     case = ctx.draw(ssd_cases(ctx.dtype, chunk=16))
     for Q in (32, 64):
         _a.agree(SSD, ctx, (case.with_(chunk_size=Q), "chunked"),
-              (case.with_(chunk_size=16), "chunked"), f"chunk {Q} vs 16")
+                 (case.with_(chunk_size=16), "chunked"), f"chunk {Q} vs 16")
 
 
 def ssd_is_selective_scan(ctx: LawContext) -> None:
