@@ -65,6 +65,12 @@ def normals(rng, shape, cplx: bool, scale: float = 1.0) -> np.ndarray:
     return x + 1j * rng.normal(0, scale, shape) if cplx else x
 
 
+def s4d(cplx: bool, rows: int, N: int) -> np.ndarray:
+    """(rows, N) diagonal state matrices: S4D-Real −(n + 1) (real) or S4D-Lin −½ + iπn (complex)."""
+    row = -0.5 + 1j * np.pi * np.arange(N) if cplx else -(np.arange(N) + 1.0)
+    return np.broadcast_to(row, (rows, N))
+
+
 def run(spec: Spec, fn, case: Case, method: str, device: str) -> tuple:
     """The outputs of `spec.call(fn, ...)` as numpy arrays, in `spec.outputs` order; the output y
     (real, but returned in the complex format of a complex run) as its real part."""

@@ -34,19 +34,23 @@ C_EMA = 2.0
 # --- diag_step --------------------------------------------------------------------------------
 
 
+def _step_case(draw, fmt: str, base: Case, shape: tuple, scales, inp: str, **params) -> Case:
+    """`base` (a kernel's case) plus a state (batch, *shape), normal at a scale 0 or drawn from
+    `scales`, and an input `inp` (batch, shape[0])."""
+    batch = draw(size("batch", st.integers(1, 2)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    scale = draw(st.one_of(st.just(0.0), scales))
+    state = _a.normals(rng, (batch, *shape), dtype(fmt).is_complex, scale)
+    return _a.case_of(fmt, {**base.arrays, "state": state,
+                            inp: rng.normal(size=(batch, shape[0]))}, **params)
+
+
 @st.composite
 def diag_step_cases(draw, fmt: str, method: str = "zoh") -> Case:
     """A diag_kernel case (Λ, B, C, log Δ, conj_half) plus state (batch, H, N) and u (batch, H)."""
     base = draw(diag_cases(fmt, method, length=st.just(1)))
-    H, N = base.arrays["Lambda"].shape
-    batch = draw(size("batch", st.integers(1, 2)))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    scale = draw(st.one_of(st.just(0.0), log_uniform(1e-3, 1e3)))
-    cplx = dtype(fmt).is_complex
-    arrays = {**base.arrays,
-              "state": representable(_a.normals(rng, (batch, H, N), cplx, scale), fmt),
-              "u": representable(rng.normal(size=(batch, H)), fmt)}
-    return Case(arrays, fmt, {"conj_half": base.params["conj_half"]})
+    return _step_case(draw, fmt, base, base.arrays["Lambda"].shape, log_uniform(1e-3, 1e3), "u",
+                      conj_half=base.params["conj_half"])
 
 
 def _diag_params(case: Case):
@@ -55,10 +59,9 @@ def _diag_params(case: Case):
 
 
 def call_diag_step(fn, case: Case, method: str, device: str):
-    h, y = fn(case.tensor("Lambda", device), case.tensor("B", device), case.tensor("C", device),
-              case.tensor("log_dt", device, real=True), case.tensor("state", device),
-              case.tensor("u", device, real=True), method=method,
-              conj_half=case.params["conj_half"])
+    t = lambda k, real=False: case.tensor(k, device, real)  # noqa: E731
+    h, y = fn(t("Lambda"), t("B"), t("C"), t("log_dt", True), t("state"), t("u", True),
+              method=method, conj_half=case.params["conj_half"])
     return h, _a.real_output(y, case, "Lambda")
 
 
@@ -76,8 +79,7 @@ def _bench_diag(fmt: str, L: int | None = None) -> Case:
     rng = np.random.default_rng(0)
     H, N, batch = 256, 64, 4
     cplx = dtype(fmt).is_complex
-    lam = (np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N)) if cplx
-           else np.broadcast_to(-(np.arange(N) + 1.0), (H, N)))
+    lam = _a.s4d(cplx, H, N)
     arrays = {"Lambda": lam, "B": np.ones_like(lam), "C": _a.normals(rng, (H, N), cplx),
               "log_dt": np.log(10.0 ** rng.uniform(-3, -1, H)),
               "state": _a.normals(rng, (batch, H, N), cplx)}
@@ -113,10 +115,9 @@ def _state(case: Case):
 
 
 def call_diag_ssm(fn, case: Case, method: str, device: str):
-    h0 = case.tensor("state", device) if "state" in case.arrays else None
-    y, h = fn(case.tensor("u", device, real=True), case.tensor("Lambda", device),
-              case.tensor("B", device), case.tensor("C", device),
-              case.tensor("log_dt", device, real=True), h0, method=method,
+    t = lambda k, real=False: case.tensor(k, device, real)  # noqa: E731
+    h0 = t("state") if "state" in case.arrays else None
+    y, h = fn(t("u", True), t("Lambda"), t("B"), t("C"), t("log_dt", True), h0, method=method,
               conj_half=case.params["conj_half"])
     return _a.real_output(y, case, "Lambda"), h
 
@@ -150,14 +151,7 @@ DIAG_SSM_REFERENCE = _a.references(
 def ema_step_cases(draw, fmt: str, method: str = "mega") -> Case:
     """An ema_kernel case (δ, α, β, γ) plus state (batch, D, ndim) and x (batch, D)."""
     base = draw(ema_cases(fmt, length=st.just(1)))
-    D, n = base.arrays["gamma"].shape
-    batch = draw(size("batch", st.integers(1, 2)))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    scale = draw(st.one_of(st.just(0.0), log_uniform(1e-2, 1e2)))
-    arrays = {**base.arrays,
-              "state": representable(rng.normal(size=(batch, D, n)) * scale, fmt),
-              "x": representable(rng.normal(size=(batch, D)), fmt)}
-    return Case(arrays, fmt, {})
+    return _step_case(draw, fmt, base, base.arrays["gamma"].shape, log_uniform(1e-2, 1e2), "x")
 
 
 EMA_ARGS = ("delta", "alpha", "beta", "gamma", "state", "x")
@@ -346,14 +340,10 @@ def chunked_state_passing(ctx: LawContext) -> None:
     second_case = _sub(case, u[..., k:], h1)
     y2, h2 = _a.run(DIAG_SSM, ctx.fn, second_case, method, ctx.device)
     b, b1, b2 = (DIAG_SSM.bound(c, method) for c in (case, first_case, second_case))
-    # the first part's final-state error δ reaches the second part through |Ā|^{t+1} (y) and
+    # the first part's final-state error reaches the second part through |Ā|^{t+1} (y) and
     # |Ā|^{L−k} (final state)
-    a = case.arrays
-    abar, _ = ref_np._disc(a["Lambda"], a["B"], a["log_dt"], method)
-    powers = np.abs(abar)[..., None] ** np.arange(1, L - k + 1)  # (H, N, L − k)
-    f = 2.0 if case.params["conj_half"] else 1.0
-    carry_y = f * np.einsum("hn,bhn,hnl->bhl", np.abs(a["C"]), b1["state"], powers)
-    carry_h = powers[..., -1] * b1["state"]
+    carry_y, carry_h = ref_np.carried_error(*_diag_params(case), b1["state"], L - k, method,
+                                            case.params["conj_half"])
     y_split = np.concatenate([y1.real, y2.real], axis=-1)
     diff = _rows(np.abs(y_split - full[0].real))
     tol = b["y"] + np.sqrt(b1["y"] ** 2 + b2["y"] ** 2) + _rows(carry_y)

@@ -164,12 +164,6 @@ def growth_magnitude(case: Case, t: tuple, state: str) -> dict:
     return _a.as_terms({"y": t[2:4], state: t[4:6]}, lambda g: low_precision_growth(case, g))
 
 
-def _s4d(cplx: bool, Dn: int, N: int) -> np.ndarray:
-    """A (D, N): S4D-Real −(n + 1) (real formats) or S4D-Lin −½ + iπn (complex)."""
-    row = -0.5 + 1j * np.pi * np.arange(N) if cplx else -(np.arange(N) + 1.0)
-    return np.broadcast_to(row, (Dn, N))
-
-
 def _bench(fmt: str) -> Case:
     """batch = 2, D = 256, N = 16, L = 2048; per-step B, C; D, z, delta_bias, softplus (Mamba's
     block); A S4D-Real (real formats) or S4D-Lin (complex)."""
@@ -177,7 +171,7 @@ def _bench(fmt: str) -> Case:
     b, Dn, N, L = 2, 256, 16, 2048
     cplx = dtype(fmt).is_complex
     arrs = {"u": rng.normal(size=(b, Dn, L)), "delta": rng.normal(-4, 1, (b, Dn, L)),
-            "A": _s4d(cplx, Dn, N), "B": _a.normals(rng, (b, N, L), cplx),
+            "A": _a.s4d(cplx, Dn, N), "B": _a.normals(rng, (b, N, L), cplx),
             "C": _a.normals(rng, (b, N, L), cplx), "D": rng.normal(size=Dn),
             "z": rng.normal(size=(b, Dn, L)),
             "delta_bias": np.log(np.expm1(10.0 ** rng.uniform(-3, -1, Dn)))}
@@ -189,7 +183,7 @@ def sweep_problem(fmt: str, L: int) -> Case:
     rng = problem_rng()
     cplx = dtype(fmt).is_complex
     arrs = {"u": rng.normal(size=(1, 4, L)), "delta": 10.0 ** rng.uniform(-3, -1, (1, 4, L)),
-            "A": _s4d(cplx, 4, 8), "B": _a.normals(rng, (1, 8, L), cplx),
+            "A": _a.s4d(cplx, 4, 8), "B": _a.normals(rng, (1, 8, L), cplx),
             "C": _a.normals(rng, (1, 8, L), cplx)}
     return _a.case_of(fmt, arrs, delta_softplus=False, conj_half=None)
 
@@ -421,15 +415,8 @@ def zoh_is_exact_recurrence(ctx: LawContext) -> None:
         A64, B64, torch.as_tensor(dt_fmt, dtype=torch.float64), method="zoh"))
     f = 2.0 if (np.iscomplexobj(a["A"]) if case.params["conj_half"] is None
                 else case.params["conj_half"]) else 1.0
-    h = np.zeros((b, Dn, a["A"].shape[1]), dtype=abar.dtype) + a.get("initial_state", 0)
-    want = np.empty((b, Dn, L))
-    for t in range(L):
-        h = abar[:, :, t] * h + bbar[:, :, t] * a["u"][..., t, None]
-        want[..., t] = f * np.real(np.sum(a["C"][None] * h, axis=-1))
-    if "D" in a:
-        want = want + a["D"][None, :, None] * a["u"]
-    if "z" in a:
-        want = want * ref_np.silu(a["z"])
+    want = ref_np.given_recurrence(abar, bbar, a["u"], a["C"], a.get("initial_state"), f,
+                                   a.get("D"), a.get("z"))
     y, _ = _a.run(SELECTIVE, ctx.fn, case, "zoh", ctx.device)
     G, M = _terms(case, "zoh", dtype(ctx.dtype))["y"]
     tol = 2 * SELECTIVE.bound(case, "zoh")["y"] + higham_bound(8.0, "fp64", G, M)
