@@ -71,6 +71,16 @@ def s4d(cplx: bool, rows: int, N: int) -> np.ndarray:
     return np.broadcast_to(row, (rows, N))
 
 
+def iterate(step, args: tuple, h, x: torch.Tensor, **kw) -> tuple:
+    """`h, y = step(*args, h, x_t, **kw)` for each x_t along x's last axis, from `h`: (the y_t
+    stacked on a last axis (real part), the final h) as numpy."""
+    ys = []
+    for t in range(x.shape[-1]):
+        h, y = step(*args, h, x[..., t].contiguous(), **kw)
+        ys.append(to_numpy(y).real)
+    return np.stack(ys, axis=-1), to_numpy(h)
+
+
 def run(spec: Spec, fn, case: Case, method: str, device: str) -> tuple:
     """The outputs of `spec.call(fn, ...)` as numpy arrays, in `spec.outputs` order; the output y
     (real, but returned in the complex format of a complex run) as its real part."""

@@ -255,14 +255,9 @@ def _sys_tensors(case: Case, device: str):
 
 def run_steps(step, case: Case, method: str, device: str, u: np.ndarray, h0: np.ndarray):
     """The step called in a loop over u's last axis; (y (batch, H, L), final state) as numpy."""
-    sys_ = _sys_tensors(case, device)
-    h = _t(h0, case.dtype, device)
-    ys = []
-    for t in range(u.shape[-1]):
-        h, y = step(*sys_, h, _t(np.ascontiguousarray(u[..., t]), case.dtype, device, real=True),
-                    method=method, conj_half=case.params["conj_half"])
-        ys.append(to_numpy(y).real)
-    return np.stack(ys, axis=-1), to_numpy(h)
+    return _a.iterate(step, _sys_tensors(case, device), _t(h0, case.dtype, device),
+                      _t(u, case.dtype, device, real=True), method=method,
+                      conj_half=case.params["conj_half"])
 
 
 def steps_tolerance(fmt, case: Case, method: str, u, h0, c=2.0):
@@ -385,33 +380,21 @@ def linearity(ctx: LawContext) -> None:
 def steps_equal_conv(ctx: LawContext) -> None:
     # imported here: a module-level import would register the ema layer before this module's
     # primitives and change the registry's (discovery) order
-    from ssmspec.specs.ema_layer import (
-        PARAMS,
-        conv_fp64,
-        ema_layer_cases,
-        fp64_conv_tol,
-        kernel_rows,
-    )
+    from ssmspec.specs import ema_layer as layer
 
     fmt = ctx.dtype
-    case = ctx.draw(ema_layer_cases(fmt, "causal", length=SHORT))
+    case = ctx.draw(layer.ema_layer_cases(fmt, "causal", length=SHORT))
     a = case.arrays
     x = a["x"]
     L = x.shape[-1]
-    ps = [case.tensor(k, ctx.device) for k in PARAMS]
     h = torch.zeros(x.shape[:2] + a["gamma"].shape[1:], dtype=dtype(fmt).torch,
                     device=ctx.device)
-    xt = case.tensor("x", ctx.device)
-    ys = []
-    for t in range(L):
-        h, y = ctx.fn(*ps, h, xt[..., t].contiguous())
-        ys.append(to_numpy(y))
-    y_steps = np.stack(ys, axis=-1)
-    K = kernel_rows(ctx, case, slice(None), L)
-    conv = conv_fp64(ctx, x, K)
-    params = [a[k] for k in PARAMS]
+    y_steps, _ = _a.iterate(ctx.fn, tuple(case.tensor(k, ctx.device) for k in layer.PARAMS), h,
+                            case.tensor("x", ctx.device))
+    conv = layer.conv_fp64(ctx, x, layer.kernel_rows(ctx, case, slice(None), L))
+    params = [a[k] for k in layer.PARAMS]
     seq = higham_bound(2.0, fmt, 1.0, ref_np.ema_sequential_error(x, *params))
-    tol = _rows(seq) + fp64_conv_tol(x, params, slice(None), L)
+    tol = _rows(seq) + layer.fp64_conv_tol(x, params, slice(None), L)
     assert_within(_rows(np.abs(y_steps - conv)), 0, tol,
                   "ema_step iterated vs causal_conv(x, ema_kernel) (2-norm per signal)")
 
