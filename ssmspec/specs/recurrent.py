@@ -32,8 +32,6 @@ C_EMA = 2.0
 
 
 # --- diag_step --------------------------------------------------------------------------------
-
-
 def _step_case(draw, fmt: str, base: Case, shape: tuple, scales, inp: str, **params) -> Case:
     """`base` (a kernel's case) plus a state (batch, *shape), normal at a scale 0 or drawn from
     `scales`, and an input `inp` (batch, shape[0])."""
@@ -89,8 +87,6 @@ def _bench_diag(fmt: str, L: int | None = None) -> Case:
 
 
 # --- diag_ssm ---------------------------------------------------------------------------------
-
-
 @st.composite
 def diag_ssm_cases(draw, fmt: str, method: str = "zoh", length=None,
                    state_kinds=("none", "zeros", "random")) -> Case:
@@ -145,8 +141,6 @@ DIAG_SSM_REFERENCE = _a.references(
 
 
 # --- ema_step ---------------------------------------------------------------------------------
-
-
 @st.composite
 def ema_step_cases(draw, fmt: str, method: str = "mega") -> Case:
     """An ema_kernel case (δ, α, β, γ) plus state (batch, D, ndim) and x (batch, D)."""
@@ -183,8 +177,6 @@ def _bench_ema_step(fmt: str) -> Case:
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
-
-
 def _c(*shape, dt=torch.complex128):
     return -torch.ones(shape, dtype=dt)
 
@@ -234,7 +226,6 @@ _EMA_STEP_BAD = [
 
 
 # --- laws (docs/recurrent.md) ----------------------------------------------------------------
-
 SHORT = st.sampled_from([n for n in boundary_lengths(65)])
 MEDIUM = st.sampled_from([n for n in boundary_lengths(257) if n >= 2])
 WIDE = ("c128", "c64", "fp64", "fp32")
@@ -278,8 +269,6 @@ def steps_tolerance(fmt, case: Case, method: str, u, h0, c=2.0):
 
 
 # --- diag_step laws ---------------------------------------------------------------------------
-
-
 def impulse_is_kernel(ctx: LawContext) -> None:
     fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
     kcase = ctx.draw(diag_cases(fmt, method, length=SHORT))
@@ -312,8 +301,6 @@ def steps_equal_ssm(ctx: LawContext) -> None:
 
 
 # --- diag_ssm laws ----------------------------------------------------------------------------
-
-
 def _sub(case: Case, u: np.ndarray, state) -> Case:
     arrays = {k: x for k, x in case.arrays.items() if k not in ("u", "state")}
     arrays["u"] = np.ascontiguousarray(u)
@@ -376,7 +363,6 @@ def linearity(ctx: LawContext) -> None:
 
 
 # --- EMA laws ---------------------------------------------------------------------------------
-
 def steps_equal_conv(ctx: LawContext) -> None:
     # imported here: a module-level import would register the ema layer before this module's
     # primitives and change the registry's (discovery) order
@@ -400,8 +386,6 @@ def steps_equal_conv(ctx: LawContext) -> None:
 
 
 # --- mutants ----------------------------------------------------------------------------------
-
-
 def _free_response(Lambda, B, C, log_dt, state, L, method, conj_half, power_offset):
     """f·Re Σ_n C_n Ā_n^{t+offset} h0_n, t < L, in the working format (batch, H, L)."""
     abar, _, w, negative = impl.discretize_wide(Lambda, B, log_dt, method)

@@ -30,8 +30,6 @@ SHORT = st.sampled_from([n for n in boundary_lengths(65) if n >= 2])
 
 
 # --- inputs -----------------------------------------------------------------------------------
-
-
 def draw_a_param(rng, width: int, profile: str) -> np.ndarray:
     """Λ (width,): Griffin's initialisation (a^c uniform on the ring [0.9, 0.999] by area), slow
     decay (softplus(Λ) below u: a → 1), extreme values, or a mix of the three."""
@@ -119,8 +117,6 @@ def _bench(fmt: str) -> Case:
 
 
 # --- laws -------------------------------------------------------------------------------------
-
-
 def constant_decay(ctx: LawContext) -> None:
     """gate_a saturated (σ = 1): a = exp(−c·softplus(Λ)) for every t, so the impulse response
     from h = 0 with σ(gate_x) = 1 is √(1 − a²)·a^t."""
@@ -185,8 +181,6 @@ LAWS = [
 
 
 # --- mutants ----------------------------------------------------------------------------------
-
-
 def _mutant(coefficients):
     """rg_lru with its (a, m·i) formed by `coefficients(gate_x, gate_a, a_param, reset)`."""
     def fn(x, gate_x, gate_a, a_param, reset=None, h0=None, method="sequential"):
@@ -243,8 +237,6 @@ MUTANTS = [Mutant(name, _mutant(wrong), "sequential", DTYPES, why, witness, fix=
 
 
 # --- bad input (docs/bad-input.md) ------------------------------------------------------------
-
-
 def _t(*shape, dt=torch.float64):
     return torch.zeros(shape, dtype=dt)
 
@@ -268,7 +260,6 @@ BAD_INPUTS = [  # (name, the argument the message names, the error, the call)
 
 
 # --- the primitive ----------------------------------------------------------------------------
-
 RG_LRU = registry.register_spec(
     Spec(
         name="rg_lru", family="recurrent", methods=METHODS, dtypes=DTYPES,

@@ -111,8 +111,6 @@ def _bench(fmt: str) -> Case:
 
 
 # --- laws (docs/s5.md#s5_scan) --------------------------------------------------------------
-
-
 LAW_DTYPES = ("c128", "c64")
 SHORT = st.sampled_from([1, 2, 3, 7, 8, 31, 32, 33, 65])
 
@@ -192,8 +190,6 @@ def zoh_bilinear_agree_small_step(ctx: LawContext) -> None:
 
 
 # --- mutants (docs/s5.md#s5_scan) -----------------------------------------------------------
-
-
 def s5_official_zoh(u, Lambda, B, C, D, log_step, discretization="zoh", conj_sym=True, h0=None,
                     return_state=False):
     """S5's discretize_zoh: B̄ = (Λ̄ − 1)/Λ·B with Λ̄ = exp(ΔΛ) already rounded."""
@@ -219,8 +215,6 @@ def _witness(small_steps: bool):
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
-
-
 def _t(*shape, dt=torch.float64, value=-0.5):
     return torch.full(shape, value, dtype=dt)
 

@@ -135,8 +135,6 @@ def sweep_problem(fmt: str, L: int, rows: int = 32) -> Case:
 
 
 # --- laws (docs/scans.md#laws) ---------------------------------------------------------------
-
-
 MEDIUM = st.sampled_from([n for n in boundary_lengths(257)])
 
 
@@ -241,8 +239,6 @@ def zero_resets(ctx: LawContext) -> None:
 
 
 # --- mutants (docs/scans.md#what-the-bound-does-not-admit) -------------------------------------
-
-
 def _wrap(core):
     """A linear_scan-shaped callable around `core(a, b, h0)` (working format, forward only)."""
     def fn(a, b, h0=None, reverse=False, method="sequential"):
@@ -328,8 +324,6 @@ def _triton_witness(fmt: str) -> Case:
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
-
-
 def _t(*shape, dt=torch.float64, fill=0.5):
     return torch.full(shape, fill, dtype=dt)
 

@@ -219,8 +219,6 @@ _WITNESS = _witness(6, 3, [[-1.0, -2.0], [-0.5, -3.0]], math.pi)
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
-
-
 def _r(*shape, dt=torch.float64):
     return torch.full(shape, -0.5, dtype=dt)
 
@@ -251,7 +249,6 @@ _BAD = [
     ("delta_softplus not a bool", "delta_softplus", TypeError, _ok(delta_softplus=1)),
 ]
 # --- ssd_scan (Mamba-2; the bound and strategies: docs/selective.md#ssd_scan) ------------------
-
 SSD_DTYPES = ("fp64", "fp32", "bf16")
 SSD_MP_MAX = 200
 SSD_ARGS = ("x", "dt", "A", "B", "C")
@@ -335,8 +332,6 @@ SHORT = st.sampled_from([1, 2, 3, 7, 8, 9, 31, 32, 33, 65])
 
 
 # --- selective_scan: laws (docs/selective.md#selective_scan) --------------------------------------
-
-
 def lti_equals_convolution(ctx: LawContext) -> None:
     fmt, draw = ctx.dtype, ctx.draw
     method = draw(ctx.methods(METHODS))
@@ -424,8 +419,6 @@ def zoh_is_exact_recurrence(ctx: LawContext) -> None:
 
 
 # --- selective_scan: mutants ------------------------------------------------------------------
-
-
 def softplus_twice(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
                    **kw):
     if delta_softplus:
@@ -443,8 +436,6 @@ def bias_after_softplus(u, delta, A, B, C, D=None, z=None, delta_bias=None,
 
 
 # --- ssd_scan: laws and mutant ---------------------------------------------------------------
-
-
 def ssd_chunk_invariance(ctx: LawContext) -> None:
     case = ctx.draw(ssd_cases(ctx.dtype, chunk=16))
     for Q in (32, 64):
