@@ -46,6 +46,11 @@ def as_terms(pairs: dict, widen=None) -> dict:
     return {k: Terms(g if widen is None else widen(g), m) for k, (m, g) in pairs.items()}
 
 
+def filled(fill: float, dt=torch.float64):
+    """A maker of bad-input tensors: `make(*shape, dt=dt, fill=fill)` = torch.full of `shape`."""
+    return lambda *shape, dt=dt, fill=fill: torch.full(shape, fill, dtype=dt)
+
+
 def valid_call(positional: dict, **keywords):
     """Bad-input calls from one valid call `f(*positional.values(), **keywords)`: the returned
     `bad(**changes)` is that call with the named arguments replaced (a name not among the

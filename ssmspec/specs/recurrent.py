@@ -177,14 +177,7 @@ def _bench_ema_step(fmt: str) -> Case:
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
-def _c(*shape, dt=torch.complex128):
-    return -torch.ones(shape, dtype=dt)
-
-
-def _r(*shape, dt=torch.float64):
-    return torch.zeros(shape, dtype=dt)
-
-
+_c, _r = _a.filled(-1.0, torch.complex128), _a.filled(0.0)
 _sys = dict(Lambda=_c(2, 3), B=_c(2, 3), C=_c(2, 3), log_dt=_r(2))
 _step = _a.valid_call({**_sys, "state": _c(1, 2, 3), "u": _r(1, 2)})
 _STEP_BAD = [

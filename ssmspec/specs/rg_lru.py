@@ -237,10 +237,7 @@ MUTANTS = [Mutant(name, _mutant(wrong), "sequential", DTYPES, why, witness, fix=
 
 
 # --- bad input (docs/bad-input.md) ------------------------------------------------------------
-def _t(*shape, dt=torch.float64):
-    return torch.zeros(shape, dtype=dt)
-
-
+_t = _a.filled(0.0)
 _ok = _a.valid_call({"x": _t(1, 3, 2), "gate_x": _t(1, 3, 2), "gate_a": _t(1, 3, 2),
                      "a_param": _t(2)})
 BAD_INPUTS = [  # (name, the argument the message names, the error, the call)

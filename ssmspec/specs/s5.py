@@ -215,10 +215,7 @@ def _witness(small_steps: bool):
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
-def _t(*shape, dt=torch.float64, value=-0.5):
-    return torch.full(shape, value, dtype=dt)
-
-
+_t = _a.filled(-0.5)
 _C128, _C64 = torch.complex128, torch.complex64
 # a valid call: batch 2, L 5, H 3, P 4, c128 parameters
 _ok = _a.valid_call(dict(u=_t(2, 5, 3), Lambda=_t(4, dt=_C128), B=_t(4, 3, dt=_C128),

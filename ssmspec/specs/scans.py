@@ -324,10 +324,7 @@ def _triton_witness(fmt: str) -> Case:
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
-def _t(*shape, dt=torch.float64, fill=0.5):
-    return torch.full(shape, fill, dtype=dt)
-
-
+_t = _a.filled(0.5)
 _ok = _a.valid_call({"a": _t(2, 5), "b": _t(2, 5)})
 _C128 = torch.complex128
 _BAD = [

@@ -219,10 +219,7 @@ _WITNESS = _witness(6, 3, [[-1.0, -2.0], [-0.5, -3.0]], math.pi)
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
-def _r(*shape, dt=torch.float64):
-    return torch.full(shape, -0.5, dtype=dt)
-
-
+_r = _a.filled(-0.5)
 # a valid call: batch 2, D 4, N 3, L 5, per-step B/C
 _ok = _a.valid_call(dict(u=_r(2, 4, 5), delta=_r(2, 4, 5).abs(), A=_r(4, 3), B=_r(2, 3, 5),
                          C=_r(2, 3, 5)))
@@ -306,10 +303,7 @@ def _ssd_bench(fmt: str) -> Case:
     return _a.case_of(fmt, arrs, chunk_size=64)
 
 
-def _s(*shape):
-    return torch.full(shape, 0.5, dtype=torch.float64)
-
-
+_s = _a.filled(0.5)
 _ssd_ok = _a.valid_call(dict(x=_s(2, 5, 4, 3), dt=_s(2, 5, 4), A=-_s(4), B=_s(2, 5, 2, 3),
                              C=_s(2, 5, 2, 3)))
 _SSD_BAD = [
