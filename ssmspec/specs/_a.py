@@ -1,10 +1,11 @@
 """Glue shared by the spec modules of the scans and recurrences (selective, recurrent, scans, s5,
-rg_lru): a case from float64 arrays, a real output checked, references and bound terms from the
-references' tuples, bad-input calls from one valid call, the outputs of a call as numpy, and the
-split law of a scan with a carried state. Registers nothing (a module with a leading underscore is
-not a spec module). Candidates for ssmspec.speckit once the other groups use them.
+rg_lru): cases from float64 arrays (`case_of`, `normals`, `s4d`), a real output checked
+(`real_output`), references and bound terms from the references' tuples (`references`,
+`as_terms`), bad-input calls from one valid call (`filled`, `valid_call`), the outputs of a call as
+numpy (`run`, `iterate`), and two law builders (`split_law`, `agree`). registry.load imports it
+like every module of specs/; it registers nothing itself (the laws and bad-input calls it builds
+are registered by the modules using them). Candidates for ssmspec.speckit.
 """
-
 from __future__ import annotations
 
 import numpy as np
@@ -97,9 +98,9 @@ def run(spec: Spec, fn, case: Case, method: str, device: str) -> tuple:
 def split_law(primitive: str, cases, lengths, axis: int, part, carry):
     """The law scan(x[:k]) then scan(x[k:], state = the first part's last state) = scan(x) of the
     primitive (looked up when the law runs) with outputs (y, last state), time on y's `axis`.
-    `cases(fmt, method, length)` draws a case, `part(case, lo, hi, state)` cuts its time axis
-    (state None: keep the case's own), `carry(second, err, method)` returns (M_y, M_state): the
-    first part's state error `err` carried through the second part
+    `cases(fmt, method, length)` draws a case of a length from `lengths` (> 1), `part(case, lo,
+    hi, state)` cuts its time axis (state None: keep the case's own), `carry(second, err, method)`
+    returns (M_y, M_state): the first part's state error `err` carried through the second part
     (docs/selective.md#selective_scan, docs/s5.md#s5_scan)."""
     def split(ctx: LawContext) -> None:
         spec = registry.spec(primitive)
