@@ -387,3 +387,12 @@ def ema_sequential_error(x, delta, alpha, beta, gamma):
         h = q * h + np.abs(pb) * xt
         Ey[..., t] = np.sum(np.abs(c) * (E + (n + 1) * h), axis=-1)
     return Ey
+
+
+def carried_error(Lambda, B, C, log_dt, err, steps: int, method="zoh", conj_half=True):
+    """An error `err` (batch, H, N) of the initial state carried through `steps` steps: (on y
+    (batch, H, steps): f·Σ_n |C_n|·|Ā_n|^{t+1}·err_n, on the final state: |Ā|^steps·err)."""
+    abar, _ = _disc(Lambda, B, log_dt, method)
+    powers = np.abs(abar)[..., None] ** np.arange(1, steps + 1)  # (H, N, steps)
+    f = 2.0 if conj_half else 1.0
+    return (f * np.einsum("hn,bhn,hnl->bhl", np.abs(C), err, powers), powers[..., -1] * err)

@@ -119,3 +119,28 @@ def s5_scan(u, Lambda, B, C, D, log_step, method="zoh", conj_sym=True, h0=None):
     """(y (batch, L, H) float64, last state (batch, P) complex128)."""
     out = s5_scan_with_bound(u, Lambda, B, C, D, log_step, method, conj_sym, h0)
     return out[0], out[1]
+
+
+def zoh_bilinear_difference(u, Lambda, B, C, log_step, h0=None, conj_sym=True):
+    """(bound on |y_zoh − y_bil| (b, L, H), bound on |x_zoh − x_bil| (b, P)) for steps with
+    |ΔΛ| ≤ 1e-2 (docs/s5.md#s5_scan): per step z = Δ|Λ|, r = z/(4(1 − z/2)),
+    |Λ̄_zoh − Λ̄_bil| ≤ z²·r, |B̄_zoh − B̄_bil| ≤ Δ·z·r·|B|; the states' difference
+    d_t = |Λ̄_zoh|·d_{t−1} + |δΛ̄|·m_{t−1} + |δB̄|·|u_t| (m: bilinear's magnitude), read by f·|C|.
+    Δ is taken 1e-6 larger (relative) than exp(log_step): its rounding, generously."""
+    lam = np.abs(Lambda)
+    z = np.exp(log_step) * lam * (1 + 1e-6)
+    r = z / (4 * (1 - z / 2))
+    dA, dB = z**2 * r, (np.exp(log_step) * (1 + 1e-6) * z * r)[:, None] * np.abs(B)
+    az, _, _, _ = discretize(Lambda, B, log_step, "zoh")
+    ab, sb, _, _ = discretize(Lambda, B, log_step, "bilinear")
+    az, ab = np.abs(az).astype(float), np.abs(ab).astype(float)
+    mB = np.abs(sb).astype(float)[:, None] * np.abs(B)
+    f = 2.0 if conj_sym else 1.0
+    m = np.abs(h0) if h0 is not None else np.zeros((u.shape[0], lam.shape[0]))
+    d, ydiff = np.zeros_like(m), np.empty(u.shape)
+    for t in range(u.shape[1]):
+        au = np.abs(u[:, t])
+        d = az * d + dA * m + au @ dB.T
+        m = ab * m + au @ mB.T
+        ydiff[:, t] = f * (d @ np.abs(C).T)
+    return ydiff, d

@@ -18,6 +18,8 @@ Bound terms, per h_t, in the scan's own step order τ (τ = t forward, L−1−t
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ssmspec.reference.np.precision import CLD, LD
@@ -74,3 +76,23 @@ def scan_log_terms(a, b, h0=None, reverse: bool = False):
             l0 = np.where(h0 != 0, np.abs(np.log(np.where(h0 != 0, np.abs(h0), 1.0))), 0.0)
         beta = np.maximum(beta, l0[..., None])
     return lam, beta
+
+
+def growth(method: str, chunk: int, a, b=None, h0=None, reverse: bool = False) -> np.ndarray:
+    """G (..., L) of docs/scans.md#bound for `method` ("sequential", "associative", "chunked"
+    with chunks of `chunk` steps, "logspace", which reads b and h0 too); a of the scan's shape."""
+    a = np.asarray(a)
+    L = a.shape[-1]
+    tau = step_index(a.shape, reverse)
+    levels = lambda n: math.ceil(math.log2(n)) if n > 1 else 0  # noqa: E731
+    if method == "sequential":
+        return tau + 1.0
+    if method == "associative":
+        return tau + 2.0 * levels(L) + 2.0
+    if method == "chunked":
+        return tau + 2.0 * levels(-(-L // chunk)) + 2.0
+    if method == "logspace":
+        lam, beta = scan_log_terms(a, b, h0, reverse)
+        return tau + 1.0 + 2.0 * lam + beta
+    raise ValueError("method: expected one of ('sequential', 'associative', 'chunked', "
+                     f"'logspace'), got {method!r}")

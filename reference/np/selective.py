@@ -173,3 +173,19 @@ def ssd_scan_with_bound(x, dt, A, B, C, chunk_size, initial_states=None):
         Gy = np.where(My > 0, GMy / np.where(My > 0, My, 1), k)
         Gf = np.where(m > 0, (k * m + Q * w) / np.where(m > 0, m, 1), k)
     return y, h, My, Gy, m, Gf
+
+
+def given_recurrence(abar, bbar, u, C, initial_state=None, factor=1.0, D=None, z=None):
+    """y (b, D, L), float64: h_t = Ā_t h_{t−1} + B̄_t u_t, y_t = factor·Re(C·h_t) (+ D·u_t)
+    (·silu(z_t)) run with the given Ā, B̄ (b, D, L, N) and a time-invariant C (D, N): the
+    recurrence of someone else's discretisation (the law zoh_is_exact_recurrence)."""
+    h = np.zeros(abar.shape[:2] + abar.shape[3:], dtype=abar.dtype)
+    if initial_state is not None:
+        h = h + initial_state
+    y = np.empty(u.shape)
+    for t in range(u.shape[-1]):
+        h = abar[:, :, t] * h + bbar[:, :, t] * u[..., t, None]
+        y[..., t] = factor * np.real(np.sum(C[None] * h, axis=-1))
+    if D is not None:
+        y = y + D[None, :, None] * u
+    return y if z is None else y * silu(z)

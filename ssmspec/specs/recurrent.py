@@ -19,6 +19,7 @@ from ssmspec.reference.mp import recurrent as ref_mp
 from ssmspec.reference.np import recurrent as ref_np
 from ssmspec.reference.np.kernels import diag_kernel_with_bound
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs import _a  # the group's shared glue
 from ssmspec.specs.kernels import diag_cases, ema_cases
 
 METHODS = impl.METHODS
@@ -30,44 +31,24 @@ C_DIAG = 4.0
 C_EMA = 2.0
 
 
-def lengths() -> st.SearchStrategy[int]:
-    return sequence_lengths(513, 16385)
-
-
-def _normal(rng, shape, cplx: bool, scale: float = 1.0) -> np.ndarray:
-    x = rng.normal(size=shape)
-    if cplx:
-        x = x + 1j * rng.normal(size=shape)
-    return x * scale
-
-
-def _real_out(y, case: Case, name: str):
-    """y must have the real dtype of the run; for a complex run it comes back in that complex
-    format (exactly), so the generic dtype property compares it with the case's format."""
-    d = dtype(case.dtype)
-    want = real_of(d).torch
-    if not isinstance(y, torch.Tensor) or y.dtype != want:
-        got = y.dtype if isinstance(y, torch.Tensor) else type(y).__name__
-        raise TypeError(f"{name}: expected the real dtype {want} of Lambda, got {got}")
-    return y.to(d.torch) if d.is_complex else y
-
-
 # --- diag_step --------------------------------------------------------------------------------
+def _step_case(draw, fmt: str, base: Case, shape: tuple, scales, inp: str, **params) -> Case:
+    """`base` (a kernel's case) plus a state (batch, *shape), normal at a scale 0 or drawn from
+    `scales`, and an input `inp` (batch, shape[0])."""
+    batch = draw(size("batch", st.integers(1, 2)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    scale = draw(st.one_of(st.just(0.0), scales))
+    state = _a.normals(rng, (batch, *shape), dtype(fmt).is_complex, scale)
+    return _a.case_of(fmt, {**base.arrays, "state": state,
+                            inp: rng.normal(size=(batch, shape[0]))}, **params)
 
 
 @st.composite
 def diag_step_cases(draw, fmt: str, method: str = "zoh") -> Case:
     """A diag_kernel case (Λ, B, C, log Δ, conj_half) plus state (batch, H, N) and u (batch, H)."""
     base = draw(diag_cases(fmt, method, length=st.just(1)))
-    H, N = base.arrays["Lambda"].shape
-    batch = draw(size("batch", st.integers(1, 2)))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    scale = draw(st.one_of(st.just(0.0), log_uniform(1e-3, 1e3)))
-    cplx = dtype(fmt).is_complex
-    arrays = {**base.arrays,
-              "state": representable(_normal(rng, (batch, H, N), cplx, scale), fmt),
-              "u": representable(rng.normal(size=(batch, H)), fmt)}
-    return Case(arrays, fmt, {"conj_half": base.params["conj_half"]})
+    return _step_case(draw, fmt, base, base.arrays["Lambda"].shape, log_uniform(1e-3, 1e3), "u",
+                      conj_half=base.params["conj_half"])
 
 
 def _diag_params(case: Case):
@@ -76,25 +57,19 @@ def _diag_params(case: Case):
 
 
 def call_diag_step(fn, case: Case, method: str, device: str):
-    h, y = fn(case.tensor("Lambda", device), case.tensor("B", device), case.tensor("C", device),
-              case.tensor("log_dt", device, real=True), case.tensor("state", device),
-              case.tensor("u", device, real=True), method=method,
-              conj_half=case.params["conj_half"])
-    return h, _real_out(y, case, "y")
+    t = lambda k, real=False: case.tensor(k, device, real)  # noqa: E731
+    h, y = fn(t("Lambda"), t("B"), t("C"), t("log_dt", True), t("state"), t("u", True),
+              method=method, conj_half=case.params["conj_half"])
+    return h, _a.real_output(y, case, "Lambda")
 
 
-def _ref_diag_step(mod):
-    def reference(case: Case, method: str):
-        h, y = mod.diag_step(*_diag_params(case), case.arrays["state"], case.arrays["u"], method,
-                             case.params["conj_half"])
-        return {"state": h, "y": y}
-
-    return reference
+def _diag_step_args(case: Case, method: str):
+    return (*_diag_params(case), case.arrays["state"], case.arrays["u"], method,
+            case.params["conj_half"])
 
 
-def _diag_step_terms(case: Case, method: str):
-    return ref_np.diag_step_bound(*_diag_params(case), case.arrays["state"], case.arrays["u"],
-                                  method, case.params["conj_half"])
+def _diag_step_terms(case: Case, method: str, d=None) -> dict:
+    return _a.as_terms(ref_np.diag_step_bound(*_diag_step_args(case, method)))
 
 
 def _bench_diag(fmt: str, L: int | None = None) -> Case:
@@ -102,26 +77,22 @@ def _bench_diag(fmt: str, L: int | None = None) -> Case:
     rng = np.random.default_rng(0)
     H, N, batch = 256, 64, 4
     cplx = dtype(fmt).is_complex
-    lam = (np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N)) if cplx
-           else np.broadcast_to(-(np.arange(N) + 1.0), (H, N)))
-    arrays = {"Lambda": lam, "B": np.ones_like(lam), "C": _normal(rng, (H, N), cplx),
+    lam = _a.s4d(cplx, H, N)
+    arrays = {"Lambda": lam, "B": np.ones_like(lam), "C": _a.normals(rng, (H, N), cplx),
               "log_dt": np.log(10.0 ** rng.uniform(-3, -1, H)),
-              "state": _normal(rng, (batch, H, N), cplx)}
+              "state": _a.normals(rng, (batch, H, N), cplx)}
     arrays["u"] = rng.normal(size=(batch, H) if L is None else (batch, H, L))
-    return Case({k: representable(x, fmt) for k, x in arrays.items()}, fmt,
-                {"conj_half": True, "state": "random", **({} if L is None else {"L": L})})
-
-
+    sizes = {} if L is None else {"L": L}
+    return _a.case_of(fmt, arrays, conj_half=True, state="random", **sizes)
 
 
 # --- diag_ssm ---------------------------------------------------------------------------------
-
-
 @st.composite
 def diag_ssm_cases(draw, fmt: str, method: str = "zoh", length=None,
                    state_kinds=("none", "zeros", "random")) -> Case:
     """A diag_kernel case plus u (batch, H, L) and an initial state: None, zeros or random."""
-    base = draw(diag_cases(fmt, method, length=length if length is not None else lengths()))
+    base = draw(diag_cases(fmt, method, length=length if length is not None
+                           else sequence_lengths(513, 16385)))
     H, N = base.arrays["Lambda"].shape
     L = base.params["L"]
     batch = draw(size("batch", st.integers(1, 2)))
@@ -131,7 +102,7 @@ def diag_ssm_cases(draw, fmt: str, method: str = "zoh", length=None,
     arrays = {**base.arrays, "u": representable(rng.normal(size=(batch, H, L)), fmt)}
     if kind != "none":
         scale = 0.0 if kind == "zeros" else draw(log_uniform(1e-3, 1e3))
-        arrays["state"] = representable(_normal(rng, (batch, H, N), cplx, scale), fmt)
+        arrays["state"] = representable(_a.normals(rng, (batch, H, N), cplx, scale), fmt)
     return Case(arrays, fmt, {"L": L, "conj_half": base.params["conj_half"], "state": kind})
 
 
@@ -140,87 +111,58 @@ def _state(case: Case):
 
 
 def call_diag_ssm(fn, case: Case, method: str, device: str):
-    h0 = case.tensor("state", device) if "state" in case.arrays else None
-    y, h = fn(case.tensor("u", device, real=True), case.tensor("Lambda", device),
-              case.tensor("B", device), case.tensor("C", device),
-              case.tensor("log_dt", device, real=True), h0, method=method,
+    t = lambda k, real=False: case.tensor(k, device, real)  # noqa: E731
+    h0 = t("state") if "state" in case.arrays else None
+    y, h = fn(t("u", True), t("Lambda"), t("B"), t("C"), t("log_dt", True), h0, method=method,
               conj_half=case.params["conj_half"])
-    return _real_out(y, case, "y"), h
+    return _a.real_output(y, case, "Lambda"), h
 
 
-def _ref_diag_ssm(mod):
-    def reference(case: Case, method: str):
-        y, h = mod.diag_ssm(case.arrays["u"], *_diag_params(case), _state(case), method,
-                            case.params["conj_half"])
-        return {"y": y, "state": h}
-
-    return reference
+def _diag_ssm_args(case: Case, method: str):
+    return (case.arrays["u"], *_diag_params(case), _state(case), method, case.params["conj_half"])
 
 
-def diag_ssm_terms(case: Case, method: str):
-    """{"y": (M, G) per signal, "state": (M, G) elementwise}, from the float64 reference."""
-    return ref_np.diag_ssm_bound(case.arrays["u"], *_diag_params(case), _state(case), method,
-                                 case.params["conj_half"])
+def diag_ssm_terms(case: Case, method: str, d=None) -> dict:
+    """{"y": Terms(G, M) per signal, "state": Terms(G, M) elementwise} from the float64
+    reference."""
+    return _a.as_terms(ref_np.diag_ssm_bound(*_diag_ssm_args(case, method)))
 
 
-def as_terms(pairs: dict) -> dict:
-    """{output: Terms(G, M)} from the references' {output: (M, G)}."""
-    return {k: Terms(g, m) for k, (m, g) in pairs.items()}
-
-
-DIAG_STEP_REFERENCE = TwoTier(
-    mp=_ref_diag_step(ref_mp), np=_ref_diag_step(ref_np), mp_max_work=STEP_MP_MAX,
-    # one step: mpmath is affordable at the strategy's sizes, not at a shipping size's 10⁴–10⁵
-    # states (a minute): there the float64 tier (diag_ssm's loop at L = 1, certified in tests)
-    work=lambda case: case.arrays["state"].size)
-DIAG_SSM_REFERENCE = TwoTier(
-    mp=_ref_diag_ssm(ref_mp), np=_ref_diag_ssm(ref_np), mp_max_work=MP_MAX,
-    work=lambda case: np.asarray(case.arrays["u"]).size * case.arrays["Lambda"].shape[1])
-
-
+# one step: mpmath is affordable at the strategy's sizes, not at a shipping size's 10⁴–10⁵ states
+# (a minute): there the float64 tier (diag_ssm's loop at L = 1, certified in tests)
+DIAG_STEP_REFERENCE = _a.references(
+    lambda case, method: ref_mp.diag_step(*_diag_step_args(case, method)),
+    lambda case, method: ref_np.diag_step(*_diag_step_args(case, method)), ("state", "y"),
+    STEP_MP_MAX, lambda case: case.arrays["state"].size)
+DIAG_SSM_REFERENCE = _a.references(
+    lambda case, method: ref_mp.diag_ssm(*_diag_ssm_args(case, method)),
+    lambda case, method: ref_np.diag_ssm(*_diag_ssm_args(case, method)), ("y", "state"), MP_MAX,
+    lambda case: np.asarray(case.arrays["u"]).size * case.arrays["Lambda"].shape[1])
 
 
 # --- ema_step ---------------------------------------------------------------------------------
-
-
 @st.composite
 def ema_step_cases(draw, fmt: str, method: str = "mega") -> Case:
     """An ema_kernel case (δ, α, β, γ) plus state (batch, D, ndim) and x (batch, D)."""
     base = draw(ema_cases(fmt, length=st.just(1)))
-    D, n = base.arrays["gamma"].shape
-    batch = draw(size("batch", st.integers(1, 2)))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    scale = draw(st.one_of(st.just(0.0), log_uniform(1e-2, 1e2)))
-    arrays = {**base.arrays,
-              "state": representable(rng.normal(size=(batch, D, n)) * scale, fmt),
-              "x": representable(rng.normal(size=(batch, D)), fmt)}
-    return Case(arrays, fmt, {})
+    return _step_case(draw, fmt, base, base.arrays["gamma"].shape, log_uniform(1e-2, 1e2), "x")
 
 
-def _ema_params(case: Case):
-    return tuple(case.arrays[k] for k in ("delta", "alpha", "beta", "gamma"))
+EMA_ARGS = ("delta", "alpha", "beta", "gamma", "state", "x")
 
 
 def call_ema_step(fn, case: Case, method: str, device: str):
-    return fn(*(case.tensor(k, device) for k in ("delta", "alpha", "beta", "gamma", "state",
-                                                  "x")))
+    return fn(*(case.tensor(k, device) for k in EMA_ARGS))
 
 
-def _ref_ema_step(mod):
-    def reference(case: Case, method: str):
-        h, y = mod.ema_step(*_ema_params(case), case.arrays["state"], case.arrays["x"])
-        return {"state": h, "y": y}
-
-    return reference
-
-
-def _ema_step_terms(case: Case, method: str):
-    return ref_np.ema_step_bound(*_ema_params(case), case.arrays["state"], case.arrays["x"])
+def _ema_step_args(case: Case, method: str = "mega"):
+    return tuple(case.arrays[k] for k in EMA_ARGS)
 
 
 # one step of D·ndim states: mpmath is always affordable
-EMA_STEP_REFERENCE = TwoTier(mp=_ref_ema_step(ref_mp), np=_ref_ema_step(ref_np), mp_max_work=1,
-                             work=lambda case: 0)
+EMA_STEP_REFERENCE = _a.references(lambda case, method: ref_mp.ema_step(*_ema_step_args(case)),
+                                   lambda case, method: ref_np.ema_step(*_ema_step_args(case)),
+                                   ("state", "y"), 1, lambda case: 0)
 
 
 def _bench_ema_step(fmt: str) -> Case:
@@ -231,85 +173,52 @@ def _bench_ema_step(fmt: str) -> Case:
     arrays = {"delta": rng.normal(0, 0.2, (D, n, 1)), "alpha": rng.normal(0, 0.2, (D, n, 1)),
               "beta": sign + rng.normal(0, 0.02, (D, n, 1)), "gamma": rng.normal(size=(D, n)),
               "state": rng.normal(size=(batch, D, n)), "x": rng.normal(size=(batch, D))}
-    return Case({k: representable(x, fmt) for k, x in arrays.items()}, fmt, {})
-
-
-
-
+    return _a.case_of(fmt, arrays)
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
-
-
-def _c(*shape, dt=torch.complex128):
-    return -torch.ones(shape, dtype=dt)
-
-
-def _r(*shape, dt=torch.float64):
-    return torch.zeros(shape, dtype=dt)
-
-
-def _sys(H=2, N=3, dt=torch.complex128):
-    return _c(H, N, dt=dt), _c(H, N, dt=dt), _c(H, N, dt=dt), _r(H)
-
-
+_c, _r = _a.filled(-1.0, torch.complex128), _a.filled(0.0)
+_sys = dict(Lambda=_c(2, 3), B=_c(2, 3), C=_c(2, 3), log_dt=_r(2))
+_step = _a.valid_call({**_sys, "state": _c(1, 2, 3), "u": _r(1, 2)})
 _STEP_BAD = [
-    ("state 2-d", "state", ValueError, lambda f: f(*_sys(), _c(2, 3), _r(1, 2))),
-    ("state with another N", "state", ValueError, lambda f: f(*_sys(), _c(1, 2, 4), _r(1, 2))),
-    ("state real, Lambda complex", "state", TypeError,
-     lambda f: f(*_sys(), _r(1, 2, 3), _r(1, 2))),
-    ("u of another batch", "u", ValueError, lambda f: f(*_sys(), _c(1, 2, 3), _r(2, 2))),
-    ("u complex", "u", TypeError,
-     lambda f: f(*_sys(), _c(1, 2, 3), _r(1, 2, dt=torch.complex128))),
-    ("u of another precision", "u", TypeError,
-     lambda f: f(*_sys(), _c(1, 2, 3), _r(1, 2, dt=torch.float32))),
-    ("B of another shape", "B", ValueError,
-     lambda f: f(_c(2, 3), _c(2, 4), _c(2, 3), _r(2), _c(1, 2, 3), _r(1, 2))),
-    ("unknown method", "method", ValueError,
-     lambda f: f(*_sys(), _c(1, 2, 3), _r(1, 2), method="euler")),
+    ("state 2-d", "state", ValueError, _step(state=_c(2, 3))),
+    ("state with another N", "state", ValueError, _step(state=_c(1, 2, 4))),
+    ("state real, Lambda complex", "state", TypeError, _step(state=_r(1, 2, 3))),
+    ("u of another batch", "u", ValueError, _step(u=_r(2, 2))),
+    ("u complex", "u", TypeError, _step(u=_r(1, 2, dt=torch.complex128))),
+    ("u of another precision", "u", TypeError, _step(u=_r(1, 2, dt=torch.float32))),
+    ("B of another shape", "B", ValueError, _step(B=_c(2, 4))),
+    ("unknown method", "method", ValueError, _step(method="euler")),
 ]
+_ssm = _a.valid_call({"u": _r(1, 2, 4), **_sys})
 _SSM_BAD = [
-    ("u 2-d", "u", ValueError, lambda f: f(_r(2, 4), *_sys())),
-    ("u with another channel count", "u", ValueError, lambda f: f(_r(1, 3, 4), *_sys())),
-    ("u of length 0", "u", ValueError, lambda f: f(_r(1, 2, 0), *_sys())),
-    ("u integer", "u", TypeError, lambda f: f(torch.zeros(1, 2, 4, dtype=torch.int64), *_sys())),
-    ("u of another precision", "u", TypeError,
-     lambda f: f(_r(1, 2, 4, dt=torch.float32), *_sys())),
-    ("state of another batch", "state", ValueError,
-     lambda f: f(_r(1, 2, 4), *_sys(), state=_c(2, 2, 3))),
-    ("state of another dtype", "state", TypeError,
-     lambda f: f(_r(1, 2, 4), *_sys(), state=_c(1, 2, 3, dt=torch.complex64))),
-    ("log_dt of another shape", "log_dt", ValueError,
-     lambda f: f(_r(1, 2, 4), _c(2, 3), _c(2, 3), _c(2, 3), _r(3))),
-    ("unknown method", "method", ValueError, lambda f: f(_r(1, 2, 4), *_sys(), method="dplr")),
-    ("conj_half not a bool", "conj_half", TypeError,
-     lambda f: f(_r(1, 2, 4), *_sys(), conj_half=1)),
+    ("u 2-d", "u", ValueError, _ssm(u=_r(2, 4))),
+    ("u with another channel count", "u", ValueError, _ssm(u=_r(1, 3, 4))),
+    ("u of length 0", "u", ValueError, _ssm(u=_r(1, 2, 0))),
+    ("u integer", "u", TypeError, _ssm(u=_r(1, 2, 4, dt=torch.int64))),
+    ("u of another precision", "u", TypeError, _ssm(u=_r(1, 2, 4, dt=torch.float32))),
+    ("state of another batch", "state", ValueError, _ssm(state=_c(2, 2, 3))),
+    ("state of another dtype", "state", TypeError, _ssm(state=_c(1, 2, 3, dt=torch.complex64))),
+    ("log_dt of another shape", "log_dt", ValueError, _ssm(log_dt=_r(3))),
+    ("unknown method", "method", ValueError, _ssm(method="dplr")),
+    ("conj_half not a bool", "conj_half", TypeError, _ssm(conj_half=1)),
 ]
-
-
-def _ema_p(D=2, n=3, dt=torch.float64):
-    return _r(D, n, 1, dt=dt), _r(D, n, 1, dt=dt), _r(D, n, 1, dt=dt), _r(D, n, dt=dt)
-
-
+_ema = {"delta": _r(2, 3, 1), "alpha": _r(2, 3, 1), "beta": _r(2, 3, 1), "gamma": _r(2, 3),
+        "state": _r(1, 2, 3), "x": _r(1, 2)}
+_ema_ok = _a.valid_call(_ema)
 _EMA_STEP_BAD = [
-    ("state 2-d", "state", ValueError, lambda f: f(*_ema_p(), _r(2, 3), _r(1, 2))),
-    ("state with another ndim", "state", ValueError,
-     lambda f: f(*_ema_p(), _r(1, 2, 4), _r(1, 2))),
-    ("state of another dtype", "state", TypeError,
-     lambda f: f(*_ema_p(), _r(1, 2, 3, dt=torch.float32), _r(1, 2))),
-    ("x of another shape", "x", ValueError, lambda f: f(*_ema_p(), _r(1, 2, 3), _r(1, 3))),
-    ("x of another dtype", "x", TypeError,
-     lambda f: f(*_ema_p(), _r(1, 2, 3), _r(1, 2, dt=torch.float16))),
-    ("gamma 3-d", "gamma", ValueError,
-     lambda f: f(*_ema_p()[:3], _r(2, 3, 1), _r(1, 2, 3), _r(1, 2))),
+    ("state 2-d", "state", ValueError, _ema_ok(state=_r(2, 3))),
+    ("state with another ndim", "state", ValueError, _ema_ok(state=_r(1, 2, 4))),
+    ("state of another dtype", "state", TypeError, _ema_ok(state=_r(1, 2, 3, dt=torch.float32))),
+    ("x of another shape", "x", ValueError, _ema_ok(x=_r(1, 3))),
+    ("x of another dtype", "x", TypeError, _ema_ok(x=_r(1, 2, dt=torch.float16))),
+    ("gamma 3-d", "gamma", ValueError, _ema_ok(gamma=_r(2, 3, 1))),
     ("delta complex", "delta", TypeError,
-     lambda f: f(*_ema_p(dt=torch.complex128), _r(1, 2, 3, dt=torch.complex128),
-                 _r(1, 2, dt=torch.complex128))),
+     _ema_ok(**{k: x.to(torch.complex128) for k, x in _ema.items()})),
 ]
 
 
 # --- laws (docs/recurrent.md) ----------------------------------------------------------------
-
 SHORT = st.sampled_from([n for n in boundary_lengths(65)])
 MEDIUM = st.sampled_from([n for n in boundary_lengths(257) if n >= 2])
 WIDE = ("c128", "c64", "fp64", "fp32")
@@ -330,14 +239,9 @@ def _sys_tensors(case: Case, device: str):
 
 def run_steps(step, case: Case, method: str, device: str, u: np.ndarray, h0: np.ndarray):
     """The step called in a loop over u's last axis; (y (batch, H, L), final state) as numpy."""
-    sys_ = _sys_tensors(case, device)
-    h = _t(h0, case.dtype, device)
-    ys = []
-    for t in range(u.shape[-1]):
-        h, y = step(*sys_, h, _t(np.ascontiguousarray(u[..., t]), case.dtype, device, real=True),
-                    method=method, conj_half=case.params["conj_half"])
-        ys.append(to_numpy(y).real)
-    return np.stack(ys, axis=-1), to_numpy(h)
+    return _a.iterate(step, _sys_tensors(case, device), _t(h0, case.dtype, device),
+                      _t(u, case.dtype, device, real=True), method=method,
+                      conj_half=case.params["conj_half"])
 
 
 def steps_tolerance(fmt, case: Case, method: str, u, h0, c=2.0):
@@ -358,8 +262,6 @@ def steps_tolerance(fmt, case: Case, method: str, u, h0, c=2.0):
 
 
 # --- diag_step laws ---------------------------------------------------------------------------
-
-
 def impulse_is_kernel(ctx: LawContext) -> None:
     fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
     kcase = ctx.draw(diag_cases(fmt, method, length=SHORT))
@@ -383,7 +285,7 @@ def steps_equal_ssm(ctx: LawContext) -> None:
     case = ctx.draw(diag_ssm_cases(fmt, method, length=SHORT, state_kinds=("zeros", "random")))
     u, h0 = case.arrays["u"], case.arrays["state"]
     y_steps, h_steps = run_steps(ctx.fn, case, method, ctx.device, u, h0)
-    y, h = (to_numpy(t) for t in DIAG_SSM.call(ctx.impl_of("diag_ssm"), case, method, ctx.device))
+    y, h = _a.run(DIAG_SSM, ctx.impl_of("diag_ssm"), case, method, ctx.device)
     b = DIAG_SSM.bound(case, method)
     tol_y, tol_h = steps_tolerance(fmt, case, method, u, h0)
     assert_within(_rows(np.abs(y_steps - y.real)), 0, b["y"] + _rows(tol_y),
@@ -392,8 +294,6 @@ def steps_equal_ssm(ctx: LawContext) -> None:
 
 
 # --- diag_ssm laws ----------------------------------------------------------------------------
-
-
 def _sub(case: Case, u: np.ndarray, state) -> Case:
     arrays = {k: x for k, x in case.arrays.items() if k not in ("u", "state")}
     arrays["u"] = np.ascontiguousarray(u)
@@ -409,20 +309,16 @@ def chunked_state_passing(ctx: LawContext) -> None:
     L = case.params["L"]
     k = ctx.draw(st.integers(1, L - 1))
     u = case.arrays["u"]
-    full = [to_numpy(t) for t in DIAG_SSM.call(ctx.fn, case, method, ctx.device)]
+    full = _a.run(DIAG_SSM, ctx.fn, case, method, ctx.device)
     first_case = _sub(case, u[..., :k], case.arrays.get("state"))
-    y1, h1 = (to_numpy(t) for t in DIAG_SSM.call(ctx.fn, first_case, method, ctx.device))
+    y1, h1 = _a.run(DIAG_SSM, ctx.fn, first_case, method, ctx.device)
     second_case = _sub(case, u[..., k:], h1)
-    y2, h2 = (to_numpy(t) for t in DIAG_SSM.call(ctx.fn, second_case, method, ctx.device))
+    y2, h2 = _a.run(DIAG_SSM, ctx.fn, second_case, method, ctx.device)
     b, b1, b2 = (DIAG_SSM.bound(c, method) for c in (case, first_case, second_case))
-    # the first part's final-state error δ reaches the second part through |Ā|^{t+1} (y) and
+    # the first part's final-state error reaches the second part through |Ā|^{t+1} (y) and
     # |Ā|^{L−k} (final state)
-    a = case.arrays
-    abar, _ = ref_np._disc(a["Lambda"], a["B"], a["log_dt"], method)
-    powers = np.abs(abar)[..., None] ** np.arange(1, L - k + 1)  # (H, N, L − k)
-    f = 2.0 if case.params["conj_half"] else 1.0
-    carry_y = f * np.einsum("hn,bhn,hnl->bhl", np.abs(a["C"]), b1["state"], powers)
-    carry_h = powers[..., -1] * b1["state"]
+    carry_y, carry_h = ref_np.carried_error(*_diag_params(case), b1["state"], L - k, method,
+                                            case.params["conj_half"])
     y_split = np.concatenate([y1.real, y2.real], axis=-1)
     diff = _rows(np.abs(y_split - full[0].real))
     tol = b["y"] + np.sqrt(b1["y"] ** 2 + b2["y"] ** 2) + _rows(carry_y)
@@ -443,7 +339,7 @@ def linearity(ctx: LawContext) -> None:
     u3 = representable(alpha * u1 + beta * u2, fmt)
     s3 = representable(alpha * s1 + beta * s2, fmt)
     cases = [_sub(c1, u, s) for u, s in ((u1, s1), (u2, s2), (u3, s3))]
-    outs = [[to_numpy(t) for t in DIAG_SSM.call(ctx.fn, c, method, ctx.device)] for c in cases]
+    outs = [_a.run(DIAG_SSM, ctx.fn, c, method, ctx.device) for c in cases]
     # the mixed inputs are themselves rounded: their residual's response, from the reference
     res = _sub(c1, u3 - (alpha * u1 + beta * u2), s3 - (alpha * s1 + beta * s2))
     ry, rh = DIAG_SSM.reference(res, method, "np").values()
@@ -460,46 +356,29 @@ def linearity(ctx: LawContext) -> None:
 
 
 # --- EMA laws ---------------------------------------------------------------------------------
-
 def steps_equal_conv(ctx: LawContext) -> None:
     # imported here: a module-level import would register the ema layer before this module's
     # primitives and change the registry's (discovery) order
-    from ssmspec.specs.ema_layer import (
-        PARAMS,
-        conv_fp64,
-        ema_layer_cases,
-        fp64_conv_tol,
-        kernel_rows,
-    )
+    from ssmspec.specs import ema_layer as layer
 
     fmt = ctx.dtype
-    case = ctx.draw(ema_layer_cases(fmt, "causal", length=SHORT))
+    case = ctx.draw(layer.ema_layer_cases(fmt, "causal", length=SHORT))
     a = case.arrays
     x = a["x"]
     L = x.shape[-1]
-    ps = [case.tensor(k, ctx.device) for k in PARAMS]
     h = torch.zeros(x.shape[:2] + a["gamma"].shape[1:], dtype=dtype(fmt).torch,
                     device=ctx.device)
-    xt = case.tensor("x", ctx.device)
-    ys = []
-    for t in range(L):
-        h, y = ctx.fn(*ps, h, xt[..., t].contiguous())
-        ys.append(to_numpy(y))
-    y_steps = np.stack(ys, axis=-1)
-    K = kernel_rows(ctx, case, slice(None), L)
-    conv = conv_fp64(ctx, x, K)
-    params = [a[k] for k in PARAMS]
+    y_steps, _ = _a.iterate(ctx.fn, tuple(case.tensor(k, ctx.device) for k in layer.PARAMS), h,
+                            case.tensor("x", ctx.device))
+    conv = layer.conv_fp64(ctx, x, layer.kernel_rows(ctx, case, slice(None), L))
+    params = [a[k] for k in layer.PARAMS]
     seq = higham_bound(2.0, fmt, 1.0, ref_np.ema_sequential_error(x, *params))
-    tol = _rows(seq) + fp64_conv_tol(x, params, slice(None), L)
+    tol = _rows(seq) + layer.fp64_conv_tol(x, params, slice(None), L)
     assert_within(_rows(np.abs(y_steps - conv)), 0, tol,
                   "ema_step iterated vs causal_conv(x, ema_kernel) (2-norm per signal)")
 
 
-
-
 # --- mutants ----------------------------------------------------------------------------------
-
-
 def _free_response(Lambda, B, C, log_dt, state, L, method, conj_half, power_offset):
     """f·Re Σ_n C_n Ā_n^{t+offset} h0_n, t < L, in the working format (batch, H, L)."""
     abar, _, w, negative = impl.discretize_wide(Lambda, B, log_dt, method)
@@ -554,15 +433,13 @@ def _ssm_witness(fmt: str) -> Case:
     arrays = {"Lambda": lam, "B": np.ones_like(lam), "C": np.ones_like(lam),
               "log_dt": np.array([math.log(0.5)]), "u": np.zeros((1, 1, 8)),
               "state": np.ones((1, 1, 2), dtype=lam.dtype)}
-    return Case({k: representable(x, fmt) for k, x in arrays.items()}, fmt,
-                {"L": 8, "conj_half": True, "state": "random"})
+    return _a.case_of(fmt, arrays, L=8, conj_half=True, state="random")
 
 
 def _step_witness(fmt: str) -> Case:
-    case = _ssm_witness(fmt)
-    arrays = {k: x for k, x in case.arrays.items() if k != "u"}
-    arrays["u"] = representable(np.ones((1, 1)), fmt)
-    return Case(arrays, fmt, {"conj_half": True})
+    """`_ssm_witness`'s system and state, one step with u = 1."""
+    arrays = {k: x for k, x in _ssm_witness(fmt).arrays.items() if k != "u"}
+    return _a.case_of(fmt, {**arrays, "u": np.ones((1, 1))}, conj_half=True)
 
 
 def _ema_step_witness(fmt: str) -> Case:
@@ -570,30 +447,22 @@ def _ema_step_witness(fmt: str) -> Case:
     arrays = {"delta": np.zeros((1, 2, 1)), "alpha": np.zeros((1, 2, 1)),
               "beta": np.ones((1, 2, 1)), "gamma": np.ones((1, 2)),
               "state": np.zeros((1, 1, 2)), "x": np.ones((1, 1))}
-    return Case({k: representable(x, fmt) for k, x in arrays.items()}, fmt, {})
+    return _a.case_of(fmt, arrays)
 
 
 DIAG_STEP = registry.register_spec(
     Spec(
-        name="diag_step",
-        family="recurrent",
+        name="diag_step", family="recurrent", methods=METHODS, dtypes=DIAG_DTYPES,
+        sizes=("batch", "H", "N"), outputs=("state", "y"),
         summary="one step of the diagonal SSM: h' = Ā h + B̄ u, y = f·Re(C·h')",
         signature="diag_step(Lambda (H, N), B (H, N), C (H, N), log_dt (H,), state (batch, H, N), "
                   "u (batch, H), method, conj_half=True) -> (state' (batch, H, N), y (batch, H))",
-        methods=METHODS,
-        dtypes=DIAG_DTYPES,
-        sizes=("batch", "H", "N"),
-        outputs=("state", "y"),
         strategy=lambda fmt, method: diag_step_cases(fmt, method),
         references=DIAG_STEP_REFERENCE,
-        bound=Bound(
-            c=C_DIAG,
-            terms=lambda case, method, d: as_terms(_diag_step_terms(case, method)),
-            reasoning="elementwise; state: (3 + g0)(|Ā||h| + |B̄||u|); y: f·Σ_n (N + 3 + g0)|C| M_h",
-        ),
-        call=call_diag_step,
-        bench_case=_bench_diag,
-        bench_shape="batch=4, H=256, N=64, S4D-Lin",
+        bound=Bound(c=C_DIAG, terms=_diag_step_terms,
+                    reasoning="elementwise; state: (3 + g0)(|Ā||h| + |B̄||u|); y: f·Σ_n (N + 3 + "
+                              "g0)|C| M_h"),
+        call=call_diag_step, bench_case=_bench_diag, bench_shape="batch=4, H=256, N=64, S4D-Lin",
     ),
     implementations={"torch": impl.diag_step},
     laws=[
@@ -612,29 +481,21 @@ DIAG_STEP = registry.register_spec(
 
 DIAG_SSM = registry.register_spec(
     Spec(
-        name="diag_ssm",
-        family="recurrent",
+        name="diag_ssm", family="recurrent", methods=METHODS, dtypes=DIAG_DTYPES,
+        sizes=("batch", "H", "N", "L"), outputs=("y", "state"),
         summary="the diagonal SSM over a chunk from an initial state: y = K * u + free response, "
                 "and the final state (chunked state passing)",
         signature="diag_ssm(u (batch, H, L), Lambda (H, N), B (H, N), C (H, N), log_dt (H,), "
                   "state=None (batch, H, N), method, conj_half=True) -> (y (batch, H, L), "
                   "final_state (batch, H, N))",
-        methods=METHODS,
-        dtypes=DIAG_DTYPES,
-        sizes=("batch", "H", "N", "L"),
-        outputs=("y", "state"),
         strategy=lambda fmt, method: diag_ssm_cases(fmt, method),
         references=DIAG_SSM_REFERENCE,
-        bound=Bound(
-            c=C_DIAG,
-            terms=lambda case, method, d: as_terms(diag_ssm_terms(case, method)),
-            norms={"y": "row"},
-            reasoning="y per signal: FFT bound on M_K + kernel error * |u| + free response; "
-                      "final state elementwise: (L + 4 + l(|log Ā| + s))-weighted sum on absolute "
-                      "values (s: bilinear's, as diag_kernel's)",
-        ),
-        call=call_diag_ssm,
-        bench_case=lambda fmt: _bench_diag(fmt, L=4096),
+        bound=Bound(c=C_DIAG, terms=diag_ssm_terms,
+                    norms={"y": "row"},
+                    reasoning="y per signal: FFT bound on M_K + kernel error * |u| + free "
+                              "response; final state elementwise: (L + 4 + l(|log Ā| + s))-weighted "
+                              "sum on absolute values (s: bilinear's, as diag_kernel's)"),
+        call=call_diag_ssm, bench_case=lambda fmt: _bench_diag(fmt, L=4096),
         bench_shape="batch=4, H=256, N=64, L=4096, S4D-Lin, random initial state",
     ),
     implementations={"torch": impl.diag_ssm},
@@ -656,25 +517,20 @@ DIAG_SSM = registry.register_spec(
 
 EMA_STEP = registry.register_spec(
     Spec(
-        name="ema_step",
-        family="recurrent",
+        name="ema_step", family="recurrent", methods=("mega",), dtypes=EMA_DTYPES,
+        sizes=("batch", "D", "ndim"), outputs=("state", "y"),
         summary="one step of Mega's damped EMA: h' = q h + p·β·x, y = Σ_n γ√(1/ndim) h'",
         signature="ema_step(delta, alpha, beta (D, ndim, 1), gamma (D, ndim), "
                   "state (batch, D, ndim), x (batch, D)) -> (state' (batch, D, ndim), "
                   "y (batch, D))",
-        methods=("mega",),
-        dtypes=EMA_DTYPES,
-        sizes=("batch", "D", "ndim"),
-        outputs=("state", "y"),
         strategy=lambda fmt, method: ema_step_cases(fmt, method),
         references=EMA_STEP_REFERENCE,
-        bound=Bound(
-            c={"mega": C_EMA},
-            terms=lambda case, method, d: as_terms(_ema_step_terms(case, method)),
-            reasoning="elementwise; state: 3(q|h| + |pβ||x|); y: (ndim + 4)·Σ_n |γ√(1/ndim)| M_h",
-        ),
-        call=call_ema_step,
-        bench_case=_bench_ema_step,
+        bound=Bound(c={"mega": C_EMA},
+                    terms=lambda case, method, d: _a.as_terms(
+                        ref_np.ema_step_bound(*_ema_step_args(case))),
+                    reasoning="elementwise; state: 3(q|h| + |pβ||x|); y: (ndim + 4)·Σ_n "
+                              "|γ√(1/ndim)| M_h"),
+        call=call_ema_step, bench_case=_bench_ema_step,
         bench_shape="batch=4, D=256, ndim=16, Mega init",
     ),
     implementations={"torch": impl.ema_step},

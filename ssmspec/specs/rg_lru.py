@@ -1,10 +1,7 @@
-"""Spec of Griffin's RG-LRU recurrence (docs/recurrent.md#rg_lru): `rg_lru`, its laws, mutants
-and bad inputs. Definitions in `ssmspec.impl.rg_lru` and `ssmspec.reference.mp.rg_lru`; the
-bound's terms from `ssmspec.reference.np.rg_lru`.
-
-Bound (elementwise, c = 2 for every method): G = g_scan(τ) + K_B + K_A·E/M, with g_scan the
-linear scan's growth of the method (docs/scans.md#bound), M the scan of (a, |b|, |h0|) and E its
-terms weighted by Σ|log a_r| (the derivation and the constants: docs/recurrent.md#rg_lru).
+"""Spec of Griffin's RG-LRU recurrence `rg_lru`: its laws, mutants and bad inputs. Bound
+(elementwise, c = 2): G = g_scan(τ) + K_B + K_A·E/M, g_scan the linear scan's growth
+(docs/scans.md#bound), M the scan of (a, |b|, |h0|), E its terms weighted by Σ|log a_r|; the
+definitions, the derivation and the constants: docs/recurrent.md#rg_lru.
 """
 
 from __future__ import annotations
@@ -15,10 +12,12 @@ from hypothesis import strategies as st
 
 from ssmspec.impl import _validate as v
 from ssmspec.impl import rg_lru as impl
+from ssmspec.impl.scans import CHUNK
 from ssmspec.reference.mp import rg_lru as ref_mp
 from ssmspec.reference.np import rg_lru as ref_np
+from ssmspec.reference.np.scans import growth
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs.scans import scan_growth
+from ssmspec.specs import _a  # the group's shared glue
 
 METHODS = impl.METHODS
 DTYPES = ("fp64", "fp32", "fp16", "bf16")
@@ -31,8 +30,6 @@ SHORT = st.sampled_from([n for n in boundary_lengths(65) if n >= 2])
 
 
 # --- inputs -----------------------------------------------------------------------------------
-
-
 def draw_a_param(rng, width: int, profile: str) -> np.ndarray:
     """Λ (width,): Griffin's initialisation (a^c uniform on the ring [0.9, 0.999] by area), slow
     decay (softplus(Λ) below u: a → 1), extreme values, or a mix of the three."""
@@ -95,24 +92,16 @@ def call(fn, case: Case, method: str, device: str):
     return fn(*(case.tensor(k, device) for k in ARRAYS), reset, h0, method=method)
 
 
-def _reference(mod):
-    def reference(case: Case, method: str):
-        y, h = mod.rg_lru(*_args(case))
-        return {"y": y, "state": h}
-
-    return reference
-
-
-REFERENCES = TwoTier(mp=_reference(ref_mp), np=_reference(ref_np), mp_max_work=MP_MAX,
-                     work=lambda case: case.arrays["x"].size)
+REFERENCES = _a.references(lambda case, method: ref_mp.rg_lru(*_args(case)),
+                           lambda case, method: ref_np.rg_lru(*_args(case)), ("y", "state"),
+                           MP_MAX, lambda case: case.arrays["x"].size)
 
 
 def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
     """{"y": Terms(G, M), "state": Terms(G, M)}; see the module docstring."""
     M, E = ref_np.bound_terms(*_args(case))  # (batch, width, L)
-    shape_only = Case({"a": np.empty(M.shape)}, case.dtype, {"reverse": False})
     with np.errstate(divide="ignore", invalid="ignore"):
-        G = scan_growth(shape_only, method) + K_B + K_A * np.where(M > 0, E / M, 0.0)
+        G = growth(method, CHUNK, np.empty(M.shape)) + K_B + K_A * np.where(M > 0, E / M, 0.0)
     M, G = np.moveaxis(M, -1, 1), np.moveaxis(G, -1, 1)
     return {"y": Terms(G, M), "state": Terms(G[:, -1], M[:, -1])}
 
@@ -128,15 +117,6 @@ def _bench(fmt: str) -> Case:
 
 
 # --- laws -------------------------------------------------------------------------------------
-
-
-def _run(ctx: LawContext, case: Case, method: str):
-    """(y, state, their bounds) of the implementation under test on `case`."""
-    y, h = (to_numpy(t) for t in RG_LRU.call(ctx.fn, case, method, ctx.device))
-    tol = RG_LRU.bound(case, method)
-    return y, h, tol["y"], tol["state"]
-
-
 def constant_decay(ctx: LawContext) -> None:
     """gate_a saturated (σ = 1): a = exp(−c·softplus(Λ)) for every t, so the impulse response
     from h = 0 with σ(gate_x) = 1 is √(1 − a²)·a^t."""
@@ -147,12 +127,13 @@ def constant_decay(ctx: LawContext) -> None:
     x[:, 0] = 1.0
     full = np.full_like(x, 50.0)
     case = make_case(fmt, x, full, full, case.arrays["a_param"])
-    y, _, tol, _ = _run(ctx, case, method)
+    y, _ = _a.run(RG_LRU, ctx.fn, case, method, ctx.device)
     log_a = -ref_np.C * ref_np.softplus(case.arrays["a_param"])
     t = np.arange(L)[:, None]
     want = np.broadcast_to(np.sqrt(-np.expm1(2 * log_a)) * np.exp(t * log_a), y.shape)
     closed = higham_bound(2.0, "fp64", 4.0 + (t + 1) * np.abs(log_a), np.abs(want))
-    assert_within(y, want, tol + closed, f"{method}: impulse response at r = 1 vs √(1−a²)·a^t")
+    assert_within(y, want, RG_LRU.bound(case, method)["y"] + closed,
+                  f"{method}: impulse response at r = 1 vs √(1−a²)·a^t")
 
 
 def reset_restarts(ctx: LawContext) -> None:
@@ -168,10 +149,8 @@ def reset_restarts(ctx: LawContext) -> None:
     full = case.with_(reset=reset)
     tail = make_case(fmt, *(a[n][:, k:] if n != "a_param" else a[n] for n in ARRAYS),
                      reset[:, k:], np.full(a["x"].shape[::2], 7.0))
-    y, h, ty, th = _run(ctx, full, method)
-    y2, h2, ty2, th2 = _run(ctx, tail, method)
-    assert_within(y2, y[:, k:], ty2 + ty[:, k:], f"{method}: tail after a reset vs y[k:]")
-    assert_within(h2, h, th2 + th, f"{method}: final state of the tail after a reset")
+    _a.agree(RG_LRU, ctx, (tail, method), (full, method), f"{method}: the tail after a reset at "
+             f"{k} vs the full call", lambda name, x: x[:, k:] if name == "y" else x)
 
 
 def superposition(ctx: LawContext) -> None:
@@ -185,11 +164,11 @@ def superposition(ctx: LawContext) -> None:
     gates_ = (a["gate_x"], a["gate_a"], a["a_param"], a.get("reset"))
     first = make_case(fmt, np.where(mask, a["x"], 0.0), *gates_, a.get("h0"))
     second = make_case(fmt, np.where(mask, 0.0, a["x"]), *gates_)
-    y, h, ty, th = _run(ctx, case, method)
-    y1, h1, ty1, th1 = _run(ctx, first, method)
-    y2, h2, ty2, th2 = _run(ctx, second, method)
-    assert_within(y1 + y2, y, ty + ty1 + ty2, f"{method}: y of the two parts vs y of the sum")
-    assert_within(h1 + h2, h, th + th1 + th2, f"{method}: final states of the parts")
+    outs = [_a.run(RG_LRU, ctx.fn, c, method, ctx.device) for c in (case, first, second)]
+    bounds = [RG_LRU.bound(c, method) for c in (case, first, second)]
+    for i, k in enumerate(RG_LRU.outputs):
+        assert_within(outs[1][i] + outs[2][i], outs[0][i], sum(b[k] for b in bounds),
+                      f"{method}: {k} of the two parts vs {k} of the sum")
 
 
 LAWS = [
@@ -202,8 +181,6 @@ LAWS = [
 
 
 # --- mutants ----------------------------------------------------------------------------------
-
-
 def _mutant(coefficients):
     """rg_lru with its (a, m·i) formed by `coefficients(gate_x, gate_a, a_param, reset)`."""
     def fn(x, gate_x, gate_a, a_param, reset=None, h0=None, method="sequential"):
@@ -240,61 +217,46 @@ def _witness(fmt: str, a_param: float, starts=None) -> Case:
     return make_case(fmt, zero + 1.0, zero, zero, lam, reset, np.full((1, 2), 1e4))
 
 
-MUTANTS = [
-    Mutant("one_minus_a_squared", _mutant(_one_minus_a_squared), "sequential",
-           DTYPES, "√(1 − a²) formed as 1 − a**2: it cancels as a → 1 (0 once a rounds to 1)",
-           lambda fmt: _witness(fmt, -40.0),
-           fix="form it as √(−expm1(2·log a)) from log a"),
-    Mutant("plain_softplus", _mutant(_plain_softplus), "sequential", DTYPES,
-           "softplus(Λ) as log(1 + exp(Λ)): 0 once e^Λ < u, so a = 1 and the input is lost",
-           lambda fmt: _witness(fmt, -40.0),
-           fix="softplus as max(Λ, 0) + log1p(exp(−|Λ|))"),
-    Mutant("missing_reset", _mutant(
-        lambda gx, ga, lam, reset: impl.coefficients(gx, ga, lam, None)), "sequential", DTYPES,
-        "the reset ignored: the state leaks across segment starts, the input keeps √(1 − a²)",
-        lambda fmt: _witness(fmt, 0.0, [True, False, True, False]),
-        fix="a_t = 0 and the multiplier 1 at a reset"),
-    Mutant("sigmoid_twice", _mutant(
-        lambda gx, ga, lam, reset: impl.coefficients(gx, torch.sigmoid(ga), lam, reset)),
-        "sequential", DTYPES, "r_t = σ(σ(gate_a)): the gate squashed twice",
-        lambda fmt: _witness(fmt, 0.0), fix="σ once, on the pre-activation"),
-]
+# (name, the wrong coefficients, why, fix, witness): every mutant of the sequential method
+MUTANTS = [Mutant(name, _mutant(wrong), "sequential", DTYPES, why, witness, fix=fix)
+           for name, wrong, why, fix, witness in [
+    ("one_minus_a_squared", _one_minus_a_squared,
+     "√(1 − a²) formed as 1 − a**2: it cancels as a → 1 (0 once a rounds to 1)",
+     "form it as √(−expm1(2·log a)) from log a", lambda fmt: _witness(fmt, -40.0)),
+    ("plain_softplus", _plain_softplus,
+     "softplus(Λ) as log(1 + exp(Λ)): 0 once e^Λ < u, so a = 1 and the input is lost",
+     "softplus as max(Λ, 0) + log1p(exp(−|Λ|))", lambda fmt: _witness(fmt, -40.0)),
+    ("missing_reset", lambda gx, ga, lam, reset: impl.coefficients(gx, ga, lam, None),
+     "the reset ignored: the state leaks across segment starts, the input keeps √(1 − a²)",
+     "a_t = 0 and the multiplier 1 at a reset",
+     lambda fmt: _witness(fmt, 0.0, [True, False, True, False])),
+    ("sigmoid_twice",
+     lambda gx, ga, lam, reset: impl.coefficients(gx, torch.sigmoid(ga), lam, reset),
+     "r_t = σ(σ(gate_a)): the gate squashed twice", "σ once, on the pre-activation",
+     lambda fmt: _witness(fmt, 0.0))]]
 
 
 # --- bad input (docs/bad-input.md) ------------------------------------------------------------
-
-
-def _t(*shape, dt=torch.float64):
-    return torch.zeros(shape, dtype=dt)
-
-
-def _ok(**over):
-    args = {"x": _t(1, 3, 2), "gate_x": _t(1, 3, 2), "gate_a": _t(1, 3, 2), "a_param": _t(2)}
-    return {**args, **over}
-
-
+_t = _a.filled(0.0)
+_ok = _a.valid_call({"x": _t(1, 3, 2), "gate_x": _t(1, 3, 2), "gate_a": _t(1, 3, 2),
+                     "a_param": _t(2)})
 BAD_INPUTS = [  # (name, the argument the message names, the error, the call)
-    ("x 2-d", "x", ValueError, lambda f: f(**_ok(x=_t(3, 2)))),
-    ("x of length 0", "x", ValueError,
-     lambda f: f(**_ok(x=_t(1, 0, 2), gate_x=_t(1, 0, 2), gate_a=_t(1, 0, 2)))),
-    ("x integer", "x", TypeError, lambda f: f(**_ok(x=torch.zeros(1, 3, 2, dtype=torch.int64)))),
-    ("x complex", "x", TypeError, lambda f: f(**_ok(x=_t(1, 3, 2, dt=torch.complex128)))),
-    ("gate_x of another shape", "gate_x", ValueError, lambda f: f(**_ok(gate_x=_t(1, 4, 2)))),
-    ("gate_a of another precision", "gate_a", TypeError,
-     lambda f: f(**_ok(gate_a=_t(1, 3, 2, dt=torch.float32)))),
-    ("a_param of another width", "a_param", ValueError, lambda f: f(**_ok(a_param=_t(3)))),
-    ("reset not bool", "reset", TypeError, lambda f: f(**_ok(), reset=_t(1, 3))),
-    ("reset of another length", "reset", ValueError,
-     lambda f: f(**_ok(), reset=torch.zeros(1, 4, dtype=torch.bool))),
-    ("h0 with the L axis", "h0", ValueError, lambda f: f(**_ok(), h0=_t(1, 3, 2))),
-    ("h0 of another precision", "h0", TypeError,
-     lambda f: f(**_ok(), h0=_t(1, 2, dt=torch.float32))),
-    ("unknown method", "method", ValueError, lambda f: f(**_ok(), method="logspace")),
+    ("x 2-d", "x", ValueError, _ok(x=_t(3, 2))),
+    ("x of length 0", "x", ValueError, _ok(x=_t(1, 0, 2), gate_x=_t(1, 0, 2), gate_a=_t(1, 0, 2))),
+    ("x integer", "x", TypeError, _ok(x=_t(1, 3, 2, dt=torch.int64))),
+    ("x complex", "x", TypeError, _ok(x=_t(1, 3, 2, dt=torch.complex128))),
+    ("gate_x of another shape", "gate_x", ValueError, _ok(gate_x=_t(1, 4, 2))),
+    ("gate_a of another precision", "gate_a", TypeError, _ok(gate_a=_t(1, 3, 2, dt=torch.float32))),
+    ("a_param of another width", "a_param", ValueError, _ok(a_param=_t(3))),
+    ("reset not bool", "reset", TypeError, _ok(reset=_t(1, 3))),
+    ("reset of another length", "reset", ValueError, _ok(reset=_t(1, 4, dt=torch.bool))),
+    ("h0 with the L axis", "h0", ValueError, _ok(h0=_t(1, 3, 2))),
+    ("h0 of another precision", "h0", TypeError, _ok(h0=_t(1, 2, dt=torch.float32))),
+    ("unknown method", "method", ValueError, _ok(method="logspace")),
 ]
 
 
 # --- the primitive ----------------------------------------------------------------------------
-
 RG_LRU = registry.register_spec(
     Spec(
         name="rg_lru", family="recurrent", methods=METHODS, dtypes=DTYPES,

@@ -16,16 +16,13 @@ from ssmspec.impl import s5 as impl
 from ssmspec.reference.mp import s5 as ref_mp
 from ssmspec.reference.np import s5 as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs import _a  # the group's shared glue
 
 METHODS = impl.METHODS
 C_BOUND = 2.0
 MP_MAX = 300  # batch·L·P·H up to which the mpmath tier is used
 DTYPES = ("c128", "c64")
 ARGS = ("u", "Lambda", "B", "C", "D", "log_step")
-
-
-def lengths() -> st.SearchStrategy[int]:
-    return sequence_lengths(129, 16385)
 
 
 def lambdas() -> st.SearchStrategy[complex]:
@@ -49,10 +46,6 @@ def _step_sizes(rng, P: int, regime: str) -> np.ndarray:
     return dt
 
 
-def _complex_normal(rng, shape, scale: float = 1.0) -> np.ndarray:
-    return rng.normal(0, scale, shape) + 1j * rng.normal(0, scale, shape)
-
-
 @st.composite
 def s5_cases(draw, fmt: str, method: str = "zoh", length=None, conj_sym=None, initial=None,
              max_p: int = 4, max_h: int = 3) -> Case:
@@ -60,30 +53,25 @@ def s5_cases(draw, fmt: str, method: str = "zoh", length=None, conj_sym=None, in
     `initial` (whether h0 is given) fix what a law needs (None: drawn)."""
     b, H = draw(size("b", st.integers(1, 2), "batch")), draw(size("H", st.integers(1, max_h)))
     P = draw(size("P", st.integers(1, max_p), "N"))
-    L = draw(size("L", length if length is not None else lengths()))
+    L = draw(size("L", length if length is not None else sequence_lengths(129, 16385)))
     regime = draw(st.sampled_from(["uniform", "small", "specials", "specials"]))
     lam = np.array([draw(lambdas()) for _ in range(P)])
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     arrs = {"u": rng.normal(size=(b, L, H)), "Lambda": lam,
-            "B": _complex_normal(rng, (P, H)), "C": _complex_normal(rng, (H, P)),
+            "B": _a.normals(rng, (P, H), True), "C": _a.normals(rng, (H, P), True),
             "D": rng.normal(size=H) if draw(st.booleans()) else np.zeros(H),
             "log_step": np.log(_step_sizes(rng, P, regime))}
     if draw(feature("h0", st.booleans(), False)) if initial is None else initial:
-        arrs["h0"] = _complex_normal(rng, (b, P))
+        arrs["h0"] = _a.normals(rng, (b, P), True)
     cs = draw(feature("conj_sym=False", st.booleans(), True)) if conj_sym is None else conj_sym
-    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"conj_sym": cs})
+    return _a.case_of(fmt, arrs, conj_sym=cs)
 
 
 def call_s5(fn, case: Case, method: str, device: str):
     t = lambda k: case.tensor(k, device)  # noqa: E731
     y, x = fn(*(t(k) for k in ARGS), discretization=method, conj_sym=case.params["conj_sym"],
               h0=t("h0") if "h0" in case.arrays else None, return_state=True)
-    d = dtype(case.dtype)
-    want = real_of(d).torch
-    if not isinstance(y, torch.Tensor) or y.dtype != want:
-        got = y.dtype if isinstance(y, torch.Tensor) else type(y).__name__
-        raise TypeError(f"y: expected u's real dtype {want}, got {got}")
-    return y.to(d.torch), x
+    return _a.real_output(y, case), x
 
 
 def args(case: Case) -> tuple:
@@ -100,22 +88,9 @@ def terms(case: Case, method: str):
     return ref_np.s5_scan_with_bound(*args(case), **np_kwargs(case, method))
 
 
-def _mp_reference(case: Case, method: str):
-    y, x = ref_mp.s5_scan(*args(case), **np_kwargs(case, method))
-    return {"y": y, "last_state": x}
-
-
-def _np_reference(case: Case, method: str):
-    y, x = terms(case, method)[:2]
-    return {"y": y, "last_state": x}
-
-
-def _work(case: Case) -> int:
-    b, L, H = case.arrays["u"].shape
-    return b * L * H * case.arrays["Lambda"].shape[0]
-
-
-REFERENCE = TwoTier(mp=_mp_reference, np=_np_reference, mp_max_work=MP_MAX, work=_work)
+REFERENCE = _a.references(
+    lambda case, method: ref_mp.s5_scan(*args(case), **np_kwargs(case, method)), terms,
+    ("y", "last_state"), MP_MAX, lambda case: case.arrays["u"].size * case.arrays["Lambda"].size)
 
 
 def _terms(case: Case, method: str, d) -> dict:
@@ -129,21 +104,15 @@ def _bench(fmt: str) -> Case:
     rng = np.random.default_rng(0)
     b, L, H, P = 2, 1024, 64, 32
     arrs = {"u": rng.normal(size=(b, L, H)), "Lambda": -0.5 + 1j * np.pi * np.arange(P),
-            "B": _complex_normal(rng, (P, H), P**-0.5), "C": _complex_normal(rng, (H, P), P**-0.5),
+            "B": _a.normals(rng, (P, H), True, P**-0.5),
+            "C": _a.normals(rng, (H, P), True, P**-0.5),
             "D": rng.normal(size=H), "log_step": np.log(10.0 ** rng.uniform(-3, -1, P))}
-    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"conj_sym": True})
+    return _a.case_of(fmt, arrs, conj_sym=True)
 
 
 # --- laws (docs/s5.md#s5_scan) --------------------------------------------------------------
-
-
 LAW_DTYPES = ("c128", "c64")
 SHORT = st.sampled_from([1, 2, 3, 7, 8, 31, 32, 33, 65])
-
-
-def _run(fn, case: Case, method: str, device: str):
-    y, x = S5.call(fn, case, method, device)
-    return to_numpy(y).real, to_numpy(x)
 
 
 def conj_sym_equals_full(ctx: LawContext) -> None:
@@ -157,43 +126,24 @@ def conj_sym_equals_full(ctx: LawContext) -> None:
             "log_step": np.concatenate([a["log_step"], a["log_step"]])}
     if "h0" in a:
         full["h0"] = np.concatenate([a["h0"], a["h0"].conj()], axis=1)
-    other = Case(full, case.dtype, {"conj_sym": False})
-    y1, x1 = _run(ctx.fn, case, method, ctx.device)
-    y2, x2 = _run(ctx.fn, other, method, ctx.device)
-    b1, b2 = S5.bound(case, method), S5.bound(other, method)
-    assert_within(y1, y2, b1["y"] + b2["y"], f"{method}: y, conj_sym vs the full representation")
-    assert_within(x1, x2[:, :P], b1["last_state"] + b2["last_state"][:, :P],
-                  f"{method}: last state, conj_sym vs the full representation")
+    _a.agree(S5, ctx, (case, method), (Case(full, case.dtype, {"conj_sym": False}), method),
+             f"{method}: conj_sym vs the full representation",
+             lambda k, x: x[:, :P] if k == "last_state" else x)
 
 
-def _part(case: Case, lo: int, hi: int, h0=None) -> Case:
-    arrays = dict(case.arrays, u=case.arrays["u"][:, lo:hi])
-    if h0 is not None:
-        arrays["h0"] = h0
-    return Case(arrays, case.dtype, case.params)
+def _part(case: Case, lo: int, hi: int, h0) -> Case:
+    """Steps lo..hi-1 of the case, from h0 if given."""
+    u = case.arrays["u"][:, lo:hi]
+    return case.with_(u=u) if h0 is None else case.with_(u=u, h0=h0)
 
 
-def split(ctx: LawContext) -> None:
-    method = ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(s5_cases(ctx.dtype, method, length=SHORT.filter(lambda n: n > 1)))
-    L = case.arrays["u"].shape[1]
-    k = ctx.draw(st.integers(1, L - 1))
-    first = _part(case, 0, k)
-    y1, x1 = _run(ctx.fn, first, method, ctx.device)
-    second = _part(case, k, L, x1)
-    y2, x2 = _run(ctx.fn, second, method, ctx.device)
-    y, x = _run(ctx.fn, case, method, ctx.device)
-    bf, b1, b2 = (S5.bound(c, method) for c in (case, first, second))
-    # the first part's state error, carried through the second part by |Λ̄| and read by |C|
+def _carry(second: Case, err, method: str):
+    """(M_y, M_x) of the error `err` of the initial state carried by |Λ̄| and read by |C|."""
     s = second.arrays
-    _, _, My, _, Mx, _ = ref_np.s5_scan_with_bound(
-        s["u"], s["Lambda"], np.zeros_like(s["B"]), s["C"], None, s["log_step"], method,
-        case.params["conj_sym"], b1["last_state"].astype(np.complex128))
-    grow = 1 + 2 * dtype(ctx.dtype).u
-    tol_y = bf["y"] + np.concatenate([b1["y"], b2["y"] + My * grow], axis=1)
-    assert_within(np.concatenate([y1, y2], axis=1), y, tol_y, f"{method}: y split at {k} of {L}")
-    assert_within(x2, x, bf["last_state"] + b2["last_state"] + Mx * grow,
-                  f"{method}: last state split at {k} of {L}")
+    t = ref_np.s5_scan_with_bound(s["u"], s["Lambda"], np.zeros_like(s["B"]), s["C"], None,
+                                  s["log_step"], method, second.params["conj_sym"],
+                                  err.astype(np.complex128))
+    return t[2], t[4]
 
 
 def single_input_is_selective_scan(ctx: LawContext) -> None:
@@ -210,7 +160,7 @@ def single_input_is_selective_scan(ctx: LawContext) -> None:
     if "h0" in a:
         sel["initial_state"] = a["h0"][:, None]
     sel = Case(sel, case.dtype, {"delta_softplus": False, "conj_half": case.params["conj_sym"]})
-    y, x = _run(ctx.fn, case, method, ctx.device)
+    y, x = _a.run(S5, ctx.fn, case, method, ctx.device)
     # looked up, not imported: the registry keeps the discovery order of the spec modules
     selective = registry.spec("selective_scan")
     ys, xs = selective.call(ctx.impl_of("selective_scan"), sel, method, ctx.device)
@@ -223,44 +173,23 @@ def single_input_is_selective_scan(ctx: LawContext) -> None:
 
 
 def zoh_bilinear_agree_small_step(ctx: LawContext) -> None:
-    """|ΔΛ| ≤ 1e-2 for every state: per step, with r = |z|/(4(1 − |z|/2)) (the tails of the two
-    series, whose coefficients differ from the third power on and are each ≤ 2^(1−k)),
-    |Λ̄_zoh − Λ̄_bil| ≤ |z|²·r and |B̄_zoh − B̄_bil| ≤ Δ·|z|·r·|B|; the difference of the states
-    follows d_t = |Λ̄_zoh|·d_{t−1} + |δΛ̄|·m_{t−1} + |δB̄|·|u_t| (m: bilinear's magnitude), read by
-    f·|C|. Tolerance: that, plus both calls' bounds."""
+    """|ΔΛ| ≤ 1e-2 for every state: zoh and bilinear differ by the propagated difference of their
+    (Λ̄, B̄), z = Δ|Λ|, r = |z|/(4(1 − |z|/2)); its derivation: docs/s5.md#s5_scan."""
     ctx.require(*METHODS)
     case = ctx.draw(s5_cases(ctx.dtype, "zoh", length=SHORT))
     a = case.arrays
     lam = np.abs(a["Lambda"])
     dt = np.minimum(np.exp(a["log_step"]), 1e-2 / np.where(lam > 0, lam, 1.0))
-    case = Case(dict(a, log_step=representable(np.log(dt), ctx.dtype)), case.dtype, case.params)
+    case = case.with_(log_step=representable(np.log(dt), ctx.dtype))
     a = case.arrays
-    z = np.exp(a["log_step"]) * lam * (1 + 1e-6)  # the rounding of Δ, generously
-    r = z / (4 * (1 - z / 2))
-    dA, dB = z**2 * r, (np.exp(a["log_step"]) * (1 + 1e-6) * z * r)[:, None] * np.abs(a["B"])
-    (az, _, _, _), (ab, sb, _, _) = (ref_np.discretize(a["Lambda"], a["B"], a["log_step"], m)
-                                     for m in METHODS)
-    az, ab = np.abs(az).astype(float), np.abs(ab).astype(float)
-    mB = np.abs(sb).astype(float)[:, None] * np.abs(a["B"])
-    f = 2.0 if case.params["conj_sym"] else 1.0
-    m = np.abs(a["h0"]) if "h0" in a else np.zeros((a["u"].shape[0], lam.shape[0]))
-    d, ydiff = np.zeros_like(m), np.empty(a["u"].shape)
-    for t in range(a["u"].shape[1]):
-        au = np.abs(a["u"][:, t])
-        d = az * d + dA * m + au @ dB.T
-        m = ab * m + au @ mB.T
-        ydiff[:, t] = f * (d @ np.abs(a["C"]).T)
-    (yz, xz), (yb, xb) = (_run(ctx.fn, case, m_, ctx.device) for m_ in METHODS)
-    bz, bb = (S5.bound(case, m_) for m_ in METHODS)
+    ydiff, d = ref_np.zoh_bilinear_difference(a["u"], a["Lambda"], a["B"], a["C"], a["log_step"],
+                                              a.get("h0"), case.params["conj_sym"])
     slack = 1 + 1e-3  # the float64 evaluation of the difference bound itself
-    assert_within(yz, yb, bz["y"] + bb["y"] + ydiff * slack, "y: zoh vs bilinear at |ΔΛ| ≤ 1e-2")
-    assert_within(xz, xb, bz["last_state"] + bb["last_state"] + d * slack,
-                  "last state: zoh vs bilinear at |ΔΛ| ≤ 1e-2")
+    _a.agree(S5, ctx, (case, "zoh"), (case, "bilinear"), "zoh vs bilinear at |ΔΛ| ≤ 1e-2",
+             extra={"y": ydiff * slack, "last_state": d * slack})
 
 
 # --- mutants (docs/s5.md#s5_scan) -----------------------------------------------------------
-
-
 def s5_official_zoh(u, Lambda, B, C, D, log_step, discretization="zoh", conj_sym=True, h0=None,
                     return_state=False):
     """S5's discretize_zoh: B̄ = (Λ̄ − 1)/Λ·B with Λ̄ = exp(ΔΛ) already rounded."""
@@ -268,10 +197,6 @@ def s5_official_zoh(u, Lambda, B, C, D, log_step, discretization="zoh", conj_sym
     abar = torch.exp(torch.exp(log_step) * Lambda)
     Bbar = ((abar - 1) / Lambda)[:, None] * B
     return impl.apply_ssm(u, abar, Bbar, C, D, conj_sym, h0, return_state)
-
-
-def no_factor_two(*args, conj_sym=True, **kw):
-    return impl.s5_scan(*args, conj_sym=False, **kw)
 
 
 def _witness(small_steps: bool):
@@ -284,29 +209,17 @@ def _witness(small_steps: bool):
                 "B": rng.normal(size=(3, 2)) + 1j * rng.normal(size=(3, 2)),
                 "C": rng.normal(size=(2, 3)) + 1j * rng.normal(size=(2, 3)),
                 "D": np.zeros(2), "log_step": np.log(dt)}
-        return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"conj_sym": True})
+        return _a.case_of(fmt, arrs, conj_sym=True)
 
     return witness
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
-
-
-def _t(*shape, dt=torch.float64, value=-0.5):
-    return torch.full(shape, value, dtype=dt)
-
-
-def _ok(**over):
-    """A valid call (batch 2, L 5, H 3, P 4, c128 parameters) with some arguments replaced."""
-    c = torch.complex128
-    a = dict(u=_t(2, 5, 3), Lambda=_t(4, dt=c), B=_t(4, 3, dt=c), C=_t(3, 4, dt=c), D=_t(3),
-             log_step=_t(4))
-    kw = {k: over.pop(k) for k in list(over) if k not in a}
-    a.update(over)
-    return lambda f: f(*a.values(), **kw)
-
-
+_t = _a.filled(-0.5)
 _C128, _C64 = torch.complex128, torch.complex64
+# a valid call: batch 2, L 5, H 3, P 4, c128 parameters
+_ok = _a.valid_call(dict(u=_t(2, 5, 3), Lambda=_t(4, dt=_C128), B=_t(4, 3, dt=_C128),
+                         C=_t(3, 4, dt=_C128), D=_t(3), log_step=_t(4)))
 _BAD = [
     ("u 2-d", "u", ValueError, _ok(u=_t(5, 3))),
     ("u of another H", "B", ValueError, _ok(u=_t(2, 5, 4))),
@@ -334,52 +247,40 @@ _BAD = [
 
 S5 = registry.register_spec(
     Spec(
-        name="s5_scan",
-        method_arg="discretization",
-        family="s5",
+        name="s5_scan", family="s5", methods=METHODS, dtypes=DTYPES, sizes=("b", "L", "H", "P"),
+        outputs=("y", "last_state"), method_arg="discretization",
         summary="S5 (MIMO diagonal SSM): x_t = Λ̄ x_{t−1} + B̄ u_t, y_t = (2·)Re(C x_t) + D u_t, "
                 "Δ = exp(log_step) per state",
         signature="s5_scan(u (b, L, H), Lambda (P,), B (P, H), C (H, P), D (H,), log_step (P,), "
                   "discretization, conj_sym=True, h0=None (b, P), return_state=False) "
                   "-> y (b, L, H)[, last state (b, P)]",
-        methods=METHODS,
-        dtypes=DTYPES,
-        sizes=("b", "L", "H", "P"),
-        outputs=("y", "last_state"),
         strategy=lambda fmt, method: s5_cases(fmt, method),
         references=REFERENCE,
-        bound=Bound(
-            c=C_BOUND,
-            terms=_terms,
-
-            reasoning="elementwise; running-error bound of the recurrence on absolute values "
-                      "(discretisation, H + 2 roundings of B̄u per step), + 2P + 4 roundings of "
-                      "the output",
-        ),
-        call=call_s5,
-        bench_case=_bench,
+        bound=Bound(c=C_BOUND, terms=_terms,
+                    reasoning="elementwise; running-error bound of the recurrence on absolute "
+                              "values (discretisation, H + 2 roundings of B̄u per step), + 2P + 4 "
+                              "roundings of the output"),
+        call=call_s5, bench_case=_bench,
         bench_shape="batch=2, L=1024, H=64, P=32, conj_sym, S4D-Lin Λ",
         features={"h0": optional_argument("h0", "an initial state h0 (b, P) before step 0"),
                   "conj_sym=False": flag("conj_sym", False, "all P states kept (no conjugate "
                                          "symmetry: y = Re(C x) rather than 2·Re)")},
     ),
     implementations={"torch": impl.s5_scan},
-    laws=[
-        Law("conj_sym_equals_full", "conj_sym on (Λ, B, C, h0) = no conj_sym on "
-            "([Λ, Λ*], [B; B*], [C, C*], [h0, h0*])", conj_sym_equals_full, LAW_DTYPES),
-        Law("split", "scan(u[:k]) then scan(u[k:], h0 = last state) = scan(u)",
-            split, LAW_DTYPES),
-        Law("single_input_is_selective_scan", "H = 1, one Δ: S5 = selective_scan "
-            "with A = Λ, B = B[:, 0], C = C[0], conj_half = conj_sym",
-            single_input_is_selective_scan, LAW_DTYPES),
-        Law("zoh_bilinear_agree_small_step", "|ΔΛ| ≤ 1e-2: zoh and bilinear differ "
-            "by O(|ΔΛ|³) per step in Λ̄ and O(Δ|ΔΛ|²) in B̄", zoh_bilinear_agree_small_step,
-            LAW_DTYPES),
-    ],
+    laws=[Law(name, statement, check, LAW_DTYPES) for name, statement, check in [
+        ("conj_sym_equals_full", "conj_sym on (Λ, B, C, h0) = no conj_sym on "
+         "([Λ, Λ*], [B; B*], [C, C*], [h0, h0*])", conj_sym_equals_full),
+        ("split", "scan(u[:k]) then scan(u[k:], h0 = last state) = scan(u)",
+         _a.split_law("s5_scan", s5_cases, SHORT, 1, _part, _carry)),
+        ("single_input_is_selective_scan", "H = 1, one Δ: S5 = selective_scan "
+         "with A = Λ, B = B[:, 0], C = C[0], conj_half = conj_sym", single_input_is_selective_scan),
+        ("zoh_bilinear_agree_small_step", "|ΔΛ| ≤ 1e-2: zoh and bilinear differ "
+         "by O(|ΔΛ|³) per step in Λ̄ and O(Δ|ΔΛ|²) in B̄", zoh_bilinear_agree_small_step)]],
     mutants=[
         Mutant("s5_official_zoh", s5_official_zoh, "zoh", ("c64", "c128"),
                "S5's zoh: B̄ = (Λ̄ − 1)/Λ·B, cancellation at small |ΔΛ|", _witness(True)),
-        Mutant("no_factor_two", no_factor_two, "zoh", ("c64", "c128"),
+        Mutant("no_factor_two", lambda *args, conj_sym=True, **kw: impl.s5_scan(
+            *args, conj_sym=False, **kw), "zoh", ("c64", "c128"),
                "Re(C x) without the factor 2 of conj_sym", _witness(False)),
     ],
     bad_inputs=_BAD,

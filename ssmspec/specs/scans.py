@@ -22,6 +22,7 @@ from ssmspec.impl import scans as impl
 from ssmspec.reference.mp import scans as ref_mp
 from ssmspec.reference.np import scans as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs import _a  # the group's shared glue
 
 METHODS = impl.METHODS
 CHUNK = impl.CHUNK
@@ -62,13 +63,10 @@ def draw_a(rng, shape, profile: str, zero_rate: float, one_rate: float, negative
 
 def make_case(fmt: str, a, b, h0=None, reverse: bool = False) -> Case:
     """A Case of `fmt` from arrays (rounded to the format; complex formats hold complex arrays)."""
-    cplx = dtype(fmt).is_complex
-    conv = (lambda x: np.asarray(x, dtype=np.complex128)) if cplx else (
-        lambda x: np.asarray(x, dtype=np.float64))
-    arrays = {"a": representable(conv(a), fmt), "b": representable(conv(b), fmt)}
-    if h0 is not None:
-        arrays["h0"] = representable(conv(h0), fmt)
-    return Case(arrays, fmt, {"reverse": bool(reverse)})
+    wide = np.complex128 if dtype(fmt).is_complex else np.float64
+    arrays = {"a": a, "b": b} if h0 is None else {"a": a, "b": b, "h0": h0}
+    return _a.case_of(fmt, {k: np.asarray(x, dtype=wide) for k, x in arrays.items()},
+                      reverse=bool(reverse))
 
 
 @st.composite
@@ -105,38 +103,14 @@ def _args(case: Case):
     return case.arrays["a"], case.arrays["b"], h0_of(case), case.params["reverse"]
 
 
-def _reference(mod):
-    return lambda case, method: {"h": mod.linear_scan(*_args(case))}
-
-
-REFERENCE = TwoTier(mp=_reference(ref_mp), np=_reference(ref_np), mp_max_work=MP_MAX,
-                    work=lambda case: np.asarray(case.arrays["a"]).size)
-
-
-def scan_magnitude(case: Case, method: str = "sequential") -> np.ndarray:
-    return ref_np.magnitude(*_args(case))
-
-
-def scan_growth(case: Case, method: str) -> np.ndarray:
-    """G (..., L) of docs/scans.md#bound."""
-    a = np.asarray(case.arrays["a"])
-    L = a.shape[-1]
-    tau = ref_np.step_index(a.shape, case.params["reverse"])
-    log2 = lambda n: math.ceil(math.log2(n)) if n > 1 else 0  # noqa: E731
-    if method == "sequential":
-        return tau + 1.0
-    if method == "associative":
-        return tau + 2.0 * log2(L) + 2.0
-    if method == "chunked":
-        return tau + 2.0 * log2(-(-L // CHUNK)) + 2.0
-    if method == "logspace":
-        lam, beta = ref_np.scan_log_terms(*_args(case))
-        return tau + 1.0 + 2.0 * lam + beta
-    raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+REFERENCE = _a.references(lambda case, method: (ref_mp.linear_scan(*_args(case)),),
+                          lambda case, method: (ref_np.linear_scan(*_args(case)),), ("h",), MP_MAX,
+                          lambda case: np.asarray(case.arrays["a"]).size)
 
 
 def _terms(case: Case, method: str, d) -> dict:
-    return {"h": Terms(scan_growth(case, method), scan_magnitude(case, method))}
+    """G (..., L) of docs/scans.md#bound and M."""
+    return {"h": Terms(ref_np.growth(method, CHUNK, *_args(case)), ref_np.magnitude(*_args(case)))}
 
 
 def _bench(fmt: str) -> Case:
@@ -161,8 +135,6 @@ def sweep_problem(fmt: str, L: int, rows: int = 32) -> Case:
 
 
 # --- laws (docs/scans.md#laws) ---------------------------------------------------------------
-
-
 MEDIUM = st.sampled_from([n for n in boundary_lengths(257)])
 
 
@@ -171,7 +143,7 @@ def _methods(fmt: str) -> list[str]:
 
 
 def _h(fn, case: Case, method: str, device: str) -> np.ndarray:
-    return to_numpy(SCAN.call(fn, case, method, device))
+    return _a.run(SCAN, fn, case, method, device)[0]
 
 
 def _bound(case: Case, method: str) -> np.ndarray:
@@ -183,14 +155,9 @@ def _draw(ctx: LawContext, length=MEDIUM, method=None):
     return method, ctx.draw(scan_cases(ctx.dtype, method, length=length))
 
 
-# --- laws -------------------------------------------------------------------------------------
-
-
 def methods_agree(ctx: LawContext) -> None:
     method, case = _draw(ctx)
-    tol = _bound(case, method) + _bound(case, "sequential")
-    assert_within(_h(ctx.fn, case, method, ctx.device), _h(ctx.fn, case, "sequential", ctx.device),
-                  tol, f"{method} vs sequential")
+    _a.agree(SCAN, ctx, (case, method), (case, "sequential"), f"{method} vs sequential")
 
 
 def split(ctx: LawContext) -> None:
@@ -220,9 +187,8 @@ def reverse_flip(ctx: LawContext) -> None:
     a, b, h0 = case.arrays["a"], case.arrays["b"], h0_of(case)
     rev = make_case(case.dtype, a, b, h0, True)
     fwd = make_case(case.dtype, a[..., ::-1], b[..., ::-1], h0, False)
-    tol = _bound(rev, method) + _bound(fwd, method)[..., ::-1]
-    assert_within(_h(ctx.fn, rev, method, ctx.device),
-                  _h(ctx.fn, fwd, method, ctx.device)[..., ::-1], tol, f"{method}: reverse vs flip")
+    _a.agree(SCAN, ctx, (rev, method), (fwd, method), f"{method}: reverse vs flip",
+             lambda k, x: x[..., ::-1])
 
 
 def linearity(ctx: LawContext) -> None:
@@ -273,8 +239,6 @@ def zero_resets(ctx: LawContext) -> None:
 
 
 # --- mutants (docs/scans.md#what-the-bound-does-not-admit) -------------------------------------
-
-
 def _wrap(core):
     """A linear_scan-shaped callable around `core(a, b, h0)` (working format, forward only)."""
     def fn(a, b, h0=None, reverse=False, method="sequential"):
@@ -333,16 +297,14 @@ def _eps_witness(fmt: str) -> Case:
     return make_case(fmt, a, b, None, False)
 
 
-def _unguarded_witness(fmt: str) -> Case:
-    rng = np.random.default_rng(2)
-    return make_case(fmt, rng.uniform(0.3, 0.6, (2, 1200)), rng.normal(size=(2, 1200)),
-                     np.array([1.0, -1.0]), False)
+def _uniform_witness(seed: int, shape: tuple, lo: float, hi: float, h0: list, reverse: bool):
+    """A witness: a ~ U[lo, hi], b normal, of `shape` (generator seeded `seed`), h0 given."""
+    def witness(fmt: str) -> Case:
+        rng = np.random.default_rng(seed)
+        return make_case(fmt, rng.uniform(lo, hi, shape), rng.normal(size=shape), np.array(h0),
+                         reverse)
 
-
-def _chunk_witness(fmt: str) -> Case:
-    rng = np.random.default_rng(3)
-    return make_case(fmt, rng.uniform(0.99, 1.0, (1, 200)), rng.normal(size=(1, 200)),
-                     np.array([5.0]), True)
+    return witness
 
 
 def _triton_witness(fmt: str) -> Case:
@@ -362,33 +324,25 @@ def _triton_witness(fmt: str) -> Case:
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
-
-
-def _t(*shape, dt=torch.float64, fill=0.5):
-    return torch.full(shape, fill, dtype=dt)
-
-
+_t = _a.filled(0.5)
+_ok = _a.valid_call({"a": _t(2, 5), "b": _t(2, 5)})
+_C128 = torch.complex128
 _BAD = [
-    ("b of another shape", "b", ValueError, lambda f: f(_t(2, 5), _t(2, 4))),
-    ("h0 of another shape", "h0", ValueError, lambda f: f(_t(2, 5), _t(2, 5), _t(3))),
-    ("h0 with the L axis", "h0", ValueError, lambda f: f(_t(2, 5), _t(2, 5), _t(2, 5))),
-    ("a integer", "a", TypeError,
-     lambda f: f(torch.ones(2, 5, dtype=torch.int64), _t(2, 5))),
-    ("b integer", "b", TypeError,
-     lambda f: f(_t(2, 5), torch.ones(2, 5, dtype=torch.int32))),
-    ("a real, b complex", "b", TypeError, lambda f: f(_t(2, 5), _t(2, 5, dt=torch.complex128))),
-    ("a complex, b real", "b", TypeError, lambda f: f(_t(2, 5, dt=torch.complex128), _t(2, 5))),
-    ("b of another precision", "b", TypeError,
-     lambda f: f(_t(2, 5), _t(2, 5, dt=torch.float32))),
-    ("unknown method", "method", ValueError, lambda f: f(_t(2, 5), _t(2, 5), method="parallel")),
+    ("b of another shape", "b", ValueError, _ok(b=_t(2, 4))),
+    ("h0 of another shape", "h0", ValueError, _ok(h0=_t(3))),
+    ("h0 with the L axis", "h0", ValueError, _ok(h0=_t(2, 5))),
+    ("a integer", "a", TypeError, _ok(a=torch.ones(2, 5, dtype=torch.int64))),
+    ("b integer", "b", TypeError, _ok(b=torch.ones(2, 5, dtype=torch.int32))),
+    ("a real, b complex", "b", TypeError, _ok(b=_t(2, 5, dt=_C128))),
+    ("a complex, b real", "b", TypeError, _ok(a=_t(2, 5, dt=_C128))),
+    ("b of another precision", "b", TypeError, _ok(b=_t(2, 5, dt=torch.float32))),
+    ("unknown method", "method", ValueError, _ok(method="parallel")),
     ("logspace with complex a", "a", ValueError,
-     lambda f: f(_t(2, 5, dt=torch.complex128), _t(2, 5, dt=torch.complex128),
-                 method="logspace")),
-    ("logspace with negative a", "a", ValueError,
-     lambda f: f(_t(2, 5, fill=-0.5), _t(2, 5), method="logspace")),
-    ("reverse not a bool", "reverse", TypeError, lambda f: f(_t(2, 5), _t(2, 5), reverse=1)),
-    ("L = 0", "a", ValueError, lambda f: f(_t(2, 0), _t(2, 0))),
-    ("a 0-d", "a", ValueError, lambda f: f(torch.tensor(0.5), torch.tensor(1.0))),
+     _ok(a=_t(2, 5, dt=_C128), b=_t(2, 5, dt=_C128), method="logspace")),
+    ("logspace with negative a", "a", ValueError, _ok(a=_t(2, 5, fill=-0.5), method="logspace")),
+    ("reverse not a bool", "reverse", TypeError, _ok(reverse=1)),
+    ("L = 0", "a", ValueError, _ok(a=_t(2, 0), b=_t(2, 0))),
+    ("a 0-d", "a", ValueError, _ok(a=torch.tensor(0.5), b=torch.tensor(1.0))),
 ]
 
 # (name, description, law): every law holds in every format of the spec
@@ -405,28 +359,18 @@ _EPS_CLAMP = "log(max(a, 1e-6)) without a restart: a = 0 acts as 1e-6"
 
 SCAN = registry.register_spec(
     Spec(
-        name="linear_scan",
-        family="scans",
+        name="linear_scan", family="scans", methods=METHODS, dtypes=DTYPES, sizes=("L",),
+        outputs=("h",),
         summary="first-order linear recurrence h_t = a_t ⊙ h_{t−1} + b_t over the last axis",
         signature="linear_scan(a (..., L), b (..., L), h0 (...,) = None, reverse=False, method) "
                   "-> h (..., L)",
-        methods=METHODS,
-        dtypes=DTYPES,
-        sizes=("L",),
-        outputs=("h",),
         strategy=lambda fmt, method: scan_cases(fmt, method),
         references=REFERENCE,
-        bound=Bound(
-            c=C_BOUND,
-            terms=_terms,
-
-            reasoning="elementwise; M = scan of (|a|, |b|, |h0|); G = τ + 1 (sequential), "
-                      "τ + 2⌈log₂L⌉ + 2 (associative), τ + 2⌈log₂(L/64)⌉ + 2 (chunked), "
-                      "τ + 1 + 2Σ|log a| + max|log|b|| (logspace)",
-        ),
-        call=call_scan,
-        bench_case=_bench,
-        bench_shape="B=4, D=256, L=4096",
+        bound=Bound(c=C_BOUND, terms=_terms,
+                    reasoning="elementwise; M = scan of (|a|, |b|, |h0|); G = τ + 1 (sequential), "
+                              "τ + 2⌈log₂L⌉ + 2 (associative), τ + 2⌈log₂(L/64)⌉ + 2 (chunked), "
+                              "τ + 1 + 2Σ|log a| + max|log|b|| (logspace)"),
+        call=call_scan, bench_case=_bench, bench_shape="B=4, D=256, L=4096",
         sweep=Sweep("L", LONG, sweep_problem, LONG_HEAVY, "a in [0.99, 1], 32 rows"),
         method_dtypes={"logspace": REAL_DTYPES},
         features={"h0": optional_argument("h0", "an initial state h0 (..., ) before a_0, b_0"),
@@ -453,10 +397,10 @@ SCAN = registry.register_spec(
                _eps_witness, search=False),
         Mutant("unguarded_heinsen", unguarded_heinsen, "logspace",
                ("fp32", "fp64"), "exp(−Σ log a) unguarded: overflow, inf·0 = NaN for small a at "
-               "long L", _unguarded_witness),
+               "long L", _uniform_witness(2, (2, 1200), 0.3, 0.6, [1.0, -1.0], False)),
         Mutant("chunk_drops_h0", chunk_drops_h0, "chunked",
                ("fp64", "fp32", "c64"), "chunked state passing drops h0 after the first chunk",
-               _chunk_witness),
+               _uniform_witness(3, (1, 200), 0.99, 1.0, [5.0], True)),
         *triton_kernels.mutants(lambda kernel: [
             Mutant("triton_block_drops_carry",
                    kernel("scan", "linear_scan_dropping_carry"), "chunked",

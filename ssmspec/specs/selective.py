@@ -18,6 +18,7 @@ from ssmspec.impl import selective as impl
 from ssmspec.reference.mp import selective as ref_mp
 from ssmspec.reference.np import selective as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs import _a  # the group's shared glue
 from ssmspec.specs.kernels import DIAG, diag_bound_terms
 
 METHODS = impl.METHODS
@@ -26,6 +27,7 @@ MP_MAX = 200  # batch·D·N·L up to which the mpmath tier is used
 LAYOUTS = ("invariant", "step", "grouped")
 DTYPES = ("fp64", "fp32", "fp16", "bf16", "c128", "c64")
 OPTIONAL = ("D", "z", "delta_bias", "initial_state")
+REGIMES = ["uniform", "specials", "specials", "1e-6", "10"]
 
 
 def _b_rank(rank: int):
@@ -42,9 +44,6 @@ FEATURES = {
     "layout=step": Feature("B, C per step (b, N, L)", _b_rank(3)),
     "layout=grouped": Feature("B, C per step and group (b, G, N, L)", _b_rank(4)),
 }
-
-def lengths() -> st.SearchStrategy[int]:
-    return sequence_lengths(129, 4097)
 
 
 def _a_el(cplx: bool, n: int):
@@ -67,11 +66,6 @@ def _step_sizes(rng, shape, regime: str) -> np.ndarray:
     return dt
 
 
-def _coefs(rng, shape, cplx: bool, scale: float = 1.0) -> np.ndarray:
-    x = rng.normal(0, scale, shape)
-    return x + 1j * rng.normal(0, scale, shape) if cplx else x
-
-
 @st.composite
 def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, layout=None,
                     optional=None, softplus=None, max_d: int = 4, max_n: int = 4) -> Case:
@@ -81,10 +75,10 @@ def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, lay
     cplx = dtype(fmt).is_complex
     b, Dn = draw(size("b", st.integers(1, 2), "batch")), draw(size("D", st.integers(1, max_d)))
     N = draw(size("N", st.integers(1, max_n)))
-    L = draw(size("L", length if length is not None else lengths()))
+    L = draw(size("L", length if length is not None else sequence_lengths(129, 4097)))
     layout = layout or draw(st.sampled_from(in_scope("layout=", LAYOUTS)))
     sp = draw(feature("delta_softplus", st.booleans(), False)) if softplus is None else softplus
-    regime = draw(st.sampled_from(["uniform", "specials", "specials", "1e-6", "10"]))
+    regime = draw(st.sampled_from(REGIMES))
     opts = optional if optional is not None else {
         k for k in OPTIONAL if draw(feature(k, st.booleans(), False))}
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -104,7 +98,7 @@ def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, lay
         if layout == "grouped":
             G = draw(st.sampled_from([g for g in range(1, Dn + 1) if Dn % g == 0]))
         shape = (b, N, L) if layout == "step" else (b, G, N, L)
-        arrs["B"], arrs["C"] = _coefs(rng, shape, cplx), _coefs(rng, shape, cplx)
+        arrs["B"], arrs["C"] = _a.normals(rng, shape, cplx), _a.normals(rng, shape, cplx)
     dt = _step_sizes(rng, (b, Dn, L), regime)
     if sp:
         if "delta_bias" in opts:
@@ -119,10 +113,9 @@ def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, lay
     if "z" in opts:
         arrs["z"] = rng.normal(0, 2.0, (b, Dn, L))
     if "initial_state" in opts:
-        arrs["initial_state"] = _coefs(rng, (b, Dn, N), cplx)
+        arrs["initial_state"] = _a.normals(rng, (b, Dn, N), cplx)
     conj = draw(st.sampled_from([None, True, False])) if cplx else None
-    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt,
-                {"delta_softplus": sp, "conj_half": conj})
+    return _a.case_of(fmt, arrs, delta_softplus=sp, conj_half=conj)
 
 
 def _kwargs(case: Case, get) -> dict:
@@ -135,23 +128,15 @@ def call_selective(fn, case: Case, method: str, device: str):
     t = lambda k: case.tensor(k, device)  # noqa: E731
     y, h = fn(t("u"), t("delta"), t("A"), t("B"), t("C"), discretization=method,
               return_last_state=True, **_kwargs(case, t))
-    d = dtype(case.dtype)
-    want = real_of(d).torch
-    if not isinstance(y, torch.Tensor) or y.dtype != want:
-        got = y.dtype if isinstance(y, torch.Tensor) else type(y).__name__
-        raise TypeError(f"y: expected u's real dtype {want}, got {got}")
-    return (y.to(d.torch) if d.is_complex else y), h
+    return _a.real_output(y, case), h
 
 
 def _args(case: Case):
-    a = case.arrays
-    return (a["u"], a["delta"], a["A"], a["B"], a["C"])
+    return tuple(case.arrays[k] for k in ("u", "delta", "A", "B", "C"))
 
 
 def _np_kwargs(case: Case, method: str) -> dict:
-    kw = _kwargs(case, lambda k: case.arrays[k])
-    kw["method"] = method
-    return kw
+    return {**_kwargs(case, lambda k: case.arrays[k]), "method": method}
 
 
 @last_case
@@ -160,21 +145,9 @@ def terms(case: Case, method: str):
     return ref_np.selective_scan_with_bound(*_args(case), **_np_kwargs(case, method))
 
 
-def _mp_reference(case: Case, method: str):
-    y, h = ref_mp.selective_scan(*_args(case), **_np_kwargs(case, method))
-    return {"y": y, "last_state": h}
-
-
-def _np_reference(case: Case, method: str):
-    y, h = terms(case, method)[:2]
-    return {"y": y, "last_state": h}
-
-
-def _work(case: Case) -> int:
-    return case.arrays["u"].size * case.arrays["A"].shape[1]
-
-
-REFERENCE = TwoTier(mp=_mp_reference, np=_np_reference, mp_max_work=MP_MAX, work=_work)
+REFERENCE = _a.references(
+    lambda case, method: ref_mp.selective_scan(*_args(case), **_np_kwargs(case, method)), terms,
+    ("y", "last_state"), MP_MAX, lambda case: case.arrays["u"].size * case.arrays["A"].shape[1])
 
 
 def low_precision_growth(case: Case, G):
@@ -185,16 +158,10 @@ def low_precision_growth(case: Case, G):
     return G
 
 
-def growth_magnitude(case: Case, y, last_state) -> dict:
-    """{output: Terms(G, M)} from (M, G) pairs, G widened for fp16/bf16
-    (`low_precision_growth`)."""
-    return {name: Terms(low_precision_growth(case, g), m)
-            for name, (m, g) in (("y", y), (last_state[0], last_state[1:]))}
-
-
-def _terms(case: Case, method: str, d) -> dict:
-    t = terms(case, method)
-    return growth_magnitude(case, (t[2], t[3]), ("last_state", t[4], t[5]))
+def growth_magnitude(case: Case, t: tuple, state: str) -> dict:
+    """{output: Terms(G, M)} from a reference's (y, state, M_y, G_y, M_state, G_state), G widened
+    for fp16/bf16 (`low_precision_growth`)."""
+    return _a.as_terms({"y": t[2:4], state: t[4:6]}, lambda g: low_precision_growth(case, g))
 
 
 def _bench(fmt: str) -> Case:
@@ -203,66 +170,59 @@ def _bench(fmt: str) -> Case:
     rng = np.random.default_rng(0)
     b, Dn, N, L = 2, 256, 16, 2048
     cplx = dtype(fmt).is_complex
-    A = np.broadcast_to(-(np.arange(N) + 1.0), (Dn, N))
-    if cplx:
-        A = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (Dn, N))
-    arrs = {"u": rng.normal(size=(b, Dn, L)), "delta": rng.normal(-4, 1, (b, Dn, L)), "A": A,
-            "B": _coefs(rng, (b, N, L), cplx), "C": _coefs(rng, (b, N, L), cplx),
-            "D": rng.normal(size=Dn), "z": rng.normal(size=(b, Dn, L)),
+    arrs = {"u": rng.normal(size=(b, Dn, L)), "delta": rng.normal(-4, 1, (b, Dn, L)),
+            "A": _a.s4d(cplx, Dn, N), "B": _a.normals(rng, (b, N, L), cplx),
+            "C": _a.normals(rng, (b, N, L), cplx), "D": rng.normal(size=Dn),
+            "z": rng.normal(size=(b, Dn, L)),
             "delta_bias": np.log(np.expm1(10.0 ** rng.uniform(-3, -1, Dn)))}
-    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt,
-                {"delta_softplus": True, "conj_half": None})
+    return _a.case_of(fmt, arrs, delta_softplus=True, conj_half=None)
 
 
 def sweep_problem(fmt: str, L: int) -> Case:
     """The sweep along L: batch 1, D = 4, N = 8, per-step B, C, Δ ~ 10^U[-3, -1]."""
     rng = problem_rng()
-    b, Dn, N = 1, 4, 8
     cplx = dtype(fmt).is_complex
-    A = np.broadcast_to(-(np.arange(N) + 1.0), (Dn, N))
-    if cplx:
-        A = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (Dn, N))
-    arrs = {"u": rng.normal(size=(b, Dn, L)), "delta": 10.0 ** rng.uniform(-3, -1, (b, Dn, L)),
-            "A": A, "B": _coefs(rng, (b, N, L), cplx), "C": _coefs(rng, (b, N, L), cplx)}
-    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt,
-                {"delta_softplus": False, "conj_half": None})
+    arrs = {"u": rng.normal(size=(1, 4, L)), "delta": 10.0 ** rng.uniform(-3, -1, (1, 4, L)),
+            "A": _a.s4d(cplx, 4, 8), "B": _a.normals(rng, (1, 8, L), cplx),
+            "C": _a.normals(rng, (1, 8, L), cplx)}
+    return _a.case_of(fmt, arrs, delta_softplus=False, conj_half=None)
+
+
+def _witness(L: int, seed: int, re_A: list, freq: float):
+    """batch 1, D 2, N 2, L steps, per-step B, C, softplus with a bias, D and z; A = re_A, plus
+    i·[[freq, 0.5], [2, 0]] for a complex format."""
+    def witness(fmt: str) -> Case:
+        rng = np.random.default_rng(seed)
+        cplx = dtype(fmt).is_complex
+        A = np.array(re_A)
+        if cplx:
+            A = A + 1j * np.array([[freq, 0.5], [2.0, 0.0]])
+        B, C = rng.normal(size=(1, 2, L)), rng.normal(size=(1, 2, L))
+        if cplx:
+            B, C = B + 0.5j, C - 0.25j
+        arrs = {"u": rng.normal(size=(1, 2, L)), "delta": rng.normal(-1, 1, (1, 2, L)), "A": A,
+                "B": B, "C": C, "D": np.array([0.5, -1.0]), "z": rng.normal(size=(1, 2, L)),
+                "delta_bias": np.array([1.0, -0.5])}
+        return _a.case_of(fmt, arrs, delta_softplus=True, conj_half=None)
+
+    return witness
 
 
 def _triton_witness(fmt: str) -> Case:
-    """batch 1, D 2, N 2, L = 2·BLOCK_T + 3, slow decay, per-step B, C, softplus with bias, D, z."""
+    """L = 2·BLOCK_T + 3 (two block boundaries), slow decay."""
     from ssmspec.impl.triton.selective import BLOCK_T
 
-    L = 2 * BLOCK_T + 3
-    rng = np.random.default_rng(5)
-    cplx = dtype(fmt).is_complex
-    A = np.array([[-0.1, -0.2], [-0.05, -0.3]])
-    if cplx:
-        A = A + 1j * np.array([[1.0, 0.5], [2.0, 0.0]])
-    B, C = rng.normal(size=(1, 2, L)), rng.normal(size=(1, 2, L))
-    if cplx:
-        B, C = B + 0.5j, C - 0.25j
-    arrs = {"u": rng.normal(size=(1, 2, L)), "delta": rng.normal(-1, 1, (1, 2, L)), "A": A,
-            "B": B, "C": C, "D": np.array([0.5, -1.0]), "z": rng.normal(size=(1, 2, L)),
-            "delta_bias": np.array([1.0, -0.5])}
-    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt,
-                {"delta_softplus": True, "conj_half": None})
+    return _witness(2 * BLOCK_T + 3, 5, [[-0.1, -0.2], [-0.05, -0.3]], 1.0)(fmt)
+
+
+_WITNESS = _witness(6, 3, [[-1.0, -2.0], [-0.5, -3.0]], math.pi)
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
-
-
-def _r(*shape, dt=torch.float64):
-    return torch.full(shape, -0.5, dtype=dt)
-
-
-def _ok(**over):
-    """A valid call (batch 2, D 4, N 3, L 5, per-step B/C) with some arguments replaced."""
-    args = dict(u=_r(2, 4, 5), delta=_r(2, 4, 5).abs(), A=_r(4, 3), B=_r(2, 3, 5), C=_r(2, 3, 5))
-    kw = {k: over.pop(k) for k in list(over) if k not in args}
-    args.update(over)
-    return lambda f: f(*args.values(), **kw)
-
-
+_r = _a.filled(-0.5)
+# a valid call: batch 2, D 4, N 3, L 5, per-step B/C
+_ok = _a.valid_call(dict(u=_r(2, 4, 5), delta=_r(2, 4, 5).abs(), A=_r(4, 3), B=_r(2, 3, 5),
+                         C=_r(2, 3, 5)))
 _BAD = [
     ("B per step, C grouped", "C", ValueError, _ok(C=_r(2, 2, 3, 5))),
     ("B grouped, C per step", "C", ValueError, _ok(B=_r(2, 2, 3, 5))),
@@ -286,9 +246,9 @@ _BAD = [
     ("delta_softplus not a bool", "delta_softplus", TypeError, _ok(delta_softplus=1)),
 ]
 # --- ssd_scan (Mamba-2; the bound and strategies: docs/selective.md#ssd_scan) ------------------
-
 SSD_DTYPES = ("fp64", "fp32", "bf16")
 SSD_MP_MAX = 200
+SSD_ARGS = ("x", "dt", "A", "B", "C")
 
 
 @st.composite
@@ -296,9 +256,9 @@ def ssd_cases(draw, fmt: str, method: str = "chunked", length=None, chunk=None,
               initial=None) -> Case:
     b, H = draw(size("b", st.integers(1, 2), "batch")), draw(size("H", st.sampled_from([1, 2, 4])))
     P, N = draw(size("P", st.integers(1, 3))), draw(size("N", st.integers(1, 4)))
-    L = draw(size("L", length if length is not None else lengths()))
+    L = draw(size("L", length if length is not None else sequence_lengths(129, 4097)))
     G = draw(st.sampled_from([g for g in (1, 2, 4) if H % g == 0]))
-    regime = draw(st.sampled_from(["uniform", "specials", "specials", "1e-6", "10"]))
+    regime = draw(st.sampled_from(REGIMES))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     arrs = {"x": rng.normal(size=(b, L, H, P)), "dt": _step_sizes(rng, (b, L, H), regime),
             "A": -np.exp(draw(arrays((H,), st.floats(-2.5, 2.5)))),
@@ -307,18 +267,18 @@ def ssd_cases(draw, fmt: str, method: str = "chunked", length=None, chunk=None,
         arrs["initial_states"] = rng.normal(size=(b, H, P, N))
     Q = draw(size("chunk_size", st.sampled_from([1, 4, 16, 64]), kind="chunk")) if chunk is None \
         else chunk
-    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"chunk_size": Q})
+    return _a.case_of(fmt, arrs, chunk_size=Q)
 
 
 def call_ssd(fn, case: Case, method: str, device: str):
     t = lambda k: case.tensor(k, device)  # noqa: E731
     h0 = t("initial_states") if "initial_states" in case.arrays else None
-    return fn(t("x"), t("dt"), t("A"), t("B"), t("C"), chunk_size=case.params["chunk_size"],
-              initial_states=h0, return_final_states=True)
+    return fn(*map(t, SSD_ARGS), chunk_size=case.params["chunk_size"], initial_states=h0,
+              return_final_states=True)
 
 
 def _ssd_args(case: Case):
-    return tuple(case.arrays[k] for k in ("x", "dt", "A", "B", "C"))
+    return tuple(case.arrays[k] for k in SSD_ARGS)
 
 
 @last_case
@@ -327,23 +287,10 @@ def ssd_terms(case: Case):
                                       case.arrays.get("initial_states"))
 
 
-def _ssd_mp_reference(case: Case, method: str):
-    y, f = ref_mp.ssd_scan(*_ssd_args(case), case.arrays.get("initial_states"))
-    return {"y": y, "final_states": f}
-
-
-def _ssd_np_reference(case: Case, method: str):
-    y, f = ssd_terms(case)[:2]
-    return {"y": y, "final_states": f}
-
-
-SSD_REFERENCE = TwoTier(mp=_ssd_mp_reference, np=_ssd_np_reference, mp_max_work=SSD_MP_MAX,
-                        work=lambda case: case.arrays["x"].size * case.arrays["B"].shape[-1])
-
-
-def _ssd_terms(case: Case, method: str, d) -> dict:
-    t = ssd_terms(case)
-    return growth_magnitude(case, (t[2], t[3]), ("final_states", t[4], t[5]))
+SSD_REFERENCE = _a.references(
+    lambda case, method: ref_mp.ssd_scan(*_ssd_args(case), case.arrays.get("initial_states")),
+    lambda case, method: ssd_terms(case), ("y", "final_states"), SSD_MP_MAX,
+    lambda case: case.arrays["x"].size * case.arrays["B"].shape[-1])
 
 
 def _ssd_bench(fmt: str) -> Case:
@@ -353,20 +300,12 @@ def _ssd_bench(fmt: str) -> Case:
     arrs = {"x": rng.normal(size=(b, L, H, P)), "dt": 10.0 ** rng.uniform(-3, -1, (b, L, H)),
             "A": -np.arange(1.0, H + 1), "B": rng.normal(size=(b, L, 1, N)),
             "C": rng.normal(size=(b, L, 1, N))}
-    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"chunk_size": 64})
+    return _a.case_of(fmt, arrs, chunk_size=64)
 
 
-def _s(*shape):
-    return torch.full(shape, 0.5, dtype=torch.float64)
-
-
-def _ssd_ok(**over):
-    args = dict(x=_s(2, 5, 4, 3), dt=_s(2, 5, 4), A=-_s(4), B=_s(2, 5, 2, 3), C=_s(2, 5, 2, 3))
-    kw = {k: over.pop(k) for k in list(over) if k not in args}
-    args.update(over)
-    return lambda f: f(*args.values(), **kw)
-
-
+_s = _a.filled(0.5)
+_ssd_ok = _a.valid_call(dict(x=_s(2, 5, 4, 3), dt=_s(2, 5, 4), A=-_s(4), B=_s(2, 5, 2, 3),
+                             C=_s(2, 5, 2, 3)))
 _SSD_BAD = [
     ("chunk_size zero", "chunk_size", ValueError, _ssd_ok(chunk_size=0)),
     ("chunk_size a float", "chunk_size", TypeError, _ssd_ok(chunk_size=16.0)),
@@ -386,22 +325,7 @@ LAW_DTYPES = ("fp64", "fp32", "c128", "c64")
 SHORT = st.sampled_from([1, 2, 3, 7, 8, 9, 31, 32, 33, 65])
 
 
-def _run(fn, case: Case, method: str, device: str):
-    y, h = SELECTIVE.call(fn, case, method, device)
-    return to_numpy(y).real, to_numpy(h)
-
-
-def _with(case: Case, drop=(), **changes) -> Case:
-    arrays = {k: x for k, x in case.arrays.items() if k not in drop}
-    params = dict(case.params)
-    for k, x in changes.items():
-        (params if k in ("delta_softplus", "conj_half") else arrays)[k] = x
-    return Case(arrays, case.dtype, params)
-
-
 # --- selective_scan: laws (docs/selective.md#selective_scan) --------------------------------------
-
-
 def lti_equals_convolution(ctx: LawContext) -> None:
     fmt, draw = ctx.dtype, ctx.draw
     method = draw(ctx.methods(METHODS))
@@ -412,21 +336,19 @@ def lti_equals_convolution(ctx: LawContext) -> None:
     log_dt = representable(np.log([draw(log_uniform(1e-4, 1.0)) for _ in range(Dn)]), fmt)
     delta = representable(np.broadcast_to(np.exp(log_dt)[None, :, None], (b, Dn, L)), fmt)
     conj = dtype(fmt).is_complex
-    case = _with(case, delta=delta, conj_half=conj)
-    y, _ = _run(ctx.fn, case, method, ctx.device)
-    A = case.arrays["A"]
-    kcase = Case({"Lambda": A, "B": case.arrays["B"], "C": case.arrays["C"], "log_dt": log_dt},
-                 fmt, {"L": L, "conj_half": conj})
+    case = case.with_(delta=delta, conj_half=conj)
+    y, _ = _a.run(SELECTIVE, ctx.fn, case, method, ctx.device)
+    kcase = Case({"Lambda": case.arrays["A"], "B": case.arrays["B"], "C": case.arrays["C"],
+                  "log_dt": log_dt}, fmt, {"L": L, "conj_half": conj})
     K = DIAG.call(ctx.impl_of("diag_kernel"), kcase, method, ctx.device)
-    rdt = K.real.dtype if K.is_complex() else K.dtype
     u = case.tensor("u", ctx.device)
     Dv = case.tensor("D", ctx.device) if "D" in case.arrays else None
-    got = to_numpy(ctx.impl_of("causal_conv")(u, K.real.to(rdt) if K.is_complex() else K, Dv,
+    got = to_numpy(ctx.impl_of("causal_conv")(u, K.real if K.is_complex() else K, Dv,
                                               method="direct"))
-    Kb = DIAG.bound(kcase, method)["K"]
-    MK = diag_bound_terms(kcase, method)[0]
     uf = dtype(fmt).u
-    Kerr = Kb + 2 * uf * (np.arange(L) + 1) * MK  # kernel error + the direct sum's roundings
+    # the kernel's error + the direct sum's roundings, convolved with |u|
+    Kerr = DIAG.bound(kcase, method)["K"] + 2 * uf * (np.arange(L) + 1) * diag_bound_terms(
+        kcase, method)[0]
     au = np.abs(case.arrays["u"])
     tol = 2 * SELECTIVE.bound(case, method)["y"]
     for i in range(b):
@@ -446,49 +368,23 @@ def layouts_agree(ctx: LawContext) -> None:
         grow = lambda X: np.broadcast_to(X[None, :, :, None], (b, Dn, X.shape[1], L))  # noqa: E731
     else:
         grow = lambda X: X[:, None]  # noqa: E731
-    other = _with(case, B=grow(case.arrays["B"]), C=grow(case.arrays["C"]))
-    y1, h1 = _run(ctx.fn, case, method, ctx.device)
-    y2, h2 = _run(ctx.fn, other, method, ctx.device)
-    b1, b2 = SELECTIVE.bound(case, method), SELECTIVE.bound(other, method)
-    assert_within(y1, y2, b1["y"] + b2["y"], f"{method}: y, {layout} vs grouped")
-    assert_within(h1, h2, b1["last_state"] + b2["last_state"], f"{method}: last state, {layout} vs "
-                  "grouped")
+    other = case.with_(B=grow(case.arrays["B"]), C=grow(case.arrays["C"]))
+    _a.agree(SELECTIVE, ctx, (case, method), (other, method), f"{method}, {layout} vs grouped")
 
 
-def _slice(case: Case, lo: int, hi: int, h0=None) -> Case:
-    arrays = {}
-    for k, x in case.arrays.items():
-        if k in ("u", "delta", "z") or (k in ("B", "C") and x.ndim >= 3):
-            x = x[..., lo:hi]
-        arrays[k] = x
-    if h0 is not None:
-        arrays["initial_state"] = h0
-    return Case(arrays, case.dtype, case.params)
+def _part(case: Case, lo: int, hi: int, h0) -> Case:
+    """Steps lo..hi-1 of the case (u, delta, z and per-step B, C), from h0 if given."""
+    cut = {k: x[..., lo:hi] for k, x in case.arrays.items()
+           if k in ("u", "delta", "z") or (k in ("B", "C") and x.ndim >= 3)}
+    return case.with_(**cut) if h0 is None else case.with_(**cut, initial_state=h0)
 
 
-def split(ctx: LawContext) -> None:
-    method = ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(selective_cases(ctx.dtype, method, length=SHORT.filter(lambda n: n > 1)))
-    L = case.arrays["u"].shape[-1]
-    k = ctx.draw(st.integers(1, L - 1))
-    first = _slice(case, 0, k)
-    y1, h1 = _run(ctx.fn, first, method, ctx.device)
-    second = _slice(case, k, L, h1.astype(case.arrays["A"].dtype))
-    y2, h2 = _run(ctx.fn, second, method, ctx.device)
-    y, h = _run(ctx.fn, case, method, ctx.device)
-    bf, b1, b2 = (SELECTIVE.bound(c, method) for c in (case, first, second))
-    # the first part's state error, carried through the second part by |Ā| and read by |C|
-    prop = _with(second, drop=("D",), B=np.zeros_like(second.arrays["B"]),
-                 initial_state=b1["last_state"].astype(case.arrays["A"].dtype))
-    _, _, My, _, Mh, _ = ref_np.selective_scan_with_bound(
-        *(prop.arrays[n] for n in ("u", "delta", "A", "B", "C")), None,
-        prop.arrays.get("z"), prop.arrays.get("delta_bias"), prop.params["delta_softplus"],
-        method, prop.params["conj_half"], prop.arrays["initial_state"])
-    tol_y = bf["y"] + np.concatenate([b1["y"], b2["y"] + My * (1 + 2 * dtype(ctx.dtype).u)],
-                                     axis=-1)
-    assert_within(np.concatenate([y1, y2], axis=-1), y, tol_y, f"{method}: y split at {k} of {L}")
-    assert_within(h2, h, bf["last_state"] + b2["last_state"] + Mh * (1 + 2 * dtype(ctx.dtype).u),
-                  f"{method}: last state split at {k} of {L}")
+def _carry(second: Case, err, method: str):
+    """(M_y, M_h) of the error `err` of the initial state carried by |Ā| and read by |C|."""
+    prop = second.without("D").with_(B=np.zeros_like(second.arrays["B"]),
+                                     initial_state=err.astype(second.arrays["A"].dtype))
+    t = ref_np.selective_scan_with_bound(*_args(prop), **_np_kwargs(prop, method))
+    return t[2], t[4]
 
 
 def zoh_is_exact_recurrence(ctx: LawContext) -> None:
@@ -502,35 +398,21 @@ def zoh_is_exact_recurrence(ctx: LawContext) -> None:
     # not the softplus
     dt_fmt = representable(dt, ctx.dtype)
     full = (b, Dn, L, a["A"].shape[1])
-    A64 = torch.as_tensor(np.array(np.broadcast_to(a["A"][None, :, None], full)), dtype=wide)
-    B64 = torch.as_tensor(np.array(np.broadcast_to(a["B"][None, :, None], A64.shape)),
-                          dtype=wide)
+    A64, B64 = (torch.as_tensor(np.array(np.broadcast_to(a[k][None, :, None], full)), dtype=wide)
+                for k in ("A", "B"))
     abar, bbar = (to_numpy(t) for t in ctx.impl_of("discretize_diag")(
         A64, B64, torch.as_tensor(dt_fmt, dtype=torch.float64), method="zoh"))
     f = 2.0 if (np.iscomplexobj(a["A"]) if case.params["conj_half"] is None
                 else case.params["conj_half"]) else 1.0
-    h = np.zeros((b, Dn, a["A"].shape[1]), dtype=abar.dtype)
-    if "initial_state" in a:
-        h = h + a["initial_state"]
-    want = np.empty((b, Dn, L))
-    for t in range(L):
-        h = abar[:, :, t] * h + bbar[:, :, t] * a["u"][..., t, None]
-        want[..., t] = f * np.real(np.sum(a["C"][None] * h, axis=-1))
-    if "D" in a:
-        want = want + a["D"][None, :, None] * a["u"]
-    if "z" in a:
-        want = want * ref_np.silu(a["z"])
-    y, _ = _run(ctx.fn, case, "zoh", ctx.device)
+    want = ref_np.given_recurrence(abar, bbar, a["u"], a["C"], a.get("initial_state"), f,
+                                   a.get("D"), a.get("z"))
+    y, _ = _a.run(SELECTIVE, ctx.fn, case, "zoh", ctx.device)
     G, M = _terms(case, "zoh", dtype(ctx.dtype))["y"]
     tol = 2 * SELECTIVE.bound(case, "zoh")["y"] + higham_bound(8.0, "fp64", G, M)
     assert_within(y, want, tol, "zoh vs the recurrence of discretize_diag(zoh)")
 
 
-
-
 # --- selective_scan: mutants ------------------------------------------------------------------
-
-
 def softplus_twice(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
                    **kw):
     if delta_softplus:
@@ -547,48 +429,12 @@ def bias_after_softplus(u, delta, A, B, C, D=None, z=None, delta_bias=None,
     return impl.selective_scan(u, delta, A, B, C, D, z, delta_bias, delta_softplus, **kw)
 
 
-def no_factor_two(*args, conj_half=None, **kw):
-    return impl.selective_scan(*args, conj_half=False, **kw)
-
-
-def _witness(fmt: str) -> Case:
-    """batch 1, D 2, N 2, L 6, per-step B, C, softplus with a bias, D and z."""
-    rng = np.random.default_rng(3)
-    cplx = dtype(fmt).is_complex
-    A = np.array([[-1.0, -2.0], [-0.5, -3.0]])
-    if cplx:
-        A = A + 1j * np.array([[math.pi, 0.5], [2.0, 0.0]])
-    B, C = rng.normal(size=(1, 2, 6)), rng.normal(size=(1, 2, 6))
-    if cplx:
-        B, C = B + 0.5j, C - 0.25j
-    arrs = {"u": rng.normal(size=(1, 2, 6)), "delta": rng.normal(-1, 1, (1, 2, 6)), "A": A,
-            "B": B, "C": C, "D": np.array([0.5, -1.0]), "z": rng.normal(size=(1, 2, 6)),
-            "delta_bias": np.array([1.0, -0.5])}
-    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt,
-                {"delta_softplus": True, "conj_half": None})
-
-
-
-
 # --- ssd_scan: laws and mutant ---------------------------------------------------------------
-
-
-def _ssd_run(fn, case: Case, device: str):
-    return tuple(to_numpy(t) for t in SSD.call(fn, case, "chunked", device))
-
-
 def ssd_chunk_invariance(ctx: LawContext) -> None:
     case = ctx.draw(ssd_cases(ctx.dtype, chunk=16))
-    outs, bounds = [], []
-    for Q in (16, 32, 64):
-        c = Case(case.arrays, case.dtype, {"chunk_size": Q})
-        outs.append(_ssd_run(ctx.fn, c, ctx.device))
-        bounds.append(SSD.bound(c, "chunked"))
-    for i, k in ((1, "y"), (2, "y")):
-        assert_within(outs[i][0], outs[0][0], bounds[i][k] + bounds[0][k],
-                      f"y: chunk {16 * 2**i} vs 16")
-        assert_within(outs[i][1], outs[0][1], bounds[i]["final_states"] + bounds[0]["final_states"],
-                      f"final states: chunk {16 * 2**i} vs 16")
+    for Q in (32, 64):
+        _a.agree(SSD, ctx, (case.with_(chunk_size=Q), "chunked"),
+                 (case.with_(chunk_size=16), "chunked"), f"chunk {Q} vs 16")
 
 
 def ssd_is_selective_scan(ctx: LawContext) -> None:
@@ -604,17 +450,15 @@ def ssd_is_selective_scan(ctx: LawContext) -> None:
                 "A": np.repeat(a["A"], P)[:, None] * np.ones((1, N)),
                 "B": a["B"].transpose(0, 2, 3, 1), "C": a["C"].transpose(0, 2, 3, 1)},
                case.dtype, {"delta_softplus": False, "conj_half": None})
-    y_ssd, f_ssd = _ssd_run(ctx.fn, case, ctx.device)
-    y_sel, h_sel = _run(ctx.impl_of("selective_scan"), sel, "zoh_approx", ctx.device)
-    tol = (SSD.bound(case, "chunked")["y"]
-           + SELECTIVE.bound(sel, "zoh_approx")["y"].transpose(0, 2, 1).reshape(b, L, H, P))
-    assert_within(y_ssd, y_sel.transpose(0, 2, 1).reshape(b, L, H, P), tol,
+    y_ssd, f_ssd = _a.run(SSD, ctx.fn, case, "chunked", ctx.device)
+    y_sel, h_sel = _a.run(SELECTIVE, ctx.impl_of("selective_scan"), sel, "zoh_approx", ctx.device)
+    b_ssd, b_sel = SSD.bound(case, "chunked"), SELECTIVE.bound(sel, "zoh_approx")
+    assert_within(y_ssd, y_sel.transpose(0, 2, 1).reshape(b, L, H, P),
+                  b_ssd["y"] + b_sel["y"].transpose(0, 2, 1).reshape(b, L, H, P),
                   "y: ssd vs selective scan")
-    tolf = (SSD.bound(case, "chunked")["final_states"]
-            + SELECTIVE.bound(sel, "zoh_approx")["last_state"].reshape(b, H, P, N))
-    assert_within(f_ssd, h_sel.reshape(b, H, P, N), tolf, "final states: ssd vs selective scan")
-
-
+    assert_within(f_ssd, h_sel.reshape(b, H, P, N),
+                  b_ssd["final_states"] + b_sel["last_state"].reshape(b, H, P, N),
+                  "final states: ssd vs selective scan")
 
 
 def _factorised_segsum(a):
@@ -640,13 +484,17 @@ def _ssd_witness(fmt: str) -> Case:
     arrs = {"x": rng.normal(size=(1, 256, 2, 2)), "dt": np.full((1, 256, 2), 10.0),
             "A": np.array([-1.0, -0.5]), "B": rng.normal(size=(1, 256, 1, 2)),
             "C": rng.normal(size=(1, 256, 1, 2))}
-    return Case({k: representable(v_, fmt) for k, v_ in arrs.items()}, fmt, {"chunk_size": 256})
+    return _a.case_of(fmt, arrs, chunk_size=256)
+
+
+def _terms(case: Case, method: str, d) -> dict:
+    return growth_magnitude(case, terms(case, method), "last_state")
 
 
 SELECTIVE = registry.register_spec(
     Spec(
-        name="selective_scan",
-        family="selective",
+        name="selective_scan", family="selective", methods=METHODS, dtypes=DTYPES,
+        sizes=("b", "D", "N", "L"), outputs=("y", "last_state"), method_arg="discretization",
         summary="Mamba's S6: h_t = exp(Δ_t A) h_{t−1} + B̄_t u_t, y_t = (2·)Re(C_t·h_t) + D u_t, "
                 "·silu(z)",
         signature="selective_scan(u (b, D, L), delta (b, D, L), A (D, N), B, C ((D, N) | "
@@ -654,51 +502,39 @@ SELECTIVE = registry.register_spec(
                   "delta_softplus=False, discretization, return_last_state=False, "
                   "conj_half=None, initial_state=None) "
                   "-> y (b, D, L)[, last_state (b, D, N)]",
-        methods=METHODS,
-        dtypes=DTYPES,
-        sizes=("b", "D", "N", "L"),
-        outputs=("y", "last_state"),
         strategy=lambda fmt, method: selective_cases(fmt, method),
         references=REFERENCE,
-        bound=Bound(
-            c=C_BOUND,
-            terms=_terms,
-
-            reasoning="elementwise; running-error bound of the recurrence on absolute values, "
-                      "+ N + 6 roundings of the output; fp16/bf16: 1 + (u32/u)·G",
-        ),
-        call=call_selective,
-        bench_case=_bench,
+        bound=Bound(c=C_BOUND, terms=_terms,
+                    reasoning="elementwise; running-error bound of the recurrence on absolute "
+                              "values, + N + 6 roundings of the output; fp16/bf16: 1 + (u32/u)·G"),
+        call=call_selective, bench_case=_bench,
         bench_shape="batch=2, D=256, N=16, L=2048, per-step B/C, D, z, delta_bias, softplus",
         sweep=Sweep("L", QUADRATIC, sweep_problem, QUADRATIC_HEAVY,
                     "D=4, N=8, per-step B, C, Δ in [1e-3, 1e-1]"),
         features=FEATURES,
-        method_arg="discretization",
     ),
     implementations=[
         Implementation("selective_scan", "torch", impl.selective_scan),
         triton_kernels.implementation("selective_scan", "selective", "selective_scan"),
     ],
-    laws=[
-        Law("lti_equals_convolution", "constant Δ, time-invariant B, C: the "
-            "scan is causal_conv(u, diag_kernel(A, B, C, log Δ)) + D·u", lti_equals_convolution,
-            LAW_DTYPES),
-        Law("layouts_agree", "time-invariant = grouped (G = D), per step = "
-            "grouped (G = 1)", layouts_agree, LAW_DTYPES),
-        Law("split", "scan(x[:k]) then scan(x[k:], h0 = last state) = scan(x)",
-            split, LAW_DTYPES),
-        Law("zoh_is_exact_recurrence", "zoh = the recurrence of "
-            "discretize_diag(zoh) per step", zoh_is_exact_recurrence, LAW_DTYPES),
-    ],
+    laws=[Law(name, statement, check, LAW_DTYPES) for name, statement, check in [
+        ("lti_equals_convolution", "constant Δ, time-invariant B, C: the "
+         "scan is causal_conv(u, diag_kernel(A, B, C, log Δ)) + D·u", lti_equals_convolution),
+        ("layouts_agree", "time-invariant = grouped (G = D), per step = "
+         "grouped (G = 1)", layouts_agree),
+        ("split", "scan(x[:k]) then scan(x[k:], h0 = last state) = scan(x)",
+         _a.split_law("selective_scan", selective_cases, SHORT, -1, _part, _carry)),
+        ("zoh_is_exact_recurrence", "zoh = the recurrence of "
+         "discretize_diag(zoh) per step", zoh_is_exact_recurrence)]],
     mutants=[
         Mutant("softplus_twice", softplus_twice, "zoh_approx", ("fp32", "c64"),
-               "Δ = softplus(softplus(Δ + bias))", _witness),
-        Mutant("bias_after_softplus", bias_after_softplus, "zoh_approx",
-               ("fp32", "bf16"), "Δ = softplus(Δ) + bias instead of softplus(Δ + bias)", _witness),
-        Mutant("no_factor_two", no_factor_two, "zoh_approx",
-               ("c64", "c128"),
+               "Δ = softplus(softplus(Δ + bias))", _WITNESS),
+        Mutant("bias_after_softplus", bias_after_softplus, "zoh_approx", ("fp32", "bf16"),
+               "Δ = softplus(Δ) + bias instead of softplus(Δ + bias)", _WITNESS),
+        Mutant("no_factor_two", lambda *args, conj_half=None, **kw: impl.selective_scan(
+            *args, conj_half=False, **kw), "zoh_approx", ("c64", "c128"),
                "complex A: Re(C·h) without the factor 2 of the conjugate-half convention",
-               _witness),
+               _WITNESS),
         *triton_kernels.mutants(lambda kernel: [
             Mutant("triton_block_drops_carry",
                    kernel("selective", "selective_scan_dropping_carry"), "zoh_approx",
@@ -711,26 +547,20 @@ SELECTIVE = registry.register_spec(
 
 SSD = registry.register_spec(
     Spec(
-        name="ssd_scan",
-        family="selective",
+        name="ssd_scan", family="selective", methods=impl.SSD_METHODS, dtypes=SSD_DTYPES,
+        sizes=("b", "L", "H", "P", "N", "chunk_size"), outputs=("y", "final_states"),
         summary="Mamba-2's SSD: h_t = exp(Δ_t a) h_{t−1} + Δ_t x_t ⊗ B_t, y_t = h_t C_t (chunked)",
         signature="ssd_scan(x (b, L, H, P), dt (b, L, H), A (H,), B (b, L, G, N), C (b, L, G, N), "
                   "chunk_size=64, initial_states=None, return_final_states=False) -> y (b, L, H, P)"
                   "[, final_states (b, H, P, N)]",
-        methods=impl.SSD_METHODS,
-        dtypes=SSD_DTYPES,
-        sizes=("b", "L", "H", "P", "N", "chunk_size"),
-        outputs=("y", "final_states"),
         strategy=lambda fmt, method: ssd_cases(fmt, method),
         references=SSD_REFERENCE,
-        bound=Bound(
-            c={"chunked": C_BOUND},
-            terms=_ssd_terms,
-
-            reasoning="elementwise; Σ_n |C|((Q + N + n_c + 6)·m + Q·w), w the segment sums' term",
-        ),
-        call=call_ssd,
-        bench_case=_ssd_bench,
+        bound=Bound(c={"chunked": C_BOUND},
+                    terms=lambda case, method, d: growth_magnitude(case, ssd_terms(case),
+                                                                   "final_states"),
+                    reasoning="elementwise; Σ_n |C|((Q + N + n_c + 6)·m + Q·w), w the segment "
+                              "sums' term"),
+        call=call_ssd, bench_case=_ssd_bench,
         bench_shape="batch=2, L=2048, 8 heads × headdim 32, N=16, G=1, chunk 64",
         features={"initial_states": optional_argument("initial_states",
                                                       "states (b, H, P, N) before step 0")},
@@ -744,8 +574,8 @@ SSD = registry.register_spec(
     ],
     mutants=[
         Mutant("cumsum_decay", ssd_cumsum_decay, "chunked", ("fp32", "fp64"),
-        "decay exp(cumsum_i)·exp(−cumsum_j) instead of exp(segsum): overflow at long chunks with "
-        "large Δ·|a|", _ssd_witness),
+               "decay exp(cumsum_i)·exp(−cumsum_j) instead of exp(segsum): overflow at long "
+               "chunks with large Δ·|a|", _ssd_witness),
     ],
     bad_inputs=_SSD_BAD,
 )

@@ -1,0 +1,140 @@
+"""Glue shared by the spec modules of the scans and recurrences (selective, recurrent, scans, s5,
+rg_lru): cases from float64 arrays (`case_of`, `normals`, `s4d`), a real output checked
+(`real_output`), references and bound terms from the references' tuples (`references`,
+`as_terms`), bad-input calls from one valid call (`filled`, `valid_call`), the outputs of a call as
+numpy (`run`, `iterate`), and two law builders (`split_law`, `agree`). registry.load imports it
+like every module of specs/; it registers nothing itself (the laws and bad-input calls it builds
+are registered by the modules using them). Candidates for ssmspec.speckit.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from hypothesis import strategies as st
+
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+
+
+def case_of(fmt: str, arrays: dict, **params) -> Case:
+    """A Case of `fmt` whose arrays are `arrays` rounded to the format (`representable`)."""
+    return Case({k: representable(x, fmt) for k, x in arrays.items()}, fmt, params)
+
+
+def real_output(y, case: Case, of: str = "u", name: str = "y"):
+    """`y` checked to be a tensor of the case's real dtype (the real output of a run whose
+    parameters may be complex), returned in the case's format: exactly, so that the generic dtype
+    property compares it with the case's format. TypeError naming `name` otherwise."""
+    d = dtype(case.dtype)
+    want = real_of(d).torch
+    if not isinstance(y, torch.Tensor) or y.dtype != want:
+        got = y.dtype if isinstance(y, torch.Tensor) else type(y).__name__
+        raise TypeError(f"{name}: expected the real dtype {want} of {of}, got {got}")
+    return y.to(d.torch) if d.is_complex else y
+
+
+def references(mp, np_, outputs: tuple, mp_max_work: int, work) -> TwoTier:
+    """TwoTier from `mp(case, method)` and `np_(case, method)`, each returning a tuple whose first
+    len(outputs) entries are the outputs in that order (a float64 reference with its bound's terms
+    behind them is fine)."""
+    def named(fn):
+        return lambda case, method: dict(zip(outputs, fn(case, method)))
+
+    return TwoTier(mp=named(mp), np=named(np_), mp_max_work=mp_max_work, work=work)
+
+
+def as_terms(pairs: dict, widen=None) -> dict:
+    """{output: Terms(G, M)} from the references' {output: (M, G)}; `widen(G)` if given."""
+    return {k: Terms(g if widen is None else widen(g), m) for k, (m, g) in pairs.items()}
+
+
+def filled(fill: float, dt=torch.float64):
+    """A maker of bad-input tensors: `make(*shape, dt=dt, fill=fill)` = torch.full of `shape`."""
+    return lambda *shape, dt=dt, fill=fill: torch.full(shape, fill, dtype=dt)
+
+
+def valid_call(positional: dict, **keywords):
+    """Bad-input calls from one valid call `f(*positional.values(), **keywords)`: the returned
+    `bad(**changes)` is that call with the named arguments replaced (a name not among the
+    positional ones is passed as a keyword), as the `call` of a bad-input row."""
+    def bad(**changes):
+        args = [changes.pop(k, x) for k, x in positional.items()]
+        kw = {**keywords, **changes}
+        return lambda f: f(*args, **kw)
+
+    return bad
+
+
+def normals(rng, shape, cplx: bool, scale: float = 1.0) -> np.ndarray:
+    """Normal entries N(0, scale²) of `shape`, complex (real and imaginary parts drawn in that
+    order) if `cplx`."""
+    x = rng.normal(0, scale, shape)
+    return x + 1j * rng.normal(0, scale, shape) if cplx else x
+
+
+def s4d(cplx: bool, rows: int, N: int) -> np.ndarray:
+    """(rows, N) diagonal state matrices: S4D-Real −(n + 1) (real) or S4D-Lin −½ + iπn (complex)."""
+    row = -0.5 + 1j * np.pi * np.arange(N) if cplx else -(np.arange(N) + 1.0)
+    return np.broadcast_to(row, (rows, N))
+
+
+def iterate(step, args: tuple, h, x: torch.Tensor, **kw) -> tuple:
+    """`h, y = step(*args, h, x_t, **kw)` for each x_t along x's last axis, from `h`: (the y_t
+    stacked on a last axis (real part), the final h) as numpy."""
+    ys = []
+    for t in range(x.shape[-1]):
+        h, y = step(*args, h, x[..., t].contiguous(), **kw)
+        ys.append(to_numpy(y).real)
+    return np.stack(ys, axis=-1), to_numpy(h)
+
+
+def run(spec: Spec, fn, case: Case, method: str, device: str) -> tuple:
+    """The outputs of `spec.call(fn, ...)` as numpy arrays, in `spec.outputs` order; the output y
+    (real, but returned in the complex format of a complex run) as its real part."""
+    out = spec.call(fn, case, method, device)
+    out = (out,) if isinstance(out, torch.Tensor) else out
+    return tuple(to_numpy(t).real if k == "y" else to_numpy(t) for k, t in zip(spec.outputs, out))
+
+
+def split_law(primitive: str, cases, lengths, axis: int, part, carry):
+    """The law scan(x[:k]) then scan(x[k:], state = the first part's last state) = scan(x) of the
+    primitive (looked up when the law runs) with outputs (y, last state), time on y's `axis`.
+    `cases(fmt, method, length)` draws a case of a length from `lengths` (> 1), `part(case, lo,
+    hi, state)` cuts its time axis (state None: keep the case's own), `carry(second, err, method)`
+    returns (M_y, M_state): the first part's state error `err` carried through the second part
+    (docs/selective.md#selective_scan, docs/s5.md#s5_scan)."""
+    def split(ctx: LawContext) -> None:
+        spec = registry.spec(primitive)
+        state = spec.outputs[1]
+        method = ctx.draw(ctx.methods(spec.methods))
+        case = ctx.draw(cases(ctx.dtype, method, lengths.filter(lambda n: n > 1)))
+        L = case.arrays["u"].shape[axis]
+        k = ctx.draw(st.integers(1, L - 1))
+        first = part(case, 0, k, None)
+        y1, h1 = run(spec, ctx.fn, first, method, ctx.device)
+        second = part(case, k, L, h1)
+        y2, h2 = run(spec, ctx.fn, second, method, ctx.device)
+        y, h = run(spec, ctx.fn, case, method, ctx.device)
+        bf, b1, b2 = (spec.bound(c, method) for c in (case, first, second))
+        My, Mh = carry(second, b1[state], method)
+        grow = 1 + 2 * dtype(ctx.dtype).u
+        tol_y = bf["y"] + np.concatenate([b1["y"], b2["y"] + My * grow], axis=axis)
+        assert_within(np.concatenate([y1, y2], axis=axis), y, tol_y,
+                      f"{method}: y split at {k} of {L}")
+        assert_within(h2, h, bf[state] + b2[state] + Mh * grow,
+                      f"{method}: last state split at {k} of {L}")
+
+    return split
+
+
+def agree(spec: Spec, ctx: LawContext, first: tuple, second: tuple, what: str,
+          back=None, extra=None) -> None:
+    """Assert that the implementation's outputs on `first` = (case, method) equal those on
+    `second` within the sum of the two calls' bounds, plus `extra[output]` if given (what the
+    two calls may differ by in exact arithmetic); `back(output, x)` maps an output (or its bound)
+    of the second call onto the first's layout (default: as it is)."""
+    back = back or (lambda k, x: x)
+    outs = [run(spec, ctx.fn, case, method, ctx.device) for case, method in (first, second)]
+    b1, b2 = spec.bound(*first), spec.bound(*second)
+    for i, k in enumerate(spec.outputs):
+        tol = b1[k] + back(k, b2[k]) + (0 if extra is None else extra[k])
+        assert_within(outs[0][i], back(k, outs[1][i]), tol, f"{k}: {what}")
