@@ -17,6 +17,7 @@ from ssmspec.impl import h3 as impl
 from ssmspec.reference.mp import h3 as ref_mp
 from ssmspec.reference.np import h3 as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs._c import bad_calls, case_of, ones, tiers, with_bound_terms
 
 MP_MAX = 4096
 
@@ -32,7 +33,7 @@ def shift_cases(draw, fmt: str, method: str = "direct", e0=None) -> Case:
         B[:, 0] = 1.0
     else:
         B = draw(arrays((H, N), el))
-    return Case({"B": representable(B, fmt), "C": representable(C, fmt)}, fmt, {"L": L})
+    return case_of({"B": B, "C": C}, fmt, {"L": L})
 
 
 def call_shift(fn, case: Case, method: str, device: str):
@@ -44,31 +45,8 @@ def _args(case: Case):
     return case.arrays["B"], case.arrays["C"], case.params["L"]
 
 
-def bound_terms(case: Case, method: str):
-    _, M, G = ref_np.shift_ssm_kernel_with_bound(*_args(case))
-    return M, G
-
-
-def shift_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    M, G = bound_terms(case, method)
-    return {"K": Terms(G, M)}
-
-
-SHIFT_REFERENCES = TwoTier(
-    mp=lambda case, m: {"K": ref_mp.shift_ssm_kernel(*_args(case))},
-    np=lambda case, m: {"K": ref_np.shift_ssm_kernel(*_args(case))},
-    mp_max_work=MP_MAX, work=lambda case: case.arrays["B"].size * min(case.arrays["B"].shape[1],
-                                                                      case.params["L"]))
-
-
-def _bench(fmt: str) -> Case:
-    """H = 1024 channels (H3-125M's d_model 768 rounded up), N = 64, L = 2048, random B, C."""
-    rng = np.random.default_rng(0)
-    H, N = 1024, 64
-    return Case({"B": representable(rng.normal(size=(H, N)), fmt),
-                 "C": representable(rng.normal(size=(H, N)), fmt)}, fmt, {"L": 2048})
-
-
+def shift_with_bound(case: Case, method: str):
+    return ref_np.shift_ssm_kernel_with_bound(*_args(case))
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -93,50 +71,21 @@ def recurrence(ctx: LawContext) -> None:
     for t in range(L):  # H3's step: F.pad(state, (1, −1)) + B·u_t, y = C·x
         x = np.pad(x, ((0, 0), (1, 0)))[:, :-1] + (B if t == 0 else 0)
         y[:, t] = np.sum(C * x, axis=-1)
-    M, G = bound_terms(case, "direct")
+    _, M, G = shift_with_bound(case, "direct")
     tol = SHIFT.bound(case, "direct")["K"] + higham_bound(1.0, "fp64", G, M)
     K = to_numpy(SHIFT.call(ctx.fn, case, "direct", ctx.device))
     assert_within(K, y, tol, "kernel vs the shift recurrence")
 
 
-
-
-# --- mutants ----------------------------------------------------------------------------------
-
-
 def b_off_by_one(B, C, L, method="direct"):
     """The filter read one tap late: C shifted left by one before the correlation."""
-    C1 = torch.nn.functional.pad(C[:, 1:], (0, 1))
-    return impl.shift_ssm_kernel(B, C1, L, method=method)
+    return impl.shift_ssm_kernel(B, torch.nn.functional.pad(C[:, 1:], (0, 1)), L, method=method)
 
 
-def _witness(fmt: str) -> Case:
-    B = np.array([[1.0, 0.0, 0.0, 0.0]])
-    C = np.array([[0.5, -1.0, 2.0, 0.25]])
-    return Case({"B": representable(B, fmt), "C": representable(C, fmt)}, fmt, {"L": 6})
-
-
-
-
-# --- bad input --------------------------------------------------------------------------------
-
-
-def _x(*shape, dt=torch.float64):
-    return torch.ones(shape, dtype=dt)
-
-
-_SHIFT_BAD = [
-    ("B 1-d", "B", ValueError, lambda f: f(_x(4), _x(4), 8)),
-    ("B integer", "B", TypeError,
-     lambda f: f(torch.ones(2, 4, dtype=torch.int64), torch.ones(2, 4, dtype=torch.int64), 8)),
-    ("B complex", "B", TypeError,
-     lambda f: f(_x(2, 4, dt=torch.complex128), _x(2, 4, dt=torch.complex128), 8)),
-    ("C of another shape", "C", ValueError, lambda f: f(_x(2, 4), _x(2, 5), 8)),
-    ("C of another dtype", "C", TypeError, lambda f: f(_x(2, 4), _x(2, 4, dt=torch.float32), 8)),
-    ("L zero", "L", ValueError, lambda f: f(_x(2, 4), _x(2, 4), 0)),
-    ("L a float", "L", TypeError, lambda f: f(_x(2, 4), _x(2, 4), 8.0)),
-    ("unknown method", "method", ValueError, lambda f: f(_x(2, 4), _x(2, 4), 8, method="fft")),
-]
+def _bench(fmt: str) -> Case:
+    """H = 1024 channels (H3-125M's d_model 768 rounded up), N = 64, L = 2048, random B, C."""
+    rng = np.random.default_rng(0)
+    return case_of({k: rng.normal(size=(1024, 64)) for k in "BC"}, fmt, {"L": 2048})
 
 
 SHIFT = registry.register_spec(
@@ -151,9 +100,11 @@ SHIFT = registry.register_spec(
         sizes=("H", "N", "L"),
         outputs=("K",),
         strategy=lambda fmt, method: shift_cases(fmt, method),
-        references=SHIFT_REFERENCES,
+        references=tiers("K", lambda mod, case, m: mod.shift_ssm_kernel(*_args(case)), ref_mp,
+                         ref_np, MP_MAX, lambda case: case.arrays["B"].size
+                         * min(case.arrays["B"].shape[1], case.params["L"])),
         bound=Bound(
-            c={"direct": 1.0}, terms=shift_terms,
+            c={"direct": 1.0}, terms=with_bound_terms("K", shift_with_bound),
             reasoning="elementwise; M = Σ_m |B_m||C_(m+l)|, G = N − l + 1",
         ),
         call=call_shift,
@@ -169,8 +120,20 @@ SHIFT = registry.register_spec(
     ],
     mutants=[Mutant("b_off_by_one", b_off_by_one, "direct", ("fp64", "fp32"),
         "K[l] = Σ B[m]·C[m + l + 1]: the e₀ / e₁ convention confused, the filter one tap late",
-        _witness)],
-    bad_inputs=_SHIFT_BAD,
+        lambda fmt: case_of({"B": [[1.0, 0.0, 0.0, 0.0]], "C": [[0.5, -1.0, 2.0, 0.25]]}, fmt,
+                            {"L": 6}))],
+    bad_inputs=bad_calls({"B": ones(2, 4), "C": ones(2, 4), "L": 8}, [
+        ("B 1-d", "B", ValueError, {"B": ones(4), "C": ones(4)}),
+        ("B integer", "B", TypeError,
+         {"B": ones(2, 4, dt=torch.int64), "C": ones(2, 4, dt=torch.int64)}),
+        ("B complex", "B", TypeError,
+         {"B": ones(2, 4, dt=torch.complex128), "C": ones(2, 4, dt=torch.complex128)}),
+        ("C of another shape", "C", ValueError, {"C": ones(2, 5)}),
+        ("C of another dtype", "C", TypeError, {"C": ones(2, 4, dt=torch.float32)}),
+        ("L zero", "L", ValueError, {"L": 0}),
+        ("L a float", "L", TypeError, {"L": 8.0}),
+        ("unknown method", "method", ValueError, {"method": "fft"}),
+    ]),
 )
 
 
@@ -178,6 +141,7 @@ SHIFT = registry.register_spec(
 
 LAYER_DTYPES = ("fp64", "fp32")
 C_LAYER = 2.0
+C_CONV = 2.0  # causal_conv's constant (ssmspec/specs/convolution.py)
 MP_LAYER_MAX = 1500  # batch·H·L·(L + N + N_s) up to which the mpmath tier is used
 LAYER_ARGS = ("q", "k", "v", "shift_B", "shift_C", "shift_D", "Lambda", "B", "C", "log_dt", "D")
 COMPLEX_OF = {"fp64": "c128", "fp32": "c64"}
@@ -200,6 +164,18 @@ def seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, channe
     return a
 
 
+def s4d_layer_case(fmt: str, seed: int, Bn, H, L, Ns, N, dt, e0, c_scale=1.0, head_dim=None):
+    """A fixed layer case (benchmarks, witnesses): S4D-Lin Λ = −½ + iπn, B = 1,
+    C = (N(0, 1) + i N(0, 1))·`c_scale`, Δ = `dt`, shift_B = e₀ if `e0`; with `head_dim`, H
+    heads of that width."""
+    rng = np.random.default_rng(seed)
+    lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
+    c = (rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))) * c_scale
+    arrays = seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, np.ones((H, N)) + 0j, c,
+                                 np.full(H, np.log(dt)), e0, H * (head_dim or 1))
+    return Case(arrays, fmt, {} if head_dim is None else {"head_dim": head_dim})
+
+
 @st.composite
 def layer_cases(draw, fmt: str, method: str = "bilinear", length=None, head_dims=None,
                 max_heads: int = 3, max_shift: int = 16) -> Case:
@@ -218,25 +194,17 @@ def layer_cases(draw, fmt: str, method: str = "bilinear", length=None, head_dims
     log_dt = draw(arrays_of((H,), log_dts()))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     e0 = draw(st.booleans())
-    if head_dims is None:
-        return Case(seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0),
-                    fmt, {})
-    d = draw(st.sampled_from(head_dims))
-    return Case(seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, H * d),
-                fmt, {"head_dim": d})
+    d = None if head_dims is None else draw(st.sampled_from(head_dims))
+    arrays = seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, H * (d or 1))
+    return Case(arrays, fmt, {} if d is None else {"head_dim": d})
 
 
 def layer_tensors(case: Case, device) -> list:
     """The layer's arguments; Λ, B, C as the complex format of the case's (Case.tensor would
     take the real part for a real format)."""
     cdt = {"fp64": torch.complex128, "fp32": torch.complex64}[case.dtype]
-    out = []
-    for n in LAYER_ARGS:
-        if n in ("Lambda", "B", "C"):
-            out.append(torch.from_numpy(np.array(case.arrays[n])).to(device=device, dtype=cdt))
-        else:
-            out.append(case.tensor(n, device))
-    return out
+    return [torch.from_numpy(np.array(case.arrays[n])).to(device=device, dtype=cdt)
+            if n in ("Lambda", "B", "C") else case.tensor(n, device) for n in LAYER_ARGS]
 
 
 def call_layer(fn, case: Case, method: str, device: str):
@@ -292,46 +260,18 @@ def layer_error_terms(case: Case, method: str, stage3=None):
     return M, aq * E3 + M
 
 
-C_CONV = 2.0  # causal_conv's constant (ssmspec/specs/convolution.py)
-
-
-def layer_bound_terms(case: Case, method: str):
-    M, E = layer_error_terms(case, method)
+def layer_growth_terms(M, E, output: str = "y") -> dict[str, Terms]:
+    """{output: Terms(G, M)} with G = E/M (1 where M = 0) over c = C_LAYER: the running error E
+    (in units of u) as the bound's growth."""
     with np.errstate(invalid="ignore", divide="ignore"):
         G = np.where(M > 0, E / np.where(M > 0, M, 1.0), 1.0)
-    return M, G / C_LAYER
+    return {output: Terms(G / C_LAYER, M)}
 
 
 def _layer_work(case: Case) -> int:
     Bn, H, L = case.arrays["q"].shape
     N, Ns = case.arrays["Lambda"].shape[1], case.arrays["shift_B"].shape[1]
     return Bn * H * L * (L + N + Ns)
-
-
-def _ref_layer(mod):
-    return lambda case, m: {"y": mod.h3_layer(*_layer_args(case), method=m)}
-
-
-def layer_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    M, G = layer_bound_terms(case, method)
-    return {"y": Terms(G, M)}
-
-
-LAYER_REFERENCES = TwoTier(mp=_ref_layer(ref_mp), np=_ref_layer(ref_np),
-                           mp_max_work=MP_LAYER_MAX, work=_layer_work)
-
-
-def _bench_layer(fmt: str) -> Case:
-    """batch 2, H = 256 (one head per channel), L = 2048, N_s = 64, N = 64, S4D-Lin Λ
-    (−½ + iπn), B = 1, C N(0, ½), Δ = 10⁻², shift_B = e₀ (H3's initialisation)."""
-    H, N, Ns, L = 256, 64, 64, 2048
-    rng = np.random.default_rng(0)
-    lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
-    c = (rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))) * 0.5
-    return Case(seeded_layer_arrays(rng, 2, H, L, Ns, N, fmt, lam, np.ones((H, N)) + 0j, c,
-                                     np.full(H, np.log(1e-2)), True), fmt, {})
-
-
 
 
 # --- the layer's laws: FlashConv state passing ---------------------------------------------------
@@ -415,71 +355,18 @@ def default_is_bilinear(ctx: LawContext) -> None:
                   "default method vs method='bilinear'")
 
 
-
-
-# --- the layer's mutants ------------------------------------------------------------------------
-
-
-def q_v_swapped(q, k, v_, *rest, method="bilinear"):
-    """out = v ⊙ (K_diag * (k′ ⊙ q) + …): the query and value roles swapped."""
-    return impl.h3_layer(v_, k, q, *rest, method=method)
-
-
-def shift_on_v(q, k, v_, sB, sC, sD, *rest, method="bilinear"):
-    """The shift SSM applied to v instead of k: y from k ⊙ (K_shift * v + D_k ⊙ v)."""
-    return impl.h3_layer(q, v_, k, sB, sC, sD, *rest, method=method)
-
-
-def zoh_for_bilinear(*args, method="bilinear"):
-    """The diagonal SSM discretised by zoh where bilinear is asked for (the layer's default
-    before issue 15, not H3's)."""
-    return impl.h3_layer(*args, method="zoh" if method == "bilinear" else method)
-
-
 def _layer_witness(fmt: str) -> Case:
     """batch 1, H = 2, L = 6, N_s = 3 (random shift_B), N = 2, S4D-Lin Λ, Δ = 0.1."""
-    rng = np.random.default_rng(3)
-    lam = np.array([[-0.5 + 0j, -0.5 + 1j * np.pi]] * 2)
-    c = rng.normal(size=(2, 2)) + 1j * rng.normal(size=(2, 2))
-    return Case(seeded_layer_arrays(rng, 1, 2, 6, 3, 2, fmt, lam, np.ones((2, 2)) + 0j, c,
-                                     np.full(2, np.log(0.1)), False), fmt, {})
+    return s4d_layer_case(fmt, 3, 1, 2, 6, 3, 2, 0.1, False)
 
 
+def layer_valid(H=2, Bn=1, L=5, Ns=3, N=2) -> dict:
+    """The arguments of a valid float64 layer call (bad-input rows change one of them)."""
+    x, c = (lambda *s: ones(*s)), (lambda *s: ones(*s, dt=torch.complex128))
+    return {"q": x(Bn, H, L), "k": x(Bn, H, L), "v_": x(Bn, H, L), "shift_B": x(H, Ns),
+            "shift_C": x(H, Ns), "shift_D": x(H), "Lambda": -c(H, N), "B": c(H, N),
+            "C": c(H, N), "log_dt": x(H), "D": x(H), "method": "bilinear"}
 
-
-# --- the layer's bad input ----------------------------------------------------------------------
-
-
-def layer_call(f, Bn=1, H=2, L=5, Ns=3, N=2, dt=torch.float64, **over):
-    cdt = torch.complex64 if dt == torch.float32 else torch.complex128
-    a = {"q": _x(Bn, H, L, dt=dt), "k": _x(Bn, H, L, dt=dt), "v_": _x(Bn, H, L, dt=dt),
-         "shift_B": _x(H, Ns, dt=dt), "shift_C": _x(H, Ns, dt=dt), "shift_D": _x(H, dt=dt),
-         "Lambda": -_x(H, N, dt=cdt), "B": _x(H, N, dt=cdt), "C": _x(H, N, dt=cdt),
-         "log_dt": _x(H, dt=dt), "D": _x(H, dt=dt)}
-    method = over.pop("method", "bilinear")
-    a.update(over)
-    return f(*a.values(), method=method)
-
-
-_LAYER_BAD = [
-    ("q 2-d", "q", ValueError, lambda f: layer_call(f, q=_x(2, 5))),
-    ("q complex", "q", TypeError, lambda f: layer_call(f, q=_x(1, 2, 5, dt=torch.complex128))),
-    ("k of another length", "k", ValueError, lambda f: layer_call(f, k=_x(1, 2, 4))),
-    ("v of another dtype", "v", TypeError,
-     lambda f: layer_call(f, v_=_x(1, 2, 5, dt=torch.float32))),
-    ("shift_B for another H", "shift_B", ValueError, lambda f: layer_call(f, shift_B=_x(3, 3))),
-    ("shift_C of another shape", "shift_C", ValueError,
-     lambda f: layer_call(f, shift_C=_x(2, 4))),
-    ("D of the wrong shape", "D", ValueError, lambda f: layer_call(f, D=_x(3))),
-    ("Lambda of another precision", "Lambda", TypeError,
-     lambda f: layer_call(f, Lambda=_x(2, 2, dt=torch.complex64))),
-    ("Lambda for another H", "Lambda", ValueError,
-     lambda f: layer_call(f, Lambda=_x(3, 2, dt=torch.complex128))),
-    ("unknown method", "method", ValueError, lambda f: layer_call(f, method="direct")),
-]
-
-
-# --- the layer ------------------------------------------------------------------------------
 
 LAYER = registry.register_spec(
     Spec(
@@ -494,16 +381,21 @@ LAYER = registry.register_spec(
         sizes=("batch", "H", "L", "N_s", "N"),
         outputs=("y",),
         strategy=lambda fmt, method: layer_cases(fmt, method),
-        references=LAYER_REFERENCES,
+        references=tiers("y", lambda mod, case, m: mod.h3_layer(*_layer_args(case), method=m),
+                         ref_mp, ref_np, MP_LAYER_MAX, _layer_work),
         bound=Bound(
-            c={m: C_LAYER for m in impl.LAYER_METHODS}, terms=layer_terms,
+            c={m: C_LAYER for m in impl.LAYER_METHODS},
+            terms=lambda case, method, d=None: layer_growth_terms(
+                *layer_error_terms(case, method)),
             reasoning="elementwise; the parts' bounds carried through the composition: shift "
                       "kernel and diag_kernel errors convolved with |input|, the FFT convolutions' "
                       "norm-wise terms, input errors through |K| and |q|, |v|; c = 2 for the "
                       "dropped second-order terms",
         ),
         call=call_layer,
-        bench_case=_bench_layer,
+        # batch 2, H = 256 (one head per channel), L = 2048, N_s = N = 64, S4D-Lin Λ, B = 1,
+        # C N(0, ½) + i N(0, ½), Δ = 10⁻², shift_B = e₀ (H3's initialisation)
+        bench_case=lambda fmt: s4d_layer_case(fmt, 0, 2, 256, 2048, 64, 64, 1e-2, True, 0.5),
         bench_shape="batch=2, H=256, L=2048, N_s=64, N=64",
     ),
     implementations={"torch": impl.h3_layer},
@@ -515,13 +407,30 @@ LAYER = registry.register_spec(
         "whole sequence (FlashConv)", flashconv_state_passing, LAYER_DTYPES),
     ],
     mutants=[
-        Mutant("q_v_swapped", q_v_swapped, "bilinear", LAYER_DTYPES,
+        Mutant("q_v_swapped", lambda q, k, v_, *rest, method="bilinear":
+               impl.h3_layer(v_, k, q, *rest, method=method), "bilinear", LAYER_DTYPES,
                "out = v ⊙ SSM(k′ ⊙ q): the query and value roles swapped", _layer_witness),
-        Mutant("zoh_for_bilinear", zoh_for_bilinear, "bilinear", LAYER_DTYPES,
+        Mutant("zoh_for_bilinear", lambda *args, method="bilinear":
+               impl.h3_layer(*args, method="zoh" if method == "bilinear" else method),
+               "bilinear", LAYER_DTYPES,
                "the diagonal SSM by zoh where bilinear (H3's default) is asked for",
                _layer_witness),
-        Mutant("shift_on_v", shift_on_v, "bilinear", LAYER_DTYPES,
+        Mutant("shift_on_v", lambda q, k, v_, *rest, method="bilinear":
+               impl.h3_layer(q, v_, k, *rest, method=method), "bilinear", LAYER_DTYPES,
                "the shift SSM (and its skip) applied to v instead of k", _layer_witness),
     ],
-    bad_inputs=_LAYER_BAD,
+    bad_inputs=bad_calls(layer_valid(), [
+        ("q 2-d", "q", ValueError, {"q": ones(2, 5)}),
+        ("q complex", "q", TypeError, {"q": ones(1, 2, 5, dt=torch.complex128)}),
+        ("k of another length", "k", ValueError, {"k": ones(1, 2, 4)}),
+        ("v of another dtype", "v", TypeError, {"v_": ones(1, 2, 5, dt=torch.float32)}),
+        ("shift_B for another H", "shift_B", ValueError, {"shift_B": ones(3, 3)}),
+        ("shift_C of another shape", "shift_C", ValueError, {"shift_C": ones(2, 4)}),
+        ("D of the wrong shape", "D", ValueError, {"D": ones(3)}),
+        ("Lambda of another precision", "Lambda", TypeError,
+         {"Lambda": ones(2, 2, dt=torch.complex64)}),
+        ("Lambda for another H", "Lambda", ValueError,
+         {"Lambda": ones(3, 2, dt=torch.complex128)}),
+        ("unknown method", "method", ValueError, {"method": "direct"}),
+    ], keywords=("method",)),
 )

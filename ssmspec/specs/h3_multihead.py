@@ -16,17 +16,19 @@ from ssmspec.impl import h3 as impl
 from ssmspec.reference.mp import h3 as ref_mp
 from ssmspec.reference.np import h3 as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs._c import bad_calls, tiers
 from ssmspec.specs.h3 import (
     C_LAYER,
     LAYER,
     LAYER_ARGS,
     LAYER_DTYPES,
     MP_LAYER_MAX,
-    layer_call,
     layer_cases,
     layer_error_terms,
+    layer_growth_terms,
     layer_tensors,
-    seeded_layer_arrays,
+    layer_valid,
+    s4d_layer_case,
 )
 
 HEAD_DIMS = (1, 2, 3)
@@ -36,10 +38,6 @@ SHIFT_ARGS = ("q", "k", "v", "shift_B", "shift_C", "shift_D")
 def multihead_cases(fmt: str, method: str = "bilinear", length=None):
     return layer_cases(fmt, method, length if length is not None else sequence_lengths(129, 2049),
                        head_dims=HEAD_DIMS, max_heads=2, max_shift=8)
-
-
-def _args(case: Case):
-    return [case.arrays[n] for n in LAYER_ARGS]
 
 
 def call_multihead(fn, case: Case, method: str, device: str):
@@ -54,8 +52,8 @@ def pair_cases(case: Case):
         yield i, j, Case(arrays, case.dtype, {})
 
 
-def bound_terms(case: Case, method: str):
-    """(M, G) per output entry: the pairs' M and E summed over i, E plus (d − 1)·ΣM for the sum."""
+def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+    """The pairs' M and E summed over i, E plus (d − 1)·ΣM for the sum; G = E/M."""
     d = case.params["head_dim"]
     Bn, Hd, L = case.arrays["q"].shape
     H = Hd // d
@@ -64,10 +62,7 @@ def bound_terms(case: Case, method: str):
         m, e = layer_error_terms(sub, method)
         M[:, j * H:(j + 1) * H] += m
         E[:, j * H:(j + 1) * H] += e
-    E += (d - 1) * M
-    with np.errstate(invalid="ignore", divide="ignore"):
-        G = np.where(M > 0, E / np.where(M > 0, M, 1.0), 1.0)
-    return M, G / C_LAYER
+    return layer_growth_terms(M, E + (d - 1) * M)
 
 
 def _mp_work(case: Case) -> int:
@@ -75,35 +70,6 @@ def _mp_work(case: Case) -> int:
     d = case.params["head_dim"]
     N, Ns = case.arrays["Lambda"].shape[1], case.arrays["shift_B"].shape[1]
     return Bn * Hd * d * L * (L + N + Ns)
-
-
-def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    M, G = bound_terms(case, method)
-    return {"y": Terms(G, M)}
-
-
-def _reference(mod):
-    return lambda case, m: {"y": mod.h3_multihead(*_args(case), case.params["head_dim"],
-                                                  method=m)}
-
-
-REFERENCES = TwoTier(mp=_reference(ref_mp), np=_reference(ref_np), mp_max_work=MP_LAYER_MAX,
-                     work=_mp_work)
-
-
-def _bench(fmt: str) -> Case:
-    """batch 1, H = 16 heads of d = 2 (model width 32), L = 1024, N_s = N = 64, S4D-Lin Λ
-    (−½ + iπn), B = 1, C N(0, ½), Δ = 10⁻², shift_B = e₀ (small: the long-double reference and
-    the bound cost d²·H·L² each)."""
-    H, d, N, Ns, L = 16, 2, 64, 64, 1024
-    rng = np.random.default_rng(0)
-    lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
-    c = (rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))) * 0.5
-    return Case(seeded_layer_arrays(rng, 1, H, L, Ns, N, fmt, lam, np.ones((H, N)) + 0j, c,
-                                     np.full(H, np.log(1e-2)), True, H * d), fmt,
-                {"head_dim": d})
-
-
 
 
 # --- laws ---------------------------------------------------------------------------------------
@@ -166,38 +132,8 @@ def shift_per_head(q, k, v_, sB, sC, sD, *rest, method="bilinear"):
 
 def _witness(fmt: str) -> Case:
     """batch 1, H = 2 heads of d = 2, L = 6, N_s = 3 (random shift_B), N = 2, S4D-Lin, Δ = 0.1."""
-    rng = np.random.default_rng(3)
-    lam = np.array([[-0.5 + 0j, -0.5 + 1j * np.pi]] * 2)
-    c = rng.normal(size=(2, 2)) + 1j * rng.normal(size=(2, 2))
-    return Case(seeded_layer_arrays(rng, 1, 2, 6, 3, 2, fmt, lam, np.ones((2, 2)) + 0j, c,
-                                     np.full(2, np.log(0.1)), False, 4), fmt, {"head_dim": 2})
+    return s4d_layer_case(fmt, 3, 1, 2, 6, 3, 2, 0.1, False, head_dim=2)
 
-
-MUTANTS = [
-    Mutant("head_major_output", head_major_output, "bilinear", LAYER_DTYPES,
-           "output laid out 'b (h d) l' instead of the code's 'b (d h) l'", _witness),
-    Mutant("shift_per_head", shift_per_head, "bilinear", LAYER_DTYPES,
-           "one shift SSM per head (channel h·d's) instead of one per model channel", _witness),
-]
-
-
-# --- bad input ----------------------------------------------------------------------------------
-
-
-_BAD = [
-    ("head_dim not dividing the channels", "head_dim", ValueError,
-     lambda f: layer_call(lambda *a, method: f(*a, 3, method=method), H=4)),
-    ("head_dim zero", "head_dim", ValueError,
-     lambda f: layer_call(lambda *a, method: f(*a, 0, method=method), H=2)),
-    ("head_dim a float", "head_dim", TypeError,
-     lambda f: layer_call(lambda *a, method: f(*a, 2.0, method=method), H=2)),
-    ("D per model channel, not per head", "D", ValueError,
-     lambda f: layer_call(lambda *a, method: f(*a, 2, method=method), H=4,
-                           D=torch.ones(4, dtype=torch.float64))),
-]
-
-
-# --- the primitive ----------------------------------------------------------------------------
 
 MULTIHEAD = registry.register_spec(
     Spec(
@@ -209,17 +145,37 @@ MULTIHEAD = registry.register_spec(
                   "(H·d,), Lambda, B, C (H, N), log_dt (H,), D (H,), head_dim, method='bilinear') "
                   "-> (batch, H·d, L)",
         strategy=lambda fmt, method: multihead_cases(fmt, method),
-        references=REFERENCES,
+        references=tiers("y", lambda mod, case, m: mod.h3_multihead(
+            *(case.arrays[n] for n in LAYER_ARGS), case.params["head_dim"], method=m),
+            ref_mp, ref_np, MP_LAYER_MAX, _mp_work),
         bound=Bound(
             c={m: C_LAYER for m in impl.LAYER_METHODS}, terms=terms,
             reasoning="elementwise; h3_layer's bound of each pair (i, j) summed over i, plus d − 1 "
                       "roundings of that sum",
         ),
-        call=call_multihead, bench_case=_bench,
+        call=call_multihead,
+        # batch 1, H = 16 heads of d = 2 (model width 32), L = 1024, N_s = N = 64, S4D-Lin Λ,
+        # B = 1, C N(0, ½) + i N(0, ½), Δ = 10⁻², shift_B = e₀ (small: the long-double
+        # reference and the bound cost d²·H·L² each)
+        bench_case=lambda fmt: s4d_layer_case(fmt, 0, 1, 16, 1024, 64, 64, 1e-2, True, 0.5, 2),
         bench_shape="batch=1, H=16 heads, head_dim=2, L=1024, N_s=N=64",
     ),
     implementations={"torch": impl.h3_multihead},
     laws=LAWS,
-    mutants=MUTANTS,
-    bad_inputs=_BAD,
+    mutants=[
+        Mutant("head_major_output", head_major_output, "bilinear", LAYER_DTYPES,
+               "output laid out 'b (h d) l' instead of the code's 'b (d h) l'", _witness),
+        Mutant("shift_per_head", shift_per_head, "bilinear", LAYER_DTYPES,
+               "one shift SSM per head (channel h·d's) instead of one per model channel",
+               _witness),
+    ],
+    # h3_layer's arguments for 4 (then 2) model channels, one diagonal SSM (Λ, B, C, log Δ, D)
+    # per channel: with head_dim 2 the SSM's arguments are per model channel, not per head
+    bad_inputs=bad_calls({**layer_valid(H=4), "head_dim": 2}, [
+        ("head_dim not dividing the channels", "head_dim", ValueError, {"head_dim": 3}),
+        ("D per model channel, not per head", "D", ValueError, {}),
+    ], keywords=("method",)) + bad_calls({**layer_valid(H=2), "head_dim": 0}, [
+        ("head_dim zero", "head_dim", ValueError, {}),
+        ("head_dim a float", "head_dim", TypeError, {"head_dim": 2.0}),
+    ], keywords=("method",)),
 )
