@@ -1,11 +1,8 @@
-"""Glue shared by the spec modules of the kernels and layers built on the S4 family (dss, gss,
-h3, h3_multihead, liquid, sgconv, ema_layer, mega_attention, mega_block): a case from float64
-arrays, a bound's terms and its two reference tiers from a float64 reference, the law "two
-calls agree within both bounds", and bad-input rows as changes to one valid call.
-
-It registers nothing of its own but the checks it builds (laws and bad-input calls), and imports
-no other spec module: the registry imports ssmspec/specs/ in name order, and an import here
-would move another primitive's registration ahead of its turn.
+"""Glue shared by the spec modules dss, ema_layer, gss, h3, h3_multihead, liquid,
+mega_attention, mega_block, sgconv: a case from float64 arrays, a bound's terms and reference
+tiers from a float64 reference, the law "two calls agree within both bounds", bad-input rows as
+changes to one valid call. It imports no other spec module: the registry imports specs/ in name
+order, and an import here would move another primitive's registration ahead of its turn.
 """
 
 from __future__ import annotations
@@ -47,6 +44,17 @@ def tiers(output: str, ref: Callable, mp_mod, np_mod, mp_max_work: int, work: Ca
                    mp_max_work=mp_max_work, work=work)
 
 
+def real_output(out, case: Case, what: str):
+    """A real output (a kernel of complex Λ) checked to be Λ's real dtype and handed back in the
+    case's format, exactly (as a complex tensor for a complex format)."""
+    d = dtype(case.dtype)
+    want = real_of(d).torch
+    if not isinstance(out, torch.Tensor) or out.dtype != want:
+        got = out.dtype if isinstance(out, torch.Tensor) else type(out).__name__
+        raise TypeError(f"{what}: expected the real dtype {want} of Lambda, got {got}")
+    return out.to(d.torch) if d.is_complex else out
+
+
 def output(primitive: str, ctx: LawContext, case: Case, method: str, fn=None) -> np.ndarray:
     """The implementation's (`ctx.fn`, or `fn`) output on `case` through the spec's adapter."""
     spec = registry.spec(primitive)
@@ -77,6 +85,26 @@ def agreement(name: str, statement: str, dtypes: tuple[str, ...], primitive: str
 def ones(*shape: int, dt: torch.dtype = F64, fill: complex = 1.0) -> torch.Tensor:
     """A tensor of `shape` filled with `fill`: the arguments of a bad-input call."""
     return torch.full(shape, fill, dtype=dt)
+
+
+def zeros(*shape: int, dt: torch.dtype = F64) -> torch.Tensor:
+    return ones(*shape, dt=dt, fill=0.0)
+
+
+def layer_bad_calls(params: Callable, rows, short: int) -> list[tuple]:
+    """Bad-input rows of a layer `f(x (batch, L, D), params, ...)` (gss_layer, mega_block): the
+    rows on x common to both and `rows`, all changes to the call on x = 0 of shape (1, 4, 2) and
+    `params()`, the layer's parameters (a NamedTuple of zeros for D = 2; `params(dt=...)` in
+    another dtype, `params(name=tensor)` with one replaced); `short`: how many parameters a
+    too-short tuple keeps."""
+    c128 = torch.complex128
+    return bad_calls({"x": zeros(1, 4, 2), "params": params()}, [
+        ("x 2-d", "x", ValueError, {"x": zeros(4, 2)}),
+        ("x of length 0", "x", ValueError, {"x": zeros(1, 0, 2)}),
+        ("x complex", "x", TypeError, {"x": zeros(1, 4, 2, dt=c128), "params": params(dt=c128)}),
+        ("x integer", "x", TypeError, {"x": zeros(1, 4, 2, dt=torch.int64)}),
+        ("params too short", "params", ValueError, {"params": tuple(params())[:short]}),
+        *rows])
 
 
 def bad_calls(valid: Mapping[str, Any], rows, keywords: tuple[str, ...] = ()) -> list[tuple]:

@@ -1,10 +1,7 @@
-"""Spec of Mega's EMA layer forward: `ema`, y = silu(conv(x, K) + ω ⊙ x) with
-K = ema_kernel(δ, α, β, γ, L), causal or bidirectional in Mega's or S4's convention (methods
-`causal`, `mega`, `s4`).
-
-The formulas, the two bidirectional conventions, the norm-wise bound, the strategies and the
-sources are in docs/recurrent.md#ema. Declared with its law and mutants in one
-`register_spec` call; the EMA conv helpers here also serve ema_step's law in recurrent_laws.py.
+"""`ema`: Mega's EMA layer y = silu(conv(x, K) + ω ⊙ x), K = ema_kernel(δ, α, β, γ, L), causal
+or bidirectional in Mega's or S4's convention (methods `causal`, `mega`, `s4`). Formulas, the
+norm-wise bound, strategies, sources: docs/recurrent.md#ema. The EMA conv helpers here also
+serve ema_step's law in ssmspec/specs/recurrent.py.
 """
 
 from __future__ import annotations
@@ -176,17 +173,11 @@ def _r(*shape, dt=torch.float64):
 
 EMA_LAYER = registry.register_spec(
     Spec(
-        name="ema",
-        method_arg="bidirectional",
-        method_values={"causal": None},
-        family="recurrent",
+        name="ema", method_arg="bidirectional", method_values={"causal": None}, family="recurrent",
         summary="Mega's EMA layer y = silu(conv(x, ema_kernel) + ω ⊙ x), causal or bidirectional",
         signature="ema(x (batch, D, L), params (delta, alpha, beta (R, ndim, 1), gamma (R, ndim)), "
                   "omega (D,), bidirectional=None|'mega'|'s4') -> y (batch, D, L); R = D or 2D",
-        methods=METHODS,
-        dtypes=REAL_DTYPES,
-        sizes=("batch", "D", "ndim", "L"),
-        outputs=("y",),
+        methods=METHODS, dtypes=REAL_DTYPES, sizes=("batch", "D", "ndim", "L"), outputs=("y",),
         strategy=lambda fmt, method: ema_layer_cases(fmt, method),
         references=tiers("y", lambda mod, case, m: mod.ema(
             case.arrays["x"], _params(case), case.arrays["omega"], bidirectional_of(m)),
@@ -200,8 +191,7 @@ EMA_LAYER = registry.register_spec(
             reasoning="per signal: 1.1·(FFT bound per kernel + kernel error * |x| + 2‖ωx‖) "
                       "+ 4‖|z|‖ (SiLU and the final rounding)",
         ),
-        call=call_ema, bench_case=bench_case,
-        bench_by_method=True,
+        call=call_ema, bench_case=bench_case, bench_by_method=True,
         bench_shape="batch=4, D=256, ndim=16, L=8192, Mega init, causal",
     ),
     implementations={"torch": impl.ema},

@@ -1,10 +1,7 @@
-"""Specs of H3: the shift SSM kernel `shift_ssm_kernel` and the SSM core `h3_layer` (head_dim
-1; head_dim > 1 is `h3_multihead`), each declared with its laws, mutants and bad inputs in one
-`register_spec` call. H3's diagonal SSM is `diag_kernel` (S4D), specified on its own.
-
-The definitions, conventions, the bounds (the shift kernel's dot-product growth; the layer's
-parts' bounds carried through the composition, `layer_error_terms`), the strategies and the
-sources are in docs/kernels.md#shift_ssm_kernel and docs/layers.md#h3_layer.
+"""H3's shift SSM kernel `shift_ssm_kernel` and SSM core `h3_layer` (head_dim 1; head_dim > 1
+is `h3_multihead`; the diagonal SSM is `diag_kernel`). Definitions, conventions, the bounds
+(the layer's: its parts' carried through the composition), strategies, sources:
+docs/kernels.md#shift_ssm_kernel, docs/layers.md#h3_layer.
 """
 
 from __future__ import annotations
@@ -90,15 +87,11 @@ def _bench(fmt: str) -> Case:
 
 SHIFT = registry.register_spec(
     Spec(
-        name="shift_ssm_kernel",
-        family="kernels",
+        name="shift_ssm_kernel", family="kernels",
         summary="H3's shift SSM kernel K[l] = C·A^l·B, A the shift matrix: a length-N causal "
                 "filter",
         signature="shift_ssm_kernel(B (H, N), C (H, N), L, method='direct') -> K (H, L)",
-        methods=impl.METHODS,
-        dtypes=REAL_DTYPES,
-        sizes=("H", "N", "L"),
-        outputs=("K",),
+        methods=impl.METHODS, dtypes=REAL_DTYPES, sizes=("H", "N", "L"), outputs=("K",),
         strategy=lambda fmt, method: shift_cases(fmt, method),
         references=tiers("K", lambda mod, case, m: mod.shift_ssm_kernel(*_args(case)), ref_mp,
                          ref_np, MP_MAX, lambda case: case.arrays["B"].size
@@ -107,9 +100,7 @@ SHIFT = registry.register_spec(
             c={"direct": 1.0}, terms=with_bound_terms("K", shift_with_bound),
             reasoning="elementwise; M = Σ_m |B_m||C_(m+l)|, G = N − l + 1",
         ),
-        call=call_shift,
-        bench_case=_bench,
-        bench_shape="H=1024, N=64, L=2048",
+        call=call_shift, bench_case=_bench, bench_shape="H=1024, N=64, L=2048",
     ),
     implementations={"torch": impl.shift_ssm_kernel},
     laws=[
@@ -215,49 +206,12 @@ def _layer_args(case: Case):
     return [case.arrays[n] for n in LAYER_ARGS]
 
 
-def _aconv(a, K):
-    """(K * a)[t] for a (batch, H, L) ≥ 0, K (H, ·) ≥ 0, direct (no FFT roundoff on small
-    entries beside large ones: the bound is elementwise)."""
-    L = a.shape[-1]
-    out = np.empty(a.shape)
-    for b, h in np.ndindex(a.shape[:2]):
-        out[b, h] = np.convolve(a[b, h], K[h][:L])[:L]
-    return out
-
-
-def _fft_term(a, K):
-    """(1 + log₂ n)(‖K‖₁‖a‖₂ + ‖K‖₂‖a‖₁) per signal, n the FFT length
-    (docs/convolution.md#causal_conv)."""
-    L = a.shape[-1]
-    n = 1 << max(2 * L - 2, 0).bit_length()
-    k1, k2 = K.sum(-1)[None], np.sqrt((K**2).sum(-1))[None]
-    return ((1.0 + np.log2(n)) * (k1 * np.sqrt((a**2).sum(-1)) + k2 * a.sum(-1)))[..., None]
-
-
-def layer_error_terms(case: Case, method: str, stage3=None):
-    """(M, E): the output's magnitude and its first-order rounding error in units of u, stage by
-    stage (docs/layers.md#h3_layer). `stage3(A2)` replaces the diagonal SSM's own rounding term (the
-    kernel's and the FFT's) for the block-wise computation of the state-passing law."""
-    from ssmspec.reference.np.kernels import diag_kernel_with_bound
+def layer_error_terms(case: Case, method: str):
+    """(M, E): the output's magnitude and its first-order rounding error in units of u
+    (`ssmspec.reference.np.h3.layer_error_terms`, docs/layers.md#h3_layer)."""
     from ssmspec.specs.kernels import C_BOUND as C_DIAG_KERNEL
 
-    q, k, v_, sB, sC, sD, lam, B, C, log_dt, D = _layer_args(case)
-    aq, ak, av = np.abs(q), np.abs(k), np.abs(v_)
-    L = q.shape[-1]
-    Ks, Ms, Gs = ref_np.shift_ssm_kernel_with_bound(sB, sC, L)
-    aKs = np.abs(Ks)
-    A1 = _aconv(ak, aKs) + np.abs(sD)[None, :, None] * ak
-    E1 = (C_CONV * _fft_term(ak, aKs) + _aconv(ak, Gs * Ms)
-          + C_CONV * np.abs(sD)[None, :, None] * ak + A1)
-    A2, E2 = A1 * av, E1 * av + A1 * av
-    Kd, Md, Gd = diag_kernel_with_bound(lam, B, C, log_dt, L, method)
-    aKd, aD = np.abs(Kd), np.abs(D)[None, :, None]
-    A3 = _aconv(A2, aKd) + aD * A2
-    own = (C_CONV * _fft_term(A2, aKd) + C_DIAG_KERNEL * _aconv(A2, Gd * Md)
-           if stage3 is None else stage3(A2))
-    E3 = _aconv(E2, aKd) + own + aD * E2 + C_CONV * aD * A2 + A3
-    M = aq * A3
-    return M, aq * E3 + M
+    return ref_np.layer_error_terms(*_layer_args(case), method, C_CONV, C_DIAG_KERNEL)
 
 
 def layer_growth_terms(M, E, output: str = "y") -> dict[str, Terms]:
@@ -300,35 +254,13 @@ def blockwise_layer(q, k, v_, sB, sC, sD, Lambda, B, C, log_dt, D, method="bilin
 
 
 def blockwise_bound(case: Case, method: str, block: int):
-    """The block-wise computation's bound: `layer_error_terms` with the diagonal SSM's own
-    rounding replaced by `diag_ssm`'s per block (norm-wise, from the exact carried state) plus the
-    carried state's error through the free response, |Ā|^{t+1}·|C|·ε_h, ε_h accumulated as
-    ε ← |Ā|^T ε + (the block's final-state bound)."""
-    from ssmspec.reference.np import recurrent as rec
+    """The block-wise computation's bound in units of u (`ssmspec.reference.np.h3.
+    blockwise_error`: diag_ssm's bound per block and the carried state's error)."""
+    from ssmspec.specs.kernels import C_BOUND as C_DIAG_KERNEL
     from ssmspec.specs.recurrent import C_DIAG
 
-    lam, Bc, C, log_dt = (case.arrays[n] for n in ("Lambda", "B", "C", "log_dt"))
-    w = rec._log_abar(lam, log_dt, method)
-
-    def stage3(A2):
-        p = np.asarray(ref_np.blockwise_products(*_layer_args(case)), np.float64)
-        out, state, eps = np.zeros(A2.shape), None, None
-        for s in range(0, A2.shape[-1], block):
-            e = min(s + block, A2.shape[-1])
-            terms = rec.diag_ssm_bound(p[..., s:e], lam, Bc, C, log_dt, state, method)
-            my, gy = terms["y"]
-            mf, gf = terms["state"]
-            out[..., s:e] = C_DIAG * (my * gy)[..., None]
-            if eps is not None:
-                t1 = np.arange(1, e - s + 1, dtype=np.float64)
-                out[..., s:e] += 2.0 * np.einsum("hn,bhn,hnt->bht", np.abs(C), eps,
-                                                 rec._pow_abs(w, t1))
-                eps = rec._pow_abs(w, np.array([float(e - s)]))[None, ..., 0] * eps
-            eps = (0.0 if eps is None else eps) + C_DIAG * mf * gf
-            _, state = rec.diag_ssm(p[..., s:e], lam, Bc, C, log_dt, state, method)
-        return out
-
-    return layer_error_terms(case, method, stage3)[1]
+    return ref_np.blockwise_error(*_layer_args(case), method, block, C_CONV, C_DIAG_KERNEL,
+                                  C_DIAG)
 
 
 def flashconv_state_passing(ctx: LawContext) -> None:
@@ -370,17 +302,13 @@ def layer_valid(H=2, Bn=1, L=5, Ns=3, N=2) -> dict:
 
 LAYER = registry.register_spec(
     Spec(
-        name="h3_layer",
-        family="layers",
+        name="h3_layer", family="layers",
         summary="H3's SSM core (head_dim 1): out = q ⊙ (K_diag * (k′ ⊙ v) + D ⊙ (k′ ⊙ v)), "
                 "k′ = K_shift * k + D_k ⊙ k",
         signature="h3_layer(q, k, v (batch, H, L), shift_B, shift_C (H, N_s), shift_D (H,), "
                   "Lambda, B, C (H, N), log_dt (H,), D (H,), method='bilinear') -> (batch, H, L)",
-        methods=impl.LAYER_METHODS,
-        dtypes=LAYER_DTYPES,
-        sizes=("batch", "H", "L", "N_s", "N"),
-        outputs=("y",),
-        strategy=lambda fmt, method: layer_cases(fmt, method),
+        methods=impl.LAYER_METHODS, dtypes=LAYER_DTYPES, sizes=("batch", "H", "L", "N_s", "N"),
+        outputs=("y",), strategy=lambda fmt, method: layer_cases(fmt, method),
         references=tiers("y", lambda mod, case, m: mod.h3_layer(*_layer_args(case), method=m),
                          ref_mp, ref_np, MP_LAYER_MAX, _layer_work),
         bound=Bound(

@@ -1,9 +1,7 @@
-"""Spec, laws and mutants of H3's multi-head SSM core: `h3_multihead`, declared in one
-`register_spec` call. H heads of head_dim d, model width H·d; per head h and pair (i, j) the
-product k′_(h·d+i) ⊙ v_(h·d+j) through head h's diagonal SSM, summed over i against q, in the
-code's 'b (d h) l' output order. head_dim 1 is `h3_layer`.
-
-The definition, the bound, the strategies and the sources are in docs/layers.md#h3_multihead.
+"""`h3_multihead`: H3's SSM core with H heads of head_dim d (model width H·d): per head h and
+pair (i, j), k′_(h·d+i) ⊙ v_(h·d+j) through head h's diagonal SSM, summed over i against q, in
+the code's 'b (d h) l' output order; head_dim 1 is `h3_layer`. Definition, bound, strategies,
+sources: docs/layers.md#h3_multihead.
 """
 
 from __future__ import annotations

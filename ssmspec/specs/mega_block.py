@@ -1,11 +1,7 @@
-"""Spec of Mega's gated block forward: `mega_block`, methods `softmax`, `laplace`, `relu2` (the
-attention function), full or chunked attention (the case's `chunk`), causal or bidirectional EMA
-(the case's `bidirectional`); declared with its laws, mutants and bad inputs in one
-`register_spec` call.
-
-The formulas, where Mega's code and paper differ, the bound's running error through the
-composition, the strategies and the sources are in docs/layers.md#mega_block; normalisation and
-dropout are out of scope.
+"""`mega_block`: Mega's gated block forward, methods `softmax`, `laplace`, `relu2` (the attention
+function), full or chunked attention, causal or bidirectional EMA. Formulas, code vs paper, the
+running-error bound, strategies, sources: docs/layers.md#mega_block (normalisation and dropout
+out of scope).
 """
 
 from __future__ import annotations
@@ -22,7 +18,7 @@ from ssmspec.impl.mega_attention import mega_attention as attention_impl
 from ssmspec.reference.mp import mega_block as ref_mp
 from ssmspec.reference.np import mega_block as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._c import agreement, bad_calls, case_of, ones, output, tiers, with_bound_terms
+from ssmspec.specs import _c
 from ssmspec.specs.ema_layer import ema_arrays, mega_ema_init
 
 METHODS = ("softmax", "laplace", "relu2")
@@ -67,7 +63,7 @@ def block_cases(draw, fmt: str, method: str = "softmax", length=None, chunk="dra
     arrays.update(_weights(rng, D, S, E, scale))
     arrays["bias"] = rng.normal(size=2 * P - 1) * b_scale
     arrays["x"] = rng.normal(size=(B, L, D))
-    return case_of(arrays, fmt, {"chunk": chunk, "bidirectional": bidirectional})
+    return _c.case_of(arrays, fmt, {"chunk": chunk, "bidirectional": bidirectional})
 
 
 def params_of(case: Case, device) -> impl.MegaBlockParams:
@@ -106,7 +102,7 @@ def bench_case(fmt: str) -> Case:
     arrays["qk_gamma"] = rng.normal(0, 0.02, (2, S))
     arrays["bias"] = rng.normal(0, 0.02, 2 * c - 1)
     arrays["x"] = rng.normal(size=(B, L, D))
-    return case_of(arrays, fmt, {"chunk": c, "bidirectional": None})
+    return _c.case_of(arrays, fmt, {"chunk": c, "bidirectional": None})
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -119,7 +115,7 @@ def closed_update_gate_is_identity(ctx: LawContext) -> None:
     method = ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(block_cases(ctx.dtype, method, length=SHORT))
     closed = case.with_(b_u=np.full_like(case.arrays["b_u"], -np.inf))
-    y = output("mega_block", ctx, closed, method)
+    y = _c.output("mega_block", ctx, closed, method)
     x = closed.arrays["x"]
     assert np.array_equal(y, x), f"{method}: φ ≡ 0 but Y ≠ X (max |Y − X| " \
                                  f"{np.nanmax(np.abs(y - x)):.3g})"
@@ -160,7 +156,7 @@ def block_is_its_composition(ctx: LawContext) -> None:
     want = written_out(case.tensor("x", ctx.device), params_of(case, ctx.device), method,
                        case.params["chunk"], case.params["bidirectional"],
                        ema_fn=ctx.impl_of("ema"), attention_fn=ctx.impl_of("mega_attention"))
-    assert_within(output("mega_block", ctx, case, method), to_numpy(want),
+    assert_within(_c.output("mega_block", ctx, case, method), to_numpy(want),
                   2 * BLOCK.bound(case, method)["y"],
                   f"{method}: block vs its written-out composition")
 
@@ -168,7 +164,7 @@ def block_is_its_composition(ctx: LawContext) -> None:
 LAWS = [
     Law("closed_update_gate_is_identity", "b_φ = −∞ (φ ≡ 0): the block is the "
         "identity", closed_update_gate_is_identity, REAL_DTYPES),
-    agreement("chunk_covering_is_unchunked", "chunked attention with a chunk ≥ L inside "
+    _c.agreement("chunk_covering_is_unchunked", "chunked attention with a chunk ≥ L inside "
               "the block = the unchunked block", ("fp64", "fp32"), "mega_block", _covering,
               "{method}: chunk ≥ L vs full attention"),
     Law("block_is_its_composition", "the block = its written-out composition of "
@@ -192,7 +188,7 @@ def _witness(method="softmax", chunk=None, bidirectional=None, seed=0):
         arrays["b_u"] = np.ones(D)
         arrays["bias"] = rng.normal(size=2 * L - 1) * 0.3
         arrays["x"] = rng.normal(size=(1, L, D))
-        return case_of(arrays, fmt, {"chunk": chunk, "bidirectional": bidirectional})
+        return _c.case_of(arrays, fmt, {"chunk": chunk, "bidirectional": bidirectional})
 
     return make
 
@@ -211,6 +207,9 @@ MUTANTS = [
 # --- bad input (docs/bad-input.md) ------------------------------------------------------------
 
 
+_r = _c.zeros
+
+
 def _params(D=2, S=2, E=3, nd=2, P=4, dt=torch.float64, **over):
     shapes = {"delta": (D, nd, 1), "alpha": (D, nd, 1), "beta": (D, nd, 1), "gamma": (D, nd),
               "omega": (D,), "w_v": (D, E), "b_v": (E,), "w_z": (D, S), "b_z": (S,),
@@ -220,31 +219,21 @@ def _params(D=2, S=2, E=3, nd=2, P=4, dt=torch.float64, **over):
     return impl.MegaBlockParams(**{k: over.get(k, _r(*s, dt=dt)) for k, s in shapes.items()})
 
 
-def _r(*shape, dt=torch.float64):
-    return ones(*shape, dt=dt, fill=0.0)
-
-
 BLOCK = registry.register_spec(
     Spec(
-        name="mega_block",
-        method_arg="fn",
-        family="layers",
+        name="mega_block", method_arg="fn", family="layers",
         summary="Mega's gated block: X′ = ema(X), Z, Q, K from X′, V from X, O = attention, "
                 "reset γ, update φ, Y = φ ⊙ silu(X′W_h + (γ ⊙ O)U_h + b_h) + (1 − φ) ⊙ X",
         signature="mega_block(x (batch, L, D), params (MegaBlockParams: EMA δ, α, β, γ, ω; w_v, "
                   "b_v, w_z, b_z, qk_gamma, qk_beta, w_r, b_r, w_u, b_u, w_h, u_h, b_h, bias), "
                   "fn='softmax'|'laplace'|'relu2', chunk=None, bidirectional=None) "
                   "-> (batch, L, D)",
-        methods=METHODS,
-        dtypes=REAL_DTYPES,
-        sizes=("batch", "L", "D"),
-        realistic_work=2**14,
-        outputs=("y",),
-        strategy=lambda fmt, method: block_cases(fmt, method),
-        references=tiers("y", lambda mod, case, m: mod.block(*_args(case, m)), ref_mp, ref_np,
+        methods=METHODS, dtypes=REAL_DTYPES, sizes=("batch", "L", "D"), realistic_work=2**14,
+        outputs=("y",), strategy=lambda fmt, method: block_cases(fmt, method),
+        references=_c.tiers("y", lambda mod, case, m: mod.block(*_args(case, m)), ref_mp, ref_np,
                          MP_MAX, _mp_work),
         bound=Bound(
-            c=C_BOUND, terms=with_bound_terms("y", lambda case, m: ref_np.block_with_bound(
+            c=C_BOUND, terms=_c.with_bound_terms("y", lambda case, m: ref_np.block_with_bound(
                 *_args(case, m), dtype(case.dtype).u)),
             reasoning="elementwise; running error through the composition: the EMA layer's and the "
                       "attention's own bounds, linear layers (n + 1)|A||W|, silu/sigmoid "
@@ -256,14 +245,8 @@ BLOCK = registry.register_spec(
     implementations={"torch": impl.mega_block},
     laws=LAWS,
     mutants=MUTANTS,
-    bad_inputs=bad_calls({"x": _r(1, 4, 2), "params": _params()}, [
+    bad_inputs=_c.layer_bad_calls(_params, [
         ("unknown fn", "fn", ValueError, {"fn": "gelu"}),
-        ("x 2-d", "x", ValueError, {"x": _r(4, 2)}),
-        ("x of length 0", "x", ValueError, {"x": _r(1, 0, 2)}),
-        ("x complex", "x", TypeError,
-         {"x": _r(1, 4, 2, dt=torch.complex128), "params": _params(dt=torch.complex128)}),
-        ("x integer", "x", TypeError, {"x": _r(1, 4, 2, dt=torch.int64)}),
-        ("params too short", "params", ValueError, {"params": tuple(_params())[:5]}),
         ("w_z of another dtype", "w_z", TypeError,
          {"params": _params(w_z=_r(2, 2, dt=torch.float32))}),
         ("w_h of the wrong shape", "w_h", ValueError, {"params": _params(w_h=_r(2, 3))}),
@@ -274,5 +257,5 @@ BLOCK = registry.register_spec(
         ("bidirectional with D rows", "params", ValueError, {"bidirectional": "mega"}),
         ("unknown bidirectional", "bidirectional", ValueError, {"bidirectional": "both"}),
         ("chunk zero", "chunk", ValueError, {"chunk": 0}),
-    ]),
+    ], short=5),
 )
