@@ -113,15 +113,11 @@ def bad_calls(valid: Mapping[str, Any], rows, keywords: tuple[str, ...] = ()) ->
 
     `valid`: the arguments of a valid call by name, in the signature's order, passed by position
     except those in `keywords`; `rows`: `(name, argument, error, changes)`, `changes` a mapping
-    name -> value that replaces those arguments (a name `valid` lacks is passed by keyword), or
-    a callable `valid-args -> (args, kwargs)` for a call of another form.
+    name -> value that replaces those arguments (a name `valid` lacks is passed by keyword).
     """
 
     def call_with(changes) -> Callable:
         def call(f):
-            if callable(changes):
-                args, kwargs = changes(dict(valid))
-                return f(*args, **kwargs)
             a = {**valid, **changes}
             by_keyword = {k: v for k, v in a.items() if k not in valid or k in keywords}
             return f(*(v for k, v in a.items() if k not in by_keyword), **by_keyword)

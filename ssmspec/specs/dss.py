@@ -193,9 +193,6 @@ MUTANTS = [
 ]
 
 
-# --- bad input (docs/bad-input.md) ------------------------------------------------------------
-
-
 def _cx(*shape, dt=torch.complex128):
     return _c.ones(*shape, dt=dt, fill=-1.0)
 
@@ -222,8 +219,6 @@ _BAD = _c.bad_calls({"Lambda": _cx(2, 3), "W": _cx(2, 3), "log_dt": _ldt(), "L":
     ("unknown method", "method", ValueError, {"method": "clip"}),
 ])
 
-
-# --- the primitive ----------------------------------------------------------------------------
 
 DSS = registry.register_spec(
     Spec(

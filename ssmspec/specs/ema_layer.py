@@ -158,9 +158,6 @@ def _ema_witness(fmt: str, bidirectional: bool = True) -> Case:
     return case_of(arrays, fmt, {"L": arrays["x"].shape[-1]})
 
 
-# --- bad input (docs/bad-input.md) ------------------------------------------------------------
-
-
 def _p(rows=2, n=3, dt=torch.float64, **over):
     """(δ, α, β, γ) of zeros for `rows` rows and `n` states, any of them replaced by `over`."""
     p = {"delta": (rows, n, 1), "alpha": (rows, n, 1), "beta": (rows, n, 1), "gamma": (rows, n)}

@@ -222,10 +222,12 @@ def layer_growth_terms(M, E, output: str = "y") -> dict[str, Terms]:
     return {output: Terms(G / C_LAYER, M)}
 
 
-def _layer_work(case: Case) -> int:
-    Bn, H, L = case.arrays["q"].shape
+def layer_work(case: Case) -> int:
+    """batch·H·d·d·L·(L + N + N_s), H·d the model width: the mpmath tier's work (d² pairs)."""
+    Bn, Hd, L = case.arrays["q"].shape
+    d = case.params.get("head_dim", 1)
     N, Ns = case.arrays["Lambda"].shape[1], case.arrays["shift_B"].shape[1]
-    return Bn * H * L * (L + N + Ns)
+    return Bn * Hd * d * L * (L + N + Ns)
 
 
 # --- the layer's laws: FlashConv state passing ---------------------------------------------------
@@ -310,7 +312,7 @@ LAYER = registry.register_spec(
         methods=impl.LAYER_METHODS, dtypes=LAYER_DTYPES, sizes=("batch", "H", "L", "N_s", "N"),
         outputs=("y",), strategy=lambda fmt, method: layer_cases(fmt, method),
         references=tiers("y", lambda mod, case, m: mod.h3_layer(*_layer_args(case), method=m),
-                         ref_mp, ref_np, MP_LAYER_MAX, _layer_work),
+                         ref_mp, ref_np, MP_LAYER_MAX, layer_work),
         bound=Bound(
             c={m: C_LAYER for m in impl.LAYER_METHODS},
             terms=lambda case, method, d=None: layer_growth_terms(

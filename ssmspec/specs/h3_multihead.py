@@ -26,6 +26,7 @@ from ssmspec.specs.h3 import (
     layer_growth_terms,
     layer_tensors,
     layer_valid,
+    layer_work,
     s4d_layer_case,
 )
 
@@ -61,13 +62,6 @@ def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
         M[:, j * H:(j + 1) * H] += m
         E[:, j * H:(j + 1) * H] += e
     return layer_growth_terms(M, E + (d - 1) * M)
-
-
-def _mp_work(case: Case) -> int:
-    Bn, Hd, L = case.arrays["q"].shape
-    d = case.params["head_dim"]
-    N, Ns = case.arrays["Lambda"].shape[1], case.arrays["shift_B"].shape[1]
-    return Bn * Hd * d * L * (L + N + Ns)
 
 
 # --- laws ---------------------------------------------------------------------------------------
@@ -145,7 +139,7 @@ MULTIHEAD = registry.register_spec(
         strategy=lambda fmt, method: multihead_cases(fmt, method),
         references=tiers("y", lambda mod, case, m: mod.h3_multihead(
             *(case.arrays[n] for n in LAYER_ARGS), case.params["head_dim"], method=m),
-            ref_mp, ref_np, MP_LAYER_MAX, _mp_work),
+            ref_mp, ref_np, MP_LAYER_MAX, layer_work),
         bound=Bound(
             c={m: C_LAYER for m in impl.LAYER_METHODS}, terms=terms,
             reasoning="elementwise; h3_layer's bound of each pair (i, j) summed over i, plus d − 1 "

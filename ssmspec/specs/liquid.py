@@ -278,9 +278,6 @@ CONV_MUTANTS = [
 ]
 
 
-# --- bad input --------------------------------------------------------------------------------
-
-
 _x = partial(_c.ones, dt=torch.complex128)
 _SSM = {"Lambda": _x(2, 4, fill=-1.0), "B": _x(2, 4), "C": _x(2, 4), "log_dt": _c.ones(2, fill=0.0)}
 KERNEL_BAD = _c.bad_calls({**_SSM, "L": 8, "order": 2}, [
@@ -300,8 +297,6 @@ CONV_BAD = _c.bad_calls({"u": _c.ones(1, 2, 8), **_SSM, "order": 2}, [
     ("unknown method", "method", ValueError, {"method": "polyb"}),
 ])
 
-
-# --- the primitives ---------------------------------------------------------------------------
 
 KERNEL = registry.register_spec(
     Spec(

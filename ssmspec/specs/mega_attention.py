@@ -159,12 +159,9 @@ LAWS = [
 def _variant(weights=None, leak=False, naive_softmax=False):
     """The built-in with one step replaced (weights: f(s) for the element functions)."""
     def fn(q, k, v, bias, fn="softmax", chunk=None, mask=None):
-        if leak:
-            chunk = None  # every query sees every key: chunks leak into each other
-            P = (bias.shape[0] + 1) // 2
-            L = q.shape[1]
-            if P < L:
-                bias = torch.nn.functional.pad(bias, (L - P, L - P))
+        if leak:  # every query sees every key (the bias padded to L): chunks leak
+            chunk, pad = None, max(q.shape[1] - (bias.shape[0] + 1) // 2, 0)
+            bias = torch.nn.functional.pad(bias, (pad, pad))
         if weights is None and not naive_softmax:
             return impl.mega_attention(q, k, v, bias, fn, chunk, mask)
         B, L, S = q.shape

@@ -208,8 +208,6 @@ _BAD = bad_calls({"weights": ones(2, 2, 4), "L": 8, "decay": ones(2)}, [
 ])
 
 
-# --- the primitive ----------------------------------------------------------------------------
-
 SGCONV = registry.register_spec(
     Spec(
         name="sgconv_kernel", family="kernels", methods=METHODS, dtypes=REAL_DTYPES,
