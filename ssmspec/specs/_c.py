@@ -95,9 +95,14 @@ def layer_bad_calls(params: Callable, rows, short: int) -> list[tuple]:
     """Bad-input rows of a layer `f(x (batch, L, D), params, ...)` (gss_layer, mega_block): the
     rows on x common to both and `rows`, all changes to the call on x = 0 of shape (1, 4, 2) and
     `params()`, the layer's parameters (a NamedTuple of zeros for D = 2; `params(dt=...)` in
-    another dtype, `params(name=tensor)` with one replaced); `short`: how many parameters a
-    too-short tuple keeps."""
-    c128 = torch.complex128
+    another dtype, `params(name=tensor)` with one replaced: a row's change of a parameter's
+    name goes there); `short`: how many parameters a too-short tuple keeps."""
+    c128, fields = torch.complex128, params()._fields
+    rows = [(name, argument, error,
+             {k: v for k, v in changes.items() if k not in fields}
+             | ({"params": params(**{k: v for k, v in changes.items() if k in fields})}
+                if set(changes) & set(fields) else {}))
+            for name, argument, error, changes in rows]
     return bad_calls({"x": zeros(1, 4, 2), "params": params()}, [
         ("x 2-d", "x", ValueError, {"x": zeros(4, 2)}),
         ("x of length 0", "x", ValueError, {"x": zeros(1, 0, 2)}),

@@ -16,7 +16,8 @@ from ssmspec.reference.mp import recurrent as ref_mp
 from ssmspec.reference.np import recurrent as ref_np
 from ssmspec.reference.np.kernels import ema_kernel_with_bound
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._c import bad_calls, case_of, ones, tiers
+from ssmspec.specs._c import bad_calls, case_of, tiers
+from ssmspec.specs._c import zeros as _r
 from ssmspec.specs.kernels import ema_param
 from ssmspec.strategies import arrays as arrays_of
 
@@ -161,11 +162,7 @@ def _ema_witness(fmt: str, bidirectional: bool = True) -> Case:
 def _p(rows=2, n=3, dt=torch.float64, **over):
     """(δ, α, β, γ) of zeros for `rows` rows and `n` states, any of them replaced by `over`."""
     p = {"delta": (rows, n, 1), "alpha": (rows, n, 1), "beta": (rows, n, 1), "gamma": (rows, n)}
-    return tuple(over.get(k, ones(*s, dt=dt, fill=0.0)) for k, s in p.items())
-
-
-def _r(*shape, dt=torch.float64):
-    return ones(*shape, dt=dt, fill=0.0)
+    return tuple(over.get(k, _r(*s, dt=dt)) for k, s in p.items())
 
 
 EMA_LAYER = registry.register_spec(
@@ -178,13 +175,10 @@ EMA_LAYER = registry.register_spec(
         strategy=lambda fmt, method: ema_layer_cases(fmt, method),
         references=tiers("y", lambda mod, case, m: mod.ema(
             case.arrays["x"], _params(case), case.arrays["omega"], bidirectional_of(m)),
-            ref_mp, ref_np, MP_MAX,
-            # batch·rows·ndim·L
-            lambda case: case.arrays["x"].shape[0] * case.arrays["gamma"].size
-            * case.arrays["x"].shape[2]),
+            ref_mp, ref_np, MP_MAX, lambda case: case.arrays["x"].shape[0]  # batch·rows·ndim·L
+            * case.arrays["gamma"].size * case.arrays["x"].shape[2]),
         bound=Bound(
-            c=C_BOUND, terms=terms,
-            norms={"y": "row"},
+            c=C_BOUND, terms=terms, norms={"y": "row"},
             reasoning="per signal: 1.1·(FFT bound per kernel + kernel error * |x| + 2‖ωx‖) "
                       "+ 4‖|z|‖ (SiLU and the final rounding)",
         ),

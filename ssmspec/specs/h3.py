@@ -233,28 +233,6 @@ def layer_work(case: Case) -> int:
 # --- the layer's laws: FlashConv state passing ---------------------------------------------------
 
 
-def blockwise_layer(q, k, v_, sB, sC, sD, Lambda, B, C, log_dt, D, method="bilinear", block=1,
-                    carry=True):
-    """The layer block by block (FlashConv, arXiv 2212.14052 §4.2): the shift SSM over the block
-    preceded by the previous block's last N_s − 1 inputs k, the diagonal SSM through `diag_ssm`
-    from the previous block's final state. carry=False drops both carries (the mutant)."""
-    from ssmspec.impl.convolution import causal_conv
-    from ssmspec.impl.recurrent import diag_ssm
-
-    L, Ns = q.shape[-1], sB.shape[-1]
-    K_shift = impl.shift_ssm_kernel(sB, sC, L)
-    outs, state = [], None
-    for s in range(0, L, block):
-        e = min(s + block, L)
-        lo = max(s - (Ns - 1), 0) if carry else s
-        k1 = causal_conv(k[..., lo:e], K_shift[:, :e - lo], sD)[..., s - lo:]
-        p = k1 * v_[..., s:e]
-        y, state = diag_ssm(p, Lambda, B, C, log_dt, state=state if carry else None,
-                            method=method)
-        outs.append(q[..., s:e] * (y + D[:, None] * p))
-    return torch.cat(outs, dim=-1)
-
-
 def blockwise_bound(case: Case, method: str, block: int):
     """The block-wise computation's bound in units of u (`ssmspec.reference.np.h3.
     blockwise_error`: diag_ssm's bound per block and the carried state's error)."""
@@ -271,8 +249,8 @@ def flashconv_state_passing(ctx: LawContext) -> None:
     L = case.arrays["q"].shape[-1]
     block = ctx.draw(st.integers(1, L - 1))
     whole = to_numpy(LAYER.call(ctx.fn, case, method, ctx.device))
-    parts = to_numpy(blockwise_layer(*layer_tensors(case, ctx.device), method=method,
-                                     block=block))
+    parts = to_numpy(impl.h3_layer_blockwise(*layer_tensors(case, ctx.device), method=method,
+                                             block=block))
     u = dtype(ctx.dtype).u
     tol = LAYER.bound(case, method)["y"] + C_LAYER * u * blockwise_bound(case, method, block)
     assert_within(parts, whole, tol, f"block {block} of L = {L}: state passing vs the whole "
