@@ -448,12 +448,12 @@ def _multihead_witness(fmt: str) -> Case:
 MULTIHEAD = registry.register_spec(
     Spec(
         name="h3_multihead", family="layers", methods=impl.LAYER_METHODS, dtypes=LAYER_DTYPES,
-        sizes=("batch", "H", "L", "N_s", "N"), outputs=("y",),
         summary="H3's SSM core with H heads of head_dim d: out[:, j·H + h] = Σ_i q_(h·d+i) ⊙ "
                 "SSM_h(k′_(h·d+i) ⊙ v_(h·d+j)), k′ = K_shift * k + D_k ⊙ k",
         signature="h3_multihead(q, k, v (batch, H·d, L), shift_B, shift_C (H·d, N_s), shift_D "
                   "(H·d,), Lambda, B, C (H, N), log_dt (H,), D (H,), head_dim, method='bilinear') "
                   "-> (batch, H·d, L)",
+        sizes=("batch", "H", "L", "N_s", "N"), outputs=("y",),
         strategy=lambda fmt, method: multihead_cases(fmt, method),
         references=tiers("y", lambda mod, case, m: mod.h3_multihead(
             *(case.arrays[n] for n in LAYER_ARGS), case.params["head_dim"], method=m),
