@@ -123,7 +123,8 @@ def _equal_dts(ctx: LawContext):
 
 LAWS = [
     _c.agreement("equal_dts_are_one_dt", "log_dt_im = log_dt (separate steps, equal) gives "
-              "the one-Δ kernel", DTYPES, "dss_kernel", _equal_dts, "log_dt_im = log_dt vs one Δ"),
+                 "the one-Δ kernel", DTYPES, "dss_kernel", _equal_dts,
+                 "log_dt_im = log_dt vs one Δ"),
     Law("dss_exp_is_zoh", "DSS-exp = diag_kernel zoh with B = 1, C = W, "
         "conj_half=False (DSS paper, Proposition 1)", dss_exp_is_zoh, DTYPES),
     Law("softmax_rows_normalised", "DSS-softmax with W = Λ: Σ_l K[h, l] = N "
@@ -230,8 +231,8 @@ DSS = registry.register_spec(
                   "log_dt_im=None | (H,)) -> K (H, L) real",
         strategy=lambda fmt, method: dss_cases(fmt, method),
         references=_c.tiers("K", lambda mod, case, m: mod.dss_kernel(*_args(case, m)), ref_mp,
-                         ref_np, MP_MAX, lambda case: case.arrays["Lambda"].size
-                         * case.params["L"]),
+                            ref_np, MP_MAX, lambda case: case.arrays["Lambda"].size
+                            * case.params["L"]),
         bound=Bound(
             c=C_BOUND, terms=_c.with_bound_terms("K", with_bound),
             reasoning="elementwise; G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|, "

@@ -181,8 +181,8 @@ KERNEL_LAWS = [
 ]
 CONV_LAWS = [
     _c.agreement("binomial_is_runs_to_order_two", "correlation='binomial' = 'runs' at order ≤ 2",
-              DTYPES, "liquid_conv", _runs_and_binomial,
-              "binomial vs runs at order ≤ 2 (2-norm per signal)", norm="row"),
+                 DTYPES, "liquid_conv", _runs_and_binomial,
+                 "binomial vs runs at order ≤ 2 (2-norm per signal)", norm="row"),
     Law("order_one_is_s4d", "order 1: y = causal_conv(u, diag_kernel(bilinear))",
         order_one_is_s4d, DTYPES),
     Law("written_out_sums", "y = Σ_p Σ_m K_p[t − m]·Π_j u[m − j] written out (L ≤ 12)",

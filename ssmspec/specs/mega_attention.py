@@ -130,10 +130,8 @@ def laplace_monotone_unit_interval(ctx: LawContext) -> None:
                          sort_keys=True)
     A = output("mega_attention", ctx, case, "laplace")
     tol = ATTENTION.bound(case, "laplace")["out"]
-    assert np.all(A >= 0) and np.all(A <= 1), f"laplace weights outside [0, 1]: {A.min()}, " \
-                                              f"{A.max()}"
-    chunk = case.params["chunk"]
-    for a, b in ref_np.windows(A.shape[1], chunk):
+    assert np.all((A >= 0) & (A <= 1)), f"laplace weights outside [0, 1]: {A.min()}, {A.max()}"
+    for a, b in ref_np.windows(A.shape[1], case.params["chunk"]):
         W, T = A[:, a:b, a:b], tol[:, a:b, a:b]
         drop = W[..., :-1] - W[..., 1:] - T[..., :-1] - T[..., 1:]
         assert np.all(drop <= 0), f"laplace weights decrease along increasing scores by " \

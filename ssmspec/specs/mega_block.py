@@ -165,8 +165,8 @@ LAWS = [
     Law("closed_update_gate_is_identity", "b_φ = −∞ (φ ≡ 0): the block is the "
         "identity", closed_update_gate_is_identity, REAL_DTYPES),
     _c.agreement("chunk_covering_is_unchunked", "chunked attention with a chunk ≥ L inside "
-              "the block = the unchunked block", ("fp64", "fp32"), "mega_block", _covering,
-              "{method}: chunk ≥ L vs full attention"),
+                 "the block = the unchunked block", ("fp64", "fp32"), "mega_block", _covering,
+                 "{method}: chunk ≥ L vs full attention"),
     Law("block_is_its_composition", "the block = its written-out composition of "
         "the registered ema and mega_attention", block_is_its_composition, REAL_DTYPES),
 ]
@@ -228,7 +228,7 @@ BLOCK = registry.register_spec(
         methods=METHODS, dtypes=REAL_DTYPES, sizes=("batch", "L", "D"), realistic_work=2**14,
         outputs=("y",), strategy=lambda fmt, method: block_cases(fmt, method),
         references=_c.tiers("y", lambda mod, case, m: mod.block(*_args(case, m)), ref_mp, ref_np,
-                         MP_MAX, _mp_work),
+                            MP_MAX, _mp_work),
         bound=Bound(
             c=C_BOUND, terms=_c.with_bound_terms("y", lambda case, m: ref_np.block_with_bound(
                 *_args(case, m), dtype(case.dtype).u)),

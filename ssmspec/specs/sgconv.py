@@ -22,11 +22,6 @@ C_BOUND = 1.0
 MP_MAX = 2048
 
 
-def _full_length(case: Case) -> int:
-    S, _, d = np.asarray(case.arrays["weights"]).shape
-    return impl.sgconv_length(S, d, case.params["init_scale"])
-
-
 @st.composite
 def sgconv_cases(draw, fmt: str, method: str = "linear", max_scales: int = 5) -> Case:
     """weights (S, H, d), decay (H,), L, init_scale, normalize (docs/kernels.md#sgconv_kernel)."""
@@ -63,8 +58,9 @@ def with_bound(case: Case, method: str):
 
 
 def _mp_work(case: Case) -> int:
-    H = np.asarray(case.arrays["decay"]).size
-    return H * max(_full_length(case), case.params["L"])
+    """H·max(n, L), n = d·2^(S−1+init_scale) the whole kernel's length."""
+    S, H, d = np.asarray(case.arrays["weights"]).shape
+    return H * max(impl.sgconv_length(S, d, case.params["init_scale"]), case.params["L"])
 
 
 def _bench(fmt: str) -> Case:
