@@ -1,5 +1,5 @@
-"""Glue shared by the spec modules dss, ema_layer, gss, h3, h3_multihead, liquid,
-mega_attention, mega_block, sgconv: a case from float64 arrays, a bound's terms and reference
+"""Glue shared by the spec modules dss, ema_layer, gss, h3, liquid, mega_attention, mega_block,
+sgconv: a case from float64 arrays, a bound's terms and reference
 tiers from a float64 reference, the law "two calls agree within both bounds", bad-input rows as
 changes to one valid call. It imports no other spec module: the registry imports specs/ in name
 order, and an import here would move another primitive's registration ahead of its turn.
