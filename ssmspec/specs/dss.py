@@ -178,47 +178,12 @@ def _witness(lam, log_dt, L, log_dt_im=None):
     return make
 
 
-MUTANTS = [
-    Mutant("sep_dt_coefficient_from_z", sep_dt_coefficient_from_z, "exp", DTYPES,
-           "separate steps with the one-step coefficient Δ_re·φ₁(z) for (e^z − 1)/Λ",
-           _witness([[-0.5 + 3j, -0.2 + 10j]], 0.05, 16, log_dt_im=0.2)),
-    Mutant("naive_expm1", partial(_direct, kind="exp", naive=True), "exp", DTYPES,
-           "(exp(z) − 1)/Λ: cancellation at small |ΔΛ|",
-           _witness([[-1e-3 + 1e-3j, -0.5 + 3j, -10.0]], 1e-4, 8), search=False),
-    Mutant("softmax_wrong_axis", partial(_direct, kind="softmax", wrong_axis=True), "softmax",
-           DTYPES, "softmax normalised over the states n instead of the length l",
-           _witness([[-0.5 + 1j, -0.1 + 3j]], 0.1, 16)),
-    Mutant("softmax_no_max_subtraction", partial(_direct, kind="softmax"), "softmax",
-           DTYPES, "e^{lz}/Σ_r e^{rz} without the max subtraction: overflow (NaN) for Re Λ > 0 "
-           "at large L·Re z", _witness([[1.0 + 2j, -0.5 + 1j]], 1.0, 1025), search=False),
-]
-
-
 def _cx(*shape, dt=torch.complex128):
     return _c.ones(*shape, dt=dt, fill=-1.0)
 
 
 def _ldt(h=2, dt=torch.float64):
     return _c.ones(h, dt=dt, fill=-2.0)
-
-
-_BAD = _c.bad_calls({"Lambda": _cx(2, 3), "W": _cx(2, 3), "log_dt": _ldt(), "L": 4}, [
-    ("Lambda 1-d", "Lambda", ValueError, {"Lambda": _cx(3), "W": _cx(3), "log_dt": _ldt(1)}),
-    ("Lambda real", "Lambda", TypeError,
-     {"Lambda": _cx(2, 3, dt=torch.float64), "W": _cx(2, 3, dt=torch.float64)}),
-    ("Lambda integer", "Lambda", TypeError, {"Lambda": _c.ones(2, 3, dt=torch.int64)}),
-    ("W of another shape", "W", ValueError, {"W": _cx(2, 4)}),
-    ("W of another dtype", "W", TypeError, {"W": _cx(2, 3, dt=torch.complex64)}),
-    ("log_dt of another shape", "log_dt", ValueError, {"log_dt": _ldt(3)}),
-    ("log_dt complex", "log_dt", TypeError, {"log_dt": _ldt(dt=torch.complex128)}),
-    ("log_dt of another precision", "log_dt", TypeError, {"log_dt": _ldt(dt=torch.float32)}),
-    ("log_dt_im of another shape", "log_dt_im", ValueError, {"log_dt_im": _ldt(3)}),
-    ("log_dt_im of another precision", "log_dt_im", TypeError,
-     {"log_dt_im": _ldt(dt=torch.float32)}),
-    ("L zero", "L", ValueError, {"L": 0}),
-    ("L a float", "L", TypeError, {"L": 4.0}),
-    ("unknown method", "method", ValueError, {"method": "clip"}),
-])
 
 
 DSS = registry.register_spec(
@@ -242,6 +207,35 @@ DSS = registry.register_spec(
     ),
     implementations={"torch": impl.dss_kernel},
     laws=LAWS,
-    mutants=MUTANTS,
-    bad_inputs=_BAD,
+    mutants=[
+        Mutant("sep_dt_coefficient_from_z", sep_dt_coefficient_from_z, "exp", DTYPES,
+               "separate steps with the one-step coefficient Δ_re·φ₁(z) for (e^z − 1)/Λ",
+               _witness([[-0.5 + 3j, -0.2 + 10j]], 0.05, 16, log_dt_im=0.2)),
+        Mutant("naive_expm1", partial(_direct, kind="exp", naive=True), "exp", DTYPES,
+               "(exp(z) − 1)/Λ: cancellation at small |ΔΛ|",
+               _witness([[-1e-3 + 1e-3j, -0.5 + 3j, -10.0]], 1e-4, 8), search=False),
+        Mutant("softmax_wrong_axis", partial(_direct, kind="softmax", wrong_axis=True), "softmax",
+               DTYPES, "softmax normalised over the states n instead of the length l",
+               _witness([[-0.5 + 1j, -0.1 + 3j]], 0.1, 16)),
+        Mutant("softmax_no_max_subtraction", partial(_direct, kind="softmax"), "softmax",
+               DTYPES, "e^{lz}/Σ_r e^{rz} without the max subtraction: overflow (NaN) for Re Λ > 0 "
+               "at large L·Re z", _witness([[1.0 + 2j, -0.5 + 1j]], 1.0, 1025), search=False),
+    ],
+    bad_inputs=_c.bad_calls({"Lambda": _cx(2, 3), "W": _cx(2, 3), "log_dt": _ldt(), "L": 4}, [
+        ("Lambda 1-d", "Lambda", ValueError, {"Lambda": _cx(3), "W": _cx(3), "log_dt": _ldt(1)}),
+        ("Lambda real", "Lambda", TypeError,
+         {"Lambda": _cx(2, 3, dt=torch.float64), "W": _cx(2, 3, dt=torch.float64)}),
+        ("Lambda integer", "Lambda", TypeError, {"Lambda": _c.ones(2, 3, dt=torch.int64)}),
+        ("W of another shape", "W", ValueError, {"W": _cx(2, 4)}),
+        ("W of another dtype", "W", TypeError, {"W": _cx(2, 3, dt=torch.complex64)}),
+        ("log_dt of another shape", "log_dt", ValueError, {"log_dt": _ldt(3)}),
+        ("log_dt complex", "log_dt", TypeError, {"log_dt": _ldt(dt=torch.complex128)}),
+        ("log_dt of another precision", "log_dt", TypeError, {"log_dt": _ldt(dt=torch.float32)}),
+        ("log_dt_im of another shape", "log_dt_im", ValueError, {"log_dt_im": _ldt(3)}),
+        ("log_dt_im of another precision", "log_dt_im", TypeError,
+         {"log_dt_im": _ldt(dt=torch.float32)}),
+        ("L zero", "L", ValueError, {"L": 0}),
+        ("L a float", "L", TypeError, {"L": 4.0}),
+        ("unknown method", "method", ValueError, {"method": "clip"}),
+    ]),
 )

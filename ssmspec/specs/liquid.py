@@ -174,27 +174,6 @@ def _runs_and_binomial(ctx: LawContext):
     return method, runs, runs.with_(correlation="binomial")
 
 
-KERNEL_LAWS = [
-    Law("order_one_is_s4d", "K_1 = diag_kernel(…, 'bilinear')", kernel_order_one, DTYPES),
-    Law("pb_is_kb_lag_zero", "pb's K_p = kb's K_p at l = 0 (within both bounds), exactly 0 after",
-        pb_is_kb_lag_zero, DTYPES),
-]
-CONV_LAWS = [
-    _c.agreement("binomial_is_runs_to_order_two", "correlation='binomial' = 'runs' at order ≤ 2",
-                 DTYPES, "liquid_conv", _runs_and_binomial,
-                 "binomial vs runs at order ≤ 2 (2-norm per signal)", norm="row"),
-    Law("order_one_is_s4d", "order 1: y = causal_conv(u, diag_kernel(bilinear))",
-        order_one_is_s4d, DTYPES),
-    Law("written_out_sums", "y = Σ_p Σ_m K_p[t − m]·Π_j u[m − j] written out (L ≤ 12)",
-        _written_out(ref_np.liquid_conv_written_out, 12, None, "{method}: y vs the written-out "
-                     "correlation sums (2-norm per signal)"), ("c128", "fp64")),
-    Law("liquid_recurrence_runs", "kb: y = the run terms of the unrolled "
-        "x_k = (Ā + B̄u_k)x_(k−1) + B̄u_k (L ≤ 8)",
-        _written_out(ref_np.liquid_recurrence_runs, 8, "runs", "kb vs the liquid recurrence's "
-                     "run terms (2-norm per signal)", method="kb"), ("c128", "fp64")),
-]
-
-
 # --- mutants ----------------------------------------------------------------------------------
 
 
@@ -242,6 +221,8 @@ def _conv_variant(u, Lambda, B, C, log_dt, order, method="pb", conj_half=True,
     for p in range(1, order):
         y = y + conv_impl.causal_conv(u ** (p + 1), K[p])
     return y
+
+
 def _witness_arrays(fmt: str):
     lam, B, C = np.array([[-0.5, -2.0]]), np.array([[1.0, 1.5]]), np.array([[0.75, -1.25]])
     if dtype(fmt).is_complex:
@@ -259,43 +240,8 @@ def _conv_witness(fmt: str) -> Case:
                       {"L": 7, "order": 3, "conj_half": True})
 
 
-KERNEL_MUTANTS = [
-    Mutant("code_sum_contraction", partial(_powered, power=_code_power), "pb", ("c128", "fp32"),
-           "the public code's dB ← dB ⊙ Σ dB (over the 2N conjugate-doubled states) in place of "
-           "B̄^p", _kernel_witness),
-    Mutant("bbar_not_powered", partial(_powered, power=lambda b, p, ch: b), "kb", ("c128", "fp32"),
-           "B̄ instead of B̄^p in the order-p kernel", _kernel_witness),
-]
-CONV_MUTANTS = [
-    Mutant("flipped_correlation", partial(_conv_variant, flip=True), "pb", ("c128", "fp32"),
-           "the public code's flipped correlation sequence (not causal)", _conv_witness),
-    Mutant("binomial_for_runs", lambda *args, correlation="runs", **kw: impl.liquid_conv(
-        *args, **kw, correlation="binomial"), "kb", ("c128", "fp32"),
-           "the code's binomial products c_(p−1)[t]·c_(p−1)[t−1] where the runs are asked for",
-           _conv_witness),
-    Mutant("correlation_unshifted", _conv_variant, "kb", ("c128", "fp32"),
-           "c_p = u_t^p: the lags of the correlation factors dropped", _conv_witness),
-]
-
-
 _x = partial(_c.ones, dt=torch.complex128)
 _SSM = {"Lambda": _x(2, 4, fill=-1.0), "B": _x(2, 4), "C": _x(2, 4), "log_dt": _c.ones(2, fill=0.0)}
-KERNEL_BAD = _c.bad_calls({**_SSM, "L": 8, "order": 2}, [
-    ("order zero", "order", ValueError, {"order": 0}),
-    ("order a float", "order", TypeError, {"order": 2.0}),
-    ("unknown method", "method", ValueError, {"method": "zoh"}),
-    ("B of another shape", "B", ValueError, {"B": _x(2, 5)}),
-    ("log_dt complex", "log_dt", TypeError, {"log_dt": _x(2)}),
-    ("L zero", "L", ValueError, {"L": 0}),
-])
-CONV_BAD = _c.bad_calls({"u": _c.ones(1, 2, 8), **_SSM, "order": 2}, [
-    ("u 2-d", "u", ValueError, {"u": _c.ones(2, 8)}),
-    ("u complex", "u", TypeError, {"u": _x(1, 2, 8)}),
-    ("u float32 beside c128", "u", TypeError, {"u": _c.ones(1, 2, 8, dt=torch.float32)}),
-    ("u of other channels", "u", ValueError, {"u": _c.ones(1, 3, 8)}),
-    ("order zero", "order", ValueError, {"order": 0}),
-    ("unknown method", "method", ValueError, {"method": "polyb"}),
-])
 
 
 KERNEL = registry.register_spec(
@@ -317,9 +263,26 @@ KERNEL = registry.register_spec(
         bench_shape="H=256, N=64, L=4096, order 3, S4D-Lin",
     ),
     implementations={"torch": impl.liquid_kernel},
-    laws=KERNEL_LAWS,
-    mutants=KERNEL_MUTANTS,
-    bad_inputs=KERNEL_BAD,
+    laws=[
+        Law("order_one_is_s4d", "K_1 = diag_kernel(…, 'bilinear')", kernel_order_one, DTYPES),
+        Law("pb_is_kb_lag_zero", "pb's K_p = kb's K_p at l = 0 (within both bounds), "
+            "exactly 0 after", pb_is_kb_lag_zero, DTYPES),
+    ],
+    mutants=[
+        Mutant("code_sum_contraction", partial(_powered, power=_code_power), "pb",
+               ("c128", "fp32"), "the public code's dB ← dB ⊙ Σ dB (over the 2N "
+               "conjugate-doubled states) in place of B̄^p", _kernel_witness),
+        Mutant("bbar_not_powered", partial(_powered, power=lambda b, p, ch: b), "kb",
+               ("c128", "fp32"), "B̄ instead of B̄^p in the order-p kernel", _kernel_witness),
+    ],
+    bad_inputs=_c.bad_calls({**_SSM, "L": 8, "order": 2}, [
+        ("order zero", "order", ValueError, {"order": 0}),
+        ("order a float", "order", TypeError, {"order": 2.0}),
+        ("unknown method", "method", ValueError, {"method": "zoh"}),
+        ("B of another shape", "B", ValueError, {"B": _x(2, 5)}),
+        ("log_dt complex", "log_dt", TypeError, {"log_dt": _x(2)}),
+        ("L zero", "L", ValueError, {"L": 0}),
+    ]),
 )
 
 CONV = registry.register_spec(
@@ -342,7 +305,37 @@ CONV = registry.register_spec(
         call=call_conv, bench_case=_bench_conv, bench_shape="B=2, H=64, N=64, L=2048, order 3",
     ),
     implementations={"torch": impl.liquid_conv},
-    laws=CONV_LAWS,
-    mutants=CONV_MUTANTS,
-    bad_inputs=CONV_BAD,
+    laws=[
+        _c.agreement("binomial_is_runs_to_order_two",
+                     "correlation='binomial' = 'runs' at order ≤ 2", DTYPES, "liquid_conv",
+                     _runs_and_binomial, "binomial vs runs at order ≤ 2 (2-norm per signal)",
+                     norm="row"),
+        Law("order_one_is_s4d", "order 1: y = causal_conv(u, diag_kernel(bilinear))",
+            order_one_is_s4d, DTYPES),
+        Law("written_out_sums", "y = Σ_p Σ_m K_p[t − m]·Π_j u[m − j] written out (L ≤ 12)",
+            _written_out(ref_np.liquid_conv_written_out, 12, None, "{method}: y vs the written-out "
+                         "correlation sums (2-norm per signal)"), ("c128", "fp64")),
+        Law("liquid_recurrence_runs", "kb: y = the run terms of the unrolled "
+            "x_k = (Ā + B̄u_k)x_(k−1) + B̄u_k (L ≤ 8)",
+            _written_out(ref_np.liquid_recurrence_runs, 8, "runs", "kb vs the liquid recurrence's "
+                         "run terms (2-norm per signal)", method="kb"), ("c128", "fp64")),
+    ],
+    mutants=[
+        Mutant("flipped_correlation", partial(_conv_variant, flip=True), "pb", ("c128", "fp32"),
+               "the public code's flipped correlation sequence (not causal)", _conv_witness),
+        Mutant("binomial_for_runs", lambda *args, correlation="runs", **kw: impl.liquid_conv(
+            *args, **kw, correlation="binomial"), "kb", ("c128", "fp32"),
+               "the code's binomial products c_(p−1)[t]·c_(p−1)[t−1] where the runs are asked for",
+               _conv_witness),
+        Mutant("correlation_unshifted", _conv_variant, "kb", ("c128", "fp32"),
+               "c_p = u_t^p: the lags of the correlation factors dropped", _conv_witness),
+    ],
+    bad_inputs=_c.bad_calls({"u": _c.ones(1, 2, 8), **_SSM, "order": 2}, [
+        ("u 2-d", "u", ValueError, {"u": _c.ones(2, 8)}),
+        ("u complex", "u", TypeError, {"u": _x(1, 2, 8)}),
+        ("u float32 beside c128", "u", TypeError, {"u": _c.ones(1, 2, 8, dt=torch.float32)}),
+        ("u of other channels", "u", ValueError, {"u": _c.ones(1, 3, 8)}),
+        ("order zero", "order", ValueError, {"order": 0}),
+        ("unknown method", "method", ValueError, {"method": "polyb"}),
+    ]),
 )

@@ -138,19 +138,6 @@ def laplace_monotone_unit_interval(ctx: LawContext) -> None:
                                   f"{drop.max():.3g} beyond the bound"
 
 
-LAWS = [
-    agreement("chunk_is_block_mask", "Mega-chunk = full attention under the "
-              "block-diagonal mask of the chunks", REAL_DTYPES, "mega_attention", _block_mask,
-              "{method}: chunk vs full attention under the block mask"),
-    agreement("chunk_covering_is_full", "chunk ≥ L = full attention", ("fp64", "fp32"),
-              "mega_attention", _covering, "{method}: chunk ≥ L vs full attention"),
-    Law("softmax_rows_sum_to_one", "softmax weights sum to one per row",
-        softmax_rows_sum_to_one, REAL_DTYPES),
-    Law("laplace_monotone_unit_interval", "laplace weights lie in [0, 1] and "
-        "are monotone in the score", laplace_monotone_unit_interval, REAL_DTYPES),
-]
-
-
 # --- mutants ----------------------------------------------------------------------------------
 
 
@@ -200,48 +187,9 @@ def _overflow_witness(fmt: str) -> Case:
 
 
 MU, SIGMA, SQRT2 = impl.MU, impl.SIGMA, math.sqrt(2.0)
-MUTANTS = (
-    Mutant("laplace_mu_sigma_swapped",
-           _variant(lambda s: 0.5 * torch.special.erfc((SIGMA - s) / (MU * SQRT2))), "laplace",
-           REAL_DTYPES, "laplace with μ and σ swapped", _witness(8, 4, 3, 1.0, 0.5)),
-    Mutant("laplace_without_sqrt2",
-           _variant(lambda s: 0.5 * torch.special.erfc((MU - s) / SIGMA)), "laplace",
-           ("fp64", "fp32", "fp16"), "laplace dividing by σ instead of σ√2",
-           _witness(8, 4, 3, 1.0, 0.5)),
-    Mutant("laplace_one_plus_erf",
-           _variant(lambda s: 0.5 * (1.0 + torch.erf((s - MU) / (SIGMA * SQRT2)))), "laplace",
-           ("fp64", "fp32"), "Mega's code form ½(1 + erf(x)): cancels to 0 (error ~u, not ~u·A) "
-           "in the tail s ≪ μ", _witness(8, 2, 2, -2.0, 0.0), search=False),
-    Mutant("softmax_without_max", _variant(naive_softmax=True), "softmax",
-           ("fp32", "fp16", "bf16"), "e^s/Σe^s without subtracting the row max: overflow "
-           "(inf/inf = NaN) for scores > 88", _overflow_witness, search=False),
-    Mutant("chunks_leak", _variant(leak=True), "softmax", REAL_DTYPES,
-           "chunked attention computed as full attention: queries see other chunks' keys",
-           _witness(8, 4, 3, 1.0, 0.5, chunk=2)),
-)
 
 
 _C = torch.complex128
-_BAD = bad_calls({"q": _r(1, 4, 2), "k": _r(1, 4, 2), "v": _r(1, 4, 3), "bias": _r(7)}, [
-    ("unknown fn", "fn", ValueError, {"fn": "gelu"}),
-    ("q 2-d", "q", ValueError, {"q": _r(4, 2), "k": _r(4, 2), "v": _r(4, 3)}),
-    ("q complex", "q", TypeError, {"q": _r(1, 4, 2, dt=_C), "k": _r(1, 4, 2, dt=_C),
-                                   "v": _r(1, 4, 2, dt=_C), "bias": _r(7, dt=_C)}),
-    ("q integer", "q", TypeError, {"q": _r(1, 4, 2, dt=torch.int64)}),
-    ("k of another shape", "k", ValueError, {"k": _r(1, 4, 3)}),
-    ("k of another dtype", "k", TypeError, {"k": _r(1, 4, 2, dt=torch.float32)}),
-    ("v of another length", "v", ValueError, {"v": _r(1, 5, 3)}),
-    ("bias of even length", "bias", ValueError, {"bias": _r(8)}),
-    ("bias shorter than the window", "bias", ValueError, {"bias": _r(5)}),
-    ("chunk zero", "chunk", ValueError, {"chunk": 0}),
-    ("chunk a float", "chunk", TypeError, {"chunk": 2.0}),
-    ("mask with chunk", "mask", ValueError,
-     {"chunk": 2, "mask": torch.ones(4, 4, dtype=torch.bool)}),
-    ("mask of the wrong shape", "mask", ValueError, {"mask": torch.ones(4, 5, dtype=torch.bool)}),
-    ("mask not bool", "mask", TypeError, {"mask": torch.ones(4, 4)}),
-    ("mask with an empty row", "mask", ValueError,
-     {"mask": torch.eye(4, dtype=torch.bool) & (torch.arange(4) > 0)[:, None]}),
-])
 
 
 ATTENTION = registry.register_spec(
@@ -266,7 +214,55 @@ ATTENTION = registry.register_spec(
         bench_shape="batch=2, L=2048, S=64, E=64, chunk=128",
     ),
     implementations={"torch": impl.mega_attention},
-    laws=LAWS,
-    mutants=MUTANTS,
-    bad_inputs=_BAD,
+    laws=[
+        agreement("chunk_is_block_mask", "Mega-chunk = full attention under the "
+                  "block-diagonal mask of the chunks", REAL_DTYPES, "mega_attention", _block_mask,
+                  "{method}: chunk vs full attention under the block mask"),
+        agreement("chunk_covering_is_full", "chunk ≥ L = full attention", ("fp64", "fp32"),
+                  "mega_attention", _covering, "{method}: chunk ≥ L vs full attention"),
+        Law("softmax_rows_sum_to_one", "softmax weights sum to one per row",
+            softmax_rows_sum_to_one, REAL_DTYPES),
+        Law("laplace_monotone_unit_interval", "laplace weights lie in [0, 1] and "
+            "are monotone in the score", laplace_monotone_unit_interval, REAL_DTYPES),
+    ],
+    mutants=(
+        Mutant("laplace_mu_sigma_swapped",
+               _variant(lambda s: 0.5 * torch.special.erfc((SIGMA - s) / (MU * SQRT2))), "laplace",
+               REAL_DTYPES, "laplace with μ and σ swapped", _witness(8, 4, 3, 1.0, 0.5)),
+        Mutant("laplace_without_sqrt2",
+               _variant(lambda s: 0.5 * torch.special.erfc((MU - s) / SIGMA)), "laplace",
+               ("fp64", "fp32", "fp16"), "laplace dividing by σ instead of σ√2",
+               _witness(8, 4, 3, 1.0, 0.5)),
+        Mutant("laplace_one_plus_erf",
+               _variant(lambda s: 0.5 * (1.0 + torch.erf((s - MU) / (SIGMA * SQRT2)))), "laplace",
+               ("fp64", "fp32"), "Mega's code form ½(1 + erf(x)): cancels to 0 (error ~u, "
+               "not ~u·A) in the tail s ≪ μ", _witness(8, 2, 2, -2.0, 0.0), search=False),
+        Mutant("softmax_without_max", _variant(naive_softmax=True), "softmax",
+               ("fp32", "fp16", "bf16"), "e^s/Σe^s without subtracting the row max: overflow "
+               "(inf/inf = NaN) for scores > 88", _overflow_witness, search=False),
+        Mutant("chunks_leak", _variant(leak=True), "softmax", REAL_DTYPES,
+               "chunked attention computed as full attention: queries see other chunks' keys",
+               _witness(8, 4, 3, 1.0, 0.5, chunk=2)),
+    ),
+    bad_inputs=bad_calls({"q": _r(1, 4, 2), "k": _r(1, 4, 2), "v": _r(1, 4, 3), "bias": _r(7)}, [
+        ("unknown fn", "fn", ValueError, {"fn": "gelu"}),
+        ("q 2-d", "q", ValueError, {"q": _r(4, 2), "k": _r(4, 2), "v": _r(4, 3)}),
+        ("q complex", "q", TypeError, {"q": _r(1, 4, 2, dt=_C), "k": _r(1, 4, 2, dt=_C),
+                                       "v": _r(1, 4, 2, dt=_C), "bias": _r(7, dt=_C)}),
+        ("q integer", "q", TypeError, {"q": _r(1, 4, 2, dt=torch.int64)}),
+        ("k of another shape", "k", ValueError, {"k": _r(1, 4, 3)}),
+        ("k of another dtype", "k", TypeError, {"k": _r(1, 4, 2, dt=torch.float32)}),
+        ("v of another length", "v", ValueError, {"v": _r(1, 5, 3)}),
+        ("bias of even length", "bias", ValueError, {"bias": _r(8)}),
+        ("bias shorter than the window", "bias", ValueError, {"bias": _r(5)}),
+        ("chunk zero", "chunk", ValueError, {"chunk": 0}),
+        ("chunk a float", "chunk", TypeError, {"chunk": 2.0}),
+        ("mask with chunk", "mask", ValueError,
+         {"chunk": 2, "mask": torch.ones(4, 4, dtype=torch.bool)}),
+        ("mask of the wrong shape", "mask", ValueError,
+         {"mask": torch.ones(4, 5, dtype=torch.bool)}),
+        ("mask not bool", "mask", TypeError, {"mask": torch.ones(4, 4)}),
+        ("mask with an empty row", "mask", ValueError,
+         {"mask": torch.eye(4, dtype=torch.bool) & (torch.arange(4) > 0)[:, None]}),
+    ]),
 )

@@ -161,17 +161,6 @@ def block_is_its_composition(ctx: LawContext) -> None:
                   f"{method}: block vs its written-out composition")
 
 
-LAWS = [
-    Law("closed_update_gate_is_identity", "b_φ = −∞ (φ ≡ 0): the block is the "
-        "identity", closed_update_gate_is_identity, REAL_DTYPES),
-    _c.agreement("chunk_covering_is_unchunked", "chunked attention with a chunk ≥ L inside "
-                 "the block = the unchunked block", ("fp64", "fp32"), "mega_block", _covering,
-                 "{method}: chunk ≥ L vs full attention"),
-    Law("block_is_its_composition", "the block = its written-out composition of "
-        "the registered ema and mega_attention", block_is_its_composition, REAL_DTYPES),
-]
-
-
 # --- mutants ----------------------------------------------------------------------------------
 
 
@@ -191,17 +180,6 @@ def _witness(method="softmax", chunk=None, bidirectional=None, seed=0):
         return _c.case_of(arrays, fmt, {"chunk": chunk, "bidirectional": bidirectional})
 
     return make
-
-
-MUTANTS = [
-    Mutant("update_gate_swapped", partial(written_out, swap_update=True), "softmax",
-           FP64_32, "Y = φ ⊙ X + (1 − φ) ⊙ Ĥ: the update gate's roles swapped", _witness()),
-    Mutant("reset_gate_missing", partial(written_out, no_reset=True), "laplace", FP64_32,
-           "Ĥ = silu(X′W_h + O U_h + b_h): the reset gate γ dropped", _witness("laplace")),
-    Mutant("value_from_ema", partial(written_out, v_from_ema=True), "relu2", FP64_32,
-           "V = silu(X′W_v + b_v): the EMA output used for V (the paper's eq. (10) and Mega's "
-           "code take X)", _witness("relu2", bidirectional="mega")),
-]
 
 
 _r = _c.zeros
@@ -240,8 +218,24 @@ BLOCK = registry.register_spec(
         bench_shape="batch=2, L=2048, D=128, S=64, E=256, ndim=16, chunk=128, Mega init",
     ),
     implementations={"torch": impl.mega_block},
-    laws=LAWS,
-    mutants=MUTANTS,
+    laws=[
+        Law("closed_update_gate_is_identity", "b_φ = −∞ (φ ≡ 0): the block is the "
+            "identity", closed_update_gate_is_identity, REAL_DTYPES),
+        _c.agreement("chunk_covering_is_unchunked", "chunked attention with a chunk ≥ L inside "
+                     "the block = the unchunked block", ("fp64", "fp32"), "mega_block", _covering,
+                     "{method}: chunk ≥ L vs full attention"),
+        Law("block_is_its_composition", "the block = its written-out composition of "
+            "the registered ema and mega_attention", block_is_its_composition, REAL_DTYPES),
+    ],
+    mutants=[
+        Mutant("update_gate_swapped", partial(written_out, swap_update=True), "softmax",
+               FP64_32, "Y = φ ⊙ X + (1 − φ) ⊙ Ĥ: the update gate's roles swapped", _witness()),
+        Mutant("reset_gate_missing", partial(written_out, no_reset=True), "laplace", FP64_32,
+               "Ĥ = silu(X′W_h + O U_h + b_h): the reset gate γ dropped", _witness("laplace")),
+        Mutant("value_from_ema", partial(written_out, v_from_ema=True), "relu2", FP64_32,
+               "V = silu(X′W_v + b_v): the EMA output used for V (the paper's eq. (10) and Mega's "
+               "code take X)", _witness("relu2", bidirectional="mega")),
+    ],
     bad_inputs=_c.layer_bad_calls(_params, [
         ("unknown fn", "fn", ValueError, {"fn": "gelu"}),
         ("w_z of another dtype", "w_z", TypeError, {"w_z": _r(2, 2, dt=torch.float32)}),

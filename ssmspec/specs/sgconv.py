@@ -132,22 +132,6 @@ def conv_direct(ctx: LawContext) -> None:
                   f"{method}: FFT vs direct convolution with the kernel (2-norm per signal)")
 
 
-LAWS = [
-    Law("length", "unit weights give 1 on exactly n = d·2^(S−1+init_scale) "
-        "taps; sgconv_num_scales is the least S covering L", length_law, ("fp64", "fp32")),
-    agreement("decay_weighting", "decay c = decay 1 with w_i scaled by c^(S−1−i)",
-              ("fp64", "fp32"), "sgconv_kernel",
-              _rescaled(False, lambda c, i, S: c ** (S - 1 - i)),
-              "{method}: decay c vs weights scaled by c^(S−1−i)", extra=_weights_rounding(2.0)),
-    agreement("paper_alpha", "normalised: decay c = the paper's α^i·w_i, α = 1/c",
-              ("fp64", "fp32"), "sgconv_kernel", _rescaled(True, lambda c, i, S: (1.0 / c) ** i),
-              "{method}: code's decay^(S−1−i) vs paper's α^i, α = 1/decay, normalised",
-              extra=_weights_rounding(4.0)),
-    Law("conv_direct", "causal_conv with the kernel: FFT = direct sum",
-        conv_direct, ("fp64", "fp32")),
-]
-
-
 # --- mutants ----------------------------------------------------------------------------------
 
 
@@ -176,34 +160,6 @@ def _witness(fmt: str) -> Case:
                    {"L": 16, "init_scale": 0, "normalize": True})
 
 
-MUTANTS = [
-    Mutant("upsample_2_pow_i", partial(_variant, factor=lambda i, s0: 2 ** (i + s0)), "linear",
-           ("fp64", "fp32"),
-           "sub-kernel i upsampled by 2^i, not 2^max(0, i−1): every block after the first moves",
-           _witness),
-    Mutant("no_decay", partial(_variant, use_decay=False), "linear", ("fp64", "fp32"),
-           "the decay weight decay^(S−1−i) left out", _witness),
-    Mutant("no_normalization", partial(_variant, use_norm=False), "nearest", ("fp64", "fp32"),
-           "the division by ‖k‖₂ left out", _witness),
-]
-
-_BAD = bad_calls({"weights": ones(2, 2, 4), "L": 8, "decay": ones(2)}, [
-    ("weights 2-d", "weights", ValueError, {"weights": ones(2, 4)}),
-    ("weights with an empty side", "weights", ValueError, {"weights": ones(2, 2, 0)}),
-    ("weights integer", "weights", TypeError, {"weights": ones(2, 2, 4, dt=torch.int64)}),
-    ("weights complex", "weights", TypeError,
-     {"weights": ones(2, 2, 4, dt=torch.complex128), "decay": ones(2, dt=torch.complex128)}),
-    ("decay of another shape", "decay", ValueError, {"decay": ones(3)}),
-    ("decay of another dtype", "decay", TypeError, {"decay": ones(2, dt=torch.float32)}),
-    ("decay zero", "decay", ValueError, {"decay": ones(2, fill=0.0)}),
-    ("L zero", "L", ValueError, {"L": 0}),
-    ("L a float", "L", TypeError, {"L": 8.0}),
-    ("init_scale negative", "init_scale", ValueError, {"init_scale": -1}),
-    ("unknown method", "method", ValueError, {"method": "cubic"}),
-    ("normalize not a bool", "normalize", TypeError, {"normalize": 1}),
-])
-
-
 SGCONV = registry.register_spec(
     Spec(
         name="sgconv_kernel", family="kernels", methods=METHODS, dtypes=REAL_DTYPES,
@@ -222,7 +178,44 @@ SGCONV = registry.register_spec(
         call=call_sgconv, bench_case=_bench, bench_shape="H=256, d=64, L=16384 (S=9), decay 2",
     ),
     implementations={"torch": impl.sgconv_kernel},
-    laws=LAWS,
-    mutants=MUTANTS,
-    bad_inputs=_BAD,
+    laws=[
+        Law("length", "unit weights give 1 on exactly n = d·2^(S−1+init_scale) "
+            "taps; sgconv_num_scales is the least S covering L", length_law, ("fp64", "fp32")),
+        agreement("decay_weighting", "decay c = decay 1 with w_i scaled by c^(S−1−i)",
+                  ("fp64", "fp32"), "sgconv_kernel",
+                  _rescaled(False, lambda c, i, S: c ** (S - 1 - i)),
+                  "{method}: decay c vs weights scaled by c^(S−1−i)",
+                  extra=_weights_rounding(2.0)),
+        agreement("paper_alpha", "normalised: decay c = the paper's α^i·w_i, α = 1/c",
+                  ("fp64", "fp32"), "sgconv_kernel",
+                  _rescaled(True, lambda c, i, S: (1.0 / c) ** i),
+                  "{method}: code's decay^(S−1−i) vs paper's α^i, α = 1/decay, normalised",
+                  extra=_weights_rounding(4.0)),
+        Law("conv_direct", "causal_conv with the kernel: FFT = direct sum",
+            conv_direct, ("fp64", "fp32")),
+    ],
+    mutants=[
+        Mutant("upsample_2_pow_i", partial(_variant, factor=lambda i, s0: 2 ** (i + s0)), "linear",
+               ("fp64", "fp32"), "sub-kernel i upsampled by 2^i, not 2^max(0, i−1): every block "
+               "after the first moves", _witness),
+        Mutant("no_decay", partial(_variant, use_decay=False), "linear", ("fp64", "fp32"),
+               "the decay weight decay^(S−1−i) left out", _witness),
+        Mutant("no_normalization", partial(_variant, use_norm=False), "nearest", ("fp64", "fp32"),
+               "the division by ‖k‖₂ left out", _witness),
+    ],
+    bad_inputs=bad_calls({"weights": ones(2, 2, 4), "L": 8, "decay": ones(2)}, [
+        ("weights 2-d", "weights", ValueError, {"weights": ones(2, 4)}),
+        ("weights with an empty side", "weights", ValueError, {"weights": ones(2, 2, 0)}),
+        ("weights integer", "weights", TypeError, {"weights": ones(2, 2, 4, dt=torch.int64)}),
+        ("weights complex", "weights", TypeError,
+         {"weights": ones(2, 2, 4, dt=torch.complex128), "decay": ones(2, dt=torch.complex128)}),
+        ("decay of another shape", "decay", ValueError, {"decay": ones(3)}),
+        ("decay of another dtype", "decay", TypeError, {"decay": ones(2, dt=torch.float32)}),
+        ("decay zero", "decay", ValueError, {"decay": ones(2, fill=0.0)}),
+        ("L zero", "L", ValueError, {"L": 0}),
+        ("L a float", "L", TypeError, {"L": 8.0}),
+        ("init_scale negative", "init_scale", ValueError, {"init_scale": -1}),
+        ("unknown method", "method", ValueError, {"method": "cubic"}),
+        ("normalize not a bool", "normalize", TypeError, {"normalize": 1}),
+    ]),
 )
