@@ -166,16 +166,15 @@ def sep_dt_coefficient_from_z(Lambda, W, log_dt, L, method="exp", log_dt_im=None
     return impl.dss_kernel(Lambda, W2, log_dt, L, method, log_dt_im)
 
 
-def _witness(lam, log_dt, L, log_dt_im=None):
-    def make(fmt: str) -> Case:
-        lam_ = np.asarray(lam, dtype=complex)
-        arrays_ = {"Lambda": lam_, "W": np.ones_like(lam_) * (1.0 - 0.5j),
-                   "log_dt": np.array([math.log(log_dt)])}
-        if log_dt_im is not None:
-            arrays_["log_dt_im"] = np.array([math.log(log_dt_im)])
-        return _c.case_of(arrays_, fmt, {"L": L})
-
-    return make
+def _witness(lam, dt, L, fmt: str, dt_im=None) -> Case:
+    """One channel: Λ = `lam`, W = 1 − ½i, Δ = `dt` (and Δ_im = `dt_im`); `partial` gives the
+    mutants' witnesses (fmt last)."""
+    lam = np.asarray(lam, dtype=complex)
+    arrays = {"Lambda": lam, "W": np.ones_like(lam) * (1.0 - 0.5j),
+              "log_dt": np.array([math.log(dt)])}
+    if dt_im is not None:
+        arrays["log_dt_im"] = np.array([math.log(dt_im)])
+    return _c.case_of(arrays, fmt, {"L": L})
 
 
 def _cx(*shape, dt=torch.complex128):
@@ -210,16 +209,17 @@ DSS = registry.register_spec(
     mutants=[
         Mutant("sep_dt_coefficient_from_z", sep_dt_coefficient_from_z, "exp", DTYPES,
                "separate steps with the one-step coefficient Δ_re·φ₁(z) for (e^z − 1)/Λ",
-               _witness([[-0.5 + 3j, -0.2 + 10j]], 0.05, 16, log_dt_im=0.2)),
+               partial(_witness, [[-0.5 + 3j, -0.2 + 10j]], 0.05, 16, dt_im=0.2)),
         Mutant("naive_expm1", partial(_direct, kind="exp", naive=True), "exp", DTYPES,
                "(exp(z) − 1)/Λ: cancellation at small |ΔΛ|",
-               _witness([[-1e-3 + 1e-3j, -0.5 + 3j, -10.0]], 1e-4, 8), search=False),
+               partial(_witness, [[-1e-3 + 1e-3j, -0.5 + 3j, -10.0]], 1e-4, 8), search=False),
         Mutant("softmax_wrong_axis", partial(_direct, kind="softmax", wrong_axis=True), "softmax",
                DTYPES, "softmax normalised over the states n instead of the length l",
-               _witness([[-0.5 + 1j, -0.1 + 3j]], 0.1, 16)),
+               partial(_witness, [[-0.5 + 1j, -0.1 + 3j]], 0.1, 16)),
         Mutant("softmax_no_max_subtraction", partial(_direct, kind="softmax"), "softmax",
                DTYPES, "e^{lz}/Σ_r e^{rz} without the max subtraction: overflow (NaN) for Re Λ > 0 "
-               "at large L·Re z", _witness([[1.0 + 2j, -0.5 + 1j]], 1.0, 1025), search=False),
+               "at large L·Re z", partial(_witness, [[1.0 + 2j, -0.5 + 1j]], 1.0, 1025),
+               search=False),
     ],
     bad_inputs=_c.bad_calls({"Lambda": _cx(2, 3), "W": _cx(2, 3), "log_dt": _ldt(), "L": 4}, [
         ("Lambda 1-d", "Lambda", ValueError, {"Lambda": _cx(3), "W": _cx(3), "log_dt": _ldt(1)}),

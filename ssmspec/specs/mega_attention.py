@@ -7,6 +7,7 @@ sources: docs/attention.md#mega_attention.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import torch
@@ -164,17 +165,17 @@ def _variant(weights=None, leak=False, naive_softmax=False):
     return fn
 
 
-def _witness(L, S, E, qk, bias_scale, chunk=None, seed=0):
-    def make(fmt: str) -> Case:
-        rng = np.random.default_rng(seed)
-        q, k = qk * np.abs(rng.normal(size=(1, L, S))) + 0.1, rng.normal(size=(1, L, S))
-        arrays = {"q": q, "k": -np.abs(k) if qk < 0 else k, "v": rng.normal(size=(1, L, E)),
-                  "bias": rng.normal(size=2 * L - 1) * bias_scale}
-        if qk < 0:  # every score far below μ: the laplace tail
-            arrays["q"] = np.abs(rng.normal(size=(1, L, S))) + 0.5
-            arrays["k"] = -np.abs(rng.normal(size=(1, L, S))) * L * abs(qk) - 1.0
-        return case_of(arrays, fmt, {"chunk": chunk})
-    return make
+def _witness(L, S, E, qk, bias_scale, fmt: str, chunk=None) -> Case:
+    """batch 1, q scaled by `qk` (qk < 0: every score far below μ, the laplace tail), the bias
+    by `bias_scale`; `partial` gives the mutants' witnesses (fmt last)."""
+    rng = np.random.default_rng(0)
+    q, k = qk * np.abs(rng.normal(size=(1, L, S))) + 0.1, rng.normal(size=(1, L, S))
+    arrays = {"q": q, "k": -np.abs(k) if qk < 0 else k, "v": rng.normal(size=(1, L, E)),
+              "bias": rng.normal(size=2 * L - 1) * bias_scale}
+    if qk < 0:
+        arrays["q"] = np.abs(rng.normal(size=(1, L, S))) + 0.5
+        arrays["k"] = -np.abs(rng.normal(size=(1, L, S))) * L * abs(qk) - 1.0
+    return case_of(arrays, fmt, {"chunk": chunk})
 
 
 def _overflow_witness(fmt: str) -> Case:
@@ -228,21 +229,21 @@ ATTENTION = registry.register_spec(
     mutants=(
         Mutant("laplace_mu_sigma_swapped",
                _variant(lambda s: 0.5 * torch.special.erfc((SIGMA - s) / (MU * SQRT2))), "laplace",
-               REAL_DTYPES, "laplace with μ and σ swapped", _witness(8, 4, 3, 1.0, 0.5)),
+               REAL_DTYPES, "laplace with μ and σ swapped", partial(_witness, 8, 4, 3, 1.0, 0.5)),
         Mutant("laplace_without_sqrt2",
                _variant(lambda s: 0.5 * torch.special.erfc((MU - s) / SIGMA)), "laplace",
                ("fp64", "fp32", "fp16"), "laplace dividing by σ instead of σ√2",
-               _witness(8, 4, 3, 1.0, 0.5)),
+               partial(_witness, 8, 4, 3, 1.0, 0.5)),
         Mutant("laplace_one_plus_erf",
                _variant(lambda s: 0.5 * (1.0 + torch.erf((s - MU) / (SIGMA * SQRT2)))), "laplace",
                ("fp64", "fp32"), "Mega's code form ½(1 + erf(x)): cancels to 0 (error ~u, "
-               "not ~u·A) in the tail s ≪ μ", _witness(8, 2, 2, -2.0, 0.0), search=False),
+               "not ~u·A) in the tail s ≪ μ", partial(_witness, 8, 2, 2, -2.0, 0.0), search=False),
         Mutant("softmax_without_max", _variant(naive_softmax=True), "softmax",
                ("fp32", "fp16", "bf16"), "e^s/Σe^s without subtracting the row max: overflow "
                "(inf/inf = NaN) for scores > 88", _overflow_witness, search=False),
         Mutant("chunks_leak", _variant(leak=True), "softmax", REAL_DTYPES,
                "chunked attention computed as full attention: queries see other chunks' keys",
-               _witness(8, 4, 3, 1.0, 0.5, chunk=2)),
+               partial(_witness, 8, 4, 3, 1.0, 0.5, chunk=2)),
     ),
     bad_inputs=bad_calls({"q": _r(1, 4, 2), "k": _r(1, 4, 2), "v": _r(1, 4, 3), "bias": _r(7)}, [
         ("unknown fn", "fn", ValueError, {"fn": "gelu"}),

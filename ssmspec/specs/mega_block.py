@@ -164,22 +164,19 @@ def block_is_its_composition(ctx: LawContext) -> None:
 # --- mutants ----------------------------------------------------------------------------------
 
 
-def _witness(method="softmax", chunk=None, bidirectional=None, seed=0):
+def _witness(fmt: str, bidirectional=None) -> Case:
     """B = 1, L = 8, D = 3, S = 2, E = 2, ndim 2; weights of scale 0.7, b_φ = 1 (φ ≠ ½)."""
-    def make(fmt: str) -> Case:
-        rng = np.random.default_rng(seed)
-        D, S, E, nd, L = 3, 2, 2, 2, 8
-        rows = D if bidirectional is None else 2 * D
-        arrays = {"delta": rng.normal(size=(rows, nd, 1)), "alpha": rng.normal(size=(rows, nd, 1)),
-                  "beta": rng.normal(size=(rows, nd, 1)), "gamma": rng.normal(size=(rows, nd)),
-                  "omega": rng.normal(size=D)}
-        arrays.update(_weights(rng, D, S, E, 0.7))
-        arrays["b_u"] = np.ones(D)
-        arrays["bias"] = rng.normal(size=2 * L - 1) * 0.3
-        arrays["x"] = rng.normal(size=(1, L, D))
-        return _c.case_of(arrays, fmt, {"chunk": chunk, "bidirectional": bidirectional})
-
-    return make
+    rng = np.random.default_rng(0)
+    D, S, E, nd, L = 3, 2, 2, 2, 8
+    rows = D if bidirectional is None else 2 * D
+    arrays = {"delta": rng.normal(size=(rows, nd, 1)), "alpha": rng.normal(size=(rows, nd, 1)),
+              "beta": rng.normal(size=(rows, nd, 1)), "gamma": rng.normal(size=(rows, nd)),
+              "omega": rng.normal(size=D)}
+    arrays.update(_weights(rng, D, S, E, 0.7))
+    arrays["b_u"] = np.ones(D)
+    arrays["bias"] = rng.normal(size=2 * L - 1) * 0.3
+    arrays["x"] = rng.normal(size=(1, L, D))
+    return _c.case_of(arrays, fmt, {"chunk": None, "bidirectional": bidirectional})
 
 
 _r = _c.zeros
@@ -229,12 +226,12 @@ BLOCK = registry.register_spec(
     ],
     mutants=[
         Mutant("update_gate_swapped", partial(written_out, swap_update=True), "softmax",
-               FP64_32, "Y = φ ⊙ X + (1 − φ) ⊙ Ĥ: the update gate's roles swapped", _witness()),
+               FP64_32, "Y = φ ⊙ X + (1 − φ) ⊙ Ĥ: the update gate's roles swapped", _witness),
         Mutant("reset_gate_missing", partial(written_out, no_reset=True), "laplace", FP64_32,
-               "Ĥ = silu(X′W_h + O U_h + b_h): the reset gate γ dropped", _witness("laplace")),
+               "Ĥ = silu(X′W_h + O U_h + b_h): the reset gate γ dropped", _witness),
         Mutant("value_from_ema", partial(written_out, v_from_ema=True), "relu2", FP64_32,
                "V = silu(X′W_v + b_v): the EMA output used for V (the paper's eq. (10) and Mega's "
-               "code take X)", _witness("relu2", bidirectional="mega")),
+               "code take X)", partial(_witness, bidirectional="mega")),
     ],
     bad_inputs=_c.layer_bad_calls(_params, [
         ("unknown fn", "fn", ValueError, {"fn": "gelu"}),
