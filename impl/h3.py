@@ -158,3 +158,26 @@ def h3_multihead(q: torch.Tensor, k: torch.Tensor, v_: torch.Tensor, shift_B: to
     y = causal_conv(kv, K_diag, D.to(work)).reshape(Bn, d, d, H, L)  # (batch, i, j, h, L)
     qh = q.to(work).reshape(Bn, H, d, L).permute(0, 2, 1, 3)[:, :, None]  # (batch, i, 1, h, L)
     return (qh * y).sum(1).reshape(Bn, d * H, L).to(q.dtype)
+
+
+def h3_layer_blockwise(q, k, v_, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D,
+                       method="bilinear", block=1, carry=True):
+    """`h3_layer` block by block (FlashConv, arXiv 2212.14052 §4.2): the shift SSM over each
+    block of `block` steps preceded by the previous block's last N_s − 1 inputs k, the diagonal
+    SSM through `diag_ssm` from the previous block's final state. carry=False drops both carries
+    (a wrong state passing). Unvalidated: the state-passing law of ssmspec/specs/h3.py calls it
+    on the layer's valid inputs."""
+    from ssmspec.impl.recurrent import diag_ssm
+
+    L, Ns = q.shape[-1], shift_B.shape[-1]
+    K_shift = shift_ssm_kernel(shift_B, shift_C, L)
+    outs, state = [], None
+    for s in range(0, L, block):
+        e = min(s + block, L)
+        lo = max(s - (Ns - 1), 0) if carry else s
+        k1 = causal_conv(k[..., lo:e], K_shift[:, :e - lo], shift_D)[..., s - lo:]
+        p = k1 * v_[..., s:e]
+        y, state = diag_ssm(p, Lambda, B, C, log_dt, state=state if carry else None,
+                            method=method)
+        outs.append(q[..., s:e] * (y + D[:, None] * p))
+    return torch.cat(outs, dim=-1)

@@ -82,3 +82,83 @@ def blockwise_products(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt,
     k1 = _conv_ld(np.asarray(k, np.float64).astype(LD()), shift_ssm_kernel(shift_B, shift_C, L),
                   shift_D)
     return (k1 * np.asarray(v, np.float64).astype(LD())).astype(np.float64)
+
+
+# --- the layer's bound (docs/layers.md#h3_layer): first-order running error, stage by stage ---
+
+
+def _aconv(a, K):
+    """(K * a)[t] for a (batch, H, L) ≥ 0, K (H, ·) ≥ 0, direct (no FFT roundoff on small
+    entries beside large ones: the bound is elementwise)."""
+    L = a.shape[-1]
+    out = np.empty(a.shape)
+    for b, h in np.ndindex(a.shape[:2]):
+        out[b, h] = np.convolve(a[b, h], K[h][:L])[:L]
+    return out
+
+
+def _fft_term(a, K):
+    """(1 + log₂ n)(‖K‖₁‖a‖₂ + ‖K‖₂‖a‖₁) per signal, n the FFT length
+    (docs/convolution.md#causal_conv)."""
+    L = a.shape[-1]
+    n = 1 << max(2 * L - 2, 0).bit_length()
+    k1, k2 = K.sum(-1)[None], np.sqrt((K**2).sum(-1))[None]
+    return ((1.0 + np.log2(n)) * (k1 * np.sqrt((a**2).sum(-1)) + k2 * a.sum(-1)))[..., None]
+
+
+def layer_error_terms(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D, method,
+                      c_conv, c_kernel, stage3=None):
+    """(M, E): the layer's output magnitude and its first-order rounding error in units of u,
+    stage by stage; `c_conv`, `c_kernel` the constants of causal_conv's and diag_kernel's
+    bounds. `stage3(A2)` replaces the diagonal SSM's own rounding term (the kernel's and the
+    FFT's) for the block-wise computation (`blockwise_error`)."""
+    from ssmspec.reference.np.kernels import diag_kernel_with_bound
+
+    aq, ak, av = np.abs(q), np.abs(k), np.abs(v)
+    L = q.shape[-1]
+    Ks, Ms, Gs = shift_ssm_kernel_with_bound(shift_B, shift_C, L)
+    aKs = np.abs(Ks)
+    A1 = _aconv(ak, aKs) + np.abs(shift_D)[None, :, None] * ak
+    E1 = (c_conv * _fft_term(ak, aKs) + _aconv(ak, Gs * Ms)
+          + c_conv * np.abs(shift_D)[None, :, None] * ak + A1)
+    A2, E2 = A1 * av, E1 * av + A1 * av
+    Kd, Md, Gd = diag_kernel_with_bound(Lambda, B, C, log_dt, L, method)
+    aKd, aD = np.abs(Kd), np.abs(D)[None, :, None]
+    A3 = _aconv(A2, aKd) + aD * A2
+    own = (c_conv * _fft_term(A2, aKd) + c_kernel * _aconv(A2, Gd * Md)
+           if stage3 is None else stage3(A2))
+    E3 = _aconv(E2, aKd) + own + aD * E2 + c_conv * aD * A2 + A3
+    M = aq * A3
+    return M, aq * E3 + M
+
+
+def blockwise_error(q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D, method, block,
+                    c_conv, c_kernel, c_diag):
+    """E of the layer computed block by block (FlashConv): `layer_error_terms` with the diagonal
+    SSM's own rounding replaced by `diag_ssm`'s per block (norm-wise, from the exact carried
+    state; constant `c_diag`) plus the carried state's error through the free response,
+    |Ā|^{t+1}·|C|·ε_h, ε_h accumulated as ε ← |Ā|^T ε + (the block's final-state bound)."""
+    from ssmspec.reference.np import recurrent as rec
+
+    args = (q, k, v, shift_B, shift_C, shift_D, Lambda, B, C, log_dt, D)
+    w = rec._log_abar(Lambda, log_dt, method)
+
+    def stage3(A2):
+        p = np.asarray(blockwise_products(*args), np.float64)
+        out, state, eps = np.zeros(A2.shape), None, None
+        for s in range(0, A2.shape[-1], block):
+            e = min(s + block, A2.shape[-1])
+            terms = rec.diag_ssm_bound(p[..., s:e], Lambda, B, C, log_dt, state, method)
+            my, gy = terms["y"]
+            mf, gf = terms["state"]
+            out[..., s:e] = c_diag * (my * gy)[..., None]
+            if eps is not None:
+                t1 = np.arange(1, e - s + 1, dtype=np.float64)
+                out[..., s:e] += 2.0 * np.einsum("hn,bhn,hnt->bht", np.abs(C), eps,
+                                                 rec._pow_abs(w, t1))
+                eps = rec._pow_abs(w, np.array([float(e - s)]))[None, ..., 0] * eps
+            eps = (0.0 if eps is None else eps) + c_diag * mf * gf
+            _, state = rec.diag_ssm(p[..., s:e], Lambda, B, C, log_dt, state, method)
+        return out
+
+    return layer_error_terms(*args, method, c_conv, c_kernel, stage3)[1]

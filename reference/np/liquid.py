@@ -22,6 +22,8 @@ binomial products of `correlation='binomial'` carry 2^(p−1) − 1, `correlatio
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ssmspec.reference.np.kernels import abar_sensitivity, exp_sum_with_bound
@@ -120,3 +122,53 @@ def liquid_conv(u, Lambda, B, C, log_dt, order, method="pb", conj_half=True,
                 correlation="runs"):
     return liquid_conv_with_bound(u, Lambda, B, C, log_dt, order, method, conj_half,
                                   correlation)[0]
+
+
+# --- written-out sums, in float64 (complex128), for the laws of ssmspec/specs/liquid.py ---------
+
+
+def _discretised(Lambda, B, log_dt, conj_half):
+    """Ā, B̄ (bilinear, complex128) and the factor f (2 under conj_half)."""
+    dt = np.exp(log_dt)[:, None]
+    z = dt * np.asarray(Lambda).astype(complex)
+    return (1 + z / 2) / (1 - z / 2), dt * B / (1 - z / 2), 2.0 if conj_half else 1.0
+
+
+def liquid_conv_written_out(u, Lambda, B, C, log_dt, order, method="pb", conj_half=True,
+                            correlation="runs"):
+    """y by the written-out sums: K_p[l] = f·Re Σ_n C B̄^p Ā^l with Ā^l by repeated
+    multiplication, then Σ_p Σ_m K_p[t − m]·Π_(j<p) u[m − j]^e_j (e_j = 1 for runs,
+    binom(p − 1, j) for the binomial products)."""
+    abar, bbar, f = _discretised(Lambda, B, log_dt, conj_half)
+    Bn, H, L = u.shape
+    y = np.zeros((Bn, H, L))
+    for p in range(1, order + 1):
+        K = np.zeros((H, L))
+        pw = np.ones_like(abar)
+        for l in range(L):
+            if p == 1 or method == "kb" or l == 0:
+                K[:, l] = f * np.real(np.sum(C * bbar**p * pw, axis=-1))
+            pw = pw * abar
+        for t in range(L):
+            for m in range(p - 1, t + 1):
+                prod = np.prod([u[..., m - j] ** (math.comb(p - 1, j) if correlation == "binomial"
+                                                  else 1) for j in range(p)], axis=0)
+                y[..., t] += K[:, t - m] * prod
+    return y
+
+
+def liquid_recurrence_runs(u, Lambda, B, C, log_dt, order, method="kb", conj_half=True,
+                           correlation="runs"):
+    """Σ over runs S = {m − p + 1 … m} ⊆ {0 … t} of the unrolled liquid recurrence's terms
+    C·Ā^(t − min S + 1 − |S|)·B̄^|S|·Π_(s∈S) u_s, enumerated as subsets: `kb` on the runs
+    (`method`, `correlation` are taken for the signature's sake)."""
+    abar, bbar, f = _discretised(Lambda, B, log_dt, conj_half)
+    Bn, H, L = u.shape
+    y = np.zeros((Bn, H, L))
+    for t in range(L):
+        for lo in range(t + 1):
+            for hi in range(lo, min(t, lo + order - 1) + 1):
+                k = hi - lo + 1
+                coef = f * np.real(np.sum(C * bbar**k * abar ** (t - lo + 1 - k), axis=-1))
+                y[..., t] += coef * np.prod([u[..., s] for s in range(lo, hi + 1)], axis=0)
+    return y

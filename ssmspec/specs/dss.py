@@ -1,15 +1,13 @@
-"""Spec of the DSS kernels: `dss_kernel`, methods `exp` and `softmax`, with one Δ per channel
-(the paper's) or separate steps for Re Λ and Im Λ (`log_dt_im`, DSS's code's default
-`sep_dt_re_im=True`), declared with its laws, mutants and bad inputs in one `register_spec` call.
-
-The formulas, where the code and the paper differ, the bound and its growth terms, the strategies
-and the sources are in docs/kernels.md#dss_kernel. The output is real (Λ's real dtype) and is
-handed back in the run's complex format by the adapter, exactly, as `diag_kernel`'s.
+"""`dss_kernel`: K = Re Σ_n W_n·(e^z − 1)/Λ_n·e^{lz} (exp) or Re Σ_n W_n/Λ_n·softmax_l(l·z)
+(softmax), z = ΔΛ, one Δ per channel or separate steps for Re Λ and Im Λ (`log_dt_im`, DSS's
+code's `sep_dt_re_im=True`). The output is real, handed back in the run's complex format.
+Formulas, code vs paper, bound, strategies, sources: docs/kernels.md#dss_kernel.
 """
 
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import torch
@@ -19,6 +17,7 @@ from ssmspec.impl import dss as impl
 from ssmspec.reference.mp import dss as ref_mp
 from ssmspec.reference.np import dss as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs import _c
 from ssmspec.specs.kernels import DIAG, LENGTHS, log_dts
 
 METHODS = impl.METHODS
@@ -47,57 +46,29 @@ def dss_cases(draw, fmt: str, method: str = "exp", length=None, sep_dt=None) -> 
     lam = draw(arrays((H, N), _lambda_el(method)))
     W = draw(arrays((H, N), st.builds(complex, real_normals(2.0), real_normals(2.0))))
     log_dt = draw(arrays((H,), log_dts()))
-    out = {"Lambda": representable(lam, fmt), "W": representable(W, fmt),
-           "log_dt": representable(log_dt, fmt)}
+    out = {"Lambda": lam, "W": W, "log_dt": log_dt}
     if draw(st.booleans()) if sep_dt is None else sep_dt:
-        im = log_dt if draw(st.integers(0, 3)) == 0 else draw(arrays((H,), log_dts()))
-        out["log_dt_im"] = representable(im, fmt)
-    return Case(out, fmt, {"L": L})
-
-
-def _sep(case: Case, device: str) -> dict:
-    """{'log_dt_im': tensor} where the case has separate steps, else {} (so an implementation
-    without the option is called as before)."""
-    if "log_dt_im" not in case.arrays:
-        return {}
-    return {"log_dt_im": case.tensor("log_dt_im", device, real=True)}
+        out["log_dt_im"] = log_dt if draw(st.integers(0, 3)) == 0 else draw(
+            arrays((H,), log_dts()))
+    return _c.case_of(out, fmt, {"L": L})
 
 
 def call_dss(fn, case: Case, method: str, device: str):
+    # log_dt_im only where the case has separate steps: an implementation without the option
+    # is called as before
+    sep = {k: case.tensor(k, device, real=True) for k in ("log_dt_im",) if k in case.arrays}
     K = fn(case.tensor("Lambda", device), case.tensor("W", device),
-           case.tensor("log_dt", device, real=True), case.params["L"], method=method,
-           **_sep(case, device))
-    d = dtype(case.dtype)
-    want = real_of(d).torch
-    if not isinstance(K, torch.Tensor) or K.dtype != want:
-        got = K.dtype if isinstance(K, torch.Tensor) else type(K).__name__
-        raise TypeError(f"K: expected the real dtype {want} of Lambda, got {got}")
-    return K.to(d.torch)
+           case.tensor("log_dt", device, real=True), case.params["L"], method=method, **sep)
+    return _c.real_output(K, case, "K")
 
 
-def _args(case: Case):
+def _args(case: Case, method: str):
     a = case.arrays
-    return a["Lambda"], a["W"], a["log_dt"], case.params["L"]
+    return a["Lambda"], a["W"], a["log_dt"], case.params["L"], method, a.get("log_dt_im")
 
 
-def _reference(tier):
-    mod = ref_mp if tier == "mp" else ref_np
-    return lambda case, method: {"K": mod.dss_kernel(*_args(case), method,
-                                                     case.arrays.get("log_dt_im"))}
-
-
-def bound_terms(case: Case, method: str):
-    _, M, G = ref_np.dss_kernel_with_bound(*_args(case), method, case.arrays.get("log_dt_im"))
-    return M, G
-
-
-def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    M, G = bound_terms(case, method)
-    return {"K": Terms(G, M)}
-
-
-REFERENCES = TwoTier(mp=_reference("mp"), np=_reference("np"), mp_max_work=MP_MAX,
-                     work=lambda case: case.arrays["Lambda"].size * case.params["L"])
+def with_bound(case: Case, method: str):
+    return ref_np.dss_kernel_with_bound(*_args(case, method))
 
 
 def bench_case(fmt: str) -> Case:
@@ -108,20 +79,12 @@ def bench_case(fmt: str) -> Case:
     lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
     W = rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))
     log_dt = np.log(10.0 ** rng.uniform(-3, -1, H))
-    return Case({"Lambda": representable(lam, fmt), "W": representable(W, fmt),
-                 "log_dt": representable(log_dt, fmt)}, fmt, {"L": L})
-
-
-
+    return _c.case_of({"Lambda": lam, "W": W, "log_dt": log_dt}, fmt, {"L": L})
 
 
 # --- laws -------------------------------------------------------------------------------------
 
 MEDIUM = st.sampled_from([n for n in LENGTHS if n <= 257])
-
-
-def _k(fn, case: Case, method: str, device: str) -> np.ndarray:
-    return to_numpy(DSS.call(fn, case, method, device)).real
 
 
 def dss_exp_is_zoh(ctx: LawContext) -> None:
@@ -133,37 +96,35 @@ def dss_exp_is_zoh(ctx: LawContext) -> None:
                  {"L": case.params["L"], "conj_half": False})
     k_zoh = to_numpy(DIAG.call(ctx.impl_of("diag_kernel"), dcase, "zoh", ctx.device)).real
     tol = DSS.bound(case, "exp")["K"] + DIAG.bound(dcase, "zoh")["K"]
-    assert_within(_k(ctx.fn, case, "exp", ctx.device), k_zoh, tol, "DSS-exp vs diag_kernel zoh")
+    assert_within(_c.output("dss_kernel", ctx, case, "exp").real, k_zoh, tol,
+                  "DSS-exp vs diag_kernel zoh")
 
 
 def softmax_rows_normalised(ctx: LawContext) -> None:
     """With W = Λ each state's row is a softmax over l: Σ_l K[h, l] = Re Σ_n 1 = N."""
     case = ctx.draw(dss_cases(ctx.dtype, "softmax", length=MEDIUM))
-    case = Case({**case.arrays, "W": case.arrays["Lambda"]}, ctx.dtype, case.params)
-    K = _k(ctx.fn, case, "softmax", ctx.device)
+    case = case.with_(W=case.arrays["Lambda"])
+    K = _c.output("dss_kernel", ctx, case, "softmax").real
     H, N = case.arrays["Lambda"].shape
-    L = case.params["L"]
-    M, G = bound_terms(case, "softmax")
+    _, M, _ = with_bound(case, "softmax")
     # each K entry within its bound, and the float64 sum over l adds L roundings of ≤ Σ_l M
     tol = np.sum(DSS.bound(case, "softmax")["K"], axis=1) + higham_bound(
-        1.0, "fp64", L, np.sum(M, axis=1))
+        1.0, "fp64", case.params["L"], np.sum(M, axis=1))
     assert_within(np.sum(K, axis=1), np.full(H, float(N)), tol, "Σ_l K with W = Λ vs N")
 
 
-def equal_dts_are_one_dt(ctx: LawContext) -> None:
+def _equal_dts(ctx: LawContext):
     """Separate steps with Δ_im = Δ_re give the one-step kernel (z = Δ·Λ, (e^z − 1)/Λ = Δ·φ₁(z)):
     DSS's code's sep_dt_re_im at its initialisation (both columns equal) is the paper's DSS."""
     method = ctx.draw(ctx.methods(METHODS))
     one = ctx.draw(dss_cases(ctx.dtype, method, length=MEDIUM, sep_dt=False))
-    sep = Case({**one.arrays, "log_dt_im": one.arrays["log_dt"]}, ctx.dtype, one.params)
-    tol = DSS.bound(one, method)["K"] + DSS.bound(sep, method)["K"]
-    assert_within(_k(ctx.fn, sep, method, ctx.device), _k(ctx.fn, one, method, ctx.device), tol,
-                  "log_dt_im = log_dt vs one Δ")
+    return method, one.with_(log_dt_im=one.arrays["log_dt"]), one
 
 
 LAWS = [
-    Law("equal_dts_are_one_dt", "log_dt_im = log_dt (separate steps, equal) gives "
-        "the one-Δ kernel", equal_dts_are_one_dt, DTYPES),
+    _c.agreement("equal_dts_are_one_dt", "log_dt_im = log_dt (separate steps, equal) gives "
+                 "the one-Δ kernel", DTYPES, "dss_kernel", _equal_dts,
+                 "log_dt_im = log_dt vs one Δ"),
     Law("dss_exp_is_zoh", "DSS-exp = diag_kernel zoh with B = 1, C = W, "
         "conj_half=False (DSS paper, Proposition 1)", dss_exp_is_zoh, DTYPES),
     Law("softmax_rows_normalised", "DSS-softmax with W = Λ: Σ_l K[h, l] = N "
@@ -174,32 +135,22 @@ LAWS = [
 # --- mutants ----------------------------------------------------------------------------------
 
 
-def _direct(Lambda, W, log_dt, L, method, naive=False, wrong_axis=False, log_dt_im=None):
-    """The DSS kernel as one Vandermonde product in the working format, ag1988-style."""
+def _direct(Lambda, W, log_dt, L, method="exp", log_dt_im=None, *, kind, naive=False,
+            wrong_axis=False):
+    """The DSS kernel of method `kind` (whatever is asked for) as one Vandermonde product in the
+    working format, ag1988-style; `naive`: e^z − 1 for expm1 (exp), else no max subtraction
+    (softmax), `wrong_axis`: normalised over the states."""
     dt = torch.exp(log_dt)[:, None]
     dt_im = dt if log_dt_im is None else torch.exp(log_dt_im)[:, None]
     z = torch.complex(dt * Lambda.real, dt_im * Lambda.imag)
     P = torch.exp(z[..., None] * torch.arange(L, dtype=log_dt.dtype, device=log_dt.device))
-    if method == "exp":
+    if kind == "exp":
         num = torch.exp(z) - 1 if naive else torch.expm1(z)
         K = torch.einsum("hn,hnl->hl", W * num / Lambda, P)
-    elif wrong_axis:
-        K = torch.einsum("hn,hnl->hl", W / Lambda, P / P.sum(dim=1, keepdim=True))
     else:
-        K = torch.einsum("hn,hnl->hl", W / Lambda, P / P.sum(dim=-1, keepdim=True))
+        K = torch.einsum("hn,hnl->hl", W / Lambda, P / P.sum(dim=1 if wrong_axis else -1,
+                                                             keepdim=True))
     return K.real.contiguous()
-
-
-def naive_expm1(Lambda, W, log_dt, L, method="exp", log_dt_im=None):
-    return _direct(Lambda, W, log_dt, L, "exp", naive=True, log_dt_im=log_dt_im)
-
-
-def softmax_wrong_axis(Lambda, W, log_dt, L, method="softmax", log_dt_im=None):
-    return _direct(Lambda, W, log_dt, L, "softmax", wrong_axis=True, log_dt_im=log_dt_im)
-
-
-def softmax_no_max_subtraction(Lambda, W, log_dt, L, method="softmax", log_dt_im=None):
-    return _direct(Lambda, W, log_dt, L, "softmax", log_dt_im=log_dt_im)
 
 
 def sep_dt_coefficient_from_z(Lambda, W, log_dt, L, method="exp", log_dt_im=None):
@@ -215,72 +166,24 @@ def sep_dt_coefficient_from_z(Lambda, W, log_dt, L, method="exp", log_dt_im=None
     return impl.dss_kernel(Lambda, W2, log_dt, L, method, log_dt_im)
 
 
-def _witness(lam, log_dt, L, log_dt_im=None):
-    def make(fmt: str) -> Case:
-        lam_ = np.asarray(lam, dtype=complex)
-        W = np.ones_like(lam_) * (1.0 - 0.5j)
-        arrays_ = {"Lambda": representable(lam_, fmt), "W": representable(W, fmt),
-                   "log_dt": representable(np.array([math.log(log_dt)]), fmt)}
-        if log_dt_im is not None:
-            arrays_["log_dt_im"] = representable(np.array([math.log(log_dt_im)]), fmt)
-        return Case(arrays_, fmt, {"L": L})
-
-    return make
+def _witness(lam, dt, L, fmt: str, dt_im=None) -> Case:
+    """One channel: Λ = `lam`, W = 1 − ½i, Δ = `dt` (and Δ_im = `dt_im`); `partial` gives the
+    mutants' witnesses (fmt last)."""
+    lam = np.asarray(lam, dtype=complex)
+    arrays = {"Lambda": lam, "W": np.ones_like(lam) * (1.0 - 0.5j),
+              "log_dt": np.array([math.log(dt)])}
+    if dt_im is not None:
+        arrays["log_dt_im"] = np.array([math.log(dt_im)])
+    return _c.case_of(arrays, fmt, {"L": L})
 
 
-MUTANTS = [
-    Mutant("sep_dt_coefficient_from_z", sep_dt_coefficient_from_z, "exp", DTYPES,
-           "separate steps with the one-step coefficient Δ_re·φ₁(z) for (e^z − 1)/Λ",
-           _witness([[-0.5 + 3j, -0.2 + 10j]], 0.05, 16, log_dt_im=0.2)),
-    Mutant("naive_expm1", naive_expm1, "exp", DTYPES,
-           "(exp(z) − 1)/Λ: cancellation at small |ΔΛ|",
-           _witness([[-1e-3 + 1e-3j, -0.5 + 3j, -10.0]], 1e-4, 8), search=False),
-    Mutant("softmax_wrong_axis", softmax_wrong_axis, "softmax", DTYPES,
-           "softmax normalised over the states n instead of the length l",
-           _witness([[-0.5 + 1j, -0.1 + 3j]], 0.1, 16)),
-    Mutant("softmax_no_max_subtraction", softmax_no_max_subtraction, "softmax",
-           DTYPES, "e^{lz}/Σ_r e^{rz} without the max subtraction: overflow (NaN) for Re Λ > 0 "
-           "at large L·Re z", _witness([[1.0 + 2j, -0.5 + 1j]], 1.0, 1025), search=False),
-]
-
-
-# --- bad input (docs/bad-input.md) ------------------------------------------------------------
-
-
-def _c(*shape, dt=torch.complex128):
-    return -torch.ones(shape, dtype=dt)
+def _cx(*shape, dt=torch.complex128):
+    return _c.ones(*shape, dt=dt, fill=-1.0)
 
 
 def _ldt(h=2, dt=torch.float64):
-    return torch.full((h,), -2.0, dtype=dt)
+    return _c.ones(h, dt=dt, fill=-2.0)
 
-
-_BAD = [
-    ("Lambda 1-d", "Lambda", ValueError, lambda f: f(_c(3), _c(3), _ldt(1), 4)),
-    ("Lambda real", "Lambda", TypeError,
-     lambda f: f(_c(2, 3, dt=torch.float64), _c(2, 3, dt=torch.float64), _ldt(), 4)),
-    ("Lambda integer", "Lambda", TypeError,
-     lambda f: f(torch.ones(2, 3, dtype=torch.int64), _c(2, 3), _ldt(), 4)),
-    ("W of another shape", "W", ValueError, lambda f: f(_c(2, 3), _c(2, 4), _ldt(), 4)),
-    ("W of another dtype", "W", TypeError,
-     lambda f: f(_c(2, 3), _c(2, 3, dt=torch.complex64), _ldt(), 4)),
-    ("log_dt of another shape", "log_dt", ValueError, lambda f: f(_c(2, 3), _c(2, 3), _ldt(3), 4)),
-    ("log_dt complex", "log_dt", TypeError,
-     lambda f: f(_c(2, 3), _c(2, 3), _ldt(dt=torch.complex128), 4)),
-    ("log_dt of another precision", "log_dt", TypeError,
-     lambda f: f(_c(2, 3), _c(2, 3), _ldt(dt=torch.float32), 4)),
-    ("log_dt_im of another shape", "log_dt_im", ValueError,
-     lambda f: f(_c(2, 3), _c(2, 3), _ldt(), 4, log_dt_im=_ldt(3))),
-    ("log_dt_im of another precision", "log_dt_im", TypeError,
-     lambda f: f(_c(2, 3), _c(2, 3), _ldt(), 4, log_dt_im=_ldt(dt=torch.float32))),
-    ("L zero", "L", ValueError, lambda f: f(_c(2, 3), _c(2, 3), _ldt(), 0)),
-    ("L a float", "L", TypeError, lambda f: f(_c(2, 3), _c(2, 3), _ldt(), 4.0)),
-    ("unknown method", "method", ValueError,
-     lambda f: f(_c(2, 3), _c(2, 3), _ldt(), 4, method="clip")),
-]
-
-
-# --- the primitive ----------------------------------------------------------------------------
 
 DSS = registry.register_spec(
     Spec(
@@ -291,17 +194,48 @@ DSS = registry.register_spec(
         signature="dss_kernel(Lambda (H, N), W (H, N), log_dt (H,), L, method='exp'|'softmax', "
                   "log_dt_im=None | (H,)) -> K (H, L) real",
         strategy=lambda fmt, method: dss_cases(fmt, method),
-        references=REFERENCES,
+        references=_c.tiers("K", lambda mod, case, m: mod.dss_kernel(*_args(case, m)), ref_mp,
+                            ref_np, MP_MAX, lambda case: case.arrays["Lambda"].size
+                            * case.params["L"]),
         bound=Bound(
-            c=C_BOUND, terms=terms,
+            c=C_BOUND, terms=_c.with_bound_terms("K", with_bound),
             reasoning="elementwise; G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|, "
                       "g0 = |z| (exp), 1 + κ(ζ) + κ(Lζ) (softmax)",
         ),
-        call=call_dss, bench_case=bench_case,
-        bench_shape="H=64, N=64, L=4096, DSS 'lin' init",
+        call=call_dss, bench_case=bench_case, bench_shape="H=64, N=64, L=4096, DSS 'lin' init",
     ),
     implementations={"torch": impl.dss_kernel},
     laws=LAWS,
-    mutants=MUTANTS,
-    bad_inputs=_BAD,
+    mutants=[
+        Mutant("sep_dt_coefficient_from_z", sep_dt_coefficient_from_z, "exp", DTYPES,
+               "separate steps with the one-step coefficient Δ_re·φ₁(z) for (e^z − 1)/Λ",
+               partial(_witness, [[-0.5 + 3j, -0.2 + 10j]], 0.05, 16, dt_im=0.2)),
+        Mutant("naive_expm1", partial(_direct, kind="exp", naive=True), "exp", DTYPES,
+               "(exp(z) − 1)/Λ: cancellation at small |ΔΛ|",
+               partial(_witness, [[-1e-3 + 1e-3j, -0.5 + 3j, -10.0]], 1e-4, 8), search=False),
+        Mutant("softmax_wrong_axis", partial(_direct, kind="softmax", wrong_axis=True), "softmax",
+               DTYPES, "softmax normalised over the states n instead of the length l",
+               partial(_witness, [[-0.5 + 1j, -0.1 + 3j]], 0.1, 16)),
+        Mutant("softmax_no_max_subtraction", partial(_direct, kind="softmax"), "softmax",
+               DTYPES, "e^{lz}/Σ_r e^{rz} without the max subtraction: overflow (NaN) for Re Λ > 0 "
+               "at large L·Re z", partial(_witness, [[1.0 + 2j, -0.5 + 1j]], 1.0, 1025),
+               search=False),
+    ],
+    bad_inputs=_c.bad_calls({"Lambda": _cx(2, 3), "W": _cx(2, 3), "log_dt": _ldt(), "L": 4}, [
+        ("Lambda 1-d", "Lambda", ValueError, {"Lambda": _cx(3), "W": _cx(3), "log_dt": _ldt(1)}),
+        ("Lambda real", "Lambda", TypeError,
+         {"Lambda": _cx(2, 3, dt=torch.float64), "W": _cx(2, 3, dt=torch.float64)}),
+        ("Lambda integer", "Lambda", TypeError, {"Lambda": _c.ones(2, 3, dt=torch.int64)}),
+        ("W of another shape", "W", ValueError, {"W": _cx(2, 4)}),
+        ("W of another dtype", "W", TypeError, {"W": _cx(2, 3, dt=torch.complex64)}),
+        ("log_dt of another shape", "log_dt", ValueError, {"log_dt": _ldt(3)}),
+        ("log_dt complex", "log_dt", TypeError, {"log_dt": _ldt(dt=torch.complex128)}),
+        ("log_dt of another precision", "log_dt", TypeError, {"log_dt": _ldt(dt=torch.float32)}),
+        ("log_dt_im of another shape", "log_dt_im", ValueError, {"log_dt_im": _ldt(3)}),
+        ("log_dt_im of another precision", "log_dt_im", TypeError,
+         {"log_dt_im": _ldt(dt=torch.float32)}),
+        ("L zero", "L", ValueError, {"L": 0}),
+        ("L a float", "L", TypeError, {"L": 4.0}),
+        ("unknown method", "method", ValueError, {"method": "clip"}),
+    ]),
 )

@@ -1,10 +1,7 @@
-"""Spec of Mega's EMA layer forward: `ema`, y = silu(conv(x, K) + ω ⊙ x) with
-K = ema_kernel(δ, α, β, γ, L), causal or bidirectional in Mega's or S4's convention (methods
-`causal`, `mega`, `s4`).
-
-The formulas, the two bidirectional conventions, the norm-wise bound, the strategies and the
-sources are in docs/recurrent.md#ema. Declared with its law and mutants in one
-`register_spec` call; the EMA conv helpers here also serve ema_step's law in recurrent_laws.py.
+"""`ema`: Mega's EMA layer y = silu(conv(x, K) + ω ⊙ x), K = ema_kernel(δ, α, β, γ, L), causal
+or bidirectional in Mega's or S4's convention (methods `causal`, `mega`, `s4`). Formulas, the
+norm-wise bound, strategies, sources: docs/recurrent.md#ema. The EMA conv helpers here also
+serve ema_step's law in ssmspec/specs/recurrent.py.
 """
 
 from __future__ import annotations
@@ -19,6 +16,8 @@ from ssmspec.reference.mp import recurrent as ref_mp
 from ssmspec.reference.np import recurrent as ref_np
 from ssmspec.reference.np.kernels import ema_kernel_with_bound
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs._c import bad_calls, case_of, tiers
+from ssmspec.specs._c import zeros as _r
 from ssmspec.specs.kernels import ema_param
 from ssmspec.strategies import arrays as arrays_of
 
@@ -33,25 +32,33 @@ def bidirectional_of(method: str) -> str | None:
     return None if method == "causal" else method
 
 
-def lengths() -> st.SearchStrategy[int]:
-    return sequence_lengths(513, 16385)
+def ema_arrays(draw, rows: int, n: int) -> dict:
+    """δ, α (rows, n, 1) from `ema_param`, β (rows, n, 1), γ (rows, n) N(0, 4): the EMA's
+    parameters as drawn here and by `mega_block`."""
+    return {"delta": draw(arrays_of((rows, n, 1), ema_param())),
+            "alpha": draw(arrays_of((rows, n, 1), ema_param())),
+            "beta": draw(arrays_of((rows, n, 1), real_normals(2.0))),
+            "gamma": draw(arrays_of((rows, n), real_normals(2.0)))}
+
+
+def mega_ema_init(rng, rows: int, n: int) -> dict:
+    """Mega's initialisation of the EMA: δ, α N(0, 0.2), β ±1 + N(0, 0.02), γ N(0, 1)."""
+    sign = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)[None, :, None]
+    return {"delta": rng.normal(0, 0.2, (rows, n, 1)), "alpha": rng.normal(0, 0.2, (rows, n, 1)),
+            "beta": sign + rng.normal(0, 0.02, (rows, n, 1)), "gamma": rng.normal(size=(rows, n))}
 
 
 @st.composite
 def ema_layer_cases(draw, fmt: str, method: str = "causal", length=None) -> Case:
     """EMA parameters with D rows (2D bidirectional), x (batch, D, L) and ω (D,)."""
     D, n = draw(size("D", st.integers(1, 3))), draw(size("ndim", st.integers(1, 8)))
-    rows = D if method == "causal" else 2 * D
-    L = draw(size("L", length if length is not None else lengths()))
-    arrays = {"delta": draw(arrays_of((rows, n, 1), ema_param())),
-              "alpha": draw(arrays_of((rows, n, 1), ema_param())),
-              "beta": draw(arrays_of((rows, n, 1), real_normals(2.0))),
-              "gamma": draw(arrays_of((rows, n), real_normals(2.0)))}
+    L = draw(size("L", length if length is not None else sequence_lengths(513, 16385)))
+    arrays = ema_arrays(draw, D if method == "causal" else 2 * D, n)
     batch = draw(size("batch", st.integers(1, 2)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     arrays["x"] = rng.normal(size=(batch, D, L))
     arrays["omega"] = rng.normal(size=D)
-    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt, {"L": L})
+    return case_of(arrays, fmt, {"L": L})
 
 
 def _params(case: Case):
@@ -63,94 +70,26 @@ def call_ema(fn, case: Case, method: str, device: str):
               case.tensor("omega", device), bidirectional=bidirectional_of(method))
 
 
-def _reference(mod):
-    def reference(case: Case, method: str):
-        return {"y": mod.ema(case.arrays["x"], _params(case), case.arrays["omega"],
-                             bidirectional_of(method))}
-
-    return reference
-
-
-def ema_terms(case: Case, method: str):
-    return ref_np.ema_bound(case.arrays["x"], _params(case), case.arrays["omega"],
-                            bidirectional_of(method))["y"]
-
-
-def _mp_work(case: Case) -> int:
-    """The work of the mpmath tier: batch·rows·ndim·L."""
-    batch, _, L = case.arrays["x"].shape
-    return batch * case.arrays["gamma"].size * L
-
-
 def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    M, G = ema_terms(case, method)
+    M, G = ref_np.ema_bound(case.arrays["x"], _params(case), case.arrays["omega"],
+                            bidirectional_of(method))["y"]
     return {"y": Terms(G, M)}
-
-
-REFERENCES = TwoTier(mp=_reference(ref_mp), np=_reference(ref_np), mp_max_work=MP_MAX,
-                     work=_mp_work)
 
 
 def bench_case(fmt: str, method: str = "causal") -> Case:
     """batch 4, D = 256, ndim = 16, L = 8192, Mega's initialisation (the perf test's shape)."""
     rng = np.random.default_rng(0)
     batch, D, n, L = 4, 256, 16, 8192
-    rows = D if method == "causal" else 2 * D
-    sign = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)[None, :, None]
-    arrays = {"delta": rng.normal(0, 0.2, (rows, n, 1)), "alpha": rng.normal(0, 0.2, (rows, n, 1)),
-              "beta": sign + rng.normal(0, 0.02, (rows, n, 1)),
-              "gamma": rng.normal(size=(rows, n)), "omega": rng.normal(size=D),
-              "x": rng.normal(size=(batch, D, L))}
-    return Case({k: representable(x, fmt) for k, x in arrays.items()}, fmt, {"L": L})
+    arrays = mega_ema_init(rng, D if method == "causal" else 2 * D, n)
+    arrays.update(omega=rng.normal(size=D), x=rng.normal(size=(batch, D, L)))
+    return case_of(arrays, fmt, {"L": L})
 
 
-
-
-
-# --- bad input (docs/bad-input.md) ------------------------------------------------------------
-
-
-def _r(*shape, dt=torch.float64):
-    return torch.zeros(shape, dtype=dt)
-
-
-def _p(rows=2, n=3, dt=torch.float64):
-    return (_r(rows, n, 1, dt=dt), _r(rows, n, 1, dt=dt), _r(rows, n, 1, dt=dt),
-            _r(rows, n, dt=dt))
-
-
-_BAD = [
-    ("unknown bidirectional", "bidirectional", ValueError,
-     lambda f: f(_r(1, 2, 4), _p(4), _r(2), bidirectional="both")),
-    ("bidirectional with D rows", "params", ValueError,
-     lambda f: f(_r(1, 2, 4), _p(2), _r(2), bidirectional="mega")),
-    ("unidirectional with 2D rows", "params", ValueError, lambda f: f(_r(1, 2, 4), _p(4), _r(2))),
-    ("params of three items", "params", ValueError, lambda f: f(_r(1, 2, 4), _p()[:3], _r(2))),
-    ("params not a tuple", "params", ValueError, lambda f: f(_r(1, 2, 4), _r(2, 3, 1), _r(2))),
-    ("x 2-d", "x", ValueError, lambda f: f(_r(2, 4), _p(), _r(2))),
-    ("x of length 0", "x", ValueError, lambda f: f(_r(1, 2, 0), _p(), _r(2))),
-    ("x complex", "x", TypeError,
-     lambda f: f(_r(1, 2, 4, dt=torch.complex128), _p(dt=torch.complex128),
-                 _r(2, dt=torch.complex128))),
-    ("x integer", "x", TypeError,
-     lambda f: f(torch.zeros(1, 2, 4, dtype=torch.int64), _p(), _r(2))),
-    ("omega of the wrong shape", "omega", ValueError, lambda f: f(_r(1, 2, 4), _p(), _r(3))),
-    ("omega of another dtype", "omega", TypeError,
-     lambda f: f(_r(1, 2, 4), _p(), _r(2, dt=torch.float32))),
-    ("gamma of another dtype", "gamma", TypeError,
-     lambda f: f(_r(1, 2, 4), _p()[:3] + (_r(2, 3, dt=torch.float32),), _r(2))),
-    ("beta of another shape", "beta", ValueError,
-     lambda f: f(_r(1, 2, 4), (_r(2, 3, 1), _r(2, 3, 1), _r(2, 4, 1), _r(2, 3)), _r(2))),
-]
-
-
-# --- laws and mutants -------------------------------------------------------------------------
+# --- the law ----------------------------------------------------------------------------------
 
 
 def _rows(err_or_bound):
     return norm_error(np.asarray(err_or_bound, float), "row")
-
-
 
 
 def kernel_rows(ctx: LawContext, case: Case, rows: slice, L: int):
@@ -197,13 +136,11 @@ def written_out(ctx: LawContext) -> None:
     assert_within(err, np.zeros_like(err), tol, f"{method}: ema vs its written-out sum")
 
 
-def s4_as_mega(x, params, omega, bidirectional=None):
-    return impl.ema(x, params, omega, "s4" if bidirectional == "mega" else bidirectional)
+# --- mutants ----------------------------------------------------------------------------------
 
 
 def silu_before_residual(x, params, omega, bidirectional=None):
-    zero = torch.zeros_like(omega)
-    pre = impl.ema(x, params, zero, bidirectional)  # silu(conv)
+    pre = impl.ema(x, params, torch.zeros_like(omega), bidirectional)  # silu(conv)
     return (pre + omega[:, None] * x).to(x.dtype)
 
 
@@ -219,47 +156,63 @@ def _ema_witness(fmt: str, bidirectional: bool = True) -> Case:
         arrays = {"delta": np.zeros((1, 1, 1)), "alpha": np.zeros((1, 1, 1)),
                   "beta": np.zeros((1, 1, 1)), "gamma": np.ones((1, 1)),
                   "x": np.arange(1.0, 4.0)[None, None], "omega": np.array([-3.0])}
-    return Case({k: representable(x, fmt) for k, x in arrays.items()}, fmt,
-                {"L": arrays["x"].shape[-1]})
+    return case_of(arrays, fmt, {"L": arrays["x"].shape[-1]})
 
 
+def _p(rows=2, n=3, dt=torch.float64, **over):
+    """(δ, α, β, γ) of zeros for `rows` rows and `n` states, any of them replaced by `over`."""
+    p = {"delta": (rows, n, 1), "alpha": (rows, n, 1), "beta": (rows, n, 1), "gamma": (rows, n)}
+    return tuple(over.get(k, _r(*s, dt=dt)) for k, s in p.items())
 
-# --- the primitive ----------------------------------------------------------------------------
 
 EMA_LAYER = registry.register_spec(
     Spec(
-        name="ema",
-        method_arg="bidirectional",
-        method_values={"causal": None},
-        family="recurrent",
+        name="ema", method_arg="bidirectional", method_values={"causal": None}, family="recurrent",
         summary="Mega's EMA layer y = silu(conv(x, ema_kernel) + ω ⊙ x), causal or bidirectional",
         signature="ema(x (batch, D, L), params (delta, alpha, beta (R, ndim, 1), gamma (R, ndim)), "
                   "omega (D,), bidirectional=None|'mega'|'s4') -> y (batch, D, L); R = D or 2D",
-        methods=METHODS,
-        dtypes=REAL_DTYPES,
-        sizes=("batch", "D", "ndim", "L"),
-        outputs=("y",),
+        methods=METHODS, dtypes=REAL_DTYPES, sizes=("batch", "D", "ndim", "L"), outputs=("y",),
         strategy=lambda fmt, method: ema_layer_cases(fmt, method),
-        references=REFERENCES,
+        references=tiers("y", lambda mod, case, m: mod.ema(
+            case.arrays["x"], _params(case), case.arrays["omega"], bidirectional_of(m)),
+            ref_mp, ref_np, MP_MAX, lambda case: case.arrays["x"].shape[0]  # batch·rows·ndim·L
+            * case.arrays["gamma"].size * case.arrays["x"].shape[2]),
         bound=Bound(
-            c=C_BOUND, terms=terms,
-            norms={"y": "row"},
+            c=C_BOUND, terms=terms, norms={"y": "row"},
             reasoning="per signal: 1.1·(FFT bound per kernel + kernel error * |x| + 2‖ωx‖) "
                       "+ 4‖|z|‖ (SiLU and the final rounding)",
         ),
-        call=call_ema, bench_case=bench_case,
-        bench_by_method=True,
+        call=call_ema, bench_case=bench_case, bench_by_method=True,
         bench_shape="batch=4, D=256, ndim=16, L=8192, Mega init, causal",
     ),
     implementations={"torch": impl.ema},
     laws=[Law("written_out", "ema = silu(written-out conv + ω x); s4 = mega with k_b one "
               "lag later", written_out, REAL_DTYPES)],
     mutants=[
-        Mutant("s4_as_mega", s4_as_mega, "mega", REAL_DTYPES,
-               "S4-convention bidirectional passed off as Mega's", _ema_witness),
+        Mutant("s4_as_mega", lambda x, params, omega, bidirectional=None: impl.ema(
+            x, params, omega, "s4" if bidirectional == "mega" else bidirectional), "mega",
+               REAL_DTYPES, "S4-convention bidirectional passed off as Mega's", _ema_witness),
         Mutant("silu_before_residual", silu_before_residual, "causal", REAL_DTYPES,
                "silu(conv) + ω x instead of silu(conv + ω x)",
                lambda fmt: _ema_witness(fmt, bidirectional=False)),
     ],
-    bad_inputs=_BAD,
+    bad_inputs=bad_calls({"x": _r(1, 2, 4), "params": _p(), "omega": _r(2)}, [
+        ("unknown bidirectional", "bidirectional", ValueError,
+         {"params": _p(4), "bidirectional": "both"}),
+        ("bidirectional with D rows", "params", ValueError, {"bidirectional": "mega"}),
+        ("unidirectional with 2D rows", "params", ValueError, {"params": _p(4)}),
+        ("params of three items", "params", ValueError, {"params": _p()[:3]}),
+        ("params not a tuple", "params", ValueError, {"params": _r(2, 3, 1)}),
+        ("x 2-d", "x", ValueError, {"x": _r(2, 4)}),
+        ("x of length 0", "x", ValueError, {"x": _r(1, 2, 0)}),
+        ("x complex", "x", TypeError, {"x": _r(1, 2, 4, dt=torch.complex128),
+                                       "params": _p(dt=torch.complex128),
+                                       "omega": _r(2, dt=torch.complex128)}),
+        ("x integer", "x", TypeError, {"x": _r(1, 2, 4, dt=torch.int64)}),
+        ("omega of the wrong shape", "omega", ValueError, {"omega": _r(3)}),
+        ("omega of another dtype", "omega", TypeError, {"omega": _r(2, dt=torch.float32)}),
+        ("gamma of another dtype", "gamma", TypeError,
+         {"params": _p(gamma=_r(2, 3, dt=torch.float32))}),
+        ("beta of another shape", "beta", ValueError, {"params": _p(beta=_r(2, 4, 1))}),
+    ]),
 )

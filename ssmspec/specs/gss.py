@@ -1,14 +1,12 @@
-"""Spec of the GSS layer: `gss_layer`, one method `gss` (DSS-exp with Δ = 1 and
-Λ = −e^{λ_re} + i·e^{λ_im}), with or without the residual (the case's `residual`), and the
-configuration `gss_init(N, H, seed)`; declared with its laws, mutants and bad inputs in one
-`register_spec` call.
-
-The formulas, where the paper and lucidrains' code differ, the bound's running-error derivation,
-the strategies and the sources are in docs/layers.md#gss_layer; LayerNorm and dropout are out of
-scope.
+"""`gss_layer`: the GSS layer (DSS-exp with Δ = 1, Λ = −e^{λ_re} + i·e^{λ_im}), with or
+without the residual, and its configuration `gss_init(N, H, seed)`. Formulas, paper vs
+lucidrains' code, the running-error bound, strategies, sources: docs/layers.md#gss_layer
+(LayerNorm and dropout out of scope).
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 import torch
@@ -20,6 +18,7 @@ from ssmspec.impl.dss import dss_kernel
 from ssmspec.reference.mp import gss as ref_mp
 from ssmspec.reference.np import gss as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs._c import case_of, layer_bad_calls, output, tiers, with_bound_terms, zeros
 
 METHODS = ("gss",)
 FIELDS = impl.GSSParams._fields
@@ -50,8 +49,7 @@ def gss_cases(draw, fmt: str, method: str = "gss", length=None, residual="draw")
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     arrays = _weights(rng, D, Fw, H, N, draw(log_uniform(0.1, 2.0)))
     arrays["x"] = rng.normal(size=(B, L, D))
-    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt,
-                {"residual": residual})
+    return case_of(arrays, fmt, {"residual": residual})
 
 
 def params_of(case: Case, device) -> impl.GSSParams:
@@ -63,38 +61,15 @@ def call_gss(fn, case: Case, method: str, device: str):
               residual=case.params["residual"])
 
 
-def _p(case: Case) -> dict:
-    return {k: case.arrays[k] for k in FIELDS}
-
-
-def _reference(mod):
-    def reference(case: Case, method: str):
-        return {"out": mod.layer(case.arrays["x"], _p(case), case.params["residual"])}
-
-    return reference
-
-
-def bound_terms(case: Case, method: str):
-    _, M, G = ref_np.layer_with_bound(case.arrays["x"], _p(case), case.params["residual"],
-                                      dtype(case.dtype).u)
-    return M, G
+def _args(case: Case) -> tuple:
+    return case.arrays["x"], {k: case.arrays[k] for k in FIELDS}, case.params["residual"]
 
 
 def _mp_work(case: Case) -> int:
     B, L, D = case.arrays["x"].shape
     Fw, H = case.arrays["w1"].shape[1], case.arrays["w2"].shape[1]
     N = case.arrays["lambda_re"].shape[1]
-    cost = B * L * (L * H + D * (Fw + H) + Fw * (H + D)) + H * N * L
-    return cost
-
-
-def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    M, G = bound_terms(case, method)
-    return {"out": Terms(G, M)}
-
-
-REFERENCES = TwoTier(mp=_reference(ref_mp), np=_reference(ref_np), mp_max_work=MP_MAX,
-                     work=_mp_work)
+    return B * L * (L * H + D * (Fw + H) + Fw * (H + D)) + H * N * L
 
 
 def bench_case(fmt: str) -> Case:
@@ -109,10 +84,7 @@ def bench_case(fmt: str) -> Case:
     init = impl.gss_init(N, H, 0, torch.float64)
     arrays.update({k: getattr(init, k).numpy() for k in impl.GSSKernelParams._fields})
     arrays["x"] = rng.normal(size=(B, L, D))
-    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt, {"residual": True})
-
-
-
+    return case_of(arrays, fmt, {"residual": True})
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -120,56 +92,49 @@ def bench_case(fmt: str) -> Case:
 SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33])
 
 
-def xw_dtype(x: torch.Tensor) -> torch.dtype:
-    """The working format: fp16/bf16 are computed in fp32."""
-    return torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
-
-
-def _out(fn, case: Case, device: str) -> np.ndarray:
-    return to_numpy(GSS.call(fn, case, "gss", device))
-
-
-def ssm_path(kernel_fn, conv_fn, x, p, gate=None):
-    """y W3 + b3 from the registered `dss_kernel` and `causal_conv` (working format), times the
-    gate gelu(x W1 + b1) unless `gate` gives it, then W4, b4."""
+def written_out(x, params, residual=True, *, kernel_fn=dss_kernel, conv_fn=causal_conv,
+                gate=None, no_exp_imag=False, gate_first=False):
+    """The layer written out over `kernel_fn` (dss_kernel) and `conv_fn` (causal_conv) in the
+    working format (fp16/bf16 in fp32), rounded once; `gate` replaces u = gelu(x W1 + b1). The
+    mutants' mistakes: Im Λ = λ_im (`no_exp_imag`: no exponential transform), or the gate
+    applied to y before its projection W3 (`gate_first`, (y ⊙ u) W3: needs F = H)."""
+    gelu = torch.nn.functional.gelu
     work = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
-    x, p = x.to(work), impl.GSSParams(*(t.to(work) for t in p))
+    xw, p = x.to(work), impl.GSSParams(*(t.to(work) for t in params))
     cdt = torch.complex128 if work == torch.float64 else torch.complex64
-    lam = torch.complex(-torch.exp(p.lambda_re.double()), torch.exp(p.lambda_im.double()))
+    im = p.lambda_im.double() if no_exp_imag else torch.exp(p.lambda_im.double())
+    lam = torch.complex(-torch.exp(p.lambda_re.double()), im).to(cdt)
     C = torch.complex(p.c_re, p.c_im).to(cdt)
-    zeros = torch.zeros(lam.shape[0], dtype=torch.float64 if work == torch.float64 else
-                        torch.float32, device=x.device)
-    K = kernel_fn(lam.to(cdt), C, zeros, x.shape[1], method="exp").to(work)
-    v = torch.nn.functional.gelu(x @ p.w2 + p.b2)
-    y = conv_fn(v.transpose(1, 2), K, p.d).transpose(1, 2)
-    u = torch.nn.functional.gelu(x @ p.w1 + p.b1) if gate is None else gate
-    return ((y @ p.w3 + p.b3) * u) @ p.w4 + p.b4, x
+    zeros = torch.zeros(lam.shape[0], dtype=p.c_re.dtype, device=x.device)
+    K = kernel_fn(lam, C, zeros, x.shape[1], method="exp").to(work)
+    y = conv_fn(gelu(xw @ p.w2 + p.b2).transpose(1, 2), K, p.d).transpose(1, 2)
+    u = gelu(xw @ p.w1 + p.b1) if gate is None else gate
+    o = (((y * u) @ p.w3 + p.b3) if gate_first else (y @ p.w3 + p.b3) * u) @ p.w4 + p.b4
+    return (o + xw if residual else o).to(x.dtype)
 
 
 def layer_is_its_composition(ctx: LawContext) -> None:
     """The layer = its formulas written out over the registered dss_kernel and causal_conv."""
     case = ctx.draw(gss_cases(ctx.dtype, length=SHORT))
-    x = case.tensor("x", ctx.device)
-    o, xw = ssm_path(ctx.impl_of("dss_kernel"), ctx.impl_of("causal_conv"), x,
-                     params_of(case, ctx.device))
-    want = (o + xw if case.params["residual"] else o).to(x.dtype)
-    assert_within(_out(ctx.fn, case, ctx.device), to_numpy(want), 2 * GSS.bound(case, "gss")["out"],
-                  "GSS layer vs its written-out composition")
+    want = written_out(case.tensor("x", ctx.device), params_of(case, ctx.device),
+                       case.params["residual"], kernel_fn=ctx.impl_of("dss_kernel"),
+                       conv_fn=ctx.impl_of("causal_conv"))
+    assert_within(output("gss_layer", ctx, case, "gss"), to_numpy(want),
+                  2 * GSS.bound(case, "gss")["out"], "GSS layer vs its written-out composition")
 
 
 def constant_gate_is_ssm_path(ctx: LawContext) -> None:
     """W1 = 0, b1 = 16 makes the gate u = gelu(16) = 16 exactly (Φ(16) rounds to 1): the layer is
     the SSM path alone, ((K ∗ v + d v) W3 + b3)·16 W4 + b4 (+ x)."""
     case = ctx.draw(gss_cases(ctx.dtype, length=SHORT))
-    arrays = {**case.arrays, "w1": np.zeros_like(case.arrays["w1"]),
-              "b1": np.full_like(case.arrays["b1"], 16.0)}
-    gated = Case(arrays, ctx.dtype, case.params)
+    gated = case.with_(w1=np.zeros_like(case.arrays["w1"]),
+                       b1=np.full_like(case.arrays["b1"], 16.0))
     x = gated.tensor("x", ctx.device)
-    p = params_of(gated, ctx.device)
-    o, xw = ssm_path(ctx.impl_of("dss_kernel"), ctx.impl_of("causal_conv"), x, p,
-                     gate=torch.tensor(16.0, dtype=xw_dtype(x), device=x.device))
-    want = (o + xw if gated.params["residual"] else o).to(x.dtype)
-    assert_within(_out(ctx.fn, gated, ctx.device), to_numpy(want),
+    work = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+    want = written_out(x, params_of(gated, ctx.device), gated.params["residual"],
+                       kernel_fn=ctx.impl_of("dss_kernel"), conv_fn=ctx.impl_of("causal_conv"),
+                       gate=torch.tensor(16.0, dtype=work, device=x.device))
+    assert_within(output("gss_layer", ctx, gated, "gss"), to_numpy(want),
                   2 * GSS.bound(gated, "gss")["out"], "GSS layer with u ≡ 16 vs the SSM path")
 
 
@@ -182,9 +147,7 @@ def gss_init_configuration(ctx: LawContext) -> None:
     H, N = case.arrays["lambda_re"].shape
     seed = ctx.draw(st.integers(0, 2**31 - 2))
     tdt = {"fp64": torch.float64, "fp32": torch.float32}[ctx.dtype]
-    a = impl.gss_init(N, H, seed, tdt, ctx.device)
-    b = impl.gss_init(N, H, seed, tdt, ctx.device)
-    c = impl.gss_init(N, H, seed + 1, tdt, ctx.device)
+    a, b, c = (impl.gss_init(N, H, s, tdt, ctx.device) for s in (seed, seed, seed + 1))
     assert all(torch.equal(s, t) for s, t in zip(a, b)), "gss_init: the same seed differs"
     assert not all(torch.equal(s, t) for s, t in zip(a, c)), "gss_init: two seeds agree"
     assert [tuple(t.shape) for t in a] == [(H, N)] * 4 + [(H,)], "gss_init: wrong shapes"
@@ -193,111 +156,29 @@ def gss_init_configuration(ctx: LawContext) -> None:
         "gss_init: Λ differs between channels (lucidrains and DSS share one Λ of shape (N,))"
     lam = impl.gss_lambda(a.lambda_re, a.lambda_im)
     assert bool((lam.real < 0).all()) and bool((lam.imag > 0).all()), f"gss_init: Λ = {lam}"
-    arrays = {**case.arrays, **{k: to_numpy(getattr(a, k)) for k in impl.GSSKernelParams._fields}}
-    init_case = Case(arrays, ctx.dtype, case.params)
-    assert_within(_out(ctx.fn, init_case, ctx.device), GSS.reference(init_case, "gss")["out"],
-                  GSS.bound(init_case, "gss")["out"], "GSS layer on gss_init's configuration")
+    init = case.with_(**{k: to_numpy(getattr(a, k)) for k in impl.GSSKernelParams._fields})
+    assert_within(output("gss_layer", ctx, init, "gss"), GSS.reference(init, "gss")["out"],
+                  GSS.bound(init, "gss")["out"], "GSS layer on gss_init's configuration")
 
 
-LAWS = [
-    Law("layer_is_its_composition", "the GSS layer = its written-out composition of "
-        "the registered dss_kernel and causal_conv", layer_is_its_composition, REAL_DTYPES),
-    Law("constant_gate_is_ssm_path", "W1 = 0, b1 = 16 (u ≡ 16): the layer is the "
-        "SSM path alone", constant_gate_is_ssm_path, REAL_DTYPES),
-    Law("gss_init_configuration", "gss_init is seeded, of shapes (H, N), (H,), Λ "
-        "shared by the channels, Re Λ < 0 < Im Λ; the layer on it is within its bound",
-        gss_init_configuration, FP64_32),
-]
+# --- mutants and bad input (docs/bad-input.md) ------------------------------------------------
 
 
-# --- mutants ----------------------------------------------------------------------------------
-
-
-def _variant(no_exp_imag=False, gate_first=False):
-    """The layer with one mistake: Im Λ = λ_im (no exponential transform), or the gate applied
-    to the SSM output before its projection W3 ((y ⊙ u) W3: needs F = H)."""
-    gelu = torch.nn.functional.gelu
-
-    def fn(x, params, residual=True):
-        work = xw_dtype(x)
-        xw, p = x.to(work), impl.GSSParams(*(t.to(work) for t in params))
-        cdt = torch.complex128 if work == torch.float64 else torch.complex64
-        im = p.lambda_im.double() if no_exp_imag else torch.exp(p.lambda_im.double())
-        lam = torch.complex(-torch.exp(p.lambda_re.double()), im).to(cdt)
-        C = torch.complex(p.c_re, p.c_im).to(cdt)
-        zeros = torch.zeros(lam.shape[0], dtype=p.c_re.dtype, device=x.device)
-        K = dss_kernel(lam, C, zeros, x.shape[1], "exp").to(work)
-        u = gelu(xw @ p.w1 + p.b1)
-        y = causal_conv(gelu(xw @ p.w2 + p.b2).transpose(1, 2), K, p.d).transpose(1, 2)
-        g = ((y * u) @ p.w3 + p.b3) if gate_first else (y @ p.w3 + p.b3) * u
-        o = g @ p.w4 + p.b4
-        return (o + xw if residual else o).to(x.dtype)
-
-    return fn
-
-
-def _witness(Fw=3, H=3, seed=1):
-    def make(fmt: str) -> Case:
-        rng = np.random.default_rng(seed)
-        arrays = _weights(rng, 2, Fw, H, 3, 0.7)
-        arrays["lambda_im"] = np.array([[0.5, 1.5, -1.0]] * H)
-        arrays["x"] = rng.normal(size=(1, 12, 2))
-        return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt,
-                    {"residual": True})
-
-    return make
-
-
-MUTANTS = [
-    Mutant("no_exp_imag", _variant(no_exp_imag=True), "gss", FP64_32,
-           "Im Λ = λ_im: GSS's exponential transform of the imaginary part left out", _witness()),
-    Mutant("gate_before_projection", _variant(gate_first=True), "gss",
-           ("fp64", "fp32", "fp16"),
-           "(y ⊙ u) W3 instead of (y W3) ⊙ u: the gate applied before the projection (possible "
-           "only for F = H; the witness has F = H = 3)", _witness(), search=False),
-]
-
-
-# --- bad input (docs/bad-input.md) ------------------------------------------------------------
-
-
-def _r(*shape, dt=torch.float64):
-    return torch.zeros(shape, dtype=dt)
+def _witness(fmt: str) -> Case:
+    """D = 2, F = H = N = 3, L = 12, λ_im = (0.5, 1.5, −1) per channel (e^λ ≠ λ)."""
+    rng = np.random.default_rng(1)
+    arrays = _weights(rng, 2, 3, 3, 3, 0.7)
+    arrays["lambda_im"] = np.array([[0.5, 1.5, -1.0]] * 3)
+    arrays["x"] = rng.normal(size=(1, 12, 2))
+    return case_of(arrays, fmt, {"residual": True})
 
 
 def _params(D=2, Fw=3, H=2, N=2, dt=torch.float64, **over):
     shapes = {"w1": (D, Fw), "b1": (Fw,), "w2": (D, H), "b2": (H,), "lambda_re": (H, N),
               "lambda_im": (H, N), "c_re": (H, N), "c_im": (H, N), "d": (H,), "w3": (H, Fw),
               "b3": (Fw,), "w4": (Fw, D), "b4": (D,)}
-    p = {k: _r(*s, dt=dt) for k, s in shapes.items()}
-    p.update(over)
-    return impl.GSSParams(**p)
+    return impl.GSSParams(**{k: over.get(k, zeros(*s, dt=dt)) for k, s in shapes.items()})
 
-
-_BAD = [
-    ("x 2-d", "x", ValueError, lambda f: f(_r(4, 2), _params())),
-    ("x of length 0", "x", ValueError, lambda f: f(_r(1, 0, 2), _params())),
-    ("x complex", "x", TypeError,
-     lambda f: f(_r(1, 4, 2, dt=torch.complex128), _params(dt=torch.complex128))),
-    ("x integer", "x", TypeError, lambda f: f(torch.zeros(1, 4, 2, dtype=torch.int64), _params())),
-    ("params too short", "params", ValueError, lambda f: f(_r(1, 4, 2), tuple(_params())[:4])),
-    ("w1 of another dtype", "w1", TypeError,
-     lambda f: f(_r(1, 4, 2), _params(w1=_r(2, 3, dt=torch.float32)))),
-    ("w1 for another D", "w1", ValueError, lambda f: f(_r(1, 4, 2), _params(w1=_r(3, 3)))),
-    ("lambda_re 1-d", "lambda_re", ValueError,
-     lambda f: f(_r(1, 4, 2), _params(lambda_re=_r(2)))),
-    ("lambda_im of another N", "lambda_im", ValueError,
-     lambda f: f(_r(1, 4, 2), _params(lambda_im=_r(2, 3)))),
-    ("c_im of another H", "c_im", ValueError, lambda f: f(_r(1, 4, 2), _params(c_im=_r(3, 2)))),
-    ("d of the wrong shape", "d", ValueError, lambda f: f(_r(1, 4, 2), _params(d=_r(3)))),
-    ("w3 of the wrong shape", "w3", ValueError, lambda f: f(_r(1, 4, 2), _params(w3=_r(2, 2)))),
-    ("w4 of the wrong shape", "w4", ValueError, lambda f: f(_r(1, 4, 2), _params(w4=_r(3, 3)))),
-    ("residual not a bool", "residual", TypeError,
-     lambda f: f(_r(1, 4, 2), _params(), residual=1)),
-]
-
-
-# --- the primitive ----------------------------------------------------------------------------
 
 GSS = registry.register_spec(
     Spec(
@@ -309,9 +190,11 @@ GSS = registry.register_spec(
                   "lambda_im, c_re, c_im (H, N), d, w3, b3, w4, b4), residual=True) "
                   "-> (batch, L, D)",
         strategy=lambda fmt, method: gss_cases(fmt, method),
-        references=REFERENCES,
+        references=tiers("out", lambda mod, case, m: mod.layer(*_args(case)), ref_mp, ref_np,
+                         MP_MAX, _mp_work),
         bound=Bound(
-            c=C_BOUND, terms=terms,
+            c=C_BOUND, terms=with_bound_terms("out", lambda case, m: ref_np.layer_with_bound(
+                *_args(case), dtype(case.dtype).u)),
             reasoning="elementwise; running error: projections (n + 1)|A||W|, gelu 1.13·e + 3|a|, "
                       "2× the DSS kernel's bound, the FFT convolution's norm-wise bound per signal",
         ),
@@ -319,7 +202,33 @@ GSS = registry.register_spec(
         bench_shape="batch=2, L=2048, D=64, F=256, H=64, N=64, gss_init",
     ),
     implementations={"torch": impl.gss_layer},
-    laws=LAWS,
-    mutants=MUTANTS,
-    bad_inputs=_BAD,
+    laws=[
+        Law("layer_is_its_composition", "the GSS layer = its written-out composition of "
+            "the registered dss_kernel and causal_conv", layer_is_its_composition, REAL_DTYPES),
+        Law("constant_gate_is_ssm_path", "W1 = 0, b1 = 16 (u ≡ 16): the layer is the "
+            "SSM path alone", constant_gate_is_ssm_path, REAL_DTYPES),
+        Law("gss_init_configuration", "gss_init is seeded, of shapes (H, N), (H,), Λ "
+            "shared by the channels, Re Λ < 0 < Im Λ; the layer on it is within its bound",
+            gss_init_configuration, FP64_32),
+    ],
+    mutants=[
+        Mutant("no_exp_imag", partial(written_out, no_exp_imag=True), "gss", FP64_32,
+               "Im Λ = λ_im: GSS's exponential transform of the imaginary part left out",
+               _witness),
+        Mutant("gate_before_projection", partial(written_out, gate_first=True), "gss",
+               ("fp64", "fp32", "fp16"),
+               "(y ⊙ u) W3 instead of (y W3) ⊙ u: the gate applied before the projection "
+               "(possible only for F = H; the witness has F = H = 3)", _witness, search=False),
+    ],
+    bad_inputs=layer_bad_calls(_params, [
+        ("w1 of another dtype", "w1", TypeError, {"w1": zeros(2, 3, dt=torch.float32)}),
+        ("w1 for another D", "w1", ValueError, {"w1": zeros(3, 3)}),
+        ("lambda_re 1-d", "lambda_re", ValueError, {"lambda_re": zeros(2)}),
+        ("lambda_im of another N", "lambda_im", ValueError, {"lambda_im": zeros(2, 3)}),
+        ("c_im of another H", "c_im", ValueError, {"c_im": zeros(3, 2)}),
+        ("d of the wrong shape", "d", ValueError, {"d": zeros(3)}),
+        ("w3 of the wrong shape", "w3", ValueError, {"w3": zeros(2, 2)}),
+        ("w4 of the wrong shape", "w4", ValueError, {"w4": zeros(3, 3)}),
+        ("residual not a bool", "residual", TypeError, {"residual": 1}),
+    ], short=4),
 )

@@ -1,10 +1,9 @@
-"""Specs of H3: the shift SSM kernel `shift_ssm_kernel` and the SSM core `h3_layer` (head_dim
-1; head_dim > 1 is `h3_multihead`), each declared with its laws, mutants and bad inputs in one
-`register_spec` call. H3's diagonal SSM is `diag_kernel` (S4D), specified on its own.
-
-The definitions, conventions, the bounds (the shift kernel's dot-product growth; the layer's
-parts' bounds carried through the composition, `layer_error_terms`), the strategies and the
-sources are in docs/kernels.md#shift_ssm_kernel and docs/layers.md#h3_layer.
+"""H3's shift SSM kernel `shift_ssm_kernel`, SSM core `h3_layer` (head_dim 1) and multi-head
+core `h3_multihead` (H heads of head_dim d, model width H·d: per head h and pair (i, j),
+k′_(h·d+i) ⊙ v_(h·d+j) through head h's diagonal SSM, summed over i against q, in the code's
+'b (d h) l' output order); the diagonal SSM is `diag_kernel`. Definitions, conventions, the
+bounds (the layers': their parts' carried through the composition), strategies, sources:
+docs/kernels.md#shift_ssm_kernel, docs/layers.md#h3_layer, docs/layers.md#h3_multihead.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from ssmspec.impl import h3 as impl
 from ssmspec.reference.mp import h3 as ref_mp
 from ssmspec.reference.np import h3 as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs._c import bad_calls, case_of, ones, tiers, with_bound_terms
 
 MP_MAX = 4096
 
@@ -32,7 +32,7 @@ def shift_cases(draw, fmt: str, method: str = "direct", e0=None) -> Case:
         B[:, 0] = 1.0
     else:
         B = draw(arrays((H, N), el))
-    return Case({"B": representable(B, fmt), "C": representable(C, fmt)}, fmt, {"L": L})
+    return case_of({"B": B, "C": C}, fmt, {"L": L})
 
 
 def call_shift(fn, case: Case, method: str, device: str):
@@ -44,31 +44,8 @@ def _args(case: Case):
     return case.arrays["B"], case.arrays["C"], case.params["L"]
 
 
-def bound_terms(case: Case, method: str):
-    _, M, G = ref_np.shift_ssm_kernel_with_bound(*_args(case))
-    return M, G
-
-
-def shift_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    M, G = bound_terms(case, method)
-    return {"K": Terms(G, M)}
-
-
-SHIFT_REFERENCES = TwoTier(
-    mp=lambda case, m: {"K": ref_mp.shift_ssm_kernel(*_args(case))},
-    np=lambda case, m: {"K": ref_np.shift_ssm_kernel(*_args(case))},
-    mp_max_work=MP_MAX, work=lambda case: case.arrays["B"].size * min(case.arrays["B"].shape[1],
-                                                                      case.params["L"]))
-
-
-def _bench(fmt: str) -> Case:
-    """H = 1024 channels (H3-125M's d_model 768 rounded up), N = 64, L = 2048, random B, C."""
-    rng = np.random.default_rng(0)
-    H, N = 1024, 64
-    return Case({"B": representable(rng.normal(size=(H, N)), fmt),
-                 "C": representable(rng.normal(size=(H, N)), fmt)}, fmt, {"L": 2048})
-
-
+def shift_with_bound(case: Case, method: str):
+    return ref_np.shift_ssm_kernel_with_bound(*_args(case))
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -93,72 +70,39 @@ def recurrence(ctx: LawContext) -> None:
     for t in range(L):  # H3's step: F.pad(state, (1, −1)) + B·u_t, y = C·x
         x = np.pad(x, ((0, 0), (1, 0)))[:, :-1] + (B if t == 0 else 0)
         y[:, t] = np.sum(C * x, axis=-1)
-    M, G = bound_terms(case, "direct")
+    _, M, G = shift_with_bound(case, "direct")
     tol = SHIFT.bound(case, "direct")["K"] + higham_bound(1.0, "fp64", G, M)
     K = to_numpy(SHIFT.call(ctx.fn, case, "direct", ctx.device))
     assert_within(K, y, tol, "kernel vs the shift recurrence")
 
 
-
-
-# --- mutants ----------------------------------------------------------------------------------
-
-
 def b_off_by_one(B, C, L, method="direct"):
     """The filter read one tap late: C shifted left by one before the correlation."""
-    C1 = torch.nn.functional.pad(C[:, 1:], (0, 1))
-    return impl.shift_ssm_kernel(B, C1, L, method=method)
+    return impl.shift_ssm_kernel(B, torch.nn.functional.pad(C[:, 1:], (0, 1)), L, method=method)
 
 
-def _witness(fmt: str) -> Case:
-    B = np.array([[1.0, 0.0, 0.0, 0.0]])
-    C = np.array([[0.5, -1.0, 2.0, 0.25]])
-    return Case({"B": representable(B, fmt), "C": representable(C, fmt)}, fmt, {"L": 6})
-
-
-
-
-# --- bad input --------------------------------------------------------------------------------
-
-
-def _x(*shape, dt=torch.float64):
-    return torch.ones(shape, dtype=dt)
-
-
-_SHIFT_BAD = [
-    ("B 1-d", "B", ValueError, lambda f: f(_x(4), _x(4), 8)),
-    ("B integer", "B", TypeError,
-     lambda f: f(torch.ones(2, 4, dtype=torch.int64), torch.ones(2, 4, dtype=torch.int64), 8)),
-    ("B complex", "B", TypeError,
-     lambda f: f(_x(2, 4, dt=torch.complex128), _x(2, 4, dt=torch.complex128), 8)),
-    ("C of another shape", "C", ValueError, lambda f: f(_x(2, 4), _x(2, 5), 8)),
-    ("C of another dtype", "C", TypeError, lambda f: f(_x(2, 4), _x(2, 4, dt=torch.float32), 8)),
-    ("L zero", "L", ValueError, lambda f: f(_x(2, 4), _x(2, 4), 0)),
-    ("L a float", "L", TypeError, lambda f: f(_x(2, 4), _x(2, 4), 8.0)),
-    ("unknown method", "method", ValueError, lambda f: f(_x(2, 4), _x(2, 4), 8, method="fft")),
-]
+def _bench(fmt: str) -> Case:
+    """H = 1024 channels (H3-125M's d_model 768 rounded up), N = 64, L = 2048, random B, C."""
+    rng = np.random.default_rng(0)
+    return case_of({k: rng.normal(size=(1024, 64)) for k in "BC"}, fmt, {"L": 2048})
 
 
 SHIFT = registry.register_spec(
     Spec(
-        name="shift_ssm_kernel",
-        family="kernels",
+        name="shift_ssm_kernel", family="kernels",
         summary="H3's shift SSM kernel K[l] = C·A^l·B, A the shift matrix: a length-N causal "
                 "filter",
         signature="shift_ssm_kernel(B (H, N), C (H, N), L, method='direct') -> K (H, L)",
-        methods=impl.METHODS,
-        dtypes=REAL_DTYPES,
-        sizes=("H", "N", "L"),
-        outputs=("K",),
+        methods=impl.METHODS, dtypes=REAL_DTYPES, sizes=("H", "N", "L"), outputs=("K",),
         strategy=lambda fmt, method: shift_cases(fmt, method),
-        references=SHIFT_REFERENCES,
+        references=tiers("K", lambda mod, case, m: mod.shift_ssm_kernel(*_args(case)), ref_mp,
+                         ref_np, MP_MAX, lambda case: case.arrays["B"].size
+                         * min(case.arrays["B"].shape[1], case.params["L"])),
         bound=Bound(
-            c={"direct": 1.0}, terms=shift_terms,
+            c={"direct": 1.0}, terms=with_bound_terms("K", shift_with_bound),
             reasoning="elementwise; M = Σ_m |B_m||C_(m+l)|, G = N − l + 1",
         ),
-        call=call_shift,
-        bench_case=_bench,
-        bench_shape="H=1024, N=64, L=2048",
+        call=call_shift, bench_case=_bench, bench_shape="H=1024, N=64, L=2048",
     ),
     implementations={"torch": impl.shift_ssm_kernel},
     laws=[
@@ -169,8 +113,20 @@ SHIFT = registry.register_spec(
     ],
     mutants=[Mutant("b_off_by_one", b_off_by_one, "direct", ("fp64", "fp32"),
         "K[l] = Σ B[m]·C[m + l + 1]: the e₀ / e₁ convention confused, the filter one tap late",
-        _witness)],
-    bad_inputs=_SHIFT_BAD,
+        lambda fmt: case_of({"B": [[1.0, 0.0, 0.0, 0.0]], "C": [[0.5, -1.0, 2.0, 0.25]]}, fmt,
+                            {"L": 6}))],
+    bad_inputs=bad_calls({"B": ones(2, 4), "C": ones(2, 4), "L": 8}, [
+        ("B 1-d", "B", ValueError, {"B": ones(4), "C": ones(4)}),
+        ("B integer", "B", TypeError,
+         {"B": ones(2, 4, dt=torch.int64), "C": ones(2, 4, dt=torch.int64)}),
+        ("B complex", "B", TypeError,
+         {"B": ones(2, 4, dt=torch.complex128), "C": ones(2, 4, dt=torch.complex128)}),
+        ("C of another shape", "C", ValueError, {"C": ones(2, 5)}),
+        ("C of another dtype", "C", TypeError, {"C": ones(2, 4, dt=torch.float32)}),
+        ("L zero", "L", ValueError, {"L": 0}),
+        ("L a float", "L", TypeError, {"L": 8.0}),
+        ("unknown method", "method", ValueError, {"method": "fft"}),
+    ]),
 )
 
 
@@ -178,6 +134,7 @@ SHIFT = registry.register_spec(
 
 LAYER_DTYPES = ("fp64", "fp32")
 C_LAYER = 2.0
+C_CONV = 2.0  # causal_conv's constant (ssmspec/specs/convolution.py)
 MP_LAYER_MAX = 1500  # batch·H·L·(L + N + N_s) up to which the mpmath tier is used
 LAYER_ARGS = ("q", "k", "v", "shift_B", "shift_C", "shift_D", "Lambda", "B", "C", "log_dt", "D")
 COMPLEX_OF = {"fp64": "c128", "fp32": "c64"}
@@ -200,6 +157,18 @@ def seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, channe
     return a
 
 
+def s4d_layer_case(fmt: str, seed: int, Bn, H, L, Ns, N, dt, e0, c_scale=1.0, head_dim=None):
+    """A fixed layer case (benchmarks, witnesses): S4D-Lin Λ = −½ + iπn, B = 1,
+    C = (N(0, 1) + i N(0, 1))·`c_scale`, Δ = `dt`, shift_B = e₀ if `e0`; with `head_dim`, H
+    heads of that width."""
+    rng = np.random.default_rng(seed)
+    lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
+    c = (rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))) * c_scale
+    arrays = seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, np.ones((H, N)) + 0j, c,
+                                 np.full(H, np.log(dt)), e0, H * (head_dim or 1))
+    return Case(arrays, fmt, {} if head_dim is None else {"head_dim": head_dim})
+
+
 @st.composite
 def layer_cases(draw, fmt: str, method: str = "bilinear", length=None, head_dims=None,
                 max_heads: int = 3, max_shift: int = 16) -> Case:
@@ -218,25 +187,17 @@ def layer_cases(draw, fmt: str, method: str = "bilinear", length=None, head_dims
     log_dt = draw(arrays_of((H,), log_dts()))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     e0 = draw(st.booleans())
-    if head_dims is None:
-        return Case(seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0),
-                    fmt, {})
-    d = draw(st.sampled_from(head_dims))
-    return Case(seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, H * d),
-                fmt, {"head_dim": d})
+    d = None if head_dims is None else draw(st.sampled_from(head_dims))
+    arrays = seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, H * (d or 1))
+    return Case(arrays, fmt, {} if d is None else {"head_dim": d})
 
 
 def layer_tensors(case: Case, device) -> list:
     """The layer's arguments; Λ, B, C as the complex format of the case's (Case.tensor would
     take the real part for a real format)."""
     cdt = {"fp64": torch.complex128, "fp32": torch.complex64}[case.dtype]
-    out = []
-    for n in LAYER_ARGS:
-        if n in ("Lambda", "B", "C"):
-            out.append(torch.from_numpy(np.array(case.arrays[n])).to(device=device, dtype=cdt))
-        else:
-            out.append(case.tensor(n, device))
-    return out
+    return [torch.from_numpy(np.array(case.arrays[n])).to(device=device, dtype=cdt)
+            if n in ("Lambda", "B", "C") else case.tensor(n, device) for n in LAYER_ARGS]
 
 
 def call_layer(fn, case: Case, method: str, device: str):
@@ -247,148 +208,41 @@ def _layer_args(case: Case):
     return [case.arrays[n] for n in LAYER_ARGS]
 
 
-def _aconv(a, K):
-    """(K * a)[t] for a (batch, H, L) ≥ 0, K (H, ·) ≥ 0, direct (no FFT roundoff on small
-    entries beside large ones: the bound is elementwise)."""
-    L = a.shape[-1]
-    out = np.empty(a.shape)
-    for b, h in np.ndindex(a.shape[:2]):
-        out[b, h] = np.convolve(a[b, h], K[h][:L])[:L]
-    return out
-
-
-def _fft_term(a, K):
-    """(1 + log₂ n)(‖K‖₁‖a‖₂ + ‖K‖₂‖a‖₁) per signal, n the FFT length
-    (docs/convolution.md#causal_conv)."""
-    L = a.shape[-1]
-    n = 1 << max(2 * L - 2, 0).bit_length()
-    k1, k2 = K.sum(-1)[None], np.sqrt((K**2).sum(-1))[None]
-    return ((1.0 + np.log2(n)) * (k1 * np.sqrt((a**2).sum(-1)) + k2 * a.sum(-1)))[..., None]
-
-
-def layer_error_terms(case: Case, method: str, stage3=None):
-    """(M, E): the output's magnitude and its first-order rounding error in units of u, stage by
-    stage (docs/layers.md#h3_layer). `stage3(A2)` replaces the diagonal SSM's own rounding term (the
-    kernel's and the FFT's) for the block-wise computation of the state-passing law."""
-    from ssmspec.reference.np.kernels import diag_kernel_with_bound
+def layer_error_terms(case: Case, method: str):
+    """(M, E): the output's magnitude and its first-order rounding error in units of u
+    (`ssmspec.reference.np.h3.layer_error_terms`, docs/layers.md#h3_layer)."""
     from ssmspec.specs.kernels import C_BOUND as C_DIAG_KERNEL
 
-    q, k, v_, sB, sC, sD, lam, B, C, log_dt, D = _layer_args(case)
-    aq, ak, av = np.abs(q), np.abs(k), np.abs(v_)
-    L = q.shape[-1]
-    Ks, Ms, Gs = ref_np.shift_ssm_kernel_with_bound(sB, sC, L)
-    aKs = np.abs(Ks)
-    A1 = _aconv(ak, aKs) + np.abs(sD)[None, :, None] * ak
-    E1 = (C_CONV * _fft_term(ak, aKs) + _aconv(ak, Gs * Ms)
-          + C_CONV * np.abs(sD)[None, :, None] * ak + A1)
-    A2, E2 = A1 * av, E1 * av + A1 * av
-    Kd, Md, Gd = diag_kernel_with_bound(lam, B, C, log_dt, L, method)
-    aKd, aD = np.abs(Kd), np.abs(D)[None, :, None]
-    A3 = _aconv(A2, aKd) + aD * A2
-    own = (C_CONV * _fft_term(A2, aKd) + C_DIAG_KERNEL * _aconv(A2, Gd * Md)
-           if stage3 is None else stage3(A2))
-    E3 = _aconv(E2, aKd) + own + aD * E2 + C_CONV * aD * A2 + A3
-    M = aq * A3
-    return M, aq * E3 + M
+    return ref_np.layer_error_terms(*_layer_args(case), method, C_CONV, C_DIAG_KERNEL)
 
 
-C_CONV = 2.0  # causal_conv's constant (ssmspec/specs/convolution.py)
-
-
-def layer_bound_terms(case: Case, method: str):
-    M, E = layer_error_terms(case, method)
+def layer_growth_terms(M, E, output: str = "y") -> dict[str, Terms]:
+    """{output: Terms(G, M)} with G = E/M (1 where M = 0) over c = C_LAYER: the running error E
+    (in units of u) as the bound's growth."""
     with np.errstate(invalid="ignore", divide="ignore"):
         G = np.where(M > 0, E / np.where(M > 0, M, 1.0), 1.0)
-    return M, G / C_LAYER
+    return {output: Terms(G / C_LAYER, M)}
 
 
-def _layer_work(case: Case) -> int:
-    Bn, H, L = case.arrays["q"].shape
+def layer_work(case: Case) -> int:
+    """batch·H·d·d·L·(L + N + N_s), H·d the model width: the mpmath tier's work (d² pairs)."""
+    Bn, Hd, L = case.arrays["q"].shape
+    d = case.params.get("head_dim", 1)
     N, Ns = case.arrays["Lambda"].shape[1], case.arrays["shift_B"].shape[1]
-    return Bn * H * L * (L + N + Ns)
-
-
-def _ref_layer(mod):
-    return lambda case, m: {"y": mod.h3_layer(*_layer_args(case), method=m)}
-
-
-def layer_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    M, G = layer_bound_terms(case, method)
-    return {"y": Terms(G, M)}
-
-
-LAYER_REFERENCES = TwoTier(mp=_ref_layer(ref_mp), np=_ref_layer(ref_np),
-                           mp_max_work=MP_LAYER_MAX, work=_layer_work)
-
-
-def _bench_layer(fmt: str) -> Case:
-    """batch 2, H = 256 (one head per channel), L = 2048, N_s = 64, N = 64, S4D-Lin Λ
-    (−½ + iπn), B = 1, C N(0, ½), Δ = 10⁻², shift_B = e₀ (H3's initialisation)."""
-    H, N, Ns, L = 256, 64, 64, 2048
-    rng = np.random.default_rng(0)
-    lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
-    c = (rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))) * 0.5
-    return Case(seeded_layer_arrays(rng, 2, H, L, Ns, N, fmt, lam, np.ones((H, N)) + 0j, c,
-                                     np.full(H, np.log(1e-2)), True), fmt, {})
-
-
+    return Bn * Hd * d * L * (L + N + Ns)
 
 
 # --- the layer's laws: FlashConv state passing ---------------------------------------------------
 
 
-def blockwise_layer(q, k, v_, sB, sC, sD, Lambda, B, C, log_dt, D, method="bilinear", block=1,
-                    carry=True):
-    """The layer block by block (FlashConv, arXiv 2212.14052 §4.2): the shift SSM over the block
-    preceded by the previous block's last N_s − 1 inputs k, the diagonal SSM through `diag_ssm`
-    from the previous block's final state. carry=False drops both carries (the mutant)."""
-    from ssmspec.impl.convolution import causal_conv
-    from ssmspec.impl.recurrent import diag_ssm
-
-    L, Ns = q.shape[-1], sB.shape[-1]
-    K_shift = impl.shift_ssm_kernel(sB, sC, L)
-    outs, state = [], None
-    for s in range(0, L, block):
-        e = min(s + block, L)
-        lo = max(s - (Ns - 1), 0) if carry else s
-        k1 = causal_conv(k[..., lo:e], K_shift[:, :e - lo], sD)[..., s - lo:]
-        p = k1 * v_[..., s:e]
-        y, state = diag_ssm(p, Lambda, B, C, log_dt, state=state if carry else None,
-                            method=method)
-        outs.append(q[..., s:e] * (y + D[:, None] * p))
-    return torch.cat(outs, dim=-1)
-
-
 def blockwise_bound(case: Case, method: str, block: int):
-    """The block-wise computation's bound: `layer_error_terms` with the diagonal SSM's own
-    rounding replaced by `diag_ssm`'s per block (norm-wise, from the exact carried state) plus the
-    carried state's error through the free response, |Ā|^{t+1}·|C|·ε_h, ε_h accumulated as
-    ε ← |Ā|^T ε + (the block's final-state bound)."""
-    from ssmspec.reference.np import recurrent as rec
+    """The block-wise computation's bound in units of u (`ssmspec.reference.np.h3.
+    blockwise_error`: diag_ssm's bound per block and the carried state's error)."""
+    from ssmspec.specs.kernels import C_BOUND as C_DIAG_KERNEL
     from ssmspec.specs.recurrent import C_DIAG
 
-    lam, Bc, C, log_dt = (case.arrays[n] for n in ("Lambda", "B", "C", "log_dt"))
-    w = rec._log_abar(lam, log_dt, method)
-
-    def stage3(A2):
-        p = np.asarray(ref_np.blockwise_products(*_layer_args(case)), np.float64)
-        out, state, eps = np.zeros(A2.shape), None, None
-        for s in range(0, A2.shape[-1], block):
-            e = min(s + block, A2.shape[-1])
-            terms = rec.diag_ssm_bound(p[..., s:e], lam, Bc, C, log_dt, state, method)
-            my, gy = terms["y"]
-            mf, gf = terms["state"]
-            out[..., s:e] = C_DIAG * (my * gy)[..., None]
-            if eps is not None:
-                t1 = np.arange(1, e - s + 1, dtype=np.float64)
-                out[..., s:e] += 2.0 * np.einsum("hn,bhn,hnt->bht", np.abs(C), eps,
-                                                 rec._pow_abs(w, t1))
-                eps = rec._pow_abs(w, np.array([float(e - s)]))[None, ..., 0] * eps
-            eps = (0.0 if eps is None else eps) + C_DIAG * mf * gf
-            _, state = rec.diag_ssm(p[..., s:e], lam, Bc, C, log_dt, state, method)
-        return out
-
-    return layer_error_terms(case, method, stage3)[1]
+    return ref_np.blockwise_error(*_layer_args(case), method, block, C_CONV, C_DIAG_KERNEL,
+                                  C_DIAG)
 
 
 def flashconv_state_passing(ctx: LawContext) -> None:
@@ -397,8 +251,8 @@ def flashconv_state_passing(ctx: LawContext) -> None:
     L = case.arrays["q"].shape[-1]
     block = ctx.draw(st.integers(1, L - 1))
     whole = to_numpy(LAYER.call(ctx.fn, case, method, ctx.device))
-    parts = to_numpy(blockwise_layer(*layer_tensors(case, ctx.device), method=method,
-                                     block=block))
+    parts = to_numpy(impl.h3_layer_blockwise(*layer_tensors(case, ctx.device), method=method,
+                                             block=block))
     u = dtype(ctx.dtype).u
     tol = LAYER.bound(case, method)["y"] + C_LAYER * u * blockwise_bound(case, method, block)
     assert_within(parts, whole, tol, f"block {block} of L = {L}: state passing vs the whole "
@@ -415,95 +269,43 @@ def default_is_bilinear(ctx: LawContext) -> None:
                   "default method vs method='bilinear'")
 
 
-
-
-# --- the layer's mutants ------------------------------------------------------------------------
-
-
-def q_v_swapped(q, k, v_, *rest, method="bilinear"):
-    """out = v ⊙ (K_diag * (k′ ⊙ q) + …): the query and value roles swapped."""
-    return impl.h3_layer(v_, k, q, *rest, method=method)
-
-
-def shift_on_v(q, k, v_, sB, sC, sD, *rest, method="bilinear"):
-    """The shift SSM applied to v instead of k: y from k ⊙ (K_shift * v + D_k ⊙ v)."""
-    return impl.h3_layer(q, v_, k, sB, sC, sD, *rest, method=method)
-
-
-def zoh_for_bilinear(*args, method="bilinear"):
-    """The diagonal SSM discretised by zoh where bilinear is asked for (the layer's default
-    before issue 15, not H3's)."""
-    return impl.h3_layer(*args, method="zoh" if method == "bilinear" else method)
-
-
 def _layer_witness(fmt: str) -> Case:
     """batch 1, H = 2, L = 6, N_s = 3 (random shift_B), N = 2, S4D-Lin Λ, Δ = 0.1."""
-    rng = np.random.default_rng(3)
-    lam = np.array([[-0.5 + 0j, -0.5 + 1j * np.pi]] * 2)
-    c = rng.normal(size=(2, 2)) + 1j * rng.normal(size=(2, 2))
-    return Case(seeded_layer_arrays(rng, 1, 2, 6, 3, 2, fmt, lam, np.ones((2, 2)) + 0j, c,
-                                     np.full(2, np.log(0.1)), False), fmt, {})
+    return s4d_layer_case(fmt, 3, 1, 2, 6, 3, 2, 0.1, False)
 
 
+def layer_valid(H=2, Bn=1, L=5, Ns=3, N=2) -> dict:
+    """The arguments of a valid float64 layer call (bad-input rows change one of them)."""
+    x, c = (lambda *s: ones(*s)), (lambda *s: ones(*s, dt=torch.complex128))
+    return {"q": x(Bn, H, L), "k": x(Bn, H, L), "v_": x(Bn, H, L), "shift_B": x(H, Ns),
+            "shift_C": x(H, Ns), "shift_D": x(H), "Lambda": -c(H, N), "B": c(H, N),
+            "C": c(H, N), "log_dt": x(H), "D": x(H), "method": "bilinear"}
 
-
-# --- the layer's bad input ----------------------------------------------------------------------
-
-
-def layer_call(f, Bn=1, H=2, L=5, Ns=3, N=2, dt=torch.float64, **over):
-    cdt = torch.complex64 if dt == torch.float32 else torch.complex128
-    a = {"q": _x(Bn, H, L, dt=dt), "k": _x(Bn, H, L, dt=dt), "v_": _x(Bn, H, L, dt=dt),
-         "shift_B": _x(H, Ns, dt=dt), "shift_C": _x(H, Ns, dt=dt), "shift_D": _x(H, dt=dt),
-         "Lambda": -_x(H, N, dt=cdt), "B": _x(H, N, dt=cdt), "C": _x(H, N, dt=cdt),
-         "log_dt": _x(H, dt=dt), "D": _x(H, dt=dt)}
-    method = over.pop("method", "bilinear")
-    a.update(over)
-    return f(*a.values(), method=method)
-
-
-_LAYER_BAD = [
-    ("q 2-d", "q", ValueError, lambda f: layer_call(f, q=_x(2, 5))),
-    ("q complex", "q", TypeError, lambda f: layer_call(f, q=_x(1, 2, 5, dt=torch.complex128))),
-    ("k of another length", "k", ValueError, lambda f: layer_call(f, k=_x(1, 2, 4))),
-    ("v of another dtype", "v", TypeError,
-     lambda f: layer_call(f, v_=_x(1, 2, 5, dt=torch.float32))),
-    ("shift_B for another H", "shift_B", ValueError, lambda f: layer_call(f, shift_B=_x(3, 3))),
-    ("shift_C of another shape", "shift_C", ValueError,
-     lambda f: layer_call(f, shift_C=_x(2, 4))),
-    ("D of the wrong shape", "D", ValueError, lambda f: layer_call(f, D=_x(3))),
-    ("Lambda of another precision", "Lambda", TypeError,
-     lambda f: layer_call(f, Lambda=_x(2, 2, dt=torch.complex64))),
-    ("Lambda for another H", "Lambda", ValueError,
-     lambda f: layer_call(f, Lambda=_x(3, 2, dt=torch.complex128))),
-    ("unknown method", "method", ValueError, lambda f: layer_call(f, method="direct")),
-]
-
-
-# --- the layer ------------------------------------------------------------------------------
 
 LAYER = registry.register_spec(
     Spec(
-        name="h3_layer",
-        family="layers",
+        name="h3_layer", family="layers",
         summary="H3's SSM core (head_dim 1): out = q ⊙ (K_diag * (k′ ⊙ v) + D ⊙ (k′ ⊙ v)), "
                 "k′ = K_shift * k + D_k ⊙ k",
         signature="h3_layer(q, k, v (batch, H, L), shift_B, shift_C (H, N_s), shift_D (H,), "
                   "Lambda, B, C (H, N), log_dt (H,), D (H,), method='bilinear') -> (batch, H, L)",
-        methods=impl.LAYER_METHODS,
-        dtypes=LAYER_DTYPES,
-        sizes=("batch", "H", "L", "N_s", "N"),
-        outputs=("y",),
-        strategy=lambda fmt, method: layer_cases(fmt, method),
-        references=LAYER_REFERENCES,
+        methods=impl.LAYER_METHODS, dtypes=LAYER_DTYPES, sizes=("batch", "H", "L", "N_s", "N"),
+        outputs=("y",), strategy=lambda fmt, method: layer_cases(fmt, method),
+        references=tiers("y", lambda mod, case, m: mod.h3_layer(*_layer_args(case), method=m),
+                         ref_mp, ref_np, MP_LAYER_MAX, layer_work),
         bound=Bound(
-            c={m: C_LAYER for m in impl.LAYER_METHODS}, terms=layer_terms,
+            c={m: C_LAYER for m in impl.LAYER_METHODS},
+            terms=lambda case, method, d=None: layer_growth_terms(
+                *layer_error_terms(case, method)),
             reasoning="elementwise; the parts' bounds carried through the composition: shift "
                       "kernel and diag_kernel errors convolved with |input|, the FFT convolutions' "
                       "norm-wise terms, input errors through |K| and |q|, |v|; c = 2 for the "
                       "dropped second-order terms",
         ),
         call=call_layer,
-        bench_case=_bench_layer,
+        # batch 2, H = 256 (one head per channel), L = 2048, N_s = N = 64, S4D-Lin Λ, B = 1,
+        # C N(0, ½) + i N(0, ½), Δ = 10⁻², shift_B = e₀ (H3's initialisation)
+        bench_case=lambda fmt: s4d_layer_case(fmt, 0, 2, 256, 2048, 64, 64, 1e-2, True, 0.5),
         bench_shape="batch=2, H=256, L=2048, N_s=64, N=64",
     ),
     implementations={"torch": impl.h3_layer},
@@ -515,13 +317,175 @@ LAYER = registry.register_spec(
         "whole sequence (FlashConv)", flashconv_state_passing, LAYER_DTYPES),
     ],
     mutants=[
-        Mutant("q_v_swapped", q_v_swapped, "bilinear", LAYER_DTYPES,
+        Mutant("q_v_swapped", lambda q, k, v_, *rest, method="bilinear":
+               impl.h3_layer(v_, k, q, *rest, method=method), "bilinear", LAYER_DTYPES,
                "out = v ⊙ SSM(k′ ⊙ q): the query and value roles swapped", _layer_witness),
-        Mutant("zoh_for_bilinear", zoh_for_bilinear, "bilinear", LAYER_DTYPES,
+        Mutant("zoh_for_bilinear", lambda *args, method="bilinear":
+               impl.h3_layer(*args, method="zoh" if method == "bilinear" else method),
+               "bilinear", LAYER_DTYPES,
                "the diagonal SSM by zoh where bilinear (H3's default) is asked for",
                _layer_witness),
-        Mutant("shift_on_v", shift_on_v, "bilinear", LAYER_DTYPES,
+        Mutant("shift_on_v", lambda q, k, v_, *rest, method="bilinear":
+               impl.h3_layer(q, v_, k, *rest, method=method), "bilinear", LAYER_DTYPES,
                "the shift SSM (and its skip) applied to v instead of k", _layer_witness),
     ],
-    bad_inputs=_LAYER_BAD,
+    bad_inputs=bad_calls(layer_valid(), [
+        ("q 2-d", "q", ValueError, {"q": ones(2, 5)}),
+        ("q complex", "q", TypeError, {"q": ones(1, 2, 5, dt=torch.complex128)}),
+        ("k of another length", "k", ValueError, {"k": ones(1, 2, 4)}),
+        ("v of another dtype", "v", TypeError, {"v_": ones(1, 2, 5, dt=torch.float32)}),
+        ("shift_B for another H", "shift_B", ValueError, {"shift_B": ones(3, 3)}),
+        ("shift_C of another shape", "shift_C", ValueError, {"shift_C": ones(2, 4)}),
+        ("D of the wrong shape", "D", ValueError, {"D": ones(3)}),
+        ("Lambda of another precision", "Lambda", TypeError,
+         {"Lambda": ones(2, 2, dt=torch.complex64)}),
+        ("Lambda for another H", "Lambda", ValueError,
+         {"Lambda": ones(3, 2, dt=torch.complex128)}),
+        ("unknown method", "method", ValueError, {"method": "direct"}),
+    ], keywords=("method",)),
+)
+
+
+# === the multi-head core (head_dim d) ===========================================================
+
+HEAD_DIMS = (1, 2, 3)
+SHIFT_ARGS = ("q", "k", "v", "shift_B", "shift_C", "shift_D")
+
+
+def multihead_cases(fmt: str, method: str = "bilinear", length=None):
+    return layer_cases(fmt, method, length if length is not None else sequence_lengths(129, 2049),
+                       head_dims=HEAD_DIMS, max_heads=2, max_shift=8)
+
+
+def call_multihead(fn, case: Case, method: str, device: str):
+    return fn(*layer_tensors(case, device), case.params["head_dim"], method=method)
+
+
+def pair_cases(case: Case):
+    """(i, j, head_dim-1 Case) for every pair (`ssmspec.reference.np.h3.head_pairs`)."""
+    a = case.arrays
+    for i, j, sub in ref_np.head_pairs(*(a[n] for n in SHIFT_ARGS), case.params["head_dim"]):
+        arrays = {**{n: a[n] for n in LAYER_ARGS}, **dict(zip(SHIFT_ARGS, sub))}
+        yield i, j, Case(arrays, case.dtype, {})
+
+
+def multihead_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+    """The pairs' M and E summed over i, E plus (d − 1)·ΣM for the sum; G = E/M."""
+    d = case.params["head_dim"]
+    Bn, Hd, L = case.arrays["q"].shape
+    H = Hd // d
+    M, E = np.zeros((Bn, Hd, L)), np.zeros((Bn, Hd, L))
+    for _, j, sub in pair_cases(case):
+        m, e = layer_error_terms(sub, method)
+        M[:, j * H:(j + 1) * H] += m
+        E[:, j * H:(j + 1) * H] += e
+    return layer_growth_terms(M, E + (d - 1) * M)
+
+
+# --- laws ---------------------------------------------------------------------------------------
+
+MH_SHORT = st.integers(1, 24)
+
+
+def pairs_are_h3_layers(ctx: LawContext) -> None:
+    """out[:, j·H + h] = Σ_i h3_layer(pair (i, j))[:, h], the layer being the registered
+    `h3_layer` of the same implementation family; tolerance: both bounds."""
+    method = ctx.draw(ctx.methods(impl.LAYER_METHODS))
+    case = ctx.draw(multihead_cases(ctx.dtype, method, length=MH_SHORT))
+    got = to_numpy(MULTIHEAD.call(ctx.fn, case, method, ctx.device))
+    d = case.params["head_dim"]
+    H = case.arrays["q"].shape[1] // d
+    want, tol = np.zeros_like(got), MULTIHEAD.bound(case, method)["y"].copy()
+    for _, j, sub in pair_cases(case):
+        want[:, j * H:(j + 1) * H] += to_numpy(LAYER.call(ctx.impl_of("h3_layer"), sub, method,
+                                                          ctx.device))
+        tol[:, j * H:(j + 1) * H] += LAYER.bound(sub, method)["y"]
+    assert_within(got, want, tol, f"head_dim {d} vs the sum of h3_layer over the pairs")
+
+
+def head_dim_one_is_h3_layer(ctx: LawContext) -> None:
+    method = ctx.draw(ctx.methods(impl.LAYER_METHODS))
+    case = ctx.draw(layer_cases(ctx.dtype, method, length=MH_SHORT, head_dims=(1,)))
+    got = to_numpy(MULTIHEAD.call(ctx.fn, case, method, ctx.device))
+    want = to_numpy(LAYER.call(ctx.impl_of("h3_layer"), case, method, ctx.device))
+    assert_within(got, want, MULTIHEAD.bound(case, method)["y"] + LAYER.bound(case, method)["y"],
+                  "head_dim 1 vs h3_layer")
+
+
+MULTIHEAD_LAWS = [
+    Law("pairs_are_h3_layers", "out[:, j·H + h] = Σ_i h3_layer(q_i, k_i, v_j; "
+        "head h)", pairs_are_h3_layers, LAYER_DTYPES),
+    Law("head_dim_one_is_h3_layer", "head_dim 1 = h3_layer",
+        head_dim_one_is_h3_layer, LAYER_DTYPES),
+]
+
+
+# --- mutants ------------------------------------------------------------------------------------
+
+
+def head_major_output(q, k, v_, *rest, method="bilinear"):
+    """The sum over i laid out 'b (h d) l' (channel h·d + j), the input's order, instead of the
+    code's 'b (d h) l' (channel j·H + h)."""
+    head_dim = rest[-1]
+    out = impl.h3_multihead(q, k, v_, *rest, method=method)
+    Bn, Hd, L = out.shape
+    H = Hd // head_dim
+    return out.reshape(Bn, head_dim, H, L).transpose(1, 2).reshape(Bn, Hd, L)
+
+
+def shift_per_head(q, k, v_, sB, sC, sD, *rest, method="bilinear"):
+    """One shift SSM per head: channel h·d's B, C, D_k used for all d channels of head h."""
+    d = rest[-1]
+    first = torch.arange(sB.shape[0], device=sB.device) // d * d
+    return impl.h3_multihead(q, k, v_, sB[first], sC[first], sD[first], *rest, method=method)
+
+
+def _multihead_witness(fmt: str) -> Case:
+    """batch 1, H = 2 heads of d = 2, L = 6, N_s = 3 (random shift_B), N = 2, S4D-Lin, Δ = 0.1."""
+    return s4d_layer_case(fmt, 3, 1, 2, 6, 3, 2, 0.1, False, head_dim=2)
+
+
+MULTIHEAD = registry.register_spec(
+    Spec(
+        name="h3_multihead", family="layers", methods=impl.LAYER_METHODS, dtypes=LAYER_DTYPES,
+        summary="H3's SSM core with H heads of head_dim d: out[:, j·H + h] = Σ_i q_(h·d+i) ⊙ "
+                "SSM_h(k′_(h·d+i) ⊙ v_(h·d+j)), k′ = K_shift * k + D_k ⊙ k",
+        signature="h3_multihead(q, k, v (batch, H·d, L), shift_B, shift_C (H·d, N_s), shift_D "
+                  "(H·d,), Lambda, B, C (H, N), log_dt (H,), D (H,), head_dim, method='bilinear') "
+                  "-> (batch, H·d, L)",
+        sizes=("batch", "H", "L", "N_s", "N"), outputs=("y",),
+        strategy=lambda fmt, method: multihead_cases(fmt, method),
+        references=tiers("y", lambda mod, case, m: mod.h3_multihead(
+            *(case.arrays[n] for n in LAYER_ARGS), case.params["head_dim"], method=m),
+            ref_mp, ref_np, MP_LAYER_MAX, layer_work),
+        bound=Bound(
+            c={m: C_LAYER for m in impl.LAYER_METHODS}, terms=multihead_terms,
+            reasoning="elementwise; h3_layer's bound of each pair (i, j) summed over i, plus d − 1 "
+                      "roundings of that sum",
+        ),
+        call=call_multihead,
+        # batch 1, H = 16 heads of d = 2 (model width 32), L = 1024, N_s = N = 64, S4D-Lin Λ,
+        # B = 1, C N(0, ½) + i N(0, ½), Δ = 10⁻², shift_B = e₀ (small: the long-double
+        # reference and the bound cost d²·H·L² each)
+        bench_case=lambda fmt: s4d_layer_case(fmt, 0, 1, 16, 1024, 64, 64, 1e-2, True, 0.5, 2),
+        bench_shape="batch=1, H=16 heads, head_dim=2, L=1024, N_s=N=64",
+    ),
+    implementations={"torch": impl.h3_multihead},
+    laws=MULTIHEAD_LAWS,
+    mutants=[
+        Mutant("head_major_output", head_major_output, "bilinear", LAYER_DTYPES,
+               "output laid out 'b (h d) l' instead of the code's 'b (d h) l'", _multihead_witness),
+        Mutant("shift_per_head", shift_per_head, "bilinear", LAYER_DTYPES,
+               "one shift SSM per head (channel h·d's) instead of one per model channel",
+               _multihead_witness),
+    ],
+    # h3_layer's arguments for 4 (then 2) model channels, one diagonal SSM (Λ, B, C, log Δ, D)
+    # per channel: with head_dim 2 the SSM's arguments are per model channel, not per head
+    bad_inputs=bad_calls({**layer_valid(H=4), "head_dim": 2}, [
+        ("head_dim not dividing the channels", "head_dim", ValueError, {"head_dim": 3}),
+        ("D per model channel, not per head", "D", ValueError, {}),
+    ], keywords=("method",)) + bad_calls({**layer_valid(H=2), "head_dim": 0}, [
+        ("head_dim zero", "head_dim", ValueError, {}),
+        ("head_dim a float", "head_dim", TypeError, {"head_dim": 2.0}),
+    ], keywords=("method",)),
 )

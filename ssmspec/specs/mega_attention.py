@@ -1,15 +1,13 @@
-"""Spec of Mega's attention: `mega_attention`, methods `softmax`, `laplace`, `relu2` (the
-attention functions), full or chunked (Mega-chunk, the case's `chunk`), with the simple relative
-position bias; declared with its laws, mutants and bad inputs in one `register_spec` call.
-
-The formulas, where Mega's code and paper differ, the bound (the weights' error budget from the
-scores), the strategies and the sources are in docs/attention.md#mega_attention. Formats fp64,
-fp32, fp16, bf16 (the built-in computes fp16/bf16 in fp32 and rounds once).
+"""`mega_attention`: Mega's attention, methods `softmax`, `laplace`, `relu2`, full or chunked
+(Mega-chunk), with the simple relative position bias; fp16/bf16 computed in fp32, rounded once.
+Formulas, code vs paper, the bound (the weights' error budget from the scores), strategies,
+sources: docs/attention.md#mega_attention.
 """
 
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import torch
@@ -19,6 +17,8 @@ from ssmspec.impl import mega_attention as impl
 from ssmspec.reference.mp import mega_attention as ref_mp
 from ssmspec.reference.np import mega_attention as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs._c import agreement, bad_calls, case_of, output, tiers, with_bound_terms
+from ssmspec.specs._c import zeros as _r
 
 METHODS = impl.FNS
 C_BOUND = 4.0
@@ -41,7 +41,7 @@ def attention_cases(draw, fmt: str, method: str = "softmax", length=None, chunk=
     qk_scale, b_scale = draw(log_uniform(0.1, 10.0)), draw(log_uniform(0.01, 3.0))
     arrays = {"q": rng.normal(size=(B, L, S)) * qk_scale, "k": rng.normal(size=(B, L, S)),
               "v": rng.normal(size=(B, L, E)), "bias": rng.normal(size=2 * P - 1) * b_scale}
-    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt, {"chunk": chunk})
+    return case_of(arrays, fmt, {"chunk": chunk})
 
 
 def call_attention(fn, case: Case, method: str, device: str):
@@ -51,25 +51,11 @@ def call_attention(fn, case: Case, method: str, device: str):
               chunk=case.params["chunk"], mask=mask)
 
 
-def _args(case: Case):
-    a = case.arrays
-    mask = a.get("mask")
-    return a["q"], a["k"], a["v"], a["bias"], None if mask is None else mask != 0
-
-
-def _reference(mod):
-    def reference(case: Case, method: str):
-        q, k, v, bias, mask = _args(case)
-        return {"out": mod.attention(q, k, v, bias, method, case.params["chunk"], mask)}
-
-    return reference
-
-
-def bound_terms(case: Case, method: str):
-    q, k, v, bias, mask = _args(case)
-    _, M, G = ref_np.attention_with_bound(q, k, v, bias, method, case.params["chunk"], mask,
-                                          dtype(case.dtype).u)
-    return M, G
+def _args(case: Case, method: str) -> tuple:
+    """The references' arguments: q, k, v, bias, fn, chunk, mask."""
+    a, mask = case.arrays, case.arrays.get("mask")
+    return (a["q"], a["k"], a["v"], a["bias"], method, case.params["chunk"],
+            None if mask is None else mask != 0)
 
 
 def _mp_work(case: Case) -> int:
@@ -79,15 +65,6 @@ def _mp_work(case: Case) -> int:
     return B * L * window * (S + case.arrays["v"].shape[2])
 
 
-def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    M, G = bound_terms(case, method)
-    return {"out": Terms(G, M)}
-
-
-REFERENCES = TwoTier(mp=_reference(ref_mp), np=_reference(ref_np), mp_max_work=MP_MAX,
-                     work=_mp_work)
-
-
 def bench_case(fmt: str) -> Case:
     """batch 2, L = 2048, S = 64 (zdim), E = 64 (hdim), chunk 128 (Mega-chunk), Mega's init
     scales (q, k ~ N(0, 1), bias ~ N(0, 0.02))."""
@@ -95,10 +72,7 @@ def bench_case(fmt: str) -> Case:
     B, L, S, E, c = 2, 2048, 64, 64, 128
     arrays = {"q": rng.normal(size=(B, L, S)), "k": rng.normal(size=(B, L, S)),
               "v": rng.normal(size=(B, L, E)), "bias": rng.normal(0, 0.02, 2 * c - 1)}
-    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt, {"chunk": c})
-
-
-
+    return case_of(arrays, fmt, {"chunk": c})
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -106,14 +80,10 @@ def bench_case(fmt: str) -> Case:
 SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33])
 
 
-def _out(fn, case: Case, method: str, device: str) -> np.ndarray:
-    return to_numpy(ATTENTION.call(fn, case, method, device))
-
-
-def chunk_is_block_mask(ctx: LawContext) -> None:
-    """Mega-chunk = full attention under the block-diagonal mask of the chunks, with the chunk's
-    bias embedded at the centre of a full-length bias (entries outside |j − i| < chunk are junk
-    the mask must hide)."""
+def _block_mask(ctx: LawContext):
+    """A chunked case and the same as full attention under the block-diagonal mask of the
+    chunks, the chunk's bias embedded at the centre of a full-length bias (entries outside
+    |j − i| < chunk are junk the mask must hide)."""
     method = ctx.draw(ctx.methods(METHODS))
     c = ctx.draw(st.sampled_from(CHUNKS[:5]))
     case = ctx.draw(attention_cases(ctx.dtype, method, length=SHORT, chunk=c))
@@ -126,20 +96,14 @@ def chunk_is_block_mask(ctx: LawContext) -> None:
     mask = (blocks[:, None] == blocks[None, :]).astype(np.float64)
     full = Case({**case.arrays, "bias": representable(full_bias, ctx.dtype), "mask": mask},
                 ctx.dtype, {"chunk": None})
-    tol = ATTENTION.bound(case, method)["out"] + ATTENTION.bound(full, method)["out"]
-    assert_within(_out(ctx.fn, case, method, ctx.device), _out(ctx.fn, full, method, ctx.device),
-                  tol, f"{method}: chunk {c} vs full attention under the block mask")
+    return method, case, full
 
 
-def chunk_covering_is_full(ctx: LawContext) -> None:
-    """A chunk ≥ L is full attention."""
+def _covering(ctx: LawContext):
+    """A full-attention case and the same with a chunk ≥ L."""
     method = ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(attention_cases(ctx.dtype, method, length=SHORT, chunk=None))
-    L = case.arrays["q"].shape[1]
-    big = Case(case.arrays, ctx.dtype, {"chunk": L + ctx.draw(st.integers(0, 5))})
-    tol = ATTENTION.bound(case, method)["out"] + ATTENTION.bound(big, method)["out"]
-    assert_within(_out(ctx.fn, big, method, ctx.device), _out(ctx.fn, case, method, ctx.device),
-                  tol, f"{method}: chunk ≥ L vs full attention")
+    return method, case.with_(chunk=case.arrays["q"].shape[1] + ctx.draw(st.integers(0, 5))), case
 
 
 def _weights_case(ctx: LawContext, method: str, v_of, sort_keys=False) -> Case:
@@ -151,13 +115,13 @@ def _weights_case(ctx: LawContext, method: str, v_of, sort_keys=False) -> Case:
         a["q"] = np.abs(a["q"][..., :1]) + 0.5
         a["k"] = np.sort(a["k"][..., :1], axis=1)
         a["bias"] = np.zeros_like(a["bias"])
-    return Case({k: representable(x, ctx.dtype) for k, x in a.items()}, ctx.dtype, case.params)
+    return case_of(a, ctx.dtype, case.params)
 
 
 def softmax_rows_sum_to_one(ctx: LawContext) -> None:
     """Σ_j A_ij = 1 within the bound: out with v = 1 is the row sum."""
     case = _weights_case(ctx, "softmax", lambda B, L: np.ones((B, L, 1)))
-    assert_within(_out(ctx.fn, case, "softmax", ctx.device), np.ones_like(case.arrays["v"]),
+    assert_within(output("mega_attention", ctx, case, "softmax"), np.ones_like(case.arrays["v"]),
                   ATTENTION.bound(case, "softmax")["out"], "softmax row sums vs 1")
 
 
@@ -165,28 +129,14 @@ def laplace_monotone_unit_interval(ctx: LawContext) -> None:
     """Laplace weights (out with v = I) lie in [0, 1] and do not decrease as the score grows."""
     case = _weights_case(ctx, "laplace", lambda B, L: np.broadcast_to(np.eye(L), (B, L, L)),
                          sort_keys=True)
-    A = _out(ctx.fn, case, "laplace", ctx.device)
+    A = output("mega_attention", ctx, case, "laplace")
     tol = ATTENTION.bound(case, "laplace")["out"]
-    assert np.all(A >= 0) and np.all(A <= 1), f"laplace weights outside [0, 1]: {A.min()}, " \
-                                              f"{A.max()}"
-    chunk = case.params["chunk"]
-    for a, b in ref_np.windows(A.shape[1], chunk):
+    assert np.all((A >= 0) & (A <= 1)), f"laplace weights outside [0, 1]: {A.min()}, {A.max()}"
+    for a, b in ref_np.windows(A.shape[1], case.params["chunk"]):
         W, T = A[:, a:b, a:b], tol[:, a:b, a:b]
         drop = W[..., :-1] - W[..., 1:] - T[..., :-1] - T[..., 1:]
         assert np.all(drop <= 0), f"laplace weights decrease along increasing scores by " \
                                   f"{drop.max():.3g} beyond the bound"
-
-
-LAWS = [
-    Law("chunk_is_block_mask", "Mega-chunk = full attention under the "
-        "block-diagonal mask of the chunks", chunk_is_block_mask, REAL_DTYPES),
-    Law("chunk_covering_is_full", "chunk ≥ L = full attention",
-        chunk_covering_is_full, ("fp64", "fp32")),
-    Law("softmax_rows_sum_to_one", "softmax weights sum to one per row",
-        softmax_rows_sum_to_one, REAL_DTYPES),
-    Law("laplace_monotone_unit_interval", "laplace weights lie in [0, 1] and "
-        "are monotone in the score", laplace_monotone_unit_interval, REAL_DTYPES),
-]
 
 
 # --- mutants ----------------------------------------------------------------------------------
@@ -195,55 +145,37 @@ LAWS = [
 def _variant(weights=None, leak=False, naive_softmax=False):
     """The built-in with one step replaced (weights: f(s) for the element functions)."""
     def fn(q, k, v, bias, fn="softmax", chunk=None, mask=None):
-        if leak:
-            chunk = None  # every query sees every key: chunks leak into each other
-            P = (bias.shape[0] + 1) // 2
-            L = q.shape[1]
-            if P < L:
-                bias = torch.nn.functional.pad(bias, (L - P, L - P))
+        if leak:  # every query sees every key (the bias padded to L): chunks leak
+            chunk, pad = None, max(q.shape[1] - (bias.shape[0] + 1) // 2, 0)
+            bias = torch.nn.functional.pad(bias, (pad, pad))
         if weights is None and not naive_softmax:
             return impl.mega_attention(q, k, v, bias, fn, chunk, mask)
         B, L, S = q.shape
         work = torch.float32 if q.dtype in (torch.float16, torch.bfloat16) else q.dtype
-        q, k, v, bias = (t.to(work) for t in (q, k, v, bias))
+        qw, k, v, bias = (t.to(work) for t in (q, k, v, bias))
         P = (bias.shape[0] + 1) // 2
         pos = torch.arange(L, device=q.device)
         rel = bias[P - 1 + pos[None, :] - pos[:, None]]
         if naive_softmax:
-            ex = torch.exp(q @ k.transpose(-1, -2) / math.sqrt(S) + rel)
+            ex = torch.exp(qw @ k.transpose(-1, -2) / math.sqrt(S) + rel)
             A = ex / ex.sum(-1, keepdim=True)
         else:
-            A = weights(q @ k.transpose(-1, -2) / L + rel)
-        return A @ v
+            A = weights(qw @ k.transpose(-1, -2) / L + rel)
+        return (A @ v).to(q.dtype)
     return fn
 
 
-def _laplace_swapped(s):
-    return 0.5 * torch.special.erfc((impl.SIGMA - s) / (impl.MU * math.sqrt(2.0)))
-
-
-def _laplace_no_sqrt2(s):
-    return 0.5 * torch.special.erfc((impl.MU - s) / impl.SIGMA)
-
-
-def _laplace_one_plus_erf(s):
-    return 0.5 * (1.0 + torch.erf((s - impl.MU) / (impl.SIGMA * math.sqrt(2.0))))
-
-
-def _witness(L, S, E, qk, bias_scale, chunk=None, seed=0):
-    def make(fmt: str) -> Case:
-        rng = np.random.default_rng(seed)
-        P = L
-        arrays = {"q": qk * np.abs(rng.normal(size=(1, L, S))) + 0.1,
-                  "k": -np.abs(rng.normal(size=(1, L, S))) if qk < 0 else rng.normal(
-                      size=(1, L, S)),
-                  "v": rng.normal(size=(1, L, E)), "bias": rng.normal(size=2 * P - 1) *
-                  bias_scale}
-        if qk < 0:
-            arrays["q"] = np.abs(rng.normal(size=(1, L, S))) + 0.5
-            arrays["k"] = -np.abs(rng.normal(size=(1, L, S))) * L * abs(qk) - 1.0
-        return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt, {"chunk": chunk})
-    return make
+def _witness(L, S, E, qk, bias_scale, fmt: str, chunk=None) -> Case:
+    """batch 1, q scaled by `qk` (qk < 0: every score far below μ, the laplace tail), the bias
+    by `bias_scale`; `partial` gives the mutants' witnesses (fmt last)."""
+    rng = np.random.default_rng(0)
+    q, k = qk * np.abs(rng.normal(size=(1, L, S))) + 0.1, rng.normal(size=(1, L, S))
+    arrays = {"q": q, "k": -np.abs(k) if qk < 0 else k, "v": rng.normal(size=(1, L, E)),
+              "bias": rng.normal(size=2 * L - 1) * bias_scale}
+    if qk < 0:
+        arrays["q"] = np.abs(rng.normal(size=(1, L, S))) + 0.5
+        arrays["k"] = -np.abs(rng.normal(size=(1, L, S))) * L * abs(qk) - 1.0
+    return case_of(arrays, fmt, {"chunk": chunk})
 
 
 def _overflow_witness(fmt: str) -> Case:
@@ -252,99 +184,30 @@ def _overflow_witness(fmt: str) -> Case:
     arrays = {"q": 100 + np.abs(rng.normal(size=(1, 8, 4))),
               "k": 1 + np.abs(rng.normal(size=(1, 8, 4))), "v": rng.normal(size=(1, 8, 2)),
               "bias": np.zeros(15)}
-    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt, {"chunk": None})
+    return case_of(arrays, fmt, {"chunk": None})
 
 
-def _call_as(weights=None, leak=False, naive_softmax=False):
-    inner = _variant(weights, leak, naive_softmax)
-
-    def fn(q, k, v, bias, fn="softmax", chunk=None, mask=None):
-        return inner(q, k, v, bias, fn, chunk, mask).to(q.dtype)
-    return fn
+MU, SIGMA, SQRT2 = impl.MU, impl.SIGMA, math.sqrt(2.0)
 
 
-MUTANTS = (
-    Mutant("laplace_mu_sigma_swapped", _call_as(_laplace_swapped), "laplace",
-           REAL_DTYPES, "laplace with μ and σ swapped", _witness(8, 4, 3, 1.0, 0.5)),
-    Mutant("laplace_without_sqrt2", _call_as(_laplace_no_sqrt2), "laplace",
-           ("fp64", "fp32", "fp16"), "laplace dividing by σ instead of σ√2",
-           _witness(8, 4, 3, 1.0, 0.5)),
-    Mutant("laplace_one_plus_erf", _call_as(_laplace_one_plus_erf), "laplace",
-           ("fp64", "fp32"), "Mega's code form ½(1 + erf(x)): cancels to 0 (error ~u, not ~u·A) "
-           "in the tail s ≪ μ", _witness(8, 2, 2, -2.0, 0.0), search=False),
-    Mutant("softmax_without_max", _call_as(naive_softmax=True), "softmax",
-           ("fp32", "fp16", "bf16"), "e^s/Σe^s without subtracting the row max: overflow "
-           "(inf/inf = NaN) for scores > 88", _overflow_witness, search=False),
-    Mutant("chunks_leak", _call_as(leak=True), "softmax", REAL_DTYPES,
-           "chunked attention computed as full attention: queries see other chunks' keys",
-           _witness(8, 4, 3, 1.0, 0.5, chunk=2)),
-)
+_C = torch.complex128
 
-
-# --- bad input (docs/bad-input.md) ------------------------------------------------------------
-
-
-def _r(*shape, dt=torch.float64):
-    return torch.zeros(shape, dtype=dt)
-
-
-_BAD = [
-    ("unknown fn", "fn", ValueError, lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(7),
-                                                 fn="gelu")),
-    ("q 2-d", "q", ValueError, lambda f: f(_r(4, 2), _r(4, 2), _r(4, 3), _r(7))),
-    ("q complex", "q", TypeError, lambda f: f(*(_r(1, 4, 2, dt=torch.complex128),) * 3,
-                                              _r(7, dt=torch.complex128))),
-    ("q integer", "q", TypeError, lambda f: f(torch.zeros(1, 4, 2, dtype=torch.int64),
-                                              _r(1, 4, 2), _r(1, 4, 3), _r(7))),
-    ("k of another shape", "k", ValueError, lambda f: f(_r(1, 4, 2), _r(1, 4, 3), _r(1, 4, 3),
-                                                        _r(7))),
-    ("k of another dtype", "k", TypeError,
-     lambda f: f(_r(1, 4, 2), _r(1, 4, 2, dt=torch.float32), _r(1, 4, 3), _r(7))),
-    ("v of another length", "v", ValueError, lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 5, 3),
-                                                         _r(7))),
-    ("bias of even length", "bias", ValueError,
-     lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(8))),
-    ("bias shorter than the window", "bias", ValueError,
-     lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(5))),
-    ("chunk zero", "chunk", ValueError,
-     lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(7), chunk=0)),
-    ("chunk a float", "chunk", TypeError,
-     lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(7), chunk=2.0)),
-    ("mask with chunk", "mask", ValueError,
-     lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(7), chunk=2,
-                 mask=torch.ones(4, 4, dtype=torch.bool))),
-    ("mask of the wrong shape", "mask", ValueError,
-     lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(7),
-                 mask=torch.ones(4, 5, dtype=torch.bool))),
-    ("mask not bool", "mask", TypeError,
-     lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(7), mask=torch.ones(4, 4))),
-    ("mask with an empty row", "mask", ValueError,
-     lambda f: f(_r(1, 4, 2), _r(1, 4, 2), _r(1, 4, 3), _r(7),
-                 mask=torch.eye(4, dtype=torch.bool) & (torch.arange(4) > 0)[:, None])),
-]
-
-
-# --- the primitive ----------------------------------------------------------------------------
 
 ATTENTION = registry.register_spec(
     Spec(
-        name="mega_attention",
-        method_arg="fn",
-        family="attention",
+        name="mega_attention", method_arg="fn", family="attention",
         summary="Mega's single-head attention: softmax(qk/√S + b) or f(qk/n + b), f = laplace | "
                 "relu2, times v; full or chunked",
         signature="mega_attention(q (batch, L, S), k (batch, L, S), v (batch, L, E), "
                   "bias (2P − 1,), fn='softmax'|'laplace'|'relu2', chunk=None, mask=None) "
                   "-> out (batch, L, E)",
-        methods=METHODS,
-        dtypes=REAL_DTYPES,
-        sizes=("batch", "L", "S", "E"),
-        realistic_work=2**13,
-        outputs=("out",),
-        strategy=lambda fmt, method: attention_cases(fmt, method),
-        references=REFERENCES,
+        methods=METHODS, dtypes=REAL_DTYPES, sizes=("batch", "L", "S", "E"), realistic_work=2**13,
+        outputs=("out",), strategy=lambda fmt, method: attention_cases(fmt, method),
+        references=tiers("out", lambda mod, case, m: mod.attention(*_args(case, m)), ref_mp,
+                         ref_np, MP_MAX, _mp_work),
         bound=Bound(
-            c=C_BOUND, terms=terms,
+            c=C_BOUND, terms=with_bound_terms("out", lambda case, m: ref_np.attention_with_bound(
+                *_args(case, m), dtype(case.dtype).u)),
             reasoning="elementwise; G·M = Σ_j |v_je|(β_ij + (n + 2)A_ij), β the weight's error "
                       "budget from the score's (S + 3)·Sabs",
         ),
@@ -352,7 +215,55 @@ ATTENTION = registry.register_spec(
         bench_shape="batch=2, L=2048, S=64, E=64, chunk=128",
     ),
     implementations={"torch": impl.mega_attention},
-    laws=LAWS,
-    mutants=MUTANTS,
-    bad_inputs=_BAD,
+    laws=[
+        agreement("chunk_is_block_mask", "Mega-chunk = full attention under the "
+                  "block-diagonal mask of the chunks", REAL_DTYPES, "mega_attention", _block_mask,
+                  "{method}: chunk vs full attention under the block mask"),
+        agreement("chunk_covering_is_full", "chunk ≥ L = full attention", ("fp64", "fp32"),
+                  "mega_attention", _covering, "{method}: chunk ≥ L vs full attention"),
+        Law("softmax_rows_sum_to_one", "softmax weights sum to one per row",
+            softmax_rows_sum_to_one, REAL_DTYPES),
+        Law("laplace_monotone_unit_interval", "laplace weights lie in [0, 1] and "
+            "are monotone in the score", laplace_monotone_unit_interval, REAL_DTYPES),
+    ],
+    mutants=(
+        Mutant("laplace_mu_sigma_swapped",
+               _variant(lambda s: 0.5 * torch.special.erfc((SIGMA - s) / (MU * SQRT2))), "laplace",
+               REAL_DTYPES, "laplace with μ and σ swapped", partial(_witness, 8, 4, 3, 1.0, 0.5)),
+        Mutant("laplace_without_sqrt2",
+               _variant(lambda s: 0.5 * torch.special.erfc((MU - s) / SIGMA)), "laplace",
+               ("fp64", "fp32", "fp16"), "laplace dividing by σ instead of σ√2",
+               partial(_witness, 8, 4, 3, 1.0, 0.5)),
+        Mutant("laplace_one_plus_erf",
+               _variant(lambda s: 0.5 * (1.0 + torch.erf((s - MU) / (SIGMA * SQRT2)))), "laplace",
+               ("fp64", "fp32"), "Mega's code form ½(1 + erf(x)): cancels to 0 (error ~u, "
+               "not ~u·A) in the tail s ≪ μ", partial(_witness, 8, 2, 2, -2.0, 0.0), search=False),
+        Mutant("softmax_without_max", _variant(naive_softmax=True), "softmax",
+               ("fp32", "fp16", "bf16"), "e^s/Σe^s without subtracting the row max: overflow "
+               "(inf/inf = NaN) for scores > 88", _overflow_witness, search=False),
+        Mutant("chunks_leak", _variant(leak=True), "softmax", REAL_DTYPES,
+               "chunked attention computed as full attention: queries see other chunks' keys",
+               partial(_witness, 8, 4, 3, 1.0, 0.5, chunk=2)),
+    ),
+    bad_inputs=bad_calls({"q": _r(1, 4, 2), "k": _r(1, 4, 2), "v": _r(1, 4, 3), "bias": _r(7)}, [
+        ("unknown fn", "fn", ValueError, {"fn": "gelu"}),
+        ("q 2-d", "q", ValueError, {"q": _r(4, 2), "k": _r(4, 2), "v": _r(4, 3)}),
+        ("q complex", "q", TypeError, {"q": _r(1, 4, 2, dt=_C), "k": _r(1, 4, 2, dt=_C),
+                                       "v": _r(1, 4, 2, dt=_C), "bias": _r(7, dt=_C)}),
+        ("q integer", "q", TypeError, {"q": _r(1, 4, 2, dt=torch.int64)}),
+        ("k of another shape", "k", ValueError, {"k": _r(1, 4, 3)}),
+        ("k of another dtype", "k", TypeError, {"k": _r(1, 4, 2, dt=torch.float32)}),
+        ("v of another length", "v", ValueError, {"v": _r(1, 5, 3)}),
+        ("bias of even length", "bias", ValueError, {"bias": _r(8)}),
+        ("bias shorter than the window", "bias", ValueError, {"bias": _r(5)}),
+        ("chunk zero", "chunk", ValueError, {"chunk": 0}),
+        ("chunk a float", "chunk", TypeError, {"chunk": 2.0}),
+        ("mask with chunk", "mask", ValueError,
+         {"chunk": 2, "mask": torch.ones(4, 4, dtype=torch.bool)}),
+        ("mask of the wrong shape", "mask", ValueError,
+         {"mask": torch.ones(4, 5, dtype=torch.bool)}),
+        ("mask not bool", "mask", TypeError, {"mask": torch.ones(4, 4)}),
+        ("mask with an empty row", "mask", ValueError,
+         {"mask": torch.eye(4, dtype=torch.bool) & (torch.arange(4) > 0)[:, None]}),
+    ]),
 )

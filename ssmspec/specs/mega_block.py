@@ -1,14 +1,12 @@
-"""Spec of Mega's gated block forward: `mega_block`, methods `softmax`, `laplace`, `relu2` (the
-attention function), full or chunked attention (the case's `chunk`), causal or bidirectional EMA
-(the case's `bidirectional`); declared with its laws, mutants and bad inputs in one
-`register_spec` call.
-
-The formulas, where Mega's code and paper differ, the bound's running error through the
-composition, the strategies and the sources are in docs/layers.md#mega_block; normalisation and
-dropout are out of scope.
+"""`mega_block`: Mega's gated block forward, methods `softmax`, `laplace`, `relu2` (the attention
+function), full or chunked attention, causal or bidirectional EMA. Formulas, code vs paper, the
+running-error bound, strategies, sources: docs/layers.md#mega_block (normalisation and dropout
+out of scope).
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 import torch
@@ -20,8 +18,8 @@ from ssmspec.impl.mega_attention import mega_attention as attention_impl
 from ssmspec.reference.mp import mega_block as ref_mp
 from ssmspec.reference.np import mega_block as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs.kernels import ema_param
-from ssmspec.strategies import arrays as arrays_of
+from ssmspec.specs import _c
+from ssmspec.specs.ema_layer import ema_arrays, mega_ema_init
 
 METHODS = ("softmax", "laplace", "relu2")
 FIELDS = impl.MegaBlockParams._fields
@@ -56,21 +54,16 @@ def block_cases(draw, fmt: str, method: str = "softmax", length=None, chunk="dra
         chunk = draw(st.one_of(st.none(), st.sampled_from(CHUNKS)))
         if chunk is None and L > 2049:
             chunk = draw(st.sampled_from(CHUNKS))
-    rows = D if bidirectional is None else 2 * D
     window = L if chunk is None else min(chunk, L)
     P = window + draw(st.integers(0, 2))
-    arrays = {"delta": draw(arrays_of((rows, nd, 1), ema_param())),
-              "alpha": draw(arrays_of((rows, nd, 1), ema_param())),
-              "beta": draw(arrays_of((rows, nd, 1), real_normals(2.0))),
-              "gamma": draw(arrays_of((rows, nd), real_normals(2.0)))}
+    arrays = ema_arrays(draw, D if bidirectional is None else 2 * D, nd)
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     scale, b_scale = draw(log_uniform(0.1, 2.0)), draw(log_uniform(0.01, 3.0))
     arrays["omega"] = rng.normal(size=D)
     arrays.update(_weights(rng, D, S, E, scale))
     arrays["bias"] = rng.normal(size=2 * P - 1) * b_scale
     arrays["x"] = rng.normal(size=(B, L, D))
-    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt,
-                {"chunk": chunk, "bidirectional": bidirectional})
+    return _c.case_of(arrays, fmt, {"chunk": chunk, "bidirectional": bidirectional})
 
 
 def params_of(case: Case, device) -> impl.MegaBlockParams:
@@ -82,22 +75,10 @@ def call_block(fn, case: Case, method: str, device: str):
               chunk=case.params["chunk"], bidirectional=case.params["bidirectional"])
 
 
-def _p(case: Case) -> dict:
-    return {k: case.arrays[k] for k in FIELDS}
-
-
-def _reference(mod):
-    def reference(case: Case, method: str):
-        return {"y": mod.block(case.arrays["x"], _p(case), method, case.params["chunk"],
-                               case.params["bidirectional"])}
-
-    return reference
-
-
-def bound_terms(case: Case, method: str):
-    _, M, G = ref_np.block_with_bound(case.arrays["x"], _p(case), method, case.params["chunk"],
-                                      case.params["bidirectional"], dtype(case.dtype).u)
-    return M, G
+def _args(case: Case, method: str) -> tuple:
+    p = case.params
+    return (case.arrays["x"], {k: case.arrays[k] for k in FIELDS}, method, p["chunk"],
+            p["bidirectional"])
 
 
 def _mp_work(case: Case) -> int:
@@ -106,17 +87,7 @@ def _mp_work(case: Case) -> int:
     nd = case.arrays["gamma"].shape[1]
     chunk = case.params["chunk"]
     window = L if chunk is None else min(chunk, L)
-    cost = B * L * (D * nd + window * (S + E) + D * (S + 2 * E + 2 * D))
-    return cost
-
-
-def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    M, G = bound_terms(case, method)
-    return {"y": Terms(G, M)}
-
-
-REFERENCES = TwoTier(mp=_reference(ref_mp), np=_reference(ref_np), mp_max_work=MP_MAX,
-                     work=_mp_work)
+    return B * L * (D * nd + window * (S + E) + D * (S + 2 * E + 2 * D))
 
 
 def bench_case(fmt: str) -> Case:
@@ -124,21 +95,14 @@ def bench_case(fmt: str) -> Case:
     N(0, 0.02), biases 0, κ N(0, 0.02), μ 0; EMA δ, α N(0, 0.2), β ±1, γ N(0, 1))."""
     rng = np.random.default_rng(0)
     B, L, D, S, E, nd, c = 2, 2048, 128, 64, 256, 16, 128
-    sign = np.where(np.arange(nd) % 2 == 0, 1.0, -1.0)[None, :, None]
-    arrays = {"delta": rng.normal(0, 0.2, (D, nd, 1)), "alpha": rng.normal(0, 0.2, (D, nd, 1)),
-              "beta": sign + rng.normal(0, 0.02, (D, nd, 1)), "gamma": rng.normal(size=(D, nd)),
-              "omega": rng.normal(size=D)}
+    arrays = {**mega_ema_init(rng, D, nd), "omega": rng.normal(size=D)}
     w = _weights(rng, D, S, E, 0.02)
     arrays.update({k: (a * 0.0 if k.startswith("b_") or k == "qk_beta" else a)
                    for k, a in w.items()})
     arrays["qk_gamma"] = rng.normal(0, 0.02, (2, S))
     arrays["bias"] = rng.normal(0, 0.02, 2 * c - 1)
     arrays["x"] = rng.normal(size=(B, L, D))
-    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt,
-                {"chunk": c, "bidirectional": None})
-
-
-
+    return _c.case_of(arrays, fmt, {"chunk": c, "bidirectional": None})
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -146,133 +110,76 @@ def bench_case(fmt: str) -> Case:
 SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17])
 
 
-def _out(fn, case: Case, method: str, device: str) -> np.ndarray:
-    return to_numpy(BLOCK.call(fn, case, method, device))
-
-
 def closed_update_gate_is_identity(ctx: LawContext) -> None:
     """b_φ = −∞ gives φ ≡ 0: Y = 0·Ĥ + 1·X = X exactly (Ĥ is finite)."""
     method = ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(block_cases(ctx.dtype, method, length=SHORT))
-    closed = Case({**case.arrays, "b_u": np.full_like(case.arrays["b_u"], -np.inf)}, ctx.dtype,
-                  case.params)
-    y = _out(ctx.fn, closed, method, ctx.device)
+    closed = case.with_(b_u=np.full_like(case.arrays["b_u"], -np.inf))
+    y = _c.output("mega_block", ctx, closed, method)
     x = closed.arrays["x"]
     assert np.array_equal(y, x), f"{method}: φ ≡ 0 but Y ≠ X (max |Y − X| " \
                                  f"{np.nanmax(np.abs(y - x)):.3g})"
 
 
-def chunk_covering_is_unchunked(ctx: LawContext) -> None:
-    """Mega-chunk with a chunk ≥ L inside the block = the block with full attention."""
+def _covering(ctx: LawContext):
     method = ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(block_cases(ctx.dtype, method, length=SHORT, chunk=None))
-    L = case.arrays["x"].shape[1]
-    big = Case(case.arrays, ctx.dtype, {**case.params, "chunk": L + ctx.draw(st.integers(0, 3))})
-    tol = BLOCK.bound(case, method)["y"] + BLOCK.bound(big, method)["y"]
-    assert_within(_out(ctx.fn, big, method, ctx.device), _out(ctx.fn, case, method, ctx.device),
-                  tol, f"{method}: chunk ≥ L vs full attention")
+    return method, case.with_(chunk=case.arrays["x"].shape[1] + ctx.draw(st.integers(0, 3))), case
 
 
-def written_out(ema_fn, attention_fn, x, p, fn, chunk, bidirectional):
-    """The block as eqs. (7)–(15) over the registered `ema` and `mega_attention` (in the working
-    format, rounded once)."""
+def written_out(x, p, fn="softmax", chunk=None, bidirectional=None, *, ema_fn=ema_impl,
+                attention_fn=attention_impl, swap_update=False, no_reset=False,
+                v_from_ema=False):
+    """The block as eqs. (7)–(15) over `ema_fn` and `attention_fn` (the registered ones for the
+    law, the built-ins for the mutants) in the working format, rounded once; the flags make
+    the mutants' wiring mistakes."""
     silu = torch.nn.functional.silu
     work = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
-    x, p = x.to(work), impl.MegaBlockParams(*(t.to(work) for t in p))
-    xe = ema_fn(x.transpose(1, 2), tuple(p[:4]), p.omega, bidirectional=bidirectional)
+    xw, p = x.to(work), impl.MegaBlockParams(*(t.to(work) for t in p))
+    xe = ema_fn(xw.transpose(1, 2), tuple(p[:4]), p.omega, bidirectional=bidirectional)
     xe = xe.transpose(1, 2)
     z = silu(xe @ p.w_z + p.b_z)
     q, k = z * p.qk_gamma[0] + p.qk_beta[0], z * p.qk_gamma[1] + p.qk_beta[1]
-    o = attention_fn(q, k, silu(x @ p.w_v + p.b_v), p.bias, fn=fn, chunk=chunk)
-    reset = silu(xe @ p.w_r + p.b_r)
+    o = attention_fn(q, k, silu((xe if v_from_ema else xw) @ p.w_v + p.b_v), p.bias, fn=fn,
+                     chunk=chunk)
+    reset = 1.0 if no_reset else silu(xe @ p.w_r + p.b_r)
     phi = torch.sigmoid(xe @ p.w_u + p.b_u)
     h = silu(xe @ p.w_h + (reset * o) @ p.u_h + p.b_h)
-    return phi * h + (1 - phi) * x
+    y = phi * xw + (1 - phi) * h if swap_update else phi * h + (1 - phi) * xw
+    return y.to(x.dtype)
 
 
 def block_is_its_composition(ctx: LawContext) -> None:
     """The block = eqs. (7)–(15) written out over the registered EMA layer and attention."""
     method = ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(block_cases(ctx.dtype, method, length=SHORT))
-    x = case.tensor("x", ctx.device)
-    want = written_out(ctx.impl_of("ema"), ctx.impl_of("mega_attention"), x,
-                       params_of(case, ctx.device), method, case.params["chunk"],
-                       case.params["bidirectional"]).to(x.dtype)
-    tol = 2 * BLOCK.bound(case, method)["y"]
-    assert_within(_out(ctx.fn, case, method, ctx.device), to_numpy(want), tol,
+    want = written_out(case.tensor("x", ctx.device), params_of(case, ctx.device), method,
+                       case.params["chunk"], case.params["bidirectional"],
+                       ema_fn=ctx.impl_of("ema"), attention_fn=ctx.impl_of("mega_attention"))
+    assert_within(_c.output("mega_block", ctx, case, method), to_numpy(want),
+                  2 * BLOCK.bound(case, method)["y"],
                   f"{method}: block vs its written-out composition")
-
-
-LAWS = [
-    Law("closed_update_gate_is_identity", "b_φ = −∞ (φ ≡ 0): the block is the "
-        "identity", closed_update_gate_is_identity, REAL_DTYPES),
-    Law("chunk_covering_is_unchunked", "chunked attention with a chunk ≥ L inside "
-        "the block = the unchunked block", chunk_covering_is_unchunked, ("fp64", "fp32")),
-    Law("block_is_its_composition", "the block = its written-out composition of "
-        "the registered ema and mega_attention", block_is_its_composition, REAL_DTYPES),
-]
 
 
 # --- mutants ----------------------------------------------------------------------------------
 
 
-def _variant(swap_update=False, no_reset=False, v_from_ema=False):
-    """The block with one wiring mistake (written out over the built-in parts)."""
-    silu = torch.nn.functional.silu
-
-    def fn(x, params, fn="softmax", chunk=None, bidirectional=None):
-        work = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
-        xw, p = x.to(work), impl.MegaBlockParams(*(t.to(work) for t in params))
-        xe = ema_impl(xw.transpose(1, 2), tuple(p[:4]), p.omega, bidirectional).transpose(1, 2)
-        z = silu(xe @ p.w_z + p.b_z)
-        q, k = z * p.qk_gamma[0] + p.qk_beta[0], z * p.qk_gamma[1] + p.qk_beta[1]
-        val = silu((xe if v_from_ema else xw) @ p.w_v + p.b_v)
-        o = attention_impl(q, k, val, p.bias, fn=fn, chunk=chunk)
-        gate = o if no_reset else silu(xe @ p.w_r + p.b_r) * o
-        h = silu(xe @ p.w_h + gate @ p.u_h + p.b_h)
-        a = xe @ p.w_u + p.b_u
-        phi, rest = torch.sigmoid(a), torch.sigmoid(-a)
-        y = phi * xw + rest * h if swap_update else phi * h + rest * xw
-        return y.to(x.dtype)
-
-    return fn
-
-
-def _witness(method="softmax", chunk=None, bidirectional=None, seed=0):
+def _witness(fmt: str, bidirectional=None) -> Case:
     """B = 1, L = 8, D = 3, S = 2, E = 2, ndim 2; weights of scale 0.7, b_φ = 1 (φ ≠ ½)."""
-    def make(fmt: str) -> Case:
-        rng = np.random.default_rng(seed)
-        D, S, E, nd, L = 3, 2, 2, 2, 8
-        rows = D if bidirectional is None else 2 * D
-        arrays = {"delta": rng.normal(size=(rows, nd, 1)), "alpha": rng.normal(size=(rows, nd, 1)),
-                  "beta": rng.normal(size=(rows, nd, 1)), "gamma": rng.normal(size=(rows, nd)),
-                  "omega": rng.normal(size=D)}
-        arrays.update(_weights(rng, D, S, E, 0.7))
-        arrays["b_u"] = np.ones(D)
-        arrays["bias"] = rng.normal(size=2 * L - 1) * 0.3
-        arrays["x"] = rng.normal(size=(1, L, D))
-        return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt,
-                    {"chunk": chunk, "bidirectional": bidirectional})
-
-    return make
+    rng = np.random.default_rng(0)
+    D, S, E, nd, L = 3, 2, 2, 2, 8
+    rows = D if bidirectional is None else 2 * D
+    arrays = {"delta": rng.normal(size=(rows, nd, 1)), "alpha": rng.normal(size=(rows, nd, 1)),
+              "beta": rng.normal(size=(rows, nd, 1)), "gamma": rng.normal(size=(rows, nd)),
+              "omega": rng.normal(size=D)}
+    arrays.update(_weights(rng, D, S, E, 0.7))
+    arrays["b_u"] = np.ones(D)
+    arrays["bias"] = rng.normal(size=2 * L - 1) * 0.3
+    arrays["x"] = rng.normal(size=(1, L, D))
+    return _c.case_of(arrays, fmt, {"chunk": None, "bidirectional": bidirectional})
 
 
-MUTANTS = [
-    Mutant("update_gate_swapped", _variant(swap_update=True), "softmax",
-           FP64_32, "Y = φ ⊙ X + (1 − φ) ⊙ Ĥ: the update gate's roles swapped", _witness()),
-    Mutant("reset_gate_missing", _variant(no_reset=True), "laplace", FP64_32,
-           "Ĥ = silu(X′W_h + O U_h + b_h): the reset gate γ dropped", _witness("laplace")),
-    Mutant("value_from_ema", _variant(v_from_ema=True), "relu2", FP64_32,
-           "V = silu(X′W_v + b_v): the EMA output used for V (the paper's eq. (10) and Mega's "
-           "code take X)", _witness("relu2", bidirectional="mega")),
-]
-
-
-# --- bad input (docs/bad-input.md) ------------------------------------------------------------
-
-
-def _r(*shape, dt=torch.float64):
-    return torch.zeros(shape, dtype=dt)
+_r = _c.zeros
 
 
 def _params(D=2, S=2, E=3, nd=2, P=4, dt=torch.float64, **over):
@@ -281,60 +188,25 @@ def _params(D=2, S=2, E=3, nd=2, P=4, dt=torch.float64, **over):
               "qk_gamma": (2, S), "qk_beta": (2, S), "w_r": (D, E), "b_r": (E,),
               "w_u": (D, D), "b_u": (D,), "w_h": (D, D), "u_h": (E, D), "b_h": (D,),
               "bias": (2 * P - 1,)}
-    p = {k: _r(*s, dt=dt) for k, s in shapes.items()}
-    p.update(over)
-    return impl.MegaBlockParams(**p)
+    return impl.MegaBlockParams(**{k: over.get(k, _r(*s, dt=dt)) for k, s in shapes.items()})
 
-
-_BAD = [
-    ("unknown fn", "fn", ValueError, lambda f: f(_r(1, 4, 2), _params(), fn="gelu")),
-    ("x 2-d", "x", ValueError, lambda f: f(_r(4, 2), _params())),
-    ("x of length 0", "x", ValueError, lambda f: f(_r(1, 0, 2), _params())),
-    ("x complex", "x", TypeError,
-     lambda f: f(_r(1, 4, 2, dt=torch.complex128), _params(dt=torch.complex128))),
-    ("x integer", "x", TypeError, lambda f: f(torch.zeros(1, 4, 2, dtype=torch.int64), _params())),
-    ("params too short", "params", ValueError, lambda f: f(_r(1, 4, 2), tuple(_params())[:5])),
-    ("w_z of another dtype", "w_z", TypeError,
-     lambda f: f(_r(1, 4, 2), _params(w_z=_r(2, 2, dt=torch.float32)))),
-    ("w_h of the wrong shape", "w_h", ValueError,
-     lambda f: f(_r(1, 4, 2), _params(w_h=_r(2, 3)))),
-    ("u_h of the wrong shape", "u_h", ValueError,
-     lambda f: f(_r(1, 4, 2), _params(u_h=_r(2, 2)))),
-    ("qk_gamma of one row", "qk_gamma", ValueError,
-     lambda f: f(_r(1, 4, 2), _params(qk_gamma=_r(1, 2)))),
-    ("w_v for another D", "w_v", ValueError, lambda f: f(_r(1, 4, 2), _params(w_v=_r(3, 3)))),
-    ("bias shorter than the window", "bias", ValueError,
-     lambda f: f(_r(1, 4, 2), _params(P=3))),
-    ("bidirectional with D rows", "params", ValueError,
-     lambda f: f(_r(1, 4, 2), _params(), bidirectional="mega")),
-    ("unknown bidirectional", "bidirectional", ValueError,
-     lambda f: f(_r(1, 4, 2), _params(D=2), bidirectional="both")),
-    ("chunk zero", "chunk", ValueError, lambda f: f(_r(1, 4, 2), _params(), chunk=0)),
-]
-
-
-# --- the primitive ----------------------------------------------------------------------------
 
 BLOCK = registry.register_spec(
     Spec(
-        name="mega_block",
-        method_arg="fn",
-        family="layers",
+        name="mega_block", method_arg="fn", family="layers",
         summary="Mega's gated block: X′ = ema(X), Z, Q, K from X′, V from X, O = attention, "
                 "reset γ, update φ, Y = φ ⊙ silu(X′W_h + (γ ⊙ O)U_h + b_h) + (1 − φ) ⊙ X",
         signature="mega_block(x (batch, L, D), params (MegaBlockParams: EMA δ, α, β, γ, ω; w_v, "
                   "b_v, w_z, b_z, qk_gamma, qk_beta, w_r, b_r, w_u, b_u, w_h, u_h, b_h, bias), "
                   "fn='softmax'|'laplace'|'relu2', chunk=None, bidirectional=None) "
                   "-> (batch, L, D)",
-        methods=METHODS,
-        dtypes=REAL_DTYPES,
-        sizes=("batch", "L", "D"),
-        realistic_work=2**14,
-        outputs=("y",),
-        strategy=lambda fmt, method: block_cases(fmt, method),
-        references=REFERENCES,
+        methods=METHODS, dtypes=REAL_DTYPES, sizes=("batch", "L", "D"), realistic_work=2**14,
+        outputs=("y",), strategy=lambda fmt, method: block_cases(fmt, method),
+        references=_c.tiers("y", lambda mod, case, m: mod.block(*_args(case, m)), ref_mp, ref_np,
+                            MP_MAX, _mp_work),
         bound=Bound(
-            c=C_BOUND, terms=terms,
+            c=C_BOUND, terms=_c.with_bound_terms("y", lambda case, m: ref_np.block_with_bound(
+                *_args(case, m), dtype(case.dtype).u)),
             reasoning="elementwise; running error through the composition: the EMA layer's and the "
                       "attention's own bounds, linear layers (n + 1)|A||W|, silu/sigmoid "
                       "Lipschitz 1.1/¼, the attention's sensitivity to Q, K, V",
@@ -343,7 +215,34 @@ BLOCK = registry.register_spec(
         bench_shape="batch=2, L=2048, D=128, S=64, E=256, ndim=16, chunk=128, Mega init",
     ),
     implementations={"torch": impl.mega_block},
-    laws=LAWS,
-    mutants=MUTANTS,
-    bad_inputs=_BAD,
+    laws=[
+        Law("closed_update_gate_is_identity", "b_φ = −∞ (φ ≡ 0): the block is the "
+            "identity", closed_update_gate_is_identity, REAL_DTYPES),
+        _c.agreement("chunk_covering_is_unchunked", "chunked attention with a chunk ≥ L inside "
+                     "the block = the unchunked block", ("fp64", "fp32"), "mega_block", _covering,
+                     "{method}: chunk ≥ L vs full attention"),
+        Law("block_is_its_composition", "the block = its written-out composition of "
+            "the registered ema and mega_attention", block_is_its_composition, REAL_DTYPES),
+    ],
+    mutants=[
+        Mutant("update_gate_swapped", partial(written_out, swap_update=True), "softmax",
+               FP64_32, "Y = φ ⊙ X + (1 − φ) ⊙ Ĥ: the update gate's roles swapped", _witness),
+        Mutant("reset_gate_missing", partial(written_out, no_reset=True), "laplace", FP64_32,
+               "Ĥ = silu(X′W_h + O U_h + b_h): the reset gate γ dropped", _witness),
+        Mutant("value_from_ema", partial(written_out, v_from_ema=True), "relu2", FP64_32,
+               "V = silu(X′W_v + b_v): the EMA output used for V (the paper's eq. (10) and Mega's "
+               "code take X)", partial(_witness, bidirectional="mega")),
+    ],
+    bad_inputs=_c.layer_bad_calls(_params, [
+        ("unknown fn", "fn", ValueError, {"fn": "gelu"}),
+        ("w_z of another dtype", "w_z", TypeError, {"w_z": _r(2, 2, dt=torch.float32)}),
+        ("w_h of the wrong shape", "w_h", ValueError, {"w_h": _r(2, 3)}),
+        ("u_h of the wrong shape", "u_h", ValueError, {"u_h": _r(2, 2)}),
+        ("qk_gamma of one row", "qk_gamma", ValueError, {"qk_gamma": _r(1, 2)}),
+        ("w_v for another D", "w_v", ValueError, {"w_v": _r(3, 3)}),
+        ("bias shorter than the window", "bias", ValueError, {"params": _params(P=3)}),
+        ("bidirectional with D rows", "params", ValueError, {"bidirectional": "mega"}),
+        ("unknown bidirectional", "bidirectional", ValueError, {"bidirectional": "both"}),
+        ("chunk zero", "chunk", ValueError, {"chunk": 0}),
+    ], short=5),
 )

@@ -1,11 +1,10 @@
-"""Spec, laws and mutants of SGConv's multi-scale kernel: `sgconv_kernel`, declared in one
-`register_spec` call.
-
-The definition, the convention, the bound and its growth terms, the strategies and the sources
-are in docs/kernels.md#sgconv_kernel.
+"""`sgconv_kernel`: SGConv's multi-scale kernel. Definition, convention, bound, strategies,
+sources: docs/kernels.md#sgconv_kernel.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 import torch
@@ -15,16 +14,12 @@ from ssmspec.impl import sgconv as impl
 from ssmspec.reference.mp import sgconv as ref_mp
 from ssmspec.reference.np import sgconv as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs._c import agreement, bad_calls, case_of, ones, output, tiers, with_bound_terms
 from ssmspec.specs.convolution import CAUSAL
 
 METHODS = impl.METHODS
 C_BOUND = 1.0
 MP_MAX = 2048
-
-
-def _full_length(case: Case) -> int:
-    S, _, d = np.asarray(case.arrays["weights"]).shape
-    return impl.sgconv_length(S, d, case.params["init_scale"])
 
 
 @st.composite
@@ -41,8 +36,8 @@ def sgconv_cases(draw, fmt: str, method: str = "linear", max_scales: int = 5) ->
     w = draw(arrays((S, H, d), el))
     decay = np.array(draw(st.lists(st.one_of(log_uniform(0.25, 4.0), st.sampled_from([1.0, 2.0])),
                                    min_size=H, max_size=H)))
-    return Case({"weights": representable(w, fmt), "decay": representable(decay, fmt)}, fmt,
-                {"L": L, "init_scale": init_scale, "normalize": draw(st.booleans())})
+    return case_of({"weights": w, "decay": decay}, fmt,
+                   {"L": L, "init_scale": init_scale, "normalize": draw(st.booleans())})
 
 
 def call_sgconv(fn, case: Case, method: str, device: str):
@@ -57,29 +52,15 @@ def _args(case: Case, method: str):
             p["normalize"])
 
 
-def _ref(tier):
-    mod = ref_mp if tier == "mp" else ref_np
-    return lambda case, method: {"K": mod.sgconv_kernel(*_args(case, method))}
-
-
-def bound_terms(case: Case, method: str):
-    """(M, G) of the bound, from the long-double reference."""
-    _, M, G = ref_np.sgconv_kernel_with_bound(*_args(case, method))
-    return M, G
+def with_bound(case: Case, method: str):
+    """(K, M, G) of the bound, from the long-double reference."""
+    return ref_np.sgconv_kernel_with_bound(*_args(case, method))
 
 
 def _mp_work(case: Case) -> int:
-    H = np.asarray(case.arrays["decay"]).size
-    return H * max(_full_length(case), case.params["L"])
-
-
-def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    M, G = bound_terms(case, method)
-    return {"K": Terms(G, M)}
-
-
-REFERENCES = TwoTier(mp=_ref("mp"), np=_ref("np"), mp_max_work=MP_MAX,
-                     work=_mp_work)
+    """H·max(n, L), n = d·2^(S−1+init_scale) the whole kernel's length."""
+    S, H, d = np.asarray(case.arrays["weights"]).shape
+    return H * max(impl.sgconv_length(S, d, case.params["init_scale"]), case.params["L"])
 
 
 def _bench(fmt: str) -> Case:
@@ -87,25 +68,11 @@ def _bench(fmt: str) -> Case:
     rng = np.random.default_rng(0)
     H, d, L = 256, 64, 16384
     S = impl.sgconv_num_scales(L, d)
-    return Case({"weights": representable(rng.normal(size=(S, H, d)), fmt),
-                 "decay": representable(np.full(H, 2.0), fmt)}, fmt,
-                {"L": L, "init_scale": 0, "normalize": True})
-
-
+    return case_of({"weights": rng.normal(size=(S, H, d)), "decay": np.full(H, 2.0)}, fmt,
+                   {"L": L, "init_scale": 0, "normalize": True})
 
 
 # --- laws -------------------------------------------------------------------------------------
-
-
-def _k(fn, case: Case, method: str, device: str) -> np.ndarray:
-    return to_numpy(SGCONV.call(fn, case, method, device))
-
-
-def _with(case: Case, **changes) -> Case:
-    arrays, params = dict(case.arrays), dict(case.params)
-    for k, x in changes.items():
-        (arrays if k in ("weights", "decay") else params)[k] = x
-    return Case(arrays, case.dtype, params)
 
 
 def length_law(ctx: LawContext) -> None:
@@ -114,8 +81,8 @@ def length_law(ctx: LawContext) -> None:
     init = case.params["init_scale"]
     n = impl.sgconv_length(S, d, init)
     L = n + ctx.draw(st.integers(0, 3))
-    ones = _with(case, weights=np.ones((S, H, d)), decay=np.ones(H), L=L, normalize=False)
-    K = _k(ctx.fn, ones, "nearest", ctx.device)
+    ones_ = case.with_(weights=np.ones((S, H, d)), decay=np.ones(H), L=L, normalize=False)
+    K = output("sgconv_kernel", ctx, ones_, "nearest")
     want = np.zeros((H, L))
     want[:, :n] = 1.0
     assert np.array_equal(K, want), f"S={S}, d={d}, init_scale={init}: not 1 on exactly {n} taps"
@@ -125,41 +92,33 @@ def length_law(ctx: LawContext) -> None:
     assert Sq == 1 or impl.sgconv_length(Sq - 1, d, init) < Lq, f"{Sq} scales not the least"
 
 
-def decay_weighting(ctx: LawContext) -> None:
-    method = ctx.draw(ctx.methods(METHODS))
-    case = _with(ctx.draw(sgconv_cases(ctx.dtype, method)), normalize=False)
-    w, c = case.arrays["weights"], case.arrays["decay"]
-    S = w.shape[0]
-    e = (S - 1 - np.arange(S))[:, None, None]
-    scaled = _with(case, weights=representable(w * c[None, :, None] ** e, ctx.dtype),
-                   decay=np.ones_like(c))
-    M, G = bound_terms(case, method)
-    tol = (SGCONV.bound(case, method)["K"] + SGCONV.bound(scaled, method)["K"]
-           + higham_bound(2.0, ctx.dtype, G, M))  # the rounding of the pre-scaled weights
-    assert_within(_k(ctx.fn, case, method, ctx.device), _k(ctx.fn, scaled, method, ctx.device), tol,
-                  f"{method}: decay c vs weights scaled by c^(S−1−i)")
+def _rescaled(normalize: bool, factor):
+    """A case and the same with decay 1 and the weights w_i times factor(c, i) (c the decay,
+    i = 0 … S − 1), for the decay laws."""
+    def pair(ctx: LawContext):
+        method = ctx.draw(ctx.methods(METHODS))
+        case = ctx.draw(sgconv_cases(ctx.dtype, method)).with_(normalize=normalize)
+        w, c = case.arrays["weights"], case.arrays["decay"]
+        scaled = w * factor(c[None, :, None], np.arange(w.shape[0])[:, None, None], w.shape[0])
+        return method, case, case.with_(weights=representable(scaled, ctx.dtype),
+                                        decay=np.ones_like(c))
+    return pair
 
 
-def paper_alpha(ctx: LawContext) -> None:
-    method = ctx.draw(ctx.methods(METHODS))
-    case = _with(ctx.draw(sgconv_cases(ctx.dtype, method)), normalize=True)
-    w, c = case.arrays["weights"], case.arrays["decay"]
-    S = w.shape[0]
-    alpha_i = (1.0 / c[None, :, None]) ** np.arange(S)[:, None, None]
-    paper = _with(case, weights=representable(w * alpha_i, ctx.dtype), decay=np.ones_like(c))
-    M, G = bound_terms(case, method)
-    tol = (SGCONV.bound(case, method)["K"] + SGCONV.bound(paper, method)["K"]
-           + higham_bound(4.0, ctx.dtype, G, M))
-    assert_within(_k(ctx.fn, case, method, ctx.device), _k(ctx.fn, paper, method, ctx.device), tol,
-                  f"{method}: code's decay^(S−1−i) vs paper's α^i, α = 1/decay, normalised")
+def _weights_rounding(c: float):
+    """The rounding of the pre-scaled weights: c·u·G·M of the case's own bound terms."""
+    def extra(case: Case, method: str, fmt: str):
+        _, M, G = with_bound(case, method)
+        return higham_bound(c, fmt, G, M)
+    return extra
 
 
 def conv_direct(ctx: LawContext) -> None:
     method = ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(sgconv_cases(ctx.dtype, method))
     L = min(case.params["L"], 1025)
-    case = _with(case, L=L)
-    K = _k(ctx.fn, case, method, ctx.device)
+    case = case.with_(L=L)
+    K = output("sgconv_kernel", ctx, case, method)
     rng = np.random.default_rng(ctx.draw(st.integers(0, 2**32 - 1)))
     u = representable(rng.normal(size=(ctx.draw(st.integers(1, 2)), K.shape[0], L)), ctx.dtype)
     Kr = representable(K, ctx.dtype)
@@ -171,18 +130,6 @@ def conv_direct(ctx: LawContext) -> None:
     tol = CAUSAL.bound(cc, "fft")["y"] + norm_error(CAUSAL.bound(cc, "direct")["y"], "row")
     assert_within(err, np.zeros_like(err), tol,
                   f"{method}: FFT vs direct convolution with the kernel (2-norm per signal)")
-
-
-LAWS = [
-    Law("length", "unit weights give 1 on exactly n = d·2^(S−1+init_scale) "
-        "taps; sgconv_num_scales is the least S covering L", length_law, ("fp64", "fp32")),
-    Law("decay_weighting", "decay c = decay 1 with w_i scaled by c^(S−1−i)",
-        decay_weighting, ("fp64", "fp32")),
-    Law("paper_alpha", "normalised: decay c = the paper's α^i·w_i, α = 1/c",
-        paper_alpha, ("fp64", "fp32")),
-    Law("conv_direct", "causal_conv with the kernel: FFT = direct sum",
-        conv_direct, ("fp64", "fp32")),
-]
 
 
 # --- mutants ----------------------------------------------------------------------------------
@@ -206,67 +153,12 @@ def _variant(weights, L, decay, init_scale=0, method="linear", normalize=True, *
     return k.to(weights.dtype)
 
 
-def upsample_2_pow_i(weights, L, decay, init_scale=0, method="linear", normalize=True):
-    return _variant(weights, L, decay, init_scale, method, normalize,
-                    factor=lambda i, s0: 2 ** (i + s0))
-
-
-def no_decay(weights, L, decay, init_scale=0, method="linear", normalize=True):
-    return _variant(weights, L, decay, init_scale, method, normalize, use_decay=False)
-
-
-def no_normalization(weights, L, decay, init_scale=0, method="linear", normalize=True):
-    return _variant(weights, L, decay, init_scale, method, normalize, use_norm=False)
-
-
 def _witness(fmt: str) -> Case:
     """S = 3 sub-kernels of 4 taps, decay 2, L = 16 (the whole kernel), normalised."""
     w = np.array([[[1.0, -0.5, 0.25, 2.0]], [[0.5, 1.5, -1.0, 0.75]], [[-2.0, 1.0, 0.5, 1.25]]])
-    return Case({"weights": representable(w, fmt), "decay": representable(np.array([2.0]), fmt)},
-                fmt, {"L": 16, "init_scale": 0, "normalize": True})
+    return case_of({"weights": w, "decay": np.array([2.0])}, fmt,
+                   {"L": 16, "init_scale": 0, "normalize": True})
 
-
-MUTANTS = [
-    Mutant("upsample_2_pow_i", upsample_2_pow_i, "linear", ("fp64", "fp32"),
-           "sub-kernel i upsampled by 2^i, not 2^max(0, i−1): every block after the first moves",
-           _witness),
-    Mutant("no_decay", no_decay, "linear", ("fp64", "fp32"),
-           "the decay weight decay^(S−1−i) left out", _witness),
-    Mutant("no_normalization", no_normalization, "nearest", ("fp64", "fp32"),
-           "the division by ‖k‖₂ left out", _witness),
-]
-
-
-# --- bad input --------------------------------------------------------------------------------
-
-
-def _w(*shape, dt=torch.float64):
-    return torch.ones(shape, dtype=dt)
-
-
-_BAD = [
-    ("weights 2-d", "weights", ValueError, lambda f: f(_w(2, 4), 8, _w(2))),
-    ("weights with an empty side", "weights", ValueError, lambda f: f(_w(2, 2, 0), 8, _w(2))),
-    ("weights integer", "weights", TypeError,
-     lambda f: f(torch.ones(2, 2, 4, dtype=torch.int64), 8, _w(2))),
-    ("weights complex", "weights", TypeError,
-     lambda f: f(_w(2, 2, 4, dt=torch.complex128), 8, _w(2, dt=torch.complex128))),
-    ("decay of another shape", "decay", ValueError, lambda f: f(_w(2, 2, 4), 8, _w(3))),
-    ("decay of another dtype", "decay", TypeError,
-     lambda f: f(_w(2, 2, 4), 8, _w(2, dt=torch.float32))),
-    ("decay zero", "decay", ValueError, lambda f: f(_w(2, 2, 4), 8, _w(2) * 0)),
-    ("L zero", "L", ValueError, lambda f: f(_w(2, 2, 4), 0, _w(2))),
-    ("L a float", "L", TypeError, lambda f: f(_w(2, 2, 4), 8.0, _w(2))),
-    ("init_scale negative", "init_scale", ValueError,
-     lambda f: f(_w(2, 2, 4), 8, _w(2), init_scale=-1)),
-    ("unknown method", "method", ValueError,
-     lambda f: f(_w(2, 2, 4), 8, _w(2), method="cubic")),
-    ("normalize not a bool", "normalize", TypeError,
-     lambda f: f(_w(2, 2, 4), 8, _w(2), normalize=1)),
-]
-
-
-# --- the primitive ----------------------------------------------------------------------------
 
 SGCONV = registry.register_spec(
     Spec(
@@ -277,16 +169,53 @@ SGCONV = registry.register_spec(
         signature="sgconv_kernel(weights (S, H, d), L, decay (H,), init_scale=0, "
                   "method='linear'|'nearest', normalize=True) -> K (H, L)",
         strategy=lambda fmt, method: sgconv_cases(fmt, method),
-        references=REFERENCES,
+        references=tiers("K", lambda mod, case, m: mod.sgconv_kernel(*_args(case, m)), ref_mp,
+                         ref_np, MP_MAX, _mp_work),
         bound=Bound(
-            c=C_BOUND, terms=terms,
+            c=C_BOUND, terms=with_bound_terms("K", with_bound),
             reasoning="elementwise; M = (|k|_l + |k_l|·‖|k|‖/‖k‖)/‖k‖, G = 6 + ⌈log₂ n⌉",
         ),
-        call=call_sgconv, bench_case=_bench,
-        bench_shape="H=256, d=64, L=16384 (S=9), decay 2",
+        call=call_sgconv, bench_case=_bench, bench_shape="H=256, d=64, L=16384 (S=9), decay 2",
     ),
     implementations={"torch": impl.sgconv_kernel},
-    laws=LAWS,
-    mutants=MUTANTS,
-    bad_inputs=_BAD,
+    laws=[
+        Law("length", "unit weights give 1 on exactly n = d·2^(S−1+init_scale) "
+            "taps; sgconv_num_scales is the least S covering L", length_law, ("fp64", "fp32")),
+        agreement("decay_weighting", "decay c = decay 1 with w_i scaled by c^(S−1−i)",
+                  ("fp64", "fp32"), "sgconv_kernel",
+                  _rescaled(False, lambda c, i, S: c ** (S - 1 - i)),
+                  "{method}: decay c vs weights scaled by c^(S−1−i)",
+                  extra=_weights_rounding(2.0)),
+        agreement("paper_alpha", "normalised: decay c = the paper's α^i·w_i, α = 1/c",
+                  ("fp64", "fp32"), "sgconv_kernel",
+                  _rescaled(True, lambda c, i, S: (1.0 / c) ** i),
+                  "{method}: code's decay^(S−1−i) vs paper's α^i, α = 1/decay, normalised",
+                  extra=_weights_rounding(4.0)),
+        Law("conv_direct", "causal_conv with the kernel: FFT = direct sum",
+            conv_direct, ("fp64", "fp32")),
+    ],
+    mutants=[
+        Mutant("upsample_2_pow_i", partial(_variant, factor=lambda i, s0: 2 ** (i + s0)), "linear",
+               ("fp64", "fp32"), "sub-kernel i upsampled by 2^i, not 2^max(0, i−1): every block "
+               "after the first moves", _witness),
+        Mutant("no_decay", partial(_variant, use_decay=False), "linear", ("fp64", "fp32"),
+               "the decay weight decay^(S−1−i) left out", _witness),
+        Mutant("no_normalization", partial(_variant, use_norm=False), "nearest", ("fp64", "fp32"),
+               "the division by ‖k‖₂ left out", _witness),
+    ],
+    bad_inputs=bad_calls({"weights": ones(2, 2, 4), "L": 8, "decay": ones(2)}, [
+        ("weights 2-d", "weights", ValueError, {"weights": ones(2, 4)}),
+        ("weights with an empty side", "weights", ValueError, {"weights": ones(2, 2, 0)}),
+        ("weights integer", "weights", TypeError, {"weights": ones(2, 2, 4, dt=torch.int64)}),
+        ("weights complex", "weights", TypeError,
+         {"weights": ones(2, 2, 4, dt=torch.complex128), "decay": ones(2, dt=torch.complex128)}),
+        ("decay of another shape", "decay", ValueError, {"decay": ones(3)}),
+        ("decay of another dtype", "decay", TypeError, {"decay": ones(2, dt=torch.float32)}),
+        ("decay zero", "decay", ValueError, {"decay": ones(2, fill=0.0)}),
+        ("L zero", "L", ValueError, {"L": 0}),
+        ("L a float", "L", TypeError, {"L": 8.0}),
+        ("init_scale negative", "init_scale", ValueError, {"init_scale": -1}),
+        ("unknown method", "method", ValueError, {"method": "cubic"}),
+        ("normalize not a bool", "normalize", TypeError, {"normalize": 1}),
+    ]),
 )

@@ -1,0 +1,132 @@
+"""Glue shared by the spec modules dss, ema_layer, gss, h3, liquid, mega_attention, mega_block,
+sgconv: a case from float64 arrays, a bound's terms and reference
+tiers from a float64 reference, the law "two calls agree within both bounds", bad-input rows as
+changes to one valid call. It imports no other spec module: the registry imports specs/ in name
+order, and an import here would move another primitive's registration ahead of its turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+
+F64 = torch.float64
+
+
+def case_of(arrays: Mapping[str, Any], fmt: str, params: Mapping[str, Any] | None = None
+            ) -> Case:
+    """A Case of `arrays` (float64/complex128) rounded to the format `fmt` (`representable`)."""
+    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt, dict(params or {}))
+
+
+def with_bound_terms(output: str, with_bound: Callable) -> Callable:
+    """`Bound.terms` for one output from `with_bound(case, method) -> (value, M, G)` (a float64
+    reference's `*_with_bound`): {output: Terms(G, M)}."""
+
+    def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
+        _, M, G = with_bound(case, method)
+        return {output: Terms(G, M)}
+
+    return terms
+
+
+def tiers(output: str, ref: Callable, mp_mod, np_mod, mp_max_work: int, work: Callable
+          ) -> TwoTier:
+    """The two reference tiers of one output: `ref(module, case, method)` on the mpmath module
+    for cases of at most `mp_max_work` (`work(case)`), on the float64 one beyond."""
+    return TwoTier(mp=lambda case, m: {output: ref(mp_mod, case, m)},
+                   np=lambda case, m: {output: ref(np_mod, case, m)},
+                   mp_max_work=mp_max_work, work=work)
+
+
+def real_output(out, case: Case, what: str):
+    """A real output (a kernel of complex Λ) checked to be Λ's real dtype and handed back in the
+    case's format, exactly (as a complex tensor for a complex format)."""
+    d = dtype(case.dtype)
+    want = real_of(d).torch
+    if not isinstance(out, torch.Tensor) or out.dtype != want:
+        got = out.dtype if isinstance(out, torch.Tensor) else type(out).__name__
+        raise TypeError(f"{what}: expected the real dtype {want} of Lambda, got {got}")
+    return out.to(d.torch) if d.is_complex else out
+
+
+def output(primitive: str, ctx: LawContext, case: Case, method: str, fn=None) -> np.ndarray:
+    """The implementation's (`ctx.fn`, or `fn`) output on `case` through the spec's adapter."""
+    spec = registry.spec(primitive)
+    return to_numpy(spec.call(fn or ctx.fn, case, method, ctx.device))
+
+
+def agreement(name: str, statement: str, dtypes: tuple[str, ...], primitive: str,
+              pair: Callable, what: str, norm: str = "elementwise", extra=None) -> Law:
+    """The law "`primitive` on two related inputs gives the same output": `pair(ctx) -> (method,
+    a, b)` draws them, and |f(a) − f(b)| ≤ bound(a) + bound(b) (+ `extra(a, method, fmt)`, a
+    term the transform itself adds), elementwise or reduced by `norm` ('row': the 2-norm per
+    signal, for a norm-wise bound). `what` names the comparison ('{method}' filled in)."""
+
+    def check(ctx: LawContext) -> None:
+        spec = registry.spec(primitive)
+        method, a, b = pair(ctx)
+        out = spec.outputs[0]
+        got, want = (output(primitive, ctx, c, method).real for c in (a, b))
+        tol = spec.bound(a, method)[out] + spec.bound(b, method)[out]
+        if extra is not None:
+            tol = tol + extra(a, method, ctx.dtype)
+        err = norm_error(abs_error(got, want), norm)
+        assert_within(err, np.zeros_like(err), tol, what.format(method=method))
+
+    return Law(name, statement, check, dtypes)
+
+
+def ones(*shape: int, dt: torch.dtype = F64, fill: complex = 1.0) -> torch.Tensor:
+    """A tensor of `shape` filled with `fill`: the arguments of a bad-input call."""
+    return torch.full(shape, fill, dtype=dt)
+
+
+def zeros(*shape: int, dt: torch.dtype = F64) -> torch.Tensor:
+    return ones(*shape, dt=dt, fill=0.0)
+
+
+def layer_bad_calls(params: Callable, rows, short: int) -> list[tuple]:
+    """Bad-input rows of a layer `f(x (batch, L, D), params, ...)` (gss_layer, mega_block): the
+    rows on x common to both and `rows`, all changes to the call on x = 0 of shape (1, 4, 2) and
+    `params()`, the layer's parameters (a NamedTuple of zeros for D = 2; `params(dt=...)` in
+    another dtype, `params(name=tensor)` with one replaced: a row's change of a parameter's
+    name goes there); `short`: how many parameters a too-short tuple keeps."""
+    c128, fields = torch.complex128, params()._fields
+    rows = [(name, argument, error,
+             {k: v for k, v in changes.items() if k not in fields}
+             | ({"params": params(**{k: v for k, v in changes.items() if k in fields})}
+                if set(changes) & set(fields) else {}))
+            for name, argument, error, changes in rows]
+    return bad_calls({"x": zeros(1, 4, 2), "params": params()}, [
+        ("x 2-d", "x", ValueError, {"x": zeros(4, 2)}),
+        ("x of length 0", "x", ValueError, {"x": zeros(1, 0, 2)}),
+        ("x complex", "x", TypeError, {"x": zeros(1, 4, 2, dt=c128), "params": params(dt=c128)}),
+        ("x integer", "x", TypeError, {"x": zeros(1, 4, 2, dt=torch.int64)}),
+        ("params too short", "params", ValueError, {"params": tuple(params())[:short]}),
+        *rows])
+
+
+def bad_calls(valid: Mapping[str, Any], rows, keywords: tuple[str, ...] = ()) -> list[tuple]:
+    """Bad-input rows `(name, argument, error, call)` for `register_spec` from one valid call and
+    the changes that break it.
+
+    `valid`: the arguments of a valid call by name, in the signature's order, passed by position
+    except those in `keywords`; `rows`: `(name, argument, error, changes)`, `changes` a mapping
+    name -> value that replaces those arguments (a name `valid` lacks is passed by keyword).
+    """
+
+    def call_with(changes) -> Callable:
+        def call(f):
+            a = {**valid, **changes}
+            by_keyword = {k: v for k, v in a.items() if k not in valid or k in keywords}
+            return f(*(v for k, v in a.items() if k not in by_keyword), **by_keyword)
+
+        return call
+
+    return [(name, argument, error, call_with(changes)) for name, argument, error, changes in rows]
