@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from contextvars import ContextVar
 
 import torch
 
 from ssmspec.peers.records import Peer
+
+# set while `ssmspec peers` times a peer: an adapter that does extra work only to read out an
+# output the peer does not return (mambapy's last state) skips it, so that the time is the peer's
+TIMING: ContextVar[bool] = ContextVar("ssmspec_peers_timing", default=False)
 
 # library -> (version, sha256 of its sdist where it is imported from the sdist, else None)
 PINS: dict[str, tuple[str, str | None]] = {

@@ -53,7 +53,9 @@ def pscan(fn):
 
 def selective_scan(fn):
     """selective_scan (zoh_approx, B/C per step, real) from `MambaBlock.selective_scan` or
-    `.selective_scan_seq` (the unbound method: see the module docstring)."""
+    `.selective_scan_seq` (the unbound method: see the module docstring). Under
+    `ssmspec.peers.TIMING` the last state is not read out (None)."""
+    from ssmspec.peers import TIMING
 
     def scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
              discretization="zoh_approx", return_last_state=False, conj_half=None,
@@ -66,6 +68,8 @@ def selective_scan(fn):
         y = fn(me, x, dt, A, Bt, C.transpose(1, 2), skip).transpose(1, 2)
         if not return_last_state:
             return y
+        if TIMING.get():  # timed: the peer's own work only (the caller ignores the state)
+            return y, None
         # N read-outs batched after each other: batch n·b + i has C = e_n at every step
         eye = torch.eye(N, dtype=C.dtype, device=C.device)
         read = eye[:, None, None, :].expand(N, b, L, N).reshape(N * b, L, N)
