@@ -91,6 +91,25 @@ FINDINGS = {
 }
 
 
+# function -> the laws (`name (format)`) it fails in the run (`ssmspec peers`, 10 inputs): the
+# fp64 laws of the peers that compute in fp32, and those whose inputs reach a length it raises at
+LAWS_FAILED = {
+    "mamba_ssm.ops.selective_scan_interface:selective_scan_ref": (
+        "layouts_agree (fp64)", "lti_equals_convolution (fp64)"),
+    "fla.ops.hgrn.naive:naive_recurrent_hgrn": (
+        "linearity (fp64)", "ones_cumsum (fp64)", "zero_resets (fp64)"),
+    "fla.ops.hgrn.naive:naive_chunk_hgrn": (
+        "linearity (fp64)", "methods_agree (fp64)", "ones_cumsum (fp64)", "split (fp64)",
+        "zero_resets (fp64)"),
+    "fla.ops.simple_gla.naive:naive_recurrent_simple_gla": ("is_selective_scan (fp64)",),
+    "fla.ops.simple_gla.naive:naive_chunk_simple_gla": (
+        "chunk_invariance (fp64)", "is_selective_scan (fp64)"),
+    "accelerated_scan.ref:scan": (
+        "linearity (fp64)", "ones_cumsum (fp64)", "reverse_flip (fp64)", "split (fp64)",
+        "zero_resets (fp64)"),
+}
+
+
 def _peer(function: str):
     p = peers.by_function(function)
     why = peers.availability(p, fetch=False)  # never a download from the default test run
@@ -222,6 +241,19 @@ def test_the_run_checked_every_pinned_function_and_pinned_every_function_it_chec
     assert run == {(f, d) for f, ds in FINDINGS.items() for d in ds}
     assert len({r["function"] for r in board["rows"]}) >= 12
     assert len({r["library"] for r in board["rows"]}) >= 5
+
+
+def test_the_run_fails_the_pinned_laws_and_no_others():
+    """The laws each peer function fails in the run (peers.json) are those pinned in
+    LAWS_FAILED (none for a function not named there)."""
+    from ssmspec.peers import leaderboard
+
+    _, board = _run_findings()
+    by_fn: dict[str, list[dict]] = {}
+    for r in board["rows"]:
+        by_fn.setdefault(r["function"], []).append(r)
+    for fn, rows in by_fn.items():
+        assert tuple(leaderboard.laws_failed(rows)) == LAWS_FAILED.get(fn, ()), fn
 
 
 def test_readme_findings_table_agrees_with_the_pins():

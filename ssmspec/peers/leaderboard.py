@@ -170,12 +170,18 @@ def _kinds(row: dict) -> str:
     return ", ".join(sorted({f["class"].split(":")[0] for f in row["failures"]}))
 
 
+def laws_failed(rows: list[dict]) -> list[str]:
+    """The laws a peer function fails (`name (format)`), sorted, from its rows."""
+    return sorted({x["name"] for r in rows for x in r["laws_failed"]})
+
+
 def findings(board: dict) -> str:
     """One line per (peer function, primitive): the formats that pass and fail, the worst finite
-    err/bound, the time against the built-in, and the command that reproduces it (README's
-    Findings table)."""
+    err/bound, the laws it fails, the time against the built-in, and the command that
+    reproduces it (README's Findings table)."""
     out = ["| peer function | primitive | passes | fails (failure kinds; worst finite "
-           "err/bound) | time vs built-in | reproduce |", "|---|---|---|---|---|---|"]
+           "err/bound) | laws failed | time vs built-in | reproduce |",
+           "|---|---|---|---|---|---|---|"]
     seen: dict[tuple, list[dict]] = {}
     for r in board["rows"]:
         seen.setdefault((r["function"], r["primitive"]), []).append(r)
@@ -184,7 +190,8 @@ def findings(board: dict) -> str:
         bad = [f"{r['dtype']} ({_kinds(r)}; {r['worst_finite_err_over_bound']:.2g})"
                for r in rows if r["verdict"] == "fail"]
         out.append(f"| `{fn}` | {prim} | {', '.join(ok) or '—'} | {', '.join(bad) or '—'} | "
-                   f"{_cell(rows[0])} | `ssmspec check {prim} {fn}` |")
+                   f"{', '.join(laws_failed(rows)) or '—'} | {_cell(rows[0])} | "
+                   f"`ssmspec check {prim} {fn}` |")
     return "\n".join(out) + "\n"
 
 
