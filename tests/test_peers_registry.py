@@ -3,6 +3,7 @@ well-formed, `ssmspec list --peers` says what is importable, and `ssmspec check`
 registered peer's adapter and scope by the function's name."""
 
 import pytest
+import torch
 
 from ssmspec import cli, peers, registry, scope
 from ssmspec.peers.records import Peer
@@ -131,9 +132,11 @@ def test_timed_on_the_benchmark_input_less_the_features_the_peer_lacks():
 def test_paired_timing_reports_the_median_ratio_and_its_range():
     from ssmspec.peers import leaderboard
 
+    threads = torch.get_num_threads()
     t = leaderboard.time_against_builtin(DEMO, registry.implementation("linear_scan", "torch"),
                                          "associative", "cpu", repeats=3)
     assert "error" not in t, t
     assert t["pairs"] == 3 and t["peer_s"] > 0 and t["builtin_s"] > 0
-    assert t["ratio_lo"] <= t["ratio"] <= t["ratio_hi"]
-    assert len(t["load"]) == 2
+    assert t["ratio"] == t["peer_s"] / t["builtin_s"] and t["ratio_lo"] <= t["ratio_hi"]
+    assert len(t["load"]) == 2 and t["threads"] == 1
+    assert torch.get_num_threads() == threads  # restored after the timing

@@ -4,19 +4,20 @@ For each peer function (`ssmspec.peers.known()`) that can run on the device: `ss
 inside its declared scope (the search on every (method, format) it covers, and the laws; no
 bad-input checks: a peer's argument validation is not its numerics), then a timing of the peer
 and of ssmspec's built-in (`torch`) on the primitive's benchmark input (`Spec.bench_for`, fp32,
-less the features the peer lacks), measured in the same run in alternating blocks, the ratio
-the median of the per-pair ratios with their range and the load average beside it. Writes
-`peers.json` (schema `ssmspec/schema/peers-v1.json`) and
-`peers.md`: one row per (peer function, primitive, method, format).
+less the features the peer lacks), measured in the same run on one thread in alternating blocks, the
+ratio that of the fastest blocks, with the range of the per-pair ratios and the load average
+beside it. Writes `peers.json` (schema `ssmspec/schema/peers-v1.json`) and `peers.md`: one row
+per (peer function, primitive, method, format).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import statistics
 import time
 from pathlib import Path
+
+import torch
 
 from ssmspec import __version__, check, harness, registry, scope
 from ssmspec.executor import Plan, Task
@@ -41,8 +42,10 @@ def _block(thunk, n: int, device: str) -> float:
 def paired_times(peer, builtin, device: str, repeats: int = 5, min_time: float = 0.05) -> dict:
     """Seconds per call of `peer` and `builtin` (thunks), measured in alternating blocks (peer,
     built-in, peer, …; each block a loop of at least `min_time`), so that a change of the
-    machine's load falls on both alike: the median of each, and the median, lowest and highest
-    of the `repeats` per-pair ratios peer/built-in."""
+    machine's load falls on both alike. `peer_s`/`builtin_s` are the fastest block of each (on
+    a shared machine other jobs only ever add time: the fastest block is the least disturbed),
+    `ratio` = peer_s / builtin_s, and `ratio_lo`/`ratio_hi` the range of the `repeats`
+    per-pair ratios (how much the load moved them)."""
     inner = []
     for f in (peer, builtin):
         f()  # warm-up: allocation, first launch
@@ -52,9 +55,8 @@ def paired_times(peer, builtin, device: str, repeats: int = 5, min_time: float =
         ps.append(_block(peer, inner[0], device))
         bs.append(_block(builtin, inner[1], device))
     ratios = sorted(p / b for p, b in zip(ps, bs))
-    return {"peer_s": statistics.median(ps), "builtin_s": statistics.median(bs),
-            "ratio": statistics.median(ratios), "ratio_lo": ratios[0], "ratio_hi": ratios[-1],
-            "pairs": repeats}
+    return {"peer_s": min(ps), "builtin_s": min(bs), "ratio": min(ps) / min(bs),
+            "ratio_lo": ratios[0], "ratio_hi": ratios[-1], "pairs": repeats}
 
 
 def scoped_bench(spec, peer: Peer, method: str) -> tuple[Case, list[str]]:
@@ -76,15 +78,18 @@ def scoped_bench(spec, peer: Peer, method: str) -> tuple[Case, list[str]]:
 
 def time_against_builtin(peer: Peer, impl, method: str, device: str, repeats: int = 5) -> dict:
     """The peer's and the built-in's seconds per call on the benchmark input (`scoped_bench`),
-    by `paired_times` (ratio > 1: the peer is slower), with the machine's load average before
-    and after; an `error` if the peer raised on it."""
+    by `paired_times` on one torch thread (ratio > 1: the peer is slower), with the machine's
+    load average before and after; an `error` if the peer raised on it."""
     spec = registry.spec(peer.primitive)
     case, dropped = scoped_bench(spec, peer, method)
     out = {"input": spec.bench_shape + (f"; without {', '.join(dropped)}" if dropped else ""),
-           "dtype": BENCH_FORMAT, "method": method}
+           "dtype": BENCH_FORMAT, "method": method, "threads": 1}
     fn, builtin = scope.guarded(spec, impl), registry.implementation(peer.primitive, "torch").fn
     load_before = os.getloadavg()[0]
-    token = TIMING.set(True)
+    token, threads = TIMING.set(True), torch.get_num_threads()
+    # one thread each: on a shared machine a multi-threaded call waits for its slowest thread,
+    # which scatters the times far more than the load itself (measured: ranges of 0.3–3.4×)
+    torch.set_num_threads(1)
     try:
         out.update(paired_times(lambda: spec.call(fn, case, method, device),
                                 lambda: spec.call(builtin, case, method, device),
@@ -93,6 +98,7 @@ def time_against_builtin(peer: Peer, impl, method: str, device: str, repeats: in
         out["error"] = harness.describe_exception(exc)
     finally:
         TIMING.reset(token)
+        torch.set_num_threads(threads)
     out["load"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     return out
 
