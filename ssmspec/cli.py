@@ -130,6 +130,11 @@ def _parser() -> argparse.ArgumentParser:
     pe.add_argument("--library", nargs="+", metavar="NAME", help="libraries (default: all)")
     pe.add_argument("--no-timing", action="store_true", help="skip the timings")
     pe.add_argument("--no-progress", action="store_true", help="no progress bar")
+    pe.add_argument("--from", dest="from_json", metavar="PEERS.json",
+                    help="no run: peers.md (and --readme) from this peers.json")
+    pe.add_argument("--readme", metavar="README.md",
+                    help="rewrite the Findings table between its <!-- peers-findings --> markers "
+                         "from this run's (or --from's) peers.json")
     _wide_flags(pe)
 
     rp = sub.add_parser("replay", help="run an implementation on a saved input")
@@ -366,23 +371,39 @@ def _registered_peer(primitive: str, function: str):
 
 
 def _peers(a: argparse.Namespace) -> int:
-    """`ssmspec peers`: writes peers.json and peers.md; exits 0 (findings are data, not errors)."""
+    """`ssmspec peers`: writes peers.json and peers.md (from a run, or `--from` a peers.json),
+    and with `--readme` README's Findings table; exits 0 (findings are data, not errors)."""
+    from pathlib import Path
+
     from ssmspec import peers
     from ssmspec.peers import leaderboard
     from ssmspec.report import Progress
 
-    _validate_names("library", a.library, peers.PINS)
-    if a.examples < 1:
-        raise SystemExit("ssmspec: error: --examples must be >= 1")
-    chosen = [p for p in peers.known() if not a.library or p.library in a.library]
-    bar = Progress(len(chosen), False if a.no_progress else None)
-    board = leaderboard.build(a.device, a.examples, a.library, bar.step, timing=not a.no_timing,
-                              plan=_plan(a))
+    if a.from_json:
+        try:
+            board = leaderboard.read(a.from_json)
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"ssmspec: error: --from: {exc}") from exc
+    else:
+        _validate_names("library", a.library, peers.PINS)
+        if a.examples < 1:
+            raise SystemExit("ssmspec: error: --examples must be >= 1")
+        chosen = [p for p in peers.known() if not a.library or p.library in a.library]
+        bar = Progress(len(chosen), False if a.no_progress else None)
+        board = leaderboard.build(a.device, a.examples, a.library, bar.step,
+                                  timing=not a.no_timing, plan=_plan(a))
     j, m = leaderboard.write(board, a.out)
     print(leaderboard.to_markdown(board))
     failed = sum(r["verdict"] == "fail" for r in board["rows"])
     print(f"wrote {j} and {m}: {len(board['rows'])} rows ({failed} failing), "
           f"{len(board['skipped'])} peer function(s) not checked here", file=sys.stderr)
+    if a.readme:
+        try:
+            path = Path(a.readme)
+            path.write_text(leaderboard.with_findings(path.read_text(), board))
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"ssmspec: error: --readme {a.readme}: {exc}") from exc
+        print(f"rewrote the Findings table in {path}", file=sys.stderr)
     return 0
 
 

@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from contextvars import ContextVar
 
 import torch
 
 from ssmspec.peers.records import Peer
+
+# set while `ssmspec peers` times a peer: an adapter that does extra work only to read out an
+# output the peer does not return (mambapy's last state) skips it, so that the time is the peer's
+TIMING: ContextVar[bool] = ContextVar("ssmspec_peers_timing", default=False)
 
 # library -> (version, sha256 of its sdist where it is imported from the sdist, else None)
 PINS: dict[str, tuple[str, str | None]] = {
@@ -84,7 +89,8 @@ def availability(peer: Peer, device: str = "cpu", fetch: bool = True) -> str | N
     """None if `peer` can be checked on `device` here, else why not (a sdist not in the cache
     yet is fetched only if `fetch`)."""
     if not any(device.startswith(d) for d in peer.devices):
-        return f"needs {' or '.join(peer.devices)}"
+        return f"needs {' or '.join(peer.devices)}" + (f": {peer.unavailable}"
+                                                        if peer.unavailable else "")
     try:
         load(peer.library, fetch)
         peer.implementation()
@@ -104,19 +110,33 @@ def _fold_h0(a: torch.Tensor, b: torch.Tensor, h0, reverse: bool) -> torch.Tenso
     return b
 
 
+def _accelerated(fn: Callable, own_reverse: bool) -> Callable:
+    def linear_scan(a, b, h0=None, reverse=False, method="associative"):
+        shape, L = a.shape, a.shape[-1]
+        b = _fold_h0(a, b, h0, reverse)
+        a, b = a.reshape(1, -1, L), b.reshape(1, -1, L)
+        flip = reverse and not own_reverse  # reversing time is exact
+        if flip:
+            a, b = a.flip(-1), b.flip(-1)
+        more = {"reverse": reverse} if own_reverse else {}
+        out = fn(a.contiguous(), b.contiguous(), **more)
+        return (out.flip(-1) if flip else out).reshape(shape)
+
+    return linear_scan
+
+
 def accelerated_scan(fn: Callable) -> Callable:
     """`accelerated_scan.ref.scan(gates, tokens, reverse=False)`, gates/tokens (B, C, T)
     contiguous, x_t = a_t x_{t−1} + b_t (reverse: x_t = a_t x_{t+1} + b_t), no initial state:
     any leading dims are flattened to C, h0 is folded into the first token."""
+    return _accelerated(fn, own_reverse=True)
 
-    def linear_scan(a, b, h0=None, reverse=False, method="associative"):
-        shape, L = a.shape, a.shape[-1]
-        b = _fold_h0(a, b, h0, reverse)
-        out = fn(a.reshape(1, -1, L).contiguous(), b.reshape(1, -1, L).contiguous(),
-                 reverse=reverse)
-        return out.reshape(shape)
 
-    return linear_scan
+def accelerated_scan_forward(fn: Callable) -> Callable:
+    """accelerated-scan's kernels `scalar.scan(forget, inputs)` (Triton, real),
+    `complex.scan` (Triton, complex forget) and `warp.scan(gates, tokens)` (CUDA C++): the
+    layout of `accelerated_scan`, forward only; reverse runs on time flipped (exact)."""
+    return _accelerated(fn, own_reverse=False)
 
 
 def s5_associative_scan(fn: Callable) -> Callable:

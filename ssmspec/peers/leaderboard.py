@@ -3,47 +3,103 @@
 For each peer function (`ssmspec.peers.known()`) that can run on the device: `ssmspec.check`
 inside its declared scope (the search on every (method, format) it covers, and the laws; no
 bad-input checks: a peer's argument validation is not its numerics), then a timing of the peer
-and of ssmspec's built-in (`torch`) on the primitive's benchmark input (`Spec.bench_for`, fp32),
-measured in the same run. Writes `peers.json` (schema `ssmspec/schema/peers-v1.json`) and
-`peers.md`: one row per (peer function, primitive, method, format).
+and of ssmspec's built-in (`torch`) on the primitive's benchmark input (`Spec.bench_for`, fp32,
+less the features the peer lacks), measured in the same run on one thread in alternating blocks, the
+ratio that of the fastest blocks, with the range of the per-pair ratios and the load average
+beside it. Writes `peers.json` (schema `ssmspec/schema/peers-v1.json`) and `peers.md`: one row
+per (peer function, primitive, method, format).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import statistics
+import time
 from pathlib import Path
 
-from ssmspec import __version__, check, harness, registry
+import torch
+
+from ssmspec import __version__, check, harness, registry, scope
 from ssmspec.executor import Plan, Task
-from ssmspec.peers import PINS, availability, known, load
+from ssmspec.peers import PINS, TIMING, availability, known, load
 from ssmspec.peers.records import Peer
+from ssmspec.spec import Case
 
 SCHEMA = "ssmspec.peers/1"
 SCHEMA_FILE = Path(__file__).parents[1] / "schema" / "peers-v1.json"
 BENCH_FORMAT = "fp32"
 
 
-def _median_time(spec, fn, case, method: str, device: str, repeats: int) -> float:
-    return statistics.median(harness.time_call(
-        lambda: spec.call(fn, case, method, device), device, repeats=repeats, min_time=0.01))
+def _block(thunk, n: int, device: str) -> float:
+    """Seconds per call of `thunk` over a loop of `n` calls."""
+    t0 = time.perf_counter()
+    for _ in range(n):
+        thunk()
+    harness._sync(device)
+    return (time.perf_counter() - t0) / n
 
 
-def time_against_builtin(peer: Peer, impl, method: str, device: str, repeats: int = 3) -> dict:
-    """The peer's and the built-in's median seconds per call on the benchmark input (fp32), and
-    their ratio peer/built-in (> 1: the peer is slower); an `error` if the peer raised on it."""
-    spec = registry.spec(peer.primitive)
+def paired_times(peer, builtin, device: str, repeats: int = 5, min_time: float = 0.05) -> dict:
+    """Seconds per call of `peer` and `builtin` (thunks), measured in alternating blocks (peer,
+    built-in, peer, …; each block a loop of at least `min_time`), so that a change of the
+    machine's load falls on both alike. `peer_s`/`builtin_s` are the fastest block of each (on
+    a shared machine other jobs only ever add time: the fastest block is the least disturbed),
+    `ratio` = peer_s / builtin_s, and `ratio_lo`/`ratio_hi` the range of the `repeats`
+    per-pair ratios (how much the load moved them)."""
+    inner = []
+    for f in (peer, builtin):
+        f()  # warm-up: allocation, first launch
+        inner.append(max(1, int(min_time / max(_block(f, 1, device), 1e-7))))
+    ps, bs = [], []
+    for _ in range(repeats):
+        ps.append(_block(peer, inner[0], device))
+        bs.append(_block(builtin, inner[1], device))
+    ratios = sorted(p / b for p, b in zip(ps, bs))
+    return {"peer_s": min(ps), "builtin_s": min(bs), "ratio": min(ps) / min(bs),
+            "ratio_lo": ratios[0], "ratio_hi": ratios[-1], "pairs": repeats}
+
+
+def scoped_bench(spec, peer: Peer, method: str) -> tuple[Case, list[str]]:
+    """The benchmark input (fp32) without the optional features `peer` declares it lacks (the
+    array dropped, the flag off), and their names: peer and built-in are both timed on it, so
+    that neither does work the other skips. A feature that is neither (a layout) stays, and the
+    guarded call then says the input is outside the scope."""
     case = spec.bench_for(BENCH_FORMAT, method)
-    out = {"input": spec.bench_shape, "dtype": BENCH_FORMAT, "method": method}
+    arrays, params, dropped = dict(case.arrays), dict(case.params), []
+    for name in peer.without:
+        if name in arrays:
+            del arrays[name]
+            dropped.append(name)
+        elif params.get(name) is True:
+            params[name] = False
+            dropped.append(name)
+    return Case(arrays, case.dtype, params), dropped
+
+
+def time_against_builtin(peer: Peer, impl, method: str, device: str, repeats: int = 5) -> dict:
+    """The peer's and the built-in's seconds per call on the benchmark input (`scoped_bench`),
+    by `paired_times` on one torch thread (ratio > 1: the peer is slower), with the machine's
+    load average before and after; an `error` if the peer raised on it."""
+    spec = registry.spec(peer.primitive)
+    case, dropped = scoped_bench(spec, peer, method)
+    out = {"input": spec.bench_shape + (f"; without {', '.join(dropped)}" if dropped else ""),
+           "dtype": BENCH_FORMAT, "method": method, "threads": 1}
+    fn, builtin = scope.guarded(spec, impl), registry.implementation(peer.primitive, "torch").fn
+    load_before = os.getloadavg()[0]
+    token, threads = TIMING.set(True), torch.get_num_threads()
+    # one thread each: on a shared machine a multi-threaded call waits for its slowest thread,
+    # which scatters the times far more than the load itself (measured: ranges of 0.3–3.4×)
+    torch.set_num_threads(1)
     try:
-        out["peer_s"] = _median_time(spec, impl.fn, case, method, device, repeats)
+        out.update(paired_times(lambda: spec.call(fn, case, method, device),
+                                lambda: spec.call(builtin, case, method, device),
+                                device, repeats))
     except Exception as exc:  # noqa: BLE001 - a peer raising on the benchmark input is reported
         out["error"] = harness.describe_exception(exc)
-        return out
-    builtin = registry.implementation(peer.primitive, "torch").fn
-    out["builtin_s"] = _median_time(spec, builtin, case, method, device, repeats)
-    out["ratio"] = out["peer_s"] / out["builtin_s"]
+    finally:
+        TIMING.reset(token)
+        torch.set_num_threads(threads)
+    out["load"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     return out
 
 
@@ -72,7 +128,7 @@ def check_peer(peer: Peer, device: str, examples: int) -> list[dict]:
 
 
 def build(device: str = "cpu", examples: int = 10, libraries=None, progress=None,
-          repeats: int = 3, timing: bool = True, plan: Plan | None = None) -> dict:
+          repeats: int = 5, timing: bool = True, plan: Plan | None = None) -> dict:
     """The leaderboard as data (see the module docstring). The checks run through `plan` (one
     task per peer function; default: one after another here); the timings then run one at a
     time in this process, never beside a busy worker."""
@@ -110,19 +166,28 @@ def _cell(row: dict) -> str:
     t = row["time"]
     if not t:
         return ""
-    return f"raised: {t['error'][:60]}" if "error" in t else f"{t['ratio']:.3g}×"
+    if "error" in t:
+        return f"raised: {t['error'][:60]}"
+    spread = (f" ({t['ratio_lo']:.2g}–{t['ratio_hi']:.2g})" if "ratio_lo" in t else "")
+    return f"{t['ratio']:.3g}×{spread}"
 
 
 def _kinds(row: dict) -> str:
     return ", ".join(sorted({f["class"].split(":")[0] for f in row["failures"]}))
 
 
+def laws_failed(rows: list[dict]) -> list[str]:
+    """The laws a peer function fails (`name (format)`), sorted, from its rows."""
+    return sorted({x["name"] for r in rows for x in r["laws_failed"]})
+
+
 def findings(board: dict) -> str:
     """One line per (peer function, primitive): the formats that pass and fail, the worst finite
-    err/bound, the time against the built-in, and the command that reproduces it (README's
-    Findings table)."""
+    err/bound, the laws it fails, the time against the built-in, and the command that
+    reproduces it (README's Findings table)."""
     out = ["| peer function | primitive | passes | fails (failure kinds; worst finite "
-           "err/bound) | time vs built-in | reproduce |", "|---|---|---|---|---|---|"]
+           "err/bound) | laws failed | time vs built-in | reproduce |",
+           "|---|---|---|---|---|---|---|"]
     seen: dict[tuple, list[dict]] = {}
     for r in board["rows"]:
         seen.setdefault((r["function"], r["primitive"]), []).append(r)
@@ -131,8 +196,31 @@ def findings(board: dict) -> str:
         bad = [f"{r['dtype']} ({_kinds(r)}; {r['worst_finite_err_over_bound']:.2g})"
                for r in rows if r["verdict"] == "fail"]
         out.append(f"| `{fn}` | {prim} | {', '.join(ok) or '—'} | {', '.join(bad) or '—'} | "
-                   f"{_cell(rows[0])} | `ssmspec check {prim} {fn}` |")
+                   f"{', '.join(laws_failed(rows)) or '—'} | {_cell(rows[0])} | "
+                   f"`ssmspec check {prim} {fn}` |")
     return "\n".join(out) + "\n"
+
+
+MARKERS = ("<!-- peers-findings -->", "<!-- /peers-findings -->")
+
+
+def with_findings(text: str, board: dict) -> str:
+    """`text` (README.md) with the table between its `MARKERS` replaced by `findings(board)`;
+    ValueError naming the markers if `text` lacks them."""
+    start, end = MARKERS
+    head, sep1, rest = text.partition(start)
+    _, sep2, tail = rest.partition(end)
+    if not (sep1 and sep2):
+        raise ValueError(f"text: expected the markers {start} and {end}, not found")
+    return f"{head}{start}\n{findings(board)}{end}{tail}"
+
+
+def findings_in(text: str) -> str:
+    """The table between `MARKERS` in `text` (README.md), as `findings` writes it."""
+    start, end = MARKERS
+    if start not in text or end not in text:
+        raise ValueError(f"text: expected the markers {start} and {end}, not found")
+    return text.split(start, 1)[1].split(end, 1)[0].lstrip("\n")
 
 
 def to_markdown(board: dict) -> str:
@@ -154,6 +242,19 @@ def to_markdown(board: dict) -> str:
         out += ["", "Not checked here:", ""]
         out += [f"- `{s['function']}` ({s['primitive']}): {s['reason']}" for s in board["skipped"]]
     return "\n".join(out) + "\n"
+
+
+def read(path: str | os.PathLike) -> dict:
+    """A peers.json written by `write`; ValueError naming the file if its schema is not ours."""
+    try:
+        board = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: expected a peers.json, got text that is not JSON "
+                         f"({exc})") from exc
+    if not isinstance(board, dict) or board.get("schema") != SCHEMA:
+        got = board.get("schema") if isinstance(board, dict) else type(board).__name__
+        raise ValueError(f"{path}: expected a peers.json of schema {SCHEMA}, got {got!r}")
+    return board
 
 
 def write(board: dict, out_dir: str | os.PathLike) -> tuple[Path, Path]:

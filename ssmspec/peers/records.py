@@ -15,7 +15,8 @@ class Peer:
     `function` and `adapter` are `pkg.module:function`; `methods` and `without` are its declared
     scope (the spec's methods it implements, the optional features it lacks); `dtypes` the
     formats it takes (None: all the spec's); `devices` where it runs (a CUDA/Triton kernel:
-    ("cuda",))."""
+    ("cuda",)); `unavailable` why it cannot be checked elsewhere, where more can be said than
+    "needs cuda" (what was tried, and what stopped it), shown by `list --peers` and peers.md."""
 
     library: str
     function: str
@@ -25,6 +26,7 @@ class Peer:
     without: tuple[str, ...] = ()
     dtypes: tuple[str, ...] | None = None
     devices: tuple[str, ...] = ("cpu", "cuda")
+    unavailable: str = ""
 
     @property
     def name(self) -> str:
