@@ -493,8 +493,8 @@ DIAG_SSM = registry.register_spec(
         bound=Bound(c=C_DIAG, terms=diag_ssm_terms,
                     norms={"y": "row"},
                     reasoning="y per signal: FFT bound on M_K + kernel error * |u| + free "
-                              "response; final state elementwise: (L + 4 + l(|log Ā| + s))-weighted "
-                              "sum on absolute values (s: bilinear's, as diag_kernel's)"),
+                              "response; final state elementwise: (L + 4 + l(|log Ā| + s))-"
+                              "weighted sum on absolute values (s: bilinear's, as diag_kernel's)"),
         call=call_diag_ssm, bench_case=lambda fmt: _bench_diag(fmt, L=4096),
         bench_shape="batch=4, H=256, N=64, L=4096, S4D-Lin, random initial state",
     ),
