@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import mpmath as mp
 import numpy as np
-import scipy.linalg
-import scipy.signal
 import torch
 from hypothesis import assume
 from hypothesis import strategies as st
@@ -424,6 +422,10 @@ _SCIPY = {"zoh": "zoh", "bilinear": "bilinear", "euler": "euler",
 
 
 def dense_vs_scipy(ctx: LawContext) -> None:
+    # scipy.signal costs ~1.7 s to import: this law alone needs it, not every registry load
+    import scipy.linalg
+    import scipy.signal
+
     case = ctx.draw(dense_cases("fp64"))
     A, B, dt = case.arrays["A"], case.arrays["B"], case.arrays["dt"]
     batch = A.shape[:-2]
