@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hypothesis import settings
 from hypothesis import strategies as st
 
+from ssmspec import profiles
 from ssmspec.impl import _validate as v
 from ssmspec.impl import convolution as impl
 from ssmspec.reference.mp import convolution as ref_mp
@@ -25,7 +25,8 @@ WIDE = ("fp64", "fp32")
 
 
 def _max_log2() -> int:
-    return 12 if settings.default.max_examples >= 200 else 10
+    """log₂ of the longest L drawn: 2^12 under the nightly profile, 2^10 otherwise."""
+    return 12 if profiles.heavy() else 10
 
 
 def _lengths():
