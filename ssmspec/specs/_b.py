@@ -61,3 +61,9 @@ def conj_full(case: Case, names) -> Case:
 def full(*shape: int, fill: float = 1.0, dt: torch.dtype = torch.float64) -> torch.Tensor:
     """A tensor of `shape` filled with `fill`: the arguments of a bad-input call."""
     return torch.full(shape, fill, dtype=dt)
+
+
+def laws(dtypes, *rows) -> list[Law]:
+    """Laws from rows `(name, statement, check)`, in `dtypes`, or `(name, statement, check,
+    dtypes)` where a law's formats differ."""
+    return [Law(*row) if len(row) == 4 else Law(*row, dtypes) for row in rows]

@@ -17,7 +17,7 @@ from ssmspec.impl import discretization as impl
 from ssmspec.reference.mp import discretization as ref_mp
 from ssmspec.reference.np import discretization as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._b import bad_rows, case_of, full
+from ssmspec.specs._b import bad_rows, case_of, full, laws
 
 METHODS = impl.METHODS
 DT_RANGE = (1e-6, 10.0)
@@ -505,39 +505,29 @@ _SHARED = dict(family="discretization", methods=METHODS, dtypes=ALL_DTYPES, size
 
 DIAG = registry.register_spec(
     Spec(
-        name="discretize_diag",
+        name="discretize_diag", **_SHARED,
         summary="(Ā, B̄) of a diagonal SSM, A = diag(Λ), real or complex Λ",
         signature="discretize_diag(Lambda (*batch, N), B (*batch, N), dt: () | (*batch,) | "
                   "(*batch, N), method) -> (Abar, Bbar) (*batch, N)",
-        **_SHARED,
         strategy=lambda fmt, method: diag_cases(fmt, method),
         references=_references("discretize_diag", "Lambda", 512),
-        bound=Bound(
-            c=C_BOUND,
-            terms=_diag_terms,
-            reasoning="elementwise; g = 1 + |ΔΛ| for exp/expm1 (rounding of z), 1 for rational "
-                      "maps",
-        ),
-        call=_caller("Lambda"),
-        bench_case=_bench_diag,
-        bench_shape="H=1024, N=64, dt per channel",
+        bound=Bound(c=C_BOUND, terms=_diag_terms,
+                    reasoning="elementwise; g = 1 + |ΔΛ| for exp/expm1 (rounding of z), 1 for "
+                              "rational maps"),
+        call=_caller("Lambda"), bench_case=_bench_diag, bench_shape="H=1024, N=64, dt per channel",
         sweep=Sweep("Δ", tuple(10.0**k for k in range(-8, 2)), sweep_problem,
                     tuple(10.0**(k / 4) for k in range(-32, 5)),
                     "16 states: S4D-Lin / S4D-Real and λ = −1000"),
     ),
     implementations={"torch": impl.discretize_diag},
-    laws=[
-        Law("small_dt_orders", "every method → zoh as Δ → 0 at its order",
-            small_dt_orders, WIDE),
-        Law("zoh_exact",
-            "zoh is exact for piecewise-constant input (mpmath ODE)", zoh_exact, ALL_DTYPES),
-        Law("stability", "Re λ < 0 ⇒ |Ā| ≤ 1 (zoh, bilinear, backward Euler)",
-            stability, ALL_DTYPES),
-        Law("diag_equals_dense", "dense path on diag(Λ) = diagonal path",
-            diag_equals_dense, ALL_DTYPES),
-        Law("nan_propagation", "a NaN in λ_n reaches exactly (Ā_n, B̄_n)",
-            nan_propagation, ("fp64", "fp32", "c64")),
-    ],
+    laws=laws(ALL_DTYPES,
+              ("small_dt_orders", "every method → zoh as Δ → 0 at its order", small_dt_orders,
+               WIDE),
+              ("zoh_exact", "zoh is exact for piecewise-constant input (mpmath ODE)", zoh_exact),
+              ("stability", "Re λ < 0 ⇒ |Ā| ≤ 1 (zoh, bilinear, backward Euler)", stability),
+              ("diag_equals_dense", "dense path on diag(Λ) = diagonal path", diag_equals_dense),
+              ("nan_propagation", "a NaN in λ_n reaches exactly (Ā_n, B̄_n)", nan_propagation,
+               ("fp64", "fp32", "c64"))),
     mutants=[
         Mutant("naive_phi1", naive_phi1, "zoh", ALL_DTYPES,
                "(exp(z) − 1)/z instead of expm1(z)/z: cancellation at small |z|",
@@ -552,37 +542,26 @@ DIAG = registry.register_spec(
 
 DENSE = registry.register_spec(
     Spec(
-        name="discretize_dense",
+        name="discretize_dense", **_SHARED,
         summary="(Ā, B̄) of a dense SSM; zoh by Van Loan's block exponential",
         signature="discretize_dense(A (*batch, N, N), B (*batch, N, K), dt: () | (*batch,), "
                   "method) -> (Abar (*batch, N, N), Bbar (*batch, N, K))",
-        **_SHARED,
         strategy=lambda fmt, method: dense_cases(fmt, method),
         references=_references("discretize_dense", "A", 256),
-        bound=Bound(
-            c=C_BOUND,
-            terms=_dense_terms,
-            norms={"Abar": "fro", "Bbar": "fro"},
-            reasoning="per matrix, Frobenius; exponentials through S = max‖e^{sΔA}‖, solves "
-                      "through |M⁻¹|(|M||X| + |R|)",
-        ),
-        call=_caller("A"),
-        bench_case=_bench_dense,
-        bench_shape="64 systems, N=16, K=1",
+        bound=Bound(c=C_BOUND, terms=_dense_terms, norms={"Abar": "fro", "Bbar": "fro"},
+                    reasoning="per matrix, Frobenius; exponentials through S = max‖e^{sΔA}‖, "
+                              "solves through |M⁻¹|(|M||X| + |R|)"),
+        call=_caller("A"), bench_case=_bench_dense, bench_shape="64 systems, N=16, K=1",
     ),
     implementations={"torch": impl.discretize_dense},
-    laws=[
-        Law("stability", "normal A, Re λ ≤ 0 ⇒ ‖Ā‖₂ ≤ 1",
-            dense_stability, ALL_DTYPES),
-        Law("dense_vs_scipy",
-            "= scipy.signal.cont2discrete / scipy.linalg.expm", dense_vs_scipy, ("fp64",)),
-    ],
+    laws=laws(ALL_DTYPES,
+              ("stability", "normal A, Re λ ≤ 0 ⇒ ‖Ā‖₂ ≤ 1", dense_stability),
+              ("dense_vs_scipy", "= scipy.signal.cont2discrete / scipy.linalg.expm",
+               dense_vs_scipy, ("fp64",))),
     mutants=[
-        Mutant("explicit_inverse", explicit_inverse, "zoh",
-               ("fp64", "fp32", "c64", "c128"),
+        Mutant("explicit_inverse", explicit_inverse, "zoh", ("fp64", "fp32", "c64", "c128"),
                "A⁻¹(exp(ΔA) − I)B: wrong for singular A, cancels at small Δ", _singular_witness),
-        Mutant("torch_matrix_exp", torch_matrix_exp, "zoh",
-               ("fp64", "fp32", "c128"),
+        Mutant("torch_matrix_exp", torch_matrix_exp, "zoh", ("fp64", "fp32", "c128"),
                "torch.linalg.matrix_exp's degree-8 branch has a wrong x⁷ coefficient for a batch "
                "of one (pytorch/pytorch#196592)", _rotation_witness, search=False),
     ],
