@@ -18,7 +18,7 @@ from ssmspec.impl import convolution as impl
 from ssmspec.reference.mp import convolution as ref_mp
 from ssmspec.reference.np import convolution as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._b import bad_rows, case_of, full, seeded
+from ssmspec.specs._b import bad_rows, case_of, full, laws, seeded
 
 MP_WORK = 20_000  # B·H·L·L_K up to which mpmath is the reference
 WIDE = ("fp64", "fp32")
@@ -266,36 +266,27 @@ _SHARED = dict(family="convolution", dtypes=REAL_DTYPES, sizes=("B", "H", "L"),
 
 CAUSAL = registry.register_spec(
     Spec(
-        name="causal_conv",
+        name="causal_conv", methods=impl.METHODS, **_SHARED,
         summary="causal long convolution y = K * u (+ D·u), by FFT or directly",
         signature="causal_conv(u (B, H, L), K (H, L_K), D (H,) | None, method) -> y (B, H, L)",
-        methods=impl.METHODS,
-        **_SHARED,
         strategy=lambda fmt, method: conv_cases(fmt, method),
         references=TwoTier(mp=_causal_reference(ref_mp), np=_causal_reference(ref_np),
                            mp_max_work=MP_WORK, work=_work),
-        bound=Bound(
-            c={"fft": 2.0, "direct": 2.0},
-            terms=_causal_terms,
-            method_norms={"fft": {"y": "row"}},
-            reasoning="direct: elementwise, dot product of min(t+1, L_K) terms; fft: norm-wise "
-                      "per signal, (1 + log2 n)(‖K‖₁‖u‖₂ + ‖K‖₂‖u‖₁)",
-        ),
-        call=_causal_call,
-        bench_case=_bench,
-        bench_shape="B=2, H=64, L=L_K=1024",
+        bound=Bound(c={"fft": 2.0, "direct": 2.0}, terms=_causal_terms,
+                    method_norms={"fft": {"y": "row"}},
+                    reasoning="direct: elementwise, dot product of min(t+1, L_K) terms; fft: "
+                              "norm-wise per signal, (1 + log2 n)(‖K‖₁‖u‖₂ + ‖K‖₂‖u‖₁)"),
+        call=_causal_call, bench_case=_bench, bench_shape="B=2, H=64, L=L_K=1024",
         sweep=Sweep("L", QUADRATIC, causal_sweep_problem, QUADRATIC_HEAVY,
                     "H=4, L_K = L, decaying kernels"),
     ),
     implementations={"torch": impl.causal_conv},
-    laws=[
-        Law("fft_equals_direct", "FFT and direct sum agree within their bounds",
-            fft_equals_direct, REAL_DTYPES),
-        Law("linearity", "y(αu₁ + βu₂) = α·y(u₁) + β·y(u₂)", linearity, WIDE),
-        Law("causality", "changing u[s:] leaves y[:s] (exactly, for direct)",
-            causality, REAL_DTYPES),
-        Law("skip", "y(D) = y(no D) + D·u", skip, REAL_DTYPES),
-    ],
+    laws=laws(REAL_DTYPES,
+              ("fft_equals_direct", "FFT and direct sum agree within their bounds",
+               fft_equals_direct),
+              ("linearity", "y(αu₁ + βu₂) = α·y(u₁) + β·y(u₂)", linearity, WIDE),
+              ("causality", "changing u[s:] leaves y[:s] (exactly, for direct)", causality),
+              ("skip", "y(D) = y(no D) + D·u", skip)),
     mutants=[
         Mutant("circular_fft", functools.partial(_fft_with_length, n_of=max), "fft",
                REAL_DTYPES,
@@ -371,34 +362,24 @@ def s4_is_shifted_mega(ctx: LawContext) -> None:
 
 BIDIRECTIONAL = registry.register_spec(
     Spec(
-        name="bidirectional_conv",
-        method_arg="convention",
+        name="bidirectional_conv", method_arg="convention", methods=impl.CONVENTIONS, **_SHARED,
         summary="bidirectional convolution, Mega's (lag 0 twice) or S4's (k_b shifted one lag) "
                 "sum",
         signature="bidirectional_conv(u (B, H, L), K_fwd (H, L_K), K_bwd (H, L_K), D | None, "
                   "convention='mega'|'s4', method='fft'|'direct') -> y (B, H, L)",
-        methods=impl.CONVENTIONS,
-        **_SHARED,
         strategy=lambda fmt, method: conv_cases(fmt, "fft", bidirectional=True),
         references=TwoTier(mp=_bidir_reference(ref_mp), np=_bidir_reference(ref_np),
                            mp_max_work=MP_WORK, work=lambda case: 2 * _work(case)),
-        bound=Bound(
-            c={"mega": 2.0, "s4": 2.0},
-            terms=_bidir_terms,
-            norms={"y": "row"},
-            reasoning="norm-wise per signal: the FFT bound of each of the two causal parts",
-        ),
-        call=_bidir_call,
-        bench_case=lambda fmt: _bench(fmt, bidirectional=True),
+        bound=Bound(c={"mega": 2.0, "s4": 2.0}, terms=_bidir_terms, norms={"y": "row"},
+                    reasoning="norm-wise per signal: the FFT bound of each of the two causal "
+                              "parts"),
+        call=_bidir_call, bench_case=lambda fmt: _bench(fmt, bidirectional=True),
         bench_shape="B=2, H=64, L=L_K=1024, fft",
     ),
     implementations={"torch": impl.bidirectional_conv},
-    laws=[
-        Law("parts", "mega = causal(u, k_f) + flip(causal(flip(u), k_b))",
-            bidirectional_parts, REAL_DTYPES),
-        Law("s4_is_shifted_mega", "s4(k_b) = mega([0, k_b])",
-            s4_is_shifted_mega, REAL_DTYPES),
-    ],
+    laws=laws(REAL_DTYPES,
+              ("parts", "mega = causal(u, k_f) + flip(causal(flip(u), k_b))", bidirectional_parts),
+              ("s4_is_shifted_mega", "s4(k_b) = mega([0, k_b])", s4_is_shifted_mega)),
     mutants=[
         Mutant("s4_as_mega", s4_as_mega, "mega", REAL_DTYPES,
                "S4's bidirectional sum (lag 0 once, k_b one lag later) passed off as Mega's",

@@ -18,7 +18,7 @@ from ssmspec.reference.mp import dplr as ref_mp
 from ssmspec.reference.np import dplr as ref_np
 from ssmspec.reference.np import hippo as ref_hippo
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._b import bad_rows, case_of, conj_full, full, real_output
+from ssmspec.specs._b import bad_rows, case_of, conj_full, full, laws, real_output
 from ssmspec.specs.kernels import DIAG
 from ssmspec.specs.recurrent import DIAG_STEP
 
@@ -520,17 +520,14 @@ KERNEL = registry.register_spec(
         features=FEATURES,
     ),
     implementations={"torch": impl.dplr_kernel},
-    laws=[
-        Law("diagonal_when_p_zero", "P = 0 gives diag_kernel(method='bilinear')",
-            diagonal_when_p_zero, FORMATS),
-        Law("impulse_response", "K = impulse response of dplr_step from h = 0",
-            impulse_response, FORMATS),
-        Law("conj_half_full", "half (conj_half) = full system written out",
-            conj_half_full, FORMATS),
-        Law("prefix", "K(L)[:, :L'] = K(L') with C̃ recomputed", prefix, FORMATS),
-        Law("linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", linearity_in_C,
-            FORMATS),
-    ],
+    laws=laws(FORMATS,
+              ("diagonal_when_p_zero", "P = 0 gives diag_kernel(method='bilinear')",
+               diagonal_when_p_zero),
+              ("impulse_response", "K = impulse response of dplr_step from h = 0",
+               impulse_response),
+              ("conj_half_full", "half (conj_half) = full system written out", conj_half_full),
+              ("prefix", "K(L)[:, :L'] = K(L') with C̃ recomputed", prefix),
+              ("linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", linearity_in_C)),
     mutants=[
         Mutant("roots_by_repeated_multiplication",
                functools.partial(generic_kernel, omega=_cumprod_roots), "bilinear", ("c64",),
@@ -574,12 +571,11 @@ STEP = registry.register_spec(
         features=FEATURES,
     ),
     implementations={"torch": impl.dplr_step},
-    laws=[
-        Law("step_conj_half_full", "step on the stored half = step of the full "
-            "system written out", step_conj_half_full, FORMATS),
-        Law("step_diagonal_when_p_zero", "P = Q = 0 gives "
-            "diag_step(method='bilinear')", step_diagonal_when_p_zero, FORMATS),
-    ],
+    laws=laws(FORMATS,
+              ("step_conj_half_full", "step on the stored half = step of the full system "
+               "written out", step_conj_half_full),
+              ("step_diagonal_when_p_zero", "P = Q = 0 gives diag_step(method='bilinear')",
+               step_diagonal_when_p_zero)),
     mutants=[
         Mutant("step_q_not_conjugated", step_q_not_conjugated, "bilinear", FORMATS,
                "the step's Woodbury with Q^T h for Q^H h (Q unconjugated)",

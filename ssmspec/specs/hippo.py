@@ -16,6 +16,7 @@ from ssmspec.impl import hippo as impl
 from ssmspec.reference.mp import hippo as ref_mp
 from ssmspec.reference.np import hippo as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs._b import laws
 
 MEASURES = impl.MEASURES
 INITS = impl.INITS
@@ -442,13 +443,10 @@ _BY_MEASURE = dict(method_arg="measure", family="hippo", methods=MEASURES, sizes
 
 HIPPO = registry.register_spec(
     Spec(
-        name="hippo",
-        **_BY_MEASURE,
+        name="hippo", **_BY_MEASURE, dtypes=REAL, outputs=("A", "B"),
         summary="HiPPO (A, B) of a measure, S4's sign convention (A stable)",
         signature="hippo(measure, N, *, dtype, device) -> (A (N, N), B (N,)); "
                   "rank_correction(measure, N) -> P (r, N)",
-        dtypes=REAL,
-        outputs=("A", "B"),
         strategy=lambda fmt, method: _sized(fmt, EVEN_SIZES if method == "fout" else SIZES),
         references=_two_tier(lambda mod: lambda case, method: dict(zip(
             ("A", "B"), mod.hippo(method, case.params["N"])))),
@@ -459,22 +457,20 @@ HIPPO = registry.register_spec(
                                                  dtype=dtype(case.dtype).torch, device=device),
     ),
     implementations={"torch": impl.hippo},
-    laws=[
-        Law("spectrum", "legs eig(A) = {−1..−N}, lagt eig(A) = {−½} (triangular, exact)",
-            spectrum, REAL),
-        Law("normal_plus_low_rank", "A + PᵀP = c·I + skew (c = −½ legs, 0 otherwise)",
-            normal_plus_low_rank, REAL),
-        Law("legs_fixed_point", "legs: A[:, 0] + B = 0 (constant input is a fixed point)",
-            legs_fixed_point, REAL),
-        Law("legs_projection", "legs: (dI − A)c = B gives the Legendre coefficients of "
-            "s^d (mpmath quadrature)", legs_projection, REAL),
-        Law("legt_projection", "legt (θ = 2): A·m(x^d) + B = m(d·x^{d−1}) (Legendre "
-            "moments on the window)", legt_projection, REAL),
-        Law("lagt_laplace", "lagt: (aI − A)γ(a) = B, γ_n = (a−½)^n/(a+½)^{n+1}",
-            lagt_laplace, REAL),
-        Law("fout_exact_inputs", "fout: c' = Ac + Bf for f = s and cos/sin(πms), m < N/2",
-            fout_exact_inputs, REAL),
-    ],
+    laws=laws(
+        REAL,
+        ("spectrum", "legs eig(A) = {−1..−N}, lagt eig(A) = {−½} (triangular, exact)", spectrum),
+        ("normal_plus_low_rank", "A + PᵀP = c·I + skew (c = −½ legs, 0 otherwise)",
+         normal_plus_low_rank),
+        ("legs_fixed_point", "legs: A[:, 0] + B = 0 (constant input is a fixed point)",
+         legs_fixed_point),
+        ("legs_projection", "legs: (dI − A)c = B gives the Legendre coefficients of s^d "
+         "(mpmath quadrature)", legs_projection),
+        ("legt_projection", "legt (θ = 2): A·m(x^d) + B = m(d·x^{d−1}) (Legendre moments on "
+         "the window)", legt_projection),
+        ("lagt_laplace", "lagt: (aI − A)γ(a) = B, γ_n = (a−½)^n/(a+½)^{n+1}", lagt_laplace),
+        ("fout_exact_inputs", "fout: c' = Ac + Bf for f = s and cos/sin(πms), m < N/2",
+         fout_exact_inputs)),
     mutants=[
         Mutant("sign_flipped", sign_flipped, "legs", REAL,
                "A → −A: the HiPPO paper's c' = −Ac + Bf sign convention",
@@ -489,13 +485,10 @@ HIPPO = registry.register_spec(
 
 NPLR = registry.register_spec(
     Spec(
-        name="nplr",
-        **_BY_MEASURE,
+        name="nplr", **_BY_MEASURE, dtypes=COMPLEX, outputs=NPLR_OUTPUTS,
         summary="NPLR form A = VΛV* − PPᵀ in the conjugate half (Im Λ > 0), by eigh of −i·skew",
         signature="nplr(measure, N, *, dtype, device) -> (Lambda (N/2,), P (r, N/2), B (N/2,), "
                   "V (N, N/2)); compared through phase-invariant outputs",
-        dtypes=COMPLEX,
-        outputs=NPLR_OUTPUTS,
         strategy=lambda fmt, method: _sized(fmt, EVEN_SIZES),
         references=_two_tier(lambda mod: lambda case, method: mod.exact_invariants(
             method, case.params["N"])),
@@ -506,13 +499,11 @@ NPLR = registry.register_spec(
         call=_nplr_call,
     ),
     implementations={"torch": impl.nplr},
-    laws=[
-        Law("reconstruction", "2Re(VΛV*) − PᵀP = A within 8·u·N·‖A‖", reconstruction, COMPLEX),
-        Law("re_lambda", "Re Λ = c (−½ legs, 0 otherwise)", re_lambda, COMPLEX),
-        Law("unitary", "V_full = [V, V̄] unitary within 8·u·N", unitary, COMPLEX),
-        Law("half_by_sign", "the kept half is the Im Λ ≥ 0 half of the spectrum",
-            half_by_sign, COMPLEX),
-    ],
+    laws=laws(COMPLEX, ("reconstruction", "2Re(VΛV*) − PᵀP = A within 8·u·N·‖A‖", reconstruction),
+              ("re_lambda", "Re Λ = c (−½ legs, 0 otherwise)", re_lambda),
+              ("unitary", "V_full = [V, V̄] unitary within 8·u·N", unitary),
+              ("half_by_sign", "the kept half is the Im Λ ≥ 0 half of the spectrum",
+               half_by_sign)),
     mutants=[
         Mutant("half_by_position", half_by_position, "fout", COMPLEX,
                "eigh's upper half by position: keeps one real eigenvector of FouT's zero pair",
@@ -527,35 +518,26 @@ NPLR = registry.register_spec(
 
 DIAG_INIT = registry.register_spec(
     Spec(
-        name="diag_init",
-        method_arg="name",
-        family="hippo",
+        name="diag_init", method_arg="name", family="hippo", methods=INITS, dtypes=COMPLEX,
+        sizes=("N", "H"), outputs=INIT_OUTPUTS,
         summary="S4D diagonal initialisations (Λ, B, C, log Δ), seeded",
         signature="diag_init(name, N, H, dt_min, dt_max, seed, *, dtype, device) -> "
                   "(Lambda (H, N/2), B (H, N/2), C (H, N/2), log_dt (H,))",
-        methods=INITS,
-        dtypes=COMPLEX,
-        sizes=("N", "H"),
-        outputs=INIT_OUTPUTS,
         strategy=lambda fmt, method: init_cases(fmt, method),
         references=_two_tier(lambda mod: lambda case, method: mod.diag_init(
             method, *_init_args(case))),
         bound=Bound(c={m: 8.0 for m in INITS}, terms=_init_terms,
                     reasoning="elementwise; s4d-legs as nplr's Λ (g = N), closed forms a few "
                               "roundings"),
-        call=_init_call,
-        bench_case=lambda fmt: _init_case(fmt, 64, 1024),
+        call=_init_call, bench_case=lambda fmt: _init_case(fmt, 64, 1024),
         bench_shape="H=1024, N=64",
     ),
     implementations={"torch": impl.diag_init},
-    laws=[
-        Law("legs_equals_nplr", "s4d-legs Λ = nplr('legs', N) Λ", legs_equals_nplr, COMPLEX),
-        Law("dt_in_range", "exp(log Δ) ∈ [dt_min, dt_max]", dt_in_range, COMPLEX),
-        Law("seeded", "same seed → same values; another seed → other C, log Δ",
-            seeded, COMPLEX),
-        Law("structure", "B = 1; Re Λ = −½ (legs, lin, inv); s4d-real Λ = −(n+1)",
-            structure, COMPLEX),
-    ],
+    laws=laws(COMPLEX, ("legs_equals_nplr", "s4d-legs Λ = nplr('legs', N) Λ", legs_equals_nplr),
+              ("dt_in_range", "exp(log Δ) ∈ [dt_min, dt_max]", dt_in_range),
+              ("seeded", "same seed → same values; another seed → other C, log Δ", seeded),
+              ("structure", "B = 1; Re Λ = −½ (legs, lin, inv); s4d-real Λ = −(n+1)",
+               structure)),
     mutants=[
         Mutant("inv_half_count", inv_half_count, "s4d-inv", COMPLEX,
                "S4D-Inv's (N/π)(N/(2n+1) − 1) with N/2 (the stored pairs) for N",

@@ -20,7 +20,7 @@ from ssmspec.reference.mp import kernels as ref_mp
 from ssmspec.reference.np import kernels as ref_np
 from ssmspec.reference.np import precision
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._b import bad_rows, case_of, conj_full, full, real_output
+from ssmspec.specs._b import bad_rows, case_of, conj_full, full, laws, real_output
 
 METHODS = impl.METHODS
 DIAG_DTYPES = ("c128", "c64", "fp64", "fp32")
@@ -501,18 +501,17 @@ DIAG = registry.register_spec(
     ),
     implementations=[Implementation("diag_kernel", "torch", impl.diag_kernel),
                      triton_kernels.implementation("diag_kernel", "kernels", "diag_kernel")],
-    laws=[
-        Law("nan_propagation", "a NaN in one input entry reaches exactly the row "
-            "of K that depends on it", diag_nan_propagation, DIAG_DTYPES),
-        Law("impulse_response", "K = impulse response of h_l = Ā h_{l−1} + B̄ δ_l",
-            impulse_response, DIAG_DTYPES),
-        Law("conj_half_full", "half (conj_half) = full representation, both "
-            "members of each pair written out", conj_half_full, DIAG_DTYPES),
-        Law("zoh_bilinear_small_dt", "zoh and bilinear kernels agree to O(Δ³)",
-            zoh_bilinear_small_dt, ("fp64", "c128")),
-        Law("linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", linearity_in_C, DIAG_DTYPES),
-        Law("prefix", "K for L' is the prefix of K for L > L'", prefix, DIAG_DTYPES),
-    ],
+    laws=laws(
+        DIAG_DTYPES,
+        ("nan_propagation", "a NaN in one input entry reaches exactly the row of K that "
+         "depends on it", diag_nan_propagation),
+        ("impulse_response", "K = impulse response of h_l = Ā h_{l−1} + B̄ δ_l", impulse_response),
+        ("conj_half_full", "half (conj_half) = full representation, both members of each pair "
+         "written out", conj_half_full),
+        ("zoh_bilinear_small_dt", "zoh and bilinear kernels agree to O(Δ³)",
+         zoh_bilinear_small_dt, ("fp64", "c128")),
+        ("linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", linearity_in_C),
+        ("prefix", "K for L' is the prefix of K for L > L'", prefix)),
     mutants=[
         # naive_phi1, no_factor_two: found by search too, but shrinking costs ~2 min a format
         Mutant("naive_phi1", functools.partial(direct_kernel, phi=_naive_phi), "zoh",
@@ -566,12 +565,12 @@ EMA = registry.register_spec(
     ),
     implementations=[Implementation("ema_kernel", "torch", impl.ema_kernel),
                      triton_kernels.implementation("ema_kernel", "kernels", "ema_kernel")],
-    laws=[
-        Law("nan_propagation", "a NaN in one input entry reaches exactly the row "
-            "of K that depends on it", ema_nan_propagation, ("fp64", "fp32", "bf16")),
-        Law("s4d_real", "EMA = real diagonal kernel with Λ = log1p(−p·a), Δ = 1, "
-            "B = p·β, C = γ√(1/ndim), zoh_approx", ema_s4d_real, ("fp64", "fp32")),
-    ],
+    laws=laws(
+        ("fp64", "fp32"),
+        ("nan_propagation", "a NaN in one input entry reaches exactly the row of K that "
+         "depends on it", ema_nan_propagation, ("fp64", "fp32", "bf16")),
+        ("s4d_real", "EMA = real diagonal kernel with Λ = log1p(−p·a), Δ = 1, B = p·β, "
+         "C = γ√(1/ndim), zoh_approx", ema_s4d_real)),
     mutants=[
         Mutant("mega_official", mega_official, "mega", ("fp64", "fp32"),
                "q = 1 − p·a and exp(l·log q): NaN at l = 0 when p·a rounds to 1, cancellation "
