@@ -38,10 +38,6 @@ def _b_elements(fmt: str):
     return real_normals(4.0)
 
 
-def _dt_array(draw, shape):
-    return draw(arrays(shape, log_uniform(*DT_RANGE)))
-
-
 # --- discretize_diag --------------------------------------------------------------------------
 
 
@@ -56,7 +52,8 @@ def diag_cases(draw, fmt: str, method: str = "zoh", max_n: int = 6) -> Case:
     lam = draw(arrays(shape, lam_el))
     b = draw(arrays(shape, _b_elements(fmt)))
     kind = draw(st.sampled_from(["scalar", "per channel", "per state"]))
-    dt = _dt_array(draw, {"scalar": (), "per channel": batch, "per state": shape}[kind])
+    dt_shape = {"scalar": (), "per channel": batch, "per state": shape}[kind]
+    dt = draw(arrays(dt_shape, log_uniform(*DT_RANGE)))
     return case_of(fmt, {"dt": kind}, Lambda=lam, B=b, dt=dt)
 
 
@@ -174,7 +171,7 @@ def dense_cases(draw, fmt: str, method: str = "zoh", max_n: int = 4, normal: boo
     k = draw(st.integers(1, 2))
     B = draw(arrays(batch + (n, k), _b_elements(fmt)))
     per = batch != () and draw(st.booleans())
-    dt = _dt_array(draw, batch if per else ())
+    dt = draw(arrays(batch if per else (), log_uniform(*DT_RANGE)))
     A, dt = representable(A, fmt), representable(dt, fmt)
     if method in SOLVED:
         # rounding a strongly non-normal A to the format can move an eigenvalue near 0 by

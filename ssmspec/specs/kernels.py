@@ -89,18 +89,19 @@ def call_diag(fn, case: Case, method: str, device: str):
     return real_output(K, case, "K")
 
 
-def _diag_args(case: Case):
-    return (*(case.arrays[k] for k in DIAG_INPUTS), case.params["L"])
+def _args(case: Case, names=DIAG_INPUTS) -> tuple:
+    """The reference's arguments: the arrays `names`, then L."""
+    return (*(case.arrays[k] for k in names), case.params["L"])
 
 
 @last_case
 def _np_diag(case: Case, method: str, extended: bool):
     """(K, M, G) of the float64 tier, computed once per case for the reference and the bound."""
-    return ref_np.diag_kernel_with_bound(*_diag_args(case), method, case.params["conj_half"])
+    return ref_np.diag_kernel_with_bound(*_args(case), method, case.params["conj_half"])
 
 
 DIAG_REFERENCES = TwoTier(
-    mp=lambda case, method: {"K": ref_mp.diag_kernel(*_diag_args(case), method,
+    mp=lambda case, method: {"K": ref_mp.diag_kernel(*_args(case), method,
                                                      case.params["conj_half"])},
     np=lambda case, method: {"K": _np_diag(case, method, precision.is_extended())[0]},
     mp_max_work=MP_MAX, work=lambda case: case.arrays["Lambda"].size * case.params["L"])
@@ -130,11 +131,6 @@ def s4d_bench_arrays(fmt: str, H: int, N: int):
     log_dt = np.log(10.0 ** rng.uniform(-3, -1, H))
     return rng, {"Lambda": representable(lam, fmt), "B": representable(np.ones_like(lam), fmt),
                  "C": representable(C, fmt), "log_dt": representable(log_dt, fmt)}
-
-
-def _bench_diag(fmt: str) -> Case:
-    """H = 256, N = 64 (S4D-Lin, Δ log-uniform in [1e-3, 1e-1]), L = 4096."""
-    return Case(s4d_bench_arrays(fmt, 256, 64)[1], fmt, {"L": 4096, "conj_half": True})
 
 
 def diag_sweep_problem(fmt: str, L: int) -> Case:
@@ -170,18 +166,14 @@ def call_ema(fn, case: Case, method: str, device: str):
     return fn(*(case.tensor(k, device) for k in EMA_INPUTS), case.params["L"])
 
 
-def _ema_args(case: Case):
-    return (*(case.arrays[k] for k in EMA_INPUTS), case.params["L"])
-
-
 EMA_REFERENCES = TwoTier(
-    mp=lambda case, method: {"K": ref_mp.ema_kernel(*_ema_args(case))},
-    np=lambda case, method: {"K": ref_np.ema_kernel(*_ema_args(case))},
+    mp=lambda case, method: {"K": ref_mp.ema_kernel(*_args(case, EMA_INPUTS))},
+    np=lambda case, method: {"K": ref_np.ema_kernel(*_args(case, EMA_INPUTS))},
     mp_max_work=MP_MAX, work=lambda case: case.arrays["gamma"].size * case.params["L"])
 
 
 def ema_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    _, M, G = ref_np.ema_kernel_with_bound(*_ema_args(case))
+    _, M, G = ref_np.ema_kernel_with_bound(*_args(case, EMA_INPUTS))
     return {"K": Terms(G, M)}
 
 
@@ -292,7 +284,7 @@ def ema_s4d_real(ctx: LawContext) -> None:
                     B=p * b[..., 0], C=g * math.sqrt(1.0 / n), log_dt=np.zeros(D))
     k_ema = to_numpy(EMA.call(ctx.fn, case, "mega", ctx.device))
     k_diag = _k(ctx.impl_of("diag_kernel"), dcase, "zoh_approx", ctx.device)
-    _, M, G = ref_np.ema_kernel_with_bound(*_ema_args(case))
+    _, M, G = ref_np.ema_kernel_with_bound(*_args(case, EMA_INPUTS))
     tol = (EMA.bound(case, "mega")["K"] + DIAG.bound(dcase, "zoh_approx")["K"]
            + higham_bound(3.0, fmt, G, M))  # the rounding of the derived Λ, B, C
     assert_within(k_ema, k_diag, tol, "EMA vs S4D-Real (zoh_approx, Δ = 1)")
@@ -439,29 +431,24 @@ def _slow_ema_witness(fmt: str, L: int = 8192) -> Case:
 # --- bad input (docs/bad-input.md) ------------------------------------------------------------
 
 _CPLX = torch.complex128
-_DIAG_BAD = bad_rows(
-    {"Lambda": full(2, 3, fill=-1.0, dt=_CPLX), "B": full(2, 3, fill=-1.0, dt=_CPLX),
-     "C": full(2, 3, fill=-1.0, dt=_CPLX), "log_dt": full(2, fill=-2.0), "L": 4}, [
-        ("Lambda 1-d", "Lambda", ValueError,
-         dict(Lambda=full(3, dt=_CPLX), B=full(3, dt=_CPLX), C=full(3, dt=_CPLX),
-              log_dt=full(1))),
-        ("Lambda 3-d", "Lambda", ValueError,
-         dict(Lambda=full(2, 2, 3, dt=_CPLX), B=full(2, 2, 3, dt=_CPLX),
-              C=full(2, 2, 3, dt=_CPLX))),
-        ("Lambda integer", "Lambda", TypeError, dict(Lambda=full(2, 3, dt=torch.int64))),
-        ("B of another shape", "B", ValueError, dict(B=full(2, 4, dt=_CPLX))),
-        ("C of another shape", "C", ValueError, dict(C=full(3, 3, dt=_CPLX))),
-        ("B of another dtype", "B", TypeError, dict(B=full(2, 3, dt=torch.complex64))),
-        ("C real, Lambda complex", "C", TypeError, dict(C=full(2, 3))),
-        ("log_dt of another shape", "log_dt", ValueError, dict(log_dt=full(3))),
-        ("log_dt complex", "log_dt", TypeError, dict(log_dt=full(2, dt=_CPLX))),
-        ("log_dt of another precision", "log_dt", TypeError,
-         dict(log_dt=full(2, dt=torch.float32))),
-        ("L zero", "L", ValueError, dict(L=0)),
-        ("L a float", "L", TypeError, dict(L=4.0)),
-        ("unknown method", "method", ValueError, dict(method="euler")),
-        ("conj_half not a bool", "conj_half", TypeError, dict(conj_half="yes")),
-    ])
+_cx = functools.partial(full, fill=-1.0, dt=_CPLX)  # a complex argument of a bad-input call
+_DIAG_BAD = bad_rows({"Lambda": _cx(2, 3), "B": _cx(2, 3), "C": _cx(2, 3), "log_dt": full(2),
+                      "L": 4}, [
+    ("Lambda 1-d", "Lambda", ValueError, dict(Lambda=_cx(3), B=_cx(3), C=_cx(3), log_dt=full(1))),
+    ("Lambda 3-d", "Lambda", ValueError, dict(Lambda=_cx(2, 2, 3), B=_cx(2, 2, 3), C=_cx(2, 2, 3))),
+    ("Lambda integer", "Lambda", TypeError, dict(Lambda=full(2, 3, dt=torch.int64))),
+    ("B of another shape", "B", ValueError, dict(B=_cx(2, 4))),
+    ("C of another shape", "C", ValueError, dict(C=_cx(3, 3))),
+    ("B of another dtype", "B", TypeError, dict(B=full(2, 3, dt=torch.complex64))),
+    ("C real, Lambda complex", "C", TypeError, dict(C=full(2, 3))),
+    ("log_dt of another shape", "log_dt", ValueError, dict(log_dt=full(3))),
+    ("log_dt complex", "log_dt", TypeError, dict(log_dt=_cx(2))),
+    ("log_dt of another precision", "log_dt", TypeError, dict(log_dt=full(2, dt=torch.float32))),
+    ("L zero", "L", ValueError, dict(L=0)),
+    ("L a float", "L", TypeError, dict(L=4.0)),
+    ("unknown method", "method", ValueError, dict(method="euler")),
+    ("conj_half not a bool", "conj_half", TypeError, dict(conj_half="yes")),
+])
 
 _EMA_BAD = bad_rows(
     {"delta": full(2, 3, 1), "alpha": full(2, 3, 1), "beta": full(2, 3, 1),
@@ -493,7 +480,10 @@ DIAG = registry.register_spec(
         bound=Bound(c=C_BOUND, terms=diag_terms,
                     reasoning="elementwise; G·M = f·Σ_n (N + 1 + l·|log Ā_n|)·|C_n B̄_n|·"
                               "|Ā_n|^l"),
-        call=call_diag, bench_case=_bench_diag, bench_shape="H=256, N=64, L=4096, S4D-Lin",
+        call=call_diag, bench_shape="H=256, N=64, L=4096, S4D-Lin",
+        # S4D-Lin (S4D-Real in real formats), Δ log-uniform in [1e-3, 1e-1]
+        bench_case=lambda fmt: Case(s4d_bench_arrays(fmt, 256, 64)[1], fmt,
+                                    {"L": 4096, "conj_half": True}),
         sweep=Sweep("L", LONG, diag_sweep_problem, LONG_HEAVY,
                     "H=4, N=16, S4D-Lin / S4D-Real, Δ in [1e-3, 1e-1]"),
         features={"conj_half=False": flag("conj_half", False, "the full system (both members "
