@@ -321,11 +321,11 @@ def ema_nan_propagation(ctx: LawContext) -> None:
 # --- mutants ----------------------------------------------------------------------------------
 
 
-def direct_kernel(Lambda, B, C, log_dt, L, method="zoh", conj_half=True, phi=None,
+def direct_kernel(Lambda, B, C, log_dt, L, method="zoh", conj_half=True, bbar=None,
                   rounded_log=False):
     """An S4-style kernel in the working format: Ā^l = exp(l·ΔΛ) by one Vandermonde product;
-    a mutant's `phi(z)` replaces zoh's φ₁(z) = expm1(z)/z, `rounded_log` takes bilinear's
-    log Ā from the rounded Ā."""
+    a mutant's `bbar(Δ, z, B)` replaces zoh's B̄ = Δ·φ₁(z)·B, φ₁(z) = expm1(z)/z, and
+    `rounded_log` takes bilinear's log Ā from the rounded Ā."""
     work = v.work_dtype(Lambda.dtype)
     lam, b, c = Lambda.to(work), B.to(work), C.to(work)
     dt = torch.exp(log_dt.to(v.real_dtype(work)))[:, None]
@@ -333,20 +333,20 @@ def direct_kernel(Lambda, B, C, log_dt, L, method="zoh", conj_half=True, phi=Non
     cplx = torch.complex64 if work == torch.float32 else torch.complex128
     if method == "bilinear":
         abar = (1 + z / 2) / (1 - z / 2)
-        bbar = dt * b / (1 - z / 2)
+        b_bar = dt * b / (1 - z / 2)
         if rounded_log:
             w = torch.log(abar if abar.is_complex() else abar.to(cplx))
         else:  # computed right: powers of Ā by exp(l·2atanh(z/2))
             w = torch.atanh(z / 2 if z.is_complex() else (z / 2).to(cplx))
             w = w + w
     elif method == "zoh_approx":
-        w, bbar = z, dt * b
+        w, b_bar = z, dt * b
+    elif bbar is None:
+        w, b_bar = z, dt * torch.where(z == 0, torch.ones_like(z), torch.expm1(z) / z) * b
     else:
-        one = torch.ones_like(z)
-        w, bbar = z, dt * (torch.where(z == 0, one, torch.expm1(z) / z) if phi is None
-                           else phi(z)) * b
+        w, b_bar = z, bbar(dt, z, b)
     V = torch.exp(w[..., None] * torch.arange(L, dtype=v.real_dtype(work), device=Lambda.device))
-    K = torch.einsum("hn,hnl->hl", (c * bbar).to(V.dtype), V)
+    K = torch.einsum("hn,hnl->hl", (c * b_bar).to(V.dtype), V)
     K = K.real if K.is_complex() else K
     return (K * 2 if conj_half else K).to(v.real_dtype(Lambda.dtype))
 
@@ -355,6 +355,12 @@ def _naive_phi(z):
     """(exp(z) − 1)/z, guarded at z = 0 only: cancellation at small |z|."""
     safe = torch.where(z == 0, torch.ones_like(z), z)
     return torch.where(z == 0, torch.ones_like(z), (torch.exp(safe) - 1) / safe)
+
+
+def phi1_zero_division(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
+    """zoh's kernel whatever the method, B̄ = Δ·(exp(z) − 1)/z·B with no case for z = 0."""
+    return direct_kernel(Lambda, B, C, log_dt, L, "zoh", conj_half,
+                         bbar=lambda dt, z, b: dt * (torch.exp(z) - 1) / z * b)
 
 
 def no_factor_two(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
@@ -504,14 +510,15 @@ DIAG = registry.register_spec(
         ("prefix", "K for L' is the prefix of K for L > L'", prefix)),
     mutants=[
         # naive_phi1, no_factor_two: found by search too, but shrinking costs ~2 min a format
-        Mutant("naive_phi1", functools.partial(direct_kernel, phi=_naive_phi), "zoh",
+        Mutant("naive_phi1", functools.partial(direct_kernel,
+                                               bbar=lambda dt, z, b: dt * _naive_phi(z) * b),
+               "zoh",
                DIAG_DTYPES, "zoh B̄ = Δ·(exp(z) − 1)/z·B: cancellation at small |ΔΛ|",
                _small_z_witness, search=False,
                fix="compute φ₁(z) = (exp(z) − 1)/z as expm1(z)/z with φ₁(0) = 1 (no "
                "cancellation at small |z|, no 0/0 at Λ = 0)"),
-        Mutant("phi1_zero_division",
-               functools.partial(direct_kernel, phi=lambda z: (torch.exp(z) - 1) / z), "zoh",
-               DIAG_DTYPES, "zoh B̄ = Δ·(exp(z) − 1)/z·B with no case for z = 0: NaN at Λ = 0",
+        Mutant("phi1_zero_division", phi1_zero_division, "zoh", DIAG_DTYPES,
+               "zoh B̄ = Δ·(exp(z) − 1)/z·B with no case for z = 0: NaN at Λ = 0",
                _zero_lambda_witness, fix="take φ₁(0) = 1 where ΔΛ = 0 (torch.where, or "
                "expm1(z)/z with that case), so an integrator state (Λ = 0) gives B̄ = Δ·B"),
         Mutant("no_factor_two", no_factor_two, "zoh", DIAG_DTYPES,
