@@ -312,11 +312,8 @@ def _bidir_call(fn, case: Case, method: str, device: str):
 
 
 def _bidir_reference(mod):
-    def reference(case: Case, method: str):
-        a = case.arrays
-        return {"y": mod.bidirectional_conv(a["u"], a["K_fwd"], a["K_bwd"], _D(case), method)}
-
-    return reference
+    return lambda case, method: {"y": mod.bidirectional_conv(
+        case.arrays["u"], case.arrays["K_fwd"], case.arrays["K_bwd"], _D(case), method)}
 
 
 def _bidir_terms(case: Case, method: str, d) -> dict:

@@ -218,12 +218,8 @@ def call_step(fn, case: Case, method: str, device: str):
 
 
 def _ref_step(mod):
-    def reference(case: Case, method: str):
-        h, y = mod.dplr_step(*_args(case), case.arrays["state"], case.arrays["u"],
-                             case.params["conj_half"])
-        return {"state": h, "y": y}
-
-    return reference
+    return lambda case, method: dict(zip(("state", "y"), mod.dplr_step(
+        *_args(case), case.arrays["state"], case.arrays["u"], case.params["conj_half"])))
 
 
 STEP_REFERENCES = TwoTier(mp=_ref_step(ref_mp), np=_ref_step(ref_np), mp_max_work=MP_WORK,

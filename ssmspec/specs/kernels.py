@@ -377,9 +377,8 @@ def mega_official(delta, alpha, beta, gamma, L, method="mega"):
 
 
 def rounded_q_power(delta, alpha, beta, gamma, L, method="mega"):
-    """Mega's EMA kernel with q = 1 − p·a rounded to fp32, then raised to the l-th power (powers
-    and sum exact, in float64): q's relative error u becomes l·u in q^l, growing with L where the
-    decay is slow (|log q| ≪ 1), where the bound's l·|log q|·(1 + κ) term stays small."""
+    """Mega's EMA kernel with q = 1 − p·a rounded to fp32, then q^l (exact, in float64): an l·u
+    error where the decay is slow (docs/kernels.md#ema_kernel)."""
     W, logq = impl.ema_weights(delta, alpha, beta, gamma)
     q = torch.exp(logq).to(torch.float32).to(torch.float64)
     K = torch.einsum("dn,dnl->dl", W, q[..., None] ** torch.arange(L, dtype=torch.float64))
