@@ -5,17 +5,20 @@ conventions: docs/convolution.md#causal_conv and docs/convolution.md#bidirection
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hypothesis import settings
 from hypothesis import strategies as st
 
+from ssmspec import profiles
 from ssmspec.impl import _validate as v
 from ssmspec.impl import convolution as impl
 from ssmspec.reference.mp import convolution as ref_mp
 from ssmspec.reference.np import convolution as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs._b import bad_rows, case_of, full, laws, seeded
 
 MP_WORK = 20_000  # B·H·L·L_K up to which mpmath is the reference
 WIDE = ("fp64", "fp32")
@@ -25,7 +28,8 @@ WIDE = ("fp64", "fp32")
 
 
 def _max_log2() -> int:
-    return 12 if settings.default.max_examples >= 200 else 10
+    """log₂ of the longest L drawn: 2^12 under the nightly profile, 2^10 otherwise."""
+    return 12 if profiles.heavy() else 10
 
 
 def _lengths():
@@ -42,6 +46,11 @@ def _kernel(rng, H: int, L_K: int, kind: str) -> np.ndarray:
     return rng.normal(size=(H, L_K)) / np.sqrt(L_K)
 
 
+def _names(bidirectional: bool) -> tuple[str, ...]:
+    """The kernel arguments: K, or K_fwd and K_bwd."""
+    return ("K_fwd", "K_bwd") if bidirectional else ("K",)
+
+
 @st.composite
 def conv_cases(draw, fmt: str, method: str = "fft", bidirectional: bool = False) -> Case:
     """u (B ≤ 2, H ≤ 3, L), decaying or white-noise kernels with L_K equal to L, shorter or
@@ -54,13 +63,10 @@ def conv_cases(draw, fmt: str, method: str = "fft", bidirectional: bool = False)
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     kind = draw(st.sampled_from(["decay", "noise"]))
     arrays = {"u": rng.normal(size=(Bn, H, L))}
-    names = ("K_fwd", "K_bwd") if bidirectional else ("K",)
-    for name in names:
-        arrays[name] = _kernel(rng, H, L_K, kind)
+    arrays.update({name: _kernel(rng, H, L_K, kind) for name in _names(bidirectional)})
     if draw(st.booleans()):
         arrays["D"] = rng.normal(size=H)
-    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt,
-                {"L": L, "L_K": L_K, "kernel": kind})
+    return case_of(fmt, {"L": L, "L_K": L_K, "kernel": kind}, **arrays)
 
 
 def _work(case: Case) -> int:
@@ -75,31 +81,22 @@ def _optional_D(case: Case, device: str):
     return case.tensor("D", device) if "D" in case.arrays else None
 
 
-BENCH = {"B": 2, "H": 64, "L": 1024}
-
-
 def _bench(fmt: str, bidirectional: bool = False) -> Case:
     """B = 2, H = 64, L = L_K = 1024: small enough that the O(L·L_K) direct sum times in
     milliseconds on a CPU, so the report stays quick; the crossover study belongs to perf/."""
     rng = np.random.default_rng(0)
-    Bn, H, L = BENCH["B"], BENCH["H"], BENCH["L"]
-    arrays = {"u": rng.normal(size=(Bn, H, L))}
-    for name in ("K_fwd", "K_bwd") if bidirectional else ("K",):
-        arrays[name] = _kernel(rng, H, L, "decay")
-    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt,
-                {"L": L, "L_K": L, "kernel": "decay"})
+    u = rng.normal(size=(2, 64, 1024))
+    return case_of(fmt, {"L": 1024, "L_K": 1024, "kernel": "decay"}, u=u,
+                   **{name: _kernel(rng, 64, 1024, "decay") for name in _names(bidirectional)})
 
 
 def causal_sweep_problem(fmt: str, L: int) -> Case:
     """The sweep along L: B = 1, H = 4, decaying kernels, L_K = L (the direct sum and its
     reference are O(L²): up to 2^12, 2^14 nightly)."""
     rng = problem_rng()
-    H = 4
-    a = rng.uniform(0.9, 0.999, (H, 1))
-    K = rng.normal(size=(H, 1)) * a ** np.arange(L)[None]
-    u = rng.normal(size=(1, H, L))
-    return Case({"u": representable(u, fmt), "K": representable(K, fmt)}, fmt,
-                {"L": L, "L_K": L, "kernel": "decay"})
+    a = rng.uniform(0.9, 0.999, (4, 1))
+    K = rng.normal(size=(4, 1)) * a ** np.arange(L)[None]
+    return case_of(fmt, {"L": L, "L_K": L, "kernel": "decay"}, u=rng.normal(size=(1, 4, L)), K=K)
 
 
 # --- causal_conv: references, bound -----------------------------------------------------------
@@ -127,10 +124,6 @@ def _causal_terms(case: Case, method: str, d) -> dict:
     return {"y": Terms(g, ref_np.magnitude(u, K, _D(case)))}
 
 
-CAUSAL_REFERENCE = TwoTier(mp=_causal_reference(ref_mp), np=_causal_reference(ref_np),
-                           mp_max_work=MP_WORK, work=_work)
-
-
 def causal_bound_rows(case: Case, method: str) -> np.ndarray:
     """causal_conv's bound of `method` on `case` as a 2-norm per signal (b, h)."""
     b = CAUSAL.bound(case, method)["y"]
@@ -156,14 +149,10 @@ def fft_equals_direct(ctx: LawContext) -> None:
                  "fft vs direct")
 
 
-def _seeded(ctx: LawContext) -> np.random.Generator:
-    return np.random.default_rng(ctx.draw(st.integers(0, 2**32 - 1)))
-
-
 def linearity(ctx: LawContext) -> None:
     fmt = ctx.dtype
     c1 = ctx.draw(conv_cases(fmt)).without("D")
-    rng = _seeded(ctx)
+    rng = seeded(ctx)
     alpha, beta = (float(representable(x, fmt)) for x in rng.normal(size=2))
     u1 = c1.arrays["u"]
     u2 = representable(rng.normal(size=u1.shape), fmt)
@@ -186,7 +175,7 @@ def causality(ctx: LawContext) -> None:
     case = ctx.draw(conv_cases(fmt))
     s = ctx.draw(st.integers(0, case.params["L"] - 1))
     u2 = case.arrays["u"].copy()
-    u2[..., s:] = representable(_seeded(ctx).normal(size=u2[..., s:].shape) * 100, fmt)
+    u2[..., s:] = representable(seeded(ctx).normal(size=u2[..., s:].shape) * 100, fmt)
     changed = case.with_(u=u2)
     for method in ctx.covered(impl.METHODS):
         y, y2 = (_y(ctx.fn, c, method, ctx.device) for c in (case, changed))
@@ -201,7 +190,7 @@ def causality(ctx: LawContext) -> None:
 def skip(ctx: LawContext) -> None:
     fmt = ctx.dtype
     case = ctx.draw(conv_cases(fmt))
-    D = representable(_seeded(ctx).normal(size=case.arrays["u"].shape[1]), fmt)
+    D = representable(seeded(ctx).normal(size=case.arrays["u"].shape[1]), fmt)
     with_d, without = case.with_(D=D), case.without("D")
     for method in ctx.covered(impl.METHODS):
         y_d, y = (_y(ctx.fn, c, method, ctx.device) for c in (with_d, without))
@@ -213,7 +202,8 @@ def skip(ctx: LawContext) -> None:
 # --- causal_conv: mutants -----------------------------------------------------------------------
 
 
-def _fft_with_length(u, K, D, n_of):
+def _fft_with_length(u, K, D=None, method="fft", *, n_of):
+    """The FFT route with a (wrong) transform length `n_of(L, L_K)`."""
     work = v.work_dtype(u.dtype)
     uw, Kw = u.to(work), K.to(work)
     L, L_K = u.shape[-1], K.shape[-1]
@@ -225,14 +215,6 @@ def _fft_with_length(u, K, D, n_of):
     return y.to(u.dtype)
 
 
-def circular_fft(u, K, D=None, method="fft"):
-    return _fft_with_length(u, K, D, lambda L, L_K: max(L, L_K))
-
-
-def fft_one_short(u, K, D=None, method="fft"):
-    return _fft_with_length(u, K, D, lambda L, L_K: L + L_K - 2)
-
-
 def correlation(u, K, D=None, method="direct"):
     work = v.work_dtype(u.dtype)
     uw = u.to(work)
@@ -242,47 +224,39 @@ def correlation(u, K, D=None, method="direct"):
     return y.to(u.dtype)
 
 
+def s4_as_mega(u, K_fwd, K_bwd, D=None, convention="mega", method="fft"):
+    return impl.bidirectional_conv(u, K_fwd, K_bwd, D, convention="s4", method=method)
+
+
 def _flat_witness(fmt: str, bidirectional: bool = False) -> Case:
     """A non-decaying kernel and input of ones, L = L_K = 5: every wrap-around is visible."""
-    arrays = {"u": np.ones((1, 1, 5)) * np.arange(1, 6)}
-    for name in ("K_fwd", "K_bwd") if bidirectional else ("K",):
-        arrays[name] = np.ones((1, 5))
-    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt,
-                {"L": 5, "L_K": 5, "kernel": "flat"})
+    return case_of(fmt, {"L": 5, "L_K": 5, "kernel": "flat"}, u=np.ones((1, 1, 5)) *
+                   np.arange(1, 6), **{name: np.ones((1, 5)) for name in _names(bidirectional)})
 
 
 def _ramp_kernel_witness(fmt: str) -> Case:
     """K = (1, 2, 3): a kernel that is not symmetric, so flipping it shows."""
-    return Case({"u": representable(np.array([[[1.0, 0.0, 0.0, 0.0]]]), fmt),
-                 "K": representable(np.array([[1.0, 2.0, 3.0]]), fmt)}, fmt,
-                {"L": 4, "L_K": 3, "kernel": "ramp"})
+    return case_of(fmt, {"L": 4, "L_K": 3, "kernel": "ramp"}, u=[[[1.0, 0.0, 0.0, 0.0]]],
+                   K=[[1.0, 2.0, 3.0]])
 
 
 # --- bad input ----------------------------------------------------------------------------------
 
-
-def _x(*shape, dt=torch.float64):
-    return torch.ones(shape, dtype=dt)
-
-
-_CAUSAL_BAD = [
+_CAUSAL_BAD = bad_rows({"u": full(1, 2, 4), "K": full(2, 4), "D": None}, [
     ("u of integer dtype", "u", TypeError,
-     lambda f: f(torch.ones(1, 2, 4, dtype=torch.int64), torch.ones(2, 4, dtype=torch.int64))),
+     dict(u=full(1, 2, 4, dt=torch.int64), K=full(2, 4, dt=torch.int64))),
     ("u complex", "u", TypeError,
-     lambda f: f(_x(1, 2, 4, dt=torch.complex128), _x(2, 4, dt=torch.complex128))),
-    ("u 2-d", "u", ValueError, lambda f: f(_x(2, 4), _x(2, 4))),
-    ("u of length 0", "u", ValueError, lambda f: f(_x(1, 2, 0), _x(2, 4))),
-    ("K 1-d", "K", ValueError, lambda f: f(_x(1, 2, 4), _x(4))),
-    ("K with another channel count", "K", ValueError, lambda f: f(_x(1, 2, 4), _x(3, 4))),
-    ("K of length 0", "K", ValueError, lambda f: f(_x(1, 2, 4), _x(2, 0))),
-    ("K of another dtype", "K", TypeError,
-     lambda f: f(_x(1, 2, 4), _x(2, 4, dt=torch.float32))),
-    ("D of the wrong shape", "D", ValueError, lambda f: f(_x(1, 2, 4), _x(2, 4), _x(3))),
-    ("D of another dtype", "D", TypeError,
-     lambda f: f(_x(1, 2, 4), _x(2, 4), _x(2, dt=torch.float32))),
-    ("unknown method", "method", ValueError,
-     lambda f: f(_x(1, 2, 4), _x(2, 4), method="winograd")),
-]
+     dict(u=full(1, 2, 4, dt=torch.complex128), K=full(2, 4, dt=torch.complex128))),
+    ("u 2-d", "u", ValueError, dict(u=full(2, 4))),
+    ("u of length 0", "u", ValueError, dict(u=full(1, 2, 0))),
+    ("K 1-d", "K", ValueError, dict(K=full(4))),
+    ("K with another channel count", "K", ValueError, dict(K=full(3, 4))),
+    ("K of length 0", "K", ValueError, dict(K=full(2, 0))),
+    ("K of another dtype", "K", TypeError, dict(K=full(2, 4, dt=torch.float32))),
+    ("D of the wrong shape", "D", ValueError, dict(D=full(3))),
+    ("D of another dtype", "D", TypeError, dict(D=full(2, dt=torch.float32))),
+    ("unknown method", "method", ValueError, dict(method="winograd")),
+])
 
 # what the two specs share; the direct sum is O(L·L_K) per row: realistic lengths only at one or
 # two channels
@@ -292,41 +266,36 @@ _SHARED = dict(family="convolution", dtypes=REAL_DTYPES, sizes=("B", "H", "L"),
 
 CAUSAL = registry.register_spec(
     Spec(
-        name="causal_conv",
+        name="causal_conv", methods=impl.METHODS, **_SHARED,
         summary="causal long convolution y = K * u (+ D·u), by FFT or directly",
         signature="causal_conv(u (B, H, L), K (H, L_K), D (H,) | None, method) -> y (B, H, L)",
-        methods=impl.METHODS,
-        **_SHARED,
         strategy=lambda fmt, method: conv_cases(fmt, method),
-        references=CAUSAL_REFERENCE,
-        bound=Bound(
-            c={"fft": 2.0, "direct": 2.0},
-            terms=_causal_terms,
-            method_norms={"fft": {"y": "row"}},
-            reasoning="direct: elementwise, dot product of min(t+1, L_K) terms; fft: norm-wise "
-                      "per signal, (1 + log2 n)(‖K‖₁‖u‖₂ + ‖K‖₂‖u‖₁)",
-        ),
-        call=_causal_call,
-        bench_case=_bench,
-        bench_shape="B=2, H=64, L=L_K=1024",
+        references=TwoTier(mp=_causal_reference(ref_mp), np=_causal_reference(ref_np),
+                           mp_max_work=MP_WORK, work=_work),
+        bound=Bound(c={"fft": 2.0, "direct": 2.0}, terms=_causal_terms,
+                    method_norms={"fft": {"y": "row"}},
+                    reasoning="direct: elementwise, dot product of min(t+1, L_K) terms; fft: "
+                              "norm-wise per signal, (1 + log2 n)(‖K‖₁‖u‖₂ + ‖K‖₂‖u‖₁)"),
+        call=_causal_call, bench_case=_bench, bench_shape="B=2, H=64, L=L_K=1024",
         sweep=Sweep("L", QUADRATIC, causal_sweep_problem, QUADRATIC_HEAVY,
                     "H=4, L_K = L, decaying kernels"),
     ),
     implementations={"torch": impl.causal_conv},
-    laws=[
-        Law("fft_equals_direct", "FFT and direct sum agree within their bounds",
-            fft_equals_direct, REAL_DTYPES),
-        Law("linearity", "y(αu₁ + βu₂) = α·y(u₁) + β·y(u₂)", linearity, WIDE),
-        Law("causality", "changing u[s:] leaves y[:s] (exactly, for direct)",
-            causality, REAL_DTYPES),
-        Law("skip", "y(D) = y(no D) + D·u", skip, REAL_DTYPES),
-    ],
+    laws=laws(REAL_DTYPES,
+              ("fft_equals_direct", "FFT and direct sum agree within their bounds",
+               fft_equals_direct),
+              ("linearity", "y(αu₁ + βu₂) = α·y(u₁) + β·y(u₂)", linearity, WIDE),
+              ("causality", "changing u[s:] leaves y[:s] (exactly, for direct)", causality),
+              ("skip", "y(D) = y(no D) + D·u", skip)),
     mutants=[
-        Mutant("circular_fft", circular_fft, "fft", REAL_DTYPES,
+        Mutant("circular_fft", functools.partial(_fft_with_length, n_of=max), "fft",
+               REAL_DTYPES,
                "FFT of length max(L, L_K): circular convolution, the tail wraps onto the head",
                _flat_witness),
-        Mutant("fft_one_short", fft_one_short, "fft", REAL_DTYPES,
-               "FFT of length L + L_K − 2: only y[0] wraps, by K[L_K−1]·u[L−1]", _flat_witness),
+        Mutant("fft_one_short", functools.partial(_fft_with_length,
+                                                  n_of=lambda L, L_K: L + L_K - 2), "fft",
+               REAL_DTYPES, "FFT of length L + L_K − 2: only y[0] wraps, by K[L_K−1]·u[L−1]",
+               _flat_witness),
         Mutant("correlation", correlation, "direct", REAL_DTYPES,
                "conv1d without flipping K: a cross-correlation", _ramp_kernel_witness),
     ],
@@ -343,11 +312,8 @@ def _bidir_call(fn, case: Case, method: str, device: str):
 
 
 def _bidir_reference(mod):
-    def reference(case: Case, method: str):
-        a = case.arrays
-        return {"y": mod.bidirectional_conv(a["u"], a["K_fwd"], a["K_bwd"], _D(case), method)}
-
-    return reference
+    return lambda case, method: {"y": mod.bidirectional_conv(
+        case.arrays["u"], case.arrays["K_fwd"], case.arrays["K_bwd"], _D(case), method)}
 
 
 def _bidir_terms(case: Case, method: str, d) -> dict:
@@ -358,10 +324,6 @@ def _bidir_terms(case: Case, method: str, d) -> dict:
         a["u"], kb)
     n = impl.fft_length(case.params["L"], case.params["L_K"] + (method == "s4"))
     return {"y": Terms(np.full(a["u"].shape[:-1], 1.0 + np.log2(n)), m)}
-
-
-BIDIRECTIONAL_REFERENCE = TwoTier(mp=_bidir_reference(ref_mp), np=_bidir_reference(ref_np),
-                                  mp_max_work=MP_WORK, work=lambda case: 2 * _work(case))
 
 
 def _bidir(ctx: LawContext, case: Case, convention: str) -> np.ndarray:
@@ -384,8 +346,7 @@ def bidirectional_parts(ctx: LawContext) -> None:
 
 
 def s4_is_shifted_mega(ctx: LawContext) -> None:
-    fmt = ctx.dtype
-    case = ctx.draw(conv_cases(fmt, bidirectional=True))
+    case = ctx.draw(conv_cases(ctx.dtype, bidirectional=True))
     a = case.arrays
     shifted = np.concatenate([np.zeros_like(a["K_bwd"][:, :1]), a["K_bwd"]], axis=1)
     # the forward kernel padded too, so both kernels keep one length
@@ -396,58 +357,38 @@ def s4_is_shifted_mega(ctx: LawContext) -> None:
                  "s4 = mega with k_b one lag later")
 
 
-def s4_as_mega(u, K_fwd, K_bwd, D=None, convention="mega", method="fft"):
-    return impl.bidirectional_conv(u, K_fwd, K_bwd, D, convention="s4", method=method)
-
-
-_BIDIR_BAD = [
-    ("u 2-d", "u", ValueError, lambda f: f(_x(2, 4), _x(2, 4), _x(2, 4))),
-    ("K_fwd of another dtype", "K_fwd", TypeError,
-     lambda f: f(_x(1, 2, 4), _x(2, 4, dt=torch.float32), _x(2, 4))),
-    ("K_bwd with another channel count", "K_bwd", ValueError,
-     lambda f: f(_x(1, 2, 4), _x(2, 4), _x(3, 4))),
-    ("D of the wrong shape", "D", ValueError,
-     lambda f: f(_x(1, 2, 4), _x(2, 4), _x(2, 4), _x(1))),
-    ("unknown convention", "convention", ValueError,
-     lambda f: f(_x(1, 2, 4), _x(2, 4), _x(2, 4), convention="h3")),
-    ("unknown method", "method", ValueError,
-     lambda f: f(_x(1, 2, 4), _x(2, 4), _x(2, 4), method="winograd")),
-]
-
-
 BIDIRECTIONAL = registry.register_spec(
     Spec(
-        name="bidirectional_conv",
-        method_arg="convention",
+        name="bidirectional_conv", method_arg="convention", methods=impl.CONVENTIONS, **_SHARED,
         summary="bidirectional convolution, Mega's (lag 0 twice) or S4's (k_b shifted one lag) "
                 "sum",
         signature="bidirectional_conv(u (B, H, L), K_fwd (H, L_K), K_bwd (H, L_K), D | None, "
                   "convention='mega'|'s4', method='fft'|'direct') -> y (B, H, L)",
-        methods=impl.CONVENTIONS,
-        **_SHARED,
         strategy=lambda fmt, method: conv_cases(fmt, "fft", bidirectional=True),
-        references=BIDIRECTIONAL_REFERENCE,
-        bound=Bound(
-            c={"mega": 2.0, "s4": 2.0},
-            terms=_bidir_terms,
-            norms={"y": "row"},
-            reasoning="norm-wise per signal: the FFT bound of each of the two causal parts",
-        ),
-        call=_bidir_call,
-        bench_case=lambda fmt: _bench(fmt, bidirectional=True),
+        references=TwoTier(mp=_bidir_reference(ref_mp), np=_bidir_reference(ref_np),
+                           mp_max_work=MP_WORK, work=lambda case: 2 * _work(case)),
+        bound=Bound(c={"mega": 2.0, "s4": 2.0}, terms=_bidir_terms, norms={"y": "row"},
+                    reasoning="norm-wise per signal: the FFT bound of each of the two causal "
+                              "parts"),
+        call=_bidir_call, bench_case=lambda fmt: _bench(fmt, bidirectional=True),
         bench_shape="B=2, H=64, L=L_K=1024, fft",
     ),
     implementations={"torch": impl.bidirectional_conv},
-    laws=[
-        Law("parts", "mega = causal(u, k_f) + flip(causal(flip(u), k_b))",
-            bidirectional_parts, REAL_DTYPES),
-        Law("s4_is_shifted_mega", "s4(k_b) = mega([0, k_b])",
-            s4_is_shifted_mega, REAL_DTYPES),
-    ],
+    laws=laws(REAL_DTYPES,
+              ("parts", "mega = causal(u, k_f) + flip(causal(flip(u), k_b))", bidirectional_parts),
+              ("s4_is_shifted_mega", "s4(k_b) = mega([0, k_b])", s4_is_shifted_mega)),
     mutants=[
         Mutant("s4_as_mega", s4_as_mega, "mega", REAL_DTYPES,
                "S4's bidirectional sum (lag 0 once, k_b one lag later) passed off as Mega's",
                lambda fmt: _flat_witness(fmt, bidirectional=True)),
     ],
-    bad_inputs=_BIDIR_BAD,
+    bad_inputs=bad_rows({"u": full(1, 2, 4), "K_fwd": full(2, 4), "K_bwd": full(2, 4),
+                         "D": None}, [
+        ("u 2-d", "u", ValueError, dict(u=full(2, 4))),
+        ("K_fwd of another dtype", "K_fwd", TypeError, dict(K_fwd=full(2, 4, dt=torch.float32))),
+        ("K_bwd with another channel count", "K_bwd", ValueError, dict(K_bwd=full(3, 4))),
+        ("D of the wrong shape", "D", ValueError, dict(D=full(1))),
+        ("unknown convention", "convention", ValueError, dict(convention="h3")),
+        ("unknown method", "method", ValueError, dict(method="winograd")),
+    ]),
 )

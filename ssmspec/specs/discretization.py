@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import mpmath as mp
 import numpy as np
-import scipy.linalg
-import scipy.signal
 import torch
 from hypothesis import assume
 from hypothesis import strategies as st
@@ -19,6 +17,7 @@ from ssmspec.impl import discretization as impl
 from ssmspec.reference.mp import discretization as ref_mp
 from ssmspec.reference.np import discretization as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs._b import bad_rows, case_of, full, laws
 
 METHODS = impl.METHODS
 DT_RANGE = (1e-6, 10.0)
@@ -39,10 +38,6 @@ def _b_elements(fmt: str):
     return real_normals(4.0)
 
 
-def _dt_array(draw, shape):
-    return draw(arrays(shape, log_uniform(*DT_RANGE)))
-
-
 # --- discretize_diag --------------------------------------------------------------------------
 
 
@@ -57,31 +52,25 @@ def diag_cases(draw, fmt: str, method: str = "zoh", max_n: int = 6) -> Case:
     lam = draw(arrays(shape, lam_el))
     b = draw(arrays(shape, _b_elements(fmt)))
     kind = draw(st.sampled_from(["scalar", "per channel", "per state"]))
-    dt = _dt_array(draw, {"scalar": (), "per channel": batch, "per state": shape}[kind])
-    return Case(
-        {"Lambda": representable(lam, fmt), "B": representable(b, fmt),
-         "dt": representable(dt, fmt)},
-        fmt,
-        {"dt": kind},
-    )
+    dt_shape = {"scalar": (), "per channel": batch, "per state": shape}[kind]
+    dt = draw(arrays(dt_shape, log_uniform(*DT_RANGE)))
+    return case_of(fmt, {"dt": kind}, Lambda=lam, B=b, dt=dt)
 
 
-def _call_diag(fn, case: Case, method: str, device: str):
-    return fn(case.tensor("Lambda", device), case.tensor("B", device),
-              case.tensor("dt", device, real=True), method=method)
+def _caller(a: str):
+    """The adapter of a spec whose inputs are (`a`, B, dt): dt real, the method by keyword."""
+    return lambda fn, case, method, device: fn(case.tensor(a, device), case.tensor("B", device),
+                                               case.tensor("dt", device, real=True), method=method)
 
 
-def _diag_reference(mod):
-    def reference(case: Case, method: str):
-        a, b = mod.discretize_diag(case.arrays["Lambda"], case.arrays["B"], case.arrays["dt"],
-                                   method)
-        return {"Abar": a, "Bbar": b}
+def _references(name: str, a: str, mp_max_work: int) -> TwoTier:
+    """The two tiers of `name`(a, B, dt, method) -> (Abar, Bbar); work = the entries of `a`."""
+    def tier(mod):
+        return lambda case, method: dict(zip(OUTPUTS, getattr(mod, name)(
+            case.arrays[a], case.arrays["B"], case.arrays["dt"], method)))
 
-    return reference
-
-
-DIAG_REFERENCE = TwoTier(mp=_diag_reference(ref_mp), np=_diag_reference(ref_np),
-                         mp_max_work=512, work=lambda case: np.size(case.arrays["Lambda"]))
+    return TwoTier(mp=tier(ref_mp), np=tier(ref_np), mp_max_work=mp_max_work,
+                   work=lambda case: np.size(case.arrays[a]))
 
 
 def _diag_terms(case: Case, method: str, d) -> dict:
@@ -103,10 +92,8 @@ def _bench_diag(fmt: str) -> Case:
     lam = -rng.uniform(0.1, 10, (H, N))
     if dtype(fmt).is_complex:
         lam = lam + 1j * rng.uniform(-100, 100, (H, N))
-    b = np.ones((H, N), dtype=lam.dtype)
-    dt = 10.0 ** rng.uniform(-3, -1, H)
-    return Case({"Lambda": representable(lam, fmt), "B": representable(b, fmt),
-                 "dt": representable(dt, fmt)}, fmt, {"dt": "per channel"})
+    return case_of(fmt, {"dt": "per channel"}, Lambda=lam, B=np.ones((H, N), dtype=lam.dtype),
+                   dt=10.0 ** rng.uniform(-3, -1, H))
 
 
 def sweep_problem(fmt: str, dt: float) -> Case:
@@ -120,8 +107,7 @@ def sweep_problem(fmt: str, dt: float) -> Case:
     lam = lam[None]
     if representable(np.array([dt]), fmt)[0] == 0:
         raise ValueError(f"dt: {dt:g} rounds to 0 in {fmt}")
-    return Case({"Lambda": representable(lam, fmt), "B": representable(np.ones_like(lam), fmt),
-                 "dt": representable(np.array([dt]), fmt)}, fmt, {"dt": "per channel"})
+    return case_of(fmt, {"dt": "per channel"}, Lambda=lam, B=np.ones_like(lam), dt=[dt])
 
 
 # --- discretize_dense -------------------------------------------------------------------------
@@ -185,7 +171,7 @@ def dense_cases(draw, fmt: str, method: str = "zoh", max_n: int = 4, normal: boo
     k = draw(st.integers(1, 2))
     B = draw(arrays(batch + (n, k), _b_elements(fmt)))
     per = batch != () and draw(st.booleans())
-    dt = _dt_array(draw, batch if per else ())
+    dt = draw(arrays(batch if per else (), log_uniform(*DT_RANGE)))
     A, dt = representable(A, fmt), representable(dt, fmt)
     if method in SOLVED:
         # rounding a strongly non-normal A to the format can move an eigenvalue near 0 by
@@ -195,23 +181,6 @@ def dense_cases(draw, fmt: str, method: str = "zoh", max_n: int = 4, normal: boo
         assume(bool(np.all(np.linalg.cond(solve) < 0.01 / dtype(fmt).u)))
     return Case({"A": A, "B": representable(B, fmt), "dt": dt}, fmt,
                 {"dt": "per batch" if per else "scalar"})
-
-
-def _call_dense(fn, case: Case, method: str, device: str):
-    return fn(case.tensor("A", device), case.tensor("B", device),
-              case.tensor("dt", device, real=True), method=method)
-
-
-def _dense_reference(mod):
-    def reference(case: Case, method: str):
-        a, b = mod.discretize_dense(case.arrays["A"], case.arrays["B"], case.arrays["dt"], method)
-        return {"Abar": a, "Bbar": b}
-
-    return reference
-
-
-DENSE_REFERENCE = TwoTier(mp=_dense_reference(ref_mp), np=_dense_reference(ref_np),
-                          mp_max_work=256, work=lambda case: np.size(case.arrays["A"]))
 
 
 def _dense_terms(case: Case, method: str, d) -> dict:
@@ -232,52 +201,45 @@ def _bench_dense(fmt: str) -> Case:
     A = Q @ (lam[..., None] * np.swapaxes(Q, -1, -2))
     if dtype(fmt).is_complex:
         A = A.astype(np.complex128)
-    B = np.ones((64, n, 1), dtype=A.dtype)
-    return Case({"A": representable(A, fmt), "B": representable(B, fmt),
-                 "dt": representable(np.full(64, 0.01), fmt)}, fmt, {"dt": "per batch"})
+    return case_of(fmt, {"dt": "per batch"}, A=A, B=np.ones((64, n, 1), dtype=A.dtype),
+                   dt=np.full(64, 0.01))
 
 
 # --- bad input (docs/bad-input.md) -----------------------------------------------------------
 
-def _t(*shape, dt=torch.float64):
-    return -torch.ones(shape, dtype=dt)
-
-
-_DIAG_BAD = [
+_DIAG_BAD = bad_rows({"Lambda": full(3, fill=-1.0), "B": full(3), "dt": 0.1}, [
     ("Lambda of integer dtype", "Lambda", TypeError,
-     lambda f: f(torch.ones(3, dtype=torch.int64), torch.ones(3, dtype=torch.int64), 0.1)),
-    ("Lambda not a tensor", "Lambda", TypeError, lambda f: f([-1.0], _t(1), 0.1)),
-    ("Lambda 0-d", "Lambda", ValueError, lambda f: f(_t(), _t(), 0.1)),
-    ("Lambda with N = 0", "Lambda", ValueError, lambda f: f(_t(2, 0), _t(2, 0), 0.1)),
-    ("B of another dtype", "B", TypeError, lambda f: f(_t(3), _t(3, dt=torch.float32), 0.1)),
+     dict(Lambda=full(3, dt=torch.int64), B=full(3, dt=torch.int64))),
+    ("Lambda not a tensor", "Lambda", TypeError, dict(Lambda=[-1.0], B=full(1))),
+    ("Lambda 0-d", "Lambda", ValueError, dict(Lambda=full(fill=-1.0), B=full())),
+    ("Lambda with N = 0", "Lambda", ValueError, dict(Lambda=full(2, 0), B=full(2, 0))),
+    ("B of another dtype", "B", TypeError, dict(B=full(3, dt=torch.float32))),
     ("B real, Lambda complex", "B", TypeError,
-     lambda f: f(_t(3, dt=torch.complex128), _t(3), 0.1)),
-    ("B of another shape", "B", ValueError, lambda f: f(_t(2, 3), _t(3), 0.1)),
-    ("dt zero", "dt", ValueError, lambda f: f(_t(3), _t(3), 0.0)),
+     dict(Lambda=full(3, fill=-1.0, dt=torch.complex128))),
+    ("B of another shape", "B", ValueError, dict(Lambda=full(2, 3, fill=-1.0))),
+    ("dt zero", "dt", ValueError, dict(dt=0.0)),
     ("dt negative entry", "dt", ValueError,
-     lambda f: f(_t(2, 3), _t(2, 3), torch.tensor([0.1, -0.1], dtype=torch.float64))),
+     dict(Lambda=full(2, 3, fill=-1.0), B=full(2, 3),
+          dt=torch.tensor([0.1, -0.1], dtype=torch.float64))),
     ("dt of a broadcastable but unlisted shape", "dt", ValueError,
-     lambda f: f(_t(2, 3), _t(2, 3), torch.full((3,), 0.1, dtype=torch.float64))),
-    ("dt complex", "dt", TypeError,
-     lambda f: f(_t(3), _t(3), torch.tensor(0.1, dtype=torch.complex128))),
-    ("dt of another precision", "dt", TypeError,
-     lambda f: f(_t(3), _t(3), torch.tensor(0.1, dtype=torch.float32))),
-    ("unknown method", "method", ValueError, lambda f: f(_t(3), _t(3), 0.1, method="rk4")),
-]
-_DENSE_BAD = [
+     dict(Lambda=full(2, 3, fill=-1.0), B=full(2, 3), dt=full(3, fill=0.1))),
+    ("dt complex", "dt", TypeError, dict(dt=full(fill=0.1, dt=torch.complex128))),
+    ("dt of another precision", "dt", TypeError, dict(dt=full(fill=0.1, dt=torch.float32))),
+    ("unknown method", "method", ValueError, dict(method="rk4")),
+])
+_DENSE_BAD = bad_rows({"A": full(3, 3, fill=-1.0), "B": full(3, 1), "dt": 0.1}, [
     ("A of integer dtype", "A", TypeError,
-     lambda f: f(torch.ones(2, 2, dtype=torch.int32), torch.ones(2, 1, dtype=torch.int32), 0.1)),
-    ("A 1-d", "A", ValueError, lambda f: f(_t(3), _t(3, 1), 0.1)),
-    ("A not square", "A", ValueError, lambda f: f(_t(2, 3), _t(2, 1), 0.1)),
-    ("B with the wrong number of rows", "B", ValueError, lambda f: f(_t(3, 3), _t(2, 1), 0.1)),
-    ("B 1-d", "B", ValueError, lambda f: f(_t(3, 3), _t(3), 0.1)),
-    ("B of another dtype", "B", TypeError,
-     lambda f: f(_t(3, 3), _t(3, 1, dt=torch.float32), 0.1)),
+     dict(A=full(2, 2, dt=torch.int32), B=full(2, 1, dt=torch.int32))),
+    ("A 1-d", "A", ValueError, dict(A=full(3), B=full(3, 1))),
+    ("A not square", "A", ValueError, dict(A=full(2, 3), B=full(2, 1))),
+    ("B with the wrong number of rows", "B", ValueError, dict(B=full(2, 1))),
+    ("B 1-d", "B", ValueError, dict(B=full(3))),
+    ("B of another dtype", "B", TypeError, dict(B=full(3, 1, dt=torch.float32))),
     ("dt per state (not allowed for dense A)", "dt", ValueError,
-     lambda f: f(_t(2, 3, 3), _t(2, 3, 1), torch.full((2, 3), 0.1, dtype=torch.float64))),
-    ("dt negative", "dt", ValueError, lambda f: f(_t(3, 3), _t(3, 1), -1.0)),
-    ("unknown method", "method", ValueError, lambda f: f(_t(3, 3), _t(3, 1), 0.1, method="rk4")),
-]
+     dict(A=full(2, 3, 3, fill=-1.0), B=full(2, 3, 1), dt=full(2, 3, fill=0.1))),
+    ("dt negative", "dt", ValueError, dict(dt=-1.0)),
+    ("unknown method", "method", ValueError, dict(method="rk4")),
+])
 
 
 # --- laws (docs/discretization.md#laws) ----------------------------------------------------
@@ -424,6 +386,10 @@ _SCIPY = {"zoh": "zoh", "bilinear": "bilinear", "euler": "euler",
 
 
 def dense_vs_scipy(ctx: LawContext) -> None:
+    # scipy.signal costs ~1.7 s to import: this law alone needs it, not every registry load
+    import scipy.linalg
+    import scipy.signal
+
     case = ctx.draw(dense_cases("fp64"))
     A, B, dt = case.arrays["A"], case.arrays["B"], case.arrays["dt"]
     batch = A.shape[:-2]
@@ -505,10 +471,8 @@ def _small_z_witness(fmt: str) -> Case:
     lam = np.array([-1e-3, -2.5e-4, -3e-2, 0.0])
     if dtype(fmt).is_complex:
         lam = lam + 1j * np.array([1e-3, -2e-4, 0.0, 0.0])
-    return Case({"Lambda": representable(lam, fmt),
-                 "B": representable(np.ones_like(lam), fmt),
-                 "dt": representable(np.array(1e-6 if dtype(fmt).bits > 11 else 2e-3), fmt)},
-                fmt, {"dt": "scalar"})
+    return case_of(fmt, {"dt": "scalar"}, Lambda=lam, B=np.ones_like(lam),
+                   dt=1e-6 if dtype(fmt).bits > 11 else 2e-3)
 
 
 def _singular_witness(fmt: str) -> Case:
@@ -519,9 +483,7 @@ def _singular_witness(fmt: str) -> Case:
         G = G + 1j * rng.normal(size=(3, 3))
     Q, _ = np.linalg.qr(G)
     A = Q @ np.diag([0.0, -1.0, -2.0]) @ Q.conj().T
-    B = np.ones((3, 1), dtype=A.dtype)
-    return Case({"A": representable(A, fmt), "B": representable(B, fmt),
-                 "dt": representable(np.array(0.5), fmt)}, fmt, {"dt": "scalar"})
+    return case_of(fmt, {"dt": "scalar"}, A=A, B=np.ones((3, 1), dtype=A.dtype), dt=0.5)
 
 
 def _rotation_witness(fmt: str) -> Case:
@@ -530,8 +492,7 @@ def _rotation_witness(fmt: str) -> Case:
     A = np.array([[0.0, -theta], [theta, 0.0]])
     if dtype(fmt).is_complex:
         A = A.astype(np.complex128)
-    return Case({"A": representable(A, fmt), "B": representable(np.zeros((2, 1), A.dtype), fmt),
-                 "dt": representable(np.array(1.0), fmt)}, fmt, {"dt": "scalar"})
+    return case_of(fmt, {"dt": "scalar"}, A=A, B=np.zeros((2, 1), A.dtype), dt=1.0)
 
 OUTPUTS = ("Abar", "Bbar")
 C_BOUND = {m: 4.0 for m in METHODS}  # a handful of roundings (docs/discretization.md)
@@ -541,39 +502,29 @@ _SHARED = dict(family="discretization", methods=METHODS, dtypes=ALL_DTYPES, size
 
 DIAG = registry.register_spec(
     Spec(
-        name="discretize_diag",
+        name="discretize_diag", **_SHARED,
         summary="(Ā, B̄) of a diagonal SSM, A = diag(Λ), real or complex Λ",
         signature="discretize_diag(Lambda (*batch, N), B (*batch, N), dt: () | (*batch,) | "
                   "(*batch, N), method) -> (Abar, Bbar) (*batch, N)",
-        **_SHARED,
         strategy=lambda fmt, method: diag_cases(fmt, method),
-        references=DIAG_REFERENCE,
-        bound=Bound(
-            c=C_BOUND,
-            terms=_diag_terms,
-            reasoning="elementwise; g = 1 + |ΔΛ| for exp/expm1 (rounding of z), 1 for rational "
-                      "maps",
-        ),
-        call=_call_diag,
-        bench_case=_bench_diag,
-        bench_shape="H=1024, N=64, dt per channel",
+        references=_references("discretize_diag", "Lambda", 512),
+        bound=Bound(c=C_BOUND, terms=_diag_terms,
+                    reasoning="elementwise; g = 1 + |ΔΛ| for exp/expm1 (rounding of z), 1 for "
+                              "rational maps"),
+        call=_caller("Lambda"), bench_case=_bench_diag, bench_shape="H=1024, N=64, dt per channel",
         sweep=Sweep("Δ", tuple(10.0**k for k in range(-8, 2)), sweep_problem,
                     tuple(10.0**(k / 4) for k in range(-32, 5)),
                     "16 states: S4D-Lin / S4D-Real and λ = −1000"),
     ),
     implementations={"torch": impl.discretize_diag},
-    laws=[
-        Law("small_dt_orders", "every method → zoh as Δ → 0 at its order",
-            small_dt_orders, WIDE),
-        Law("zoh_exact",
-            "zoh is exact for piecewise-constant input (mpmath ODE)", zoh_exact, ALL_DTYPES),
-        Law("stability", "Re λ < 0 ⇒ |Ā| ≤ 1 (zoh, bilinear, backward Euler)",
-            stability, ALL_DTYPES),
-        Law("diag_equals_dense", "dense path on diag(Λ) = diagonal path",
-            diag_equals_dense, ALL_DTYPES),
-        Law("nan_propagation", "a NaN in λ_n reaches exactly (Ā_n, B̄_n)",
-            nan_propagation, ("fp64", "fp32", "c64")),
-    ],
+    laws=laws(ALL_DTYPES,
+              ("small_dt_orders", "every method → zoh as Δ → 0 at its order", small_dt_orders,
+               WIDE),
+              ("zoh_exact", "zoh is exact for piecewise-constant input (mpmath ODE)", zoh_exact),
+              ("stability", "Re λ < 0 ⇒ |Ā| ≤ 1 (zoh, bilinear, backward Euler)", stability),
+              ("diag_equals_dense", "dense path on diag(Λ) = diagonal path", diag_equals_dense),
+              ("nan_propagation", "a NaN in λ_n reaches exactly (Ā_n, B̄_n)", nan_propagation,
+               ("fp64", "fp32", "c64"))),
     mutants=[
         Mutant("naive_phi1", naive_phi1, "zoh", ALL_DTYPES,
                "(exp(z) − 1)/z instead of expm1(z)/z: cancellation at small |z|",
@@ -588,37 +539,26 @@ DIAG = registry.register_spec(
 
 DENSE = registry.register_spec(
     Spec(
-        name="discretize_dense",
+        name="discretize_dense", **_SHARED,
         summary="(Ā, B̄) of a dense SSM; zoh by Van Loan's block exponential",
         signature="discretize_dense(A (*batch, N, N), B (*batch, N, K), dt: () | (*batch,), "
                   "method) -> (Abar (*batch, N, N), Bbar (*batch, N, K))",
-        **_SHARED,
         strategy=lambda fmt, method: dense_cases(fmt, method),
-        references=DENSE_REFERENCE,
-        bound=Bound(
-            c=C_BOUND,
-            terms=_dense_terms,
-            norms={"Abar": "fro", "Bbar": "fro"},
-            reasoning="per matrix, Frobenius; exponentials through S = max‖e^{sΔA}‖, solves "
-                      "through |M⁻¹|(|M||X| + |R|)",
-        ),
-        call=_call_dense,
-        bench_case=_bench_dense,
-        bench_shape="64 systems, N=16, K=1",
+        references=_references("discretize_dense", "A", 256),
+        bound=Bound(c=C_BOUND, terms=_dense_terms, norms={"Abar": "fro", "Bbar": "fro"},
+                    reasoning="per matrix, Frobenius; exponentials through S = max‖e^{sΔA}‖, "
+                              "solves through |M⁻¹|(|M||X| + |R|)"),
+        call=_caller("A"), bench_case=_bench_dense, bench_shape="64 systems, N=16, K=1",
     ),
     implementations={"torch": impl.discretize_dense},
-    laws=[
-        Law("stability", "normal A, Re λ ≤ 0 ⇒ ‖Ā‖₂ ≤ 1",
-            dense_stability, ALL_DTYPES),
-        Law("dense_vs_scipy",
-            "= scipy.signal.cont2discrete / scipy.linalg.expm", dense_vs_scipy, ("fp64",)),
-    ],
+    laws=laws(ALL_DTYPES,
+              ("stability", "normal A, Re λ ≤ 0 ⇒ ‖Ā‖₂ ≤ 1", dense_stability),
+              ("dense_vs_scipy", "= scipy.signal.cont2discrete / scipy.linalg.expm",
+               dense_vs_scipy, ("fp64",))),
     mutants=[
-        Mutant("explicit_inverse", explicit_inverse, "zoh",
-               ("fp64", "fp32", "c64", "c128"),
+        Mutant("explicit_inverse", explicit_inverse, "zoh", ("fp64", "fp32", "c64", "c128"),
                "A⁻¹(exp(ΔA) − I)B: wrong for singular A, cancels at small Δ", _singular_witness),
-        Mutant("torch_matrix_exp", torch_matrix_exp, "zoh",
-               ("fp64", "fp32", "c128"),
+        Mutant("torch_matrix_exp", torch_matrix_exp, "zoh", ("fp64", "fp32", "c128"),
                "torch.linalg.matrix_exp's degree-8 branch has a wrong x⁷ coefficient for a batch "
                "of one (pytorch/pytorch#196592)", _rotation_witness, search=False),
     ],

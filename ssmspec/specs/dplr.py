@@ -1,15 +1,12 @@
-"""Specs of S4's NPLR/DPLR kernel and its recurrent step: `dplr_kernel` and `dplr_step`, each
-declared with its laws, mutants and bad inputs in one `register_spec` call.
-
-The definitions, the two kernel bounds (the gated, sharp one that `Spec.bound` returns, and the
-first-order worst case, computed and reported but not gated) with their assumptions and growth
-terms, the step's bound, the strategies and the sources are in docs/dplr.md. K and y are real
-(Λ's real dtype): the adapters check that exact dtype and hand the output back in the run's
-complex format (an exact conversion), as diag_kernel's does.
+"""Specs of S4's NPLR/DPLR kernel and its recurrent step: `dplr_kernel` and `dplr_step`, with
+their laws, mutants and bad inputs. Definitions, the two kernel bounds (the gated, sharp one of
+`Spec.bound`; the first-order worst case, reported but not gated), the step's bound, strategies
+and sources: docs/dplr.md. K and y are real (Λ's real dtype), handed back in the run's format.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -21,6 +18,7 @@ from ssmspec.reference.mp import dplr as ref_mp
 from ssmspec.reference.np import dplr as ref_np
 from ssmspec.reference.np import hippo as ref_hippo
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs._b import bad_rows, case_of, conj_full, full, laws, real_output
 from ssmspec.specs.kernels import DIAG
 from ssmspec.specs.recurrent import DIAG_STEP
 
@@ -35,10 +33,6 @@ SHORT = st.sampled_from([n for n in boundary_lengths(65)])
 MEDIUM = st.sampled_from([n for n in boundary_lengths(257)])
 WITNESS_STRIDE = 16  # 16 of the benchmark's 256 channels: its N = 64 and L = 4096, Δ across
 CHANNELS_PER_CALL = 8  # the materialised route holds (channels, n, L) complex128 arrays
-
-
-def lengths() -> st.SearchStrategy[int]:
-    return sequence_lengths(1025, 16385)
 
 
 def _cnormal(rng, shape):
@@ -92,7 +86,7 @@ def systems(draw, fmt: str, max_h: int = 3, max_n: int = 8, conj_half=None) -> d
 @st.composite
 def kernel_cases(draw, fmt: str, length=None, conj_half=None) -> Case:
     arrays, ch, kind = draw(systems(fmt, conj_half=conj_half))
-    L = draw(size("L", length if length is not None else lengths()))
+    L = draw(size("L", length if length is not None else sequence_lengths(1025, 16385)))
     return Case(arrays, fmt, {"L": L, "conj_half": ch, "kind": kind})
 
 
@@ -104,18 +98,9 @@ def _tensors(case: Case, device):
     return tuple(case.tensor(k, device, real=(k == "log_dt")) for k in SYSTEM)
 
 
-def _as_format(x, case: Case, name: str):
-    d = dtype(case.dtype)
-    want = real_of(d).torch
-    if not isinstance(x, torch.Tensor) or x.dtype != want:
-        got = x.dtype if isinstance(x, torch.Tensor) else type(x).__name__
-        raise TypeError(f"{name}: expected the real dtype {want} of Lambda, got {got}")
-    return x.to(d.torch)
-
-
 def call_kernel(fn, case: Case, method: str, device: str):
     K = fn(*_tensors(case, device), case.params["L"], conj_half=case.params["conj_half"])
-    return _as_format(K, case, "K")
+    return real_output(K, case, "K")
 
 
 def n_full(case: Case) -> int:
@@ -229,16 +214,12 @@ def step_cases(draw, fmt: str) -> Case:
 def call_step(fn, case: Case, method: str, device: str):
     h, y = fn(*_tensors(case, device), case.tensor("state", device),
               case.tensor("u", device, real=True), conj_half=case.params["conj_half"])
-    return h, _as_format(y, case, "y")
+    return h, real_output(y, case, "y")
 
 
 def _ref_step(mod):
-    def reference(case: Case, method: str):
-        h, y = mod.dplr_step(*_args(case), case.arrays["state"], case.arrays["u"],
-                             case.params["conj_half"])
-        return {"state": h, "y": y}
-
-    return reference
+    return lambda case, method: dict(zip(("state", "y"), mod.dplr_step(
+        *_args(case), case.arrays["state"], case.arrays["u"], case.params["conj_half"])))
 
 
 STEP_REFERENCES = TwoTier(mp=_ref_step(ref_mp), np=_ref_step(ref_np), mp_max_work=MP_WORK,
@@ -278,15 +259,16 @@ def _check_rows(got, want, tol_rows, what):
     assert_within(err, np.zeros_like(err), tol_rows, f"{what} (row 2-norm)")
 
 
-# --- laws -------------------------------------------------------------------------------------
+def _p_zero(case: Case, names) -> tuple[Case, Case]:
+    """`case` with P = Q = 0, and the diagonal system's case of its arrays `names`."""
+    case = case.with_(P=np.zeros_like(case.arrays["P"]), Q=np.zeros_like(case.arrays["Q"]))
+    params = {k: case.params[k] for k in ("L", "conj_half") if k in case.params}
+    return case, Case({k: case.arrays[k] for k in names}, case.dtype, params)
 
 
 def diagonal_when_p_zero(ctx: LawContext) -> None:
-    case = ctx.draw(kernel_cases(ctx.dtype, length=MEDIUM))
-    case = case.with_(P=np.zeros_like(case.arrays["P"]), Q=np.zeros_like(case.arrays["Q"]))
-    a = case.arrays
-    dcase = Case({"Lambda": a["Lambda"], "B": a["B"], "C": a["C"], "log_dt": a["log_dt"]},
-                 ctx.dtype, {"L": case.params["L"], "conj_half": case.params["conj_half"]})
+    case, dcase = _p_zero(ctx.draw(kernel_cases(ctx.dtype, length=MEDIUM)),
+                          ("Lambda", "B", "C", "log_dt"))
     kd = to_numpy(DIAG.call(ctx.impl_of("diag_kernel"), dcase, "bilinear", ctx.device)).real
     tol = _row(case) + norm_error(np.broadcast_to(DIAG.bound(dcase, "bilinear")["K"], kd.shape),
                                   "row")
@@ -298,7 +280,7 @@ def impulse_response(ctx: LawContext) -> None:
     L, ch = case.params["L"], case.params["conj_half"]
     step = ctx.impl_of("dplr_step")
     H, N = case.arrays["Lambda"].shape
-    sys_t = tuple(case.tensor(k, ctx.device, real=(k == "log_dt")) for k in SYSTEM)
+    sys_t = _tensors(case, ctx.device)
     h = torch.zeros((1, H, N), dtype=sys_t[0].dtype, device=ctx.device)
     cnorm = np.sqrt(np.sum(np.abs(case.arrays["C"]) ** 2, -1) * (2 if ch else 1))
     ys, carried, tol_y = [], np.zeros(H), []
@@ -314,25 +296,21 @@ def impulse_response(ctx: LawContext) -> None:
         h, y = step(*sys_t, h, torch.as_tensor(u, dtype=sys_t[5].dtype, device=ctx.device),
                     conj_half=ch)
         ys.append(to_numpy(y)[0])
-    y = np.stack(ys, axis=-1)
     tol = np.sqrt(np.sum(np.stack(tol_y, -1) ** 2, axis=-1))
-    _check_rows(_k(ctx.fn, case, ctx.device), y, _row(case) + tol,
+    _check_rows(_k(ctx.fn, case, ctx.device), np.stack(ys, axis=-1), _row(case) + tol,
                 "kernel vs impulse response of dplr_step")
 
 
 def conj_half_full(ctx: LawContext) -> None:
     case = ctx.draw(kernel_cases(ctx.dtype, length=MEDIUM, conj_half=True))
-    full = case.with_(conj_half=False, **{
-        k: np.concatenate([case.arrays[k], np.conj(case.arrays[k])], axis=-1)
-        for k in ("Lambda", "P", "Q", "B", "C")})
-    _check_rows(_k(ctx.fn, case, ctx.device), _k(ctx.fn, full, ctx.device),
-                _row(case) + _row(full), "half (conj_half=True) vs full (conj_half=False)")
+    full_case = conj_full(case, ("Lambda", "P", "Q", "B", "C"))
+    _check_rows(_k(ctx.fn, case, ctx.device), _k(ctx.fn, full_case, ctx.device),
+                _row(case) + _row(full_case), "half (conj_half=True) vs full (conj_half=False)")
 
 
 def prefix(ctx: LawContext) -> None:
     case = ctx.draw(kernel_cases(ctx.dtype, length=MEDIUM))
-    L = case.params["L"]
-    short = case.with_(L=ctx.draw(st.integers(1, L)))
+    short = case.with_(L=ctx.draw(st.integers(1, case.params["L"])))
     Ls = short.params["L"]
     # the long kernel's row bound covers its first Ls entries too (a sub-vector's 2-norm)
     _check_rows(_k(ctx.fn, case, ctx.device)[:, :Ls], _k(ctx.fn, short, ctx.device),
@@ -358,30 +336,25 @@ def _step(fn, case: Case, device: str) -> dict:
 def step_conj_half_full(ctx: LawContext) -> None:
     case = ctx.draw(step_cases(ctx.dtype).filter(lambda c: c.params["conj_half"]))
     N = case.arrays["Lambda"].shape[-1]
-    full = case.with_(conj_half=False, **{
-        k: np.concatenate([case.arrays[k], np.conj(case.arrays[k])], axis=-1)
-        for k in ("Lambda", "P", "Q", "B", "C", "state")})
-    half_out, full_out = _step(ctx.fn, case, ctx.device), _step(ctx.fn, full, ctx.device)
-    bh, bf = STEP.bound(case, "bilinear"), STEP.bound(full, "bilinear")
+    full_case = conj_full(case, ("Lambda", "P", "Q", "B", "C", "state"))
+    half_out, full_out = _step(ctx.fn, case, ctx.device), _step(ctx.fn, full_case, ctx.device)
+    bh, bf = STEP.bound(case, "bilinear"), STEP.bound(full_case, "bilinear")
     assert_within(half_out["state"], full_out["state"][..., :N],
-                       bh["state"] + bf["state"][..., :N], "state' of the half vs the full step")
+                  bh["state"] + bf["state"][..., :N], "state' of the half vs the full step")
     assert_within(half_out["y"], full_out["y"], bh["y"] + bf["y"],
-                       "y of the half vs the full step")
+                  "y of the half vs the full step")
 
 
 def step_diagonal_when_p_zero(ctx: LawContext) -> None:
-    case = ctx.draw(step_cases(ctx.dtype))
-    case = case.with_(P=np.zeros_like(case.arrays["P"]), Q=np.zeros_like(case.arrays["Q"]))
-    a = case.arrays
-    dcase = Case({k: a[k] for k in ("Lambda", "B", "C", "log_dt", "state", "u")}, ctx.dtype,
-                 {"conj_half": case.params["conj_half"]})
+    case, dcase = _p_zero(ctx.draw(step_cases(ctx.dtype)),
+                          ("Lambda", "B", "C", "log_dt", "state", "u"))
     h, y = DIAG_STEP.call(ctx.impl_of("diag_step"), dcase, "bilinear", ctx.device)
     got = _step(ctx.fn, case, ctx.device)
     b, bd = STEP.bound(case, "bilinear"), DIAG_STEP.bound(dcase, "bilinear")
     assert_within(got["state"], to_numpy(h), b["state"] + bd["state"],
-                       "P = 0 step state' vs diag_step bilinear")
+                  "P = 0 step state' vs diag_step bilinear")
     assert_within(got["y"], to_numpy(y).real, b["y"] + bd["y"],
-                       "P = 0 step y vs diag_step bilinear")
+                  "P = 0 step y vs diag_step bilinear")
 
 
 # --- mutants ----------------------------------------------------------------------------------
@@ -390,17 +363,17 @@ def step_diagonal_when_p_zero(ctx: LawContext) -> None:
 def generic_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half=True, omega=None, ct_length=None,
                    conj_q=True, limit=True):
     """The Cauchy + Woodbury route (docs/dplr.md#dplr_kernel) with complex g(ω) in complex128,
-    materialised (small sizes), with one knob per mutant: `omega` (L,) complex128 roots to use,
-    `ct_length` the length C̃ is formed for, `conj_q` whether Q enters conjugated, `limit`
-    whether ω = −1 takes the exact limit."""
+    materialised (small sizes), with one knob per mutant: `omega` the (L,) roots to use (or a
+    function of L giving them), `ct_length(L)` the length C̃ is formed for, `conj_q` whether Q
+    enters conjugated, `limit` whether ω = −1 takes the exact limit."""
     lam, p, q, b, c, dt = impl.widened(Lambda, P, Q, B, C, log_dt)
-    Ct = impl.c_tilde(lam, p, q, c, dt, ct_length or L, conj_half)
+    Ct = impl.c_tilde(lam, p, q, c, dt, ct_length(L) if ct_length else L, conj_half)
     full = lambda x: impl.full_states(x, conj_half)  # noqa: E731
     lam_f, P_f, Q_f, B_f, C_f = full(lam), full(p), full(q), full(b), full(Ct)
     if omega is None:
         omega = torch.polar(torch.ones(L, dtype=torch.float64),
                             -2 * math.pi * torch.arange(L, dtype=torch.float64) / L)
-    omega = omega.to(torch.complex128).to(lam.device)
+    omega = (omega(L) if callable(omega) else omega).to(torch.complex128).to(lam.device)
     g = (2 / dt)[:, None] * (1 - omega) / (1 + omega)  # (H, L)
     r = 1 / (g[:, None, :] - lam_f[..., None])  # (H, n, L)
     Qx = Q_f.conj() if conj_q else Q_f
@@ -422,70 +395,19 @@ def generic_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half=True, omega=None, ct
     return K.to(impl.v.real_dtype(Lambda.dtype))
 
 
-def roots_by_repeated_multiplication(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
+def _cumprod_roots(L: int) -> torch.Tensor:
+    """ω_k = ω₁^k by a complex64 cumulative product: k·u drift."""
     w1 = torch.polar(torch.ones((), dtype=torch.float32), torch.tensor(-2 * math.pi / L))
     w = torch.cat([torch.ones(1, dtype=torch.complex64), w1.to(torch.complex64).expand(L - 1)])
-    return generic_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half, omega=torch.cumprod(w, 0))
+    return torch.cumprod(w, 0)
 
 
-def stale_c_tilde(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
-    return generic_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half, ct_length=max(1, L // 2))
-
-
-def no_omega_limit(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
-    # exact twiddles: cos/sin snapped at the quarter points, so ω_{L/2} = −1 exactly
+def _snapped_roots(L: int) -> torch.Tensor:
+    """Exact twiddles: cos/sin snapped at the quarter points, so ω_{L/2} = −1 exactly."""
     th = -2 * math.pi * torch.arange(L, dtype=torch.float64) / L
-    c, s = torch.cos(th), torch.sin(th)
     k = torch.arange(L)
-    c = torch.where(4 * k == 2 * L, -1.0, c)
-    s = torch.where((4 * k == 2 * L) | (k == 0), 0.0, s)
-    return generic_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half, omega=torch.complex(c, s),
-                          limit=False)
-
-
-def q_not_conjugated(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
-    return generic_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half, conj_q=False)
-
-
-def slow_witness(fmt: str, L: int, conj_half: bool = True) -> Case:
-    """LegS NPLR, N = 4 stored, H = 2, Δ = 1e-3 and 2e-3: slow decay (K spread over all l)."""
-    a = bench_system(fmt, H=2, N=4, seed=3)
-    a["log_dt"] = representable(np.log([1e-3, 2e-3]), fmt)
-    return Case(a, fmt, {"L": L, "conj_half": conj_half, "kind": "legs"})
-
-
-def _random_witness(fmt: str) -> Case:
-    """Random complex P, Q = P·(1 − ½i)·… (mixed, unconjugated ≠ conjugated), L = 16."""
-    rng = np.random.default_rng(7)
-    H, N = 1, 3
-    lam = np.array([[-0.5 + 2j, -0.2 - 5j, -1.0 + 0.3j]])
-    P = (rng.normal(size=(1, H, N)) + 1j * rng.normal(size=(1, H, N)))
-    arrays = {"Lambda": lam, "P": P, "Q": P * 0.8,
-              "B": rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N)),
-              "C": rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N)),
-              "log_dt": np.log([0.3])}
-    return Case({k: representable(x, fmt) for k, x in arrays.items()}, fmt,
-                {"L": 16, "conj_half": False, "kind": "random"})
-
-
-def step_q_not_conjugated(Lambda, P, Q, B, C, log_dt, state, u, conj_half=True):
-    return impl.dplr_step(Lambda, P, Q.conj(), B, C, log_dt, state, u, conj_half=conj_half)
-
-
-def step_output_from_old_state(Lambda, P, Q, B, C, log_dt, state, u, conj_half=True):
-    h, _ = impl.dplr_step(Lambda, P, Q, B, C, log_dt, state, u, conj_half=conj_half)
-    y = (C * state).sum(-1).real
-    return h, (2 * y if conj_half else y)
-
-
-def _step_witness(fmt: str) -> Case:
-    """The random complex system of `_random_witness` with a unit state and u = 1, batch 1."""
-    case = _random_witness(fmt)
-    H, N = case.arrays["Lambda"].shape
-    arrays = {k: case.arrays[k] for k in SYSTEM}
-    arrays["state"] = representable(np.full((1, H, N), 1.0 - 0.5j), fmt)
-    arrays["u"] = representable(np.ones((1, H)), fmt)
-    return Case(arrays, fmt, {"conj_half": False, "kind": "random"})
+    c = torch.where(4 * k == 2 * L, -1.0, torch.cos(th))
+    return torch.complex(c, torch.where((4 * k == 2 * L) | (k == 0), 0.0, torch.sin(th)))
 
 
 def rounded_omega_powers(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
@@ -501,66 +423,75 @@ def rounded_omega_powers(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
     return torch.cat(rows)
 
 
+def step_q_not_conjugated(Lambda, P, Q, B, C, log_dt, state, u, conj_half=True):
+    return impl.dplr_step(Lambda, P, Q.conj(), B, C, log_dt, state, u, conj_half=conj_half)
+
+
+def step_output_from_old_state(Lambda, P, Q, B, C, log_dt, state, u, conj_half=True):
+    h, _ = impl.dplr_step(Lambda, P, Q, B, C, log_dt, state, u, conj_half=conj_half)
+    y = (C * state).sum(-1).real
+    return h, (2 * y if conj_half else y)
+
+
+def slow_witness(fmt: str, L: int, conj_half: bool = True) -> Case:
+    """LegS NPLR, N = 4 stored, H = 2, Δ = 1e-3 and 2e-3: slow decay (K spread over all l)."""
+    a = bench_system(fmt, H=2, N=4, seed=3)
+    a["log_dt"] = representable(np.log([1e-3, 2e-3]), fmt)
+    return Case(a, fmt, {"L": L, "conj_half": conj_half, "kind": "legs"})
+
+
+def _random_witness(fmt: str, step: bool = False) -> Case:
+    """Random complex P, Q = 0.8·P (unconjugated ≠ conjugated), L = 16; for the step a unit
+    state and u = 1, batch 1."""
+    rng = np.random.default_rng(7)
+    P, B, C = (rng.normal(size=s) + 1j * rng.normal(size=s) for s in ((1, 1, 3), (1, 3), (1, 3)))
+    a = {"Lambda": [[-0.5 + 2j, -0.2 - 5j, -1.0 + 0.3j]], "P": P, "Q": P * 0.8, "B": B, "C": C,
+         "log_dt": np.log([0.3])}
+    if step:
+        a.update(state=np.full((1, 1, 3), 1.0 - 0.5j), u=np.ones((1, 1)))
+    return case_of(fmt, {"conj_half": False, "kind": "random"} | ({} if step else {"L": 16}), **a)
+
+
 # --- bad input (docs/bad-input.md) ------------------------------------------------------------
 
-
-def _sys(H=2, N=3, R=1, dt=torch.complex128, **over):
-    a = {"Lambda": torch.complex(-torch.ones(H, N), torch.arange(N).float().expand(H, N)).to(dt),
-         "P": torch.ones(R, H, N, dtype=dt), "Q": torch.ones(R, H, N, dtype=dt),
-         "B": torch.ones(H, N, dtype=dt), "C": torch.ones(H, N, dtype=dt),
-         "log_dt": torch.full((H,), -2.0, dtype=torch.float64 if dt == torch.complex128
-                              else torch.float32)}
-    a.update(over)
-    return [a[k] for k in SYSTEM]
-
-
-def _kernel_call(**over):
-    L = over.pop("L", 4)
-    ch = over.pop("conj_half", True)
-    return lambda f: f(*_sys(**over), L, conj_half=ch)
-
-
-def _step_call(state=None, u=None, **over):
-    st_ = torch.zeros(2, 2, 3, dtype=torch.complex128) if state is None else state
-    u_ = torch.zeros(2, 2, dtype=torch.float64) if u is None else u
-    ch = over.pop("conj_half", True)
-    return lambda f: f(*_sys(**over), st_, u_, conj_half=ch)
-
-
 _C = torch.complex128
+_SYS = {"Lambda": torch.complex(-torch.ones(2, 3), torch.arange(3).float().expand(2, 3)).to(_C),
+        "P": full(1, 2, 3, dt=_C), "Q": full(1, 2, 3, dt=_C), "B": full(2, 3, dt=_C),
+        "C": full(2, 3, dt=_C), "log_dt": full(2, fill=-2.0)}
 _COMMON = [
-    ("Lambda 1-d", "Lambda", ValueError, dict(Lambda=torch.ones(3, dtype=_C))),
-    ("Lambda real", "Lambda", TypeError, dict(Lambda=-torch.ones(2, 3, dtype=torch.float64))),
-    ("Lambda integer", "Lambda", TypeError, dict(Lambda=torch.ones(2, 3, dtype=torch.int64))),
-    ("P 2-d", "P", ValueError, dict(P=torch.ones(2, 3, dtype=_C))),
-    ("P of another N", "P", ValueError, dict(P=torch.ones(1, 2, 4, dtype=_C))),
-    ("P rank 0", "P", ValueError, dict(P=torch.ones(0, 2, 3, dtype=_C))),
-    ("P of another dtype", "P", TypeError, dict(P=torch.ones(1, 2, 3, dtype=torch.complex64))),
-    ("Q of another rank than P", "Q", ValueError, dict(Q=torch.ones(2, 2, 3, dtype=_C))),
-    ("Q of another dtype", "Q", TypeError, dict(Q=torch.ones(1, 2, 3, dtype=torch.complex64))),
-    ("B of another shape", "B", ValueError, dict(B=torch.ones(2, 4, dtype=_C))),
-    ("C real", "C", TypeError, dict(C=torch.ones(2, 3, dtype=torch.float64))),
-    ("C of another shape", "C", ValueError, dict(C=torch.ones(3, 3, dtype=_C))),
-    ("log_dt of another shape", "log_dt", ValueError, dict(log_dt=torch.zeros(3,
-                                                                              dtype=torch.float64))),
-    ("log_dt complex", "log_dt", TypeError, dict(log_dt=torch.zeros(2, dtype=_C))),
-    ("log_dt of another precision", "log_dt", TypeError, dict(log_dt=torch.zeros(2))),
+    ("Lambda 1-d", "Lambda", ValueError, dict(Lambda=full(3, dt=_C))),
+    ("Lambda real", "Lambda", TypeError, dict(Lambda=full(2, 3, fill=-1.0))),
+    ("Lambda integer", "Lambda", TypeError, dict(Lambda=full(2, 3, dt=torch.int64))),
+    ("P 2-d", "P", ValueError, dict(P=full(2, 3, dt=_C))),
+    ("P of another N", "P", ValueError, dict(P=full(1, 2, 4, dt=_C))),
+    ("P rank 0", "P", ValueError, dict(P=full(0, 2, 3, dt=_C))),
+    ("P of another dtype", "P", TypeError, dict(P=full(1, 2, 3, dt=torch.complex64))),
+    ("Q of another rank than P", "Q", ValueError, dict(Q=full(2, 2, 3, dt=_C))),
+    ("Q of another dtype", "Q", TypeError, dict(Q=full(1, 2, 3, dt=torch.complex64))),
+    ("B of another shape", "B", ValueError, dict(B=full(2, 4, dt=_C))),
+    ("C real", "C", TypeError, dict(C=full(2, 3))),
+    ("C of another shape", "C", ValueError, dict(C=full(3, 3, dt=_C))),
+    ("log_dt of another shape", "log_dt", ValueError, dict(log_dt=full(3, fill=0.0))),
+    ("log_dt complex", "log_dt", TypeError, dict(log_dt=full(2, fill=0.0, dt=_C))),
+    ("log_dt of another precision", "log_dt", TypeError,
+     dict(log_dt=full(2, fill=0.0, dt=torch.float32))),
     ("conj_half not a bool", "conj_half", TypeError, dict(conj_half=1)),
 ]
-_KERNEL_BAD = [(n, a, e, _kernel_call(**o)) for n, a, e, o in _COMMON] + [
-    ("L zero", "L", ValueError, _kernel_call(L=0)),
-    ("L a float", "L", TypeError, _kernel_call(L=4.0)),
-    ("L a bool", "L", TypeError, _kernel_call(L=True)),
-]
-_STEP_BAD = [(n, a, e, _step_call(**o)) for n, a, e, o in _COMMON] + [
-    ("state 2-d", "state", ValueError, _step_call(state=torch.zeros(2, 3, dtype=_C))),
-    ("state of another N", "state", ValueError, _step_call(state=torch.zeros(2, 2, 4, dtype=_C))),
+_KERNEL_BAD = bad_rows({**_SYS, "L": 4, "conj_half": True}, _COMMON + [
+    ("L zero", "L", ValueError, dict(L=0)),
+    ("L a float", "L", TypeError, dict(L=4.0)),
+    ("L a bool", "L", TypeError, dict(L=True)),
+], keywords=("conj_half",))
+_STEP_BAD = bad_rows({**_SYS, "state": full(2, 2, 3, fill=0.0, dt=_C), "u": full(2, 2, fill=0.0),
+                      "conj_half": True}, _COMMON + [
+    ("state 2-d", "state", ValueError, dict(state=full(2, 3, fill=0.0, dt=_C))),
+    ("state of another N", "state", ValueError, dict(state=full(2, 2, 4, fill=0.0, dt=_C))),
     ("state of another dtype", "state", TypeError,
-     _step_call(state=torch.zeros(2, 2, 3, dtype=torch.complex64))),
-    ("u complex", "u", TypeError, _step_call(u=torch.zeros(2, 2, dtype=_C))),
-    ("u of another batch", "u", ValueError, _step_call(u=torch.zeros(3, 2, dtype=torch.float64))),
-    ("u of another H", "u", ValueError, _step_call(u=torch.zeros(2, 3, dtype=torch.float64))),
-]
+     dict(state=full(2, 2, 3, fill=0.0, dt=torch.complex64))),
+    ("u complex", "u", TypeError, dict(u=full(2, 2, fill=0.0, dt=_C))),
+    ("u of another batch", "u", ValueError, dict(u=full(3, 2, fill=0.0))),
+    ("u of another H", "u", ValueError, dict(u=full(2, 3, fill=0.0))),
+], keywords=("conj_half",))
 
 # --- the primitives ---------------------------------------------------------------------------
 
@@ -585,28 +516,29 @@ KERNEL = registry.register_spec(
         features=FEATURES,
     ),
     implementations={"torch": impl.dplr_kernel},
-    laws=[
-        Law("diagonal_when_p_zero", "P = 0 gives diag_kernel(method='bilinear')",
-            diagonal_when_p_zero, FORMATS),
-        Law("impulse_response", "K = impulse response of dplr_step from h = 0",
-            impulse_response, FORMATS),
-        Law("conj_half_full", "half (conj_half) = full system written out",
-            conj_half_full, FORMATS),
-        Law("prefix", "K(L)[:, :L'] = K(L') with C̃ recomputed", prefix, FORMATS),
-        Law("linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", linearity_in_C,
-            FORMATS),
-    ],
+    laws=laws(FORMATS,
+              ("diagonal_when_p_zero", "P = 0 gives diag_kernel(method='bilinear')",
+               diagonal_when_p_zero),
+              ("impulse_response", "K = impulse response of dplr_step from h = 0",
+               impulse_response),
+              ("conj_half_full", "half (conj_half) = full system written out", conj_half_full),
+              ("prefix", "K(L)[:, :L'] = K(L') with C̃ recomputed", prefix),
+              ("linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", linearity_in_C)),
     mutants=[
         Mutant("roots_by_repeated_multiplication",
-               roots_by_repeated_multiplication, "bilinear", ("c64",),
+               functools.partial(generic_kernel, omega=_cumprod_roots), "bilinear", ("c64",),
                "ω_k = ω₁^k by a complex64 cumulative product: k·u drift",
                lambda fmt: slow_witness(fmt, 4096), search=False),
-        Mutant("stale_c_tilde", stale_c_tilde, "bilinear", FORMATS,
+        Mutant("stale_c_tilde", functools.partial(generic_kernel,
+                                                  ct_length=lambda L: max(1, L // 2)),
+               "bilinear", FORMATS,
                "C̃ formed for L/2 and reused at L", lambda fmt: slow_witness(fmt, 64)),
-        Mutant("no_omega_limit", no_omega_limit, "bilinear", FORMATS,
+        Mutant("no_omega_limit", functools.partial(generic_kernel, omega=_snapped_roots,
+                                                   limit=False), "bilinear", FORMATS,
                "ω = −1 exactly and the raw 2/(1 + ω)·(…): 0·∞ = NaN at k = L/2",
                lambda fmt: slow_witness(fmt, 16)),
-        Mutant("q_not_conjugated", q_not_conjugated, "bilinear", FORMATS,
+        Mutant("q_not_conjugated", functools.partial(generic_kernel, conj_q=False), "bilinear",
+               FORMATS,
                "Woodbury with k(Q, P), k(Q, B): Q not conjugated", _random_witness),
         # shows at S4's shipping sizes (docs/dplr.md#dplr_kernel): the witness keeps every
         # WITNESS_STRIDE-th channel of the benchmark system
@@ -635,18 +567,18 @@ STEP = registry.register_spec(
         features=FEATURES,
     ),
     implementations={"torch": impl.dplr_step},
-    laws=[
-        Law("step_conj_half_full", "step on the stored half = step of the full "
-            "system written out", step_conj_half_full, FORMATS),
-        Law("step_diagonal_when_p_zero", "P = Q = 0 gives "
-            "diag_step(method='bilinear')", step_diagonal_when_p_zero, FORMATS),
-    ],
+    laws=laws(FORMATS,
+              ("step_conj_half_full", "step on the stored half = step of the full system "
+               "written out", step_conj_half_full),
+              ("step_diagonal_when_p_zero", "P = Q = 0 gives diag_step(method='bilinear')",
+               step_diagonal_when_p_zero)),
     mutants=[
         Mutant("step_q_not_conjugated", step_q_not_conjugated, "bilinear", FORMATS,
-               "the step's Woodbury with Q^T h for Q^H h (Q unconjugated)", _step_witness),
+               "the step's Woodbury with Q^T h for Q^H h (Q unconjugated)",
+               lambda fmt: _random_witness(fmt, step=True)),
         Mutant("step_output_from_old_state", step_output_from_old_state,
                "bilinear", FORMATS, "y = Re(C·h) of the state before the update",
-               _step_witness),
+               lambda fmt: _random_witness(fmt, step=True)),
     ],
     bad_inputs=_STEP_BAD,
 )

@@ -16,6 +16,7 @@ from ssmspec.impl import hippo as impl
 from ssmspec.reference.mp import hippo as ref_mp
 from ssmspec.reference.np import hippo as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs._b import laws
 
 MEASURES = impl.MEASURES
 INITS = impl.INITS
@@ -25,10 +26,8 @@ MP_MAX = 64  # mpmath's eigh at N = 64 takes ~5 s (cached once per process)
 REAL = ("fp64", "fp32")
 COMPLEX = ("c128", "c64")
 QUAD_MAX = 16  # mp.quad with mp.legendre: ~N²/2 quadratures of ~10 ms, cached per N
-
-
-def sizes(measure: str) -> tuple[int, ...]:
-    return EVEN_SIZES if measure == "fout" else SIZES
+NPLR_OUTPUTS = ("Lambda", "A", "B", "P", "PB", "PP", "VV")
+INIT_OUTPUTS = ("Lambda", "B", "C", "log_dt")
 
 
 def _two_tier(reference_of) -> TwoTier:
@@ -42,19 +41,12 @@ def _size_case(fmt: str, N: int) -> Case:
     return Case({}, fmt, {"N": N})
 
 
-# --- hippo ------------------------------------------------------------------------------------
+def _sized(fmt: str, sizes) -> st.SearchStrategy[Case]:
+    """Size-only cases in format `fmt`: N from `sizes`."""
+    return size("N", st.sampled_from(sizes)).map(lambda N: _size_case(fmt, N))
 
 
-def _hippo_reference(mod):
-    def reference(case: Case, method: str):
-        A, B = mod.hippo(method, case.params["N"])
-        return {"A": A, "B": B}
-
-    return reference
-
-
-def _hippo_call(fn, case: Case, method: str, device: str):
-    return fn(method, case.params["N"], dtype=dtype(case.dtype).torch, device=device)
+# --- hippo, nplr, diag_init: calls, bounds ------------------------------------------------------
 
 
 def _hippo_terms(case: Case, method: str, d) -> dict:
@@ -63,8 +55,6 @@ def _hippo_terms(case: Case, method: str, d) -> dict:
     m = ref_np.hippo_magnitude(method, N)
     return {"A": Terms(np.ones((N, N)), m["A"]), "B": Terms(np.ones(N), m["B"])}
 
-
-# --- nplr -------------------------------------------------------------------------------------
 
 def nplr_invariants(lam, Pt, Bt, V, out_dtype: torch.dtype):
     """The nplr spec's outputs from an implementation's (Λ, P̃, B̃, V), in complex128 on their
@@ -87,22 +77,12 @@ def _nplr_call(fn, case: Case, method: str, device: str):
     return nplr_invariants(*fn(method, case.params["N"], dtype=d, device=device), d)
 
 
-def _nplr_reference(mod):
-    return lambda case, method: mod.exact_invariants(method, case.params["N"])
-
-
 def _nplr_terms(case: Case, method: str, d) -> dict:
     """g = N (eigh's backward error, the length-N sums); M from the float64 tier, 1 for VV
     (docs/hippo.md#nplr)."""
     N = case.params["N"]
     m = {**ref_np.nplr_magnitude(method, N), "VV": np.array(1.0)}
     return {k: Terms(np.array(float(N)), m[k]) for k in NPLR_OUTPUTS}
-
-
-NPLR_OUTPUTS = ("Lambda", "A", "B", "P", "PB", "PP", "VV")
-
-
-# --- diag_init --------------------------------------------------------------------------------
 
 
 @st.composite
@@ -119,7 +99,9 @@ def init_cases(draw, fmt: str, name: str) -> Case:
                           "seed": seed})
 
 
-INIT_OUTPUTS = ("Lambda", "B", "C", "log_dt")
+def _init_case(fmt: str, N: int, H: int) -> Case:
+    """A diag_init case of N, H with Δ in [1e-3, 1e-1] and seed 0."""
+    return Case({}, fmt, {"N": N, "H": H, "dt_min": 1e-3, "dt_max": 1e-1, "seed": 0})
 
 
 def _init_args(case: Case):
@@ -133,10 +115,6 @@ def _init_call(fn, case: Case, method: str, device: str):
     # log Δ is real: carried in the complex format (exactly) so that every output has the run's
     # format, as the generic dtype property demands
     return lam, B, C, log_dt.to(d)
-
-
-def _init_reference(mod):
-    return lambda case, method: mod.diag_init(method, *_init_args(case))
 
 
 def _init_terms(case: Case, method: str, d) -> dict:
@@ -180,126 +158,115 @@ _INIT_BAD = [
 ]
 
 
-# --- laws (docs/hippo.md) ----------------------------------------------------------------------
+# --- hippo laws (docs/hippo.md) ---------------------------------------------------------------
 
 
 def _u(fmt: str) -> float:
     return real_of(fmt).u
 
 
-def _hippo(ctx_fn, measure: str, N: int, fmt: str, device: str):
-    A, B = ctx_fn(measure, N, dtype=dtype(fmt).torch, device=device)
-    return A, B
-
-
-def _moments(kind: str, N: int) -> np.ndarray:
-    if kind == "legs":
-        m = ref_mp.legs_moments_quad(N) if N <= QUAD_MAX else ref_mp.legs_moments_closed(N)
-    else:
-        m = ref_mp.legt_moments_quad(N) if N <= QUAD_MAX else ref_mp.legt_moments_closed(N)
-    return to_float(m)
-
-
-# --- hippo laws -------------------------------------------------------------------------------
+def _AB(ctx: LawContext, measure: str, N: int):
+    """(A, B) of the implementation under test, as numpy arrays."""
+    return (to_numpy(t) for t in ctx.fn(measure, N, dtype=dtype(ctx.dtype).torch,
+                                        device=ctx.device))
 
 
 def spectrum(ctx: LawContext) -> None:
     N = ctx.draw(st.sampled_from(SIZES))
     n = np.arange(N)
     for measure, diag in (("legs", -(n + 1.0)), ("lagt", np.full(N, -0.5))):
-        A = to_numpy(_hippo(ctx.fn, measure, N, ctx.dtype, ctx.device)[0])
+        A, _ = _AB(ctx, measure, N)
         assert np.all(np.triu(A, 1) == 0), f"{measure}: A is not lower triangular"
         assert np.array_equal(np.diag(A), diag), f"{measure}: diag(A) = {np.diag(A)} ≠ {diag}"
 
 
 def normal_plus_low_rank(ctx: LawContext) -> None:
     N = ctx.draw(st.sampled_from(SIZES))
-    u = _u(ctx.dtype)
-    for measure in impl.MEASURES:
-        if measure == "fout" and N % 2:
-            continue
-        A = to_numpy(_hippo(ctx.fn, measure, N, ctx.dtype, ctx.device)[0])
+    for measure in (m for m in impl.MEASURES if m != "fout" or N % 2 == 0):
+        A, _ = _AB(ctx, measure, N)
         P = ref_np.rank_correction(measure, N)
         S = A + P.T @ P
         sym = (S + S.T) / 2 - ref_np.shift(measure) * np.eye(N)
-        tol = 4 * u * (np.abs(A) + np.abs(A.T) + 2 * np.abs(P).T @ np.abs(P))
+        tol = 4 * _u(ctx.dtype) * (np.abs(A) + np.abs(A.T) + 2 * np.abs(P).T @ np.abs(P))
         assert_within(np.abs(sym), 0.0, tol, f"{measure} N={N}: symmetric part of A + PᵀP − cI")
 
 
 def legs_fixed_point(ctx: LawContext) -> None:
     N = ctx.draw(st.sampled_from(SIZES))
-    A, B = (to_numpy(t) for t in _hippo(ctx.fn, "legs", N, ctx.dtype, ctx.device))
+    A, B = _AB(ctx, "legs", N)
     assert_within(np.abs(A[:, 0] + B), 0.0, 4 * _u(ctx.dtype) * np.abs(B), f"N={N}: A[:, 0] + B")
 
 
-def _triangular_solve_check(T, rhs, exact, fmt, device, what):
+def _triangular_solve_check(ctx: LawContext, T, rhs, exact, what) -> None:
     """Solve T x = rhs (lower triangular) in the run's format and compare with `exact` within
     Higham's componentwise bound γ_N·|T⁻¹|(|T||x| + |rhs|) (Thm 8.5), γ_N ≈ N·u; T and rhs carry
     the format's rounding too, a perturbation of the same form."""
-    d = dtype(fmt).torch
-    x = torch.linalg.solve_triangular(
-        torch.as_tensor(T, dtype=d, device=device), torch.as_tensor(rhs, dtype=d, device=device),
-        upper=False)
-    x = to_numpy(x)
-    n = T.shape[0]
+    d = dtype(ctx.dtype).torch
+    x = to_numpy(torch.linalg.solve_triangular(torch.as_tensor(T, dtype=d, device=ctx.device),
+                                               torch.as_tensor(rhs, dtype=d, device=ctx.device),
+                                               upper=False))
     Tinv = np.abs(np.linalg.inv(T))
-    tol = 4 * n * _u(fmt) * (Tinv @ (np.abs(T) @ np.abs(exact) + np.abs(rhs)))
+    tol = 4 * T.shape[0] * _u(ctx.dtype) * (Tinv @ (np.abs(T) @ np.abs(exact) + np.abs(rhs)))
     assert_within(np.abs(x - exact), 0.0, tol, what)
-    return np.abs(x - exact)
+
+
+def _ode_residual(ctx: LawContext, A, B, c, f, dc, what) -> None:
+    """c' = A c + B f with exact c, f, c': the residual A c + B f − c' within 4·N·u times the
+    same sum on absolute values."""
+    resid = A @ c + np.outer(B, f) - dc
+    tol = 4 * A.shape[0] * _u(ctx.dtype) * (np.abs(A) @ np.abs(c)
+                                            + np.outer(np.abs(B), np.abs(f)) + np.abs(dc))
+    assert_within(np.abs(resid), 0.0, tol, what)
 
 
 def legs_projection(ctx: LawContext) -> None:
     N = ctx.draw(st.sampled_from((1, 2, 3, 4, 8, 16, 64)))
-    A, B = (to_numpy(t) for t in _hippo(ctx.fn, "legs", N, ctx.dtype, ctx.device))
-    coef = _moments("legs", N)
+    A, B = _AB(ctx, "legs", N)
+    coef = to_float(ref_mp.legs_moments_closed(N) if N > QUAD_MAX else ref_mp.legs_moments_quad(N))
     for d in range(N):
-        _triangular_solve_check(d * np.eye(N) - A, B[:, None], coef[:, d:d + 1], ctx.dtype,
-                                ctx.device, f"N={N}, f = s^{d}: (dI − A)c = B vs quadrature")
+        _triangular_solve_check(ctx, d * np.eye(N) - A, B[:, None], coef[:, d:d + 1],
+                                f"N={N}, f = s^{d}: (dI − A)c = B vs quadrature")
 
 
 def legt_projection(ctx: LawContext) -> None:
     N = ctx.draw(st.sampled_from((1, 2, 3, 4, 8, 16, 64)))
-    A, B = (to_numpy(t) for t in _hippo(ctx.fn, "legt", N, ctx.dtype, ctx.device))
-    m = _moments("legt", N)
+    A, B = _AB(ctx, "legt", N)
+    m = to_float(ref_mp.legt_moments_closed(N) if N > QUAD_MAX else ref_mp.legt_moments_quad(N))
     dm = np.zeros_like(m)
     dm[:, 1:] = m[:, :-1] * np.arange(1, N)  # coefficients of p' = d·x^{d−1}
-    resid = A @ m + B[:, None] - dm
-    tol = 4 * N * _u(ctx.dtype) * (np.abs(A) @ np.abs(m) + np.abs(B)[:, None] + np.abs(dm))
-    assert_within(np.abs(resid), 0.0, tol, f"N={N}: A·m(d) + B − d·m(d−1)")
+    _ode_residual(ctx, A, B, m, np.ones(N), dm, f"N={N}: A·m(d) + B − d·m(d−1)")
 
 
 def lagt_laplace(ctx: LawContext) -> None:
     N = ctx.draw(st.sampled_from(SIZES))
     a = ctx.draw(st.sampled_from((0.0, 0.5, 1.0, 3.0)))  # a ≥ 0: |γ_n| ≤ 2, no overflow
-    A, B = (to_numpy(t) for t in _hippo(ctx.fn, "lagt", N, ctx.dtype, ctx.device))
+    A, B = _AB(ctx, "lagt", N)
     gamma = to_float(ref_mp.lagt_laplace(N, a))
-    _triangular_solve_check(a * np.eye(N) - A, B[:, None], gamma[:, None], ctx.dtype,
-                            ctx.device, f"N={N}, a={a}: (aI − A)γ = B")
+    _triangular_solve_check(ctx, a * np.eye(N) - A, B[:, None], gamma[:, None],
+                            f"N={N}, a={a}: (aI − A)γ = B")
 
 
 def fout_exact_inputs(ctx: LawContext) -> None:
     N = ctx.draw(st.sampled_from(EVEN_SIZES))
     t = ctx.draw(st.sampled_from((0.0, 0.3, 1.0, 2.5)))
-    A, B = (to_numpy(x) for x in _hippo(ctx.fn, "fout", N, ctx.dtype, ctx.device))
+    A, B = _AB(ctx, "fout", N)
     C, D, f = (to_float(x) for x in ref_mp.fout_coefficients(N, t))
-    resid = A @ C + np.outer(B, f) - D
-    tol = 4 * N * _u(ctx.dtype) * (np.abs(A) @ np.abs(C) + np.outer(np.abs(B), np.abs(f))
-                                   + np.abs(D))
-    assert_within(np.abs(resid), 0.0, tol, f"N={N}, t={t}: A c + B f(t) − c'")
+    _ode_residual(ctx, A, B, C, f, D, f"N={N}, t={t}: A c + B f(t) − c'")
 
 
 # --- nplr laws --------------------------------------------------------------------------------
 
 
-def _nplr64(ctx: LawContext, measure: str, N: int):
+def _nplr_drawn(ctx: LawContext):
+    """A measure, an even N and the implementation's (Λ, P̃, B̃, V) of them as numpy arrays."""
+    measure = ctx.draw(st.sampled_from(impl.MEASURES))
+    N = ctx.draw(st.sampled_from(EVEN_SIZES))
     out = ctx.fn(measure, N, dtype=dtype(ctx.dtype).torch, device=ctx.device)
-    return [to_numpy(x) for x in out]
+    return measure, N, [to_numpy(x) for x in out]
 
 
 def reconstruction(ctx: LawContext) -> None:
-    measure = ctx.draw(st.sampled_from(impl.MEASURES))
-    N = ctx.draw(st.sampled_from(EVEN_SIZES))
-    lam, _, _, V = _nplr64(ctx, measure, N)
+    measure, N, (lam, _, _, V) = _nplr_drawn(ctx)
     A = to_numpy(ctx.impl_of("hippo")(measure, N, dtype=dtype(real_of(ctx.dtype).name).torch,
                                       device=ctx.device)[0])
     P = ref_np.rank_correction(measure, N)
@@ -310,9 +277,7 @@ def reconstruction(ctx: LawContext) -> None:
 
 
 def re_lambda(ctx: LawContext) -> None:
-    measure = ctx.draw(st.sampled_from(impl.MEASURES))
-    N = ctx.draw(st.sampled_from(EVEN_SIZES))
-    lam = _nplr64(ctx, measure, N)[0]
+    measure, N, (lam, *_) = _nplr_drawn(ctx)
     A, _ = ref_np.hippo(measure, N)
     P = ref_np.rank_correction(measure, N)
     c = ref_np.shift(measure)
@@ -323,24 +288,20 @@ def re_lambda(ctx: LawContext) -> None:
 
 
 def unitary(ctx: LawContext) -> None:
-    measure = ctx.draw(st.sampled_from(impl.MEASURES))
-    N = ctx.draw(st.sampled_from(EVEN_SIZES))
-    V = _nplr64(ctx, measure, N)[3]
+    measure, N, (*_, V) = _nplr_drawn(ctx)
     Vf = np.concatenate([V, V.conj()], axis=1)
     err = np.linalg.norm(Vf.conj().T @ Vf - np.eye(N))
     assert_within(err, 0.0, 8 * _u(ctx.dtype) * N, f"{measure} N={N}: ‖V_full* V_full − I‖_F")
 
 
 def half_by_sign(ctx: LawContext) -> None:
-    measure = ctx.draw(st.sampled_from(impl.MEASURES))
-    N = ctx.draw(st.sampled_from(EVEN_SIZES))
-    lam = _nplr64(ctx, measure, N)[0]
+    measure, N, (lam, *_) = _nplr_drawn(ctx)
     assert lam.shape == (N // 2,), f"{measure} N={N}: {lam.shape} states kept, not N/2"
     mu = np.linalg.eigvalsh(-1j * ref_np.skew_part(measure, N))
     want = np.sort(mu)[N // 2:]  # the ± spectrum's upper half: μ > 0 and half of any zeros
-    bound = NPLR.bound(Case({}, ctx.dtype, {"N": N}), measure)["Lambda"]
     # the eigenvalue bound plus float64 eigvalsh's own error (the same bound at u = 2^-53)
-    tol = bound + NPLR.bound(Case({}, "c128", {"N": N}), measure)["Lambda"]
+    tol = (NPLR.bound(_size_case(ctx.dtype, N), measure)["Lambda"]
+           + NPLR.bound(_size_case("c128", N), measure)["Lambda"])
     assert np.all(lam.imag >= -tol), f"{measure} N={N}: kept Im Λ < 0: {lam.imag.min()}"
     assert_within(np.abs(np.sort(lam.imag) - want), 0.0, tol, f"{measure} N={N}: kept Im Λ")
 
@@ -352,6 +313,13 @@ def _init(ctx, case: Case, name: str):
     return [to_numpy(x) for x in DIAG_INIT.call(ctx.fn, case, name, ctx.device)]
 
 
+def _init_drawn(ctx: LawContext):
+    """An init the implementation is asked for, a case of it and its outputs."""
+    name = ctx.draw(st.sampled_from(impl.INITS))
+    case = ctx.draw(init_cases(ctx.dtype, name))
+    return name, case, _init(ctx, case, name)
+
+
 def legs_equals_nplr(ctx: LawContext) -> None:
     case = ctx.draw(init_cases(ctx.dtype, "s4d-legs"))
     N = case.params["N"]
@@ -359,47 +327,39 @@ def legs_equals_nplr(ctx: LawContext) -> None:
     ref = to_numpy(ctx.impl_of("nplr")("legs", N, dtype=dtype(ctx.dtype).torch,
                                        device=ctx.device)[0])
     ref = ref[np.argsort(ref.imag)]
-    tol = NPLR.bound(Case({}, ctx.dtype, {"N": N}), "legs")["Lambda"]
+    tol = NPLR.bound(_size_case(ctx.dtype, N), "legs")["Lambda"]
     for h in range(lam.shape[0]):
         got = lam[h][np.argsort(lam[h].imag)]
         assert_within(np.abs(got - ref), 0.0, tol, f"N={N} channel {h}: s4d-legs Λ vs nplr Λ")
 
 
 def dt_in_range(ctx: LawContext) -> None:
-    name = ctx.draw(st.sampled_from(impl.INITS))
-    case = ctx.draw(init_cases(ctx.dtype, name))
-    log_dt = _init(ctx, case, name)[3].real
+    name, case, out = _init_drawn(ctx)
+    log_dt = out[3].real
     lo, hi = case.params["dt_min"], case.params["dt_max"]
-    u = _u(ctx.dtype)
     dt = np.exp(log_dt)
-    slack = 4 * u * (1 + np.abs(log_dt))  # relative: a rounding of log Δ by u|log Δ|
+    slack = 4 * _u(ctx.dtype) * (1 + np.abs(log_dt))  # relative: a rounding of log Δ by u|log Δ|
     assert np.all(dt >= lo * (1 - slack)) and np.all(dt <= hi * (1 + slack)), (
         f"{name}: Δ = {dt} outside [{lo}, {hi}]")
 
 
 def seeded(ctx: LawContext) -> None:
-    name = ctx.draw(st.sampled_from(impl.INITS))
-    case = ctx.draw(init_cases(ctx.dtype, name))
-    first = _init(ctx, case, name)
+    name, case, first = _init_drawn(ctx)
     again = _init(ctx, case, name)
     for a, b, k in zip(first, again, DIAG_INIT.outputs):
         assert np.array_equal(a, b), f"{name}: {k} differs between two calls with one seed"
-    other = Case({}, case.dtype, {**case.params, "seed": case.params["seed"] + 1})
-    second = _init(ctx, other, name)
+    second = dict(zip(INIT_OUTPUTS, _init(ctx, case.with_(seed=case.params["seed"] + 1), name)))
+    first = dict(zip(INIT_OUTPUTS, first))
     changed = ["C"] + (["log_dt"] if case.params["dt_min"] < case.params["dt_max"] else [])
     changed += ["Lambda"] if name == "random" else []
     for k in changed:
-        i = DIAG_INIT.outputs.index(k)
-        assert not np.array_equal(first[i], second[i]), f"{name}: {k} ignores the seed"
+        assert not np.array_equal(first[k], second[k]), f"{name}: {k} ignores the seed"
     for k in ("B",) + (() if name == "random" else ("Lambda",)):
-        i = DIAG_INIT.outputs.index(k)
-        assert np.array_equal(first[i], second[i]), f"{name}: {k} depends on the seed"
+        assert np.array_equal(first[k], second[k]), f"{name}: {k} depends on the seed"
 
 
 def structure(ctx: LawContext) -> None:
-    name = ctx.draw(st.sampled_from(impl.INITS))
-    case = ctx.draw(init_cases(ctx.dtype, name))
-    lam, B, C, log_dt = _init(ctx, case, name)
+    name, case, (lam, B, C, log_dt) = _init_drawn(ctx)
     N, H = case.params["N"], case.params["H"]
     assert lam.shape == B.shape == C.shape == (H, N // 2) and log_dt.shape == (H,)
     assert all(np.all(np.isfinite(x)) for x in (lam, B, C, log_dt)), f"{name}: non-finite"
@@ -434,12 +394,11 @@ def sqrt_dropped(measure, N, *, dtype=torch.float64, device=None):
 
 
 def _project(lam, V, measure, N, out, device):
-    A, B = impl.hippo64(measure, N, device)
+    """nplr's outputs of the kept eigenpairs (Λ, V): P̃ = V*Pᵀ, B̃ = V*B."""
+    _, B = impl.hippo64(measure, N, device)
     P = impl.correction64(measure, N, device)
     Vh = V.conj().T
-    Pt = (Vh @ P.T.to(V.dtype)).T
-    Bt = Vh @ B.to(V.dtype)
-    return lam.to(out), Pt.to(out), Bt.to(out), V.to(out)
+    return lam.to(out), (Vh @ P.T.to(V.dtype)).T.to(out), (Vh @ B.to(V.dtype)).to(out), V.to(out)
 
 
 def _skew64(measure, N, device):
@@ -477,9 +436,6 @@ def inv_half_count(name, N, H=1, dt_min=1e-3, dt_max=1e-1, seed=0, *,
     return torch.complex(lam.real, im.to(lam.real.dtype).expand_as(lam.real)), B, C, log_dt
 
 
-def _size(N):
-    return lambda fmt: Case({}, fmt, {"N": N})
-
 # what the two specs of a measure share
 _BY_MEASURE = dict(method_arg="measure", family="hippo", methods=MEASURES, sizes=("N",),
                    bench_case=lambda fmt: _size_case(fmt, 256), bench_shape="N=256")
@@ -487,44 +443,41 @@ _BY_MEASURE = dict(method_arg="measure", family="hippo", methods=MEASURES, sizes
 
 HIPPO = registry.register_spec(
     Spec(
-        name="hippo",
-        **_BY_MEASURE,
+        name="hippo", **_BY_MEASURE, dtypes=REAL, outputs=("A", "B"),
         summary="HiPPO (A, B) of a measure, S4's sign convention (A stable)",
         signature="hippo(measure, N, *, dtype, device) -> (A (N, N), B (N,)); "
                   "rank_correction(measure, N) -> P (r, N)",
-        dtypes=REAL,
-        outputs=("A", "B"),
-        strategy=lambda fmt, method: size("N", st.sampled_from(sizes(method))).map(
-            lambda N: _size_case(fmt, N)),
-        references=_two_tier(_hippo_reference),
+        strategy=lambda fmt, method: _sized(fmt, EVEN_SIZES if method == "fout" else SIZES),
+        references=_two_tier(lambda mod: lambda case, method: dict(zip(
+            ("A", "B"), mod.hippo(method, case.params["N"])))),
         bound=Bound(c={m: 4.0 for m in MEASURES}, terms=_hippo_terms,
                     reasoning="elementwise; one rounding of √(integer) or π·k per entry, then "
                               "the cast"),
-        call=_hippo_call,
+        call=lambda fn, case, method, device: fn(method, case.params["N"],
+                                                 dtype=dtype(case.dtype).torch, device=device),
     ),
     implementations={"torch": impl.hippo},
-    laws=[
-        Law("spectrum", "legs eig(A) = {−1..−N}, lagt eig(A) = {−½} (triangular, exact)",
-            spectrum, REAL),
-        Law("normal_plus_low_rank", "A + PᵀP = c·I + skew (c = −½ legs, 0 otherwise)",
-            normal_plus_low_rank, REAL),
-        Law("legs_fixed_point", "legs: A[:, 0] + B = 0 (constant input is a fixed point)",
-            legs_fixed_point, REAL),
-        Law("legs_projection", "legs: (dI − A)c = B gives the Legendre coefficients of "
-            "s^d (mpmath quadrature)", legs_projection, REAL),
-        Law("legt_projection", "legt (θ = 2): A·m(x^d) + B = m(d·x^{d−1}) (Legendre "
-            "moments on the window)", legt_projection, REAL),
-        Law("lagt_laplace", "lagt: (aI − A)γ(a) = B, γ_n = (a−½)^n/(a+½)^{n+1}",
-            lagt_laplace, REAL),
-        Law("fout_exact_inputs", "fout: c' = Ac + Bf for f = s and cos/sin(πms), m < N/2",
-            fout_exact_inputs, REAL),
-    ],
+    laws=laws(
+        REAL,
+        ("spectrum", "legs eig(A) = {−1..−N}, lagt eig(A) = {−½} (triangular, exact)", spectrum),
+        ("normal_plus_low_rank", "A + PᵀP = c·I + skew (c = −½ legs, 0 otherwise)",
+         normal_plus_low_rank),
+        ("legs_fixed_point", "legs: A[:, 0] + B = 0 (constant input is a fixed point)",
+         legs_fixed_point),
+        ("legs_projection", "legs: (dI − A)c = B gives the Legendre coefficients of s^d "
+         "(mpmath quadrature)", legs_projection),
+        ("legt_projection", "legt (θ = 2): A·m(x^d) + B = m(d·x^{d−1}) (Legendre moments on "
+         "the window)", legt_projection),
+        ("lagt_laplace", "lagt: (aI − A)γ(a) = B, γ_n = (a−½)^n/(a+½)^{n+1}", lagt_laplace),
+        ("fout_exact_inputs", "fout: c' = Ac + Bf for f = s and cos/sin(πms), m < N/2",
+         fout_exact_inputs)),
     mutants=[
         Mutant("sign_flipped", sign_flipped, "legs", REAL,
-               "A → −A: the HiPPO paper's c' = −Ac + Bf sign convention", _size(4)),
+               "A → −A: the HiPPO paper's c' = −Ac + Bf sign convention",
+               lambda fmt: _size_case(fmt, 4)),
         Mutant("sqrt_dropped", sqrt_dropped, "legs", REAL,
                "T = diag(2n+1) for √diag(2n+1): A[n,k] = −(2n+1)²/(2k+1), B = 2n+1 (same spectrum)",
-               _size(4)),
+               lambda fmt: _size_case(fmt, 4)),
     ],
     bad_inputs=_HIPPO_BAD,
 )
@@ -532,16 +485,13 @@ HIPPO = registry.register_spec(
 
 NPLR = registry.register_spec(
     Spec(
-        name="nplr",
-        **_BY_MEASURE,
+        name="nplr", **_BY_MEASURE, dtypes=COMPLEX, outputs=NPLR_OUTPUTS,
         summary="NPLR form A = VΛV* − PPᵀ in the conjugate half (Im Λ > 0), by eigh of −i·skew",
         signature="nplr(measure, N, *, dtype, device) -> (Lambda (N/2,), P (r, N/2), B (N/2,), "
                   "V (N, N/2)); compared through phase-invariant outputs",
-        dtypes=COMPLEX,
-        outputs=NPLR_OUTPUTS,
-        strategy=lambda fmt, method: size("N", st.sampled_from(EVEN_SIZES)).map(
-            lambda N: _size_case(fmt, N)),
-        references=_two_tier(_nplr_reference),
+        strategy=lambda fmt, method: _sized(fmt, EVEN_SIZES),
+        references=_two_tier(lambda mod: lambda case, method: mod.exact_invariants(
+            method, case.params["N"])),
         bound=Bound(c={m: 8.0 for m in MEASURES}, terms=_nplr_terms,
                     norms={"A": "fro", "VV": "fro"},
                     reasoning="g = N (eigh backward error, length-N sums); eigenvector products "
@@ -549,21 +499,18 @@ NPLR = registry.register_spec(
         call=_nplr_call,
     ),
     implementations={"torch": impl.nplr},
-    laws=[
-        Law("reconstruction", "2Re(VΛV*) − PᵀP = A within 8·u·N·‖A‖",
-            reconstruction, COMPLEX),
-        Law("re_lambda", "Re Λ = c (−½ legs, 0 otherwise)", re_lambda, COMPLEX),
-        Law("unitary", "V_full = [V, V̄] unitary within 8·u·N", unitary, COMPLEX),
-        Law("half_by_sign", "the kept half is the Im Λ ≥ 0 half of the spectrum",
-            half_by_sign, COMPLEX),
-    ],
+    laws=laws(COMPLEX, ("reconstruction", "2Re(VΛV*) − PᵀP = A within 8·u·N·‖A‖", reconstruction),
+              ("re_lambda", "Re Λ = c (−½ legs, 0 otherwise)", re_lambda),
+              ("unitary", "V_full = [V, V̄] unitary within 8·u·N", unitary),
+              ("half_by_sign", "the kept half is the Im Λ ≥ 0 half of the spectrum",
+               half_by_sign)),
     mutants=[
         Mutant("half_by_position", half_by_position, "fout", COMPLEX,
                "eigh's upper half by position: keeps one real eigenvector of FouT's zero pair",
-               _size(8)),
+               lambda fmt: _size_case(fmt, 8)),
         Mutant("eig_not_eigh", eig_not_eigh, "legs", ("c128",),
                "torch.linalg.eig on the non-Hermitian A + PᵀP: V_full unitary only to u‖K‖/gap",
-               _size(256)),
+               lambda fmt: _size_case(fmt, 256)),
     ],
     bad_inputs=_NPLR_BAD,
 )
@@ -571,41 +518,30 @@ NPLR = registry.register_spec(
 
 DIAG_INIT = registry.register_spec(
     Spec(
-        name="diag_init",
-        method_arg="name",
-        family="hippo",
+        name="diag_init", method_arg="name", family="hippo", methods=INITS, dtypes=COMPLEX,
+        sizes=("N", "H"), outputs=INIT_OUTPUTS,
         summary="S4D diagonal initialisations (Λ, B, C, log Δ), seeded",
         signature="diag_init(name, N, H, dt_min, dt_max, seed, *, dtype, device) -> "
                   "(Lambda (H, N/2), B (H, N/2), C (H, N/2), log_dt (H,))",
-        methods=INITS,
-        dtypes=COMPLEX,
-        sizes=("N", "H"),
-        outputs=INIT_OUTPUTS,
         strategy=lambda fmt, method: init_cases(fmt, method),
-        references=_two_tier(_init_reference),
+        references=_two_tier(lambda mod: lambda case, method: mod.diag_init(
+            method, *_init_args(case))),
         bound=Bound(c={m: 8.0 for m in INITS}, terms=_init_terms,
                     reasoning="elementwise; s4d-legs as nplr's Λ (g = N), closed forms a few "
                               "roundings"),
-        call=_init_call,
-        bench_case=lambda fmt: Case({}, fmt, {"N": 64, "H": 1024, "dt_min": 1e-3,
-                                              "dt_max": 1e-1, "seed": 0}),
+        call=_init_call, bench_case=lambda fmt: _init_case(fmt, 64, 1024),
         bench_shape="H=1024, N=64",
     ),
     implementations={"torch": impl.diag_init},
-    laws=[
-        Law("legs_equals_nplr", "s4d-legs Λ = nplr('legs', N) Λ", legs_equals_nplr,
-            COMPLEX),
-        Law("dt_in_range", "exp(log Δ) ∈ [dt_min, dt_max]", dt_in_range, COMPLEX),
-        Law("seeded", "same seed → same values; another seed → other C, log Δ",
-            seeded, COMPLEX),
-        Law("structure", "B = 1; Re Λ = −½ (legs, lin, inv); s4d-real Λ = −(n+1)",
-            structure, COMPLEX),
-    ],
+    laws=laws(COMPLEX, ("legs_equals_nplr", "s4d-legs Λ = nplr('legs', N) Λ", legs_equals_nplr),
+              ("dt_in_range", "exp(log Δ) ∈ [dt_min, dt_max]", dt_in_range),
+              ("seeded", "same seed → same values; another seed → other C, log Δ", seeded),
+              ("structure", "B = 1; Re Λ = −½ (legs, lin, inv); s4d-real Λ = −(n+1)",
+               structure)),
     mutants=[
         Mutant("inv_half_count", inv_half_count, "s4d-inv", COMPLEX,
                "S4D-Inv's (N/π)(N/(2n+1) − 1) with N/2 (the stored pairs) for N",
-               lambda fmt: Case({}, fmt, {"N": 8, "H": 2, "dt_min": 1e-3, "dt_max": 1e-1,
-                                          "seed": 0})),
+               lambda fmt: _init_case(fmt, 8, 2)),
     ],
     bad_inputs=_INIT_BAD,
 )

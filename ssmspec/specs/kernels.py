@@ -1,15 +1,12 @@
 """Specs of the diagonal-SSM convolution kernels: `diag_kernel` (S4D) and `ema_kernel` (Mega's
-damped EMA), each declared with its laws, mutants and bad inputs in one `register_spec` call.
-
-The definitions, conventions (conj_half, the real output of a complex run), the bounds and their
-growth terms, the strategies and the sources are in docs/kernels.md#diag_kernel and
-docs/kernels.md#ema_kernel. `diag_kernel`'s adapter checks that an implementation returns exactly
-Λ's real dtype (else a TypeError, a conformance failure) and hands K back in the run's complex
-format (an exact conversion), so the generic dtype property compares it with the case's format.
+damped EMA), each with its laws, mutants and bad inputs. Definitions, conventions (conj_half, the
+real output of a complex run), bounds, strategies and sources: docs/kernels.md#diag_kernel and
+docs/kernels.md#ema_kernel.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -23,6 +20,7 @@ from ssmspec.reference.mp import kernels as ref_mp
 from ssmspec.reference.np import kernels as ref_np
 from ssmspec.reference.np import precision
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs._b import bad_rows, case_of, conj_full, full, laws, real_output
 
 METHODS = impl.METHODS
 DIAG_DTYPES = ("c128", "c64", "fp64", "fp32")
@@ -32,6 +30,8 @@ MP_MAX = 512  # H·N·L (D·ndim·L) up to which the mpmath tier is used
 LENGTHS = boundary_lengths(1025)
 SHORT = st.sampled_from([n for n in LENGTHS if n <= 65])
 MEDIUM = st.sampled_from([n for n in LENGTHS if n <= 257])
+DIAG_INPUTS = ("Lambda", "B", "C", "log_dt")
+EMA_INPUTS = ("delta", "alpha", "beta", "gamma")
 
 
 def lengths() -> st.SearchStrategy[int]:
@@ -78,36 +78,30 @@ def diag_cases(draw, fmt: str, method: str = "zoh", max_n: int = 8, max_h: int =
     B = draw(arrays((H, N), coef_elements(cplx)))
     C = draw(arrays((H, N), coef_elements(cplx)))
     log_dt = draw(arrays((H,), log_dts()))
-    return Case({"Lambda": representable(lam, fmt), "B": representable(B, fmt),
-                 "C": representable(C, fmt), "log_dt": representable(log_dt, fmt)},
-                fmt, {"L": L, "conj_half": draw(feature("conj_half=False", st.booleans(), True))})
+    return case_of(fmt, {"L": L, "conj_half": draw(feature("conj_half=False", st.booleans(),
+                                                           True))},
+                   Lambda=lam, B=B, C=C, log_dt=log_dt)
 
 
 def call_diag(fn, case: Case, method: str, device: str):
-    K = fn(case.tensor("Lambda", device), case.tensor("B", device), case.tensor("C", device),
-           case.tensor("log_dt", device, real=True), case.params["L"], method=method,
-           conj_half=case.params["conj_half"])
-    d = dtype(case.dtype)
-    want = real_of(d).torch
-    if not isinstance(K, torch.Tensor) or K.dtype != want:
-        got = K.dtype if isinstance(K, torch.Tensor) else type(K).__name__
-        raise TypeError(f"K: expected the real dtype {want} of Lambda, got {got}")
-    return K.to(d.torch) if d.is_complex else K
+    K = fn(*(case.tensor(k, device, real=k == "log_dt") for k in DIAG_INPUTS), case.params["L"],
+           method=method, conj_half=case.params["conj_half"])
+    return real_output(K, case, "K")
 
 
-def _diag_args(case: Case):
-    a = case.arrays
-    return a["Lambda"], a["B"], a["C"], a["log_dt"], case.params["L"]
+def _args(case: Case, names=DIAG_INPUTS) -> tuple:
+    """The reference's arguments: the arrays `names`, then L."""
+    return (*(case.arrays[k] for k in names), case.params["L"])
 
 
 @last_case
 def _np_diag(case: Case, method: str, extended: bool):
     """(K, M, G) of the float64 tier, computed once per case for the reference and the bound."""
-    return ref_np.diag_kernel_with_bound(*_diag_args(case), method, case.params["conj_half"])
+    return ref_np.diag_kernel_with_bound(*_args(case), method, case.params["conj_half"])
 
 
 DIAG_REFERENCES = TwoTier(
-    mp=lambda case, method: {"K": ref_mp.diag_kernel(*_diag_args(case), method,
+    mp=lambda case, method: {"K": ref_mp.diag_kernel(*_args(case), method,
                                                      case.params["conj_half"])},
     np=lambda case, method: {"K": _np_diag(case, method, precision.is_extended())[0]},
     mp_max_work=MP_MAX, work=lambda case: case.arrays["Lambda"].size * case.params["L"])
@@ -139,18 +133,12 @@ def s4d_bench_arrays(fmt: str, H: int, N: int):
                  "C": representable(C, fmt), "log_dt": representable(log_dt, fmt)}
 
 
-def _bench_diag(fmt: str) -> Case:
-    """H = 256, N = 64 (S4D-Lin, Δ log-uniform in [1e-3, 1e-1]), L = 4096."""
-    return Case(s4d_bench_arrays(fmt, 256, 64)[1], fmt, {"L": 4096, "conj_half": True})
-
-
 def diag_sweep_problem(fmt: str, L: int) -> Case:
     """The sweep along L: the S4D benchmark system at H = 4, N = 16 with Δ = 10^-3 … 10^-1
     evenly in log: the exp(l·ΔΛ) phase growth."""
     arrs = s4d_bench_arrays(fmt, 4, 16)[1]
     log_dt = representable(np.log(np.logspace(-3, -1, 4)), fmt)
     return Case({**arrs, "log_dt": log_dt}, fmt, {"L": L, "conj_half": True})
-
 
 
 # --- ema_kernel -------------------------------------------------------------------------------
@@ -168,56 +156,33 @@ def ema_cases(draw, fmt: str, method: str = "mega", max_n: int = 8, max_d: int =
     """δ, α, β (D, ndim, 1), γ (D, ndim) and L; docs/kernels.md#ema_kernel, "Strategies"."""
     D, n = draw(size("D", st.integers(1, max_d))), draw(size("ndim", st.integers(1, max_n)))
     L = draw(size("L", length if length is not None else lengths()))
-    arrs = {"delta": draw(arrays((D, n, 1), ema_param())),
-            "alpha": draw(arrays((D, n, 1), ema_param())),
-            "beta": draw(arrays((D, n, 1), real_normals(2.0))),
-            "gamma": draw(arrays((D, n), real_normals(2.0)))}
-    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"L": L})
+    return case_of(fmt, {"L": L}, delta=draw(arrays((D, n, 1), ema_param())),
+                   alpha=draw(arrays((D, n, 1), ema_param())),
+                   beta=draw(arrays((D, n, 1), real_normals(2.0))),
+                   gamma=draw(arrays((D, n), real_normals(2.0))))
 
 
 def call_ema(fn, case: Case, method: str, device: str):
-    return fn(*(case.tensor(k, device) for k in ("delta", "alpha", "beta", "gamma")),
-              case.params["L"])
-
-
-def _ema_args(case: Case):
-    a = case.arrays
-    return a["delta"], a["alpha"], a["beta"], a["gamma"], case.params["L"]
+    return fn(*(case.tensor(k, device) for k in EMA_INPUTS), case.params["L"])
 
 
 EMA_REFERENCES = TwoTier(
-    mp=lambda case, method: {"K": ref_mp.ema_kernel(*_ema_args(case))},
-    np=lambda case, method: {"K": ref_np.ema_kernel(*_ema_args(case))},
+    mp=lambda case, method: {"K": ref_mp.ema_kernel(*_args(case, EMA_INPUTS))},
+    np=lambda case, method: {"K": ref_np.ema_kernel(*_args(case, EMA_INPUTS))},
     mp_max_work=MP_MAX, work=lambda case: case.arrays["gamma"].size * case.params["L"])
 
 
-def ema_bound_terms(case: Case, method: str):
-    _, M, G = ref_np.ema_kernel_with_bound(*_ema_args(case))
-    return M, G
-
-
 def ema_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    M, G = ema_bound_terms(case, method)
+    _, M, G = ref_np.ema_kernel_with_bound(*_args(case, EMA_INPUTS))
     return {"K": Terms(G, M)}
 
 
 def mega_init_case(fmt: str, rng, D: int, n: int, L: int) -> Case:
     """Mega's initialisation: δ, α ~ N(0, 0.2), β ±1 + N(0, 0.02), γ ~ N(0, 1)."""
     sign = np.where(np.arange(n) % 2 == 0, -1.0, 1.0)[None, :, None]
-    arrs = {"delta": rng.normal(0, 0.2, (D, n, 1)), "alpha": rng.normal(0, 0.2, (D, n, 1)),
-            "beta": sign + rng.normal(0, 0.02, (D, n, 1)), "gamma": rng.normal(size=(D, n))}
-    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"L": L})
-
-
-def _bench_ema(fmt: str) -> Case:
-    """D = 256, ndim = 16, L = 8192, Mega's initialisation."""
-    return mega_init_case(fmt, np.random.default_rng(0), 256, 16, 8192)
-
-
-def ema_sweep_problem(fmt: str, L: int) -> Case:
-    """The sweep along L: D = 4, ndim = 16, Mega's initialisation."""
-    return mega_init_case(fmt, problem_rng(), 4, 16, L)
-
+    return case_of(fmt, {"L": L}, delta=rng.normal(0, 0.2, (D, n, 1)),
+                   alpha=rng.normal(0, 0.2, (D, n, 1)),
+                   beta=sign + rng.normal(0, 0.02, (D, n, 1)), gamma=rng.normal(size=(D, n)))
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -227,10 +192,15 @@ def _k(fn, case: Case, method: str, device: str) -> np.ndarray:
     return to_numpy(DIAG.call(fn, case, method, device)).real
 
 
-def impulse_response(ctx: LawContext) -> None:
+def _drawn(ctx: LawContext, length) -> tuple[str, Case]:
+    """A method the implementation covers and a diag_kernel case of lengths `length`."""
     method = ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(diag_cases(ctx.dtype, method, length=SHORT))
-    lam, B, C, log_dt = (case.arrays[k] for k in ("Lambda", "B", "C", "log_dt"))
+    return method, ctx.draw(diag_cases(ctx.dtype, method, length=length))
+
+
+def impulse_response(ctx: LawContext) -> None:
+    method, case = _drawn(ctx, SHORT)
+    lam, B, C, log_dt = (case.arrays[k] for k in DIAG_INPUTS)
     L, f = case.params["L"], 2.0 if case.params["conj_half"] else 1.0
     wide = torch.complex128 if np.iscomplexobj(lam) else torch.float64
     disc = ctx.impl_of("discretize_diag")
@@ -249,13 +219,11 @@ def impulse_response(ctx: LawContext) -> None:
 
 
 def conj_half_full(ctx: LawContext) -> None:
-    method = ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(diag_cases(ctx.dtype, method, length=MEDIUM)).with_(conj_half=True)
-    full = case.with_(conj_half=False, **{k: np.concatenate([case.arrays[k],
-                                                             np.conj(case.arrays[k])], axis=1)
-                                          for k in ("Lambda", "B", "C")})
-    tol = DIAG.bound(case, method)["K"] + DIAG.bound(full, method)["K"]
-    assert_within(_k(ctx.fn, case, method, ctx.device), _k(ctx.fn, full, method, ctx.device),
+    method, case = _drawn(ctx, MEDIUM)
+    case = case.with_(conj_half=True)
+    full_case = conj_full(case, ("Lambda", "B", "C"))
+    tol = DIAG.bound(case, method)["K"] + DIAG.bound(full_case, method)["K"]
+    assert_within(_k(ctx.fn, case, method, ctx.device), _k(ctx.fn, full_case, method, ctx.device),
                   tol, f"{method}: half (conj_half=True) vs full (conj_half=False)")
 
 
@@ -285,11 +253,9 @@ def zoh_bilinear_small_dt(ctx: LawContext) -> None:
 
 
 def linearity_in_C(ctx: LawContext) -> None:
-    method = ctx.draw(ctx.methods(METHODS))
-    c1 = ctx.draw(diag_cases(ctx.dtype, method, length=MEDIUM))
+    method, c1 = _drawn(ctx, MEDIUM)
     c2 = c1.with_(C=np.flip(c1.arrays["C"], axis=1) * -0.75)
-    C3 = representable(c1.arrays["C"] + c2.arrays["C"], ctx.dtype)
-    c3 = c1.with_(C=C3)
+    c3 = c1.with_(C=representable(c1.arrays["C"] + c2.arrays["C"], ctx.dtype))
     k1, k2, k3 = (_k(ctx.fn, c, method, ctx.device) for c in (c1, c2, c3))
     absC = np.abs(c1.arrays["C"]) + np.abs(c2.arrays["C"])
     M, G = diag_bound_terms(c1.with_(C=absC.astype(c1.arrays["C"].dtype)), method)
@@ -299,10 +265,8 @@ def linearity_in_C(ctx: LawContext) -> None:
 
 
 def prefix(ctx: LawContext) -> None:
-    method = ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(diag_cases(ctx.dtype, method, length=MEDIUM))
-    L = case.params["L"]
-    short = case.with_(L=ctx.draw(st.integers(1, L)))
+    method, case = _drawn(ctx, MEDIUM)
+    short = case.with_(L=ctx.draw(st.integers(1, case.params["L"])))
     Ls = short.params["L"]
     tol = DIAG.bound(case, method)["K"][:, :Ls] + DIAG.bound(short, method)["K"]
     assert_within(_k(ctx.fn, case, method, ctx.device)[:, :Ls],
@@ -313,180 +277,133 @@ def prefix(ctx: LawContext) -> None:
 def ema_s4d_real(ctx: LawContext) -> None:
     fmt = ctx.dtype
     case = ctx.draw(ema_cases(fmt, length=MEDIUM))
-    d, a, b, g = (case.arrays[k] for k in ("delta", "alpha", "beta", "gamma"))
+    d, a, b, g = (case.arrays[k] for k in EMA_INPUTS)
     p, logq = ref_np.ema_log_q(d[..., 0], a[..., 0])
     D, n = g.shape
-    dcase = Case({"Lambda": representable(logq, fmt),
-                  "B": representable(p * b[..., 0], fmt),
-                  "C": representable(g * math.sqrt(1.0 / n), fmt),
-                  "log_dt": np.zeros(D)}, fmt, {"L": case.params["L"], "conj_half": False})
+    dcase = case_of(fmt, {"L": case.params["L"], "conj_half": False}, Lambda=logq,
+                    B=p * b[..., 0], C=g * math.sqrt(1.0 / n), log_dt=np.zeros(D))
     k_ema = to_numpy(EMA.call(ctx.fn, case, "mega", ctx.device))
     k_diag = _k(ctx.impl_of("diag_kernel"), dcase, "zoh_approx", ctx.device)
-    M, G = ema_bound_terms(case, "mega")
+    _, M, G = ref_np.ema_kernel_with_bound(*_args(case, EMA_INPUTS))
     tol = (EMA.bound(case, "mega")["K"] + DIAG.bound(dcase, "zoh_approx")["K"]
            + higham_bound(3.0, fmt, G, M))  # the rounding of the derived Λ, B, C
     assert_within(k_ema, k_diag, tol, "EMA vs S4D-Real (zoh_approx, Δ = 1)")
 
 
-def _poisoned(ctx: LawContext, case: Case, names) -> tuple[Case, str, int]:
-    """`case` with one entry of one of `names` set to NaN: (case, the input, its channel)."""
+def _nan_rows(ctx: LawContext, case: Case, names, kernel, l0_finite, what: str = "") -> None:
+    """One entry of one of `names` set to NaN must turn exactly its channel's row of
+    `kernel(case)` to NaN (from l = 1 where `l0_finite(name)`)."""
     name = ctx.draw(st.sampled_from(names))
     x = np.array(case.arrays[name])
     k = ctx.draw(st.integers(0, x.size - 1))
     x.reshape(-1)[k] = np.nan
-    return case.with_(**{name: x}), name, int(np.unravel_index(k, x.shape)[0])
-
-
-def _check_nan_rows(K: np.ndarray, row: int, l0_finite: bool, what: str) -> None:
-    bad = np.isnan(K)
+    row, l0 = int(np.unravel_index(k, x.shape)[0]), l0_finite(name)
+    bad = np.isnan(kernel(case.with_(**{name: x})))
     want = np.zeros_like(bad)
-    want[row] = True
-    if l0_finite:
-        want[row, 0] = False
+    want[row, int(l0):] = True
     assert np.array_equal(bad, want), (
-        f"{what}: NaN at {np.argwhere(bad).tolist()[:8]}, expected row {row}"
-        f"{' from l = 1' if l0_finite else ''}")
+        f"{what}NaN in {name}: NaN at {np.argwhere(bad).tolist()[:8]}, expected row {row}"
+        f"{' from l = 1' if l0 else ''}")
 
 
 def diag_nan_propagation(ctx: LawContext) -> None:
-    method = ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(diag_cases(ctx.dtype, method, length=SHORT))
-    bad, name, row = _poisoned(ctx, case, ("Lambda", "B", "C", "log_dt"))
-    K = _k(ctx.fn, bad, method, ctx.device)
-    _check_nan_rows(K, row, name == "Lambda" and method == "zoh_approx",
-                    f"{method}, NaN in {name}")
+    method, case = _drawn(ctx, SHORT)
+    _nan_rows(ctx, case, DIAG_INPUTS, lambda c: _k(ctx.fn, c, method, ctx.device),
+              lambda name: name == "Lambda" and method == "zoh_approx", f"{method}, ")
 
 
 def ema_nan_propagation(ctx: LawContext) -> None:
-    case = ctx.draw(ema_cases(ctx.dtype, length=SHORT))
-    bad, name, row = _poisoned(ctx, case, ("delta", "alpha", "beta", "gamma"))
-    K = to_numpy(EMA.call(ctx.fn, bad, "mega", ctx.device)).astype(np.float64)
-    _check_nan_rows(K, row, name == "alpha", f"NaN in {name}")
+    _nan_rows(ctx, ctx.draw(ema_cases(ctx.dtype, length=SHORT)), EMA_INPUTS,
+              lambda c: to_numpy(EMA.call(ctx.fn, c, "mega", ctx.device)).astype(np.float64),
+              lambda name: name == "alpha")
 
 
 # --- mutants ----------------------------------------------------------------------------------
 
 
-def direct_kernel(Lambda, B, C, log_dt, L, method="zoh", conj_half=True, naive_phi=False,
-            factor_two=True, rounded_log=False):
-    """An S4-style kernel in the working format: Ā^l = exp(l·ΔΛ) by one Vandermonde product."""
+def direct_kernel(Lambda, B, C, log_dt, L, method="zoh", conj_half=True, bbar=None,
+                  rounded_log=False):
+    """An S4-style kernel in the working format: Ā^l = exp(l·ΔΛ) by one Vandermonde product;
+    a mutant's `bbar(Δ, z, B)` replaces zoh's B̄ = Δ·φ₁(z)·B, φ₁(z) = expm1(z)/z, and
+    `rounded_log` takes bilinear's log Ā from the rounded Ā."""
     work = v.work_dtype(Lambda.dtype)
     lam, b, c = Lambda.to(work), B.to(work), C.to(work)
     dt = torch.exp(log_dt.to(v.real_dtype(work)))[:, None]
     z = dt * lam
+    cplx = torch.complex64 if work == torch.float32 else torch.complex128
     if method == "bilinear":
         abar = (1 + z / 2) / (1 - z / 2)
-        bbar = dt * b / (1 - z / 2)
-        w = torch.log(abar.to(torch.complex64 if work == torch.float32 else torch.complex128)
-                      if not abar.is_complex() else abar) if rounded_log else None
+        b_bar = dt * b / (1 - z / 2)
+        if rounded_log:
+            w = torch.log(abar if abar.is_complex() else abar.to(cplx))
+        else:  # computed right: powers of Ā by exp(l·2atanh(z/2))
+            w = torch.atanh(z / 2 if z.is_complex() else (z / 2).to(cplx))
+            w = w + w
+    elif method == "zoh_approx":
+        w, b_bar = z, dt * b
+    elif bbar is None:
+        w, b_bar = z, dt * torch.where(z == 0, torch.ones_like(z), torch.expm1(z) / z) * b
     else:
-        w = z
-        if method == "zoh_approx":
-            bbar = dt * b
-        elif naive_phi:
-            safe = torch.where(z == 0, torch.ones_like(z), z)
-            bbar = dt * torch.where(z == 0, torch.ones_like(z), (torch.exp(safe) - 1) / safe) * b
-        else:
-            bbar = dt * torch.where(z == 0, torch.ones_like(z), torch.expm1(z) / z) * b
-    ls = torch.arange(L, dtype=v.real_dtype(work), device=Lambda.device)
-    if w is None:  # bilinear, computed right: powers of Ā by exp(l·2atanh(z/2))
-        x = (z / 2).to(torch.complex64 if work == torch.float32 else torch.complex128) \
-            if not z.is_complex() else z / 2
-        w = torch.atanh(x)
-        w = w + w
-    V = torch.exp(w[..., None] * ls)
-    K = torch.einsum("hn,hnl->hl", (c * bbar).to(V.dtype), V)
+        w, b_bar = z, bbar(dt, z, b)
+    V = torch.exp(w[..., None] * torch.arange(L, dtype=v.real_dtype(work), device=Lambda.device))
+    K = torch.einsum("hn,hnl->hl", (c * b_bar).to(V.dtype), V)
     K = K.real if K.is_complex() else K
-    K = K * 2 if (conj_half and factor_two) else K
-    return K.to(v.real_dtype(Lambda.dtype))
+    return (K * 2 if conj_half else K).to(v.real_dtype(Lambda.dtype))
 
 
-def naive_phi1(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
-    return direct_kernel(Lambda, B, C, log_dt, L, method, conj_half, naive_phi=True)
+def _naive_phi(z):
+    """(exp(z) − 1)/z, guarded at z = 0 only: cancellation at small |z|."""
+    safe = torch.where(z == 0, torch.ones_like(z), z)
+    return torch.where(z == 0, torch.ones_like(z), (torch.exp(safe) - 1) / safe)
 
 
 def phi1_zero_division(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
-    """zoh B̄ = Δ·(exp(z) − 1)/z·B with no case for z = 0: 0/0 = NaN at Λ = 0."""
-    work = v.work_dtype(Lambda.dtype)
-    dt = torch.exp(log_dt.to(v.real_dtype(work)))[:, None]
-    z = dt * Lambda.to(work)
-    bbar = dt * (torch.exp(z) - 1) / z * B.to(work)
-    V = torch.exp(z[..., None] * torch.arange(L, dtype=v.real_dtype(work), device=z.device))
-    K = torch.einsum("hn,hnl->hl", C.to(work) * bbar, V)
-    K = K.real if K.is_complex() else K
-    return (2 * K if conj_half else K).to(v.real_dtype(Lambda.dtype))
+    """zoh's kernel whatever the method, B̄ = Δ·(exp(z) − 1)/z·B with no case for z = 0."""
+    return direct_kernel(Lambda, B, C, log_dt, L, "zoh", conj_half,
+                         bbar=lambda dt, z, b: dt * (torch.exp(z) - 1) / z * b)
 
 
 def no_factor_two(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
     return impl.diag_kernel(Lambda, B, C, log_dt, L, method=method, conj_half=False)
 
 
-def rounded_abar_log(Lambda, B, C, log_dt, L, method="bilinear", conj_half=True):
-    return direct_kernel(Lambda, B, C, log_dt, L, method, conj_half, rounded_log=True)
-
-
 def mega_official(delta, alpha, beta, gamma, L, method="mega"):
     """facebookresearch/mega MultiHeadEMA._compute_kernel, in the working format."""
     p = torch.sigmoid(delta)
-    alpha = torch.sigmoid(alpha)
-    q = 1.0 - p * alpha
+    q = 1.0 - p * torch.sigmoid(alpha)
     vander = torch.arange(L).to(p).view(1, 1, L) * torch.log(q)
     kernel = (p * beta) * torch.exp(vander)
     return torch.einsum("dnl,dn->dl", kernel, gamma * math.sqrt(1.0 / delta.shape[1]))
 
 
-def _small_z_witness(fmt: str) -> Case:
-    """|ΔΛ| ~ 1e-7 … 1e-3 (Δ = 1e-4): where (eᶻ − 1)/z cancels."""
-    lam = np.array([[-1e-3, -0.5, -10.0]])
-    if dtype(fmt).is_complex:
-        lam = lam + 1j * np.array([[1e-3, 3.0, 0.0]])
-    one = np.ones_like(lam)
-    return Case({"Lambda": representable(lam, fmt), "B": representable(one, fmt),
-                 "C": representable(one, fmt),
-                 "log_dt": representable(np.array([math.log(1e-4)]), fmt)},
-                fmt, {"L": 8, "conj_half": True})
-
-
-def _zero_lambda_witness(fmt: str) -> Case:
-    """Λ = 0 in row 0 (a pure integrator: B̄ = Δ·B, Ā = 1), moderate Λ in row 1."""
-    lam = np.array([[0.0, -0.5], [-0.5, -2.0]])
-    one = np.ones_like(lam)
-    return Case({"Lambda": representable(lam, fmt), "B": representable(one, fmt),
-                 "C": representable(one, fmt),
-                 "log_dt": representable(np.log(np.array([0.1, 0.1])), fmt)},
-                fmt, {"L": 4, "conj_half": True})
-
-
-def _long_small_z_witness(fmt: str) -> Case:
-    case = _small_z_witness(fmt)
-    return Case(case.arrays, fmt, {"L": 1025, "conj_half": True})
-
-
-def _saturated_witness(fmt: str) -> Case:
-    """δ = α = 40: p·a rounds to 1 in fp32 and fp64, so q = 1 − p·a = 0 and 0·log 0 = NaN."""
-    arrs = {"delta": np.array([[[40.0], [0.3]]]), "alpha": np.array([[[40.0], [-0.2]]]),
-            "beta": np.array([[[1.0], [-1.0]]]), "gamma": np.array([[0.5, 1.5]])}
-    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"L": 4})
-
-
 def rounded_q_power(delta, alpha, beta, gamma, L, method="mega"):
-    """Mega's EMA kernel with q = 1 − p·a rounded to fp32 and then raised to the l-th power (the
-    powers and the sum exact, in float64): the rounding's relative error u in q becomes l·u in
-    q^l, so the error grows with L where the decay is slow (|log q| ≪ 1) and the bound's
-    l·|log q|·(1 + κ) term stays small."""
+    """Mega's EMA kernel with q = 1 − p·a rounded to fp32, then q^l (exact, in float64): an l·u
+    error where the decay is slow (docs/kernels.md#ema_kernel)."""
     W, logq = impl.ema_weights(delta, alpha, beta, gamma)
     q = torch.exp(logq).to(torch.float32).to(torch.float64)
     K = torch.einsum("dn,dnl->dl", W, q[..., None] ** torch.arange(L, dtype=torch.float64))
     return K.to(delta.dtype)
 
 
-def _slow_ema_witness(fmt: str, L: int = 8192) -> Case:
-    """D = 1, ndim = 4, p·a ≈ 1e-3 … 1e-6 (δ = α, slow decay: q^8191 ≥ e^-8), β = γ = 1."""
-    logit = np.log(np.array([3.07e-2, 1e-2, 3.16e-3, 1e-3]) / (1 - np.array(
-        [3.07e-2, 1e-2, 3.16e-3, 1e-3])))[None, :, None]
-    arrs = {"delta": logit, "alpha": logit, "beta": np.ones_like(logit),
-            "gamma": np.ones((1, 4))}
-    return Case({k: representable(x, fmt) for k, x in arrs.items()}, fmt, {"L": L})
+def _diag_witness(fmt: str, lam, log_dt, L: int, B=None, C=None) -> Case:
+    """A diag_kernel case of Λ (H, N) with B = C = 1 unless given, conj_half."""
+    one = np.ones_like(lam)
+    return case_of(fmt, {"L": L, "conj_half": True}, Lambda=lam, B=one if B is None else B,
+                   C=one if C is None else C, log_dt=log_dt)
+
+
+def _small_z_witness(fmt: str, L: int = 8) -> Case:
+    """|ΔΛ| ~ 1e-7 … 1e-3 (Δ = 1e-4): where (eᶻ − 1)/z cancels."""
+    lam = np.array([[-1e-3, -0.5, -10.0]])
+    if dtype(fmt).is_complex:
+        lam = lam + 1j * np.array([[1e-3, 3.0, 0.0]])
+    return _diag_witness(fmt, lam, np.array([math.log(1e-4)]), L)
+
+
+def _zero_lambda_witness(fmt: str) -> Case:
+    """Λ = 0 in row 0 (a pure integrator: B̄ = Δ·B, Ā = 1), moderate Λ in row 1."""
+    return _diag_witness(fmt, np.array([[0.0, -0.5], [-0.5, -2.0]]),
+                         np.log(np.array([0.1, 0.1])), 4)
 
 
 def _triton_tail_witness(fmt: str) -> Case:
@@ -499,70 +416,60 @@ def _triton_tail_witness(fmt: str) -> Case:
     B, C = rng.normal(size=(1, N)), rng.normal(size=(1, N))
     if dtype(fmt).is_complex:
         lam, B, C = lam + 1j * rng.uniform(-3, 3, (1, N)), B + 0.5j, C - 0.25j
-    return Case({"Lambda": representable(lam, fmt), "B": representable(B, fmt),
-                 "C": representable(C, fmt), "log_dt": representable(np.array([-1.0]), fmt)},
-                fmt, {"L": 33, "conj_half": True})
+    return _diag_witness(fmt, lam, np.array([-1.0]), 33, B, C)
+
+
+def _saturated_witness(fmt: str) -> Case:
+    """δ = α = 40: p·a rounds to 1 in fp32 and fp64, so q = 1 − p·a = 0 and 0·log 0 = NaN."""
+    return case_of(fmt, {"L": 4}, delta=[[[40.0], [0.3]]], alpha=[[[40.0], [-0.2]]],
+                   beta=[[[1.0], [-1.0]]], gamma=[[0.5, 1.5]])
+
+
+def _slow_ema_witness(fmt: str, L: int = 8192) -> Case:
+    """D = 1, ndim = 4, p·a ≈ 1e-3 … 1e-6 (δ = α, slow decay: q^8191 ≥ e^-8), β = γ = 1."""
+    pa = np.array([3.07e-2, 1e-2, 3.16e-3, 1e-3])
+    logit = np.log(pa / (1 - pa))[None, :, None]
+    return case_of(fmt, {"L": L}, delta=logit, alpha=logit, beta=np.ones_like(logit),
+                   gamma=np.ones((1, 4)))
 
 
 # --- bad input (docs/bad-input.md) ------------------------------------------------------------
 
+_CPLX = torch.complex128
+_cx = functools.partial(full, fill=-1.0, dt=_CPLX)  # a complex argument of a bad-input call
+_DIAG_BAD = bad_rows({"Lambda": _cx(2, 3), "B": _cx(2, 3), "C": _cx(2, 3), "log_dt": full(2),
+                      "L": 4}, [
+    ("Lambda 1-d", "Lambda", ValueError, dict(Lambda=_cx(3), B=_cx(3), C=_cx(3), log_dt=full(1))),
+    ("Lambda 3-d", "Lambda", ValueError, dict(Lambda=_cx(2, 2, 3), B=_cx(2, 2, 3), C=_cx(2, 2, 3))),
+    ("Lambda integer", "Lambda", TypeError, dict(Lambda=full(2, 3, dt=torch.int64))),
+    ("B of another shape", "B", ValueError, dict(B=_cx(2, 4))),
+    ("C of another shape", "C", ValueError, dict(C=_cx(3, 3))),
+    ("B of another dtype", "B", TypeError, dict(B=full(2, 3, dt=torch.complex64))),
+    ("C real, Lambda complex", "C", TypeError, dict(C=full(2, 3))),
+    ("log_dt of another shape", "log_dt", ValueError, dict(log_dt=full(3))),
+    ("log_dt complex", "log_dt", TypeError, dict(log_dt=_cx(2))),
+    ("log_dt of another precision", "log_dt", TypeError, dict(log_dt=full(2, dt=torch.float32))),
+    ("L zero", "L", ValueError, dict(L=0)),
+    ("L a float", "L", TypeError, dict(L=4.0)),
+    ("unknown method", "method", ValueError, dict(method="euler")),
+    ("conj_half not a bool", "conj_half", TypeError, dict(conj_half="yes")),
+])
 
-def _c(*shape, dt=torch.complex128):
-    return -torch.ones(shape, dtype=dt)
-
-
-def _ldt(h=2, dt=torch.float64):
-    return torch.full((h,), -2.0, dtype=dt)
-
-
-_DIAG_BAD = [
-    ("Lambda 1-d", "Lambda", ValueError, lambda f: f(_c(3), _c(3), _c(3), _ldt(1), 4)),
-    ("Lambda 3-d", "Lambda", ValueError,
-     lambda f: f(_c(2, 2, 3), _c(2, 2, 3), _c(2, 2, 3), _ldt(), 4)),
-    ("Lambda integer", "Lambda", TypeError,
-     lambda f: f(torch.ones(2, 3, dtype=torch.int64), _c(2, 3), _c(2, 3), _ldt(), 4)),
-    ("B of another shape", "B", ValueError, lambda f: f(_c(2, 3), _c(2, 4), _c(2, 3), _ldt(), 4)),
-    ("C of another shape", "C", ValueError, lambda f: f(_c(2, 3), _c(2, 3), _c(3, 3), _ldt(), 4)),
-    ("B of another dtype", "B", TypeError,
-     lambda f: f(_c(2, 3), _c(2, 3, dt=torch.complex64), _c(2, 3), _ldt(), 4)),
-    ("C real, Lambda complex", "C", TypeError,
-     lambda f: f(_c(2, 3), _c(2, 3), _c(2, 3, dt=torch.float64), _ldt(), 4)),
-    ("log_dt of another shape", "log_dt", ValueError,
-     lambda f: f(_c(2, 3), _c(2, 3), _c(2, 3), _ldt(3), 4)),
-    ("log_dt complex", "log_dt", TypeError,
-     lambda f: f(_c(2, 3), _c(2, 3), _c(2, 3), _ldt(dt=torch.complex128), 4)),
-    ("log_dt of another precision", "log_dt", TypeError,
-     lambda f: f(_c(2, 3), _c(2, 3), _c(2, 3), _ldt(dt=torch.float32), 4)),
-    ("L zero", "L", ValueError, lambda f: f(_c(2, 3), _c(2, 3), _c(2, 3), _ldt(), 0)),
-    ("L a float", "L", TypeError, lambda f: f(_c(2, 3), _c(2, 3), _c(2, 3), _ldt(), 4.0)),
-    ("unknown method", "method", ValueError,
-     lambda f: f(_c(2, 3), _c(2, 3), _c(2, 3), _ldt(), 4, method="euler")),
-    ("conj_half not a bool", "conj_half", TypeError,
-     lambda f: f(_c(2, 3), _c(2, 3), _c(2, 3), _ldt(), 4, conj_half="yes")),
-]
-
-
-def _r(*shape, dt=torch.float64):
-    return torch.zeros(shape, dtype=dt)
-
-
-_EMA_BAD = [
-    ("delta 2-d", "delta", ValueError, lambda f: f(_r(2, 3), _r(2, 3), _r(2, 3), _r(2, 3), 4)),
-    ("delta without the trailing 1", "delta", ValueError,
-     lambda f: f(_r(2, 3, 2), _r(2, 3, 2), _r(2, 3, 2), _r(2, 3), 4)),
-    ("delta complex", "delta", TypeError,
-     lambda f: f(*(_r(2, 3, 1, dt=torch.complex128),) * 3, _r(2, 3, dt=torch.complex128), 4)),
-    ("alpha of another shape", "alpha", ValueError,
-     lambda f: f(_r(2, 3, 1), _r(2, 4, 1), _r(2, 3, 1), _r(2, 3), 4)),
-    ("beta of another dtype", "beta", TypeError,
-     lambda f: f(_r(2, 3, 1), _r(2, 3, 1), _r(2, 3, 1, dt=torch.float32), _r(2, 3), 4)),
-    ("gamma 3-d", "gamma", ValueError,
-     lambda f: f(_r(2, 3, 1), _r(2, 3, 1), _r(2, 3, 1), _r(2, 3, 1), 4)),
-    ("L negative", "L", ValueError,
-     lambda f: f(_r(2, 3, 1), _r(2, 3, 1), _r(2, 3, 1), _r(2, 3), -1)),
-    ("unknown method", "method", ValueError,
-     lambda f: f(_r(2, 3, 1), _r(2, 3, 1), _r(2, 3, 1), _r(2, 3), 4, method="lucidrains")),
-]
+_EMA_BAD = bad_rows(
+    {"delta": full(2, 3, 1), "alpha": full(2, 3, 1), "beta": full(2, 3, 1),
+     "gamma": full(2, 3), "L": 4}, [
+        ("delta 2-d", "delta", ValueError, dict.fromkeys(("delta", "alpha", "beta"), full(2, 3))),
+        ("delta without the trailing 1", "delta", ValueError,
+         dict.fromkeys(("delta", "alpha", "beta"), full(2, 3, 2))),
+        ("delta complex", "delta", TypeError,
+         {**dict.fromkeys(("delta", "alpha", "beta"), full(2, 3, 1, dt=_CPLX)),
+          "gamma": full(2, 3, dt=_CPLX)}),
+        ("alpha of another shape", "alpha", ValueError, dict(alpha=full(2, 4, 1))),
+        ("beta of another dtype", "beta", TypeError, dict(beta=full(2, 3, 1, dt=torch.float32))),
+        ("gamma 3-d", "gamma", ValueError, dict(gamma=full(2, 3, 1))),
+        ("L negative", "L", ValueError, dict(L=-1)),
+        ("unknown method", "method", ValueError, dict(method="lucidrains")),
+    ])
 
 # --- the primitives ---------------------------------------------------------------------------
 
@@ -578,7 +485,10 @@ DIAG = registry.register_spec(
         bound=Bound(c=C_BOUND, terms=diag_terms,
                     reasoning="elementwise; G·M = f·Σ_n (N + 1 + g0_n + l·(|log Ā_n| + s_n))·"
                               "|C_n B̄_n|·|Ā_n|^l, s_n = |z/(1 − z²/4)| bilinear, else 0"),
-        call=call_diag, bench_case=_bench_diag, bench_shape="H=256, N=64, L=4096, S4D-Lin",
+        call=call_diag, bench_shape="H=256, N=64, L=4096, S4D-Lin",
+        # S4D-Lin (S4D-Real in real formats), Δ log-uniform in [1e-3, 1e-1]
+        bench_case=lambda fmt: Case(s4d_bench_arrays(fmt, 256, 64)[1], fmt,
+                                    {"L": 4096, "conj_half": True}),
         sweep=Sweep("L", LONG, diag_sweep_problem, LONG_HEAVY,
                     "H=4, N=16, S4D-Lin / S4D-Real, Δ in [1e-3, 1e-1]"),
         features={"conj_half=False": flag("conj_half", False, "the full system (both members "
@@ -586,26 +496,26 @@ DIAG = registry.register_spec(
     ),
     implementations=[Implementation("diag_kernel", "torch", impl.diag_kernel),
                      triton_kernels.implementation("diag_kernel", "kernels", "diag_kernel")],
-    laws=[
-        Law("nan_propagation", "a NaN in one input entry reaches exactly the row "
-            "of K that depends on it", diag_nan_propagation, DIAG_DTYPES),
-        Law("impulse_response", "K = impulse response of h_l = Ā h_{l−1} + B̄ δ_l",
-            impulse_response, DIAG_DTYPES),
-        Law("conj_half_full", "half (conj_half) = full representation, both "
-            "members of each pair written out", conj_half_full, DIAG_DTYPES),
-        Law("zoh_bilinear_small_dt", "zoh and bilinear kernels agree to O(Δ³)",
-            zoh_bilinear_small_dt, ("fp64", "c128")),
-        Law("linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", linearity_in_C,
-            DIAG_DTYPES),
-        Law("prefix", "K for L' is the prefix of K for L > L'", prefix,
-            DIAG_DTYPES),
-    ],
+    laws=laws(
+        DIAG_DTYPES,
+        ("nan_propagation", "a NaN in one input entry reaches exactly the row of K that "
+         "depends on it", diag_nan_propagation),
+        ("impulse_response", "K = impulse response of h_l = Ā h_{l−1} + B̄ δ_l", impulse_response),
+        ("conj_half_full", "half (conj_half) = full representation, both members of each pair "
+         "written out", conj_half_full),
+        ("zoh_bilinear_small_dt", "zoh and bilinear kernels agree to O(Δ³)",
+         zoh_bilinear_small_dt, ("fp64", "c128")),
+        ("linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", linearity_in_C),
+        ("prefix", "K for L' is the prefix of K for L > L'", prefix)),
     mutants=[
         # naive_phi1, no_factor_two: found by search too, but shrinking costs ~2 min a format
-        Mutant("naive_phi1", naive_phi1, "zoh", DIAG_DTYPES,
-               "zoh B̄ = Δ·(exp(z) − 1)/z·B: cancellation at small |ΔΛ|", _small_z_witness,
-               search=False, fix="compute φ₁(z) = (exp(z) − 1)/z as expm1(z)/z with φ₁(0) = 1 "
-               "(no cancellation at small |z|, no 0/0 at Λ = 0)"),
+        Mutant("naive_phi1", functools.partial(direct_kernel,
+                                               bbar=lambda dt, z, b: dt * _naive_phi(z) * b),
+               "zoh",
+               DIAG_DTYPES, "zoh B̄ = Δ·(exp(z) − 1)/z·B: cancellation at small |ΔΛ|",
+               _small_z_witness, search=False,
+               fix="compute φ₁(z) = (exp(z) − 1)/z as expm1(z)/z with φ₁(0) = 1 (no "
+               "cancellation at small |z|, no 0/0 at Λ = 0)"),
         Mutant("phi1_zero_division", phi1_zero_division, "zoh", DIAG_DTYPES,
                "zoh B̄ = Δ·(exp(z) − 1)/z·B with no case for z = 0: NaN at Λ = 0",
                _zero_lambda_witness, fix="take φ₁(0) = 1 where ΔΛ = 0 (torch.where, or "
@@ -614,10 +524,12 @@ DIAG = registry.register_spec(
                "conj_half ignored: Re(Σ) instead of 2·Re(Σ)", _small_z_witness,
                search=False, fix="under conj_half=True take 2·Re of the sum over the stored "
                "half"),
-        Mutant("rounded_abar_log", rounded_abar_log, "bilinear", ("fp32",),
+        Mutant("rounded_abar_log", functools.partial(direct_kernel, rounded_log=True),
+               "bilinear", ("fp32",),
                "bilinear Ā rounded, then exp(l·log Ā): an l·u error at small |ΔΛ|",
-               _long_small_z_witness, fix="take log Ā from ΔΛ (log1p(ΔΛ/2) − log1p(−ΔΛ/2)), "
-               "not the log of the rounded Ā"),
+               lambda fmt: _small_z_witness(fmt, 1025),
+               fix="take log Ā from ΔΛ (log1p(ΔΛ/2) − log1p(−ΔΛ/2)), not the log of the "
+               "rounded Ā"),
         # (A phase l·Im w formed in fp32 is not a mutant: its l·u·|w| error is what the c64
         # bound admits.) The strategy's N ≤ 8 never has a partial block: witness only.
         *triton_kernels.mutants(lambda kernel: [
@@ -641,17 +553,20 @@ EMA = registry.register_spec(
         bound=Bound(c={"mega": C_BOUND}, terms=ema_terms,
                     reasoning="elementwise; G·M = Σ_n (ndim + 1 + (1 + κ_n)·l·|log q_n|)·"
                               "|γ_n √(1/ndim) p_n β_n| q_n^l"),
-        call=call_ema, bench_case=_bench_ema, bench_shape="D=256, ndim=16, L=8192, Mega init",
-        sweep=Sweep("L", LONG, ema_sweep_problem, LONG_HEAVY, "D=4, ndim=16, Mega init"),
+        call=call_ema, bench_shape="D=256, ndim=16, L=8192, Mega init",
+        # D = 256, ndim = 16, L = 8192; the sweep D = 4, ndim = 16: Mega's initialisation
+        bench_case=lambda fmt: mega_init_case(fmt, np.random.default_rng(0), 256, 16, 8192),
+        sweep=Sweep("L", LONG, lambda fmt, L: mega_init_case(fmt, problem_rng(), 4, 16, L),
+                    LONG_HEAVY, "D=4, ndim=16, Mega init"),
     ),
     implementations=[Implementation("ema_kernel", "torch", impl.ema_kernel),
                      triton_kernels.implementation("ema_kernel", "kernels", "ema_kernel")],
-    laws=[
-        Law("nan_propagation", "a NaN in one input entry reaches exactly the row "
-            "of K that depends on it", ema_nan_propagation, ("fp64", "fp32", "bf16")),
-        Law("s4d_real", "EMA = real diagonal kernel with Λ = log1p(−p·a), Δ = 1, "
-            "B = p·β, C = γ√(1/ndim), zoh_approx", ema_s4d_real, ("fp64", "fp32")),
-    ],
+    laws=laws(
+        ("fp64", "fp32"),
+        ("nan_propagation", "a NaN in one input entry reaches exactly the row of K that "
+         "depends on it", ema_nan_propagation, ("fp64", "fp32", "bf16")),
+        ("s4d_real", "EMA = real diagonal kernel with Λ = log1p(−p·a), Δ = 1, B = p·β, "
+         "C = γ√(1/ndim), zoh_approx", ema_s4d_real)),
     mutants=[
         Mutant("mega_official", mega_official, "mega", ("fp64", "fp32"),
                "q = 1 − p·a and exp(l·log q): NaN at l = 0 when p·a rounds to 1, cancellation "
