@@ -88,10 +88,12 @@ def register_bad_input(b: BadInput) -> BadInput:
 
 
 def spec_modules() -> list[str]:
-    """The names of every module of `ssmspec.specs` (each registers on import)."""
+    """The names of every spec module of `ssmspec.specs` (each registers on import); a module
+    named with a leading underscore is glue shared by spec modules, imported by them."""
     import ssmspec.specs
 
-    return [f"ssmspec.specs.{m.name}" for m in pkgutil.iter_modules(ssmspec.specs.__path__)]
+    return [f"ssmspec.specs.{m.name}" for m in pkgutil.iter_modules(ssmspec.specs.__path__)
+            if not m.name.startswith("_")]
 
 
 def load() -> None:

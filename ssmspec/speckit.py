@@ -4,10 +4,20 @@ A spec module (ssmspec/specs/) declares a primitive with the same few dozen name
 data types (`Spec`, `Bound`, `Terms`, `TwoTier`, `Case`, `Law`, `Mutant`, ...), the strategies
 its inputs are drawn with, the error measures and formats its bound is written in, and the law
 helpers. They are gathered here so that a spec module imports its vocabulary once and its own
-reference, implementation and peers by name. Nothing is defined here; each name's home module is
-given below. ruff's star-import checks (F403, F405) are off for ssmspec/specs/ only;
-tests/test_coverage.py checks that every name a spec module uses is defined.
+reference, implementation and peers by name. Each imported name's home module is given below;
+the few helpers defined at the end are the glue every family writes the same way (a case from
+float64 arrays, a complex run's real output, bad-input rows from one valid call). ruff's
+star-import checks (F403, F405) are off for ssmspec/specs/ only; tests/test_coverage.py checks
+that every name a spec module uses is defined.
 """
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
 
 from ssmspec import registry
 from ssmspec.dtypes import COMPLEX_DTYPES, REAL_DTYPES, dtype, real_of
@@ -64,4 +74,61 @@ __all__ = [
     "stable_complex", "stable_reals",
     # ssmspec.sweeps: the sizes of a sweep
     "LONG", "LONG_HEAVY", "QUADRATIC", "QUADRATIC_HEAVY", "problem_rng",
+    # defined below: the shared glue
+    "case_of", "real_output", "full", "zeros", "bad_calls", "valid_call",
 ]
+
+
+def case_of(fmt: str, arrays: Mapping[str, Any], **params) -> Case:
+    """A Case of `fmt` whose arrays are `arrays` (float64/complex128) rounded to the format
+    (`representable`), with `params`."""
+    return Case({k: representable(np.asarray(x), fmt) for k, x in arrays.items()}, fmt, params)
+
+
+def real_output(y, case: Case, name: str = "y", of: str = "Lambda") -> torch.Tensor:
+    """`y` checked to be a tensor of the case's real dtype (the real output of a run whose
+    parameters `of` may be complex), handed back in the case's format, exactly, as the generic
+    dtype property compares it. TypeError naming `name` otherwise: a conformance failure."""
+    d = dtype(case.dtype)
+    want = real_of(d).torch
+    if not isinstance(y, torch.Tensor) or y.dtype != want:
+        got = y.dtype if isinstance(y, torch.Tensor) else type(y).__name__
+        raise TypeError(f"{name}: expected the real dtype {want} of {of}, got {got}")
+    return y.to(d.torch)
+
+
+def full(*shape: int, fill: complex = 1.0, dt: torch.dtype = torch.float64) -> torch.Tensor:
+    """A tensor of `shape` filled with `fill`: an argument of a bad-input call."""
+    return torch.full(shape, fill, dtype=dt)
+
+
+def zeros(*shape: int, dt: torch.dtype = torch.float64) -> torch.Tensor:
+    return full(*shape, fill=0.0, dt=dt)
+
+
+def _changed_call(valid: Mapping[str, Any], changes: Mapping[str, Any], keywords=()):
+    """`call(f)`: `f` called with `valid`'s arguments (by position in order, except those named
+    in `keywords`) with `changes` put in (a name `valid` lacks is passed by keyword); tensors are
+    cloned per call, so an implementation writing into an argument spoils no other row."""
+    def call(f):
+        args = {**valid, **changes}
+        fresh = {k: x.clone() if isinstance(x, torch.Tensor) else x for k, x in args.items()}
+        by_keyword = {k: x for k, x in fresh.items() if k in keywords or k not in valid}
+        return f(*(x for k, x in fresh.items() if k not in by_keyword), **by_keyword)
+
+    return call
+
+
+def bad_calls(valid: Mapping[str, Any], rows, keywords: tuple[str, ...] = ()) -> list[tuple]:
+    """Bad-input rows `(name, argument, error, call)` for `register_spec` from one valid call and
+    rows `(name, argument, error, changes)`, `changes` a mapping name -> value replacing those
+    arguments of the valid call (see `_changed_call`)."""
+    return [(name, argument, error, _changed_call(valid, changes, keywords))
+            for name, argument, error, changes in rows]
+
+
+def valid_call(positional: Mapping[str, Any], **keywords):
+    """`bad(**changes) -> call`: the valid call `f(*positional.values(), **keywords)` with the
+    named arguments replaced, as the `call` of one bad-input row."""
+    valid = {**positional, **keywords}
+    return lambda **changes: _changed_call(valid, changes, tuple(keywords))

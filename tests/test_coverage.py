@@ -44,7 +44,8 @@ def test_every_spec_module_is_discovered_and_registers_something():
     forget), and each of them registers a spec, law, mutant or bad input of its own."""
     modules = set(registry.spec_modules())
     assert modules == {f"ssmspec.specs.{m.name}"
-                       for m in pkgutil.iter_modules(ssmspec.specs.__path__)}
+                       for m in pkgutil.iter_modules(ssmspec.specs.__path__)
+                       if not m.name.startswith("_")}
     assert modules <= set(sys.modules), f"not imported: {sorted(modules - set(sys.modules))}"
     idle = sorted(modules - _owners())
     assert not idle, f"spec modules that register nothing: {idle}"
@@ -112,10 +113,13 @@ def test_spec_module_uses_only_defined_names(module):
 
 
 def test_speckit_exports_what_it_imports():
-    """`ssmspec.speckit.__all__` is exactly the names it imports (none missing, none stale)."""
+    """`ssmspec.speckit.__all__` is exactly the names it imports from ssmspec and the public
+    helpers it defines (none missing, none stale)."""
     import ssmspec.speckit
 
     tree = ast.parse(Path(ssmspec.speckit.__file__).read_text(encoding="utf-8"))
-    imported = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
-                for a in n.names}
-    assert sorted(ssmspec.speckit.__all__) == sorted(imported)
+    imported = {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom)
+                and (n.module or "").startswith("ssmspec") for a in n.names}
+    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)
+               and not n.name.startswith("_")}
+    assert sorted(ssmspec.speckit.__all__) == sorted(imported | defined)

@@ -18,7 +18,7 @@ from ssmspec.impl import convolution as impl
 from ssmspec.reference.mp import convolution as ref_mp
 from ssmspec.reference.np import convolution as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._b import bad_rows, case_of, full, laws, seeded
+from ssmspec.specs._kernel_kit import laws, seeded
 
 MP_WORK = 20_000  # B·H·L·L_K up to which mpmath is the reference
 WIDE = ("fp64", "fp32")
@@ -66,7 +66,7 @@ def conv_cases(draw, fmt: str, method: str = "fft", bidirectional: bool = False)
     arrays.update({name: _kernel(rng, H, L_K, kind) for name in _names(bidirectional)})
     if draw(st.booleans()):
         arrays["D"] = rng.normal(size=H)
-    return case_of(fmt, {"L": L, "L_K": L_K, "kernel": kind}, **arrays)
+    return case_of(fmt, {**arrays}, L=L, L_K=L_K, kernel=kind)
 
 
 def _work(case: Case) -> int:
@@ -86,8 +86,9 @@ def _bench(fmt: str, bidirectional: bool = False) -> Case:
     milliseconds on a CPU, so the report stays quick; the crossover study belongs to perf/."""
     rng = np.random.default_rng(0)
     u = rng.normal(size=(2, 64, 1024))
-    return case_of(fmt, {"L": 1024, "L_K": 1024, "kernel": "decay"}, u=u,
-                   **{name: _kernel(rng, 64, 1024, "decay") for name in _names(bidirectional)})
+    kernels = {name: _kernel(rng, 64, 1024, "decay") for name in _names(bidirectional)}
+    return case_of(fmt, {"u": u, **kernels},
+                   L=1024, L_K=1024, kernel="decay")
 
 
 def causal_sweep_problem(fmt: str, L: int) -> Case:
@@ -96,7 +97,7 @@ def causal_sweep_problem(fmt: str, L: int) -> Case:
     rng = problem_rng()
     a = rng.uniform(0.9, 0.999, (4, 1))
     K = rng.normal(size=(4, 1)) * a ** np.arange(L)[None]
-    return case_of(fmt, {"L": L, "L_K": L, "kernel": "decay"}, u=rng.normal(size=(1, 4, L)), K=K)
+    return case_of(fmt, {"u": rng.normal(size=(1, 4, L)), "K": K}, L=L, L_K=L, kernel="decay")
 
 
 # --- causal_conv: references, bound -----------------------------------------------------------
@@ -230,19 +231,20 @@ def s4_as_mega(u, K_fwd, K_bwd, D=None, convention="mega", method="fft"):
 
 def _flat_witness(fmt: str, bidirectional: bool = False) -> Case:
     """A non-decaying kernel and input of ones, L = L_K = 5: every wrap-around is visible."""
-    return case_of(fmt, {"L": 5, "L_K": 5, "kernel": "flat"}, u=np.ones((1, 1, 5)) *
-                   np.arange(1, 6), **{name: np.ones((1, 5)) for name in _names(bidirectional)})
+    kernels = {name: np.ones((1, 5)) for name in _names(bidirectional)}
+    return case_of(fmt, {"u": np.ones((1, 1, 5)) * np.arange(1, 6), **kernels},
+                   L=5, L_K=5, kernel="flat")
 
 
 def _ramp_kernel_witness(fmt: str) -> Case:
     """K = (1, 2, 3): a kernel that is not symmetric, so flipping it shows."""
-    return case_of(fmt, {"L": 4, "L_K": 3, "kernel": "ramp"}, u=[[[1.0, 0.0, 0.0, 0.0]]],
-                   K=[[1.0, 2.0, 3.0]])
+    return case_of(fmt, {"u": [[[1.0, 0.0, 0.0, 0.0]]], "K": [[1.0, 2.0, 3.0]]},
+                   L=4, L_K=3, kernel="ramp")
 
 
 # --- bad input ----------------------------------------------------------------------------------
 
-_CAUSAL_BAD = bad_rows({"u": full(1, 2, 4), "K": full(2, 4), "D": None}, [
+_CAUSAL_BAD = bad_calls({"u": full(1, 2, 4), "K": full(2, 4), "D": None}, [
     ("u of integer dtype", "u", TypeError,
      dict(u=full(1, 2, 4, dt=torch.int64), K=full(2, 4, dt=torch.int64))),
     ("u complex", "u", TypeError,
@@ -382,7 +384,7 @@ BIDIRECTIONAL = registry.register_spec(
                "S4's bidirectional sum (lag 0 once, k_b one lag later) passed off as Mega's",
                lambda fmt: _flat_witness(fmt, bidirectional=True)),
     ],
-    bad_inputs=bad_rows({"u": full(1, 2, 4), "K_fwd": full(2, 4), "K_bwd": full(2, 4),
+    bad_inputs=bad_calls({"u": full(1, 2, 4), "K_fwd": full(2, 4), "K_bwd": full(2, 4),
                          "D": None}, [
         ("u 2-d", "u", ValueError, dict(u=full(2, 4))),
         ("K_fwd of another dtype", "K_fwd", TypeError, dict(K_fwd=full(2, 4, dt=torch.float32))),

@@ -17,7 +17,7 @@ from ssmspec.impl import discretization as impl
 from ssmspec.reference.mp import discretization as ref_mp
 from ssmspec.reference.np import discretization as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._b import bad_rows, case_of, full, laws
+from ssmspec.specs._kernel_kit import laws
 
 METHODS = impl.METHODS
 DT_RANGE = (1e-6, 10.0)
@@ -54,7 +54,7 @@ def diag_cases(draw, fmt: str, method: str = "zoh", max_n: int = 6) -> Case:
     kind = draw(st.sampled_from(["scalar", "per channel", "per state"]))
     dt_shape = {"scalar": (), "per channel": batch, "per state": shape}[kind]
     dt = draw(arrays(dt_shape, log_uniform(*DT_RANGE)))
-    return case_of(fmt, {"dt": kind}, Lambda=lam, B=b, dt=dt)
+    return case_of(fmt, {"Lambda": lam, "B": b, "dt": dt}, dt=kind)
 
 
 def _caller(a: str):
@@ -92,8 +92,8 @@ def _bench_diag(fmt: str) -> Case:
     lam = -rng.uniform(0.1, 10, (H, N))
     if dtype(fmt).is_complex:
         lam = lam + 1j * rng.uniform(-100, 100, (H, N))
-    return case_of(fmt, {"dt": "per channel"}, Lambda=lam, B=np.ones((H, N), dtype=lam.dtype),
-                   dt=10.0 ** rng.uniform(-3, -1, H))
+    return case_of(fmt, {"Lambda": lam, "B": np.ones((H, N), dtype=lam.dtype),
+                         "dt": 10.0 ** rng.uniform(-3, -1, H)}, dt="per channel")
 
 
 def sweep_problem(fmt: str, dt: float) -> Case:
@@ -107,7 +107,7 @@ def sweep_problem(fmt: str, dt: float) -> Case:
     lam = lam[None]
     if representable(np.array([dt]), fmt)[0] == 0:
         raise ValueError(f"dt: {dt:g} rounds to 0 in {fmt}")
-    return case_of(fmt, {"dt": "per channel"}, Lambda=lam, B=np.ones_like(lam), dt=[dt])
+    return case_of(fmt, {"Lambda": lam, "B": np.ones_like(lam), "dt": [dt]}, dt="per channel")
 
 
 # --- discretize_dense -------------------------------------------------------------------------
@@ -201,13 +201,13 @@ def _bench_dense(fmt: str) -> Case:
     A = Q @ (lam[..., None] * np.swapaxes(Q, -1, -2))
     if dtype(fmt).is_complex:
         A = A.astype(np.complex128)
-    return case_of(fmt, {"dt": "per batch"}, A=A, B=np.ones((64, n, 1), dtype=A.dtype),
-                   dt=np.full(64, 0.01))
+    return case_of(fmt, {"A": A, "B": np.ones((64, n, 1), dtype=A.dtype), "dt": np.full(64, 0.01)},
+                   dt="per batch")
 
 
 # --- bad input (docs/bad-input.md) -----------------------------------------------------------
 
-_DIAG_BAD = bad_rows({"Lambda": full(3, fill=-1.0), "B": full(3), "dt": 0.1}, [
+_DIAG_BAD = bad_calls({"Lambda": full(3, fill=-1.0), "B": full(3), "dt": 0.1}, [
     ("Lambda of integer dtype", "Lambda", TypeError,
      dict(Lambda=full(3, dt=torch.int64), B=full(3, dt=torch.int64))),
     ("Lambda not a tensor", "Lambda", TypeError, dict(Lambda=[-1.0], B=full(1))),
@@ -227,7 +227,7 @@ _DIAG_BAD = bad_rows({"Lambda": full(3, fill=-1.0), "B": full(3), "dt": 0.1}, [
     ("dt of another precision", "dt", TypeError, dict(dt=full(fill=0.1, dt=torch.float32))),
     ("unknown method", "method", ValueError, dict(method="rk4")),
 ])
-_DENSE_BAD = bad_rows({"A": full(3, 3, fill=-1.0), "B": full(3, 1), "dt": 0.1}, [
+_DENSE_BAD = bad_calls({"A": full(3, 3, fill=-1.0), "B": full(3, 1), "dt": 0.1}, [
     ("A of integer dtype", "A", TypeError,
      dict(A=full(2, 2, dt=torch.int32), B=full(2, 1, dt=torch.int32))),
     ("A 1-d", "A", ValueError, dict(A=full(3), B=full(3, 1))),
@@ -471,8 +471,8 @@ def _small_z_witness(fmt: str) -> Case:
     lam = np.array([-1e-3, -2.5e-4, -3e-2, 0.0])
     if dtype(fmt).is_complex:
         lam = lam + 1j * np.array([1e-3, -2e-4, 0.0, 0.0])
-    return case_of(fmt, {"dt": "scalar"}, Lambda=lam, B=np.ones_like(lam),
-                   dt=1e-6 if dtype(fmt).bits > 11 else 2e-3)
+    return case_of(fmt, {"Lambda": lam, "B": np.ones_like(lam),
+                         "dt": 1e-6 if dtype(fmt).bits > 11 else 2e-3}, dt="scalar")
 
 
 def _singular_witness(fmt: str) -> Case:
@@ -483,7 +483,7 @@ def _singular_witness(fmt: str) -> Case:
         G = G + 1j * rng.normal(size=(3, 3))
     Q, _ = np.linalg.qr(G)
     A = Q @ np.diag([0.0, -1.0, -2.0]) @ Q.conj().T
-    return case_of(fmt, {"dt": "scalar"}, A=A, B=np.ones((3, 1), dtype=A.dtype), dt=0.5)
+    return case_of(fmt, {"A": A, "B": np.ones((3, 1), dtype=A.dtype), "dt": 0.5}, dt="scalar")
 
 
 def _rotation_witness(fmt: str) -> Case:
@@ -492,7 +492,7 @@ def _rotation_witness(fmt: str) -> Case:
     A = np.array([[0.0, -theta], [theta, 0.0]])
     if dtype(fmt).is_complex:
         A = A.astype(np.complex128)
-    return case_of(fmt, {"dt": "scalar"}, A=A, B=np.zeros((2, 1), A.dtype), dt=1.0)
+    return case_of(fmt, {"A": A, "B": np.zeros((2, 1), A.dtype), "dt": 1.0}, dt="scalar")
 
 OUTPUTS = ("Abar", "Bbar")
 C_BOUND = {m: 4.0 for m in METHODS}  # a handful of roundings (docs/discretization.md)

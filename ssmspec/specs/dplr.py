@@ -18,7 +18,7 @@ from ssmspec.reference.mp import dplr as ref_mp
 from ssmspec.reference.np import dplr as ref_np
 from ssmspec.reference.np import hippo as ref_hippo
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._b import bad_rows, case_of, conj_full, full, laws, real_output
+from ssmspec.specs._kernel_kit import conj_full, laws
 from ssmspec.specs.kernels import DIAG
 from ssmspec.specs.recurrent import DIAG_STEP
 
@@ -449,7 +449,8 @@ def _random_witness(fmt: str, step: bool = False) -> Case:
          "log_dt": np.log([0.3])}
     if step:
         a.update(state=np.full((1, 1, 3), 1.0 - 0.5j), u=np.ones((1, 1)))
-    return case_of(fmt, {"conj_half": False, "kind": "random"} | ({} if step else {"L": 16}), **a)
+    return case_of(fmt, a,
+                   **{"conj_half": False, "kind": "random"} | ({} if step else {"L": 16}))
 
 
 # --- bad input (docs/bad-input.md) ------------------------------------------------------------
@@ -477,12 +478,12 @@ _COMMON = [
      dict(log_dt=full(2, fill=0.0, dt=torch.float32))),
     ("conj_half not a bool", "conj_half", TypeError, dict(conj_half=1)),
 ]
-_KERNEL_BAD = bad_rows({**_SYS, "L": 4, "conj_half": True}, _COMMON + [
+_KERNEL_BAD = bad_calls({**_SYS, "L": 4, "conj_half": True}, _COMMON + [
     ("L zero", "L", ValueError, dict(L=0)),
     ("L a float", "L", TypeError, dict(L=4.0)),
     ("L a bool", "L", TypeError, dict(L=True)),
 ], keywords=("conj_half",))
-_STEP_BAD = bad_rows({**_SYS, "state": full(2, 2, 3, fill=0.0, dt=_C), "u": full(2, 2, fill=0.0),
+_STEP_BAD = bad_calls({**_SYS, "state": full(2, 2, 3, fill=0.0, dt=_C), "u": full(2, 2, fill=0.0),
                       "conj_half": True}, _COMMON + [
     ("state 2-d", "state", ValueError, dict(state=full(2, 3, fill=0.0, dt=_C))),
     ("state of another N", "state", ValueError, dict(state=full(2, 2, 4, fill=0.0, dt=_C))),

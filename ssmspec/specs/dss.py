@@ -17,7 +17,7 @@ from ssmspec.impl import dss as impl
 from ssmspec.reference.mp import dss as ref_mp
 from ssmspec.reference.np import dss as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs import _c
+from ssmspec.specs import _layer_kit as lk
 from ssmspec.specs.kernels import DIAG, LENGTHS, log_dts
 
 METHODS = impl.METHODS
@@ -50,7 +50,7 @@ def dss_cases(draw, fmt: str, method: str = "exp", length=None, sep_dt=None) -> 
     if draw(st.booleans()) if sep_dt is None else sep_dt:
         out["log_dt_im"] = log_dt if draw(st.integers(0, 3)) == 0 else draw(
             arrays((H,), log_dts()))
-    return _c.case_of(out, fmt, {"L": L})
+    return case_of(fmt, out, L=L)
 
 
 def call_dss(fn, case: Case, method: str, device: str):
@@ -59,7 +59,7 @@ def call_dss(fn, case: Case, method: str, device: str):
     sep = {k: case.tensor(k, device, real=True) for k in ("log_dt_im",) if k in case.arrays}
     K = fn(case.tensor("Lambda", device), case.tensor("W", device),
            case.tensor("log_dt", device, real=True), case.params["L"], method=method, **sep)
-    return _c.real_output(K, case, "K")
+    return real_output(K, case, "K")
 
 
 def _args(case: Case, method: str):
@@ -79,7 +79,7 @@ def bench_case(fmt: str) -> Case:
     lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
     W = rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))
     log_dt = np.log(10.0 ** rng.uniform(-3, -1, H))
-    return _c.case_of({"Lambda": lam, "W": W, "log_dt": log_dt}, fmt, {"L": L})
+    return case_of(fmt, {"Lambda": lam, "W": W, "log_dt": log_dt}, L=L)
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -96,7 +96,7 @@ def dss_exp_is_zoh(ctx: LawContext) -> None:
                  {"L": case.params["L"], "conj_half": False})
     k_zoh = to_numpy(DIAG.call(ctx.impl_of("diag_kernel"), dcase, "zoh", ctx.device)).real
     tol = DSS.bound(case, "exp")["K"] + DIAG.bound(dcase, "zoh")["K"]
-    assert_within(_c.output("dss_kernel", ctx, case, "exp").real, k_zoh, tol,
+    assert_within(lk.output("dss_kernel", ctx, case, "exp").real, k_zoh, tol,
                   "DSS-exp vs diag_kernel zoh")
 
 
@@ -104,7 +104,7 @@ def softmax_rows_normalised(ctx: LawContext) -> None:
     """With W = Λ each state's row is a softmax over l: Σ_l K[h, l] = Re Σ_n 1 = N."""
     case = ctx.draw(dss_cases(ctx.dtype, "softmax", length=MEDIUM))
     case = case.with_(W=case.arrays["Lambda"])
-    K = _c.output("dss_kernel", ctx, case, "softmax").real
+    K = lk.output("dss_kernel", ctx, case, "softmax").real
     H, N = case.arrays["Lambda"].shape
     _, M, _ = with_bound(case, "softmax")
     # each K entry within its bound, and the float64 sum over l adds L roundings of ≤ Σ_l M
@@ -122,7 +122,7 @@ def _equal_dts(ctx: LawContext):
 
 
 LAWS = [
-    _c.agreement("equal_dts_are_one_dt", "log_dt_im = log_dt (separate steps, equal) gives "
+    lk.agreement("equal_dts_are_one_dt", "log_dt_im = log_dt (separate steps, equal) gives "
                  "the one-Δ kernel", DTYPES, "dss_kernel", _equal_dts,
                  "log_dt_im = log_dt vs one Δ"),
     Law("dss_exp_is_zoh", "DSS-exp = diag_kernel zoh with B = 1, C = W, "
@@ -174,15 +174,15 @@ def _witness(lam, dt, L, fmt: str, dt_im=None) -> Case:
               "log_dt": np.array([math.log(dt)])}
     if dt_im is not None:
         arrays["log_dt_im"] = np.array([math.log(dt_im)])
-    return _c.case_of(arrays, fmt, {"L": L})
+    return case_of(fmt, arrays, L=L)
 
 
 def _cx(*shape, dt=torch.complex128):
-    return _c.ones(*shape, dt=dt, fill=-1.0)
+    return full(*shape, dt=dt, fill=-1.0)
 
 
 def _ldt(h=2, dt=torch.float64):
-    return _c.ones(h, dt=dt, fill=-2.0)
+    return full(h, dt=dt, fill=-2.0)
 
 
 DSS = registry.register_spec(
@@ -194,11 +194,11 @@ DSS = registry.register_spec(
         signature="dss_kernel(Lambda (H, N), W (H, N), log_dt (H,), L, method='exp'|'softmax', "
                   "log_dt_im=None | (H,)) -> K (H, L) real",
         strategy=lambda fmt, method: dss_cases(fmt, method),
-        references=_c.tiers("K", lambda mod, case, m: mod.dss_kernel(*_args(case, m)), ref_mp,
+        references=lk.tiers("K", lambda mod, case, m: mod.dss_kernel(*_args(case, m)), ref_mp,
                             ref_np, MP_MAX, lambda case: case.arrays["Lambda"].size
                             * case.params["L"]),
         bound=Bound(
-            c=C_BOUND, terms=_c.with_bound_terms("K", with_bound),
+            c=C_BOUND, terms=lk.with_bound_terms("K", with_bound),
             reasoning="elementwise; G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|, "
                       "g0 = |z| (exp), 1 + κ(ζ) + κ(Lζ) (softmax)",
         ),
@@ -221,11 +221,11 @@ DSS = registry.register_spec(
                "at large L·Re z", partial(_witness, [[1.0 + 2j, -0.5 + 1j]], 1.0, 1025),
                search=False),
     ],
-    bad_inputs=_c.bad_calls({"Lambda": _cx(2, 3), "W": _cx(2, 3), "log_dt": _ldt(), "L": 4}, [
+    bad_inputs=bad_calls({"Lambda": _cx(2, 3), "W": _cx(2, 3), "log_dt": _ldt(), "L": 4}, [
         ("Lambda 1-d", "Lambda", ValueError, {"Lambda": _cx(3), "W": _cx(3), "log_dt": _ldt(1)}),
         ("Lambda real", "Lambda", TypeError,
          {"Lambda": _cx(2, 3, dt=torch.float64), "W": _cx(2, 3, dt=torch.float64)}),
-        ("Lambda integer", "Lambda", TypeError, {"Lambda": _c.ones(2, 3, dt=torch.int64)}),
+        ("Lambda integer", "Lambda", TypeError, {"Lambda": full(2, 3, dt=torch.int64)}),
         ("W of another shape", "W", ValueError, {"W": _cx(2, 4)}),
         ("W of another dtype", "W", TypeError, {"W": _cx(2, 3, dt=torch.complex64)}),
         ("log_dt of another shape", "log_dt", ValueError, {"log_dt": _ldt(3)}),

@@ -16,8 +16,7 @@ from ssmspec.reference.mp import recurrent as ref_mp
 from ssmspec.reference.np import recurrent as ref_np
 from ssmspec.reference.np.kernels import ema_kernel_with_bound
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._c import bad_calls, case_of, tiers
-from ssmspec.specs._c import zeros as _r
+from ssmspec.specs._layer_kit import tiers
 from ssmspec.specs.kernels import ema_param
 from ssmspec.strategies import arrays as arrays_of
 
@@ -58,7 +57,7 @@ def ema_layer_cases(draw, fmt: str, method: str = "causal", length=None) -> Case
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     arrays["x"] = rng.normal(size=(batch, D, L))
     arrays["omega"] = rng.normal(size=D)
-    return case_of(arrays, fmt, {"L": L})
+    return case_of(fmt, arrays, L=L)
 
 
 def _params(case: Case):
@@ -82,7 +81,7 @@ def bench_case(fmt: str, method: str = "causal") -> Case:
     batch, D, n, L = 4, 256, 16, 8192
     arrays = mega_ema_init(rng, D if method == "causal" else 2 * D, n)
     arrays.update(omega=rng.normal(size=D), x=rng.normal(size=(batch, D, L)))
-    return case_of(arrays, fmt, {"L": L})
+    return case_of(fmt, arrays, L=L)
 
 
 # --- the law ----------------------------------------------------------------------------------
@@ -156,13 +155,13 @@ def _ema_witness(fmt: str, bidirectional: bool = True) -> Case:
         arrays = {"delta": np.zeros((1, 1, 1)), "alpha": np.zeros((1, 1, 1)),
                   "beta": np.zeros((1, 1, 1)), "gamma": np.ones((1, 1)),
                   "x": np.arange(1.0, 4.0)[None, None], "omega": np.array([-3.0])}
-    return case_of(arrays, fmt, {"L": arrays["x"].shape[-1]})
+    return case_of(fmt, arrays, L=arrays["x"].shape[-1])
 
 
 def _p(rows=2, n=3, dt=torch.float64, **over):
     """(δ, α, β, γ) of zeros for `rows` rows and `n` states, any of them replaced by `over`."""
     p = {"delta": (rows, n, 1), "alpha": (rows, n, 1), "beta": (rows, n, 1), "gamma": (rows, n)}
-    return tuple(over.get(k, _r(*s, dt=dt)) for k, s in p.items())
+    return tuple(over.get(k, zeros(*s, dt=dt)) for k, s in p.items())
 
 
 EMA_LAYER = registry.register_spec(
@@ -196,23 +195,23 @@ EMA_LAYER = registry.register_spec(
                "silu(conv) + ω x instead of silu(conv + ω x)",
                lambda fmt: _ema_witness(fmt, bidirectional=False)),
     ],
-    bad_inputs=bad_calls({"x": _r(1, 2, 4), "params": _p(), "omega": _r(2)}, [
+    bad_inputs=bad_calls({"x": zeros(1, 2, 4), "params": _p(), "omega": zeros(2)}, [
         ("unknown bidirectional", "bidirectional", ValueError,
          {"params": _p(4), "bidirectional": "both"}),
         ("bidirectional with D rows", "params", ValueError, {"bidirectional": "mega"}),
         ("unidirectional with 2D rows", "params", ValueError, {"params": _p(4)}),
         ("params of three items", "params", ValueError, {"params": _p()[:3]}),
-        ("params not a tuple", "params", ValueError, {"params": _r(2, 3, 1)}),
-        ("x 2-d", "x", ValueError, {"x": _r(2, 4)}),
-        ("x of length 0", "x", ValueError, {"x": _r(1, 2, 0)}),
-        ("x complex", "x", TypeError, {"x": _r(1, 2, 4, dt=torch.complex128),
+        ("params not a tuple", "params", ValueError, {"params": zeros(2, 3, 1)}),
+        ("x 2-d", "x", ValueError, {"x": zeros(2, 4)}),
+        ("x of length 0", "x", ValueError, {"x": zeros(1, 2, 0)}),
+        ("x complex", "x", TypeError, {"x": zeros(1, 2, 4, dt=torch.complex128),
                                        "params": _p(dt=torch.complex128),
-                                       "omega": _r(2, dt=torch.complex128)}),
-        ("x integer", "x", TypeError, {"x": _r(1, 2, 4, dt=torch.int64)}),
-        ("omega of the wrong shape", "omega", ValueError, {"omega": _r(3)}),
-        ("omega of another dtype", "omega", TypeError, {"omega": _r(2, dt=torch.float32)}),
+                                       "omega": zeros(2, dt=torch.complex128)}),
+        ("x integer", "x", TypeError, {"x": zeros(1, 2, 4, dt=torch.int64)}),
+        ("omega of the wrong shape", "omega", ValueError, {"omega": zeros(3)}),
+        ("omega of another dtype", "omega", TypeError, {"omega": zeros(2, dt=torch.float32)}),
         ("gamma of another dtype", "gamma", TypeError,
-         {"params": _p(gamma=_r(2, 3, dt=torch.float32))}),
-        ("beta of another shape", "beta", ValueError, {"params": _p(beta=_r(2, 4, 1))}),
+         {"params": _p(gamma=zeros(2, 3, dt=torch.float32))}),
+        ("beta of another shape", "beta", ValueError, {"params": _p(beta=zeros(2, 4, 1))}),
     ]),
 )

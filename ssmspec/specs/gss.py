@@ -18,7 +18,7 @@ from ssmspec.impl.dss import dss_kernel
 from ssmspec.reference.mp import gss as ref_mp
 from ssmspec.reference.np import gss as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._c import case_of, layer_bad_calls, output, tiers, with_bound_terms, zeros
+from ssmspec.specs._layer_kit import layer_bad_calls, output, tiers, with_bound_terms
 
 METHODS = ("gss",)
 FIELDS = impl.GSSParams._fields
@@ -49,7 +49,7 @@ def gss_cases(draw, fmt: str, method: str = "gss", length=None, residual="draw")
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     arrays = _weights(rng, D, Fw, H, N, draw(log_uniform(0.1, 2.0)))
     arrays["x"] = rng.normal(size=(B, L, D))
-    return case_of(arrays, fmt, {"residual": residual})
+    return case_of(fmt, arrays, residual=residual)
 
 
 def params_of(case: Case, device) -> impl.GSSParams:
@@ -84,7 +84,7 @@ def bench_case(fmt: str) -> Case:
     init = impl.gss_init(N, H, 0, torch.float64)
     arrays.update({k: getattr(init, k).numpy() for k in impl.GSSKernelParams._fields})
     arrays["x"] = rng.normal(size=(B, L, D))
-    return case_of(arrays, fmt, {"residual": True})
+    return case_of(fmt, arrays, residual=True)
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -170,7 +170,7 @@ def _witness(fmt: str) -> Case:
     arrays = _weights(rng, 2, 3, 3, 3, 0.7)
     arrays["lambda_im"] = np.array([[0.5, 1.5, -1.0]] * 3)
     arrays["x"] = rng.normal(size=(1, 12, 2))
-    return case_of(arrays, fmt, {"residual": True})
+    return case_of(fmt, arrays, residual=True)
 
 
 def _params(D=2, Fw=3, H=2, N=2, dt=torch.float64, **over):

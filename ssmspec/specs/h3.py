@@ -16,7 +16,7 @@ from ssmspec.impl import h3 as impl
 from ssmspec.reference.mp import h3 as ref_mp
 from ssmspec.reference.np import h3 as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._c import bad_calls, case_of, ones, tiers, with_bound_terms
+from ssmspec.specs._layer_kit import tiers, with_bound_terms
 
 MP_MAX = 4096
 
@@ -32,7 +32,7 @@ def shift_cases(draw, fmt: str, method: str = "direct", e0=None) -> Case:
         B[:, 0] = 1.0
     else:
         B = draw(arrays((H, N), el))
-    return case_of({"B": B, "C": C}, fmt, {"L": L})
+    return case_of(fmt, {"B": B, "C": C}, L=L)
 
 
 def call_shift(fn, case: Case, method: str, device: str):
@@ -84,7 +84,7 @@ def b_off_by_one(B, C, L, method="direct"):
 def _bench(fmt: str) -> Case:
     """H = 1024 channels (H3-125M's d_model 768 rounded up), N = 64, L = 2048, random B, C."""
     rng = np.random.default_rng(0)
-    return case_of({k: rng.normal(size=(1024, 64)) for k in "BC"}, fmt, {"L": 2048})
+    return case_of(fmt, {k: rng.normal(size=(1024, 64)) for k in "BC"}, L=2048)
 
 
 SHIFT = registry.register_spec(
@@ -113,16 +113,16 @@ SHIFT = registry.register_spec(
     ],
     mutants=[Mutant("b_off_by_one", b_off_by_one, "direct", ("fp64", "fp32"),
         "K[l] = Σ B[m]·C[m + l + 1]: the e₀ / e₁ convention confused, the filter one tap late",
-        lambda fmt: case_of({"B": [[1.0, 0.0, 0.0, 0.0]], "C": [[0.5, -1.0, 2.0, 0.25]]}, fmt,
-                            {"L": 6}))],
-    bad_inputs=bad_calls({"B": ones(2, 4), "C": ones(2, 4), "L": 8}, [
-        ("B 1-d", "B", ValueError, {"B": ones(4), "C": ones(4)}),
+        lambda fmt: case_of(fmt, {"B": [[1.0, 0.0, 0.0, 0.0]], "C": [[0.5, -1.0, 2.0, 0.25]]},
+                            L=6))],
+    bad_inputs=bad_calls({"B": full(2, 4), "C": full(2, 4), "L": 8}, [
+        ("B 1-d", "B", ValueError, {"B": full(4), "C": full(4)}),
         ("B integer", "B", TypeError,
-         {"B": ones(2, 4, dt=torch.int64), "C": ones(2, 4, dt=torch.int64)}),
+         {"B": full(2, 4, dt=torch.int64), "C": full(2, 4, dt=torch.int64)}),
         ("B complex", "B", TypeError,
-         {"B": ones(2, 4, dt=torch.complex128), "C": ones(2, 4, dt=torch.complex128)}),
-        ("C of another shape", "C", ValueError, {"C": ones(2, 5)}),
-        ("C of another dtype", "C", TypeError, {"C": ones(2, 4, dt=torch.float32)}),
+         {"B": full(2, 4, dt=torch.complex128), "C": full(2, 4, dt=torch.complex128)}),
+        ("C of another shape", "C", ValueError, {"C": full(2, 5)}),
+        ("C of another dtype", "C", TypeError, {"C": full(2, 4, dt=torch.float32)}),
         ("L zero", "L", ValueError, {"L": 0}),
         ("L a float", "L", TypeError, {"L": 8.0}),
         ("unknown method", "method", ValueError, {"method": "fft"}),
@@ -276,7 +276,7 @@ def _layer_witness(fmt: str) -> Case:
 
 def layer_valid(H=2, Bn=1, L=5, Ns=3, N=2) -> dict:
     """The arguments of a valid float64 layer call (bad-input rows change one of them)."""
-    x, c = (lambda *s: ones(*s)), (lambda *s: ones(*s, dt=torch.complex128))
+    x, c = (lambda *s: full(*s)), (lambda *s: full(*s, dt=torch.complex128))
     return {"q": x(Bn, H, L), "k": x(Bn, H, L), "v_": x(Bn, H, L), "shift_B": x(H, Ns),
             "shift_C": x(H, Ns), "shift_D": x(H), "Lambda": -c(H, N), "B": c(H, N),
             "C": c(H, N), "log_dt": x(H), "D": x(H), "method": "bilinear"}
@@ -330,17 +330,17 @@ LAYER = registry.register_spec(
                "the shift SSM (and its skip) applied to v instead of k", _layer_witness),
     ],
     bad_inputs=bad_calls(layer_valid(), [
-        ("q 2-d", "q", ValueError, {"q": ones(2, 5)}),
-        ("q complex", "q", TypeError, {"q": ones(1, 2, 5, dt=torch.complex128)}),
-        ("k of another length", "k", ValueError, {"k": ones(1, 2, 4)}),
-        ("v of another dtype", "v", TypeError, {"v_": ones(1, 2, 5, dt=torch.float32)}),
-        ("shift_B for another H", "shift_B", ValueError, {"shift_B": ones(3, 3)}),
-        ("shift_C of another shape", "shift_C", ValueError, {"shift_C": ones(2, 4)}),
-        ("D of the wrong shape", "D", ValueError, {"D": ones(3)}),
+        ("q 2-d", "q", ValueError, {"q": full(2, 5)}),
+        ("q complex", "q", TypeError, {"q": full(1, 2, 5, dt=torch.complex128)}),
+        ("k of another length", "k", ValueError, {"k": full(1, 2, 4)}),
+        ("v of another dtype", "v", TypeError, {"v_": full(1, 2, 5, dt=torch.float32)}),
+        ("shift_B for another H", "shift_B", ValueError, {"shift_B": full(3, 3)}),
+        ("shift_C of another shape", "shift_C", ValueError, {"shift_C": full(2, 4)}),
+        ("D of the wrong shape", "D", ValueError, {"D": full(3)}),
         ("Lambda of another precision", "Lambda", TypeError,
-         {"Lambda": ones(2, 2, dt=torch.complex64)}),
+         {"Lambda": full(2, 2, dt=torch.complex64)}),
         ("Lambda for another H", "Lambda", ValueError,
-         {"Lambda": ones(3, 2, dt=torch.complex128)}),
+         {"Lambda": full(3, 2, dt=torch.complex128)}),
         ("unknown method", "method", ValueError, {"method": "direct"}),
     ], keywords=("method",)),
 )

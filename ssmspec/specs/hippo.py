@@ -16,7 +16,7 @@ from ssmspec.impl import hippo as impl
 from ssmspec.reference.mp import hippo as ref_mp
 from ssmspec.reference.np import hippo as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._b import laws
+from ssmspec.specs._kernel_kit import laws
 
 MEASURES = impl.MEASURES
 INITS = impl.INITS

@@ -20,7 +20,7 @@ from ssmspec.reference.mp import kernels as ref_mp
 from ssmspec.reference.np import kernels as ref_np
 from ssmspec.reference.np import precision
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._b import bad_rows, case_of, conj_full, full, laws, real_output
+from ssmspec.specs._kernel_kit import conj_full, laws
 
 METHODS = impl.METHODS
 DIAG_DTYPES = ("c128", "c64", "fp64", "fp32")
@@ -78,9 +78,8 @@ def diag_cases(draw, fmt: str, method: str = "zoh", max_n: int = 8, max_h: int =
     B = draw(arrays((H, N), coef_elements(cplx)))
     C = draw(arrays((H, N), coef_elements(cplx)))
     log_dt = draw(arrays((H,), log_dts()))
-    return case_of(fmt, {"L": L, "conj_half": draw(feature("conj_half=False", st.booleans(),
-                                                           True))},
-                   Lambda=lam, B=B, C=C, log_dt=log_dt)
+    return case_of(fmt, {"Lambda": lam, "B": B, "C": C, "log_dt": log_dt},
+                   L=L, conj_half=draw(feature("conj_half=False", st.booleans(), True)))
 
 
 def call_diag(fn, case: Case, method: str, device: str):
@@ -156,10 +155,10 @@ def ema_cases(draw, fmt: str, method: str = "mega", max_n: int = 8, max_d: int =
     """δ, α, β (D, ndim, 1), γ (D, ndim) and L; docs/kernels.md#ema_kernel, "Strategies"."""
     D, n = draw(size("D", st.integers(1, max_d))), draw(size("ndim", st.integers(1, max_n)))
     L = draw(size("L", length if length is not None else lengths()))
-    return case_of(fmt, {"L": L}, delta=draw(arrays((D, n, 1), ema_param())),
-                   alpha=draw(arrays((D, n, 1), ema_param())),
-                   beta=draw(arrays((D, n, 1), real_normals(2.0))),
-                   gamma=draw(arrays((D, n), real_normals(2.0))))
+    return case_of(fmt, {"delta": draw(arrays((D, n, 1), ema_param())),
+                         "alpha": draw(arrays((D, n, 1), ema_param())),
+                         "beta": draw(arrays((D, n, 1), real_normals(2.0))),
+                         "gamma": draw(arrays((D, n), real_normals(2.0)))}, L=L)
 
 
 def call_ema(fn, case: Case, method: str, device: str):
@@ -180,9 +179,10 @@ def ema_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
 def mega_init_case(fmt: str, rng, D: int, n: int, L: int) -> Case:
     """Mega's initialisation: δ, α ~ N(0, 0.2), β ±1 + N(0, 0.02), γ ~ N(0, 1)."""
     sign = np.where(np.arange(n) % 2 == 0, -1.0, 1.0)[None, :, None]
-    return case_of(fmt, {"L": L}, delta=rng.normal(0, 0.2, (D, n, 1)),
-                   alpha=rng.normal(0, 0.2, (D, n, 1)),
-                   beta=sign + rng.normal(0, 0.02, (D, n, 1)), gamma=rng.normal(size=(D, n)))
+    return case_of(fmt, {"delta": rng.normal(0, 0.2, (D, n, 1)),
+                         "alpha": rng.normal(0, 0.2, (D, n, 1)),
+                         "beta": sign + rng.normal(0, 0.02, (D, n, 1)),
+                         "gamma": rng.normal(size=(D, n))}, L=L)
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -280,8 +280,8 @@ def ema_s4d_real(ctx: LawContext) -> None:
     d, a, b, g = (case.arrays[k] for k in EMA_INPUTS)
     p, logq = ref_np.ema_log_q(d[..., 0], a[..., 0])
     D, n = g.shape
-    dcase = case_of(fmt, {"L": case.params["L"], "conj_half": False}, Lambda=logq,
-                    B=p * b[..., 0], C=g * math.sqrt(1.0 / n), log_dt=np.zeros(D))
+    dcase = case_of(fmt, {"Lambda": logq, "B": p * b[..., 0], "C": g * math.sqrt(1.0 / n),
+                          "log_dt": np.zeros(D)}, L=case.params["L"], conj_half=False)
     k_ema = to_numpy(EMA.call(ctx.fn, case, "mega", ctx.device))
     k_diag = _k(ctx.impl_of("diag_kernel"), dcase, "zoh_approx", ctx.device)
     _, M, G = ref_np.ema_kernel_with_bound(*_args(case, EMA_INPUTS))
@@ -388,8 +388,8 @@ def rounded_q_power(delta, alpha, beta, gamma, L, method="mega"):
 def _diag_witness(fmt: str, lam, log_dt, L: int, B=None, C=None) -> Case:
     """A diag_kernel case of Λ (H, N) with B = C = 1 unless given, conj_half."""
     one = np.ones_like(lam)
-    return case_of(fmt, {"L": L, "conj_half": True}, Lambda=lam, B=one if B is None else B,
-                   C=one if C is None else C, log_dt=log_dt)
+    return case_of(fmt, {"Lambda": lam, "B": one if B is None else B, "C": one if C is None else C,
+                         "log_dt": log_dt}, L=L, conj_half=True)
 
 
 def _small_z_witness(fmt: str, L: int = 8) -> Case:
@@ -421,23 +421,23 @@ def _triton_tail_witness(fmt: str) -> Case:
 
 def _saturated_witness(fmt: str) -> Case:
     """δ = α = 40: p·a rounds to 1 in fp32 and fp64, so q = 1 − p·a = 0 and 0·log 0 = NaN."""
-    return case_of(fmt, {"L": 4}, delta=[[[40.0], [0.3]]], alpha=[[[40.0], [-0.2]]],
-                   beta=[[[1.0], [-1.0]]], gamma=[[0.5, 1.5]])
+    return case_of(fmt, {"delta": [[[40.0], [0.3]]], "alpha": [[[40.0], [-0.2]]],
+                         "beta": [[[1.0], [-1.0]]], "gamma": [[0.5, 1.5]]}, L=4)
 
 
 def _slow_ema_witness(fmt: str, L: int = 8192) -> Case:
     """D = 1, ndim = 4, p·a ≈ 1e-3 … 1e-6 (δ = α, slow decay: q^8191 ≥ e^-8), β = γ = 1."""
     pa = np.array([3.07e-2, 1e-2, 3.16e-3, 1e-3])
     logit = np.log(pa / (1 - pa))[None, :, None]
-    return case_of(fmt, {"L": L}, delta=logit, alpha=logit, beta=np.ones_like(logit),
-                   gamma=np.ones((1, 4)))
+    return case_of(fmt, {"delta": logit, "alpha": logit, "beta": np.ones_like(logit),
+                         "gamma": np.ones((1, 4))}, L=L)
 
 
 # --- bad input (docs/bad-input.md) ------------------------------------------------------------
 
 _CPLX = torch.complex128
 _cx = functools.partial(full, fill=-1.0, dt=_CPLX)  # a complex argument of a bad-input call
-_DIAG_BAD = bad_rows({"Lambda": _cx(2, 3), "B": _cx(2, 3), "C": _cx(2, 3), "log_dt": full(2),
+_DIAG_BAD = bad_calls({"Lambda": _cx(2, 3), "B": _cx(2, 3), "C": _cx(2, 3), "log_dt": full(2),
                       "L": 4}, [
     ("Lambda 1-d", "Lambda", ValueError, dict(Lambda=_cx(3), B=_cx(3), C=_cx(3), log_dt=full(1))),
     ("Lambda 3-d", "Lambda", ValueError, dict(Lambda=_cx(2, 2, 3), B=_cx(2, 2, 3), C=_cx(2, 2, 3))),
@@ -455,7 +455,7 @@ _DIAG_BAD = bad_rows({"Lambda": _cx(2, 3), "B": _cx(2, 3), "C": _cx(2, 3), "log_
     ("conj_half not a bool", "conj_half", TypeError, dict(conj_half="yes")),
 ])
 
-_EMA_BAD = bad_rows(
+_EMA_BAD = bad_calls(
     {"delta": full(2, 3, 1), "alpha": full(2, 3, 1), "beta": full(2, 3, 1),
      "gamma": full(2, 3), "L": 4}, [
         ("delta 2-d", "delta", ValueError, dict.fromkeys(("delta", "alpha", "beta"), full(2, 3))),

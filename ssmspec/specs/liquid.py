@@ -18,7 +18,7 @@ from ssmspec.impl import liquid as impl
 from ssmspec.reference.mp import liquid as ref_mp
 from ssmspec.reference.np import liquid as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs import _c
+from ssmspec.specs import _layer_kit as lk
 from ssmspec.specs.kernels import diag_cases, s4d_bench_arrays
 
 DTYPES = ("c128", "c64", "fp64", "fp32")
@@ -59,7 +59,7 @@ def _params(case: Case, device: str):
 def call_kernel(fn, case: Case, method: str, device: str):
     p = case.params
     K = fn(*_params(case, device), p["L"], p["order"], method=method, conj_half=p["conj_half"])
-    return _c.real_output(K, case, "K")
+    return real_output(K, case, "K")
 
 
 def call_conv(fn, case: Case, method: str, device: str):
@@ -67,7 +67,7 @@ def call_conv(fn, case: Case, method: str, device: str):
     # the argument only for the code's variant: an implementation without it runs the paper's
     y = fn(case.tensor("u", device, real=True), *_params(case, device), p["order"], method=method,
            conj_half=p["conj_half"], **({} if kind == "runs" else {"correlation": kind}))
-    return _c.real_output(y, case, "y")
+    return real_output(y, case, "y")
 
 
 def _kargs(case: Case, method: str):
@@ -148,7 +148,7 @@ def _written_out(oracle, L: int, correlation, what: str, method=None):
         m = method or ctx.draw(ctx.methods(impl.METHODS))
         case = ctx.draw(conv_cases(ctx.dtype, m, length=st.integers(1, L),
                                    correlation=correlation))
-        y = _c.output("liquid_conv", ctx, case, m).real
+        y = lk.output("liquid_conv", ctx, case, m).real
         _, M, G = conv_terms(case, m)
         tol = CONV.bound(case, m)["y"] + higham_bound(C_BOUND, "fp64", G, M) * 4
         err = norm_error(abs_error(y, oracle(*_cargs(case, m))), "row")
@@ -158,7 +158,7 @@ def _written_out(oracle, L: int, correlation, what: str, method=None):
 
 def pb_is_kb_lag_zero(ctx: LawContext) -> None:
     case = ctx.draw(kernel_cases(ctx.dtype))
-    pb, kb = (_c.output("liquid_kernel", ctx, case, m).real for m in ("pb", "kb"))
+    pb, kb = (lk.output("liquid_kernel", ctx, case, m).real for m in ("pb", "kb"))
     assert np.array_equal(pb[0], kb[0]), "order 1 differs between pb and kb"
     # the same sum, in another order (kb's runs through the Vandermonde matmul): both bounds
     tol = KERNEL.bound(case, "pb")["K"][1:, :, 0] + KERNEL.bound(case, "kb")["K"][1:, :, 0]
@@ -231,17 +231,16 @@ def _witness_arrays(fmt: str):
 
 
 def _kernel_witness(fmt: str) -> Case:
-    return _c.case_of(_witness_arrays(fmt), fmt, {"L": 6, "order": 3, "conj_half": True})
+    return case_of(fmt, _witness_arrays(fmt), L=6, order=3, conj_half=True)
 
 
 def _conv_witness(fmt: str) -> Case:
     u = np.array([[[1.0, -0.5, 2.0, 0.25, -1.5, 1.0, 0.5]]])
-    return _c.case_of({**_witness_arrays(fmt), "u": u}, fmt,
-                      {"L": 7, "order": 3, "conj_half": True})
+    return case_of(fmt, {**_witness_arrays(fmt), "u": u}, L=7, order=3, conj_half=True)
 
 
-_x = partial(_c.ones, dt=torch.complex128)
-_SSM = {"Lambda": _x(2, 4, fill=-1.0), "B": _x(2, 4), "C": _x(2, 4), "log_dt": _c.ones(2, fill=0.0)}
+_x = partial(full, dt=torch.complex128)
+_SSM = {"Lambda": _x(2, 4, fill=-1.0), "B": _x(2, 4), "C": _x(2, 4), "log_dt": full(2, fill=0.0)}
 
 
 KERNEL = registry.register_spec(
@@ -253,7 +252,7 @@ KERNEL = registry.register_spec(
         methods=impl.METHODS, dtypes=DTYPES, sizes=("H", "N", "L", "order"), outputs=("K",),
         strategy=lambda fmt, method: kernel_cases(fmt, method), references=KERNEL_REFERENCES,
         bound=Bound(
-            c={m: C_BOUND for m in impl.METHODS}, terms=_c.with_bound_terms("K", kernel_terms),
+            c={m: C_BOUND for m in impl.METHODS}, terms=lk.with_bound_terms("K", kernel_terms),
             reasoning="elementwise; diag_kernel's bound with W_p = C·B̄^p and p + 2 more roundings",
         ),
         call=call_kernel,
@@ -275,7 +274,7 @@ KERNEL = registry.register_spec(
         Mutant("bbar_not_powered", partial(_powered, power=lambda b, p, ch: b), "kb",
                ("c128", "fp32"), "B̄ instead of B̄^p in the order-p kernel", _kernel_witness),
     ],
-    bad_inputs=_c.bad_calls({**_SSM, "L": 8, "order": 2}, [
+    bad_inputs=bad_calls({**_SSM, "L": 8, "order": 2}, [
         ("order zero", "order", ValueError, {"order": 0}),
         ("order a float", "order", TypeError, {"order": 2.0}),
         ("unknown method", "method", ValueError, {"method": "zoh"}),
@@ -298,7 +297,7 @@ CONV = registry.register_spec(
                     "np": lambda case, m: {"y": conv_terms(case, m)[0]}},
         reference_tier=_conv_tier,
         bound=Bound(
-            c={m: C_BOUND for m in impl.METHODS}, terms=_c.with_bound_terms("y", conv_terms),
+            c={m: C_BOUND for m in impl.METHODS}, terms=lk.with_bound_terms("y", conv_terms),
             norms={"y": "row"},
             reasoning="per signal, 2-norm; FFT's ‖K‖₁‖c‖₂ + ‖K‖₂‖c‖₁ plus the kernels' errors",
         ),
@@ -306,7 +305,7 @@ CONV = registry.register_spec(
     ),
     implementations={"torch": impl.liquid_conv},
     laws=[
-        _c.agreement("binomial_is_runs_to_order_two",
+        lk.agreement("binomial_is_runs_to_order_two",
                      "correlation='binomial' = 'runs' at order ≤ 2", DTYPES, "liquid_conv",
                      _runs_and_binomial, "binomial vs runs at order ≤ 2 (2-norm per signal)",
                      norm="row"),
@@ -330,11 +329,11 @@ CONV = registry.register_spec(
         Mutant("correlation_unshifted", _conv_variant, "kb", ("c128", "fp32"),
                "c_p = u_t^p: the lags of the correlation factors dropped", _conv_witness),
     ],
-    bad_inputs=_c.bad_calls({"u": _c.ones(1, 2, 8), **_SSM, "order": 2}, [
-        ("u 2-d", "u", ValueError, {"u": _c.ones(2, 8)}),
+    bad_inputs=bad_calls({"u": full(1, 2, 8), **_SSM, "order": 2}, [
+        ("u 2-d", "u", ValueError, {"u": full(2, 8)}),
         ("u complex", "u", TypeError, {"u": _x(1, 2, 8)}),
-        ("u float32 beside c128", "u", TypeError, {"u": _c.ones(1, 2, 8, dt=torch.float32)}),
-        ("u of other channels", "u", ValueError, {"u": _c.ones(1, 3, 8)}),
+        ("u float32 beside c128", "u", TypeError, {"u": full(1, 2, 8, dt=torch.float32)}),
+        ("u of other channels", "u", ValueError, {"u": full(1, 3, 8)}),
         ("order zero", "order", ValueError, {"order": 0}),
         ("unknown method", "method", ValueError, {"method": "polyb"}),
     ]),

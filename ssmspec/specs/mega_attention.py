@@ -17,8 +17,7 @@ from ssmspec.impl import mega_attention as impl
 from ssmspec.reference.mp import mega_attention as ref_mp
 from ssmspec.reference.np import mega_attention as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._c import agreement, bad_calls, case_of, output, tiers, with_bound_terms
-from ssmspec.specs._c import zeros as _r
+from ssmspec.specs._layer_kit import agreement, output, tiers, with_bound_terms
 
 METHODS = impl.FNS
 C_BOUND = 4.0
@@ -41,7 +40,7 @@ def attention_cases(draw, fmt: str, method: str = "softmax", length=None, chunk=
     qk_scale, b_scale = draw(log_uniform(0.1, 10.0)), draw(log_uniform(0.01, 3.0))
     arrays = {"q": rng.normal(size=(B, L, S)) * qk_scale, "k": rng.normal(size=(B, L, S)),
               "v": rng.normal(size=(B, L, E)), "bias": rng.normal(size=2 * P - 1) * b_scale}
-    return case_of(arrays, fmt, {"chunk": chunk})
+    return case_of(fmt, arrays, chunk=chunk)
 
 
 def call_attention(fn, case: Case, method: str, device: str):
@@ -72,7 +71,7 @@ def bench_case(fmt: str) -> Case:
     B, L, S, E, c = 2, 2048, 64, 64, 128
     arrays = {"q": rng.normal(size=(B, L, S)), "k": rng.normal(size=(B, L, S)),
               "v": rng.normal(size=(B, L, E)), "bias": rng.normal(0, 0.02, 2 * c - 1)}
-    return case_of(arrays, fmt, {"chunk": c})
+    return case_of(fmt, arrays, chunk=c)
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -115,7 +114,7 @@ def _weights_case(ctx: LawContext, method: str, v_of, sort_keys=False) -> Case:
         a["q"] = np.abs(a["q"][..., :1]) + 0.5
         a["k"] = np.sort(a["k"][..., :1], axis=1)
         a["bias"] = np.zeros_like(a["bias"])
-    return case_of(a, ctx.dtype, case.params)
+    return case_of(ctx.dtype, a, **case.params)
 
 
 def softmax_rows_sum_to_one(ctx: LawContext) -> None:
@@ -175,7 +174,7 @@ def _witness(L, S, E, qk, bias_scale, fmt: str, chunk=None) -> Case:
     if qk < 0:
         arrays["q"] = np.abs(rng.normal(size=(1, L, S))) + 0.5
         arrays["k"] = -np.abs(rng.normal(size=(1, L, S))) * L * abs(qk) - 1.0
-    return case_of(arrays, fmt, {"chunk": chunk})
+    return case_of(fmt, arrays, chunk=chunk)
 
 
 def _overflow_witness(fmt: str) -> Case:
@@ -184,7 +183,7 @@ def _overflow_witness(fmt: str) -> Case:
     arrays = {"q": 100 + np.abs(rng.normal(size=(1, 8, 4))),
               "k": 1 + np.abs(rng.normal(size=(1, 8, 4))), "v": rng.normal(size=(1, 8, 2)),
               "bias": np.zeros(15)}
-    return case_of(arrays, fmt, {"chunk": None})
+    return case_of(fmt, arrays, chunk=None)
 
 
 MU, SIGMA, SQRT2 = impl.MU, impl.SIGMA, math.sqrt(2.0)
@@ -245,17 +244,18 @@ ATTENTION = registry.register_spec(
                "chunked attention computed as full attention: queries see other chunks' keys",
                partial(_witness, 8, 4, 3, 1.0, 0.5, chunk=2)),
     ),
-    bad_inputs=bad_calls({"q": _r(1, 4, 2), "k": _r(1, 4, 2), "v": _r(1, 4, 3), "bias": _r(7)}, [
+    bad_inputs=bad_calls({"q": zeros(1, 4, 2), "k": zeros(1, 4, 2), "v": zeros(1, 4, 3),
+                          "bias": zeros(7)}, [
         ("unknown fn", "fn", ValueError, {"fn": "gelu"}),
-        ("q 2-d", "q", ValueError, {"q": _r(4, 2), "k": _r(4, 2), "v": _r(4, 3)}),
-        ("q complex", "q", TypeError, {"q": _r(1, 4, 2, dt=_C), "k": _r(1, 4, 2, dt=_C),
-                                       "v": _r(1, 4, 2, dt=_C), "bias": _r(7, dt=_C)}),
-        ("q integer", "q", TypeError, {"q": _r(1, 4, 2, dt=torch.int64)}),
-        ("k of another shape", "k", ValueError, {"k": _r(1, 4, 3)}),
-        ("k of another dtype", "k", TypeError, {"k": _r(1, 4, 2, dt=torch.float32)}),
-        ("v of another length", "v", ValueError, {"v": _r(1, 5, 3)}),
-        ("bias of even length", "bias", ValueError, {"bias": _r(8)}),
-        ("bias shorter than the window", "bias", ValueError, {"bias": _r(5)}),
+        ("q 2-d", "q", ValueError, {"q": zeros(4, 2), "k": zeros(4, 2), "v": zeros(4, 3)}),
+        ("q complex", "q", TypeError, {"q": zeros(1, 4, 2, dt=_C), "k": zeros(1, 4, 2, dt=_C),
+                                       "v": zeros(1, 4, 2, dt=_C), "bias": zeros(7, dt=_C)}),
+        ("q integer", "q", TypeError, {"q": zeros(1, 4, 2, dt=torch.int64)}),
+        ("k of another shape", "k", ValueError, {"k": zeros(1, 4, 3)}),
+        ("k of another dtype", "k", TypeError, {"k": zeros(1, 4, 2, dt=torch.float32)}),
+        ("v of another length", "v", ValueError, {"v": zeros(1, 5, 3)}),
+        ("bias of even length", "bias", ValueError, {"bias": zeros(8)}),
+        ("bias shorter than the window", "bias", ValueError, {"bias": zeros(5)}),
         ("chunk zero", "chunk", ValueError, {"chunk": 0}),
         ("chunk a float", "chunk", TypeError, {"chunk": 2.0}),
         ("mask with chunk", "mask", ValueError,

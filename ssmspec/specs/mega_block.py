@@ -18,7 +18,7 @@ from ssmspec.impl.mega_attention import mega_attention as attention_impl
 from ssmspec.reference.mp import mega_block as ref_mp
 from ssmspec.reference.np import mega_block as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs import _c
+from ssmspec.specs import _layer_kit as lk
 from ssmspec.specs.ema_layer import ema_arrays, mega_ema_init
 
 METHODS = ("softmax", "laplace", "relu2")
@@ -63,7 +63,7 @@ def block_cases(draw, fmt: str, method: str = "softmax", length=None, chunk="dra
     arrays.update(_weights(rng, D, S, E, scale))
     arrays["bias"] = rng.normal(size=2 * P - 1) * b_scale
     arrays["x"] = rng.normal(size=(B, L, D))
-    return _c.case_of(arrays, fmt, {"chunk": chunk, "bidirectional": bidirectional})
+    return case_of(fmt, arrays, chunk=chunk, bidirectional=bidirectional)
 
 
 def params_of(case: Case, device) -> impl.MegaBlockParams:
@@ -102,7 +102,7 @@ def bench_case(fmt: str) -> Case:
     arrays["qk_gamma"] = rng.normal(0, 0.02, (2, S))
     arrays["bias"] = rng.normal(0, 0.02, 2 * c - 1)
     arrays["x"] = rng.normal(size=(B, L, D))
-    return _c.case_of(arrays, fmt, {"chunk": c, "bidirectional": None})
+    return case_of(fmt, arrays, chunk=c, bidirectional=None)
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ def closed_update_gate_is_identity(ctx: LawContext) -> None:
     method = ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(block_cases(ctx.dtype, method, length=SHORT))
     closed = case.with_(b_u=np.full_like(case.arrays["b_u"], -np.inf))
-    y = _c.output("mega_block", ctx, closed, method)
+    y = lk.output("mega_block", ctx, closed, method)
     x = closed.arrays["x"]
     assert np.array_equal(y, x), f"{method}: φ ≡ 0 but Y ≠ X (max |Y − X| " \
                                  f"{np.nanmax(np.abs(y - x)):.3g})"
@@ -156,7 +156,7 @@ def block_is_its_composition(ctx: LawContext) -> None:
     want = written_out(case.tensor("x", ctx.device), params_of(case, ctx.device), method,
                        case.params["chunk"], case.params["bidirectional"],
                        ema_fn=ctx.impl_of("ema"), attention_fn=ctx.impl_of("mega_attention"))
-    assert_within(_c.output("mega_block", ctx, case, method), to_numpy(want),
+    assert_within(lk.output("mega_block", ctx, case, method), to_numpy(want),
                   2 * BLOCK.bound(case, method)["y"],
                   f"{method}: block vs its written-out composition")
 
@@ -176,10 +176,10 @@ def _witness(fmt: str, bidirectional=None) -> Case:
     arrays["b_u"] = np.ones(D)
     arrays["bias"] = rng.normal(size=2 * L - 1) * 0.3
     arrays["x"] = rng.normal(size=(1, L, D))
-    return _c.case_of(arrays, fmt, {"chunk": None, "bidirectional": bidirectional})
+    return case_of(fmt, arrays, chunk=None, bidirectional=bidirectional)
 
 
-_r = _c.zeros
+_r = zeros
 
 
 def _params(D=2, S=2, E=3, nd=2, P=4, dt=torch.float64, **over):
@@ -202,10 +202,10 @@ BLOCK = registry.register_spec(
                   "-> (batch, L, D)",
         methods=METHODS, dtypes=REAL_DTYPES, sizes=("batch", "L", "D"), realistic_work=2**14,
         outputs=("y",), strategy=lambda fmt, method: block_cases(fmt, method),
-        references=_c.tiers("y", lambda mod, case, m: mod.block(*_args(case, m)), ref_mp, ref_np,
+        references=lk.tiers("y", lambda mod, case, m: mod.block(*_args(case, m)), ref_mp, ref_np,
                             MP_MAX, _mp_work),
         bound=Bound(
-            c=C_BOUND, terms=_c.with_bound_terms("y", lambda case, m: ref_np.block_with_bound(
+            c=C_BOUND, terms=lk.with_bound_terms("y", lambda case, m: ref_np.block_with_bound(
                 *_args(case, m), dtype(case.dtype).u)),
             reasoning="elementwise; running error through the composition: the EMA layer's and the "
                       "attention's own bounds, linear layers (n + 1)|A||W|, silu/sigmoid "
@@ -218,7 +218,7 @@ BLOCK = registry.register_spec(
     laws=[
         Law("closed_update_gate_is_identity", "b_φ = −∞ (φ ≡ 0): the block is the "
             "identity", closed_update_gate_is_identity, REAL_DTYPES),
-        _c.agreement("chunk_covering_is_unchunked", "chunked attention with a chunk ≥ L inside "
+        lk.agreement("chunk_covering_is_unchunked", "chunked attention with a chunk ≥ L inside "
                      "the block = the unchunked block", ("fp64", "fp32"), "mega_block", _covering,
                      "{method}: chunk ≥ L vs full attention"),
         Law("block_is_its_composition", "the block = its written-out composition of "
@@ -233,7 +233,7 @@ BLOCK = registry.register_spec(
                "V = silu(X′W_v + b_v): the EMA output used for V (the paper's eq. (10) and Mega's "
                "code take X)", partial(_witness, bidirectional="mega")),
     ],
-    bad_inputs=_c.layer_bad_calls(_params, [
+    bad_inputs=lk.layer_bad_calls(_params, [
         ("unknown fn", "fn", ValueError, {"fn": "gelu"}),
         ("w_z of another dtype", "w_z", TypeError, {"w_z": _r(2, 2, dt=torch.float32)}),
         ("w_h of the wrong shape", "w_h", ValueError, {"w_h": _r(2, 3)}),

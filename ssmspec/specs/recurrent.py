@@ -7,6 +7,7 @@ docs/recurrent.md.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import torch
@@ -19,7 +20,7 @@ from ssmspec.reference.mp import recurrent as ref_mp
 from ssmspec.reference.np import recurrent as ref_np
 from ssmspec.reference.np.kernels import diag_kernel_with_bound
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs import _a  # the group's shared glue
+from ssmspec.specs import _scan_kit as sk
 from ssmspec.specs.kernels import diag_cases, ema_cases
 
 METHODS = impl.METHODS
@@ -38,8 +39,8 @@ def _step_case(draw, fmt: str, base: Case, shape: tuple, scales, inp: str, **par
     batch = draw(size("batch", st.integers(1, 2)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     scale = draw(st.one_of(st.just(0.0), scales))
-    state = _a.normals(rng, (batch, *shape), dtype(fmt).is_complex, scale)
-    return _a.case_of(fmt, {**base.arrays, "state": state,
+    state = sk.normals(rng, (batch, *shape), dtype(fmt).is_complex, scale)
+    return case_of(fmt, {**base.arrays, "state": state,
                             inp: rng.normal(size=(batch, shape[0]))}, **params)
 
 
@@ -60,7 +61,7 @@ def call_diag_step(fn, case: Case, method: str, device: str):
     t = lambda k, real=False: case.tensor(k, device, real)  # noqa: E731
     h, y = fn(t("Lambda"), t("B"), t("C"), t("log_dt", True), t("state"), t("u", True),
               method=method, conj_half=case.params["conj_half"])
-    return h, _a.real_output(y, case, "Lambda")
+    return h, real_output(y, case)
 
 
 def _diag_step_args(case: Case, method: str):
@@ -69,7 +70,7 @@ def _diag_step_args(case: Case, method: str):
 
 
 def _diag_step_terms(case: Case, method: str, d=None) -> dict:
-    return _a.as_terms(ref_np.diag_step_bound(*_diag_step_args(case, method)))
+    return sk.as_terms(ref_np.diag_step_bound(*_diag_step_args(case, method)))
 
 
 def _bench_diag(fmt: str, L: int | None = None) -> Case:
@@ -77,13 +78,13 @@ def _bench_diag(fmt: str, L: int | None = None) -> Case:
     rng = np.random.default_rng(0)
     H, N, batch = 256, 64, 4
     cplx = dtype(fmt).is_complex
-    lam = _a.s4d(cplx, H, N)
-    arrays = {"Lambda": lam, "B": np.ones_like(lam), "C": _a.normals(rng, (H, N), cplx),
+    lam = sk.s4d(cplx, H, N)
+    arrays = {"Lambda": lam, "B": np.ones_like(lam), "C": sk.normals(rng, (H, N), cplx),
               "log_dt": np.log(10.0 ** rng.uniform(-3, -1, H)),
-              "state": _a.normals(rng, (batch, H, N), cplx)}
+              "state": sk.normals(rng, (batch, H, N), cplx)}
     arrays["u"] = rng.normal(size=(batch, H) if L is None else (batch, H, L))
     sizes = {} if L is None else {"L": L}
-    return _a.case_of(fmt, arrays, conj_half=True, state="random", **sizes)
+    return case_of(fmt, arrays, conj_half=True, state="random", **sizes)
 
 
 # --- diag_ssm ---------------------------------------------------------------------------------
@@ -102,7 +103,7 @@ def diag_ssm_cases(draw, fmt: str, method: str = "zoh", length=None,
     arrays = {**base.arrays, "u": representable(rng.normal(size=(batch, H, L)), fmt)}
     if kind != "none":
         scale = 0.0 if kind == "zeros" else draw(log_uniform(1e-3, 1e3))
-        arrays["state"] = representable(_a.normals(rng, (batch, H, N), cplx, scale), fmt)
+        arrays["state"] = representable(sk.normals(rng, (batch, H, N), cplx, scale), fmt)
     return Case(arrays, fmt, {"L": L, "conj_half": base.params["conj_half"], "state": kind})
 
 
@@ -115,7 +116,7 @@ def call_diag_ssm(fn, case: Case, method: str, device: str):
     h0 = t("state") if "state" in case.arrays else None
     y, h = fn(t("u", True), t("Lambda"), t("B"), t("C"), t("log_dt", True), h0, method=method,
               conj_half=case.params["conj_half"])
-    return _a.real_output(y, case, "Lambda"), h
+    return real_output(y, case), h
 
 
 def _diag_ssm_args(case: Case, method: str):
@@ -125,16 +126,16 @@ def _diag_ssm_args(case: Case, method: str):
 def diag_ssm_terms(case: Case, method: str, d=None) -> dict:
     """{"y": Terms(G, M) per signal, "state": Terms(G, M) elementwise} from the float64
     reference."""
-    return _a.as_terms(ref_np.diag_ssm_bound(*_diag_ssm_args(case, method)))
+    return sk.as_terms(ref_np.diag_ssm_bound(*_diag_ssm_args(case, method)))
 
 
 # one step: mpmath is affordable at the strategy's sizes, not at a shipping size's 10⁴–10⁵ states
 # (a minute): there the float64 tier (diag_ssm's loop at L = 1, certified in tests)
-DIAG_STEP_REFERENCE = _a.references(
+DIAG_STEP_REFERENCE = sk.references(
     lambda case, method: ref_mp.diag_step(*_diag_step_args(case, method)),
     lambda case, method: ref_np.diag_step(*_diag_step_args(case, method)), ("state", "y"),
     STEP_MP_MAX, lambda case: case.arrays["state"].size)
-DIAG_SSM_REFERENCE = _a.references(
+DIAG_SSM_REFERENCE = sk.references(
     lambda case, method: ref_mp.diag_ssm(*_diag_ssm_args(case, method)),
     lambda case, method: ref_np.diag_ssm(*_diag_ssm_args(case, method)), ("y", "state"), MP_MAX,
     lambda case: np.asarray(case.arrays["u"]).size * case.arrays["Lambda"].shape[1])
@@ -160,7 +161,7 @@ def _ema_step_args(case: Case, method: str = "mega"):
 
 
 # one step of D·ndim states: mpmath is always affordable
-EMA_STEP_REFERENCE = _a.references(lambda case, method: ref_mp.ema_step(*_ema_step_args(case)),
+EMA_STEP_REFERENCE = sk.references(lambda case, method: ref_mp.ema_step(*_ema_step_args(case)),
                                    lambda case, method: ref_np.ema_step(*_ema_step_args(case)),
                                    ("state", "y"), 1, lambda case: 0)
 
@@ -173,13 +174,13 @@ def _bench_ema_step(fmt: str) -> Case:
     arrays = {"delta": rng.normal(0, 0.2, (D, n, 1)), "alpha": rng.normal(0, 0.2, (D, n, 1)),
               "beta": sign + rng.normal(0, 0.02, (D, n, 1)), "gamma": rng.normal(size=(D, n)),
               "state": rng.normal(size=(batch, D, n)), "x": rng.normal(size=(batch, D))}
-    return _a.case_of(fmt, arrays)
+    return case_of(fmt, arrays)
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
-_c, _r = _a.filled(-1.0, torch.complex128), _a.filled(0.0)
+_c, _r = partial(full, fill=-1.0, dt=torch.complex128), partial(full, fill=0.0)
 _sys = dict(Lambda=_c(2, 3), B=_c(2, 3), C=_c(2, 3), log_dt=_r(2))
-_step = _a.valid_call({**_sys, "state": _c(1, 2, 3), "u": _r(1, 2)})
+_step = valid_call({**_sys, "state": _c(1, 2, 3), "u": _r(1, 2)})
 _STEP_BAD = [
     ("state 2-d", "state", ValueError, _step(state=_c(2, 3))),
     ("state with another N", "state", ValueError, _step(state=_c(1, 2, 4))),
@@ -190,7 +191,7 @@ _STEP_BAD = [
     ("B of another shape", "B", ValueError, _step(B=_c(2, 4))),
     ("unknown method", "method", ValueError, _step(method="euler")),
 ]
-_ssm = _a.valid_call({"u": _r(1, 2, 4), **_sys})
+_ssm = valid_call({"u": _r(1, 2, 4), **_sys})
 _SSM_BAD = [
     ("u 2-d", "u", ValueError, _ssm(u=_r(2, 4))),
     ("u with another channel count", "u", ValueError, _ssm(u=_r(1, 3, 4))),
@@ -205,7 +206,7 @@ _SSM_BAD = [
 ]
 _ema = {"delta": _r(2, 3, 1), "alpha": _r(2, 3, 1), "beta": _r(2, 3, 1), "gamma": _r(2, 3),
         "state": _r(1, 2, 3), "x": _r(1, 2)}
-_ema_ok = _a.valid_call(_ema)
+_ema_ok = valid_call(_ema)
 _EMA_STEP_BAD = [
     ("state 2-d", "state", ValueError, _ema_ok(state=_r(2, 3))),
     ("state with another ndim", "state", ValueError, _ema_ok(state=_r(1, 2, 4))),
@@ -239,7 +240,7 @@ def _sys_tensors(case: Case, device: str):
 
 def run_steps(step, case: Case, method: str, device: str, u: np.ndarray, h0: np.ndarray):
     """The step called in a loop over u's last axis; (y (batch, H, L), final state) as numpy."""
-    return _a.iterate(step, _sys_tensors(case, device), _t(h0, case.dtype, device),
+    return sk.iterate(step, _sys_tensors(case, device), _t(h0, case.dtype, device),
                       _t(u, case.dtype, device, real=True), method=method,
                       conj_half=case.params["conj_half"])
 
@@ -285,7 +286,7 @@ def steps_equal_ssm(ctx: LawContext) -> None:
     case = ctx.draw(diag_ssm_cases(fmt, method, length=SHORT, state_kinds=("zeros", "random")))
     u, h0 = case.arrays["u"], case.arrays["state"]
     y_steps, h_steps = run_steps(ctx.fn, case, method, ctx.device, u, h0)
-    y, h = _a.run(DIAG_SSM, ctx.impl_of("diag_ssm"), case, method, ctx.device)
+    y, h = sk.run(DIAG_SSM, ctx.impl_of("diag_ssm"), case, method, ctx.device)
     b = DIAG_SSM.bound(case, method)
     tol_y, tol_h = steps_tolerance(fmt, case, method, u, h0)
     assert_within(_rows(np.abs(y_steps - y.real)), 0, b["y"] + _rows(tol_y),
@@ -309,11 +310,11 @@ def chunked_state_passing(ctx: LawContext) -> None:
     L = case.params["L"]
     k = ctx.draw(st.integers(1, L - 1))
     u = case.arrays["u"]
-    full = _a.run(DIAG_SSM, ctx.fn, case, method, ctx.device)
+    full = sk.run(DIAG_SSM, ctx.fn, case, method, ctx.device)
     first_case = _sub(case, u[..., :k], case.arrays.get("state"))
-    y1, h1 = _a.run(DIAG_SSM, ctx.fn, first_case, method, ctx.device)
+    y1, h1 = sk.run(DIAG_SSM, ctx.fn, first_case, method, ctx.device)
     second_case = _sub(case, u[..., k:], h1)
-    y2, h2 = _a.run(DIAG_SSM, ctx.fn, second_case, method, ctx.device)
+    y2, h2 = sk.run(DIAG_SSM, ctx.fn, second_case, method, ctx.device)
     b, b1, b2 = (DIAG_SSM.bound(c, method) for c in (case, first_case, second_case))
     # the first part's final-state error reaches the second part through |Ā|^{t+1} (y) and
     # |Ā|^{L−k} (final state)
@@ -339,7 +340,7 @@ def linearity(ctx: LawContext) -> None:
     u3 = representable(alpha * u1 + beta * u2, fmt)
     s3 = representable(alpha * s1 + beta * s2, fmt)
     cases = [_sub(c1, u, s) for u, s in ((u1, s1), (u2, s2), (u3, s3))]
-    outs = [_a.run(DIAG_SSM, ctx.fn, c, method, ctx.device) for c in cases]
+    outs = [sk.run(DIAG_SSM, ctx.fn, c, method, ctx.device) for c in cases]
     # the mixed inputs are themselves rounded: their residual's response, from the reference
     res = _sub(c1, u3 - (alpha * u1 + beta * u2), s3 - (alpha * s1 + beta * s2))
     ry, rh = DIAG_SSM.reference(res, method, "np").values()
@@ -368,7 +369,7 @@ def steps_equal_conv(ctx: LawContext) -> None:
     L = x.shape[-1]
     h = torch.zeros(x.shape[:2] + a["gamma"].shape[1:], dtype=dtype(fmt).torch,
                     device=ctx.device)
-    y_steps, _ = _a.iterate(ctx.fn, tuple(case.tensor(k, ctx.device) for k in layer.PARAMS), h,
+    y_steps, _ = sk.iterate(ctx.fn, tuple(case.tensor(k, ctx.device) for k in layer.PARAMS), h,
                             case.tensor("x", ctx.device))
     conv = layer.conv_fp64(ctx, x, layer.kernel_rows(ctx, case, slice(None), L))
     params = [a[k] for k in layer.PARAMS]
@@ -433,13 +434,13 @@ def _ssm_witness(fmt: str) -> Case:
     arrays = {"Lambda": lam, "B": np.ones_like(lam), "C": np.ones_like(lam),
               "log_dt": np.array([math.log(0.5)]), "u": np.zeros((1, 1, 8)),
               "state": np.ones((1, 1, 2), dtype=lam.dtype)}
-    return _a.case_of(fmt, arrays, L=8, conj_half=True, state="random")
+    return case_of(fmt, arrays, L=8, conj_half=True, state="random")
 
 
 def _step_witness(fmt: str) -> Case:
     """`_ssm_witness`'s system and state, one step with u = 1."""
     arrays = {k: x for k, x in _ssm_witness(fmt).arrays.items() if k != "u"}
-    return _a.case_of(fmt, {**arrays, "u": np.ones((1, 1))}, conj_half=True)
+    return case_of(fmt, {**arrays, "u": np.ones((1, 1))}, conj_half=True)
 
 
 def _ema_step_witness(fmt: str) -> Case:
@@ -447,7 +448,7 @@ def _ema_step_witness(fmt: str) -> Case:
     arrays = {"delta": np.zeros((1, 2, 1)), "alpha": np.zeros((1, 2, 1)),
               "beta": np.ones((1, 2, 1)), "gamma": np.ones((1, 2)),
               "state": np.zeros((1, 1, 2)), "x": np.ones((1, 1))}
-    return _a.case_of(fmt, arrays)
+    return case_of(fmt, arrays)
 
 
 DIAG_STEP = registry.register_spec(
@@ -526,7 +527,7 @@ EMA_STEP = registry.register_spec(
         strategy=lambda fmt, method: ema_step_cases(fmt, method),
         references=EMA_STEP_REFERENCE,
         bound=Bound(c={"mega": C_EMA},
-                    terms=lambda case, method, d: _a.as_terms(
+                    terms=lambda case, method, d: sk.as_terms(
                         ref_np.ema_step_bound(*_ema_step_args(case))),
                     reasoning="elementwise; state: 3(q|h| + |pβ||x|); y: (ndim + 4)·Σ_n "
                               "|γ√(1/ndim)| M_h"),

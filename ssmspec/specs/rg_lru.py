@@ -6,6 +6,8 @@ definitions, the derivation and the constants: docs/recurrent.md#rg_lru.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import torch
 from hypothesis import strategies as st
@@ -17,7 +19,7 @@ from ssmspec.reference.mp import rg_lru as ref_mp
 from ssmspec.reference.np import rg_lru as ref_np
 from ssmspec.reference.np.scans import growth
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs import _a  # the group's shared glue
+from ssmspec.specs import _scan_kit as sk
 
 METHODS = impl.METHODS
 DTYPES = ("fp64", "fp32", "fp16", "bf16")
@@ -92,7 +94,7 @@ def call(fn, case: Case, method: str, device: str):
     return fn(*(case.tensor(k, device) for k in ARRAYS), reset, h0, method=method)
 
 
-REFERENCES = _a.references(lambda case, method: ref_mp.rg_lru(*_args(case)),
+REFERENCES = sk.references(lambda case, method: ref_mp.rg_lru(*_args(case)),
                            lambda case, method: ref_np.rg_lru(*_args(case)), ("y", "state"),
                            MP_MAX, lambda case: case.arrays["x"].size)
 
@@ -127,7 +129,7 @@ def constant_decay(ctx: LawContext) -> None:
     x[:, 0] = 1.0
     full = np.full_like(x, 50.0)
     case = make_case(fmt, x, full, full, case.arrays["a_param"])
-    y, _ = _a.run(RG_LRU, ctx.fn, case, method, ctx.device)
+    y, _ = sk.run(RG_LRU, ctx.fn, case, method, ctx.device)
     log_a = -ref_np.C * ref_np.softplus(case.arrays["a_param"])
     t = np.arange(L)[:, None]
     want = np.broadcast_to(np.sqrt(-np.expm1(2 * log_a)) * np.exp(t * log_a), y.shape)
@@ -149,7 +151,7 @@ def reset_restarts(ctx: LawContext) -> None:
     full = case.with_(reset=reset)
     tail = make_case(fmt, *(a[n][:, k:] if n != "a_param" else a[n] for n in ARRAYS),
                      reset[:, k:], np.full(a["x"].shape[::2], 7.0))
-    _a.agree(RG_LRU, ctx, (tail, method), (full, method), f"{method}: the tail after a reset at "
+    sk.agree(RG_LRU, ctx, (tail, method), (full, method), f"{method}: the tail after a reset at "
              f"{k} vs the full call", lambda name, x: x[:, k:] if name == "y" else x)
 
 
@@ -164,7 +166,7 @@ def superposition(ctx: LawContext) -> None:
     gates_ = (a["gate_x"], a["gate_a"], a["a_param"], a.get("reset"))
     first = make_case(fmt, np.where(mask, a["x"], 0.0), *gates_, a.get("h0"))
     second = make_case(fmt, np.where(mask, 0.0, a["x"]), *gates_)
-    outs = [_a.run(RG_LRU, ctx.fn, c, method, ctx.device) for c in (case, first, second)]
+    outs = [sk.run(RG_LRU, ctx.fn, c, method, ctx.device) for c in (case, first, second)]
     bounds = [RG_LRU.bound(c, method) for c in (case, first, second)]
     for i, k in enumerate(RG_LRU.outputs):
         assert_within(outs[1][i] + outs[2][i], outs[0][i], sum(b[k] for b in bounds),
@@ -237,8 +239,8 @@ MUTANTS = [Mutant(name, _mutant(wrong), "sequential", DTYPES, why, witness, fix=
 
 
 # --- bad input (docs/bad-input.md) ------------------------------------------------------------
-_t = _a.filled(0.0)
-_ok = _a.valid_call({"x": _t(1, 3, 2), "gate_x": _t(1, 3, 2), "gate_a": _t(1, 3, 2),
+_t = partial(full, fill=0.0)
+_ok = valid_call({"x": _t(1, 3, 2), "gate_x": _t(1, 3, 2), "gate_a": _t(1, 3, 2),
                      "a_param": _t(2)})
 BAD_INPUTS = [  # (name, the argument the message names, the error, the call)
     ("x 2-d", "x", ValueError, _ok(x=_t(3, 2))),

@@ -7,6 +7,7 @@ docs/s5.md#s5_scan.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import torch
@@ -16,7 +17,7 @@ from ssmspec.impl import s5 as impl
 from ssmspec.reference.mp import s5 as ref_mp
 from ssmspec.reference.np import s5 as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs import _a  # the group's shared glue
+from ssmspec.specs import _scan_kit as sk
 
 METHODS = impl.METHODS
 C_BOUND = 2.0
@@ -58,20 +59,20 @@ def s5_cases(draw, fmt: str, method: str = "zoh", length=None, conj_sym=None, in
     lam = np.array([draw(lambdas()) for _ in range(P)])
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     arrs = {"u": rng.normal(size=(b, L, H)), "Lambda": lam,
-            "B": _a.normals(rng, (P, H), True), "C": _a.normals(rng, (H, P), True),
+            "B": sk.normals(rng, (P, H), True), "C": sk.normals(rng, (H, P), True),
             "D": rng.normal(size=H) if draw(st.booleans()) else np.zeros(H),
             "log_step": np.log(_step_sizes(rng, P, regime))}
     if draw(feature("h0", st.booleans(), False)) if initial is None else initial:
-        arrs["h0"] = _a.normals(rng, (b, P), True)
+        arrs["h0"] = sk.normals(rng, (b, P), True)
     cs = draw(feature("conj_sym=False", st.booleans(), True)) if conj_sym is None else conj_sym
-    return _a.case_of(fmt, arrs, conj_sym=cs)
+    return case_of(fmt, arrs, conj_sym=cs)
 
 
 def call_s5(fn, case: Case, method: str, device: str):
     t = lambda k: case.tensor(k, device)  # noqa: E731
     y, x = fn(*(t(k) for k in ARGS), discretization=method, conj_sym=case.params["conj_sym"],
               h0=t("h0") if "h0" in case.arrays else None, return_state=True)
-    return _a.real_output(y, case), x
+    return real_output(y, case, of="u"), x
 
 
 def args(case: Case) -> tuple:
@@ -88,7 +89,7 @@ def terms(case: Case, method: str):
     return ref_np.s5_scan_with_bound(*args(case), **np_kwargs(case, method))
 
 
-REFERENCE = _a.references(
+REFERENCE = sk.references(
     lambda case, method: ref_mp.s5_scan(*args(case), **np_kwargs(case, method)), terms,
     ("y", "last_state"), MP_MAX, lambda case: case.arrays["u"].size * case.arrays["Lambda"].size)
 
@@ -104,10 +105,10 @@ def _bench(fmt: str) -> Case:
     rng = np.random.default_rng(0)
     b, L, H, P = 2, 1024, 64, 32
     arrs = {"u": rng.normal(size=(b, L, H)), "Lambda": -0.5 + 1j * np.pi * np.arange(P),
-            "B": _a.normals(rng, (P, H), True, P**-0.5),
-            "C": _a.normals(rng, (H, P), True, P**-0.5),
+            "B": sk.normals(rng, (P, H), True, P**-0.5),
+            "C": sk.normals(rng, (H, P), True, P**-0.5),
             "D": rng.normal(size=H), "log_step": np.log(10.0 ** rng.uniform(-3, -1, P))}
-    return _a.case_of(fmt, arrs, conj_sym=True)
+    return case_of(fmt, arrs, conj_sym=True)
 
 
 # --- laws (docs/s5.md#s5_scan) --------------------------------------------------------------
@@ -126,7 +127,7 @@ def conj_sym_equals_full(ctx: LawContext) -> None:
             "log_step": np.concatenate([a["log_step"], a["log_step"]])}
     if "h0" in a:
         full["h0"] = np.concatenate([a["h0"], a["h0"].conj()], axis=1)
-    _a.agree(S5, ctx, (case, method), (Case(full, case.dtype, {"conj_sym": False}), method),
+    sk.agree(S5, ctx, (case, method), (Case(full, case.dtype, {"conj_sym": False}), method),
              f"{method}: conj_sym vs the full representation",
              lambda k, x: x[:, :P] if k == "last_state" else x)
 
@@ -160,7 +161,7 @@ def single_input_is_selective_scan(ctx: LawContext) -> None:
     if "h0" in a:
         sel["initial_state"] = a["h0"][:, None]
     sel = Case(sel, case.dtype, {"delta_softplus": False, "conj_half": case.params["conj_sym"]})
-    y, x = _a.run(S5, ctx.fn, case, method, ctx.device)
+    y, x = sk.run(S5, ctx.fn, case, method, ctx.device)
     # looked up, not imported: the registry keeps the discovery order of the spec modules
     selective = registry.spec("selective_scan")
     ys, xs = selective.call(ctx.impl_of("selective_scan"), sel, method, ctx.device)
@@ -185,7 +186,7 @@ def zoh_bilinear_agree_small_step(ctx: LawContext) -> None:
     ydiff, d = ref_np.zoh_bilinear_difference(a["u"], a["Lambda"], a["B"], a["C"], a["log_step"],
                                               a.get("h0"), case.params["conj_sym"])
     slack = 1 + 1e-3  # the float64 evaluation of the difference bound itself
-    _a.agree(S5, ctx, (case, "zoh"), (case, "bilinear"), "zoh vs bilinear at |ΔΛ| ≤ 1e-2",
+    sk.agree(S5, ctx, (case, "zoh"), (case, "bilinear"), "zoh vs bilinear at |ΔΛ| ≤ 1e-2",
              extra={"y": ydiff * slack, "last_state": d * slack})
 
 
@@ -209,16 +210,16 @@ def _witness(small_steps: bool):
                 "B": rng.normal(size=(3, 2)) + 1j * rng.normal(size=(3, 2)),
                 "C": rng.normal(size=(2, 3)) + 1j * rng.normal(size=(2, 3)),
                 "D": np.zeros(2), "log_step": np.log(dt)}
-        return _a.case_of(fmt, arrs, conj_sym=True)
+        return case_of(fmt, arrs, conj_sym=True)
 
     return witness
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
-_t = _a.filled(-0.5)
+_t = partial(full, fill=-0.5)
 _C128, _C64 = torch.complex128, torch.complex64
 # a valid call: batch 2, L 5, H 3, P 4, c128 parameters
-_ok = _a.valid_call(dict(u=_t(2, 5, 3), Lambda=_t(4, dt=_C128), B=_t(4, 3, dt=_C128),
+_ok = valid_call(dict(u=_t(2, 5, 3), Lambda=_t(4, dt=_C128), B=_t(4, 3, dt=_C128),
                          C=_t(3, 4, dt=_C128), D=_t(3), log_step=_t(4)))
 _BAD = [
     ("u 2-d", "u", ValueError, _ok(u=_t(5, 3))),
@@ -271,7 +272,7 @@ S5 = registry.register_spec(
         ("conj_sym_equals_full", "conj_sym on (Λ, B, C, h0) = no conj_sym on "
          "([Λ, Λ*], [B; B*], [C, C*], [h0, h0*])", conj_sym_equals_full),
         ("split", "scan(u[:k]) then scan(u[k:], h0 = last state) = scan(u)",
-         _a.split_law("s5_scan", s5_cases, SHORT, 1, _part, _carry)),
+         sk.split_law("s5_scan", s5_cases, SHORT, 1, _part, _carry)),
         ("single_input_is_selective_scan", "H = 1, one Δ: S5 = selective_scan "
          "with A = Λ, B = B[:, 0], C = C[0], conj_half = conj_sym", single_input_is_selective_scan),
         ("zoh_bilinear_agree_small_step", "|ΔΛ| ≤ 1e-2: zoh and bilinear differ "

@@ -10,6 +10,7 @@ strategies: docs/scans.md#linear_scan.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import torch
@@ -22,7 +23,7 @@ from ssmspec.impl import scans as impl
 from ssmspec.reference.mp import scans as ref_mp
 from ssmspec.reference.np import scans as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs import _a  # the group's shared glue
+from ssmspec.specs import _scan_kit as sk
 
 METHODS = impl.METHODS
 CHUNK = impl.CHUNK
@@ -65,7 +66,7 @@ def make_case(fmt: str, a, b, h0=None, reverse: bool = False) -> Case:
     """A Case of `fmt` from arrays (rounded to the format; complex formats hold complex arrays)."""
     wide = np.complex128 if dtype(fmt).is_complex else np.float64
     arrays = {"a": a, "b": b} if h0 is None else {"a": a, "b": b, "h0": h0}
-    return _a.case_of(fmt, {k: np.asarray(x, dtype=wide) for k, x in arrays.items()},
+    return case_of(fmt, {k: np.asarray(x, dtype=wide) for k, x in arrays.items()},
                       reverse=bool(reverse))
 
 
@@ -103,7 +104,7 @@ def _args(case: Case):
     return case.arrays["a"], case.arrays["b"], h0_of(case), case.params["reverse"]
 
 
-REFERENCE = _a.references(lambda case, method: (ref_mp.linear_scan(*_args(case)),),
+REFERENCE = sk.references(lambda case, method: (ref_mp.linear_scan(*_args(case)),),
                           lambda case, method: (ref_np.linear_scan(*_args(case)),), ("h",), MP_MAX,
                           lambda case: np.asarray(case.arrays["a"]).size)
 
@@ -143,7 +144,7 @@ def _methods(fmt: str) -> list[str]:
 
 
 def _h(fn, case: Case, method: str, device: str) -> np.ndarray:
-    return _a.run(SCAN, fn, case, method, device)[0]
+    return sk.run(SCAN, fn, case, method, device)[0]
 
 
 def _bound(case: Case, method: str) -> np.ndarray:
@@ -157,7 +158,7 @@ def _draw(ctx: LawContext, length=MEDIUM, method=None):
 
 def methods_agree(ctx: LawContext) -> None:
     method, case = _draw(ctx)
-    _a.agree(SCAN, ctx, (case, method), (case, "sequential"), f"{method} vs sequential")
+    sk.agree(SCAN, ctx, (case, method), (case, "sequential"), f"{method} vs sequential")
 
 
 def split(ctx: LawContext) -> None:
@@ -187,7 +188,7 @@ def reverse_flip(ctx: LawContext) -> None:
     a, b, h0 = case.arrays["a"], case.arrays["b"], h0_of(case)
     rev = make_case(case.dtype, a, b, h0, True)
     fwd = make_case(case.dtype, a[..., ::-1], b[..., ::-1], h0, False)
-    _a.agree(SCAN, ctx, (rev, method), (fwd, method), f"{method}: reverse vs flip",
+    sk.agree(SCAN, ctx, (rev, method), (fwd, method), f"{method}: reverse vs flip",
              lambda k, x: x[..., ::-1])
 
 
@@ -324,8 +325,8 @@ def _triton_witness(fmt: str) -> Case:
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
-_t = _a.filled(0.5)
-_ok = _a.valid_call({"a": _t(2, 5), "b": _t(2, 5)})
+_t = partial(full, fill=0.5)
+_ok = valid_call({"a": _t(2, 5), "b": _t(2, 5)})
 _C128 = torch.complex128
 _BAD = [
     ("b of another shape", "b", ValueError, _ok(b=_t(2, 4))),

@@ -7,6 +7,7 @@ docs/selective.md#selective_scan and docs/selective.md#ssd_scan.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import torch
@@ -18,7 +19,7 @@ from ssmspec.impl import selective as impl
 from ssmspec.reference.mp import selective as ref_mp
 from ssmspec.reference.np import selective as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs import _a  # the group's shared glue
+from ssmspec.specs import _scan_kit as sk
 from ssmspec.specs.kernels import DIAG, diag_bound_terms
 
 METHODS = impl.METHODS
@@ -98,7 +99,7 @@ def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, lay
         if layout == "grouped":
             G = draw(st.sampled_from([g for g in range(1, Dn + 1) if Dn % g == 0]))
         shape = (b, N, L) if layout == "step" else (b, G, N, L)
-        arrs["B"], arrs["C"] = _a.normals(rng, shape, cplx), _a.normals(rng, shape, cplx)
+        arrs["B"], arrs["C"] = sk.normals(rng, shape, cplx), sk.normals(rng, shape, cplx)
     dt = _step_sizes(rng, (b, Dn, L), regime)
     if sp:
         if "delta_bias" in opts:
@@ -113,9 +114,9 @@ def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, lay
     if "z" in opts:
         arrs["z"] = rng.normal(0, 2.0, (b, Dn, L))
     if "initial_state" in opts:
-        arrs["initial_state"] = _a.normals(rng, (b, Dn, N), cplx)
+        arrs["initial_state"] = sk.normals(rng, (b, Dn, N), cplx)
     conj = draw(st.sampled_from([None, True, False])) if cplx else None
-    return _a.case_of(fmt, arrs, delta_softplus=sp, conj_half=conj)
+    return case_of(fmt, arrs, delta_softplus=sp, conj_half=conj)
 
 
 def _kwargs(case: Case, get) -> dict:
@@ -128,7 +129,7 @@ def call_selective(fn, case: Case, method: str, device: str):
     t = lambda k: case.tensor(k, device)  # noqa: E731
     y, h = fn(t("u"), t("delta"), t("A"), t("B"), t("C"), discretization=method,
               return_last_state=True, **_kwargs(case, t))
-    return _a.real_output(y, case), h
+    return real_output(y, case, of="u"), h
 
 
 def _args(case: Case):
@@ -145,7 +146,7 @@ def terms(case: Case, method: str):
     return ref_np.selective_scan_with_bound(*_args(case), **_np_kwargs(case, method))
 
 
-REFERENCE = _a.references(
+REFERENCE = sk.references(
     lambda case, method: ref_mp.selective_scan(*_args(case), **_np_kwargs(case, method)), terms,
     ("y", "last_state"), MP_MAX, lambda case: case.arrays["u"].size * case.arrays["A"].shape[1])
 
@@ -161,7 +162,7 @@ def low_precision_growth(case: Case, G):
 def growth_magnitude(case: Case, t: tuple, state: str) -> dict:
     """{output: Terms(G, M)} from a reference's (y, state, M_y, G_y, M_state, G_state), G widened
     for fp16/bf16 (`low_precision_growth`)."""
-    return _a.as_terms({"y": t[2:4], state: t[4:6]}, lambda g: low_precision_growth(case, g))
+    return sk.as_terms({"y": t[2:4], state: t[4:6]}, lambda g: low_precision_growth(case, g))
 
 
 def _bench(fmt: str) -> Case:
@@ -171,11 +172,11 @@ def _bench(fmt: str) -> Case:
     b, Dn, N, L = 2, 256, 16, 2048
     cplx = dtype(fmt).is_complex
     arrs = {"u": rng.normal(size=(b, Dn, L)), "delta": rng.normal(-4, 1, (b, Dn, L)),
-            "A": _a.s4d(cplx, Dn, N), "B": _a.normals(rng, (b, N, L), cplx),
-            "C": _a.normals(rng, (b, N, L), cplx), "D": rng.normal(size=Dn),
+            "A": sk.s4d(cplx, Dn, N), "B": sk.normals(rng, (b, N, L), cplx),
+            "C": sk.normals(rng, (b, N, L), cplx), "D": rng.normal(size=Dn),
             "z": rng.normal(size=(b, Dn, L)),
             "delta_bias": np.log(np.expm1(10.0 ** rng.uniform(-3, -1, Dn)))}
-    return _a.case_of(fmt, arrs, delta_softplus=True, conj_half=None)
+    return case_of(fmt, arrs, delta_softplus=True, conj_half=None)
 
 
 def sweep_problem(fmt: str, L: int) -> Case:
@@ -183,9 +184,9 @@ def sweep_problem(fmt: str, L: int) -> Case:
     rng = problem_rng()
     cplx = dtype(fmt).is_complex
     arrs = {"u": rng.normal(size=(1, 4, L)), "delta": 10.0 ** rng.uniform(-3, -1, (1, 4, L)),
-            "A": _a.s4d(cplx, 4, 8), "B": _a.normals(rng, (1, 8, L), cplx),
-            "C": _a.normals(rng, (1, 8, L), cplx)}
-    return _a.case_of(fmt, arrs, delta_softplus=False, conj_half=None)
+            "A": sk.s4d(cplx, 4, 8), "B": sk.normals(rng, (1, 8, L), cplx),
+            "C": sk.normals(rng, (1, 8, L), cplx)}
+    return case_of(fmt, arrs, delta_softplus=False, conj_half=None)
 
 
 def _witness(L: int, seed: int, re_A: list, freq: float):
@@ -203,7 +204,7 @@ def _witness(L: int, seed: int, re_A: list, freq: float):
         arrs = {"u": rng.normal(size=(1, 2, L)), "delta": rng.normal(-1, 1, (1, 2, L)), "A": A,
                 "B": B, "C": C, "D": np.array([0.5, -1.0]), "z": rng.normal(size=(1, 2, L)),
                 "delta_bias": np.array([1.0, -0.5])}
-        return _a.case_of(fmt, arrs, delta_softplus=True, conj_half=None)
+        return case_of(fmt, arrs, delta_softplus=True, conj_half=None)
 
     return witness
 
@@ -219,9 +220,9 @@ _WITNESS = _witness(6, 3, [[-1.0, -2.0], [-0.5, -3.0]], math.pi)
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
-_r = _a.filled(-0.5)
+_r = partial(full, fill=-0.5)
 # a valid call: batch 2, D 4, N 3, L 5, per-step B/C
-_ok = _a.valid_call(dict(u=_r(2, 4, 5), delta=_r(2, 4, 5).abs(), A=_r(4, 3), B=_r(2, 3, 5),
+_ok = valid_call(dict(u=_r(2, 4, 5), delta=_r(2, 4, 5).abs(), A=_r(4, 3), B=_r(2, 3, 5),
                          C=_r(2, 3, 5)))
 _BAD = [
     ("B per step, C grouped", "C", ValueError, _ok(C=_r(2, 2, 3, 5))),
@@ -267,7 +268,7 @@ def ssd_cases(draw, fmt: str, method: str = "chunked", length=None, chunk=None,
         arrs["initial_states"] = rng.normal(size=(b, H, P, N))
     Q = draw(size("chunk_size", st.sampled_from([1, 4, 16, 64]), kind="chunk")) if chunk is None \
         else chunk
-    return _a.case_of(fmt, arrs, chunk_size=Q)
+    return case_of(fmt, arrs, chunk_size=Q)
 
 
 def call_ssd(fn, case: Case, method: str, device: str):
@@ -287,7 +288,7 @@ def ssd_terms(case: Case):
                                       case.arrays.get("initial_states"))
 
 
-SSD_REFERENCE = _a.references(
+SSD_REFERENCE = sk.references(
     lambda case, method: ref_mp.ssd_scan(*_ssd_args(case), case.arrays.get("initial_states")),
     lambda case, method: ssd_terms(case), ("y", "final_states"), SSD_MP_MAX,
     lambda case: case.arrays["x"].size * case.arrays["B"].shape[-1])
@@ -300,11 +301,11 @@ def _ssd_bench(fmt: str) -> Case:
     arrs = {"x": rng.normal(size=(b, L, H, P)), "dt": 10.0 ** rng.uniform(-3, -1, (b, L, H)),
             "A": -np.arange(1.0, H + 1), "B": rng.normal(size=(b, L, 1, N)),
             "C": rng.normal(size=(b, L, 1, N))}
-    return _a.case_of(fmt, arrs, chunk_size=64)
+    return case_of(fmt, arrs, chunk_size=64)
 
 
-_s = _a.filled(0.5)
-_ssd_ok = _a.valid_call(dict(x=_s(2, 5, 4, 3), dt=_s(2, 5, 4), A=-_s(4), B=_s(2, 5, 2, 3),
+_s = partial(full, fill=0.5)
+_ssd_ok = valid_call(dict(x=_s(2, 5, 4, 3), dt=_s(2, 5, 4), A=-_s(4), B=_s(2, 5, 2, 3),
                              C=_s(2, 5, 2, 3)))
 _SSD_BAD = [
     ("chunk_size zero", "chunk_size", ValueError, _ssd_ok(chunk_size=0)),
@@ -337,7 +338,7 @@ def lti_equals_convolution(ctx: LawContext) -> None:
     delta = representable(np.broadcast_to(np.exp(log_dt)[None, :, None], (b, Dn, L)), fmt)
     conj = dtype(fmt).is_complex
     case = case.with_(delta=delta, conj_half=conj)
-    y, _ = _a.run(SELECTIVE, ctx.fn, case, method, ctx.device)
+    y, _ = sk.run(SELECTIVE, ctx.fn, case, method, ctx.device)
     kcase = Case({"Lambda": case.arrays["A"], "B": case.arrays["B"], "C": case.arrays["C"],
                   "log_dt": log_dt}, fmt, {"L": L, "conj_half": conj})
     K = DIAG.call(ctx.impl_of("diag_kernel"), kcase, method, ctx.device)
@@ -369,7 +370,7 @@ def layouts_agree(ctx: LawContext) -> None:
     else:
         grow = lambda X: X[:, None]  # noqa: E731
     other = case.with_(B=grow(case.arrays["B"]), C=grow(case.arrays["C"]))
-    _a.agree(SELECTIVE, ctx, (case, method), (other, method), f"{method}, {layout} vs grouped")
+    sk.agree(SELECTIVE, ctx, (case, method), (other, method), f"{method}, {layout} vs grouped")
 
 
 def _part(case: Case, lo: int, hi: int, h0) -> Case:
@@ -406,7 +407,7 @@ def zoh_is_exact_recurrence(ctx: LawContext) -> None:
                 else case.params["conj_half"]) else 1.0
     want = ref_np.given_recurrence(abar, bbar, a["u"], a["C"], a.get("initial_state"), f,
                                    a.get("D"), a.get("z"))
-    y, _ = _a.run(SELECTIVE, ctx.fn, case, "zoh", ctx.device)
+    y, _ = sk.run(SELECTIVE, ctx.fn, case, "zoh", ctx.device)
     G, M = _terms(case, "zoh", dtype(ctx.dtype))["y"]
     tol = 2 * SELECTIVE.bound(case, "zoh")["y"] + higham_bound(8.0, "fp64", G, M)
     assert_within(y, want, tol, "zoh vs the recurrence of discretize_diag(zoh)")
@@ -433,7 +434,7 @@ def bias_after_softplus(u, delta, A, B, C, D=None, z=None, delta_bias=None,
 def ssd_chunk_invariance(ctx: LawContext) -> None:
     case = ctx.draw(ssd_cases(ctx.dtype, chunk=16))
     for Q in (32, 64):
-        _a.agree(SSD, ctx, (case.with_(chunk_size=Q), "chunked"),
+        sk.agree(SSD, ctx, (case.with_(chunk_size=Q), "chunked"),
                  (case.with_(chunk_size=16), "chunked"), f"chunk {Q} vs 16")
 
 
@@ -450,8 +451,8 @@ def ssd_is_selective_scan(ctx: LawContext) -> None:
                 "A": np.repeat(a["A"], P)[:, None] * np.ones((1, N)),
                 "B": a["B"].transpose(0, 2, 3, 1), "C": a["C"].transpose(0, 2, 3, 1)},
                case.dtype, {"delta_softplus": False, "conj_half": None})
-    y_ssd, f_ssd = _a.run(SSD, ctx.fn, case, "chunked", ctx.device)
-    y_sel, h_sel = _a.run(SELECTIVE, ctx.impl_of("selective_scan"), sel, "zoh_approx", ctx.device)
+    y_ssd, f_ssd = sk.run(SSD, ctx.fn, case, "chunked", ctx.device)
+    y_sel, h_sel = sk.run(SELECTIVE, ctx.impl_of("selective_scan"), sel, "zoh_approx", ctx.device)
     b_ssd, b_sel = SSD.bound(case, "chunked"), SELECTIVE.bound(sel, "zoh_approx")
     assert_within(y_ssd, y_sel.transpose(0, 2, 1).reshape(b, L, H, P),
                   b_ssd["y"] + b_sel["y"].transpose(0, 2, 1).reshape(b, L, H, P),
@@ -484,7 +485,7 @@ def _ssd_witness(fmt: str) -> Case:
     arrs = {"x": rng.normal(size=(1, 256, 2, 2)), "dt": np.full((1, 256, 2), 10.0),
             "A": np.array([-1.0, -0.5]), "B": rng.normal(size=(1, 256, 1, 2)),
             "C": rng.normal(size=(1, 256, 1, 2))}
-    return _a.case_of(fmt, arrs, chunk_size=256)
+    return case_of(fmt, arrs, chunk_size=256)
 
 
 def _terms(case: Case, method: str, d) -> dict:
@@ -523,7 +524,7 @@ SELECTIVE = registry.register_spec(
         ("layouts_agree", "time-invariant = grouped (G = D), per step = "
          "grouped (G = 1)", layouts_agree),
         ("split", "scan(x[:k]) then scan(x[k:], h0 = last state) = scan(x)",
-         _a.split_law("selective_scan", selective_cases, SHORT, -1, _part, _carry)),
+         sk.split_law("selective_scan", selective_cases, SHORT, -1, _part, _carry)),
         ("zoh_is_exact_recurrence", "zoh = the recurrence of "
          "discretize_diag(zoh) per step", zoh_is_exact_recurrence)]],
     mutants=[

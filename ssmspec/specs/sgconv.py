@@ -14,7 +14,7 @@ from ssmspec.impl import sgconv as impl
 from ssmspec.reference.mp import sgconv as ref_mp
 from ssmspec.reference.np import sgconv as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._c import agreement, bad_calls, case_of, ones, output, tiers, with_bound_terms
+from ssmspec.specs._layer_kit import agreement, output, tiers, with_bound_terms
 from ssmspec.specs.convolution import CAUSAL
 
 METHODS = impl.METHODS
@@ -36,8 +36,8 @@ def sgconv_cases(draw, fmt: str, method: str = "linear", max_scales: int = 5) ->
     w = draw(arrays((S, H, d), el))
     decay = np.array(draw(st.lists(st.one_of(log_uniform(0.25, 4.0), st.sampled_from([1.0, 2.0])),
                                    min_size=H, max_size=H)))
-    return case_of({"weights": w, "decay": decay}, fmt,
-                   {"L": L, "init_scale": init_scale, "normalize": draw(st.booleans())})
+    return case_of(fmt, {"weights": w, "decay": decay},
+                   L=L, init_scale=init_scale, normalize=draw(st.booleans()))
 
 
 def call_sgconv(fn, case: Case, method: str, device: str):
@@ -68,8 +68,8 @@ def _bench(fmt: str) -> Case:
     rng = np.random.default_rng(0)
     H, d, L = 256, 64, 16384
     S = impl.sgconv_num_scales(L, d)
-    return case_of({"weights": rng.normal(size=(S, H, d)), "decay": np.full(H, 2.0)}, fmt,
-                   {"L": L, "init_scale": 0, "normalize": True})
+    return case_of(fmt, {"weights": rng.normal(size=(S, H, d)), "decay": np.full(H, 2.0)},
+                   L=L, init_scale=0, normalize=True)
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -156,8 +156,8 @@ def _variant(weights, L, decay, init_scale=0, method="linear", normalize=True, *
 def _witness(fmt: str) -> Case:
     """S = 3 sub-kernels of 4 taps, decay 2, L = 16 (the whole kernel), normalised."""
     w = np.array([[[1.0, -0.5, 0.25, 2.0]], [[0.5, 1.5, -1.0, 0.75]], [[-2.0, 1.0, 0.5, 1.25]]])
-    return case_of({"weights": w, "decay": np.array([2.0])}, fmt,
-                   {"L": 16, "init_scale": 0, "normalize": True})
+    return case_of(fmt, {"weights": w, "decay": np.array([2.0])},
+                   L=16, init_scale=0, normalize=True)
 
 
 SGCONV = registry.register_spec(
@@ -203,15 +203,15 @@ SGCONV = registry.register_spec(
         Mutant("no_normalization", partial(_variant, use_norm=False), "nearest", ("fp64", "fp32"),
                "the division by ‖k‖₂ left out", _witness),
     ],
-    bad_inputs=bad_calls({"weights": ones(2, 2, 4), "L": 8, "decay": ones(2)}, [
-        ("weights 2-d", "weights", ValueError, {"weights": ones(2, 4)}),
-        ("weights with an empty side", "weights", ValueError, {"weights": ones(2, 2, 0)}),
-        ("weights integer", "weights", TypeError, {"weights": ones(2, 2, 4, dt=torch.int64)}),
+    bad_inputs=bad_calls({"weights": full(2, 2, 4), "L": 8, "decay": full(2)}, [
+        ("weights 2-d", "weights", ValueError, {"weights": full(2, 4)}),
+        ("weights with an empty side", "weights", ValueError, {"weights": full(2, 2, 0)}),
+        ("weights integer", "weights", TypeError, {"weights": full(2, 2, 4, dt=torch.int64)}),
         ("weights complex", "weights", TypeError,
-         {"weights": ones(2, 2, 4, dt=torch.complex128), "decay": ones(2, dt=torch.complex128)}),
-        ("decay of another shape", "decay", ValueError, {"decay": ones(3)}),
-        ("decay of another dtype", "decay", TypeError, {"decay": ones(2, dt=torch.float32)}),
-        ("decay zero", "decay", ValueError, {"decay": ones(2, fill=0.0)}),
+         {"weights": full(2, 2, 4, dt=torch.complex128), "decay": full(2, dt=torch.complex128)}),
+        ("decay of another shape", "decay", ValueError, {"decay": full(3)}),
+        ("decay of another dtype", "decay", TypeError, {"decay": full(2, dt=torch.float32)}),
+        ("decay zero", "decay", ValueError, {"decay": full(2, fill=0.0)}),
         ("L zero", "L", ValueError, {"L": 0}),
         ("L a float", "L", TypeError, {"L": 8.0}),
         ("init_scale negative", "init_scale", ValueError, {"init_scale": -1}),

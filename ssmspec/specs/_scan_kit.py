@@ -1,10 +1,9 @@
 """Glue shared by the spec modules of the scans and recurrences (selective, recurrent, scans, s5,
-rg_lru): cases from float64 arrays (`case_of`, `normals`, `s4d`), a real output checked
-(`real_output`), references and bound terms from the references' tuples (`references`,
-`as_terms`), bad-input calls from one valid call (`filled`, `valid_call`), the outputs of a call as
-numpy (`run`, `iterate`), and two law builders (`split_law`, `agree`). registry.load imports it
-like every module of specs/; it registers nothing itself (the laws and bad-input calls it builds
-are registered by the modules using them). Candidates for ssmspec.speckit.
+rg_lru): diagonal test systems (`normals`, `s4d`), references and bound terms from the references'
+tuples (`references`, `as_terms`), the outputs of a call as numpy (`run`, `iterate`), and two law
+builders (`split_law`, `agree`). Not a spec module (the leading underscore): it registers nothing;
+the laws it builds are registered by the modules using them. The glue of every family is in
+`ssmspec.speckit`.
 """
 from __future__ import annotations
 
@@ -13,23 +12,6 @@ import torch
 from hypothesis import strategies as st
 
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-
-
-def case_of(fmt: str, arrays: dict, **params) -> Case:
-    """A Case of `fmt` whose arrays are `arrays` rounded to the format (`representable`)."""
-    return Case({k: representable(x, fmt) for k, x in arrays.items()}, fmt, params)
-
-
-def real_output(y, case: Case, of: str = "u", name: str = "y"):
-    """`y` checked to be a tensor of the case's real dtype (the real output of a run whose
-    parameters may be complex), returned in the case's format: exactly, so that the generic dtype
-    property compares it with the case's format. TypeError naming `name` otherwise."""
-    d = dtype(case.dtype)
-    want = real_of(d).torch
-    if not isinstance(y, torch.Tensor) or y.dtype != want:
-        got = y.dtype if isinstance(y, torch.Tensor) else type(y).__name__
-        raise TypeError(f"{name}: expected the real dtype {want} of {of}, got {got}")
-    return y.to(d.torch) if d.is_complex else y
 
 
 def references(mp, np_, outputs: tuple, mp_max_work: int, work) -> TwoTier:
@@ -45,23 +27,6 @@ def references(mp, np_, outputs: tuple, mp_max_work: int, work) -> TwoTier:
 def as_terms(pairs: dict, widen=None) -> dict:
     """{output: Terms(G, M)} from the references' {output: (M, G)}; `widen(G)` if given."""
     return {k: Terms(g if widen is None else widen(g), m) for k, (m, g) in pairs.items()}
-
-
-def filled(fill: float, dt=torch.float64):
-    """A maker of bad-input tensors: `make(*shape, dt=dt, fill=fill)` = torch.full of `shape`."""
-    return lambda *shape, dt=dt, fill=fill: torch.full(shape, fill, dtype=dt)
-
-
-def valid_call(positional: dict, **keywords):
-    """Bad-input calls from one valid call `f(*positional.values(), **keywords)`: the returned
-    `bad(**changes)` is that call with the named arguments replaced (a name not among the
-    positional ones is passed as a keyword), as the `call` of a bad-input row."""
-    def bad(**changes):
-        args = [changes.pop(k, x) for k, x in positional.items()]
-        kw = {**keywords, **changes}
-        return lambda f: f(*args, **kw)
-
-    return bad
 
 
 def normals(rng, shape, cplx: bool, scale: float = 1.0) -> np.ndarray:

@@ -1,27 +1,19 @@
-"""Glue shared by the spec modules dss, ema_layer, gss, h3, liquid, mega_attention, mega_block,
-sgconv: a case from float64 arrays, a bound's terms and reference
-tiers from a float64 reference, the law "two calls agree within both bounds", bad-input rows as
-changes to one valid call. It imports no other spec module: the registry imports specs/ in name
-order, and an import here would move another primitive's registration ahead of its turn.
+"""Glue shared by the spec modules of the layers (dss, ema_layer, gss, h3, liquid,
+mega_attention, mega_block, sgconv): a bound's terms and reference tiers from a float64
+reference, the law "two calls agree within both bounds", the bad-input rows common to the
+layers. Not a spec module (the leading underscore): it registers nothing, and imports no spec
+module, so the order in which primitives register stays the registry's. The glue of every
+family is in `ssmspec.speckit`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-
-F64 = torch.float64
-
-
-def case_of(arrays: Mapping[str, Any], fmt: str, params: Mapping[str, Any] | None = None
-            ) -> Case:
-    """A Case of `arrays` (float64/complex128) rounded to the format `fmt` (`representable`)."""
-    return Case({k: representable(a, fmt) for k, a in arrays.items()}, fmt, dict(params or {}))
 
 
 def with_bound_terms(output: str, with_bound: Callable) -> Callable:
@@ -42,17 +34,6 @@ def tiers(output: str, ref: Callable, mp_mod, np_mod, mp_max_work: int, work: Ca
     return TwoTier(mp=lambda case, m: {output: ref(mp_mod, case, m)},
                    np=lambda case, m: {output: ref(np_mod, case, m)},
                    mp_max_work=mp_max_work, work=work)
-
-
-def real_output(out, case: Case, what: str):
-    """A real output (a kernel of complex Λ) checked to be Λ's real dtype and handed back in the
-    case's format, exactly (as a complex tensor for a complex format)."""
-    d = dtype(case.dtype)
-    want = real_of(d).torch
-    if not isinstance(out, torch.Tensor) or out.dtype != want:
-        got = out.dtype if isinstance(out, torch.Tensor) else type(out).__name__
-        raise TypeError(f"{what}: expected the real dtype {want} of Lambda, got {got}")
-    return out.to(d.torch) if d.is_complex else out
 
 
 def output(primitive: str, ctx: LawContext, case: Case, method: str, fn=None) -> np.ndarray:
@@ -82,15 +63,6 @@ def agreement(name: str, statement: str, dtypes: tuple[str, ...], primitive: str
     return Law(name, statement, check, dtypes)
 
 
-def ones(*shape: int, dt: torch.dtype = F64, fill: complex = 1.0) -> torch.Tensor:
-    """A tensor of `shape` filled with `fill`: the arguments of a bad-input call."""
-    return torch.full(shape, fill, dtype=dt)
-
-
-def zeros(*shape: int, dt: torch.dtype = F64) -> torch.Tensor:
-    return ones(*shape, dt=dt, fill=0.0)
-
-
 def layer_bad_calls(params: Callable, rows, short: int) -> list[tuple]:
     """Bad-input rows of a layer `f(x (batch, L, D), params, ...)` (gss_layer, mega_block): the
     rows on x common to both and `rows`, all changes to the call on x = 0 of shape (1, 4, 2) and
@@ -112,21 +84,3 @@ def layer_bad_calls(params: Callable, rows, short: int) -> list[tuple]:
         *rows])
 
 
-def bad_calls(valid: Mapping[str, Any], rows, keywords: tuple[str, ...] = ()) -> list[tuple]:
-    """Bad-input rows `(name, argument, error, call)` for `register_spec` from one valid call and
-    the changes that break it.
-
-    `valid`: the arguments of a valid call by name, in the signature's order, passed by position
-    except those in `keywords`; `rows`: `(name, argument, error, changes)`, `changes` a mapping
-    name -> value that replaces those arguments (a name `valid` lacks is passed by keyword).
-    """
-
-    def call_with(changes) -> Callable:
-        def call(f):
-            a = {**valid, **changes}
-            by_keyword = {k: v for k, v in a.items() if k not in valid or k in keywords}
-            return f(*(v for k, v in a.items() if k not in by_keyword), **by_keyword)
-
-        return call
-
-    return [(name, argument, error, call_with(changes)) for name, argument, error, changes in rows]
