@@ -103,15 +103,7 @@ def test_dplr_precision_vs_naive_and_krylov_reference(ns):
         assert e_naive >= 10 * e_ours
 
 
-def test_dplr_kernel_vs_naive_transcription(benchmark, ns, speed_and_memory):
+def test_dplr_kernel_vs_naive_transcription(benchmark, ns, gate_speed_and_memory):
     a, b = ns["ours"](), ns["materialised"]()
     assert float((a - b).abs().max()) <= 1e-2 * float(a.abs().max())
-    speed, mem_ours, mem_naive = speed_and_memory(ns, SETUP)
-    memory = mem_naive / max(mem_ours, 1)
-    benchmark.extra_info.update(speedup=speed, memory_ratio=memory, peak_kib_ours=mem_ours,
-                                peak_kib_naive=mem_naive)
-    benchmark.pedantic(ns["ours"], rounds=2, iterations=1)
-    print(f"\n{speed:.1f}x faster, peak memory {mem_ours / 1024:.0f} MiB vs "
-          f"{mem_naive / 1024:.0f} MiB ({memory:.1f}x less)")
-    assert speed >= TIME_FLOOR, f"only {speed:.1f}x faster (floor {TIME_FLOOR}x)"
-    assert memory >= MEMORY_FLOOR, f"only {memory:.1f}x less memory (floor {MEMORY_FLOOR}x)"
+    gate_speed_and_memory(benchmark, ns, SETUP, "dplr_kernel", TIME_FLOOR, MEMORY_FLOOR, rounds=2)

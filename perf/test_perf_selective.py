@@ -62,21 +62,13 @@ def selective_heads():
 """
 
 
-def test_selective_scan_vs_materialised_loop(benchmark, speed_and_memory):
+def test_selective_scan_vs_materialised_loop(benchmark, gate_speed_and_memory):
     ns: dict = {}
     exec(SETUP, ns)
     a, b = ns["ours"](), ns["materialised"]()
     assert float((a - b).abs().max()) <= 1e-4 * float(b.abs().max())
     no_grad = SETUP + "torch.set_grad_enabled(False)\n"
-    speed, mem_ours, mem_mat = speed_and_memory(ns, no_grad)
-    memory = mem_mat / max(mem_ours, 1)
-    benchmark.extra_info.update(speedup=speed, memory_ratio=memory, peak_kib_ours=mem_ours,
-                                peak_kib_materialised=mem_mat)
-    benchmark.pedantic(ns["ours"], rounds=1, iterations=1)
-    print(f"\nselective_scan: {speed:.2f}x the loop's speed, peak {mem_ours / 1024:.0f} MiB vs "
-          f"{mem_mat / 1024:.0f} MiB ({memory:.1f}x less)")
-    assert memory >= MEMORY_FLOOR, f"only {memory:.1f}x less memory (floor {MEMORY_FLOOR}x)"
-    assert speed >= TIME_FLOOR, f"{speed:.2f}x the loop's speed (floor {TIME_FLOOR}x)"
+    gate_speed_and_memory(benchmark, ns, no_grad, "selective_scan", TIME_FLOOR, MEMORY_FLOOR)
 
 
 def test_ssd_vs_selective_scan_scalar_a_per_head():
