@@ -280,12 +280,17 @@ def _validate_names(kind: str, given, known) -> None:
 
 
 def _report(a: argparse.Namespace) -> int:
+    if a.examples < 1 or a.repeats < 1:
+        raise SystemExit("ssmspec: error: --examples and --repeats must be >= 1")
+    # the workers start now and load the registry while this process loads its own
+    with _plan(a).start(warm=registry.load) as plan:
+        return _report_with(a, plan)
+
+
+def _report_with(a: argparse.Namespace, plan) -> int:
     from ssmspec import report
     from ssmspec.sharpness import GOAL
 
-    if a.examples < 1 or a.repeats < 1:
-        raise SystemExit("ssmspec: error: --examples and --repeats must be >= 1")
-    plan = _plan(a)
     if a.device.startswith("cuda"):
         import torch
 
@@ -491,10 +496,11 @@ def _selftest(a: argparse.Namespace) -> int:
     from ssmspec import selftest
     from ssmspec.report import Progress
 
-    _validate_names("primitive", a.primitive, [s.name for s in registry.specs()])
-    muts = [m for m in registry.mutants() if not a.primitive or m.primitive in a.primitive]
-    bar = Progress(len(muts), False if (a.no_progress or a.quiet or a.json) else None)
-    results = selftest.run(a.primitive, a.examples, progress=bar.step, plan=_plan(a))
+    with _plan(a).start(warm=registry.load) as plan:  # workers load while this process does
+        _validate_names("primitive", a.primitive, [s.name for s in registry.specs()])
+        muts = [m for m in registry.mutants() if not a.primitive or m.primitive in a.primitive]
+        bar = Progress(len(muts), False if (a.no_progress or a.quiet or a.json) else None)
+        results = selftest.run(a.primitive, a.examples, progress=bar.step, plan=plan)
     missed = [r for r in results if not r.caught]
     _emit(a, selftest.to_markdown(results), selftest.to_json(results),
           f"self-test: {len(results) - len(missed)}/{len(results)} mutants caught"

@@ -15,6 +15,15 @@ closure, which cannot cross a process) and the device it needs. `Plan.map(fn, ta
   cluster of GPU and CPU nodes places it on a GPU node. Ray retries a task whose worker died
   once (`max_retries`); a timed-out task is cancelled and resubmitted once.
 
+Tasks start costliest first (`Task.cost`, an estimate in seconds, e.g. a time recorded by an
+earlier run): with two workers a long task started last would leave one worker idle for its whole
+length at the end. Outcomes still come back in task order.
+
+`Plan.start(warm)` spawns the local workers ahead of the first `map` (and keeps them for every
+later one until `close()`): their interpreter and imports, seconds each, then overlap the caller's
+own start-up (loading the registry), and `warm`, a module-level function each worker runs once
+before it takes tasks (`registry.load`), is paid once per worker, not inside the first task.
+
 An exception inside `fn` is a result, not a crash of the run: it becomes the outcome's `error`
 (`ExceptionClass: message`) and is not retried (the same inputs raise again). Each outcome
 names the host that ran it (`node`) and how many attempts it took.
@@ -28,7 +37,7 @@ import pickle
 import socket
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import wait as _wait_ready
 from typing import Any
 
@@ -44,18 +53,21 @@ class Task:
     label: str
     fn_args: tuple = ()
     device: str = "cpu"
+    cost: float = 0.0  # estimated seconds: the costliest start first (ties: in task order)
 
 
 @dataclass
 class Outcome:
     """What one task gave: `value`, or `error` (`ExceptionClass: message`, `timed out after Ns`
-    or `worker died`); `node`, the host that ran it ('' if none finished it); `attempts`."""
+    or `worker died`); `node`, the host that ran it ('' if none finished it); `attempts`;
+    `seconds`, the wall time of its last attempt's call where it ran (0 if none finished)."""
 
     label: str
     value: Any = None
     error: str | None = None
     node: str = ""
     attempts: int = 1
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -76,13 +88,20 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def _call(fn: Callable, args: tuple) -> tuple[str, Any, str]:
-    """("ok", value, host) or ("error", "Class: message", host): what a worker sends back."""
+def _call(fn: Callable, args: tuple) -> tuple[str, Any, str, float]:
+    """("ok", value, host, seconds) or ("error", "Class: message", host, seconds): what a worker
+    sends back."""
     host = socket.gethostname()
+    t0 = time.perf_counter()
     try:
-        return "ok", fn(*args), host
+        return "ok", fn(*args), host, time.perf_counter() - t0
     except Exception as exc:  # noqa: BLE001 - an exception in a task is its outcome
-        return "error", f"{type(exc).__name__}: {exc}", host
+        return "error", f"{type(exc).__name__}: {exc}", host, time.perf_counter() - t0
+
+
+def costliest_first(tasks: Sequence[Task]) -> list[int]:
+    """The indices of `tasks` by decreasing `cost`, ties in task order (the dispatch order)."""
+    return sorted(range(len(tasks)), key=lambda i: -tasks[i].cost)
 
 
 @dataclass
@@ -96,6 +115,7 @@ class Plan:
     address: str | None = None
     retries: int = 1
     timeout_s: float | None = None
+    _pool: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if self.executor not in EXECUTORS:
@@ -115,10 +135,32 @@ class Plan:
             return "ray"
         return "serial" if self.executor == "serial" or self.workers == 1 else "local"
 
+    def start(self, warm: Callable[[], Any] | None = None) -> Plan:
+        """Spawn the local workers now, without waiting for them, and keep them for every `map`
+        until `close()` (a no-op for `serial` and `ray`). `warm`: a module-level function each
+        worker runs once before its first task (an exception there is ignored: the task that
+        needs what it failed to load raises the same, as its outcome). Returns the plan."""
+        if self.kind == "local" and self._pool is None:
+            self._pool = _LocalPool(self, warm)
+        return self
+
+    def close(self) -> None:
+        """Stop the workers `start` spawned (idempotent)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __enter__(self) -> Plan:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def map(self, fn: Callable, tasks: Sequence[Task],
             progress: Callable[[str], None] | None = None) -> list[Outcome]:
         """`fn(*t.fn_args)` for each task `t`, one Outcome each in task order; `progress(label)`
-        after each task finishes (in the order they finish)."""
+        after each task finishes (in the order they finish). Workers and Ray take the tasks
+        costliest first; `serial` runs them in task order."""
         tasks = list(tasks)
         step = progress or (lambda label: None)
         if not tasks:
@@ -126,31 +168,42 @@ class Plan:
         if self.kind == "serial":
             out = []
             for t in tasks:
-                status, value, host = _call(fn, t.fn_args)
-                out.append(_outcome(t, status, value, host, 1))
+                out.append(_outcome(t, *_call(fn, t.fn_args), 1))
                 step(t.label)
             return out
         if self.kind == "local":
-            return _LocalPool(self).map(fn, tasks, step)
+            if self._pool is not None:
+                return self._pool.map(fn, tasks, step)
+            pool = _LocalPool(self, n=min(self.workers, len(tasks)))
+            try:
+                return pool.map(fn, tasks, step)
+            finally:
+                pool.close()
         return _ray_map(self, fn, tasks, step)
 
 
-def _outcome(t: Task, status: str, value, host: str, attempts: int) -> Outcome:
+def _outcome(t: Task, status: str, value, host: str, seconds: float, attempts: int) -> Outcome:
     if status == "ok":
-        return Outcome(t.label, value=value, node=host, attempts=attempts)
-    return Outcome(t.label, error=value, node=host, attempts=attempts)
+        return Outcome(t.label, value=value, node=host, attempts=attempts, seconds=seconds)
+    return Outcome(t.label, error=value, node=host, attempts=attempts, seconds=seconds)
 
 
 # ---- local: a pool of spawned worker processes, one task each at a time -----------------------
 
-def _worker_main(conn) -> None:
-    """A worker: one torch thread (the pool is the parallelism), then tasks until told to stop."""
+def _worker_main(conn, warm=None) -> None:
+    """A worker: one torch thread (the pool is the parallelism), `warm()` if given, then tasks
+    until told to stop."""
     try:
         import torch
 
         torch.set_num_threads(1)
     except ImportError:
         pass
+    if warm is not None:
+        try:
+            warm()
+        except Exception:  # noqa: BLE001, S110 - a task needing it raises the same, as its outcome
+            pass
     conn.send("ready")  # a task's time-out counts from here, not from the interpreter's start
     while True:
         msg = conn.recv_bytes()
@@ -158,7 +211,7 @@ def _worker_main(conn) -> None:
             msg = pickle.loads(msg)
         except Exception as exc:  # noqa: BLE001 - a task this process cannot load is its error
             conn.send(("error", f"{type(exc).__name__} loading the task: {exc}",
-                       socket.gethostname()))
+                       socket.gethostname(), 0.0))
             continue
         if msg is None:
             return
@@ -167,7 +220,7 @@ def _worker_main(conn) -> None:
             conn.send(reply)
         except Exception as exc:  # noqa: BLE001 - a value that does not pickle is the task's error
             conn.send(("error", f"{type(exc).__name__} sending the result back: {exc}",
-                       reply[2]))
+                       reply[2], reply[3]))
 
 
 @dataclass
@@ -176,25 +229,39 @@ class _Slot:
     conn: Any
     task: int | None = None
     started: float = 0.0
+    ready: bool = False  # its "ready" received
 
 
 class _LocalPool:
     """`workers` spawned processes, each fed one task at a time through its own pipe, so the
-    parent knows which task a dead or timed-out worker held (and retries just that one)."""
+    parent knows which task a dead or timed-out worker held (and retries just that one). The
+    processes start here, side by side, and are awaited only when `map` first needs them."""
 
-    def __init__(self, plan: Plan):
-        self.plan = plan
+    def __init__(self, plan: Plan, warm: Callable[[], Any] | None = None,
+                 n: int | None = None):
+        self.plan, self.warm = plan, warm
         self.ctx = multiprocessing.get_context("spawn")
+        self.slots = [self._start(wait=False) for _ in range(n or plan.workers)]
 
     def _start(self, wait: bool = True) -> _Slot:
         parent, child = self.ctx.Pipe()
-        p = self.ctx.Process(target=_worker_main, args=(child,), daemon=True)
+        p = self.ctx.Process(target=_worker_main, args=(child, self.warm), daemon=True)
         p.start()
         child.close()
         slot = _Slot(p, parent)
         if wait:
-            parent.recv()
+            self._await(slot)
         return slot
+
+    @staticmethod
+    def _await(slot: _Slot) -> None:
+        """Wait for the worker's "ready" (a worker that died starting is left to `map`)."""
+        if not slot.ready:
+            try:
+                slot.conn.recv()
+            except (EOFError, OSError):
+                return
+            slot.ready = True
 
     @staticmethod
     def _kill(slot: _Slot) -> None:
@@ -202,14 +269,23 @@ class _LocalPool:
         slot.process.join()
         slot.conn.close()
 
+    def close(self) -> None:
+        for s in self.slots:
+            try:
+                s.conn.send(None)
+            except OSError:
+                pass
+        for s in self.slots:
+            s.process.join(timeout=5)
+            if s.process.is_alive():
+                self._kill(s)
+        self.slots = []
+
     def map(self, fn, tasks: list[Task], step) -> list[Outcome]:
-        plan = self.plan
+        plan, slots = self.plan, self.slots
         results: list[Outcome | None] = [None] * len(tasks)
         attempts = [0] * len(tasks)
-        queue = list(range(len(tasks)))
-        slots = [self._start(wait=False) for _ in range(min(plan.workers, len(tasks)))]
-        for s in slots:  # started side by side, then each awaited
-            s.conn.recv()
+        queue = costliest_first(tasks)
 
         def finish(i: int, outcome: Outcome) -> None:
             results[i] = outcome
@@ -225,7 +301,8 @@ class _LocalPool:
             while queue or any(s.task is not None for s in slots):
                 for k, s in enumerate(slots):
                     if s.task is None and queue:
-                        if not s.process.is_alive():  # died between tasks: nothing lost
+                        self._await(s)
+                        if not s.ready or not s.process.is_alive():  # died: nothing lost
                             self._kill(s)
                             slots[k] = s = self._start()
                         i = queue.pop(0)
@@ -245,12 +322,12 @@ class _LocalPool:
                     i, why = s.task, None
                     if s.conn in ready:
                         try:
-                            status, value, host = s.conn.recv()
+                            reply = s.conn.recv()
                         except (EOFError, OSError):  # the pipe closed: the worker is gone
                             why = DIED
                         else:
                             s.task = None
-                            finish(i, _outcome(tasks[i], status, value, host, attempts[i]))
+                            finish(i, _outcome(tasks[i], *reply, attempts[i]))
                             continue
                     if s.process.sentinel in ready:
                         why = DIED
@@ -261,16 +338,10 @@ class _LocalPool:
                         self._kill(s)
                         slots[k] = self._start()
                         failed(i, why)
-        finally:
-            for s in slots:
-                try:
-                    s.conn.send(None)
-                except OSError:
-                    pass
-            for s in slots:
-                s.process.join(timeout=5)
-                if s.process.is_alive():
-                    self._kill(s)
+        except BaseException:
+            # interrupted mid-map (Ctrl-C): a busy worker's pipe holds a stale reply; stop all
+            self.close()
+            raise
         return results  # type: ignore[return-value]
 
 
@@ -294,7 +365,7 @@ def _ray_map(plan: Plan, fn, tasks: list[Task], step) -> list[Outcome]:
     remote = ray.remote(_call)
     results: list[Outcome | None] = [None] * len(tasks)
     attempts = [0] * len(tasks)
-    queue = list(range(len(tasks)))
+    queue = costliest_first(tasks)
     flying: dict = {}  # ObjectRef -> (task index, submitted at)
 
     def submit(i: int) -> None:
@@ -319,8 +390,7 @@ def _ray_map(plan: Plan, fn, tasks: list[Task], step) -> list[Outcome]:
         for ref in done:
             i, _ = flying.pop(ref)
             try:
-                status, value, host = ray.get(ref)
-                finish(i, _outcome(tasks[i], status, value, host, attempts[i]))
+                finish(i, _outcome(tasks[i], *ray.get(ref), attempts[i]))
             except Exception as exc:  # noqa: BLE001 - a worker died past Ray's own retries
                 finish(i, Outcome(tasks[i].label, error=f"{DIED}: {type(exc).__name__}",
                                   attempts=attempts[i] + plan.retries))

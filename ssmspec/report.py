@@ -10,13 +10,21 @@ For each (primitive, implementation, method, dtype, device):
 The precision part of every target is one task of an `ssmspec.executor.Plan`: in this process,
 in worker processes on this machine (`--workers N`) or on a Ray cluster (`--executor ray`); the
 entries are the same whichever (the inputs are derandomized), apart from `node`, the host that
-ran each. The timings then run here, one after another, after the workers are done: a timed call
-never shares the machine with a busy worker. A target whose worker died or timed out twice is an
-entry with `error` set (and `passed` false), never dropped.
+ran each. The sharpness section's (primitive, method) pairs at shipping sizes are tasks of the
+same run (their `seconds` per input are how long the check took, beside the other workers: not
+benchmarks). The timings then run here, one after another, after the workers are done: a timed
+call never shares the machine with a busy worker. A target whose worker died or timed out twice is
+an entry with `error` set (and `passed` false), never dropped.
+
+The tasks start costliest first: each one's cost is the time it took in the last run on this
+machine (recorded in `~/.cache/ssmspec/report-costs.json`, or under $XDG_CACHE_HOME), so the two
+longest are not left for the end; a task never timed yet is estimated as the longest recorded one
+(a sharpness pair, at shipping sizes, as the longest of all).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import math
@@ -136,11 +144,53 @@ def add_timing(entry: dict, t: registry.Target, repeats: int) -> None:
     }
 
 
-def _precision_task(target_id: str, device: str, examples: int) -> dict:
-    """measure_precision of the target named `target_id` (a worker rebuilds it from the registry:
-    targets hold functions, which do not cross processes)."""
-    (t,) = [t for t in registry.targets(devs=[device]) if t.id == target_id]
-    return measure_precision(t, examples)
+def _report_task(kind: str, *args) -> dict:
+    """One task of a report, run where the plan puts it (a worker rebuilds what it needs from the
+    registry: targets hold functions, which do not cross processes):
+    ("precision", target id, device, examples): measure_precision of that target;
+    ("sharpness", primitive, method, device, examples): its sharpness entry."""
+    if kind == "precision":
+        target_id, device, examples = args
+        (t,) = [t for t in registry.targets(devs=[device]) if t.id == target_id]
+        return measure_precision(t, examples)
+    primitive, method, device, examples = args
+    impl = registry.implementation(primitive, "torch")
+    return sharpness.measure(registry.spec(primitive), impl, method, device, examples)
+
+
+def _costs_file() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "ssmspec" / "report-costs.json"
+
+
+def recorded_costs() -> dict[str, float]:
+    """Task label -> seconds it took in the last report on this machine ({} if none)."""
+    try:
+        data = json.loads(_costs_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: float(v) for k, v in data.items() if isinstance(v, int | float)}
+
+
+def _record_costs(outcomes) -> None:
+    """Add the outcomes' times to the recorded costs (best effort: a read-only home is fine)."""
+    costs = recorded_costs()
+    costs.update({o.label: round(o.seconds, 3) for o in outcomes if o.ok and o.seconds > 0})
+    try:
+        _costs_file().parent.mkdir(parents=True, exist_ok=True)
+        _costs_file().write_text(json.dumps(costs, indent=0, sort_keys=True))
+    except OSError:
+        pass
+
+
+def _with_costs(tasks: list[Task]) -> list[Task]:
+    """`tasks` with their recorded costs; one never timed costs the longest recorded (a
+    sharpness one: twice that), so the unknown start early rather than end the run alone."""
+    known = recorded_costs()
+    top = max(known.values(), default=1.0)
+    return [dataclasses.replace(t, cost=known.get(t.label, top * (2 if t.fn_args[0] ==
+                                                                   "sharpness" else 1)))
+            for t in tasks]
 
 
 def _error_entry(t: registry.Target, examples: int, error: str) -> dict:
@@ -151,21 +201,40 @@ def _error_entry(t: registry.Target, examples: int, error: str) -> dict:
             "worst": None, "time": None, "error": error}
 
 
-def _entries(targets, examples: int, repeats: int, timing: bool, plan: Plan, bar) -> list[dict]:
-    """The precision part of every target through `plan`, then (with `timing`) each timing here,
-    one after another once the workers are done, so no timed call shares the machine."""
+def _sharpness_error_entry(spec, method: str, device: str, error: str) -> dict:
+    """The sharpness entry of a (primitive, method) whose task was lost or crashed."""
+    return {"primitive": spec.name, "implementation": "torch", "method": method,
+            "dtype": sharpness.sharpness_format(spec, method), "device": device,
+            "sharpness": math.inf, "goal": sharpness.GOAL, "sharp": False, "passed": False,
+            "explained": sharpness.explained(spec.name, method), "error": error,
+            "inputs": [{"input": "benchmark", "shape": "", "err_over_bound": math.inf,
+                        "passed": False, "raised": error, "seconds": 0.0}]}
+
+
+def _entries(targets, sharp, device: str, examples: int, repeats: int, timing: bool,
+             realistic: int, plan: Plan, bar) -> tuple[list[dict], list[dict]]:
+    """The precision part of every target and the sharpness entry of every (spec, impl, method)
+    of `sharp` through `plan`, in one run (costliest first); then (with `timing`) each timing
+    here, one after another once the workers are done, so no timed call shares the machine."""
     tasks = [Task(f"{t.spec.name} {t.method} {t.dtype} {t.impl.name}",
-                  (t.id, t.device, examples), t.device) for t in targets]
+                  ("precision", t.id, t.device, examples), t.device) for t in targets]
+    tasks += [Task(f"{spec.name} {method} (realistic)",
+                   ("sharpness", spec.name, method, device, realistic), device)
+              for spec, _, method in sharp]
+    outcomes = plan.map(_report_task, _with_costs(tasks), bar.step)
+    _record_costs(outcomes)
     out = []
-    for t, o in zip(targets, plan.map(_precision_task, tasks, bar.step)):
+    for t, o in zip(targets, outcomes):
         entry = o.value if o.ok else _error_entry(t, examples, o.error)
         entry["node"] = o.node
         out.append(entry)
+    sharp_entries = [o.value if o.ok else _sharpness_error_entry(spec, method, device, o.error)
+                     for (spec, _, method), o in zip(sharp, outcomes[len(targets):])]
     if timing:
         for t, entry in zip(targets, out):
             if "error" not in entry:
                 add_timing(entry, t, repeats)
-    return out
+    return out, sharp_entries
 
 
 def build(primitives=None, impls=None, methods=None, dtypes=None, device: str = "cpu",
@@ -178,14 +247,15 @@ def build(primitives=None, impls=None, methods=None, dtypes=None, device: str = 
     realistic-regime inputs per (primitive, method) of the sharpness section (None: no section).
     """
     targets = registry.targets(primitives, impls, methods, dtypes, [device])
-    sharp_n = 0
+    sharp = []
     if realistic is not None and (not impls or "torch" in impls):
-        sharp_n = len(sharpness.targets(primitives, methods))
+        sharp = sharpness.targets(primitives, methods)
     plan = plan or Plan(jobs)
-    bar = Progress(len(targets) + sharp_n, progress)
-    entries = _entries(targets, examples, repeats, timing, plan, bar)
-    realistic_entries = (sharpness.build(primitives, methods, device, realistic, bar.step)
-                         if sharp_n else None)
+    bar = Progress(len(targets) + len(sharp), progress)
+    entries, realistic_entries = _entries(targets, sharp, device, examples, repeats,
+                                          timing, realistic or 0, plan, bar)
+    if not sharp:
+        realistic_entries = None
     out = {
         "schema": SCHEMA,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

@@ -83,3 +83,51 @@ def test_bad_plan_and_env(monkeypatch):
     monkeypatch.setenv("SSMSPEC_WORKERS", "zero")
     with pytest.raises(ValueError, match="SSMSPEC_WORKERS"):
         default_workers()
+
+
+def start_then_sleep(x):
+    t = time.monotonic()  # CLOCK_MONOTONIC: one clock for every process of the machine
+    time.sleep(0.5)  # long against scheduling jitter: the next pair starts ~0.5 s later
+    return t, x
+
+
+def test_costliest_first_order_values_in_task_order():
+    from ssmspec.executor import costliest_first
+
+    tasks = [Task("a", (0,), cost=1.0), Task("b", (1,), cost=5.0), Task("c", (2,)),
+             Task("d", (3,), cost=5.0)]
+    assert costliest_first(tasks) == [1, 3, 0, 2]  # ties keep task order
+    out = Plan(2).map(start_then_sleep, tasks)
+    assert [o.value[1] for o in out] == [0, 1, 2, 3]  # outcomes in task order
+    started = sorted(range(4), key=lambda i: out[i].value[0])
+    assert set(started[:2]) == {1, 3}, "the two costliest did not go first"
+    assert all(o.seconds >= 0 and o.ok for o in out)
+
+
+def slow_square(x):
+    time.sleep(0.2)
+    return x * x
+
+
+def test_started_plan_keeps_its_workers_across_maps():
+    with Plan(2).start() as plan:
+        first = {o.value for o in plan.map(pid, [Task(str(i), (i,)) for i in range(4)])}
+        second = {o.value for o in plan.map(pid, [Task(str(i), (i,)) for i in range(4)])}
+        assert plan.map(slow_square, [Task("x", (3,))])[0].value == 9
+    assert first == second and len(first) <= 2 and os.getpid() not in first
+    assert plan._pool is None  # closed on leaving the block
+
+
+def test_outcome_seconds_measures_the_call():
+    (o,) = Plan(1).map(sleep_then, [Task("s", (0.2,))])
+    assert 0.15 <= o.seconds < 5
+
+
+def test_started_plan_survives_a_dead_worker():
+    plan = Plan(2).start(warm=pid)
+    try:
+        out = plan.map(die_or_square, [Task(str(i), (i,)) for i in range(6)])
+        assert out[3].error == DIED and out[1].value == 1
+        assert [o.value for o in plan.map(square, [Task("a", (5,))])] == [25]
+    finally:
+        plan.close()

@@ -7,9 +7,8 @@ the magnitudes of the bounds (docs/error-model.md, docs/convolution.md).
 from __future__ import annotations
 
 import numpy as np
-import scipy.signal
 
-from ssmspec.reference.np.precision import LD, is_extended
+from ssmspec.reference.np.precision import LD, fftconvolve, is_extended
 
 CONVENTIONS = ("mega", "s4")
 
@@ -26,7 +25,7 @@ def _conv_rows(u: np.ndarray, K: np.ndarray) -> np.ndarray:
     default; float64, by FFT for long rows, where float64 suffices), as float64."""
     Bn, H, L = u.shape
     if not is_extended() and L * K.shape[-1] > FFT_ABOVE:
-        return scipy.signal.fftconvolve(u, K[None], axes=-1)[..., :L]
+        return fftconvolve(u, K[None], axes=-1)[..., :L]
     y = np.empty((Bn, H, L), dtype=LD())
     for b in range(Bn):
         for h in range(H):

@@ -25,12 +25,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.signal
 import scipy.special
 
 from ssmspec.reference.np import dss as dss_ref
 from ssmspec.reference.np import recurrent as rec
-from ssmspec.reference.np.precision import LD
+from ssmspec.reference.np.precision import LD, fftconvolve
 
 FIELDS = ("w1", "b1", "w2", "b2", "lambda_re", "lambda_im", "c_re", "c_im", "d", "w3", "b3",
           "w4", "b4")
@@ -107,7 +106,7 @@ def _row_conv(a, K):
     out = np.empty((B, H))
     for b in range(B):
         for h in range(H):
-            c = np.maximum(scipy.signal.fftconvolve(a[b, :, h], K[h])[:L], 0.0)
+            c = np.maximum(fftconvolve(a[b, :, h], K[h])[:L], 0.0)
             out[b, h] = np.sqrt(np.sum(c**2))
     return out
 

@@ -53,3 +53,16 @@ def extended(on: bool) -> Iterator[None]:
 def for_unit_roundoff(u: float) -> contextlib.AbstractContextManager:
     """The working precision a format of unit roundoff `u` needs (float64 for u ≥ 2⁻²⁴)."""
     return extended(u < FLOAT64_ENOUGH_U)
+
+
+def fftconvolve(a: np.ndarray, b: np.ndarray, axes=None) -> np.ndarray:
+    """`scipy.signal.fftconvolve(a, b, axes=axes)`: the full linear convolution by FFT (length
+    len(a) + len(b) − 1 along `axes`), float64/complex128 in, same kind out; `a`, `b` broadcast
+    outside `axes`.
+
+    scipy.signal is imported here, on the first call, not when a reference module is imported:
+    it costs ~1.7 s (it pulls in scipy.stats), paid by every process that loads the registry (each
+    worker of `ssmspec report --workers N`), while only the float64 path at long L calls it."""
+    import scipy.signal
+
+    return scipy.signal.fftconvolve(a, b, axes=axes)

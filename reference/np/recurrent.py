@@ -20,8 +20,6 @@ ssmspec/specs/ema_layer.py for the reasoning and the constants).
 from __future__ import annotations
 
 import numpy as np
-import scipy.signal
-import scipy.special
 
 from ssmspec.reference.np.discretization import discretize_diag
 from ssmspec.reference.np.kernels import (
@@ -29,7 +27,7 @@ from ssmspec.reference.np.kernels import (
     diag_kernel_with_bound,
     ema_kernel_with_bound,
 )
-from ssmspec.reference.np.precision import CLD, LD
+from ssmspec.reference.np.precision import CLD, LD, fftconvolve
 
 CONVENTIONS = ("mega", "s4")
 
@@ -166,7 +164,7 @@ def _row_conv_norm(a, K):
     L = a.shape[-1]
     out = np.empty(a.shape[:2])
     for b, h in np.ndindex(a.shape[:2]):
-        c = scipy.signal.fftconvolve(a[b, h], K[h])[:L]
+        c = fftconvolve(a[b, h], K[h])[:L]
         out[b, h] = np.sqrt(np.sum(np.maximum(c, 0.0) ** 2))
     return out
 
@@ -313,7 +311,7 @@ def conv_terms(ax, MK, GK, reverse=False):
     gm = (1.0 + np.log2(fft_length(L + MK.shape[-1] - 1))) * m + _row_conv_norm(xs, GK * MK)
     z = np.empty(ax.shape)
     for b, h in np.ndindex(ax.shape[:2]):
-        z[b, h] = np.maximum(scipy.signal.fftconvolve(xs[b, h], MK[h])[:L], 0.0)
+        z[b, h] = np.maximum(fftconvolve(xs[b, h], MK[h])[:L], 0.0)
     return m, gm, (z[..., ::-1] if reverse else z)
 
 
