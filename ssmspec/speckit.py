@@ -76,6 +76,8 @@ __all__ = [
     "LONG", "LONG_HEAVY", "QUADRATIC", "QUADRATIC_HEAVY", "problem_rng",
     # defined below: the shared glue
     "case_of", "real_output", "full", "zeros", "bad_calls", "valid_call",
+    # defined at the end: a call's outputs as numpy, two calls' agreement within their bounds
+    "run", "agree",
 ]
 
 
@@ -132,3 +134,25 @@ def valid_call(positional: Mapping[str, Any], **keywords):
     named arguments replaced, as the `call` of one bad-input row."""
     valid = {**positional, **keywords}
     return lambda **changes: _changed_call(valid, changes, tuple(keywords))
+
+
+def run(spec: Spec, fn, case: Case, method: str, device: str) -> tuple:
+    """The outputs of `spec.call(fn, ...)` as numpy arrays, in `spec.outputs` order; the output y
+    (real, but returned in the complex format of a complex run) as its real part."""
+    out = spec.call(fn, case, method, device)
+    out = (out,) if isinstance(out, torch.Tensor) else out
+    return tuple(to_numpy(t).real if k == "y" else to_numpy(t) for k, t in zip(spec.outputs, out))
+
+
+def agree(spec: Spec, ctx: LawContext, first: tuple, second: tuple, what: str,
+          back=None, extra=None) -> None:
+    """Assert that the implementation's outputs on `first` = (case, method) equal those on
+    `second` within the sum of the two calls' bounds, plus `extra[output]` if given (what the
+    two calls may differ by in exact arithmetic); `back(output, x)` maps an output (or its bound)
+    of the second call onto the first's layout (default: as it is)."""
+    back = back or (lambda k, x: x)
+    outs = [run(spec, ctx.fn, case, method, ctx.device) for case, method in (first, second)]
+    b1, b2 = spec.bound(*first), spec.bound(*second)
+    for i, k in enumerate(spec.outputs):
+        tol = b1[k] + back(k, b2[k]) + (0 if extra is None else extra[k])
+        assert_within(outs[0][i], back(k, outs[1][i]), tol, f"{k}: {what}")

@@ -1,9 +1,9 @@
 """Glue shared by the spec modules of the scans and recurrences (selective, recurrent, scans, s5,
 rg_lru): diagonal test systems (`normals`, `s4d`), references and bound terms from the references'
-tuples (`references`, `as_terms`), the outputs of a call as numpy (`run`, `iterate`), and two law
-builders (`split_law`, `agree`). Not a spec module (the leading underscore): it registers nothing;
-the laws it builds are registered by the modules using them. The glue of every family is in
-`ssmspec.speckit`.
+tuples (`references`, `as_terms`), a step function iterated (`iterate`) and the split law
+(`split_law`). Not a spec module (the leading underscore): it registers nothing; the laws it
+builds are registered by the modules using them. The glue of every family (a call's outputs as
+numpy, `run`; two calls' agreement, `agree`; ...) is in `ssmspec.speckit`.
 """
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from hypothesis import strategies as st
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 
 
-def references(mp, np_, outputs: tuple, mp_max_work: int, work) -> TwoTier:
-    """TwoTier from `mp(case, method)` and `np_(case, method)`, each returning a tuple whose first
-    len(outputs) entries are the outputs in that order (a float64 reference with its bound's terms
-    behind them is fine)."""
+def references(mp, np_, outputs: tuple, mp_max_work: int, work, args=None) -> TwoTier:
+    """TwoTier from `mp(case, method)` and `np_(case, method)` (with `args`: `mp(*args(case,
+    method))`, `np_` alike), each returning a tuple whose first len(outputs) entries are the
+    outputs in that order (a float64 reference with its bound's terms behind them is fine)."""
     def named(fn):
-        return lambda case, method: dict(zip(outputs, fn(case, method)))
+        call = fn if args is None else (lambda case, method: fn(*args(case, method)))
+        return lambda case, method: dict(zip(outputs, call(case, method)))
 
     return TwoTier(mp=named(mp), np=named(np_), mp_max_work=mp_max_work, work=work)
 
@@ -27,6 +28,14 @@ def references(mp, np_, outputs: tuple, mp_max_work: int, work) -> TwoTier:
 def as_terms(pairs: dict, widen=None) -> dict:
     """{output: Terms(G, M)} from the references' {output: (M, G)}; `widen(G)` if given."""
     return {k: Terms(g if widen is None else widen(g), m) for k, (m, g) in pairs.items()}
+
+
+def scan_terms(t: tuple, state: str, fmt: str) -> dict:
+    """{output: Terms(G, M)} from a reference's (y, state, M_y, G_y, M_state, G_state); fp16/bf16
+    are computed in fp32 and rounded once: G widened to 1 + (u_fp32/u_fmt)·G."""
+    u = dtype(fmt).u
+    widen = (lambda g: 1.0 + (dtype("fp32").u / u) * g) if fmt in ("fp16", "bf16") else None
+    return as_terms({"y": t[2:4], state: t[4:6]}, widen)
 
 
 def normals(rng, shape, cplx: bool, scale: float = 1.0) -> np.ndarray:
@@ -50,14 +59,6 @@ def iterate(step, args: tuple, h, x: torch.Tensor, **kw) -> tuple:
         h, y = step(*args, h, x[..., t].contiguous(), **kw)
         ys.append(to_numpy(y).real)
     return np.stack(ys, axis=-1), to_numpy(h)
-
-
-def run(spec: Spec, fn, case: Case, method: str, device: str) -> tuple:
-    """The outputs of `spec.call(fn, ...)` as numpy arrays, in `spec.outputs` order; the output y
-    (real, but returned in the complex format of a complex run) as its real part."""
-    out = spec.call(fn, case, method, device)
-    out = (out,) if isinstance(out, torch.Tensor) else out
-    return tuple(to_numpy(t).real if k == "y" else to_numpy(t) for k, t in zip(spec.outputs, out))
 
 
 def split_law(primitive: str, cases, lengths, axis: int, part, carry):
@@ -90,16 +91,3 @@ def split_law(primitive: str, cases, lengths, axis: int, part, carry):
 
     return split
 
-
-def agree(spec: Spec, ctx: LawContext, first: tuple, second: tuple, what: str,
-          back=None, extra=None) -> None:
-    """Assert that the implementation's outputs on `first` = (case, method) equal those on
-    `second` within the sum of the two calls' bounds, plus `extra[output]` if given (what the
-    two calls may differ by in exact arithmetic); `back(output, x)` maps an output (or its bound)
-    of the second call onto the first's layout (default: as it is)."""
-    back = back or (lambda k, x: x)
-    outs = [run(spec, ctx.fn, case, method, ctx.device) for case, method in (first, second)]
-    b1, b2 = spec.bound(*first), spec.bound(*second)
-    for i, k in enumerate(spec.outputs):
-        tol = b1[k] + back(k, b2[k]) + (0 if extra is None else extra[k])
-        assert_within(outs[0][i], back(k, outs[1][i]), tol, f"{k}: {what}")

@@ -69,10 +69,6 @@ def _diag_step_args(case: Case, method: str):
             case.params["conj_half"])
 
 
-def _diag_step_terms(case: Case, method: str, d=None) -> dict:
-    return sk.as_terms(ref_np.diag_step_bound(*_diag_step_args(case, method)))
-
-
 def _bench_diag(fmt: str, L: int | None = None) -> Case:
     """batch 4, H = 256, N = 64 (S4D-Lin, Δ log-uniform in [1e-3, 1e-1]); L for diag_ssm."""
     rng = np.random.default_rng(0)
@@ -107,10 +103,6 @@ def diag_ssm_cases(draw, fmt: str, method: str = "zoh", length=None,
     return Case(arrays, fmt, {"L": L, "conj_half": base.params["conj_half"], "state": kind})
 
 
-def _state(case: Case):
-    return case.arrays.get("state")
-
-
 def call_diag_ssm(fn, case: Case, method: str, device: str):
     t = lambda k, real=False: case.tensor(k, device, real)  # noqa: E731
     h0 = t("state") if "state" in case.arrays else None
@@ -120,25 +112,24 @@ def call_diag_ssm(fn, case: Case, method: str, device: str):
 
 
 def _diag_ssm_args(case: Case, method: str):
-    return (case.arrays["u"], *_diag_params(case), _state(case), method, case.params["conj_half"])
+    return (case.arrays["u"], *_diag_params(case), case.arrays.get("state"), method,
+            case.params["conj_half"])
 
 
-def diag_ssm_terms(case: Case, method: str, d=None) -> dict:
-    """{"y": Terms(G, M) per signal, "state": Terms(G, M) elementwise} from the float64
-    reference."""
-    return sk.as_terms(ref_np.diag_ssm_bound(*_diag_ssm_args(case, method)))
+def bound_terms(bound, args):
+    """`terms(case, method, d)`: {output: Terms(G, M)} from `bound(*args(case, method))`, a
+    float64 reference's {output: (M, G)} (diag_ssm's y per signal, the rest elementwise)."""
+    return lambda case, method, d=None: sk.as_terms(bound(*args(case, method)))
 
 
 # one step: mpmath is affordable at the strategy's sizes, not at a shipping size's 10⁴–10⁵ states
 # (a minute): there the float64 tier (diag_ssm's loop at L = 1, certified in tests)
-DIAG_STEP_REFERENCE = sk.references(
-    lambda case, method: ref_mp.diag_step(*_diag_step_args(case, method)),
-    lambda case, method: ref_np.diag_step(*_diag_step_args(case, method)), ("state", "y"),
-    STEP_MP_MAX, lambda case: case.arrays["state"].size)
+DIAG_STEP_REFERENCE = sk.references(ref_mp.diag_step, ref_np.diag_step, ("state", "y"),
+                                    STEP_MP_MAX, lambda case: case.arrays["state"].size,
+                                    _diag_step_args)
 DIAG_SSM_REFERENCE = sk.references(
-    lambda case, method: ref_mp.diag_ssm(*_diag_ssm_args(case, method)),
-    lambda case, method: ref_np.diag_ssm(*_diag_ssm_args(case, method)), ("y", "state"), MP_MAX,
-    lambda case: np.asarray(case.arrays["u"]).size * case.arrays["Lambda"].shape[1])
+    ref_mp.diag_ssm, ref_np.diag_ssm, ("y", "state"), MP_MAX,
+    lambda case: np.asarray(case.arrays["u"]).size * case.arrays["Lambda"].shape[1], _diag_ssm_args)
 
 
 # --- ema_step ---------------------------------------------------------------------------------
@@ -161,9 +152,8 @@ def _ema_step_args(case: Case, method: str = "mega"):
 
 
 # one step of D·ndim states: mpmath is always affordable
-EMA_STEP_REFERENCE = sk.references(lambda case, method: ref_mp.ema_step(*_ema_step_args(case)),
-                                   lambda case, method: ref_np.ema_step(*_ema_step_args(case)),
-                                   ("state", "y"), 1, lambda case: 0)
+EMA_STEP_REFERENCE = sk.references(ref_mp.ema_step, ref_np.ema_step, ("state", "y"), 1,
+                                   lambda case: 0, _ema_step_args)
 
 
 def _bench_ema_step(fmt: str) -> Case:
@@ -247,9 +237,8 @@ def run_steps(step, case: Case, method: str, device: str, u: np.ndarray, h0: np.
 
 def steps_tolerance(fmt, case: Case, method: str, u, h0, c=2.0):
     """(tol_y, tol_state) of the step run over u: the running error in units of u, plus what
-    underflow can lose. Each step rounds a state's product and sum, ≤ η absolute each where they
-    are subnormal, and |Ā| ≤ 1 carries it on, so the state after t + 1 steps is off by ≤ (t + 1)·η
-    and y_t by f·Σ_n |C_n|·(t + 1)·η plus its own N + 1 roundings."""
+    underflow can lose: (t + 1)·η per state after t + 1 steps, f·Σ_n |C_n|·(t + 1)·η + (N + 1)·η
+    in y_t (docs/recurrent.md#diag_step)."""
     Ey, Eh = ref_np.diag_sequential_error(u, case.arrays["Lambda"], case.arrays["B"],
                                           case.arrays["C"], case.arrays["log_dt"], h0, method,
                                           case.params["conj_half"])
@@ -286,7 +275,7 @@ def steps_equal_ssm(ctx: LawContext) -> None:
     case = ctx.draw(diag_ssm_cases(fmt, method, length=SHORT, state_kinds=("zeros", "random")))
     u, h0 = case.arrays["u"], case.arrays["state"]
     y_steps, h_steps = run_steps(ctx.fn, case, method, ctx.device, u, h0)
-    y, h = sk.run(DIAG_SSM, ctx.impl_of("diag_ssm"), case, method, ctx.device)
+    y, h = run(DIAG_SSM, ctx.impl_of("diag_ssm"), case, method, ctx.device)
     b = DIAG_SSM.bound(case, method)
     tol_y, tol_h = steps_tolerance(fmt, case, method, u, h0)
     assert_within(_rows(np.abs(y_steps - y.real)), 0, b["y"] + _rows(tol_y),
@@ -310,11 +299,11 @@ def chunked_state_passing(ctx: LawContext) -> None:
     L = case.params["L"]
     k = ctx.draw(st.integers(1, L - 1))
     u = case.arrays["u"]
-    full = sk.run(DIAG_SSM, ctx.fn, case, method, ctx.device)
+    full = run(DIAG_SSM, ctx.fn, case, method, ctx.device)
     first_case = _sub(case, u[..., :k], case.arrays.get("state"))
-    y1, h1 = sk.run(DIAG_SSM, ctx.fn, first_case, method, ctx.device)
+    y1, h1 = run(DIAG_SSM, ctx.fn, first_case, method, ctx.device)
     second_case = _sub(case, u[..., k:], h1)
-    y2, h2 = sk.run(DIAG_SSM, ctx.fn, second_case, method, ctx.device)
+    y2, h2 = run(DIAG_SSM, ctx.fn, second_case, method, ctx.device)
     b, b1, b2 = (DIAG_SSM.bound(c, method) for c in (case, first_case, second_case))
     # the first part's final-state error reaches the second part through |Ā|^{t+1} (y) and
     # |Ā|^{L−k} (final state)
@@ -340,7 +329,7 @@ def linearity(ctx: LawContext) -> None:
     u3 = representable(alpha * u1 + beta * u2, fmt)
     s3 = representable(alpha * s1 + beta * s2, fmt)
     cases = [_sub(c1, u, s) for u, s in ((u1, s1), (u2, s2), (u3, s3))]
-    outs = [sk.run(DIAG_SSM, ctx.fn, c, method, ctx.device) for c in cases]
+    outs = [run(DIAG_SSM, ctx.fn, c, method, ctx.device) for c in cases]
     # the mixed inputs are themselves rounded: their residual's response, from the reference
     res = _sub(c1, u3 - (alpha * u1 + beta * u2), s3 - (alpha * s1 + beta * s2))
     ry, rh = DIAG_SSM.reference(res, method, "np").values()
@@ -460,7 +449,7 @@ DIAG_STEP = registry.register_spec(
                   "u (batch, H), method, conj_half=True) -> (state' (batch, H, N), y (batch, H))",
         strategy=lambda fmt, method: diag_step_cases(fmt, method),
         references=DIAG_STEP_REFERENCE,
-        bound=Bound(c=C_DIAG, terms=_diag_step_terms,
+        bound=Bound(c=C_DIAG, terms=bound_terms(ref_np.diag_step_bound, _diag_step_args),
                     reasoning="elementwise; state: (3 + g0)(|Ā||h| + |B̄||u|); y: f·Σ_n (N + 3 + "
                               "g0)|C| M_h"),
         call=call_diag_step, bench_case=_bench_diag, bench_shape="batch=4, H=256, N=64, S4D-Lin",
@@ -491,7 +480,7 @@ DIAG_SSM = registry.register_spec(
                   "final_state (batch, H, N))",
         strategy=lambda fmt, method: diag_ssm_cases(fmt, method),
         references=DIAG_SSM_REFERENCE,
-        bound=Bound(c=C_DIAG, terms=diag_ssm_terms,
+        bound=Bound(c=C_DIAG, terms=bound_terms(ref_np.diag_ssm_bound, _diag_ssm_args),
                     norms={"y": "row"},
                     reasoning="y per signal: FFT bound on M_K + kernel error * |u| + free "
                               "response; final state elementwise: (L + 4 + l(|log Ā| + s))-"
@@ -527,8 +516,7 @@ EMA_STEP = registry.register_spec(
         strategy=lambda fmt, method: ema_step_cases(fmt, method),
         references=EMA_STEP_REFERENCE,
         bound=Bound(c={"mega": C_EMA},
-                    terms=lambda case, method, d: sk.as_terms(
-                        ref_np.ema_step_bound(*_ema_step_args(case))),
+                    terms=bound_terms(ref_np.ema_step_bound, _ema_step_args),
                     reasoning="elementwise; state: 3(q|h| + |pβ||x|); y: (ndim + 4)·Σ_n "
                               "|γ√(1/ndim)| M_h"),
         call=call_ema_step, bench_case=_bench_ema_step,

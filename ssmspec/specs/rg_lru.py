@@ -129,7 +129,7 @@ def constant_decay(ctx: LawContext) -> None:
     x[:, 0] = 1.0
     full = np.full_like(x, 50.0)
     case = make_case(fmt, x, full, full, case.arrays["a_param"])
-    y, _ = sk.run(RG_LRU, ctx.fn, case, method, ctx.device)
+    y, _ = run(RG_LRU, ctx.fn, case, method, ctx.device)
     log_a = -ref_np.C * ref_np.softplus(case.arrays["a_param"])
     t = np.arange(L)[:, None]
     want = np.broadcast_to(np.sqrt(-np.expm1(2 * log_a)) * np.exp(t * log_a), y.shape)
@@ -151,7 +151,7 @@ def reset_restarts(ctx: LawContext) -> None:
     full = case.with_(reset=reset)
     tail = make_case(fmt, *(a[n][:, k:] if n != "a_param" else a[n] for n in ARRAYS),
                      reset[:, k:], np.full(a["x"].shape[::2], 7.0))
-    sk.agree(RG_LRU, ctx, (tail, method), (full, method), f"{method}: the tail after a reset at "
+    agree(RG_LRU, ctx, (tail, method), (full, method), f"{method}: the tail after a reset at "
              f"{k} vs the full call", lambda name, x: x[:, k:] if name == "y" else x)
 
 
@@ -166,7 +166,7 @@ def superposition(ctx: LawContext) -> None:
     gates_ = (a["gate_x"], a["gate_a"], a["a_param"], a.get("reset"))
     first = make_case(fmt, np.where(mask, a["x"], 0.0), *gates_, a.get("h0"))
     second = make_case(fmt, np.where(mask, 0.0, a["x"]), *gates_)
-    outs = [sk.run(RG_LRU, ctx.fn, c, method, ctx.device) for c in (case, first, second)]
+    outs = [run(RG_LRU, ctx.fn, c, method, ctx.device) for c in (case, first, second)]
     bounds = [RG_LRU.bound(c, method) for c in (case, first, second)]
     for i, k in enumerate(RG_LRU.outputs):
         assert_within(outs[1][i] + outs[2][i], outs[0][i], sum(b[k] for b in bounds),

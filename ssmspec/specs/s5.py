@@ -127,7 +127,7 @@ def conj_sym_equals_full(ctx: LawContext) -> None:
             "log_step": np.concatenate([a["log_step"], a["log_step"]])}
     if "h0" in a:
         full["h0"] = np.concatenate([a["h0"], a["h0"].conj()], axis=1)
-    sk.agree(S5, ctx, (case, method), (Case(full, case.dtype, {"conj_sym": False}), method),
+    agree(S5, ctx, (case, method), (Case(full, case.dtype, {"conj_sym": False}), method),
              f"{method}: conj_sym vs the full representation",
              lambda k, x: x[:, :P] if k == "last_state" else x)
 
@@ -161,7 +161,7 @@ def single_input_is_selective_scan(ctx: LawContext) -> None:
     if "h0" in a:
         sel["initial_state"] = a["h0"][:, None]
     sel = Case(sel, case.dtype, {"delta_softplus": False, "conj_half": case.params["conj_sym"]})
-    y, x = sk.run(S5, ctx.fn, case, method, ctx.device)
+    y, x = run(S5, ctx.fn, case, method, ctx.device)
     # looked up, not imported: the registry keeps the discovery order of the spec modules
     selective = registry.spec("selective_scan")
     ys, xs = selective.call(ctx.impl_of("selective_scan"), sel, method, ctx.device)
@@ -186,7 +186,7 @@ def zoh_bilinear_agree_small_step(ctx: LawContext) -> None:
     ydiff, d = ref_np.zoh_bilinear_difference(a["u"], a["Lambda"], a["B"], a["C"], a["log_step"],
                                               a.get("h0"), case.params["conj_sym"])
     slack = 1 + 1e-3  # the float64 evaluation of the difference bound itself
-    sk.agree(S5, ctx, (case, "zoh"), (case, "bilinear"), "zoh vs bilinear at |ΔΛ| ≤ 1e-2",
+    agree(S5, ctx, (case, "zoh"), (case, "bilinear"), "zoh vs bilinear at |ΔΛ| ≤ 1e-2",
              extra={"y": ydiff * slack, "last_state": d * slack})
 
 

@@ -144,7 +144,7 @@ def _methods(fmt: str) -> list[str]:
 
 
 def _h(fn, case: Case, method: str, device: str) -> np.ndarray:
-    return sk.run(SCAN, fn, case, method, device)[0]
+    return run(SCAN, fn, case, method, device)[0]
 
 
 def _bound(case: Case, method: str) -> np.ndarray:
@@ -158,7 +158,7 @@ def _draw(ctx: LawContext, length=MEDIUM, method=None):
 
 def methods_agree(ctx: LawContext) -> None:
     method, case = _draw(ctx)
-    sk.agree(SCAN, ctx, (case, method), (case, "sequential"), f"{method} vs sequential")
+    agree(SCAN, ctx, (case, method), (case, "sequential"), f"{method} vs sequential")
 
 
 def split(ctx: LawContext) -> None:
@@ -188,7 +188,7 @@ def reverse_flip(ctx: LawContext) -> None:
     a, b, h0 = case.arrays["a"], case.arrays["b"], h0_of(case)
     rev = make_case(case.dtype, a, b, h0, True)
     fwd = make_case(case.dtype, a[..., ::-1], b[..., ::-1], h0, False)
-    sk.agree(SCAN, ctx, (rev, method), (fwd, method), f"{method}: reverse vs flip",
+    agree(SCAN, ctx, (rev, method), (fwd, method), f"{method}: reverse vs flip",
              lambda k, x: x[..., ::-1])
 
 

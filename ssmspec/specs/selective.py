@@ -27,6 +27,7 @@ C_BOUND = 2.0
 MP_MAX = 200  # batch·D·N·L up to which the mpmath tier is used
 LAYOUTS = ("invariant", "step", "grouped")
 DTYPES = ("fp64", "fp32", "fp16", "bf16", "c128", "c64")
+ARGS = ("u", "delta", "A", "B", "C")
 OPTIONAL = ("D", "z", "delta_bias", "initial_state")
 REGIMES = ["uniform", "specials", "specials", "1e-6", "10"]
 
@@ -127,42 +128,24 @@ def _kwargs(case: Case, get) -> dict:
 
 def call_selective(fn, case: Case, method: str, device: str):
     t = lambda k: case.tensor(k, device)  # noqa: E731
-    y, h = fn(t("u"), t("delta"), t("A"), t("B"), t("C"), discretization=method,
-              return_last_state=True, **_kwargs(case, t))
+    y, h = fn(*map(t, ARGS), discretization=method, return_last_state=True, **_kwargs(case, t))
     return real_output(y, case, of="u"), h
 
 
-def _args(case: Case):
-    return tuple(case.arrays[k] for k in ("u", "delta", "A", "B", "C"))
-
-
-def _np_kwargs(case: Case, method: str) -> dict:
-    return {**_kwargs(case, lambda k: case.arrays[k]), "method": method}
+def _ref(fn, case: Case, method: str):
+    """`fn` (a reference) on the case's float64 arrays."""
+    return fn(*(case.arrays[k] for k in ARGS), **_kwargs(case, case.arrays.get), method=method)
 
 
 @last_case
 def terms(case: Case, method: str):
     """(y, h, M_y, G_y, M_h, G_h) from the float64 reference."""
-    return ref_np.selective_scan_with_bound(*_args(case), **_np_kwargs(case, method))
+    return _ref(ref_np.selective_scan_with_bound, case, method)
 
 
 REFERENCE = sk.references(
-    lambda case, method: ref_mp.selective_scan(*_args(case), **_np_kwargs(case, method)), terms,
-    ("y", "last_state"), MP_MAX, lambda case: case.arrays["u"].size * case.arrays["A"].shape[1])
-
-
-def low_precision_growth(case: Case, G):
-    """fp16/bf16 computed in fp32 and rounded once: 1 + (u_fp32/u_fmt)·G."""
-    d = dtype(case.dtype)
-    if d.name in ("fp16", "bf16"):
-        return 1.0 + (dtype("fp32").u / d.u) * G
-    return G
-
-
-def growth_magnitude(case: Case, t: tuple, state: str) -> dict:
-    """{output: Terms(G, M)} from a reference's (y, state, M_y, G_y, M_state, G_state), G widened
-    for fp16/bf16 (`low_precision_growth`)."""
-    return sk.as_terms({"y": t[2:4], state: t[4:6]}, lambda g: low_precision_growth(case, g))
+    partial(_ref, ref_mp.selective_scan), terms, ("y", "last_state"), MP_MAX,
+    lambda case: case.arrays["u"].size * case.arrays["A"].shape[1])
 
 
 def _bench(fmt: str) -> Case:
@@ -338,7 +321,7 @@ def lti_equals_convolution(ctx: LawContext) -> None:
     delta = representable(np.broadcast_to(np.exp(log_dt)[None, :, None], (b, Dn, L)), fmt)
     conj = dtype(fmt).is_complex
     case = case.with_(delta=delta, conj_half=conj)
-    y, _ = sk.run(SELECTIVE, ctx.fn, case, method, ctx.device)
+    y, _ = run(SELECTIVE, ctx.fn, case, method, ctx.device)
     kcase = Case({"Lambda": case.arrays["A"], "B": case.arrays["B"], "C": case.arrays["C"],
                   "log_dt": log_dt}, fmt, {"L": L, "conj_half": conj})
     K = DIAG.call(ctx.impl_of("diag_kernel"), kcase, method, ctx.device)
@@ -370,7 +353,7 @@ def layouts_agree(ctx: LawContext) -> None:
     else:
         grow = lambda X: X[:, None]  # noqa: E731
     other = case.with_(B=grow(case.arrays["B"]), C=grow(case.arrays["C"]))
-    sk.agree(SELECTIVE, ctx, (case, method), (other, method), f"{method}, {layout} vs grouped")
+    agree(SELECTIVE, ctx, (case, method), (other, method), f"{method}, {layout} vs grouped")
 
 
 def _part(case: Case, lo: int, hi: int, h0) -> Case:
@@ -384,7 +367,7 @@ def _carry(second: Case, err, method: str):
     """(M_y, M_h) of the error `err` of the initial state carried by |Ā| and read by |C|."""
     prop = second.without("D").with_(B=np.zeros_like(second.arrays["B"]),
                                      initial_state=err.astype(second.arrays["A"].dtype))
-    t = ref_np.selective_scan_with_bound(*_args(prop), **_np_kwargs(prop, method))
+    t = _ref(ref_np.selective_scan_with_bound, prop, method)
     return t[2], t[4]
 
 
@@ -407,7 +390,7 @@ def zoh_is_exact_recurrence(ctx: LawContext) -> None:
                 else case.params["conj_half"]) else 1.0
     want = ref_np.given_recurrence(abar, bbar, a["u"], a["C"], a.get("initial_state"), f,
                                    a.get("D"), a.get("z"))
-    y, _ = sk.run(SELECTIVE, ctx.fn, case, "zoh", ctx.device)
+    y, _ = run(SELECTIVE, ctx.fn, case, "zoh", ctx.device)
     G, M = _terms(case, "zoh", dtype(ctx.dtype))["y"]
     tol = 2 * SELECTIVE.bound(case, "zoh")["y"] + higham_bound(8.0, "fp64", G, M)
     assert_within(y, want, tol, "zoh vs the recurrence of discretize_diag(zoh)")
@@ -434,7 +417,7 @@ def bias_after_softplus(u, delta, A, B, C, D=None, z=None, delta_bias=None,
 def ssd_chunk_invariance(ctx: LawContext) -> None:
     case = ctx.draw(ssd_cases(ctx.dtype, chunk=16))
     for Q in (32, 64):
-        sk.agree(SSD, ctx, (case.with_(chunk_size=Q), "chunked"),
+        agree(SSD, ctx, (case.with_(chunk_size=Q), "chunked"),
                  (case.with_(chunk_size=16), "chunked"), f"chunk {Q} vs 16")
 
 
@@ -451,8 +434,8 @@ def ssd_is_selective_scan(ctx: LawContext) -> None:
                 "A": np.repeat(a["A"], P)[:, None] * np.ones((1, N)),
                 "B": a["B"].transpose(0, 2, 3, 1), "C": a["C"].transpose(0, 2, 3, 1)},
                case.dtype, {"delta_softplus": False, "conj_half": None})
-    y_ssd, f_ssd = sk.run(SSD, ctx.fn, case, "chunked", ctx.device)
-    y_sel, h_sel = sk.run(SELECTIVE, ctx.impl_of("selective_scan"), sel, "zoh_approx", ctx.device)
+    y_ssd, f_ssd = run(SSD, ctx.fn, case, "chunked", ctx.device)
+    y_sel, h_sel = run(SELECTIVE, ctx.impl_of("selective_scan"), sel, "zoh_approx", ctx.device)
     b_ssd, b_sel = SSD.bound(case, "chunked"), SELECTIVE.bound(sel, "zoh_approx")
     assert_within(y_ssd, y_sel.transpose(0, 2, 1).reshape(b, L, H, P),
                   b_ssd["y"] + b_sel["y"].transpose(0, 2, 1).reshape(b, L, H, P),
@@ -489,7 +472,7 @@ def _ssd_witness(fmt: str) -> Case:
 
 
 def _terms(case: Case, method: str, d) -> dict:
-    return growth_magnitude(case, terms(case, method), "last_state")
+    return sk.scan_terms(terms(case, method), "last_state", case.dtype)
 
 
 SELECTIVE = registry.register_spec(
@@ -498,11 +481,10 @@ SELECTIVE = registry.register_spec(
         sizes=("b", "D", "N", "L"), outputs=("y", "last_state"), method_arg="discretization",
         summary="Mamba's S6: h_t = exp(Δ_t A) h_{t−1} + B̄_t u_t, y_t = (2·)Re(C_t·h_t) + D u_t, "
                 "·silu(z)",
-        signature="selective_scan(u (b, D, L), delta (b, D, L), A (D, N), B, C ((D, N) | "
-                  "(b, N, L) | (b, G, N, L)), D=None, z=None, delta_bias=None, "
-                  "delta_softplus=False, discretization, return_last_state=False, "
-                  "conj_half=None, initial_state=None) "
-                  "-> y (b, D, L)[, last_state (b, D, N)]",
+        signature="selective_scan(u (b, D, L), delta (b, D, L), A (D, N), B, C ((D, N) | (b, N, L) "
+                  "| (b, G, N, L)), D=None, z=None, delta_bias=None, delta_softplus=False, "
+                  "discretization, return_last_state=False, conj_half=None, initial_state=None) -> "
+                  "y (b, D, L)[, last_state (b, D, N)]",
         strategy=lambda fmt, method: selective_cases(fmt, method),
         references=REFERENCE,
         bound=Bound(c=C_BOUND, terms=_terms,
@@ -552,13 +534,13 @@ SSD = registry.register_spec(
         sizes=("b", "L", "H", "P", "N", "chunk_size"), outputs=("y", "final_states"),
         summary="Mamba-2's SSD: h_t = exp(Δ_t a) h_{t−1} + Δ_t x_t ⊗ B_t, y_t = h_t C_t (chunked)",
         signature="ssd_scan(x (b, L, H, P), dt (b, L, H), A (H,), B (b, L, G, N), C (b, L, G, N), "
-                  "chunk_size=64, initial_states=None, return_final_states=False) -> y (b, L, H, P)"
-                  "[, final_states (b, H, P, N)]",
+                  "chunk_size=64, initial_states=None, return_final_states=False) -> y (b, L, H, "
+                  "P)[, final_states (b, H, P, N)]",
         strategy=lambda fmt, method: ssd_cases(fmt, method),
         references=SSD_REFERENCE,
         bound=Bound(c={"chunked": C_BOUND},
-                    terms=lambda case, method, d: growth_magnitude(case, ssd_terms(case),
-                                                                   "final_states"),
+                    terms=lambda case, method, d: sk.scan_terms(ssd_terms(case), "final_states",
+                                                                case.dtype),
                     reasoning="elementwise; Σ_n |C|((Q + N + n_c + 6)·m + Q·w), w the segment "
                               "sums' term"),
         call=call_ssd, bench_case=_ssd_bench,
