@@ -7,6 +7,8 @@ numpy, `run`; two calls' agreement, `agree`; ...) is in `ssmspec.speckit`.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from hypothesis import strategies as st
@@ -36,6 +38,21 @@ def scan_terms(t: tuple, state: str, fmt: str) -> dict:
     u = dtype(fmt).u
     widen = (lambda g: 1.0 + (dtype("fp32").u / u) * g) if fmt in ("fp16", "bf16") else None
     return as_terms({"y": t[2:4], state: t[4:6]}, widen)
+
+
+def eigenvalues(log_re: tuple, im: float, *more) -> st.SearchStrategy[complex]:
+    """Stable complex eigenvalues: S4D-Lin −½ + iπk (k < 64), −exp(x) + iy with x uniform in
+    `log_re` and |y| ≤ `im`, or one of the strategies `more`."""
+    return st.one_of(st.integers(0, 63).map(lambda k: complex(-0.5, math.pi * k)),
+                     st.builds(complex, st.floats(*log_re).map(lambda x: -math.exp(x)),
+                               st.floats(-im, im)), *more)
+
+
+def draw_case(ctx: LawContext, cases, methods, **kw) -> tuple:
+    """(method, case): a method of `methods` the law runs, then a case `cases(format, method,
+    **kw)`."""
+    method = ctx.draw(ctx.methods(methods))
+    return method, ctx.draw(cases(ctx.dtype, method, **kw))
 
 
 def normals(rng, shape, cplx: bool, scale: float = 1.0) -> np.ndarray:
@@ -71,8 +88,7 @@ def split_law(primitive: str, cases, lengths, axis: int, part, carry):
     def split(ctx: LawContext) -> None:
         spec = registry.spec(primitive)
         state = spec.outputs[1]
-        method = ctx.draw(ctx.methods(spec.methods))
-        case = ctx.draw(cases(ctx.dtype, method, lengths.filter(lambda n: n > 1)))
+        method, case = draw_case(ctx, cases, spec.methods, length=lengths.filter(lambda n: n > 1))
         L = case.arrays["u"].shape[axis]
         k = ctx.draw(st.integers(1, L - 1))
         first = part(case, 0, k, None)

@@ -253,8 +253,7 @@ def steps_tolerance(fmt, case: Case, method: str, u, h0, c=2.0):
 
 # --- diag_step laws ---------------------------------------------------------------------------
 def impulse_is_kernel(ctx: LawContext) -> None:
-    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
-    kcase = ctx.draw(diag_cases(fmt, method, length=SHORT))
+    method, kcase = sk.draw_case(ctx, diag_cases, METHODS, length=SHORT)
     H, N = kcase.arrays["Lambda"].shape
     L = kcase.params["L"]
     u = np.zeros((1, H, L))
@@ -266,18 +265,19 @@ def impulse_is_kernel(ctx: LawContext) -> None:
                                             conj_half=kcase.params["conj_half"])).real
     _, MK, GK = diag_kernel_with_bound(a["Lambda"], a["B"], a["C"], a["log_dt"], L, method,
                                        kcase.params["conj_half"])
-    tol = higham_bound(4.0, fmt, GK, MK) + steps_tolerance(fmt, kcase, method, u, None)[0][0]
+    tol = (higham_bound(4.0, ctx.dtype, GK, MK)
+           + steps_tolerance(ctx.dtype, kcase, method, u, None)[0][0])
     assert_within(y[0], K, tol, f"{method}: impulse response of the step vs diag_kernel")
 
 
 def steps_equal_ssm(ctx: LawContext) -> None:
-    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(diag_ssm_cases(fmt, method, length=SHORT, state_kinds=("zeros", "random")))
+    method, case = sk.draw_case(ctx, diag_ssm_cases, METHODS, length=SHORT,
+                                state_kinds=("zeros", "random"))
     u, h0 = case.arrays["u"], case.arrays["state"]
     y_steps, h_steps = run_steps(ctx.fn, case, method, ctx.device, u, h0)
     y, h = run(DIAG_SSM, ctx.impl_of("diag_ssm"), case, method, ctx.device)
     b = DIAG_SSM.bound(case, method)
-    tol_y, tol_h = steps_tolerance(fmt, case, method, u, h0)
+    tol_y, tol_h = steps_tolerance(ctx.dtype, case, method, u, h0)
     assert_within(_rows(np.abs(y_steps - y.real)), 0, b["y"] + _rows(tol_y),
                   f"{method}: y, steps vs diag_ssm (2-norm per signal)")
     assert_within(h_steps, h, b["state"] + tol_h, f"{method}: final state, steps vs diag_ssm")
@@ -294,8 +294,7 @@ def _sub(case: Case, u: np.ndarray, state) -> Case:
 
 
 def chunked_state_passing(ctx: LawContext) -> None:
-    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(diag_ssm_cases(fmt, method, length=MEDIUM))
+    method, case = sk.draw_case(ctx, diag_ssm_cases, METHODS, length=MEDIUM)
     L = case.params["L"]
     k = ctx.draw(st.integers(1, L - 1))
     u = case.arrays["u"]
@@ -319,15 +318,14 @@ def chunked_state_passing(ctx: LawContext) -> None:
 
 
 def linearity(ctx: LawContext) -> None:
-    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
-    c1 = ctx.draw(diag_ssm_cases(fmt, method, length=MEDIUM, state_kinds=("random",)))
+    method, c1 = sk.draw_case(ctx, diag_ssm_cases, METHODS, length=MEDIUM, state_kinds=("random",))
     rng = np.random.default_rng(ctx.draw(st.integers(0, 2**32 - 1)))
-    alpha, beta = (float(representable(x, fmt)) for x in rng.normal(size=2))
+    alpha, beta = (float(representable(x, ctx.dtype)) for x in rng.normal(size=2))
     u1, s1 = c1.arrays["u"], c1.arrays["state"]
-    u2 = representable(rng.normal(size=u1.shape), fmt)
-    s2 = representable(s1[..., ::-1] * 0.5, fmt)
-    u3 = representable(alpha * u1 + beta * u2, fmt)
-    s3 = representable(alpha * s1 + beta * s2, fmt)
+    u2 = representable(rng.normal(size=u1.shape), ctx.dtype)
+    s2 = representable(s1[..., ::-1] * 0.5, ctx.dtype)
+    u3 = representable(alpha * u1 + beta * u2, ctx.dtype)
+    s3 = representable(alpha * s1 + beta * s2, ctx.dtype)
     cases = [_sub(c1, u, s) for u, s in ((u1, s1), (u2, s2), (u3, s3))]
     outs = [run(DIAG_SSM, ctx.fn, c, method, ctx.device) for c in cases]
     # the mixed inputs are themselves rounded: their residual's response, from the reference

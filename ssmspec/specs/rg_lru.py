@@ -52,12 +52,11 @@ def gates(rng, shape, scale: float, saturated: float) -> np.ndarray:
 
 
 def make_case(fmt: str, x, gate_x, gate_a, a_param, reset=None, h0=None) -> Case:
-    arrays = {"x": x, "gate_x": gate_x, "gate_a": gate_a, "a_param": a_param}
-    arrays = {k: representable(np.asarray(a, np.float64), fmt) for k, a in arrays.items()}
-    if reset is not None:
-        arrays["reset"] = np.asarray(reset, dtype=bool)
-    if h0 is not None:
-        arrays["h0"] = representable(np.asarray(h0, np.float64), fmt)
+    """A Case of `fmt`: the float arrays rounded to it, reset (batch, L) bool; None: left out."""
+    arrays = dict(x=x, gate_x=gate_x, gate_a=gate_a, a_param=a_param, reset=reset, h0=h0)
+    arrays = {k: np.asarray(a, bool) if k == "reset" else
+              representable(np.asarray(a, np.float64), fmt)
+              for k, a in arrays.items() if a is not None}
     return Case(arrays, fmt, {"L": arrays["x"].shape[1]})
 
 
@@ -122,13 +121,12 @@ def _bench(fmt: str) -> Case:
 def constant_decay(ctx: LawContext) -> None:
     """gate_a saturated (σ = 1): a = exp(−c·softplus(Λ)) for every t, so the impulse response
     from h = 0 with σ(gate_x) = 1 is √(1 − a²)·a^t."""
-    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(rg_lru_cases(fmt, method, length=SHORT))
+    method, case = sk.draw_case(ctx, rg_lru_cases, METHODS, length=SHORT)
     batch, L, width = case.arrays["x"].shape
     x = np.zeros((batch, L, width))
     x[:, 0] = 1.0
     full = np.full_like(x, 50.0)
-    case = make_case(fmt, x, full, full, case.arrays["a_param"])
+    case = make_case(ctx.dtype, x, full, full, case.arrays["a_param"])
     y, _ = run(RG_LRU, ctx.fn, case, method, ctx.device)
     log_a = -ref_np.C * ref_np.softplus(case.arrays["a_param"])
     t = np.arange(L)[:, None]
@@ -141,15 +139,14 @@ def constant_decay(ctx: LawContext) -> None:
 def reset_restarts(ctx: LawContext) -> None:
     """A reset at k makes y[k:] independent of everything before k: the call on the tail, from
     any h0, gives the full call's y[k:] and final state."""
-    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(rg_lru_cases(fmt, method, length=SHORT))
+    method, case = sk.draw_case(ctx, rg_lru_cases, METHODS, length=SHORT)
     L = case.params["L"]
     k = ctx.draw(st.integers(1, L - 1))
     reset = case.arrays.get("reset", np.zeros(case.arrays["x"].shape[:2], bool)).copy()
     reset[:, k] = True
     a = case.arrays
     full = case.with_(reset=reset)
-    tail = make_case(fmt, *(a[n][:, k:] if n != "a_param" else a[n] for n in ARRAYS),
+    tail = make_case(ctx.dtype, *(a[n][:, k:] if n != "a_param" else a[n] for n in ARRAYS),
                      reset[:, k:], np.full(a["x"].shape[::2], 7.0))
     agree(RG_LRU, ctx, (tail, method), (full, method), f"{method}: the tail after a reset at "
              f"{k} vs the full call", lambda name, x: x[:, k:] if name == "y" else x)
@@ -158,14 +155,13 @@ def reset_restarts(ctx: LawContext) -> None:
 def superposition(ctx: LawContext) -> None:
     """Linear in (x, h0) for fixed gates: x split into two disjoint parts (a time mask), h0 given
     to the first; y(x, h0) = y(x·mask, h0) + y(x·(1 − mask), 0). The split is exact."""
-    fmt, method = ctx.dtype, ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(rg_lru_cases(fmt, method, length=SHORT))
+    method, case = sk.draw_case(ctx, rg_lru_cases, METHODS, length=SHORT)
     a = case.arrays
     rng = np.random.default_rng(ctx.draw(st.integers(0, 2**32 - 1)))
     mask = rng.random(a["x"].shape[:2])[..., None] < 0.5
     gates_ = (a["gate_x"], a["gate_a"], a["a_param"], a.get("reset"))
-    first = make_case(fmt, np.where(mask, a["x"], 0.0), *gates_, a.get("h0"))
-    second = make_case(fmt, np.where(mask, 0.0, a["x"]), *gates_)
+    first = make_case(ctx.dtype, np.where(mask, a["x"], 0.0), *gates_, a.get("h0"))
+    second = make_case(ctx.dtype, np.where(mask, 0.0, a["x"]), *gates_)
     outs = [run(RG_LRU, ctx.fn, c, method, ctx.device) for c in (case, first, second)]
     bounds = [RG_LRU.bound(c, method) for c in (case, first, second)]
     for i, k in enumerate(RG_LRU.outputs):

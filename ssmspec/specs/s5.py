@@ -6,7 +6,6 @@ docs/s5.md#s5_scan.
 
 from __future__ import annotations
 
-import math
 from functools import partial
 
 import numpy as np
@@ -26,15 +25,9 @@ DTYPES = ("c128", "c64")
 ARGS = ("u", "Lambda", "B", "C", "D", "log_step")
 
 
-def lambdas() -> st.SearchStrategy[complex]:
-    """Stable eigenvalues: S4D-Lin, random, pure imaginary, 0."""
-    return st.one_of(
-        st.integers(0, 63).map(lambda k: complex(-0.5, math.pi * k)),
-        st.builds(complex, st.floats(-4.0, 2.0).map(lambda x: -math.exp(x)),
-                  st.floats(-50.0, 50.0)),
-        st.floats(-10.0, 10.0).map(lambda y: complex(0.0, y)),
-        st.just(0j),
-    )
+# stable eigenvalues: S4D-Lin, random, pure imaginary, 0
+LAMBDAS = sk.eigenvalues((-4.0, 2.0), 50.0, st.floats(-10.0, 10.0).map(lambda y: complex(0.0, y)),
+                         st.just(0j))
 
 
 def _step_sizes(rng, P: int, regime: str) -> np.ndarray:
@@ -56,7 +49,7 @@ def s5_cases(draw, fmt: str, method: str = "zoh", length=None, conj_sym=None, in
     P = draw(size("P", st.integers(1, max_p), "N"))
     L = draw(size("L", length if length is not None else sequence_lengths(129, 16385)))
     regime = draw(st.sampled_from(["uniform", "small", "specials", "specials"]))
-    lam = np.array([draw(lambdas()) for _ in range(P)])
+    lam = np.array([draw(LAMBDAS) for _ in range(P)])
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     arrs = {"u": rng.normal(size=(b, L, H)), "Lambda": lam,
             "B": sk.normals(rng, (P, H), True), "C": sk.normals(rng, (H, P), True),
@@ -75,28 +68,25 @@ def call_s5(fn, case: Case, method: str, device: str):
     return real_output(y, case, of="u"), x
 
 
-def args(case: Case) -> tuple:
-    return tuple(case.arrays[k] for k in ARGS)
-
-
-def np_kwargs(case: Case, method: str) -> dict:
-    return {"method": method, "conj_sym": case.params["conj_sym"], "h0": case.arrays.get("h0")}
+def _ref(fn, case: Case, method: str):
+    """`fn` (a reference) on the case's float64 arrays."""
+    return fn(*(case.arrays[k] for k in ARGS), method=method, conj_sym=case.params["conj_sym"],
+              h0=case.arrays.get("h0"))
 
 
 @last_case
 def terms(case: Case, method: str):
     """(y, x_last, M_y, G_y, M_h, G_h) from the long-double reference."""
-    return ref_np.s5_scan_with_bound(*args(case), **np_kwargs(case, method))
+    return _ref(ref_np.s5_scan_with_bound, case, method)
 
 
 REFERENCE = sk.references(
-    lambda case, method: ref_mp.s5_scan(*args(case), **np_kwargs(case, method)), terms,
-    ("y", "last_state"), MP_MAX, lambda case: case.arrays["u"].size * case.arrays["Lambda"].size)
+    partial(_ref, ref_mp.s5_scan), terms, ("y", "last_state"), MP_MAX,
+    lambda case: case.arrays["u"].size * case.arrays["Lambda"].size)
 
 
 def _terms(case: Case, method: str, d) -> dict:
-    t = terms(case, method)
-    return {"y": Terms(t[3], t[2]), "last_state": Terms(t[5], t[4])}
+    return sk.scan_terms(terms(case, method), "last_state", case.dtype)
 
 
 def _bench(fmt: str) -> Case:
@@ -117,8 +107,7 @@ SHORT = st.sampled_from([1, 2, 3, 7, 8, 31, 32, 33, 65])
 
 
 def conj_sym_equals_full(ctx: LawContext) -> None:
-    method = ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(s5_cases(ctx.dtype, method, length=SHORT, conj_sym=True))
+    method, case = sk.draw_case(ctx, s5_cases, METHODS, length=SHORT, conj_sym=True)
     a = case.arrays
     P = a["Lambda"].shape[0]
     full = {"u": a["u"], "Lambda": np.concatenate([a["Lambda"], a["Lambda"].conj()]),
@@ -148,8 +137,7 @@ def _carry(second: Case, err, method: str):
 
 
 def single_input_is_selective_scan(ctx: LawContext) -> None:
-    method = ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(s5_cases(ctx.dtype, method, length=SHORT, max_h=1))
+    method, case = sk.draw_case(ctx, s5_cases, METHODS, length=SHORT, max_h=1)
     a = case.arrays
     b, L, _ = a["u"].shape
     P = a["Lambda"].shape[0]

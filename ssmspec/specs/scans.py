@@ -44,13 +44,9 @@ def lengths() -> st.SearchStrategy[int]:
 def draw_a(rng, shape, profile: str, zero_rate: float, one_rate: float, negative: bool,
            cplx: bool, phase: str = "full") -> np.ndarray:
     """a of `shape` from a numpy generator (docs/scans.md#strategies-and-references)."""
-    unit = rng.uniform(0.0, 1.0, shape)
-    hard = rng.uniform(0.99, 1.0, shape)
-    if profile == "unit":
-        mag = unit
-    elif profile == "hard":
-        mag = hard
-    else:
+    unit, hard = rng.uniform(0.0, 1.0, shape), rng.uniform(0.99, 1.0, shape)
+    mag = {"unit": unit, "hard": hard}.get(profile)
+    if mag is None:  # mixed
         mag = np.where(rng.random(shape) < 0.5, unit, hard)
     mag = np.where(rng.random(shape) < one_rate, 1.0, mag)
     mag = np.where(rng.random(shape) < zero_rate, 0.0, mag)
@@ -81,17 +77,9 @@ def scan_cases(draw, fmt: str, method: str = "sequential", length=None, lead=Non
                draw(st.sampled_from([0.0, 0.02, 0.2])), draw(st.sampled_from([0.0, 0.05, 0.3])),
                method != "logspace" and not cplx and draw(st.booleans()), cplx,
                draw(st.sampled_from(["full", "small"])))
-    if cplx:
-        b = rng.normal(size=shape) + 1j * rng.normal(size=shape)
-        h0 = rng.normal(size=shape[:-1]) + 1j * rng.normal(size=shape[:-1])
-    else:
-        b, h0 = rng.normal(size=shape), rng.normal(size=shape[:-1])
+    b, h0 = sk.normals(rng, shape, cplx), sk.normals(rng, shape[:-1], cplx)
     return make_case(fmt, a, b, h0 if draw(feature("h0", st.booleans(), False)) else None,
                      draw(feature("reverse", st.booleans(), False)))
-
-
-def h0_of(case: Case):
-    return case.arrays.get("h0")
 
 
 def call_scan(fn, case: Case, method: str, device: str):
@@ -101,7 +89,7 @@ def call_scan(fn, case: Case, method: str, device: str):
 
 
 def _args(case: Case):
-    return case.arrays["a"], case.arrays["b"], h0_of(case), case.params["reverse"]
+    return case.arrays["a"], case.arrays["b"], case.arrays.get("h0"), case.params["reverse"]
 
 
 REFERENCE = sk.references(lambda case, method: (ref_mp.linear_scan(*_args(case)),),
@@ -139,10 +127,6 @@ def sweep_problem(fmt: str, L: int, rows: int = 32) -> Case:
 MEDIUM = st.sampled_from([n for n in boundary_lengths(257)])
 
 
-def _methods(fmt: str) -> list[str]:
-    return [m for m in SCAN.methods if fmt in SCAN.dtypes_of(m)]
-
-
 def _h(fn, case: Case, method: str, device: str) -> np.ndarray:
     return run(SCAN, fn, case, method, device)[0]
 
@@ -151,9 +135,10 @@ def _bound(case: Case, method: str) -> np.ndarray:
     return SCAN.bound(case, method)["h"]
 
 
-def _draw(ctx: LawContext, length=MEDIUM, method=None):
-    method = method or ctx.draw(ctx.methods(_methods(ctx.dtype)))
-    return method, ctx.draw(scan_cases(ctx.dtype, method, length=length))
+def _draw(ctx: LawContext, length=MEDIUM):
+    """(method, case): a method that runs the law's format, and a case of a length from `length`."""
+    methods = [m for m in SCAN.methods if ctx.dtype in SCAN.dtypes_of(m)]
+    return sk.draw_case(ctx, scan_cases, methods, length=length)
 
 
 def methods_agree(ctx: LawContext) -> None:
@@ -163,7 +148,7 @@ def methods_agree(ctx: LawContext) -> None:
 
 def split(ctx: LawContext) -> None:
     method, case = _draw(ctx, st.sampled_from([n for n in boundary_lengths(257) if n >= 2]))
-    a, b, h0 = case.arrays["a"], case.arrays["b"], h0_of(case)
+    a, b, h0 = case.arrays["a"], case.arrays["b"], case.arrays.get("h0")
     rev = case.params["reverse"]
     L = a.shape[-1]
     k = ctx.draw(st.integers(1, L - 1), label="k")
@@ -185,7 +170,7 @@ def split(ctx: LawContext) -> None:
 
 def reverse_flip(ctx: LawContext) -> None:
     method, case = _draw(ctx)
-    a, b, h0 = case.arrays["a"], case.arrays["b"], h0_of(case)
+    a, b, h0 = case.arrays["a"], case.arrays["b"], case.arrays.get("h0")
     rev = make_case(case.dtype, a, b, h0, True)
     fwd = make_case(case.dtype, a[..., ::-1], b[..., ::-1], h0, False)
     agree(SCAN, ctx, (rev, method), (fwd, method), f"{method}: reverse vs flip",
@@ -194,7 +179,7 @@ def reverse_flip(ctx: LawContext) -> None:
 
 def linearity(ctx: LawContext) -> None:
     method, c1 = _draw(ctx)
-    a, b1, h01 = c1.arrays["a"], c1.arrays["b"], h0_of(c1)
+    a, b1, h01 = c1.arrays["a"], c1.arrays["b"], c1.arrays.get("h0")
     rev = c1.params["reverse"]
     b2 = -0.75 * b1[..., ::-1] + 0.5
     h02 = None if h01 is None else -2.0 * h01 + 0.25
@@ -211,7 +196,7 @@ def linearity(ctx: LawContext) -> None:
 
 def ones_cumsum(ctx: LawContext) -> None:
     method, case = _draw(ctx)
-    b, h0, rev = case.arrays["b"], h0_of(case), case.params["reverse"]
+    b, h0, rev = case.arrays["b"], case.arrays.get("h0"), case.params["reverse"]
     ones = make_case(case.dtype, np.ones(b.shape), b, h0, rev)
     wide = np.clongdouble if np.iscomplexobj(b) else np.longdouble
     bb = np.asarray(b, dtype=wide)
@@ -229,7 +214,7 @@ def zero_resets(ctx: LawContext) -> None:
     L = a.shape[-1]
     z = ctx.draw(st.integers(0, L - 1), label="z")
     a[..., z] = 0
-    case = make_case(case.dtype, a, b, h0_of(case), rev)
+    case = make_case(case.dtype, a, b, case.arrays.get("h0"), rev)
     after = slice(0, z + 1) if rev else slice(z, L)  # the steps from z on, in the scan's order
     fresh = make_case(case.dtype, a[..., after], b[..., after], None, rev)
     h = _h(ctx.fn, case, method, ctx.device)
