@@ -13,9 +13,7 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from ssmspec.impl import _validate as v
 from ssmspec.impl import recurrent as impl
-from ssmspec.impl.kernels import vandermonde
 from ssmspec.reference.mp import recurrent as ref_mp
 from ssmspec.reference.np import recurrent as ref_np
 from ssmspec.reference.np.kernels import diag_kernel_with_bound
@@ -367,28 +365,17 @@ def steps_equal_conv(ctx: LawContext) -> None:
 
 
 # --- mutants ----------------------------------------------------------------------------------
-def _free_response(Lambda, B, C, log_dt, state, L, method, conj_half, power_offset):
-    """f·Re Σ_n C_n Ā_n^{t+offset} h0_n, t < L, in the working format (batch, H, L)."""
-    abar, _, w, negative = impl.discretize_wide(Lambda, B, log_dt, method)
-    h0 = state.to(abar.dtype)
-    batch, H, N = h0.shape
-    W = C.to(abar.dtype) * (abar if power_offset else 1) * h0
-    free = vandermonde(W.reshape(batch * H, N), w.repeat(batch, 1), L,
-                       v.work_dtype(Lambda.dtype),
-                       negative.repeat(batch, 1) if negative is not None else None)
-    free = free.reshape(batch, H, L)
-    return free + free if conj_half else free
-
-
 def free_response_off_by_one(u, Lambda, B, C, log_dt, state=None, method="zoh",
                              conj_half=True):
+    """y with the initial state's response f·Re Σ_n C_n Ā_n^t h0_n instead of Ā_n^{t+1}: the
+    call from Ā⁻¹·h0 (formed in the working format), the final state as it should be."""
     y, h = impl.diag_ssm(u, Lambda, B, C, log_dt, state, method=method, conj_half=conj_half)
     if state is None:
         return y, h
-    L = u.shape[-1]
-    fix = (_free_response(Lambda, B, C, log_dt, state, L, method, conj_half, 0)
-           - _free_response(Lambda, B, C, log_dt, state, L, method, conj_half, 1))
-    return (y.to(fix.dtype) + fix).to(y.dtype), h
+    abar = impl.discretize_wide(Lambda, B, log_dt, method)[0]
+    early = (state.to(abar.dtype) / abar).to(state.dtype)
+    y, _ = impl.diag_ssm(u, Lambda, B, C, log_dt, early, method=method, conj_half=conj_half)
+    return y, h
 
 
 def final_state_without_decay(u, Lambda, B, C, log_dt, state=None, method="zoh",

@@ -149,7 +149,7 @@ def reset_restarts(ctx: LawContext) -> None:
     tail = make_case(ctx.dtype, *(a[n][:, k:] if n != "a_param" else a[n] for n in ARRAYS),
                      reset[:, k:], np.full(a["x"].shape[::2], 7.0))
     agree(RG_LRU, ctx, (tail, method), (full, method), f"{method}: the tail after a reset at "
-             f"{k} vs the full call", lambda name, x: x[:, k:] if name == "y" else x)
+          f"{k} vs the full call", lambda name, x: x[:, k:] if name == "y" else x)
 
 
 def superposition(ctx: LawContext) -> None:

@@ -117,8 +117,8 @@ def conj_sym_equals_full(ctx: LawContext) -> None:
     if "h0" in a:
         full["h0"] = np.concatenate([a["h0"], a["h0"].conj()], axis=1)
     agree(S5, ctx, (case, method), (Case(full, case.dtype, {"conj_sym": False}), method),
-             f"{method}: conj_sym vs the full representation",
-             lambda k, x: x[:, :P] if k == "last_state" else x)
+          f"{method}: conj_sym vs the full representation",
+          lambda k, x: x[:, :P] if k == "last_state" else x)
 
 
 def _part(case: Case, lo: int, hi: int, h0) -> Case:
@@ -175,7 +175,7 @@ def zoh_bilinear_agree_small_step(ctx: LawContext) -> None:
                                               a.get("h0"), case.params["conj_sym"])
     slack = 1 + 1e-3  # the float64 evaluation of the difference bound itself
     agree(S5, ctx, (case, "zoh"), (case, "bilinear"), "zoh vs bilinear at |ΔΛ| ≤ 1e-2",
-             extra={"y": ydiff * slack, "last_state": d * slack})
+          extra={"y": ydiff * slack, "last_state": d * slack})
 
 
 # --- mutants (docs/s5.md#s5_scan) -----------------------------------------------------------

@@ -174,7 +174,7 @@ def reverse_flip(ctx: LawContext) -> None:
     rev = make_case(case.dtype, a, b, h0, True)
     fwd = make_case(case.dtype, a[..., ::-1], b[..., ::-1], h0, False)
     agree(SCAN, ctx, (rev, method), (fwd, method), f"{method}: reverse vs flip",
-             lambda k, x: x[..., ::-1])
+          lambda k, x: x[..., ::-1])
 
 
 def linearity(ctx: LawContext) -> None:

@@ -93,20 +93,15 @@ def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, lay
         el = st.builds(complex, real_normals(2.0), real_normals(2.0)) if cplx else real_normals(2.0)
         arrs["B"], arrs["C"] = draw(arrays((Dn, N), el)), draw(arrays((Dn, N), el))
     else:
-        G = 1
-        if layout == "grouped":
-            G = draw(st.sampled_from([g for g in range(1, Dn + 1) if Dn % g == 0]))
-        shape = (b, N, L) if layout == "step" else (b, G, N, L)
+        divisors = [g for g in range(1, Dn + 1) if Dn % g == 0]  # G of the grouped layout
+        shape = (b, N, L) if layout == "step" else (b, draw(st.sampled_from(divisors)), N, L)
         arrs["B"], arrs["C"] = sk.normals(rng, shape, cplx), sk.normals(rng, shape, cplx)
     dt = _step_sizes(rng, (b, Dn, L), regime)
-    if sp:
-        if "delta_bias" in opts:
-            arrs["delta_bias"] = draw(arrays((Dn,), st.floats(-2.0, 2.0)))
-        bias = arrs.get("delta_bias", np.zeros(Dn))
-        # softplus⁻¹(Δ) = Δ + log(−expm1(−Δ)), accurate for small and large Δ
-        arrs["delta"] = dt + np.log(-np.expm1(-dt)) - bias[:, None]
-    else:
-        arrs["delta"] = dt
+    if sp and "delta_bias" in opts:
+        arrs["delta_bias"] = draw(arrays((Dn,), st.floats(-2.0, 2.0)))
+    # softplus⁻¹(Δ) = Δ + log(−expm1(−Δ)), accurate for small and large Δ
+    bias = arrs.get("delta_bias", np.zeros(Dn))[:, None]
+    arrs["delta"] = dt + np.log(-np.expm1(-dt)) - bias if sp else dt
     if "D" in opts:
         arrs["D"] = draw(arrays((Dn,), real_normals(2.0)))
     if "z" in opts:
@@ -175,9 +170,7 @@ def _witness(L: int, seed: int, re_A: list, freq: float):
     def witness(fmt: str) -> Case:
         rng = np.random.default_rng(seed)
         cplx = dtype(fmt).is_complex
-        A = np.array(re_A)
-        if cplx:
-            A = A + 1j * np.array([[freq, 0.5], [2.0, 0.0]])
+        A = np.array(re_A) + (1j * np.array([[freq, 0.5], [2.0, 0.0]]) if cplx else 0)
         B, C = rng.normal(size=(1, 2, L)), rng.normal(size=(1, 2, L))
         if cplx:
             B, C = B + 0.5j, C - 0.25j
@@ -412,7 +405,7 @@ def ssd_chunk_invariance(ctx: LawContext) -> None:
     case = ctx.draw(ssd_cases(ctx.dtype, chunk=16))
     for Q in (32, 64):
         agree(SSD, ctx, (case.with_(chunk_size=Q), "chunked"),
-                 (case.with_(chunk_size=16), "chunked"), f"chunk {Q} vs 16")
+              (case.with_(chunk_size=16), "chunked"), f"chunk {Q} vs 16")
 
 
 def ssd_is_selective_scan(ctx: LawContext) -> None:
