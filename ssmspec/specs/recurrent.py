@@ -55,10 +55,15 @@ def _diag_params(case: Case):
     return a["Lambda"], a["B"], a["C"], a["log_dt"]
 
 
+def _sys_tensors(case: Case, device: str):
+    """(Λ, B, C, log Δ) as tensors on `device`, log Δ real."""
+    return (*(case.tensor(k, device) for k in ("Lambda", "B", "C")),
+            case.tensor("log_dt", device, real=True))
+
+
 def call_diag_step(fn, case: Case, method: str, device: str):
-    t = lambda k, real=False: case.tensor(k, device, real)  # noqa: E731
-    h, y = fn(t("Lambda"), t("B"), t("C"), t("log_dt", True), t("state"), t("u", True),
-              method=method, conj_half=case.params["conj_half"])
+    h, y = fn(*_sys_tensors(case, device), case.tensor("state", device),
+              case.tensor("u", device, True), method=method, conj_half=case.params["conj_half"])
     return h, real_output(y, case)
 
 
@@ -102,9 +107,8 @@ def diag_ssm_cases(draw, fmt: str, method: str = "zoh", length=None,
 
 
 def call_diag_ssm(fn, case: Case, method: str, device: str):
-    t = lambda k, real=False: case.tensor(k, device, real)  # noqa: E731
-    h0 = t("state") if "state" in case.arrays else None
-    y, h = fn(t("u", True), t("Lambda"), t("B"), t("C"), t("log_dt", True), h0, method=method,
+    h0 = case.tensor("state", device) if "state" in case.arrays else None
+    y, h = fn(case.tensor("u", device, True), *_sys_tensors(case, device), h0, method=method,
               conj_half=case.params["conj_half"])
     return real_output(y, case), h
 
@@ -221,11 +225,6 @@ def _t(a: np.ndarray, fmt: str, device: str, real: bool = False) -> torch.Tensor
     return Case({"a": a}, fmt).tensor("a", device, real=real)
 
 
-def _sys_tensors(case: Case, device: str):
-    return (case.tensor("Lambda", device), case.tensor("B", device), case.tensor("C", device),
-            case.tensor("log_dt", device, real=True))
-
-
 def run_steps(step, case: Case, method: str, device: str, u: np.ndarray, h0: np.ndarray):
     """The step called in a loop over u's last axis; (y (batch, H, L), final state) as numpy."""
     return sk.iterate(step, _sys_tensors(case, device), _t(h0, case.dtype, device),
@@ -237,8 +236,7 @@ def steps_tolerance(fmt, case: Case, method: str, u, h0, c=2.0):
     """(tol_y, tol_state) of the step run over u: the running error in units of u, plus what
     underflow can lose: (t + 1)·η per state after t + 1 steps, f·Σ_n |C_n|·(t + 1)·η + (N + 1)·η
     in y_t (docs/recurrent.md#diag_step)."""
-    Ey, Eh = ref_np.diag_sequential_error(u, case.arrays["Lambda"], case.arrays["B"],
-                                          case.arrays["C"], case.arrays["log_dt"], h0, method,
+    Ey, Eh = ref_np.diag_sequential_error(u, *_diag_params(case), h0, method,
                                           case.params["conj_half"])
     L, N = np.shape(u)[-1], case.arrays["Lambda"].shape[-1]
     f = 2.0 if case.params["conj_half"] else 1.0
@@ -258,11 +256,9 @@ def impulse_is_kernel(ctx: LawContext) -> None:
     u[..., 0] = 1.0
     h0 = np.zeros((1, H, N), dtype=kcase.arrays["Lambda"].dtype)
     y, _ = run_steps(ctx.fn, kcase, method, ctx.device, u, h0)
-    a = kcase.arrays
     K = to_numpy(ctx.impl_of("diag_kernel")(*_sys_tensors(kcase, ctx.device), L, method=method,
                                             conj_half=kcase.params["conj_half"])).real
-    _, MK, GK = diag_kernel_with_bound(a["Lambda"], a["B"], a["C"], a["log_dt"], L, method,
-                                       kcase.params["conj_half"])
+    _, MK, GK = diag_kernel_with_bound(*_diag_params(kcase), L, method, kcase.params["conj_half"])
     tol = (higham_bound(4.0, ctx.dtype, GK, MK)
            + steps_tolerance(ctx.dtype, kcase, method, u, None)[0][0])
     assert_within(y[0], K, tol, f"{method}: impulse response of the step vs diag_kernel")
@@ -283,12 +279,10 @@ def steps_equal_ssm(ctx: LawContext) -> None:
 
 # --- diag_ssm laws ----------------------------------------------------------------------------
 def _sub(case: Case, u: np.ndarray, state) -> Case:
-    arrays = {k: x for k, x in case.arrays.items() if k not in ("u", "state")}
-    arrays["u"] = np.ascontiguousarray(u)
-    if state is not None:
-        arrays["state"] = state
-    return Case(arrays, case.dtype, {**case.params, "L": u.shape[-1],
-                                     "state": "random" if state is not None else "none"})
+    """The case's system on input u (batch, H, L') from `state` (None: no initial state)."""
+    sub = case.without("u", "state").with_(u=np.ascontiguousarray(u), L=u.shape[-1],
+                                          state="none" if state is None else "random")
+    return sub if state is None else sub.with_(state=state)
 
 
 def chunked_state_passing(ctx: LawContext) -> None:
@@ -347,18 +341,16 @@ def steps_equal_conv(ctx: LawContext) -> None:
     # primitives and change the registry's (discovery) order
     from ssmspec.specs import ema_layer as layer
 
-    fmt = ctx.dtype
-    case = ctx.draw(layer.ema_layer_cases(fmt, "causal", length=SHORT))
+    case = ctx.draw(layer.ema_layer_cases(ctx.dtype, "causal", length=SHORT))
     a = case.arrays
-    x = a["x"]
-    L = x.shape[-1]
-    h = torch.zeros(x.shape[:2] + a["gamma"].shape[1:], dtype=dtype(fmt).torch,
+    x, L = a["x"], a["x"].shape[-1]
+    h = torch.zeros(x.shape[:2] + a["gamma"].shape[1:], dtype=dtype(ctx.dtype).torch,
                     device=ctx.device)
     y_steps, _ = sk.iterate(ctx.fn, tuple(case.tensor(k, ctx.device) for k in layer.PARAMS), h,
                             case.tensor("x", ctx.device))
     conv = layer.conv_fp64(ctx, x, layer.kernel_rows(ctx, case, slice(None), L))
     params = [a[k] for k in layer.PARAMS]
-    seq = higham_bound(2.0, fmt, 1.0, ref_np.ema_sequential_error(x, *params))
+    seq = higham_bound(2.0, ctx.dtype, 1.0, ref_np.ema_sequential_error(x, *params))
     tol = _rows(seq) + layer.fp64_conv_tol(x, params, slice(None), L)
     assert_within(_rows(np.abs(y_steps - conv)), 0, tol,
                   "ema_step iterated vs causal_conv(x, ema_kernel) (2-norm per signal)")
@@ -368,7 +360,7 @@ def steps_equal_conv(ctx: LawContext) -> None:
 def free_response_off_by_one(u, Lambda, B, C, log_dt, state=None, method="zoh",
                              conj_half=True):
     """y with the initial state's response f·Re Σ_n C_n Ā_n^t h0_n instead of Ā_n^{t+1}: the
-    call from Ā⁻¹·h0 (formed in the working format), the final state as it should be."""
+    call from Ā⁻¹·h0 (formed wide, rounded to h0's format), the final state as it should be."""
     y, h = impl.diag_ssm(u, Lambda, B, C, log_dt, state, method=method, conj_half=conj_half)
     if state is None:
         return y, h
@@ -437,19 +429,14 @@ DIAG_STEP = registry.register_spec(
         bound=Bound(c=C_DIAG, terms=bound_terms(ref_np.diag_step_bound, _diag_step_args),
                     reasoning="elementwise; state: (3 + g0)(|Ā||h| + |B̄||u|); y: f·Σ_n (N + 3 + "
                               "g0)|C| M_h"),
-        call=call_diag_step, bench_case=_bench_diag, bench_shape="batch=4, H=256, N=64, S4D-Lin",
-    ),
+        call=call_diag_step, bench_case=_bench_diag, bench_shape="batch=4, H=256, N=64, S4D-Lin"),
     implementations={"torch": impl.diag_step},
-    laws=[
-        Law("impulse_is_kernel", "the step iterated on an impulse from h = 0 gives "
-            "diag_kernel's K", impulse_is_kernel, WIDE),
-        Law("steps_equal_ssm", "the step iterated over u from h0 gives diag_ssm",
-            steps_equal_ssm, WIDE),
-    ],
-    mutants=[
-        Mutant("output_from_old_state", output_from_old_state, "zoh", DIAG_DTYPES,
-               "y = f·Re(C·h) from the state before the update", _step_witness),
-    ],
+    laws=[Law(name, statement, check, WIDE) for name, statement, check in [
+        ("impulse_is_kernel", "the step iterated on an impulse from h = 0 gives diag_kernel's K",
+         impulse_is_kernel),
+        ("steps_equal_ssm", "the step iterated over u from h0 gives diag_ssm", steps_equal_ssm)]],
+    mutants=[Mutant("output_from_old_state", output_from_old_state, "zoh", DIAG_DTYPES,
+                    "y = f·Re(C·h) from the state before the update", _step_witness)],
     bad_inputs=_STEP_BAD,
 )
 
@@ -471,21 +458,16 @@ DIAG_SSM = registry.register_spec(
                               "response; final state elementwise: (L + 4 + l(|log Ā| + s))-"
                               "weighted sum on absolute values (s: bilinear's, as diag_kernel's)"),
         call=call_diag_ssm, bench_case=lambda fmt: _bench_diag(fmt, L=4096),
-        bench_shape="batch=4, H=256, N=64, L=4096, S4D-Lin, random initial state",
-    ),
+        bench_shape="batch=4, H=256, N=64, L=4096, S4D-Lin, random initial state"),
     implementations={"torch": impl.diag_ssm},
-    laws=[
-        Law("chunked_state_passing", "diag_ssm(u[:k]) then diag_ssm(u[k:], state) = "
-            "diag_ssm(u)", chunked_state_passing, DIAG_DTYPES),
-        Law("linearity", "y and final state linear in (u, h0)", linearity,
-            ("c128", "fp64", "c64", "fp32")),
-    ],
-    mutants=[
-        Mutant("free_response_off_by_one", free_response_off_by_one, "zoh", DIAG_DTYPES,
-               "initial state's response with Ā^t instead of Ā^{t+1}", _ssm_witness),
-        Mutant("final_state_without_decay", final_state_without_decay, "zoh",
-               DIAG_DTYPES, "final state missing Ā^L h0", _ssm_witness),
-    ],
+    laws=[Law("chunked_state_passing", "diag_ssm(u[:k]) then diag_ssm(u[k:], state) = diag_ssm(u)",
+              chunked_state_passing, DIAG_DTYPES),
+          Law("linearity", "y and final state linear in (u, h0)", linearity,
+              ("c128", "fp64", "c64", "fp32"))],
+    mutants=[Mutant(name, fn, "zoh", DIAG_DTYPES, why, _ssm_witness) for name, fn, why in [
+        ("free_response_off_by_one", free_response_off_by_one,
+         "initial state's response with Ā^t instead of Ā^{t+1}"),
+        ("final_state_without_decay", final_state_without_decay, "final state missing Ā^L h0")]],
     bad_inputs=_SSM_BAD,
 )
 
@@ -500,21 +482,15 @@ EMA_STEP = registry.register_spec(
                   "y (batch, D))",
         strategy=lambda fmt, method: ema_step_cases(fmt, method),
         references=EMA_STEP_REFERENCE,
-        bound=Bound(c={"mega": C_EMA},
-                    terms=bound_terms(ref_np.ema_step_bound, _ema_step_args),
+        bound=Bound(c={"mega": C_EMA}, terms=bound_terms(ref_np.ema_step_bound, _ema_step_args),
                     reasoning="elementwise; state: 3(q|h| + |pβ||x|); y: (ndim + 4)·Σ_n "
                               "|γ√(1/ndim)| M_h"),
         call=call_ema_step, bench_case=_bench_ema_step,
-        bench_shape="batch=4, D=256, ndim=16, Mega init",
-    ),
+        bench_shape="batch=4, D=256, ndim=16, Mega init"),
     implementations={"torch": impl.ema_step},
-    laws=[
-        Law("steps_equal_conv", "ema_step iterated = causal_conv(x, ema_kernel)",
-            steps_equal_conv, EMA_DTYPES),
-    ],
-    mutants=[
-        Mutant("input_without_p", input_without_p, "mega", EMA_DTYPES,
-               "h' = q·h + β·x: the input weight p = σ(δ) dropped", _ema_step_witness),
-    ],
+    laws=[Law("steps_equal_conv", "ema_step iterated = causal_conv(x, ema_kernel)",
+              steps_equal_conv, EMA_DTYPES)],
+    mutants=[Mutant("input_without_p", input_without_p, "mega", EMA_DTYPES,
+                    "h' = q·h + β·x: the input weight p = σ(δ) dropped", _ema_step_witness)],
     bad_inputs=_EMA_STEP_BAD,
 )

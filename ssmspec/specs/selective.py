@@ -323,10 +323,8 @@ def lti_equals_convolution(ctx: LawContext) -> None:
     Kerr = DIAG.bound(kcase, method)["K"] + 2 * uf * (np.arange(L) + 1) * diag_bound_terms(
         kcase, method)[0]
     au = np.abs(case.arrays["u"])
-    tol = 2 * SELECTIVE.bound(case, method)["y"]
-    for i in range(b):
-        for d in range(Dn):
-            tol[i, d] += np.convolve(Kerr[d], au[i, d])[:L]
+    tol = 2 * SELECTIVE.bound(case, method)["y"] + np.array(
+        [[np.convolve(Kerr[d], au[i, d])[:L] for d in range(Dn)] for i in range(b)])
     if Dv is not None:
         tol = tol + 2 * uf * np.abs(case.arrays["D"][None, :, None] * au)
     assert_within(got, y, tol, f"{method}: selective scan (LTI) vs causal_conv(diag_kernel)")
@@ -485,13 +483,12 @@ SELECTIVE = registry.register_spec(
     ),
     implementations=[
         Implementation("selective_scan", "torch", impl.selective_scan),
-        triton_kernels.implementation("selective_scan", "selective", "selective_scan"),
-    ],
+        triton_kernels.implementation("selective_scan", "selective", "selective_scan")],
     laws=[Law(name, statement, check, LAW_DTYPES) for name, statement, check in [
         ("lti_equals_convolution", "constant Δ, time-invariant B, C: the "
          "scan is causal_conv(u, diag_kernel(A, B, C, log Δ)) + D·u", lti_equals_convolution),
-        ("layouts_agree", "time-invariant = grouped (G = D), per step = "
-         "grouped (G = 1)", layouts_agree),
+        ("layouts_agree", "time-invariant = grouped (G = D), per step = grouped (G = 1)",
+         layouts_agree),
         ("split", "scan(x[:k]) then scan(x[k:], h0 = last state) = scan(x)",
          sk.split_law("selective_scan", selective_cases, SHORT, -1, _part, _carry)),
         ("zoh_is_exact_recurrence", "zoh = the recurrence of "
@@ -505,12 +502,10 @@ SELECTIVE = registry.register_spec(
             *args, conj_half=False, **kw), "zoh_approx", ("c64", "c128"),
                "complex A: Re(C·h) without the factor 2 of the conjugate-half convention",
                _WITNESS),
-        *triton_kernels.mutants(lambda kernel: [
-            Mutant("triton_block_drops_carry",
-                   kernel("selective", "selective_scan_dropping_carry"), "zoh_approx",
-                   ("fp32", "c64"), "Triton selective scan: each block starts from a zero state",
-                   _triton_witness)]),
-    ],
+        *triton_kernels.mutants(lambda kernel: [Mutant(
+            "triton_block_drops_carry", kernel("selective", "selective_scan_dropping_carry"),
+            "zoh_approx", ("fp32", "c64"),
+            "Triton selective scan: each block starts from a zero state", _triton_witness)])],
     bad_inputs=_BAD,
 )
 
@@ -521,8 +516,8 @@ SSD = registry.register_spec(
         sizes=("b", "L", "H", "P", "N", "chunk_size"), outputs=("y", "final_states"),
         summary="Mamba-2's SSD: h_t = exp(Δ_t a) h_{t−1} + Δ_t x_t ⊗ B_t, y_t = h_t C_t (chunked)",
         signature="ssd_scan(x (b, L, H, P), dt (b, L, H), A (H,), B (b, L, G, N), C (b, L, G, N), "
-                  "chunk_size=64, initial_states=None, return_final_states=False) -> y (b, L, H, "
-                  "P)[, final_states (b, H, P, N)]",
+                  "chunk_size=64, initial_states=None, return_final_states=False) -> y (b, L, H, P)"
+                  "[, final_states (b, H, P, N)]",
         strategy=lambda fmt, method: ssd_cases(fmt, method),
         references=SSD_REFERENCE,
         bound=Bound(c={"chunked": C_BOUND},
@@ -536,16 +531,12 @@ SSD = registry.register_spec(
                                                       "states (b, H, P, N) before step 0")},
     ),
     implementations={"torch": impl.ssd_scan},
-    laws=[
-        Law("chunk_invariance", "chunk sizes 16, 32, 64 agree",
-            ssd_chunk_invariance, ("fp64", "fp32")),
-        Law("is_selective_scan", "SSD = selective scan (zoh_approx) with A constant "
-            "per head and B, C grouped per head", ssd_is_selective_scan, ("fp64", "fp32")),
-    ],
-    mutants=[
-        Mutant("cumsum_decay", ssd_cumsum_decay, "chunked", ("fp32", "fp64"),
-               "decay exp(cumsum_i)·exp(−cumsum_j) instead of exp(segsum): overflow at long "
-               "chunks with large Δ·|a|", _ssd_witness),
-    ],
+    laws=[Law(name, statement, check, ("fp64", "fp32")) for name, statement, check in [
+        ("chunk_invariance", "chunk sizes 16, 32, 64 agree", ssd_chunk_invariance),
+        ("is_selective_scan", "SSD = selective scan (zoh_approx) with A constant per head and B, "
+         "C grouped per head", ssd_is_selective_scan)]],
+    mutants=[Mutant("cumsum_decay", ssd_cumsum_decay, "chunked", ("fp32", "fp64"),
+                    "decay exp(cumsum_i)·exp(−cumsum_j) instead of exp(segsum): overflow at long "
+                    "chunks with large Δ·|a|", _ssd_witness)],
     bad_inputs=_SSD_BAD,
 )
