@@ -253,8 +253,7 @@ S5 = registry.register_spec(
         bench_shape="batch=2, L=1024, H=64, P=32, conj_sym, S4D-Lin Λ",
         features={"h0": optional_argument("h0", "an initial state h0 (b, P) before step 0"),
                   "conj_sym=False": flag("conj_sym", False, "all P states kept (no conjugate "
-                                         "symmetry: y = Re(C x) rather than 2·Re)")},
-    ),
+                                         "symmetry: y = Re(C x) rather than 2·Re)")}),
     implementations={"torch": impl.s5_scan},
     laws=[Law(name, statement, check, LAW_DTYPES) for name, statement, check in [
         ("conj_sym_equals_full", "conj_sym on (Λ, B, C, h0) = no conj_sym on "
@@ -270,7 +269,6 @@ S5 = registry.register_spec(
                "S5's zoh: B̄ = (Λ̄ − 1)/Λ·B, cancellation at small |ΔΛ|", _witness(True)),
         Mutant("no_factor_two", lambda *args, conj_sym=True, **kw: impl.s5_scan(
             *args, conj_sym=False, **kw), "zoh", ("c64", "c128"),
-               "Re(C x) without the factor 2 of conj_sym", _witness(False)),
-    ],
+               "Re(C x) without the factor 2 of conj_sym", _witness(False))],
     bad_inputs=_BAD,
 )

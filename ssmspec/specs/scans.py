@@ -330,16 +330,6 @@ _BAD = [
     ("L = 0", "a", ValueError, _ok(a=_t(2, 0), b=_t(2, 0))),
     ("a 0-d", "a", ValueError, _ok(a=torch.tensor(0.5), b=torch.tensor(1.0))),
 ]
-
-# (name, description, law): every law holds in every format of the spec
-_LAWS = [
-    ("methods_agree", "every method equals the sequential scan", methods_agree),
-    ("split", "scan(x) = scan(x[:k]) then scan(x[k:], h0 = last state)", split),
-    ("reverse_flip", "reverse scan = flip∘scan∘flip", reverse_flip),
-    ("linearity", "linear in (b, h0)", linearity),
-    ("ones_cumsum", "a ≡ 1 gives h0 + cumsum(b)", ones_cumsum),
-    ("zero_resets", "a_z = 0 gives h_z = b_z and forgets everything before z", zero_resets),
-]
 _EPS_CLAMP = "log(max(a, 1e-6)) without a restart: a = 0 acts as 1e-6"
 
 
@@ -360,8 +350,7 @@ SCAN = registry.register_spec(
         sweep=Sweep("L", LONG, sweep_problem, LONG_HEAVY, "a in [0.99, 1], 32 rows"),
         method_dtypes={"logspace": REAL_DTYPES},
         features={"h0": optional_argument("h0", "an initial state h0 (..., ) before a_0, b_0"),
-                  "reverse": flag("reverse", True, "the scan run from t = L−1 down to 0")},
-    ),
+                  "reverse": flag("reverse", True, "the scan run from t = L−1 down to 0")}),
     implementations=[
         Implementation("linear_scan", "torch", impl.linear_scan),
         # the sequential method compiled for the CPU (C++, built on first use): the fast CPU path
@@ -369,29 +358,31 @@ SCAN = registry.register_spec(
                        devices=("cpu",), source="builtin (C++, compiled on first use)",
                        unavailable=cpu_scan.available()),
         triton_kernels.implementation("linear_scan", "scan", "linear_scan",
-                                      methods=("sequential", "chunked")),
-    ],
-    laws=[Law(name, what, law, DTYPES) for name, what, law in _LAWS],
+                                      methods=("sequential", "chunked"))],
+    # every law holds in every format of the spec
+    laws=[Law(name, what, law, DTYPES) for name, what, law in [
+        ("methods_agree", "every method equals the sequential scan", methods_agree),
+        ("split", "scan(x) = scan(x[:k]) then scan(x[k:], h0 = last state)", split),
+        ("reverse_flip", "reverse scan = flip∘scan∘flip", reverse_flip),
+        ("linearity", "linear in (b, h0)", linearity),
+        ("ones_cumsum", "a ≡ 1 gives h0 + cumsum(b)", ones_cumsum),
+        ("zero_resets", "a_z = 0 gives h_z = b_z and forgets everything before z", zero_resets)]],
     mutants=[
-        Mutant("tree_identity_zero", tree_identity_zero, "associative",
-               ("fp64", "fp32", "c64"), "tree padded and started with (0, 0) instead of (1, 0): "
-               "h0 is lost", _tree_witness),
-        Mutant("eps_clamp", eps_clamp, "logspace", ("fp64",), _EPS_CLAMP,
-               _eps_witness),
+        Mutant("tree_identity_zero", tree_identity_zero, "associative", ("fp64", "fp32", "c64"),
+               "tree padded and started with (0, 0) instead of (1, 0): h0 is lost", _tree_witness),
+        Mutant("eps_clamp", eps_clamp, "logspace", ("fp64",), _EPS_CLAMP, _eps_witness),
         # in fp32 it shows only where h_{z−1} ≫ b_z: the witness has it
-        Mutant("eps_clamp", eps_clamp, "logspace", ("fp32",), _EPS_CLAMP,
-               _eps_witness, search=False),
+        Mutant("eps_clamp", eps_clamp, "logspace", ("fp32",), _EPS_CLAMP, _eps_witness,
+               search=False),
         Mutant("unguarded_heinsen", unguarded_heinsen, "logspace",
                ("fp32", "fp64"), "exp(−Σ log a) unguarded: overflow, inf·0 = NaN for small a at "
                "long L", _uniform_witness(2, (2, 1200), 0.3, 0.6, [1.0, -1.0], False)),
         Mutant("chunk_drops_h0", chunk_drops_h0, "chunked",
                ("fp64", "fp32", "c64"), "chunked state passing drops h0 after the first chunk",
                _uniform_witness(3, (1, 200), 0.99, 1.0, [5.0], True)),
-        *triton_kernels.mutants(lambda kernel: [
-            Mutant("triton_block_drops_carry",
-                   kernel("scan", "linear_scan_dropping_carry"), "chunked",
-                   ("fp64", "fp32", "c64"), "Triton scan: a block boundary drops the carried "
-                   "state", _triton_witness)]),
-    ],
+        *triton_kernels.mutants(lambda kernel: [Mutant(
+            "triton_block_drops_carry", kernel("scan", "linear_scan_dropping_carry"), "chunked",
+            ("fp64", "fp32", "c64"), "Triton scan: a block boundary drops the carried state",
+            _triton_witness)])],
     bad_inputs=_BAD,
 )

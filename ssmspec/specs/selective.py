@@ -479,8 +479,7 @@ SELECTIVE = registry.register_spec(
         bench_shape="batch=2, D=256, N=16, L=2048, per-step B/C, D, z, delta_bias, softplus",
         sweep=Sweep("L", QUADRATIC, sweep_problem, QUADRATIC_HEAVY,
                     "D=4, N=8, per-step B, C, Δ in [1e-3, 1e-1]"),
-        features=FEATURES,
-    ),
+        features=FEATURES,),
     implementations=[
         Implementation("selective_scan", "torch", impl.selective_scan),
         triton_kernels.implementation("selective_scan", "selective", "selective_scan")],
@@ -528,8 +527,7 @@ SSD = registry.register_spec(
         call=call_ssd, bench_case=_ssd_bench,
         bench_shape="batch=2, L=2048, 8 heads × headdim 32, N=16, G=1, chunk 64",
         features={"initial_states": optional_argument("initial_states",
-                                                      "states (b, H, P, N) before step 0")},
-    ),
+                                                      "states (b, H, P, N) before step 0")},),
     implementations={"torch": impl.ssd_scan},
     laws=[Law(name, statement, check, ("fp64", "fp32")) for name, statement, check in [
         ("chunk_invariance", "chunk sizes 16, 32, 64 agree", ssd_chunk_invariance),
