@@ -32,12 +32,17 @@ def as_terms(pairs: dict, widen=None) -> dict:
     return {k: Terms(g if widen is None else widen(g), m) for k, (m, g) in pairs.items()}
 
 
-def scan_terms(t: tuple, state: str, fmt: str) -> dict:
-    """{output: Terms(G, M)} from a reference's (y, state, M_y, G_y, M_state, G_state); fp16/bf16
-    are computed in fp32 and rounded once: G widened to 1 + (u_fp32/u_fmt)·G."""
-    u = dtype(fmt).u
-    widen = (lambda g: 1.0 + (dtype("fp32").u / u) * g) if fmt in ("fp16", "bf16") else None
-    return as_terms({"y": t[2:4], state: t[4:6]}, widen)
+def scan_terms(reference, state: str):
+    """`terms(case, method, d)`: {output: Terms(G, M)} from `reference(case, method)`'s (y, state,
+    M_y, G_y, M_state, G_state); fp16/bf16 are computed in fp32 and rounded once: G widened to
+    1 + (u_fp32/u_fmt)·G."""
+    def terms(case: Case, method: str, d=None) -> dict:
+        t, u = reference(case, method), dtype(case.dtype).u
+        low = case.dtype in ("fp16", "bf16")
+        widen = (lambda g: 1.0 + (dtype("fp32").u / u) * g) if low else None
+        return as_terms({"y": t[2:4], state: t[4:6]}, widen)
+
+    return terms
 
 
 def eigenvalues(log_re: tuple, im: float, *more) -> st.SearchStrategy[complex]:

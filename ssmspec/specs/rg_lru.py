@@ -80,22 +80,20 @@ def rg_lru_cases(draw, fmt: str, method: str = "sequential", length=None) -> Cas
                      gates(rng, shape, scale, saturated), a_param, reset, h0)
 
 
-def _args(case: Case):
+def _args(case: Case, method: str | None = None):
     a = case.arrays
     return (*(a[k] for k in ARRAYS), a.get("reset", np.zeros(a["x"].shape[:2], bool)),
             a.get("h0"))
 
 
 def call(fn, case: Case, method: str, device: str):
-    reset = case.arrays.get("reset")
-    reset = None if reset is None else torch.from_numpy(reset).to(device)
+    reset = torch.from_numpy(case.arrays["reset"]).to(device) if "reset" in case.arrays else None
     h0 = case.tensor("h0", device) if "h0" in case.arrays else None
     return fn(*(case.tensor(k, device) for k in ARRAYS), reset, h0, method=method)
 
 
-REFERENCES = sk.references(lambda case, method: ref_mp.rg_lru(*_args(case)),
-                           lambda case, method: ref_np.rg_lru(*_args(case)), ("y", "state"),
-                           MP_MAX, lambda case: case.arrays["x"].size)
+REFERENCES = sk.references(ref_mp.rg_lru, ref_np.rg_lru, ("y", "state"), MP_MAX,
+                           lambda case: case.arrays["x"].size, _args)
 
 
 def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
@@ -169,13 +167,11 @@ def superposition(ctx: LawContext) -> None:
                       f"{method}: {k} of the two parts vs {k} of the sum")
 
 
-LAWS = [
-    Law("constant_decay", "with σ(gate_a) = 1 the decay is the constant "
-        "a = exp(−c·softplus(Λ)): impulse response √(1 − a²)·a^t", constant_decay, DTYPES),
-    Law("reset_restarts", "a reset at k: y[k:] is the call on the tail from any h0",
-        reset_restarts, DTYPES),
-    Law("superposition", "linear in (x, h0) for fixed gates", superposition, DTYPES),
-]
+LAWS = [Law(name, statement, check, DTYPES) for name, statement, check in [
+    ("constant_decay", "with σ(gate_a) = 1 the decay is the constant a = exp(−c·softplus(Λ)): "
+     "impulse response √(1 − a²)·a^t", constant_decay),
+    ("reset_restarts", "a reset at k: y[k:] is the call on the tail from any h0", reset_restarts),
+    ("superposition", "linear in (x, h0) for fixed gates", superposition)]]
 
 
 # --- mutants ----------------------------------------------------------------------------------

@@ -85,10 +85,6 @@ REFERENCE = sk.references(
     lambda case: case.arrays["u"].size * case.arrays["Lambda"].size)
 
 
-def _terms(case: Case, method: str, d) -> dict:
-    return sk.scan_terms(terms(case, method), "last_state", case.dtype)
-
-
 def _bench(fmt: str) -> Case:
     """batch = 2, L = 1024, H = 64, P = 32 (an S5 layer's size): S4D-Lin Λ, Δ log-uniform in
     [1e-3, 1e-1] (S5's default), B, C complex normal / √P, D normal, conj_sym, h0 = 0."""
@@ -102,7 +98,6 @@ def _bench(fmt: str) -> Case:
 
 
 # --- laws (docs/s5.md#s5_scan) --------------------------------------------------------------
-LAW_DTYPES = ("c128", "c64")
 SHORT = st.sampled_from([1, 2, 3, 7, 8, 31, 32, 33, 65])
 
 
@@ -245,7 +240,7 @@ S5 = registry.register_spec(
                   "-> y (b, L, H)[, last state (b, P)]",
         strategy=lambda fmt, method: s5_cases(fmt, method),
         references=REFERENCE,
-        bound=Bound(c=C_BOUND, terms=_terms,
+        bound=Bound(c=C_BOUND, terms=sk.scan_terms(terms, "last_state"),
                     reasoning="elementwise; running-error bound of the recurrence on absolute "
                               "values (discretisation, H + 2 roundings of B̄u per step), + 2P + 4 "
                               "roundings of the output"),
@@ -255,7 +250,7 @@ S5 = registry.register_spec(
                   "conj_sym=False": flag("conj_sym", False, "all P states kept (no conjugate "
                                          "symmetry: y = Re(C x) rather than 2·Re)")}),
     implementations={"torch": impl.s5_scan},
-    laws=[Law(name, statement, check, LAW_DTYPES) for name, statement, check in [
+    laws=[Law(name, statement, check, DTYPES) for name, statement, check in [
         ("conj_sym_equals_full", "conj_sym on (Λ, B, C, h0) = no conj_sym on "
          "([Λ, Λ*], [B; B*], [C, C*], [h0, h0*])", conj_sym_equals_full),
         ("split", "scan(u[:k]) then scan(u[k:], h0 = last state) = scan(u)",

@@ -138,6 +138,7 @@ def terms(case: Case, method: str):
 REFERENCE = sk.references(
     partial(_ref, ref_mp.selective_scan), terms, ("y", "last_state"), MP_MAX,
     lambda case: case.arrays["u"].size * case.arrays["A"].shape[1])
+_terms = sk.scan_terms(terms, "last_state")
 
 
 def _bench(fmt: str) -> Case:
@@ -456,10 +457,6 @@ def _ssd_witness(fmt: str) -> Case:
     return case_of(fmt, arrs, chunk_size=256)
 
 
-def _terms(case: Case, method: str, d) -> dict:
-    return sk.scan_terms(terms(case, method), "last_state", case.dtype)
-
-
 SELECTIVE = registry.register_spec(
     Spec(
         name="selective_scan", family="selective", methods=METHODS, dtypes=DTYPES,
@@ -520,8 +517,7 @@ SSD = registry.register_spec(
         strategy=lambda fmt, method: ssd_cases(fmt, method),
         references=SSD_REFERENCE,
         bound=Bound(c={"chunked": C_BOUND},
-                    terms=lambda case, method, d: sk.scan_terms(ssd_terms(case), "final_states",
-                                                                case.dtype),
+                    terms=sk.scan_terms(lambda case, method: ssd_terms(case), "final_states"),
                     reasoning="elementwise; Σ_n |C|((Q + N + n_c + 6)·m + Q·w), w the segment "
                               "sums' term"),
         call=call_ssd, bench_case=_ssd_bench,
