@@ -36,6 +36,27 @@ def tiers(output: str, ref: Callable, mp_mod, np_mod, mp_max_work: int, work: Ca
                    mp_max_work=mp_max_work, work=work)
 
 
+def referenced(output: str, name: str, args: Callable, mp_mod, np_mod, mp_max_work: int,
+               work: Callable, c, reasoning: str, with_u: bool = False) -> dict:
+    """`references` and `bound` of a Spec (splat them in) for one output of a float64 reference
+    with its bound: the tiers `mod.<name>(*args(case, method))` on the mpmath and float64
+    modules, the bound's terms from `np_mod.<name>_with_bound(*args(case, method))` (and the
+    format's unit roundoff u last, `with_u`), constant `c`, `reasoning`."""
+    def with_bound(case: Case, method: str):
+        u = (dtype(case.dtype).u,) if with_u else ()
+        return getattr(np_mod, f"{name}_with_bound")(*args(case, method), *u)
+
+    return {"references": tiers(output, lambda mod, case, m: getattr(mod, name)(*args(case, m)),
+                                mp_mod, np_mod, mp_max_work, work),
+            "bound": Bound(c=c, terms=with_bound_terms(output, with_bound), reasoning=reasoning)}
+
+
+def work_dtype(x: torch.Tensor) -> torch.dtype:
+    """The working format of a written-out layer: float32 for fp16/bf16 (computed in fp32,
+    rounded once), the tensor's own dtype otherwise."""
+    return torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+
+
 def output(primitive: str, ctx: LawContext, case: Case, method: str, fn=None) -> np.ndarray:
     """The implementation's (`ctx.fn`, or `fn`) output on `case` through the spec's adapter."""
     spec = registry.spec(primitive)

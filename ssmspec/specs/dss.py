@@ -67,10 +67,6 @@ def _args(case: Case, method: str):
     return a["Lambda"], a["W"], a["log_dt"], case.params["L"], method, a.get("log_dt_im")
 
 
-def with_bound(case: Case, method: str):
-    return ref_np.dss_kernel_with_bound(*_args(case, method))
-
-
 def bench_case(fmt: str) -> Case:
     """H = 64, N = 64, L = 4096: DSS's 'lin' init Λ = −½ + iπn, W ~ CN(0, 1), Δ log-uniform in
     [1e-3, 1e-1] (ag1988/dss `DSSKernel.init`)."""
@@ -83,7 +79,6 @@ def bench_case(fmt: str) -> Case:
 
 
 # --- laws -------------------------------------------------------------------------------------
-
 MEDIUM = st.sampled_from([n for n in LENGTHS if n <= 257])
 
 
@@ -106,7 +101,7 @@ def softmax_rows_normalised(ctx: LawContext) -> None:
     case = case.with_(W=case.arrays["Lambda"])
     K = lk.output("dss_kernel", ctx, case, "softmax").real
     H, N = case.arrays["Lambda"].shape
-    _, M, _ = with_bound(case, "softmax")
+    _, M, _ = ref_np.dss_kernel_with_bound(*_args(case, "softmax"))
     # each K entry within its bound, and the float64 sum over l adds L roundings of ≤ Σ_l M
     tol = np.sum(DSS.bound(case, "softmax")["K"], axis=1) + higham_bound(
         1.0, "fp64", case.params["L"], np.sum(M, axis=1))
@@ -133,8 +128,6 @@ LAWS = [
 
 
 # --- mutants ----------------------------------------------------------------------------------
-
-
 def _direct(Lambda, W, log_dt, L, method="exp", log_dt_im=None, *, kind, naive=False,
             wrong_axis=False):
     """The DSS kernel of method `kind` (whatever is asked for) as one Vandermonde product in the
@@ -194,14 +187,10 @@ DSS = registry.register_spec(
         signature="dss_kernel(Lambda (H, N), W (H, N), log_dt (H,), L, method='exp'|'softmax', "
                   "log_dt_im=None | (H,)) -> K (H, L) real",
         strategy=lambda fmt, method: dss_cases(fmt, method),
-        references=lk.tiers("K", lambda mod, case, m: mod.dss_kernel(*_args(case, m)), ref_mp,
-                            ref_np, MP_MAX, lambda case: case.arrays["Lambda"].size
-                            * case.params["L"]),
-        bound=Bound(
-            c=C_BOUND, terms=lk.with_bound_terms("K", with_bound),
-            reasoning="elementwise; G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|, "
-                      "g0 = |z| (exp), 1 + κ(ζ) + κ(Lζ) (softmax)",
-        ),
+        **lk.referenced("K", "dss_kernel", _args, ref_mp, ref_np, MP_MAX,
+                        lambda case: case.arrays["Lambda"].size * case.params["L"], C_BOUND,
+                        "elementwise; G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|, "
+                        "g0 = |z| (exp), 1 + κ(ζ) + κ(Lζ) (softmax)"),
         call=call_dss, bench_case=bench_case, bench_shape="H=64, N=64, L=4096, DSS 'lin' init",
     ),
     implementations={"torch": impl.dss_kernel},

@@ -18,7 +18,7 @@ from ssmspec.impl.dss import dss_kernel
 from ssmspec.reference.mp import gss as ref_mp
 from ssmspec.reference.np import gss as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import layer_bad_calls, output, tiers, with_bound_terms
+from ssmspec.specs._layer_kit import layer_bad_calls, output, referenced, work_dtype
 
 METHODS = ("gss",)
 FIELDS = impl.GSSParams._fields
@@ -61,7 +61,7 @@ def call_gss(fn, case: Case, method: str, device: str):
               residual=case.params["residual"])
 
 
-def _args(case: Case) -> tuple:
+def _args(case: Case, method: str = "gss") -> tuple:
     return case.arrays["x"], {k: case.arrays[k] for k in FIELDS}, case.params["residual"]
 
 
@@ -88,7 +88,6 @@ def bench_case(fmt: str) -> Case:
 
 
 # --- laws -------------------------------------------------------------------------------------
-
 SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33])
 
 
@@ -99,7 +98,7 @@ def written_out(x, params, residual=True, *, kernel_fn=dss_kernel, conv_fn=causa
     mutants' mistakes: Im Λ = λ_im (`no_exp_imag`: no exponential transform), or the gate
     applied to y before its projection W3 (`gate_first`, (y ⊙ u) W3: needs F = H)."""
     gelu = torch.nn.functional.gelu
-    work = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+    work = work_dtype(x)
     xw, p = x.to(work), impl.GSSParams(*(t.to(work) for t in params))
     cdt = torch.complex128 if work == torch.float64 else torch.complex64
     im = p.lambda_im.double() if no_exp_imag else torch.exp(p.lambda_im.double())
@@ -130,7 +129,7 @@ def constant_gate_is_ssm_path(ctx: LawContext) -> None:
     gated = case.with_(w1=np.zeros_like(case.arrays["w1"]),
                        b1=np.full_like(case.arrays["b1"], 16.0))
     x = gated.tensor("x", ctx.device)
-    work = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+    work = work_dtype(x)
     want = written_out(x, params_of(gated, ctx.device), gated.params["residual"],
                        kernel_fn=ctx.impl_of("dss_kernel"), conv_fn=ctx.impl_of("causal_conv"),
                        gate=torch.tensor(16.0, dtype=work, device=x.device))
@@ -162,8 +161,6 @@ def gss_init_configuration(ctx: LawContext) -> None:
 
 
 # --- mutants and bad input (docs/bad-input.md) ------------------------------------------------
-
-
 def _witness(fmt: str) -> Case:
     """D = 2, F = H = N = 3, L = 12, λ_im = (0.5, 1.5, −1) per channel (e^λ ≠ λ)."""
     rng = np.random.default_rng(1)
@@ -190,14 +187,10 @@ GSS = registry.register_spec(
                   "lambda_im, c_re, c_im (H, N), d, w3, b3, w4, b4), residual=True) "
                   "-> (batch, L, D)",
         strategy=lambda fmt, method: gss_cases(fmt, method),
-        references=tiers("out", lambda mod, case, m: mod.layer(*_args(case)), ref_mp, ref_np,
-                         MP_MAX, _mp_work),
-        bound=Bound(
-            c=C_BOUND, terms=with_bound_terms("out", lambda case, m: ref_np.layer_with_bound(
-                *_args(case), dtype(case.dtype).u)),
-            reasoning="elementwise; running error: projections (n + 1)|A||W|, gelu 1.13·e + 3|a|, "
-                      "2× the DSS kernel's bound, the FFT convolution's norm-wise bound per signal",
-        ),
+        **referenced("out", "layer", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
+                     "elementwise; running error: projections (n + 1)|A||W|, gelu 1.13·e + 3|a|, "
+                     "2× the DSS kernel's bound, the FFT convolution's norm-wise bound per signal",
+                     with_u=True),
         call=call_gss, bench_case=bench_case,
         bench_shape="batch=2, L=2048, D=64, F=256, H=64, N=64, gss_init",
     ),

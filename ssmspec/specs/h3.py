@@ -16,7 +16,7 @@ from ssmspec.impl import h3 as impl
 from ssmspec.reference.mp import h3 as ref_mp
 from ssmspec.reference.np import h3 as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import tiers, with_bound_terms
+from ssmspec.specs._layer_kit import referenced, tiers
 
 MP_MAX = 4096
 
@@ -40,17 +40,11 @@ def call_shift(fn, case: Case, method: str, device: str):
               method=method)
 
 
-def _args(case: Case):
+def _args(case: Case, method: str = "direct"):
     return case.arrays["B"], case.arrays["C"], case.params["L"]
 
 
-def shift_with_bound(case: Case, method: str):
-    return ref_np.shift_ssm_kernel_with_bound(*_args(case))
-
-
 # --- laws -------------------------------------------------------------------------------------
-
-
 def e0_is_C(ctx: LawContext) -> None:
     case = ctx.draw(shift_cases(ctx.dtype, e0=True))
     C, L = case.arrays["C"], case.params["L"]
@@ -70,7 +64,7 @@ def recurrence(ctx: LawContext) -> None:
     for t in range(L):  # H3's step: F.pad(state, (1, −1)) + B·u_t, y = C·x
         x = np.pad(x, ((0, 0), (1, 0)))[:, :-1] + (B if t == 0 else 0)
         y[:, t] = np.sum(C * x, axis=-1)
-    _, M, G = shift_with_bound(case, "direct")
+    _, M, G = ref_np.shift_ssm_kernel_with_bound(*_args(case))
     tol = SHIFT.bound(case, "direct")["K"] + higham_bound(1.0, "fp64", G, M)
     K = to_numpy(SHIFT.call(ctx.fn, case, "direct", ctx.device))
     assert_within(K, y, tol, "kernel vs the shift recurrence")
@@ -95,13 +89,10 @@ SHIFT = registry.register_spec(
         signature="shift_ssm_kernel(B (H, N), C (H, N), L, method='direct') -> K (H, L)",
         methods=impl.METHODS, dtypes=REAL_DTYPES, sizes=("H", "N", "L"), outputs=("K",),
         strategy=lambda fmt, method: shift_cases(fmt, method),
-        references=tiers("K", lambda mod, case, m: mod.shift_ssm_kernel(*_args(case)), ref_mp,
-                         ref_np, MP_MAX, lambda case: case.arrays["B"].size
-                         * min(case.arrays["B"].shape[1], case.params["L"])),
-        bound=Bound(
-            c={"direct": 1.0}, terms=with_bound_terms("K", shift_with_bound),
-            reasoning="elementwise; M = Σ_m |B_m||C_(m+l)|, G = N − l + 1",
-        ),
+        **referenced("K", "shift_ssm_kernel", _args, ref_mp, ref_np, MP_MAX,
+                     lambda case: case.arrays["B"].size
+                     * min(case.arrays["B"].shape[1], case.params["L"]), {"direct": 1.0},
+                     "elementwise; M = Σ_m |B_m||C_(m+l)|, G = N − l + 1"),
         call=call_shift, bench_case=_bench, bench_shape="H=1024, N=64, L=2048",
     ),
     implementations={"torch": impl.shift_ssm_kernel},
@@ -131,7 +122,6 @@ SHIFT = registry.register_spec(
 
 
 # === the H3 layer (head_dim 1) ==================================================================
-
 LAYER_DTYPES = ("fp64", "fp32")
 C_LAYER = 2.0
 C_CONV = 2.0  # causal_conv's constant (ssmspec/specs/convolution.py)
@@ -233,8 +223,6 @@ def layer_work(case: Case) -> int:
 
 
 # --- the layer's laws: FlashConv state passing ---------------------------------------------------
-
-
 def blockwise_bound(case: Case, method: str, block: int):
     """The block-wise computation's bound in units of u (`ssmspec.reference.np.h3.
     blockwise_error`: diag_ssm's bound per block and the carried state's error)."""
@@ -347,7 +335,6 @@ LAYER = registry.register_spec(
 
 
 # === the multi-head core (head_dim d) ===========================================================
-
 HEAD_DIMS = (1, 2, 3)
 SHIFT_ARGS = ("q", "k", "v", "shift_B", "shift_C", "shift_D")
 
@@ -383,7 +370,6 @@ def multihead_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
 
 
 # --- laws ---------------------------------------------------------------------------------------
-
 MH_SHORT = st.integers(1, 24)
 
 
@@ -421,8 +407,6 @@ MULTIHEAD_LAWS = [
 
 
 # --- mutants ------------------------------------------------------------------------------------
-
-
 def head_major_output(q, k, v_, *rest, method="bilinear"):
     """The sum over i laid out 'b (h d) l' (channel h·d + j), the input's order, instead of the
     code's 'b (d h) l' (channel j·H + h)."""

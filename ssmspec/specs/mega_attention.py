@@ -17,7 +17,7 @@ from ssmspec.impl import mega_attention as impl
 from ssmspec.reference.mp import mega_attention as ref_mp
 from ssmspec.reference.np import mega_attention as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import agreement, output, tiers, with_bound_terms
+from ssmspec.specs._layer_kit import agreement, output, referenced, work_dtype
 
 METHODS = impl.FNS
 C_BOUND = 4.0
@@ -75,7 +75,6 @@ def bench_case(fmt: str) -> Case:
 
 
 # --- laws -------------------------------------------------------------------------------------
-
 SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33])
 
 
@@ -139,8 +138,6 @@ def laplace_monotone_unit_interval(ctx: LawContext) -> None:
 
 
 # --- mutants ----------------------------------------------------------------------------------
-
-
 def _variant(weights=None, leak=False, naive_softmax=False):
     """The built-in with one step replaced (weights: f(s) for the element functions)."""
     def fn(q, k, v, bias, fn="softmax", chunk=None, mask=None):
@@ -150,7 +147,7 @@ def _variant(weights=None, leak=False, naive_softmax=False):
         if weights is None and not naive_softmax:
             return impl.mega_attention(q, k, v, bias, fn, chunk, mask)
         B, L, S = q.shape
-        work = torch.float32 if q.dtype in (torch.float16, torch.bfloat16) else q.dtype
+        work = work_dtype(q)
         qw, k, v, bias = (t.to(work) for t in (q, k, v, bias))
         P = (bias.shape[0] + 1) // 2
         pos = torch.arange(L, device=q.device)
@@ -187,8 +184,6 @@ def _overflow_witness(fmt: str) -> Case:
 
 
 MU, SIGMA, SQRT2 = impl.MU, impl.SIGMA, math.sqrt(2.0)
-
-
 _C = torch.complex128
 
 
@@ -202,14 +197,9 @@ ATTENTION = registry.register_spec(
                   "-> out (batch, L, E)",
         methods=METHODS, dtypes=REAL_DTYPES, sizes=("batch", "L", "S", "E"), realistic_work=2**13,
         outputs=("out",), strategy=lambda fmt, method: attention_cases(fmt, method),
-        references=tiers("out", lambda mod, case, m: mod.attention(*_args(case, m)), ref_mp,
-                         ref_np, MP_MAX, _mp_work),
-        bound=Bound(
-            c=C_BOUND, terms=with_bound_terms("out", lambda case, m: ref_np.attention_with_bound(
-                *_args(case, m), dtype(case.dtype).u)),
-            reasoning="elementwise; G·M = Σ_j |v_je|(β_ij + (n + 2)A_ij), β the weight's error "
-                      "budget from the score's (S + 3)·Sabs",
-        ),
+        **referenced("out", "attention", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
+                     "elementwise; G·M = Σ_j |v_je|(β_ij + (n + 2)A_ij), β the weight's error "
+                     "budget from the score's (S + 3)·Sabs", with_u=True),
         call=call_attention, bench_case=bench_case,
         bench_shape="batch=2, L=2048, S=64, E=64, chunk=128",
     ),

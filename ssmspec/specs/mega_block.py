@@ -106,7 +106,6 @@ def bench_case(fmt: str) -> Case:
 
 
 # --- laws -------------------------------------------------------------------------------------
-
 SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17])
 
 
@@ -134,7 +133,7 @@ def written_out(x, p, fn="softmax", chunk=None, bidirectional=None, *, ema_fn=em
     law, the built-ins for the mutants) in the working format, rounded once; the flags make
     the mutants' wiring mistakes."""
     silu = torch.nn.functional.silu
-    work = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+    work = lk.work_dtype(x)
     xw, p = x.to(work), impl.MegaBlockParams(*(t.to(work) for t in p))
     xe = ema_fn(xw.transpose(1, 2), tuple(p[:4]), p.omega, bidirectional=bidirectional)
     xe = xe.transpose(1, 2)
@@ -162,8 +161,6 @@ def block_is_its_composition(ctx: LawContext) -> None:
 
 
 # --- mutants ----------------------------------------------------------------------------------
-
-
 def _witness(fmt: str, bidirectional=None) -> Case:
     """B = 1, L = 8, D = 3, S = 2, E = 2, ndim 2; weights of scale 0.7, b_φ = 1 (φ ≠ ½)."""
     rng = np.random.default_rng(0)
@@ -179,16 +176,13 @@ def _witness(fmt: str, bidirectional=None) -> Case:
     return case_of(fmt, arrays, chunk=None, bidirectional=bidirectional)
 
 
-_r = zeros
-
-
 def _params(D=2, S=2, E=3, nd=2, P=4, dt=torch.float64, **over):
     shapes = {"delta": (D, nd, 1), "alpha": (D, nd, 1), "beta": (D, nd, 1), "gamma": (D, nd),
               "omega": (D,), "w_v": (D, E), "b_v": (E,), "w_z": (D, S), "b_z": (S,),
               "qk_gamma": (2, S), "qk_beta": (2, S), "w_r": (D, E), "b_r": (E,),
               "w_u": (D, D), "b_u": (D,), "w_h": (D, D), "u_h": (E, D), "b_h": (D,),
               "bias": (2 * P - 1,)}
-    return impl.MegaBlockParams(**{k: over.get(k, _r(*s, dt=dt)) for k, s in shapes.items()})
+    return impl.MegaBlockParams(**{k: over.get(k, zeros(*s, dt=dt)) for k, s in shapes.items()})
 
 
 BLOCK = registry.register_spec(
@@ -202,15 +196,10 @@ BLOCK = registry.register_spec(
                   "-> (batch, L, D)",
         methods=METHODS, dtypes=REAL_DTYPES, sizes=("batch", "L", "D"), realistic_work=2**14,
         outputs=("y",), strategy=lambda fmt, method: block_cases(fmt, method),
-        references=lk.tiers("y", lambda mod, case, m: mod.block(*_args(case, m)), ref_mp, ref_np,
-                            MP_MAX, _mp_work),
-        bound=Bound(
-            c=C_BOUND, terms=lk.with_bound_terms("y", lambda case, m: ref_np.block_with_bound(
-                *_args(case, m), dtype(case.dtype).u)),
-            reasoning="elementwise; running error through the composition: the EMA layer's and the "
-                      "attention's own bounds, linear layers (n + 1)|A||W|, silu/sigmoid "
-                      "Lipschitz 1.1/¼, the attention's sensitivity to Q, K, V",
-        ),
+        **lk.referenced("y", "block", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
+                        "elementwise; running error through the composition: the EMA layer's and "
+                        "the attention's own bounds, linear layers (n + 1)|A||W|, silu/sigmoid "
+                        "Lipschitz 1.1/¼, the attention's sensitivity to Q, K, V", with_u=True),
         call=call_block, bench_case=bench_case,
         bench_shape="batch=2, L=2048, D=128, S=64, E=256, ndim=16, chunk=128, Mega init",
     ),
@@ -235,11 +224,11 @@ BLOCK = registry.register_spec(
     ],
     bad_inputs=lk.layer_bad_calls(_params, [
         ("unknown fn", "fn", ValueError, {"fn": "gelu"}),
-        ("w_z of another dtype", "w_z", TypeError, {"w_z": _r(2, 2, dt=torch.float32)}),
-        ("w_h of the wrong shape", "w_h", ValueError, {"w_h": _r(2, 3)}),
-        ("u_h of the wrong shape", "u_h", ValueError, {"u_h": _r(2, 2)}),
-        ("qk_gamma of one row", "qk_gamma", ValueError, {"qk_gamma": _r(1, 2)}),
-        ("w_v for another D", "w_v", ValueError, {"w_v": _r(3, 3)}),
+        ("w_z of another dtype", "w_z", TypeError, {"w_z": zeros(2, 2, dt=torch.float32)}),
+        ("w_h of the wrong shape", "w_h", ValueError, {"w_h": zeros(2, 3)}),
+        ("u_h of the wrong shape", "u_h", ValueError, {"u_h": zeros(2, 2)}),
+        ("qk_gamma of one row", "qk_gamma", ValueError, {"qk_gamma": zeros(1, 2)}),
+        ("w_v for another D", "w_v", ValueError, {"w_v": zeros(3, 3)}),
         ("bias shorter than the window", "bias", ValueError, {"params": _params(P=3)}),
         ("bidirectional with D rows", "params", ValueError, {"bidirectional": "mega"}),
         ("unknown bidirectional", "bidirectional", ValueError, {"bidirectional": "both"}),

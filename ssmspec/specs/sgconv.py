@@ -14,7 +14,7 @@ from ssmspec.impl import sgconv as impl
 from ssmspec.reference.mp import sgconv as ref_mp
 from ssmspec.reference.np import sgconv as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import agreement, output, tiers, with_bound_terms
+from ssmspec.specs._layer_kit import agreement, output, referenced, work_dtype
 from ssmspec.specs.convolution import CAUSAL
 
 METHODS = impl.METHODS
@@ -52,11 +52,6 @@ def _args(case: Case, method: str):
             p["normalize"])
 
 
-def with_bound(case: Case, method: str):
-    """(K, M, G) of the bound, from the long-double reference."""
-    return ref_np.sgconv_kernel_with_bound(*_args(case, method))
-
-
 def _mp_work(case: Case) -> int:
     """H·max(n, L), n = d·2^(S−1+init_scale) the whole kernel's length."""
     S, H, d = np.asarray(case.arrays["weights"]).shape
@@ -73,8 +68,6 @@ def _bench(fmt: str) -> Case:
 
 
 # --- laws -------------------------------------------------------------------------------------
-
-
 def length_law(ctx: LawContext) -> None:
     case = ctx.draw(sgconv_cases(ctx.dtype))
     S, H, d = case.arrays["weights"].shape
@@ -108,7 +101,7 @@ def _rescaled(normalize: bool, factor):
 def _weights_rounding(c: float):
     """The rounding of the pre-scaled weights: c·u·G·M of the case's own bound terms."""
     def extra(case: Case, method: str, fmt: str):
-        _, M, G = with_bound(case, method)
+        _, M, G = ref_np.sgconv_kernel_with_bound(*_args(case, method))
         return higham_bound(c, fmt, G, M)
     return extra
 
@@ -133,13 +126,11 @@ def conv_direct(ctx: LawContext) -> None:
 
 
 # --- mutants ----------------------------------------------------------------------------------
-
-
 def _variant(weights, L, decay, init_scale=0, method="linear", normalize=True, *,
              factor=None, use_decay=True, use_norm=True):
     """sgconv_kernel written directly with F.interpolate, with one deliberate fault."""
     S, H, d = weights.shape
-    work = torch.float32 if weights.dtype in (torch.float16, torch.bfloat16) else weights.dtype
+    work = work_dtype(weights)
     blocks = []
     for i in range(S):
         s = factor(i, init_scale) if factor else 2 ** (max(0, i - 1) + init_scale)
@@ -169,12 +160,8 @@ SGCONV = registry.register_spec(
         signature="sgconv_kernel(weights (S, H, d), L, decay (H,), init_scale=0, "
                   "method='linear'|'nearest', normalize=True) -> K (H, L)",
         strategy=lambda fmt, method: sgconv_cases(fmt, method),
-        references=tiers("K", lambda mod, case, m: mod.sgconv_kernel(*_args(case, m)), ref_mp,
-                         ref_np, MP_MAX, _mp_work),
-        bound=Bound(
-            c=C_BOUND, terms=with_bound_terms("K", with_bound),
-            reasoning="elementwise; M = (|k|_l + |k_l|·‖|k|‖/‖k‖)/‖k‖, G = 6 + ⌈log₂ n⌉",
-        ),
+        **referenced("K", "sgconv_kernel", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
+                     "elementwise; M = (|k|_l + |k_l|·‖|k|‖/‖k‖)/‖k‖, G = 6 + ⌈log₂ n⌉"),
         call=call_sgconv, bench_case=_bench, bench_shape="H=256, d=64, L=16384 (S=9), decay 2",
     ),
     implementations={"torch": impl.sgconv_kernel},
