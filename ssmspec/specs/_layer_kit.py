@@ -8,10 +8,12 @@ family is in `ssmspec.speckit`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import partial
 
 import numpy as np
 import torch
+from hypothesis import strategies as st
 
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 
@@ -80,6 +82,32 @@ def agreement(name: str, statement: str, dtypes: tuple[str, ...], primitive: str
             tol = tol + extra(a, method, ctx.dtype)
         err = norm_error(abs_error(got, want), norm)
         assert_within(err, np.zeros_like(err), tol, what.format(method=method))
+
+    return Law(name, statement, check, dtypes)
+
+
+# the short lengths the layers' laws draw
+SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33])
+
+
+def composition(name: str, statement: str, dtypes: tuple[str, ...], primitive: str,
+                cases: Callable, written_out: Callable, parts: Mapping[str, str], what: str,
+                lengths=SHORT, change: Callable | None = None, **fixed) -> Law:
+    """The law "`primitive` = `written_out`, its formulas written out over the registered
+    `parts`" (a keyword of `written_out` -> the primitive whose implementation of the family it
+    is given): on a case `cases(fmt, method, length=lengths)`, changed by `change(case)` if
+    given, the output is within twice the bound of `written_out` (with the keywords `fixed`)
+    called as the spec calls an implementation. `what` names the comparison ('{method}')."""
+
+    def check(ctx: LawContext) -> None:
+        spec = registry.spec(primitive)
+        method = ctx.draw(ctx.methods(spec.methods))
+        case = ctx.draw(cases(ctx.dtype, method, length=lengths))
+        case = case if change is None else change(case)
+        fns = {k: ctx.impl_of(p) for k, p in parts.items()}
+        want = spec.call(partial(written_out, **fns, **fixed), case, method, ctx.device)
+        assert_within(output(primitive, ctx, case, method), to_numpy(want),
+                      2 * spec.bound(case, method)[spec.outputs[0]], what.format(method=method))
 
     return Law(name, statement, check, dtypes)
 

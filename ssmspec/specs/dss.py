@@ -170,12 +170,8 @@ def _witness(lam, dt, L, fmt: str, dt_im=None) -> Case:
     return case_of(fmt, arrays, L=L)
 
 
-def _cx(*shape, dt=torch.complex128):
-    return full(*shape, dt=dt, fill=-1.0)
-
-
-def _ldt(h=2, dt=torch.float64):
-    return full(h, dt=dt, fill=-2.0)
+# the bad inputs' Λ, W (complex −1) and log Δ (−2) of any shape
+_cx, _ldt = partial(full, fill=-1.0, dt=torch.complex128), partial(full, fill=-2.0)
 
 
 DSS = registry.register_spec(
@@ -210,7 +206,7 @@ DSS = registry.register_spec(
                "at large L·Re z", partial(_witness, [[1.0 + 2j, -0.5 + 1j]], 1.0, 1025),
                search=False),
     ],
-    bad_inputs=bad_calls({"Lambda": _cx(2, 3), "W": _cx(2, 3), "log_dt": _ldt(), "L": 4}, [
+    bad_inputs=bad_calls({"Lambda": _cx(2, 3), "W": _cx(2, 3), "log_dt": _ldt(2), "L": 4}, [
         ("Lambda 1-d", "Lambda", ValueError, {"Lambda": _cx(3), "W": _cx(3), "log_dt": _ldt(1)}),
         ("Lambda real", "Lambda", TypeError,
          {"Lambda": _cx(2, 3, dt=torch.float64), "W": _cx(2, 3, dt=torch.float64)}),
@@ -218,11 +214,11 @@ DSS = registry.register_spec(
         ("W of another shape", "W", ValueError, {"W": _cx(2, 4)}),
         ("W of another dtype", "W", TypeError, {"W": _cx(2, 3, dt=torch.complex64)}),
         ("log_dt of another shape", "log_dt", ValueError, {"log_dt": _ldt(3)}),
-        ("log_dt complex", "log_dt", TypeError, {"log_dt": _ldt(dt=torch.complex128)}),
-        ("log_dt of another precision", "log_dt", TypeError, {"log_dt": _ldt(dt=torch.float32)}),
+        ("log_dt complex", "log_dt", TypeError, {"log_dt": _ldt(2, dt=torch.complex128)}),
+        ("log_dt of another precision", "log_dt", TypeError, {"log_dt": _ldt(2, dt=torch.float32)}),
         ("log_dt_im of another shape", "log_dt_im", ValueError, {"log_dt_im": _ldt(3)}),
         ("log_dt_im of another precision", "log_dt_im", TypeError,
-         {"log_dt_im": _ldt(dt=torch.float32)}),
+         {"log_dt_im": _ldt(2, dt=torch.float32)}),
         ("L zero", "L", ValueError, {"L": 0}),
         ("L a float", "L", TypeError, {"L": 4.0}),
         ("unknown method", "method", ValueError, {"method": "clip"}),

@@ -85,8 +85,6 @@ def bench_case(fmt: str, method: str = "causal") -> Case:
 
 
 # --- the law ----------------------------------------------------------------------------------
-
-
 def _rows(err_or_bound):
     return norm_error(np.asarray(err_or_bound, float), "row")
 
@@ -136,8 +134,6 @@ def written_out(ctx: LawContext) -> None:
 
 
 # --- mutants ----------------------------------------------------------------------------------
-
-
 def silu_before_residual(x, params, omega, bidirectional=None):
     pre = impl.ema(x, params, torch.zeros_like(omega), bidirectional)  # silu(conv)
     return (pre + omega[:, None] * x).to(x.dtype)

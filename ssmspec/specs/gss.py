@@ -18,7 +18,14 @@ from ssmspec.impl.dss import dss_kernel
 from ssmspec.reference.mp import gss as ref_mp
 from ssmspec.reference.np import gss as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import layer_bad_calls, output, referenced, work_dtype
+from ssmspec.specs._layer_kit import (
+    SHORT,
+    composition,
+    layer_bad_calls,
+    output,
+    referenced,
+    work_dtype,
+)
 
 METHODS = ("gss",)
 FIELDS = impl.GSSParams._fields
@@ -88,15 +95,12 @@ def bench_case(fmt: str) -> Case:
 
 
 # --- laws -------------------------------------------------------------------------------------
-SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33])
-
-
 def written_out(x, params, residual=True, *, kernel_fn=dss_kernel, conv_fn=causal_conv,
                 gate=None, no_exp_imag=False, gate_first=False):
     """The layer written out over `kernel_fn` (dss_kernel) and `conv_fn` (causal_conv) in the
-    working format (fp16/bf16 in fp32), rounded once; `gate` replaces u = gelu(x W1 + b1). The
-    mutants' mistakes: Im Λ = λ_im (`no_exp_imag`: no exponential transform), or the gate
-    applied to y before its projection W3 (`gate_first`, (y ⊙ u) W3: needs F = H)."""
+    working format (fp16/bf16 in fp32), rounded once; `gate`, a number, replaces u = gelu(x W1
+    + b1). The mutants' mistakes: Im Λ = λ_im (`no_exp_imag`: no exponential transform), or the
+    gate applied to y before its projection W3 (`gate_first`, (y ⊙ u) W3: needs F = H)."""
     gelu = torch.nn.functional.gelu
     work = work_dtype(x)
     xw, p = x.to(work), impl.GSSParams(*(t.to(work) for t in params))
@@ -112,29 +116,14 @@ def written_out(x, params, residual=True, *, kernel_fn=dss_kernel, conv_fn=causa
     return (o + xw if residual else o).to(x.dtype)
 
 
-def layer_is_its_composition(ctx: LawContext) -> None:
-    """The layer = its formulas written out over the registered dss_kernel and causal_conv."""
-    case = ctx.draw(gss_cases(ctx.dtype, length=SHORT))
-    want = written_out(case.tensor("x", ctx.device), params_of(case, ctx.device),
-                       case.params["residual"], kernel_fn=ctx.impl_of("dss_kernel"),
-                       conv_fn=ctx.impl_of("causal_conv"))
-    assert_within(output("gss_layer", ctx, case, "gss"), to_numpy(want),
-                  2 * GSS.bound(case, "gss")["out"], "GSS layer vs its written-out composition")
+PARTS = {"kernel_fn": "dss_kernel", "conv_fn": "causal_conv"}
 
 
-def constant_gate_is_ssm_path(ctx: LawContext) -> None:
+def _constant_gate(case: Case) -> Case:
     """W1 = 0, b1 = 16 makes the gate u = gelu(16) = 16 exactly (Φ(16) rounds to 1): the layer is
     the SSM path alone, ((K ∗ v + d v) W3 + b3)·16 W4 + b4 (+ x)."""
-    case = ctx.draw(gss_cases(ctx.dtype, length=SHORT))
-    gated = case.with_(w1=np.zeros_like(case.arrays["w1"]),
-                       b1=np.full_like(case.arrays["b1"], 16.0))
-    x = gated.tensor("x", ctx.device)
-    work = work_dtype(x)
-    want = written_out(x, params_of(gated, ctx.device), gated.params["residual"],
-                       kernel_fn=ctx.impl_of("dss_kernel"), conv_fn=ctx.impl_of("causal_conv"),
-                       gate=torch.tensor(16.0, dtype=work, device=x.device))
-    assert_within(output("gss_layer", ctx, gated, "gss"), to_numpy(want),
-                  2 * GSS.bound(gated, "gss")["out"], "GSS layer with u ≡ 16 vs the SSM path")
+    return case.with_(w1=np.zeros_like(case.arrays["w1"]),
+                      b1=np.full_like(case.arrays["b1"], 16.0))
 
 
 def gss_init_configuration(ctx: LawContext) -> None:
@@ -196,10 +185,12 @@ GSS = registry.register_spec(
     ),
     implementations={"torch": impl.gss_layer},
     laws=[
-        Law("layer_is_its_composition", "the GSS layer = its written-out composition of "
-            "the registered dss_kernel and causal_conv", layer_is_its_composition, REAL_DTYPES),
-        Law("constant_gate_is_ssm_path", "W1 = 0, b1 = 16 (u ≡ 16): the layer is the "
-            "SSM path alone", constant_gate_is_ssm_path, REAL_DTYPES),
+        composition("layer_is_its_composition", "the GSS layer = its written-out composition of "
+                    "the registered dss_kernel and causal_conv", REAL_DTYPES, "gss_layer",
+                    gss_cases, written_out, PARTS, "GSS layer vs its written-out composition"),
+        composition("constant_gate_is_ssm_path", "W1 = 0, b1 = 16 (u ≡ 16): the layer is the "
+                    "SSM path alone", REAL_DTYPES, "gss_layer", gss_cases, written_out, PARTS,
+                    "GSS layer with u ≡ 16 vs the SSM path", change=_constant_gate, gate=16.0),
         Law("gss_init_configuration", "gss_init is seeded, of shapes (H, N), (H,), Λ "
             "shared by the channels, Re Λ < 0 < Im Λ; the layer on it is within its bound",
             gss_init_configuration, FP64_32),

@@ -8,6 +8,8 @@ docs/kernels.md#shift_ssm_kernel, docs/layers.md#h3_layer, docs/layers.md#h3_mul
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import torch
 from hypothesis import strategies as st
@@ -27,11 +29,8 @@ def shift_cases(draw, fmt: str, method: str = "direct", e0=None) -> Case:
     L = draw(size("L", sequence_lengths(1025, 16385)))
     el = st.one_of(real_normals(2.0), st.just(0.0))
     C = draw(arrays((H, N), real_normals(2.0)))
-    if e0 if e0 is not None else draw(st.booleans()):
-        B = np.zeros((H, N))
-        B[:, 0] = 1.0
-    else:
-        B = draw(arrays((H, N), el))
+    e0 = e0 if e0 is not None else draw(st.booleans())  # B = e₀: H3's initialisation
+    B = np.eye(1, N).repeat(H, 0) if e0 else draw(arrays((H, N), el))
     return case_of(fmt, {"B": B, "C": C}, L=L)
 
 
@@ -130,21 +129,17 @@ LAYER_ARGS = ("q", "k", "v", "shift_B", "shift_C", "shift_D", "Lambda", "B", "C"
 COMPLEX_OF = {"fp64": "c128", "fp32": "c64"}
 
 
-def seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, channels=None):
-    """The layer's arrays: q, k, v and the shift SSM's for `channels` model channels (H, one
-    head per channel, by default; H·head_dim for `h3_multihead`), Λ, B, C, log Δ, D for H."""
-    Hm = channels or H
-    a = {"q": rng.normal(size=(Bn, Hm, L)), "k": rng.normal(size=(Bn, Hm, L)),
-         "v": rng.normal(size=(Bn, Hm, L)), "shift_C": rng.normal(size=(Hm, Ns)),
-         "shift_D": rng.normal(size=Hm), "D": rng.normal(size=H)}
-    sb = np.zeros((Hm, Ns))
-    sb[:, 0] = 1.0
-    a["shift_B"] = sb if e0 else rng.normal(size=(Hm, Ns))
-    a = {n: representable(x, fmt) for n, x in a.items()}
+def seeded_layer_arrays(rng, Bn, H, L, Ns, fmt, lam, b, c, log_dt, e0, channels):
+    """The layer's arrays: q, k, v and the shift SSM's (shift_B = e₀ if `e0`) for `channels`
+    model channels (H·head_dim; H for `h3_layer`), Λ, B, C (complex), log Δ, D for H."""
+    a = {n: rng.normal(size=(Bn, channels, L)) for n in "qkv"}
+    a.update(shift_C=rng.normal(size=(channels, Ns)), shift_D=rng.normal(size=channels),
+             D=rng.normal(size=H))
+    a["shift_B"] = np.eye(1, Ns).repeat(channels, 0) if e0 else rng.normal(size=(channels, Ns))
     cf = COMPLEX_OF[fmt]
-    a.update({"Lambda": representable(lam, cf), "B": representable(b, cf),
-              "C": representable(c, cf), "log_dt": representable(log_dt, fmt)})
-    return a
+    return {**{n: representable(x, fmt) for n, x in a.items()}, "Lambda": representable(lam, cf),
+            "B": representable(b, cf), "C": representable(c, cf),
+            "log_dt": representable(log_dt, fmt)}
 
 
 def s4d_layer_case(fmt: str, seed: int, Bn, H, L, Ns, N, dt, e0, c_scale=1.0, head_dim=None):
@@ -154,7 +149,7 @@ def s4d_layer_case(fmt: str, seed: int, Bn, H, L, Ns, N, dt, e0, c_scale=1.0, he
     rng = np.random.default_rng(seed)
     lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
     c = (rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))) * c_scale
-    arrays = seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, np.ones((H, N)) + 0j, c,
+    arrays = seeded_layer_arrays(rng, Bn, H, L, Ns, fmt, lam, np.ones((H, N)) + 0j, c,
                                  np.full(H, np.log(dt)), e0, H * (head_dim or 1))
     return Case(arrays, fmt, {} if head_dim is None else {"head_dim": head_dim})
 
@@ -178,7 +173,7 @@ def layer_cases(draw, fmt: str, method: str = "bilinear", length=None, head_dims
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     e0 = draw(st.booleans())
     d = None if head_dims is None else draw(st.sampled_from(head_dims))
-    arrays = seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, H * (d or 1))
+    arrays = seeded_layer_arrays(rng, Bn, H, L, Ns, fmt, lam, b, c, log_dt, e0, H * (d or 1))
     return Case(arrays, fmt, {} if d is None else {"head_dim": d})
 
 
@@ -257,9 +252,8 @@ def default_is_bilinear(ctx: LawContext) -> None:
                   "default method vs method='bilinear'")
 
 
-def _layer_witness(fmt: str) -> Case:
-    """batch 1, H = 2, L = 6, N_s = 3 (random shift_B), N = 2, S4D-Lin Λ, Δ = 0.1."""
-    return s4d_layer_case(fmt, 3, 1, 2, 6, 3, 2, 0.1, False)
+# the mutants' witness: batch 1, H = 2, L = 6, N_s = 3 (random shift_B), N = 2, S4D-Lin Λ, Δ = 0.1
+_layer_witness = partial(s4d_layer_case, seed=3, Bn=1, H=2, L=6, Ns=3, N=2, dt=0.1, e0=False)
 
 
 def layer_valid(H=2, Bn=1, L=5, Ns=3, N=2) -> dict:
@@ -398,14 +392,6 @@ def head_dim_one_is_h3_layer(ctx: LawContext) -> None:
                   "head_dim 1 vs h3_layer")
 
 
-MULTIHEAD_LAWS = [
-    Law("pairs_are_h3_layers", "out[:, j·H + h] = Σ_i h3_layer(q_i, k_i, v_j; "
-        "head h)", pairs_are_h3_layers, LAYER_DTYPES),
-    Law("head_dim_one_is_h3_layer", "head_dim 1 = h3_layer",
-        head_dim_one_is_h3_layer, LAYER_DTYPES),
-]
-
-
 # --- mutants ------------------------------------------------------------------------------------
 def head_major_output(q, k, v_, *rest, method="bilinear"):
     """The sum over i laid out 'b (h d) l' (channel h·d + j), the input's order, instead of the
@@ -424,9 +410,8 @@ def shift_per_head(q, k, v_, sB, sC, sD, *rest, method="bilinear"):
     return impl.h3_multihead(q, k, v_, sB[first], sC[first], sD[first], *rest, method=method)
 
 
-def _multihead_witness(fmt: str) -> Case:
-    """batch 1, H = 2 heads of d = 2, L = 6, N_s = 3 (random shift_B), N = 2, S4D-Lin, Δ = 0.1."""
-    return s4d_layer_case(fmt, 3, 1, 2, 6, 3, 2, 0.1, False, head_dim=2)
+# h3_layer's witness with H = 2 heads of d = 2
+_multihead_witness = partial(_layer_witness, head_dim=2)
 
 
 MULTIHEAD = registry.register_spec(
@@ -455,7 +440,12 @@ MULTIHEAD = registry.register_spec(
         bench_shape="batch=1, H=16 heads, head_dim=2, L=1024, N_s=N=64",
     ),
     implementations={"torch": impl.h3_multihead},
-    laws=MULTIHEAD_LAWS,
+    laws=[
+        Law("pairs_are_h3_layers", "out[:, j·H + h] = Σ_i h3_layer(q_i, k_i, v_j; "
+            "head h)", pairs_are_h3_layers, LAYER_DTYPES),
+        Law("head_dim_one_is_h3_layer", "head_dim 1 = h3_layer",
+            head_dim_one_is_h3_layer, LAYER_DTYPES),
+    ],
     mutants=[
         Mutant("head_major_output", head_major_output, "bilinear", LAYER_DTYPES,
                "output laid out 'b (h d) l' instead of the code's 'b (d h) l'", _multihead_witness),

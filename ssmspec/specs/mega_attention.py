@@ -17,7 +17,7 @@ from ssmspec.impl import mega_attention as impl
 from ssmspec.reference.mp import mega_attention as ref_mp
 from ssmspec.reference.np import mega_attention as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import agreement, output, referenced, work_dtype
+from ssmspec.specs._layer_kit import SHORT, agreement, output, referenced, work_dtype
 
 METHODS = impl.FNS
 C_BOUND = 4.0
@@ -75,9 +75,6 @@ def bench_case(fmt: str) -> Case:
 
 
 # --- laws -------------------------------------------------------------------------------------
-SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33])
-
-
 def _block_mask(ctx: LawContext):
     """A chunked case and the same as full attention under the block-diagonal mask of the
     chunks, the chunk's bias embedded at the centre of a full-length bias (entries outside

@@ -126,6 +126,9 @@ def _covering(ctx: LawContext):
     return method, case.with_(chunk=case.arrays["x"].shape[1] + ctx.draw(st.integers(0, 3))), case
 
 
+PARTS = {"ema_fn": "ema", "attention_fn": "mega_attention"}
+
+
 def written_out(x, p, fn="softmax", chunk=None, bidirectional=None, *, ema_fn=ema_impl,
                 attention_fn=attention_impl, swap_update=False, no_reset=False,
                 v_from_ema=False):
@@ -146,18 +149,6 @@ def written_out(x, p, fn="softmax", chunk=None, bidirectional=None, *, ema_fn=em
     h = silu(xe @ p.w_h + (reset * o) @ p.u_h + p.b_h)
     y = phi * xw + (1 - phi) * h if swap_update else phi * h + (1 - phi) * xw
     return y.to(x.dtype)
-
-
-def block_is_its_composition(ctx: LawContext) -> None:
-    """The block = eqs. (7)–(15) written out over the registered EMA layer and attention."""
-    method = ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(block_cases(ctx.dtype, method, length=SHORT))
-    want = written_out(case.tensor("x", ctx.device), params_of(case, ctx.device), method,
-                       case.params["chunk"], case.params["bidirectional"],
-                       ema_fn=ctx.impl_of("ema"), attention_fn=ctx.impl_of("mega_attention"))
-    assert_within(lk.output("mega_block", ctx, case, method), to_numpy(want),
-                  2 * BLOCK.bound(case, method)["y"],
-                  f"{method}: block vs its written-out composition")
 
 
 # --- mutants ----------------------------------------------------------------------------------
@@ -210,8 +201,10 @@ BLOCK = registry.register_spec(
         lk.agreement("chunk_covering_is_unchunked", "chunked attention with a chunk ≥ L inside "
                      "the block = the unchunked block", ("fp64", "fp32"), "mega_block", _covering,
                      "{method}: chunk ≥ L vs full attention"),
-        Law("block_is_its_composition", "the block = its written-out composition of "
-            "the registered ema and mega_attention", block_is_its_composition, REAL_DTYPES),
+        lk.composition("block_is_its_composition", "the block = its written-out composition of "
+                       "the registered ema and mega_attention", REAL_DTYPES, "mega_block",
+                       block_cases, written_out, PARTS, "{method}: block vs its written-out "
+                       "composition", lengths=SHORT),
     ],
     mutants=[
         Mutant("update_gate_swapped", partial(written_out, swap_update=True), "softmax",
