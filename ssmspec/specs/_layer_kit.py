@@ -59,6 +59,25 @@ def work_dtype(x: torch.Tensor) -> torch.dtype:
     return torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
 
 
+def layer_adapters(params_type, keywords: tuple[str, ...], method_arg: str | None = None):
+    """`(call, args)` of a layer `f(x (batch, L, D), params, **keywords)` whose params are the
+    NamedTuple `params_type` of the case's arrays of its fields: `call(fn, case, method,
+    device)` on tensors (the method passed as `method_arg` if given), `args(case, method)` the
+    float64 reference's arguments (x, {field: array}[, method], the keywords' values)."""
+    fields = params_type._fields
+
+    def call(fn, case: Case, method: str, device: str):
+        by_method = {} if method_arg is None else {method_arg: method}
+        return fn(case.tensor("x", device), params_type(*(case.tensor(k, device) for k in fields)),
+                  **by_method, **{k: case.params[k] for k in keywords})
+
+    def args(case: Case, method: str) -> tuple:
+        return (case.arrays["x"], {k: case.arrays[k] for k in fields},
+                *(() if method_arg is None else (method,)), *(case.params[k] for k in keywords))
+
+    return call, args
+
+
 def output(primitive: str, ctx: LawContext, case: Case, method: str, fn=None) -> np.ndarray:
     """The implementation's (`ctx.fn`, or `fn`) output on `case` through the spec's adapter."""
     spec = registry.spec(primitive)

@@ -18,17 +18,9 @@ from ssmspec.impl.dss import dss_kernel
 from ssmspec.reference.mp import gss as ref_mp
 from ssmspec.reference.np import gss as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import (
-    SHORT,
-    composition,
-    layer_bad_calls,
-    output,
-    referenced,
-    work_dtype,
-)
+from ssmspec.specs import _layer_kit as lk
 
 METHODS = ("gss",)
-FIELDS = impl.GSSParams._fields
 C_BOUND = 2.0
 MP_MAX = 3000
 FP64_32 = ("fp64", "fp32")
@@ -59,17 +51,7 @@ def gss_cases(draw, fmt: str, method: str = "gss", length=None, residual="draw")
     return case_of(fmt, arrays, residual=residual)
 
 
-def params_of(case: Case, device) -> impl.GSSParams:
-    return impl.GSSParams(*(case.tensor(k, device) for k in FIELDS))
-
-
-def call_gss(fn, case: Case, method: str, device: str):
-    return fn(case.tensor("x", device), params_of(case, device),
-              residual=case.params["residual"])
-
-
-def _args(case: Case, method: str = "gss") -> tuple:
-    return case.arrays["x"], {k: case.arrays[k] for k in FIELDS}, case.params["residual"]
+call_gss, _args = lk.layer_adapters(impl.GSSParams, ("residual",))
 
 
 def _mp_work(case: Case) -> int:
@@ -102,7 +84,7 @@ def written_out(x, params, residual=True, *, kernel_fn=dss_kernel, conv_fn=causa
     + b1). The mutants' mistakes: Im Λ = λ_im (`no_exp_imag`: no exponential transform), or the
     gate applied to y before its projection W3 (`gate_first`, (y ⊙ u) W3: needs F = H)."""
     gelu = torch.nn.functional.gelu
-    work = work_dtype(x)
+    work = lk.work_dtype(x)
     xw, p = x.to(work), impl.GSSParams(*(t.to(work) for t in params))
     cdt = torch.complex128 if work == torch.float64 else torch.complex64
     im = p.lambda_im.double() if no_exp_imag else torch.exp(p.lambda_im.double())
@@ -131,7 +113,7 @@ def gss_init_configuration(ctx: LawContext) -> None:
     seed, others), shapes (H, N) and (H,), Λ shared by the channels (equal rows, as lucidrains'
     and DSS's code), Re Λ < 0 < Im Λ; and the layer built on it is within its bound of the
     reference."""
-    case = ctx.draw(gss_cases(ctx.dtype, length=SHORT))
+    case = ctx.draw(gss_cases(ctx.dtype, length=lk.SHORT))
     H, N = case.arrays["lambda_re"].shape
     seed = ctx.draw(st.integers(0, 2**31 - 2))
     tdt = {"fp64": torch.float64, "fp32": torch.float32}[ctx.dtype]
@@ -145,7 +127,7 @@ def gss_init_configuration(ctx: LawContext) -> None:
     lam = impl.gss_lambda(a.lambda_re, a.lambda_im)
     assert bool((lam.real < 0).all()) and bool((lam.imag > 0).all()), f"gss_init: Λ = {lam}"
     init = case.with_(**{k: to_numpy(getattr(a, k)) for k in impl.GSSKernelParams._fields})
-    assert_within(output("gss_layer", ctx, init, "gss"), GSS.reference(init, "gss")["out"],
+    assert_within(lk.output("gss_layer", ctx, init, "gss"), GSS.reference(init, "gss")["out"],
                   GSS.bound(init, "gss")["out"], "GSS layer on gss_init's configuration")
 
 
@@ -176,7 +158,7 @@ GSS = registry.register_spec(
                   "lambda_im, c_re, c_im (H, N), d, w3, b3, w4, b4), residual=True) "
                   "-> (batch, L, D)",
         strategy=lambda fmt, method: gss_cases(fmt, method),
-        **referenced("out", "layer", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
+        **lk.referenced("out", "layer", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
                      "elementwise; running error: projections (n + 1)|A||W|, gelu 1.13·e + 3|a|, "
                      "2× the DSS kernel's bound, the FFT convolution's norm-wise bound per signal",
                      with_u=True),
@@ -185,12 +167,12 @@ GSS = registry.register_spec(
     ),
     implementations={"torch": impl.gss_layer},
     laws=[
-        composition("layer_is_its_composition", "the GSS layer = its written-out composition of "
-                    "the registered dss_kernel and causal_conv", REAL_DTYPES, "gss_layer",
-                    gss_cases, written_out, PARTS, "GSS layer vs its written-out composition"),
-        composition("constant_gate_is_ssm_path", "W1 = 0, b1 = 16 (u ≡ 16): the layer is the "
-                    "SSM path alone", REAL_DTYPES, "gss_layer", gss_cases, written_out, PARTS,
-                    "GSS layer with u ≡ 16 vs the SSM path", change=_constant_gate, gate=16.0),
+        lk.composition("layer_is_its_composition", "the GSS layer = its written-out composition "
+                       "of the registered dss_kernel and causal_conv", REAL_DTYPES, "gss_layer",
+                       gss_cases, written_out, PARTS, "GSS layer vs its written-out composition"),
+        lk.composition("constant_gate_is_ssm_path", "W1 = 0, b1 = 16 (u ≡ 16): the layer is the "
+                       "SSM path alone", REAL_DTYPES, "gss_layer", gss_cases, written_out, PARTS,
+                       "GSS layer with u ≡ 16 vs the SSM path", change=_constant_gate, gate=16.0),
         Law("gss_init_configuration", "gss_init is seeded, of shapes (H, N), (H,), Λ "
             "shared by the channels, Re Λ < 0 < Im Λ; the layer on it is within its bound",
             gss_init_configuration, FP64_32),
@@ -204,7 +186,7 @@ GSS = registry.register_spec(
                "(y ⊙ u) W3 instead of (y W3) ⊙ u: the gate applied before the projection "
                "(possible only for F = H; the witness has F = H = 3)", _witness, search=False),
     ],
-    bad_inputs=layer_bad_calls(_params, [
+    bad_inputs=lk.layer_bad_calls(_params, [
         ("w1 of another dtype", "w1", TypeError, {"w1": zeros(2, 3, dt=torch.float32)}),
         ("w1 for another D", "w1", ValueError, {"w1": zeros(3, 3)}),
         ("lambda_re 1-d", "lambda_re", ValueError, {"lambda_re": zeros(2)}),

@@ -34,8 +34,7 @@ def attention_cases(draw, fmt: str, method: str = "softmax", length=None, chunk=
     L = draw(size("L", length if length is not None else sequence_lengths(129, 2049)))
     if chunk == "draw":
         chunk = draw(st.one_of(st.none(), st.sampled_from(CHUNKS)))
-    window = L if chunk is None else min(chunk, L)
-    P = window + draw(st.integers(0, 2))
+    P = min(chunk or L, L) + draw(st.integers(0, 2))  # the window min(chunk, L), or more
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     qk_scale, b_scale = draw(log_uniform(0.1, 10.0)), draw(log_uniform(0.01, 3.0))
     arrays = {"q": rng.normal(size=(B, L, S)) * qk_scale, "k": rng.normal(size=(B, L, S)),
@@ -59,9 +58,7 @@ def _args(case: Case, method: str) -> tuple:
 
 def _mp_work(case: Case) -> int:
     B, L, S = case.arrays["q"].shape
-    chunk = case.params["chunk"]
-    window = L if chunk is None else min(chunk, L)
-    return B * L * window * (S + case.arrays["v"].shape[2])
+    return B * L * min(case.params["chunk"] or L, L) * (S + case.arrays["v"].shape[2])
 
 
 def bench_case(fmt: str) -> Case:
@@ -135,25 +132,21 @@ def laplace_monotone_unit_interval(ctx: LawContext) -> None:
 
 
 # --- mutants ----------------------------------------------------------------------------------
-def _variant(weights=None, leak=False, naive_softmax=False):
-    """The built-in with one step replaced (weights: f(s) for the element functions)."""
+def _variant(weights=None, leak=False, softmax=False):
+    """The built-in with one step replaced: the weights A = weights(s) of the scores s = qk/n + b
+    (s = qk/√S + b for a `softmax`), or chunks that `leak`."""
     def fn(q, k, v, bias, fn="softmax", chunk=None, mask=None):
         if leak:  # every query sees every key (the bias padded to L): chunks leak
             chunk, pad = None, max(q.shape[1] - (bias.shape[0] + 1) // 2, 0)
             bias = torch.nn.functional.pad(bias, (pad, pad))
-        if weights is None and not naive_softmax:
+        if weights is None:
             return impl.mega_attention(q, k, v, bias, fn, chunk, mask)
         B, L, S = q.shape
-        work = work_dtype(q)
-        qw, k, v, bias = (t.to(work) for t in (q, k, v, bias))
+        qw, k, v, bias = (t.to(work_dtype(q)) for t in (q, k, v, bias))
         P = (bias.shape[0] + 1) // 2
         pos = torch.arange(L, device=q.device)
         rel = bias[P - 1 + pos[None, :] - pos[:, None]]
-        if naive_softmax:
-            ex = torch.exp(qw @ k.transpose(-1, -2) / math.sqrt(S) + rel)
-            A = ex / ex.sum(-1, keepdim=True)
-        else:
-            A = weights(qw @ k.transpose(-1, -2) / L + rel)
+        A = weights(qw @ k.transpose(-1, -2) / (math.sqrt(S) if softmax else L) + rel)
         return (A @ v).to(q.dtype)
     return fn
 
@@ -224,8 +217,9 @@ ATTENTION = registry.register_spec(
                _variant(lambda s: 0.5 * (1.0 + torch.erf((s - MU) / (SIGMA * SQRT2)))), "laplace",
                ("fp64", "fp32"), "Mega's code form ½(1 + erf(x)): cancels to 0 (error ~u, "
                "not ~u·A) in the tail s ≪ μ", partial(_witness, 8, 2, 2, -2.0, 0.0), search=False),
-        Mutant("softmax_without_max", _variant(naive_softmax=True), "softmax",
-               ("fp32", "fp16", "bf16"), "e^s/Σe^s without subtracting the row max: overflow "
+        Mutant("softmax_without_max", _variant(lambda s: s.exp() / s.exp().sum(-1, keepdim=True),
+                                               softmax=True), "softmax", ("fp32", "fp16", "bf16"),
+               "e^s/Σe^s without subtracting the row max: overflow "
                "(inf/inf = NaN) for scores > 88", _overflow_witness, search=False),
         Mutant("chunks_leak", _variant(leak=True), "softmax", REAL_DTYPES,
                "chunked attention computed as full attention: queries see other chunks' keys",

@@ -22,7 +22,6 @@ from ssmspec.specs import _layer_kit as lk
 from ssmspec.specs.ema_layer import ema_arrays, mega_ema_init
 
 METHODS = ("softmax", "laplace", "relu2")
-FIELDS = impl.MegaBlockParams._fields
 C_BOUND = 2.0
 MP_MAX = 2500
 CHUNKS = (1, 2, 3, 4, 7, 16, 64)
@@ -54,39 +53,22 @@ def block_cases(draw, fmt: str, method: str = "softmax", length=None, chunk="dra
         chunk = draw(st.one_of(st.none(), st.sampled_from(CHUNKS)))
         if chunk is None and L > 2049:
             chunk = draw(st.sampled_from(CHUNKS))
-    window = L if chunk is None else min(chunk, L)
-    P = window + draw(st.integers(0, 2))
+    P = min(chunk or L, L) + draw(st.integers(0, 2))  # the window min(chunk, L), or more
     arrays = ema_arrays(draw, D if bidirectional is None else 2 * D, nd)
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     scale, b_scale = draw(log_uniform(0.1, 2.0)), draw(log_uniform(0.01, 3.0))
-    arrays["omega"] = rng.normal(size=D)
-    arrays.update(_weights(rng, D, S, E, scale))
-    arrays["bias"] = rng.normal(size=2 * P - 1) * b_scale
-    arrays["x"] = rng.normal(size=(B, L, D))
+    arrays.update(omega=rng.normal(size=D), **_weights(rng, D, S, E, scale))
+    arrays.update(bias=rng.normal(size=2 * P - 1) * b_scale, x=rng.normal(size=(B, L, D)))
     return case_of(fmt, arrays, chunk=chunk, bidirectional=bidirectional)
 
 
-def params_of(case: Case, device) -> impl.MegaBlockParams:
-    return impl.MegaBlockParams(*(case.tensor(k, device) for k in FIELDS))
-
-
-def call_block(fn, case: Case, method: str, device: str):
-    return fn(case.tensor("x", device), params_of(case, device), fn=method,
-              chunk=case.params["chunk"], bidirectional=case.params["bidirectional"])
-
-
-def _args(case: Case, method: str) -> tuple:
-    p = case.params
-    return (case.arrays["x"], {k: case.arrays[k] for k in FIELDS}, method, p["chunk"],
-            p["bidirectional"])
+call_block, _args = lk.layer_adapters(impl.MegaBlockParams, ("chunk", "bidirectional"), "fn")
 
 
 def _mp_work(case: Case) -> int:
     B, L, D = case.arrays["x"].shape
     S, E = case.arrays["w_z"].shape[1], case.arrays["w_v"].shape[1]
-    nd = case.arrays["gamma"].shape[1]
-    chunk = case.params["chunk"]
-    window = L if chunk is None else min(chunk, L)
+    nd, window = case.arrays["gamma"].shape[1], min(case.params["chunk"] or L, L)
     return B * L * (D * nd + window * (S + E) + D * (S + 2 * E + 2 * D))
 
 
@@ -96,12 +78,10 @@ def bench_case(fmt: str) -> Case:
     rng = np.random.default_rng(0)
     B, L, D, S, E, nd, c = 2, 2048, 128, 64, 256, 16, 128
     arrays = {**mega_ema_init(rng, D, nd), "omega": rng.normal(size=D)}
-    w = _weights(rng, D, S, E, 0.02)
     arrays.update({k: (a * 0.0 if k.startswith("b_") or k == "qk_beta" else a)
-                   for k, a in w.items()})
-    arrays["qk_gamma"] = rng.normal(0, 0.02, (2, S))
-    arrays["bias"] = rng.normal(0, 0.02, 2 * c - 1)
-    arrays["x"] = rng.normal(size=(B, L, D))
+                   for k, a in _weights(rng, D, S, E, 0.02).items()})
+    arrays.update(qk_gamma=rng.normal(0, 0.02, (2, S)), bias=rng.normal(0, 0.02, 2 * c - 1),
+                  x=rng.normal(size=(B, L, D)))
     return case_of(fmt, arrays, chunk=c, bidirectional=None)
 
 
@@ -157,13 +137,10 @@ def _witness(fmt: str, bidirectional=None) -> Case:
     rng = np.random.default_rng(0)
     D, S, E, nd, L = 3, 2, 2, 2, 8
     rows = D if bidirectional is None else 2 * D
-    arrays = {"delta": rng.normal(size=(rows, nd, 1)), "alpha": rng.normal(size=(rows, nd, 1)),
-              "beta": rng.normal(size=(rows, nd, 1)), "gamma": rng.normal(size=(rows, nd)),
-              "omega": rng.normal(size=D)}
-    arrays.update(_weights(rng, D, S, E, 0.7))
-    arrays["b_u"] = np.ones(D)
-    arrays["bias"] = rng.normal(size=2 * L - 1) * 0.3
-    arrays["x"] = rng.normal(size=(1, L, D))
+    arrays = {k: rng.normal(size=(rows, nd, 1)) for k in ("delta", "alpha", "beta")}
+    arrays.update(gamma=rng.normal(size=(rows, nd)), omega=rng.normal(size=D))
+    arrays.update(_weights(rng, D, S, E, 0.7), b_u=np.ones(D))
+    arrays.update(bias=rng.normal(size=2 * L - 1) * 0.3, x=rng.normal(size=(1, L, D)))
     return case_of(fmt, arrays, chunk=None, bidirectional=bidirectional)
 
 

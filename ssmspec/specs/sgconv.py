@@ -28,12 +28,10 @@ def sgconv_cases(draw, fmt: str, method: str = "linear", max_scales: int = 5) ->
     H, d = draw(size("H", st.integers(1, 3))), draw(st.sampled_from([1, 2, 3, 4, 5, 8, 16]))
     init_scale = draw(st.sampled_from([0, 0, 1]))
     L = draw(size("L", sequence_lengths(1025, 16385)))
-    if draw(st.booleans()):
-        S = impl.sgconv_num_scales(L, d, init_scale)
-    else:
-        S = draw(st.integers(1, max_scales))
-    el = st.one_of(real_normals(2.0), st.just(0.0))
-    w = draw(arrays((S, H, d), el))
+    # the least S covering L half the time, else any
+    S = (impl.sgconv_num_scales(L, d, init_scale) if draw(st.booleans())
+         else draw(st.integers(1, max_scales)))
+    w = draw(arrays((S, H, d), st.one_of(real_normals(2.0), st.just(0.0))))
     decay = np.array(draw(st.lists(st.one_of(log_uniform(0.25, 4.0), st.sampled_from([1.0, 2.0])),
                                    min_size=H, max_size=H)))
     return case_of(fmt, {"weights": w, "decay": decay},
@@ -76,8 +74,7 @@ def length_law(ctx: LawContext) -> None:
     L = n + ctx.draw(st.integers(0, 3))
     ones_ = case.with_(weights=np.ones((S, H, d)), decay=np.ones(H), L=L, normalize=False)
     K = output("sgconv_kernel", ctx, ones_, "nearest")
-    want = np.zeros((H, L))
-    want[:, :n] = 1.0
+    want = np.broadcast_to(np.arange(L) < n, (H, L))
     assert np.array_equal(K, want), f"S={S}, d={d}, init_scale={init}: not 1 on exactly {n} taps"
     Lq = case.params["L"]
     Sq = impl.sgconv_num_scales(Lq, d, init)
@@ -110,13 +107,11 @@ def conv_direct(ctx: LawContext) -> None:
     method = ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(sgconv_cases(ctx.dtype, method))
     L = min(case.params["L"], 1025)
-    case = case.with_(L=L)
-    K = output("sgconv_kernel", ctx, case, method)
+    K = output("sgconv_kernel", ctx, case.with_(L=L), method)
     rng = np.random.default_rng(ctx.draw(st.integers(0, 2**32 - 1)))
-    u = representable(rng.normal(size=(ctx.draw(st.integers(1, 2)), K.shape[0], L)), ctx.dtype)
-    Kr = representable(K, ctx.dtype)
+    u = rng.normal(size=(ctx.draw(st.integers(1, 2)), K.shape[0], L))
     conv = ctx.impl_of("causal_conv")
-    cc = Case({"u": u, "K": Kr}, ctx.dtype, {"L": L, "L_K": L, "kernel": "sgconv"})
+    cc = case_of(ctx.dtype, {"u": u, "K": K}, L=L, L_K=L, kernel="sgconv")
     y_fft = to_numpy(CAUSAL.call(conv, cc, "fft", ctx.device))
     y_dir = to_numpy(CAUSAL.call(conv, cc, "direct", ctx.device))
     err = norm_error(abs_error(y_fft, y_dir), "row")
@@ -129,9 +124,7 @@ def conv_direct(ctx: LawContext) -> None:
 def _variant(weights, L, decay, init_scale=0, method="linear", normalize=True, *,
              factor=None, use_decay=True, use_norm=True):
     """sgconv_kernel written directly with F.interpolate, with one deliberate fault."""
-    S, H, d = weights.shape
-    work = work_dtype(weights)
-    blocks = []
+    S, work, blocks = weights.shape[0], work_dtype(weights), []
     for i in range(S):
         s = factor(i, init_scale) if factor else 2 ** (max(0, i - 1) + init_scale)
         up = torch.nn.functional.interpolate(weights[i].to(work)[None], scale_factor=s,
