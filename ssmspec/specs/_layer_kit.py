@@ -109,6 +109,18 @@ def agreement(name: str, statement: str, dtypes: tuple[str, ...], primitive: str
 SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33])
 
 
+def covering(cases: Callable, methods, array: str, more: int, lengths=SHORT) -> Callable:
+    """The pair of "chunk ≥ L = full attention" for `agreement`: a case `cases(fmt, method,
+    length=lengths, chunk=None)` and the same with a chunk of L + 0…`more` (L: axis 1 of the
+    case's `array`)."""
+    def pair(ctx: LawContext):
+        method = ctx.draw(ctx.methods(methods))
+        case = ctx.draw(cases(ctx.dtype, method, length=lengths, chunk=None))
+        chunk = case.arrays[array].shape[1] + ctx.draw(st.integers(0, more))
+        return method, case.with_(chunk=chunk), case
+    return pair
+
+
 def composition(name: str, statement: str, dtypes: tuple[str, ...], primitive: str,
                 cases: Callable, written_out: Callable, parts: Mapping[str, str], what: str,
                 lengths=SHORT, change: Callable | None = None, **fixed) -> Law:

@@ -162,19 +162,18 @@ def layer_cases(draw, fmt: str, method: str = "bilinear", length=None, head_dims
     (complex). With `head_dims` (for `h3_multihead`) a head_dim d drawn from it, the model
     width H·d and params {'head_dim': d}."""
     from ssmspec.specs.kernels import coef_elements, lambda_elements, log_dts
-    from ssmspec.strategies import arrays as arrays_of
 
     Bn, H = draw(size("batch", st.integers(1, 2))), draw(size("H", st.integers(1, max_heads)))
     Ns, N = draw(size("N_s", st.integers(1, max_shift))), draw(size("N", st.integers(1, 4)))
     L = draw(size("L", length if length is not None else sequence_lengths(257, 16385)))
-    lam = draw(arrays_of((H, N), lambda_elements(True)))
-    b, c = (draw(arrays_of((H, N), coef_elements(True))) for _ in range(2))
-    log_dt = draw(arrays_of((H,), log_dts()))
+    lam = draw(arrays((H, N), lambda_elements(True)))
+    b, c = (draw(arrays((H, N), coef_elements(True))) for _ in range(2))
+    log_dt = draw(arrays((H,), log_dts()))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     e0 = draw(st.booleans())
     d = None if head_dims is None else draw(st.sampled_from(head_dims))
-    arrays = seeded_layer_arrays(rng, Bn, H, L, Ns, fmt, lam, b, c, log_dt, e0, H * (d or 1))
-    return Case(arrays, fmt, {} if d is None else {"head_dim": d})
+    a = seeded_layer_arrays(rng, Bn, H, L, Ns, fmt, lam, b, c, log_dt, e0, H * (d or 1))
+    return Case(a, fmt, {} if d is None else {"head_dim": d})
 
 
 def layer_tensors(case: Case, device) -> list:
@@ -399,8 +398,7 @@ def head_major_output(q, k, v_, *rest, method="bilinear"):
     head_dim = rest[-1]
     out = impl.h3_multihead(q, k, v_, *rest, method=method)
     Bn, Hd, L = out.shape
-    H = Hd // head_dim
-    return out.reshape(Bn, head_dim, H, L).transpose(1, 2).reshape(Bn, Hd, L)
+    return out.reshape(Bn, head_dim, Hd // head_dim, L).transpose(1, 2).reshape(Bn, Hd, L)
 
 
 def shift_per_head(q, k, v_, sB, sC, sD, *rest, method="bilinear"):

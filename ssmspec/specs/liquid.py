@@ -81,26 +81,23 @@ def _cargs(case: Case, method: str):
             p["conj_half"], p.get("correlation", "runs"))
 
 
-def kernel_terms(case: Case, method: str):
-    return ref_np.liquid_kernel_with_bound(*_kargs(case, method))
-
-
 def conv_terms(case: Case, method: str):
     return ref_np.liquid_conv_with_bound(*_cargs(case, method))
 
 
-KERNEL_REFERENCES = TwoTier(
-    mp=lambda case, m: {"K": ref_mp.liquid_kernel(*_kargs(case, m))},
-    np=lambda case, m: {"K": kernel_terms(case, m)[0]},
-    mp_max_work=MP_MAX,
-    work=lambda case: case.params["order"] * case.arrays["Lambda"].size * case.params["L"])
+# liquid_kernel's references (mpmath up to order·H·N·L = MP_MAX) and bound
+KERNEL_REFERENCED = lk.referenced(
+    "K", "liquid_kernel", _kargs, ref_mp, ref_np, MP_MAX,
+    lambda case: case.params["order"] * case.arrays["Lambda"].size * case.params["L"],
+    {m: C_BOUND for m in impl.METHODS},
+    "elementwise; diag_kernel's bound with W_p = C·B̄^p and p + 2 more roundings")
 
 
 def _conv_tier(case: Case) -> str:
-    """mpmath while the kernels are (KERNEL_REFERENCES) and batch·H·order·L² ≤ MP_CONV."""
+    """mpmath while the kernels are (KERNEL_REFERENCED) and batch·H·order·L² ≤ MP_CONV."""
     Bn, H, L = case.arrays["u"].shape
     small = Bn * H * case.params["order"] * L * L <= MP_CONV
-    return "mp" if small and KERNEL_REFERENCES.tier(case) == "mp" else "np"
+    return "mp" if small and KERNEL_REFERENCED["references"].tier(case) == "mp" else "np"
 
 
 def _bench_conv(fmt: str) -> Case:
@@ -135,7 +132,7 @@ def kernel_order_one(ctx: LawContext) -> None:
     p = case.params
     K = ctx.fn(*_params(case, ctx.device), p["L"], p["order"], method="kb",
                conj_half=p["conj_half"])
-    _, M, G = kernel_terms(case, "kb")
+    _, M, G = ref_np.liquid_kernel_with_bound(*_kargs(case, "kb"))
     tol = 2 * higham_bound(C_BOUND, real_of(ctx.dtype), G[0], M[0])
     assert_within(to_numpy(K[0]), to_numpy(_bilinear(case, ctx.device)), tol,
                   "K_1 vs diag_kernel(bilinear)")
@@ -248,11 +245,7 @@ KERNEL = registry.register_spec(
         signature="liquid_kernel(Lambda (H, N), B, C (H, N), log_dt (H,), L, order, method='pb', "
                   "conj_half=True) -> K (order, H, L) real",
         methods=impl.METHODS, dtypes=DTYPES, sizes=("H", "N", "L", "order"), outputs=("K",),
-        strategy=lambda fmt, method: kernel_cases(fmt, method), references=KERNEL_REFERENCES,
-        bound=Bound(
-            c={m: C_BOUND for m in impl.METHODS}, terms=lk.with_bound_terms("K", kernel_terms),
-            reasoning="elementwise; diag_kernel's bound with W_p = C·B̄^p and p + 2 more roundings",
-        ),
+        strategy=lambda fmt, method: kernel_cases(fmt, method), **KERNEL_REFERENCED,
         call=call_kernel,
         # H = 256, N = 64 (S4D-Lin), L = 4096, order 3, as `diag_kernel`'s benchmark
         bench_case=lambda fmt: Case(s4d_bench_arrays(fmt, 256, 64)[1], fmt,

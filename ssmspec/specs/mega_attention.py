@@ -17,7 +17,7 @@ from ssmspec.impl import mega_attention as impl
 from ssmspec.reference.mp import mega_attention as ref_mp
 from ssmspec.reference.np import mega_attention as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import SHORT, agreement, output, referenced, work_dtype
+from ssmspec.specs._layer_kit import SHORT, agreement, covering, output, referenced, work_dtype
 
 METHODS = impl.FNS
 C_BOUND = 4.0
@@ -89,13 +89,6 @@ def _block_mask(ctx: LawContext):
     full = Case({**case.arrays, "bias": representable(full_bias, ctx.dtype), "mask": mask},
                 ctx.dtype, {"chunk": None})
     return method, case, full
-
-
-def _covering(ctx: LawContext):
-    """A full-attention case and the same with a chunk ≥ L."""
-    method = ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(attention_cases(ctx.dtype, method, length=SHORT, chunk=None))
-    return method, case.with_(chunk=case.arrays["q"].shape[1] + ctx.draw(st.integers(0, 5))), case
 
 
 def _weights_case(ctx: LawContext, method: str, v_of, sort_keys=False) -> Case:
@@ -199,7 +192,8 @@ ATTENTION = registry.register_spec(
                   "block-diagonal mask of the chunks", REAL_DTYPES, "mega_attention", _block_mask,
                   "{method}: chunk vs full attention under the block mask"),
         agreement("chunk_covering_is_full", "chunk ≥ L = full attention", ("fp64", "fp32"),
-                  "mega_attention", _covering, "{method}: chunk ≥ L vs full attention"),
+                  "mega_attention", covering(attention_cases, METHODS, "q", 5),
+                  "{method}: chunk ≥ L vs full attention"),
         Law("softmax_rows_sum_to_one", "softmax weights sum to one per row",
             softmax_rows_sum_to_one, REAL_DTYPES),
         Law("laplace_monotone_unit_interval", "laplace weights lie in [0, 1] and "

@@ -100,12 +100,6 @@ def closed_update_gate_is_identity(ctx: LawContext) -> None:
                                  f"{np.nanmax(np.abs(y - x)):.3g})"
 
 
-def _covering(ctx: LawContext):
-    method = ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(block_cases(ctx.dtype, method, length=SHORT, chunk=None))
-    return method, case.with_(chunk=case.arrays["x"].shape[1] + ctx.draw(st.integers(0, 3))), case
-
-
 PARTS = {"ema_fn": "ema", "attention_fn": "mega_attention"}
 
 
@@ -176,7 +170,8 @@ BLOCK = registry.register_spec(
         Law("closed_update_gate_is_identity", "b_φ = −∞ (φ ≡ 0): the block is the "
             "identity", closed_update_gate_is_identity, REAL_DTYPES),
         lk.agreement("chunk_covering_is_unchunked", "chunked attention with a chunk ≥ L inside "
-                     "the block = the unchunked block", ("fp64", "fp32"), "mega_block", _covering,
+                     "the block = the unchunked block", ("fp64", "fp32"), "mega_block",
+                     lk.covering(block_cases, METHODS, "x", 3, SHORT),
                      "{method}: chunk ≥ L vs full attention"),
         lk.composition("block_is_its_composition", "the block = its written-out composition of "
                        "the registered ema and mega_attention", REAL_DTYPES, "mega_block",
