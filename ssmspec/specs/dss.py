@@ -116,17 +116,6 @@ def _equal_dts(ctx: LawContext):
     return method, one.with_(log_dt_im=one.arrays["log_dt"]), one
 
 
-LAWS = [
-    lk.agreement("equal_dts_are_one_dt", "log_dt_im = log_dt (separate steps, equal) gives "
-                 "the one-Δ kernel", DTYPES, "dss_kernel", _equal_dts,
-                 "log_dt_im = log_dt vs one Δ"),
-    Law("dss_exp_is_zoh", "DSS-exp = diag_kernel zoh with B = 1, C = W, "
-        "conj_half=False (DSS paper, Proposition 1)", dss_exp_is_zoh, DTYPES),
-    Law("softmax_rows_normalised", "DSS-softmax with W = Λ: Σ_l K[h, l] = N "
-        "(each state's row is normalised over l)", softmax_rows_normalised, DTYPES),
-]
-
-
 # --- mutants ----------------------------------------------------------------------------------
 def _direct(Lambda, W, log_dt, L, method="exp", log_dt_im=None, *, kind, naive=False,
             wrong_axis=False):
@@ -190,7 +179,15 @@ DSS = registry.register_spec(
         call=call_dss, bench_case=bench_case, bench_shape="H=64, N=64, L=4096, DSS 'lin' init",
     ),
     implementations={"torch": impl.dss_kernel},
-    laws=LAWS,
+    laws=[
+        lk.agreement("equal_dts_are_one_dt", "log_dt_im = log_dt (separate steps, equal) gives "
+                     "the one-Δ kernel", DTYPES, "dss_kernel", _equal_dts,
+                     "log_dt_im = log_dt vs one Δ"),
+        Law("dss_exp_is_zoh", "DSS-exp = diag_kernel zoh with B = 1, C = W, "
+            "conj_half=False (DSS paper, Proposition 1)", dss_exp_is_zoh, DTYPES),
+        Law("softmax_rows_normalised", "DSS-softmax with W = Λ: Σ_l K[h, l] = N "
+            "(each state's row is normalised over l)", softmax_rows_normalised, DTYPES),
+    ],
     mutants=[
         Mutant("sep_dt_coefficient_from_z", sep_dt_coefficient_from_z, "exp", DTYPES,
                "separate steps with the one-step coefficient Δ_re·φ₁(z) for (e^z − 1)/Λ",

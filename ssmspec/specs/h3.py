@@ -1,9 +1,8 @@
 """H3's shift SSM kernel `shift_ssm_kernel`, SSM core `h3_layer` (head_dim 1) and multi-head
-core `h3_multihead` (H heads of head_dim d, model width H·d: per head h and pair (i, j),
-k′_(h·d+i) ⊙ v_(h·d+j) through head h's diagonal SSM, summed over i against q, in the code's
-'b (d h) l' output order); the diagonal SSM is `diag_kernel`. Definitions, conventions, the
-bounds (the layers': their parts' carried through the composition), strategies, sources:
-docs/kernels.md#shift_ssm_kernel, docs/layers.md#h3_layer, docs/layers.md#h3_multihead.
+core `h3_multihead` (H heads of head_dim d, model width H·d, the pairs (i, j) summed over i, in
+the code's 'b (d h) l' output order); the diagonal SSM is `diag_kernel`. Definitions, the bounds
+(the parts' carried through the composition), strategies, sources: docs/kernels.md#shift_ssm_kernel,
+docs/layers.md#h3_layer, docs/layers.md#h3_multihead.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs._layer_kit import referenced, tiers
 
 MP_MAX = 4096
+C64, C128 = torch.complex64, torch.complex128
 
 
 @st.composite
@@ -109,8 +109,7 @@ SHIFT = registry.register_spec(
         ("B 1-d", "B", ValueError, {"B": full(4), "C": full(4)}),
         ("B integer", "B", TypeError,
          {"B": full(2, 4, dt=torch.int64), "C": full(2, 4, dt=torch.int64)}),
-        ("B complex", "B", TypeError,
-         {"B": full(2, 4, dt=torch.complex128), "C": full(2, 4, dt=torch.complex128)}),
+        ("B complex", "B", TypeError, {"B": full(2, 4, dt=C128), "C": full(2, 4, dt=C128)}),
         ("C of another shape", "C", ValueError, {"C": full(2, 5)}),
         ("C of another dtype", "C", TypeError, {"C": full(2, 4, dt=torch.float32)}),
         ("L zero", "L", ValueError, {"L": 0}),
@@ -143,9 +142,8 @@ def seeded_layer_arrays(rng, Bn, H, L, Ns, fmt, lam, b, c, log_dt, e0, channels)
 
 
 def s4d_layer_case(fmt: str, seed: int, Bn, H, L, Ns, N, dt, e0, c_scale=1.0, head_dim=None):
-    """A fixed layer case (benchmarks, witnesses): S4D-Lin Λ = −½ + iπn, B = 1,
-    C = (N(0, 1) + i N(0, 1))·`c_scale`, Δ = `dt`, shift_B = e₀ if `e0`; with `head_dim`, H
-    heads of that width."""
+    """A fixed layer case (benchmarks, witnesses): S4D-Lin Λ = −½ + iπn, B = 1, C = (N(0, 1) +
+    i N(0, 1))·`c_scale`, Δ = `dt`, shift_B = e₀ if `e0`; `head_dim`: H heads of that width."""
     rng = np.random.default_rng(seed)
     lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
     c = (rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))) * c_scale
@@ -157,10 +155,8 @@ def s4d_layer_case(fmt: str, seed: int, Bn, H, L, Ns, N, dt, e0, c_scale=1.0, he
 @st.composite
 def layer_cases(draw, fmt: str, method: str = "bilinear", length=None, head_dims=None,
                 max_heads: int = 3, max_shift: int = 16) -> Case:
-    """batch 1–2, H 1–`max_heads`, N_s 1–`max_shift`, N 1–4; q, k, v, shift_C, the skips
-    N(0, 1); shift_B = e₀ half the time; Λ, B, C, log Δ as the `diag_kernel` strategy
-    (complex). With `head_dims` (for `h3_multihead`) a head_dim d drawn from it, the model
-    width H·d and params {'head_dim': d}."""
+    """The layer's arrays (docs/layers.md#h3_layer): H 1–`max_heads`, N_s 1–`max_shift`; with
+    `head_dims` (`h3_multihead`) a head_dim d from it, width H·d, params {'head_dim': d}."""
     from ssmspec.specs.kernels import coef_elements, lambda_elements, log_dts
 
     Bn, H = draw(size("batch", st.integers(1, 2))), draw(size("H", st.integers(1, max_heads)))
@@ -179,7 +175,7 @@ def layer_cases(draw, fmt: str, method: str = "bilinear", length=None, head_dims
 def layer_tensors(case: Case, device) -> list:
     """The layer's arguments; Λ, B, C as the complex format of the case's (Case.tensor would
     take the real part for a real format)."""
-    cdt = {"fp64": torch.complex128, "fp32": torch.complex64}[case.dtype]
+    cdt = {"fp64": C128, "fp32": C64}[case.dtype]
     return [torch.from_numpy(np.array(case.arrays[n])).to(device=device, dtype=cdt)
             if n in ("Lambda", "B", "C") else case.tensor(n, device) for n in LAYER_ARGS]
 
@@ -257,7 +253,7 @@ _layer_witness = partial(s4d_layer_case, seed=3, Bn=1, H=2, L=6, Ns=3, N=2, dt=0
 
 def layer_valid(H=2, Bn=1, L=5, Ns=3, N=2) -> dict:
     """The arguments of a valid float64 layer call (bad-input rows change one of them)."""
-    x, c = (lambda *s: full(*s)), (lambda *s: full(*s, dt=torch.complex128))
+    x, c = (lambda *s: full(*s)), (lambda *s: full(*s, dt=C128))
     return {"q": x(Bn, H, L), "k": x(Bn, H, L), "v_": x(Bn, H, L), "shift_B": x(H, Ns),
             "shift_C": x(H, Ns), "shift_D": x(H), "Lambda": -c(H, N), "B": c(H, N),
             "C": c(H, N), "log_dt": x(H), "D": x(H), "method": "bilinear"}
@@ -276,8 +272,7 @@ LAYER = registry.register_spec(
                          ref_mp, ref_np, MP_LAYER_MAX, layer_work),
         bound=Bound(
             c={m: C_LAYER for m in impl.LAYER_METHODS},
-            terms=lambda case, method, d=None: layer_growth_terms(
-                *layer_error_terms(case, method)),
+            terms=lambda case, method, d=None: layer_growth_terms(*layer_error_terms(case, method)),
             reasoning="elementwise; the parts' bounds carried through the composition: shift "
                       "kernel and diag_kernel errors convolved with |input|, the FFT convolutions' "
                       "norm-wise terms, input errors through |K| and |q|, |v|; c = 2 for the "
@@ -301,9 +296,8 @@ LAYER = registry.register_spec(
         Mutant("q_v_swapped", lambda q, k, v_, *rest, method="bilinear":
                impl.h3_layer(v_, k, q, *rest, method=method), "bilinear", LAYER_DTYPES,
                "out = v ⊙ SSM(k′ ⊙ q): the query and value roles swapped", _layer_witness),
-        Mutant("zoh_for_bilinear", lambda *args, method="bilinear":
-               impl.h3_layer(*args, method="zoh" if method == "bilinear" else method),
-               "bilinear", LAYER_DTYPES,
+        Mutant("zoh_for_bilinear", lambda *args, method="bilinear": impl.h3_layer(
+            *args, method="zoh" if method == "bilinear" else method), "bilinear", LAYER_DTYPES,
                "the diagonal SSM by zoh where bilinear (H3's default) is asked for",
                _layer_witness),
         Mutant("shift_on_v", lambda q, k, v_, *rest, method="bilinear":
@@ -312,16 +306,14 @@ LAYER = registry.register_spec(
     ],
     bad_inputs=bad_calls(layer_valid(), [
         ("q 2-d", "q", ValueError, {"q": full(2, 5)}),
-        ("q complex", "q", TypeError, {"q": full(1, 2, 5, dt=torch.complex128)}),
+        ("q complex", "q", TypeError, {"q": full(1, 2, 5, dt=C128)}),
         ("k of another length", "k", ValueError, {"k": full(1, 2, 4)}),
         ("v of another dtype", "v", TypeError, {"v_": full(1, 2, 5, dt=torch.float32)}),
         ("shift_B for another H", "shift_B", ValueError, {"shift_B": full(3, 3)}),
         ("shift_C of another shape", "shift_C", ValueError, {"shift_C": full(2, 4)}),
         ("D of the wrong shape", "D", ValueError, {"D": full(3)}),
-        ("Lambda of another precision", "Lambda", TypeError,
-         {"Lambda": full(2, 2, dt=torch.complex64)}),
-        ("Lambda for another H", "Lambda", ValueError,
-         {"Lambda": full(3, 2, dt=torch.complex128)}),
+        ("Lambda of another precision", "Lambda", TypeError, {"Lambda": full(2, 2, dt=C64)}),
+        ("Lambda for another H", "Lambda", ValueError, {"Lambda": full(3, 2, dt=C128)}),
         ("unknown method", "method", ValueError, {"method": "direct"}),
     ], keywords=("method",)),
 )
