@@ -70,9 +70,8 @@ def bench_case(fmt: str) -> Case:
     arrays = _weights(rng, D, Fw, H, N, 1.0)
     for k, fan in (("w1", D), ("w2", D), ("w3", H), ("w4", Fw)):
         arrays[k] = arrays[k] / np.sqrt(fan)
-    init = impl.gss_init(N, H, 0, torch.float64)
-    arrays.update({k: getattr(init, k).numpy() for k in impl.GSSKernelParams._fields})
-    arrays["x"] = rng.normal(size=(B, L, D))
+    init = impl.gss_init(N, H, 0, torch.float64)._asdict()  # Λ, C, d of gss_init
+    arrays.update({k: t.numpy() for k, t in init.items()}, x=rng.normal(size=(B, L, D)))
     return case_of(fmt, arrays, residual=True)
 
 

@@ -81,14 +81,13 @@ def _block_mask(ctx: LawContext):
     case = ctx.draw(attention_cases(ctx.dtype, method, length=SHORT, chunk=c))
     L = case.arrays["q"].shape[1]
     P = (len(case.arrays["bias"]) + 1) // 2
-    full_bias = np.full(2 * L - 1 if L > P else 2 * P - 1, 1e3)
-    Pf = (len(full_bias) + 1) // 2
+    Pf = max(L, P)  # the full bias's centre
+    full_bias = np.full(2 * Pf - 1, 1e3)
     full_bias[Pf - P:Pf + P - 1] = case.arrays["bias"]
     blocks = np.arange(L) // c
     mask = (blocks[:, None] == blocks[None, :]).astype(np.float64)
-    full = Case({**case.arrays, "bias": representable(full_bias, ctx.dtype), "mask": mask},
-                ctx.dtype, {"chunk": None})
-    return method, case, full
+    return method, case, Case({**case.arrays, "bias": representable(full_bias, ctx.dtype),
+                               "mask": mask}, ctx.dtype, {"chunk": None})
 
 
 def _weights_case(ctx: LawContext, method: str, v_of, sort_keys=False) -> Case:
