@@ -8,10 +8,12 @@ family is in `ssmspec.speckit`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import partial
 
 import numpy as np
 import torch
+from hypothesis import strategies as st
 
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 
@@ -34,6 +36,46 @@ def tiers(output: str, ref: Callable, mp_mod, np_mod, mp_max_work: int, work: Ca
     return TwoTier(mp=lambda case, m: {output: ref(mp_mod, case, m)},
                    np=lambda case, m: {output: ref(np_mod, case, m)},
                    mp_max_work=mp_max_work, work=work)
+
+
+def referenced(output: str, name: str, args: Callable, mp_mod, np_mod, mp_max_work: int,
+               work: Callable, c, reasoning: str, with_u: bool = False) -> dict:
+    """`references` and `bound` of a Spec (splat them in) for one output of a float64 reference
+    with its bound: the tiers `mod.<name>(*args(case, method))` on the mpmath and float64
+    modules, the bound's terms from `np_mod.<name>_with_bound(*args(case, method))` (and the
+    format's unit roundoff u last, `with_u`), constant `c`, `reasoning`."""
+    def with_bound(case: Case, method: str):
+        u = (dtype(case.dtype).u,) if with_u else ()
+        return getattr(np_mod, f"{name}_with_bound")(*args(case, method), *u)
+
+    return {"references": tiers(output, lambda mod, case, m: getattr(mod, name)(*args(case, m)),
+                                mp_mod, np_mod, mp_max_work, work),
+            "bound": Bound(c=c, terms=with_bound_terms(output, with_bound), reasoning=reasoning)}
+
+
+def work_dtype(x: torch.Tensor) -> torch.dtype:
+    """The working format of a written-out layer: float32 for fp16/bf16 (computed in fp32,
+    rounded once), the tensor's own dtype otherwise."""
+    return torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+
+
+def layer_adapters(params_type, keywords: tuple[str, ...], method_arg: str | None = None):
+    """`(call, args)` of a layer `f(x (batch, L, D), params, **keywords)` whose params are the
+    NamedTuple `params_type` of the case's arrays of its fields: `call(fn, case, method,
+    device)` on tensors (the method passed as `method_arg` if given), `args(case, method)` the
+    float64 reference's arguments (x, {field: array}[, method], the keywords' values)."""
+    fields = params_type._fields
+
+    def call(fn, case: Case, method: str, device: str):
+        by_method = {} if method_arg is None else {method_arg: method}
+        return fn(case.tensor("x", device), params_type(*(case.tensor(k, device) for k in fields)),
+                  **by_method, **{k: case.params[k] for k in keywords})
+
+    def args(case: Case, method: str) -> tuple:
+        return (case.arrays["x"], {k: case.arrays[k] for k in fields},
+                *(() if method_arg is None else (method,)), *(case.params[k] for k in keywords))
+
+    return call, args
 
 
 def output(primitive: str, ctx: LawContext, case: Case, method: str, fn=None) -> np.ndarray:
@@ -59,6 +101,44 @@ def agreement(name: str, statement: str, dtypes: tuple[str, ...], primitive: str
             tol = tol + extra(a, method, ctx.dtype)
         err = norm_error(abs_error(got, want), norm)
         assert_within(err, np.zeros_like(err), tol, what.format(method=method))
+
+    return Law(name, statement, check, dtypes)
+
+
+# the short lengths the layers' laws draw
+SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33])
+
+
+def covering(cases: Callable, methods, array: str, more: int, lengths=SHORT) -> Callable:
+    """The pair of "chunk ≥ L = full attention" for `agreement`: a case `cases(fmt, method,
+    length=lengths, chunk=None)` and the same with a chunk of L + 0…`more` (L: axis 1 of the
+    case's `array`)."""
+    def pair(ctx: LawContext):
+        method = ctx.draw(ctx.methods(methods))
+        case = ctx.draw(cases(ctx.dtype, method, length=lengths, chunk=None))
+        chunk = case.arrays[array].shape[1] + ctx.draw(st.integers(0, more))
+        return method, case.with_(chunk=chunk), case
+    return pair
+
+
+def composition(name: str, statement: str, dtypes: tuple[str, ...], primitive: str,
+                cases: Callable, written_out: Callable, parts: Mapping[str, str], what: str,
+                lengths=SHORT, change: Callable | None = None, **fixed) -> Law:
+    """The law "`primitive` = `written_out`, its formulas written out over the registered
+    `parts`" (a keyword of `written_out` -> the primitive whose implementation of the family it
+    is given): on a case `cases(fmt, method, length=lengths)`, changed by `change(case)` if
+    given, the output is within twice the bound of `written_out` (with the keywords `fixed`)
+    called as the spec calls an implementation. `what` names the comparison ('{method}')."""
+
+    def check(ctx: LawContext) -> None:
+        spec = registry.spec(primitive)
+        method = ctx.draw(ctx.methods(spec.methods))
+        case = ctx.draw(cases(ctx.dtype, method, length=lengths))
+        case = case if change is None else change(case)
+        fns = {k: ctx.impl_of(p) for k, p in parts.items()}
+        want = spec.call(partial(written_out, **fns, **fixed), case, method, ctx.device)
+        assert_within(output(primitive, ctx, case, method), to_numpy(want),
+                      2 * spec.bound(case, method)[spec.outputs[0]], what.format(method=method))
 
     return Law(name, statement, check, dtypes)
 

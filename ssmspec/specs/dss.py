@@ -67,10 +67,6 @@ def _args(case: Case, method: str):
     return a["Lambda"], a["W"], a["log_dt"], case.params["L"], method, a.get("log_dt_im")
 
 
-def with_bound(case: Case, method: str):
-    return ref_np.dss_kernel_with_bound(*_args(case, method))
-
-
 def bench_case(fmt: str) -> Case:
     """H = 64, N = 64, L = 4096: DSS's 'lin' init Λ = −½ + iπn, W ~ CN(0, 1), Δ log-uniform in
     [1e-3, 1e-1] (ag1988/dss `DSSKernel.init`)."""
@@ -83,7 +79,6 @@ def bench_case(fmt: str) -> Case:
 
 
 # --- laws -------------------------------------------------------------------------------------
-
 MEDIUM = st.sampled_from([n for n in LENGTHS if n <= 257])
 
 
@@ -106,7 +101,7 @@ def softmax_rows_normalised(ctx: LawContext) -> None:
     case = case.with_(W=case.arrays["Lambda"])
     K = lk.output("dss_kernel", ctx, case, "softmax").real
     H, N = case.arrays["Lambda"].shape
-    _, M, _ = with_bound(case, "softmax")
+    _, M, _ = ref_np.dss_kernel_with_bound(*_args(case, "softmax"))
     # each K entry within its bound, and the float64 sum over l adds L roundings of ≤ Σ_l M
     tol = np.sum(DSS.bound(case, "softmax")["K"], axis=1) + higham_bound(
         1.0, "fp64", case.params["L"], np.sum(M, axis=1))
@@ -121,20 +116,7 @@ def _equal_dts(ctx: LawContext):
     return method, one.with_(log_dt_im=one.arrays["log_dt"]), one
 
 
-LAWS = [
-    lk.agreement("equal_dts_are_one_dt", "log_dt_im = log_dt (separate steps, equal) gives "
-                 "the one-Δ kernel", DTYPES, "dss_kernel", _equal_dts,
-                 "log_dt_im = log_dt vs one Δ"),
-    Law("dss_exp_is_zoh", "DSS-exp = diag_kernel zoh with B = 1, C = W, "
-        "conj_half=False (DSS paper, Proposition 1)", dss_exp_is_zoh, DTYPES),
-    Law("softmax_rows_normalised", "DSS-softmax with W = Λ: Σ_l K[h, l] = N "
-        "(each state's row is normalised over l)", softmax_rows_normalised, DTYPES),
-]
-
-
 # --- mutants ----------------------------------------------------------------------------------
-
-
 def _direct(Lambda, W, log_dt, L, method="exp", log_dt_im=None, *, kind, naive=False,
             wrong_axis=False):
     """The DSS kernel of method `kind` (whatever is asked for) as one Vandermonde product in the
@@ -177,12 +159,8 @@ def _witness(lam, dt, L, fmt: str, dt_im=None) -> Case:
     return case_of(fmt, arrays, L=L)
 
 
-def _cx(*shape, dt=torch.complex128):
-    return full(*shape, dt=dt, fill=-1.0)
-
-
-def _ldt(h=2, dt=torch.float64):
-    return full(h, dt=dt, fill=-2.0)
+# the bad inputs' Λ, W (complex −1) and log Δ (−2) of any shape
+_cx, _ldt = partial(full, fill=-1.0, dt=torch.complex128), partial(full, fill=-2.0)
 
 
 DSS = registry.register_spec(
@@ -194,18 +172,22 @@ DSS = registry.register_spec(
         signature="dss_kernel(Lambda (H, N), W (H, N), log_dt (H,), L, method='exp'|'softmax', "
                   "log_dt_im=None | (H,)) -> K (H, L) real",
         strategy=lambda fmt, method: dss_cases(fmt, method),
-        references=lk.tiers("K", lambda mod, case, m: mod.dss_kernel(*_args(case, m)), ref_mp,
-                            ref_np, MP_MAX, lambda case: case.arrays["Lambda"].size
-                            * case.params["L"]),
-        bound=Bound(
-            c=C_BOUND, terms=lk.with_bound_terms("K", with_bound),
-            reasoning="elementwise; G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|, "
-                      "g0 = |z| (exp), 1 + κ(ζ) + κ(Lζ) (softmax)",
-        ),
+        **lk.referenced("K", "dss_kernel", _args, ref_mp, ref_np, MP_MAX,
+                        lambda case: case.arrays["Lambda"].size * case.params["L"], C_BOUND,
+                        "elementwise; G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|, "
+                        "g0 = |z| (exp), 1 + κ(ζ) + κ(Lζ) (softmax)"),
         call=call_dss, bench_case=bench_case, bench_shape="H=64, N=64, L=4096, DSS 'lin' init",
     ),
     implementations={"torch": impl.dss_kernel},
-    laws=LAWS,
+    laws=[
+        lk.agreement("equal_dts_are_one_dt", "log_dt_im = log_dt (separate steps, equal) gives "
+                     "the one-Δ kernel", DTYPES, "dss_kernel", _equal_dts,
+                     "log_dt_im = log_dt vs one Δ"),
+        Law("dss_exp_is_zoh", "DSS-exp = diag_kernel zoh with B = 1, C = W, "
+            "conj_half=False (DSS paper, Proposition 1)", dss_exp_is_zoh, DTYPES),
+        Law("softmax_rows_normalised", "DSS-softmax with W = Λ: Σ_l K[h, l] = N "
+            "(each state's row is normalised over l)", softmax_rows_normalised, DTYPES),
+    ],
     mutants=[
         Mutant("sep_dt_coefficient_from_z", sep_dt_coefficient_from_z, "exp", DTYPES,
                "separate steps with the one-step coefficient Δ_re·φ₁(z) for (e^z − 1)/Λ",
@@ -221,7 +203,7 @@ DSS = registry.register_spec(
                "at large L·Re z", partial(_witness, [[1.0 + 2j, -0.5 + 1j]], 1.0, 1025),
                search=False),
     ],
-    bad_inputs=bad_calls({"Lambda": _cx(2, 3), "W": _cx(2, 3), "log_dt": _ldt(), "L": 4}, [
+    bad_inputs=bad_calls({"Lambda": _cx(2, 3), "W": _cx(2, 3), "log_dt": _ldt(2), "L": 4}, [
         ("Lambda 1-d", "Lambda", ValueError, {"Lambda": _cx(3), "W": _cx(3), "log_dt": _ldt(1)}),
         ("Lambda real", "Lambda", TypeError,
          {"Lambda": _cx(2, 3, dt=torch.float64), "W": _cx(2, 3, dt=torch.float64)}),
@@ -229,11 +211,11 @@ DSS = registry.register_spec(
         ("W of another shape", "W", ValueError, {"W": _cx(2, 4)}),
         ("W of another dtype", "W", TypeError, {"W": _cx(2, 3, dt=torch.complex64)}),
         ("log_dt of another shape", "log_dt", ValueError, {"log_dt": _ldt(3)}),
-        ("log_dt complex", "log_dt", TypeError, {"log_dt": _ldt(dt=torch.complex128)}),
-        ("log_dt of another precision", "log_dt", TypeError, {"log_dt": _ldt(dt=torch.float32)}),
+        ("log_dt complex", "log_dt", TypeError, {"log_dt": _ldt(2, dt=torch.complex128)}),
+        ("log_dt of another precision", "log_dt", TypeError, {"log_dt": _ldt(2, dt=torch.float32)}),
         ("log_dt_im of another shape", "log_dt_im", ValueError, {"log_dt_im": _ldt(3)}),
         ("log_dt_im of another precision", "log_dt_im", TypeError,
-         {"log_dt_im": _ldt(dt=torch.float32)}),
+         {"log_dt_im": _ldt(2, dt=torch.float32)}),
         ("L zero", "L", ValueError, {"L": 0}),
         ("L a float", "L", TypeError, {"L": 4.0}),
         ("unknown method", "method", ValueError, {"method": "clip"}),

@@ -18,26 +18,22 @@ from ssmspec.reference.np.kernels import ema_kernel_with_bound
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs._layer_kit import tiers
 from ssmspec.specs.kernels import ema_param
-from ssmspec.strategies import arrays as arrays_of
 
 METHODS = ("causal", "mega", "s4")
 C_BOUND = 4.0
 MP_MAX = 1024
 PARAMS = ("delta", "alpha", "beta", "gamma")
 MEDIUM = st.sampled_from([n for n in boundary_lengths(257) if n >= 2])
-
-
-def bidirectional_of(method: str) -> str | None:
-    return None if method == "causal" else method
+BIDIRECTIONAL = {"causal": None, "mega": "mega", "s4": "s4"}  # a method's `bidirectional`
 
 
 def ema_arrays(draw, rows: int, n: int) -> dict:
     """δ, α (rows, n, 1) from `ema_param`, β (rows, n, 1), γ (rows, n) N(0, 4): the EMA's
     parameters as drawn here and by `mega_block`."""
-    return {"delta": draw(arrays_of((rows, n, 1), ema_param())),
-            "alpha": draw(arrays_of((rows, n, 1), ema_param())),
-            "beta": draw(arrays_of((rows, n, 1), real_normals(2.0))),
-            "gamma": draw(arrays_of((rows, n), real_normals(2.0)))}
+    return {"delta": draw(arrays((rows, n, 1), ema_param())),
+            "alpha": draw(arrays((rows, n, 1), ema_param())),
+            "beta": draw(arrays((rows, n, 1), real_normals(2.0))),
+            "gamma": draw(arrays((rows, n), real_normals(2.0)))}
 
 
 def mega_ema_init(rng, rows: int, n: int) -> dict:
@@ -52,12 +48,11 @@ def ema_layer_cases(draw, fmt: str, method: str = "causal", length=None) -> Case
     """EMA parameters with D rows (2D bidirectional), x (batch, D, L) and ω (D,)."""
     D, n = draw(size("D", st.integers(1, 3))), draw(size("ndim", st.integers(1, 8)))
     L = draw(size("L", length if length is not None else sequence_lengths(513, 16385)))
-    arrays = ema_arrays(draw, D if method == "causal" else 2 * D, n)
+    a = ema_arrays(draw, D if method == "causal" else 2 * D, n)
     batch = draw(size("batch", st.integers(1, 2)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    arrays["x"] = rng.normal(size=(batch, D, L))
-    arrays["omega"] = rng.normal(size=D)
-    return case_of(fmt, arrays, L=L)
+    a.update(x=rng.normal(size=(batch, D, L)), omega=rng.normal(size=D))
+    return case_of(fmt, a, L=L)
 
 
 def _params(case: Case):
@@ -66,12 +61,12 @@ def _params(case: Case):
 
 def call_ema(fn, case: Case, method: str, device: str):
     return fn(case.tensor("x", device), tuple(case.tensor(k, device) for k in PARAMS),
-              case.tensor("omega", device), bidirectional=bidirectional_of(method))
+              case.tensor("omega", device), bidirectional=BIDIRECTIONAL[method])
 
 
 def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
     M, G = ref_np.ema_bound(case.arrays["x"], _params(case), case.arrays["omega"],
-                            bidirectional_of(method))["y"]
+                            BIDIRECTIONAL[method])["y"]
     return {"y": Terms(G, M)}
 
 
@@ -85,8 +80,6 @@ def bench_case(fmt: str, method: str = "causal") -> Case:
 
 
 # --- the law ----------------------------------------------------------------------------------
-
-
 def _rows(err_or_bound):
     return norm_error(np.asarray(err_or_bound, float), "row")
 
@@ -136,8 +129,6 @@ def written_out(ctx: LawContext) -> None:
 
 
 # --- mutants ----------------------------------------------------------------------------------
-
-
 def silu_before_residual(x, params, omega, bidirectional=None):
     pre = impl.ema(x, params, torch.zeros_like(omega), bidirectional)  # silu(conv)
     return (pre + omega[:, None] * x).to(x.dtype)
@@ -147,15 +138,13 @@ def _ema_witness(fmt: str, bidirectional: bool = True) -> Case:
     """One channel. Bidirectional: δ = α = 40 (q ≈ 0, so each kernel is ≈ β·γ at lag 0 only),
     ω = 0 and x = (1, −1, 1): Mega's sum gives z = 2x, S4's z_t = x_t + x_{t+1} = (0, 0, 1).
     Causal: β = 0 (conv = 0), ω = −3, x = (1, 2, 3): silu(ω x) ≈ 0 where silu(0) + ω x = ω x."""
-    if bidirectional:
-        arrays = {"delta": np.full((2, 1, 1), 40.0), "alpha": np.full((2, 1, 1), 40.0),
-                  "beta": np.ones((2, 1, 1)), "gamma": np.ones((2, 1)),
-                  "x": np.array([[[1.0, -1.0, 1.0]]]), "omega": np.zeros(1)}
-    else:
-        arrays = {"delta": np.zeros((1, 1, 1)), "alpha": np.zeros((1, 1, 1)),
-                  "beta": np.zeros((1, 1, 1)), "gamma": np.ones((1, 1)),
-                  "x": np.arange(1.0, 4.0)[None, None], "omega": np.array([-3.0])}
-    return case_of(fmt, arrays, L=arrays["x"].shape[-1])
+    a = ({"delta": np.full((2, 1, 1), 40.0), "alpha": np.full((2, 1, 1), 40.0),
+          "beta": np.ones((2, 1, 1)), "gamma": np.ones((2, 1)),
+          "x": np.array([[[1.0, -1.0, 1.0]]]), "omega": np.zeros(1)} if bidirectional else
+         {"delta": np.zeros((1, 1, 1)), "alpha": np.zeros((1, 1, 1)),
+          "beta": np.zeros((1, 1, 1)), "gamma": np.ones((1, 1)),
+          "x": np.arange(1.0, 4.0)[None, None], "omega": np.array([-3.0])})
+    return case_of(fmt, a, L=a["x"].shape[-1])
 
 
 def _p(rows=2, n=3, dt=torch.float64, **over):
@@ -173,7 +162,7 @@ EMA_LAYER = registry.register_spec(
         methods=METHODS, dtypes=REAL_DTYPES, sizes=("batch", "D", "ndim", "L"), outputs=("y",),
         strategy=lambda fmt, method: ema_layer_cases(fmt, method),
         references=tiers("y", lambda mod, case, m: mod.ema(
-            case.arrays["x"], _params(case), case.arrays["omega"], bidirectional_of(m)),
+            case.arrays["x"], _params(case), case.arrays["omega"], BIDIRECTIONAL[m]),
             ref_mp, ref_np, MP_MAX, lambda case: case.arrays["x"].shape[0]  # batch·rows·ndim·L
             * case.arrays["gamma"].size * case.arrays["x"].shape[2]),
         bound=Bound(

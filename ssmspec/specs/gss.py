@@ -18,10 +18,9 @@ from ssmspec.impl.dss import dss_kernel
 from ssmspec.reference.mp import gss as ref_mp
 from ssmspec.reference.np import gss as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import layer_bad_calls, output, tiers, with_bound_terms
+from ssmspec.specs import _layer_kit as lk
 
 METHODS = ("gss",)
-FIELDS = impl.GSSParams._fields
 C_BOUND = 2.0
 MP_MAX = 3000
 FP64_32 = ("fp64", "fp32")
@@ -52,17 +51,7 @@ def gss_cases(draw, fmt: str, method: str = "gss", length=None, residual="draw")
     return case_of(fmt, arrays, residual=residual)
 
 
-def params_of(case: Case, device) -> impl.GSSParams:
-    return impl.GSSParams(*(case.tensor(k, device) for k in FIELDS))
-
-
-def call_gss(fn, case: Case, method: str, device: str):
-    return fn(case.tensor("x", device), params_of(case, device),
-              residual=case.params["residual"])
-
-
-def _args(case: Case) -> tuple:
-    return case.arrays["x"], {k: case.arrays[k] for k in FIELDS}, case.params["residual"]
+call_gss, _args = lk.layer_adapters(impl.GSSParams, ("residual",))
 
 
 def _mp_work(case: Case) -> int:
@@ -81,25 +70,20 @@ def bench_case(fmt: str) -> Case:
     arrays = _weights(rng, D, Fw, H, N, 1.0)
     for k, fan in (("w1", D), ("w2", D), ("w3", H), ("w4", Fw)):
         arrays[k] = arrays[k] / np.sqrt(fan)
-    init = impl.gss_init(N, H, 0, torch.float64)
-    arrays.update({k: getattr(init, k).numpy() for k in impl.GSSKernelParams._fields})
-    arrays["x"] = rng.normal(size=(B, L, D))
+    init = impl.gss_init(N, H, 0, torch.float64)._asdict()  # Λ, C, d of gss_init
+    arrays.update({k: t.numpy() for k, t in init.items()}, x=rng.normal(size=(B, L, D)))
     return case_of(fmt, arrays, residual=True)
 
 
 # --- laws -------------------------------------------------------------------------------------
-
-SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33])
-
-
 def written_out(x, params, residual=True, *, kernel_fn=dss_kernel, conv_fn=causal_conv,
                 gate=None, no_exp_imag=False, gate_first=False):
     """The layer written out over `kernel_fn` (dss_kernel) and `conv_fn` (causal_conv) in the
-    working format (fp16/bf16 in fp32), rounded once; `gate` replaces u = gelu(x W1 + b1). The
-    mutants' mistakes: Im Λ = λ_im (`no_exp_imag`: no exponential transform), or the gate
-    applied to y before its projection W3 (`gate_first`, (y ⊙ u) W3: needs F = H)."""
+    working format (fp16/bf16 in fp32), rounded once; `gate`, a number, replaces u = gelu(x W1
+    + b1). The mutants' mistakes: Im Λ = λ_im (`no_exp_imag`: no exponential transform), or the
+    gate applied to y before its projection W3 (`gate_first`, (y ⊙ u) W3: needs F = H)."""
     gelu = torch.nn.functional.gelu
-    work = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+    work = lk.work_dtype(x)
     xw, p = x.to(work), impl.GSSParams(*(t.to(work) for t in params))
     cdt = torch.complex128 if work == torch.float64 else torch.complex64
     im = p.lambda_im.double() if no_exp_imag else torch.exp(p.lambda_im.double())
@@ -113,29 +97,14 @@ def written_out(x, params, residual=True, *, kernel_fn=dss_kernel, conv_fn=causa
     return (o + xw if residual else o).to(x.dtype)
 
 
-def layer_is_its_composition(ctx: LawContext) -> None:
-    """The layer = its formulas written out over the registered dss_kernel and causal_conv."""
-    case = ctx.draw(gss_cases(ctx.dtype, length=SHORT))
-    want = written_out(case.tensor("x", ctx.device), params_of(case, ctx.device),
-                       case.params["residual"], kernel_fn=ctx.impl_of("dss_kernel"),
-                       conv_fn=ctx.impl_of("causal_conv"))
-    assert_within(output("gss_layer", ctx, case, "gss"), to_numpy(want),
-                  2 * GSS.bound(case, "gss")["out"], "GSS layer vs its written-out composition")
+PARTS = {"kernel_fn": "dss_kernel", "conv_fn": "causal_conv"}
 
 
-def constant_gate_is_ssm_path(ctx: LawContext) -> None:
+def _constant_gate(case: Case) -> Case:
     """W1 = 0, b1 = 16 makes the gate u = gelu(16) = 16 exactly (Φ(16) rounds to 1): the layer is
     the SSM path alone, ((K ∗ v + d v) W3 + b3)·16 W4 + b4 (+ x)."""
-    case = ctx.draw(gss_cases(ctx.dtype, length=SHORT))
-    gated = case.with_(w1=np.zeros_like(case.arrays["w1"]),
-                       b1=np.full_like(case.arrays["b1"], 16.0))
-    x = gated.tensor("x", ctx.device)
-    work = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
-    want = written_out(x, params_of(gated, ctx.device), gated.params["residual"],
-                       kernel_fn=ctx.impl_of("dss_kernel"), conv_fn=ctx.impl_of("causal_conv"),
-                       gate=torch.tensor(16.0, dtype=work, device=x.device))
-    assert_within(output("gss_layer", ctx, gated, "gss"), to_numpy(want),
-                  2 * GSS.bound(gated, "gss")["out"], "GSS layer with u ≡ 16 vs the SSM path")
+    return case.with_(w1=np.zeros_like(case.arrays["w1"]),
+                      b1=np.full_like(case.arrays["b1"], 16.0))
 
 
 def gss_init_configuration(ctx: LawContext) -> None:
@@ -143,7 +112,7 @@ def gss_init_configuration(ctx: LawContext) -> None:
     seed, others), shapes (H, N) and (H,), Λ shared by the channels (equal rows, as lucidrains'
     and DSS's code), Re Λ < 0 < Im Λ; and the layer built on it is within its bound of the
     reference."""
-    case = ctx.draw(gss_cases(ctx.dtype, length=SHORT))
+    case = ctx.draw(gss_cases(ctx.dtype, length=lk.SHORT))
     H, N = case.arrays["lambda_re"].shape
     seed = ctx.draw(st.integers(0, 2**31 - 2))
     tdt = {"fp64": torch.float64, "fp32": torch.float32}[ctx.dtype]
@@ -157,13 +126,11 @@ def gss_init_configuration(ctx: LawContext) -> None:
     lam = impl.gss_lambda(a.lambda_re, a.lambda_im)
     assert bool((lam.real < 0).all()) and bool((lam.imag > 0).all()), f"gss_init: Λ = {lam}"
     init = case.with_(**{k: to_numpy(getattr(a, k)) for k in impl.GSSKernelParams._fields})
-    assert_within(output("gss_layer", ctx, init, "gss"), GSS.reference(init, "gss")["out"],
+    assert_within(lk.output("gss_layer", ctx, init, "gss"), GSS.reference(init, "gss")["out"],
                   GSS.bound(init, "gss")["out"], "GSS layer on gss_init's configuration")
 
 
 # --- mutants and bad input (docs/bad-input.md) ------------------------------------------------
-
-
 def _witness(fmt: str) -> Case:
     """D = 2, F = H = N = 3, L = 12, λ_im = (0.5, 1.5, −1) per channel (e^λ ≠ λ)."""
     rng = np.random.default_rng(1)
@@ -190,23 +157,21 @@ GSS = registry.register_spec(
                   "lambda_im, c_re, c_im (H, N), d, w3, b3, w4, b4), residual=True) "
                   "-> (batch, L, D)",
         strategy=lambda fmt, method: gss_cases(fmt, method),
-        references=tiers("out", lambda mod, case, m: mod.layer(*_args(case)), ref_mp, ref_np,
-                         MP_MAX, _mp_work),
-        bound=Bound(
-            c=C_BOUND, terms=with_bound_terms("out", lambda case, m: ref_np.layer_with_bound(
-                *_args(case), dtype(case.dtype).u)),
-            reasoning="elementwise; running error: projections (n + 1)|A||W|, gelu 1.13·e + 3|a|, "
-                      "2× the DSS kernel's bound, the FFT convolution's norm-wise bound per signal",
-        ),
+        **lk.referenced("out", "layer", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
+                     "elementwise; running error: projections (n + 1)|A||W|, gelu 1.13·e + 3|a|, "
+                     "2× the DSS kernel's bound, the FFT convolution's norm-wise bound per signal",
+                     with_u=True),
         call=call_gss, bench_case=bench_case,
         bench_shape="batch=2, L=2048, D=64, F=256, H=64, N=64, gss_init",
     ),
     implementations={"torch": impl.gss_layer},
     laws=[
-        Law("layer_is_its_composition", "the GSS layer = its written-out composition of "
-            "the registered dss_kernel and causal_conv", layer_is_its_composition, REAL_DTYPES),
-        Law("constant_gate_is_ssm_path", "W1 = 0, b1 = 16 (u ≡ 16): the layer is the "
-            "SSM path alone", constant_gate_is_ssm_path, REAL_DTYPES),
+        lk.composition("layer_is_its_composition", "the GSS layer = its written-out composition "
+                       "of the registered dss_kernel and causal_conv", REAL_DTYPES, "gss_layer",
+                       gss_cases, written_out, PARTS, "GSS layer vs its written-out composition"),
+        lk.composition("constant_gate_is_ssm_path", "W1 = 0, b1 = 16 (u ≡ 16): the layer is the "
+                       "SSM path alone", REAL_DTYPES, "gss_layer", gss_cases, written_out, PARTS,
+                       "GSS layer with u ≡ 16 vs the SSM path", change=_constant_gate, gate=16.0),
         Law("gss_init_configuration", "gss_init is seeded, of shapes (H, N), (H,), Λ "
             "shared by the channels, Re Λ < 0 < Im Λ; the layer on it is within its bound",
             gss_init_configuration, FP64_32),
@@ -220,7 +185,7 @@ GSS = registry.register_spec(
                "(y ⊙ u) W3 instead of (y W3) ⊙ u: the gate applied before the projection "
                "(possible only for F = H; the witness has F = H = 3)", _witness, search=False),
     ],
-    bad_inputs=layer_bad_calls(_params, [
+    bad_inputs=lk.layer_bad_calls(_params, [
         ("w1 of another dtype", "w1", TypeError, {"w1": zeros(2, 3, dt=torch.float32)}),
         ("w1 for another D", "w1", ValueError, {"w1": zeros(3, 3)}),
         ("lambda_re 1-d", "lambda_re", ValueError, {"lambda_re": zeros(2)}),

@@ -1,12 +1,13 @@
 """H3's shift SSM kernel `shift_ssm_kernel`, SSM core `h3_layer` (head_dim 1) and multi-head
-core `h3_multihead` (H heads of head_dim d, model width H·d: per head h and pair (i, j),
-k′_(h·d+i) ⊙ v_(h·d+j) through head h's diagonal SSM, summed over i against q, in the code's
-'b (d h) l' output order); the diagonal SSM is `diag_kernel`. Definitions, conventions, the
-bounds (the layers': their parts' carried through the composition), strategies, sources:
-docs/kernels.md#shift_ssm_kernel, docs/layers.md#h3_layer, docs/layers.md#h3_multihead.
+core `h3_multihead` (H heads of head_dim d, model width H·d, the pairs (i, j) summed over i, in
+the code's 'b (d h) l' output order); the diagonal SSM is `diag_kernel`. Definitions, the bounds
+(the parts' carried through the composition), strategies, sources: docs/kernels.md#shift_ssm_kernel,
+docs/layers.md#h3_layer, docs/layers.md#h3_multihead.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 import torch
@@ -16,9 +17,10 @@ from ssmspec.impl import h3 as impl
 from ssmspec.reference.mp import h3 as ref_mp
 from ssmspec.reference.np import h3 as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import tiers, with_bound_terms
+from ssmspec.specs._layer_kit import referenced, tiers
 
 MP_MAX = 4096
+C64, C128 = torch.complex64, torch.complex128
 
 
 @st.composite
@@ -27,11 +29,8 @@ def shift_cases(draw, fmt: str, method: str = "direct", e0=None) -> Case:
     L = draw(size("L", sequence_lengths(1025, 16385)))
     el = st.one_of(real_normals(2.0), st.just(0.0))
     C = draw(arrays((H, N), real_normals(2.0)))
-    if e0 if e0 is not None else draw(st.booleans()):
-        B = np.zeros((H, N))
-        B[:, 0] = 1.0
-    else:
-        B = draw(arrays((H, N), el))
+    e0 = e0 if e0 is not None else draw(st.booleans())  # B = e₀: H3's initialisation
+    B = np.eye(1, N).repeat(H, 0) if e0 else draw(arrays((H, N), el))
     return case_of(fmt, {"B": B, "C": C}, L=L)
 
 
@@ -40,17 +39,11 @@ def call_shift(fn, case: Case, method: str, device: str):
               method=method)
 
 
-def _args(case: Case):
+def _args(case: Case, method: str = "direct"):
     return case.arrays["B"], case.arrays["C"], case.params["L"]
 
 
-def shift_with_bound(case: Case, method: str):
-    return ref_np.shift_ssm_kernel_with_bound(*_args(case))
-
-
 # --- laws -------------------------------------------------------------------------------------
-
-
 def e0_is_C(ctx: LawContext) -> None:
     case = ctx.draw(shift_cases(ctx.dtype, e0=True))
     C, L = case.arrays["C"], case.params["L"]
@@ -70,7 +63,7 @@ def recurrence(ctx: LawContext) -> None:
     for t in range(L):  # H3's step: F.pad(state, (1, −1)) + B·u_t, y = C·x
         x = np.pad(x, ((0, 0), (1, 0)))[:, :-1] + (B if t == 0 else 0)
         y[:, t] = np.sum(C * x, axis=-1)
-    _, M, G = shift_with_bound(case, "direct")
+    _, M, G = ref_np.shift_ssm_kernel_with_bound(*_args(case))
     tol = SHIFT.bound(case, "direct")["K"] + higham_bound(1.0, "fp64", G, M)
     K = to_numpy(SHIFT.call(ctx.fn, case, "direct", ctx.device))
     assert_within(K, y, tol, "kernel vs the shift recurrence")
@@ -95,13 +88,10 @@ SHIFT = registry.register_spec(
         signature="shift_ssm_kernel(B (H, N), C (H, N), L, method='direct') -> K (H, L)",
         methods=impl.METHODS, dtypes=REAL_DTYPES, sizes=("H", "N", "L"), outputs=("K",),
         strategy=lambda fmt, method: shift_cases(fmt, method),
-        references=tiers("K", lambda mod, case, m: mod.shift_ssm_kernel(*_args(case)), ref_mp,
-                         ref_np, MP_MAX, lambda case: case.arrays["B"].size
-                         * min(case.arrays["B"].shape[1], case.params["L"])),
-        bound=Bound(
-            c={"direct": 1.0}, terms=with_bound_terms("K", shift_with_bound),
-            reasoning="elementwise; M = Σ_m |B_m||C_(m+l)|, G = N − l + 1",
-        ),
+        **referenced("K", "shift_ssm_kernel", _args, ref_mp, ref_np, MP_MAX,
+                     lambda case: case.arrays["B"].size
+                     * min(case.arrays["B"].shape[1], case.params["L"]), {"direct": 1.0},
+                     "elementwise; M = Σ_m |B_m||C_(m+l)|, G = N − l + 1"),
         call=call_shift, bench_case=_bench, bench_shape="H=1024, N=64, L=2048",
     ),
     implementations={"torch": impl.shift_ssm_kernel},
@@ -119,8 +109,7 @@ SHIFT = registry.register_spec(
         ("B 1-d", "B", ValueError, {"B": full(4), "C": full(4)}),
         ("B integer", "B", TypeError,
          {"B": full(2, 4, dt=torch.int64), "C": full(2, 4, dt=torch.int64)}),
-        ("B complex", "B", TypeError,
-         {"B": full(2, 4, dt=torch.complex128), "C": full(2, 4, dt=torch.complex128)}),
+        ("B complex", "B", TypeError, {"B": full(2, 4, dt=C128), "C": full(2, 4, dt=C128)}),
         ("C of another shape", "C", ValueError, {"C": full(2, 5)}),
         ("C of another dtype", "C", TypeError, {"C": full(2, 4, dt=torch.float32)}),
         ("L zero", "L", ValueError, {"L": 0}),
@@ -131,7 +120,6 @@ SHIFT = registry.register_spec(
 
 
 # === the H3 layer (head_dim 1) ==================================================================
-
 LAYER_DTYPES = ("fp64", "fp32")
 C_LAYER = 2.0
 C_CONV = 2.0  # causal_conv's constant (ssmspec/specs/convolution.py)
@@ -140,31 +128,26 @@ LAYER_ARGS = ("q", "k", "v", "shift_B", "shift_C", "shift_D", "Lambda", "B", "C"
 COMPLEX_OF = {"fp64": "c128", "fp32": "c64"}
 
 
-def seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, channels=None):
-    """The layer's arrays: q, k, v and the shift SSM's for `channels` model channels (H, one
-    head per channel, by default; H·head_dim for `h3_multihead`), Λ, B, C, log Δ, D for H."""
-    Hm = channels or H
-    a = {"q": rng.normal(size=(Bn, Hm, L)), "k": rng.normal(size=(Bn, Hm, L)),
-         "v": rng.normal(size=(Bn, Hm, L)), "shift_C": rng.normal(size=(Hm, Ns)),
-         "shift_D": rng.normal(size=Hm), "D": rng.normal(size=H)}
-    sb = np.zeros((Hm, Ns))
-    sb[:, 0] = 1.0
-    a["shift_B"] = sb if e0 else rng.normal(size=(Hm, Ns))
-    a = {n: representable(x, fmt) for n, x in a.items()}
+def seeded_layer_arrays(rng, Bn, H, L, Ns, fmt, lam, b, c, log_dt, e0, channels):
+    """The layer's arrays: q, k, v and the shift SSM's (shift_B = e₀ if `e0`) for `channels`
+    model channels (H·head_dim; H for `h3_layer`), Λ, B, C (complex), log Δ, D for H."""
+    a = {n: rng.normal(size=(Bn, channels, L)) for n in "qkv"}
+    a.update(shift_C=rng.normal(size=(channels, Ns)), shift_D=rng.normal(size=channels),
+             D=rng.normal(size=H))
+    a["shift_B"] = np.eye(1, Ns).repeat(channels, 0) if e0 else rng.normal(size=(channels, Ns))
     cf = COMPLEX_OF[fmt]
-    a.update({"Lambda": representable(lam, cf), "B": representable(b, cf),
-              "C": representable(c, cf), "log_dt": representable(log_dt, fmt)})
-    return a
+    return {**{n: representable(x, fmt) for n, x in a.items()}, "Lambda": representable(lam, cf),
+            "B": representable(b, cf), "C": representable(c, cf),
+            "log_dt": representable(log_dt, fmt)}
 
 
 def s4d_layer_case(fmt: str, seed: int, Bn, H, L, Ns, N, dt, e0, c_scale=1.0, head_dim=None):
-    """A fixed layer case (benchmarks, witnesses): S4D-Lin Λ = −½ + iπn, B = 1,
-    C = (N(0, 1) + i N(0, 1))·`c_scale`, Δ = `dt`, shift_B = e₀ if `e0`; with `head_dim`, H
-    heads of that width."""
+    """A fixed layer case (benchmarks, witnesses): S4D-Lin Λ = −½ + iπn, B = 1, C = (N(0, 1) +
+    i N(0, 1))·`c_scale`, Δ = `dt`, shift_B = e₀ if `e0`; `head_dim`: H heads of that width."""
     rng = np.random.default_rng(seed)
     lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
     c = (rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))) * c_scale
-    arrays = seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, np.ones((H, N)) + 0j, c,
+    arrays = seeded_layer_arrays(rng, Bn, H, L, Ns, fmt, lam, np.ones((H, N)) + 0j, c,
                                  np.full(H, np.log(dt)), e0, H * (head_dim or 1))
     return Case(arrays, fmt, {} if head_dim is None else {"head_dim": head_dim})
 
@@ -172,30 +155,27 @@ def s4d_layer_case(fmt: str, seed: int, Bn, H, L, Ns, N, dt, e0, c_scale=1.0, he
 @st.composite
 def layer_cases(draw, fmt: str, method: str = "bilinear", length=None, head_dims=None,
                 max_heads: int = 3, max_shift: int = 16) -> Case:
-    """batch 1–2, H 1–`max_heads`, N_s 1–`max_shift`, N 1–4; q, k, v, shift_C, the skips
-    N(0, 1); shift_B = e₀ half the time; Λ, B, C, log Δ as the `diag_kernel` strategy
-    (complex). With `head_dims` (for `h3_multihead`) a head_dim d drawn from it, the model
-    width H·d and params {'head_dim': d}."""
+    """The layer's arrays (docs/layers.md#h3_layer): H 1–`max_heads`, N_s 1–`max_shift`; with
+    `head_dims` (`h3_multihead`) a head_dim d from it, width H·d, params {'head_dim': d}."""
     from ssmspec.specs.kernels import coef_elements, lambda_elements, log_dts
-    from ssmspec.strategies import arrays as arrays_of
 
     Bn, H = draw(size("batch", st.integers(1, 2))), draw(size("H", st.integers(1, max_heads)))
     Ns, N = draw(size("N_s", st.integers(1, max_shift))), draw(size("N", st.integers(1, 4)))
     L = draw(size("L", length if length is not None else sequence_lengths(257, 16385)))
-    lam = draw(arrays_of((H, N), lambda_elements(True)))
-    b, c = (draw(arrays_of((H, N), coef_elements(True))) for _ in range(2))
-    log_dt = draw(arrays_of((H,), log_dts()))
+    lam = draw(arrays((H, N), lambda_elements(True)))
+    b, c = (draw(arrays((H, N), coef_elements(True))) for _ in range(2))
+    log_dt = draw(arrays((H,), log_dts()))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     e0 = draw(st.booleans())
     d = None if head_dims is None else draw(st.sampled_from(head_dims))
-    arrays = seeded_layer_arrays(rng, Bn, H, L, Ns, N, fmt, lam, b, c, log_dt, e0, H * (d or 1))
-    return Case(arrays, fmt, {} if d is None else {"head_dim": d})
+    a = seeded_layer_arrays(rng, Bn, H, L, Ns, fmt, lam, b, c, log_dt, e0, H * (d or 1))
+    return Case(a, fmt, {} if d is None else {"head_dim": d})
 
 
 def layer_tensors(case: Case, device) -> list:
     """The layer's arguments; Λ, B, C as the complex format of the case's (Case.tensor would
     take the real part for a real format)."""
-    cdt = {"fp64": torch.complex128, "fp32": torch.complex64}[case.dtype]
+    cdt = {"fp64": C128, "fp32": C64}[case.dtype]
     return [torch.from_numpy(np.array(case.arrays[n])).to(device=device, dtype=cdt)
             if n in ("Lambda", "B", "C") else case.tensor(n, device) for n in LAYER_ARGS]
 
@@ -233,8 +213,6 @@ def layer_work(case: Case) -> int:
 
 
 # --- the layer's laws: FlashConv state passing ---------------------------------------------------
-
-
 def blockwise_bound(case: Case, method: str, block: int):
     """The block-wise computation's bound in units of u (`ssmspec.reference.np.h3.
     blockwise_error`: diag_ssm's bound per block and the carried state's error)."""
@@ -269,14 +247,13 @@ def default_is_bilinear(ctx: LawContext) -> None:
                   "default method vs method='bilinear'")
 
 
-def _layer_witness(fmt: str) -> Case:
-    """batch 1, H = 2, L = 6, N_s = 3 (random shift_B), N = 2, S4D-Lin Λ, Δ = 0.1."""
-    return s4d_layer_case(fmt, 3, 1, 2, 6, 3, 2, 0.1, False)
+# the mutants' witness: batch 1, H = 2, L = 6, N_s = 3 (random shift_B), N = 2, S4D-Lin Λ, Δ = 0.1
+_layer_witness = partial(s4d_layer_case, seed=3, Bn=1, H=2, L=6, Ns=3, N=2, dt=0.1, e0=False)
 
 
 def layer_valid(H=2, Bn=1, L=5, Ns=3, N=2) -> dict:
     """The arguments of a valid float64 layer call (bad-input rows change one of them)."""
-    x, c = (lambda *s: full(*s)), (lambda *s: full(*s, dt=torch.complex128))
+    x, c = (lambda *s: full(*s)), (lambda *s: full(*s, dt=C128))
     return {"q": x(Bn, H, L), "k": x(Bn, H, L), "v_": x(Bn, H, L), "shift_B": x(H, Ns),
             "shift_C": x(H, Ns), "shift_D": x(H), "Lambda": -c(H, N), "B": c(H, N),
             "C": c(H, N), "log_dt": x(H), "D": x(H), "method": "bilinear"}
@@ -295,8 +272,7 @@ LAYER = registry.register_spec(
                          ref_mp, ref_np, MP_LAYER_MAX, layer_work),
         bound=Bound(
             c={m: C_LAYER for m in impl.LAYER_METHODS},
-            terms=lambda case, method, d=None: layer_growth_terms(
-                *layer_error_terms(case, method)),
+            terms=lambda case, method, d=None: layer_growth_terms(*layer_error_terms(case, method)),
             reasoning="elementwise; the parts' bounds carried through the composition: shift "
                       "kernel and diag_kernel errors convolved with |input|, the FFT convolutions' "
                       "norm-wise terms, input errors through |K| and |q|, |v|; c = 2 for the "
@@ -320,9 +296,8 @@ LAYER = registry.register_spec(
         Mutant("q_v_swapped", lambda q, k, v_, *rest, method="bilinear":
                impl.h3_layer(v_, k, q, *rest, method=method), "bilinear", LAYER_DTYPES,
                "out = v ⊙ SSM(k′ ⊙ q): the query and value roles swapped", _layer_witness),
-        Mutant("zoh_for_bilinear", lambda *args, method="bilinear":
-               impl.h3_layer(*args, method="zoh" if method == "bilinear" else method),
-               "bilinear", LAYER_DTYPES,
+        Mutant("zoh_for_bilinear", lambda *args, method="bilinear": impl.h3_layer(
+            *args, method="zoh" if method == "bilinear" else method), "bilinear", LAYER_DTYPES,
                "the diagonal SSM by zoh where bilinear (H3's default) is asked for",
                _layer_witness),
         Mutant("shift_on_v", lambda q, k, v_, *rest, method="bilinear":
@@ -331,23 +306,20 @@ LAYER = registry.register_spec(
     ],
     bad_inputs=bad_calls(layer_valid(), [
         ("q 2-d", "q", ValueError, {"q": full(2, 5)}),
-        ("q complex", "q", TypeError, {"q": full(1, 2, 5, dt=torch.complex128)}),
+        ("q complex", "q", TypeError, {"q": full(1, 2, 5, dt=C128)}),
         ("k of another length", "k", ValueError, {"k": full(1, 2, 4)}),
         ("v of another dtype", "v", TypeError, {"v_": full(1, 2, 5, dt=torch.float32)}),
         ("shift_B for another H", "shift_B", ValueError, {"shift_B": full(3, 3)}),
         ("shift_C of another shape", "shift_C", ValueError, {"shift_C": full(2, 4)}),
         ("D of the wrong shape", "D", ValueError, {"D": full(3)}),
-        ("Lambda of another precision", "Lambda", TypeError,
-         {"Lambda": full(2, 2, dt=torch.complex64)}),
-        ("Lambda for another H", "Lambda", ValueError,
-         {"Lambda": full(3, 2, dt=torch.complex128)}),
+        ("Lambda of another precision", "Lambda", TypeError, {"Lambda": full(2, 2, dt=C64)}),
+        ("Lambda for another H", "Lambda", ValueError, {"Lambda": full(3, 2, dt=C128)}),
         ("unknown method", "method", ValueError, {"method": "direct"}),
     ], keywords=("method",)),
 )
 
 
 # === the multi-head core (head_dim d) ===========================================================
-
 HEAD_DIMS = (1, 2, 3)
 SHIFT_ARGS = ("q", "k", "v", "shift_B", "shift_C", "shift_D")
 
@@ -383,7 +355,6 @@ def multihead_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
 
 
 # --- laws ---------------------------------------------------------------------------------------
-
 MH_SHORT = st.integers(1, 24)
 
 
@@ -412,25 +383,14 @@ def head_dim_one_is_h3_layer(ctx: LawContext) -> None:
                   "head_dim 1 vs h3_layer")
 
 
-MULTIHEAD_LAWS = [
-    Law("pairs_are_h3_layers", "out[:, j·H + h] = Σ_i h3_layer(q_i, k_i, v_j; "
-        "head h)", pairs_are_h3_layers, LAYER_DTYPES),
-    Law("head_dim_one_is_h3_layer", "head_dim 1 = h3_layer",
-        head_dim_one_is_h3_layer, LAYER_DTYPES),
-]
-
-
 # --- mutants ------------------------------------------------------------------------------------
-
-
 def head_major_output(q, k, v_, *rest, method="bilinear"):
     """The sum over i laid out 'b (h d) l' (channel h·d + j), the input's order, instead of the
     code's 'b (d h) l' (channel j·H + h)."""
     head_dim = rest[-1]
     out = impl.h3_multihead(q, k, v_, *rest, method=method)
     Bn, Hd, L = out.shape
-    H = Hd // head_dim
-    return out.reshape(Bn, head_dim, H, L).transpose(1, 2).reshape(Bn, Hd, L)
+    return out.reshape(Bn, head_dim, Hd // head_dim, L).transpose(1, 2).reshape(Bn, Hd, L)
 
 
 def shift_per_head(q, k, v_, sB, sC, sD, *rest, method="bilinear"):
@@ -440,9 +400,8 @@ def shift_per_head(q, k, v_, sB, sC, sD, *rest, method="bilinear"):
     return impl.h3_multihead(q, k, v_, sB[first], sC[first], sD[first], *rest, method=method)
 
 
-def _multihead_witness(fmt: str) -> Case:
-    """batch 1, H = 2 heads of d = 2, L = 6, N_s = 3 (random shift_B), N = 2, S4D-Lin, Δ = 0.1."""
-    return s4d_layer_case(fmt, 3, 1, 2, 6, 3, 2, 0.1, False, head_dim=2)
+# h3_layer's witness with H = 2 heads of d = 2
+_multihead_witness = partial(_layer_witness, head_dim=2)
 
 
 MULTIHEAD = registry.register_spec(
@@ -471,7 +430,12 @@ MULTIHEAD = registry.register_spec(
         bench_shape="batch=1, H=16 heads, head_dim=2, L=1024, N_s=N=64",
     ),
     implementations={"torch": impl.h3_multihead},
-    laws=MULTIHEAD_LAWS,
+    laws=[
+        Law("pairs_are_h3_layers", "out[:, j·H + h] = Σ_i h3_layer(q_i, k_i, v_j; "
+            "head h)", pairs_are_h3_layers, LAYER_DTYPES),
+        Law("head_dim_one_is_h3_layer", "head_dim 1 = h3_layer",
+            head_dim_one_is_h3_layer, LAYER_DTYPES),
+    ],
     mutants=[
         Mutant("head_major_output", head_major_output, "bilinear", LAYER_DTYPES,
                "output laid out 'b (h d) l' instead of the code's 'b (d h) l'", _multihead_witness),

@@ -81,26 +81,23 @@ def _cargs(case: Case, method: str):
             p["conj_half"], p.get("correlation", "runs"))
 
 
-def kernel_terms(case: Case, method: str):
-    return ref_np.liquid_kernel_with_bound(*_kargs(case, method))
-
-
 def conv_terms(case: Case, method: str):
     return ref_np.liquid_conv_with_bound(*_cargs(case, method))
 
 
-KERNEL_REFERENCES = TwoTier(
-    mp=lambda case, m: {"K": ref_mp.liquid_kernel(*_kargs(case, m))},
-    np=lambda case, m: {"K": kernel_terms(case, m)[0]},
-    mp_max_work=MP_MAX,
-    work=lambda case: case.params["order"] * case.arrays["Lambda"].size * case.params["L"])
+# liquid_kernel's references (mpmath up to order·H·N·L = MP_MAX) and bound
+KERNEL_REFERENCED = lk.referenced(
+    "K", "liquid_kernel", _kargs, ref_mp, ref_np, MP_MAX,
+    lambda case: case.params["order"] * case.arrays["Lambda"].size * case.params["L"],
+    {m: C_BOUND for m in impl.METHODS},
+    "elementwise; diag_kernel's bound with W_p = C·B̄^p and p + 2 more roundings")
 
 
 def _conv_tier(case: Case) -> str:
-    """mpmath while the kernels are (KERNEL_REFERENCES) and batch·H·order·L² ≤ MP_CONV."""
+    """mpmath while the kernels are (KERNEL_REFERENCED) and batch·H·order·L² ≤ MP_CONV."""
     Bn, H, L = case.arrays["u"].shape
     small = Bn * H * case.params["order"] * L * L <= MP_CONV
-    return "mp" if small and KERNEL_REFERENCES.tier(case) == "mp" else "np"
+    return "mp" if small and KERNEL_REFERENCED["references"].tier(case) == "mp" else "np"
 
 
 def _bench_conv(fmt: str) -> Case:
@@ -112,16 +109,17 @@ def _bench_conv(fmt: str) -> Case:
 
 
 # --- laws -------------------------------------------------------------------------------------
+def _bilinear(case: Case, device: str):
+    """The built-in diag_kernel (bilinear) of the case's SSM: the order-1 kernel K_1."""
+    p = case.params
+    return kernels_impl.diag_kernel(*_params(case, device), p["L"], "bilinear", p["conj_half"])
 
 
 def order_one_is_s4d(ctx: LawContext) -> None:
     case = ctx.draw(conv_cases(ctx.dtype, max_order=1, correlation="runs"))
-    Lam, B, C, log_dt = _params(case, ctx.device)
-    p = case.params
-    y = ctx.fn(case.tensor("u", ctx.device, real=True), Lam, B, C, log_dt, 1,
-               conj_half=p["conj_half"])
-    Kd = kernels_impl.diag_kernel(Lam, B, C, log_dt, p["L"], "bilinear", p["conj_half"])
-    want = conv_impl.causal_conv(case.tensor("u", ctx.device, real=True), Kd)
+    u = case.tensor("u", ctx.device, real=True)
+    y = ctx.fn(u, *_params(case, ctx.device), 1, conj_half=case.params["conj_half"])
+    want = conv_impl.causal_conv(u, _bilinear(case, ctx.device))
     _, M, G = conv_terms(case, "pb")
     tol = 2 * higham_bound(C_BOUND, real_of(ctx.dtype), G, M)
     err = norm_error(abs_error(to_numpy(y), to_numpy(want)), "row")
@@ -131,13 +129,13 @@ def order_one_is_s4d(ctx: LawContext) -> None:
 
 def kernel_order_one(ctx: LawContext) -> None:
     case = ctx.draw(kernel_cases(ctx.dtype, max_order=3))
-    Lam, B, C, log_dt = _params(case, ctx.device)
     p = case.params
-    K = ctx.fn(Lam, B, C, log_dt, p["L"], p["order"], method="kb", conj_half=p["conj_half"])
-    Kd = kernels_impl.diag_kernel(Lam, B, C, log_dt, p["L"], "bilinear", p["conj_half"])
-    _, M, G = kernel_terms(case, "kb")
+    K = ctx.fn(*_params(case, ctx.device), p["L"], p["order"], method="kb",
+               conj_half=p["conj_half"])
+    _, M, G = ref_np.liquid_kernel_with_bound(*_kargs(case, "kb"))
     tol = 2 * higham_bound(C_BOUND, real_of(ctx.dtype), G[0], M[0])
-    assert_within(to_numpy(K[0]), to_numpy(Kd), tol, "K_1 vs diag_kernel(bilinear)")
+    assert_within(to_numpy(K[0]), to_numpy(_bilinear(case, ctx.device)), tol,
+                  "K_1 vs diag_kernel(bilinear)")
 
 
 def _written_out(oracle, L: int, correlation, what: str, method=None):
@@ -175,8 +173,6 @@ def _runs_and_binomial(ctx: LawContext):
 
 
 # --- mutants ----------------------------------------------------------------------------------
-
-
 def _powered(Lambda, B, C, log_dt, L, order, method="pb", conj_half=True, *, power):
     """liquid_kernel with B̄'s p-th power replaced by power(B̄, p, conj_half)
     (complex128/float64)."""
@@ -223,20 +219,19 @@ def _conv_variant(u, Lambda, B, C, log_dt, order, method="pb", conj_half=True,
     return y
 
 
-def _witness_arrays(fmt: str):
+def _witness(fmt: str, conv: bool = False) -> Case:
+    """One channel, N = 2 (complex Λ for a complex format), Δ = ½, order 3; the kernel's of
+    L = 6, the convolution's with u of L = 7."""
     lam, B, C = np.array([[-0.5, -2.0]]), np.array([[1.0, 1.5]]), np.array([[0.75, -1.25]])
     if dtype(fmt).is_complex:
         lam, B, C = lam + 1j * np.array([[math.pi, 0.0]]), B + 0.5j, C.astype(complex)
-    return {"Lambda": lam, "B": B, "C": C, "log_dt": np.array([math.log(0.5)])}
+    arrays = {"Lambda": lam, "B": B, "C": C, "log_dt": np.array([math.log(0.5)])}
+    if conv:
+        arrays["u"] = np.array([[[1.0, -0.5, 2.0, 0.25, -1.5, 1.0, 0.5]]])
+    return case_of(fmt, arrays, L=7 if conv else 6, order=3, conj_half=True)
 
 
-def _kernel_witness(fmt: str) -> Case:
-    return case_of(fmt, _witness_arrays(fmt), L=6, order=3, conj_half=True)
-
-
-def _conv_witness(fmt: str) -> Case:
-    u = np.array([[[1.0, -0.5, 2.0, 0.25, -1.5, 1.0, 0.5]]])
-    return case_of(fmt, {**_witness_arrays(fmt), "u": u}, L=7, order=3, conj_half=True)
+_conv_witness = partial(_witness, conv=True)
 
 
 _x = partial(full, dt=torch.complex128)
@@ -250,11 +245,7 @@ KERNEL = registry.register_spec(
         signature="liquid_kernel(Lambda (H, N), B, C (H, N), log_dt (H,), L, order, method='pb', "
                   "conj_half=True) -> K (order, H, L) real",
         methods=impl.METHODS, dtypes=DTYPES, sizes=("H", "N", "L", "order"), outputs=("K",),
-        strategy=lambda fmt, method: kernel_cases(fmt, method), references=KERNEL_REFERENCES,
-        bound=Bound(
-            c={m: C_BOUND for m in impl.METHODS}, terms=lk.with_bound_terms("K", kernel_terms),
-            reasoning="elementwise; diag_kernel's bound with W_p = C·B̄^p and p + 2 more roundings",
-        ),
+        strategy=lambda fmt, method: kernel_cases(fmt, method), **KERNEL_REFERENCED,
         call=call_kernel,
         # H = 256, N = 64 (S4D-Lin), L = 4096, order 3, as `diag_kernel`'s benchmark
         bench_case=lambda fmt: Case(s4d_bench_arrays(fmt, 256, 64)[1], fmt,
@@ -270,9 +261,9 @@ KERNEL = registry.register_spec(
     mutants=[
         Mutant("code_sum_contraction", partial(_powered, power=_code_power), "pb",
                ("c128", "fp32"), "the public code's dB ← dB ⊙ Σ dB (over the 2N "
-               "conjugate-doubled states) in place of B̄^p", _kernel_witness),
+               "conjugate-doubled states) in place of B̄^p", _witness),
         Mutant("bbar_not_powered", partial(_powered, power=lambda b, p, ch: b), "kb",
-               ("c128", "fp32"), "B̄ instead of B̄^p in the order-p kernel", _kernel_witness),
+               ("c128", "fp32"), "B̄ instead of B̄^p in the order-p kernel", _witness),
     ],
     bad_inputs=bad_calls({**_SSM, "L": 8, "order": 2}, [
         ("order zero", "order", ValueError, {"order": 0}),

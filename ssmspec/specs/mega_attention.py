@@ -17,7 +17,7 @@ from ssmspec.impl import mega_attention as impl
 from ssmspec.reference.mp import mega_attention as ref_mp
 from ssmspec.reference.np import mega_attention as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import agreement, output, tiers, with_bound_terms
+from ssmspec.specs._layer_kit import SHORT, agreement, covering, output, referenced, work_dtype
 
 METHODS = impl.FNS
 C_BOUND = 4.0
@@ -34,8 +34,7 @@ def attention_cases(draw, fmt: str, method: str = "softmax", length=None, chunk=
     L = draw(size("L", length if length is not None else sequence_lengths(129, 2049)))
     if chunk == "draw":
         chunk = draw(st.one_of(st.none(), st.sampled_from(CHUNKS)))
-    window = L if chunk is None else min(chunk, L)
-    P = window + draw(st.integers(0, 2))
+    P = min(chunk or L, L) + draw(st.integers(0, 2))  # the window min(chunk, L), or more
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     qk_scale, b_scale = draw(log_uniform(0.1, 10.0)), draw(log_uniform(0.01, 3.0))
     arrays = {"q": rng.normal(size=(B, L, S)) * qk_scale, "k": rng.normal(size=(B, L, S)),
@@ -59,9 +58,7 @@ def _args(case: Case, method: str) -> tuple:
 
 def _mp_work(case: Case) -> int:
     B, L, S = case.arrays["q"].shape
-    chunk = case.params["chunk"]
-    window = L if chunk is None else min(chunk, L)
-    return B * L * window * (S + case.arrays["v"].shape[2])
+    return B * L * min(case.params["chunk"] or L, L) * (S + case.arrays["v"].shape[2])
 
 
 def bench_case(fmt: str) -> Case:
@@ -75,10 +72,6 @@ def bench_case(fmt: str) -> Case:
 
 
 # --- laws -------------------------------------------------------------------------------------
-
-SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33])
-
-
 def _block_mask(ctx: LawContext):
     """A chunked case and the same as full attention under the block-diagonal mask of the
     chunks, the chunk's bias embedded at the centre of a full-length bias (entries outside
@@ -88,21 +81,13 @@ def _block_mask(ctx: LawContext):
     case = ctx.draw(attention_cases(ctx.dtype, method, length=SHORT, chunk=c))
     L = case.arrays["q"].shape[1]
     P = (len(case.arrays["bias"]) + 1) // 2
-    full_bias = np.full(2 * L - 1 if L > P else 2 * P - 1, 1e3)
-    Pf = (len(full_bias) + 1) // 2
+    Pf = max(L, P)  # the full bias's centre
+    full_bias = np.full(2 * Pf - 1, 1e3)
     full_bias[Pf - P:Pf + P - 1] = case.arrays["bias"]
     blocks = np.arange(L) // c
     mask = (blocks[:, None] == blocks[None, :]).astype(np.float64)
-    full = Case({**case.arrays, "bias": representable(full_bias, ctx.dtype), "mask": mask},
-                ctx.dtype, {"chunk": None})
-    return method, case, full
-
-
-def _covering(ctx: LawContext):
-    """A full-attention case and the same with a chunk ≥ L."""
-    method = ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(attention_cases(ctx.dtype, method, length=SHORT, chunk=None))
-    return method, case.with_(chunk=case.arrays["q"].shape[1] + ctx.draw(st.integers(0, 5))), case
+    return method, case, Case({**case.arrays, "bias": representable(full_bias, ctx.dtype),
+                               "mask": mask}, ctx.dtype, {"chunk": None})
 
 
 def _weights_case(ctx: LawContext, method: str, v_of, sort_keys=False) -> Case:
@@ -139,27 +124,21 @@ def laplace_monotone_unit_interval(ctx: LawContext) -> None:
 
 
 # --- mutants ----------------------------------------------------------------------------------
-
-
-def _variant(weights=None, leak=False, naive_softmax=False):
-    """The built-in with one step replaced (weights: f(s) for the element functions)."""
+def _variant(weights=None, leak=False, softmax=False):
+    """The built-in with one step replaced: the weights A = weights(s) of the scores s = qk/n + b
+    (s = qk/√S + b for a `softmax`), or chunks that `leak`."""
     def fn(q, k, v, bias, fn="softmax", chunk=None, mask=None):
         if leak:  # every query sees every key (the bias padded to L): chunks leak
             chunk, pad = None, max(q.shape[1] - (bias.shape[0] + 1) // 2, 0)
             bias = torch.nn.functional.pad(bias, (pad, pad))
-        if weights is None and not naive_softmax:
+        if weights is None:
             return impl.mega_attention(q, k, v, bias, fn, chunk, mask)
         B, L, S = q.shape
-        work = torch.float32 if q.dtype in (torch.float16, torch.bfloat16) else q.dtype
-        qw, k, v, bias = (t.to(work) for t in (q, k, v, bias))
+        qw, k, v, bias = (t.to(work_dtype(q)) for t in (q, k, v, bias))
         P = (bias.shape[0] + 1) // 2
         pos = torch.arange(L, device=q.device)
         rel = bias[P - 1 + pos[None, :] - pos[:, None]]
-        if naive_softmax:
-            ex = torch.exp(qw @ k.transpose(-1, -2) / math.sqrt(S) + rel)
-            A = ex / ex.sum(-1, keepdim=True)
-        else:
-            A = weights(qw @ k.transpose(-1, -2) / L + rel)
+        A = weights(qw @ k.transpose(-1, -2) / (math.sqrt(S) if softmax else L) + rel)
         return (A @ v).to(q.dtype)
     return fn
 
@@ -187,8 +166,6 @@ def _overflow_witness(fmt: str) -> Case:
 
 
 MU, SIGMA, SQRT2 = impl.MU, impl.SIGMA, math.sqrt(2.0)
-
-
 _C = torch.complex128
 
 
@@ -202,14 +179,9 @@ ATTENTION = registry.register_spec(
                   "-> out (batch, L, E)",
         methods=METHODS, dtypes=REAL_DTYPES, sizes=("batch", "L", "S", "E"), realistic_work=2**13,
         outputs=("out",), strategy=lambda fmt, method: attention_cases(fmt, method),
-        references=tiers("out", lambda mod, case, m: mod.attention(*_args(case, m)), ref_mp,
-                         ref_np, MP_MAX, _mp_work),
-        bound=Bound(
-            c=C_BOUND, terms=with_bound_terms("out", lambda case, m: ref_np.attention_with_bound(
-                *_args(case, m), dtype(case.dtype).u)),
-            reasoning="elementwise; G·M = Σ_j |v_je|(β_ij + (n + 2)A_ij), β the weight's error "
-                      "budget from the score's (S + 3)·Sabs",
-        ),
+        **referenced("out", "attention", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
+                     "elementwise; G·M = Σ_j |v_je|(β_ij + (n + 2)A_ij), β the weight's error "
+                     "budget from the score's (S + 3)·Sabs", with_u=True),
         call=call_attention, bench_case=bench_case,
         bench_shape="batch=2, L=2048, S=64, E=64, chunk=128",
     ),
@@ -219,7 +191,8 @@ ATTENTION = registry.register_spec(
                   "block-diagonal mask of the chunks", REAL_DTYPES, "mega_attention", _block_mask,
                   "{method}: chunk vs full attention under the block mask"),
         agreement("chunk_covering_is_full", "chunk ≥ L = full attention", ("fp64", "fp32"),
-                  "mega_attention", _covering, "{method}: chunk ≥ L vs full attention"),
+                  "mega_attention", covering(attention_cases, METHODS, "q", 5),
+                  "{method}: chunk ≥ L vs full attention"),
         Law("softmax_rows_sum_to_one", "softmax weights sum to one per row",
             softmax_rows_sum_to_one, REAL_DTYPES),
         Law("laplace_monotone_unit_interval", "laplace weights lie in [0, 1] and "
@@ -237,8 +210,9 @@ ATTENTION = registry.register_spec(
                _variant(lambda s: 0.5 * (1.0 + torch.erf((s - MU) / (SIGMA * SQRT2)))), "laplace",
                ("fp64", "fp32"), "Mega's code form ½(1 + erf(x)): cancels to 0 (error ~u, "
                "not ~u·A) in the tail s ≪ μ", partial(_witness, 8, 2, 2, -2.0, 0.0), search=False),
-        Mutant("softmax_without_max", _variant(naive_softmax=True), "softmax",
-               ("fp32", "fp16", "bf16"), "e^s/Σe^s without subtracting the row max: overflow "
+        Mutant("softmax_without_max", _variant(lambda s: s.exp() / s.exp().sum(-1, keepdim=True),
+                                               softmax=True), "softmax", ("fp32", "fp16", "bf16"),
+               "e^s/Σe^s without subtracting the row max: overflow "
                "(inf/inf = NaN) for scores > 88", _overflow_witness, search=False),
         Mutant("chunks_leak", _variant(leak=True), "softmax", REAL_DTYPES,
                "chunked attention computed as full attention: queries see other chunks' keys",

@@ -22,7 +22,6 @@ from ssmspec.specs import _layer_kit as lk
 from ssmspec.specs.ema_layer import ema_arrays, mega_ema_init
 
 METHODS = ("softmax", "laplace", "relu2")
-FIELDS = impl.MegaBlockParams._fields
 C_BOUND = 2.0
 MP_MAX = 2500
 CHUNKS = (1, 2, 3, 4, 7, 16, 64)
@@ -54,39 +53,22 @@ def block_cases(draw, fmt: str, method: str = "softmax", length=None, chunk="dra
         chunk = draw(st.one_of(st.none(), st.sampled_from(CHUNKS)))
         if chunk is None and L > 2049:
             chunk = draw(st.sampled_from(CHUNKS))
-    window = L if chunk is None else min(chunk, L)
-    P = window + draw(st.integers(0, 2))
+    P = min(chunk or L, L) + draw(st.integers(0, 2))  # the window min(chunk, L), or more
     arrays = ema_arrays(draw, D if bidirectional is None else 2 * D, nd)
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     scale, b_scale = draw(log_uniform(0.1, 2.0)), draw(log_uniform(0.01, 3.0))
-    arrays["omega"] = rng.normal(size=D)
-    arrays.update(_weights(rng, D, S, E, scale))
-    arrays["bias"] = rng.normal(size=2 * P - 1) * b_scale
-    arrays["x"] = rng.normal(size=(B, L, D))
+    arrays.update(omega=rng.normal(size=D), **_weights(rng, D, S, E, scale))
+    arrays.update(bias=rng.normal(size=2 * P - 1) * b_scale, x=rng.normal(size=(B, L, D)))
     return case_of(fmt, arrays, chunk=chunk, bidirectional=bidirectional)
 
 
-def params_of(case: Case, device) -> impl.MegaBlockParams:
-    return impl.MegaBlockParams(*(case.tensor(k, device) for k in FIELDS))
-
-
-def call_block(fn, case: Case, method: str, device: str):
-    return fn(case.tensor("x", device), params_of(case, device), fn=method,
-              chunk=case.params["chunk"], bidirectional=case.params["bidirectional"])
-
-
-def _args(case: Case, method: str) -> tuple:
-    p = case.params
-    return (case.arrays["x"], {k: case.arrays[k] for k in FIELDS}, method, p["chunk"],
-            p["bidirectional"])
+call_block, _args = lk.layer_adapters(impl.MegaBlockParams, ("chunk", "bidirectional"), "fn")
 
 
 def _mp_work(case: Case) -> int:
     B, L, D = case.arrays["x"].shape
     S, E = case.arrays["w_z"].shape[1], case.arrays["w_v"].shape[1]
-    nd = case.arrays["gamma"].shape[1]
-    chunk = case.params["chunk"]
-    window = L if chunk is None else min(chunk, L)
+    nd, window = case.arrays["gamma"].shape[1], min(case.params["chunk"] or L, L)
     return B * L * (D * nd + window * (S + E) + D * (S + 2 * E + 2 * D))
 
 
@@ -96,17 +78,14 @@ def bench_case(fmt: str) -> Case:
     rng = np.random.default_rng(0)
     B, L, D, S, E, nd, c = 2, 2048, 128, 64, 256, 16, 128
     arrays = {**mega_ema_init(rng, D, nd), "omega": rng.normal(size=D)}
-    w = _weights(rng, D, S, E, 0.02)
     arrays.update({k: (a * 0.0 if k.startswith("b_") or k == "qk_beta" else a)
-                   for k, a in w.items()})
-    arrays["qk_gamma"] = rng.normal(0, 0.02, (2, S))
-    arrays["bias"] = rng.normal(0, 0.02, 2 * c - 1)
-    arrays["x"] = rng.normal(size=(B, L, D))
+                   for k, a in _weights(rng, D, S, E, 0.02).items()})
+    arrays.update(qk_gamma=rng.normal(0, 0.02, (2, S)), bias=rng.normal(0, 0.02, 2 * c - 1),
+                  x=rng.normal(size=(B, L, D)))
     return case_of(fmt, arrays, chunk=c, bidirectional=None)
 
 
 # --- laws -------------------------------------------------------------------------------------
-
 SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17])
 
 
@@ -121,10 +100,7 @@ def closed_update_gate_is_identity(ctx: LawContext) -> None:
                                  f"{np.nanmax(np.abs(y - x)):.3g})"
 
 
-def _covering(ctx: LawContext):
-    method = ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(block_cases(ctx.dtype, method, length=SHORT, chunk=None))
-    return method, case.with_(chunk=case.arrays["x"].shape[1] + ctx.draw(st.integers(0, 3))), case
+PARTS = {"ema_fn": "ema", "attention_fn": "mega_attention"}
 
 
 def written_out(x, p, fn="softmax", chunk=None, bidirectional=None, *, ema_fn=ema_impl,
@@ -134,7 +110,7 @@ def written_out(x, p, fn="softmax", chunk=None, bidirectional=None, *, ema_fn=em
     law, the built-ins for the mutants) in the working format, rounded once; the flags make
     the mutants' wiring mistakes."""
     silu = torch.nn.functional.silu
-    work = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+    work = lk.work_dtype(x)
     xw, p = x.to(work), impl.MegaBlockParams(*(t.to(work) for t in p))
     xe = ema_fn(xw.transpose(1, 2), tuple(p[:4]), p.omega, bidirectional=bidirectional)
     xe = xe.transpose(1, 2)
@@ -149,37 +125,17 @@ def written_out(x, p, fn="softmax", chunk=None, bidirectional=None, *, ema_fn=em
     return y.to(x.dtype)
 
 
-def block_is_its_composition(ctx: LawContext) -> None:
-    """The block = eqs. (7)–(15) written out over the registered EMA layer and attention."""
-    method = ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(block_cases(ctx.dtype, method, length=SHORT))
-    want = written_out(case.tensor("x", ctx.device), params_of(case, ctx.device), method,
-                       case.params["chunk"], case.params["bidirectional"],
-                       ema_fn=ctx.impl_of("ema"), attention_fn=ctx.impl_of("mega_attention"))
-    assert_within(lk.output("mega_block", ctx, case, method), to_numpy(want),
-                  2 * BLOCK.bound(case, method)["y"],
-                  f"{method}: block vs its written-out composition")
-
-
 # --- mutants ----------------------------------------------------------------------------------
-
-
 def _witness(fmt: str, bidirectional=None) -> Case:
     """B = 1, L = 8, D = 3, S = 2, E = 2, ndim 2; weights of scale 0.7, b_φ = 1 (φ ≠ ½)."""
     rng = np.random.default_rng(0)
     D, S, E, nd, L = 3, 2, 2, 2, 8
     rows = D if bidirectional is None else 2 * D
-    arrays = {"delta": rng.normal(size=(rows, nd, 1)), "alpha": rng.normal(size=(rows, nd, 1)),
-              "beta": rng.normal(size=(rows, nd, 1)), "gamma": rng.normal(size=(rows, nd)),
-              "omega": rng.normal(size=D)}
-    arrays.update(_weights(rng, D, S, E, 0.7))
-    arrays["b_u"] = np.ones(D)
-    arrays["bias"] = rng.normal(size=2 * L - 1) * 0.3
-    arrays["x"] = rng.normal(size=(1, L, D))
+    arrays = {k: rng.normal(size=(rows, nd, 1)) for k in ("delta", "alpha", "beta")}
+    arrays.update(gamma=rng.normal(size=(rows, nd)), omega=rng.normal(size=D))
+    arrays.update(_weights(rng, D, S, E, 0.7), b_u=np.ones(D))
+    arrays.update(bias=rng.normal(size=2 * L - 1) * 0.3, x=rng.normal(size=(1, L, D)))
     return case_of(fmt, arrays, chunk=None, bidirectional=bidirectional)
-
-
-_r = zeros
 
 
 def _params(D=2, S=2, E=3, nd=2, P=4, dt=torch.float64, **over):
@@ -188,7 +144,7 @@ def _params(D=2, S=2, E=3, nd=2, P=4, dt=torch.float64, **over):
               "qk_gamma": (2, S), "qk_beta": (2, S), "w_r": (D, E), "b_r": (E,),
               "w_u": (D, D), "b_u": (D,), "w_h": (D, D), "u_h": (E, D), "b_h": (D,),
               "bias": (2 * P - 1,)}
-    return impl.MegaBlockParams(**{k: over.get(k, _r(*s, dt=dt)) for k, s in shapes.items()})
+    return impl.MegaBlockParams(**{k: over.get(k, zeros(*s, dt=dt)) for k, s in shapes.items()})
 
 
 BLOCK = registry.register_spec(
@@ -202,15 +158,10 @@ BLOCK = registry.register_spec(
                   "-> (batch, L, D)",
         methods=METHODS, dtypes=REAL_DTYPES, sizes=("batch", "L", "D"), realistic_work=2**14,
         outputs=("y",), strategy=lambda fmt, method: block_cases(fmt, method),
-        references=lk.tiers("y", lambda mod, case, m: mod.block(*_args(case, m)), ref_mp, ref_np,
-                            MP_MAX, _mp_work),
-        bound=Bound(
-            c=C_BOUND, terms=lk.with_bound_terms("y", lambda case, m: ref_np.block_with_bound(
-                *_args(case, m), dtype(case.dtype).u)),
-            reasoning="elementwise; running error through the composition: the EMA layer's and the "
-                      "attention's own bounds, linear layers (n + 1)|A||W|, silu/sigmoid "
-                      "Lipschitz 1.1/¼, the attention's sensitivity to Q, K, V",
-        ),
+        **lk.referenced("y", "block", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
+                        "elementwise; running error through the composition: the EMA layer's and "
+                        "the attention's own bounds, linear layers (n + 1)|A||W|, silu/sigmoid "
+                        "Lipschitz 1.1/¼, the attention's sensitivity to Q, K, V", with_u=True),
         call=call_block, bench_case=bench_case,
         bench_shape="batch=2, L=2048, D=128, S=64, E=256, ndim=16, chunk=128, Mega init",
     ),
@@ -219,10 +170,13 @@ BLOCK = registry.register_spec(
         Law("closed_update_gate_is_identity", "b_φ = −∞ (φ ≡ 0): the block is the "
             "identity", closed_update_gate_is_identity, REAL_DTYPES),
         lk.agreement("chunk_covering_is_unchunked", "chunked attention with a chunk ≥ L inside "
-                     "the block = the unchunked block", ("fp64", "fp32"), "mega_block", _covering,
+                     "the block = the unchunked block", ("fp64", "fp32"), "mega_block",
+                     lk.covering(block_cases, METHODS, "x", 3, SHORT),
                      "{method}: chunk ≥ L vs full attention"),
-        Law("block_is_its_composition", "the block = its written-out composition of "
-            "the registered ema and mega_attention", block_is_its_composition, REAL_DTYPES),
+        lk.composition("block_is_its_composition", "the block = its written-out composition of "
+                       "the registered ema and mega_attention", REAL_DTYPES, "mega_block",
+                       block_cases, written_out, PARTS, "{method}: block vs its written-out "
+                       "composition", lengths=SHORT),
     ],
     mutants=[
         Mutant("update_gate_swapped", partial(written_out, swap_update=True), "softmax",
@@ -235,11 +189,11 @@ BLOCK = registry.register_spec(
     ],
     bad_inputs=lk.layer_bad_calls(_params, [
         ("unknown fn", "fn", ValueError, {"fn": "gelu"}),
-        ("w_z of another dtype", "w_z", TypeError, {"w_z": _r(2, 2, dt=torch.float32)}),
-        ("w_h of the wrong shape", "w_h", ValueError, {"w_h": _r(2, 3)}),
-        ("u_h of the wrong shape", "u_h", ValueError, {"u_h": _r(2, 2)}),
-        ("qk_gamma of one row", "qk_gamma", ValueError, {"qk_gamma": _r(1, 2)}),
-        ("w_v for another D", "w_v", ValueError, {"w_v": _r(3, 3)}),
+        ("w_z of another dtype", "w_z", TypeError, {"w_z": zeros(2, 2, dt=torch.float32)}),
+        ("w_h of the wrong shape", "w_h", ValueError, {"w_h": zeros(2, 3)}),
+        ("u_h of the wrong shape", "u_h", ValueError, {"u_h": zeros(2, 2)}),
+        ("qk_gamma of one row", "qk_gamma", ValueError, {"qk_gamma": zeros(1, 2)}),
+        ("w_v for another D", "w_v", ValueError, {"w_v": zeros(3, 3)}),
         ("bias shorter than the window", "bias", ValueError, {"params": _params(P=3)}),
         ("bidirectional with D rows", "params", ValueError, {"bidirectional": "mega"}),
         ("unknown bidirectional", "bidirectional", ValueError, {"bidirectional": "both"}),

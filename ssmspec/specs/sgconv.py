@@ -14,7 +14,7 @@ from ssmspec.impl import sgconv as impl
 from ssmspec.reference.mp import sgconv as ref_mp
 from ssmspec.reference.np import sgconv as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import agreement, output, tiers, with_bound_terms
+from ssmspec.specs._layer_kit import agreement, output, referenced, work_dtype
 from ssmspec.specs.convolution import CAUSAL
 
 METHODS = impl.METHODS
@@ -28,12 +28,10 @@ def sgconv_cases(draw, fmt: str, method: str = "linear", max_scales: int = 5) ->
     H, d = draw(size("H", st.integers(1, 3))), draw(st.sampled_from([1, 2, 3, 4, 5, 8, 16]))
     init_scale = draw(st.sampled_from([0, 0, 1]))
     L = draw(size("L", sequence_lengths(1025, 16385)))
-    if draw(st.booleans()):
-        S = impl.sgconv_num_scales(L, d, init_scale)
-    else:
-        S = draw(st.integers(1, max_scales))
-    el = st.one_of(real_normals(2.0), st.just(0.0))
-    w = draw(arrays((S, H, d), el))
+    # the least S covering L half the time, else any
+    S = (impl.sgconv_num_scales(L, d, init_scale) if draw(st.booleans())
+         else draw(st.integers(1, max_scales)))
+    w = draw(arrays((S, H, d), st.one_of(real_normals(2.0), st.just(0.0))))
     decay = np.array(draw(st.lists(st.one_of(log_uniform(0.25, 4.0), st.sampled_from([1.0, 2.0])),
                                    min_size=H, max_size=H)))
     return case_of(fmt, {"weights": w, "decay": decay},
@@ -52,11 +50,6 @@ def _args(case: Case, method: str):
             p["normalize"])
 
 
-def with_bound(case: Case, method: str):
-    """(K, M, G) of the bound, from the long-double reference."""
-    return ref_np.sgconv_kernel_with_bound(*_args(case, method))
-
-
 def _mp_work(case: Case) -> int:
     """H·max(n, L), n = d·2^(S−1+init_scale) the whole kernel's length."""
     S, H, d = np.asarray(case.arrays["weights"]).shape
@@ -73,8 +66,6 @@ def _bench(fmt: str) -> Case:
 
 
 # --- laws -------------------------------------------------------------------------------------
-
-
 def length_law(ctx: LawContext) -> None:
     case = ctx.draw(sgconv_cases(ctx.dtype))
     S, H, d = case.arrays["weights"].shape
@@ -83,8 +74,7 @@ def length_law(ctx: LawContext) -> None:
     L = n + ctx.draw(st.integers(0, 3))
     ones_ = case.with_(weights=np.ones((S, H, d)), decay=np.ones(H), L=L, normalize=False)
     K = output("sgconv_kernel", ctx, ones_, "nearest")
-    want = np.zeros((H, L))
-    want[:, :n] = 1.0
+    want = np.broadcast_to(np.arange(L) < n, (H, L))
     assert np.array_equal(K, want), f"S={S}, d={d}, init_scale={init}: not 1 on exactly {n} taps"
     Lq = case.params["L"]
     Sq = impl.sgconv_num_scales(Lq, d, init)
@@ -108,7 +98,7 @@ def _rescaled(normalize: bool, factor):
 def _weights_rounding(c: float):
     """The rounding of the pre-scaled weights: c·u·G·M of the case's own bound terms."""
     def extra(case: Case, method: str, fmt: str):
-        _, M, G = with_bound(case, method)
+        _, M, G = ref_np.sgconv_kernel_with_bound(*_args(case, method))
         return higham_bound(c, fmt, G, M)
     return extra
 
@@ -117,13 +107,11 @@ def conv_direct(ctx: LawContext) -> None:
     method = ctx.draw(ctx.methods(METHODS))
     case = ctx.draw(sgconv_cases(ctx.dtype, method))
     L = min(case.params["L"], 1025)
-    case = case.with_(L=L)
-    K = output("sgconv_kernel", ctx, case, method)
+    K = output("sgconv_kernel", ctx, case.with_(L=L), method)
     rng = np.random.default_rng(ctx.draw(st.integers(0, 2**32 - 1)))
-    u = representable(rng.normal(size=(ctx.draw(st.integers(1, 2)), K.shape[0], L)), ctx.dtype)
-    Kr = representable(K, ctx.dtype)
+    u = rng.normal(size=(ctx.draw(st.integers(1, 2)), K.shape[0], L))
     conv = ctx.impl_of("causal_conv")
-    cc = Case({"u": u, "K": Kr}, ctx.dtype, {"L": L, "L_K": L, "kernel": "sgconv"})
+    cc = case_of(ctx.dtype, {"u": u, "K": K}, L=L, L_K=L, kernel="sgconv")
     y_fft = to_numpy(CAUSAL.call(conv, cc, "fft", ctx.device))
     y_dir = to_numpy(CAUSAL.call(conv, cc, "direct", ctx.device))
     err = norm_error(abs_error(y_fft, y_dir), "row")
@@ -133,14 +121,10 @@ def conv_direct(ctx: LawContext) -> None:
 
 
 # --- mutants ----------------------------------------------------------------------------------
-
-
 def _variant(weights, L, decay, init_scale=0, method="linear", normalize=True, *,
              factor=None, use_decay=True, use_norm=True):
     """sgconv_kernel written directly with F.interpolate, with one deliberate fault."""
-    S, H, d = weights.shape
-    work = torch.float32 if weights.dtype in (torch.float16, torch.bfloat16) else weights.dtype
-    blocks = []
+    S, work, blocks = weights.shape[0], work_dtype(weights), []
     for i in range(S):
         s = factor(i, init_scale) if factor else 2 ** (max(0, i - 1) + init_scale)
         up = torch.nn.functional.interpolate(weights[i].to(work)[None], scale_factor=s,
@@ -169,12 +153,8 @@ SGCONV = registry.register_spec(
         signature="sgconv_kernel(weights (S, H, d), L, decay (H,), init_scale=0, "
                   "method='linear'|'nearest', normalize=True) -> K (H, L)",
         strategy=lambda fmt, method: sgconv_cases(fmt, method),
-        references=tiers("K", lambda mod, case, m: mod.sgconv_kernel(*_args(case, m)), ref_mp,
-                         ref_np, MP_MAX, _mp_work),
-        bound=Bound(
-            c=C_BOUND, terms=with_bound_terms("K", with_bound),
-            reasoning="elementwise; M = (|k|_l + |k_l|·‖|k|‖/‖k‖)/‖k‖, G = 6 + ⌈log₂ n⌉",
-        ),
+        **referenced("K", "sgconv_kernel", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
+                     "elementwise; M = (|k|_l + |k_l|·‖|k|‖/‖k‖)/‖k‖, G = 6 + ⌈log₂ n⌉"),
         call=call_sgconv, bench_case=_bench, bench_shape="H=256, d=64, L=16384 (S=9), decay 2",
     ),
     implementations={"torch": impl.sgconv_kernel},
