@@ -18,7 +18,7 @@ from ssmspec.reference.mp import dplr as ref_mp
 from ssmspec.reference.np import dplr as ref_np
 from ssmspec.reference.np import hippo as ref_hippo
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._kernel_kit import conj_full, laws
+from ssmspec.specs import _kernel_kit as kit
 from ssmspec.specs.kernels import DIAG
 from ssmspec.specs.recurrent import DIAG_STEP
 
@@ -29,14 +29,21 @@ OMEGA_WEIGHT = 3.0  # ω's rounding (1) and the n_f denominators' (2): docs/dplr
 MP_WORK = 30_000  # H·(n_f³ + L·n_f²) up to which the mpmath tier is used
 FORMATS = ("c128", "c64")
 SYSTEM = ("Lambda", "P", "Q", "B", "C", "log_dt")
-SHORT = st.sampled_from([n for n in boundary_lengths(65)])
-MEDIUM = st.sampled_from([n for n in boundary_lengths(257)])
 WITNESS_STRIDE = 16  # 16 of the benchmark's 256 channels: its N = 64 and L = 4096, Δ across
 CHANNELS_PER_CALL = 8  # the materialised route holds (channels, n, L) complex128 arrays
 
 
 def _cnormal(rng, shape):
     return (rng.normal(size=shape) + 1j * rng.normal(size=shape)) / math.sqrt(2)
+
+
+def _legs(H: int, N: int) -> dict:
+    """S4's LegS NPLR system (n_f = 2N, the conjugate half of N stored) in each of H channels:
+    Λ, P = Q (1, H, N), B."""
+    lam, Pt, Bt, _ = ref_hippo.nplr("legs", 2 * N)
+    P = np.broadcast_to(Pt[:, None, :], (1, H, N))
+    return {"Lambda": np.broadcast_to(lam, (H, N)), "P": P, "Q": P,
+            "B": np.broadcast_to(Bt, (H, N))}
 
 
 @st.composite
@@ -47,10 +54,7 @@ def systems(draw, fmt: str, max_h: int = 3, max_n: int = 8, conj_half=None) -> d
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     kind = draw(st.sampled_from(["legs", "random"])) if ch else "random"
     if kind == "legs":
-        lam, Pt, Bt, _ = ref_hippo.nplr("legs", 2 * N)
-        lam, B = np.broadcast_to(lam, (H, N)), np.broadcast_to(Bt, (H, N))
-        P = np.broadcast_to(Pt[:, None, :], (1, H, N))
-        Q, R = P, 1
+        lam, P, Q, B = _legs(H, N).values()
     else:
         R = draw(st.sampled_from([1, 2]))
         re = draw(st.one_of(st.just(-0.5), log_uniform(1e-4, 10.0).map(lambda x: -x)))
@@ -113,13 +117,10 @@ def _mp_work(case: Case, L: int) -> int:
     return H * (n**3 + L * n * n)
 
 
-def _ref_kernel(mod):
-    return lambda case, method: {"K": mod.dplr_kernel(*_args(case), case.params["L"],
-                                                      case.params["conj_half"])}
-
-
-KERNEL_REFERENCES = TwoTier(mp=_ref_kernel(ref_mp), np=_ref_kernel(ref_np), mp_max_work=MP_WORK,
-                            work=lambda case: _mp_work(case, case.params["L"]))
+KERNEL_REFERENCES = kit.two_tier(
+    lambda mod, case, method: {"K": mod.dplr_kernel(*_args(case), case.params["L"],
+                                                    case.params["conj_half"])},
+    (ref_mp, ref_np), MP_WORK, lambda case: _mp_work(case, case.params["L"]))
 
 
 def _bound_terms(case: Case, worst_case: bool) -> ref_np.KernelBoundTerms:
@@ -136,16 +137,13 @@ def _freq_norm(m: np.ndarray) -> np.ndarray:
 
 
 def kernel_magnitude(case: Case) -> np.ndarray:
-    """M (H,) of the gated (sharp) row bound (docs/dplr.md#dplr_kernel); cached on the case."""
-    key = ("dplr_kernel_M",)
-    if key not in case._tensors:
-        L, R = case.params["L"], case.arrays["P"].shape[0]
-        t = _bound_terms(case, worst_case=False)
-        g1 = n_full(case) + 2 * R + math.log2(L) + 8
-        c_tilde = t.sigma_v * (math.sqrt(n_full(case) + math.log2(L)) * t.c_round + t.c_power)
-        case._tensors[key] = (math.sqrt(g1) * _freq_norm(t.m1_plain) + c_tilde
-                              + OMEGA_WEIGHT * _freq_norm(t.m_w))
-    return case._tensors[key]
+    """M (H,) of the gated (sharp) row bound (docs/dplr.md#dplr_kernel), from the terms cached
+    on the case."""
+    L, R = case.params["L"], case.arrays["P"].shape[0]
+    t = _bound_terms(case, worst_case=False)
+    g1 = n_full(case) + 2 * R + math.log2(L) + 8
+    c_tilde = t.sigma_v * (math.sqrt(n_full(case) + math.log2(L)) * t.c_round + t.c_power)
+    return math.sqrt(g1) * _freq_norm(t.m1_plain) + c_tilde + OMEGA_WEIGHT * _freq_norm(t.m_w)
 
 
 def worst_case_magnitude(case: Case) -> np.ndarray:
@@ -169,11 +167,8 @@ def worst_case_bound(case: Case) -> np.ndarray:
 def bench_system(fmt: str, H: int = 256, N: int = 64, seed: int = 0) -> dict:
     """LegS NPLR (2N = 128, conj half of N = 64), C complex normal, Δ log-uniform [1e-3, 1e-1]."""
     rng = np.random.default_rng(seed)
-    lam, Pt, Bt, _ = ref_hippo.nplr("legs", 2 * N)
-    arrays = {"Lambda": np.broadcast_to(lam, (H, N)), "P": np.broadcast_to(Pt[:, None], (1, H, N)),
-              "B": np.broadcast_to(Bt, (H, N)), "C": _cnormal(rng, (H, N)),
+    arrays = {**_legs(H, N), "C": _cnormal(rng, (H, N)),
               "log_dt": np.log(10.0 ** rng.uniform(-3, -1, H))}
-    arrays["Q"] = arrays["P"]
     return {k: representable(np.array(x), fmt) for k, x in arrays.items()}
 
 
@@ -217,13 +212,10 @@ def call_step(fn, case: Case, method: str, device: str):
     return h, real_output(y, case, "y")
 
 
-def _ref_step(mod):
-    return lambda case, method: dict(zip(("state", "y"), mod.dplr_step(
-        *_args(case), case.arrays["state"], case.arrays["u"], case.params["conj_half"])))
-
-
-STEP_REFERENCES = TwoTier(mp=_ref_step(ref_mp), np=_ref_step(ref_np), mp_max_work=MP_WORK,
-                          work=lambda case: _mp_work(case, case.arrays["state"].shape[0]))
+STEP_REFERENCES = kit.two_tier(
+    lambda mod, case, method: dict(zip(("state", "y"), mod.dplr_step(
+        *_args(case), case.arrays["state"], case.arrays["u"], case.params["conj_half"]))),
+    (ref_mp, ref_np), MP_WORK, lambda case: _mp_work(case, case.arrays["state"].shape[0]))
 
 
 def step_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
@@ -249,14 +241,8 @@ def _k(fn, case: Case, device: str) -> np.ndarray:
     return to_numpy(KERNEL.call(fn, case, "bilinear", device)).real
 
 
-def _row(case: Case) -> np.ndarray:
-    return KERNEL.bound(case, "bilinear")["K"]
-
-
-def _check_rows(got, want, tol_rows, what):
-    """The row 2-norms of |got − want| within `tol_rows` (H,)."""
-    err = norm_error(abs_error(got, want), "row")
-    assert_within(err, np.zeros_like(err), tol_rows, f"{what} (row 2-norm)")
+def _row(case: Case, method: str = "bilinear") -> np.ndarray:
+    return KERNEL.bound(case, method)["K"]
 
 
 def _p_zero(case: Case, names) -> tuple[Case, Case]:
@@ -267,16 +253,16 @@ def _p_zero(case: Case, names) -> tuple[Case, Case]:
 
 
 def diagonal_when_p_zero(ctx: LawContext) -> None:
-    case, dcase = _p_zero(ctx.draw(kernel_cases(ctx.dtype, length=MEDIUM)),
+    case, dcase = _p_zero(ctx.draw(kernel_cases(ctx.dtype, length=kit.MEDIUM)),
                           ("Lambda", "B", "C", "log_dt"))
     kd = to_numpy(DIAG.call(ctx.impl_of("diag_kernel"), dcase, "bilinear", ctx.device)).real
     tol = _row(case) + norm_error(np.broadcast_to(DIAG.bound(dcase, "bilinear")["K"], kd.shape),
                                   "row")
-    _check_rows(_k(ctx.fn, case, ctx.device), kd, tol, "P = 0 vs diag_kernel bilinear")
+    kit.kernel_within(_k(ctx.fn, case, ctx.device), kd, tol, "P = 0 vs diag_kernel bilinear", True)
 
 
 def impulse_response(ctx: LawContext) -> None:
-    case = ctx.draw(kernel_cases(ctx.dtype, length=SHORT))
+    case = ctx.draw(kernel_cases(ctx.dtype, length=kit.SHORT))
     L, ch = case.params["L"], case.params["conj_half"]
     step = ctx.impl_of("dplr_step")
     H, N = case.arrays["Lambda"].shape
@@ -297,64 +283,45 @@ def impulse_response(ctx: LawContext) -> None:
                     conj_half=ch)
         ys.append(to_numpy(y)[0])
     tol = np.sqrt(np.sum(np.stack(tol_y, -1) ** 2, axis=-1))
-    _check_rows(_k(ctx.fn, case, ctx.device), np.stack(ys, axis=-1), _row(case) + tol,
-                "kernel vs impulse response of dplr_step")
+    kit.kernel_within(_k(ctx.fn, case, ctx.device), np.stack(ys, axis=-1), _row(case) + tol,
+                  "kernel vs impulse response of dplr_step", True)
 
 
-def conj_half_full(ctx: LawContext) -> None:
-    case = ctx.draw(kernel_cases(ctx.dtype, length=MEDIUM, conj_half=True))
-    full_case = conj_full(case, ("Lambda", "P", "Q", "B", "C"))
-    _check_rows(_k(ctx.fn, case, ctx.device), _k(ctx.fn, full_case, ctx.device),
-                _row(case) + _row(full_case), "half (conj_half=True) vs full (conj_half=False)")
+KERNEL_LAWS = kit.kernel_laws(
+    lambda ctx, conj_half=None: ("bilinear",
+                                 ctx.draw(kernel_cases(ctx.dtype, kit.MEDIUM, conj_half))),
+    lambda ctx, case, method: _k(ctx.fn, case, ctx.device), _row, ("Lambda", "P", "Q", "B", "C"),
+    _row, rows=True)
 
 
-def prefix(ctx: LawContext) -> None:
-    case = ctx.draw(kernel_cases(ctx.dtype, length=MEDIUM))
-    short = case.with_(L=ctx.draw(st.integers(1, case.params["L"])))
-    Ls = short.params["L"]
-    # the long kernel's row bound covers its first Ls entries too (a sub-vector's 2-norm)
-    _check_rows(_k(ctx.fn, case, ctx.device)[:, :Ls], _k(ctx.fn, short, ctx.device),
-                _row(case) + _row(short), f"K(L)[:, :{Ls}] vs K({Ls})")
-
-
-def linearity_in_C(ctx: LawContext) -> None:
-    c1 = ctx.draw(kernel_cases(ctx.dtype, length=MEDIUM))
-    c2 = c1.with_(C=np.flip(c1.arrays["C"], axis=1) * -0.75)
-    c3 = c1.with_(C=representable(c1.arrays["C"] + c2.arrays["C"], ctx.dtype))
-    k1, k2, k3 = (_k(ctx.fn, c, ctx.device) for c in (c1, c2, c3))
-    # the rounding of C₁ + C₂ to the format moves K(C₃) by at most u·(bound of |C₁| + |C₂|)
-    cabs = c1.with_(C=(np.abs(c1.arrays["C"]) + np.abs(c2.arrays["C"])).astype(complex))
-    tol = _row(c1) + _row(c2) + _row(c3) + _row(cabs)
-    _check_rows(k1 + k2, k3, tol, "K(C1) + K(C2) vs K(C1 + C2)")
-
-
-def _step(fn, case: Case, device: str) -> dict:
-    h, y = STEP.call(fn, case, "bilinear", device)
+def _step(fn, case: Case, device: str, spec=None) -> dict:
+    """state' and y of the step of `spec` (dplr_step) on `case`, as numpy."""
+    h, y = (spec or STEP).call(fn, case, "bilinear", device)
     return {"state": to_numpy(h), "y": to_numpy(y).real}
+
+
+def _steps_agree(got: dict, want: dict, b1: dict, b2: dict, what: str) -> None:
+    """state' and y of two steps within the sum of their bounds."""
+    for k in ("state", "y"):
+        assert_within(got[k], want[k], b1[k] + b2[k], f"{k} of {what}")
 
 
 def step_conj_half_full(ctx: LawContext) -> None:
     case = ctx.draw(step_cases(ctx.dtype).filter(lambda c: c.params["conj_half"]))
     N = case.arrays["Lambda"].shape[-1]
-    full_case = conj_full(case, ("Lambda", "P", "Q", "B", "C", "state"))
-    half_out, full_out = _step(ctx.fn, case, ctx.device), _step(ctx.fn, full_case, ctx.device)
-    bh, bf = STEP.bound(case, "bilinear"), STEP.bound(full_case, "bilinear")
-    assert_within(half_out["state"], full_out["state"][..., :N],
-                  bh["state"] + bf["state"][..., :N], "state' of the half vs the full step")
-    assert_within(half_out["y"], full_out["y"], bh["y"] + bf["y"],
-                  "y of the half vs the full step")
+    full_case = kit.conj_full(case, ("Lambda", "P", "Q", "B", "C", "state"))
+    stored = lambda out: {"state": out["state"][..., :N], "y": out["y"]}  # noqa: E731
+    _steps_agree(_step(ctx.fn, case, ctx.device), stored(_step(ctx.fn, full_case, ctx.device)),
+                 STEP.bound(case, "bilinear"), stored(STEP.bound(full_case, "bilinear")),
+                 "the half vs the full step")
 
 
 def step_diagonal_when_p_zero(ctx: LawContext) -> None:
     case, dcase = _p_zero(ctx.draw(step_cases(ctx.dtype)),
                           ("Lambda", "B", "C", "log_dt", "state", "u"))
-    h, y = DIAG_STEP.call(ctx.impl_of("diag_step"), dcase, "bilinear", ctx.device)
-    got = _step(ctx.fn, case, ctx.device)
-    b, bd = STEP.bound(case, "bilinear"), DIAG_STEP.bound(dcase, "bilinear")
-    assert_within(got["state"], to_numpy(h), b["state"] + bd["state"],
-                  "P = 0 step state' vs diag_step bilinear")
-    assert_within(got["y"], to_numpy(y).real, b["y"] + bd["y"],
-                  "P = 0 step y vs diag_step bilinear")
+    want = _step(ctx.impl_of("diag_step"), dcase, ctx.device, DIAG_STEP)
+    _steps_agree(_step(ctx.fn, case, ctx.device), want, STEP.bound(case, "bilinear"),
+                 DIAG_STEP.bound(dcase, "bilinear"), "the P = 0 step vs diag_step bilinear")
 
 
 # --- mutants ----------------------------------------------------------------------------------
@@ -414,12 +381,11 @@ def rounded_omega_powers(Lambda, P, Q, B, C, log_dt, L, conj_half=True):
     """dplr_kernel with ω_k = ω₁^k, ω₁ = exp(−2πi/L) rounded to complex64 and powered there."""
     w1 = torch.tensor(complex(math.cos(2 * math.pi / L), -math.sin(2 * math.pi / L)),
                       dtype=torch.complex64)
-    omega = w1 ** torch.arange(L)
-    rows = [generic_kernel(Lambda[s:s + CHANNELS_PER_CALL], P[:, s:s + CHANNELS_PER_CALL],
-                           Q[:, s:s + CHANNELS_PER_CALL], B[s:s + CHANNELS_PER_CALL],
-                           C[s:s + CHANNELS_PER_CALL], log_dt[s:s + CHANNELS_PER_CALL], L,
-                           conj_half, omega=omega)
-            for s in range(0, Lambda.shape[0], CHANNELS_PER_CALL)]
+    omega, rows = w1 ** torch.arange(L), []
+    for s in range(0, Lambda.shape[0], CHANNELS_PER_CALL):
+        c = slice(s, s + CHANNELS_PER_CALL)
+        rows.append(generic_kernel(Lambda[c], P[:, c], Q[:, c], B[c], C[c], log_dt[c], L,
+                                   conj_half, omega=omega))
     return torch.cat(rows)
 
 
@@ -456,26 +422,26 @@ def _random_witness(fmt: str, step: bool = False) -> Case:
 # --- bad input (docs/bad-input.md) ------------------------------------------------------------
 
 _C = torch.complex128
+_cx = functools.partial(full, dt=_C)  # a complex argument of a bad-input call
 _SYS = {"Lambda": torch.complex(-torch.ones(2, 3), torch.arange(3).float().expand(2, 3)).to(_C),
-        "P": full(1, 2, 3, dt=_C), "Q": full(1, 2, 3, dt=_C), "B": full(2, 3, dt=_C),
-        "C": full(2, 3, dt=_C), "log_dt": full(2, fill=-2.0)}
+        "P": _cx(1, 2, 3), "Q": _cx(1, 2, 3), "B": _cx(2, 3), "C": _cx(2, 3),
+        "log_dt": full(2, fill=-2.0)}
 _COMMON = [
-    ("Lambda 1-d", "Lambda", ValueError, dict(Lambda=full(3, dt=_C))),
+    ("Lambda 1-d", "Lambda", ValueError, dict(Lambda=_cx(3))),
     ("Lambda real", "Lambda", TypeError, dict(Lambda=full(2, 3, fill=-1.0))),
     ("Lambda integer", "Lambda", TypeError, dict(Lambda=full(2, 3, dt=torch.int64))),
-    ("P 2-d", "P", ValueError, dict(P=full(2, 3, dt=_C))),
-    ("P of another N", "P", ValueError, dict(P=full(1, 2, 4, dt=_C))),
-    ("P rank 0", "P", ValueError, dict(P=full(0, 2, 3, dt=_C))),
+    ("P 2-d", "P", ValueError, dict(P=_cx(2, 3))),
+    ("P of another N", "P", ValueError, dict(P=_cx(1, 2, 4))),
+    ("P rank 0", "P", ValueError, dict(P=_cx(0, 2, 3))),
     ("P of another dtype", "P", TypeError, dict(P=full(1, 2, 3, dt=torch.complex64))),
-    ("Q of another rank than P", "Q", ValueError, dict(Q=full(2, 2, 3, dt=_C))),
+    ("Q of another rank than P", "Q", ValueError, dict(Q=_cx(2, 2, 3))),
     ("Q of another dtype", "Q", TypeError, dict(Q=full(1, 2, 3, dt=torch.complex64))),
-    ("B of another shape", "B", ValueError, dict(B=full(2, 4, dt=_C))),
+    ("B of another shape", "B", ValueError, dict(B=_cx(2, 4))),
     ("C real", "C", TypeError, dict(C=full(2, 3))),
-    ("C of another shape", "C", ValueError, dict(C=full(3, 3, dt=_C))),
-    ("log_dt of another shape", "log_dt", ValueError, dict(log_dt=full(3, fill=0.0))),
-    ("log_dt complex", "log_dt", TypeError, dict(log_dt=full(2, fill=0.0, dt=_C))),
-    ("log_dt of another precision", "log_dt", TypeError,
-     dict(log_dt=full(2, fill=0.0, dt=torch.float32))),
+    ("C of another shape", "C", ValueError, dict(C=_cx(3, 3))),
+    ("log_dt of another shape", "log_dt", ValueError, dict(log_dt=zeros(3))),
+    ("log_dt complex", "log_dt", TypeError, dict(log_dt=zeros(2, dt=_C))),
+    ("log_dt of another precision", "log_dt", TypeError, dict(log_dt=zeros(2, dt=torch.float32))),
     ("conj_half not a bool", "conj_half", TypeError, dict(conj_half=1)),
 ]
 _KERNEL_BAD = bad_calls({**_SYS, "L": 4, "conj_half": True}, _COMMON + [
@@ -483,23 +449,23 @@ _KERNEL_BAD = bad_calls({**_SYS, "L": 4, "conj_half": True}, _COMMON + [
     ("L a float", "L", TypeError, dict(L=4.0)),
     ("L a bool", "L", TypeError, dict(L=True)),
 ], keywords=("conj_half",))
-_STEP_BAD = bad_calls({**_SYS, "state": full(2, 2, 3, fill=0.0, dt=_C), "u": full(2, 2, fill=0.0),
+_STEP_BAD = bad_calls({**_SYS, "state": zeros(2, 2, 3, dt=_C), "u": zeros(2, 2),
                       "conj_half": True}, _COMMON + [
-    ("state 2-d", "state", ValueError, dict(state=full(2, 3, fill=0.0, dt=_C))),
-    ("state of another N", "state", ValueError, dict(state=full(2, 2, 4, fill=0.0, dt=_C))),
-    ("state of another dtype", "state", TypeError,
-     dict(state=full(2, 2, 3, fill=0.0, dt=torch.complex64))),
-    ("u complex", "u", TypeError, dict(u=full(2, 2, fill=0.0, dt=_C))),
-    ("u of another batch", "u", ValueError, dict(u=full(3, 2, fill=0.0))),
-    ("u of another H", "u", ValueError, dict(u=full(2, 3, fill=0.0))),
+    ("state 2-d", "state", ValueError, dict(state=zeros(2, 3, dt=_C))),
+    ("state of another N", "state", ValueError, dict(state=zeros(2, 2, 4, dt=_C))),
+    ("state of another dtype", "state", TypeError, dict(state=zeros(2, 2, 3, dt=torch.complex64))),
+    ("u complex", "u", TypeError, dict(u=zeros(2, 2, dt=_C))),
+    ("u of another batch", "u", ValueError, dict(u=zeros(3, 2))),
+    ("u of another H", "u", ValueError, dict(u=zeros(2, 3))),
 ], keywords=("conj_half",))
 
 # --- the primitives ---------------------------------------------------------------------------
 
+_SHARED = dict(family="dplr", methods=("bilinear",), dtypes=FORMATS, features=FEATURES)
+
 KERNEL = registry.register_spec(
     Spec(
-        name="dplr_kernel", family="dplr", methods=("bilinear",), dtypes=FORMATS,
-        sizes=("H", "N", "L"), outputs=("K",), realistic_work=2**26,
+        name="dplr_kernel", **_SHARED, sizes=("H", "N", "L"), outputs=("K",), realistic_work=2**26,
         summary="S4 NPLR/DPLR kernel K[l] = Re Σ C (Ā^l B̄) of A = Λ − P Q^H, bilinear, by "
                 "Cauchy sums + Woodbury + iFFT",
         signature="dplr_kernel(Lambda (H, N), P (R, H, N), Q (R, H, N), B (H, N), C (H, N), "
@@ -514,17 +480,17 @@ KERNEL = registry.register_spec(
                               "working format)"),
         call=call_kernel, bench_case=bench_kernel,
         bench_shape="H=256, N=64 (LegS NPLR, conj half), R=1, L=4096",
-        features=FEATURES,
     ),
     implementations={"torch": impl.dplr_kernel},
-    laws=laws(FORMATS,
+    laws=kit.laws(FORMATS,
               ("diagonal_when_p_zero", "P = 0 gives diag_kernel(method='bilinear')",
                diagonal_when_p_zero),
               ("impulse_response", "K = impulse response of dplr_step from h = 0",
                impulse_response),
-              ("conj_half_full", "half (conj_half) = full system written out", conj_half_full),
-              ("prefix", "K(L)[:, :L'] = K(L') with C̃ recomputed", prefix),
-              ("linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", linearity_in_C)),
+              ("conj_half_full", "half (conj_half) = full system written out",
+               KERNEL_LAWS["conj_half_full"]),
+              ("prefix", "K(L)[:, :L'] = K(L') with C̃ recomputed", KERNEL_LAWS["prefix"]),
+              ("linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", KERNEL_LAWS["linearity_in_C"])),
     mutants=[
         Mutant("roots_by_repeated_multiplication",
                functools.partial(generic_kernel, omega=_cumprod_roots), "bilinear", ("c64",),
@@ -552,8 +518,7 @@ KERNEL = registry.register_spec(
 
 STEP = registry.register_spec(
     Spec(
-        name="dplr_step", family="dplr", methods=("bilinear",), dtypes=FORMATS,
-        sizes=("batch", "H", "N"), outputs=("state", "y"),
+        name="dplr_step", **_SHARED, sizes=("batch", "H", "N"), outputs=("state", "y"),
         summary="one step of the bilinear DPLR recurrence h' = Ā h + B̄ u, y = Re(C·h') (2·Re "
                 "under conj_half), Woodbury-structured",
         signature="dplr_step(Lambda, P, Q, B, C, log_dt, state (batch, H, N), u (batch, H), "
@@ -565,10 +530,9 @@ STEP = registry.register_spec(
                               "n_f + 2R + 8 (+ n_f for y)"),
         call=call_step, bench_case=bench_step,
         bench_shape="batch=16, H=256, N=64 (LegS NPLR), R=1",
-        features=FEATURES,
     ),
     implementations={"torch": impl.dplr_step},
-    laws=laws(FORMATS,
+    laws=kit.laws(FORMATS,
               ("step_conj_half_full", "step on the stored half = step of the full system "
                "written out", step_conj_half_full),
               ("step_diagonal_when_p_zero", "P = Q = 0 gives diag_step(method='bilinear')",

@@ -20,7 +20,7 @@ from ssmspec.reference.mp import kernels as ref_mp
 from ssmspec.reference.np import kernels as ref_np
 from ssmspec.reference.np import precision
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._kernel_kit import conj_full, laws
+from ssmspec.specs._kernel_kit import MEDIUM, SHORT, kernel_laws, laws, two_tier
 
 METHODS = impl.METHODS
 DIAG_DTYPES = ("c128", "c64", "fp64", "fp32")
@@ -28,8 +28,6 @@ EMA_DTYPES = ("fp64", "fp32", "fp16", "bf16")
 C_BOUND = 4.0
 MP_MAX = 512  # H·N·L (D·ndim·L) up to which the mpmath tier is used
 LENGTHS = boundary_lengths(1025)
-SHORT = st.sampled_from([n for n in LENGTHS if n <= 65])
-MEDIUM = st.sampled_from([n for n in LENGTHS if n <= 257])
 DIAG_INPUTS = ("Lambda", "B", "C", "log_dt")
 EMA_INPUTS = ("delta", "alpha", "beta", "gamma")
 
@@ -58,10 +56,11 @@ def lambda_elements(is_complex: bool):
     )
 
 
-def coef_elements(is_complex: bool):
+def coef_elements(is_complex: bool, sigma: float = 2.0):
+    """Normal entries of scale `sigma` (complex: real and imaginary parts alike)."""
     if is_complex:
-        return st.builds(complex, real_normals(2.0), real_normals(2.0))
-    return real_normals(2.0)
+        return st.builds(complex, real_normals(sigma), real_normals(sigma))
+    return real_normals(sigma)
 
 
 # --- diag_kernel ------------------------------------------------------------------------------
@@ -165,10 +164,9 @@ def call_ema(fn, case: Case, method: str, device: str):
     return fn(*(case.tensor(k, device) for k in EMA_INPUTS), case.params["L"])
 
 
-EMA_REFERENCES = TwoTier(
-    mp=lambda case, method: {"K": ref_mp.ema_kernel(*_args(case, EMA_INPUTS))},
-    np=lambda case, method: {"K": ref_np.ema_kernel(*_args(case, EMA_INPUTS))},
-    mp_max_work=MP_MAX, work=lambda case: case.arrays["gamma"].size * case.params["L"])
+EMA_REFERENCES = two_tier(lambda mod, case, method: {"K": mod.ema_kernel(*_args(case, EMA_INPUTS))},
+                          (ref_mp, ref_np), MP_MAX,
+                          lambda case: case.arrays["gamma"].size * case.params["L"])
 
 
 def ema_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
@@ -192,10 +190,12 @@ def _k(fn, case: Case, method: str, device: str) -> np.ndarray:
     return to_numpy(DIAG.call(fn, case, method, device)).real
 
 
-def _drawn(ctx: LawContext, length) -> tuple[str, Case]:
-    """A method the implementation covers and a diag_kernel case of lengths `length`."""
+def _drawn(ctx: LawContext, length=MEDIUM, conj_half=None) -> tuple[str, Case]:
+    """A method the implementation covers and a diag_kernel case of lengths `length` (and
+    `conj_half` where given)."""
     method = ctx.draw(ctx.methods(METHODS))
-    return method, ctx.draw(diag_cases(ctx.dtype, method, length=length))
+    case = ctx.draw(diag_cases(ctx.dtype, method, length=length))
+    return method, case if conj_half is None else case.with_(conj_half=conj_half)
 
 
 def impulse_response(ctx: LawContext) -> None:
@@ -216,15 +216,6 @@ def impulse_response(ctx: LawContext) -> None:
     tol = DIAG.bound(case, method)["K"] + higham_bound(16.0, "fp64", G + np.arange(L), M)
     assert_within(_k(ctx.fn, case, method, ctx.device), y, tol,
                   f"{method}: kernel vs recurrence")
-
-
-def conj_half_full(ctx: LawContext) -> None:
-    method, case = _drawn(ctx, MEDIUM)
-    case = case.with_(conj_half=True)
-    full_case = conj_full(case, ("Lambda", "B", "C"))
-    tol = DIAG.bound(case, method)["K"] + DIAG.bound(full_case, method)["K"]
-    assert_within(_k(ctx.fn, case, method, ctx.device), _k(ctx.fn, full_case, method, ctx.device),
-                  tol, f"{method}: half (conj_half=True) vs full (conj_half=False)")
 
 
 def zoh_bilinear_small_dt(ctx: LawContext) -> None:
@@ -252,26 +243,15 @@ def zoh_bilinear_small_dt(ctx: LawContext) -> None:
     assert np.all(np.abs(slopes - 3) < 0.15), f"zoh vs bilinear: orders {slopes} (|ΔK| = {e})"
 
 
-def linearity_in_C(ctx: LawContext) -> None:
-    method, c1 = _drawn(ctx, MEDIUM)
-    c2 = c1.with_(C=np.flip(c1.arrays["C"], axis=1) * -0.75)
-    c3 = c1.with_(C=representable(c1.arrays["C"] + c2.arrays["C"], ctx.dtype))
-    k1, k2, k3 = (_k(ctx.fn, c, method, ctx.device) for c in (c1, c2, c3))
-    absC = np.abs(c1.arrays["C"]) + np.abs(c2.arrays["C"])
-    M, G = diag_bound_terms(c1.with_(C=absC.astype(c1.arrays["C"].dtype)), method)
-    tol = sum(DIAG.bound(c, method)["K"] for c in (c1, c2, c3)) + higham_bound(
-        1.0, ctx.dtype, G, M)
-    assert_within(k1 + k2, k3, tol, f"{method}: K(C1) + K(C2) vs K(C1 + C2)")
+def _c_rounding(case: Case, method: str) -> np.ndarray:
+    """What rounding C₁ + C₂ moves K by: u·G·M of `case` (C = |C₁| + |C₂|)."""
+    M, G = diag_bound_terms(case, method)
+    return higham_bound(1.0, case.dtype, G, M)
 
 
-def prefix(ctx: LawContext) -> None:
-    method, case = _drawn(ctx, MEDIUM)
-    short = case.with_(L=ctx.draw(st.integers(1, case.params["L"])))
-    Ls = short.params["L"]
-    tol = DIAG.bound(case, method)["K"][:, :Ls] + DIAG.bound(short, method)["K"]
-    assert_within(_k(ctx.fn, case, method, ctx.device)[:, :Ls],
-                  _k(ctx.fn, short, method, ctx.device), tol,
-                  f"{method}: K(L)[:, :{Ls}] vs K({Ls})")
+DIAG_LAWS = kernel_laws(_drawn, lambda ctx, case, method: _k(ctx.fn, case, method, ctx.device),
+                        lambda case, method: DIAG.bound(case, method)["K"],
+                        ("Lambda", "B", "C"), _c_rounding)
 
 
 def ema_s4d_real(ctx: LawContext) -> None:
@@ -321,11 +301,11 @@ def ema_nan_propagation(ctx: LawContext) -> None:
 # --- mutants ----------------------------------------------------------------------------------
 
 
-def direct_kernel(Lambda, B, C, log_dt, L, method="zoh", conj_half=True, bbar=None,
+def direct_kernel(Lambda, B, C, log_dt, L, method="zoh", conj_half=True, phi=None,
                   rounded_log=False):
     """An S4-style kernel in the working format: Ā^l = exp(l·ΔΛ) by one Vandermonde product;
-    a mutant's `bbar(Δ, z, B)` replaces zoh's B̄ = Δ·φ₁(z)·B, φ₁(z) = expm1(z)/z, and
-    `rounded_log` takes bilinear's log Ā from the rounded Ā."""
+    a mutant's `phi(z)` replaces φ₁(z) = expm1(z)/z in zoh's B̄ = Δ·φ₁(z)·B, and `rounded_log`
+    takes bilinear's log Ā from the rounded Ā."""
     work = v.work_dtype(Lambda.dtype)
     lam, b, c = Lambda.to(work), B.to(work), C.to(work)
     dt = torch.exp(log_dt.to(v.real_dtype(work)))[:, None]
@@ -341,17 +321,17 @@ def direct_kernel(Lambda, B, C, log_dt, L, method="zoh", conj_half=True, bbar=No
             w = w + w
     elif method == "zoh_approx":
         w, b_bar = z, dt * b
-    elif bbar is None:
+    elif phi is None:
         w, b_bar = z, dt * torch.where(z == 0, torch.ones_like(z), torch.expm1(z) / z) * b
     else:
-        w, b_bar = z, bbar(dt, z, b)
+        w, b_bar = z, dt * phi(z) * b
     V = torch.exp(w[..., None] * torch.arange(L, dtype=v.real_dtype(work), device=Lambda.device))
     K = torch.einsum("hn,hnl->hl", (c * b_bar).to(V.dtype), V)
     K = K.real if K.is_complex() else K
     return (K * 2 if conj_half else K).to(v.real_dtype(Lambda.dtype))
 
 
-def _naive_phi(z):
+def naive_phi(z):
     """(exp(z) − 1)/z, guarded at z = 0 only: cancellation at small |z|."""
     safe = torch.where(z == 0, torch.ones_like(z), z)
     return torch.where(z == 0, torch.ones_like(z), (torch.exp(safe) - 1) / safe)
@@ -360,7 +340,7 @@ def _naive_phi(z):
 def phi1_zero_division(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
     """zoh's kernel whatever the method, B̄ = Δ·(exp(z) − 1)/z·B with no case for z = 0."""
     return direct_kernel(Lambda, B, C, log_dt, L, "zoh", conj_half,
-                         bbar=lambda dt, z, b: dt * (torch.exp(z) - 1) / z * b)
+                         phi=lambda z: (torch.exp(z) - 1) / z)
 
 
 def no_factor_two(Lambda, B, C, log_dt, L, method="zoh", conj_half=True):
@@ -462,8 +442,7 @@ _EMA_BAD = bad_calls(
         ("delta without the trailing 1", "delta", ValueError,
          dict.fromkeys(("delta", "alpha", "beta"), full(2, 3, 2))),
         ("delta complex", "delta", TypeError,
-         {**dict.fromkeys(("delta", "alpha", "beta"), full(2, 3, 1, dt=_CPLX)),
-          "gamma": full(2, 3, dt=_CPLX)}),
+         {**dict.fromkeys(("delta", "alpha", "beta"), _cx(2, 3, 1)), "gamma": _cx(2, 3)}),
         ("alpha of another shape", "alpha", ValueError, dict(alpha=full(2, 4, 1))),
         ("beta of another dtype", "beta", TypeError, dict(beta=full(2, 3, 1, dt=torch.float32))),
         ("gamma 3-d", "gamma", ValueError, dict(gamma=full(2, 3, 1))),
@@ -502,17 +481,15 @@ DIAG = registry.register_spec(
          "depends on it", diag_nan_propagation),
         ("impulse_response", "K = impulse response of h_l = Ā h_{l−1} + B̄ δ_l", impulse_response),
         ("conj_half_full", "half (conj_half) = full representation, both members of each pair "
-         "written out", conj_half_full),
+         "written out", DIAG_LAWS["conj_half_full"]),
         ("zoh_bilinear_small_dt", "zoh and bilinear kernels agree to O(Δ³)",
          zoh_bilinear_small_dt, ("fp64", "c128")),
-        ("linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", linearity_in_C),
-        ("prefix", "K for L' is the prefix of K for L > L'", prefix)),
+        ("linearity_in_C", "K(C₁) + K(C₂) = K(C₁ + C₂)", DIAG_LAWS["linearity_in_C"]),
+        ("prefix", "K for L' is the prefix of K for L > L'", DIAG_LAWS["prefix"])),
     mutants=[
         # naive_phi1, no_factor_two: found by search too, but shrinking costs ~2 min a format
-        Mutant("naive_phi1", functools.partial(direct_kernel,
-                                               bbar=lambda dt, z, b: dt * _naive_phi(z) * b),
-               "zoh",
-               DIAG_DTYPES, "zoh B̄ = Δ·(exp(z) − 1)/z·B: cancellation at small |ΔΛ|",
+        Mutant("naive_phi1", functools.partial(direct_kernel, phi=naive_phi), "zoh", DIAG_DTYPES,
+               "zoh B̄ = Δ·(exp(z) − 1)/z·B: cancellation at small |ΔΛ|",
                _small_z_witness, search=False,
                fix="compute φ₁(z) = (exp(z) − 1)/z as expm1(z)/z with φ₁(0) = 1 (no "
                "cancellation at small |z|, no 0/0 at Λ = 0)"),
@@ -524,9 +501,8 @@ DIAG = registry.register_spec(
                "conj_half ignored: Re(Σ) instead of 2·Re(Σ)", _small_z_witness,
                search=False, fix="under conj_half=True take 2·Re of the sum over the stored "
                "half"),
-        Mutant("rounded_abar_log", functools.partial(direct_kernel, rounded_log=True),
-               "bilinear", ("fp32",),
-               "bilinear Ā rounded, then exp(l·log Ā): an l·u error at small |ΔΛ|",
+        Mutant("rounded_abar_log", functools.partial(direct_kernel, rounded_log=True), "bilinear",
+               ("fp32",), "bilinear Ā rounded, then exp(l·log Ā): an l·u error at small |ΔΛ|",
                lambda fmt: _small_z_witness(fmt, 1025),
                fix="take log Ā from ΔΛ (log1p(ΔΛ/2) − log1p(−ΔΛ/2)), not the log of the "
                "rounded Ā"),
