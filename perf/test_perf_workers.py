@@ -9,6 +9,13 @@
 - `pytest -n 2` against `pytest -n 0` on a fixed subset of the tests (XDIST_TESTS), the same way
   (alternating, best of ROUNDS): gated at XDIST_FLOOR = 1.4× (each xdist worker collects the
   whole subset and loads the registry: a fixed cost the serial run pays once).
+- The machine's own ceiling, measured in the same rounds: a CPU-bound pure-Python loop alone and
+  two copies at once (`ceiling` = 2 × alone / both). Two virtual CPUs are not always two
+  independent cores (on the shared 2-vCPU machines here two such loops ran 1.56–2.06× the
+  throughput of one, from run to run), and no scheduler can beat that. So each floor is the
+  lesser of its figure and a share of the ceiling (REPORT_EFFICIENCY, XDIST_EFFICIENCY): on two
+  independent cores (ceiling ≥ 1.88) the report must still make 1.6×, and a pool that ran its
+  tasks one at a time (about 1.0×) fails on any machine.
 - The Ray executor's overhead per target against the serial path, one worker each, the cluster
   already up (its start-up is a one-off, not a per-target cost): gated at RAY_OVERHEAD_CEILING =
   10 % of the serial time per target. Skipped without the `ray` extra.
@@ -33,6 +40,8 @@ from ssmspec.executor import Plan
 
 SPEEDUP_FLOOR = 1.6
 XDIST_FLOOR = 1.4
+REPORT_EFFICIENCY = 0.85
+XDIST_EFFICIENCY = 0.75
 RAY_OVERHEAD_CEILING = 0.10
 PRIMITIVES = ("linear_scan", "diag_kernel", "causal_conv", "discretize_diag")
 EXAMPLES = 20
@@ -58,16 +67,31 @@ def _timed(cmd: list[str], env: dict, cwd=None) -> float:
     return elapsed
 
 
+# about 3 s of one core: long enough that process start-up is noise
+_LOOP = "s = 0\nfor i in range(20_000_000):\n    s += i * i % 7"
+_ALONE = [sys.executable, "-c", _LOOP]
+_BOTH = ["bash", "-c", f"{sys.executable} -c '{_LOOP}' & {sys.executable} -c '{_LOOP}'; wait"]
+
+
 def _best_of(runs: dict, warm) -> dict:
     """`runs[warm]` once as a warm-up (file caches, the compiled extension, the recorded task
-    costs), then ROUNDS rounds of every command in turn: the best time of each (another job's
-    burst slows a run; nothing makes one faster than the machine allows)."""
+    costs), then ROUNDS rounds of every command in turn, each round also timing the CPU-bound
+    loop alone and two copies at once: the best time of each (another job's burst slows a run;
+    nothing makes one faster than the machine allows), and `ceiling` = 2 × alone / both."""
     _timed(*runs[warm], ROOT)
+    runs = {**runs, "alone": (_ALONE, {}), "both": (_BOTH, {})}
     best = {k: float("inf") for k in runs}
     for _ in range(ROUNDS):
         for k, (cmd, env) in runs.items():
             best[k] = min(best[k], _timed(cmd, env, ROOT))
+    best["ceiling"] = 2 * best["alone"] / best["both"]
     return best
+
+
+def _floor(figure: float, efficiency: float, ceiling: float) -> float:
+    """The gate: `figure`, or `efficiency` of what this machine gives two busy processes, if
+    that is less (see the module docstring)."""
+    return min(figure, efficiency * ceiling)
 
 
 def _report_cmd(workers: int, out: Path) -> tuple[list[str], dict]:
@@ -93,15 +117,19 @@ def test_report_two_workers_speedup(tmp_path, benchmark):
         "--workers 2 changed the entries"
     assert _sharp(got["realistic"]) == _sharp(want["realistic"])
     speedup = best[1] / best[2]
+    floor = _floor(SPEEDUP_FLOOR, REPORT_EFFICIENCY, best["ceiling"])
     n = len(want["entries"]) + len(want["realistic"])
     benchmark.extra_info.update(serial_s=best[1], workers2_s=best[2], speedup=speedup,
-                                entries=n, load=os.getloadavg()[0])
+                                entries=n, ceiling=best["ceiling"], floor=floor,
+                                load=os.getloadavg()[0])
     benchmark.pedantic(lambda: None, rounds=1)
     print(f"\nreport --no-timing, {n} entries (best of {ROUNDS}): --workers 1 {best[1]:.1f} s, "
-          f"--workers 2 {best[2]:.1f} s: {speedup:.2f}× ({_load()})")
-    assert speedup >= SPEEDUP_FLOOR, (
-        f"--workers 2 only {speedup:.2f}× faster than --workers 1 (floor {SPEEDUP_FLOOR}×; "
-        f"needs 2 idle cores; {_load()})")
+          f"--workers 2 {best[2]:.1f} s: {speedup:.2f}× (machine ceiling {best['ceiling']:.2f}×, "
+          f"floor {floor:.2f}×; {_load()})")
+    assert speedup >= floor, (
+        f"--workers 2 only {speedup:.2f}× faster than --workers 1 (floor {floor:.2f}×: "
+        f"{SPEEDUP_FLOOR}× or {REPORT_EFFICIENCY:.0%} of the machine's {best['ceiling']:.2f}×; "
+        f"{_load()})")
 
 
 def test_pytest_xdist_speedup(benchmark):
@@ -112,13 +140,16 @@ def test_pytest_xdist_speedup(benchmark):
     best = _best_of({"serial": ([*base, "-n", "0"], env), "n2": ([*base, "-n", "2"], env)},
                     warm="n2")
     speedup = best["serial"] / best["n2"]
+    floor = _floor(XDIST_FLOOR, XDIST_EFFICIENCY, best["ceiling"])
     benchmark.extra_info.update(serial_s=best["serial"], n2_s=best["n2"], speedup=speedup,
-                                load=os.getloadavg()[0])
+                                ceiling=best["ceiling"], floor=floor, load=os.getloadavg()[0])
     benchmark.pedantic(lambda: None, rounds=1)
     print(f"\npytest subset (best of {ROUNDS}): -n 0 {best['serial']:.1f} s, -n 2 "
-          f"{best['n2']:.1f} s: {speedup:.2f}× ({_load()})")
-    assert speedup >= XDIST_FLOOR, (
-        f"pytest -n 2 only {speedup:.2f}× faster than -n 0 (floor {XDIST_FLOOR}×; {_load()})")
+          f"{best['n2']:.1f} s: {speedup:.2f}× (machine ceiling {best['ceiling']:.2f}×, floor "
+          f"{floor:.2f}×; {_load()})")
+    assert speedup >= floor, (
+        f"pytest -n 2 only {speedup:.2f}× faster than -n 0 (floor {floor:.2f}×: {XDIST_FLOOR}× "
+        f"or {XDIST_EFFICIENCY:.0%} of the machine's {best['ceiling']:.2f}×; {_load()})")
 
 
 def test_ray_overhead_per_target(benchmark):
