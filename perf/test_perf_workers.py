@@ -94,6 +94,24 @@ def _floor(figure: float, efficiency: float, ceiling: float) -> float:
     return min(figure, efficiency * ceiling)
 
 
+def _gate_speedup(benchmark, best: dict, slow: tuple, fast: tuple, what: str, figure: float,
+                  efficiency: float) -> None:
+    """Record, print and gate `best[slow key] / best[fast key]` (`slow`, `fast`: a key of `best`
+    and its label) against `_floor(figure, efficiency, ceiling)`."""
+    (ks, slow_label), (kf, fast_label) = slow, fast
+    speedup, ceiling = best[ks] / best[kf], best["ceiling"]
+    floor = _floor(figure, efficiency, ceiling)
+    benchmark.extra_info.update(slow_s=best[ks], fast_s=best[kf], speedup=speedup,
+                                ceiling=ceiling, floor=floor, load=os.getloadavg()[0])
+    benchmark.pedantic(lambda: None, rounds=1)
+    print(f"\n{what} (best of {ROUNDS}): {slow_label} {best[ks]:.1f} s, {fast_label} "
+          f"{best[kf]:.1f} s: {speedup:.2f}× (machine ceiling {ceiling:.2f}×, floor "
+          f"{floor:.2f}×; {_load()})")
+    assert speedup >= floor, (
+        f"{what}: {fast_label} only {speedup:.2f}× faster than {slow_label} (floor {floor:.2f}×:"
+        f" {figure}× or {efficiency:.0%} of the machine's {ceiling:.2f}×; {_load()})")
+
+
 def _report_cmd(workers: int, out: Path) -> tuple[list[str], dict]:
     return ([sys.executable, "-m", "ssmspec.cli", "report", "--no-timing", "--no-progress",
              "--examples", str(EXAMPLES), "--workers", str(workers), "--out", str(out),
@@ -116,20 +134,9 @@ def test_report_two_workers_speedup(tmp_path, benchmark):
     assert _comparable(got["entries"]) == _comparable(want["entries"]), \
         "--workers 2 changed the entries"
     assert _sharp(got["realistic"]) == _sharp(want["realistic"])
-    speedup = best[1] / best[2]
-    floor = _floor(SPEEDUP_FLOOR, REPORT_EFFICIENCY, best["ceiling"])
     n = len(want["entries"]) + len(want["realistic"])
-    benchmark.extra_info.update(serial_s=best[1], workers2_s=best[2], speedup=speedup,
-                                entries=n, ceiling=best["ceiling"], floor=floor,
-                                load=os.getloadavg()[0])
-    benchmark.pedantic(lambda: None, rounds=1)
-    print(f"\nreport --no-timing, {n} entries (best of {ROUNDS}): --workers 1 {best[1]:.1f} s, "
-          f"--workers 2 {best[2]:.1f} s: {speedup:.2f}× (machine ceiling {best['ceiling']:.2f}×, "
-          f"floor {floor:.2f}×; {_load()})")
-    assert speedup >= floor, (
-        f"--workers 2 only {speedup:.2f}× faster than --workers 1 (floor {floor:.2f}×: "
-        f"{SPEEDUP_FLOOR}× or {REPORT_EFFICIENCY:.0%} of the machine's {best['ceiling']:.2f}×; "
-        f"{_load()})")
+    _gate_speedup(benchmark, best, (1, "--workers 1"), (2, "--workers 2"),
+                  f"report --no-timing, {n} entries", SPEEDUP_FLOOR, REPORT_EFFICIENCY)
 
 
 def test_pytest_xdist_speedup(benchmark):
@@ -139,17 +146,8 @@ def test_pytest_xdist_speedup(benchmark):
     env = {"SSMSPEC_PROFILE": "ci", "SSMSPEC_WORKERS": "1"}
     best = _best_of({"serial": ([*base, "-n", "0"], env), "n2": ([*base, "-n", "2"], env)},
                     warm="n2")
-    speedup = best["serial"] / best["n2"]
-    floor = _floor(XDIST_FLOOR, XDIST_EFFICIENCY, best["ceiling"])
-    benchmark.extra_info.update(serial_s=best["serial"], n2_s=best["n2"], speedup=speedup,
-                                ceiling=best["ceiling"], floor=floor, load=os.getloadavg()[0])
-    benchmark.pedantic(lambda: None, rounds=1)
-    print(f"\npytest subset (best of {ROUNDS}): -n 0 {best['serial']:.1f} s, -n 2 "
-          f"{best['n2']:.1f} s: {speedup:.2f}× (machine ceiling {best['ceiling']:.2f}×, floor "
-          f"{floor:.2f}×; {_load()})")
-    assert speedup >= floor, (
-        f"pytest -n 2 only {speedup:.2f}× faster than -n 0 (floor {floor:.2f}×: {XDIST_FLOOR}× "
-        f"or {XDIST_EFFICIENCY:.0%} of the machine's {best['ceiling']:.2f}×; {_load()})")
+    _gate_speedup(benchmark, best, ("serial", "-n 0"), ("n2", "-n 2"), "pytest subset",
+                  XDIST_FLOOR, XDIST_EFFICIENCY)
 
 
 def test_ray_overhead_per_target(benchmark):
