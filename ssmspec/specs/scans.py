@@ -229,11 +229,8 @@ def _wrap(core):
     """A linear_scan-shaped callable around `core(a, b, h0)` (working format, forward only)."""
     def fn(a, b, h0=None, reverse=False, method="sequential"):
         work = v.work_dtype(a.dtype)
-        aw, bw = a.to(work), b.to(work)
-        hw = None if h0 is None else h0.to(work)
-        if reverse:
-            aw, bw = aw.flip(-1), bw.flip(-1)
-        h = core(aw, bw, hw)
+        aw, bw = (x.to(work).flip(-1) if reverse else x.to(work) for x in (a, b))
+        h = core(aw, bw, None if h0 is None else h0.to(work))
         return (h.flip(-1) if reverse else h).to(a.dtype)
     return fn
 
@@ -269,17 +266,13 @@ unguarded_heinsen = _wrap(_heinsen_unguarded)
 
 def _tree_witness(fmt: str) -> Case:
     rng = np.random.default_rng(1)
-    cplx = dtype(fmt).is_complex
-    a = draw_a(rng, (2, 100), "hard", 0.0, 0.0, False, cplx, "small")
-    b = rng.normal(size=(2, 100))
-    return make_case(fmt, a, b, np.array([3.0, -2.0]), False)
+    a = draw_a(rng, (2, 100), "hard", 0.0, 0.0, False, dtype(fmt).is_complex, "small")
+    return make_case(fmt, a, rng.normal(size=(2, 100)), np.array([3.0, -2.0]), False)
 
 
 def _eps_witness(fmt: str) -> Case:
-    a = np.full((1, 300), 0.995)
-    a[0, 250] = 0.0
-    b = np.full((1, 300), 1.5)
-    b[0, 250] = 0.1
+    a, b = np.full((1, 300), 0.995), np.full((1, 300), 1.5)
+    a[0, 250], b[0, 250] = 0.0, 0.1  # a reset at step 250
     return make_case(fmt, a, b, None, False)
 
 
@@ -299,13 +292,10 @@ def _triton_witness(fmt: str) -> Case:
 
     rng = np.random.default_rng(8)
     shape = (2, 2 * BLOCK_T + 5)
-    a = rng.uniform(0.9, 1.0, shape)
-    b = rng.normal(size=shape)
-    h0 = rng.normal(size=shape[:1])
+    a, b, h0 = rng.uniform(0.9, 1.0, shape), rng.normal(size=shape), rng.normal(size=shape[:1])
     if dtype(fmt).is_complex:
         a = a * np.exp(1j * rng.uniform(-0.1, 0.1, shape))
-        b = b + 1j * rng.normal(size=shape)
-        h0 = h0 + 1j
+        b, h0 = b + 1j * rng.normal(size=shape), h0 + 1j
     return make_case(fmt, a, b, h0)
 
 
