@@ -18,7 +18,7 @@ from ssmspec.impl import convolution as impl
 from ssmspec.reference.mp import convolution as ref_mp
 from ssmspec.reference.np import convolution as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._kernel_kit import laws, seeded
+from ssmspec.specs._kernel_kit import laws, seeded, two_tier
 
 MP_WORK = 20_000  # B·H·L·L_K up to which mpmath is the reference
 WIDE = ("fp64", "fp32")
@@ -27,16 +27,11 @@ WIDE = ("fp64", "fp32")
 # --- inputs ---------------------------------------------------------------------------------------
 
 
-def _max_log2() -> int:
-    """log₂ of the longest L drawn: 2^12 under the nightly profile, 2^10 otherwise."""
-    return 12 if profiles.heavy() else 10
-
-
 def _lengths():
-    k = _max_log2()
-    edges = sorted({1, 2, 3} | {2**j + d for j in range(2, k + 1) for d in (-1, 0, 1)
-                                if 2**j + d <= 2**k})
-    return st.one_of(st.sampled_from(edges), st.integers(1, 2**k))
+    """L: a boundary length (`boundary_lengths`) or any length, up to 2^12 under the nightly
+    profile, 2^10 otherwise."""
+    longest = 2**12 if profiles.heavy() else 2**10
+    return st.one_of(st.sampled_from(boundary_lengths(longest)), st.integers(1, longest))
 
 
 def _kernel(rng, H: int, L_K: int, kind: str) -> np.ndarray:
@@ -106,11 +101,6 @@ def causal_sweep_problem(fmt: str, L: int) -> Case:
 def _causal_call(fn, case: Case, method: str, device: str):
     return fn(case.tensor("u", device), case.tensor("K", device), _optional_D(case, device),
               method=method)
-
-
-def _causal_reference(mod):
-    return lambda case, method: {"y": mod.causal_conv(case.arrays["u"], case.arrays["K"],
-                                                      _D(case))}
 
 
 def _causal_terms(case: Case, method: str, d) -> dict:
@@ -272,8 +262,8 @@ CAUSAL = registry.register_spec(
         summary="causal long convolution y = K * u (+ D·u), by FFT or directly",
         signature="causal_conv(u (B, H, L), K (H, L_K), D (H,) | None, method) -> y (B, H, L)",
         strategy=lambda fmt, method: conv_cases(fmt, method),
-        references=TwoTier(mp=_causal_reference(ref_mp), np=_causal_reference(ref_np),
-                           mp_max_work=MP_WORK, work=_work),
+        references=two_tier(lambda mod, case, method: {"y": mod.causal_conv(
+            case.arrays["u"], case.arrays["K"], _D(case))}, (ref_mp, ref_np), MP_WORK, _work),
         bound=Bound(c={"fft": 2.0, "direct": 2.0}, terms=_causal_terms,
                     method_norms={"fft": {"y": "row"}},
                     reasoning="direct: elementwise, dot product of min(t+1, L_K) terms; fft: "
@@ -311,11 +301,6 @@ CAUSAL = registry.register_spec(
 def _bidir_call(fn, case: Case, method: str, device: str):
     return fn(case.tensor("u", device), case.tensor("K_fwd", device), case.tensor("K_bwd", device),
               _optional_D(case, device), convention=method)
-
-
-def _bidir_reference(mod):
-    return lambda case, method: {"y": mod.bidirectional_conv(
-        case.arrays["u"], case.arrays["K_fwd"], case.arrays["K_bwd"], _D(case), method)}
 
 
 def _bidir_terms(case: Case, method: str, d) -> dict:
@@ -367,8 +352,9 @@ BIDIRECTIONAL = registry.register_spec(
         signature="bidirectional_conv(u (B, H, L), K_fwd (H, L_K), K_bwd (H, L_K), D | None, "
                   "convention='mega'|'s4', method='fft'|'direct') -> y (B, H, L)",
         strategy=lambda fmt, method: conv_cases(fmt, "fft", bidirectional=True),
-        references=TwoTier(mp=_bidir_reference(ref_mp), np=_bidir_reference(ref_np),
-                           mp_max_work=MP_WORK, work=lambda case: 2 * _work(case)),
+        references=two_tier(lambda mod, case, method: {"y": mod.bidirectional_conv(
+            case.arrays["u"], case.arrays["K_fwd"], case.arrays["K_bwd"], _D(case), method)},
+            (ref_mp, ref_np), MP_WORK, lambda case: 2 * _work(case)),
         bound=Bound(c={"mega": 2.0, "s4": 2.0}, terms=_bidir_terms, norms={"y": "row"},
                     reasoning="norm-wise per signal: the FFT bound of each of the two causal "
                               "parts"),

@@ -17,7 +17,8 @@ from ssmspec.impl import discretization as impl
 from ssmspec.reference.mp import discretization as ref_mp
 from ssmspec.reference.np import discretization as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._kernel_kit import laws
+from ssmspec.specs._kernel_kit import laws, two_tier
+from ssmspec.specs.kernels import coef_elements, naive_phi
 
 METHODS = impl.METHODS
 DT_RANGE = (1e-6, 10.0)
@@ -32,12 +33,6 @@ def max_eig(fmt: str, dense: bool = False) -> float:
     return 1e3 if dense else 1e4
 
 
-def _b_elements(fmt: str):
-    if dtype(fmt).is_complex:
-        return st.builds(complex, real_normals(4.0), real_normals(4.0))
-    return real_normals(4.0)
-
-
 # --- discretize_diag --------------------------------------------------------------------------
 
 
@@ -50,7 +45,7 @@ def diag_cases(draw, fmt: str, method: str = "zoh", max_n: int = 6) -> Case:
     shape = batch + (draw(size("N", st.integers(1, max_n))),)
     lam_el = stable_complex(max_eig(fmt)) if d.is_complex else stable_reals(max_eig(fmt))
     lam = draw(arrays(shape, lam_el))
-    b = draw(arrays(shape, _b_elements(fmt)))
+    b = draw(arrays(shape, coef_elements(dtype(fmt).is_complex, 4.0)))
     kind = draw(st.sampled_from(["scalar", "per channel", "per state"]))
     dt_shape = {"scalar": (), "per channel": batch, "per state": shape}[kind]
     dt = draw(arrays(dt_shape, log_uniform(*DT_RANGE)))
@@ -65,12 +60,9 @@ def _caller(a: str):
 
 def _references(name: str, a: str, mp_max_work: int) -> TwoTier:
     """The two tiers of `name`(a, B, dt, method) -> (Abar, Bbar); work = the entries of `a`."""
-    def tier(mod):
-        return lambda case, method: dict(zip(OUTPUTS, getattr(mod, name)(
-            case.arrays[a], case.arrays["B"], case.arrays["dt"], method)))
-
-    return TwoTier(mp=tier(ref_mp), np=tier(ref_np), mp_max_work=mp_max_work,
-                   work=lambda case: np.size(case.arrays[a]))
+    return two_tier(lambda mod, case, method: dict(zip(OUTPUTS, getattr(mod, name)(
+        case.arrays[a], case.arrays["B"], case.arrays["dt"], method))), (ref_mp, ref_np),
+        mp_max_work, lambda case: np.size(case.arrays[a]))
 
 
 def _diag_terms(case: Case, method: str, d) -> dict:
@@ -169,7 +161,7 @@ def dense_cases(draw, fmt: str, method: str = "zoh", max_n: int = 4, normal: boo
     mats = [draw(dense_matrices(fmt, n, normal)) for _ in range(int(np.prod(batch)))]
     A = np.stack(mats).reshape(batch + (n, n))
     k = draw(st.integers(1, 2))
-    B = draw(arrays(batch + (n, k), _b_elements(fmt)))
+    B = draw(arrays(batch + (n, k), coef_elements(dtype(fmt).is_complex, 4.0)))
     per = batch != () and draw(st.booleans())
     dt = draw(arrays(batch if per else (), log_uniform(*DT_RANGE)))
     A, dt = representable(A, fmt), representable(dt, fmt)
@@ -249,12 +241,12 @@ def _tensor(a, fmt, device, real=False):
     return Case({"x": np.asarray(a)}, fmt).tensor("x", device, real=real)
 
 
-def _eig(draw, fmt: str, lo: float, hi: float) -> complex:
-    """A λ with Re λ < 0, |λ| in [lo, hi], complex for complex formats."""
-    r = draw(log_uniform(lo, hi))
-    if dtype(fmt).is_complex:
-        return complex(-r, draw(st.floats(-hi, hi)))
-    return complex(-r, 0.0)
+def _eigs(draw, fmt: str, n: int, lo: float, hi: float) -> np.ndarray:
+    """n λ with Re λ < 0, −Re λ log-uniform in [lo, hi]; complex formats: Im λ in [−hi, hi]."""
+    cplx = dtype(fmt).is_complex
+    lam = np.array([complex(-draw(log_uniform(lo, hi)), draw(st.floats(-hi, hi)) if cplx else 0)
+                    for _ in range(n)])
+    return lam if cplx else lam.real
 
 
 ORDERS = {"euler": (2, 2), "backward_euler": (2, 2), "bilinear": (3, 3), "zoh_approx": (None, 2)}
@@ -264,8 +256,7 @@ def small_dt_orders(ctx: LawContext) -> None:
     ctx.require("zoh")  # every method is measured against zoh
     methods = ctx.covered(list(ORDERS))
     fmt, dev = ctx.dtype, ctx.device
-    lam = np.array([_eig(ctx.draw, fmt, 0.1, 10.0) for _ in range(3)])
-    lam = lam if dtype(fmt).is_complex else lam.real
+    lam = _eigs(ctx.draw, fmt, 3, 0.1, 10.0)
     b = np.array([1.0, -0.5, 2.0], dtype=lam.dtype)
     h0 = 1e-2 / np.max(np.abs(lam))  # |z| ≤ 1e-2: truncation far above fp64 roundoff
     dts = h0 * 2.0 ** -np.arange(4)
@@ -295,8 +286,7 @@ def zoh_exact(ctx: LawContext) -> None:
     ctx.require("zoh")
     fmt, dev, draw = ctx.dtype, ctx.device, ctx.draw
     n, steps = draw(st.integers(1, 3)), 4
-    lam = np.array([_eig(draw, fmt, 0.05, 3.0) for _ in range(n)])
-    lam = lam if dtype(fmt).is_complex else lam.real
+    lam = _eigs(draw, fmt, n, 0.05, 3.0)
     # values of order one (or 0): mpmath's ODE solver controls absolute, not relative, error
     el = st.one_of(st.just(0.0), st.floats(0.05, 2.0), st.floats(-2.0, -0.05))
     b = representable(draw(st.lists(el, min_size=n, max_size=n)), fmt)
@@ -329,8 +319,7 @@ def zoh_exact(ctx: LawContext) -> None:
 def stability(ctx: LawContext) -> None:
     fmt, dev, draw = ctx.dtype, ctx.device, ctx.draw
     n = draw(st.integers(1, 6))
-    lam = np.array([_eig(draw, fmt, 1e-6, 1e4) for _ in range(n)])
-    lam = representable(lam if dtype(fmt).is_complex else lam.real, fmt)
+    lam = representable(_eigs(draw, fmt, n, 1e-6, 1e4), fmt)
     lam = np.where(lam.real < 0, lam, -1.0)  # strictly stable after rounding
     dt = float(representable(draw(log_uniform(1e-6, 10.0)), fmt))
     case = Case({"Lambda": lam, "B": np.ones_like(lam), "dt": np.array(dt)}, fmt)
@@ -365,17 +354,15 @@ def diag_equals_dense(ctx: LawContext) -> None:
     if case.params["dt"] == "per state":  # the dense form has one Δ per matrix
         dt = dt[..., 0]
     dense = ctx.impl_of("discretize_dense")
-    A = np.zeros(lam.shape + lam.shape[-1:], dtype=lam.dtype)
-    idx = np.arange(lam.shape[-1])
-    A[..., idx, idx] = lam
-    dcase = Case({"A": A, "B": b[..., None], "dt": dt}, fmt)
+    diag_matrix = np.vectorize(np.diag, signature="(n)->(n,n)")  # (…, N) -> (…, N, N)
+    dcase = Case({"A": diag_matrix(lam), "B": b[..., None], "dt": dt}, fmt)
     for method in ctx.covered(impl.METHODS):
         dc = Case({"Lambda": lam, "B": b, "dt": dt}, fmt)
         da, db = (to_numpy(t) for t in DIAG.call(ctx.fn, dc, method, dev))
         ma, mb = (to_numpy(t) for t in DENSE.call(dense, dcase, method, dev))
         bd, bm = DIAG.bound(dc, method), DENSE.bound(dcase, method)
-        for name, diag_out, dense_out in (("Abar", np.vectorize(np.diag, signature="(n)->(n,n)")(
-                da), ma), ("Bbar", db[..., None], mb)):
+        for name, diag_out, dense_out in (("Abar", diag_matrix(da), ma),
+                                          ("Bbar", db[..., None], mb)):
             diff = np.sqrt(np.sum(abs_error(dense_out, diag_out) ** 2, axis=(-2, -1)))
             tol = bm[name] + np.sqrt(np.sum(np.asarray(bd[name]) ** 2, axis=-1))
             assert_within(diff, 0.0, tol, f"{method} {name}: diag vs dense")
@@ -430,16 +417,12 @@ def nan_propagation(ctx: LawContext) -> None:
         assert bad[k] and bad.sum() == 1, f"{method}: NaN at {k} reached {np.flatnonzero(bad)}"
 
 
-
-
 # --- mutants ----------------------------------------------------------------------------------
 
 
 def naive_phi1(Lambda, B, dt, method="zoh"):
     z, b, dt, out = impl.prepare_diag(Lambda, B, dt)
-    safe = torch.where(z == 0, torch.ones_like(z), z)
-    phi = torch.where(z == 0, torch.ones_like(z), (torch.exp(safe) - 1) / safe)
-    return torch.exp(z).to(out), (dt * phi * b).to(out)
+    return torch.exp(z).to(out), (dt * naive_phi(z) * b).to(out)
 
 
 def s5_style(Lambda, B, dt, method="zoh"):

@@ -16,7 +16,7 @@ from ssmspec.impl import hippo as impl
 from ssmspec.reference.mp import hippo as ref_mp
 from ssmspec.reference.np import hippo as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._kernel_kit import laws
+from ssmspec.specs._kernel_kit import laws, two_tier
 
 MEASURES = impl.MEASURES
 INITS = impl.INITS
@@ -30,11 +30,9 @@ NPLR_OUTPUTS = ("Lambda", "A", "B", "P", "PB", "PP", "VV")
 INIT_OUTPUTS = ("Lambda", "B", "C", "log_dt")
 
 
-def _two_tier(reference_of) -> TwoTier:
-    """mpmath up to N = MP_MAX, float64 beyond; `reference_of(module)` is the reference in a
-    tier's module."""
-    return TwoTier(mp=reference_of(ref_mp), np=reference_of(ref_np), mp_max_work=MP_MAX,
-                   work=lambda case: case.params["N"])
+def _two_tier(of) -> TwoTier:
+    """mpmath up to N = MP_MAX, float64 beyond; `of(module, case, method)` the reference."""
+    return two_tier(of, (ref_mp, ref_np), MP_MAX, lambda case: case.params["N"])
 
 
 def _size_case(fmt: str, N: int) -> Case:
@@ -448,7 +446,7 @@ HIPPO = registry.register_spec(
         signature="hippo(measure, N, *, dtype, device) -> (A (N, N), B (N,)); "
                   "rank_correction(measure, N) -> P (r, N)",
         strategy=lambda fmt, method: _sized(fmt, EVEN_SIZES if method == "fout" else SIZES),
-        references=_two_tier(lambda mod: lambda case, method: dict(zip(
+        references=_two_tier(lambda mod, case, method: dict(zip(
             ("A", "B"), mod.hippo(method, case.params["N"])))),
         bound=Bound(c={m: 4.0 for m in MEASURES}, terms=_hippo_terms,
                     reasoning="elementwise; one rounding of √(integer) or π·k per entry, then "
@@ -490,8 +488,8 @@ NPLR = registry.register_spec(
         signature="nplr(measure, N, *, dtype, device) -> (Lambda (N/2,), P (r, N/2), B (N/2,), "
                   "V (N, N/2)); compared through phase-invariant outputs",
         strategy=lambda fmt, method: _sized(fmt, EVEN_SIZES),
-        references=_two_tier(lambda mod: lambda case, method: mod.exact_invariants(
-            method, case.params["N"])),
+        references=_two_tier(
+            lambda mod, case, method: mod.exact_invariants(method, case.params["N"])),
         bound=Bound(c={m: 8.0 for m in MEASURES}, terms=_nplr_terms,
                     norms={"A": "fro", "VV": "fro"},
                     reasoning="g = N (eigh backward error, length-N sums); eigenvector products "
@@ -524,8 +522,8 @@ DIAG_INIT = registry.register_spec(
         signature="diag_init(name, N, H, dt_min, dt_max, seed, *, dtype, device) -> "
                   "(Lambda (H, N/2), B (H, N/2), C (H, N/2), log_dt (H,))",
         strategy=lambda fmt, method: init_cases(fmt, method),
-        references=_two_tier(lambda mod: lambda case, method: mod.diag_init(
-            method, *_init_args(case))),
+        references=_two_tier(
+            lambda mod, case, method: mod.diag_init(method, *_init_args(case))),
         bound=Bound(c={m: 8.0 for m in INITS}, terms=_init_terms,
                     reasoning="elementwise; s4d-legs as nplr's Λ (g = N), closed forms a few "
                               "roundings"),
