@@ -17,7 +17,7 @@ import torch
 from hypothesis import strategies as st
 
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._kernel_kit import kernel_within
+from ssmspec.specs._kernel_kit import kernel_within, two_tier
 from ssmspec.specs._scan_kit import draw_case
 
 
@@ -36,9 +36,8 @@ def tiers(output: str, ref: Callable, mp_mod, np_mod, mp_max_work: int, work: Ca
           ) -> TwoTier:
     """The two reference tiers of one output: `ref(module, case, method)` on the mpmath module
     for cases of at most `mp_max_work` (`work(case)`), on the float64 one beyond."""
-    return TwoTier(mp=lambda case, m: {output: ref(mp_mod, case, m)},
-                   np=lambda case, m: {output: ref(np_mod, case, m)},
-                   mp_max_work=mp_max_work, work=work)
+    return two_tier(lambda mod, case, m: {output: ref(mod, case, m)}, (mp_mod, np_mod),
+                    mp_max_work, work)
 
 
 def referenced(output: str, name: str, args: Callable, mp_mod, np_mod, mp_max_work: int,
