@@ -1,9 +1,11 @@
 """Glue shared by the spec modules of the layers (dss, ema_layer, gss, h3, liquid,
 mega_attention, mega_block, sgconv): a bound's terms and reference tiers from a float64
 reference, the law "two calls agree within both bounds", the bad-input rows common to the
-layers. Not a spec module (the leading underscore): it registers nothing, and imports no spec
-module, so the order in which primitives register stays the registry's. The glue of every
-family is in `ssmspec.speckit`.
+layers; it hands on the other kits' `draw_case` (a law's method, then its case) and
+`kernel_within` (a comparison elementwise or per signal). Not a spec module (the leading
+underscore): it registers nothing, and imports no spec module, so the order in which primitives
+register stays the registry's. The glue of every family (`run`, `agree`, ...) is in
+`ssmspec.speckit`.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import partial
 
-import numpy as np
 import torch
 from hypothesis import strategies as st
 
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.specs._kernel_kit import kernel_within, two_tier
+from ssmspec.specs._scan_kit import draw_case
 
 
 def with_bound_terms(output: str, with_bound: Callable) -> Callable:
@@ -33,9 +36,8 @@ def tiers(output: str, ref: Callable, mp_mod, np_mod, mp_max_work: int, work: Ca
           ) -> TwoTier:
     """The two reference tiers of one output: `ref(module, case, method)` on the mpmath module
     for cases of at most `mp_max_work` (`work(case)`), on the float64 one beyond."""
-    return TwoTier(mp=lambda case, m: {output: ref(mp_mod, case, m)},
-                   np=lambda case, m: {output: ref(np_mod, case, m)},
-                   mp_max_work=mp_max_work, work=work)
+    return two_tier(lambda mod, case, m: {output: ref(mod, case, m)}, (mp_mod, np_mod),
+                    mp_max_work, work)
 
 
 def referenced(output: str, name: str, args: Callable, mp_mod, np_mod, mp_max_work: int,
@@ -78,29 +80,22 @@ def layer_adapters(params_type, keywords: tuple[str, ...], method_arg: str | Non
     return call, args
 
 
-def output(primitive: str, ctx: LawContext, case: Case, method: str, fn=None) -> np.ndarray:
-    """The implementation's (`ctx.fn`, or `fn`) output on `case` through the spec's adapter."""
-    spec = registry.spec(primitive)
-    return to_numpy(spec.call(fn or ctx.fn, case, method, ctx.device))
-
-
 def agreement(name: str, statement: str, dtypes: tuple[str, ...], primitive: str,
-              pair: Callable, what: str, norm: str = "elementwise", extra=None) -> Law:
+              pair: Callable, what: str, extra=None) -> Law:
     """The law "`primitive` on two related inputs gives the same output": `pair(ctx) -> (method,
     a, b)` draws them, and |f(a) − f(b)| ≤ bound(a) + bound(b) (+ `extra(a, method, fmt)`, a
-    term the transform itself adds), elementwise or reduced by `norm` ('row': the 2-norm per
-    signal, for a norm-wise bound). `what` names the comparison ('{method}' filled in)."""
+    term the transform itself adds), measured as the bound is stated: elementwise, or the 2-norm
+    per signal where it is norm-wise ('row', `kernel_within`). `what` names the comparison
+    ('{method}' filled in)."""
 
     def check(ctx: LawContext) -> None:
         spec = registry.spec(primitive)
         method, a, b = pair(ctx)
-        out = spec.outputs[0]
-        got, want = (output(primitive, ctx, c, method).real for c in (a, b))
-        tol = spec.bound(a, method)[out] + spec.bound(b, method)[out]
-        if extra is not None:
-            tol = tol + extra(a, method, ctx.dtype)
-        err = norm_error(abs_error(got, want), norm)
-        assert_within(err, np.zeros_like(err), tol, what.format(method=method))
+        k = spec.outputs[0]
+        got, want = (run(spec, ctx.fn, c, method, ctx.device)[0] for c in (a, b))
+        tol = spec.bound(a, method)[k] + spec.bound(b, method)[k]
+        kernel_within(got, want, tol if extra is None else tol + extra(a, method, ctx.dtype),
+                      what.format(method=method), spec.bound.norms_for(method).get(k) == "row")
 
     return Law(name, statement, check, dtypes)
 
@@ -114,8 +109,7 @@ def covering(cases: Callable, methods, array: str, more: int, lengths=SHORT) -> 
     length=lengths, chunk=None)` and the same with a chunk of L + 0…`more` (L: axis 1 of the
     case's `array`)."""
     def pair(ctx: LawContext):
-        method = ctx.draw(ctx.methods(methods))
-        case = ctx.draw(cases(ctx.dtype, method, length=lengths, chunk=None))
+        method, case = draw_case(ctx, cases, methods, length=lengths, chunk=None)
         chunk = case.arrays[array].shape[1] + ctx.draw(st.integers(0, more))
         return method, case.with_(chunk=chunk), case
     return pair
@@ -132,13 +126,13 @@ def composition(name: str, statement: str, dtypes: tuple[str, ...], primitive: s
 
     def check(ctx: LawContext) -> None:
         spec = registry.spec(primitive)
-        method = ctx.draw(ctx.methods(spec.methods))
-        case = ctx.draw(cases(ctx.dtype, method, length=lengths))
+        method, case = draw_case(ctx, cases, spec.methods, length=lengths)
         case = case if change is None else change(case)
         fns = {k: ctx.impl_of(p) for k, p in parts.items()}
-        want = spec.call(partial(written_out, **fns, **fixed), case, method, ctx.device)
-        assert_within(output(primitive, ctx, case, method), to_numpy(want),
-                      2 * spec.bound(case, method)[spec.outputs[0]], what.format(method=method))
+        want, got = (run(spec, fn, case, method, ctx.device)[0]
+                     for fn in (partial(written_out, **fns, **fixed), ctx.fn))
+        assert_within(got, want, 2 * spec.bound(case, method)[spec.outputs[0]],
+                      what.format(method=method))
 
     return Law(name, statement, check, dtypes)
 

@@ -89,9 +89,9 @@ def dss_exp_is_zoh(ctx: LawContext) -> None:
     lam, W, log_dt = (case.arrays[k] for k in ("Lambda", "W", "log_dt"))
     dcase = Case({"Lambda": lam, "B": np.ones_like(lam), "C": W, "log_dt": log_dt}, ctx.dtype,
                  {"L": case.params["L"], "conj_half": False})
-    k_zoh = to_numpy(DIAG.call(ctx.impl_of("diag_kernel"), dcase, "zoh", ctx.device)).real
+    k_zoh = run(DIAG, ctx.impl_of("diag_kernel"), dcase, "zoh", ctx.device)[0].real
     tol = DSS.bound(case, "exp")["K"] + DIAG.bound(dcase, "zoh")["K"]
-    assert_within(lk.output("dss_kernel", ctx, case, "exp").real, k_zoh, tol,
+    assert_within(run(DSS, ctx.fn, case, "exp", ctx.device)[0].real, k_zoh, tol,
                   "DSS-exp vs diag_kernel zoh")
 
 
@@ -99,7 +99,7 @@ def softmax_rows_normalised(ctx: LawContext) -> None:
     """With W = Λ each state's row is a softmax over l: Σ_l K[h, l] = Re Σ_n 1 = N."""
     case = ctx.draw(dss_cases(ctx.dtype, "softmax", length=MEDIUM))
     case = case.with_(W=case.arrays["Lambda"])
-    K = lk.output("dss_kernel", ctx, case, "softmax").real
+    K = run(DSS, ctx.fn, case, "softmax", ctx.device)[0].real
     H, N = case.arrays["Lambda"].shape
     _, M, _ = ref_np.dss_kernel_with_bound(*_args(case, "softmax"))
     # each K entry within its bound, and the float64 sum over l adds L roundings of ≤ Σ_l M
@@ -111,8 +111,7 @@ def softmax_rows_normalised(ctx: LawContext) -> None:
 def _equal_dts(ctx: LawContext):
     """Separate steps with Δ_im = Δ_re give the one-step kernel (z = Δ·Λ, (e^z − 1)/Λ = Δ·φ₁(z)):
     DSS's code's sep_dt_re_im at its initialisation (both columns equal) is the paper's DSS."""
-    method = ctx.draw(ctx.methods(METHODS))
-    one = ctx.draw(dss_cases(ctx.dtype, method, length=MEDIUM, sep_dt=False))
+    method, one = lk.draw_case(ctx, dss_cases, METHODS, length=MEDIUM, sep_dt=False)
     return method, one.with_(log_dt_im=one.arrays["log_dt"]), one
 
 

@@ -126,7 +126,7 @@ def gss_init_configuration(ctx: LawContext) -> None:
     lam = impl.gss_lambda(a.lambda_re, a.lambda_im)
     assert bool((lam.real < 0).all()) and bool((lam.imag > 0).all()), f"gss_init: Λ = {lam}"
     init = case.with_(**{k: to_numpy(getattr(a, k)) for k in impl.GSSKernelParams._fields})
-    assert_within(lk.output("gss_layer", ctx, init, "gss"), GSS.reference(init, "gss")["out"],
+    assert_within(run(GSS, ctx.fn, init, "gss", ctx.device)[0], GSS.reference(init, "gss")["out"],
                   GSS.bound(init, "gss")["out"], "GSS layer on gss_init's configuration")
 
 

@@ -17,7 +17,7 @@ from ssmspec.impl import h3 as impl
 from ssmspec.reference.mp import h3 as ref_mp
 from ssmspec.reference.np import h3 as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import referenced, tiers
+from ssmspec.specs._layer_kit import draw_case, referenced, tiers
 
 MP_MAX = 4096
 C64, C128 = torch.complex64, torch.complex128
@@ -50,7 +50,7 @@ def e0_is_C(ctx: LawContext) -> None:
     H, N = C.shape
     want = np.zeros((H, L))
     want[:, :min(N, L)] = C[:, :L]
-    K = to_numpy(SHIFT.call(ctx.fn, case, "direct", ctx.device))
+    K = run(SHIFT, ctx.fn, case, "direct", ctx.device)[0]
     assert np.array_equal(K, want), f"B = e0: K differs from C (max {np.abs(K - want).max():.3g})"
 
 
@@ -65,7 +65,7 @@ def recurrence(ctx: LawContext) -> None:
         y[:, t] = np.sum(C * x, axis=-1)
     _, M, G = ref_np.shift_ssm_kernel_with_bound(*_args(case))
     tol = SHIFT.bound(case, "direct")["K"] + higham_bound(1.0, "fp64", G, M)
-    K = to_numpy(SHIFT.call(ctx.fn, case, "direct", ctx.device))
+    K = run(SHIFT, ctx.fn, case, "direct", ctx.device)[0]
     assert_within(K, y, tol, "kernel vs the shift recurrence")
 
 
@@ -224,11 +224,10 @@ def blockwise_bound(case: Case, method: str, block: int):
 
 
 def flashconv_state_passing(ctx: LawContext) -> None:
-    method = ctx.draw(ctx.methods(impl.LAYER_METHODS))
-    case = ctx.draw(layer_cases(ctx.dtype, method, length=st.integers(2, 48)))
+    method, case = draw_case(ctx, layer_cases, impl.LAYER_METHODS, length=st.integers(2, 48))
     L = case.arrays["q"].shape[-1]
     block = ctx.draw(st.integers(1, L - 1))
-    whole = to_numpy(LAYER.call(ctx.fn, case, method, ctx.device))
+    whole = run(LAYER, ctx.fn, case, method, ctx.device)[0]
     parts = to_numpy(impl.h3_layer_blockwise(*layer_tensors(case, ctx.device), method=method,
                                              block=block))
     u = dtype(ctx.dtype).u
@@ -242,7 +241,7 @@ def default_is_bilinear(ctx: LawContext) -> None:
     `disc='bilinear'`, 70d8792): within twice the bilinear bound of the explicit call."""
     case = ctx.draw(layer_cases(ctx.dtype, "bilinear", length=st.integers(1, 48)))
     implicit = to_numpy(ctx.fn(*layer_tensors(case, ctx.device)))
-    explicit = to_numpy(LAYER.call(ctx.fn, case, "bilinear", ctx.device))
+    explicit = run(LAYER, ctx.fn, case, "bilinear", ctx.device)[0]
     assert_within(implicit, explicit, 2 * LAYER.bound(case, "bilinear")["y"],
                   "default method vs method='bilinear'")
 
@@ -361,24 +360,23 @@ MH_SHORT = st.integers(1, 24)
 def pairs_are_h3_layers(ctx: LawContext) -> None:
     """out[:, j·H + h] = Σ_i h3_layer(pair (i, j))[:, h], the layer being the registered
     `h3_layer` of the same implementation family; tolerance: both bounds."""
-    method = ctx.draw(ctx.methods(impl.LAYER_METHODS))
-    case = ctx.draw(multihead_cases(ctx.dtype, method, length=MH_SHORT))
-    got = to_numpy(MULTIHEAD.call(ctx.fn, case, method, ctx.device))
+    method, case = draw_case(ctx, multihead_cases, impl.LAYER_METHODS, length=MH_SHORT)
+    got = run(MULTIHEAD, ctx.fn, case, method, ctx.device)[0]
     d = case.params["head_dim"]
     H = case.arrays["q"].shape[1] // d
     want, tol = np.zeros_like(got), MULTIHEAD.bound(case, method)["y"].copy()
     for _, j, sub in pair_cases(case):
-        want[:, j * H:(j + 1) * H] += to_numpy(LAYER.call(ctx.impl_of("h3_layer"), sub, method,
-                                                          ctx.device))
+        want[:, j * H:(j + 1) * H] += run(LAYER, ctx.impl_of("h3_layer"), sub, method,
+                                          ctx.device)[0]
         tol[:, j * H:(j + 1) * H] += LAYER.bound(sub, method)["y"]
     assert_within(got, want, tol, f"head_dim {d} vs the sum of h3_layer over the pairs")
 
 
 def head_dim_one_is_h3_layer(ctx: LawContext) -> None:
-    method = ctx.draw(ctx.methods(impl.LAYER_METHODS))
-    case = ctx.draw(layer_cases(ctx.dtype, method, length=MH_SHORT, head_dims=(1,)))
-    got = to_numpy(MULTIHEAD.call(ctx.fn, case, method, ctx.device))
-    want = to_numpy(LAYER.call(ctx.impl_of("h3_layer"), case, method, ctx.device))
+    method, case = draw_case(ctx, layer_cases, impl.LAYER_METHODS, length=MH_SHORT,
+                             head_dims=(1,))
+    got = run(MULTIHEAD, ctx.fn, case, method, ctx.device)[0]
+    want = run(LAYER, ctx.impl_of("h3_layer"), case, method, ctx.device)[0]
     assert_within(got, want, MULTIHEAD.bound(case, method)["y"] + LAYER.bound(case, method)["y"],
                   "head_dim 1 vs h3_layer")
 

@@ -17,7 +17,7 @@ from ssmspec.impl import mega_attention as impl
 from ssmspec.reference.mp import mega_attention as ref_mp
 from ssmspec.reference.np import mega_attention as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import SHORT, agreement, covering, output, referenced, work_dtype
+from ssmspec.specs._layer_kit import SHORT, agreement, covering, referenced, work_dtype
 
 METHODS = impl.FNS
 C_BOUND = 4.0
@@ -105,15 +105,16 @@ def _weights_case(ctx: LawContext, method: str, v_of, sort_keys=False) -> Case:
 def softmax_rows_sum_to_one(ctx: LawContext) -> None:
     """Σ_j A_ij = 1 within the bound: out with v = 1 is the row sum."""
     case = _weights_case(ctx, "softmax", lambda B, L: np.ones((B, L, 1)))
-    assert_within(output("mega_attention", ctx, case, "softmax"), np.ones_like(case.arrays["v"]),
-                  ATTENTION.bound(case, "softmax")["out"], "softmax row sums vs 1")
+    got = run(ATTENTION, ctx.fn, case, "softmax", ctx.device)[0]
+    assert_within(got, np.ones_like(case.arrays["v"]), ATTENTION.bound(case, "softmax")["out"],
+                  "softmax row sums vs 1")
 
 
 def laplace_monotone_unit_interval(ctx: LawContext) -> None:
     """Laplace weights (out with v = I) lie in [0, 1] and do not decrease as the score grows."""
     case = _weights_case(ctx, "laplace", lambda B, L: np.broadcast_to(np.eye(L), (B, L, L)),
                          sort_keys=True)
-    A = output("mega_attention", ctx, case, "laplace")
+    A = run(ATTENTION, ctx.fn, case, "laplace", ctx.device)[0]
     tol = ATTENTION.bound(case, "laplace")["out"]
     assert np.all((A >= 0) & (A <= 1)), f"laplace weights outside [0, 1]: {A.min()}, {A.max()}"
     for a, b in ref_np.windows(A.shape[1], case.params["chunk"]):

@@ -14,7 +14,7 @@ from ssmspec.impl import sgconv as impl
 from ssmspec.reference.mp import sgconv as ref_mp
 from ssmspec.reference.np import sgconv as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import agreement, output, referenced, work_dtype
+from ssmspec.specs._layer_kit import agreement, draw_case, kernel_within, referenced, work_dtype
 from ssmspec.specs.convolution import CAUSAL
 
 METHODS = impl.METHODS
@@ -73,7 +73,7 @@ def length_law(ctx: LawContext) -> None:
     n = impl.sgconv_length(S, d, init)
     L = n + ctx.draw(st.integers(0, 3))
     ones_ = case.with_(weights=np.ones((S, H, d)), decay=np.ones(H), L=L, normalize=False)
-    K = output("sgconv_kernel", ctx, ones_, "nearest")
+    K = run(SGCONV, ctx.fn, ones_, "nearest", ctx.device)[0]
     want = np.broadcast_to(np.arange(L) < n, (H, L))
     assert np.array_equal(K, want), f"S={S}, d={d}, init_scale={init}: not 1 on exactly {n} taps"
     Lq = case.params["L"]
@@ -104,20 +104,17 @@ def _weights_rounding(c: float):
 
 
 def conv_direct(ctx: LawContext) -> None:
-    method = ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(sgconv_cases(ctx.dtype, method))
+    method, case = draw_case(ctx, sgconv_cases, METHODS)
     L = min(case.params["L"], 1025)
-    K = output("sgconv_kernel", ctx, case.with_(L=L), method)
+    K = run(SGCONV, ctx.fn, case.with_(L=L), method, ctx.device)[0]
     rng = np.random.default_rng(ctx.draw(st.integers(0, 2**32 - 1)))
     u = rng.normal(size=(ctx.draw(st.integers(1, 2)), K.shape[0], L))
     conv = ctx.impl_of("causal_conv")
     cc = case_of(ctx.dtype, {"u": u, "K": K}, L=L, L_K=L, kernel="sgconv")
-    y_fft = to_numpy(CAUSAL.call(conv, cc, "fft", ctx.device))
-    y_dir = to_numpy(CAUSAL.call(conv, cc, "direct", ctx.device))
-    err = norm_error(abs_error(y_fft, y_dir), "row")
+    y_fft, y_dir = (run(CAUSAL, conv, cc, m, ctx.device)[0] for m in ("fft", "direct"))
     tol = CAUSAL.bound(cc, "fft")["y"] + norm_error(CAUSAL.bound(cc, "direct")["y"], "row")
-    assert_within(err, np.zeros_like(err), tol,
-                  f"{method}: FFT vs direct convolution with the kernel (2-norm per signal)")
+    kernel_within(y_fft, y_dir, tol, f"{method}: FFT vs direct convolution with the kernel",
+                  rows=True)
 
 
 # --- mutants ----------------------------------------------------------------------------------
