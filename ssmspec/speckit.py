@@ -76,8 +76,9 @@ __all__ = [
     "LONG", "LONG_HEAVY", "QUADRATIC", "QUADRATIC_HEAVY", "problem_rng",
     # defined below: the shared glue
     "case_of", "real_output", "full", "zeros", "bad_calls", "valid_call",
-    # defined at the end: a call's outputs as numpy, two calls' agreement within their bounds
-    "run", "agree",
+    # defined at the end: a law's (method, case) draw, a call's outputs as numpy, a comparison
+    # elementwise or per signal, two calls' agreement within their bounds
+    "draw_case", "run", "within", "agree",
 ]
 
 
@@ -136,12 +137,28 @@ def valid_call(positional: Mapping[str, Any], **keywords):
     return lambda **changes: _changed_call(valid, changes, tuple(keywords))
 
 
+def draw_case(ctx: LawContext, cases, methods, **kw) -> tuple:
+    """(method, case): a method of `methods` the law runs, then a case `cases(format, method,
+    **kw)`."""
+    method = ctx.draw(ctx.methods(methods))
+    return method, ctx.draw(cases(ctx.dtype, method, **kw))
+
+
 def run(spec: Spec, fn, case: Case, method: str, device: str) -> tuple:
     """The outputs of `spec.call(fn, ...)` as numpy arrays, in `spec.outputs` order; the output y
     (real, but returned in the complex format of a complex run) as its real part."""
     out = spec.call(fn, case, method, device)
     out = (out,) if isinstance(out, torch.Tensor) else out
     return tuple(to_numpy(t).real if k == "y" else to_numpy(t) for k, t in zip(spec.outputs, out))
+
+
+def within(got, want, tol, what: str, rows: bool = False) -> None:
+    """|got − want| within `tol`: elementwise, or where `rows` the 2-norm of each row (the last
+    axis), for a bound stated norm-wise."""
+    if rows:
+        err = norm_error(abs_error(got, want), "row")
+        got, want, what = err, np.zeros_like(err), f"{what} (row 2-norm)"
+    assert_within(got, want, tol, what)
 
 
 def agree(spec: Spec, ctx: LawContext, first: tuple, second: tuple, what: str,

@@ -38,14 +38,6 @@ SHORT = st.sampled_from(boundary_lengths(65))
 MEDIUM = st.sampled_from(boundary_lengths(257))
 
 
-def kernel_within(got, want, tol, what: str, rows: bool = False) -> None:
-    """|got − want| within `tol`: elementwise, or where `rows` the 2-norm of each row (H,)."""
-    if rows:
-        err = norm_error(abs_error(got, want), "row")
-        got, want, what = err, np.zeros_like(err), f"{what} (row 2-norm)"
-    assert_within(got, want, tol, what)
-
-
 def kernel_laws(draw, kernel, bound, halved, rounding, rows: bool = False) -> dict:
     """The checks of the laws diag_kernel and dplr_kernel share, by name: conj_half_full, prefix
     and linearity_in_C (docs/kernels.md#diag_kernel, docs/dplr.md#dplr_kernel).
@@ -59,7 +51,7 @@ def kernel_laws(draw, kernel, bound, halved, rounding, rows: bool = False) -> di
     def conj_half_full(ctx: LawContext) -> None:
         method, case = draw(ctx, conj_half=True)
         full_case = conj_full(case, halved)
-        kernel_within(kernel(ctx, case, method), kernel(ctx, full_case, method),
+        within(kernel(ctx, case, method), kernel(ctx, full_case, method),
                       bound(case, method) + bound(full_case, method),
                       f"{method}: half (conj_half=True) vs full (conj_half=False)", rows)
 
@@ -69,7 +61,7 @@ def kernel_laws(draw, kernel, bound, halved, rounding, rows: bool = False) -> di
         Ls = short.params["L"]
         # a row bound of the long kernel covers its first Ls entries too (a sub-vector's 2-norm)
         head = bound(case, method) if rows else bound(case, method)[:, :Ls]
-        kernel_within(kernel(ctx, case, method)[:, :Ls], kernel(ctx, short, method),
+        within(kernel(ctx, case, method)[:, :Ls], kernel(ctx, short, method),
                       head + bound(short, method), f"{method}: K(L)[:, :{Ls}] vs K({Ls})", rows)
 
     def linearity_in_C(ctx: LawContext) -> None:
@@ -81,7 +73,7 @@ def kernel_laws(draw, kernel, bound, halved, rounding, rows: bool = False) -> di
         # the rounding of C₁ + C₂ to the format moves K(C₃) by at most u·(bound of |C₁| + |C₂|)
         cabs = c1.with_(C=(np.abs(C1) + np.abs(c2.arrays["C"])).astype(C1.dtype))
         tol = sum(bound(c, method) for c in (c1, c2, c3)) + rounding(cabs, method)
-        kernel_within(k1 + k2, k3, tol, f"{method}: K(C1) + K(C2) vs K(C1 + C2)", rows)
+        within(k1 + k2, k3, tol, f"{method}: K(C1) + K(C2) vs K(C1 + C2)", rows)
 
     return {"conj_half_full": conj_half_full, "prefix": prefix, "linearity_in_C": linearity_in_C}
 

@@ -1,11 +1,9 @@
 """Glue shared by the spec modules of the layers (dss, ema_layer, gss, h3, liquid,
 mega_attention, mega_block, sgconv): a bound's terms and reference tiers from a float64
 reference, the law "two calls agree within both bounds", the bad-input rows common to the
-layers; it hands on the other kits' `draw_case` (a law's method, then its case) and
-`kernel_within` (a comparison elementwise or per signal). Not a spec module (the leading
-underscore): it registers nothing, and imports no spec module, so the order in which primitives
-register stays the registry's. The glue of every family (`run`, `agree`, ...) is in
-`ssmspec.speckit`.
+layers. Not a spec module (the leading underscore): it registers nothing, and imports no spec
+module, so the order in which primitives register stays the registry's. The glue of every
+family (`draw_case`, `run`, `within`, `agree`, ...) is in `ssmspec.speckit`.
 """
 
 from __future__ import annotations
@@ -17,8 +15,7 @@ import torch
 from hypothesis import strategies as st
 
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._kernel_kit import kernel_within, two_tier
-from ssmspec.specs._scan_kit import draw_case
+from ssmspec.specs._kernel_kit import two_tier
 
 
 def with_bound_terms(output: str, with_bound: Callable) -> Callable:
@@ -85,7 +82,7 @@ def agreement(name: str, statement: str, dtypes: tuple[str, ...], primitive: str
     """The law "`primitive` on two related inputs gives the same output": `pair(ctx) -> (method,
     a, b)` draws them, and |f(a) − f(b)| ≤ bound(a) + bound(b) (+ `extra(a, method, fmt)`, a
     term the transform itself adds), measured as the bound is stated: elementwise, or the 2-norm
-    per signal where it is norm-wise ('row', `kernel_within`). `what` names the comparison
+    per signal where it is norm-wise ('row', `within`). `what` names the comparison
     ('{method}' filled in)."""
 
     def check(ctx: LawContext) -> None:
@@ -94,7 +91,7 @@ def agreement(name: str, statement: str, dtypes: tuple[str, ...], primitive: str
         k = spec.outputs[0]
         got, want = (run(spec, ctx.fn, c, method, ctx.device)[0] for c in (a, b))
         tol = spec.bound(a, method)[k] + spec.bound(b, method)[k]
-        kernel_within(got, want, tol if extra is None else tol + extra(a, method, ctx.dtype),
+        within(got, want, tol if extra is None else tol + extra(a, method, ctx.dtype),
                       what.format(method=method), spec.bound.norms_for(method).get(k) == "row")
 
     return Law(name, statement, check, dtypes)

@@ -53,13 +53,6 @@ def eigenvalues(log_re: tuple, im: float, *more) -> st.SearchStrategy[complex]:
                                st.floats(-im, im)), *more)
 
 
-def draw_case(ctx: LawContext, cases, methods, **kw) -> tuple:
-    """(method, case): a method of `methods` the law runs, then a case `cases(format, method,
-    **kw)`."""
-    method = ctx.draw(ctx.methods(methods))
-    return method, ctx.draw(cases(ctx.dtype, method, **kw))
-
-
 def normals(rng, shape, cplx: bool, scale: float = 1.0) -> np.ndarray:
     """Normal entries N(0, scale²) of `shape`, complex (real and imaginary parts drawn in that
     order) if `cplx`."""

@@ -258,7 +258,7 @@ def diagonal_when_p_zero(ctx: LawContext) -> None:
     kd = to_numpy(DIAG.call(ctx.impl_of("diag_kernel"), dcase, "bilinear", ctx.device)).real
     tol = _row(case) + norm_error(np.broadcast_to(DIAG.bound(dcase, "bilinear")["K"], kd.shape),
                                   "row")
-    kit.kernel_within(_k(ctx.fn, case, ctx.device), kd, tol, "P = 0 vs diag_kernel bilinear", True)
+    within(_k(ctx.fn, case, ctx.device), kd, tol, "P = 0 vs diag_kernel bilinear", True)
 
 
 def impulse_response(ctx: LawContext) -> None:
@@ -283,7 +283,7 @@ def impulse_response(ctx: LawContext) -> None:
                     conj_half=ch)
         ys.append(to_numpy(y)[0])
     tol = np.sqrt(np.sum(np.stack(tol_y, -1) ** 2, axis=-1))
-    kit.kernel_within(_k(ctx.fn, case, ctx.device), np.stack(ys, axis=-1), _row(case) + tol,
+    within(_k(ctx.fn, case, ctx.device), np.stack(ys, axis=-1), _row(case) + tol,
                   "kernel vs impulse response of dplr_step", True)
 
 

@@ -111,7 +111,7 @@ def softmax_rows_normalised(ctx: LawContext) -> None:
 def _equal_dts(ctx: LawContext):
     """Separate steps with Δ_im = Δ_re give the one-step kernel (z = Δ·Λ, (e^z − 1)/Λ = Δ·φ₁(z)):
     DSS's code's sep_dt_re_im at its initialisation (both columns equal) is the paper's DSS."""
-    method, one = lk.draw_case(ctx, dss_cases, METHODS, length=MEDIUM, sep_dt=False)
+    method, one = draw_case(ctx, dss_cases, METHODS, length=MEDIUM, sep_dt=False)
     return method, one.with_(log_dt_im=one.arrays["log_dt"]), one
 
 

@@ -16,7 +16,7 @@ from ssmspec.reference.mp import recurrent as ref_mp
 from ssmspec.reference.np import recurrent as ref_np
 from ssmspec.reference.np.kernels import ema_kernel_with_bound
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import kernel_within, tiers
+from ssmspec.specs._layer_kit import tiers
 from ssmspec.specs.kernels import ema_param
 
 METHODS = ("causal", "mega", "s4")
@@ -124,7 +124,7 @@ def written_out(ctx: LawContext) -> None:
     got = run(EMA_LAYER, ctx.fn, case, method, ctx.device)[0]
     tol = EMA_LAYER.bound(case, method)["y"] + 1.1 * tol64 + _rows(
         higham_bound(4.0, "fp64", 1.0, np.abs(z)))
-    kernel_within(got, want, tol, f"{method}: ema vs its written-out sum", rows=True)
+    within(got, want, tol, f"{method}: ema vs its written-out sum", rows=True)
 
 
 # --- mutants ----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from ssmspec.impl import h3 as impl
 from ssmspec.reference.mp import h3 as ref_mp
 from ssmspec.reference.np import h3 as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import draw_case, referenced, tiers
+from ssmspec.specs._layer_kit import referenced, tiers
 
 MP_MAX = 4096
 C64, C128 = torch.complex64, torch.complex128

@@ -122,7 +122,7 @@ def order_one_is_s4d(ctx: LawContext) -> None:
     want = conv_impl.causal_conv(u, _bilinear(case, ctx.device))
     _, M, G = conv_terms(case, "pb")
     tol = 2 * higham_bound(C_BOUND, real_of(ctx.dtype), G, M)
-    lk.kernel_within(to_numpy(y), to_numpy(want), tol, "order 1 vs causal_conv(diag_kernel)",
+    within(to_numpy(y), to_numpy(want), tol, "order 1 vs causal_conv(diag_kernel)",
                      rows=True)
 
 
@@ -148,7 +148,7 @@ def _written_out(oracle, L: int, correlation, what: str, method=None):
         y = run(CONV, ctx.fn, case, m, ctx.device)[0]
         _, M, G = conv_terms(case, m)
         tol = CONV.bound(case, m)["y"] + higham_bound(C_BOUND, "fp64", G, M) * 4
-        lk.kernel_within(y, oracle(*_cargs(case, m)), tol, what.format(method=m), rows=True)
+        within(y, oracle(*_cargs(case, m)), tol, what.format(method=m), rows=True)
     return check
 
 
@@ -165,7 +165,7 @@ def pb_is_kb_lag_zero(ctx: LawContext) -> None:
 def _runs_and_binomial(ctx: LawContext):
     """The code's binomial products c_(p−1)[t]·c_(p−1)[t−1] are the runs for p ≤ 2: at order
     ≤ 2 both correlations give the same y (within both bounds)."""
-    method, runs = lk.draw_case(ctx, conv_cases, impl.METHODS, max_order=2, correlation="runs")
+    method, runs = draw_case(ctx, conv_cases, impl.METHODS, max_order=2, correlation="runs")
     return method, runs, runs.with_(correlation="binomial")
 
 

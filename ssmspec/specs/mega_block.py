@@ -91,7 +91,7 @@ SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17])
 
 def closed_update_gate_is_identity(ctx: LawContext) -> None:
     """b_φ = −∞ gives φ ≡ 0: Y = 0·Ĥ + 1·X = X exactly (Ĥ is finite)."""
-    method, case = lk.draw_case(ctx, block_cases, METHODS, length=SHORT)
+    method, case = draw_case(ctx, block_cases, METHODS, length=SHORT)
     closed = case.with_(b_u=np.full_like(case.arrays["b_u"], -np.inf))
     y = run(BLOCK, ctx.fn, closed, method, ctx.device)[0]
     x = closed.arrays["x"]

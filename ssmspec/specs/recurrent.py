@@ -249,7 +249,7 @@ def steps_tolerance(fmt, case: Case, method: str, u, h0, c=2.0):
 
 # --- diag_step laws ---------------------------------------------------------------------------
 def impulse_is_kernel(ctx: LawContext) -> None:
-    method, kcase = sk.draw_case(ctx, diag_cases, METHODS, length=SHORT)
+    method, kcase = draw_case(ctx, diag_cases, METHODS, length=SHORT)
     H, N = kcase.arrays["Lambda"].shape
     L = kcase.params["L"]
     u = np.zeros((1, H, L))
@@ -265,7 +265,7 @@ def impulse_is_kernel(ctx: LawContext) -> None:
 
 
 def steps_equal_ssm(ctx: LawContext) -> None:
-    method, case = sk.draw_case(ctx, diag_ssm_cases, METHODS, length=SHORT,
+    method, case = draw_case(ctx, diag_ssm_cases, METHODS, length=SHORT,
                                 state_kinds=("zeros", "random"))
     u, h0 = case.arrays["u"], case.arrays["state"]
     y_steps, h_steps = run_steps(ctx.fn, case, method, ctx.device, u, h0)
@@ -286,7 +286,7 @@ def _sub(case: Case, u: np.ndarray, state) -> Case:
 
 
 def chunked_state_passing(ctx: LawContext) -> None:
-    method, case = sk.draw_case(ctx, diag_ssm_cases, METHODS, length=MEDIUM)
+    method, case = draw_case(ctx, diag_ssm_cases, METHODS, length=MEDIUM)
     L = case.params["L"]
     k = ctx.draw(st.integers(1, L - 1))
     u = case.arrays["u"]
@@ -310,7 +310,7 @@ def chunked_state_passing(ctx: LawContext) -> None:
 
 
 def linearity(ctx: LawContext) -> None:
-    method, c1 = sk.draw_case(ctx, diag_ssm_cases, METHODS, length=MEDIUM, state_kinds=("random",))
+    method, c1 = draw_case(ctx, diag_ssm_cases, METHODS, length=MEDIUM, state_kinds=("random",))
     rng = np.random.default_rng(ctx.draw(st.integers(0, 2**32 - 1)))
     alpha, beta = (float(representable(x, ctx.dtype)) for x in rng.normal(size=2))
     u1, s1 = c1.arrays["u"], c1.arrays["state"]

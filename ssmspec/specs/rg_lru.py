@@ -119,7 +119,7 @@ def _bench(fmt: str) -> Case:
 def constant_decay(ctx: LawContext) -> None:
     """gate_a saturated (σ = 1): a = exp(−c·softplus(Λ)) for every t, so the impulse response
     from h = 0 with σ(gate_x) = 1 is √(1 − a²)·a^t."""
-    method, case = sk.draw_case(ctx, rg_lru_cases, METHODS, length=SHORT)
+    method, case = draw_case(ctx, rg_lru_cases, METHODS, length=SHORT)
     batch, L, width = case.arrays["x"].shape
     x = np.zeros((batch, L, width))
     x[:, 0] = 1.0
@@ -137,7 +137,7 @@ def constant_decay(ctx: LawContext) -> None:
 def reset_restarts(ctx: LawContext) -> None:
     """A reset at k makes y[k:] independent of everything before k: the call on the tail, from
     any h0, gives the full call's y[k:] and final state."""
-    method, case = sk.draw_case(ctx, rg_lru_cases, METHODS, length=SHORT)
+    method, case = draw_case(ctx, rg_lru_cases, METHODS, length=SHORT)
     L = case.params["L"]
     k = ctx.draw(st.integers(1, L - 1))
     reset = case.arrays.get("reset", np.zeros(case.arrays["x"].shape[:2], bool)).copy()
@@ -153,7 +153,7 @@ def reset_restarts(ctx: LawContext) -> None:
 def superposition(ctx: LawContext) -> None:
     """Linear in (x, h0) for fixed gates: x split into two disjoint parts (a time mask), h0 given
     to the first; y(x, h0) = y(x·mask, h0) + y(x·(1 − mask), 0). The split is exact."""
-    method, case = sk.draw_case(ctx, rg_lru_cases, METHODS, length=SHORT)
+    method, case = draw_case(ctx, rg_lru_cases, METHODS, length=SHORT)
     a = case.arrays
     rng = np.random.default_rng(ctx.draw(st.integers(0, 2**32 - 1)))
     mask = rng.random(a["x"].shape[:2])[..., None] < 0.5

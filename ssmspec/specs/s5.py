@@ -102,7 +102,7 @@ SHORT = st.sampled_from([1, 2, 3, 7, 8, 31, 32, 33, 65])
 
 
 def conj_sym_equals_full(ctx: LawContext) -> None:
-    method, case = sk.draw_case(ctx, s5_cases, METHODS, length=SHORT, conj_sym=True)
+    method, case = draw_case(ctx, s5_cases, METHODS, length=SHORT, conj_sym=True)
     a = case.arrays
     P = a["Lambda"].shape[0]
     full = {"u": a["u"], "Lambda": np.concatenate([a["Lambda"], a["Lambda"].conj()]),
@@ -132,7 +132,7 @@ def _carry(second: Case, err, method: str):
 
 
 def single_input_is_selective_scan(ctx: LawContext) -> None:
-    method, case = sk.draw_case(ctx, s5_cases, METHODS, length=SHORT, max_h=1)
+    method, case = draw_case(ctx, s5_cases, METHODS, length=SHORT, max_h=1)
     a = case.arrays
     b, L, _ = a["u"].shape
     P = a["Lambda"].shape[0]

@@ -138,7 +138,7 @@ def _bound(case: Case, method: str) -> np.ndarray:
 def _draw(ctx: LawContext, length=MEDIUM):
     """(method, case): a method that runs the law's format, and a case of a length from `length`."""
     methods = [m for m in SCAN.methods if ctx.dtype in SCAN.dtypes_of(m)]
-    return sk.draw_case(ctx, scan_cases, methods, length=length)
+    return draw_case(ctx, scan_cases, methods, length=length)
 
 
 def methods_agree(ctx: LawContext) -> None:

@@ -14,7 +14,7 @@ from ssmspec.impl import sgconv as impl
 from ssmspec.reference.mp import sgconv as ref_mp
 from ssmspec.reference.np import sgconv as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import agreement, draw_case, kernel_within, referenced, work_dtype
+from ssmspec.specs._layer_kit import agreement, referenced, work_dtype
 from ssmspec.specs.convolution import CAUSAL
 
 METHODS = impl.METHODS
@@ -113,7 +113,7 @@ def conv_direct(ctx: LawContext) -> None:
     cc = case_of(ctx.dtype, {"u": u, "K": K}, L=L, L_K=L, kernel="sgconv")
     y_fft, y_dir = (run(CAUSAL, conv, cc, m, ctx.device)[0] for m in ("fft", "direct"))
     tol = CAUSAL.bound(cc, "fft")["y"] + norm_error(CAUSAL.bound(cc, "direct")["y"], "row")
-    kernel_within(y_fft, y_dir, tol, f"{method}: FFT vs direct convolution with the kernel",
+    within(y_fft, y_dir, tol, f"{method}: FFT vs direct convolution with the kernel",
                   rows=True)
 
 
