@@ -14,6 +14,7 @@ that every name a spec module uses is defined.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -75,7 +76,7 @@ __all__ = [
     # ssmspec.sweeps: the sizes of a sweep
     "LONG", "LONG_HEAVY", "QUADRATIC", "QUADRATIC_HEAVY", "problem_rng",
     # defined below: the shared glue
-    "case_of", "real_output", "full", "zeros", "bad_calls", "valid_call",
+    "case_of", "real_output", "full", "zeros", "bad_calls", "generic_rows", "ChangedCall",
     # defined at the end: a law's (method, case) draw, a call's outputs as numpy, a comparison
     # elementwise or per signal, two calls' agreement within their bounds
     "draw_case", "run", "within", "agree",
@@ -109,32 +110,87 @@ def zeros(*shape: int, dt: torch.dtype = torch.float64) -> torch.Tensor:
     return full(*shape, fill=0.0, dt=dt)
 
 
-def _changed_call(valid: Mapping[str, Any], changes: Mapping[str, Any], keywords=()):
-    """`call(f)`: `f` called with `valid`'s arguments (by position in order, except those named
-    in `keywords`) with `changes` put in (a name `valid` lacks is passed by keyword); tensors are
-    cloned per call, so an implementation writing into an argument spoils no other row."""
-    def call(f):
-        args = {**valid, **changes}
+@dataclass(frozen=True)
+class ChangedCall:
+    """`call(f)`: `f` called with `valid`'s arguments (by position in order, except those named in
+    `keywords`) with `changes` put in (a name `valid` lacks is passed by keyword). Tensors are
+    cloned per call, so an implementation writing into an argument spoils no other row. `base`
+    is the unchanged valid call, which every implementation must accept (the bad-input property
+    checks it: a row whose base call fails for another reason would test nothing)."""
+
+    valid: Mapping[str, Any]
+    changes: Mapping[str, Any]
+    keywords: tuple[str, ...] = ()
+
+    def __call__(self, f):
+        args = {**self.valid, **self.changes}
         fresh = {k: x.clone() if isinstance(x, torch.Tensor) else x for k, x in args.items()}
-        by_keyword = {k: x for k, x in fresh.items() if k in keywords or k not in valid}
+        by_keyword = {k: x for k, x in fresh.items() if k in self.keywords or k not in self.valid}
         return f(*(x for k, x in fresh.items() if k not in by_keyword), **by_keyword)
 
-    return call
+    @property
+    def base(self) -> ChangedCall:
+        return ChangedCall(self.valid, {}, self.keywords)
 
 
-def bad_calls(valid: Mapping[str, Any], rows, keywords: tuple[str, ...] = ()) -> list[tuple]:
-    """Bad-input rows `(name, argument, error, call)` for `register_spec` from one valid call and
-    rows `(name, argument, error, changes)`, `changes` a mapping name -> value replacing those
-    arguments of the valid call (see `_changed_call`)."""
-    return [(name, argument, error, _changed_call(valid, changes, keywords))
-            for name, argument, error, changes in rows]
+_LOWER = {torch.float64: torch.float32, torch.complex128: torch.complex64}
 
 
-def valid_call(positional: Mapping[str, Any], **keywords):
-    """`bad(**changes) -> call`: the valid call `f(*positional.values(), **keywords)` with the
-    named arguments replaced, as the `call` of one bad-input row."""
-    valid = {**positional, **keywords}
-    return lambda **changes: _changed_call(valid, changes, tuple(keywords))
+def generic_rows(valid: Mapping[str, Any], method: str | None = "method", real=(),
+                 anchor: str | None = None, batched: tuple[str, ...] = ()) -> list[tuple]:
+    """The bad-input rows every primitive owes (docs/bad-input.md#the-generic-rows), derived from
+    one valid call as changes `(name, argument, error, changes)`: for each floating tensor an
+    integer one (TypeError) and one with an extra leading axis (ValueError; not for the
+    arguments in `batched`, which take any leading axes); for each but the `anchor` (the tensor
+    whose dtype the others must match; default the first) one of lower precision (TypeError);
+    for the names in `real` (True: every real tensor), which must be real in every format, a
+    complex one (TypeError); a float bool mask, a flag 1, an int size as a float (TypeError);
+    and an unknown name for the `method` argument (ValueError; None: the call has none)."""
+    def put(k, x):  # the change setting argument k, or field k of a NamedTuple argument
+        return {k: x} if k in valid else {
+            a: v._replace(**{k: x}) for a, v in valid.items() if k in getattr(v, "_fields", ())}
+
+    tensors = {k: x for k, x in valid.items() if isinstance(x, torch.Tensor)}
+    for v in valid.values():  # the fields of a NamedTuple of parameters
+        tensors |= {f: x for f, x in getattr(v, "_asdict", dict)().items()
+                    if isinstance(x, torch.Tensor)}
+    floating = [k for k, x in tensors.items() if x.is_floating_point() or x.is_complex()]
+    anchor = anchor or floating[0]
+    rows = []
+    for k in floating:
+        x = tensors[k]
+        rows.append((f"{k} integer", k, TypeError, put(k, torch.zeros_like(x, dtype=torch.int64))))
+        if k not in batched:
+            rows.append((f"{k} with an extra axis", k, ValueError, put(k, x[None])))
+        if k != anchor:
+            rows.append((f"{k} of another precision", k, TypeError,
+                         put(k, x.to(_LOWER[x.dtype]))))
+        if not x.is_complex() and (real is True or k in real):
+            rows.append((f"{k} complex", k, TypeError, put(k, x.to(torch.complex128))))
+    for k, x in valid.items():
+        if isinstance(x, torch.Tensor) and x.dtype == torch.bool:
+            rows.append((f"{k} not bool", k, TypeError, {k: x.to(torch.float64)}))
+        elif isinstance(x, bool):
+            rows.append((f"{k} not a bool", k, TypeError, {k: int(x)}))
+        elif isinstance(x, int):
+            rows.append((f"{k} a float", k, TypeError, {k: float(x)}))
+    if method is not None:
+        rows.append((f"unknown {method}", method, ValueError, {method: "no-such-method"}))
+    return rows
+
+
+def bad_calls(valid: Mapping[str, Any], rows, keywords: tuple[str, ...] = (),
+              generic: dict | None = None) -> list[tuple]:
+    """Bad-input rows `(name, argument, error, call)` for `register_spec` from one valid call
+    `valid` (name -> argument) and rows `(name, argument, error, changes)`, `changes` a mapping
+    name -> value replacing those arguments (see `ChangedCall`), followed by the generic rows
+    (`generic_rows(valid, **generic)`; `generic=None`: the defaults, `False`: none). A row
+    named like a generic one replaces it."""
+    derived = [] if generic is False else generic_rows(valid, **(generic or {}))
+    own = {row[0] for row in rows}
+    return [(name, argument, error, ChangedCall(valid, changes, keywords))
+            for name, argument, error, changes in
+            [*rows, *(row for row in derived if row[0] not in own)]]
 
 
 def draw_case(ctx: LawContext, cases, methods, **kw) -> tuple:

@@ -120,6 +120,6 @@ def test_speckit_exports_what_it_imports():
     tree = ast.parse(Path(ssmspec.speckit.__file__).read_text(encoding="utf-8"))
     imported = {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom)
                 and (n.module or "").startswith("ssmspec") for a in n.names}
-    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)
+    defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))
                and not n.name.startswith("_")}
     assert sorted(ssmspec.speckit.__all__) == sorted(imported | defined)

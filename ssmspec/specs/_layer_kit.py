@@ -134,12 +134,13 @@ def composition(name: str, statement: str, dtypes: tuple[str, ...], primitive: s
     return Law(name, statement, check, dtypes)
 
 
-def layer_bad_calls(params: Callable, rows, short: int) -> list[tuple]:
+def layer_bad_calls(params: Callable, rows, short: int, method: str | None) -> list[tuple]:
     """Bad-input rows of a layer `f(x (batch, L, D), params, ...)` (gss_layer, mega_block): the
     rows on x common to both and `rows`, all changes to the call on x = 0 of shape (1, 4, 2) and
     `params()`, the layer's parameters (a NamedTuple of zeros for D = 2; `params(dt=...)` in
     another dtype, `params(name=tensor)` with one replaced: a row's change of a parameter's
-    name goes there); `short`: how many parameters a too-short tuple keeps."""
+    name goes there); `short`: how many parameters a too-short tuple keeps; and the generic
+    rows (docs/bad-input.md#the-generic-rows), `method` the name of the layer's method argument."""
     c128, fields = torch.complex128, params()._fields
     rows = [(name, argument, error,
              {k: v for k, v in changes.items() if k not in fields}
@@ -147,11 +148,9 @@ def layer_bad_calls(params: Callable, rows, short: int) -> list[tuple]:
                 if set(changes) & set(fields) else {}))
             for name, argument, error, changes in rows]
     return bad_calls({"x": zeros(1, 4, 2), "params": params()}, [
-        ("x 2-d", "x", ValueError, {"x": zeros(4, 2)}),
         ("x of length 0", "x", ValueError, {"x": zeros(1, 0, 2)}),
         ("x complex", "x", TypeError, {"x": zeros(1, 4, 2, dt=c128), "params": params(dt=c128)}),
-        ("x integer", "x", TypeError, {"x": zeros(1, 4, 2, dt=torch.int64)}),
         ("params too short", "params", ValueError, {"params": tuple(params())[:short]}),
-        *rows])
+        *rows], generic=dict(method=method, real=True))
 
 

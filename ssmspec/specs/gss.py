@@ -186,14 +186,12 @@ GSS = registry.register_spec(
                "(possible only for F = H; the witness has F = H = 3)", _witness, search=False),
     ],
     bad_inputs=lk.layer_bad_calls(_params, [
-        ("w1 of another dtype", "w1", TypeError, {"w1": zeros(2, 3, dt=torch.float32)}),
         ("w1 for another D", "w1", ValueError, {"w1": zeros(3, 3)}),
-        ("lambda_re 1-d", "lambda_re", ValueError, {"lambda_re": zeros(2)}),
         ("lambda_im of another N", "lambda_im", ValueError, {"lambda_im": zeros(2, 3)}),
         ("c_im of another H", "c_im", ValueError, {"c_im": zeros(3, 2)}),
         ("d of the wrong shape", "d", ValueError, {"d": zeros(3)}),
         ("w3 of the wrong shape", "w3", ValueError, {"w3": zeros(2, 2)}),
         ("w4 of the wrong shape", "w4", ValueError, {"w4": zeros(3, 3)}),
         ("residual not a bool", "residual", TypeError, {"residual": 1}),
-    ], short=4),
+    ], short=4, method=None),
 )

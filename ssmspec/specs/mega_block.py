@@ -187,8 +187,6 @@ BLOCK = registry.register_spec(
                "code take X)", partial(_witness, bidirectional="mega")),
     ],
     bad_inputs=lk.layer_bad_calls(_params, [
-        ("unknown fn", "fn", ValueError, {"fn": "gelu"}),
-        ("w_z of another dtype", "w_z", TypeError, {"w_z": zeros(2, 2, dt=torch.float32)}),
         ("w_h of the wrong shape", "w_h", ValueError, {"w_h": zeros(2, 3)}),
         ("u_h of the wrong shape", "u_h", ValueError, {"u_h": zeros(2, 2)}),
         ("qk_gamma of one row", "qk_gamma", ValueError, {"qk_gamma": zeros(1, 2)}),
@@ -197,5 +195,5 @@ BLOCK = registry.register_spec(
         ("bidirectional with D rows", "params", ValueError, {"bidirectional": "mega"}),
         ("unknown bidirectional", "bidirectional", ValueError, {"bidirectional": "both"}),
         ("chunk zero", "chunk", ValueError, {"chunk": 0}),
-    ], short=5),
+    ], short=5, method="fn"),
 )

@@ -172,43 +172,25 @@ def _bench_ema_step(fmt: str) -> Case:
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
 _c, _r = partial(full, fill=-1.0, dt=torch.complex128), partial(full, fill=0.0)
 _sys = dict(Lambda=_c(2, 3), B=_c(2, 3), C=_c(2, 3), log_dt=_r(2))
-_step = valid_call({**_sys, "state": _c(1, 2, 3), "u": _r(1, 2)})
-_STEP_BAD = [
-    ("state 2-d", "state", ValueError, _step(state=_c(2, 3))),
-    ("state with another N", "state", ValueError, _step(state=_c(1, 2, 4))),
-    ("state real, Lambda complex", "state", TypeError, _step(state=_r(1, 2, 3))),
-    ("u of another batch", "u", ValueError, _step(u=_r(2, 2))),
-    ("u complex", "u", TypeError, _step(u=_r(1, 2, dt=torch.complex128))),
-    ("u of another precision", "u", TypeError, _step(u=_r(1, 2, dt=torch.float32))),
-    ("B of another shape", "B", ValueError, _step(B=_c(2, 4))),
-    ("unknown method", "method", ValueError, _step(method="euler")),
-]
-_ssm = valid_call({"u": _r(1, 2, 4), **_sys})
-_SSM_BAD = [
-    ("u 2-d", "u", ValueError, _ssm(u=_r(2, 4))),
-    ("u with another channel count", "u", ValueError, _ssm(u=_r(1, 3, 4))),
-    ("u of length 0", "u", ValueError, _ssm(u=_r(1, 2, 0))),
-    ("u integer", "u", TypeError, _ssm(u=_r(1, 2, 4, dt=torch.int64))),
-    ("u of another precision", "u", TypeError, _ssm(u=_r(1, 2, 4, dt=torch.float32))),
-    ("state of another batch", "state", ValueError, _ssm(state=_c(2, 2, 3))),
-    ("state of another dtype", "state", TypeError, _ssm(state=_c(1, 2, 3, dt=torch.complex64))),
-    ("log_dt of another shape", "log_dt", ValueError, _ssm(log_dt=_r(3))),
-    ("unknown method", "method", ValueError, _ssm(method="dplr")),
-    ("conj_half not a bool", "conj_half", TypeError, _ssm(conj_half=1)),
-]
-_ema = {"delta": _r(2, 3, 1), "alpha": _r(2, 3, 1), "beta": _r(2, 3, 1), "gamma": _r(2, 3),
-        "state": _r(1, 2, 3), "x": _r(1, 2)}
-_ema_ok = valid_call(_ema)
-_EMA_STEP_BAD = [
-    ("state 2-d", "state", ValueError, _ema_ok(state=_r(2, 3))),
-    ("state with another ndim", "state", ValueError, _ema_ok(state=_r(1, 2, 4))),
-    ("state of another dtype", "state", TypeError, _ema_ok(state=_r(1, 2, 3, dt=torch.float32))),
-    ("x of another shape", "x", ValueError, _ema_ok(x=_r(1, 3))),
-    ("x of another dtype", "x", TypeError, _ema_ok(x=_r(1, 2, dt=torch.float16))),
-    ("gamma 3-d", "gamma", ValueError, _ema_ok(gamma=_r(2, 3, 1))),
-    ("delta complex", "delta", TypeError,
-     _ema_ok(**{k: x.to(torch.complex128) for k, x in _ema.items()})),
-]
+# each with the generic rows (docs/bad-input.md#the-generic-rows), precisions matched against Λ's
+_STEP_BAD = bad_calls({**_sys, "state": _c(1, 2, 3), "u": _r(1, 2)}, [
+    ("state with another N", "state", ValueError, dict(state=_c(1, 2, 4))),
+    ("state real, Lambda complex", "state", TypeError, dict(state=_r(1, 2, 3))),
+    ("u of another batch", "u", ValueError, dict(u=_r(2, 2))),
+    ("B of another shape", "B", ValueError, dict(B=_c(2, 4))),
+], generic=dict(real=("log_dt", "u")))
+_SSM_BAD = bad_calls({"u": _r(1, 2, 4), **_sys, "state": _c(1, 2, 3)}, [
+    ("u with another channel count", "u", ValueError, dict(u=_r(1, 3, 4))),
+    ("u of length 0", "u", ValueError, dict(u=_r(1, 2, 0))),
+    ("state of another batch", "state", ValueError, dict(state=_c(2, 2, 3))),
+    ("log_dt of another shape", "log_dt", ValueError, dict(log_dt=_r(3))),
+    ("conj_half not a bool", "conj_half", TypeError, dict(conj_half=1)),
+], generic=dict(anchor="Lambda", real=("u", "log_dt")))
+_EMA_STEP_BAD = bad_calls({"delta": _r(2, 3, 1), "alpha": _r(2, 3, 1), "beta": _r(2, 3, 1),
+                           "gamma": _r(2, 3), "state": _r(1, 2, 3), "x": _r(1, 2)}, [
+    ("state with another ndim", "state", ValueError, dict(state=_r(1, 2, 4))),
+    ("x of another shape", "x", ValueError, dict(x=_r(1, 3))),
+], generic=dict(method=None, real=True))
 
 
 # --- laws (docs/recurrent.md) ----------------------------------------------------------------

@@ -232,22 +232,16 @@ MUTANTS = [Mutant(name, _mutant(wrong), "sequential", DTYPES, why, witness, fix=
 
 # --- bad input (docs/bad-input.md) ------------------------------------------------------------
 _t = partial(full, fill=0.0)
-_ok = valid_call({"x": _t(1, 3, 2), "gate_x": _t(1, 3, 2), "gate_a": _t(1, 3, 2),
-                     "a_param": _t(2)})
-BAD_INPUTS = [  # (name, the argument the message names, the error, the call)
-    ("x 2-d", "x", ValueError, _ok(x=_t(3, 2))),
-    ("x of length 0", "x", ValueError, _ok(x=_t(1, 0, 2), gate_x=_t(1, 0, 2), gate_a=_t(1, 0, 2))),
-    ("x integer", "x", TypeError, _ok(x=_t(1, 3, 2, dt=torch.int64))),
-    ("x complex", "x", TypeError, _ok(x=_t(1, 3, 2, dt=torch.complex128))),
-    ("gate_x of another shape", "gate_x", ValueError, _ok(gate_x=_t(1, 4, 2))),
-    ("gate_a of another precision", "gate_a", TypeError, _ok(gate_a=_t(1, 3, 2, dt=torch.float32))),
-    ("a_param of another width", "a_param", ValueError, _ok(a_param=_t(3))),
-    ("reset not bool", "reset", TypeError, _ok(reset=_t(1, 3))),
-    ("reset of another length", "reset", ValueError, _ok(reset=_t(1, 4, dt=torch.bool))),
-    ("h0 with the L axis", "h0", ValueError, _ok(h0=_t(1, 3, 2))),
-    ("h0 of another precision", "h0", TypeError, _ok(h0=_t(1, 2, dt=torch.float32))),
-    ("unknown method", "method", ValueError, _ok(method="logspace")),
-]
+BAD_INPUTS = bad_calls({"x": _t(1, 3, 2), "gate_x": _t(1, 3, 2), "gate_a": _t(1, 3, 2),
+                        "a_param": _t(2)}, [
+    ("x of length 0", "x", ValueError, dict(x=_t(1, 0, 2), gate_x=_t(1, 0, 2), gate_a=_t(1, 0, 2))),
+    ("gate_x of another shape", "gate_x", ValueError, {"gate_x": _t(1, 4, 2)}),
+    ("a_param of another width", "a_param", ValueError, {"a_param": _t(3)}),
+    ("reset not bool", "reset", TypeError, {"reset": _t(1, 3)}),
+    ("reset of another length", "reset", ValueError, {"reset": _t(1, 4, dt=torch.bool)}),
+    ("h0 with the L axis", "h0", ValueError, {"h0": _t(1, 3, 2)}),
+    ("h0 of another precision", "h0", TypeError, {"h0": _t(1, 2, dt=torch.float32)}),
+], generic=dict(real=True))  # and the generic rows (docs/bad-input.md#the-generic-rows)
 
 
 # --- the primitive ----------------------------------------------------------------------------

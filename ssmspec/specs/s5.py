@@ -200,34 +200,23 @@ def _witness(small_steps: bool):
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
 _t = partial(full, fill=-0.5)
-_C128, _C64 = torch.complex128, torch.complex64
-# a valid call: batch 2, L 5, H 3, P 4, c128 parameters
-_ok = valid_call(dict(u=_t(2, 5, 3), Lambda=_t(4, dt=_C128), B=_t(4, 3, dt=_C128),
-                         C=_t(3, 4, dt=_C128), D=_t(3), log_step=_t(4)))
-_BAD = [
-    ("u 2-d", "u", ValueError, _ok(u=_t(5, 3))),
-    ("u of another H", "B", ValueError, _ok(u=_t(2, 5, 4))),
-    ("u complex", "u", TypeError, _ok(u=_t(2, 5, 3, dt=_C128))),
-    ("u integer", "u", TypeError, _ok(u=torch.ones(2, 5, 3, dtype=torch.int64))),
-    ("u of another precision", "u", TypeError, _ok(u=_t(2, 5, 3, dt=torch.float32))),
-    ("Lambda real", "Lambda", TypeError, _ok(Lambda=_t(4))),
-    ("Lambda 2-d", "Lambda", ValueError, _ok(Lambda=_t(4, 1, dt=_C128))),
-    ("B of shape (H, P)", "B", ValueError, _ok(B=_t(3, 4, dt=_C128))),
-    ("B of another dtype", "B", TypeError, _ok(B=_t(4, 3, dt=_C64))),
-    ("B real", "B", TypeError, _ok(B=_t(4, 3))),
-    ("C of shape (P, H)", "C", ValueError, _ok(C=_t(4, 3, dt=_C128))),
-    ("C of another dtype", "C", TypeError, _ok(C=_t(3, 4, dt=_C64))),
-    ("D of shape (P,)", "D", ValueError, _ok(D=_t(4))),
-    ("D complex", "D", TypeError, _ok(D=_t(3, dt=_C128))),
-    ("log_step of shape (H,)", "log_step", ValueError, _ok(log_step=_t(3))),
-    ("log_step of another precision", "log_step", TypeError,
-     _ok(log_step=_t(4, dt=torch.float32))),
-    ("h0 of shape (P,)", "h0", ValueError, _ok(h0=_t(4, dt=_C128))),
-    ("h0 real", "h0", TypeError, _ok(h0=_t(2, 4))),
-    ("unknown discretization", "discretization", ValueError, _ok(discretization="zoh_approx")),
-    ("conj_sym not a bool", "conj_sym", TypeError, _ok(conj_sym=1)),
-    ("return_state not a bool", "return_state", TypeError, _ok(return_state="yes")),
-]
+_C128 = torch.complex128
+# a valid call: batch 2, L 5, H 3, P 4, c128 parameters; and the generic rows
+# (docs/bad-input.md#the-generic-rows), the precisions matched against Λ's
+_BAD = bad_calls(dict(u=_t(2, 5, 3), Lambda=_t(4, dt=_C128), B=_t(4, 3, dt=_C128),
+                      C=_t(3, 4, dt=_C128), D=_t(3), log_step=_t(4)), [
+    ("u of another H", "B", ValueError, dict(u=_t(2, 5, 4))),
+    ("Lambda real", "Lambda", TypeError, dict(Lambda=_t(4))),
+    ("B of shape (H, P)", "B", ValueError, dict(B=_t(3, 4, dt=_C128))),
+    ("B real", "B", TypeError, dict(B=_t(4, 3))),
+    ("C of shape (P, H)", "C", ValueError, dict(C=_t(4, 3, dt=_C128))),
+    ("D of shape (P,)", "D", ValueError, dict(D=_t(4))),
+    ("log_step of shape (H,)", "log_step", ValueError, dict(log_step=_t(3))),
+    ("h0 of shape (P,)", "h0", ValueError, dict(h0=_t(4, dt=_C128))),
+    ("h0 real", "h0", TypeError, dict(h0=_t(2, 4))),
+    ("conj_sym not a bool", "conj_sym", TypeError, dict(conj_sym=1)),
+    ("return_state not a bool", "return_state", TypeError, dict(return_state="yes")),
+], generic=dict(method="discretization", anchor="Lambda", real=("u", "D", "log_step")))
 
 S5 = registry.register_spec(
     Spec(

@@ -195,31 +195,26 @@ _WITNESS = _witness(6, 3, [[-1.0, -2.0], [-0.5, -3.0]], math.pi)
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
 _r = partial(full, fill=-0.5)
-# a valid call: batch 2, D 4, N 3, L 5, per-step B/C
-_ok = valid_call(dict(u=_r(2, 4, 5), delta=_r(2, 4, 5).abs(), A=_r(4, 3), B=_r(2, 3, 5),
-                         C=_r(2, 3, 5)))
-_BAD = [
-    ("B per step, C grouped", "C", ValueError, _ok(C=_r(2, 2, 3, 5))),
-    ("B grouped, C per step", "C", ValueError, _ok(B=_r(2, 2, 3, 5))),
-    ("B time-invariant, C per step", "C", ValueError, _ok(B=_r(4, 3))),
-    ("G does not divide D", "B", ValueError, _ok(B=_r(2, 3, 3, 5), C=_r(2, 3, 3, 5))),
-    ("B of the wrong length", "B", ValueError, _ok(B=_r(2, 3, 6))),
-    ("u 2-d", "u", ValueError, _ok(u=_r(4, 5))),
-    ("u complex", "u", TypeError, _ok(u=_r(2, 4, 5, dt=torch.complex128))),
-    ("u integer", "u", TypeError, _ok(u=torch.ones(2, 4, 5, dtype=torch.int64))),
-    ("delta of another shape", "delta", ValueError, _ok(delta=_r(2, 4, 6).abs())),
-    ("delta of another dtype", "delta", TypeError, _ok(delta=_r(2, 4, 5, dt=torch.float32))),
-    ("A of another D", "A", ValueError, _ok(A=_r(3, 3))),
-    ("A of another precision", "A", TypeError, _ok(A=_r(4, 3, dt=torch.complex64))),
-    ("B real, A complex", "B", TypeError, _ok(A=_r(4, 3, dt=torch.complex128))),
-    ("D of another shape", "D", ValueError, _ok(D=_r(5))),
-    ("z of another shape", "z", ValueError, _ok(z=_r(2, 4, 4))),
-    ("delta_bias of another shape", "delta_bias", ValueError, _ok(delta_bias=_r(2))),
+# a valid call: batch 2, D 4, N 3, L 5, per-step B/C; and the generic rows
+# (docs/bad-input.md#the-generic-rows)
+_BAD = bad_calls(dict(u=_r(2, 4, 5), delta=_r(2, 4, 5).abs(), A=_r(4, 3), B=_r(2, 3, 5),
+                      C=_r(2, 3, 5)), [
+    ("B per step, C grouped", "C", ValueError, dict(C=_r(2, 2, 3, 5))),
+    ("B grouped, C per step", "C", ValueError, dict(B=_r(2, 2, 3, 5))),
+    ("B time-invariant, C per step", "C", ValueError, dict(B=_r(4, 3))),
+    ("G does not divide D", "B", ValueError, dict(B=_r(2, 3, 3, 5), C=_r(2, 3, 3, 5))),
+    ("B of the wrong length", "B", ValueError, dict(B=_r(2, 3, 6))),
+    ("delta of another shape", "delta", ValueError, dict(delta=_r(2, 4, 6).abs())),
+    ("A of another D", "A", ValueError, dict(A=_r(3, 3))),
+    ("A of another precision", "A", TypeError, dict(A=_r(4, 3, dt=torch.complex64))),
+    ("B real, A complex", "B", TypeError, dict(A=_r(4, 3, dt=torch.complex128))),
+    ("D of another shape", "D", ValueError, dict(D=_r(5))),
+    ("z of another shape", "z", ValueError, dict(z=_r(2, 4, 4))),
+    ("delta_bias of another shape", "delta_bias", ValueError, dict(delta_bias=_r(2))),
     ("initial_state of another shape", "initial_state", ValueError,
-     _ok(initial_state=_r(2, 4, 2))),
-    ("unknown discretization", "discretization", ValueError, _ok(discretization="euler")),
-    ("delta_softplus not a bool", "delta_softplus", TypeError, _ok(delta_softplus=1)),
-]
+     dict(initial_state=_r(2, 4, 2))),
+    ("delta_softplus not a bool", "delta_softplus", TypeError, dict(delta_softplus=1)),
+], generic=dict(method="discretization", real=("u", "delta")))
 # --- ssd_scan (Mamba-2; the bound and strategies: docs/selective.md#ssd_scan) ------------------
 SSD_DTYPES = ("fp64", "fp32", "bf16")
 SSD_MP_MAX = 200
@@ -279,21 +274,17 @@ def _ssd_bench(fmt: str) -> Case:
 
 
 _s = partial(full, fill=0.5)
-_ssd_ok = valid_call(dict(x=_s(2, 5, 4, 3), dt=_s(2, 5, 4), A=-_s(4), B=_s(2, 5, 2, 3),
-                             C=_s(2, 5, 2, 3)))
-_SSD_BAD = [
-    ("chunk_size zero", "chunk_size", ValueError, _ssd_ok(chunk_size=0)),
-    ("chunk_size a float", "chunk_size", TypeError, _ssd_ok(chunk_size=16.0)),
-    ("x 3-d", "x", ValueError, _ssd_ok(x=_s(2, 5, 4))),
-    ("x complex", "x", TypeError, _ssd_ok(x=_s(2, 5, 4, 3).to(torch.complex128))),
-    ("dt of another shape", "dt", ValueError, _ssd_ok(dt=_s(2, 5, 3))),
-    ("A per channel", "A", ValueError, _ssd_ok(A=-_s(4, 3))),
-    ("groups not dividing nheads", "B", ValueError, _ssd_ok(B=_s(2, 5, 3, 3), C=_s(2, 5, 3, 3))),
-    ("C of another shape", "C", ValueError, _ssd_ok(C=_s(2, 5, 2, 4))),
-    ("B of another dtype", "B", TypeError, _ssd_ok(B=_s(2, 5, 2, 3).float())),
+_SSD_BAD = bad_calls(dict(x=_s(2, 5, 4, 3), dt=_s(2, 5, 4), A=-_s(4), B=_s(2, 5, 2, 3),
+                          C=_s(2, 5, 2, 3), chunk_size=4), [
+    ("chunk_size zero", "chunk_size", ValueError, dict(chunk_size=0)),
+    ("x 3-d", "x", ValueError, dict(x=_s(2, 5, 4))),
+    ("dt of another shape", "dt", ValueError, dict(dt=_s(2, 5, 3))),
+    ("A per channel", "A", ValueError, dict(A=-_s(4, 3))),
+    ("groups not dividing nheads", "B", ValueError, dict(B=_s(2, 5, 3, 3), C=_s(2, 5, 3, 3))),
+    ("C of another shape", "C", ValueError, dict(C=_s(2, 5, 2, 4))),
     ("initial_states of another shape", "initial_states", ValueError,
-     _ssd_ok(initial_states=_s(2, 4, 3, 2))),
-]
+     dict(initial_states=_s(2, 4, 3, 2))),
+], keywords=("chunk_size",), generic=dict(real=True))
 
 
 LAW_DTYPES = ("fp64", "fp32", "c128", "c64")
