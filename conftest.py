@@ -16,15 +16,14 @@ import os
 
 import pytest
 
-from ssmspec import profiles
+from ssmspec import executor, profiles
 
 os.environ.setdefault("SSMSPEC_WORKERS", "1")
 
 if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
     import torch
 
-    _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    torch.set_num_threads(max(1, (_cores or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+    torch.set_num_threads(max(1, executor.cores() // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
 
 profiles.load()
 

@@ -74,8 +74,16 @@ class Outcome:
         return self.error is None
 
 
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells it, a container's
+    share rather than the host's count), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def default_workers() -> int:
-    """SSMSPEC_WORKERS if set, else the number of cores."""
+    """SSMSPEC_WORKERS if set, else the number of cores (`cores`)."""
     env = os.environ.get("SSMSPEC_WORKERS")
     if env:
         try:
@@ -85,7 +93,7 @@ def default_workers() -> int:
         if n < 1:
             raise ValueError(f"SSMSPEC_WORKERS: expected a positive integer, got {env!r}")
         return n
-    return os.cpu_count() or 1
+    return cores()
 
 
 def _call(fn: Callable, args: tuple) -> tuple[str, Any, str, float]:

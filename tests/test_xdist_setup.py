@@ -9,13 +9,15 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from ssmspec import executor
+
 
 def test_torch_threads_are_the_workers_share_of_the_cores():
     count = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
     if count is None:
         pytest.skip("runs under pytest-xdist (the README's `pytest -n auto`)")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert torch.get_num_threads() == max(1, (cores or 1) // int(count)), (
+    cores = executor.cores()
+    assert torch.get_num_threads() == max(1, cores // int(count)), (
         f"{count} xdist workers on {cores} cores: torch uses {torch.get_num_threads()} threads")
 
 
