@@ -172,8 +172,7 @@ def dense_cases(draw, fmt: str, method: str = "zoh", max_n: int = 4, normal: boo
         # input is no longer a stable system, the spec's domain
         solve = np.eye(n) - SOLVED[method] * np.asarray(dt)[..., None, None] * A
         assume(bool(np.all(np.linalg.cond(solve) < 0.01 / dtype(fmt).u)))
-    return Case({"A": A, "B": representable(B, fmt), "dt": dt}, fmt,
-                {"dt": "per batch" if per else "scalar"})
+    return case_of(fmt, {"A": A, "B": B, "dt": dt}, dt="per batch" if per else "scalar")
 
 
 def _dense_terms(case: Case, method: str, d) -> dict:
