@@ -419,8 +419,7 @@ def naive_phi1(Lambda, B, dt, method="zoh"):
 def s5_style(Lambda, B, dt, method="zoh"):
     z, b, dt, out = impl.prepare_diag(Lambda, B, dt)
     abar = torch.exp(z)
-    lam = Lambda.to(z.dtype)
-    return abar.to(out), ((abar - 1) / lam * b).to(out)
+    return abar.to(out), ((abar - 1) / Lambda.to(z.dtype) * b).to(out)
 
 
 def explicit_inverse(A, B, dt, method="zoh"):

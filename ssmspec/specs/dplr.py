@@ -269,8 +269,7 @@ def impulse_response(ctx: LawContext) -> None:
     ys, carried, tol_y = [], np.zeros(H), []
     for t in range(L):
         u = np.full((1, H), 1.0 if t == 0 else 0.0)
-        scase = Case({**case.arrays, "state": to_numpy(h), "u": u}, ctx.dtype,
-                     {"conj_half": ch, "kind": case.params["kind"]})
+        scase = case.with_(state=to_numpy(h), u=u)
         # each step's own rounding, carried forward by a contraction (‖Ā‖₂ ≤ 1): the state
         # bounds summed in the 2-norm of the full state, seen through C_f, plus y's own bound
         sb = STEP.bound(scase, "bilinear")
