@@ -234,8 +234,9 @@ def bench_step(fmt: str) -> Case:
 # --- laws -------------------------------------------------------------------------------------
 
 
-def _k(fn, case: Case, device: str) -> np.ndarray:
-    return to_numpy(KERNEL.call(fn, case, "bilinear", device)).real
+def _k(ctx: LawContext, case: Case, method: str = "bilinear") -> np.ndarray:
+    """K of the implementation under test on `case`, as real numpy."""
+    return to_numpy(KERNEL.call(ctx.fn, case, method, ctx.device)).real
 
 
 def _row(case: Case, method: str = "bilinear") -> np.ndarray:
@@ -255,7 +256,7 @@ def diagonal_when_p_zero(ctx: LawContext) -> None:
     kd = to_numpy(DIAG.call(ctx.impl_of("diag_kernel"), dcase, "bilinear", ctx.device)).real
     tol = _row(case) + norm_error(np.broadcast_to(DIAG.bound(dcase, "bilinear")["K"], kd.shape),
                                   "row")
-    within(_k(ctx.fn, case, ctx.device), kd, tol, "P = 0 vs diag_kernel bilinear", True)
+    within(_k(ctx, case), kd, tol, "P = 0 vs diag_kernel bilinear", True)
 
 
 def impulse_response(ctx: LawContext) -> None:
@@ -279,15 +280,14 @@ def impulse_response(ctx: LawContext) -> None:
                     conj_half=ch)
         ys.append(to_numpy(y)[0])
     tol = np.sqrt(np.sum(np.stack(tol_y, -1) ** 2, axis=-1))
-    within(_k(ctx.fn, case, ctx.device), np.stack(ys, axis=-1), _row(case) + tol,
-                  "kernel vs impulse response of dplr_step", True)
+    within(_k(ctx, case), np.stack(ys, axis=-1), _row(case) + tol,
+           "kernel vs impulse response of dplr_step", True)
 
 
 KERNEL_LAWS = kit.kernel_laws(
     lambda ctx, conj_half=None: ("bilinear",
                                  ctx.draw(kernel_cases(ctx.dtype, kit.MEDIUM, conj_half))),
-    lambda ctx, case, method: _k(ctx.fn, case, ctx.device), _row, ("Lambda", "P", "Q", "B", "C"),
-    _row, rows=True)
+    _k, _row, ("Lambda", "P", "Q", "B", "C"), _row, rows=True)
 
 
 def step_conj_half_full(ctx: LawContext) -> None:
