@@ -305,21 +305,17 @@ def half_by_sign(ctx: LawContext) -> None:
 # --- diag_init laws ---------------------------------------------------------------------------
 
 
-def _init(ctx, case: Case, name: str):
-    return [to_numpy(x) for x in DIAG_INIT.call(ctx.fn, case, name, ctx.device)]
-
-
 def _init_drawn(ctx: LawContext):
     """An init the implementation is asked for, a case of it and its outputs."""
     name = ctx.draw(st.sampled_from(impl.INITS))
     case = ctx.draw(init_cases(ctx.dtype, name))
-    return name, case, _init(ctx, case, name)
+    return name, case, run(DIAG_INIT, ctx.fn, case, name, ctx.device)
 
 
 def legs_equals_nplr(ctx: LawContext) -> None:
     case = ctx.draw(init_cases(ctx.dtype, "s4d-legs"))
     N = case.params["N"]
-    lam = _init(ctx, case, "s4d-legs")[0]
+    lam = run(DIAG_INIT, ctx.fn, case, "s4d-legs", ctx.device)[0]
     ref = _numpy(ctx, "legs", N, ctx.impl_of("nplr"))[0]
     ref = ref[np.argsort(ref.imag)]
     tol = NPLR.bound(_size_case(ctx.dtype, N), "legs")["Lambda"]
@@ -340,10 +336,11 @@ def dt_in_range(ctx: LawContext) -> None:
 
 def seeded(ctx: LawContext) -> None:
     name, case, first = _init_drawn(ctx)
-    again = _init(ctx, case, name)
+    again = run(DIAG_INIT, ctx.fn, case, name, ctx.device)
     for a, b, k in zip(first, again, DIAG_INIT.outputs):
         assert np.array_equal(a, b), f"{name}: {k} differs between two calls with one seed"
-    second = dict(zip(INIT_OUTPUTS, _init(ctx, case.with_(seed=case.params["seed"] + 1), name)))
+    reseeded = case.with_(seed=case.params["seed"] + 1)
+    second = dict(zip(INIT_OUTPUTS, run(DIAG_INIT, ctx.fn, reseeded, name, ctx.device)))
     first = dict(zip(INIT_OUTPUTS, first))
     changed = ["C"] + (["log_dt"] if case.params["dt_min"] < case.params["dt_max"] else [])
     changed += ["Lambda"] if name == "random" else []
