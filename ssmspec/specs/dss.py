@@ -18,7 +18,8 @@ from ssmspec.reference.mp import dss as ref_mp
 from ssmspec.reference.np import dss as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs import _layer_kit as lk
-from ssmspec.specs.kernels import DIAG, LENGTHS, log_dts
+from ssmspec.specs._kernel_kit import MEDIUM
+from ssmspec.specs.kernels import DIAG, log_dts, s4d_bench_arrays
 
 METHODS = impl.METHODS
 DTYPES = ("c128", "c64")
@@ -70,17 +71,13 @@ def _args(case: Case, method: str):
 def bench_case(fmt: str) -> Case:
     """H = 64, N = 64, L = 4096: DSS's 'lin' init Λ = −½ + iπn, W ~ CN(0, 1), Δ log-uniform in
     [1e-3, 1e-1] (ag1988/dss `DSSKernel.init`)."""
-    rng = np.random.default_rng(0)
-    H, N, L = 64, 64, 4096  # the long-double reference's time bounds H
-    lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
-    W = rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))
-    log_dt = np.log(10.0 ** rng.uniform(-3, -1, H))
-    return case_of(fmt, {"Lambda": lam, "W": W, "log_dt": log_dt}, L=L)
+    # the S4D benchmark system's (complex formats), C as W; the long-double reference's time
+    # bounds H
+    a = s4d_bench_arrays(fmt, 64, 64)[1]
+    return Case({"Lambda": a["Lambda"], "W": a["C"], "log_dt": a["log_dt"]}, fmt, {"L": 4096})
 
 
 # --- laws -------------------------------------------------------------------------------------
-MEDIUM = st.sampled_from([n for n in LENGTHS if n <= 257])
-
 
 def dss_exp_is_zoh(ctx: LawContext) -> None:
     """arXiv 2203.14343 Proposition 1: DSS-exp is the ZOH kernel of the diagonal system with

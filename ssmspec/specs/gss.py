@@ -23,7 +23,6 @@ from ssmspec.specs import _layer_kit as lk
 METHODS = ("gss",)
 C_BOUND = 2.0
 MP_MAX = 3000
-FP64_32 = ("fp64", "fp32")
 
 
 def _weights(rng, D, Fw, H, N, scale):
@@ -174,10 +173,10 @@ GSS = registry.register_spec(
                        "GSS layer with u ≡ 16 vs the SSM path", change=_constant_gate, gate=16.0),
         Law("gss_init_configuration", "gss_init is seeded, of shapes (H, N), (H,), Λ "
             "shared by the channels, Re Λ < 0 < Im Λ; the layer on it is within its bound",
-            gss_init_configuration, FP64_32),
+            gss_init_configuration, lk.FP64_32),
     ],
     mutants=[
-        Mutant("no_exp_imag", partial(written_out, no_exp_imag=True), "gss", FP64_32,
+        Mutant("no_exp_imag", partial(written_out, no_exp_imag=True), "gss", lk.FP64_32,
                "Im Λ = λ_im: GSS's exponential transform of the imaginary part left out",
                _witness),
         Mutant("gate_before_projection", partial(written_out, gate_first=True), "gss",

@@ -17,12 +17,11 @@ from ssmspec.impl import mega_attention as impl
 from ssmspec.reference.mp import mega_attention as ref_mp
 from ssmspec.reference.np import mega_attention as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import SHORT, agreement, covering, referenced, work_dtype
+from ssmspec.specs._layer_kit import CHUNKS, SHORT, agreement, covering, referenced, work_dtype
 
 METHODS = impl.FNS
 C_BOUND = 4.0
 MP_MAX = 3000
-CHUNKS = (1, 2, 3, 4, 7, 16, 64)
 
 
 @st.composite

@@ -24,10 +24,7 @@ from ssmspec.specs.ema_layer import ema_arrays, mega_ema_init
 METHODS = ("softmax", "laplace", "relu2")
 C_BOUND = 2.0
 MP_MAX = 2500
-CHUNKS = (1, 2, 3, 4, 7, 16, 64)
 BIDIRECTIONAL = (None, "mega", "s4")
-# the mutants are caught in fp64 and fp32; fp16/bf16 bounds admit O(1) relative errors here
-FP64_32 = ("fp64", "fp32")
 
 
 def _weights(rng, D, S, E, scale):
@@ -50,9 +47,9 @@ def block_cases(draw, fmt: str, method: str = "softmax", length=None, chunk="dra
     if bidirectional == "draw":
         bidirectional = draw(st.sampled_from(BIDIRECTIONAL))
     if chunk == "draw":
-        chunk = draw(st.one_of(st.none(), st.sampled_from(CHUNKS)))
+        chunk = draw(st.one_of(st.none(), st.sampled_from(lk.CHUNKS)))
         if chunk is None and L > 2049:
-            chunk = draw(st.sampled_from(CHUNKS))
+            chunk = draw(st.sampled_from(lk.CHUNKS))
     P = min(chunk or L, L) + draw(st.integers(0, 2))  # the window min(chunk, L), or more
     arrays = ema_arrays(draw, D if bidirectional is None else 2 * D, nd)
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -179,10 +176,10 @@ BLOCK = registry.register_spec(
     ],
     mutants=[
         Mutant("update_gate_swapped", partial(written_out, swap_update=True), "softmax",
-               FP64_32, "Y = φ ⊙ X + (1 − φ) ⊙ Ĥ: the update gate's roles swapped", _witness),
-        Mutant("reset_gate_missing", partial(written_out, no_reset=True), "laplace", FP64_32,
+               lk.FP64_32, "Y = φ ⊙ X + (1 − φ) ⊙ Ĥ: the update gate's roles swapped", _witness),
+        Mutant("reset_gate_missing", partial(written_out, no_reset=True), "laplace", lk.FP64_32,
                "Ĥ = silu(X′W_h + O U_h + b_h): the reset gate γ dropped", _witness),
-        Mutant("value_from_ema", partial(written_out, v_from_ema=True), "relu2", FP64_32,
+        Mutant("value_from_ema", partial(written_out, v_from_ema=True), "relu2", lk.FP64_32,
                "V = silu(X′W_v + b_v): the EMA output used for V (the paper's eq. (10) and Mega's "
                "code take X)", partial(_witness, bidirectional="mega")),
     ],
