@@ -24,6 +24,14 @@ C_BOUND = 4.0
 MP_MAX = 3000
 
 
+def _arrays(rng, B, L, S, E, P, qk_scale=1.0, b_scale=1.0) -> dict:
+    """q, k (B, L, S), v (B, L, E), bias (2P − 1,) N(0, 1) from `rng`, q times `qk_scale`, the
+    bias times `b_scale`: the arrays of the strategy, the benchmark and the witnesses."""
+    n = rng.normal
+    return {"q": n(size=(B, L, S)) * qk_scale, "k": n(size=(B, L, S)), "v": n(size=(B, L, E)),
+            "bias": n(size=2 * P - 1) * b_scale}
+
+
 @st.composite
 def attention_cases(draw, fmt: str, method: str = "softmax", length=None, chunk="draw") -> Case:
     """q, k (batch, L, S), v (batch, L, E), bias (2P − 1,), chunk
@@ -36,9 +44,7 @@ def attention_cases(draw, fmt: str, method: str = "softmax", length=None, chunk=
     P = min(chunk or L, L) + draw(st.integers(0, 2))  # the window min(chunk, L), or more
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     qk_scale, b_scale = draw(log_uniform(0.1, 10.0)), draw(log_uniform(0.01, 3.0))
-    arrays = {"q": rng.normal(size=(B, L, S)) * qk_scale, "k": rng.normal(size=(B, L, S)),
-              "v": rng.normal(size=(B, L, E)), "bias": rng.normal(size=2 * P - 1) * b_scale}
-    return case_of(fmt, arrays, chunk=chunk)
+    return case_of(fmt, _arrays(rng, B, L, S, E, P, qk_scale, b_scale), chunk=chunk)
 
 
 def call_attention(fn, case: Case, method: str, device: str):
@@ -63,11 +69,8 @@ def _mp_work(case: Case) -> int:
 def bench_case(fmt: str) -> Case:
     """batch 2, L = 2048, S = 64 (zdim), E = 64 (hdim), chunk 128 (Mega-chunk), Mega's init
     scales (q, k ~ N(0, 1), bias ~ N(0, 0.02))."""
-    rng = np.random.default_rng(0)
-    B, L, S, E, c = 2, 2048, 64, 64, 128
-    arrays = {"q": rng.normal(size=(B, L, S)), "k": rng.normal(size=(B, L, S)),
-              "v": rng.normal(size=(B, L, E)), "bias": rng.normal(0, 0.02, 2 * c - 1)}
-    return case_of(fmt, arrays, chunk=c)
+    arrays = _arrays(np.random.default_rng(0), 2, 2048, 64, 64, 128, b_scale=0.02)
+    return case_of(fmt, arrays, chunk=128)
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -147,9 +150,8 @@ def _witness(L, S, E, qk, bias_scale, fmt: str, chunk=None) -> Case:
     """batch 1, q scaled by `qk` (qk < 0: every score far below μ, the laplace tail), the bias
     by `bias_scale`; `partial` gives the mutants' witnesses (fmt last)."""
     rng = np.random.default_rng(0)
-    q, k = qk * np.abs(rng.normal(size=(1, L, S))) + 0.1, rng.normal(size=(1, L, S))
-    arrays = {"q": q, "k": -np.abs(k) if qk < 0 else k, "v": rng.normal(size=(1, L, E)),
-              "bias": rng.normal(size=2 * L - 1) * bias_scale}
+    arrays = _arrays(rng, 1, L, S, E, L, b_scale=bias_scale)
+    arrays["q"] = qk * np.abs(arrays["q"]) + 0.1
     if qk < 0:
         arrays["q"] = np.abs(rng.normal(size=(1, L, S))) + 0.5
         arrays["k"] = -np.abs(rng.normal(size=(1, L, S))) * L * abs(qk) - 1.0
@@ -158,11 +160,9 @@ def _witness(L, S, E, qk, bias_scale, fmt: str, chunk=None) -> Case:
 
 def _overflow_witness(fmt: str) -> Case:
     """Scores ≥ 200: e^s overflows fp32 (the work format of fp16/bf16 too)."""
-    rng = np.random.default_rng(1)
-    arrays = {"q": 100 + np.abs(rng.normal(size=(1, 8, 4))),
-              "k": 1 + np.abs(rng.normal(size=(1, 8, 4))), "v": rng.normal(size=(1, 8, 2)),
-              "bias": np.zeros(15)}
-    return case_of(fmt, arrays, chunk=None)
+    a = _arrays(np.random.default_rng(1), 1, 8, 4, 2, 8)
+    a.update(q=100 + np.abs(a["q"]), k=1 + np.abs(a["k"]), bias=np.zeros(15))
+    return case_of(fmt, a, chunk=None)
 
 
 MU, SIGMA, SQRT2 = impl.MU, impl.SIGMA, math.sqrt(2.0)
