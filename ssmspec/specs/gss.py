@@ -25,14 +25,20 @@ C_BOUND = 2.0
 MP_MAX = 3000
 
 
+def _params(D=2, Fw=3, H=2, N=2, dt=torch.float64, **over):
+    """The layer's parameters as zeros of `dt` (those in `over` replaced): the bad inputs'."""
+    shapes = {"w1": (D, Fw), "b1": (Fw,), "w2": (D, H), "b2": (H,), "lambda_re": (H, N),
+              "lambda_im": (H, N), "c_re": (H, N), "c_im": (H, N), "d": (H,), "w3": (H, Fw),
+              "b3": (Fw,), "w4": (Fw, D), "b4": (D,)}
+    return impl.GSSParams(**{k: over.get(k, zeros(*s, dt=dt)) for k, s in shapes.items()})
+
+
 def _weights(rng, D, Fw, H, N, scale):
-    n = rng.normal
-    return {"w1": n(size=(D, Fw)) * scale, "b1": n(size=Fw) * 0.5,
-            "w2": n(size=(D, H)) * scale, "b2": n(size=H) * 0.5,
-            "lambda_re": n(size=(H, N)) * 1.5, "lambda_im": n(size=(H, N)) * 1.5,
-            "c_re": n(size=(H, N)), "c_im": n(size=(H, N)), "d": n(size=H),
-            "w3": n(size=(H, Fw)) * scale, "b3": n(size=Fw) * 0.5,
-            "w4": n(size=(Fw, D)) * scale, "b4": n(size=D) * 0.5}
+    """N(0, 1) parameters of their shapes (`_params`), the weights w times `scale`, the biases b
+    times ½, λ times 1.5."""
+    factor = {"w": scale, "b": 0.5, "l": 1.5}
+    return {k: rng.normal(size=t.shape) * factor.get(k[0], 1.0)
+            for k, t in _params(D, Fw, H, N)._asdict().items()}
 
 
 @st.composite
@@ -137,13 +143,6 @@ def _witness(fmt: str) -> Case:
     arrays["lambda_im"] = np.array([[0.5, 1.5, -1.0]] * 3)
     arrays["x"] = rng.normal(size=(1, 12, 2))
     return case_of(fmt, arrays, residual=True)
-
-
-def _params(D=2, Fw=3, H=2, N=2, dt=torch.float64, **over):
-    shapes = {"w1": (D, Fw), "b1": (Fw,), "w2": (D, H), "b2": (H,), "lambda_re": (H, N),
-              "lambda_im": (H, N), "c_re": (H, N), "c_im": (H, N), "d": (H,), "w3": (H, Fw),
-              "b3": (Fw,), "w4": (Fw, D), "b4": (D,)}
-    return impl.GSSParams(**{k: over.get(k, zeros(*s, dt=dt)) for k, s in shapes.items()})
 
 
 GSS = registry.register_spec(

@@ -25,16 +25,25 @@ METHODS = ("softmax", "laplace", "relu2")
 C_BOUND = 2.0
 MP_MAX = 2500
 BIDIRECTIONAL = (None, "mega", "s4")
+WEIGHTS = impl.MegaBlockParams._fields[5:-1]  # w_v … b_h: the parameters after the EMA's
+
+
+def _params(D=2, S=2, E=3, nd=2, P=4, dt=torch.float64, **over):
+    """The block's parameters as zeros of `dt` (those in `over` replaced): the bad inputs'."""
+    shapes = {"delta": (D, nd, 1), "alpha": (D, nd, 1), "beta": (D, nd, 1), "gamma": (D, nd),
+              "omega": (D,), "w_v": (D, E), "b_v": (E,), "w_z": (D, S), "b_z": (S,),
+              "qk_gamma": (2, S), "qk_beta": (2, S), "w_r": (D, E), "b_r": (E,),
+              "w_u": (D, D), "b_u": (D,), "w_h": (D, D), "u_h": (E, D), "b_h": (D,),
+              "bias": (2 * P - 1,)}
+    return impl.MegaBlockParams(**{k: over.get(k, zeros(*s, dt=dt)) for k, s in shapes.items()})
 
 
 def _weights(rng, D, S, E, scale):
-    n = rng.normal
-    return {"w_v": n(size=(D, E)) * scale, "b_v": n(size=E) * 0.5,
-            "w_z": n(size=(D, S)) * scale, "b_z": n(size=S) * 0.5,
-            "qk_gamma": n(size=(2, S)), "qk_beta": n(size=(2, S)) * 0.5,
-            "w_r": n(size=(D, E)) * scale, "b_r": n(size=E) * 0.5,
-            "w_u": n(size=(D, D)) * scale, "b_u": n(size=D),
-            "w_h": n(size=(D, D)) * scale, "u_h": n(size=(E, D)) * scale, "b_h": n(size=D) * 0.5}
+    """N(0, 1) weights w_v … b_h of their shapes (`_params`), the matrices w and u_h times
+    `scale`, b_u and qk_gamma as drawn, the other biases and qk_beta times ½."""
+    p = _params(D, S, E)._asdict()
+    factor = {"w": scale, "u": scale, "b": 0.5, "b_u": 1.0, "qk_gamma": 1.0, "qk_beta": 0.5}
+    return {k: rng.normal(size=p[k].shape) * factor.get(k, factor.get(k[0])) for k in WEIGHTS}
 
 
 @st.composite
@@ -132,15 +141,6 @@ def _witness(fmt: str, bidirectional=None) -> Case:
     arrays.update(_weights(rng, D, S, E, 0.7), b_u=np.ones(D))
     arrays.update(bias=rng.normal(size=2 * L - 1) * 0.3, x=rng.normal(size=(1, L, D)))
     return case_of(fmt, arrays, chunk=None, bidirectional=bidirectional)
-
-
-def _params(D=2, S=2, E=3, nd=2, P=4, dt=torch.float64, **over):
-    shapes = {"delta": (D, nd, 1), "alpha": (D, nd, 1), "beta": (D, nd, 1), "gamma": (D, nd),
-              "omega": (D,), "w_v": (D, E), "b_v": (E,), "w_z": (D, S), "b_z": (S,),
-              "qk_gamma": (2, S), "qk_beta": (2, S), "w_r": (D, E), "b_r": (E,),
-              "w_u": (D, D), "b_u": (D,), "w_h": (D, D), "u_h": (E, D), "b_h": (D,),
-              "bias": (2 * P - 1,)}
-    return impl.MegaBlockParams(**{k: over.get(k, zeros(*s, dt=dt)) for k, s in shapes.items()})
 
 
 BLOCK = registry.register_spec(
