@@ -162,12 +162,11 @@ _cx, _ldt = partial(full, fill=-1.0, dt=torch.complex128), partial(full, fill=-2
 DSS = registry.register_spec(
     Spec(
         name="dss_kernel", family="kernels", methods=METHODS, dtypes=DTYPES,
-        sizes=("H", "N", "L"), outputs=("K",),
+        sizes=("H", "N", "L"), outputs=("K",), strategy=dss_cases,
         summary="DSS kernel K[h, l] = Re Σ_n W_n·(e^z − 1)/Λ_n·e^{lz} (exp) or "
                 "Re Σ_n W_n/Λ_n·softmax_l(l·z) (softmax), z = ΔΛ",
         signature="dss_kernel(Lambda (H, N), W (H, N), log_dt (H,), L, method='exp'|'softmax', "
                   "log_dt_im=None | (H,)) -> K (H, L) real",
-        strategy=lambda fmt, method: dss_cases(fmt, method),
         **lk.referenced("K", "dss_kernel", _args, ref_mp, ref_np, MP_MAX,
                         lambda case: case.arrays["Lambda"].size * case.params["L"], C_BOUND,
                         "elementwise; G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|, "

@@ -148,13 +148,12 @@ def _witness(fmt: str) -> Case:
 GSS = registry.register_spec(
     Spec(
         name="gss_layer", family="layers", methods=METHODS, dtypes=REAL_DTYPES,
-        sizes=("batch", "L", "D", "H", "N"), outputs=("out",),
+        sizes=("batch", "L", "D", "H", "N"), outputs=("out",), strategy=gss_cases,
         summary="GSS gated layer: u = gelu(xW1), v = gelu(xW2), y = DSS-exp(Δ = 1) ∗ v + d v, "
                 "out = ((yW3) ⊙ u)W4 + x; Λ = −e^{λ_re} + i e^{λ_im}",
         signature="gss_layer(x (batch, L, D), params (GSSParams: w1, b1, w2, b2, lambda_re, "
                   "lambda_im, c_re, c_im (H, N), d, w3, b3, w4, b4), residual=True) "
                   "-> (batch, L, D)",
-        strategy=lambda fmt, method: gss_cases(fmt, method),
         **lk.referenced("out", "layer", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
                      "elementwise; running error: projections (n + 1)|A||W|, gelu 1.13·e + 3|a|, "
                      "2× the DSS kernel's bound, the FFT convolution's norm-wise bound per signal",

@@ -175,7 +175,7 @@ def layer_cases(draw, fmt: str, method: str = "bilinear", length=None, head_dims
 def layer_tensors(case: Case, device) -> list:
     """The layer's arguments; Λ, B, C as the complex format of the case's (Case.tensor would
     take the real part for a real format)."""
-    cdt = {"fp64": C128, "fp32": C64}[case.dtype]
+    cdt = dtype(COMPLEX_OF[case.dtype]).torch
     return [torch.from_numpy(np.array(case.arrays[n])).to(device=device, dtype=cdt)
             if n in ("Lambda", "B", "C") else case.tensor(n, device) for n in LAYER_ARGS]
 

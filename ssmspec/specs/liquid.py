@@ -122,8 +122,7 @@ def order_one_is_s4d(ctx: LawContext) -> None:
     want = conv_impl.causal_conv(u, _bilinear(case, ctx.device))
     _, M, G = conv_terms(case, "pb")
     tol = 2 * higham_bound(C_BOUND, real_of(ctx.dtype), G, M)
-    within(to_numpy(y), to_numpy(want), tol, "order 1 vs causal_conv(diag_kernel)",
-                     rows=True)
+    within(to_numpy(y), to_numpy(want), tol, "order 1 vs causal_conv(diag_kernel)", rows=True)
 
 
 def kernel_order_one(ctx: LawContext) -> None:
@@ -242,8 +241,7 @@ KERNEL = registry.register_spec(
         signature="liquid_kernel(Lambda (H, N), B, C (H, N), log_dt (H,), L, order, method='pb', "
                   "conj_half=True) -> K (order, H, L) real",
         methods=impl.METHODS, dtypes=DTYPES, sizes=("H", "N", "L", "order"), outputs=("K",),
-        strategy=lambda fmt, method: kernel_cases(fmt, method), **KERNEL_REFERENCED,
-        call=call_kernel,
+        strategy=kernel_cases, **KERNEL_REFERENCED, call=call_kernel,
         # H = 256, N = 64 (S4D-Lin), L = 4096, order 3, as `diag_kernel`'s benchmark
         bench_case=lambda fmt: Case(s4d_bench_arrays(fmt, 256, 64)[1], fmt,
                                     {"L": 4096, "order": 3, "conj_half": True}),
@@ -280,7 +278,7 @@ CONV = registry.register_spec(
         signature="liquid_conv(u (B, H, L), Lambda (H, N), B, C (H, N), log_dt (H,), order, "
                   "method='pb', conj_half=True, correlation='runs'|'binomial') -> y (B, H, L)",
         methods=impl.METHODS, dtypes=DTYPES, sizes=("B", "H", "N", "L", "order"), outputs=("y",),
-        strategy=lambda fmt, method: conv_cases(fmt, method),
+        strategy=conv_cases,
         references={"mp": lambda case, m: {"y": ref_mp.liquid_conv(*_cargs(case, m))},
                     "np": lambda case, m: {"y": conv_terms(case, m)[0]}},
         reference_tier=_conv_tier,

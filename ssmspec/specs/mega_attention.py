@@ -27,9 +27,8 @@ MP_MAX = 3000
 def _arrays(rng, B, L, S, E, P, qk_scale=1.0, b_scale=1.0) -> dict:
     """q, k (B, L, S), v (B, L, E), bias (2P − 1,) N(0, 1) from `rng`, q times `qk_scale`, the
     bias times `b_scale`: the arrays of the strategy, the benchmark and the witnesses."""
-    n = rng.normal
-    return {"q": n(size=(B, L, S)) * qk_scale, "k": n(size=(B, L, S)), "v": n(size=(B, L, E)),
-            "bias": n(size=2 * P - 1) * b_scale}
+    return {"q": rng.normal(size=(B, L, S)) * qk_scale, "k": rng.normal(size=(B, L, S)),
+            "v": rng.normal(size=(B, L, E)), "bias": rng.normal(size=2 * P - 1) * b_scale}
 
 
 @st.composite
@@ -178,7 +177,7 @@ ATTENTION = registry.register_spec(
                   "bias (2P − 1,), fn='softmax'|'laplace'|'relu2', chunk=None, mask=None) "
                   "-> out (batch, L, E)",
         methods=METHODS, dtypes=REAL_DTYPES, sizes=("batch", "L", "S", "E"), realistic_work=2**13,
-        outputs=("out",), strategy=lambda fmt, method: attention_cases(fmt, method),
+        outputs=("out",), strategy=attention_cases,
         **referenced("out", "attention", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
                      "elementwise; G·M = Σ_j |v_je|(β_ij + (n + 2)A_ij), β the weight's error "
                      "budget from the score's (S + 3)·Sabs", with_u=True),

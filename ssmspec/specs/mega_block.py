@@ -153,7 +153,7 @@ BLOCK = registry.register_spec(
                   "fn='softmax'|'laplace'|'relu2', chunk=None, bidirectional=None) "
                   "-> (batch, L, D)",
         methods=METHODS, dtypes=REAL_DTYPES, sizes=("batch", "L", "D"), realistic_work=2**14,
-        outputs=("y",), strategy=lambda fmt, method: block_cases(fmt, method),
+        outputs=("y",), strategy=block_cases,
         **lk.referenced("y", "block", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
                         "elementwise; running error through the composition: the EMA layer's and "
                         "the attention's own bounds, linear layers (n + 1)|A||W|, silu/sigmoid "
