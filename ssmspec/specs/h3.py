@@ -58,7 +58,7 @@ def recurrence(ctx: LawContext) -> None:
     case = ctx.draw(shift_cases(ctx.dtype))
     B, C = case.arrays["B"], case.arrays["C"]
     L = min(case.params["L"], 129)
-    case = Case(case.arrays, case.dtype, {"L": L})
+    case = case.with_(L=L)
     x, y = np.zeros_like(B), np.empty((B.shape[0], L))
     for t in range(L):  # H3's step: F.pad(state, (1, −1)) + B·u_t, y = C·x
         x = np.pad(x, ((0, 0), (1, 0)))[:, :-1] + (B if t == 0 else 0)

@@ -31,8 +31,7 @@ MP_CONV = 4000
 def kernel_cases(draw, fmt: str, method: str = "pb", length=None, max_order: int = 3) -> Case:
     lengths = length if length is not None else sequence_lengths(1025, 16385)
     base = draw(diag_cases(fmt, "bilinear", length=lengths))
-    return Case(base.arrays, fmt,
-                {**base.params, "order": draw(size("order", st.integers(1, max_order)))})
+    return base.with_(order=draw(size("order", st.integers(1, max_order))))
 
 
 @st.composite
@@ -47,8 +46,7 @@ def conv_cases(draw, fmt: str, method: str = "pb", length=None, max_order: int =
                     st.one_of(real_normals(2.0), st.just(0.0))))
     if correlation is None:
         correlation = "binomial" if draw(st.integers(0, 3)) == 0 else "runs"
-    return Case({**base.arrays, "u": representable(u, fmt)}, fmt,
-                {**base.params, "correlation": correlation})
+    return base.with_(u=representable(u, fmt), correlation=correlation)
 
 
 def _params(case: Case, device: str):

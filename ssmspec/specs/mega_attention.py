@@ -87,8 +87,8 @@ def _block_mask(ctx: LawContext):
     full_bias[Pf - P:Pf + P - 1] = case.arrays["bias"]
     blocks = np.arange(L) // c
     mask = (blocks[:, None] == blocks[None, :]).astype(np.float64)
-    return method, case, Case({**case.arrays, "bias": representable(full_bias, ctx.dtype),
-                               "mask": mask}, ctx.dtype, {"chunk": None})
+    return method, case, case.with_(bias=representable(full_bias, ctx.dtype), mask=mask,
+                                    chunk=None)
 
 
 def _weights_case(ctx: LawContext, method: str, v_of, sort_keys=False) -> Case:
