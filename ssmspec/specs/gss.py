@@ -120,7 +120,7 @@ def gss_init_configuration(ctx: LawContext) -> None:
     case = ctx.draw(gss_cases(ctx.dtype, length=lk.SHORT))
     H, N = case.arrays["lambda_re"].shape
     seed = ctx.draw(st.integers(0, 2**31 - 2))
-    tdt = {"fp64": torch.float64, "fp32": torch.float32}[ctx.dtype]
+    tdt = dtype(ctx.dtype).torch
     a, b, c = (impl.gss_init(N, H, s, tdt, ctx.device) for s in (seed, seed, seed + 1))
     assert all(torch.equal(s, t) for s, t in zip(a, b)), "gss_init: the same seed differs"
     assert not all(torch.equal(s, t) for s, t in zip(a, c)), "gss_init: two seeds agree"

@@ -91,7 +91,8 @@ def _block_mask(ctx: LawContext):
                                     chunk=None)
 
 
-def _weights_case(ctx: LawContext, method: str, v_of, sort_keys=False) -> Case:
+def _weights(ctx: LawContext, method: str, v_of, sort_keys=False) -> tuple:
+    """(case, out, bound) of a short case with v = `v_of(B, L)`, the attention weights' laws'."""
     case = ctx.draw(attention_cases(ctx.dtype, method, length=SHORT))
     a = dict(case.arrays)
     B, L, _ = a["q"].shape
@@ -100,23 +101,21 @@ def _weights_case(ctx: LawContext, method: str, v_of, sort_keys=False) -> Case:
         a["q"] = np.abs(a["q"][..., :1]) + 0.5
         a["k"] = np.sort(a["k"][..., :1], axis=1)
         a["bias"] = np.zeros_like(a["bias"])
-    return case_of(ctx.dtype, a, **case.params)
+    case = case_of(ctx.dtype, a, **case.params)
+    return (case, run(ATTENTION, ctx.fn, case, method, ctx.device)[0],
+            ATTENTION.bound(case, method)["out"])
 
 
 def softmax_rows_sum_to_one(ctx: LawContext) -> None:
     """Σ_j A_ij = 1 within the bound: out with v = 1 is the row sum."""
-    case = _weights_case(ctx, "softmax", lambda B, L: np.ones((B, L, 1)))
-    got = run(ATTENTION, ctx.fn, case, "softmax", ctx.device)[0]
-    assert_within(got, np.ones_like(case.arrays["v"]), ATTENTION.bound(case, "softmax")["out"],
-                  "softmax row sums vs 1")
+    case, got, tol = _weights(ctx, "softmax", lambda B, L: np.ones((B, L, 1)))
+    assert_within(got, np.ones_like(case.arrays["v"]), tol, "softmax row sums vs 1")
 
 
 def laplace_monotone_unit_interval(ctx: LawContext) -> None:
     """Laplace weights (out with v = I) lie in [0, 1] and do not decrease as the score grows."""
-    case = _weights_case(ctx, "laplace", lambda B, L: np.broadcast_to(np.eye(L), (B, L, L)),
-                         sort_keys=True)
-    A = run(ATTENTION, ctx.fn, case, "laplace", ctx.device)[0]
-    tol = ATTENTION.bound(case, "laplace")["out"]
+    case, A, tol = _weights(ctx, "laplace", lambda B, L: np.broadcast_to(np.eye(L), (B, L, L)),
+                            sort_keys=True)
     assert np.all((A >= 0) & (A <= 1)), f"laplace weights outside [0, 1]: {A.min()}, {A.max()}"
     for a, b in ref_np.windows(A.shape[1], case.params["chunk"]):
         W, T = A[:, a:b, a:b], tol[:, a:b, a:b]
