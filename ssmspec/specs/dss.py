@@ -71,14 +71,13 @@ def _args(case: Case, method: str):
 def bench_case(fmt: str) -> Case:
     """H = 64, N = 64, L = 4096: DSS's 'lin' init Λ = −½ + iπn, W ~ CN(0, 1), Δ log-uniform in
     [1e-3, 1e-1] (ag1988/dss `DSSKernel.init`)."""
-    # the S4D benchmark system's (complex formats), C as W; the long-double reference's time
-    # bounds H
+    # the S4D benchmark system's Λ, C (as W), log Δ: these draws; H: the long-double
+    # reference's time bounds it
     a = s4d_bench_arrays(fmt, 64, 64)[1]
     return Case({"Lambda": a["Lambda"], "W": a["C"], "log_dt": a["log_dt"]}, fmt, {"L": 4096})
 
 
 # --- laws -------------------------------------------------------------------------------------
-
 def dss_exp_is_zoh(ctx: LawContext) -> None:
     """arXiv 2203.14343 Proposition 1: DSS-exp is the ZOH kernel of the diagonal system with
     B = 1 and C = W (no conjugate factor)."""
