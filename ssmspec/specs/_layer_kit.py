@@ -99,6 +99,11 @@ def agreement(name: str, statement: str, dtypes: tuple[str, ...], primitive: str
 
 # the short lengths the layers' laws draw
 SHORT = st.sampled_from([1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33])
+# the chunks of Mega's attention drawn (mega_attention, mega_block)
+CHUNKS = (1, 2, 3, 4, 7, 16, 64)
+# the formats of gss_layer's and mega_block's mutants: caught in fp64 and fp32; fp16/bf16 bounds
+# admit O(1) relative errors here
+FP64_32 = ("fp64", "fp32")
 
 
 def covering(cases: Callable, methods, array: str, more: int, lengths=SHORT) -> Callable:

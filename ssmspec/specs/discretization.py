@@ -18,6 +18,7 @@ from ssmspec.reference.mp import discretization as ref_mp
 from ssmspec.reference.np import discretization as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs._kernel_kit import laws, two_tier
+from ssmspec.specs._scan_kit import normals, s4d
 from ssmspec.specs.kernels import coef_elements, naive_phi
 
 METHODS = impl.METHODS
@@ -77,6 +78,12 @@ def _diag_terms(case: Case, method: str, d) -> dict:
     return {"Abar": Terms(g_a, m_a), "Bbar": Terms(g_b, m_b)}
 
 
+def diag_problem(fmt: str, lam, dt, kind: str) -> Case:
+    """The discretize_diag case of Λ = `lam`, B = 1 and Δ = `dt` (`kind`: scalar, per channel):
+    the bench, sweep and witness cases."""
+    return case_of(fmt, {"Lambda": lam, "B": np.ones_like(lam), "dt": dt}, dt=kind)
+
+
 def _bench_diag(fmt: str) -> Case:
     """H = 1024 channels, N = 64 states, Δ per channel (the S4D shape)."""
     rng = np.random.default_rng(0)
@@ -84,22 +91,16 @@ def _bench_diag(fmt: str) -> Case:
     lam = -rng.uniform(0.1, 10, (H, N))
     if dtype(fmt).is_complex:
         lam = lam + 1j * rng.uniform(-100, 100, (H, N))
-    return case_of(fmt, {"Lambda": lam, "B": np.ones((H, N), dtype=lam.dtype),
-                         "dt": 10.0 ** rng.uniform(-3, -1, H)}, dt="per channel")
+    return diag_problem(fmt, lam, 10.0 ** rng.uniform(-3, -1, H), "per channel")
 
 
 def sweep_problem(fmt: str, dt: float) -> Case:
     """The sweep along Δ: 16 states (S4D-Lin / S4D-Real and a stiff one, λ = −1000), where
     (e^z − 1)/z would cancel and where Δ·|λ| is large; ValueError where Δ rounds to 0."""
-    N = 16
-    if dtype(fmt).is_complex:
-        lam = np.concatenate([-0.5 + 1j * np.pi * np.arange(N - 1), [-1e3 + 0j]])
-    else:
-        lam = np.concatenate([-(np.arange(N - 1) + 1.0), [-1e3]])
-    lam = lam[None]
     if representable(np.array([dt]), fmt)[0] == 0:
         raise ValueError(f"dt: {dt:g} rounds to 0 in {fmt}")
-    return case_of(fmt, {"Lambda": lam, "B": np.ones_like(lam), "dt": [dt]}, dt="per channel")
+    lam = np.concatenate([s4d(dtype(fmt).is_complex, 1, 15), [[-1e3]]], axis=1)
+    return diag_problem(fmt, lam, [dt], "per channel")
 
 
 # --- discretize_dense -------------------------------------------------------------------------
@@ -123,6 +124,11 @@ def _real_block(eigs: list[complex], n: int) -> np.ndarray:
     return out
 
 
+def _unitary(rng, shape: tuple, cplx: bool) -> np.ndarray:
+    """Random orthogonal (unitary if `cplx`) matrices of `shape`: Q of normal entries' QR."""
+    return np.linalg.qr(normals(rng, shape, cplx))[0]
+
+
 @st.composite
 def dense_matrices(draw, fmt: str, n: int, normal: bool = False) -> np.ndarray:
     """A stable n×n A: a spectrum with Re λ ≤ 0 (0 included: singular A) rotated by a random
@@ -133,13 +139,8 @@ def dense_matrices(draw, fmt: str, n: int, normal: bool = False) -> np.ndarray:
     eigs = draw(st.lists(el, min_size=n, max_size=n))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     nonnormal = 0.0 if normal else draw(st.sampled_from([0.0, 0.0, 0.5]))
-    if d.is_complex:
-        T = np.diag(np.array(eigs, dtype=np.complex128))
-        G = rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n))
-    else:
-        T = _real_block(eigs, n)
-        G = rng.normal(size=(n, n))
-    Q, _ = np.linalg.qr(G)
+    T = np.diag(np.array(eigs, dtype=np.complex128)) if d.is_complex else _real_block(eigs, n)
+    Q = _unitary(rng, (n, n), d.is_complex)
     if nonnormal and np.allclose(T, np.tril(T)):
         scale = max(1.0, float(np.max(np.abs(T))))
         T = T + nonnormal * scale * np.tril(rng.normal(size=(n, n)), -1)
@@ -171,8 +172,7 @@ def dense_cases(draw, fmt: str, method: str = "zoh", max_n: int = 4, normal: boo
         # input is no longer a stable system, the spec's domain
         solve = np.eye(n) - SOLVED[method] * np.asarray(dt)[..., None, None] * A
         assume(bool(np.all(np.linalg.cond(solve) < 0.01 / dtype(fmt).u)))
-    return Case({"A": A, "B": representable(B, fmt), "dt": dt}, fmt,
-                {"dt": "per batch" if per else "scalar"})
+    return case_of(fmt, {"A": A, "B": B, "dt": dt}, dt="per batch" if per else "scalar")
 
 
 def _dense_terms(case: Case, method: str, d) -> dict:
@@ -184,17 +184,20 @@ def _dense_terms(case: Case, method: str, d) -> dict:
     return {"Abar": Terms(g, m_a), "Bbar": Terms(g, m_b)}
 
 
+def dense_problem(fmt: str, A: np.ndarray, B: np.ndarray, dt, kind: str = "scalar") -> Case:
+    """The discretize_dense case of A, B (complex in a complex format) and Δ = `dt` (`kind`:
+    scalar, per batch): the bench and witness cases."""
+    c = np.complex128 if dtype(fmt).is_complex else A.dtype
+    return case_of(fmt, {"A": A.astype(c), "B": B.astype(c), "dt": dt}, dt=kind)
+
+
 def _bench_dense(fmt: str) -> Case:
     """64 systems of order N = 16 with K = 1 input."""
     rng = np.random.default_rng(0)
-    n = 16
-    Q, _ = np.linalg.qr(rng.normal(size=(64, n, n)))
-    lam = -rng.uniform(0.1, 10, (64, n))
+    Q = _unitary(rng, (64, 16, 16), False)
+    lam = -rng.uniform(0.1, 10, (64, 16))
     A = Q @ (lam[..., None] * np.swapaxes(Q, -1, -2))
-    if dtype(fmt).is_complex:
-        A = A.astype(np.complex128)
-    return case_of(fmt, {"A": A, "B": np.ones((64, n, 1), dtype=A.dtype), "dt": np.full(64, 0.01)},
-                   dt="per batch")
+    return dense_problem(fmt, A, np.ones((64, 16, 1)), np.full(64, 0.01), "per batch")
 
 
 # --- bad input (docs/bad-input.md) -----------------------------------------------------------
@@ -230,8 +233,12 @@ _DENSE_BAD = bad_calls({"A": full(3, 3, fill=-1.0), "B": full(3, 1), "dt": 0.1},
 # --- laws (docs/discretization.md#laws) ----------------------------------------------------
 
 
-def _tensor(a, fmt, device, real=False):
-    return Case({"x": np.asarray(a)}, fmt).tensor("x", device, real=real)
+def _direct(ctx: LawContext, lam, b, dt: float, method: str) -> tuple:
+    """(Ā, B̄) as numpy of the implementation called on Λ, B (fresh tensors per call: an
+    implementation may write into its inputs) and a float Δ."""
+    case = Case({"Lambda": np.asarray(lam), "B": np.asarray(b)}, ctx.dtype)
+    return tuple(to_numpy(t) for t in ctx.fn(case.tensor("Lambda", ctx.device),
+                                             case.tensor("B", ctx.device), dt, method=method))
 
 
 def _eigs(draw, fmt: str, n: int, lo: float, hi: float) -> np.ndarray:
@@ -248,22 +255,15 @@ ORDERS = {"euler": (2, 2), "backward_euler": (2, 2), "bilinear": (3, 3), "zoh_ap
 def small_dt_orders(ctx: LawContext) -> None:
     ctx.require("zoh")  # every method is measured against zoh
     methods = ctx.covered(list(ORDERS))
-    fmt, dev = ctx.dtype, ctx.device
-    lam = _eigs(ctx.draw, fmt, 3, 0.1, 10.0)
+    lam = _eigs(ctx.draw, ctx.dtype, 3, 0.1, 10.0)
     b = np.array([1.0, -0.5, 2.0], dtype=lam.dtype)
     h0 = 1e-2 / np.max(np.abs(lam))  # |z| ≤ 1e-2: truncation far above fp64 roundoff
     dts = h0 * 2.0 ** -np.arange(4)
-
-    def run(method):  # fresh tensors per call: an implementation may write into its inputs
-        return [ctx.fn(_tensor(lam, fmt, dev), _tensor(b, fmt, dev), float(h), method=method)
-                for h in dts]
-
-    zoh = run("zoh")
+    zoh = [_direct(ctx, lam, b, float(h), "zoh") for h in dts]
     for method, (pa, pb) in ((m, ORDERS[m]) for m in methods):
-        got = run(method)
+        got = [_direct(ctx, lam, b, float(h), method) for h in dts]
         for which, p in ((0, pa), (1, pb)):
-            e = np.array([np.max(np.abs(to_numpy(g[which]) - to_numpy(z[which])))
-                          for g, z in zip(got, zoh)])
+            e = np.array([np.max(np.abs(g[which] - z[which])) for g, z in zip(got, zoh)])
             if p is None:
                 assert np.all(e == 0), f"{method}: Ā must equal zoh's exactly, differs by {e}"
                 continue
@@ -282,13 +282,11 @@ def zoh_exact(ctx: LawContext) -> None:
     lam = _eigs(draw, fmt, n, 0.05, 3.0)
     # values of order one (or 0): mpmath's ODE solver controls absolute, not relative, error
     el = st.one_of(st.just(0.0), st.floats(0.05, 2.0), st.floats(-2.0, -0.05))
-    b = representable(draw(st.lists(el, min_size=n, max_size=n)), fmt)
-    x0 = representable(draw(st.lists(el, min_size=n, max_size=n)), fmt)
-    u = representable(draw(st.lists(el, min_size=steps, max_size=steps)), fmt)
+    b, x0, u = (representable(draw(arrays((k,), el)), fmt) for k in (n, n, steps))
     dt = float(representable(draw(st.floats(0.05, 1.0)), fmt))
     lam, b = representable(lam, fmt), b.astype(lam.dtype)
     case = Case({"Lambda": lam, "B": b, "dt": np.array(dt)}, fmt)
-    abar, bbar = (to_numpy(t) for t in DIAG.call(ctx.fn, case, "zoh", dev))
+    abar, bbar = run(DIAG, ctx.fn, case, "zoh", dev)
     # (Ā, B̄) carry at most their own bound; the recurrence (run here in float64) propagates it:
     # E_{k+1} = |Ā| E_k + bound_Ā |x_k| + bound_B̄ |u_k|, plus float64 rounding of the recurrence.
     bnd = DIAG.bound(case, "zoh")
@@ -317,8 +315,7 @@ def stability(ctx: LawContext) -> None:
     dt = float(representable(draw(log_uniform(1e-6, 10.0)), fmt))
     case = Case({"Lambda": lam, "B": np.ones_like(lam), "dt": np.array(dt)}, fmt)
     for method in ctx.covered(("zoh", "bilinear", "backward_euler")):
-        abar, _ = DIAG.call(ctx.fn, case, method, dev)
-        mag = np.abs(to_numpy(abar))
+        mag = np.abs(run(DIAG, ctx.fn, case, method, dev)[0])
         # finite precision: |Ā| may exceed 1 by its own rounding only, and must be < 1 wherever
         # the exact |Ā| is further than that below 1
         slack = DIAG.bound(case, method)["Abar"]
@@ -331,11 +328,10 @@ def stability(ctx: LawContext) -> None:
 def dense_stability(ctx: LawContext) -> None:
     """Normal A with Re λ ≤ 0 gives a normal Ā with ‖Ā‖₂ = ρ(Ā) ≤ 1 (non-normal A may have
     ‖Ā‖₂ > 1 legitimately, and its eigenvalues are too ill-conditioned to check ρ directly)."""
-    fmt, dev = ctx.dtype, ctx.device
-    case = ctx.draw(dense_cases(fmt, normal=True))
+    case = ctx.draw(dense_cases(ctx.dtype, normal=True))
     for method in ctx.covered(("zoh", "bilinear", "backward_euler")):
-        abar, _ = DENSE.call(ctx.fn, case, method, dev)
-        norm = np.linalg.norm(to_numpy(abar), ord=2, axis=(-2, -1))
+        abar = run(DENSE, ctx.fn, case, method, ctx.device)[0]
+        norm = np.linalg.norm(abar, ord=2, axis=(-2, -1))
         slack = DENSE.bound(case, method)["Abar"]
         assert np.all(norm <= 1 + slack), f"{method}: ‖Ā‖₂ = {norm} > 1 + {slack}"
 
@@ -351,8 +347,8 @@ def diag_equals_dense(ctx: LawContext) -> None:
     dcase = Case({"A": diag_matrix(lam), "B": b[..., None], "dt": dt}, fmt)
     for method in ctx.covered(impl.METHODS):
         dc = Case({"Lambda": lam, "B": b, "dt": dt}, fmt)
-        da, db = (to_numpy(t) for t in DIAG.call(ctx.fn, dc, method, dev))
-        ma, mb = (to_numpy(t) for t in DENSE.call(dense, dcase, method, dev))
+        da, db = run(DIAG, ctx.fn, dc, method, dev)
+        ma, mb = run(DENSE, dense, dcase, method, dev)
         bd, bm = DIAG.bound(dc, method), DENSE.bound(dcase, method)
         for name, diag_out, dense_out in (("Abar", diag_matrix(da), ma),
                                           ("Bbar", db[..., None], mb)):
@@ -375,17 +371,15 @@ def dense_vs_scipy(ctx: LawContext) -> None:
     batch = A.shape[:-2]
     dts = np.broadcast_to(dt, batch)
     for method in ctx.covered(impl.METHODS):
-        got = [to_numpy(t) for t in DENSE.call(ctx.fn, case, method, ctx.device)]
+        got = run(DENSE, ctx.fn, case, method, ctx.device)
         bound = DENSE.bound(case, method)
         for i in np.ndindex(batch):
             n, k = A[i].shape[0], B[i].shape[1]
             if method == "zoh_approx":
                 want = (scipy.linalg.expm(dts[i] * A[i]), dts[i] * B[i])
             else:
-                sysd = scipy.signal.cont2discrete(
-                    (A[i], B[i], np.eye(n), np.zeros((n, k))), float(dts[i]),
-                    method=_SCIPY[method])
-                want = sysd[:2]
+                want = scipy.signal.cont2discrete((A[i], B[i], np.eye(n), np.zeros((n, k))),
+                                                  float(dts[i]), method=_SCIPY[method])[:2]
             exact = DENSE.reference(Case({"A": A[i], "B": B[i], "dt": dts[i]}, "fp64"), method,
                                     "mp")
             for name, g, w in (("Abar", got[0][i], want[0]), ("Bbar", got[1][i], want[1])):
@@ -397,15 +391,12 @@ def dense_vs_scipy(ctx: LawContext) -> None:
 
 
 def nan_propagation(ctx: LawContext) -> None:
-    fmt, dev = ctx.dtype, ctx.device
     n = ctx.draw(st.integers(2, 5))
     k = ctx.draw(st.integers(0, n - 1))
-    lam = -np.linspace(0.5, 2.0, n).astype(dtype(fmt).numpy)
+    lam = -np.linspace(0.5, 2.0, n).astype(dtype(ctx.dtype).numpy)
     lam[k] = np.nan
     for method in ctx.covered(impl.METHODS):
-        a, b = (to_numpy(t) for t in ctx.fn(_tensor(lam, fmt, dev),
-                                             _tensor(np.ones_like(lam), fmt, dev), 0.1,
-                                             method=method))
+        a, b = _direct(ctx, lam, np.ones_like(lam), 0.1, method)
         bad = np.isnan(a) | np.isnan(b)
         assert bad[k] and bad.sum() == 1, f"{method}: NaN at {k} reached {np.flatnonzero(bad)}"
 
@@ -421,8 +412,7 @@ def naive_phi1(Lambda, B, dt, method="zoh"):
 def s5_style(Lambda, B, dt, method="zoh"):
     z, b, dt, out = impl.prepare_diag(Lambda, B, dt)
     abar = torch.exp(z)
-    lam = Lambda.to(z.dtype)
-    return abar.to(out), ((abar - 1) / lam * b).to(out)
+    return abar.to(out), ((abar - 1) / Lambda.to(z.dtype) * b).to(out)
 
 
 def explicit_inverse(A, B, dt, method="zoh"):
@@ -447,28 +437,19 @@ def _small_z_witness(fmt: str) -> Case:
     lam = np.array([-1e-3, -2.5e-4, -3e-2, 0.0])
     if dtype(fmt).is_complex:
         lam = lam + 1j * np.array([1e-3, -2e-4, 0.0, 0.0])
-    return case_of(fmt, {"Lambda": lam, "B": np.ones_like(lam),
-                         "dt": 1e-6 if dtype(fmt).bits > 11 else 2e-3}, dt="scalar")
+    return diag_problem(fmt, lam, 1e-6 if dtype(fmt).bits > 11 else 2e-3, "scalar")
 
 
 def _singular_witness(fmt: str) -> Case:
     """A = Q·diag(0, −1, −2)·Qᴴ: singular, rotated so that no entry is structurally zero."""
-    rng = np.random.default_rng(7)
-    G = rng.normal(size=(3, 3))
-    if dtype(fmt).is_complex:
-        G = G + 1j * rng.normal(size=(3, 3))
-    Q, _ = np.linalg.qr(G)
-    A = Q @ np.diag([0.0, -1.0, -2.0]) @ Q.conj().T
-    return case_of(fmt, {"A": A, "B": np.ones((3, 1), dtype=A.dtype), "dt": 0.5}, dt="scalar")
+    Q = _unitary(np.random.default_rng(7), (3, 3), dtype(fmt).is_complex)
+    return dense_problem(fmt, Q @ np.diag([0.0, -1.0, -2.0]) @ Q.conj().T, np.ones((3, 1)), 0.5)
 
 
 def _rotation_witness(fmt: str) -> Case:
     """One 2×2 generator of a small rotation: torch's degree-8 Taylor branch (#196592)."""
     theta = 0.04 if dtype(fmt).bits > 24 else 0.5
-    A = np.array([[0.0, -theta], [theta, 0.0]])
-    if dtype(fmt).is_complex:
-        A = A.astype(np.complex128)
-    return case_of(fmt, {"A": A, "B": np.zeros((2, 1), A.dtype), "dt": 1.0}, dt="scalar")
+    return dense_problem(fmt, np.array([[0.0, -theta], [theta, 0.0]]), np.zeros((2, 1)), 1.0)
 
 OUTPUTS = ("Abar", "Bbar")
 C_BOUND = {m: 4.0 for m in METHODS}  # a handful of roundings (docs/discretization.md)

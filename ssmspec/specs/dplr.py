@@ -48,7 +48,8 @@ def _legs(H: int, N: int) -> dict:
 
 @st.composite
 def systems(draw, fmt: str, max_h: int = 3, max_n: int = 8, conj_half=None) -> dict:
-    """The arrays of a dissipative DPLR system and conj_half (docs/dplr.md#strategies)."""
+    """The arrays of a dissipative DPLR system (float64: `case_of` rounds them), conj_half and
+    the kind (docs/dplr.md#strategies)."""
     H, N = draw(size("H", st.integers(1, max_h))), draw(size("N", st.integers(1, max_n)))
     ch = draw(feature("conj_half=False", st.booleans(), True)) if conj_half is None else conj_half
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -76,22 +77,20 @@ def systems(draw, fmt: str, max_h: int = 3, max_n: int = 8, conj_half=None) -> d
         else:
             Q = _cnormal(rng, (R, H, N))
             f = 2.0 if ch else 1.0  # ‖P_f‖_F² = 2‖P‖_F² under conj_half
-            pn = np.sqrt(f * np.sum(np.abs(P) ** 2, axis=(0, 2)))
-            qn = np.sqrt(f * np.sum(np.abs(Q) ** 2, axis=(0, 2)))
+            pn, qn = (np.sqrt(f * np.sum(np.abs(X) ** 2, axis=(0, 2))) for X in (P, Q))
             Q = Q * (0.5 * np.min(np.abs(re), axis=1) / (pn * qn))[None, :, None]
         B = _cnormal(rng, (H, N))
     C = _cnormal(rng, (H, N))
     log_dt = np.array([draw(st.one_of(log_uniform(1e-4, 1.0), st.sampled_from([1e-6, 10.0])))
                        for _ in range(H)])
-    arrays = {"Lambda": lam, "P": P, "Q": Q, "B": B, "C": C, "log_dt": np.log(log_dt)}
-    return {k: representable(np.array(x), fmt) for k, x in arrays.items()}, ch, kind
+    return {"Lambda": lam, "P": P, "Q": Q, "B": B, "C": C, "log_dt": np.log(log_dt)}, ch, kind
 
 
 @st.composite
 def kernel_cases(draw, fmt: str, length=None, conj_half=None) -> Case:
     arrays, ch, kind = draw(systems(fmt, conj_half=conj_half))
     L = draw(size("L", length if length is not None else sequence_lengths(1025, 16385)))
-    return Case(arrays, fmt, {"L": L, "conj_half": ch, "kind": kind})
+    return case_of(fmt, arrays, L=L, conj_half=ch, kind=kind)
 
 
 def _args(case: Case):
@@ -123,12 +122,15 @@ KERNEL_REFERENCES = kit.two_tier(
     (ref_mp, ref_np), MP_WORK, lambda case: _mp_work(case, case.params["L"]))
 
 
-def _bound_terms(case: Case, worst_case: bool) -> ref_np.KernelBoundTerms:
+def _bound_terms(case: Case, worst_case: bool) -> tuple[ref_np.KernelBoundTerms, float]:
+    """The float64 reference's terms of a kernel bound (cached on the case) and the growth
+    G1 = n_f + 2R + log2 L + 8 both bounds take."""
     key = ("dplr_kernel_terms", worst_case)
     if key not in case._tensors:
         case._tensors[key] = ref_np.kernel_bound_terms(*_args(case), case.params["L"],
                                                        case.params["conj_half"], worst_case)
-    return case._tensors[key]
+    g1 = n_full(case) + 2 * case.arrays["P"].shape[0] + math.log2(case.params["L"]) + 8
+    return case._tensors[key], g1
 
 
 def _freq_norm(m: np.ndarray) -> np.ndarray:
@@ -139,9 +141,8 @@ def _freq_norm(m: np.ndarray) -> np.ndarray:
 def kernel_magnitude(case: Case) -> np.ndarray:
     """M (H,) of the gated (sharp) row bound (docs/dplr.md#dplr_kernel), from the terms cached
     on the case."""
-    L, R = case.params["L"], case.arrays["P"].shape[0]
-    t = _bound_terms(case, worst_case=False)
-    g1 = n_full(case) + 2 * R + math.log2(L) + 8
+    t, g1 = _bound_terms(case, worst_case=False)
+    L = case.params["L"]
     c_tilde = t.sigma_v * (math.sqrt(n_full(case) + math.log2(L)) * t.c_round + t.c_power)
     return math.sqrt(g1) * _freq_norm(t.m1_plain) + c_tilde + OMEGA_WEIGHT * _freq_norm(t.m_w)
 
@@ -149,9 +150,7 @@ def kernel_magnitude(case: Case) -> np.ndarray:
 def worst_case_magnitude(case: Case) -> np.ndarray:
     """M (H,) of the first-order worst-case row bound (not gated; docs/dplr.md#dplr_kernel),
     to be taken with `C_WORST`."""
-    L, R = case.params["L"], case.arrays["P"].shape[0]
-    t = _bound_terms(case, worst_case=True)
-    g1 = n_full(case) + 2 * R + math.log2(L) + 8
+    t, g1 = _bound_terms(case, worst_case=True)
     return g1 * _freq_norm(t.m1) + _freq_norm(t.m_c) + _freq_norm(t.m_w)
 
 
@@ -164,20 +163,21 @@ def worst_case_bound(case: Case) -> np.ndarray:
     return higham_bound(C_WORST, case.dtype, 1.0, worst_case_magnitude(case))
 
 
-def bench_system(fmt: str, H: int = 256, N: int = 64, seed: int = 0) -> dict:
-    """LegS NPLR (2N = 128, conj half of N = 64), C complex normal, Δ log-uniform [1e-3, 1e-1]."""
+def bench_system(H: int = 256, N: int = 64, seed: int = 0, **more) -> dict:
+    """LegS NPLR (2N = 128, conj half of N = 64), C complex normal, Δ log-uniform [1e-3, 1e-1]
+    (float64: `case_of` rounds them), with the arrays `more` put in: the bench and witness
+    systems."""
     rng = np.random.default_rng(seed)
-    arrays = {**_legs(H, N), "C": _cnormal(rng, (H, N)),
-              "log_dt": np.log(10.0 ** rng.uniform(-3, -1, H))}
-    return {k: representable(np.array(x), fmt) for k, x in arrays.items()}
+    return {**_legs(H, N), "C": _cnormal(rng, (H, N)),
+            "log_dt": np.log(10.0 ** rng.uniform(-3, -1, H)), **more}
 
 
 def bench_kernel(fmt: str, stride: int = 1) -> Case:
     """The realistic-size case (H = 256, N = 64 LegS, conj half, L = 4096); `stride` keeps every
     stride-th channel (the same N and L, fewer channels: a cheaper witness across the Δ range)."""
-    arrays = bench_system(fmt)
-    arrays = {k: x[:, ::stride] if k in ("P", "Q") else x[::stride] for k, x in arrays.items()}
-    return Case(arrays, fmt, {"L": 4096, "conj_half": True, "kind": "legs"})
+    arrays = {k: x[:, ::stride] if k in ("P", "Q") else x[::stride]
+              for k, x in bench_system().items()}
+    return case_of(fmt, arrays, L=4096, conj_half=True, kind="legs")
 
 
 def _q_differs(a) -> bool:
@@ -201,9 +201,8 @@ def step_cases(draw, fmt: str) -> Case:
     H, N = arrays["Lambda"].shape
     nb = draw(size("batch", st.integers(1, 3)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    arrays["state"] = representable(_cnormal(rng, (nb, H, N)), fmt)
-    arrays["u"] = representable(rng.normal(size=(nb, H)), fmt)
-    return Case(arrays, fmt, {"conj_half": ch, "kind": kind})
+    return case_of(fmt, {**arrays, "state": _cnormal(rng, (nb, H, N)),
+                         "u": rng.normal(size=(nb, H))}, conj_half=ch, kind=kind)
 
 
 def call_step(fn, case: Case, method: str, device: str):
@@ -227,18 +226,17 @@ def step_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
 
 
 def bench_step(fmt: str) -> Case:
-    arrays = bench_system(fmt)
     rng = np.random.default_rng(1)
-    arrays["state"] = representable(_cnormal(rng, (16, 256, 64)), fmt)
-    arrays["u"] = representable(rng.normal(size=(16, 256)), fmt)
-    return Case(arrays, fmt, {"conj_half": True, "kind": "legs"})
+    arrays = bench_system(state=_cnormal(rng, (16, 256, 64)), u=rng.normal(size=(16, 256)))
+    return case_of(fmt, arrays, conj_half=True, kind="legs")
 
 
 # --- laws -------------------------------------------------------------------------------------
 
 
-def _k(fn, case: Case, device: str) -> np.ndarray:
-    return to_numpy(KERNEL.call(fn, case, "bilinear", device)).real
+def _k(ctx: LawContext, case: Case, method: str = "bilinear") -> np.ndarray:
+    """K of the implementation under test on `case`, as real numpy."""
+    return to_numpy(KERNEL.call(ctx.fn, case, method, ctx.device)).real
 
 
 def _row(case: Case, method: str = "bilinear") -> np.ndarray:
@@ -258,7 +256,7 @@ def diagonal_when_p_zero(ctx: LawContext) -> None:
     kd = to_numpy(DIAG.call(ctx.impl_of("diag_kernel"), dcase, "bilinear", ctx.device)).real
     tol = _row(case) + norm_error(np.broadcast_to(DIAG.bound(dcase, "bilinear")["K"], kd.shape),
                                   "row")
-    within(_k(ctx.fn, case, ctx.device), kd, tol, "P = 0 vs diag_kernel bilinear", True)
+    within(_k(ctx, case), kd, tol, "P = 0 vs diag_kernel bilinear", True)
 
 
 def impulse_response(ctx: LawContext) -> None:
@@ -272,8 +270,7 @@ def impulse_response(ctx: LawContext) -> None:
     ys, carried, tol_y = [], np.zeros(H), []
     for t in range(L):
         u = np.full((1, H), 1.0 if t == 0 else 0.0)
-        scase = Case({**case.arrays, "state": to_numpy(h), "u": u}, ctx.dtype,
-                     {"conj_half": ch, "kind": case.params["kind"]})
+        scase = case.with_(state=to_numpy(h), u=u)
         # each step's own rounding, carried forward by a contraction (‖Ā‖₂ ≤ 1): the state
         # bounds summed in the 2-norm of the full state, seen through C_f, plus y's own bound
         sb = STEP.bound(scase, "bilinear")
@@ -283,45 +280,33 @@ def impulse_response(ctx: LawContext) -> None:
                     conj_half=ch)
         ys.append(to_numpy(y)[0])
     tol = np.sqrt(np.sum(np.stack(tol_y, -1) ** 2, axis=-1))
-    within(_k(ctx.fn, case, ctx.device), np.stack(ys, axis=-1), _row(case) + tol,
-                  "kernel vs impulse response of dplr_step", True)
+    within(_k(ctx, case), np.stack(ys, axis=-1), _row(case) + tol,
+           "kernel vs impulse response of dplr_step", True)
 
 
 KERNEL_LAWS = kit.kernel_laws(
     lambda ctx, conj_half=None: ("bilinear",
                                  ctx.draw(kernel_cases(ctx.dtype, kit.MEDIUM, conj_half))),
-    lambda ctx, case, method: _k(ctx.fn, case, ctx.device), _row, ("Lambda", "P", "Q", "B", "C"),
-    _row, rows=True)
-
-
-def _step(fn, case: Case, device: str, spec=None) -> dict:
-    """state' and y of the step of `spec` (dplr_step) on `case`, as numpy."""
-    h, y = (spec or STEP).call(fn, case, "bilinear", device)
-    return {"state": to_numpy(h), "y": to_numpy(y).real}
-
-
-def _steps_agree(got: dict, want: dict, b1: dict, b2: dict, what: str) -> None:
-    """state' and y of two steps within the sum of their bounds."""
-    for k in ("state", "y"):
-        assert_within(got[k], want[k], b1[k] + b2[k], f"{k} of {what}")
+    _k, _row, ("Lambda", "P", "Q", "B", "C"), _row, rows=True)
 
 
 def step_conj_half_full(ctx: LawContext) -> None:
     case = ctx.draw(step_cases(ctx.dtype).filter(lambda c: c.params["conj_half"]))
     N = case.arrays["Lambda"].shape[-1]
     full_case = kit.conj_full(case, ("Lambda", "P", "Q", "B", "C", "state"))
-    stored = lambda out: {"state": out["state"][..., :N], "y": out["y"]}  # noqa: E731
-    _steps_agree(_step(ctx.fn, case, ctx.device), stored(_step(ctx.fn, full_case, ctx.device)),
-                 STEP.bound(case, "bilinear"), stored(STEP.bound(full_case, "bilinear")),
-                 "the half vs the full step")
+    agree(STEP, ctx, (case, "bilinear"), (full_case, "bilinear"), "the half vs the full step",
+          back=lambda k, x: x[..., :N] if k == "state" else x)  # the stored half of the state
 
 
 def step_diagonal_when_p_zero(ctx: LawContext) -> None:
+    """state' and y of the P = 0 step within the sum of its and diag_step's bounds."""
     case, dcase = _p_zero(ctx.draw(step_cases(ctx.dtype)),
                           ("Lambda", "B", "C", "log_dt", "state", "u"))
-    want = _step(ctx.impl_of("diag_step"), dcase, ctx.device, DIAG_STEP)
-    _steps_agree(_step(ctx.fn, case, ctx.device), want, STEP.bound(case, "bilinear"),
-                 DIAG_STEP.bound(dcase, "bilinear"), "the P = 0 step vs diag_step bilinear")
+    got = run(STEP, ctx.fn, case, "bilinear", ctx.device)
+    want = run(DIAG_STEP, ctx.impl_of("diag_step"), dcase, "bilinear", ctx.device)
+    b1, b2 = STEP.bound(case, "bilinear"), DIAG_STEP.bound(dcase, "bilinear")
+    for k, g, w in zip(STEP.outputs, got, want):
+        assert_within(g, w, b1[k] + b2[k], f"{k} of the P = 0 step vs diag_step bilinear")
 
 
 # --- mutants ----------------------------------------------------------------------------------
@@ -335,8 +320,7 @@ def generic_kernel(Lambda, P, Q, B, C, log_dt, L, conj_half=True, omega=None, ct
     enters conjugated, `limit` whether ω = −1 takes the exact limit."""
     lam, p, q, b, c, dt = impl.widened(Lambda, P, Q, B, C, log_dt)
     Ct = impl.c_tilde(lam, p, q, c, dt, ct_length(L) if ct_length else L, conj_half)
-    full = lambda x: impl.full_states(x, conj_half)  # noqa: E731
-    lam_f, P_f, Q_f, B_f, C_f = full(lam), full(p), full(q), full(b), full(Ct)
+    lam_f, P_f, Q_f, B_f, C_f = (impl.full_states(x, conj_half) for x in (lam, p, q, b, Ct))
     if omega is None:
         omega = torch.polar(torch.ones(L, dtype=torch.float64),
                             -2 * math.pi * torch.arange(L, dtype=torch.float64) / L)
@@ -401,9 +385,8 @@ def step_output_from_old_state(Lambda, P, Q, B, C, log_dt, state, u, conj_half=T
 
 def slow_witness(fmt: str, L: int, conj_half: bool = True) -> Case:
     """LegS NPLR, N = 4 stored, H = 2, Δ = 1e-3 and 2e-3: slow decay (K spread over all l)."""
-    a = bench_system(fmt, H=2, N=4, seed=3)
-    a["log_dt"] = representable(np.log([1e-3, 2e-3]), fmt)
-    return Case(a, fmt, {"L": L, "conj_half": conj_half, "kind": "legs"})
+    a = bench_system(H=2, N=4, seed=3, log_dt=np.log([1e-3, 2e-3]))
+    return case_of(fmt, a, L=L, conj_half=conj_half, kind="legs")
 
 
 def _random_witness(fmt: str, step: bool = False) -> Case:

@@ -18,7 +18,8 @@ from ssmspec.reference.mp import dss as ref_mp
 from ssmspec.reference.np import dss as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs import _layer_kit as lk
-from ssmspec.specs.kernels import DIAG, LENGTHS, log_dts
+from ssmspec.specs._kernel_kit import MEDIUM
+from ssmspec.specs.kernels import DIAG, log_dts, s4d_bench_arrays
 
 METHODS = impl.METHODS
 DTYPES = ("c128", "c64")
@@ -70,25 +71,19 @@ def _args(case: Case, method: str):
 def bench_case(fmt: str) -> Case:
     """H = 64, N = 64, L = 4096: DSS's 'lin' init Λ = −½ + iπn, W ~ CN(0, 1), Δ log-uniform in
     [1e-3, 1e-1] (ag1988/dss `DSSKernel.init`)."""
-    rng = np.random.default_rng(0)
-    H, N, L = 64, 64, 4096  # the long-double reference's time bounds H
-    lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
-    W = rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))
-    log_dt = np.log(10.0 ** rng.uniform(-3, -1, H))
-    return case_of(fmt, {"Lambda": lam, "W": W, "log_dt": log_dt}, L=L)
+    # the S4D benchmark system's Λ, C (as W), log Δ: these draws; H: the long-double
+    # reference's time bounds it
+    a = s4d_bench_arrays(fmt, 64, 64)[1]
+    return Case({"Lambda": a["Lambda"], "W": a["C"], "log_dt": a["log_dt"]}, fmt, {"L": 4096})
 
 
 # --- laws -------------------------------------------------------------------------------------
-MEDIUM = st.sampled_from([n for n in LENGTHS if n <= 257])
-
-
 def dss_exp_is_zoh(ctx: LawContext) -> None:
     """arXiv 2203.14343 Proposition 1: DSS-exp is the ZOH kernel of the diagonal system with
     B = 1 and C = W (no conjugate factor)."""
     case = ctx.draw(dss_cases(ctx.dtype, "exp", length=MEDIUM, sep_dt=False))
-    lam, W, log_dt = (case.arrays[k] for k in ("Lambda", "W", "log_dt"))
-    dcase = Case({"Lambda": lam, "B": np.ones_like(lam), "C": W, "log_dt": log_dt}, ctx.dtype,
-                 {"L": case.params["L"], "conj_half": False})
+    W = case.arrays["W"]
+    dcase = case.with_(B=np.ones_like(W), C=W, conj_half=False).without("W")
     k_zoh = run(DIAG, ctx.impl_of("diag_kernel"), dcase, "zoh", ctx.device)[0].real
     tol = DSS.bound(case, "exp")["K"] + DIAG.bound(dcase, "zoh")["K"]
     assert_within(run(DSS, ctx.fn, case, "exp", ctx.device)[0].real, k_zoh, tol,
@@ -165,12 +160,11 @@ _cx, _ldt = partial(full, fill=-1.0, dt=torch.complex128), partial(full, fill=-2
 DSS = registry.register_spec(
     Spec(
         name="dss_kernel", family="kernels", methods=METHODS, dtypes=DTYPES,
-        sizes=("H", "N", "L"), outputs=("K",),
+        sizes=("H", "N", "L"), outputs=("K",), strategy=dss_cases,
         summary="DSS kernel K[h, l] = Re Σ_n W_n·(e^z − 1)/Λ_n·e^{lz} (exp) or "
                 "Re Σ_n W_n/Λ_n·softmax_l(l·z) (softmax), z = ΔΛ",
         signature="dss_kernel(Lambda (H, N), W (H, N), log_dt (H,), L, method='exp'|'softmax', "
                   "log_dt_im=None | (H,)) -> K (H, L) real",
-        strategy=lambda fmt, method: dss_cases(fmt, method),
         **lk.referenced("K", "dss_kernel", _args, ref_mp, ref_np, MP_MAX,
                         lambda case: case.arrays["Lambda"].size * case.params["L"], C_BOUND,
                         "elementwise; G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|, "

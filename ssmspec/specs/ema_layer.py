@@ -55,8 +55,10 @@ def ema_layer_cases(draw, fmt: str, method: str = "causal", length=None) -> Case
     return case_of(fmt, a, L=L)
 
 
-def _params(case: Case):
-    return tuple(case.arrays[k] for k in PARAMS)
+def _args(case: Case, method: str) -> tuple:
+    """The references' arguments: x, (δ, α, β, γ), ω, bidirectional."""
+    return (case.arrays["x"], tuple(case.arrays[k] for k in PARAMS), case.arrays["omega"],
+            BIDIRECTIONAL[method])
 
 
 def call_ema(fn, case: Case, method: str, device: str):
@@ -65,8 +67,7 @@ def call_ema(fn, case: Case, method: str, device: str):
 
 
 def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    M, G = ref_np.ema_bound(case.arrays["x"], _params(case), case.arrays["omega"],
-                            BIDIRECTIONAL[method])["y"]
+    M, G = ref_np.ema_bound(*_args(case, method))["y"]
     return {"y": Terms(G, M)}
 
 
@@ -80,10 +81,6 @@ def bench_case(fmt: str, method: str = "causal") -> Case:
 
 
 # --- the law ----------------------------------------------------------------------------------
-def _rows(err_or_bound):
-    return norm_error(np.asarray(err_or_bound, float), "row")
-
-
 def kernel_rows(ctx: LawContext, case: Case, rows: slice, L: int):
     """ema_kernel of the implementation family, in float64 on the case's (exact) values."""
     ps = [torch.as_tensor(case.arrays[k][rows], dtype=torch.float64) for k in PARAMS]
@@ -105,12 +102,10 @@ def fp64_conv_tol(x, params, rows, L, shift=False, reverse=False):
 
 
 def written_out(ctx: LawContext) -> None:
-    fmt = ctx.dtype
-    method = ctx.draw(st.sampled_from(("causal", "mega", "s4")))
-    case = ctx.draw(ema_layer_cases(fmt, method, length=MEDIUM))
-    a = case.arrays
-    x, D, L = a["x"], a["x"].shape[1], a["x"].shape[2]
-    params = [a[k] for k in PARAMS]
+    method = ctx.draw(st.sampled_from(METHODS))
+    case = ctx.draw(ema_layer_cases(ctx.dtype, method, length=MEDIUM))
+    x, params, omega, _ = _args(case, method)
+    D, L = x.shape[1:]
     conv = conv_fp64(ctx, x, kernel_rows(ctx, case, slice(0, D), L))
     tol64 = fp64_conv_tol(x, params, slice(0, D), L)
     if method != "causal":
@@ -119,11 +114,11 @@ def written_out(ctx: LawContext) -> None:
             kb = F.pad(kb, (1, 0))[:, :L]
         conv = conv + conv_fp64(ctx, x[..., ::-1].copy(), kb)[..., ::-1]
         tol64 = tol64 + fp64_conv_tol(x, params, slice(D, 2 * D), L, method == "s4", True)
-    z = conv + a["omega"][None, :, None] * x
+    z = conv + omega[None, :, None] * x
     want = z / (1 + np.exp(-z))
     got = run(EMA_LAYER, ctx.fn, case, method, ctx.device)[0]
-    tol = EMA_LAYER.bound(case, method)["y"] + 1.1 * tol64 + _rows(
-        higham_bound(4.0, "fp64", 1.0, np.abs(z)))
+    tol = EMA_LAYER.bound(case, method)["y"] + 1.1 * tol64 + norm_error(
+        higham_bound(4.0, "fp64", 1.0, np.abs(z)), "row")
     within(got, want, tol, f"{method}: ema vs its written-out sum", rows=True)
 
 
@@ -159,11 +154,10 @@ EMA_LAYER = registry.register_spec(
         signature="ema(x (batch, D, L), params (delta, alpha, beta (R, ndim, 1), gamma (R, ndim)), "
                   "omega (D,), bidirectional=None|'mega'|'s4') -> y (batch, D, L); R = D or 2D",
         methods=METHODS, dtypes=REAL_DTYPES, sizes=("batch", "D", "ndim", "L"), outputs=("y",),
-        strategy=lambda fmt, method: ema_layer_cases(fmt, method),
-        references=tiers("y", lambda mod, case, m: mod.ema(
-            case.arrays["x"], _params(case), case.arrays["omega"], BIDIRECTIONAL[m]),
-            ref_mp, ref_np, MP_MAX, lambda case: case.arrays["x"].shape[0]  # batch·rows·ndim·L
-            * case.arrays["gamma"].size * case.arrays["x"].shape[2]),
+        strategy=ema_layer_cases,
+        references=tiers("y", lambda mod, case, m: mod.ema(*_args(case, m)), ref_mp, ref_np,
+                         MP_MAX, lambda case: case.arrays["x"].shape[0]  # batch·rows·ndim·L
+                         * case.arrays["gamma"].size * case.arrays["x"].shape[2]),
         bound=Bound(
             c=C_BOUND, terms=terms, norms={"y": "row"},
             reasoning="per signal: 1.1·(FFT bound per kernel + kernel error * |x| + 2‖ωx‖) "

@@ -23,17 +23,22 @@ from ssmspec.specs import _layer_kit as lk
 METHODS = ("gss",)
 C_BOUND = 2.0
 MP_MAX = 3000
-FP64_32 = ("fp64", "fp32")
+
+
+def _params(D=2, Fw=3, H=2, N=2, dt=torch.float64, **over):
+    """The layer's parameters as zeros of `dt` (those in `over` replaced): the bad inputs'."""
+    shapes = {"w1": (D, Fw), "b1": (Fw,), "w2": (D, H), "b2": (H,), "lambda_re": (H, N),
+              "lambda_im": (H, N), "c_re": (H, N), "c_im": (H, N), "d": (H,), "w3": (H, Fw),
+              "b3": (Fw,), "w4": (Fw, D), "b4": (D,)}
+    return impl.GSSParams(**{k: over.get(k, zeros(*s, dt=dt)) for k, s in shapes.items()})
 
 
 def _weights(rng, D, Fw, H, N, scale):
-    n = rng.normal
-    return {"w1": n(size=(D, Fw)) * scale, "b1": n(size=Fw) * 0.5,
-            "w2": n(size=(D, H)) * scale, "b2": n(size=H) * 0.5,
-            "lambda_re": n(size=(H, N)) * 1.5, "lambda_im": n(size=(H, N)) * 1.5,
-            "c_re": n(size=(H, N)), "c_im": n(size=(H, N)), "d": n(size=H),
-            "w3": n(size=(H, Fw)) * scale, "b3": n(size=Fw) * 0.5,
-            "w4": n(size=(Fw, D)) * scale, "b4": n(size=D) * 0.5}
+    """N(0, 1) parameters of their shapes (`_params`), the weights w times `scale`, the biases b
+    times ½, λ times 1.5."""
+    factor = {"w": scale, "b": 0.5, "l": 1.5}
+    return {k: rng.normal(size=t.shape) * factor.get(k[0], 1.0)
+            for k, t in _params(D, Fw, H, N)._asdict().items()}
 
 
 @st.composite
@@ -115,7 +120,7 @@ def gss_init_configuration(ctx: LawContext) -> None:
     case = ctx.draw(gss_cases(ctx.dtype, length=lk.SHORT))
     H, N = case.arrays["lambda_re"].shape
     seed = ctx.draw(st.integers(0, 2**31 - 2))
-    tdt = {"fp64": torch.float64, "fp32": torch.float32}[ctx.dtype]
+    tdt = dtype(ctx.dtype).torch
     a, b, c = (impl.gss_init(N, H, s, tdt, ctx.device) for s in (seed, seed, seed + 1))
     assert all(torch.equal(s, t) for s, t in zip(a, b)), "gss_init: the same seed differs"
     assert not all(torch.equal(s, t) for s, t in zip(a, c)), "gss_init: two seeds agree"
@@ -140,23 +145,15 @@ def _witness(fmt: str) -> Case:
     return case_of(fmt, arrays, residual=True)
 
 
-def _params(D=2, Fw=3, H=2, N=2, dt=torch.float64, **over):
-    shapes = {"w1": (D, Fw), "b1": (Fw,), "w2": (D, H), "b2": (H,), "lambda_re": (H, N),
-              "lambda_im": (H, N), "c_re": (H, N), "c_im": (H, N), "d": (H,), "w3": (H, Fw),
-              "b3": (Fw,), "w4": (Fw, D), "b4": (D,)}
-    return impl.GSSParams(**{k: over.get(k, zeros(*s, dt=dt)) for k, s in shapes.items()})
-
-
 GSS = registry.register_spec(
     Spec(
         name="gss_layer", family="layers", methods=METHODS, dtypes=REAL_DTYPES,
-        sizes=("batch", "L", "D", "H", "N"), outputs=("out",),
+        sizes=("batch", "L", "D", "H", "N"), outputs=("out",), strategy=gss_cases,
         summary="GSS gated layer: u = gelu(xW1), v = gelu(xW2), y = DSS-exp(Δ = 1) ∗ v + d v, "
                 "out = ((yW3) ⊙ u)W4 + x; Λ = −e^{λ_re} + i e^{λ_im}",
         signature="gss_layer(x (batch, L, D), params (GSSParams: w1, b1, w2, b2, lambda_re, "
                   "lambda_im, c_re, c_im (H, N), d, w3, b3, w4, b4), residual=True) "
                   "-> (batch, L, D)",
-        strategy=lambda fmt, method: gss_cases(fmt, method),
         **lk.referenced("out", "layer", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
                      "elementwise; running error: projections (n + 1)|A||W|, gelu 1.13·e + 3|a|, "
                      "2× the DSS kernel's bound, the FFT convolution's norm-wise bound per signal",
@@ -174,10 +171,10 @@ GSS = registry.register_spec(
                        "GSS layer with u ≡ 16 vs the SSM path", change=_constant_gate, gate=16.0),
         Law("gss_init_configuration", "gss_init is seeded, of shapes (H, N), (H,), Λ "
             "shared by the channels, Re Λ < 0 < Im Λ; the layer on it is within its bound",
-            gss_init_configuration, FP64_32),
+            gss_init_configuration, lk.FP64_32),
     ],
     mutants=[
-        Mutant("no_exp_imag", partial(written_out, no_exp_imag=True), "gss", FP64_32,
+        Mutant("no_exp_imag", partial(written_out, no_exp_imag=True), "gss", lk.FP64_32,
                "Im Λ = λ_im: GSS's exponential transform of the imaginary part left out",
                _witness),
         Mutant("gate_before_projection", partial(written_out, gate_first=True), "gss",

@@ -58,7 +58,7 @@ def recurrence(ctx: LawContext) -> None:
     case = ctx.draw(shift_cases(ctx.dtype))
     B, C = case.arrays["B"], case.arrays["C"]
     L = min(case.params["L"], 129)
-    case = Case(case.arrays, case.dtype, {"L": L})
+    case = case.with_(L=L)
     x, y = np.zeros_like(B), np.empty((B.shape[0], L))
     for t in range(L):  # H3's step: F.pad(state, (1, −1)) + B·u_t, y = C·x
         x = np.pad(x, ((0, 0), (1, 0)))[:, :-1] + (B if t == 0 else 0)
@@ -87,7 +87,7 @@ SHIFT = registry.register_spec(
                 "filter",
         signature="shift_ssm_kernel(B (H, N), C (H, N), L, method='direct') -> K (H, L)",
         methods=impl.METHODS, dtypes=REAL_DTYPES, sizes=("H", "N", "L"), outputs=("K",),
-        strategy=lambda fmt, method: shift_cases(fmt, method),
+        strategy=shift_cases,
         **referenced("K", "shift_ssm_kernel", _args, ref_mp, ref_np, MP_MAX,
                      lambda case: case.arrays["B"].size
                      * min(case.arrays["B"].shape[1], case.params["L"]), {"direct": 1.0},
@@ -169,7 +169,7 @@ def layer_cases(draw, fmt: str, method: str = "bilinear", length=None, head_dims
 def layer_tensors(case: Case, device) -> list:
     """The layer's arguments; Λ, B, C as the complex format of the case's (Case.tensor would
     take the real part for a real format)."""
-    cdt = {"fp64": C128, "fp32": C64}[case.dtype]
+    cdt = dtype(COMPLEX_OF[case.dtype]).torch
     return [torch.from_numpy(np.array(case.arrays[n])).to(device=device, dtype=cdt)
             if n in ("Lambda", "B", "C") else case.tensor(n, device) for n in LAYER_ARGS]
 
@@ -260,7 +260,7 @@ LAYER = registry.register_spec(
         signature="h3_layer(q, k, v (batch, H, L), shift_B, shift_C (H, N_s), shift_D (H,), "
                   "Lambda, B, C (H, N), log_dt (H,), D (H,), method='bilinear') -> (batch, H, L)",
         methods=impl.LAYER_METHODS, dtypes=LAYER_DTYPES, sizes=("batch", "H", "L", "N_s", "N"),
-        outputs=("y",), strategy=lambda fmt, method: layer_cases(fmt, method),
+        outputs=("y",), strategy=layer_cases,
         references=tiers("y", lambda mod, case, m: mod.h3_layer(*_layer_args(case), method=m),
                          ref_mp, ref_np, MP_LAYER_MAX, layer_work),
         bound=Bound(
@@ -321,25 +321,24 @@ def call_multihead(fn, case: Case, method: str, device: str):
     return fn(*layer_tensors(case, device), case.params["head_dim"], method=method)
 
 
-def pair_cases(case: Case):
-    """(i, j, head_dim-1 Case) for every pair (`ssmspec.reference.np.h3.head_pairs`)."""
-    a = case.arrays
-    for i, j, sub in ref_np.head_pairs(*(a[n] for n in SHIFT_ARGS), case.params["head_dim"]):
-        arrays = {**{n: a[n] for n in LAYER_ARGS}, **dict(zip(SHIFT_ARGS, sub))}
-        yield i, j, Case(arrays, case.dtype, {})
+def pair_sums(case: Case, f, *sums: np.ndarray) -> tuple:
+    """`sums` (batch, H·d, L) with `f(sub)` (arrays (batch, H, L), one per sum) of every pair
+    (i, j) added to channels j·H … (j + 1)·H, the code's 'b (d h) l' order: the sums over i.
+    `sub`: h3_layer's head_dim-1 Case of the pair (`ssmspec.reference.np.h3.head_pairs`)."""
+    a, d = case.arrays, case.params["head_dim"]
+    H = a["q"].shape[1] // d
+    for _, j, pair in ref_np.head_pairs(*(a[n] for n in SHIFT_ARGS), d):
+        sub = Case({**{n: a[n] for n in LAYER_ARGS}, **dict(zip(SHIFT_ARGS, pair))}, case.dtype, {})
+        for total, x in zip(sums, f(sub)):
+            total[:, j * H:(j + 1) * H] += x
+    return sums
 
 
 def multihead_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
     """The pairs' M and E summed over i, E plus (d − 1)·ΣM for the sum; G = E/M."""
-    d = case.params["head_dim"]
-    Bn, Hd, L = case.arrays["q"].shape
-    H = Hd // d
-    M, E = np.zeros((Bn, Hd, L)), np.zeros((Bn, Hd, L))
-    for _, j, sub in pair_cases(case):
-        m, e = layer_error_terms(sub, method)
-        M[:, j * H:(j + 1) * H] += m
-        E[:, j * H:(j + 1) * H] += e
-    return layer_growth_terms(M, E + (d - 1) * M)
+    M, E = pair_sums(case, lambda sub: layer_error_terms(sub, method),
+                     *np.zeros((2, *case.arrays["q"].shape)))
+    return layer_growth_terms(M, E + (case.params["head_dim"] - 1) * M)
 
 
 # --- laws ---------------------------------------------------------------------------------------
@@ -351,14 +350,12 @@ def pairs_are_h3_layers(ctx: LawContext) -> None:
     `h3_layer` of the same implementation family; tolerance: both bounds."""
     method, case = draw_case(ctx, multihead_cases, impl.LAYER_METHODS, length=MH_SHORT)
     got = run(MULTIHEAD, ctx.fn, case, method, ctx.device)[0]
-    d = case.params["head_dim"]
-    H = case.arrays["q"].shape[1] // d
-    want, tol = np.zeros_like(got), MULTIHEAD.bound(case, method)["y"].copy()
-    for _, j, sub in pair_cases(case):
-        want[:, j * H:(j + 1) * H] += run(LAYER, ctx.impl_of("h3_layer"), sub, method,
-                                          ctx.device)[0]
-        tol[:, j * H:(j + 1) * H] += LAYER.bound(sub, method)["y"]
-    assert_within(got, want, tol, f"head_dim {d} vs the sum of h3_layer over the pairs")
+    want, tol = pair_sums(case, lambda sub: (
+        run(LAYER, ctx.impl_of("h3_layer"), sub, method, ctx.device)[0],
+        LAYER.bound(sub, method)["y"]), np.zeros_like(got),
+        MULTIHEAD.bound(case, method)["y"].copy())
+    assert_within(got, want, tol, f"head_dim {case.params['head_dim']} vs the sum of h3_layer "
+                  "over the pairs")
 
 
 def head_dim_one_is_h3_layer(ctx: LawContext) -> None:
@@ -400,10 +397,10 @@ MULTIHEAD = registry.register_spec(
                   "(H·d,), Lambda, B, C (H, N), log_dt (H,), D (H,), head_dim, method='bilinear') "
                   "-> (batch, H·d, L)",
         sizes=("batch", "H", "L", "N_s", "N"), outputs=("y",),
-        strategy=lambda fmt, method: multihead_cases(fmt, method),
+        strategy=multihead_cases,
         references=tiers("y", lambda mod, case, m: mod.h3_multihead(
-            *(case.arrays[n] for n in LAYER_ARGS), case.params["head_dim"], method=m),
-            ref_mp, ref_np, MP_LAYER_MAX, layer_work),
+            *_layer_args(case), case.params["head_dim"], method=m), ref_mp, ref_np, MP_LAYER_MAX,
+            layer_work),
         bound=Bound(
             c={m: C_LAYER for m in impl.LAYER_METHODS}, terms=multihead_terms,
             reasoning="elementwise; h3_layer's bound of each pair (i, j) summed over i, plus d − 1 "

@@ -92,14 +92,12 @@ def init_cases(draw, fmt: str, name: str) -> Case:
     a, b = sorted(draw(st.lists(st.floats(-4.0, 0.0), min_size=2, max_size=2)))
     if draw(st.integers(0, 9)) == 0:
         b = a
-    seed = draw(st.integers(0, 2**31 - 1))
-    return Case({}, fmt, {"N": N, "H": H, "dt_min": float(10.0**a), "dt_max": float(10.0**b),
-                          "seed": seed})
+    return _init_case(fmt, N, H, float(10.0**a), float(10.0**b), draw(st.integers(0, 2**31 - 1)))
 
 
-def _init_case(fmt: str, N: int, H: int) -> Case:
-    """A diag_init case of N, H with Δ in [1e-3, 1e-1] and seed 0."""
-    return Case({}, fmt, {"N": N, "H": H, "dt_min": 1e-3, "dt_max": 1e-1, "seed": 0})
+def _init_case(fmt: str, N: int, H: int, dt_min=1e-3, dt_max=1e-1, seed=0) -> Case:
+    """A diag_init case of N, H, Δ in [dt_min, dt_max] (default [1e-3, 1e-1]) and a seed."""
+    return Case({}, fmt, {"N": N, "H": H, "dt_min": dt_min, "dt_max": dt_max, "seed": seed})
 
 
 def _init_args(case: Case):
@@ -163,17 +161,24 @@ def _u(fmt: str) -> float:
     return real_of(fmt).u
 
 
-def _AB(ctx: LawContext, measure: str, N: int):
-    """(A, B) of the implementation under test, as numpy arrays."""
-    return (to_numpy(t) for t in ctx.fn(measure, N, dtype=dtype(ctx.dtype).torch,
-                                        device=ctx.device))
+def _numpy(ctx: LawContext, measure: str, N: int, fn=None, fmt=None) -> list:
+    """The outputs of `fn` (default: the implementation under test) of `measure` and N in the
+    format `fmt` (default: the run's) on the run's device, as numpy arrays."""
+    out = (fn or ctx.fn)(measure, N, dtype=dtype(fmt or ctx.dtype).torch, device=ctx.device)
+    return [to_numpy(t) for t in out]
+
+
+def _AB(ctx: LawContext, measure: str, sizes=SIZES) -> tuple:
+    """N drawn from `sizes` and the implementation's (A, B) of `measure` and N, as numpy."""
+    N = ctx.draw(st.sampled_from(sizes))
+    return N, *_numpy(ctx, measure, N)
 
 
 def spectrum(ctx: LawContext) -> None:
     N = ctx.draw(st.sampled_from(SIZES))
     n = np.arange(N)
     for measure, diag in (("legs", -(n + 1.0)), ("lagt", np.full(N, -0.5))):
-        A, _ = _AB(ctx, measure, N)
+        A, _ = _numpy(ctx, measure, N)
         assert np.all(np.triu(A, 1) == 0), f"{measure}: A is not lower triangular"
         assert np.array_equal(np.diag(A), diag), f"{measure}: diag(A) = {np.diag(A)} ≠ {diag}"
 
@@ -181,7 +186,7 @@ def spectrum(ctx: LawContext) -> None:
 def normal_plus_low_rank(ctx: LawContext) -> None:
     N = ctx.draw(st.sampled_from(SIZES))
     for measure in (m for m in impl.MEASURES if m != "fout" or N % 2 == 0):
-        A, _ = _AB(ctx, measure, N)
+        A, _ = _numpy(ctx, measure, N)
         P = ref_np.rank_correction(measure, N)
         S = A + P.T @ P
         sym = (S + S.T) / 2 - ref_np.shift(measure) * np.eye(N)
@@ -190,8 +195,7 @@ def normal_plus_low_rank(ctx: LawContext) -> None:
 
 
 def legs_fixed_point(ctx: LawContext) -> None:
-    N = ctx.draw(st.sampled_from(SIZES))
-    A, B = _AB(ctx, "legs", N)
+    N, A, B = _AB(ctx, "legs")
     assert_within(np.abs(A[:, 0] + B), 0.0, 4 * _u(ctx.dtype) * np.abs(B), f"N={N}: A[:, 0] + B")
 
 
@@ -218,8 +222,7 @@ def _ode_residual(ctx: LawContext, A, B, c, f, dc, what) -> None:
 
 
 def legs_projection(ctx: LawContext) -> None:
-    N = ctx.draw(st.sampled_from((1, 2, 3, 4, 8, 16, 64)))
-    A, B = _AB(ctx, "legs", N)
+    N, A, B = _AB(ctx, "legs", (1, 2, 3, 4, 8, 16, 64))
     coef = to_float(ref_mp.legs_moments_closed(N) if N > QUAD_MAX else ref_mp.legs_moments_quad(N))
     for d in range(N):
         _triangular_solve_check(ctx, d * np.eye(N) - A, B[:, None], coef[:, d:d + 1],
@@ -227,8 +230,7 @@ def legs_projection(ctx: LawContext) -> None:
 
 
 def legt_projection(ctx: LawContext) -> None:
-    N = ctx.draw(st.sampled_from((1, 2, 3, 4, 8, 16, 64)))
-    A, B = _AB(ctx, "legt", N)
+    N, A, B = _AB(ctx, "legt", (1, 2, 3, 4, 8, 16, 64))
     m = to_float(ref_mp.legt_moments_closed(N) if N > QUAD_MAX else ref_mp.legt_moments_quad(N))
     dm = np.zeros_like(m)
     dm[:, 1:] = m[:, :-1] * np.arange(1, N)  # coefficients of p' = d·x^{d−1}
@@ -236,18 +238,16 @@ def legt_projection(ctx: LawContext) -> None:
 
 
 def lagt_laplace(ctx: LawContext) -> None:
-    N = ctx.draw(st.sampled_from(SIZES))
+    N, A, B = _AB(ctx, "lagt")
     a = ctx.draw(st.sampled_from((0.0, 0.5, 1.0, 3.0)))  # a ≥ 0: |γ_n| ≤ 2, no overflow
-    A, B = _AB(ctx, "lagt", N)
     gamma = to_float(ref_mp.lagt_laplace(N, a))
     _triangular_solve_check(ctx, a * np.eye(N) - A, B[:, None], gamma[:, None],
                             f"N={N}, a={a}: (aI − A)γ = B")
 
 
 def fout_exact_inputs(ctx: LawContext) -> None:
-    N = ctx.draw(st.sampled_from(EVEN_SIZES))
+    N, A, B = _AB(ctx, "fout", EVEN_SIZES)
     t = ctx.draw(st.sampled_from((0.0, 0.3, 1.0, 2.5)))
-    A, B = _AB(ctx, "fout", N)
     C, D, f = (to_float(x) for x in ref_mp.fout_coefficients(N, t))
     _ode_residual(ctx, A, B, C, f, D, f"N={N}, t={t}: A c + B f(t) − c'")
 
@@ -259,14 +259,12 @@ def _nplr_drawn(ctx: LawContext):
     """A measure, an even N and the implementation's (Λ, P̃, B̃, V) of them as numpy arrays."""
     measure = ctx.draw(st.sampled_from(impl.MEASURES))
     N = ctx.draw(st.sampled_from(EVEN_SIZES))
-    out = ctx.fn(measure, N, dtype=dtype(ctx.dtype).torch, device=ctx.device)
-    return measure, N, [to_numpy(x) for x in out]
+    return measure, N, _numpy(ctx, measure, N)
 
 
 def reconstruction(ctx: LawContext) -> None:
     measure, N, (lam, _, _, V) = _nplr_drawn(ctx)
-    A = to_numpy(ctx.impl_of("hippo")(measure, N, dtype=dtype(real_of(ctx.dtype).name).torch,
-                                      device=ctx.device)[0])
+    A = _numpy(ctx, measure, N, ctx.impl_of("hippo"), real_of(ctx.dtype))[0]
     P = ref_np.rank_correction(measure, N)
     rec = 2 * ((V * lam) @ V.conj().T).real - P.T @ P
     M = ref_np.nplr_magnitude(measure, N)["A"]
@@ -307,23 +305,18 @@ def half_by_sign(ctx: LawContext) -> None:
 # --- diag_init laws ---------------------------------------------------------------------------
 
 
-def _init(ctx, case: Case, name: str):
-    return [to_numpy(x) for x in DIAG_INIT.call(ctx.fn, case, name, ctx.device)]
-
-
 def _init_drawn(ctx: LawContext):
     """An init the implementation is asked for, a case of it and its outputs."""
     name = ctx.draw(st.sampled_from(impl.INITS))
     case = ctx.draw(init_cases(ctx.dtype, name))
-    return name, case, _init(ctx, case, name)
+    return name, case, run(DIAG_INIT, ctx.fn, case, name, ctx.device)
 
 
 def legs_equals_nplr(ctx: LawContext) -> None:
     case = ctx.draw(init_cases(ctx.dtype, "s4d-legs"))
     N = case.params["N"]
-    lam = _init(ctx, case, "s4d-legs")[0]
-    ref = to_numpy(ctx.impl_of("nplr")("legs", N, dtype=dtype(ctx.dtype).torch,
-                                       device=ctx.device)[0])
+    lam = run(DIAG_INIT, ctx.fn, case, "s4d-legs", ctx.device)[0]
+    ref = _numpy(ctx, "legs", N, ctx.impl_of("nplr"))[0]
     ref = ref[np.argsort(ref.imag)]
     tol = NPLR.bound(_size_case(ctx.dtype, N), "legs")["Lambda"]
     for h in range(lam.shape[0]):
@@ -343,10 +336,11 @@ def dt_in_range(ctx: LawContext) -> None:
 
 def seeded(ctx: LawContext) -> None:
     name, case, first = _init_drawn(ctx)
-    again = _init(ctx, case, name)
+    again = run(DIAG_INIT, ctx.fn, case, name, ctx.device)
     for a, b, k in zip(first, again, DIAG_INIT.outputs):
         assert np.array_equal(a, b), f"{name}: {k} differs between two calls with one seed"
-    second = dict(zip(INIT_OUTPUTS, _init(ctx, case.with_(seed=case.params["seed"] + 1), name)))
+    reseeded = case.with_(seed=case.params["seed"] + 1)
+    second = dict(zip(INIT_OUTPUTS, run(DIAG_INIT, ctx.fn, reseeded, name, ctx.device)))
     first = dict(zip(INIT_OUTPUTS, first))
     changed = ["C"] + (["log_dt"] if case.params["dt_min"] < case.params["dt_max"] else [])
     changed += ["Lambda"] if name == "random" else []

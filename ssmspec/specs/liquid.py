@@ -31,8 +31,7 @@ MP_CONV = 4000
 def kernel_cases(draw, fmt: str, method: str = "pb", length=None, max_order: int = 3) -> Case:
     lengths = length if length is not None else sequence_lengths(1025, 16385)
     base = draw(diag_cases(fmt, "bilinear", length=lengths))
-    return Case(base.arrays, fmt,
-                {**base.params, "order": draw(size("order", st.integers(1, max_order)))})
+    return base.with_(order=draw(size("order", st.integers(1, max_order))))
 
 
 @st.composite
@@ -47,8 +46,7 @@ def conv_cases(draw, fmt: str, method: str = "pb", length=None, max_order: int =
                     st.one_of(real_normals(2.0), st.just(0.0))))
     if correlation is None:
         correlation = "binomial" if draw(st.integers(0, 3)) == 0 else "runs"
-    return Case({**base.arrays, "u": representable(u, fmt)}, fmt,
-                {**base.params, "correlation": correlation})
+    return base.with_(u=representable(u, fmt), correlation=correlation)
 
 
 def _params(case: Case, device: str):
@@ -122,19 +120,15 @@ def order_one_is_s4d(ctx: LawContext) -> None:
     want = conv_impl.causal_conv(u, _bilinear(case, ctx.device))
     _, M, G = conv_terms(case, "pb")
     tol = 2 * higham_bound(C_BOUND, real_of(ctx.dtype), G, M)
-    within(to_numpy(y), to_numpy(want), tol, "order 1 vs causal_conv(diag_kernel)",
-                     rows=True)
+    within(to_numpy(y), to_numpy(want), tol, "order 1 vs causal_conv(diag_kernel)", rows=True)
 
 
 def kernel_order_one(ctx: LawContext) -> None:
     case = ctx.draw(kernel_cases(ctx.dtype, max_order=3))
-    p = case.params
-    K = ctx.fn(*_params(case, ctx.device), p["L"], p["order"], method="kb",
-               conj_half=p["conj_half"])
+    K = run(KERNEL, ctx.fn, case, "kb", ctx.device)[0].real
     _, M, G = ref_np.liquid_kernel_with_bound(*_kargs(case, "kb"))
     tol = 2 * higham_bound(C_BOUND, real_of(ctx.dtype), G[0], M[0])
-    assert_within(to_numpy(K[0]), to_numpy(_bilinear(case, ctx.device)), tol,
-                  "K_1 vs diag_kernel(bilinear)")
+    assert_within(K[0], to_numpy(_bilinear(case, ctx.device)), tol, "K_1 vs diag_kernel(bilinear)")
 
 
 def _written_out(oracle, L: int, correlation, what: str, method=None):
@@ -242,8 +236,7 @@ KERNEL = registry.register_spec(
         signature="liquid_kernel(Lambda (H, N), B, C (H, N), log_dt (H,), L, order, method='pb', "
                   "conj_half=True) -> K (order, H, L) real",
         methods=impl.METHODS, dtypes=DTYPES, sizes=("H", "N", "L", "order"), outputs=("K",),
-        strategy=lambda fmt, method: kernel_cases(fmt, method), **KERNEL_REFERENCED,
-        call=call_kernel,
+        strategy=kernel_cases, **KERNEL_REFERENCED, call=call_kernel,
         # H = 256, N = 64 (S4D-Lin), L = 4096, order 3, as `diag_kernel`'s benchmark
         bench_case=lambda fmt: Case(s4d_bench_arrays(fmt, 256, 64)[1], fmt,
                                     {"L": 4096, "order": 3, "conj_half": True}),
@@ -277,7 +270,7 @@ CONV = registry.register_spec(
         signature="liquid_conv(u (B, H, L), Lambda (H, N), B, C (H, N), log_dt (H,), order, "
                   "method='pb', conj_half=True, correlation='runs'|'binomial') -> y (B, H, L)",
         methods=impl.METHODS, dtypes=DTYPES, sizes=("B", "H", "N", "L", "order"), outputs=("y",),
-        strategy=lambda fmt, method: conv_cases(fmt, method),
+        strategy=conv_cases,
         references={"mp": lambda case, m: {"y": ref_mp.liquid_conv(*_cargs(case, m))},
                     "np": lambda case, m: {"y": conv_terms(case, m)[0]}},
         reference_tier=_conv_tier,

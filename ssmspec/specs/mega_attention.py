@@ -17,12 +17,18 @@ from ssmspec.impl import mega_attention as impl
 from ssmspec.reference.mp import mega_attention as ref_mp
 from ssmspec.reference.np import mega_attention as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._layer_kit import SHORT, agreement, covering, referenced, work_dtype
+from ssmspec.specs._layer_kit import CHUNKS, SHORT, agreement, covering, referenced, work_dtype
 
 METHODS = impl.FNS
 C_BOUND = 4.0
 MP_MAX = 3000
-CHUNKS = (1, 2, 3, 4, 7, 16, 64)
+
+
+def _arrays(rng, B, L, S, E, P, qk_scale=1.0, b_scale=1.0) -> dict:
+    """q, k (B, L, S), v (B, L, E), bias (2P − 1,) N(0, 1) from `rng`, q times `qk_scale`, the
+    bias times `b_scale`: the arrays of the strategy, the benchmark and the witnesses."""
+    return {"q": rng.normal(size=(B, L, S)) * qk_scale, "k": rng.normal(size=(B, L, S)),
+            "v": rng.normal(size=(B, L, E)), "bias": rng.normal(size=2 * P - 1) * b_scale}
 
 
 @st.composite
@@ -37,9 +43,7 @@ def attention_cases(draw, fmt: str, method: str = "softmax", length=None, chunk=
     P = min(chunk or L, L) + draw(st.integers(0, 2))  # the window min(chunk, L), or more
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     qk_scale, b_scale = draw(log_uniform(0.1, 10.0)), draw(log_uniform(0.01, 3.0))
-    arrays = {"q": rng.normal(size=(B, L, S)) * qk_scale, "k": rng.normal(size=(B, L, S)),
-              "v": rng.normal(size=(B, L, E)), "bias": rng.normal(size=2 * P - 1) * b_scale}
-    return case_of(fmt, arrays, chunk=chunk)
+    return case_of(fmt, _arrays(rng, B, L, S, E, P, qk_scale, b_scale), chunk=chunk)
 
 
 def call_attention(fn, case: Case, method: str, device: str):
@@ -64,11 +68,8 @@ def _mp_work(case: Case) -> int:
 def bench_case(fmt: str) -> Case:
     """batch 2, L = 2048, S = 64 (zdim), E = 64 (hdim), chunk 128 (Mega-chunk), Mega's init
     scales (q, k ~ N(0, 1), bias ~ N(0, 0.02))."""
-    rng = np.random.default_rng(0)
-    B, L, S, E, c = 2, 2048, 64, 64, 128
-    arrays = {"q": rng.normal(size=(B, L, S)), "k": rng.normal(size=(B, L, S)),
-              "v": rng.normal(size=(B, L, E)), "bias": rng.normal(0, 0.02, 2 * c - 1)}
-    return case_of(fmt, arrays, chunk=c)
+    arrays = _arrays(np.random.default_rng(0), 2, 2048, 64, 64, 128, b_scale=0.02)
+    return case_of(fmt, arrays, chunk=128)
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -86,11 +87,12 @@ def _block_mask(ctx: LawContext):
     full_bias[Pf - P:Pf + P - 1] = case.arrays["bias"]
     blocks = np.arange(L) // c
     mask = (blocks[:, None] == blocks[None, :]).astype(np.float64)
-    return method, case, Case({**case.arrays, "bias": representable(full_bias, ctx.dtype),
-                               "mask": mask}, ctx.dtype, {"chunk": None})
+    return method, case, case.with_(bias=representable(full_bias, ctx.dtype), mask=mask,
+                                    chunk=None)
 
 
-def _weights_case(ctx: LawContext, method: str, v_of, sort_keys=False) -> Case:
+def _weights(ctx: LawContext, method: str, v_of, sort_keys=False) -> tuple:
+    """(case, out, bound) of a short case with v = `v_of(B, L)`, the attention weights' laws'."""
     case = ctx.draw(attention_cases(ctx.dtype, method, length=SHORT))
     a = dict(case.arrays)
     B, L, _ = a["q"].shape
@@ -99,23 +101,21 @@ def _weights_case(ctx: LawContext, method: str, v_of, sort_keys=False) -> Case:
         a["q"] = np.abs(a["q"][..., :1]) + 0.5
         a["k"] = np.sort(a["k"][..., :1], axis=1)
         a["bias"] = np.zeros_like(a["bias"])
-    return case_of(ctx.dtype, a, **case.params)
+    case = case_of(ctx.dtype, a, **case.params)
+    return (case, run(ATTENTION, ctx.fn, case, method, ctx.device)[0],
+            ATTENTION.bound(case, method)["out"])
 
 
 def softmax_rows_sum_to_one(ctx: LawContext) -> None:
     """Σ_j A_ij = 1 within the bound: out with v = 1 is the row sum."""
-    case = _weights_case(ctx, "softmax", lambda B, L: np.ones((B, L, 1)))
-    got = run(ATTENTION, ctx.fn, case, "softmax", ctx.device)[0]
-    assert_within(got, np.ones_like(case.arrays["v"]), ATTENTION.bound(case, "softmax")["out"],
-                  "softmax row sums vs 1")
+    case, got, tol = _weights(ctx, "softmax", lambda B, L: np.ones((B, L, 1)))
+    assert_within(got, np.ones_like(case.arrays["v"]), tol, "softmax row sums vs 1")
 
 
 def laplace_monotone_unit_interval(ctx: LawContext) -> None:
     """Laplace weights (out with v = I) lie in [0, 1] and do not decrease as the score grows."""
-    case = _weights_case(ctx, "laplace", lambda B, L: np.broadcast_to(np.eye(L), (B, L, L)),
-                         sort_keys=True)
-    A = run(ATTENTION, ctx.fn, case, "laplace", ctx.device)[0]
-    tol = ATTENTION.bound(case, "laplace")["out"]
+    case, A, tol = _weights(ctx, "laplace", lambda B, L: np.broadcast_to(np.eye(L), (B, L, L)),
+                            sort_keys=True)
     assert np.all((A >= 0) & (A <= 1)), f"laplace weights outside [0, 1]: {A.min()}, {A.max()}"
     for a, b in ref_np.windows(A.shape[1], case.params["chunk"]):
         W, T = A[:, a:b, a:b], tol[:, a:b, a:b]
@@ -148,9 +148,8 @@ def _witness(L, S, E, qk, bias_scale, fmt: str, chunk=None) -> Case:
     """batch 1, q scaled by `qk` (qk < 0: every score far below μ, the laplace tail), the bias
     by `bias_scale`; `partial` gives the mutants' witnesses (fmt last)."""
     rng = np.random.default_rng(0)
-    q, k = qk * np.abs(rng.normal(size=(1, L, S))) + 0.1, rng.normal(size=(1, L, S))
-    arrays = {"q": q, "k": -np.abs(k) if qk < 0 else k, "v": rng.normal(size=(1, L, E)),
-              "bias": rng.normal(size=2 * L - 1) * bias_scale}
+    arrays = _arrays(rng, 1, L, S, E, L, b_scale=bias_scale)
+    arrays["q"] = qk * np.abs(arrays["q"]) + 0.1
     if qk < 0:
         arrays["q"] = np.abs(rng.normal(size=(1, L, S))) + 0.5
         arrays["k"] = -np.abs(rng.normal(size=(1, L, S))) * L * abs(qk) - 1.0
@@ -159,11 +158,9 @@ def _witness(L, S, E, qk, bias_scale, fmt: str, chunk=None) -> Case:
 
 def _overflow_witness(fmt: str) -> Case:
     """Scores ≥ 200: e^s overflows fp32 (the work format of fp16/bf16 too)."""
-    rng = np.random.default_rng(1)
-    arrays = {"q": 100 + np.abs(rng.normal(size=(1, 8, 4))),
-              "k": 1 + np.abs(rng.normal(size=(1, 8, 4))), "v": rng.normal(size=(1, 8, 2)),
-              "bias": np.zeros(15)}
-    return case_of(fmt, arrays, chunk=None)
+    a = _arrays(np.random.default_rng(1), 1, 8, 4, 2, 8)
+    a.update(q=100 + np.abs(a["q"]), k=1 + np.abs(a["k"]), bias=np.zeros(15))
+    return case_of(fmt, a, chunk=None)
 
 
 MU, SIGMA, SQRT2 = impl.MU, impl.SIGMA, math.sqrt(2.0)
@@ -179,7 +176,7 @@ ATTENTION = registry.register_spec(
                   "bias (2P − 1,), fn='softmax'|'laplace'|'relu2', chunk=None, mask=None) "
                   "-> out (batch, L, E)",
         methods=METHODS, dtypes=REAL_DTYPES, sizes=("batch", "L", "S", "E"), realistic_work=2**13,
-        outputs=("out",), strategy=lambda fmt, method: attention_cases(fmt, method),
+        outputs=("out",), strategy=attention_cases,
         **referenced("out", "attention", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
                      "elementwise; G·M = Σ_j |v_je|(β_ij + (n + 2)A_ij), β the weight's error "
                      "budget from the score's (S + 3)·Sabs", with_u=True),

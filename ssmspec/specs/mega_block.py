@@ -24,20 +24,26 @@ from ssmspec.specs.ema_layer import ema_arrays, mega_ema_init
 METHODS = ("softmax", "laplace", "relu2")
 C_BOUND = 2.0
 MP_MAX = 2500
-CHUNKS = (1, 2, 3, 4, 7, 16, 64)
 BIDIRECTIONAL = (None, "mega", "s4")
-# the mutants are caught in fp64 and fp32; fp16/bf16 bounds admit O(1) relative errors here
-FP64_32 = ("fp64", "fp32")
+WEIGHTS = impl.MegaBlockParams._fields[5:-1]  # w_v … b_h: the parameters after the EMA's
+
+
+def _params(D=2, S=2, E=3, nd=2, P=4, dt=torch.float64, **over):
+    """The block's parameters as zeros of `dt` (those in `over` replaced): the bad inputs'."""
+    shapes = {"delta": (D, nd, 1), "alpha": (D, nd, 1), "beta": (D, nd, 1), "gamma": (D, nd),
+              "omega": (D,), "w_v": (D, E), "b_v": (E,), "w_z": (D, S), "b_z": (S,),
+              "qk_gamma": (2, S), "qk_beta": (2, S), "w_r": (D, E), "b_r": (E,),
+              "w_u": (D, D), "b_u": (D,), "w_h": (D, D), "u_h": (E, D), "b_h": (D,),
+              "bias": (2 * P - 1,)}
+    return impl.MegaBlockParams(**{k: over.get(k, zeros(*s, dt=dt)) for k, s in shapes.items()})
 
 
 def _weights(rng, D, S, E, scale):
-    n = rng.normal
-    return {"w_v": n(size=(D, E)) * scale, "b_v": n(size=E) * 0.5,
-            "w_z": n(size=(D, S)) * scale, "b_z": n(size=S) * 0.5,
-            "qk_gamma": n(size=(2, S)), "qk_beta": n(size=(2, S)) * 0.5,
-            "w_r": n(size=(D, E)) * scale, "b_r": n(size=E) * 0.5,
-            "w_u": n(size=(D, D)) * scale, "b_u": n(size=D),
-            "w_h": n(size=(D, D)) * scale, "u_h": n(size=(E, D)) * scale, "b_h": n(size=D) * 0.5}
+    """N(0, 1) weights w_v … b_h of their shapes (`_params`), the matrices w and u_h times
+    `scale`, b_u and qk_gamma as drawn, the other biases and qk_beta times ½."""
+    p = _params(D, S, E)._asdict()
+    factor = {"w": scale, "u": scale, "b": 0.5, "b_u": 1.0, "qk_gamma": 1.0, "qk_beta": 0.5}
+    return {k: rng.normal(size=p[k].shape) * factor.get(k, factor.get(k[0])) for k in WEIGHTS}
 
 
 @st.composite
@@ -50,9 +56,9 @@ def block_cases(draw, fmt: str, method: str = "softmax", length=None, chunk="dra
     if bidirectional == "draw":
         bidirectional = draw(st.sampled_from(BIDIRECTIONAL))
     if chunk == "draw":
-        chunk = draw(st.one_of(st.none(), st.sampled_from(CHUNKS)))
+        chunk = draw(st.one_of(st.none(), st.sampled_from(lk.CHUNKS)))
         if chunk is None and L > 2049:
-            chunk = draw(st.sampled_from(CHUNKS))
+            chunk = draw(st.sampled_from(lk.CHUNKS))
     P = min(chunk or L, L) + draw(st.integers(0, 2))  # the window min(chunk, L), or more
     arrays = ema_arrays(draw, D if bidirectional is None else 2 * D, nd)
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -137,15 +143,6 @@ def _witness(fmt: str, bidirectional=None) -> Case:
     return case_of(fmt, arrays, chunk=None, bidirectional=bidirectional)
 
 
-def _params(D=2, S=2, E=3, nd=2, P=4, dt=torch.float64, **over):
-    shapes = {"delta": (D, nd, 1), "alpha": (D, nd, 1), "beta": (D, nd, 1), "gamma": (D, nd),
-              "omega": (D,), "w_v": (D, E), "b_v": (E,), "w_z": (D, S), "b_z": (S,),
-              "qk_gamma": (2, S), "qk_beta": (2, S), "w_r": (D, E), "b_r": (E,),
-              "w_u": (D, D), "b_u": (D,), "w_h": (D, D), "u_h": (E, D), "b_h": (D,),
-              "bias": (2 * P - 1,)}
-    return impl.MegaBlockParams(**{k: over.get(k, zeros(*s, dt=dt)) for k, s in shapes.items()})
-
-
 BLOCK = registry.register_spec(
     Spec(
         name="mega_block", method_arg="fn", family="layers",
@@ -156,7 +153,7 @@ BLOCK = registry.register_spec(
                   "fn='softmax'|'laplace'|'relu2', chunk=None, bidirectional=None) "
                   "-> (batch, L, D)",
         methods=METHODS, dtypes=REAL_DTYPES, sizes=("batch", "L", "D"), realistic_work=2**14,
-        outputs=("y",), strategy=lambda fmt, method: block_cases(fmt, method),
+        outputs=("y",), strategy=block_cases,
         **lk.referenced("y", "block", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
                         "elementwise; running error through the composition: the EMA layer's and "
                         "the attention's own bounds, linear layers (n + 1)|A||W|, silu/sigmoid "
@@ -179,10 +176,10 @@ BLOCK = registry.register_spec(
     ],
     mutants=[
         Mutant("update_gate_swapped", partial(written_out, swap_update=True), "softmax",
-               FP64_32, "Y = φ ⊙ X + (1 − φ) ⊙ Ĥ: the update gate's roles swapped", _witness),
-        Mutant("reset_gate_missing", partial(written_out, no_reset=True), "laplace", FP64_32,
+               lk.FP64_32, "Y = φ ⊙ X + (1 − φ) ⊙ Ĥ: the update gate's roles swapped", _witness),
+        Mutant("reset_gate_missing", partial(written_out, no_reset=True), "laplace", lk.FP64_32,
                "Ĥ = silu(X′W_h + O U_h + b_h): the reset gate γ dropped", _witness),
-        Mutant("value_from_ema", partial(written_out, v_from_ema=True), "relu2", FP64_32,
+        Mutant("value_from_ema", partial(written_out, v_from_ema=True), "relu2", lk.FP64_32,
                "V = silu(X′W_v + b_v): the EMA output used for V (the paper's eq. (10) and Mega's "
                "code take X)", partial(_witness, bidirectional="mega")),
     ],

@@ -113,8 +113,7 @@ def conv_direct(ctx: LawContext) -> None:
     cc = case_of(ctx.dtype, {"u": u, "K": K}, L=L, L_K=L, kernel="sgconv")
     y_fft, y_dir = (run(CAUSAL, conv, cc, m, ctx.device)[0] for m in ("fft", "direct"))
     tol = CAUSAL.bound(cc, "fft")["y"] + norm_error(CAUSAL.bound(cc, "direct")["y"], "row")
-    within(y_fft, y_dir, tol, f"{method}: FFT vs direct convolution with the kernel",
-                  rows=True)
+    within(y_fft, y_dir, tol, f"{method}: FFT vs direct convolution with the kernel", rows=True)
 
 
 # --- mutants ----------------------------------------------------------------------------------
@@ -144,12 +143,11 @@ def _witness(fmt: str) -> Case:
 SGCONV = registry.register_spec(
     Spec(
         name="sgconv_kernel", family="kernels", methods=METHODS, dtypes=REAL_DTYPES,
-        sizes=("H", "L"), outputs=("K",),
+        sizes=("H", "L"), outputs=("K",), strategy=sgconv_cases,
         summary="SGConv's multi-scale kernel: sub-kernels upsampled by 2^max(0,i−1), weighted by "
                 "decay^(S−1−i), concatenated, normalised",
         signature="sgconv_kernel(weights (S, H, d), L, decay (H,), init_scale=0, "
                   "method='linear'|'nearest', normalize=True) -> K (H, L)",
-        strategy=lambda fmt, method: sgconv_cases(fmt, method),
         **referenced("K", "sgconv_kernel", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
                      "elementwise; M = (|k|_l + |k_l|·‖|k|‖/‖k‖)/‖k‖, G = 6 + ⌈log₂ n⌉"),
         call=call_sgconv, bench_case=_bench, bench_shape="H=256, d=64, L=16384 (S=9), decay 2",
