@@ -92,7 +92,7 @@ def agreement(name: str, statement: str, dtypes: tuple[str, ...], primitive: str
         got, want = (run(spec, ctx.fn, c, method, ctx.device)[0] for c in (a, b))
         tol = spec.bound(a, method)[k] + spec.bound(b, method)[k]
         within(got, want, tol if extra is None else tol + extra(a, method, ctx.dtype),
-                      what.format(method=method), spec.bound.norms_for(method).get(k) == "row")
+               what.format(method=method), spec.bound.norms_for(method).get(k) == "row")
 
     return Law(name, statement, check, dtypes)
 
