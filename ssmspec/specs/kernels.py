@@ -20,7 +20,8 @@ from ssmspec.reference.mp import kernels as ref_mp
 from ssmspec.reference.np import kernels as ref_np
 from ssmspec.reference.np import precision
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._kernel_kit import MEDIUM, SHORT, kernel_laws, laws, two_tier
+from ssmspec.specs import _layer_kit as lk
+from ssmspec.specs._kernel_kit import MEDIUM, SHORT, kernel_laws, laws
 
 METHODS = impl.METHODS
 DIAG_DTYPES = ("c128", "c64", "fp64", "fp32")
@@ -107,13 +108,7 @@ DIAG_REFERENCES = TwoTier(
 
 def diag_bound_terms(case: Case, method: str):
     """(M, G) of the bound, from the float64 reference."""
-    _, M, G = _np_diag(case, method, precision.is_extended())
-    return M, G
-
-
-def diag_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    M, G = diag_bound_terms(case, method)
-    return {"K": Terms(G, M)}
+    return _np_diag(case, method, precision.is_extended())[1:]
 
 
 def s4d_bench_arrays(fmt: str, H: int, N: int):
@@ -162,16 +157,6 @@ def ema_cases(draw, fmt: str, method: str = "mega", max_n: int = 8, max_d: int =
 
 def call_ema(fn, case: Case, method: str, device: str):
     return fn(*(case.tensor(k, device) for k in EMA_INPUTS), case.params["L"])
-
-
-EMA_REFERENCES = two_tier(lambda mod, case, method: {"K": mod.ema_kernel(*_args(case, EMA_INPUTS))},
-                          (ref_mp, ref_np), MP_MAX,
-                          lambda case: case.arrays["gamma"].size * case.params["L"])
-
-
-def ema_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    _, M, G = ref_np.ema_kernel_with_bound(*_args(case, EMA_INPUTS))
-    return {"K": Terms(G, M)}
 
 
 def mega_init_case(fmt: str, rng, D: int, n: int, L: int) -> Case:
@@ -461,7 +446,8 @@ DIAG = registry.register_spec(
                   "conj_half=True) -> K (H, L) real",
         strategy=lambda fmt, method: diag_cases(fmt, method),
         references=DIAG_REFERENCES,
-        bound=Bound(c=C_BOUND, terms=diag_terms,
+        bound=Bound(c=C_BOUND, terms=lk.with_bound_terms("K", lambda case, method: _np_diag(
+                        case, method, precision.is_extended())),
                     reasoning="elementwise; G·M = f·Σ_n (N + 1 + g0_n + l·(|log Ā_n| + s_n))·"
                               "|C_n B̄_n|·|Ā_n|^l, s_n = |z/(1 − z²/4)| bilinear, else 0"),
         call=call_diag, bench_shape="H=256, N=64, L=4096, S4D-Lin",
@@ -525,10 +511,10 @@ EMA = registry.register_spec(
         signature="ema_kernel(delta (D, ndim, 1), alpha (D, ndim, 1), beta (D, ndim, 1), "
                   "gamma (D, ndim), L) -> K (D, L)",
         strategy=lambda fmt, method: ema_cases(fmt, method),
-        references=EMA_REFERENCES,
-        bound=Bound(c={"mega": C_BOUND}, terms=ema_terms,
-                    reasoning="elementwise; G·M = Σ_n (ndim + 1 + (1 + κ_n)·l·|log q_n|)·"
-                              "|γ_n √(1/ndim) p_n β_n| q_n^l"),
+        **lk.referenced("K", "ema_kernel", lambda case, method: _args(case, EMA_INPUTS), ref_mp,
+                        ref_np, MP_MAX, lambda case: case.arrays["gamma"].size * case.params["L"],
+                        {"mega": C_BOUND}, "elementwise; G·M = Σ_n (ndim + 1 + (1 + κ_n)·l·"
+                        "|log q_n|)·|γ_n √(1/ndim) p_n β_n| q_n^l"),
         call=call_ema, bench_shape="D=256, ndim=16, L=8192, Mega init",
         # D = 256, ndim = 16, L = 8192; the sweep D = 4, ndim = 16: Mega's initialisation
         bench_case=lambda fmt: mega_init_case(fmt, np.random.default_rng(0), 256, 16, 8192),
