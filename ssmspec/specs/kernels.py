@@ -21,6 +21,7 @@ from ssmspec.reference.np import kernels as ref_np
 from ssmspec.reference.np import precision
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs import _layer_kit as lk
+from ssmspec.specs import _scan_kit as sk
 from ssmspec.specs._kernel_kit import MEDIUM, SHORT, kernel_laws, laws
 
 METHODS = impl.METHODS
@@ -114,13 +115,8 @@ def diag_bound_terms(case: Case, method: str):
 def s4d_bench_arrays(fmt: str, H: int, N: int):
     """(rng, arrays) of the S4D benchmark system: Λ S4D-Lin (complex formats) or S4D-Real
     (real), B = 1, C normal, Δ log-uniform in [1e-3, 1e-1]; the rng is returned for more draws."""
-    rng = np.random.default_rng(0)
-    if dtype(fmt).is_complex:
-        lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
-        C = rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))
-    else:
-        lam = np.broadcast_to(-(np.arange(N) + 1.0), (H, N))
-        C = rng.normal(size=(H, N))
+    rng, cplx = np.random.default_rng(0), dtype(fmt).is_complex
+    lam, C = sk.s4d(cplx, H, N), sk.normals(rng, (H, N), cplx)
     log_dt = np.log(10.0 ** rng.uniform(-3, -1, H))
     return rng, {"Lambda": representable(lam, fmt), "B": representable(np.ones_like(lam), fmt),
                  "C": representable(C, fmt), "log_dt": representable(log_dt, fmt)}
