@@ -102,25 +102,30 @@ def _terms(case: Case, method: str, d) -> dict:
     return {"h": Terms(ref_np.growth(method, CHUNK, *_args(case)), ref_np.magnitude(*_args(case)))}
 
 
+def uniform_case(fmt: str, rng, shape: tuple, lo: float, hi: float, h0=None,
+                 reverse: bool = False, turn: bool = True) -> Case:
+    """a ~ U[lo, hi] and b normal of `shape` from `rng`, h0 as given ("normal": drawn after b);
+    in complex formats, where `turn`, a turned by a phase in ±0.1 and b, h0 given imaginary
+    parts (b's normal, h0's 1)."""
+    a, b = rng.uniform(lo, hi, shape), rng.normal(size=shape)
+    h0 = rng.normal(size=shape[:-1]) if isinstance(h0, str) else h0
+    if turn and dtype(fmt).is_complex:
+        a = a * np.exp(1j * rng.uniform(-0.1, 0.1, shape))
+        b, h0 = b + 1j * rng.normal(size=shape), None if h0 is None else h0 + 1j
+    return make_case(fmt, a, b, h0, reverse)
+
+
 def _bench(fmt: str) -> Case:
     """B = 4, D = 256, L = 4096; a mixed uniform (0, 1) / [0.99, 1], b normal, no h0."""
-    rng = np.random.default_rng(0)
-    shape = (4, 256, 4096)
-    cplx = dtype(fmt).is_complex
+    rng, shape, cplx = np.random.default_rng(0), (4, 256, 4096), dtype(fmt).is_complex
     a = draw_a(rng, shape, "mixed", 0.0, 0.0, False, cplx, "small")
-    b = rng.normal(size=shape) + (1j * rng.normal(size=shape) if cplx else 0)
-    return make_case(fmt, a, b)
+    return make_case(fmt, a, sk.normals(rng, shape, cplx))
 
 
 def sweep_problem(fmt: str, L: int, rows: int = 32) -> Case:
     """The sweep along L: a ~ U[0.99, 1] (long memory: where the log-space scan's u·Σ|log a|
     shows), b normal, 32 rows."""
-    rng = problem_rng()
-    a, b = rng.uniform(0.99, 1.0, (rows, L)), rng.normal(size=(rows, L))
-    if dtype(fmt).is_complex:
-        a = a * np.exp(1j * rng.uniform(-0.1, 0.1, (rows, L)))
-        b = b + 1j * rng.normal(size=(rows, L))
-    return make_case(fmt, a, b)
+    return uniform_case(fmt, problem_rng(), (rows, L), 0.99, 1.0)
 
 
 # --- laws (docs/scans.md#laws) ---------------------------------------------------------------
@@ -277,26 +282,17 @@ def _eps_witness(fmt: str) -> Case:
 
 
 def _uniform_witness(seed: int, shape: tuple, lo: float, hi: float, h0: list, reverse: bool):
-    """A witness: a ~ U[lo, hi], b normal, of `shape` (generator seeded `seed`), h0 given."""
-    def witness(fmt: str) -> Case:
-        rng = np.random.default_rng(seed)
-        return make_case(fmt, rng.uniform(lo, hi, shape), rng.normal(size=shape), np.array(h0),
-                         reverse)
-
-    return witness
+    """A witness: a ~ U[lo, hi], b normal, of `shape` (generator seeded `seed`, real in every
+    format), h0 given."""
+    return lambda fmt: uniform_case(fmt, np.random.default_rng(seed), shape, lo, hi, np.array(h0),
+                                    reverse, turn=False)
 
 
 def _triton_witness(fmt: str) -> Case:
-    """2 rows, L = 2·BLOCK_T + 5 steps, a in [0.9, 1] (the carry matters), h0 given."""
+    """2 rows, L = 2·BLOCK_T + 5 steps, a in [0.9, 1] (the carry matters), h0 drawn."""
     from ssmspec.impl.triton.scan import BLOCK_T
 
-    rng = np.random.default_rng(8)
-    shape = (2, 2 * BLOCK_T + 5)
-    a, b, h0 = rng.uniform(0.9, 1.0, shape), rng.normal(size=shape), rng.normal(size=shape[:1])
-    if dtype(fmt).is_complex:
-        a = a * np.exp(1j * rng.uniform(-0.1, 0.1, shape))
-        b, h0 = b + 1j * rng.normal(size=shape), h0 + 1j
-    return make_case(fmt, a, b, h0)
+    return uniform_case(fmt, np.random.default_rng(8), (2, 2 * BLOCK_T + 5), 0.9, 1.0, "normal")
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
