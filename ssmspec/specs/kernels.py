@@ -174,8 +174,7 @@ def _k(fn, case: Case, method: str, device: str) -> np.ndarray:
 def _drawn(ctx: LawContext, length=MEDIUM, conj_half=None) -> tuple[str, Case]:
     """A method the implementation covers and a diag_kernel case of lengths `length` (and
     `conj_half` where given)."""
-    method = ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(diag_cases(ctx.dtype, method, length=length))
+    method, case = draw_case(ctx, diag_cases, METHODS, length=length)
     return method, case if conj_half is None else case.with_(conj_half=conj_half)
 
 

@@ -25,7 +25,6 @@ from ssmspec.reference.np import scans as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs import _scan_kit as sk
 
-METHODS = impl.METHODS
 CHUNK = impl.CHUNK
 C_BOUND = 2.0
 MP_MAX = 300  # numel of a up to which the mpmath tier is used
@@ -175,11 +174,10 @@ def split(ctx: LawContext) -> None:
 
 def reverse_flip(ctx: LawContext) -> None:
     method, case = _draw(ctx)
-    a, b, h0 = case.arrays["a"], case.arrays["b"], case.arrays.get("h0")
-    rev = make_case(case.dtype, a, b, h0, True)
-    fwd = make_case(case.dtype, a[..., ::-1], b[..., ::-1], h0, False)
-    agree(SCAN, ctx, (rev, method), (fwd, method), f"{method}: reverse vs flip",
-          lambda k, x: x[..., ::-1])
+    a, b = case.arrays["a"], case.arrays["b"]
+    fwd = case.with_(a=a[..., ::-1], b=b[..., ::-1], reverse=False)
+    agree(SCAN, ctx, (case.with_(reverse=True), method), (fwd, method),
+          f"{method}: reverse vs flip", lambda k, x: x[..., ::-1])
 
 
 def linearity(ctx: LawContext) -> None:
@@ -321,8 +319,8 @@ _EPS_CLAMP = "log(max(a, 1e-6)) without a restart: a = 0 acts as 1e-6"
 
 SCAN = registry.register_spec(
     Spec(
-        name="linear_scan", family="scans", methods=METHODS, dtypes=DTYPES, sizes=("L",),
-        outputs=("h",),
+        name="linear_scan", family="scans", methods=impl.METHODS, dtypes=DTYPES,
+        sizes=("L",), outputs=("h",),
         summary="first-order linear recurrence h_t = a_t ⊙ h_{t−1} + b_t over the last axis",
         signature="linear_scan(a (..., L), b (..., L), h0 (...,) = None, reverse=False, method) "
                   "-> h (..., L)",
