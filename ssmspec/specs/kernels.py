@@ -300,10 +300,9 @@ def direct_kernel(Lambda, B, C, log_dt, L, method="zoh", conj_half=True, phi=Non
             w = w + w
     elif method == "zoh_approx":
         w, b_bar = z, dt * b
-    elif phi is None:
-        w, b_bar = z, dt * torch.where(z == 0, torch.ones_like(z), torch.expm1(z) / z) * b
     else:
-        w, b_bar = z, dt * phi(z) * b
+        phi1 = phi(z) if phi else torch.where(z == 0, torch.ones_like(z), torch.expm1(z) / z)
+        w, b_bar = z, dt * phi1 * b
     V = torch.exp(w[..., None] * torch.arange(L, dtype=v.real_dtype(work), device=Lambda.device))
     K = torch.einsum("hn,hnl->hl", (c * b_bar).to(V.dtype), V)
     K = K.real if K.is_complex() else K

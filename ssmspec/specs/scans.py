@@ -242,7 +242,8 @@ tree_identity_zero = _wrap(lambda a, b, h0: impl.associative_forward(a, b, h0, i
 chunk_drops_h0 = _wrap(lambda a, b, h0: impl.chunked_forward(a, b, h0, carry_h0=False))
 
 
-def _heinsen_clamped(a, b, h0, eps=1e-6):
+@_wrap
+def eps_clamp(a, b, h0, eps=1e-6):
     """log-space without the restart at a = 0: log(max(a, eps))."""
     A = torch.cumsum(torch.log(a.clamp(min=eps)), dim=-1)
     log_b = torch.log(torch.where(b == 0, torch.ones_like(b), b.abs())) - A
@@ -257,14 +258,11 @@ def _heinsen_clamped(a, b, h0, eps=1e-6):
     return out
 
 
-def _heinsen_unguarded(a, b, h0):
+@_wrap
+def unguarded_heinsen(a, b, h0):
     A = torch.cumsum(torch.log(a), dim=-1)
     start = 0 if h0 is None else h0[..., None]
     return torch.exp(A) * (start + torch.cumsum(b * torch.exp(-A), dim=-1))
-
-
-eps_clamp = _wrap(_heinsen_clamped)
-unguarded_heinsen = _wrap(_heinsen_unguarded)
 
 
 def _tree_witness(fmt: str) -> Case:
