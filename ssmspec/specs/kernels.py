@@ -34,12 +34,6 @@ DIAG_INPUTS = ("Lambda", "B", "C", "log_dt")
 EMA_INPUTS = ("delta", "alpha", "beta", "gamma")
 
 
-def lengths() -> st.SearchStrategy[int]:
-    """L from {1, 2, 3, 2^k − 1, 2^k, 2^k + 1} up to 1025 (16385 under the nightly profile),
-    small ones more often."""
-    return sequence_lengths(1025, 16385)
-
-
 def log_dts() -> st.SearchStrategy[float]:
     """log Δ: Δ log-uniform in [1e-4, 1], or the special 1e-6 and 10."""
     return st.one_of(log_uniform(1e-4, 1.0), st.sampled_from([1e-6, 10.0])).map(math.log)
@@ -74,7 +68,7 @@ def diag_cases(draw, fmt: str, method: str = "zoh", max_n: int = 8, max_h: int =
     """Λ, B, C (H, N), log Δ (H,), L and conj_half; docs/kernels.md#diag_kernel, "Strategies"."""
     cplx = dtype(fmt).is_complex
     H, N = draw(size("H", st.integers(1, max_h))), draw(size("N", st.integers(1, max_n)))
-    L = draw(size("L", length if length is not None else lengths()))
+    L = draw(size("L", length if length is not None else sequence_lengths(1025, 16385)))
     lam = draw(arrays((H, N), lambda_elements(cplx)))
     B = draw(arrays((H, N), coef_elements(cplx)))
     C = draw(arrays((H, N), coef_elements(cplx)))
@@ -144,7 +138,7 @@ def ema_cases(draw, fmt: str, method: str = "mega", max_n: int = 8, max_d: int =
               length=None) -> Case:
     """δ, α, β (D, ndim, 1), γ (D, ndim) and L; docs/kernels.md#ema_kernel, "Strategies"."""
     D, n = draw(size("D", st.integers(1, max_d))), draw(size("ndim", st.integers(1, max_n)))
-    L = draw(size("L", length if length is not None else lengths()))
+    L = draw(size("L", length if length is not None else sequence_lengths(1025, 16385)))
     return case_of(fmt, {"delta": draw(arrays((D, n, 1), ema_param())),
                          "alpha": draw(arrays((D, n, 1), ema_param())),
                          "beta": draw(arrays((D, n, 1), real_normals(2.0))),

@@ -66,10 +66,10 @@ def make_case(fmt: str, a, b, h0=None, reverse: bool = False) -> Case:
 
 
 @st.composite
-def scan_cases(draw, fmt: str, method: str = "sequential", length=None, lead=None) -> Case:
+def scan_cases(draw, fmt: str, method: str = "sequential", length=None) -> Case:
     """a, b (..., L), h0 (...,) or None, reverse (docs/scans.md#strategies-and-references)."""
     cplx = dtype(fmt).is_complex
-    shape = (*draw(lead if lead is not None else batch_shapes(2, 3)),
+    shape = (*draw(batch_shapes(2, 3)),
              draw(size("L", length if length is not None else lengths())))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="seed"))
     a = draw_a(rng, shape, draw(st.sampled_from(["unit", "hard", "mixed"])),
