@@ -72,8 +72,15 @@ def _D(case: Case):
     return case.arrays.get("D")
 
 
-def _optional_D(case: Case, device: str):
-    return case.tensor("D", device) if "D" in case.arrays else None
+def _call(bidirectional: bool = False):
+    """The call adapter of causal_conv (or bidirectional_conv): fn(u, its kernels (`_names`), D
+    or None, method=method (convention=method))."""
+    def call(fn, case: Case, method: str, device: str):
+        D = case.tensor("D", device) if "D" in case.arrays else None
+        return fn(*(case.tensor(k, device) for k in ("u", *_names(bidirectional))), D,
+                  **{"convention" if bidirectional else "method": method})
+
+    return call
 
 
 def _bench(fmt: str, bidirectional: bool = False) -> Case:
@@ -94,11 +101,6 @@ def causal_sweep_problem(fmt: str, L: int) -> Case:
 
 
 # --- causal_conv: references, bound -----------------------------------------------------------
-
-
-def _causal_call(fn, case: Case, method: str, device: str):
-    return fn(case.tensor("u", device), case.tensor("K", device), _optional_D(case, device),
-              method=method)
 
 
 def _causal_terms(case: Case, method: str, d) -> dict:
@@ -266,7 +268,7 @@ CAUSAL = registry.register_spec(
                     method_norms={"fft": {"y": "row"}},
                     reasoning="direct: elementwise, dot product of min(t+1, L_K) terms; fft: "
                               "norm-wise per signal, (1 + log2 n)(‖K‖₁‖u‖₂ + ‖K‖₂‖u‖₁)"),
-        call=_causal_call, bench_case=_bench, bench_shape="B=2, H=64, L=L_K=1024",
+        call=_call(), bench_case=_bench, bench_shape="B=2, H=64, L=L_K=1024",
         sweep=Sweep("L", QUADRATIC, causal_sweep_problem, QUADRATIC_HEAVY,
                     "H=4, L_K = L, decaying kernels"),
     ),
@@ -294,11 +296,6 @@ CAUSAL = registry.register_spec(
 
 
 # --- bidirectional_conv -------------------------------------------------------------------------
-
-
-def _bidir_call(fn, case: Case, method: str, device: str):
-    return fn(case.tensor("u", device), case.tensor("K_fwd", device), case.tensor("K_bwd", device),
-              _optional_D(case, device), convention=method)
 
 
 def _bidir_terms(case: Case, method: str, d) -> dict:
@@ -356,7 +353,7 @@ BIDIRECTIONAL = registry.register_spec(
         bound=Bound(c={"mega": 2.0, "s4": 2.0}, terms=_bidir_terms, norms={"y": "row"},
                     reasoning="norm-wise per signal: the FFT bound of each of the two causal "
                               "parts"),
-        call=_bidir_call, bench_case=lambda fmt: _bench(fmt, bidirectional=True),
+        call=_call(bidirectional=True), bench_case=lambda fmt: _bench(fmt, bidirectional=True),
         bench_shape="B=2, H=64, L=L_K=1024, fft",
     ),
     implementations={"torch": impl.bidirectional_conv},
