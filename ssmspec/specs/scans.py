@@ -60,9 +60,8 @@ def draw_a(rng, shape, profile: str, zero_rate: float, one_rate: float, negative
 def make_case(fmt: str, a, b, h0=None, reverse: bool = False) -> Case:
     """A Case of `fmt` from arrays (rounded to the format; complex formats hold complex arrays)."""
     wide = np.complex128 if dtype(fmt).is_complex else np.float64
-    arrays = {"a": a, "b": b} if h0 is None else {"a": a, "b": b, "h0": h0}
-    return case_of(fmt, {k: np.asarray(x, dtype=wide) for k, x in arrays.items()},
-                      reverse=bool(reverse))
+    return case_of(fmt, {k: np.asarray(x, dtype=wide) for k, x in {"a": a, "b": b, "h0": h0}.items()
+                         if x is not None}, reverse=bool(reverse))
 
 
 @st.composite
