@@ -120,8 +120,7 @@ def diag_sweep_problem(fmt: str, L: int) -> Case:
     """The sweep along L: the S4D benchmark system at H = 4, N = 16 with Δ = 10^-3 … 10^-1
     evenly in log: the exp(l·ΔΛ) phase growth."""
     arrs = s4d_bench_arrays(fmt, 4, 16)[1]
-    log_dt = representable(np.log(np.logspace(-3, -1, 4)), fmt)
-    return Case({**arrs, "log_dt": log_dt}, fmt, {"L": L, "conj_half": True})
+    return case_of(fmt, {**arrs, "log_dt": np.log(np.logspace(-3, -1, 4))}, L=L, conj_half=True)
 
 
 # --- ema_kernel -------------------------------------------------------------------------------
