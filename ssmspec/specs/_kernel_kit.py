@@ -52,8 +52,8 @@ def kernel_laws(draw, kernel, bound, halved, rounding, rows: bool = False) -> di
         method, case = draw(ctx, conj_half=True)
         full_case = conj_full(case, halved)
         within(kernel(ctx, case, method), kernel(ctx, full_case, method),
-                      bound(case, method) + bound(full_case, method),
-                      f"{method}: half (conj_half=True) vs full (conj_half=False)", rows)
+               bound(case, method) + bound(full_case, method),
+               f"{method}: half (conj_half=True) vs full (conj_half=False)", rows)
 
     def prefix(ctx: LawContext) -> None:
         method, case = draw(ctx)
@@ -62,7 +62,7 @@ def kernel_laws(draw, kernel, bound, halved, rounding, rows: bool = False) -> di
         # a row bound of the long kernel covers its first Ls entries too (a sub-vector's 2-norm)
         head = bound(case, method) if rows else bound(case, method)[:, :Ls]
         within(kernel(ctx, case, method)[:, :Ls], kernel(ctx, short, method),
-                      head + bound(short, method), f"{method}: K(L)[:, :{Ls}] vs K({Ls})", rows)
+               head + bound(short, method), f"{method}: K(L)[:, :{Ls}] vs K({Ls})", rows)
 
     def linearity_in_C(ctx: LawContext) -> None:
         method, c1 = draw(ctx)

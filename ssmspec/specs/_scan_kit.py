@@ -1,9 +1,10 @@
 """Glue shared by the spec modules of the scans and recurrences (selective, recurrent, scans, s5,
-rg_lru): diagonal test systems (`normals`, `s4d`), references and bound terms from the references'
-tuples (`references`, `as_terms`), a step function iterated (`iterate`) and the split law
-(`split_law`). Not a spec module (the leading underscore): it registers nothing; the laws it
-builds are registered by the modules using them. The glue of every family (a call's outputs as
-numpy, `run`; two calls' agreement, `agree`; ...) is in `ssmspec.speckit`.
+rg_lru): diagonal test systems (`normals`, `s4d`, which kernels' S4D benchmark draws too),
+references and bound terms from the references' tuples (`references`, `as_terms`), a step
+function iterated (`iterate`) and the split law (`split_law`). Not a spec module (the leading
+underscore): it registers nothing; the laws it builds are registered by the modules using them.
+The glue of every family (a call's outputs as numpy, `run`; two calls' agreement, `agree`; ...)
+is in `ssmspec.speckit`.
 """
 from __future__ import annotations
 

@@ -34,9 +34,9 @@ def _lengths():
     return st.one_of(st.sampled_from(boundary_lengths(longest)), st.integers(1, longest))
 
 
-def _kernel(rng, H: int, L_K: int, kind: str) -> np.ndarray:
+def _kernel(rng, H: int, L_K: int, kind: str, slowest: float = 0.3) -> np.ndarray:
     if kind == "decay":
-        a = rng.uniform(0.3, 0.999, (H, 1))
+        a = rng.uniform(slowest, 0.999, (H, 1))
         return rng.normal(size=(H, 1)) * a ** np.arange(L_K)[None]
     return rng.normal(size=(H, L_K)) / np.sqrt(L_K)
 
@@ -61,7 +61,7 @@ def conv_cases(draw, fmt: str, method: str = "fft", bidirectional: bool = False)
     arrays.update({name: _kernel(rng, H, L_K, kind) for name in _names(bidirectional)})
     if draw(st.booleans()):
         arrays["D"] = rng.normal(size=H)
-    return case_of(fmt, {**arrays}, L=L, L_K=L_K, kernel=kind)
+    return case_of(fmt, arrays, L=L, L_K=L_K, kernel=kind)
 
 
 def _work(case: Case) -> int:
@@ -72,8 +72,15 @@ def _D(case: Case):
     return case.arrays.get("D")
 
 
-def _optional_D(case: Case, device: str):
-    return case.tensor("D", device) if "D" in case.arrays else None
+def _call(bidirectional: bool = False):
+    """The call adapter of causal_conv (or bidirectional_conv): fn(u, its kernels (`_names`), D
+    or None, method=method (convention=method))."""
+    def call(fn, case: Case, method: str, device: str):
+        D = case.tensor("D", device) if "D" in case.arrays else None
+        return fn(*(case.tensor(k, device) for k in ("u", *_names(bidirectional))), D,
+                  **{"convention" if bidirectional else "method": method})
+
+    return call
 
 
 def _bench(fmt: str, bidirectional: bool = False) -> Case:
@@ -82,25 +89,18 @@ def _bench(fmt: str, bidirectional: bool = False) -> Case:
     rng = np.random.default_rng(0)
     u = rng.normal(size=(2, 64, 1024))
     kernels = {name: _kernel(rng, 64, 1024, "decay") for name in _names(bidirectional)}
-    return case_of(fmt, {"u": u, **kernels},
-                   L=1024, L_K=1024, kernel="decay")
+    return case_of(fmt, {"u": u, **kernels}, L=1024, L_K=1024, kernel="decay")
 
 
 def causal_sweep_problem(fmt: str, L: int) -> Case:
     """The sweep along L: B = 1, H = 4, decaying kernels, L_K = L (the direct sum and its
     reference are O(L²): up to 2^12, 2^14 nightly)."""
     rng = problem_rng()
-    a = rng.uniform(0.9, 0.999, (4, 1))
-    K = rng.normal(size=(4, 1)) * a ** np.arange(L)[None]
+    K = _kernel(rng, 4, L, "decay", slowest=0.9)
     return case_of(fmt, {"u": rng.normal(size=(1, 4, L)), "K": K}, L=L, L_K=L, kernel="decay")
 
 
 # --- causal_conv: references, bound -----------------------------------------------------------
-
-
-def _causal_call(fn, case: Case, method: str, device: str):
-    return fn(case.tensor("u", device), case.tensor("K", device), _optional_D(case, device),
-              method=method)
 
 
 def _causal_terms(case: Case, method: str, d) -> dict:
@@ -262,7 +262,7 @@ CAUSAL = registry.register_spec(
                     method_norms={"fft": {"y": "row"}},
                     reasoning="direct: elementwise, dot product of min(t+1, L_K) terms; fft: "
                               "norm-wise per signal, (1 + log2 n)(‖K‖₁‖u‖₂ + ‖K‖₂‖u‖₁)"),
-        call=_causal_call, bench_case=_bench, bench_shape="B=2, H=64, L=L_K=1024",
+        call=_call(), bench_case=_bench, bench_shape="B=2, H=64, L=L_K=1024",
         sweep=Sweep("L", QUADRATIC, causal_sweep_problem, QUADRATIC_HEAVY,
                     "H=4, L_K = L, decaying kernels"),
     ),
@@ -290,11 +290,6 @@ CAUSAL = registry.register_spec(
 
 
 # --- bidirectional_conv -------------------------------------------------------------------------
-
-
-def _bidir_call(fn, case: Case, method: str, device: str):
-    return fn(case.tensor("u", device), case.tensor("K_fwd", device), case.tensor("K_bwd", device),
-              _optional_D(case, device), convention=method)
 
 
 def _bidir_terms(case: Case, method: str, d) -> dict:
@@ -352,7 +347,7 @@ BIDIRECTIONAL = registry.register_spec(
         bound=Bound(c={"mega": 2.0, "s4": 2.0}, terms=_bidir_terms, norms={"y": "row"},
                     reasoning="norm-wise per signal: the FFT bound of each of the two causal "
                               "parts"),
-        call=_bidir_call, bench_case=lambda fmt: _bench(fmt, bidirectional=True),
+        call=_call(bidirectional=True), bench_case=lambda fmt: _bench(fmt, bidirectional=True),
         bench_shape="B=2, H=64, L=L_K=1024, fft",
     ),
     implementations={"torch": impl.bidirectional_conv},

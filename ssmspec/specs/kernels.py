@@ -20,7 +20,9 @@ from ssmspec.reference.mp import kernels as ref_mp
 from ssmspec.reference.np import kernels as ref_np
 from ssmspec.reference.np import precision
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.specs._kernel_kit import MEDIUM, SHORT, kernel_laws, laws, two_tier
+from ssmspec.specs import _layer_kit as lk
+from ssmspec.specs import _scan_kit as sk
+from ssmspec.specs._kernel_kit import MEDIUM, SHORT, kernel_laws, laws
 
 METHODS = impl.METHODS
 DIAG_DTYPES = ("c128", "c64", "fp64", "fp32")
@@ -30,12 +32,6 @@ MP_MAX = 512  # H·N·L (D·ndim·L) up to which the mpmath tier is used
 LENGTHS = boundary_lengths(1025)
 DIAG_INPUTS = ("Lambda", "B", "C", "log_dt")
 EMA_INPUTS = ("delta", "alpha", "beta", "gamma")
-
-
-def lengths() -> st.SearchStrategy[int]:
-    """L from {1, 2, 3, 2^k − 1, 2^k, 2^k + 1} up to 1025 (16385 under the nightly profile),
-    small ones more often."""
-    return sequence_lengths(1025, 16385)
 
 
 def log_dts() -> st.SearchStrategy[float]:
@@ -72,7 +68,7 @@ def diag_cases(draw, fmt: str, method: str = "zoh", max_n: int = 8, max_h: int =
     """Λ, B, C (H, N), log Δ (H,), L and conj_half; docs/kernels.md#diag_kernel, "Strategies"."""
     cplx = dtype(fmt).is_complex
     H, N = draw(size("H", st.integers(1, max_h))), draw(size("N", st.integers(1, max_n)))
-    L = draw(size("L", length if length is not None else lengths()))
+    L = draw(size("L", length if length is not None else sequence_lengths(1025, 16385)))
     lam = draw(arrays((H, N), lambda_elements(cplx)))
     B = draw(arrays((H, N), coef_elements(cplx)))
     C = draw(arrays((H, N), coef_elements(cplx)))
@@ -107,25 +103,14 @@ DIAG_REFERENCES = TwoTier(
 
 def diag_bound_terms(case: Case, method: str):
     """(M, G) of the bound, from the float64 reference."""
-    _, M, G = _np_diag(case, method, precision.is_extended())
-    return M, G
-
-
-def diag_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    M, G = diag_bound_terms(case, method)
-    return {"K": Terms(G, M)}
+    return _np_diag(case, method, precision.is_extended())[1:]
 
 
 def s4d_bench_arrays(fmt: str, H: int, N: int):
     """(rng, arrays) of the S4D benchmark system: Λ S4D-Lin (complex formats) or S4D-Real
     (real), B = 1, C normal, Δ log-uniform in [1e-3, 1e-1]; the rng is returned for more draws."""
-    rng = np.random.default_rng(0)
-    if dtype(fmt).is_complex:
-        lam = np.broadcast_to(-0.5 + 1j * np.pi * np.arange(N), (H, N))
-        C = rng.normal(size=(H, N)) + 1j * rng.normal(size=(H, N))
-    else:
-        lam = np.broadcast_to(-(np.arange(N) + 1.0), (H, N))
-        C = rng.normal(size=(H, N))
+    rng, cplx = np.random.default_rng(0), dtype(fmt).is_complex
+    lam, C = sk.s4d(cplx, H, N), sk.normals(rng, (H, N), cplx)
     log_dt = np.log(10.0 ** rng.uniform(-3, -1, H))
     return rng, {"Lambda": representable(lam, fmt), "B": representable(np.ones_like(lam), fmt),
                  "C": representable(C, fmt), "log_dt": representable(log_dt, fmt)}
@@ -135,8 +120,7 @@ def diag_sweep_problem(fmt: str, L: int) -> Case:
     """The sweep along L: the S4D benchmark system at H = 4, N = 16 with Δ = 10^-3 … 10^-1
     evenly in log: the exp(l·ΔΛ) phase growth."""
     arrs = s4d_bench_arrays(fmt, 4, 16)[1]
-    log_dt = representable(np.log(np.logspace(-3, -1, 4)), fmt)
-    return Case({**arrs, "log_dt": log_dt}, fmt, {"L": L, "conj_half": True})
+    return case_of(fmt, {**arrs, "log_dt": np.log(np.logspace(-3, -1, 4))}, L=L, conj_half=True)
 
 
 # --- ema_kernel -------------------------------------------------------------------------------
@@ -153,7 +137,7 @@ def ema_cases(draw, fmt: str, method: str = "mega", max_n: int = 8, max_d: int =
               length=None) -> Case:
     """δ, α, β (D, ndim, 1), γ (D, ndim) and L; docs/kernels.md#ema_kernel, "Strategies"."""
     D, n = draw(size("D", st.integers(1, max_d))), draw(size("ndim", st.integers(1, max_n)))
-    L = draw(size("L", length if length is not None else lengths()))
+    L = draw(size("L", length if length is not None else sequence_lengths(1025, 16385)))
     return case_of(fmt, {"delta": draw(arrays((D, n, 1), ema_param())),
                          "alpha": draw(arrays((D, n, 1), ema_param())),
                          "beta": draw(arrays((D, n, 1), real_normals(2.0))),
@@ -162,16 +146,6 @@ def ema_cases(draw, fmt: str, method: str = "mega", max_n: int = 8, max_d: int =
 
 def call_ema(fn, case: Case, method: str, device: str):
     return fn(*(case.tensor(k, device) for k in EMA_INPUTS), case.params["L"])
-
-
-EMA_REFERENCES = two_tier(lambda mod, case, method: {"K": mod.ema_kernel(*_args(case, EMA_INPUTS))},
-                          (ref_mp, ref_np), MP_MAX,
-                          lambda case: case.arrays["gamma"].size * case.params["L"])
-
-
-def ema_terms(case: Case, method: str, d=None) -> dict[str, Terms]:
-    _, M, G = ref_np.ema_kernel_with_bound(*_args(case, EMA_INPUTS))
-    return {"K": Terms(G, M)}
 
 
 def mega_init_case(fmt: str, rng, D: int, n: int, L: int) -> Case:
@@ -193,8 +167,7 @@ def _k(fn, case: Case, method: str, device: str) -> np.ndarray:
 def _drawn(ctx: LawContext, length=MEDIUM, conj_half=None) -> tuple[str, Case]:
     """A method the implementation covers and a diag_kernel case of lengths `length` (and
     `conj_half` where given)."""
-    method = ctx.draw(ctx.methods(METHODS))
-    case = ctx.draw(diag_cases(ctx.dtype, method, length=length))
+    method, case = draw_case(ctx, diag_cases, METHODS, length=length)
     return method, case if conj_half is None else case.with_(conj_half=conj_half)
 
 
@@ -229,13 +202,12 @@ def zoh_bilinear_small_dt(ctx: LawContext) -> None:
     else:
         lam = -np.array(mags)[:, None]
     # one state per channel and C = conj(λ)²: the O(Δ³) coefficient C·λ²/12 cannot cancel
-    C, B = np.conj(lam) ** 2, np.ones_like(lam)
+    C = np.conj(lam) ** 2
     h0 = 1e-2 / np.max(np.abs(lam))
     errs = []
     for k in range(4):
-        log_dt = np.full(H, math.log(h0 * 2.0**-k))
-        case = Case({"Lambda": lam, "B": B, "C": C, "log_dt": log_dt}, fmt,
-                    {"L": 4, "conj_half": True})
+        # B = 1; float64 formats only, so rounding to the format changes nothing
+        case = _diag_witness(fmt, lam, np.full(H, math.log(h0 * 2.0**-k)), 4, C=C)
         errs.append(np.max(np.abs(_k(ctx.fn, case, "zoh", ctx.device)
                                   - _k(ctx.fn, case, "bilinear", ctx.device))))
     e = np.array(errs)
@@ -321,10 +293,9 @@ def direct_kernel(Lambda, B, C, log_dt, L, method="zoh", conj_half=True, phi=Non
             w = w + w
     elif method == "zoh_approx":
         w, b_bar = z, dt * b
-    elif phi is None:
-        w, b_bar = z, dt * torch.where(z == 0, torch.ones_like(z), torch.expm1(z) / z) * b
     else:
-        w, b_bar = z, dt * phi(z) * b
+        phi1 = phi(z) if phi else torch.where(z == 0, torch.ones_like(z), torch.expm1(z) / z)
+        w, b_bar = z, dt * phi1 * b
     V = torch.exp(w[..., None] * torch.arange(L, dtype=v.real_dtype(work), device=Lambda.device))
     K = torch.einsum("hn,hnl->hl", (c * b_bar).to(V.dtype), V)
     K = K.real if K.is_complex() else K
@@ -451,7 +422,8 @@ DIAG = registry.register_spec(
                   "conj_half=True) -> K (H, L) real",
         strategy=lambda fmt, method: diag_cases(fmt, method),
         references=DIAG_REFERENCES,
-        bound=Bound(c=C_BOUND, terms=diag_terms,
+        bound=Bound(c=C_BOUND, terms=lk.with_bound_terms("K", lambda case, method: _np_diag(
+                        case, method, precision.is_extended())),
                     reasoning="elementwise; G·M = f·Σ_n (N + 1 + g0_n + l·(|log Ā_n| + s_n))·"
                               "|C_n B̄_n|·|Ā_n|^l, s_n = |z/(1 − z²/4)| bilinear, else 0"),
         call=call_diag, bench_shape="H=256, N=64, L=4096, S4D-Lin",
@@ -515,10 +487,10 @@ EMA = registry.register_spec(
         signature="ema_kernel(delta (D, ndim, 1), alpha (D, ndim, 1), beta (D, ndim, 1), "
                   "gamma (D, ndim), L) -> K (D, L)",
         strategy=lambda fmt, method: ema_cases(fmt, method),
-        references=EMA_REFERENCES,
-        bound=Bound(c={"mega": C_BOUND}, terms=ema_terms,
-                    reasoning="elementwise; G·M = Σ_n (ndim + 1 + (1 + κ_n)·l·|log q_n|)·"
-                              "|γ_n √(1/ndim) p_n β_n| q_n^l"),
+        **lk.referenced("K", "ema_kernel", lambda case, method: _args(case, EMA_INPUTS), ref_mp,
+                        ref_np, MP_MAX, lambda case: case.arrays["gamma"].size * case.params["L"],
+                        {"mega": C_BOUND}, "elementwise; G·M = Σ_n (ndim + 1 + (1 + κ_n)·l·"
+                        "|log q_n|)·|γ_n √(1/ndim) p_n β_n| q_n^l"),
         call=call_ema, bench_shape="D=256, ndim=16, L=8192, Mega init",
         # D = 256, ndim = 16, L = 8192; the sweep D = 4, ndim = 16: Mega's initialisation
         bench_case=lambda fmt: mega_init_case(fmt, np.random.default_rng(0), 256, 16, 8192),

@@ -25,7 +25,6 @@ from ssmspec.reference.np import scans as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs import _scan_kit as sk
 
-METHODS = impl.METHODS
 CHUNK = impl.CHUNK
 C_BOUND = 2.0
 MP_MAX = 300  # numel of a up to which the mpmath tier is used
@@ -61,16 +60,15 @@ def draw_a(rng, shape, profile: str, zero_rate: float, one_rate: float, negative
 def make_case(fmt: str, a, b, h0=None, reverse: bool = False) -> Case:
     """A Case of `fmt` from arrays (rounded to the format; complex formats hold complex arrays)."""
     wide = np.complex128 if dtype(fmt).is_complex else np.float64
-    arrays = {"a": a, "b": b} if h0 is None else {"a": a, "b": b, "h0": h0}
-    return case_of(fmt, {k: np.asarray(x, dtype=wide) for k, x in arrays.items()},
-                      reverse=bool(reverse))
+    return case_of(fmt, {k: np.asarray(x, dtype=wide) for k, x in {"a": a, "b": b, "h0": h0}.items()
+                         if x is not None}, reverse=bool(reverse))
 
 
 @st.composite
-def scan_cases(draw, fmt: str, method: str = "sequential", length=None, lead=None) -> Case:
+def scan_cases(draw, fmt: str, method: str = "sequential", length=None) -> Case:
     """a, b (..., L), h0 (...,) or None, reverse (docs/scans.md#strategies-and-references)."""
     cplx = dtype(fmt).is_complex
-    shape = (*draw(lead if lead is not None else batch_shapes(2, 3)),
+    shape = (*draw(batch_shapes(2, 3)),
              draw(size("L", length if length is not None else lengths())))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="seed"))
     a = draw_a(rng, shape, draw(st.sampled_from(["unit", "hard", "mixed"])),
@@ -102,25 +100,30 @@ def _terms(case: Case, method: str, d) -> dict:
     return {"h": Terms(ref_np.growth(method, CHUNK, *_args(case)), ref_np.magnitude(*_args(case)))}
 
 
+def uniform_case(fmt: str, rng, shape: tuple, lo: float, hi: float, h0=None,
+                 reverse: bool = False, turn: bool = True) -> Case:
+    """a ~ U[lo, hi] and b normal of `shape` from `rng`, h0 as given ("normal": drawn after b);
+    in complex formats, where `turn`, a turned by a phase in ±0.1 and b, h0 given imaginary
+    parts (b's normal, h0's 1)."""
+    a, b = rng.uniform(lo, hi, shape), rng.normal(size=shape)
+    h0 = rng.normal(size=shape[:-1]) if isinstance(h0, str) else h0
+    if turn and dtype(fmt).is_complex:
+        a = a * np.exp(1j * rng.uniform(-0.1, 0.1, shape))
+        b, h0 = b + 1j * rng.normal(size=shape), None if h0 is None else h0 + 1j
+    return make_case(fmt, a, b, h0, reverse)
+
+
 def _bench(fmt: str) -> Case:
     """B = 4, D = 256, L = 4096; a mixed uniform (0, 1) / [0.99, 1], b normal, no h0."""
-    rng = np.random.default_rng(0)
-    shape = (4, 256, 4096)
-    cplx = dtype(fmt).is_complex
+    rng, shape, cplx = np.random.default_rng(0), (4, 256, 4096), dtype(fmt).is_complex
     a = draw_a(rng, shape, "mixed", 0.0, 0.0, False, cplx, "small")
-    b = rng.normal(size=shape) + (1j * rng.normal(size=shape) if cplx else 0)
-    return make_case(fmt, a, b)
+    return make_case(fmt, a, sk.normals(rng, shape, cplx))
 
 
 def sweep_problem(fmt: str, L: int, rows: int = 32) -> Case:
     """The sweep along L: a ~ U[0.99, 1] (long memory: where the log-space scan's u·Σ|log a|
     shows), b normal, 32 rows."""
-    rng = problem_rng()
-    a, b = rng.uniform(0.99, 1.0, (rows, L)), rng.normal(size=(rows, L))
-    if dtype(fmt).is_complex:
-        a = a * np.exp(1j * rng.uniform(-0.1, 0.1, (rows, L)))
-        b = b + 1j * rng.normal(size=(rows, L))
-    return make_case(fmt, a, b)
+    return uniform_case(fmt, problem_rng(), (rows, L), 0.99, 1.0)
 
 
 # --- laws (docs/scans.md#laws) ---------------------------------------------------------------
@@ -170,11 +173,10 @@ def split(ctx: LawContext) -> None:
 
 def reverse_flip(ctx: LawContext) -> None:
     method, case = _draw(ctx)
-    a, b, h0 = case.arrays["a"], case.arrays["b"], case.arrays.get("h0")
-    rev = make_case(case.dtype, a, b, h0, True)
-    fwd = make_case(case.dtype, a[..., ::-1], b[..., ::-1], h0, False)
-    agree(SCAN, ctx, (rev, method), (fwd, method), f"{method}: reverse vs flip",
-          lambda k, x: x[..., ::-1])
+    a, b = case.arrays["a"], case.arrays["b"]
+    fwd = case.with_(a=a[..., ::-1], b=b[..., ::-1], reverse=False)
+    agree(SCAN, ctx, (case.with_(reverse=True), method), (fwd, method),
+          f"{method}: reverse vs flip", lambda k, x: x[..., ::-1])
 
 
 def linearity(ctx: LawContext) -> None:
@@ -239,7 +241,8 @@ tree_identity_zero = _wrap(lambda a, b, h0: impl.associative_forward(a, b, h0, i
 chunk_drops_h0 = _wrap(lambda a, b, h0: impl.chunked_forward(a, b, h0, carry_h0=False))
 
 
-def _heinsen_clamped(a, b, h0, eps=1e-6):
+@_wrap
+def eps_clamp(a, b, h0, eps=1e-6):
     """log-space without the restart at a = 0: log(max(a, eps))."""
     A = torch.cumsum(torch.log(a.clamp(min=eps)), dim=-1)
     log_b = torch.log(torch.where(b == 0, torch.ones_like(b), b.abs())) - A
@@ -254,14 +257,11 @@ def _heinsen_clamped(a, b, h0, eps=1e-6):
     return out
 
 
-def _heinsen_unguarded(a, b, h0):
+@_wrap
+def unguarded_heinsen(a, b, h0):
     A = torch.cumsum(torch.log(a), dim=-1)
     start = 0 if h0 is None else h0[..., None]
     return torch.exp(A) * (start + torch.cumsum(b * torch.exp(-A), dim=-1))
-
-
-eps_clamp = _wrap(_heinsen_clamped)
-unguarded_heinsen = _wrap(_heinsen_unguarded)
 
 
 def _tree_witness(fmt: str) -> Case:
@@ -277,26 +277,17 @@ def _eps_witness(fmt: str) -> Case:
 
 
 def _uniform_witness(seed: int, shape: tuple, lo: float, hi: float, h0: list, reverse: bool):
-    """A witness: a ~ U[lo, hi], b normal, of `shape` (generator seeded `seed`), h0 given."""
-    def witness(fmt: str) -> Case:
-        rng = np.random.default_rng(seed)
-        return make_case(fmt, rng.uniform(lo, hi, shape), rng.normal(size=shape), np.array(h0),
-                         reverse)
-
-    return witness
+    """A witness: a ~ U[lo, hi], b normal, of `shape` (generator seeded `seed`, real in every
+    format), h0 given."""
+    return lambda fmt: uniform_case(fmt, np.random.default_rng(seed), shape, lo, hi, np.array(h0),
+                                    reverse, turn=False)
 
 
 def _triton_witness(fmt: str) -> Case:
-    """2 rows, L = 2·BLOCK_T + 5 steps, a in [0.9, 1] (the carry matters), h0 given."""
+    """2 rows, L = 2·BLOCK_T + 5 steps, a in [0.9, 1] (the carry matters), h0 drawn."""
     from ssmspec.impl.triton.scan import BLOCK_T
 
-    rng = np.random.default_rng(8)
-    shape = (2, 2 * BLOCK_T + 5)
-    a, b, h0 = rng.uniform(0.9, 1.0, shape), rng.normal(size=shape), rng.normal(size=shape[:1])
-    if dtype(fmt).is_complex:
-        a = a * np.exp(1j * rng.uniform(-0.1, 0.1, shape))
-        b, h0 = b + 1j * rng.normal(size=shape), h0 + 1j
-    return make_case(fmt, a, b, h0)
+    return uniform_case(fmt, np.random.default_rng(8), (2, 2 * BLOCK_T + 5), 0.9, 1.0, "normal")
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
@@ -321,8 +312,8 @@ _EPS_CLAMP = "log(max(a, 1e-6)) without a restart: a = 0 acts as 1e-6"
 
 SCAN = registry.register_spec(
     Spec(
-        name="linear_scan", family="scans", methods=METHODS, dtypes=DTYPES, sizes=("L",),
-        outputs=("h",),
+        name="linear_scan", family="scans", methods=impl.METHODS, dtypes=DTYPES,
+        sizes=("L",), outputs=("h",),
         summary="first-order linear recurrence h_t = a_t ⊙ h_{t−1} + b_t over the last axis",
         signature="linear_scan(a (..., L), b (..., L), h0 (...,) = None, reverse=False, method) "
                   "-> h (..., L)",
