@@ -144,6 +144,22 @@ def draw_case(ctx: LawContext, cases, methods, **kw) -> tuple:
     return method, ctx.draw(cases(ctx.dtype, method, **kw))
 
 
+def step_sizes(rng, shape, regime: str, specials: tuple = (0.05, 0.95)) -> np.ndarray:
+    """Steps Δ of `shape` (selective_scan's, ssd_scan's, s5_scan's): log-uniform in [1e-4, 1]
+    ("uniform") or [1e-7, 1e-3] ("small"), all float(regime) ("1e-6", "10"), or ("specials")
+    log-uniform, with 1e-6 below the quantile specials[0] of a uniform pick and 10 above
+    specials[1]. Not in `__all__`: imported by name."""
+    if regime == "small":
+        return 10.0 ** rng.uniform(-7, -3, shape)
+    dt = 10.0 ** rng.uniform(-4, 0, shape)
+    if regime == "specials":
+        pick = rng.uniform(size=shape)
+        dt = np.where(pick < specials[0], 1e-6, np.where(pick > specials[1], 10.0, dt))
+    elif regime in ("1e-6", "10"):
+        dt = np.full(shape, float(regime))
+    return dt
+
+
 def run(spec: Spec, fn, case: Case, method: str, device: str) -> tuple:
     """The outputs of `spec.call(fn, ...)` as numpy arrays, in `spec.outputs` order; the output y
     (real, but returned in the complex format of a complex run) as its real part."""

@@ -16,6 +16,7 @@ from ssmspec.impl import s5 as impl
 from ssmspec.reference.mp import s5 as ref_mp
 from ssmspec.reference.np import s5 as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.speckit import step_sizes
 from ssmspec.specs import _scan_kit as sk
 
 METHODS = impl.METHODS
@@ -28,16 +29,6 @@ ARGS = ("u", "Lambda", "B", "C", "D", "log_step")
 # stable eigenvalues: S4D-Lin, random, pure imaginary, 0
 LAMBDAS = sk.eigenvalues((-4.0, 2.0), 50.0, st.floats(-10.0, 10.0).map(lambda y: complex(0.0, y)),
                          st.just(0j))
-
-
-def _step_sizes(rng, P: int, regime: str) -> np.ndarray:
-    if regime == "small":
-        return 10.0 ** rng.uniform(-7, -3, P)
-    dt = 10.0 ** rng.uniform(-4, 0, P)
-    if regime == "specials":
-        pick = rng.uniform(size=P)
-        dt = np.where(pick < 0.2, 1e-6, np.where(pick > 0.8, 10.0, dt))
-    return dt
 
 
 @st.composite
@@ -54,7 +45,7 @@ def s5_cases(draw, fmt: str, method: str = "zoh", length=None, conj_sym=None, in
     arrs = {"u": rng.normal(size=(b, L, H)), "Lambda": lam,
             "B": sk.normals(rng, (P, H), True), "C": sk.normals(rng, (H, P), True),
             "D": rng.normal(size=H) if draw(st.booleans()) else np.zeros(H),
-            "log_step": np.log(_step_sizes(rng, P, regime))}
+            "log_step": np.log(step_sizes(rng, P, regime, (0.2, 0.8)))}
     if draw(feature("h0", st.booleans(), False)) if initial is None else initial:
         arrs["h0"] = sk.normals(rng, (b, P), True)
     cs = draw(feature("conj_sym=False", st.booleans(), True)) if conj_sym is None else conj_sym

@@ -19,6 +19,7 @@ from ssmspec.impl import selective as impl
 from ssmspec.reference.mp import selective as ref_mp
 from ssmspec.reference.np import selective as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
+from ssmspec.speckit import step_sizes
 from ssmspec.specs import _scan_kit as sk
 from ssmspec.specs.kernels import DIAG, diag_bound_terms
 
@@ -55,16 +56,6 @@ def _a_el(cplx: bool, n: int):
     return st.one_of(st.floats(-2.5, 2.5).map(lambda x: -math.exp(x)), st.just(-(n + 1.0)))
 
 
-def _step_sizes(rng, shape, regime: str) -> np.ndarray:
-    dt = 10.0 ** rng.uniform(-4, 0, shape)
-    if regime == "specials":
-        pick = rng.uniform(size=shape)
-        dt = np.where(pick < 0.05, 1e-6, np.where(pick > 0.95, 10.0, dt))
-    elif regime in ("1e-6", "10"):
-        dt = np.full(shape, float(regime))
-    return dt
-
-
 @st.composite
 def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, layout=None,
                     optional=None, softplus=None, max_d: int = 4, max_n: int = 4) -> Case:
@@ -96,7 +87,7 @@ def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, lay
         divisors = [g for g in range(1, Dn + 1) if Dn % g == 0]  # G of the grouped layout
         shape = (b, N, L) if layout == "step" else (b, draw(st.sampled_from(divisors)), N, L)
         arrs["B"], arrs["C"] = sk.normals(rng, shape, cplx), sk.normals(rng, shape, cplx)
-    dt = _step_sizes(rng, (b, Dn, L), regime)
+    dt = step_sizes(rng, (b, Dn, L), regime)
     if sp and "delta_bias" in opts:
         arrs["delta_bias"] = draw(arrays((Dn,), st.floats(-2.0, 2.0)))
     # softplus⁻¹(Δ) = Δ + log(−expm1(−Δ)), accurate for small and large Δ
@@ -235,7 +226,7 @@ def ssd_cases(draw, fmt: str, method: str = "chunked", length=None, chunk=None,
     G = draw(st.sampled_from([g for g in (1, 2, 4) if H % g == 0]))
     regime = draw(st.sampled_from(REGIMES))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    arrs = {"x": rng.normal(size=(b, L, H, P)), "dt": _step_sizes(rng, (b, L, H), regime),
+    arrs = {"x": rng.normal(size=(b, L, H, P)), "dt": step_sizes(rng, (b, L, H), regime),
             "A": -np.exp(draw(arrays((H,), st.floats(-2.5, 2.5)))),
             "B": rng.normal(size=(b, L, G, N)), "C": rng.normal(size=(b, L, G, N))}
     if draw(feature("initial_states", st.booleans(), False)) if initial is None else initial:
