@@ -60,17 +60,13 @@ def call_s5(fn, case: Case, method: str, device: str):
 
 
 def _ref(fn, case: Case, method: str):
-    """`fn` (a reference) on the case's float64 arrays."""
-    return fn(*(case.arrays[k] for k in ARGS), method=method, conj_sym=case.params["conj_sym"],
+    """`fn` (a reference) on the case's float64 arrays (None for one it lacks: `_carry`'s D)."""
+    return fn(*map(case.arrays.get, ARGS), method=method, conj_sym=case.params["conj_sym"],
               h0=case.arrays.get("h0"))
 
 
-@last_case
-def terms(case: Case, method: str):
-    """(y, x_last, M_y, G_y, M_h, G_h) from the long-double reference."""
-    return _ref(ref_np.s5_scan_with_bound, case, method)
-
-
+# (y, x_last, M_y, G_y, M_h, G_h) from the long-double reference
+terms = last_case(partial(_ref, ref_np.s5_scan_with_bound))
 REFERENCE = sk.references(
     partial(_ref, ref_mp.s5_scan), terms, ("y", "last_state"), MP_MAX,
     lambda case: case.arrays["u"].size * case.arrays["Lambda"].size)
@@ -115,10 +111,8 @@ def _part(case: Case, lo: int, hi: int, h0) -> Case:
 
 def _carry(second: Case, err, method: str):
     """(M_y, M_x) of the error `err` of the initial state carried by |Λ̄| and read by |C|."""
-    s = second.arrays
-    t = ref_np.s5_scan_with_bound(s["u"], s["Lambda"], np.zeros_like(s["B"]), s["C"], None,
-                                  s["log_step"], method, second.params["conj_sym"],
-                                  err.astype(np.complex128))
+    t = terms(second.without("D").with_(B=np.zeros_like(second.arrays["B"]),
+                                        h0=err.astype(np.complex128)), method)
     return t[2], t[4]
 
 

@@ -120,12 +120,8 @@ def _ref(fn, case: Case, method: str):
     return fn(*(case.arrays[k] for k in ARGS), **_kwargs(case, case.arrays.get), method=method)
 
 
-@last_case
-def terms(case: Case, method: str):
-    """(y, h, M_y, G_y, M_h, G_h) from the float64 reference."""
-    return _ref(ref_np.selective_scan_with_bound, case, method)
-
-
+# (y, h, M_y, G_y, M_h, G_h) from the float64 reference
+terms = last_case(partial(_ref, ref_np.selective_scan_with_bound))
 REFERENCE = sk.references(
     partial(_ref, ref_mp.selective_scan), terms, ("y", "last_state"), MP_MAX,
     lambda case: case.arrays["u"].size * case.arrays["A"].shape[1])
@@ -344,7 +340,7 @@ def _carry(second: Case, err, method: str):
     """(M_y, M_h) of the error `err` of the initial state carried by |Ā| and read by |C|."""
     prop = second.without("D").with_(B=np.zeros_like(second.arrays["B"]),
                                      initial_state=err.astype(second.arrays["A"].dtype))
-    t = _ref(ref_np.selective_scan_with_bound, prop, method)
+    t = terms(prop, method)
     return t[2], t[4]
 
 
