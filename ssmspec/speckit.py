@@ -160,6 +160,20 @@ def step_sizes(rng, shape, regime: str, specials: tuple = (0.05, 0.95)) -> np.nd
     return dt
 
 
+def versus(spec: Spec, ctx: LawContext, first: tuple, other: Spec, second: tuple, what: str,
+           back, weight: float = 1.0) -> None:
+    """Assert that the implementation's outputs on `first` = (case, method) equal, output by
+    output, those of `other`'s registered implementation (a primitive the spec reduces to) on
+    `second`, within `weight`·(the spec's bound) + `other`'s bound; `back(name, x)` maps an
+    output (or its bound) of `other`, by `other`'s name for it, onto the spec's layout. Not in
+    `__all__`: imported by name."""
+    ours = run(spec, ctx.fn, *first, ctx.device)
+    theirs = run(other, ctx.impl_of(other.name), *second, ctx.device)
+    b1, b2 = spec.bound(*first), other.bound(*second)
+    for x, y, k, j in zip(ours, theirs, spec.outputs, other.outputs):
+        assert_within(x, back(j, y), weight * b1[k] + back(j, b2[j]), f"{k}: {what}")
+
+
 def run(spec: Spec, fn, case: Case, method: str, device: str) -> tuple:
     """The outputs of `spec.call(fn, ...)` as numpy arrays, in `spec.outputs` order; the output y
     (real, but returned in the complex format of a complex run) as its real part."""

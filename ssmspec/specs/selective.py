@@ -19,7 +19,7 @@ from ssmspec.impl import selective as impl
 from ssmspec.reference.mp import selective as ref_mp
 from ssmspec.reference.np import selective as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.speckit import step_sizes
+from ssmspec.speckit import step_sizes, versus
 from ssmspec.specs import _scan_kit as sk
 from ssmspec.specs.kernels import DIAG, diag_bound_terms
 
@@ -407,15 +407,9 @@ def ssd_is_selective_scan(ctx: LawContext) -> None:
                 "A": np.repeat(a["A"], P)[:, None] * np.ones((1, N)),
                 "B": a["B"].transpose(0, 2, 3, 1), "C": a["C"].transpose(0, 2, 3, 1)},
                case.dtype, {"delta_softplus": False, "conj_half": None})
-    y_ssd, f_ssd = run(SSD, ctx.fn, case, "chunked", ctx.device)
-    y_sel, h_sel = run(SELECTIVE, ctx.impl_of("selective_scan"), sel, "zoh_approx", ctx.device)
-    b_ssd, b_sel = SSD.bound(case, "chunked"), SELECTIVE.bound(sel, "zoh_approx")
-    assert_within(y_ssd, y_sel.transpose(0, 2, 1).reshape(b, L, H, P),
-                  b_ssd["y"] + b_sel["y"].transpose(0, 2, 1).reshape(b, L, H, P),
-                  "y: ssd vs selective scan")
-    assert_within(f_ssd, h_sel.reshape(b, H, P, N),
-                  b_ssd["final_states"] + b_sel["last_state"].reshape(b, H, P, N),
-                  "final states: ssd vs selective scan")
+    versus(SSD, ctx, (case, "chunked"), SELECTIVE, (sel, "zoh_approx"), "ssd vs selective scan",
+           lambda k, x: (x.transpose(0, 2, 1).reshape(b, L, H, P) if k == "y"
+                         else x.reshape(b, H, P, N)))
 
 
 def _factorised_segsum(a):
