@@ -19,7 +19,7 @@ from ssmspec.reference.np import recurrent as ref_np
 from ssmspec.reference.np.kernels import diag_kernel_with_bound
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs import _scan_kit as sk
-from ssmspec.specs.kernels import diag_cases, ema_cases
+from ssmspec.specs.kernels import diag_cases, ema_cases, s4d_bench_arrays
 
 METHODS = impl.METHODS
 DIAG_DTYPES = ("c128", "c64", "fp64", "fp32")
@@ -73,14 +73,11 @@ def _diag_step_args(case: Case, method: str):
 
 
 def _bench_diag(fmt: str, L: int | None = None) -> Case:
-    """batch 4, H = 256, N = 64 (S4D-Lin, Δ log-uniform in [1e-3, 1e-1]); L for diag_ssm."""
-    rng = np.random.default_rng(0)
+    """diag_kernel's benchmark system (S4D, Δ log-uniform in [1e-3, 1e-1]) at H = 256, N = 64,
+    then a random state and u of batch 4; L for diag_ssm."""
     H, N, batch = 256, 64, 4
-    cplx = dtype(fmt).is_complex
-    lam = sk.s4d(cplx, H, N)
-    arrays = {"Lambda": lam, "B": np.ones_like(lam), "C": sk.normals(rng, (H, N), cplx),
-              "log_dt": np.log(10.0 ** rng.uniform(-3, -1, H)),
-              "state": sk.normals(rng, (batch, H, N), cplx)}
+    rng, arrays = s4d_bench_arrays(fmt, H, N)
+    arrays["state"] = sk.normals(rng, (batch, H, N), dtype(fmt).is_complex)
     arrays["u"] = rng.normal(size=(batch, H) if L is None else (batch, H, L))
     sizes = {} if L is None else {"L": L}
     return case_of(fmt, arrays, conj_half=True, state="random", **sizes)
