@@ -92,13 +92,11 @@ def conj_sym_equals_full(ctx: LawContext) -> None:
     method, case = draw_case(ctx, s5_cases, METHODS, length=SHORT, conj_sym=True)
     a = case.arrays
     P = a["Lambda"].shape[0]
-    full = {"u": a["u"], "Lambda": np.concatenate([a["Lambda"], a["Lambda"].conj()]),
-            "B": np.concatenate([a["B"], a["B"].conj()]),
-            "C": np.concatenate([a["C"], a["C"].conj()], axis=1), "D": a["D"],
-            "log_step": np.concatenate([a["log_step"], a["log_step"]])}
-    if "h0" in a:
-        full["h0"] = np.concatenate([a["h0"], a["h0"].conj()], axis=1)
-    agree(S5, ctx, (case, method), (Case(full, case.dtype, {"conj_sym": False}), method),
+    # each state followed by its conjugate: Λ, B, log Δ (real: repeated) on axis 0, C and h0 on 1
+    axes = {"Lambda": 0, "B": 0, "log_step": 0, "C": 1, "h0": 1}
+    full = case.with_(conj_sym=False, **{k: np.concatenate([a[k], a[k].conj()], axis=axes[k])
+                                         for k in axes if k in a})
+    agree(S5, ctx, (case, method), (full, method),
           f"{method}: conj_sym vs the full representation",
           lambda k, x: x[:, :P] if k == "last_state" else x)
 
