@@ -218,14 +218,11 @@ def _rows(err_or_bound):
     return norm_error(np.asarray(err_or_bound, float), "row")
 
 
-def _t(a: np.ndarray, fmt: str, device: str, real: bool = False) -> torch.Tensor:
-    return Case({"a": a}, fmt).tensor("a", device, real=real)
-
-
 def run_steps(step, case: Case, method: str, device: str, u: np.ndarray, h0: np.ndarray):
     """The step called in a loop over u's last axis; (y (batch, H, L), final state) as numpy."""
-    return sk.iterate(step, _sys_tensors(case, device), _t(h0, case.dtype, device),
-                      _t(u, case.dtype, device, real=True), method=method,
+    c = case.with_(u=u, state=h0)
+    return sk.iterate(step, _sys_tensors(c, device), c.tensor("state", device),
+                      c.tensor("u", device, real=True), method=method,
                       conj_half=case.params["conj_half"])
 
 
@@ -313,12 +310,12 @@ def linearity(ctx: LawContext) -> None:
     u1, s1 = c1.arrays["u"], c1.arrays["state"]
     u2 = representable(rng.normal(size=u1.shape), ctx.dtype)
     s2 = representable(s1[..., ::-1] * 0.5, ctx.dtype)
-    u3 = representable(alpha * u1 + beta * u2, ctx.dtype)
-    s3 = representable(alpha * s1 + beta * s2, ctx.dtype)
+    mixed = (alpha * u1 + beta * u2, alpha * s1 + beta * s2)
+    u3, s3 = (representable(x, ctx.dtype) for x in mixed)
     cases = [_sub(c1, u, s) for u, s in ((u1, s1), (u2, s2), (u3, s3))]
     outs = [run(DIAG_SSM, ctx.fn, c, method, ctx.device) for c in cases]
     # the mixed inputs are themselves rounded: their residual's response, from the reference
-    res = _sub(c1, u3 - (alpha * u1 + beta * u2), s3 - (alpha * s1 + beta * s2))
+    res = _sub(c1, u3 - mixed[0], s3 - mixed[1])
     ry, rh = DIAG_SSM.reference(res, method, "np").values()
     bounds = [DIAG_SSM.bound(c, method) for c in cases]
     wts = (abs(alpha), abs(beta), 1.0)
