@@ -161,19 +161,16 @@ def s5_official_zoh(u, Lambda, B, C, D, log_step, discretization="zoh", conj_sym
     return impl.apply_ssm(u, abar, Bbar, C, D, conj_sym, h0, return_state)
 
 
-def _witness(small_steps: bool):
-    def witness(fmt: str) -> Case:
-        """batch 1, L 8, H 2, P 3, conj_sym; D = 0, so y shows the states' error."""
-        rng = np.random.default_rng(7)
-        dt = [1e-4, 1e-5, 1e-6] if small_steps else [0.1, 0.01, 0.5]
-        arrs = {"u": rng.normal(size=(1, 8, 2)),
-                "Lambda": np.array([-0.5 + 1j, -1.0 + 3j, -0.1 + 0.5j]),
-                "B": rng.normal(size=(3, 2)) + 1j * rng.normal(size=(3, 2)),
-                "C": rng.normal(size=(2, 3)) + 1j * rng.normal(size=(2, 3)),
-                "D": np.zeros(2), "log_step": np.log(dt)}
-        return case_of(fmt, arrs, conj_sym=True)
-
-    return witness
+def _witness(fmt: str, small_steps: bool = False) -> Case:
+    """batch 1, L 8, H 2, P 3, conj_sym; D = 0, so y shows the states' error."""
+    rng = np.random.default_rng(7)
+    dt = [1e-4, 1e-5, 1e-6] if small_steps else [0.1, 0.01, 0.5]
+    arrs = {"u": rng.normal(size=(1, 8, 2)),
+            "Lambda": np.array([-0.5 + 1j, -1.0 + 3j, -0.1 + 0.5j]),
+            "B": rng.normal(size=(3, 2)) + 1j * rng.normal(size=(3, 2)),
+            "C": rng.normal(size=(2, 3)) + 1j * rng.normal(size=(2, 3)),
+            "D": np.zeros(2), "log_step": np.log(dt)}
+    return case_of(fmt, arrs, conj_sym=True)
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
@@ -239,9 +236,10 @@ S5 = registry.register_spec(
          "by O(|ΔΛ|³) per step in Λ̄ and O(Δ|ΔΛ|²) in B̄", zoh_bilinear_agree_small_step)]],
     mutants=[
         Mutant("s5_official_zoh", s5_official_zoh, "zoh", ("c64", "c128"),
-               "S5's zoh: B̄ = (Λ̄ − 1)/Λ·B, cancellation at small |ΔΛ|", _witness(True)),
+               "S5's zoh: B̄ = (Λ̄ − 1)/Λ·B, cancellation at small |ΔΛ|",
+               lambda fmt: _witness(fmt, small_steps=True)),
         Mutant("no_factor_two", lambda *args, conj_sym=True, **kw: impl.s5_scan(
             *args, conj_sym=False, **kw), "zoh", ("c64", "c128"),
-               "Re(C x) without the factor 2 of conj_sym", _witness(False))],
+               "Re(C x) without the factor 2 of conj_sym", _witness)],
     bad_inputs=_BAD,
 )

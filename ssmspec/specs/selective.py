@@ -72,13 +72,13 @@ def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, lay
     opts = optional if optional is not None else {
         k for k in OPTIONAL if draw(feature(k, st.booleans(), False))}
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    if Dn * N <= ARRAY_DRAW_MAX:
-        A = np.array([[draw(_a_el(cplx, n)) for n in range(N)] for _ in range(Dn)])
-    else:  # realistic widths: a few drawn rows spread over the D channels (entry by entry,
-        # 10⁵ draws would overrun hypothesis' buffer)
-        pool = np.array([[draw(_a_el(cplx, n)) for n in range(N)]
-                         for _ in range(max(1, ARRAY_DRAW_MAX // N))])
-        A = pool[rng.integers(0, len(pool), Dn)]
+    # realistic widths: a few drawn rows spread over the D channels (entry by entry, 10⁵ draws
+    # would overrun hypothesis' buffer)
+    wide = Dn * N > ARRAY_DRAW_MAX
+    A = np.array([[draw(_a_el(cplx, n)) for n in range(N)]
+                  for _ in range(max(1, ARRAY_DRAW_MAX // N) if wide else Dn)])
+    if wide:
+        A = A[rng.integers(0, len(A), Dn)]
     arrs = {"u": rng.normal(size=(b, Dn, L)), "A": A}
     if layout == "invariant":
         el = st.builds(complex, real_normals(2.0), real_normals(2.0)) if cplx else real_normals(2.0)
@@ -152,32 +152,27 @@ def sweep_problem(fmt: str, L: int) -> Case:
     return case_of(fmt, arrs, delta_softplus=False, conj_half=None)
 
 
-def _witness(L: int, seed: int, re_A: list, freq: float):
+def _witness(fmt: str, L: int = 6, seed: int = 3, re_A=((-1.0, -2.0), (-0.5, -3.0)),
+             freq: float = math.pi) -> Case:
     """batch 1, D 2, N 2, L steps, per-step B, C, softplus with a bias, D and z; A = re_A, plus
-    i·[[freq, 0.5], [2, 0]] for a complex format."""
-    def witness(fmt: str) -> Case:
-        rng = np.random.default_rng(seed)
-        cplx = dtype(fmt).is_complex
-        A = np.array(re_A) + (1j * np.array([[freq, 0.5], [2.0, 0.0]]) if cplx else 0)
-        B, C = rng.normal(size=(1, 2, L)), rng.normal(size=(1, 2, L))
-        if cplx:
-            B, C = B + 0.5j, C - 0.25j
-        arrs = {"u": rng.normal(size=(1, 2, L)), "delta": rng.normal(-1, 1, (1, 2, L)), "A": A,
-                "B": B, "C": C, "D": np.array([0.5, -1.0]), "z": rng.normal(size=(1, 2, L)),
-                "delta_bias": np.array([1.0, -0.5])}
-        return case_of(fmt, arrs, delta_softplus=True, conj_half=None)
-
-    return witness
+    i·[[freq, 0.5], [2, 0]] for a complex format (as given: the mutants' witness, L = 6)."""
+    rng = np.random.default_rng(seed)
+    cplx = dtype(fmt).is_complex
+    A = np.array(re_A) + (1j * np.array([[freq, 0.5], [2.0, 0.0]]) if cplx else 0)
+    B, C = rng.normal(size=(1, 2, L)), rng.normal(size=(1, 2, L))
+    if cplx:
+        B, C = B + 0.5j, C - 0.25j
+    arrs = {"u": rng.normal(size=(1, 2, L)), "delta": rng.normal(-1, 1, (1, 2, L)), "A": A,
+            "B": B, "C": C, "D": np.array([0.5, -1.0]), "z": rng.normal(size=(1, 2, L)),
+            "delta_bias": np.array([1.0, -0.5])}
+    return case_of(fmt, arrs, delta_softplus=True, conj_half=None)
 
 
 def _triton_witness(fmt: str) -> Case:
     """L = 2·BLOCK_T + 3 (two block boundaries), slow decay."""
     from ssmspec.impl.triton.selective import BLOCK_T
 
-    return _witness(2 * BLOCK_T + 3, 5, [[-0.1, -0.2], [-0.05, -0.3]], 1.0)(fmt)
-
-
-_WITNESS = _witness(6, 3, [[-1.0, -2.0], [-0.5, -3.0]], math.pi)
+    return _witness(fmt, 2 * BLOCK_T + 3, 5, [[-0.1, -0.2], [-0.05, -0.3]], 1.0)
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
@@ -472,13 +467,13 @@ SELECTIVE = registry.register_spec(
          "discretize_diag(zoh) per step", zoh_is_exact_recurrence)]],
     mutants=[
         Mutant("softplus_twice", softplus_twice, "zoh_approx", ("fp32", "c64"),
-               "Δ = softplus(softplus(Δ + bias))", _WITNESS),
+               "Δ = softplus(softplus(Δ + bias))", _witness),
         Mutant("bias_after_softplus", bias_after_softplus, "zoh_approx", ("fp32", "bf16"),
-               "Δ = softplus(Δ) + bias instead of softplus(Δ + bias)", _WITNESS),
+               "Δ = softplus(Δ) + bias instead of softplus(Δ + bias)", _witness),
         Mutant("no_factor_two", lambda *args, conj_half=None, **kw: impl.selective_scan(
             *args, conj_half=False, **kw), "zoh_approx", ("c64", "c128"),
                "complex A: Re(C·h) without the factor 2 of the conjugate-half convention",
-               _WITNESS),
+               _witness),
         *triton_kernels.mutants(lambda kernel: [Mutant(
             "triton_block_drops_carry", kernel("selective", "selective_scan_dropping_carry"),
             "zoh_approx", ("fp32", "c64"),
