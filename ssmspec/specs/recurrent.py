@@ -121,16 +121,6 @@ def bound_terms(bound, args):
     return lambda case, method, d=None: sk.as_terms(bound(*args(case, method)))
 
 
-# one step: mpmath is affordable at the strategy's sizes, not at a shipping size's 10⁴–10⁵ states
-# (a minute): there the float64 tier (diag_ssm's loop at L = 1, certified in tests)
-DIAG_STEP_REFERENCE = sk.references(ref_mp.diag_step, ref_np.diag_step, ("state", "y"),
-                                    STEP_MP_MAX, lambda case: case.arrays["state"].size,
-                                    _diag_step_args)
-DIAG_SSM_REFERENCE = sk.references(
-    ref_mp.diag_ssm, ref_np.diag_ssm, ("y", "state"), MP_MAX,
-    lambda case: np.asarray(case.arrays["u"]).size * case.arrays["Lambda"].shape[1], _diag_ssm_args)
-
-
 # --- ema_step ---------------------------------------------------------------------------------
 @st.composite
 def ema_step_cases(draw, fmt: str, method: str = "mega") -> Case:
@@ -148,11 +138,6 @@ def call_ema_step(fn, case: Case, method: str, device: str):
 
 def _ema_step_args(case: Case, method: str = "mega"):
     return tuple(case.arrays[k] for k in EMA_ARGS)
-
-
-# one step of D·ndim states: mpmath is always affordable
-EMA_STEP_REFERENCE = sk.references(ref_mp.ema_step, ref_np.ema_step, ("state", "y"), 1,
-                                   lambda case: 0, _ema_step_args)
 
 
 def _bench_ema_step(fmt: str) -> Case:
@@ -419,7 +404,11 @@ DIAG_STEP = registry.register_spec(
         signature="diag_step(Lambda (H, N), B (H, N), C (H, N), log_dt (H,), state (batch, H, N), "
                   "u (batch, H), method, conj_half=True) -> (state' (batch, H, N), y (batch, H))",
         strategy=lambda fmt, method: diag_step_cases(fmt, method),
-        references=DIAG_STEP_REFERENCE,
+        # one step: mpmath is affordable at the strategy's sizes, not at a shipping size's
+        # 10⁴–10⁵ states (a minute): there the float64 tier (diag_ssm's loop at L = 1, certified
+        # in tests)
+        references=sk.references(ref_mp.diag_step, ref_np.diag_step, ("state", "y"), STEP_MP_MAX,
+                                 lambda case: case.arrays["state"].size, _diag_step_args),
         bound=Bound(c=C_DIAG, terms=bound_terms(ref_np.diag_step_bound, _diag_step_args),
                     reasoning="elementwise; state: (3 + g0)(|Ā||h| + |B̄||u|); y: f·Σ_n (N + 3 + "
                               "g0)|C| M_h"),
@@ -445,7 +434,10 @@ DIAG_SSM = registry.register_spec(
                   "state=None (batch, H, N), method, conj_half=True) -> (y (batch, H, L), "
                   "final_state (batch, H, N))",
         strategy=lambda fmt, method: diag_ssm_cases(fmt, method),
-        references=DIAG_SSM_REFERENCE,
+        references=sk.references(
+            ref_mp.diag_ssm, ref_np.diag_ssm, ("y", "state"), MP_MAX,
+            lambda case: np.asarray(case.arrays["u"]).size * case.arrays["Lambda"].shape[1],
+            _diag_ssm_args),
         bound=Bound(c=C_DIAG, terms=bound_terms(ref_np.diag_ssm_bound, _diag_ssm_args),
                     norms={"y": "row"},
                     reasoning="y per signal: FFT bound on M_K + kernel error * |u| + free "
@@ -475,7 +467,9 @@ EMA_STEP = registry.register_spec(
                   "state (batch, D, ndim), x (batch, D)) -> (state' (batch, D, ndim), "
                   "y (batch, D))",
         strategy=lambda fmt, method: ema_step_cases(fmt, method),
-        references=EMA_STEP_REFERENCE,
+        # one step of D·ndim states: mpmath is always affordable
+        references=sk.references(ref_mp.ema_step, ref_np.ema_step, ("state", "y"), 1,
+                                 lambda case: 0, _ema_step_args),
         bound=Bound(c={"mega": C_EMA}, terms=bound_terms(ref_np.ema_step_bound, _ema_step_args),
                     reasoning="elementwise; state: 3(q|h| + |pβ||x|); y: (ndim + 4)·Σ_n "
                               "|γ√(1/ndim)| M_h"),

@@ -67,11 +67,6 @@ def _ref(fn, case: Case, method: str):
 
 # (y, x_last, M_y, G_y, M_h, G_h) from the long-double reference
 terms = last_case(partial(_ref, ref_np.s5_scan_with_bound))
-REFERENCE = sk.references(
-    partial(_ref, ref_mp.s5_scan), terms, ("y", "last_state"), MP_MAX,
-    lambda case: case.arrays["u"].size * case.arrays["Lambda"].size)
-
-
 def _bench(fmt: str) -> Case:
     """batch = 2, L = 1024, H = 64, P = 32 (an S5 layer's size): S4D-Lin Λ, Δ log-uniform in
     [1e-3, 1e-1] (S5's default), B, C complex normal / √P, D normal, conj_sym, h0 = 0."""
@@ -214,7 +209,9 @@ S5 = registry.register_spec(
                   "discretization, conj_sym=True, h0=None (b, P), return_state=False) "
                   "-> y (b, L, H)[, last state (b, P)]",
         strategy=lambda fmt, method: s5_cases(fmt, method),
-        references=REFERENCE,
+        references=sk.references(
+            partial(_ref, ref_mp.s5_scan), terms, ("y", "last_state"), MP_MAX,
+            lambda case: case.arrays["u"].size * case.arrays["Lambda"].size),
         bound=Bound(c=C_BOUND, terms=sk.scan_terms(terms, "last_state"),
                     reasoning="elementwise; running-error bound of the recurrence on absolute "
                               "values (discretisation, H + 2 roundings of B̄u per step), + 2P + 4 "

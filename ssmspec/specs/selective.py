@@ -122,9 +122,6 @@ def _ref(fn, case: Case, method: str):
 
 # (y, h, M_y, G_y, M_h, G_h) from the float64 reference
 terms = last_case(partial(_ref, ref_np.selective_scan_with_bound))
-REFERENCE = sk.references(
-    partial(_ref, ref_mp.selective_scan), terms, ("y", "last_state"), MP_MAX,
-    lambda case: case.arrays["u"].size * case.arrays["A"].shape[1])
 _terms = sk.scan_terms(terms, "last_state")
 
 
@@ -239,15 +236,10 @@ def _ssd_args(case: Case):
 
 
 @last_case
-def ssd_terms(case: Case):
+def ssd_terms(case: Case, method: str = "chunked"):
+    """(y, final_states, M_y, G_y, M_h, G_h) from the float64 reference."""
     return ref_np.ssd_scan_with_bound(*_ssd_args(case), case.params["chunk_size"],
                                       case.arrays.get("initial_states"))
-
-
-SSD_REFERENCE = sk.references(
-    lambda case, method: ref_mp.ssd_scan(*_ssd_args(case), case.arrays.get("initial_states")),
-    lambda case, method: ssd_terms(case), ("y", "final_states"), SSD_MP_MAX,
-    lambda case: case.arrays["x"].size * case.arrays["B"].shape[-1])
 
 
 def _ssd_bench(fmt: str) -> Case:
@@ -444,7 +436,9 @@ SELECTIVE = registry.register_spec(
                   "discretization, return_last_state=False, conj_half=None, initial_state=None) -> "
                   "y (b, D, L)[, last_state (b, D, N)]",
         strategy=lambda fmt, method: selective_cases(fmt, method),
-        references=REFERENCE,
+        references=sk.references(
+            partial(_ref, ref_mp.selective_scan), terms, ("y", "last_state"), MP_MAX,
+            lambda case: case.arrays["u"].size * case.arrays["A"].shape[1]),
         bound=Bound(c=C_BOUND, terms=_terms,
                     reasoning="elementwise; running-error bound of the recurrence on absolute "
                               "values, + N + 6 roundings of the output; fp16/bf16: 1 + (u32/u)·G"),
@@ -491,9 +485,13 @@ SSD = registry.register_spec(
                   "chunk_size=64, initial_states=None, return_final_states=False) -> y (b, L, H, P)"
                   "[, final_states (b, H, P, N)]",
         strategy=lambda fmt, method: ssd_cases(fmt, method),
-        references=SSD_REFERENCE,
+        references=sk.references(
+            lambda case, method: ref_mp.ssd_scan(*_ssd_args(case),
+                                                 case.arrays.get("initial_states")),
+            ssd_terms, ("y", "final_states"), SSD_MP_MAX,
+            lambda case: case.arrays["x"].size * case.arrays["B"].shape[-1]),
         bound=Bound(c={"chunked": C_BOUND},
-                    terms=sk.scan_terms(lambda case, method: ssd_terms(case), "final_states"),
+                    terms=sk.scan_terms(ssd_terms, "final_states"),
                     reasoning="elementwise; Σ_n |C|((Q + N + n_c + 6)·m + Q·w), w the segment "
                               "sums' term"),
         call=call_ssd, bench_case=_ssd_bench,
