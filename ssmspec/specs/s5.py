@@ -114,10 +114,9 @@ def single_input_is_selective_scan(ctx: LawContext) -> None:
     a = case.arrays
     b, L, _ = a["u"].shape
     P = a["Lambda"].shape[0]
-    log_step = np.full(P, a["log_step"][0])
-    case = Case(dict(a, log_step=log_step), case.dtype, case.params)
+    case = case.with_(log_step=np.full(P, a["log_step"][0]))
     sel = {"u": a["u"].transpose(0, 2, 1),
-           "delta": representable(np.full((b, 1, L), np.exp(log_step[0])), ctx.dtype),
+           "delta": representable(np.full((b, 1, L), np.exp(a["log_step"][0])), ctx.dtype),
            "A": a["Lambda"][None], "B": a["B"][:, 0][None], "C": a["C"][0][None], "D": a["D"]}
     if "h0" in a:
         sel["initial_state"] = a["h0"][:, None]

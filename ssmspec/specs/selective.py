@@ -289,10 +289,9 @@ def lti_equals_convolution(ctx: LawContext) -> None:
     kcase = Case({"Lambda": case.arrays["A"], "B": case.arrays["B"], "C": case.arrays["C"],
                   "log_dt": log_dt}, fmt, {"L": L, "conj_half": conj})
     K = DIAG.call(ctx.impl_of("diag_kernel"), kcase, method, ctx.device)
-    u = case.tensor("u", ctx.device)
     Dv = case.tensor("D", ctx.device) if "D" in case.arrays else None
-    got = to_numpy(ctx.impl_of("causal_conv")(u, K.real if K.is_complex() else K, Dv,
-                                              method="direct"))
+    got = to_numpy(ctx.impl_of("causal_conv")(case.tensor("u", ctx.device),
+                                              K.real if K.is_complex() else K, Dv, method="direct"))
     uf = dtype(fmt).u
     # the kernel's error + the direct sum's roundings, convolved with |u|
     Kerr = DIAG.bound(kcase, method)["K"] + 2 * uf * (np.arange(L) + 1) * diag_bound_terms(
@@ -325,9 +324,8 @@ def _part(case: Case, lo: int, hi: int, h0) -> Case:
 
 def _carry(second: Case, err, method: str):
     """(M_y, M_h) of the error `err` of the initial state carried by |Ā| and read by |C|."""
-    prop = second.without("D").with_(B=np.zeros_like(second.arrays["B"]),
-                                     initial_state=err.astype(second.arrays["A"].dtype))
-    t = terms(prop, method)
+    t = terms(second.without("D").with_(B=np.zeros_like(second.arrays["B"]),
+                                        initial_state=err.astype(second.arrays["A"].dtype)), method)
     return t[2], t[4]
 
 
