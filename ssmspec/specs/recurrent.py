@@ -95,12 +95,11 @@ def diag_ssm_cases(draw, fmt: str, method: str = "zoh", length=None,
     batch = draw(size("batch", st.integers(1, 2)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     kind = draw(st.sampled_from(state_kinds))
-    cplx = dtype(fmt).is_complex
-    arrays = {**base.arrays, "u": representable(rng.normal(size=(batch, H, L)), fmt)}
+    arrays = {**base.arrays, "u": rng.normal(size=(batch, H, L))}
     if kind != "none":
         scale = 0.0 if kind == "zeros" else draw(log_uniform(1e-3, 1e3))
-        arrays["state"] = representable(sk.normals(rng, (batch, H, N), cplx, scale), fmt)
-    return Case(arrays, fmt, {"L": L, "conj_half": base.params["conj_half"], "state": kind})
+        arrays["state"] = sk.normals(rng, (batch, H, N), dtype(fmt).is_complex, scale)
+    return case_of(fmt, arrays, L=L, conj_half=base.params["conj_half"], state=kind)
 
 
 def call_diag_ssm(fn, case: Case, method: str, device: str):
