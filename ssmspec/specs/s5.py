@@ -67,6 +67,8 @@ def _ref(fn, case: Case, method: str):
 
 # (y, x_last, M_y, G_y, M_h, G_h) from the long-double reference
 terms = last_case(partial(_ref, ref_np.s5_scan_with_bound))
+
+
 def _bench(fmt: str) -> Case:
     """batch = 2, L = 1024, H = 64, P = 32 (an S5 layer's size): S4D-Lin Λ, Δ log-uniform in
     [1e-3, 1e-1] (S5's default), B, C complex normal / √P, D normal, conj_sym, h0 = 0."""
