@@ -144,9 +144,9 @@ def draw_case(ctx: LawContext, cases, methods, **kw) -> tuple:
     return method, ctx.draw(cases(ctx.dtype, method, **kw))
 
 
-# step_sizes and versus are imported by name, not listed in __all__: hypothesis draws from the
-# string constants of the package's source, so a new name there would shift every derandomized
-# example (and the registry fingerprint refactors are checked against)
+# step_sizes, versus and carried are imported by name, not listed in __all__: hypothesis draws
+# from the string constants of the package's source, so a new name there would shift every
+# derandomized example (and the registry fingerprint refactors are checked against)
 def step_sizes(rng, shape, regime: str, specials: tuple = (0.05, 0.95)) -> np.ndarray:
     """Steps Δ of `shape` (selective_scan's, ssd_scan's, s5_scan's): log-uniform in [1e-4, 1]
     ("uniform") or [1e-7, 1e-3] ("small"), all float(regime) ("1e-6", "10"), or ("specials")
@@ -174,6 +174,21 @@ def versus(spec: Spec, ctx: LawContext, first: tuple, other: Spec, second: tuple
     b1, b2 = spec.bound(*first), other.bound(*second)
     for x, y, k, j in zip(ours, theirs, spec.outputs, other.outputs):
         assert_within(x, back(j, y), weight * b1[k] + back(j, b2[j]), f"{k}: {what}")
+
+
+def carried(terms, state: str, matrix: str):
+    """`carry(second, err, method)` of a scan's split law (`_scan_kit.split_law`): (M_y, M_state),
+    the error `err` of the first part's last state carried through the second part, by |Ā| and
+    read by |C|: `terms(case, method)` (the float64 reference with its bound: y, state, M_y, G_y,
+    M_state, G_state) on the second part with D left out, B = 0 and the initial state (the
+    argument `state`) = err, in the dtype of the state matrix (the array `matrix`)."""
+    def carry(second: Case, err, method: str):
+        a = second.arrays
+        t = terms(second.without("D").with_(B=np.zeros_like(a["B"]),
+                                             **{state: err.astype(a[matrix].dtype)}), method)
+        return t[2], t[4]
+
+    return carry
 
 
 def run(spec: Spec, fn, case: Case, method: str, device: str) -> tuple:

@@ -16,7 +16,7 @@ from ssmspec.impl import s5 as impl
 from ssmspec.reference.mp import s5 as ref_mp
 from ssmspec.reference.np import s5 as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.speckit import step_sizes, versus
+from ssmspec.speckit import carried, step_sizes, versus
 from ssmspec.specs import _scan_kit as sk
 
 METHODS = impl.METHODS
@@ -60,7 +60,8 @@ def call_s5(fn, case: Case, method: str, device: str):
 
 
 def _ref(fn, case: Case, method: str):
-    """`fn` (a reference) on the case's float64 arrays (None for one it lacks: `_carry`'s D)."""
+    """`fn` (a reference) on the case's float64 arrays (None for one it lacks: the split law's
+    carry drops D)."""
     return fn(*map(case.arrays.get, ARGS), method=method, conj_sym=case.params["conj_sym"],
               h0=case.arrays.get("h0"))
 
@@ -102,13 +103,6 @@ def _part(case: Case, lo: int, hi: int, h0) -> Case:
     """Steps lo..hi-1 of the case, from h0 if given."""
     u = case.arrays["u"][:, lo:hi]
     return case.with_(u=u) if h0 is None else case.with_(u=u, h0=h0)
-
-
-def _carry(second: Case, err, method: str):
-    """(M_y, M_x) of the error `err` of the initial state carried by |Λ̄| and read by |C|."""
-    t = terms(second.without("D").with_(B=np.zeros_like(second.arrays["B"]),
-                                        h0=err.astype(np.complex128)), method)
-    return t[2], t[4]
 
 
 def single_input_is_selective_scan(ctx: LawContext) -> None:
@@ -227,7 +221,7 @@ S5 = registry.register_spec(
         ("conj_sym_equals_full", "conj_sym on (Λ, B, C, h0) = no conj_sym on "
          "([Λ, Λ*], [B; B*], [C, C*], [h0, h0*])", conj_sym_equals_full),
         ("split", "scan(u[:k]) then scan(u[k:], h0 = last state) = scan(u)",
-         sk.split_law("s5_scan", s5_cases, SHORT, 1, _part, _carry)),
+         sk.split_law("s5_scan", s5_cases, SHORT, 1, _part, carried(terms, "h0", "Lambda"))),
         ("single_input_is_selective_scan", "H = 1, one Δ: S5 = selective_scan "
          "with A = Λ, B = B[:, 0], C = C[0], conj_half = conj_sym", single_input_is_selective_scan),
         ("zoh_bilinear_agree_small_step", "|ΔΛ| ≤ 1e-2: zoh and bilinear differ "

@@ -19,7 +19,7 @@ from ssmspec.impl import selective as impl
 from ssmspec.reference.mp import selective as ref_mp
 from ssmspec.reference.np import selective as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.speckit import step_sizes, versus
+from ssmspec.speckit import carried, step_sizes, versus
 from ssmspec.specs import _scan_kit as sk
 from ssmspec.specs.kernels import DIAG, diag_bound_terms
 
@@ -322,13 +322,6 @@ def _part(case: Case, lo: int, hi: int, h0) -> Case:
     return case.with_(**cut) if h0 is None else case.with_(**cut, initial_state=h0)
 
 
-def _carry(second: Case, err, method: str):
-    """(M_y, M_h) of the error `err` of the initial state carried by |Ā| and read by |C|."""
-    t = terms(second.without("D").with_(B=np.zeros_like(second.arrays["B"]),
-                                        initial_state=err.astype(second.arrays["A"].dtype)), method)
-    return t[2], t[4]
-
-
 def zoh_is_exact_recurrence(ctx: LawContext) -> None:
     ctx.require("zoh")
     case = ctx.draw(selective_cases(ctx.dtype, "zoh", length=SHORT, layout="invariant"))
@@ -454,7 +447,8 @@ SELECTIVE = registry.register_spec(
         ("layouts_agree", "time-invariant = grouped (G = D), per step = grouped (G = 1)",
          layouts_agree),
         ("split", "scan(x[:k]) then scan(x[k:], h0 = last state) = scan(x)",
-         sk.split_law("selective_scan", selective_cases, SHORT, -1, _part, _carry)),
+         sk.split_law("selective_scan", selective_cases, SHORT, -1, _part,
+                      carried(terms, "initial_state", "A"))),
         ("zoh_is_exact_recurrence", "zoh = the recurrence of "
          "discretize_diag(zoh) per step", zoh_is_exact_recurrence)]],
     mutants=[
