@@ -144,9 +144,9 @@ def draw_case(ctx: LawContext, cases, methods, **kw) -> tuple:
     return method, ctx.draw(cases(ctx.dtype, method, **kw))
 
 
-# step_sizes, versus and carried are imported by name, not listed in __all__: hypothesis draws
-# from the string constants of the package's source, so a new name there would shift every
-# derandomized example (and the registry fingerprint refactors are checked against)
+# step_sizes, versus, parted and carried are imported by name, not listed in __all__:
+# hypothesis draws from the string constants of the package's source, so a new name there would
+# shift every derandomized example (and the registry fingerprint refactors are checked against)
 def step_sizes(rng, shape, regime: str, specials: tuple = (0.05, 0.95)) -> np.ndarray:
     """Steps Δ of `shape` (selective_scan's, ssd_scan's, s5_scan's): log-uniform in [1e-4, 1]
     ("uniform") or [1e-7, 1e-3] ("small"), all float(regime) ("1e-6", "10"), or ("specials")
@@ -174,6 +174,17 @@ def versus(spec: Spec, ctx: LawContext, first: tuple, other: Spec, second: tuple
     b1, b2 = spec.bound(*first), other.bound(*second)
     for x, y, k, j in zip(ours, theirs, spec.outputs, other.outputs):
         assert_within(x, back(j, y), weight * b1[k] + back(j, b2[j]), f"{k}: {what}")
+
+
+def parted(state: str, axis: int, timed):
+    """`part(case, lo, hi, h0)` of a scan's split law (`_scan_kit.split_law`): the case's steps
+    lo..hi-1 on `axis` of each array `timed(name, array)` picks, from the initial state (the
+    argument `state`) h0 where given (None: the case's own)."""
+    def part(case: Case, lo: int, hi: int, h0) -> Case:
+        cut = {k: np.take(x, range(lo, hi), axis) for k, x in case.arrays.items() if timed(k, x)}
+        return case.with_(**cut) if h0 is None else case.with_(**cut, **{state: h0})
+
+    return part
 
 
 def carried(terms, state: str, matrix: str):

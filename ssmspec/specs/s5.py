@@ -16,7 +16,7 @@ from ssmspec.impl import s5 as impl
 from ssmspec.reference.mp import s5 as ref_mp
 from ssmspec.reference.np import s5 as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.speckit import carried, step_sizes, versus
+from ssmspec.speckit import carried, parted, step_sizes, versus
 from ssmspec.specs import _scan_kit as sk
 
 METHODS = impl.METHODS
@@ -97,12 +97,6 @@ def conj_sym_equals_full(ctx: LawContext) -> None:
     agree(S5, ctx, (case, method), (full, method),
           f"{method}: conj_sym vs the full representation",
           lambda k, x: x[:, :P] if k == "last_state" else x)
-
-
-def _part(case: Case, lo: int, hi: int, h0) -> Case:
-    """Steps lo..hi-1 of the case, from h0 if given."""
-    u = case.arrays["u"][:, lo:hi]
-    return case.with_(u=u) if h0 is None else case.with_(u=u, h0=h0)
 
 
 def single_input_is_selective_scan(ctx: LawContext) -> None:
@@ -221,7 +215,8 @@ S5 = registry.register_spec(
         ("conj_sym_equals_full", "conj_sym on (Λ, B, C, h0) = no conj_sym on "
          "([Λ, Λ*], [B; B*], [C, C*], [h0, h0*])", conj_sym_equals_full),
         ("split", "scan(u[:k]) then scan(u[k:], h0 = last state) = scan(u)",
-         sk.split_law("s5_scan", s5_cases, SHORT, 1, _part, carried(terms, "h0", "Lambda"))),
+         sk.split_law("s5_scan", s5_cases, SHORT, 1, parted("h0", 1, lambda k, x: k == "u"),
+                      carried(terms, "h0", "Lambda"))),
         ("single_input_is_selective_scan", "H = 1, one Δ: S5 = selective_scan "
          "with A = Λ, B = B[:, 0], C = C[0], conj_half = conj_sym", single_input_is_selective_scan),
         ("zoh_bilinear_agree_small_step", "|ΔΛ| ≤ 1e-2: zoh and bilinear differ "

@@ -19,7 +19,7 @@ from ssmspec.impl import selective as impl
 from ssmspec.reference.mp import selective as ref_mp
 from ssmspec.reference.np import selective as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.speckit import carried, step_sizes, versus
+from ssmspec.speckit import carried, parted, step_sizes, versus
 from ssmspec.specs import _scan_kit as sk
 from ssmspec.specs.kernels import DIAG, diag_bound_terms
 
@@ -315,13 +315,6 @@ def layouts_agree(ctx: LawContext) -> None:
     agree(SELECTIVE, ctx, (case, method), (other, method), f"{method}, {layout} vs grouped")
 
 
-def _part(case: Case, lo: int, hi: int, h0) -> Case:
-    """Steps lo..hi-1 of the case (u, delta, z and per-step B, C), from h0 if given."""
-    cut = {k: x[..., lo:hi] for k, x in case.arrays.items()
-           if k in ("u", "delta", "z") or (k in ("B", "C") and x.ndim >= 3)}
-    return case.with_(**cut) if h0 is None else case.with_(**cut, initial_state=h0)
-
-
 def zoh_is_exact_recurrence(ctx: LawContext) -> None:
     ctx.require("zoh")
     case = ctx.draw(selective_cases(ctx.dtype, "zoh", length=SHORT, layout="invariant"))
@@ -447,7 +440,10 @@ SELECTIVE = registry.register_spec(
         ("layouts_agree", "time-invariant = grouped (G = D), per step = grouped (G = 1)",
          layouts_agree),
         ("split", "scan(x[:k]) then scan(x[k:], h0 = last state) = scan(x)",
-         sk.split_law("selective_scan", selective_cases, SHORT, -1, _part,
+         sk.split_law("selective_scan", selective_cases, SHORT, -1,
+                      # the parts: steps lo..hi-1 of u, delta, z and per-step B, C
+                      parted("initial_state", -1, lambda k, x: k in ("u", "delta", "z")
+                             or (k in ("B", "C") and x.ndim >= 3)),
                       carried(terms, "initial_state", "A"))),
         ("zoh_is_exact_recurrence", "zoh = the recurrence of "
          "discretize_diag(zoh) per step", zoh_is_exact_recurrence)]],
