@@ -249,7 +249,7 @@ def steps_equal_ssm(ctx: LawContext) -> None:
     y, h = run(DIAG_SSM, ctx.impl_of("diag_ssm"), case, method, ctx.device)
     b = DIAG_SSM.bound(case, method)
     tol_y, tol_h = steps_tolerance(ctx.dtype, case, method, u, h0)
-    assert_within(_rows(np.abs(y_steps - y.real)), 0, b["y"] + _rows(tol_y),
+    assert_within(_rows(np.abs(y_steps - y)), 0, b["y"] + _rows(tol_y),
                   f"{method}: y, steps vs diag_ssm (2-norm per signal)")
     assert_within(h_steps, h, b["state"] + tol_h, f"{method}: final state, steps vs diag_ssm")
 
@@ -277,8 +277,7 @@ def chunked_state_passing(ctx: LawContext) -> None:
     # |Ā|^{L−k} (final state)
     carry_y, carry_h = ref_np.carried_error(*_diag_params(case), b1["state"], L - k, method,
                                             case.params["conj_half"])
-    y_split = np.concatenate([y1.real, y2.real], axis=-1)
-    diff = _rows(np.abs(y_split - full[0].real))
+    diff = _rows(np.abs(np.concatenate([y1, y2], axis=-1) - full[0]))
     tol = b["y"] + np.sqrt(b1["y"] ** 2 + b2["y"] ** 2) + _rows(carry_y)
     assert_within(diff, 0, tol,
                   f"{method}: y of two chunks (k = {k}) vs one call (2-norm per signal)")
@@ -303,12 +302,11 @@ def linearity(ctx: LawContext) -> None:
     bounds = [DIAG_SSM.bound(c, method) for c in cases]
     wts = (abs(alpha), abs(beta), 1.0)
     eps = 4 * np.finfo(np.float64).eps
-    y_lin = alpha * outs[0][0].real + beta * outs[1][0].real + ry
+    y_lin = alpha * outs[0][0] + beta * outs[1][0] + ry
     h_lin = alpha * outs[0][1] + beta * outs[1][1] + rh
     tol_y = sum(w * b["y"] for w, b in zip(wts, bounds)) + eps * _rows(np.abs(y_lin))
     tol_h = sum(w * b["state"] for w, b in zip(wts, bounds)) + eps * np.abs(h_lin)
-    assert_within(_rows(np.abs(outs[2][0].real - y_lin)), 0, tol_y,
-                  f"{method}: y linear in (u, h0)")
+    assert_within(_rows(np.abs(outs[2][0] - y_lin)), 0, tol_y, f"{method}: y linear in (u, h0)")
     assert_within(outs[2][1], h_lin, tol_h, f"{method}: final state linear in (u, h0)")
 
 
