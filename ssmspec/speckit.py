@@ -144,9 +144,6 @@ def draw_case(ctx: LawContext, cases, methods, **kw) -> tuple:
     return method, ctx.draw(cases(ctx.dtype, method, **kw))
 
 
-# step_sizes, versus, parted and carried are imported by name, not listed in __all__:
-# hypothesis draws from the string constants of the package's source, so a new name there would
-# shift every derandomized example (and the registry fingerprint refactors are checked against)
 def step_sizes(rng, shape, regime: str, specials: tuple = (0.05, 0.95)) -> np.ndarray:
     """Steps Δ of `shape` (selective_scan's, ssd_scan's, s5_scan's): log-uniform in [1e-4, 1]
     ("uniform") or [1e-7, 1e-3] ("small"), all float(regime) ("1e-6", "10"), or ("specials")
@@ -200,6 +197,12 @@ def carried(terms, state: str, matrix: str):
         return t[2], t[4]
 
     return carry
+
+
+# the scans' helpers above join __all__ by their __name__, not as string literals: hypothesis
+# draws examples from the package's short string constants too, so a new one would shift every
+# derandomized example (and the registry fingerprint that refactors are checked against)
+__all__ += [f.__name__ for f in (step_sizes, versus, parted, carried)]
 
 
 def run(spec: Spec, fn, case: Case, method: str, device: str) -> tuple:

@@ -16,7 +16,6 @@ from ssmspec.impl import s5 as impl
 from ssmspec.reference.mp import s5 as ref_mp
 from ssmspec.reference.np import s5 as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.speckit import carried, parted, step_sizes, versus
 from ssmspec.specs import _scan_kit as sk
 
 METHODS = impl.METHODS

@@ -19,7 +19,6 @@ from ssmspec.impl import selective as impl
 from ssmspec.reference.mp import selective as ref_mp
 from ssmspec.reference.np import selective as ref_np
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
-from ssmspec.speckit import carried, parted, step_sizes, versus
 from ssmspec.specs import _scan_kit as sk
 from ssmspec.specs.kernels import DIAG, diag_bound_terms
 
