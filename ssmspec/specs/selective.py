@@ -103,9 +103,8 @@ def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, lay
 
 
 def _kwargs(case: Case, get) -> dict:
-    kw = {k: (get(k) if k in case.arrays else None) for k in OPTIONAL}
-    kw.update(delta_softplus=case.params["delta_softplus"], conj_half=case.params["conj_half"])
-    return kw
+    return {**{k: (get(k) if k in case.arrays else None) for k in OPTIONAL},
+            "delta_softplus": case.params["delta_softplus"], "conj_half": case.params["conj_half"]}
 
 
 def call_selective(fn, case: Case, method: str, device: str):
