@@ -110,8 +110,7 @@ def single_input_is_selective_scan(ctx: LawContext) -> None:
     if "h0" in a:
         sel["initial_state"] = a["h0"][:, None]
     sel = Case(sel, case.dtype, {"delta_softplus": False, "conj_half": case.params["conj_sym"]})
-    # selective_scan looked up, not imported: the registry keeps the discovery order of the spec
-    # modules
+    # selective_scan looked up, not imported: the registry keeps the spec modules' discovery order
     versus(S5, ctx, (case, method), registry.spec("selective_scan"), (sel, method),
            f"{method}: s5 vs selective", lambda k, x: x.transpose(0, 2, 1) if k == "y" else x[:, 0],
            weight=2)
