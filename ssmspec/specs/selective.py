@@ -150,7 +150,7 @@ def sweep_problem(fmt: str, L: int) -> Case:
 def _witness(fmt: str, L: int = 6, seed: int = 3, re_A=((-1.0, -2.0), (-0.5, -3.0)),
              freq: float = math.pi) -> Case:
     """batch 1, D 2, N 2, L steps, per-step B, C, softplus with a bias, D and z; A = re_A, plus
-    i·[[freq, 0.5], [2, 0]] for a complex format (as given: the mutants' witness, L = 6)."""
+    i·[[freq, 0.5], [2, 0]] for a complex format (the defaults: the mutants' witness, L = 6)."""
     rng = np.random.default_rng(seed)
     cplx = dtype(fmt).is_complex
     A = np.array(re_A) + (1j * np.array([[freq, 0.5], [2.0, 0.0]]) if cplx else 0)
