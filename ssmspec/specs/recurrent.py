@@ -19,7 +19,7 @@ from ssmspec.reference.np import recurrent as ref_np
 from ssmspec.reference.np.kernels import diag_kernel_with_bound
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs import _scan_kit as sk
-from ssmspec.specs.kernels import diag_cases, ema_cases
+from ssmspec.specs.kernels import diag_cases, ema_cases, s4d_bench_arrays
 
 METHODS = impl.METHODS
 DIAG_DTYPES = ("c128", "c64", "fp64", "fp32")
@@ -73,14 +73,11 @@ def _diag_step_args(case: Case, method: str):
 
 
 def _bench_diag(fmt: str, L: int | None = None) -> Case:
-    """batch 4, H = 256, N = 64 (S4D-Lin, Δ log-uniform in [1e-3, 1e-1]); L for diag_ssm."""
-    rng = np.random.default_rng(0)
+    """diag_kernel's benchmark system (S4D, Δ log-uniform in [1e-3, 1e-1]) at H = 256, N = 64,
+    then a random state and u of batch 4; L for diag_ssm."""
     H, N, batch = 256, 64, 4
-    cplx = dtype(fmt).is_complex
-    lam = sk.s4d(cplx, H, N)
-    arrays = {"Lambda": lam, "B": np.ones_like(lam), "C": sk.normals(rng, (H, N), cplx),
-              "log_dt": np.log(10.0 ** rng.uniform(-3, -1, H)),
-              "state": sk.normals(rng, (batch, H, N), cplx)}
+    rng, arrays = s4d_bench_arrays(fmt, H, N)
+    arrays["state"] = sk.normals(rng, (batch, H, N), dtype(fmt).is_complex)
     arrays["u"] = rng.normal(size=(batch, H) if L is None else (batch, H, L))
     sizes = {} if L is None else {"L": L}
     return case_of(fmt, arrays, conj_half=True, state="random", **sizes)
@@ -98,12 +95,11 @@ def diag_ssm_cases(draw, fmt: str, method: str = "zoh", length=None,
     batch = draw(size("batch", st.integers(1, 2)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     kind = draw(st.sampled_from(state_kinds))
-    cplx = dtype(fmt).is_complex
-    arrays = {**base.arrays, "u": representable(rng.normal(size=(batch, H, L)), fmt)}
+    arrays = {**base.arrays, "u": rng.normal(size=(batch, H, L))}
     if kind != "none":
         scale = 0.0 if kind == "zeros" else draw(log_uniform(1e-3, 1e3))
-        arrays["state"] = representable(sk.normals(rng, (batch, H, N), cplx, scale), fmt)
-    return Case(arrays, fmt, {"L": L, "conj_half": base.params["conj_half"], "state": kind})
+        arrays["state"] = sk.normals(rng, (batch, H, N), dtype(fmt).is_complex, scale)
+    return case_of(fmt, arrays, L=L, conj_half=base.params["conj_half"], state=kind)
 
 
 def call_diag_ssm(fn, case: Case, method: str, device: str):
@@ -124,16 +120,6 @@ def bound_terms(bound, args):
     return lambda case, method, d=None: sk.as_terms(bound(*args(case, method)))
 
 
-# one step: mpmath is affordable at the strategy's sizes, not at a shipping size's 10⁴–10⁵ states
-# (a minute): there the float64 tier (diag_ssm's loop at L = 1, certified in tests)
-DIAG_STEP_REFERENCE = sk.references(ref_mp.diag_step, ref_np.diag_step, ("state", "y"),
-                                    STEP_MP_MAX, lambda case: case.arrays["state"].size,
-                                    _diag_step_args)
-DIAG_SSM_REFERENCE = sk.references(
-    ref_mp.diag_ssm, ref_np.diag_ssm, ("y", "state"), MP_MAX,
-    lambda case: np.asarray(case.arrays["u"]).size * case.arrays["Lambda"].shape[1], _diag_ssm_args)
-
-
 # --- ema_step ---------------------------------------------------------------------------------
 @st.composite
 def ema_step_cases(draw, fmt: str, method: str = "mega") -> Case:
@@ -151,11 +137,6 @@ def call_ema_step(fn, case: Case, method: str, device: str):
 
 def _ema_step_args(case: Case, method: str = "mega"):
     return tuple(case.arrays[k] for k in EMA_ARGS)
-
-
-# one step of D·ndim states: mpmath is always affordable
-EMA_STEP_REFERENCE = sk.references(ref_mp.ema_step, ref_np.ema_step, ("state", "y"), 1,
-                                   lambda case: 0, _ema_step_args)
 
 
 def _bench_ema_step(fmt: str) -> Case:
@@ -196,21 +177,17 @@ _EMA_STEP_BAD = bad_calls({"delta": _r(2, 3, 1), "alpha": _r(2, 3, 1), "beta": _
 # --- laws (docs/recurrent.md) ----------------------------------------------------------------
 SHORT = st.sampled_from([n for n in boundary_lengths(65)])
 MEDIUM = st.sampled_from([n for n in boundary_lengths(257) if n >= 2])
-WIDE = ("c128", "c64", "fp64", "fp32")
 
 
 def _rows(err_or_bound):
     return norm_error(np.asarray(err_or_bound, float), "row")
 
 
-def _t(a: np.ndarray, fmt: str, device: str, real: bool = False) -> torch.Tensor:
-    return Case({"a": a}, fmt).tensor("a", device, real=real)
-
-
 def run_steps(step, case: Case, method: str, device: str, u: np.ndarray, h0: np.ndarray):
     """The step called in a loop over u's last axis; (y (batch, H, L), final state) as numpy."""
-    return sk.iterate(step, _sys_tensors(case, device), _t(h0, case.dtype, device),
-                      _t(u, case.dtype, device, real=True), method=method,
+    c = case.with_(u=u, state=h0)
+    return sk.iterate(step, _sys_tensors(c, device), c.tensor("state", device),
+                      c.tensor("u", device, real=True), method=method,
                       conj_half=case.params["conj_half"])
 
 
@@ -254,7 +231,7 @@ def steps_equal_ssm(ctx: LawContext) -> None:
     y, h = run(DIAG_SSM, ctx.impl_of("diag_ssm"), case, method, ctx.device)
     b = DIAG_SSM.bound(case, method)
     tol_y, tol_h = steps_tolerance(ctx.dtype, case, method, u, h0)
-    assert_within(_rows(np.abs(y_steps - y.real)), 0, b["y"] + _rows(tol_y),
+    assert_within(_rows(np.abs(y_steps - y)), 0, b["y"] + _rows(tol_y),
                   f"{method}: y, steps vs diag_ssm (2-norm per signal)")
     assert_within(h_steps, h, b["state"] + tol_h, f"{method}: final state, steps vs diag_ssm")
 
@@ -282,8 +259,7 @@ def chunked_state_passing(ctx: LawContext) -> None:
     # |Ā|^{L−k} (final state)
     carry_y, carry_h = ref_np.carried_error(*_diag_params(case), b1["state"], L - k, method,
                                             case.params["conj_half"])
-    y_split = np.concatenate([y1.real, y2.real], axis=-1)
-    diff = _rows(np.abs(y_split - full[0].real))
+    diff = _rows(np.abs(np.concatenate([y1, y2], axis=-1) - full[0]))
     tol = b["y"] + np.sqrt(b1["y"] ** 2 + b2["y"] ** 2) + _rows(carry_y)
     assert_within(diff, 0, tol,
                   f"{method}: y of two chunks (k = {k}) vs one call (2-norm per signal)")
@@ -298,22 +274,21 @@ def linearity(ctx: LawContext) -> None:
     u1, s1 = c1.arrays["u"], c1.arrays["state"]
     u2 = representable(rng.normal(size=u1.shape), ctx.dtype)
     s2 = representable(s1[..., ::-1] * 0.5, ctx.dtype)
-    u3 = representable(alpha * u1 + beta * u2, ctx.dtype)
-    s3 = representable(alpha * s1 + beta * s2, ctx.dtype)
+    mixed = (alpha * u1 + beta * u2, alpha * s1 + beta * s2)
+    u3, s3 = (representable(x, ctx.dtype) for x in mixed)
     cases = [_sub(c1, u, s) for u, s in ((u1, s1), (u2, s2), (u3, s3))]
     outs = [run(DIAG_SSM, ctx.fn, c, method, ctx.device) for c in cases]
     # the mixed inputs are themselves rounded: their residual's response, from the reference
-    res = _sub(c1, u3 - (alpha * u1 + beta * u2), s3 - (alpha * s1 + beta * s2))
+    res = _sub(c1, u3 - mixed[0], s3 - mixed[1])
     ry, rh = DIAG_SSM.reference(res, method, "np").values()
     bounds = [DIAG_SSM.bound(c, method) for c in cases]
     wts = (abs(alpha), abs(beta), 1.0)
     eps = 4 * np.finfo(np.float64).eps
-    y_lin = alpha * outs[0][0].real + beta * outs[1][0].real + ry
+    y_lin = alpha * outs[0][0] + beta * outs[1][0] + ry
     h_lin = alpha * outs[0][1] + beta * outs[1][1] + rh
     tol_y = sum(w * b["y"] for w, b in zip(wts, bounds)) + eps * _rows(np.abs(y_lin))
     tol_h = sum(w * b["state"] for w, b in zip(wts, bounds)) + eps * np.abs(h_lin)
-    assert_within(_rows(np.abs(outs[2][0].real - y_lin)), 0, tol_y,
-                  f"{method}: y linear in (u, h0)")
+    assert_within(_rows(np.abs(outs[2][0] - y_lin)), 0, tol_y, f"{method}: y linear in (u, h0)")
     assert_within(outs[2][1], h_lin, tol_h, f"{method}: final state linear in (u, h0)")
 
 
@@ -387,8 +362,7 @@ def _ssm_witness(fmt: str) -> Case:
 
 def _step_witness(fmt: str) -> Case:
     """`_ssm_witness`'s system and state, one step with u = 1."""
-    arrays = {k: x for k, x in _ssm_witness(fmt).arrays.items() if k != "u"}
-    return case_of(fmt, {**arrays, "u": np.ones((1, 1))}, conj_half=True)
+    return case_of(fmt, {**_ssm_witness(fmt).arrays, "u": np.ones((1, 1))}, conj_half=True)
 
 
 def _ema_step_witness(fmt: str) -> Case:
@@ -407,13 +381,17 @@ DIAG_STEP = registry.register_spec(
         signature="diag_step(Lambda (H, N), B (H, N), C (H, N), log_dt (H,), state (batch, H, N), "
                   "u (batch, H), method, conj_half=True) -> (state' (batch, H, N), y (batch, H))",
         strategy=lambda fmt, method: diag_step_cases(fmt, method),
-        references=DIAG_STEP_REFERENCE,
+        # one step: mpmath is affordable at the strategy's sizes, not at a shipping size's
+        # 10⁴–10⁵ states (a minute): there the float64 tier (diag_ssm's loop at L = 1, certified
+        # in tests)
+        references=sk.references(ref_mp.diag_step, ref_np.diag_step, ("state", "y"), STEP_MP_MAX,
+                                 lambda case: case.arrays["state"].size, _diag_step_args),
         bound=Bound(c=C_DIAG, terms=bound_terms(ref_np.diag_step_bound, _diag_step_args),
                     reasoning="elementwise; state: (3 + g0)(|Ā||h| + |B̄||u|); y: f·Σ_n (N + 3 + "
                               "g0)|C| M_h"),
         call=call_diag_step, bench_case=_bench_diag, bench_shape="batch=4, H=256, N=64, S4D-Lin"),
     implementations={"torch": impl.diag_step},
-    laws=[Law(name, statement, check, WIDE) for name, statement, check in [
+    laws=[Law(name, statement, check, DIAG_DTYPES) for name, statement, check in [
         ("impulse_is_kernel", "the step iterated on an impulse from h = 0 gives diag_kernel's K",
          impulse_is_kernel),
         ("steps_equal_ssm", "the step iterated over u from h0 gives diag_ssm", steps_equal_ssm)]],
@@ -433,7 +411,10 @@ DIAG_SSM = registry.register_spec(
                   "state=None (batch, H, N), method, conj_half=True) -> (y (batch, H, L), "
                   "final_state (batch, H, N))",
         strategy=lambda fmt, method: diag_ssm_cases(fmt, method),
-        references=DIAG_SSM_REFERENCE,
+        references=sk.references(
+            ref_mp.diag_ssm, ref_np.diag_ssm, ("y", "state"), MP_MAX,
+            lambda case: np.asarray(case.arrays["u"]).size * case.arrays["Lambda"].shape[1],
+            _diag_ssm_args),
         bound=Bound(c=C_DIAG, terms=bound_terms(ref_np.diag_ssm_bound, _diag_ssm_args),
                     norms={"y": "row"},
                     reasoning="y per signal: FFT bound on M_K + kernel error * |u| + free "
@@ -463,7 +444,9 @@ EMA_STEP = registry.register_spec(
                   "state (batch, D, ndim), x (batch, D)) -> (state' (batch, D, ndim), "
                   "y (batch, D))",
         strategy=lambda fmt, method: ema_step_cases(fmt, method),
-        references=EMA_STEP_REFERENCE,
+        # one step of D·ndim states: mpmath is always affordable
+        references=sk.references(ref_mp.ema_step, ref_np.ema_step, ("state", "y"), 1,
+                                 lambda case: 0, _ema_step_args),
         bound=Bound(c={"mega": C_EMA}, terms=bound_terms(ref_np.ema_step_bound, _ema_step_args),
                     reasoning="elementwise; state: 3(q|h| + |pβ||x|); y: (ndim + 4)·Σ_n "
                               "|γ√(1/ndim)| M_h"),

@@ -92,10 +92,6 @@ def call(fn, case: Case, method: str, device: str):
     return fn(*(case.tensor(k, device) for k in ARRAYS), reset, h0, method=method)
 
 
-REFERENCES = sk.references(ref_mp.rg_lru, ref_np.rg_lru, ("y", "state"), MP_MAX,
-                           lambda case: case.arrays["x"].size, _args)
-
-
 def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
     """{"y": Terms(G, M), "state": Terms(G, M)}; see the module docstring."""
     M, E = ref_np.bound_terms(*_args(case))  # (batch, width, L)
@@ -167,13 +163,6 @@ def superposition(ctx: LawContext) -> None:
                       f"{method}: {k} of the two parts vs {k} of the sum")
 
 
-LAWS = [Law(name, statement, check, DTYPES) for name, statement, check in [
-    ("constant_decay", "with σ(gate_a) = 1 the decay is the constant a = exp(−c·softplus(Λ)): "
-     "impulse response √(1 − a²)·a^t", constant_decay),
-    ("reset_restarts", "a reset at k: y[k:] is the call on the tail from any h0", reset_restarts),
-    ("superposition", "linear in (x, h0) for fixed gates", superposition)]]
-
-
 # --- mutants ----------------------------------------------------------------------------------
 def _mutant(coefficients):
     """rg_lru with its (a, m·i) formed by `coefficients(gate_x, gate_a, a_param, reset)`."""
@@ -211,25 +200,6 @@ def _witness(fmt: str, a_param: float, starts=None) -> Case:
     return make_case(fmt, zero + 1.0, zero, zero, lam, reset, np.full((1, 2), 1e4))
 
 
-# (name, the wrong coefficients, why, fix, witness): every mutant of the sequential method
-MUTANTS = [Mutant(name, _mutant(wrong), "sequential", DTYPES, why, witness, fix=fix)
-           for name, wrong, why, fix, witness in [
-    ("one_minus_a_squared", _one_minus_a_squared,
-     "√(1 − a²) formed as 1 − a**2: it cancels as a → 1 (0 once a rounds to 1)",
-     "form it as √(−expm1(2·log a)) from log a", lambda fmt: _witness(fmt, -40.0)),
-    ("plain_softplus", _plain_softplus,
-     "softplus(Λ) as log(1 + exp(Λ)): 0 once e^Λ < u, so a = 1 and the input is lost",
-     "softplus as max(Λ, 0) + log1p(exp(−|Λ|))", lambda fmt: _witness(fmt, -40.0)),
-    ("missing_reset", lambda gx, ga, lam, reset: impl.coefficients(gx, ga, lam, None),
-     "the reset ignored: the state leaks across segment starts, the input keeps √(1 − a²)",
-     "a_t = 0 and the multiplier 1 at a reset",
-     lambda fmt: _witness(fmt, 0.0, [True, False, True, False])),
-    ("sigmoid_twice",
-     lambda gx, ga, lam, reset: impl.coefficients(gx, torch.sigmoid(ga), lam, reset),
-     "r_t = σ(σ(gate_a)): the gate squashed twice", "σ once, on the pre-activation",
-     lambda fmt: _witness(fmt, 0.0))]]
-
-
 # --- bad input (docs/bad-input.md) ------------------------------------------------------------
 _t = partial(full, fill=0.0)
 BAD_INPUTS = bad_calls({"x": _t(1, 3, 2), "gate_x": _t(1, 3, 2), "gate_a": _t(1, 3, 2),
@@ -255,7 +225,8 @@ RG_LRU = registry.register_spec(
                   "width), a_param (width,), reset=None (batch, L) bool, h0=None (batch, width), "
                   "method) -> (y (batch, L, width), final_state (batch, width))",
         strategy=lambda fmt, method: rg_lru_cases(fmt, method),
-        references=REFERENCES,
+        references=sk.references(ref_mp.rg_lru, ref_np.rg_lru, ("y", "state"), MP_MAX,
+                                 lambda case: case.arrays["x"].size, _args),
         bound=Bound(c=C_BOUND, terms=terms,
                     reasoning="elementwise; M = scan of (a, |m·i·x|, |h0|); G = the scan's "
                               "growth + 8 + 6·(Σ|log a| over each term's product, weighted)/M"),
@@ -264,7 +235,28 @@ RG_LRU = registry.register_spec(
         features={"reset": optional_argument("reset", "segment starts (batch, L) bool"),
                   "h0": optional_argument("h0", "an initial state h0 (batch, width)")}),
     implementations={"torch": impl.rg_lru},
-    laws=LAWS,
-    mutants=MUTANTS,
+    laws=[Law(name, statement, check, DTYPES) for name, statement, check in [
+        ("constant_decay", "with σ(gate_a) = 1 the decay is the constant a = exp(−c·softplus(Λ)): "
+         "impulse response √(1 − a²)·a^t", constant_decay),
+        ("reset_restarts", "a reset at k: y[k:] is the call on the tail from any h0",
+         reset_restarts),
+        ("superposition", "linear in (x, h0) for fixed gates", superposition)]],
+    # (name, the wrong coefficients, why, fix, witness): every mutant of the sequential method
+    mutants=[Mutant(name, _mutant(wrong), "sequential", DTYPES, why, witness, fix=fix)
+             for name, wrong, why, fix, witness in [
+        ("one_minus_a_squared", _one_minus_a_squared,
+         "√(1 − a²) formed as 1 − a**2: it cancels as a → 1 (0 once a rounds to 1)",
+         "form it as √(−expm1(2·log a)) from log a", lambda fmt: _witness(fmt, -40.0)),
+        ("plain_softplus", _plain_softplus,
+         "softplus(Λ) as log(1 + exp(Λ)): 0 once e^Λ < u, so a = 1 and the input is lost",
+         "softplus as max(Λ, 0) + log1p(exp(−|Λ|))", lambda fmt: _witness(fmt, -40.0)),
+        ("missing_reset", lambda gx, ga, lam, reset: impl.coefficients(gx, ga, lam, None),
+         "the reset ignored: the state leaks across segment starts, the input keeps √(1 − a²)",
+         "a_t = 0 and the multiplier 1 at a reset",
+         lambda fmt: _witness(fmt, 0.0, [True, False, True, False])),
+        ("sigmoid_twice",
+         lambda gx, ga, lam, reset: impl.coefficients(gx, torch.sigmoid(ga), lam, reset),
+         "r_t = σ(σ(gate_a)): the gate squashed twice", "σ once, on the pre-activation",
+         lambda fmt: _witness(fmt, 0.0))]],
     bad_inputs=BAD_INPUTS,
 )

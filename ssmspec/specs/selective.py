@@ -55,16 +55,6 @@ def _a_el(cplx: bool, n: int):
     return st.one_of(st.floats(-2.5, 2.5).map(lambda x: -math.exp(x)), st.just(-(n + 1.0)))
 
 
-def _step_sizes(rng, shape, regime: str) -> np.ndarray:
-    dt = 10.0 ** rng.uniform(-4, 0, shape)
-    if regime == "specials":
-        pick = rng.uniform(size=shape)
-        dt = np.where(pick < 0.05, 1e-6, np.where(pick > 0.95, 10.0, dt))
-    elif regime in ("1e-6", "10"):
-        dt = np.full(shape, float(regime))
-    return dt
-
-
 @st.composite
 def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, layout=None,
                     optional=None, softplus=None, max_d: int = 4, max_n: int = 4) -> Case:
@@ -81,13 +71,13 @@ def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, lay
     opts = optional if optional is not None else {
         k for k in OPTIONAL if draw(feature(k, st.booleans(), False))}
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    if Dn * N <= ARRAY_DRAW_MAX:
-        A = np.array([[draw(_a_el(cplx, n)) for n in range(N)] for _ in range(Dn)])
-    else:  # realistic widths: a few drawn rows spread over the D channels (entry by entry,
-        # 10⁵ draws would overrun hypothesis' buffer)
-        pool = np.array([[draw(_a_el(cplx, n)) for n in range(N)]
-                         for _ in range(max(1, ARRAY_DRAW_MAX // N))])
-        A = pool[rng.integers(0, len(pool), Dn)]
+    # realistic widths: a few drawn rows spread over the D channels (entry by entry, 10⁵ draws
+    # would overrun hypothesis' buffer)
+    wide = Dn * N > ARRAY_DRAW_MAX
+    A = np.array([[draw(_a_el(cplx, n)) for n in range(N)]
+                  for _ in range(max(1, ARRAY_DRAW_MAX // N) if wide else Dn)])
+    if wide:
+        A = A[rng.integers(0, len(A), Dn)]
     arrs = {"u": rng.normal(size=(b, Dn, L)), "A": A}
     if layout == "invariant":
         el = st.builds(complex, real_normals(2.0), real_normals(2.0)) if cplx else real_normals(2.0)
@@ -96,7 +86,7 @@ def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, lay
         divisors = [g for g in range(1, Dn + 1) if Dn % g == 0]  # G of the grouped layout
         shape = (b, N, L) if layout == "step" else (b, draw(st.sampled_from(divisors)), N, L)
         arrs["B"], arrs["C"] = sk.normals(rng, shape, cplx), sk.normals(rng, shape, cplx)
-    dt = _step_sizes(rng, (b, Dn, L), regime)
+    dt = step_sizes(rng, (b, Dn, L), regime)
     if sp and "delta_bias" in opts:
         arrs["delta_bias"] = draw(arrays((Dn,), st.floats(-2.0, 2.0)))
     # softplus⁻¹(Δ) = Δ + log(−expm1(−Δ)), accurate for small and large Δ
@@ -113,9 +103,8 @@ def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, lay
 
 
 def _kwargs(case: Case, get) -> dict:
-    kw = {k: (get(k) if k in case.arrays else None) for k in OPTIONAL}
-    kw.update(delta_softplus=case.params["delta_softplus"], conj_half=case.params["conj_half"])
-    return kw
+    return {**{k: (get(k) if k in case.arrays else None) for k in OPTIONAL},
+            "delta_softplus": case.params["delta_softplus"], "conj_half": case.params["conj_half"]}
 
 
 def call_selective(fn, case: Case, method: str, device: str):
@@ -129,15 +118,8 @@ def _ref(fn, case: Case, method: str):
     return fn(*(case.arrays[k] for k in ARGS), **_kwargs(case, case.arrays.get), method=method)
 
 
-@last_case
-def terms(case: Case, method: str):
-    """(y, h, M_y, G_y, M_h, G_h) from the float64 reference."""
-    return _ref(ref_np.selective_scan_with_bound, case, method)
-
-
-REFERENCE = sk.references(
-    partial(_ref, ref_mp.selective_scan), terms, ("y", "last_state"), MP_MAX,
-    lambda case: case.arrays["u"].size * case.arrays["A"].shape[1])
+# (y, h, M_y, G_y, M_h, G_h) from the float64 reference
+terms = last_case(partial(_ref, ref_np.selective_scan_with_bound))
 _terms = sk.scan_terms(terms, "last_state")
 
 
@@ -165,32 +147,27 @@ def sweep_problem(fmt: str, L: int) -> Case:
     return case_of(fmt, arrs, delta_softplus=False, conj_half=None)
 
 
-def _witness(L: int, seed: int, re_A: list, freq: float):
+def _witness(fmt: str, L: int = 6, seed: int = 3, re_A=((-1.0, -2.0), (-0.5, -3.0)),
+             freq: float = math.pi) -> Case:
     """batch 1, D 2, N 2, L steps, per-step B, C, softplus with a bias, D and z; A = re_A, plus
-    i·[[freq, 0.5], [2, 0]] for a complex format."""
-    def witness(fmt: str) -> Case:
-        rng = np.random.default_rng(seed)
-        cplx = dtype(fmt).is_complex
-        A = np.array(re_A) + (1j * np.array([[freq, 0.5], [2.0, 0.0]]) if cplx else 0)
-        B, C = rng.normal(size=(1, 2, L)), rng.normal(size=(1, 2, L))
-        if cplx:
-            B, C = B + 0.5j, C - 0.25j
-        arrs = {"u": rng.normal(size=(1, 2, L)), "delta": rng.normal(-1, 1, (1, 2, L)), "A": A,
-                "B": B, "C": C, "D": np.array([0.5, -1.0]), "z": rng.normal(size=(1, 2, L)),
-                "delta_bias": np.array([1.0, -0.5])}
-        return case_of(fmt, arrs, delta_softplus=True, conj_half=None)
-
-    return witness
+    i·[[freq, 0.5], [2, 0]] for a complex format (the defaults: the mutants' witness, L = 6)."""
+    rng = np.random.default_rng(seed)
+    cplx = dtype(fmt).is_complex
+    A = np.array(re_A) + (1j * np.array([[freq, 0.5], [2.0, 0.0]]) if cplx else 0)
+    B, C = rng.normal(size=(1, 2, L)), rng.normal(size=(1, 2, L))
+    if cplx:
+        B, C = B + 0.5j, C - 0.25j
+    arrs = {"u": rng.normal(size=(1, 2, L)), "delta": rng.normal(-1, 1, (1, 2, L)), "A": A,
+            "B": B, "C": C, "D": np.array([0.5, -1.0]), "z": rng.normal(size=(1, 2, L)),
+            "delta_bias": np.array([1.0, -0.5])}
+    return case_of(fmt, arrs, delta_softplus=True, conj_half=None)
 
 
 def _triton_witness(fmt: str) -> Case:
     """L = 2·BLOCK_T + 3 (two block boundaries), slow decay."""
     from ssmspec.impl.triton.selective import BLOCK_T
 
-    return _witness(2 * BLOCK_T + 3, 5, [[-0.1, -0.2], [-0.05, -0.3]], 1.0)(fmt)
-
-
-_WITNESS = _witness(6, 3, [[-1.0, -2.0], [-0.5, -3.0]], math.pi)
+    return _witness(fmt, 2 * BLOCK_T + 3, 5, [[-0.1, -0.2], [-0.05, -0.3]], 1.0)
 
 
 # --- bad input (docs/bad-input.md) ----------------------------------------------------------------
@@ -230,7 +207,7 @@ def ssd_cases(draw, fmt: str, method: str = "chunked", length=None, chunk=None,
     G = draw(st.sampled_from([g for g in (1, 2, 4) if H % g == 0]))
     regime = draw(st.sampled_from(REGIMES))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    arrs = {"x": rng.normal(size=(b, L, H, P)), "dt": _step_sizes(rng, (b, L, H), regime),
+    arrs = {"x": rng.normal(size=(b, L, H, P)), "dt": step_sizes(rng, (b, L, H), regime),
             "A": -np.exp(draw(arrays((H,), st.floats(-2.5, 2.5)))),
             "B": rng.normal(size=(b, L, G, N)), "C": rng.normal(size=(b, L, G, N))}
     if draw(feature("initial_states", st.booleans(), False)) if initial is None else initial:
@@ -252,15 +229,10 @@ def _ssd_args(case: Case):
 
 
 @last_case
-def ssd_terms(case: Case):
+def ssd_terms(case: Case, method: str = "chunked"):
+    """(y, final_states, M_y, G_y, M_h, G_h) from the float64 reference."""
     return ref_np.ssd_scan_with_bound(*_ssd_args(case), case.params["chunk_size"],
                                       case.arrays.get("initial_states"))
-
-
-SSD_REFERENCE = sk.references(
-    lambda case, method: ref_mp.ssd_scan(*_ssd_args(case), case.arrays.get("initial_states")),
-    lambda case, method: ssd_terms(case), ("y", "final_states"), SSD_MP_MAX,
-    lambda case: case.arrays["x"].size * case.arrays["B"].shape[-1])
 
 
 def _ssd_bench(fmt: str) -> Case:
@@ -306,10 +278,9 @@ def lti_equals_convolution(ctx: LawContext) -> None:
     kcase = Case({"Lambda": case.arrays["A"], "B": case.arrays["B"], "C": case.arrays["C"],
                   "log_dt": log_dt}, fmt, {"L": L, "conj_half": conj})
     K = DIAG.call(ctx.impl_of("diag_kernel"), kcase, method, ctx.device)
-    u = case.tensor("u", ctx.device)
     Dv = case.tensor("D", ctx.device) if "D" in case.arrays else None
-    got = to_numpy(ctx.impl_of("causal_conv")(u, K.real if K.is_complex() else K, Dv,
-                                              method="direct"))
+    got = to_numpy(ctx.impl_of("causal_conv")(case.tensor("u", ctx.device),
+                                              K.real if K.is_complex() else K, Dv, method="direct"))
     uf = dtype(fmt).u
     # the kernel's error + the direct sum's roundings, convolved with |u|
     Kerr = DIAG.bound(kcase, method)["K"] + 2 * uf * (np.arange(L) + 1) * diag_bound_terms(
@@ -331,21 +302,6 @@ def layouts_agree(ctx: LawContext) -> None:
             if layout == "invariant" else (lambda X: X[:, None]))
     other = case.with_(B=grow(case.arrays["B"]), C=grow(case.arrays["C"]))
     agree(SELECTIVE, ctx, (case, method), (other, method), f"{method}, {layout} vs grouped")
-
-
-def _part(case: Case, lo: int, hi: int, h0) -> Case:
-    """Steps lo..hi-1 of the case (u, delta, z and per-step B, C), from h0 if given."""
-    cut = {k: x[..., lo:hi] for k, x in case.arrays.items()
-           if k in ("u", "delta", "z") or (k in ("B", "C") and x.ndim >= 3)}
-    return case.with_(**cut) if h0 is None else case.with_(**cut, initial_state=h0)
-
-
-def _carry(second: Case, err, method: str):
-    """(M_y, M_h) of the error `err` of the initial state carried by |Ā| and read by |C|."""
-    prop = second.without("D").with_(B=np.zeros_like(second.arrays["B"]),
-                                     initial_state=err.astype(second.arrays["A"].dtype))
-    t = _ref(ref_np.selective_scan_with_bound, prop, method)
-    return t[2], t[4]
 
 
 def zoh_is_exact_recurrence(ctx: LawContext) -> None:
@@ -411,15 +367,9 @@ def ssd_is_selective_scan(ctx: LawContext) -> None:
                 "A": np.repeat(a["A"], P)[:, None] * np.ones((1, N)),
                 "B": a["B"].transpose(0, 2, 3, 1), "C": a["C"].transpose(0, 2, 3, 1)},
                case.dtype, {"delta_softplus": False, "conj_half": None})
-    y_ssd, f_ssd = run(SSD, ctx.fn, case, "chunked", ctx.device)
-    y_sel, h_sel = run(SELECTIVE, ctx.impl_of("selective_scan"), sel, "zoh_approx", ctx.device)
-    b_ssd, b_sel = SSD.bound(case, "chunked"), SELECTIVE.bound(sel, "zoh_approx")
-    assert_within(y_ssd, y_sel.transpose(0, 2, 1).reshape(b, L, H, P),
-                  b_ssd["y"] + b_sel["y"].transpose(0, 2, 1).reshape(b, L, H, P),
-                  "y: ssd vs selective scan")
-    assert_within(f_ssd, h_sel.reshape(b, H, P, N),
-                  b_ssd["final_states"] + b_sel["last_state"].reshape(b, H, P, N),
-                  "final states: ssd vs selective scan")
+    versus(SSD, ctx, (case, "chunked"), SELECTIVE, (sel, "zoh_approx"), "ssd vs selective scan",
+           lambda k, x: (x.transpose(0, 2, 1).reshape(b, L, H, P) if k == "y"
+                         else x.reshape(b, H, P, N)))
 
 
 def _factorised_segsum(a):
@@ -459,7 +409,9 @@ SELECTIVE = registry.register_spec(
                   "discretization, return_last_state=False, conj_half=None, initial_state=None) -> "
                   "y (b, D, L)[, last_state (b, D, N)]",
         strategy=lambda fmt, method: selective_cases(fmt, method),
-        references=REFERENCE,
+        references=sk.references(
+            partial(_ref, ref_mp.selective_scan), terms, ("y", "last_state"), MP_MAX,
+            lambda case: case.arrays["u"].size * case.arrays["A"].shape[1]),
         bound=Bound(c=C_BOUND, terms=_terms,
                     reasoning="elementwise; running-error bound of the recurrence on absolute "
                               "values, + N + 6 roundings of the output; fp16/bf16: 1 + (u32/u)·G"),
@@ -477,18 +429,22 @@ SELECTIVE = registry.register_spec(
         ("layouts_agree", "time-invariant = grouped (G = D), per step = grouped (G = 1)",
          layouts_agree),
         ("split", "scan(x[:k]) then scan(x[k:], h0 = last state) = scan(x)",
-         sk.split_law("selective_scan", selective_cases, SHORT, -1, _part, _carry)),
+         sk.split_law("selective_scan", selective_cases, SHORT, -1,
+                      # the parts: steps lo..hi-1 of u, delta, z and per-step B, C
+                      parted("initial_state", -1, lambda k, x: k in ("u", "delta", "z")
+                             or (k in ("B", "C") and x.ndim >= 3)),
+                      carried(terms, "initial_state", "A"))),
         ("zoh_is_exact_recurrence", "zoh = the recurrence of "
          "discretize_diag(zoh) per step", zoh_is_exact_recurrence)]],
     mutants=[
         Mutant("softplus_twice", softplus_twice, "zoh_approx", ("fp32", "c64"),
-               "Δ = softplus(softplus(Δ + bias))", _WITNESS),
+               "Δ = softplus(softplus(Δ + bias))", _witness),
         Mutant("bias_after_softplus", bias_after_softplus, "zoh_approx", ("fp32", "bf16"),
-               "Δ = softplus(Δ) + bias instead of softplus(Δ + bias)", _WITNESS),
+               "Δ = softplus(Δ) + bias instead of softplus(Δ + bias)", _witness),
         Mutant("no_factor_two", lambda *args, conj_half=None, **kw: impl.selective_scan(
             *args, conj_half=False, **kw), "zoh_approx", ("c64", "c128"),
                "complex A: Re(C·h) without the factor 2 of the conjugate-half convention",
-               _WITNESS),
+               _witness),
         *triton_kernels.mutants(lambda kernel: [Mutant(
             "triton_block_drops_carry", kernel("selective", "selective_scan_dropping_carry"),
             "zoh_approx", ("fp32", "c64"),
@@ -506,9 +462,13 @@ SSD = registry.register_spec(
                   "chunk_size=64, initial_states=None, return_final_states=False) -> y (b, L, H, P)"
                   "[, final_states (b, H, P, N)]",
         strategy=lambda fmt, method: ssd_cases(fmt, method),
-        references=SSD_REFERENCE,
+        references=sk.references(
+            lambda case, method: ref_mp.ssd_scan(*_ssd_args(case),
+                                                 case.arrays.get("initial_states")),
+            ssd_terms, ("y", "final_states"), SSD_MP_MAX,
+            lambda case: case.arrays["x"].size * case.arrays["B"].shape[-1]),
         bound=Bound(c={"chunked": C_BOUND},
-                    terms=sk.scan_terms(lambda case, method: ssd_terms(case), "final_states"),
+                    terms=sk.scan_terms(ssd_terms, "final_states"),
                     reasoning="elementwise; Σ_n |C|((Q + N + n_c + 6)·m + Q·w), w the segment "
                               "sums' term"),
         call=call_ssd, bench_case=_ssd_bench,
