@@ -77,9 +77,10 @@ __all__ = [
     "LONG", "LONG_HEAVY", "QUADRATIC", "QUADRATIC_HEAVY", "problem_rng",
     # defined below: the shared glue
     "case_of", "real_output", "full", "zeros", "bad_calls", "generic_rows", "ChangedCall",
-    # defined at the end: a law's (method, case) draw, a call's outputs as numpy, a comparison
-    # elementwise or per signal, two calls' agreement within their bounds
-    "draw_case", "run", "within", "agree",
+    # defined at the end: a law's (method, case) draw, a spec's outputs against those of the
+    # primitive it reduces to, a call's outputs as numpy, a comparison elementwise or per
+    # signal, two calls' agreement within their bounds
+    "draw_case", "versus", "run", "within", "agree",
 ]
 
 
@@ -200,22 +201,6 @@ def draw_case(ctx: LawContext, cases, methods, **kw) -> tuple:
     return method, ctx.draw(cases(ctx.dtype, method, **kw))
 
 
-def step_sizes(rng, shape, regime: str, specials: tuple = (0.05, 0.95)) -> np.ndarray:
-    """Steps Δ of `shape` (selective_scan's, ssd_scan's, s5_scan's): log-uniform in [1e-4, 1]
-    ("uniform") or [1e-7, 1e-3] ("small"), all float(regime) ("1e-6", "10"), or ("specials")
-    log-uniform, with 1e-6 below the quantile specials[0] of a uniform pick and 10 above
-    specials[1]."""
-    if regime == "small":
-        return 10.0 ** rng.uniform(-7, -3, shape)
-    dt = 10.0 ** rng.uniform(-4, 0, shape)
-    if regime == "specials":
-        pick = rng.uniform(size=shape)
-        dt = np.where(pick < specials[0], 1e-6, np.where(pick > specials[1], 10.0, dt))
-    elif regime in ("1e-6", "10"):
-        dt = np.full(shape, float(regime))
-    return dt
-
-
 def versus(spec: Spec, ctx: LawContext, first: tuple, other: Spec, second: tuple, what: str,
            back, weight: float = 1.0) -> None:
     """Assert that the implementation's outputs on `first` = (case, method) equal, output by
@@ -227,38 +212,6 @@ def versus(spec: Spec, ctx: LawContext, first: tuple, other: Spec, second: tuple
     b1, b2 = spec.bound(*first), other.bound(*second)
     for x, y, k, j in zip(ours, theirs, spec.outputs, other.outputs):
         assert_within(x, back(j, y), weight * b1[k] + back(j, b2[j]), f"{k}: {what}")
-
-
-def parted(state: str, axis: int, timed):
-    """`part(case, lo, hi, h0)` of a scan's split law (`_scan_kit.split_law`): the case's steps
-    lo..hi-1 on `axis` of each array `timed(name, array)` picks, from the initial state (the
-    argument `state`) h0 where given (None: the case's own)."""
-    def part(case: Case, lo: int, hi: int, h0) -> Case:
-        cut = {k: np.take(x, range(lo, hi), axis) for k, x in case.arrays.items() if timed(k, x)}
-        return case.with_(**cut) if h0 is None else case.with_(**cut, **{state: h0})
-
-    return part
-
-
-def carried(terms, state: str, matrix: str):
-    """`carry(second, err, method)` of a scan's split law (`_scan_kit.split_law`): (M_y, M_state),
-    the error `err` of the first part's last state carried through the second part, by |Ā| and
-    read by |C|: `terms(case, method)` (the float64 reference with its bound: y, state, M_y, G_y,
-    M_state, G_state) on the second part with D left out, B = 0 and the initial state (the
-    argument `state`) = err, in the dtype of the state matrix (the array `matrix`)."""
-    def carry(second: Case, err, method: str):
-        a = second.arrays
-        t = terms(second.without("D").with_(B=np.zeros_like(a["B"]),
-                                             **{state: err.astype(a[matrix].dtype)}), method)
-        return t[2], t[4]
-
-    return carry
-
-
-# the scans' helpers above join __all__ by their __name__, not as string literals: hypothesis
-# draws examples from the package's short string constants too, so a new one would shift every
-# derandomized example (and the registry fingerprint that refactors are checked against)
-__all__ += [f.__name__ for f in (step_sizes, versus, parted, carried)]
 
 
 def run(spec: Spec, fn, case: Case, method: str, device: str) -> tuple:

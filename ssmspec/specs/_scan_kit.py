@@ -1,7 +1,8 @@
 """Glue shared by the spec modules of the scans and recurrences (selective, recurrent, scans, s5,
 rg_lru): diagonal test systems (`normals`, `s4d`, which kernels' S4D benchmark draws too),
 references and bound terms from the references' tuples (`references`, `as_terms`), a step
-function iterated (`iterate`) and the split law (`split_law`). Not a spec module (the leading
+function iterated (`iterate`), steps Δ (`step_sizes`) and the split law (`split_law`, with
+its `parted` and `carried`). Not a spec module (the leading
 underscore): it registers nothing; the laws it builds are registered by the modules using them.
 The glue of every family (a call's outputs as numpy, `run`; two calls' agreement, `agree`; ...)
 is in `ssmspec.speckit`.
@@ -106,3 +107,44 @@ def split_law(primitive: str, cases, lengths, axis: int, part, carry):
 
     return split
 
+
+def step_sizes(rng, shape, regime: str, specials: tuple = (0.05, 0.95)) -> np.ndarray:
+    """Steps Δ of `shape` (selective_scan's, ssd_scan's, s5_scan's): log-uniform in [1e-4, 1]
+    ("uniform") or [1e-7, 1e-3] ("small"), all float(regime) ("1e-6", "10"), or ("specials")
+    log-uniform, with 1e-6 below the quantile specials[0] of a uniform pick and 10 above
+    specials[1]."""
+    if regime == "small":
+        return 10.0 ** rng.uniform(-7, -3, shape)
+    dt = 10.0 ** rng.uniform(-4, 0, shape)
+    if regime == "specials":
+        pick = rng.uniform(size=shape)
+        dt = np.where(pick < specials[0], 1e-6, np.where(pick > specials[1], 10.0, dt))
+    elif regime in ("1e-6", "10"):
+        dt = np.full(shape, float(regime))
+    return dt
+
+
+def parted(state: str, axis: int, timed):
+    """`part(case, lo, hi, h0)` of a scan's split law (`_scan_kit.split_law`): the case's steps
+    lo..hi-1 on `axis` of each array `timed(name, array)` picks, from the initial state (the
+    argument `state`) h0 where given (None: the case's own)."""
+    def part(case: Case, lo: int, hi: int, h0) -> Case:
+        cut = {k: np.take(x, range(lo, hi), axis) for k, x in case.arrays.items() if timed(k, x)}
+        return case.with_(**cut) if h0 is None else case.with_(**cut, **{state: h0})
+
+    return part
+
+
+def carried(terms, state: str, matrix: str):
+    """`carry(second, err, method)` of a scan's split law (`_scan_kit.split_law`): (M_y, M_state),
+    the error `err` of the first part's last state carried through the second part, by |Ā| and
+    read by |C|: `terms(case, method)` (the float64 reference with its bound: y, state, M_y, G_y,
+    M_state, G_state) on the second part with D left out, B = 0 and the initial state (the
+    argument `state`) = err, in the dtype of the state matrix (the array `matrix`)."""
+    def carry(second: Case, err, method: str):
+        a = second.arrays
+        t = terms(second.without("D").with_(B=np.zeros_like(a["B"]),
+                                             **{state: err.astype(a[matrix].dtype)}), method)
+        return t[2], t[4]
+
+    return carry

@@ -44,7 +44,7 @@ def s5_cases(draw, fmt: str, method: str = "zoh", length=None, conj_sym=None, in
     arrs = {"u": rng.normal(size=(b, L, H)), "Lambda": lam,
             "B": sk.normals(rng, (P, H), True), "C": sk.normals(rng, (H, P), True),
             "D": rng.normal(size=H) if draw(st.booleans()) else np.zeros(H),
-            "log_step": np.log(step_sizes(rng, P, regime, (0.2, 0.8)))}
+            "log_step": np.log(sk.step_sizes(rng, P, regime, (0.2, 0.8)))}
     if draw(feature("h0", st.booleans(), False)) if initial is None else initial:
         arrs["h0"] = sk.normals(rng, (b, P), True)
     cs = draw(feature("conj_sym=False", st.booleans(), True)) if conj_sym is None else conj_sym
@@ -202,8 +202,8 @@ S5 = registry.register_spec(
         ("conj_sym_equals_full", "conj_sym on (Λ, B, C, h0) = no conj_sym on "
          "([Λ, Λ*], [B; B*], [C, C*], [h0, h0*])", conj_sym_equals_full),
         ("split", "scan(u[:k]) then scan(u[k:], h0 = last state) = scan(u)",
-         sk.split_law("s5_scan", s5_cases, SHORT, 1, parted("h0", 1, lambda k, x: k == "u"),
-                      carried(terms, "h0", "Lambda"))),
+         sk.split_law("s5_scan", s5_cases, SHORT, 1, sk.parted("h0", 1, lambda k, x: k == "u"),
+                      sk.carried(terms, "h0", "Lambda"))),
         ("single_input_is_selective_scan", "H = 1, one Δ: S5 = selective_scan "
          "with A = Λ, B = B[:, 0], C = C[0], conj_half = conj_sym", single_input_is_selective_scan),
         ("zoh_bilinear_agree_small_step", "|ΔΛ| ≤ 1e-2: zoh and bilinear differ "

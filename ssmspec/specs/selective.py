@@ -86,7 +86,7 @@ def selective_cases(draw, fmt: str, method: str = "zoh_approx", length=None, lay
         divisors = [g for g in range(1, Dn + 1) if Dn % g == 0]  # G of the grouped layout
         shape = (b, N, L) if layout == "step" else (b, draw(st.sampled_from(divisors)), N, L)
         arrs["B"], arrs["C"] = sk.normals(rng, shape, cplx), sk.normals(rng, shape, cplx)
-    dt = step_sizes(rng, (b, Dn, L), regime)
+    dt = sk.step_sizes(rng, (b, Dn, L), regime)
     if sp and "delta_bias" in opts:
         arrs["delta_bias"] = draw(arrays((Dn,), st.floats(-2.0, 2.0)))
     # softplus⁻¹(Δ) = Δ + log(−expm1(−Δ)), accurate for small and large Δ
@@ -207,7 +207,7 @@ def ssd_cases(draw, fmt: str, method: str = "chunked", length=None, chunk=None,
     G = draw(st.sampled_from([g for g in (1, 2, 4) if H % g == 0]))
     regime = draw(st.sampled_from(REGIMES))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    arrs = {"x": rng.normal(size=(b, L, H, P)), "dt": step_sizes(rng, (b, L, H), regime),
+    arrs = {"x": rng.normal(size=(b, L, H, P)), "dt": sk.step_sizes(rng, (b, L, H), regime),
             "A": -np.exp(draw(arrays((H,), st.floats(-2.5, 2.5)))),
             "B": rng.normal(size=(b, L, G, N)), "C": rng.normal(size=(b, L, G, N))}
     if draw(feature("initial_states", st.booleans(), False)) if initial is None else initial:
@@ -431,9 +431,9 @@ SELECTIVE = registry.register_spec(
         ("split", "scan(x[:k]) then scan(x[k:], h0 = last state) = scan(x)",
          sk.split_law("selective_scan", selective_cases, SHORT, -1,
                       # the parts: steps lo..hi-1 of u, delta, z and per-step B, C
-                      parted("initial_state", -1, lambda k, x: k in ("u", "delta", "z")
+                      sk.parted("initial_state", -1, lambda k, x: k in ("u", "delta", "z")
                              or (k in ("B", "C") and x.ndim >= 3)),
-                      carried(terms, "initial_state", "A"))),
+                      sk.carried(terms, "initial_state", "A"))),
         ("zoh_is_exact_recurrence", "zoh = the recurrence of "
          "discretize_diag(zoh) per step", zoh_is_exact_recurrence)]],
     mutants=[
