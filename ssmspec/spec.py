@@ -76,6 +76,8 @@ class Case:
         d = dtype(self.dtype)
         a = np.asarray(self.arrays[name])
         t = torch.from_numpy(np.array(a, order="C")).reshape(a.shape)
+        if a.dtype == bool:  # a mask or reset flags: bool whatever the format
+            return t.to(device=device)
         target = d.torch
         if real or not np.iscomplexobj(a):
             target = dtype(d.real).torch if d.is_complex else d.torch

@@ -76,7 +76,7 @@ __all__ = [
     # ssmspec.sweeps: the sizes of a sweep
     "LONG", "LONG_HEAVY", "QUADRATIC", "QUADRATIC_HEAVY", "problem_rng",
     # defined below: the shared glue
-    "case_of", "real_output", "full", "zeros", "bad_calls", "generic_rows", "ChangedCall",
+    "case_of", "real_output", "caller", "full", "zeros", "bad_calls", "generic_rows", "ChangedCall",
     # defined at the end: a law's (method, case) draw, a spec's outputs against those of the
     # primitive it reduces to, a call's outputs as numpy, a comparison elementwise or per
     # signal, two calls' agreement within their bounds
@@ -178,6 +178,34 @@ def generic_rows(valid: Mapping[str, Any], method: str | None = "method", real=(
     if method is not None:
         rows.append((f"unknown {method}", method, ValueError, {method: "no-such-method"}))
     return rows
+
+
+def caller(*positional: str, keywords: tuple[str, ...] = (), method: str | None = "method",
+           real: tuple[str, ...] = (), real_out: str | None = None, of: str = "Lambda",
+           **constants):
+    """The `call(fn, case, method, device)` of a spec whose implementation is called as
+    `fn(*positional, **keywords, <method>=method, **constants)`: each name the case's array of
+    that name (a tensor on `device`, of the format's real dtype for the names in `real`), else its
+    param, else None (a positional optional argument the case leaves out; a keyword the case
+    lacks is not passed). `method`: the name the method is passed by (None: not passed).
+    `real_out`: the (first) output is real, checked and handed back by `real_output` under that
+    name (`of`: the complex argument it is the real dtype of)."""
+    def get(case: Case, k: str, device):
+        if k in case.arrays:
+            return case.tensor(k, device, real=k in real)
+        return case.params.get(k)
+
+    def call(fn, case: Case, m: str, device: str):
+        kw = {k: get(case, k, device) for k in keywords if k in case.arrays or k in case.params}
+        out = fn(*(get(case, k, device) for k in positional), **kw,
+                 **({} if method is None else {method: m}), **constants)
+        if real_out is None:
+            return out
+        if isinstance(out, tuple):
+            return (real_output(out[0], case, real_out, of), *out[1:])
+        return real_output(out, case, real_out, of)
+
+    return call
 
 
 def bad_calls(valid: Mapping[str, Any], rows, keywords: tuple[str, ...] = (),

@@ -53,12 +53,6 @@ def diag_cases(draw, fmt: str, method: str = "zoh", max_n: int = 6) -> Case:
     return case_of(fmt, {"Lambda": lam, "B": b, "dt": dt}, dt=kind)
 
 
-def _caller(a: str):
-    """The adapter of a spec whose inputs are (`a`, B, dt): dt real, the method by keyword."""
-    return lambda fn, case, method, device: fn(case.tensor(a, device), case.tensor("B", device),
-                                               case.tensor("dt", device, real=True), method=method)
-
-
 def _references(name: str, a: str, mp_max_work: int) -> TwoTier:
     """The two tiers of `name`(a, B, dt, method) -> (Abar, Bbar); work = the entries of `a`."""
     return two_tier(lambda mod, case, method: dict(zip(OUTPUTS, getattr(mod, name)(
@@ -468,7 +462,8 @@ DIAG = registry.register_spec(
         bound=Bound(c=C_BOUND, terms=_diag_terms,
                     reasoning="elementwise; g = 1 + |ΔΛ| for exp/expm1 (rounding of z), 1 for "
                               "rational maps"),
-        call=_caller("Lambda"), bench_case=_bench_diag, bench_shape="H=1024, N=64, dt per channel",
+        call=caller("Lambda", "B", "dt", real=("dt",)), bench_case=_bench_diag,
+        bench_shape="H=1024, N=64, dt per channel",
         sweep=Sweep("Δ", tuple(10.0**k for k in range(-8, 2)), sweep_problem,
                     tuple(10.0**(k / 4) for k in range(-32, 5)),
                     "16 states: S4D-Lin / S4D-Real and λ = −1000"),
@@ -505,7 +500,8 @@ DENSE = registry.register_spec(
         bound=Bound(c=C_BOUND, terms=_dense_terms, norms={"Abar": "fro", "Bbar": "fro"},
                     reasoning="per matrix, Frobenius; exponentials through S = max‖e^{sΔA}‖, "
                               "solves through |M⁻¹|(|M||X| + |R|)"),
-        call=_caller("A"), bench_case=_bench_dense, bench_shape="64 systems, N=16, K=1",
+        call=caller("A", "B", "dt", real=("dt",)), bench_case=_bench_dense,
+        bench_shape="64 systems, N=16, K=1",
     ),
     implementations={"torch": impl.discretize_dense},
     laws=laws(ALL_DTYPES,

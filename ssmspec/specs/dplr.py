@@ -101,11 +101,6 @@ def _tensors(case: Case, device):
     return tuple(case.tensor(k, device, real=(k == "log_dt")) for k in SYSTEM)
 
 
-def call_kernel(fn, case: Case, method: str, device: str):
-    K = fn(*_tensors(case, device), case.params["L"], conj_half=case.params["conj_half"])
-    return real_output(K, case, "K")
-
-
 def n_full(case: Case) -> int:
     N = case.arrays["Lambda"].shape[-1]
     return 2 * N if case.params["conj_half"] else N
@@ -449,7 +444,8 @@ KERNEL = registry.register_spec(
                               "sums, Woodbury, iFFT; G1 = n_f + 2R + log2 L + 8) + 3‖m_ω‖/√L "
                               "(ω's and the denominators' rounding) + σ_V·‖δC̃‖ (C̃ in the "
                               "working format)"),
-        call=call_kernel, bench_case=bench_kernel,
+        call=caller(*SYSTEM, "L", keywords=("conj_half",), method=None, real=("log_dt",),
+                    real_out="K"), bench_case=bench_kernel,
         bench_shape="H=256, N=64 (LegS NPLR, conj half), R=1, L=4096",
     ),
     implementations={"torch": impl.dplr_kernel},

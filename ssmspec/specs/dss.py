@@ -54,15 +54,6 @@ def dss_cases(draw, fmt: str, method: str = "exp", length=None, sep_dt=None) -> 
     return case_of(fmt, out, L=L)
 
 
-def call_dss(fn, case: Case, method: str, device: str):
-    # log_dt_im only where the case has separate steps: an implementation without the option
-    # is called as before
-    sep = {k: case.tensor(k, device, real=True) for k in ("log_dt_im",) if k in case.arrays}
-    K = fn(case.tensor("Lambda", device), case.tensor("W", device),
-           case.tensor("log_dt", device, real=True), case.params["L"], method=method, **sep)
-    return real_output(K, case, "K")
-
-
 def _args(case: Case, method: str):
     a = case.arrays
     return a["Lambda"], a["W"], a["log_dt"], case.params["L"], method, a.get("log_dt_im")
@@ -169,7 +160,9 @@ DSS = registry.register_spec(
                         lambda case: case.arrays["Lambda"].size * case.params["L"], C_BOUND,
                         "elementwise; G·M = Σ_n (N + 1 + g0_n + e_l·|ζ_n|)·|a_n e^{e_l ζ_n}|, "
                         "g0 = |z| (exp), 1 + κ(ζ) + κ(Lζ) (softmax)"),
-        call=call_dss, bench_case=bench_case, bench_shape="H=64, N=64, L=4096, DSS 'lin' init",
+        call=caller("Lambda", "W", "log_dt", "L", keywords=("log_dt_im",),
+                    real=("log_dt", "log_dt_im"), real_out="K"),
+        bench_case=bench_case, bench_shape="H=64, N=64, L=4096, DSS 'lin' init",
     ),
     implementations={"torch": impl.dss_kernel},
     laws=[

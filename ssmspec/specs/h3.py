@@ -34,11 +34,6 @@ def shift_cases(draw, fmt: str, method: str = "direct", e0=None) -> Case:
     return case_of(fmt, {"B": B, "C": C}, L=L)
 
 
-def call_shift(fn, case: Case, method: str, device: str):
-    return fn(case.tensor("B", device), case.tensor("C", device), case.params["L"],
-              method=method)
-
-
 def _args(case: Case, method: str = "direct"):
     return case.arrays["B"], case.arrays["C"], case.params["L"]
 
@@ -92,7 +87,7 @@ SHIFT = registry.register_spec(
                      lambda case: case.arrays["B"].size
                      * min(case.arrays["B"].shape[1], case.params["L"]), {"direct": 1.0},
                      "elementwise; M = Σ_m |B_m||C_(m+l)|, G = N − l + 1"),
-        call=call_shift, bench_case=_bench, bench_shape="H=1024, N=64, L=2048",
+        call=caller("B", "C", "L"), bench_case=_bench, bench_shape="H=1024, N=64, L=2048",
     ),
     implementations={"torch": impl.shift_ssm_kernel},
     laws=[

@@ -77,12 +77,6 @@ def diag_cases(draw, fmt: str, method: str = "zoh", max_n: int = 8, max_h: int =
                    L=L, conj_half=draw(feature("conj_half=False", st.booleans(), True)))
 
 
-def call_diag(fn, case: Case, method: str, device: str):
-    K = fn(*(case.tensor(k, device, real=k == "log_dt") for k in DIAG_INPUTS), case.params["L"],
-           method=method, conj_half=case.params["conj_half"])
-    return real_output(K, case, "K")
-
-
 def _args(case: Case, names=DIAG_INPUTS) -> tuple:
     """The reference's arguments: the arrays `names`, then L."""
     return (*(case.arrays[k] for k in names), case.params["L"])
@@ -142,10 +136,6 @@ def ema_cases(draw, fmt: str, method: str = "mega", max_n: int = 8, max_d: int =
                          "alpha": draw(arrays((D, n, 1), ema_param())),
                          "beta": draw(arrays((D, n, 1), real_normals(2.0))),
                          "gamma": draw(arrays((D, n), real_normals(2.0)))}, L=L)
-
-
-def call_ema(fn, case: Case, method: str, device: str):
-    return fn(*(case.tensor(k, device) for k in EMA_INPUTS), case.params["L"])
 
 
 def mega_init_case(fmt: str, rng, D: int, n: int, L: int) -> Case:
@@ -426,7 +416,8 @@ DIAG = registry.register_spec(
                         case, method, precision.is_extended())),
                     reasoning="elementwise; G·M = f·Σ_n (N + 1 + g0_n + l·(|log Ā_n| + s_n))·"
                               "|C_n B̄_n|·|Ā_n|^l, s_n = |z/(1 − z²/4)| bilinear, else 0"),
-        call=call_diag, bench_shape="H=256, N=64, L=4096, S4D-Lin",
+        call=caller(*DIAG_INPUTS, "L", keywords=("conj_half",), real=("log_dt",), real_out="K"),
+        bench_shape="H=256, N=64, L=4096, S4D-Lin",
         # S4D-Lin (S4D-Real in real formats), Δ log-uniform in [1e-3, 1e-1]
         bench_case=lambda fmt: Case(s4d_bench_arrays(fmt, 256, 64)[1], fmt,
                                     {"L": 4096, "conj_half": True}),
@@ -491,7 +482,7 @@ EMA = registry.register_spec(
                         ref_np, MP_MAX, lambda case: case.arrays["gamma"].size * case.params["L"],
                         {"mega": C_BOUND}, "elementwise; G·M = Σ_n (ndim + 1 + (1 + κ_n)·l·"
                         "|log q_n|)·|γ_n √(1/ndim) p_n β_n| q_n^l"),
-        call=call_ema, bench_shape="D=256, ndim=16, L=8192, Mega init",
+        call=caller(*EMA_INPUTS, "L", method=None), bench_shape="D=256, ndim=16, L=8192, Mega init",
         # D = 256, ndim = 16, L = 8192; the sweep D = 4, ndim = 16: Mega's initialisation
         bench_case=lambda fmt: mega_init_case(fmt, np.random.default_rng(0), 256, 16, 8192),
         sweep=Sweep("L", LONG, lambda fmt, L: mega_init_case(fmt, problem_rng(), 4, 16, L),

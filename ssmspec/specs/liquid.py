@@ -54,12 +54,6 @@ def _params(case: Case, device: str):
             case.tensor("log_dt", device, real=True))
 
 
-def call_kernel(fn, case: Case, method: str, device: str):
-    p = case.params
-    K = fn(*_params(case, device), p["L"], p["order"], method=method, conj_half=p["conj_half"])
-    return real_output(K, case, "K")
-
-
 def call_conv(fn, case: Case, method: str, device: str):
     p, kind = case.params, case.params.get("correlation", "runs")
     # the argument only for the code's variant: an implementation without it runs the paper's
@@ -236,7 +230,9 @@ KERNEL = registry.register_spec(
         signature="liquid_kernel(Lambda (H, N), B, C (H, N), log_dt (H,), L, order, method='pb', "
                   "conj_half=True) -> K (order, H, L) real",
         methods=impl.METHODS, dtypes=DTYPES, sizes=("H", "N", "L", "order"), outputs=("K",),
-        strategy=kernel_cases, **KERNEL_REFERENCED, call=call_kernel,
+        strategy=kernel_cases, **KERNEL_REFERENCED,
+        call=caller("Lambda", "B", "C", "log_dt", "L", "order", keywords=("conj_half",),
+                    real=("log_dt",), real_out="K"),
         # H = 256, N = 64 (S4D-Lin), L = 4096, order 3, as `diag_kernel`'s benchmark
         bench_case=lambda fmt: Case(s4d_bench_arrays(fmt, 256, 64)[1], fmt,
                                     {"L": 4096, "order": 3, "conj_half": True}),

@@ -103,6 +103,7 @@ def diag_ssm_cases(draw, fmt: str, method: str = "zoh", length=None,
 
 
 def call_diag_ssm(fn, case: Case, method: str, device: str):
+    # the param "state" is the initial state's kind, the array "state" the state itself
     h0 = case.tensor("state", device) if "state" in case.arrays else None
     y, h = fn(case.tensor("u", device, True), *_sys_tensors(case, device), h0, method=method,
               conj_half=case.params["conj_half"])
@@ -129,10 +130,6 @@ def ema_step_cases(draw, fmt: str, method: str = "mega") -> Case:
 
 
 EMA_ARGS = ("delta", "alpha", "beta", "gamma", "state", "x")
-
-
-def call_ema_step(fn, case: Case, method: str, device: str):
-    return fn(*(case.tensor(k, device) for k in EMA_ARGS))
 
 
 def _ema_step_args(case: Case, method: str = "mega"):
@@ -450,7 +447,7 @@ EMA_STEP = registry.register_spec(
         bound=Bound(c={"mega": C_EMA}, terms=bound_terms(ref_np.ema_step_bound, _ema_step_args),
                     reasoning="elementwise; state: 3(q|h| + |pβ||x|); y: (ndim + 4)·Σ_n "
                               "|γ√(1/ndim)| M_h"),
-        call=call_ema_step, bench_case=_bench_ema_step,
+        call=caller(*EMA_ARGS, method=None), bench_case=_bench_ema_step,
         bench_shape="batch=4, D=256, ndim=16, Mega init"),
     implementations={"torch": impl.ema_step},
     laws=[Law("steps_equal_conv", "ema_step iterated = causal_conv(x, ema_kernel)",

@@ -86,12 +86,6 @@ def _args(case: Case, method: str | None = None):
             a.get("h0"))
 
 
-def call(fn, case: Case, method: str, device: str):
-    reset = torch.from_numpy(case.arrays["reset"]).to(device) if "reset" in case.arrays else None
-    h0 = case.tensor("h0", device) if "h0" in case.arrays else None
-    return fn(*(case.tensor(k, device) for k in ARRAYS), reset, h0, method=method)
-
-
 def terms(case: Case, method: str, d=None) -> dict[str, Terms]:
     """{"y": Terms(G, M), "state": Terms(G, M)}; see the module docstring."""
     M, E = ref_np.bound_terms(*_args(case))  # (batch, width, L)
@@ -230,7 +224,7 @@ RG_LRU = registry.register_spec(
         bound=Bound(c=C_BOUND, terms=terms,
                     reasoning="elementwise; M = scan of (a, |m·i·x|, |h0|); G = the scan's "
                               "growth + 8 + 6·(Σ|log a| over each term's product, weighted)/M"),
-        call=call, bench_case=_bench,
+        call=caller(*ARRAYS, "reset", "h0"), bench_case=_bench,
         bench_shape="batch=4, L=2048, width=256, Griffin init, reset every 512",
         features={"reset": optional_argument("reset", "segment starts (batch, L) bool"),
                   "h0": optional_argument("h0", "an initial state h0 (batch, width)")}),

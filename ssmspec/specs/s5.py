@@ -51,13 +51,6 @@ def s5_cases(draw, fmt: str, method: str = "zoh", length=None, conj_sym=None, in
     return case_of(fmt, arrs, conj_sym=cs)
 
 
-def call_s5(fn, case: Case, method: str, device: str):
-    t = lambda k: case.tensor(k, device)  # noqa: E731
-    y, x = fn(*(t(k) for k in ARGS), discretization=method, conj_sym=case.params["conj_sym"],
-              h0=t("h0") if "h0" in case.arrays else None, return_state=True)
-    return real_output(y, case, of="u"), x
-
-
 def _ref(fn, case: Case, method: str):
     """`fn` (a reference) on the case's float64 arrays (None for one it lacks: the split law's
     carry drops D)."""
@@ -192,7 +185,8 @@ S5 = registry.register_spec(
                     reasoning="elementwise; running-error bound of the recurrence on absolute "
                               "values (discretisation, H + 2 roundings of B̄u per step), + 2P + 4 "
                               "roundings of the output"),
-        call=call_s5, bench_case=_bench,
+        call=caller(*ARGS, keywords=("conj_sym", "h0"), method="discretization", real_out="y",
+                    of="u", return_state=True), bench_case=_bench,
         bench_shape="batch=2, L=1024, H=64, P=32, conj_sym, S4D-Lin Λ",
         features={"h0": optional_argument("h0", "an initial state h0 (b, P) before step 0"),
                   "conj_sym=False": flag("conj_sym", False, "all P states kept (no conjugate "

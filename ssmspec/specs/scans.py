@@ -80,12 +80,6 @@ def scan_cases(draw, fmt: str, method: str = "sequential", length=None) -> Case:
                      draw(feature("reverse", st.booleans(), False)))
 
 
-def call_scan(fn, case: Case, method: str, device: str):
-    h0 = case.tensor("h0", device) if "h0" in case.arrays else None
-    return fn(case.tensor("a", device), case.tensor("b", device), h0,
-              reverse=case.params["reverse"], method=method)
-
-
 def _args(case: Case):
     return case.arrays["a"], case.arrays["b"], case.arrays.get("h0"), case.params["reverse"]
 
@@ -323,7 +317,8 @@ SCAN = registry.register_spec(
                     reasoning="elementwise; M = scan of (|a|, |b|, |h0|); G = τ + 1 (sequential), "
                               "τ + 2⌈log₂L⌉ + 2 (associative), τ + 2⌈log₂(L/64)⌉ + 2 (chunked), "
                               "τ + 1 + 2Σ|log a| + max|log|b|| (logspace)"),
-        call=call_scan, bench_case=_bench, bench_shape="B=4, D=256, L=4096",
+        call=caller("a", "b", "h0", keywords=("reverse",)), bench_case=_bench,
+        bench_shape="B=4, D=256, L=4096",
         sweep=Sweep("L", LONG, sweep_problem, LONG_HEAVY, "a in [0.99, 1], 32 rows"),
         method_dtypes={"logspace": REAL_DTYPES},
         features={"h0": optional_argument("h0", "an initial state h0 (..., ) before a_0, b_0"),

@@ -107,12 +107,6 @@ def _kwargs(case: Case, get) -> dict:
             "delta_softplus": case.params["delta_softplus"], "conj_half": case.params["conj_half"]}
 
 
-def call_selective(fn, case: Case, method: str, device: str):
-    t = lambda k: case.tensor(k, device)  # noqa: E731
-    y, h = fn(*map(t, ARGS), discretization=method, return_last_state=True, **_kwargs(case, t))
-    return real_output(y, case, of="u"), h
-
-
 def _ref(fn, case: Case, method: str):
     """`fn` (a reference) on the case's float64 arrays."""
     return fn(*(case.arrays[k] for k in ARGS), **_kwargs(case, case.arrays.get), method=method)
@@ -215,13 +209,6 @@ def ssd_cases(draw, fmt: str, method: str = "chunked", length=None, chunk=None,
     Q = draw(size("chunk_size", st.sampled_from([1, 4, 16, 64]), kind="chunk")) if chunk is None \
         else chunk
     return case_of(fmt, arrs, chunk_size=Q)
-
-
-def call_ssd(fn, case: Case, method: str, device: str):
-    t = lambda k: case.tensor(k, device)  # noqa: E731
-    h0 = t("initial_states") if "initial_states" in case.arrays else None
-    return fn(*map(t, SSD_ARGS), chunk_size=case.params["chunk_size"], initial_states=h0,
-              return_final_states=True)
 
 
 def _ssd_args(case: Case):
@@ -415,7 +402,9 @@ SELECTIVE = registry.register_spec(
         bound=Bound(c=C_BOUND, terms=_terms,
                     reasoning="elementwise; running-error bound of the recurrence on absolute "
                               "values, + N + 6 roundings of the output; fp16/bf16: 1 + (u32/u)·G"),
-        call=call_selective, bench_case=_bench,
+        call=caller(*ARGS, keywords=(*OPTIONAL, "delta_softplus", "conj_half"),
+                    method="discretization", real_out="y", of="u", return_last_state=True),
+        bench_case=_bench,
         bench_shape="batch=2, D=256, N=16, L=2048, per-step B/C, D, z, delta_bias, softplus",
         sweep=Sweep("L", QUADRATIC, sweep_problem, QUADRATIC_HEAVY,
                     "D=4, N=8, per-step B, C, Δ in [1e-3, 1e-1]"),
@@ -471,7 +460,8 @@ SSD = registry.register_spec(
                     terms=sk.scan_terms(ssd_terms, "final_states"),
                     reasoning="elementwise; Σ_n |C|((Q + N + n_c + 6)·m + Q·w), w the segment "
                               "sums' term"),
-        call=call_ssd, bench_case=_ssd_bench,
+        call=caller(*SSD_ARGS, keywords=("chunk_size", "initial_states"), method=None,
+                    return_final_states=True), bench_case=_ssd_bench,
         bench_shape="batch=2, L=2048, 8 heads × headdim 32, N=16, G=1, chunk 64",
         features={"initial_states": optional_argument("initial_states",
                                                       "states (b, H, P, N) before step 0")},),

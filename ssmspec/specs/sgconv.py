@@ -38,12 +38,6 @@ def sgconv_cases(draw, fmt: str, method: str = "linear", max_scales: int = 5) ->
                    L=L, init_scale=init_scale, normalize=draw(st.booleans()))
 
 
-def call_sgconv(fn, case: Case, method: str, device: str):
-    p = case.params
-    return fn(case.tensor("weights", device), p["L"], case.tensor("decay", device),
-              init_scale=p["init_scale"], method=method, normalize=p["normalize"])
-
-
 def _args(case: Case, method: str):
     p = case.params
     return (case.arrays["weights"], p["L"], case.arrays["decay"], p["init_scale"], method,
@@ -150,7 +144,8 @@ SGCONV = registry.register_spec(
                   "method='linear'|'nearest', normalize=True) -> K (H, L)",
         **referenced("K", "sgconv_kernel", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
                      "elementwise; M = (|k|_l + |k_l|·‖|k|‖/‖k‖)/‖k‖, G = 6 + ⌈log₂ n⌉"),
-        call=call_sgconv, bench_case=_bench, bench_shape="H=256, d=64, L=16384 (S=9), decay 2",
+        call=caller("weights", "L", "decay", keywords=("init_scale", "normalize")),
+        bench_case=_bench, bench_shape="H=256, d=64, L=16384 (S=9), decay 2",
     ),
     implementations={"torch": impl.sgconv_kernel},
     laws=[
