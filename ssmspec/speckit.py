@@ -76,7 +76,8 @@ __all__ = [
     # ssmspec.sweeps: the sizes of a sweep
     "LONG", "LONG_HEAVY", "QUADRATIC", "QUADRATIC_HEAVY", "problem_rng",
     # defined below: the shared glue
-    "case_of", "real_output", "caller", "full", "zeros", "bad_calls", "generic_rows", "ChangedCall",
+    "case_of", "real_output", "caller", "arguments", "full", "zeros", "bad_calls", "generic_rows",
+    "ChangedCall",
     # defined at the end: a law's (method, case) draw, a spec's outputs against those of the
     # primitive it reduces to, a call's outputs as numpy, a comparison elementwise or per
     # signal, two calls' agreement within their bounds
@@ -182,14 +183,14 @@ def generic_rows(valid: Mapping[str, Any], method: str | None = "method", real=(
 
 def caller(*positional: str, keywords: tuple[str, ...] = (), method: str | None = "method",
            real: tuple[str, ...] = (), real_out: str | None = None, of: str = "Lambda",
-           **constants):
+           real_at: int = 0, **constants):
     """The `call(fn, case, method, device)` of a spec whose implementation is called as
     `fn(*positional, **keywords, <method>=method, **constants)`: each name the case's array of
     that name (a tensor on `device`, of the format's real dtype for the names in `real`), else its
     param, else None (a positional optional argument the case leaves out; a keyword the case
     lacks is not passed). `method`: the name the method is passed by (None: not passed).
-    `real_out`: the (first) output is real, checked and handed back by `real_output` under that
-    name (`of`: the complex argument it is the real dtype of)."""
+    `real_out`: the output (of a tuple, the one at `real_at`) is real, checked and handed back
+    by `real_output` under that name (`of`: the complex argument it is the real dtype of)."""
     def get(case: Case, k: str, device):
         if k in case.arrays:
             return case.tensor(k, device, real=k in real)
@@ -202,10 +203,23 @@ def caller(*positional: str, keywords: tuple[str, ...] = (), method: str | None 
         if real_out is None:
             return out
         if isinstance(out, tuple):
-            return (real_output(out[0], case, real_out, of), *out[1:])
+            out = list(out)
+            out[real_at] = real_output(out[real_at], case, real_out, of)
+            return tuple(out)
         return real_output(out, case, real_out, of)
 
     return call
+
+
+def arguments(*names: str):
+    """`args(case, method=None)`: a reference's arguments in order, each the case's (float64)
+    array of that name, else its param, else None (an optional array the case leaves out); the
+    name "method" stands for the method."""
+    def args(case: Case, method: str | None = None) -> tuple:
+        return tuple(method if k == "method" else case.arrays[k] if k in case.arrays
+                     else case.params.get(k) for k in names)
+
+    return args
 
 
 def bad_calls(valid: Mapping[str, Any], rows, keywords: tuple[str, ...] = (),

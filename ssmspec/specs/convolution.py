@@ -72,17 +72,6 @@ def _D(case: Case):
     return case.arrays.get("D")
 
 
-def _call(bidirectional: bool = False):
-    """The call adapter of causal_conv (or bidirectional_conv): fn(u, its kernels (`_names`), D
-    or None, method=method (convention=method))."""
-    def call(fn, case: Case, method: str, device: str):
-        D = case.tensor("D", device) if "D" in case.arrays else None
-        return fn(*(case.tensor(k, device) for k in ("u", *_names(bidirectional))), D,
-                  **{"convention" if bidirectional else "method": method})
-
-    return call
-
-
 def _bench(fmt: str, bidirectional: bool = False) -> Case:
     """B = 2, H = 64, L = L_K = 1024: small enough that the O(L·L_K) direct sum times in
     milliseconds on a CPU, so the report stays quick; the crossover study belongs to perf/."""
@@ -262,7 +251,7 @@ CAUSAL = registry.register_spec(
                     method_norms={"fft": {"y": "row"}},
                     reasoning="direct: elementwise, dot product of min(t+1, L_K) terms; fft: "
                               "norm-wise per signal, (1 + log2 n)(‖K‖₁‖u‖₂ + ‖K‖₂‖u‖₁)"),
-        call=_call(), bench_case=_bench, bench_shape="B=2, H=64, L=L_K=1024",
+        call=caller("u", "K", "D"), bench_case=_bench, bench_shape="B=2, H=64, L=L_K=1024",
         sweep=Sweep("L", QUADRATIC, causal_sweep_problem, QUADRATIC_HEAVY,
                     "H=4, L_K = L, decaying kernels"),
     ),
@@ -347,7 +336,8 @@ BIDIRECTIONAL = registry.register_spec(
         bound=Bound(c={"mega": 2.0, "s4": 2.0}, terms=_bidir_terms, norms={"y": "row"},
                     reasoning="norm-wise per signal: the FFT bound of each of the two causal "
                               "parts"),
-        call=_call(bidirectional=True), bench_case=lambda fmt: _bench(fmt, bidirectional=True),
+        call=caller("u", "K_fwd", "K_bwd", "D", method="convention"),
+        bench_case=lambda fmt: _bench(fmt, bidirectional=True),
         bench_shape="B=2, H=64, L=L_K=1024, fft",
     ),
     implementations={"torch": impl.bidirectional_conv},

@@ -445,6 +445,7 @@ def _rotation_witness(fmt: str) -> Case:
     theta = 0.04 if dtype(fmt).bits > 24 else 0.5
     return dense_problem(fmt, np.array([[0.0, -theta], [theta, 0.0]]), np.zeros((2, 1)), 1.0)
 
+
 OUTPUTS = ("Abar", "Bbar")
 C_BOUND = {m: 4.0 for m in METHODS}  # a handful of roundings (docs/discretization.md)
 _SHARED = dict(family="discretization", methods=METHODS, dtypes=ALL_DTYPES, sizes=("N",),

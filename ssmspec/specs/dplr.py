@@ -93,8 +93,7 @@ def kernel_cases(draw, fmt: str, length=None, conj_half=None) -> Case:
     return case_of(fmt, arrays, L=L, conj_half=ch, kind=kind)
 
 
-def _args(case: Case):
-    return tuple(case.arrays[k] for k in SYSTEM)
+_args = arguments(*SYSTEM)
 
 
 def _tensors(case: Case, device):
@@ -198,12 +197,6 @@ def step_cases(draw, fmt: str) -> Case:
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     return case_of(fmt, {**arrays, "state": _cnormal(rng, (nb, H, N)),
                          "u": rng.normal(size=(nb, H))}, conj_half=ch, kind=kind)
-
-
-def call_step(fn, case: Case, method: str, device: str):
-    h, y = fn(*_tensors(case, device), case.tensor("state", device),
-              case.tensor("u", device, real=True), conj_half=case.params["conj_half"])
-    return h, real_output(y, case, "y")
 
 
 STEP_REFERENCES = kit.two_tier(
@@ -495,7 +488,9 @@ STEP = registry.register_spec(
         bound=Bound(c={"bilinear": C_BOUND}, terms=step_terms,
                     reasoning="elementwise; the structured step on absolute values, growth "
                               "n_f + 2R + 8 (+ n_f for y)"),
-        call=call_step, bench_case=bench_step,
+        call=caller(*SYSTEM, "state", "u", keywords=("conj_half",), method=None,
+                    real=("log_dt", "u"), real_out="y", real_at=1),
+        bench_case=bench_step,
         bench_shape="batch=16, H=256, N=64 (LegS NPLR), R=1",
     ),
     implementations={"torch": impl.dplr_step},

@@ -54,9 +54,7 @@ def dss_cases(draw, fmt: str, method: str = "exp", length=None, sep_dt=None) -> 
     return case_of(fmt, out, L=L)
 
 
-def _args(case: Case, method: str):
-    a = case.arrays
-    return a["Lambda"], a["W"], a["log_dt"], case.params["L"], method, a.get("log_dt_im")
+_args = arguments("Lambda", "W", "log_dt", "L", "method", "log_dt_im")
 
 
 def bench_case(fmt: str) -> Case:

@@ -34,8 +34,7 @@ def shift_cases(draw, fmt: str, method: str = "direct", e0=None) -> Case:
     return case_of(fmt, {"B": B, "C": C}, L=L)
 
 
-def _args(case: Case, method: str = "direct"):
-    return case.arrays["B"], case.arrays["C"], case.params["L"]
+_args = arguments("B", "C", "L")
 
 
 # --- laws -------------------------------------------------------------------------------------

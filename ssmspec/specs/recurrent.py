@@ -61,12 +61,6 @@ def _sys_tensors(case: Case, device: str):
             case.tensor("log_dt", device, real=True))
 
 
-def call_diag_step(fn, case: Case, method: str, device: str):
-    h, y = fn(*_sys_tensors(case, device), case.tensor("state", device),
-              case.tensor("u", device, True), method=method, conj_half=case.params["conj_half"])
-    return h, real_output(y, case)
-
-
 def _diag_step_args(case: Case, method: str):
     return (*_diag_params(case), case.arrays["state"], case.arrays["u"], method,
             case.params["conj_half"])
@@ -386,7 +380,9 @@ DIAG_STEP = registry.register_spec(
         bound=Bound(c=C_DIAG, terms=bound_terms(ref_np.diag_step_bound, _diag_step_args),
                     reasoning="elementwise; state: (3 + g0)(|Ā||h| + |B̄||u|); y: f·Σ_n (N + 3 + "
                               "g0)|C| M_h"),
-        call=call_diag_step, bench_case=_bench_diag, bench_shape="batch=4, H=256, N=64, S4D-Lin"),
+        call=caller("Lambda", "B", "C", "log_dt", "state", "u", keywords=("conj_half",),
+                    real=("log_dt", "u"), real_out="y", real_at=1),
+        bench_case=_bench_diag, bench_shape="batch=4, H=256, N=64, S4D-Lin"),
     implementations={"torch": impl.diag_step},
     laws=[Law(name, statement, check, DIAG_DTYPES) for name, statement, check in [
         ("impulse_is_kernel", "the step iterated on an impulse from h = 0 gives diag_kernel's K",

@@ -80,9 +80,7 @@ def scan_cases(draw, fmt: str, method: str = "sequential", length=None) -> Case:
                      draw(feature("reverse", st.booleans(), False)))
 
 
-def _args(case: Case):
-    return case.arrays["a"], case.arrays["b"], case.arrays.get("h0"), case.params["reverse"]
-
+_args = arguments("a", "b", "h0", "reverse")
 
 REFERENCE = sk.references(lambda case, method: (ref_mp.linear_scan(*_args(case)),),
                           lambda case, method: (ref_np.linear_scan(*_args(case)),), ("h",), MP_MAX,

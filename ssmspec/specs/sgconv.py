@@ -38,10 +38,7 @@ def sgconv_cases(draw, fmt: str, method: str = "linear", max_scales: int = 5) ->
                    L=L, init_scale=init_scale, normalize=draw(st.booleans()))
 
 
-def _args(case: Case, method: str):
-    p = case.params
-    return (case.arrays["weights"], p["L"], case.arrays["decay"], p["init_scale"], method,
-            p["normalize"])
+_args = arguments("weights", "L", "decay", "init_scale", "method", "normalize")
 
 
 def _mp_work(case: Case) -> int:
