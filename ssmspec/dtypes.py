@@ -71,6 +71,9 @@ DTYPES: dict[str, DType] = {
 }
 REAL_DTYPES = ("fp64", "fp32", "fp16", "bf16")
 COMPLEX_DTYPES = ("c64", "c128")
+WIDE_DTYPES = ("fp64", "fp32")  # the real formats with room for a law's float64-derived slack
+# a diagonal SSM's formats: complex parameters (S4D-Lin) and real ones (S4D-Real)
+S4D_DTYPES = ("c128", "c64", "fp64", "fp32")
 
 
 def dtype(name: str | DType | torch.dtype) -> DType:

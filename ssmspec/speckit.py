@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ssmspec import registry
-from ssmspec.dtypes import COMPLEX_DTYPES, REAL_DTYPES, dtype, real_of
+from ssmspec.dtypes import COMPLEX_DTYPES, REAL_DTYPES, S4D_DTYPES, WIDE_DTYPES, dtype, real_of
 from ssmspec.errors import abs_error, higham_bound, norm_error, to_float
 from ssmspec.harness import to_numpy
 from ssmspec.laws import assert_within
@@ -65,7 +65,7 @@ __all__ = [
     "BadInput", "Bound", "Case", "Feature", "Implementation", "Law", "LawContext", "Mutant",
     "Spec", "Sweep", "Terms", "TwoTier", "flag", "last_case", "optional_argument",
     # ssmspec.dtypes, ssmspec.errors: formats and error measures
-    "COMPLEX_DTYPES", "REAL_DTYPES", "dtype", "real_of",
+    "COMPLEX_DTYPES", "REAL_DTYPES", "S4D_DTYPES", "WIDE_DTYPES", "dtype", "real_of",
     "abs_error", "higham_bound", "norm_error", "to_float",
     # ssmspec.harness, ssmspec.laws: outputs as numpy, a law's comparison
     "to_numpy", "assert_within",

@@ -21,7 +21,6 @@ from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs._kernel_kit import laws, seeded, two_tier
 
 MP_WORK = 20_000  # B·H·L·L_K up to which mpmath is the reference
-WIDE = ("fp64", "fp32")
 
 
 # --- inputs ---------------------------------------------------------------------------------------
@@ -259,7 +258,7 @@ CAUSAL = registry.register_spec(
     laws=laws(REAL_DTYPES,
               ("fft_equals_direct", "FFT and direct sum agree within their bounds",
                fft_equals_direct),
-              ("linearity", "y(αu₁ + βu₂) = α·y(u₁) + β·y(u₂)", linearity, WIDE),
+              ("linearity", "y(αu₁ + βu₂) = α·y(u₁) + β·y(u₂)", linearity, WIDE_DTYPES),
               ("causality", "changing u[s:] leaves y[:s] (exactly, for direct)", causality),
               ("skip", "y(D) = y(no D) + D·u", skip)),
     mutants=[

@@ -108,7 +108,6 @@ SHIFT = registry.register_spec(
 
 
 # === the H3 layer (head_dim 1) ==================================================================
-LAYER_DTYPES = ("fp64", "fp32")
 C_LAYER = 2.0
 C_CONV = 2.0  # causal_conv's constant (ssmspec/specs/convolution.py)
 MP_LAYER_MAX = 1500  # batch·H·L·(L + N + N_s) up to which the mpmath tier is used
@@ -253,7 +252,7 @@ LAYER = registry.register_spec(
                 "k′ = K_shift * k + D_k ⊙ k",
         signature="h3_layer(q, k, v (batch, H, L), shift_B, shift_C (H, N_s), shift_D (H,), "
                   "Lambda, B, C (H, N), log_dt (H,), D (H,), method='bilinear') -> (batch, H, L)",
-        methods=impl.LAYER_METHODS, dtypes=LAYER_DTYPES, sizes=("batch", "H", "L", "N_s", "N"),
+        methods=impl.LAYER_METHODS, dtypes=WIDE_DTYPES, sizes=("batch", "H", "L", "N_s", "N"),
         outputs=("y",), strategy=layer_cases,
         references=tiers("y", lambda mod, case, m: mod.h3_layer(*_layer_args(case), method=m),
                          ref_mp, ref_np, MP_LAYER_MAX, layer_work),
@@ -274,21 +273,21 @@ LAYER = registry.register_spec(
     implementations={"torch": impl.h3_layer},
     laws=[
         Law("default_is_bilinear", "without `method` the layer discretises bilinearly "
-        "(H3's SSKernelDiag default)", default_is_bilinear, LAYER_DTYPES),
+        "(H3's SSKernelDiag default)", default_is_bilinear, WIDE_DTYPES),
         Law("flashconv_state_passing", "the layer computed block by block, the diagonal "
         "SSM's state and the shift SSM's last N_s − 1 inputs carried across = the layer on the "
-        "whole sequence (FlashConv)", flashconv_state_passing, LAYER_DTYPES),
+        "whole sequence (FlashConv)", flashconv_state_passing, WIDE_DTYPES),
     ],
     mutants=[
         Mutant("q_v_swapped", lambda q, k, v_, *rest, method="bilinear":
-               impl.h3_layer(v_, k, q, *rest, method=method), "bilinear", LAYER_DTYPES,
+               impl.h3_layer(v_, k, q, *rest, method=method), "bilinear", WIDE_DTYPES,
                "out = v ⊙ SSM(k′ ⊙ q): the query and value roles swapped", _layer_witness),
         Mutant("zoh_for_bilinear", lambda *args, method="bilinear": impl.h3_layer(
-            *args, method="zoh" if method == "bilinear" else method), "bilinear", LAYER_DTYPES,
+            *args, method="zoh" if method == "bilinear" else method), "bilinear", WIDE_DTYPES,
                "the diagonal SSM by zoh where bilinear (H3's default) is asked for",
                _layer_witness),
         Mutant("shift_on_v", lambda q, k, v_, *rest, method="bilinear":
-               impl.h3_layer(q, v_, k, *rest, method=method), "bilinear", LAYER_DTYPES,
+               impl.h3_layer(q, v_, k, *rest, method=method), "bilinear", WIDE_DTYPES,
                "the shift SSM (and its skip) applied to v instead of k", _layer_witness),
     ],
     bad_inputs=bad_calls(layer_valid(), [
@@ -384,7 +383,7 @@ _multihead_witness = partial(_layer_witness, head_dim=2)
 
 MULTIHEAD = registry.register_spec(
     Spec(
-        name="h3_multihead", family="layers", methods=impl.LAYER_METHODS, dtypes=LAYER_DTYPES,
+        name="h3_multihead", family="layers", methods=impl.LAYER_METHODS, dtypes=WIDE_DTYPES,
         summary="H3's SSM core with H heads of head_dim d: out[:, j·H + h] = Σ_i q_(h·d+i) ⊙ "
                 "SSM_h(k′_(h·d+i) ⊙ v_(h·d+j)), k′ = K_shift * k + D_k ⊙ k",
         signature="h3_multihead(q, k, v (batch, H·d, L), shift_B, shift_C (H·d, N_s), shift_D "
@@ -410,14 +409,14 @@ MULTIHEAD = registry.register_spec(
     implementations={"torch": impl.h3_multihead},
     laws=[
         Law("pairs_are_h3_layers", "out[:, j·H + h] = Σ_i h3_layer(q_i, k_i, v_j; "
-            "head h)", pairs_are_h3_layers, LAYER_DTYPES),
+            "head h)", pairs_are_h3_layers, WIDE_DTYPES),
         Law("head_dim_one_is_h3_layer", "head_dim 1 = h3_layer",
-            head_dim_one_is_h3_layer, LAYER_DTYPES),
+            head_dim_one_is_h3_layer, WIDE_DTYPES),
     ],
     mutants=[
-        Mutant("head_major_output", head_major_output, "bilinear", LAYER_DTYPES,
+        Mutant("head_major_output", head_major_output, "bilinear", WIDE_DTYPES,
                "output laid out 'b (h d) l' instead of the code's 'b (d h) l'", _multihead_witness),
-        Mutant("shift_per_head", shift_per_head, "bilinear", LAYER_DTYPES,
+        Mutant("shift_per_head", shift_per_head, "bilinear", WIDE_DTYPES,
                "one shift SSM per head (channel h·d's) instead of one per model channel",
                _multihead_witness),
     ],

@@ -23,7 +23,6 @@ INITS = impl.INITS
 SIZES = (1, 2, 3, 4, 8, 16, 64, 256)
 EVEN_SIZES = tuple(n for n in SIZES if n % 2 == 0)
 MP_MAX = 64  # mpmath's eigh at N = 64 takes ~5 s (cached once per process)
-REAL = ("fp64", "fp32")
 COMPLEX = ("c128", "c64")
 QUAD_MAX = 16  # mp.quad with mp.legendre: ~N²/2 quadratures of ~10 ms, cached per N
 NPLR_OUTPUTS = ("Lambda", "A", "B", "P", "PB", "PP", "VV")
@@ -435,7 +434,7 @@ _BY_MEASURE = dict(method_arg="measure", family="hippo", methods=MEASURES, sizes
 
 HIPPO = registry.register_spec(
     Spec(
-        name="hippo", **_BY_MEASURE, dtypes=REAL, outputs=("A", "B"),
+        name="hippo", **_BY_MEASURE, dtypes=WIDE_DTYPES, outputs=("A", "B"),
         summary="HiPPO (A, B) of a measure, S4's sign convention (A stable)",
         signature="hippo(measure, N, *, dtype, device) -> (A (N, N), B (N,)); "
                   "rank_correction(measure, N) -> P (r, N)",
@@ -450,7 +449,7 @@ HIPPO = registry.register_spec(
     ),
     implementations={"torch": impl.hippo},
     laws=laws(
-        REAL,
+        WIDE_DTYPES,
         ("spectrum", "legs eig(A) = {−1..−N}, lagt eig(A) = {−½} (triangular, exact)", spectrum),
         ("normal_plus_low_rank", "A + PᵀP = c·I + skew (c = −½ legs, 0 otherwise)",
          normal_plus_low_rank),
@@ -464,10 +463,10 @@ HIPPO = registry.register_spec(
         ("fout_exact_inputs", "fout: c' = Ac + Bf for f = s and cos/sin(πms), m < N/2",
          fout_exact_inputs)),
     mutants=[
-        Mutant("sign_flipped", sign_flipped, "legs", REAL,
+        Mutant("sign_flipped", sign_flipped, "legs", WIDE_DTYPES,
                "A → −A: the HiPPO paper's c' = −Ac + Bf sign convention",
                lambda fmt: _size_case(fmt, 4)),
-        Mutant("sqrt_dropped", sqrt_dropped, "legs", REAL,
+        Mutant("sqrt_dropped", sqrt_dropped, "legs", WIDE_DTYPES,
                "T = diag(2n+1) for √diag(2n+1): A[n,k] = −(2n+1)²/(2k+1), B = 2n+1 (same spectrum)",
                lambda fmt: _size_case(fmt, 4)),
     ],

@@ -25,8 +25,6 @@ from ssmspec.specs import _scan_kit as sk
 from ssmspec.specs._kernel_kit import MEDIUM, SHORT, kernel_laws, laws
 
 METHODS = impl.METHODS
-DIAG_DTYPES = ("c128", "c64", "fp64", "fp32")
-EMA_DTYPES = ("fp64", "fp32", "fp16", "bf16")
 C_BOUND = 4.0
 MP_MAX = 512  # H·N·L (D·ndim·L) up to which the mpmath tier is used
 LENGTHS = boundary_lengths(1025)
@@ -405,7 +403,7 @@ _EMA_BAD = bad_calls(
 
 DIAG = registry.register_spec(
     Spec(
-        name="diag_kernel", family="kernels", methods=METHODS, dtypes=DIAG_DTYPES,
+        name="diag_kernel", family="kernels", methods=METHODS, dtypes=S4D_DTYPES,
         sizes=("H", "N", "L"), outputs=("K",),
         summary="S4D kernel K[h, l] = (2·)Re Σ_n C_n B̄_n Ā_n^l of a diagonal SSM",
         signature="diag_kernel(Lambda (H, N), B (H, N), C (H, N), log_dt (H,), L, method, "
@@ -429,7 +427,7 @@ DIAG = registry.register_spec(
     implementations=[Implementation("diag_kernel", "torch", impl.diag_kernel),
                      triton_kernels.implementation("diag_kernel", "kernels", "diag_kernel")],
     laws=laws(
-        DIAG_DTYPES,
+        S4D_DTYPES,
         ("nan_propagation", "a NaN in one input entry reaches exactly the row of K that "
          "depends on it", diag_nan_propagation),
         ("impulse_response", "K = impulse response of h_l = Ā h_{l−1} + B̄ δ_l", impulse_response),
@@ -441,16 +439,16 @@ DIAG = registry.register_spec(
         ("prefix", "K for L' is the prefix of K for L > L'", DIAG_LAWS["prefix"])),
     mutants=[
         # naive_phi1, no_factor_two: found by search too, but shrinking costs ~2 min a format
-        Mutant("naive_phi1", functools.partial(direct_kernel, phi=naive_phi), "zoh", DIAG_DTYPES,
+        Mutant("naive_phi1", functools.partial(direct_kernel, phi=naive_phi), "zoh", S4D_DTYPES,
                "zoh B̄ = Δ·(exp(z) − 1)/z·B: cancellation at small |ΔΛ|",
                _small_z_witness, search=False,
                fix="compute φ₁(z) = (exp(z) − 1)/z as expm1(z)/z with φ₁(0) = 1 (no "
                "cancellation at small |z|, no 0/0 at Λ = 0)"),
-        Mutant("phi1_zero_division", phi1_zero_division, "zoh", DIAG_DTYPES,
+        Mutant("phi1_zero_division", phi1_zero_division, "zoh", S4D_DTYPES,
                "zoh B̄ = Δ·(exp(z) − 1)/z·B with no case for z = 0: NaN at Λ = 0",
                _zero_lambda_witness, fix="take φ₁(0) = 1 where ΔΛ = 0 (torch.where, or "
                "expm1(z)/z with that case), so an integrator state (Λ = 0) gives B̄ = Δ·B"),
-        Mutant("no_factor_two", no_factor_two, "zoh", DIAG_DTYPES,
+        Mutant("no_factor_two", no_factor_two, "zoh", S4D_DTYPES,
                "conj_half ignored: Re(Σ) instead of 2·Re(Σ)", _small_z_witness,
                search=False, fix="under conj_half=True take 2·Re of the sum over the stored "
                "half"),
@@ -472,7 +470,7 @@ DIAG = registry.register_spec(
 
 EMA = registry.register_spec(
     Spec(
-        name="ema_kernel", family="kernels", methods=impl.EMA_METHODS, dtypes=EMA_DTYPES,
+        name="ema_kernel", family="kernels", methods=impl.EMA_METHODS, dtypes=REAL_DTYPES,
         sizes=("D", "ndim", "L"), outputs=("K",),
         summary="Mega's damped EMA kernel K[d, l] = Σ_n γ √(1/ndim) p β q^l, q = 1 − p·a",
         signature="ema_kernel(delta (D, ndim, 1), alpha (D, ndim, 1), beta (D, ndim, 1), "

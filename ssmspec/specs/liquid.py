@@ -21,7 +21,6 @@ from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs import _layer_kit as lk
 from ssmspec.specs.kernels import diag_cases, s4d_bench_arrays
 
-DTYPES = ("c128", "c64", "fp64", "fp32")
 C_BOUND = 4.0
 MP_MAX = 512
 MP_CONV = 4000
@@ -229,7 +228,7 @@ KERNEL = registry.register_spec(
         summary="Liquid-S4 kernels K_p = (2·)Re Σ_n C_n B̄_n^p Ā_n^l (kb) or its l = 0 tap (pb)",
         signature="liquid_kernel(Lambda (H, N), B, C (H, N), log_dt (H,), L, order, method='pb', "
                   "conj_half=True) -> K (order, H, L) real",
-        methods=impl.METHODS, dtypes=DTYPES, sizes=("H", "N", "L", "order"), outputs=("K",),
+        methods=impl.METHODS, dtypes=S4D_DTYPES, sizes=("H", "N", "L", "order"), outputs=("K",),
         strategy=kernel_cases, **KERNEL_REFERENCED,
         call=caller("Lambda", "B", "C", "log_dt", "L", "order", keywords=("conj_half",),
                     real=("log_dt",), real_out="K"),
@@ -240,9 +239,9 @@ KERNEL = registry.register_spec(
     ),
     implementations={"torch": impl.liquid_kernel},
     laws=[
-        Law("order_one_is_s4d", "K_1 = diag_kernel(…, 'bilinear')", kernel_order_one, DTYPES),
+        Law("order_one_is_s4d", "K_1 = diag_kernel(…, 'bilinear')", kernel_order_one, S4D_DTYPES),
         Law("pb_is_kb_lag_zero", "pb's K_p = kb's K_p at l = 0 (within both bounds), "
-            "exactly 0 after", pb_is_kb_lag_zero, DTYPES),
+            "exactly 0 after", pb_is_kb_lag_zero, S4D_DTYPES),
     ],
     mutants=[
         Mutant("code_sum_contraction", partial(_powered, power=_code_power), "pb",
@@ -265,8 +264,8 @@ CONV = registry.register_spec(
                 "c_(p−1)[t]·c_(p−1)[t−1] (the code's binomial products)",
         signature="liquid_conv(u (B, H, L), Lambda (H, N), B, C (H, N), log_dt (H,), order, "
                   "method='pb', conj_half=True, correlation='runs'|'binomial') -> y (B, H, L)",
-        methods=impl.METHODS, dtypes=DTYPES, sizes=("B", "H", "N", "L", "order"), outputs=("y",),
-        strategy=conv_cases,
+        methods=impl.METHODS, dtypes=S4D_DTYPES, sizes=("B", "H", "N", "L", "order"),
+        outputs=("y",), strategy=conv_cases,
         references={"mp": lambda case, m: {"y": ref_mp.liquid_conv(*_cargs(case, m))},
                     "np": lambda case, m: {"y": conv_terms(case, m)[0]}},
         reference_tier=_conv_tier,
@@ -280,10 +279,10 @@ CONV = registry.register_spec(
     implementations={"torch": impl.liquid_conv},
     laws=[
         lk.agreement("binomial_is_runs_to_order_two",
-                     "correlation='binomial' = 'runs' at order ≤ 2", DTYPES, "liquid_conv",
+                     "correlation='binomial' = 'runs' at order ≤ 2", S4D_DTYPES, "liquid_conv",
                      _runs_and_binomial, "binomial vs runs at order ≤ 2"),
         Law("order_one_is_s4d", "order 1: y = causal_conv(u, diag_kernel(bilinear))",
-            order_one_is_s4d, DTYPES),
+            order_one_is_s4d, S4D_DTYPES),
         Law("written_out_sums", "y = Σ_p Σ_m K_p[t − m]·Π_j u[m − j] written out (L ≤ 12)",
             _written_out(ref_np.liquid_conv_written_out, 12, None, "{method}: y vs the written-out "
                          "correlation sums"), ("c128", "fp64")),

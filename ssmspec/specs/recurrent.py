@@ -22,8 +22,6 @@ from ssmspec.specs import _scan_kit as sk
 from ssmspec.specs.kernels import diag_cases, ema_cases, s4d_bench_arrays
 
 METHODS = impl.METHODS
-DIAG_DTYPES = ("c128", "c64", "fp64", "fp32")
-EMA_DTYPES = ("fp64", "fp32", "fp16", "bf16")
 MP_MAX = 1024  # batch·H·N·L up to which the mpmath tier is used
 STEP_MP_MAX = 4096  # batch·H·N up to which diag_step's reference is mpmath
 C_DIAG = 4.0
@@ -366,7 +364,7 @@ def _ema_step_witness(fmt: str) -> Case:
 
 DIAG_STEP = registry.register_spec(
     Spec(
-        name="diag_step", family="recurrent", methods=METHODS, dtypes=DIAG_DTYPES,
+        name="diag_step", family="recurrent", methods=METHODS, dtypes=S4D_DTYPES,
         sizes=("batch", "H", "N"), outputs=("state", "y"),
         summary="one step of the diagonal SSM: h' = Ā h + B̄ u, y = f·Re(C·h')",
         signature="diag_step(Lambda (H, N), B (H, N), C (H, N), log_dt (H,), state (batch, H, N), "
@@ -384,11 +382,11 @@ DIAG_STEP = registry.register_spec(
                     real=("log_dt", "u"), real_out="y", real_at=1),
         bench_case=_bench_diag, bench_shape="batch=4, H=256, N=64, S4D-Lin"),
     implementations={"torch": impl.diag_step},
-    laws=[Law(name, statement, check, DIAG_DTYPES) for name, statement, check in [
+    laws=[Law(name, statement, check, S4D_DTYPES) for name, statement, check in [
         ("impulse_is_kernel", "the step iterated on an impulse from h = 0 gives diag_kernel's K",
          impulse_is_kernel),
         ("steps_equal_ssm", "the step iterated over u from h0 gives diag_ssm", steps_equal_ssm)]],
-    mutants=[Mutant("output_from_old_state", output_from_old_state, "zoh", DIAG_DTYPES,
+    mutants=[Mutant("output_from_old_state", output_from_old_state, "zoh", S4D_DTYPES,
                     "y = f·Re(C·h) from the state before the update", _step_witness)],
     bad_inputs=_STEP_BAD,
 )
@@ -396,7 +394,7 @@ DIAG_STEP = registry.register_spec(
 
 DIAG_SSM = registry.register_spec(
     Spec(
-        name="diag_ssm", family="recurrent", methods=METHODS, dtypes=DIAG_DTYPES,
+        name="diag_ssm", family="recurrent", methods=METHODS, dtypes=S4D_DTYPES,
         sizes=("batch", "H", "N", "L"), outputs=("y", "state"),
         summary="the diagonal SSM over a chunk from an initial state: y = K * u + free response, "
                 "and the final state (chunked state passing)",
@@ -417,10 +415,10 @@ DIAG_SSM = registry.register_spec(
         bench_shape="batch=4, H=256, N=64, L=4096, S4D-Lin, random initial state"),
     implementations={"torch": impl.diag_ssm},
     laws=[Law("chunked_state_passing", "diag_ssm(u[:k]) then diag_ssm(u[k:], state) = diag_ssm(u)",
-              chunked_state_passing, DIAG_DTYPES),
+              chunked_state_passing, S4D_DTYPES),
           Law("linearity", "y and final state linear in (u, h0)", linearity,
               ("c128", "fp64", "c64", "fp32"))],
-    mutants=[Mutant(name, fn, "zoh", DIAG_DTYPES, why, _ssm_witness) for name, fn, why in [
+    mutants=[Mutant(name, fn, "zoh", S4D_DTYPES, why, _ssm_witness) for name, fn, why in [
         ("free_response_off_by_one", free_response_off_by_one,
          "initial state's response with Ā^t instead of Ā^{t+1}"),
         ("final_state_without_decay", final_state_without_decay, "final state missing Ā^L h0")]],
@@ -430,7 +428,7 @@ DIAG_SSM = registry.register_spec(
 
 EMA_STEP = registry.register_spec(
     Spec(
-        name="ema_step", family="recurrent", methods=("mega",), dtypes=EMA_DTYPES,
+        name="ema_step", family="recurrent", methods=("mega",), dtypes=REAL_DTYPES,
         sizes=("batch", "D", "ndim"), outputs=("state", "y"),
         summary="one step of Mega's damped EMA: h' = q h + p·β·x, y = Σ_n γ√(1/ndim) h'",
         signature="ema_step(delta, alpha, beta (D, ndim, 1), gamma (D, ndim), "
@@ -447,8 +445,8 @@ EMA_STEP = registry.register_spec(
         bench_shape="batch=4, D=256, ndim=16, Mega init"),
     implementations={"torch": impl.ema_step},
     laws=[Law("steps_equal_conv", "ema_step iterated = causal_conv(x, ema_kernel)",
-              steps_equal_conv, EMA_DTYPES)],
-    mutants=[Mutant("input_without_p", input_without_p, "mega", EMA_DTYPES,
+              steps_equal_conv, REAL_DTYPES)],
+    mutants=[Mutant("input_without_p", input_without_p, "mega", REAL_DTYPES,
                     "h' = q·h + β·x: the input weight p = σ(δ) dropped", _ema_step_witness)],
     bad_inputs=_EMA_STEP_BAD,
 )

@@ -22,7 +22,6 @@ from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs import _scan_kit as sk
 
 METHODS = impl.METHODS
-DTYPES = ("fp64", "fp32", "fp16", "bf16")
 C_BOUND = 2.0
 K_B = 8.0  # the input weight m·i·x: softplus, two sigmoids, exp, expm1, sqrt, three products
 K_A = 6.0  # the relative error of the rounded log a_t, carried into a_t = exp(log a_t)
@@ -211,7 +210,7 @@ BAD_INPUTS = bad_calls({"x": _t(1, 3, 2), "gate_x": _t(1, 3, 2), "gate_a": _t(1,
 # --- the primitive ----------------------------------------------------------------------------
 RG_LRU = registry.register_spec(
     Spec(
-        name="rg_lru", family="recurrent", methods=METHODS, dtypes=DTYPES,
+        name="rg_lru", family="recurrent", methods=METHODS, dtypes=REAL_DTYPES,
         sizes=("batch", "L", "width"), outputs=("y", "state"),
         summary="Griffin's RG-LRU: h_t = a_t h_{t−1} + √(1 − a_t²)(σ(gate_x)·x_t), "
                 "log a_t = −8σ(gate_a)·softplus(Λ), reset at segment starts",
@@ -229,14 +228,14 @@ RG_LRU = registry.register_spec(
         features={"reset": optional_argument("reset", "segment starts (batch, L) bool"),
                   "h0": optional_argument("h0", "an initial state h0 (batch, width)")}),
     implementations={"torch": impl.rg_lru},
-    laws=[Law(name, statement, check, DTYPES) for name, statement, check in [
+    laws=[Law(name, statement, check, REAL_DTYPES) for name, statement, check in [
         ("constant_decay", "with σ(gate_a) = 1 the decay is the constant a = exp(−c·softplus(Λ)): "
          "impulse response √(1 − a²)·a^t", constant_decay),
         ("reset_restarts", "a reset at k: y[k:] is the call on the tail from any h0",
          reset_restarts),
         ("superposition", "linear in (x, h0) for fixed gates", superposition)]],
     # (name, the wrong coefficients, why, fix, witness): every mutant of the sequential method
-    mutants=[Mutant(name, _mutant(wrong), "sequential", DTYPES, why, witness, fix=fix)
+    mutants=[Mutant(name, _mutant(wrong), "sequential", REAL_DTYPES, why, witness, fix=fix)
              for name, wrong, why, fix, witness in [
         ("one_minus_a_squared", _one_minus_a_squared,
          "√(1 − a²) formed as 1 − a**2: it cancels as a → 1 (0 once a rounds to 1)",
