@@ -157,7 +157,7 @@ def generic_rows(valid: Mapping[str, Any], method: str | None = "method", real=(
         tensors |= {f: x for f, x in getattr(v, "_asdict", dict)().items()
                     if isinstance(x, torch.Tensor)}
     floating = [k for k, x in tensors.items() if x.is_floating_point() or x.is_complex()]
-    anchor = anchor or floating[0]
+    anchor = anchor or next(iter(floating), None)
     rows = []
     for k in floating:
         x = tensors[k]

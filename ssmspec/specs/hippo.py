@@ -124,33 +124,31 @@ def _init_terms(case: Case, method: str, d) -> dict:
 
 # --- bad input (docs/bad-input.md) -----------------------------------------------------------
 
-_HIPPO_BAD = [
-    ("N = 0", "N", ValueError, lambda f: f("legs", 0)),
-    ("N negative", "N", ValueError, lambda f: f("lagt", -3)),
-    ("N not an integer", "N", TypeError, lambda f: f("legs", 4.0)),
-    ("fout with odd N", "N", ValueError, lambda f: f("fout", 5)),
-    ("unknown measure", "measure", ValueError, lambda f: f("chebyshev", 4)),
-    ("integer dtype", "dtype", TypeError, lambda f: f("legs", 4, dtype=torch.int64)),
-    ("complex dtype", "dtype", TypeError, lambda f: f("legs", 4, dtype=torch.complex128)),
-]
-_NPLR_BAD = [
-    ("N = 0", "N", ValueError, lambda f: f("legs", 0)),
-    ("odd N (conjugate half)", "N", ValueError, lambda f: f("legs", 7)),
-    ("N = 1", "N", ValueError, lambda f: f("lagt", 1)),
-    ("unknown measure", "measure", ValueError, lambda f: f("legx", 8)),
-    ("real dtype", "dtype", TypeError, lambda f: f("legs", 8, dtype=torch.float64)),
-]
-_INIT_BAD = [
-    ("N = 0", "N", ValueError, lambda f: f("s4d-lin", 0)),
-    ("odd N (conjugate half)", "N", ValueError, lambda f: f("s4d-inv", 5)),
-    ("H = 0", "H", ValueError, lambda f: f("s4d-lin", 8, 0)),
-    ("unknown init", "name", ValueError, lambda f: f("s4d-cheb", 8)),
-    ("dt_min > dt_max", "dt_min", ValueError, lambda f: f("s4d-lin", 8, 2, 0.1, 0.01)),
-    ("dt_min = 0", "dt_min", ValueError, lambda f: f("s4d-lin", 8, 2, 0.0, 0.01)),
-    ("dt_max not a number", "dt_max", TypeError, lambda f: f("s4d-lin", 8, 2, 0.001, "0.1")),
-    ("seed not an int", "seed", TypeError, lambda f: f("random", 8, 2, 0.001, 0.1, 1.5)),
-    ("real dtype", "dtype", TypeError, lambda f: f("s4d-lin", 8, dtype=torch.float32)),
-]
+# each with the generic rows (docs/bad-input.md#the-generic-rows): N (and H, seed) a float, an
+# unknown measure (init)
+_HIPPO_BAD = bad_calls({"measure": "legs", "N": 4}, [
+    ("N = 0", "N", ValueError, {"N": 0}),
+    ("N negative", "N", ValueError, {"N": -3}),
+    ("fout with odd N", "N", ValueError, {"measure": "fout", "N": 5}),
+    ("integer dtype", "dtype", TypeError, {"dtype": torch.int64}),
+    ("complex dtype", "dtype", TypeError, {"dtype": torch.complex128}),
+], generic=dict(method="measure"))
+_NPLR_BAD = bad_calls({"measure": "legs", "N": 8}, [
+    ("N = 0", "N", ValueError, {"N": 0}),
+    ("odd N (conjugate half)", "N", ValueError, {"N": 7}),
+    ("N = 1", "N", ValueError, {"N": 1}),
+    ("real dtype", "dtype", TypeError, {"dtype": torch.float64}),
+], generic=dict(method="measure"))
+_INIT_BAD = bad_calls({"name": "s4d-lin", "N": 8, "H": 2, "dt_min": 0.001, "dt_max": 0.1,
+                       "seed": 0}, [
+    ("N = 0", "N", ValueError, {"N": 0}),
+    ("odd N (conjugate half)", "N", ValueError, {"N": 5}),
+    ("H = 0", "H", ValueError, {"H": 0}),
+    ("dt_min > dt_max", "dt_min", ValueError, {"dt_min": 0.1, "dt_max": 0.01}),
+    ("dt_min = 0", "dt_min", ValueError, {"dt_min": 0.0}),
+    ("dt_max not a number", "dt_max", TypeError, {"dt_max": "0.1"}),
+    ("real dtype", "dtype", TypeError, {"dtype": torch.float32}),
+], generic=dict(method="name"))
 
 
 # --- hippo laws (docs/hippo.md) ---------------------------------------------------------------

@@ -19,7 +19,7 @@ from ssmspec.reference.np import recurrent as ref_np
 from ssmspec.reference.np.kernels import diag_kernel_with_bound
 from ssmspec.speckit import *  # noqa: F403 (the spec vocabulary)
 from ssmspec.specs import _scan_kit as sk
-from ssmspec.specs.kernels import diag_cases, ema_cases, s4d_bench_arrays
+from ssmspec.specs.kernels import SHORT, diag_cases, ema_cases, s4d_bench_arrays
 
 METHODS = impl.METHODS
 MP_MAX = 1024  # batch·H·N·L up to which the mpmath tier is used
@@ -164,7 +164,6 @@ _EMA_STEP_BAD = bad_calls({"delta": _r(2, 3, 1), "alpha": _r(2, 3, 1), "beta": _
 
 
 # --- laws (docs/recurrent.md) ----------------------------------------------------------------
-SHORT = st.sampled_from([n for n in boundary_lengths(65)])
 MEDIUM = st.sampled_from([n for n in boundary_lengths(257) if n >= 2])
 
 
