@@ -46,18 +46,7 @@ def attention_cases(draw, fmt: str, method: str = "softmax", length=None, chunk=
     return case_of(fmt, _arrays(rng, B, L, S, E, P, qk_scale, b_scale), chunk=chunk)
 
 
-def call_attention(fn, case: Case, method: str, device: str):
-    mask = case.arrays.get("mask")
-    mask = None if mask is None else torch.as_tensor(mask != 0, device=device)
-    return fn(*(case.tensor(k, device) for k in ("q", "k", "v", "bias")), fn=method,
-              chunk=case.params["chunk"], mask=mask)
-
-
-def _args(case: Case, method: str) -> tuple:
-    """The references' arguments: q, k, v, bias, fn, chunk, mask."""
-    a, mask = case.arrays, case.arrays.get("mask")
-    return (a["q"], a["k"], a["v"], a["bias"], method, case.params["chunk"],
-            None if mask is None else mask != 0)
+_args = arguments("q", "k", "v", "bias", "method", "chunk", "mask")  # mask (L, L) bool or None
 
 
 def _mp_work(case: Case) -> int:
@@ -86,7 +75,7 @@ def _block_mask(ctx: LawContext):
     full_bias = np.full(2 * Pf - 1, 1e3)
     full_bias[Pf - P:Pf + P - 1] = case.arrays["bias"]
     blocks = np.arange(L) // c
-    mask = (blocks[:, None] == blocks[None, :]).astype(np.float64)
+    mask = blocks[:, None] == blocks[None, :]
     return method, case, case.with_(bias=representable(full_bias, ctx.dtype), mask=mask,
                                     chunk=None)
 
@@ -180,8 +169,8 @@ ATTENTION = registry.register_spec(
         **referenced("out", "attention", _args, ref_mp, ref_np, MP_MAX, _mp_work, C_BOUND,
                      "elementwise; G·M = Σ_j |v_je|(β_ij + (n + 2)A_ij), β the weight's error "
                      "budget from the score's (S + 3)·Sabs", with_u=True),
-        call=call_attention, bench_case=bench_case,
-        bench_shape="batch=2, L=2048, S=64, E=64, chunk=128",
+        call=caller("q", "k", "v", "bias", keywords=("chunk", "mask"), method="fn"),
+        bench_case=bench_case, bench_shape="batch=2, L=2048, S=64, E=64, chunk=128",
     ),
     implementations={"torch": impl.mega_attention},
     laws=[
