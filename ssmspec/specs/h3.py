@@ -171,8 +171,7 @@ def call_layer(fn, case: Case, method: str, device: str):
     return fn(*layer_tensors(case, device), method=method)
 
 
-def _layer_args(case: Case):
-    return [case.arrays[n] for n in LAYER_ARGS]
+_layer_args = arguments(*LAYER_ARGS)
 
 
 def layer_error_terms(case: Case, method: str):

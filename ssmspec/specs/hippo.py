@@ -99,9 +99,7 @@ def _init_case(fmt: str, N: int, H: int, dt_min=1e-3, dt_max=1e-1, seed=0) -> Ca
     return Case({}, fmt, {"N": N, "H": H, "dt_min": dt_min, "dt_max": dt_max, "seed": seed})
 
 
-def _init_args(case: Case):
-    p = case.params
-    return p["N"], p["H"], p["dt_min"], p["dt_max"], p["seed"]
+_init_args = arguments("N", "H", "dt_min", "dt_max", "seed")
 
 
 def _init_call(fn, case: Case, method: str, device: str):

@@ -75,9 +75,8 @@ def diag_cases(draw, fmt: str, method: str = "zoh", max_n: int = 8, max_h: int =
                    L=L, conj_half=draw(feature("conj_half=False", st.booleans(), True)))
 
 
-def _args(case: Case, names=DIAG_INPUTS) -> tuple:
-    """The reference's arguments: the arrays `names`, then L."""
-    return (*(case.arrays[k] for k in names), case.params["L"])
+_args = arguments(*DIAG_INPUTS, "L")  # the references' arguments
+_ema_args = arguments(*EMA_INPUTS, "L")
 
 
 @last_case
@@ -224,7 +223,7 @@ def ema_s4d_real(ctx: LawContext) -> None:
                           "log_dt": np.zeros(D)}, L=case.params["L"], conj_half=False)
     k_ema = to_numpy(EMA.call(ctx.fn, case, "mega", ctx.device))
     k_diag = _k(ctx.impl_of("diag_kernel"), dcase, "zoh_approx", ctx.device)
-    _, M, G = ref_np.ema_kernel_with_bound(*_args(case, EMA_INPUTS))
+    _, M, G = ref_np.ema_kernel_with_bound(*_ema_args(case))
     tol = (EMA.bound(case, "mega")["K"] + DIAG.bound(dcase, "zoh_approx")["K"]
            + higham_bound(3.0, fmt, G, M))  # the rounding of the derived Λ, B, C
     assert_within(k_ema, k_diag, tol, "EMA vs S4D-Real (zoh_approx, Δ = 1)")
@@ -476,7 +475,7 @@ EMA = registry.register_spec(
         signature="ema_kernel(delta (D, ndim, 1), alpha (D, ndim, 1), beta (D, ndim, 1), "
                   "gamma (D, ndim), L) -> K (D, L)",
         strategy=lambda fmt, method: ema_cases(fmt, method),
-        **lk.referenced("K", "ema_kernel", lambda case, method: _args(case, EMA_INPUTS), ref_mp,
+        **lk.referenced("K", "ema_kernel", _ema_args, ref_mp,
                         ref_np, MP_MAX, lambda case: case.arrays["gamma"].size * case.params["L"],
                         {"mega": C_BOUND}, "elementwise; G·M = Σ_n (ndim + 1 + (1 + κ_n)·l·"
                         "|log q_n|)·|γ_n √(1/ndim) p_n β_n| q_n^l"),

@@ -48,9 +48,7 @@ def diag_step_cases(draw, fmt: str, method: str = "zoh") -> Case:
                       conj_half=base.params["conj_half"])
 
 
-def _diag_params(case: Case):
-    a = case.arrays
-    return a["Lambda"], a["B"], a["C"], a["log_dt"]
+_diag_params = arguments("Lambda", "B", "C", "log_dt")
 
 
 def _sys_tensors(case: Case, device: str):
@@ -124,8 +122,7 @@ def ema_step_cases(draw, fmt: str, method: str = "mega") -> Case:
 EMA_ARGS = ("delta", "alpha", "beta", "gamma", "state", "x")
 
 
-def _ema_step_args(case: Case, method: str = "mega"):
-    return tuple(case.arrays[k] for k in EMA_ARGS)
+_ema_step_args = arguments(*EMA_ARGS)
 
 
 def _bench_ema_step(fmt: str) -> Case:

@@ -211,8 +211,7 @@ def ssd_cases(draw, fmt: str, method: str = "chunked", length=None, chunk=None,
     return case_of(fmt, arrs, chunk_size=Q)
 
 
-def _ssd_args(case: Case):
-    return tuple(case.arrays[k] for k in SSD_ARGS)
+_ssd_args = arguments(*SSD_ARGS)
 
 
 @last_case
